@@ -1,0 +1,84 @@
+import type { Answer, ChatMessage, ChatRequest, RowInput } from './types.js';
+
+export const ROW_MARKER = 'Row to validate:';
+
+const VAGUE_WORDS = /\b(tbd|bad|unclear)\b/i;
+const MIN_COMMENT_CHARS = 20;
+
+/** Text of one message: a plain string, or the `text` of its text parts joined. */
+export function messageText(message: ChatMessage): string {
+  const { content } = message;
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  let out = '';
+  for (const part of content) {
+    if (typeof part.text === 'string') out += part.text;
+  }
+  return out;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The row the bot wants validated: the JSON object after the last `Row to validate:` in the last
+ * user message. undefined when there is no such message, marker or object.
+ */
+export function extractRow(req: Pick<ChatRequest, 'messages'>): RowInput | undefined {
+  let lastUser: ChatMessage | undefined;
+  for (let i = req.messages.length - 1; i >= 0; i--) {
+    const m = req.messages[i];
+    if (m?.role === 'user') {
+      lastUser = m;
+      break;
+    }
+  }
+  if (!lastUser) return undefined;
+  const text = messageText(lastUser);
+  const at = text.lastIndexOf(ROW_MARKER);
+  if (at < 0) return undefined;
+  const rest = text.slice(at + ROW_MARKER.length).trim();
+  const parsed = parseObject(rest) ?? parseObject(rest.slice(rest.indexOf('{'), rest.lastIndexOf('}') + 1));
+  return parsed;
+}
+
+function parseObject(text: string): Record<string, unknown> | undefined {
+  if (text === '') return undefined;
+  try {
+    const value: unknown = JSON.parse(text);
+    return isPlainObject(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function asText(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return JSON.stringify(value);
+}
+
+/**
+ * The emulator's deterministic "model": a row is valid when its trimmed comment has at least 20
+ * characters and contains none of the words tbd / bad / unclear. The rewrite names the row id so a
+ * test can tell which row a verdict belongs to.
+ */
+export function defaultVerdict(row: RowInput): Answer {
+  // The bot never sends the row id (identical rows share one answer), so the verdict
+  // echoes the comment: a test can still tell which row an answer was computed for.
+  const comment = asText(row.comment);
+  const trimmed = comment.trim();
+  const isValid = trimmed.length >= MIN_COMMENT_CHARS && !VAGUE_WORDS.test(trimmed);
+  return {
+    is_valid: isValid,
+    issues: isValid ? [] : [`Comment "${trimmed.slice(0, 40)}" is too vague`],
+    rewrite_suggestion: `Rewrite: ${comment}`,
+  };
+}
+
+/** Serialize a responder result into message content. */
+export function toContent(result: Answer | string): string {
+  return typeof result === 'string' ? result : JSON.stringify(result);
+}

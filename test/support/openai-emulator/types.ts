@@ -1,0 +1,132 @@
+import type { IncomingHttpHeaders } from 'node:http';
+
+/** The row the bot asks the model to validate, parsed from the last user message. Keys may be missing. */
+export interface RowInput {
+  id?: string;
+  status?: string;
+  comment?: string;
+  completion_date?: string;
+  [key: string]: unknown;
+}
+
+/** The verdict object the bot expects as the model's JSON answer. */
+export interface Answer {
+  is_valid: boolean;
+  issues: string[];
+  rewrite_suggestion: string;
+}
+
+export interface ChatMessageTextPart {
+  type: string;
+  text?: string;
+  [key: string]: unknown;
+}
+
+export interface ChatMessage {
+  role: string;
+  content?: string | ChatMessageTextPart[] | null;
+  [key: string]: unknown;
+}
+
+export type ResponseFormat =
+  | { type: 'json_schema'; json_schema: { name: string; strict?: boolean | null; schema?: unknown; [key: string]: unknown } }
+  | { type: 'json_object' }
+  | { type: 'text' };
+
+/** The chat-completions request body, as far as the emulator looks at it. Unknown fields are kept. */
+export interface ChatRequest {
+  model: string;
+  messages: ChatMessage[];
+  response_format?: ResponseFormat;
+  prompt_cache_key?: string;
+  max_completion_tokens?: number | null;
+  max_tokens?: number | null;
+  temperature?: number | null;
+  stream?: boolean | null;
+  [key: string]: unknown;
+}
+
+export type Latency = number | { mean: number; jitter: number };
+
+export interface RateLimitOptions {
+  /** Requests allowed per window. */
+  rpm?: number;
+  /** Tokens (prompt + max_completion_tokens, default 200) allowed per window. */
+  tpm?: number;
+  /** Window length; default 60_000 ms. */
+  windowMs?: number;
+}
+
+/** A responder may answer a verdict object (serialized as JSON) or a raw content string. */
+export type RespondFn = (row: RowInput, req: ChatRequest) => Answer | string | Promise<Answer | string>;
+
+export type Fault =
+  | { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
+  | { kind: 'rate_limit'; retryAfterSeconds?: number; retryAfterMs?: number }
+  | { kind: 'insufficient_quota' }
+  | { kind: 'reset' }
+  | { kind: 'hang' }
+  | { kind: 'malformed' }
+  | { kind: 'truncated' }
+  | { kind: 'refusal' }
+  | { kind: 'wrong_types' }
+  | { kind: 'content'; content: string };
+
+export type FaultMatcher = (row: RowInput | undefined, req: ChatRequest) => boolean;
+
+export interface InjectFaultOptions {
+  /** How many matching requests get the fault; default 1. Use Infinity for "all from now on". */
+  times?: number;
+  /** Only requests for which this returns true get (and consume) the fault. */
+  match?: FaultMatcher;
+}
+
+export interface OpenAIEmulatorOptions {
+  /** Per-request latency before the answer; a number, or uniform in mean±jitter. Default 0. */
+  latencyMs?: Latency;
+  /** When set, any other bearer token gets 401 invalid_api_key. */
+  apiKey?: string;
+  /** Default: {@link defaultVerdict}. A string is sent raw as the message content. */
+  respond?: RespondFn;
+  /** Enforced request/token budgets per window; 429 past them. Also turns on x-ratelimit-* headers. */
+  rateLimit?: RateLimitOptions;
+  /** Default true. false → 400 on response_format json_schema; json_object still works. */
+  supportsJsonSchema?: boolean;
+  /** When set, any other model gets 404 model_not_found. */
+  models?: string[];
+  /** Clock for rate-limit windows (ms). Default Date.now. */
+  now?: () => number;
+}
+
+export interface RecordedUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  cached_tokens: number;
+}
+
+export interface RecordedRequest {
+  /** The x-request-id sent back (req_…). */
+  requestId: string;
+  method: string;
+  /** URL path, e.g. /v1/chat/completions. */
+  path: string;
+  /** Raw request headers, authorization included (so tests can check where secrets go). */
+  headers: IncomingHttpHeaders;
+  /** Parsed JSON body; undefined when missing or not JSON. */
+  body: unknown;
+  row?: RowInput;
+  promptCacheKey?: string;
+  model?: string;
+  /** HTTP status sent; 0 while pending, or when the socket was reset / hung / closed by the client. */
+  status: number;
+  /** Name of the injected fault (its kind), or 'rate_limit:requests' / 'rate_limit:tokens' for enforced limits. */
+  fault?: string;
+  /** Message content sent back on 200 answers (null for refusals). */
+  content?: string | null;
+  usage?: RecordedUsage;
+  /** Wall-clock ms (Date.now) when the request arrived. */
+  startedAt: number;
+  /** Wall-clock ms when the response finished or the socket closed. */
+  endedAt?: number;
+}

@@ -1,0 +1,118 @@
+import { errorOutcome, maskKey, type Outcome } from './errors.js';
+import { messageText } from './responder.js';
+import type { ChatRequest } from './types.js';
+
+export const CHAT_COMPLETIONS_PATH = '/v1/chat/completions';
+
+/** 401 unless the Authorization header carries `Bearer <apiKey>`. */
+export function checkAuth(authorization: string | undefined, apiKey: string): Outcome | undefined {
+  const match = /^Bearer\s+(.+)$/i.exec(authorization ?? '');
+  const given = match?.[1]?.trim();
+  if (given === undefined || given === '') {
+    return errorOutcome(401, {
+      message:
+        "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth " +
+        '(i.e. Authorization: Bearer YOUR_KEY).',
+      type: 'invalid_request_error',
+    });
+  }
+  if (given === apiKey) return undefined;
+  return errorOutcome(401, {
+    message: `Incorrect API key provided: ${maskKey(given)}. You can find your API key at https://platform.openai.com/account/api-keys.`,
+    type: 'invalid_request_error',
+    code: 'invalid_api_key',
+  });
+}
+
+export function parseJsonBody(raw: string): { ok: true; value: unknown } | { ok: false; outcome: Outcome } {
+  try {
+    return { ok: true, value: JSON.parse(raw) as unknown };
+  } catch {
+    return {
+      ok: false,
+      outcome: errorOutcome(400, {
+        message:
+          'We could not parse the JSON body of your request. (HINT: This likely means you are not using your HTTP library ' +
+          'correctly. The OpenAI API expects a JSON payload.)',
+        type: 'invalid_request_error',
+      }),
+    };
+  }
+}
+
+function invalid(message: string, param: string | null, code: string | null = null): Outcome {
+  return errorOutcome(400, { message, type: 'invalid_request_error', param, code });
+}
+
+/** Shape checks on the body: a ChatRequest, or the 400 OpenAI would send. */
+export function asChatRequest(body: unknown): ChatRequest | Outcome {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return invalid('The request body must be a JSON object.', null);
+  }
+  const b = body as Record<string, unknown>;
+  if (typeof b['model'] !== 'string' || b['model'] === '') {
+    return invalid('you must provide a model parameter', 'model', 'missing_required_parameter');
+  }
+  const messages = b['messages'];
+  if (!Array.isArray(messages)) return invalid("Missing required parameter: 'messages'.", 'messages', 'missing_required_parameter');
+  if (messages.length === 0) {
+    return invalid("Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.", 'messages', 'empty_array');
+  }
+  for (let i = 0; i < messages.length; i++) {
+    const m: unknown = messages[i];
+    if (typeof m !== 'object' || m === null || typeof (m as Record<string, unknown>)['role'] !== 'string') {
+      return invalid(`Missing required parameter: 'messages[${i}].role'.`, `messages[${i}].role`, 'missing_required_parameter');
+    }
+  }
+  return b as ChatRequest;
+}
+
+export interface ModelChecks {
+  models: readonly string[] | undefined;
+  supportsJsonSchema: boolean;
+}
+
+/** Model, streaming and response_format checks, after faults had their chance. */
+export function checkRequest(req: ChatRequest, checks: ModelChecks): Outcome | undefined {
+  if (checks.models !== undefined && !checks.models.includes(req.model)) {
+    return errorOutcome(404, {
+      message: `The model \`${req.model}\` does not exist or you do not have access to it.`,
+      type: 'invalid_request_error',
+      code: 'model_not_found',
+    });
+  }
+  if (req.stream === true) return invalid('The emulator does not support stream=true.', 'stream');
+  const format: unknown = req.response_format;
+  if (format === undefined || format === null) return undefined;
+  const type = (format as { type?: unknown }).type;
+  if (type === 'json_schema') {
+    if (!checks.supportsJsonSchema) {
+      return invalid(
+        "Invalid parameter: 'response_format' of type 'json_schema' is not supported with this model. " +
+          'Learn more about supported models at the Structured Outputs guide: https://platform.openai.com/docs/guides/structured-outputs',
+        'response_format',
+      );
+    }
+    const js = (format as { json_schema?: unknown }).json_schema;
+    if (typeof js !== 'object' || js === null) {
+      return invalid("Missing required parameter: 'response_format.json_schema'.", 'response_format.json_schema', 'missing_required_parameter');
+    }
+    if (typeof (js as { name?: unknown }).name !== 'string') {
+      return invalid("Missing required parameter: 'response_format.json_schema.name'.", 'response_format.json_schema.name', 'missing_required_parameter');
+    }
+    return undefined;
+  }
+  if (type === 'json_object') {
+    const mentionsJson = req.messages.some((m) => /json/i.test(messageText(m)));
+    if (!mentionsJson) {
+      return invalid("'messages' must contain the word 'json' in some form, to use 'response_format' of type 'json_object'.", 'messages');
+    }
+    return undefined;
+  }
+  if (type === 'text') return undefined;
+  return invalid(
+    `Invalid value: '${String(type)}'. Supported values are: 'json_object', 'json_schema', and 'text'.`,
+    'response_format.type',
+    'invalid_value',
+  );
+}
