@@ -1,0 +1,48 @@
+import type { Database } from 'better-sqlite3';
+
+/** Bumped when the tables change; older files are migrated in order. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE verdicts (
+     key TEXT PRIMARY KEY,
+     verdict TEXT NOT NULL CHECK (verdict IN ('VALID', 'INVALID')),
+     issues TEXT NOT NULL,
+     suggestion TEXT NOT NULL,
+     model TEXT NOT NULL,
+     provider TEXT NOT NULL,
+     checked_at TEXT NOT NULL,
+     prompt_tokens INTEGER NOT NULL DEFAULT 0,
+     completion_tokens INTEGER NOT NULL DEFAULT 0,
+     cached_tokens INTEGER NOT NULL DEFAULT 0
+   ) WITHOUT ROWID;
+   CREATE TABLE runs (
+     id TEXT PRIMARY KEY,
+     started_at TEXT NOT NULL,
+     ended_at TEXT,
+     trigger TEXT NOT NULL,
+     spreadsheet_id TEXT NOT NULL,
+     sheet TEXT NOT NULL,
+     status TEXT NOT NULL,
+     summary TEXT
+   );
+   CREATE TABLE locks (
+     name TEXT PRIMARY KEY,
+     run_id TEXT NOT NULL,
+     pid INTEGER NOT NULL,
+     host TEXT NOT NULL,
+     started_at TEXT NOT NULL,
+     heartbeat_at TEXT NOT NULL
+   );`,
+];
+
+export function migrate(db: Database): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > MIGRATIONS.length) {
+    throw new Error(`the cache file was written by a newer status-validator (schema ${version}); upgrade, or point cache.path at another file`);
+  }
+  for (let v = version; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v] ?? '');
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}

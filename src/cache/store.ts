@@ -1,0 +1,116 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { StatusValidatorError } from '../errors.js';
+import { migrate } from './schema.js';
+
+export interface CachedVerdict {
+  key: string;
+  verdict: 'VALID' | 'INVALID';
+  issues: string[];
+  suggestion: string;
+  model: string;
+  provider: string;
+  /** ISO 8601 UTC time the answer was computed. */
+  checkedAt: string;
+  promptTokens: number;
+  completionTokens: number;
+  cachedTokens: number;
+}
+
+interface VerdictRow {
+  key: string;
+  verdict: 'VALID' | 'INVALID';
+  issues: string;
+  suggestion: string;
+  model: string;
+  provider: string;
+  checked_at: string;
+  prompt_tokens: number;
+  completion_tokens: number;
+  cached_tokens: number;
+}
+
+/**
+ * The local SQLite cache: verdicts by cache key, run history and the run lock.
+ * better-sqlite3 is synchronous, so every write here is one atomic transaction that
+ * cannot interleave with another; a verdict is durable once `put` returns (WAL, and a
+ * process crash never loses a committed transaction).
+ */
+export class CacheStore {
+  readonly db: Database.Database;
+  private readonly getStatement: Database.Statement<[string], VerdictRow>;
+  private readonly putStatement: Database.Statement<VerdictRow>;
+
+  private constructor(db: Database.Database) {
+    this.db = db;
+    this.getStatement = db.prepare('SELECT * FROM verdicts WHERE key = ?');
+    this.putStatement = db.prepare(
+      `INSERT INTO verdicts (key, verdict, issues, suggestion, model, provider, checked_at, prompt_tokens, completion_tokens, cached_tokens)
+       VALUES (@key, @verdict, @issues, @suggestion, @model, @provider, @checked_at, @prompt_tokens, @completion_tokens, @cached_tokens)
+       ON CONFLICT (key) DO UPDATE SET verdict = excluded.verdict, issues = excluded.issues, suggestion = excluded.suggestion,
+         model = excluded.model, provider = excluded.provider, checked_at = excluded.checked_at,
+         prompt_tokens = excluded.prompt_tokens, completion_tokens = excluded.completion_tokens, cached_tokens = excluded.cached_tokens`,
+    );
+  }
+
+  static open(file: string): CacheStore {
+    try {
+      mkdirSync(path.dirname(file), { recursive: true });
+      const db = new Database(file);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('busy_timeout = 5000');
+      migrate(db);
+      return new CacheStore(db);
+    } catch (error) {
+      throw new StatusValidatorError(`Cannot open the cache ${file}: ${error instanceof Error ? error.message : String(error)}`, {
+        hint: 'Check cache.path: its folder must be writable. If the file is damaged, move it away; the next run rebuilds it (and pays for the rows again).',
+        cause: error,
+      });
+    }
+  }
+
+  get(key: string): CachedVerdict | undefined {
+    const row = this.getStatement.get(key);
+    return row && fromRow(row);
+  }
+
+  put(verdict: CachedVerdict): void {
+    this.putStatement.run({
+      key: verdict.key,
+      verdict: verdict.verdict,
+      issues: JSON.stringify(verdict.issues),
+      suggestion: verdict.suggestion,
+      model: verdict.model,
+      provider: verdict.provider,
+      checked_at: verdict.checkedAt,
+      prompt_tokens: verdict.promptTokens,
+      completion_tokens: verdict.completionTokens,
+      cached_tokens: verdict.cachedTokens,
+    });
+  }
+
+  count(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM verdicts').get() as { n: number }).n;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+function fromRow(row: VerdictRow): CachedVerdict {
+  return {
+    key: row.key,
+    verdict: row.verdict,
+    issues: JSON.parse(row.issues) as string[],
+    suggestion: row.suggestion,
+    model: row.model,
+    provider: row.provider,
+    checkedAt: row.checked_at,
+    promptTokens: row.prompt_tokens,
+    completionTokens: row.completion_tokens,
+    cachedTokens: row.cached_tokens,
+  };
+}

@@ -1,0 +1,76 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseDocument } from 'yaml';
+import { ConfigError, type ConfigProblem } from '../errors.js';
+import { interpolate } from './interpolate.js';
+import { problemsFromZod } from './problems.js';
+import { configSchema, type RawConfig } from './schema.js';
+
+export interface Config extends RawConfig {
+  /** Where the config came from; relative paths in it are resolved against `dir`. */
+  source: { file: string; dir: string };
+}
+
+/**
+ * Reads, interpolates and validates a config file. Every problem is collected and
+ * thrown at once as a ConfigError, so a user fixes the file in one pass.
+ */
+export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Config {
+  const absolute = path.resolve(file);
+  let source: string;
+  try {
+    source = readFileSync(absolute, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'the file does not exist' : `it cannot be read (${code ?? String(error)})`;
+    throw new ConfigError(file, [{ path: '', message: why }], {
+      hint: 'Pass --config with the path of your YAML config; config.example.yaml is a starting point.',
+    });
+  }
+  return parseConfig(source, absolute, env);
+}
+
+/** Validates config text; `file` names it in messages and anchors relative paths. */
+export function parseConfig(source: string, file: string, env: NodeJS.ProcessEnv = process.env): Config {
+  const document = parseDocument(source, { prettyErrors: true, uniqueKeys: true });
+  if (document.errors.length > 0) {
+    throw new ConfigError(
+      file,
+      document.errors.map((e) => ({ path: '', message: `not valid YAML: ${e.message.split('\n')[0] ?? e.message}` })),
+    );
+  }
+  const problems: ConfigProblem[] = [];
+  const data = interpolate(document.toJS() ?? {}, env, problems);
+  const parsed = configSchema.safeParse(data, { reportInput: true });
+  if (!parsed.success) problems.push(...problemsFromZod(parsed.error, configSchema));
+  if (problems.length > 0 || !parsed.success) throw new ConfigError(file, problems);
+
+  const dir = path.dirname(path.resolve(file));
+  const config: Config = { ...parsed.data, source: { file, dir } };
+  config.cache = { ...config.cache, path: path.resolve(dir, config.cache.path) };
+  if (config.sheets.credentials_file !== undefined) {
+    config.sheets = { ...config.sheets, credentials_file: path.resolve(dir, config.sheets.credentials_file) };
+  }
+  checkConsistency(config, file);
+  return config;
+}
+
+/** Rules that span several keys, which the schema alone cannot express. */
+function checkConsistency(config: Config, file: string): void {
+  const problems: ConfigProblem[] = [];
+  const inputs = Object.entries(config.columns).filter(([, header]) => header !== undefined);
+  const outputs = Object.entries(config.output.columns);
+  const seen = new Map<string, string>();
+  for (const [key, header] of [...inputs.map(([k, h]) => [`columns.${k}`, h] as const), ...outputs.map(([k, h]) => [`output.columns.${k}`, h] as const)]) {
+    const normal = String(header).trim().toLowerCase();
+    const earlier = seen.get(normal);
+    if (earlier) problems.push({ path: key, message: `header "${String(header)}" is already used by ${earlier}; each column needs its own header` });
+    else seen.set(normal, key);
+  }
+  const names = new Set<string>();
+  config.llm.providers.forEach((provider, i) => {
+    if (names.has(provider.name)) problems.push({ path: `llm.providers[${i}].name`, message: `provider name "${provider.name}" is used twice; names must be unique` });
+    names.add(provider.name);
+  });
+  if (problems.length > 0) throw new ConfigError(file, problems);
+}

@@ -1,0 +1,53 @@
+import { ConfigError, type ConfigProblem } from '../errors.js';
+import { readServiceAccountKey, type ServiceAccountKey } from '../sheets/credentials.js';
+import type { Config } from './load.js';
+
+export interface Secrets {
+  serviceAccount: ServiceAccountKey;
+  /** API key per provider name. */
+  apiKeys: ReadonlyMap<string, string>;
+  /** Every secret value, so that `redact()` can scrub them from any text. */
+  all: readonly string[];
+}
+
+/**
+ * Finds the secrets a run needs (the service-account key, each provider's API key) and
+ * reports every missing or malformed one at once, naming the key and the fix.
+ */
+export function loadSecrets(config: Config, env: NodeJS.ProcessEnv): { secrets: Secrets; warnings: string[] } {
+  const problems: ConfigProblem[] = [];
+  const warnings: string[] = [];
+  const keyFile = config.sheets.credentials_file ?? env.GOOGLE_APPLICATION_CREDENTIALS;
+  let serviceAccount: ServiceAccountKey | undefined;
+  if (!keyFile) {
+    problems.push({
+      path: 'sheets.credentials_file',
+      message: 'no service-account key: set sheets.credentials_file or the GOOGLE_APPLICATION_CREDENTIALS environment variable',
+    });
+  } else {
+    const check = readServiceAccountKey(keyFile);
+    if (check.ok) {
+      serviceAccount = check.key;
+      warnings.push(...check.warnings);
+    } else {
+      problems.push({ path: config.sheets.credentials_file ? 'sheets.credentials_file' : 'GOOGLE_APPLICATION_CREDENTIALS', message: check.problem });
+    }
+  }
+  const apiKeys = new Map<string, string>();
+  config.llm.providers.forEach((provider, i) => {
+    const value = env[provider.api_key_env];
+    if (value === undefined || value.trim() === '') {
+      problems.push({
+        path: `llm.providers[${i}].api_key_env`,
+        message: `environment variable ${provider.api_key_env} is not set; export it with the API key of provider "${provider.name}"`,
+      });
+    } else {
+      apiKeys.set(provider.name, value.trim());
+    }
+  });
+  if (problems.length > 0 || !serviceAccount) throw new ConfigError(config.source.file, problems);
+  return {
+    secrets: { serviceAccount, apiKeys, all: [serviceAccount.private_key, ...apiKeys.values()] },
+    warnings,
+  };
+}

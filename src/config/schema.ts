@@ -1,0 +1,110 @@
+import { z } from 'zod';
+
+/**
+ * The config file's schema. Every object is strict (unknown keys are errors, since a
+ * typo would otherwise silently fall back to a default) and every default lives here,
+ * so the rest of the code reads a fully-resolved `Config`.
+ */
+
+const text = (what: string) => z.string({ error: `expected ${what} (a text)` }).trim().min(1, `${what} must not be empty`);
+
+const headerText = text('a header text');
+
+const count = (min: number, max: number, fallback: number) =>
+  z
+    .number({ error: `expected a whole number from ${min} to ${max}` })
+    .int(`expected a whole number from ${min} to ${max}`)
+    .min(min, `expected a whole number from ${min} to ${max}`)
+    .max(max, `expected a whole number from ${min} to ${max}`)
+    .default(fallback);
+
+const sheetsSchema = z.strictObject({
+  spreadsheet_id: z
+    .string({
+      error: (issue) =>
+        typeof issue.input === 'number'
+          ? 'must be a string: put the id in quotes (spreadsheet_id: "…"), so YAML does not read it as a number'
+          : 'expected the spreadsheet id (the part of the sheet URL between /d/ and /edit)',
+    })
+    .trim()
+    .regex(/^[A-Za-z0-9_-]+$/, 'expected the spreadsheet id (letters, digits, - and _), not the whole URL'),
+  sheet: text('the tab name'),
+  header_row: count(1, 1000, 1),
+  credentials_file: text('a path to the service-account key file').optional(),
+  api_root: z.url({ error: 'expected an http(s) URL of a Sheets API endpoint' }).optional(),
+  read_quota_per_minute: count(1, 100_000, 60),
+  write_quota_per_minute: count(1, 100_000, 60),
+});
+
+const columnsSchema = z.strictObject({
+  id: headerText.optional(),
+  status: headerText,
+  comment: headerText,
+  completion_date: headerText.optional(),
+});
+
+const outputColumnsSchema = z
+  .strictObject({
+    verdict: headerText.default('Validation'),
+    issues: headerText.default('Issues'),
+    suggestion: headerText.default('Suggested rewrite'),
+    checked_at: headerText.default('Checked at'),
+    model: headerText.default('Model'),
+  })
+  .prefault({});
+
+const outputSchema = z
+  .strictObject({
+    columns: outputColumnsSchema,
+    write_batch_size: count(1, 1000, 10),
+  })
+  .prefault({});
+
+const rulesSchema = z.strictObject({
+  allowed_statuses: z
+    .array(text('a status'), { error: 'expected a list of statuses, e.g. ["Planned", "Done"]' })
+    .min(1, 'list at least one allowed status'),
+  text: text('the rules text'),
+});
+
+const providerSchema = z.strictObject({
+  name: text('a provider name'),
+  model: text('a model name'),
+  base_url: z.url({ error: 'expected an http(s) URL, e.g. https://api.openai.com/v1' }).default('https://api.openai.com/v1'),
+  api_key_env: z
+    .string({ error: 'expected the NAME of an environment variable holding the key' })
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected the NAME of an environment variable (e.g. OPENAI_API_KEY), not the key itself')
+    .default('OPENAI_API_KEY'),
+  structured_outputs: z.enum(['auto', 'json_schema', 'json_object']).default('auto'),
+});
+
+const llmSchema = z.strictObject({
+  max_workers: count(1, 500, 5),
+  max_retries: count(0, 20, 5),
+  request_timeout_seconds: count(1, 3600, 60),
+  prompt_cache_key: text('"auto" or a fixed key').default('auto'),
+  max_comment_chars: count(100, 1_000_000, 4000),
+  max_completion_tokens: count(16, 100_000, 1000),
+  providers: z
+    .array(providerSchema, { error: 'expected a list of providers (name, model, base_url, api_key_env)' })
+    .min(1, 'list at least one provider'),
+});
+
+const cacheSchema = z
+  .strictObject({
+    path: text('a file path').default('./status-validator.sqlite'),
+  })
+  .prefault({});
+
+export const configSchema = z.strictObject({
+  sheets: sheetsSchema,
+  columns: columnsSchema,
+  output: outputSchema,
+  rules: rulesSchema,
+  llm: llmSchema,
+  cache: cacheSchema,
+});
+
+export type RawConfig = z.infer<typeof configSchema>;
+export type ProviderConfig = RawConfig['llm']['providers'][number];
+

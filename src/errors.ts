@@ -1,0 +1,127 @@
+/**
+ * One root error class and its typed subclasses. The CLI's single top-level catch
+ * decides what the user sees from the class alone:
+ *  - ConfigError / UsageError: the problem and the fix, exit 2, no stack;
+ *  - RemoteError subclasses: what the remote said, its status and request id, exit 1;
+ *  - anything else is a bug and is reported as one.
+ *
+ * Messages must never contain a secret: callers pass values through `redact()`.
+ */
+export class StatusValidatorError extends Error {
+  /** A sentence telling the user what to do about it. */
+  readonly hint: string | undefined;
+
+  constructor(message: string, options: { hint?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.hint = options.hint;
+  }
+}
+
+/** Bad command-line usage (unknown flag, bad number). Exit code 2. */
+export class UsageError extends StatusValidatorError {}
+
+export interface ConfigProblem {
+  /** Dotted path of the key, e.g. `llm.providers[0].model`. */
+  path: string;
+  message: string;
+}
+
+/** The config file is missing, unreadable or invalid. Lists every problem at once. Exit 2. */
+export class ConfigError extends StatusValidatorError {
+  readonly problems: readonly ConfigProblem[];
+
+  constructor(file: string, problems: readonly ConfigProblem[], options: { hint?: string; cause?: unknown } = {}) {
+    const lines = problems.map((p) => `  - ${p.path ? `${p.path}: ` : ''}${p.message}`);
+    super(`${file}: ${problems.length === 1 ? 'a problem' : `${problems.length} problems`} in the configuration\n${lines.join('\n')}`, options);
+    this.problems = problems;
+  }
+}
+
+/** A failure reported by a remote service (Sheets or an LLM provider). */
+export class RemoteError extends StatusValidatorError {
+  readonly status: number | undefined;
+  readonly requestId: string | undefined;
+
+  constructor(
+    message: string,
+    options: { status?: number | undefined; requestId?: string | undefined; hint?: string; cause?: unknown } = {},
+  ) {
+    super(message, options);
+    this.status = options.status;
+    this.requestId = options.requestId;
+  }
+}
+
+/** The Sheets API refused or failed a request. */
+export class SheetsError extends RemoteError {}
+
+/**
+ * What an LLM failure means for the run:
+ *  - auth: bad key or no access: stop the run, the user must fix the config;
+ *  - quota: the account is out of credit: this provider is useless for the rest of the run;
+ *  - rate_limit / transient: try again after a wait;
+ *  - format_unsupported: the provider rejects json_schema: switch to json_object;
+ *  - rejected: this request will never succeed here (bad request, unknown model).
+ */
+export type LlmErrorKind = 'auth' | 'quota' | 'rate_limit' | 'transient' | 'format_unsupported' | 'rejected';
+
+/** An LLM provider refused or failed a request. */
+export class LlmError extends RemoteError {
+  readonly kind: LlmErrorKind;
+  readonly provider: string;
+  /** Whether trying the same request again could succeed. */
+  readonly retryable: boolean;
+  /** Milliseconds the server asked us to wait, when it said. */
+  readonly retryAfterMs: number | undefined;
+
+  constructor(
+    message: string,
+    options: {
+      kind: LlmErrorKind;
+      provider: string;
+      retryable: boolean;
+      status?: number | undefined;
+      requestId?: string | undefined;
+      retryAfterMs?: number | undefined;
+      hint?: string;
+      cause?: unknown;
+    },
+  ) {
+    super(message, options);
+    this.kind = options.kind;
+    this.provider = options.provider;
+    this.retryable = options.retryable;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/**
+ * A failure that makes every further call pointless (bad API key, no quota left on
+ * any provider). The run stops, flushes what it has and exits 1.
+ */
+export class FatalRunError extends StatusValidatorError {}
+
+/** Another run holds the lock on this sheet. Exit code 1, with who holds it. */
+export class LockedError extends StatusValidatorError {}
+
+const SECRET_PATTERNS: readonly RegExp[] = [
+  /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g,
+  /\bsk-[A-Za-z0-9_-]{8,}/g,
+  /\bBearer\s+[A-Za-z0-9._~+/=-]{8,}/gi,
+  /\bya29\.[A-Za-z0-9._-]+/g,
+  /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g,
+];
+
+/**
+ * Removes anything that looks like a secret from a text meant for a log, an error
+ * message, the cache or the sheet. `known` adds exact values (the configured keys).
+ */
+export function redact(text: string, known: readonly string[] = []): string {
+  let out = text;
+  for (const secret of known) {
+    if (secret.length >= 6) out = out.split(secret).join('[redacted]');
+  }
+  for (const pattern of SECRET_PATTERNS) out = out.replace(pattern, '[redacted]');
+  return out;
+}

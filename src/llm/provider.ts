@@ -1,0 +1,134 @@
+import OpenAI from 'openai';
+import type { ProviderConfig } from '../config/index.js';
+import { LlmError, redact, type LlmErrorKind } from '../errors.js';
+import { retryAfterMs } from '../retry/index.js';
+import { ANSWER_JSON_SCHEMA } from './answer.js';
+import type { ChatMessage } from './prompt.js';
+
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+  cachedTokens: number;
+}
+
+export interface Completion {
+  content: string | null;
+  refusal: string | null;
+  finishReason: string;
+  usage: Usage;
+  requestId: string | undefined;
+  headers: Headers;
+}
+
+export interface ProviderOptions {
+  apiKey: string;
+  timeoutMs: number;
+  maxCompletionTokens: number;
+  promptCacheKey: string;
+}
+
+/**
+ * One OpenAI-compatible endpoint. Sends a chat completion with structured outputs and
+ * turns every failure into an LlmError of a known kind. It never retries by itself
+ * (the SDK's retries are off): the validator's retry loop is the only one.
+ */
+export class Provider {
+  readonly name: string;
+  readonly model: string;
+  /** Structured-output mode; `auto` starts with json_schema and drops to json_object once refused. */
+  mode: 'json_schema' | 'json_object';
+  private readonly client: OpenAI;
+
+  constructor(
+    readonly config: ProviderConfig,
+    private readonly options: ProviderOptions,
+  ) {
+    this.name = config.name;
+    this.model = config.model;
+    this.mode = config.structured_outputs === 'json_object' ? 'json_object' : 'json_schema';
+    this.client = new OpenAI({ apiKey: options.apiKey, baseURL: config.base_url, maxRetries: 0, timeout: options.timeoutMs });
+  }
+
+  /** Whether a refusal of json_schema may be answered by switching to json_object. */
+  get canDowngrade(): boolean {
+    return this.config.structured_outputs === 'auto' && this.mode === 'json_schema';
+  }
+
+  async complete(messages: readonly ChatMessage[], signal?: AbortSignal): Promise<Completion> {
+    const response_format =
+      this.mode === 'json_schema'
+        ? ({ type: 'json_schema', json_schema: { name: 'row_verdict', strict: true, schema: ANSWER_JSON_SCHEMA } } as const)
+        : ({ type: 'json_object' } as const);
+    try {
+      const { data, response, request_id } = await this.client.chat.completions
+        .create(
+          {
+            model: this.model,
+            messages: messages.map((m) => ({ role: m.role, content: m.content })),
+            response_format: response_format as OpenAI.ChatCompletionCreateParams['response_format'] & object,
+            prompt_cache_key: this.options.promptCacheKey,
+            max_completion_tokens: this.options.maxCompletionTokens,
+          },
+          signal ? { signal } : {},
+        )
+        .withResponse();
+      const choice = data.choices[0];
+      return {
+        content: choice?.message.content ?? null,
+        refusal: choice?.message.refusal ?? null,
+        finishReason: choice?.finish_reason ?? 'unknown',
+        usage: {
+          promptTokens: data.usage?.prompt_tokens ?? 0,
+          completionTokens: data.usage?.completion_tokens ?? 0,
+          cachedTokens: data.usage?.prompt_tokens_details?.cached_tokens ?? 0,
+        },
+        requestId: request_id ?? undefined,
+        headers: response.headers,
+      };
+    } catch (error) {
+      if (error instanceof OpenAI.APIUserAbortError || signal?.aborted) throw error;
+      throw this.classify(error);
+    }
+  }
+
+  private classify(error: unknown): LlmError {
+    const base = { provider: this.name, cause: error };
+    const where = `provider "${this.name}" (${this.config.base_url}, model ${this.model})`;
+    if (error instanceof OpenAI.APIConnectionTimeoutError) {
+      return new LlmError(`${where} did not answer within ${Math.round(this.options.timeoutMs / 1000)} s`, { ...base, kind: 'transient', retryable: true });
+    }
+    if (!(error instanceof OpenAI.APIError) || error.status === undefined) {
+      const why = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
+      return new LlmError(`could not reach ${where}: ${this.scrub(why)}`, { ...base, kind: 'transient', retryable: true });
+    }
+    const status = error.status;
+    const requestId = error.requestID ?? undefined;
+    const said = this.scrub(messageOf(error));
+    const make = (kind: LlmErrorKind, retryable: boolean, text: string, hint?: string) =>
+      new LlmError(text, { ...base, kind, retryable, status, requestId, retryAfterMs: retryAfterMs(error.headers), ...(hint ? { hint } : {}) });
+    if (status === 401) {
+      return make('auth', false, `${where} rejected the API key (401: ${said})`, `Check the key in $${this.config.api_key_env}: it may be mistyped, revoked, or for another provider.`);
+    }
+    if (status === 403) {
+      return make('auth', false, `${where} refused access (403: ${said})`, `The key in $${this.config.api_key_env} has no access to model ${this.model}, or the account is restricted.`);
+    }
+    if (status === 429 && (error.code === 'insufficient_quota' || error.type === 'insufficient_quota')) {
+      return make('quota', false, `${where} says the account has no quota left (429 insufficient_quota: ${said})`, 'Add credit or raise the spending limit of that account, or configure another provider.');
+    }
+    if (status === 429) return make('rate_limit', true, `${where} rate-limited the request (429: ${said})`);
+    if (status === 408 || status === 409 || status >= 500) return make('transient', true, `${where} failed (${status}: ${said})`);
+    if (status === 400 && (error.param === 'response_format' || /response_format|json_schema/i.test(said))) {
+      return make('format_unsupported', false, `${where} does not support structured outputs (400: ${said})`);
+    }
+    return make('rejected', false, `${where} rejected the request (${status}: ${said})`, status === 404 ? `Check llm.providers: model "${this.model}" may not exist at ${this.config.base_url}.` : undefined);
+  }
+
+  private scrub(text: string): string {
+    return redact(text, [this.options.apiKey]);
+  }
+}
+
+function messageOf(error: InstanceType<typeof OpenAI.APIError>): string {
+  const body = error.error as { message?: unknown } | undefined;
+  return typeof body?.message === 'string' ? body.message : error.message;
+}

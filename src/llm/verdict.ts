@@ -1,0 +1,24 @@
+import type { RowInputs } from '../sheets/index.js';
+import type { Answer } from './answer.js';
+import { isAllowedStatus } from './prompt.js';
+
+export interface Verdict {
+  verdict: 'VALID' | 'INVALID';
+  issues: string[];
+  suggestion: string;
+}
+
+/**
+ * The verdict of a row from the model's answer and the rules the bot enforces itself:
+ * a status outside the allowed list is INVALID whatever the model said.
+ */
+export function decideVerdict(answer: Answer, inputs: RowInputs, allowedStatuses: readonly string[]): Verdict {
+  const issues = answer.issues.map((issue) => issue.trim()).filter((issue) => issue !== '');
+  let valid = answer.is_valid;
+  if (!isAllowedStatus(inputs.status, allowedStatuses)) {
+    valid = false;
+    const shown = inputs.status === '' ? 'The status is empty' : `The status "${inputs.status}" is not allowed`;
+    issues.unshift(`${shown}; use one of: ${allowedStatuses.join(', ')}.`);
+  }
+  return { verdict: valid ? 'VALID' : 'INVALID', issues, suggestion: answer.rewrite_suggestion.trim() };
+}

@@ -1,0 +1,215 @@
+import { sheets, type sheets_v4 } from '@googleapis/sheets';
+import { JWT } from 'google-auth-library';
+import { SheetsError, redact } from '../errors.js';
+import { backoffDelay, retryAfterMs, sleep, type BackoffOptions } from '../retry/index.js';
+import type { ServiceAccountKey } from './credentials.js';
+import { QuotaPacer } from './quota.js';
+
+export interface SheetsClientOptions {
+  spreadsheetId: string;
+  key: ServiceAccountKey;
+  apiRoot?: string | undefined;
+  readsPerMinute: number;
+  writesPerMinute: number;
+  /** Retries of one call on 429 / 5xx / network errors. */
+  maxRetries?: number;
+  backoff?: BackoffOptions;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Told about each retry, for the run's counters and progress. */
+  onRetry?: (info: { kind: 'read' | 'write'; what: string; attempt: number; waitMs: number; status?: number | undefined }) => void;
+}
+
+export interface TabMetadata {
+  sheetId: number;
+  title: string;
+  rowCount: number;
+  columnCount: number;
+}
+
+export type CellValues = string[][];
+
+/**
+ * The only door to the Sheets API. Every call goes through the read or write pacer
+ * (Sheets' per-minute quotas), is retried on 429 / 5xx / network errors with
+ * backoff, and fails with a SheetsError that says what to do.
+ */
+export class SheetsClient {
+  readonly serviceAccountEmail: string;
+  readonly spreadsheetId: string;
+  readonly reads: QuotaPacer;
+  readonly writes: QuotaPacer;
+  private readonly api: sheets_v4.Sheets;
+  private readonly secrets: string[];
+
+  constructor(private readonly options: SheetsClientOptions) {
+    this.serviceAccountEmail = options.key.client_email;
+    this.spreadsheetId = options.spreadsheetId;
+    this.secrets = [options.key.private_key];
+    const auth = new JWT({
+      email: options.key.client_email,
+      key: options.key.private_key,
+      ...(options.key.private_key_id ? { keyId: options.key.private_key_id } : {}),
+      scopes: ['https://www.googleapis.com/auth/spreadsheets'],
+    });
+    // A self-signed JWT is sent as the bearer token: no round trip to a token
+    // endpoint, which also lets the client talk to an emulator with a fake key.
+    auth.useJWTAccessWithScope = true;
+    const root = options.apiRoot ? (options.apiRoot.endsWith('/') ? options.apiRoot : `${options.apiRoot}/`) : undefined;
+    // retry: false — gaxios would otherwise retry GETs on its own, multiplying ours.
+    this.api = sheets({ version: 'v4', auth, retry: false, timeout: options.timeoutMs ?? 60_000, ...(root ? { rootUrl: root } : {}) });
+    this.reads = new QuotaPacer(options.readsPerMinute);
+    this.writes = new QuotaPacer(options.writesPerMinute);
+  }
+
+  /** Tab size and id; needed only when columns must be added. */
+  async metadata(tab: string): Promise<TabMetadata> {
+    const response = await this.call('read', `read the list of tabs`, () =>
+      this.api.spreadsheets.get({ spreadsheetId: this.spreadsheetId, fields: 'sheets.properties(sheetId,title,gridProperties(rowCount,columnCount))' }),
+    );
+    const sheetsList = response.data.sheets ?? [];
+    const found = sheetsList.find((s) => s.properties?.title === tab);
+    if (!found?.properties) {
+      const titles = sheetsList.map((s) => `"${s.properties?.title ?? ''}"`).join(', ');
+      throw new SheetsError(`The spreadsheet ${this.spreadsheetId} has no tab named "${tab}". Its tabs: ${titles || 'none'}.`, {
+        hint: 'Set sheets.sheet to one of those tab names (exactly as shown on the tab).',
+      });
+    }
+    const props = found.properties;
+    return {
+      sheetId: props.sheetId ?? 0,
+      title: props.title ?? tab,
+      rowCount: props.gridProperties?.rowCount ?? 0,
+      columnCount: props.gridProperties?.columnCount ?? 0,
+    };
+  }
+
+  /** Reads a range's displayed values (what the people in the sheet see). */
+  async read(range: string): Promise<CellValues> {
+    const response = await this.call('read', `read ${range}`, () =>
+      this.api.spreadsheets.values.get({ spreadsheetId: this.spreadsheetId, range, valueRenderOption: 'FORMATTED_VALUE', majorDimension: 'ROWS' }),
+    );
+    return normalizeValues(response.data.values);
+  }
+
+  /** Reads several ranges in one call. */
+  async readMany(ranges: readonly string[]): Promise<CellValues[]> {
+    if (ranges.length === 0) return [];
+    const response = await this.call('read', `read ${ranges.length} ranges`, () =>
+      this.api.spreadsheets.values.batchGet({ spreadsheetId: this.spreadsheetId, ranges: [...ranges], valueRenderOption: 'FORMATTED_VALUE', majorDimension: 'ROWS' }),
+    );
+    const valueRanges = response.data.valueRanges ?? [];
+    return ranges.map((_, i) => normalizeValues(valueRanges[i]?.values));
+  }
+
+  /** Writes ranges in one call, always RAW: nothing becomes a formula. */
+  async write(data: ReadonlyArray<{ range: string; values: string[][] }>): Promise<void> {
+    if (data.length === 0) return;
+    await this.call('write', `write ${data.length} ranges`, () =>
+      this.api.spreadsheets.values.batchUpdate({
+        spreadsheetId: this.spreadsheetId,
+        requestBody: { valueInputOption: 'RAW', data: data.map((d) => ({ range: d.range, majorDimension: 'ROWS', values: d.values })) },
+      }),
+    );
+  }
+
+  /** Grows a tab by `count` columns at its right edge. */
+  async appendColumns(sheetId: number, count: number): Promise<void> {
+    await this.call('write', `add ${count} columns`, () =>
+      this.api.spreadsheets.batchUpdate({
+        spreadsheetId: this.spreadsheetId,
+        requestBody: { requests: [{ appendDimension: { sheetId, dimension: 'COLUMNS', length: count } }] },
+      }),
+    );
+  }
+
+  private async call<T>(kind: 'read' | 'write', what: string, send: () => Promise<T>): Promise<T> {
+    const maxRetries = this.options.maxRetries ?? 6;
+    const pacer = kind === 'read' ? this.reads : this.writes;
+    for (let attempt = 0; ; attempt++) {
+      await pacer.take(this.options.signal);
+      try {
+        return await send();
+      } catch (error) {
+        const status = statusOf(error);
+        const transient = status === undefined || status === 408 || status === 429 || status >= 500;
+        if (!transient || attempt >= maxRetries || this.options.signal?.aborted) throw this.explain(error, what, attempt);
+        const asked = retryAfterMs(headersOf(error));
+        const waitMs = asked ?? backoffDelay(attempt, this.options.backoff);
+        if (status === 429) pacer.penalize(waitMs);
+        this.options.onRetry?.({ kind, what, attempt: attempt + 1, waitMs, status });
+        await sleep(waitMs, this.options.signal);
+      }
+    }
+  }
+
+  private explain(error: unknown, what: string, attempt: number): SheetsError {
+    const status = statusOf(error);
+    const remote = redact(remoteMessage(error), this.secrets);
+    const where = `spreadsheet ${this.spreadsheetId}`;
+    const after = attempt > 0 ? ` (after ${attempt} retries)` : '';
+    const base = { status, cause: error };
+    switch (status) {
+      case 401:
+        return new SheetsError(`Google rejected the service-account credentials while trying to ${what} (401: ${remote}).`, {
+          ...base,
+          hint: 'Check that the key file is current (keys can be revoked) and that the Sheets API is enabled for its project.',
+        });
+      case 403:
+        return new SheetsError(`No permission to ${what} in ${where} (403: ${remote}).`, {
+          ...base,
+          hint: `Share the spreadsheet with ${this.serviceAccountEmail} as an Editor (Share button in the sheet), and make sure the Google Sheets API is enabled for the service account's project.`,
+        });
+      case 404:
+        return new SheetsError(`The ${where} was not found while trying to ${what} (404).`, {
+          ...base,
+          hint: 'Check sheets.spreadsheet_id: it is the part of the sheet URL between /d/ and /edit.',
+        });
+      case 400:
+        if (/Unable to parse range/i.test(remote)) {
+          return new SheetsError(`Could not ${what}: the tab does not exist in ${where} (${remote}).`, {
+            ...base,
+            hint: 'Check sheets.sheet: it must match the tab name exactly.',
+          });
+        }
+        return new SheetsError(`Sheets refused to ${what} in ${where} (400: ${remote}).`, base);
+      case 429:
+        return new SheetsError(`Sheets quota exhausted while trying to ${what}${after} (429: ${remote}).`, {
+          ...base,
+          hint: 'Lower sheets.read_quota_per_minute / write_quota_per_minute, or ask Google for a higher quota; nothing was lost, run again later.',
+        });
+      case undefined:
+        return new SheetsError(`Could not reach the Sheets API to ${what}${after}: ${remote}.`, {
+          ...base,
+          hint: 'Check the network connection (and sheets.api_root, if set).',
+        });
+      default:
+        return new SheetsError(`Sheets failed to ${what} in ${where}${after} (${status}: ${remote}).`, {
+          ...base,
+          hint: 'This is usually temporary at Google; run again in a few minutes.',
+        });
+    }
+  }
+}
+
+function normalizeValues(values: unknown[][] | null | undefined): CellValues {
+  return (values ?? []).map((row) => row.map((cell) => (cell === null || cell === undefined ? '' : String(cell as string))));
+}
+
+function statusOf(error: unknown): number | undefined {
+  const e = error as { status?: unknown; response?: { status?: unknown } };
+  const status = e.status ?? e.response?.status;
+  return typeof status === 'number' ? status : undefined;
+}
+
+function headersOf(error: unknown): Headers | undefined {
+  const headers = (error as { response?: { headers?: unknown } }).response?.headers;
+  return headers instanceof Headers ? headers : undefined;
+}
+
+function remoteMessage(error: unknown): string {
+  const data = (error as { response?: { data?: { error?: { message?: unknown } } } }).response?.data;
+  const message = data?.error?.message;
+  if (typeof message === 'string') return message;
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,106 @@
+import { SheetsError } from '../errors.js';
+import { columnLetter } from './a1.js';
+
+export const INPUT_FIELDS = ['id', 'status', 'comment', 'completion_date'] as const;
+export const OUTPUT_FIELDS = ['verdict', 'issues', 'suggestion', 'checked_at', 'model'] as const;
+export type InputField = (typeof INPUT_FIELDS)[number];
+export type OutputField = (typeof OUTPUT_FIELDS)[number];
+
+export interface LayoutConfig {
+  sheet: string;
+  headerRow: number;
+  inputs: Partial<Record<InputField, string>>;
+  outputs: Record<OutputField, string>;
+}
+
+/** Where each configured column is, by 1-based column number. */
+export interface Layout {
+  sheet: string;
+  headerRow: number;
+  inputs: Partial<Record<InputField, number>>;
+  outputs: Record<OutputField, number>;
+  /** Output headers absent from the sheet: they get the columns after the last header. */
+  missingOutputs: OutputField[];
+  /** The leftmost and rightmost input columns: the span read to re-identify a row. */
+  identitySpan: { first: number; last: number };
+}
+
+/** Header texts are matched trimmed, with inner spaces folded, case-insensitively (any script). */
+export function normalizeHeader(text: string): string {
+  return text.normalize('NFC').trim().replace(/\s+/g, ' ').toLocaleLowerCase();
+}
+
+/**
+ * Finds every configured column in the header row. A missing input column stops the
+ * run with the list of headers that do exist; missing output columns are planned at
+ * the end of the header row.
+ */
+export function mapHeaders(headerCells: readonly string[], config: LayoutConfig): Layout {
+  const positions = new Map<string, number[]>();
+  let lastUsed = 0;
+  headerCells.forEach((cell, i) => {
+    if (cell.trim() === '') return;
+    lastUsed = i + 1;
+    const key = normalizeHeader(cell);
+    positions.set(key, [...(positions.get(key) ?? []), i + 1]);
+  });
+  const find = (header: string, what: string): number | undefined => {
+    const found = positions.get(normalizeHeader(header));
+    if (found && found.length > 1) {
+      throw new SheetsError(
+        `The header "${header}" (${what}) appears ${found.length} times in row ${config.headerRow} of "${config.sheet}" (columns ${found.map(columnLetter).join(', ')}).`,
+        { hint: 'Rename the extra columns so each header is unique.' },
+      );
+    }
+    return found?.[0];
+  };
+
+  const inputs: Partial<Record<InputField, number>> = {};
+  const missing: string[] = [];
+  for (const field of INPUT_FIELDS) {
+    const header = config.inputs[field];
+    if (header === undefined) continue;
+    const column = find(header, `columns.${field}`);
+    if (column === undefined) missing.push(`"${header}" (columns.${field})`);
+    else inputs[field] = column;
+  }
+  if (missing.length > 0) {
+    const existing = headerCells.filter((c) => c.trim() !== '').map((c) => `"${c.trim()}"`);
+    throw new SheetsError(
+      `Row ${config.headerRow} of "${config.sheet}" has no column ${missing.join(' or ')}. Headers found: ${existing.join(', ') || 'none (the row is empty)'}.`,
+      { hint: 'Fix the header texts under columns: in the config, or sheets.header_row if the headers are on another row.' },
+    );
+  }
+
+  const outputs = {} as Record<OutputField, number>;
+  const missingOutputs: OutputField[] = [];
+  for (const field of OUTPUT_FIELDS) {
+    const column = find(config.outputs[field], `output.columns.${field}`);
+    if (column === undefined) missingOutputs.push(field);
+    else outputs[field] = column;
+  }
+  missingOutputs.forEach((field, i) => {
+    outputs[field] = lastUsed + 1 + i;
+  });
+  const used = Object.values(inputs);
+  return {
+    sheet: config.sheet,
+    headerRow: config.headerRow,
+    inputs,
+    outputs,
+    missingOutputs,
+    identitySpan: { first: Math.min(...used), last: Math.max(...used) },
+  };
+}
+
+/** Contiguous runs of output columns, so a row's cells go out as few ranges as possible. */
+export function outputSegments(layout: Layout): Array<{ first: number; fields: OutputField[] }> {
+  const sorted = OUTPUT_FIELDS.map((field) => ({ field, column: layout.outputs[field] })).sort((a, b) => a.column - b.column);
+  const segments: Array<{ first: number; fields: OutputField[] }> = [];
+  for (const { field, column } of sorted) {
+    const last = segments.at(-1);
+    if (last && last.first + last.fields.length === column) last.fields.push(field);
+    else segments.push({ first: column, fields: [field] });
+  }
+  return segments;
+}

@@ -1,0 +1,196 @@
+import { Mutex } from 'async-mutex';
+import { sleep } from '../retry/index.js';
+import { a1Range, wholeSheet } from './a1.js';
+import type { CellValues, SheetsClient } from './client.js';
+import { outputSegments, type Layout, type OutputField } from './layout.js';
+import { rowFingerprint } from './table.js';
+
+export interface PendingWrite {
+  /** Where the row was when read, and what it held (id + inputs). */
+  row: number;
+  id: string;
+  fingerprint: string;
+  cells: Record<OutputField, string>;
+}
+
+export interface SkippedWrite {
+  row: number;
+  id: string;
+  reason: string;
+}
+
+export interface WriterStats {
+  writeCalls: number;
+  verifyReads: number;
+  rowsWritten: number;
+  /** Rows found at another position than when read (sorted, inserted above) and written there. */
+  rowsMoved: number;
+  skipped: SkippedWrite[];
+  /** Largest number of rows in one write call. */
+  largestBatch: number;
+}
+
+export interface WriterOptions {
+  batchSize: number;
+  signal?: AbortSignal;
+  onFlush?: (stats: Readonly<WriterStats>) => void;
+}
+
+/** Above this many rows between the first and last row of a flush, re-read rows one range each. */
+const SPARSE_SPAN = 2000;
+
+/**
+ * Writes verdicts back in batches, never to the wrong row (invariant 1): before each
+ * write call the target rows are re-read and compared with the identity (id + inputs)
+ * they had when read. A row found elsewhere (sorted, rows inserted above) is written
+ * where it is now; a row that vanished or was edited is skipped and left for the next
+ * run, which will see it changed.
+ *
+ * Batching: a flush starts once `batchSize` rows are pending. When the write quota
+ * makes it wait, everything that arrived meanwhile goes out in the same call
+ * (coalescing) rather than queueing up small calls behind the quota.
+ */
+export class SheetWriter {
+  readonly stats: WriterStats = { writeCalls: 0, verifyReads: 0, rowsWritten: 0, rowsMoved: 0, skipped: [], largestBatch: 0 };
+  private pending: PendingWrite[] = [];
+  private readonly flushing = new Mutex();
+  private closing = false;
+  private failure: unknown;
+
+  constructor(
+    private readonly client: SheetsClient,
+    private readonly layout: Layout,
+    private readonly options: WriterOptions,
+  ) {
+    if (!Number.isInteger(options.batchSize) || options.batchSize < 1) throw new RangeError(`batchSize must be a whole number ≥ 1, got ${options.batchSize}`);
+  }
+
+  /** The error that stopped writing, if any; verdicts stay in the cache for the next run. */
+  get error(): unknown {
+    return this.failure;
+  }
+
+  get pendingCount(): number {
+    return this.pending.length;
+  }
+
+  enqueue(write: PendingWrite): void {
+    this.pending.push(write);
+    if (this.pending.length >= this.options.batchSize) void this.pump();
+  }
+
+  /** Writes everything still pending and waits for it. Rethrows a write failure. */
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.pump();
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  private async pump(): Promise<void> {
+    await this.flushing.runExclusive(async () => {
+      while (this.failure === undefined && (this.pending.length >= this.options.batchSize || (this.closing && this.pending.length > 0))) {
+        const waited = await this.waitForWriteSlot();
+        const take = waited ? this.pending.length : Math.min(this.options.batchSize, this.pending.length);
+        const batch = this.pending.splice(0, take);
+        try {
+          await this.flush(batch);
+        } catch (error) {
+          this.pending.unshift(...batch);
+          this.failure = error;
+        }
+      }
+    });
+  }
+
+  /** Sleeps until the write quota has a free slot; true when it had to wait. */
+  private async waitForWriteSlot(): Promise<boolean> {
+    let waited = false;
+    for (let wait = this.client.writes.delay(); wait > 0; wait = this.client.writes.delay()) {
+      waited = true;
+      await sleep(wait, this.options.signal);
+    }
+    return waited;
+  }
+
+  private async flush(batch: PendingWrite[]): Promise<void> {
+    const placed = await this.locate(batch);
+    const data: Array<{ range: string; values: string[][] }> = [];
+    for (const write of placed) {
+      for (const segment of outputSegments(this.layout)) {
+        data.push({
+          range: a1Range(this.layout.sheet, { row: write.row, column: segment.first }, { row: write.row, column: segment.first + segment.fields.length - 1 }),
+          values: [segment.fields.map((field) => write.cells[field])],
+        });
+      }
+    }
+    if (data.length > 0) {
+      await this.client.write(data);
+      this.stats.writeCalls++;
+      this.stats.rowsWritten += placed.length;
+      this.stats.largestBatch = Math.max(this.stats.largestBatch, placed.length);
+    }
+    this.options.onFlush?.(this.stats);
+  }
+
+  /** Re-identifies the rows of a batch; returns the writes with their current row numbers. */
+  private async locate(batch: PendingWrite[]): Promise<PendingWrite[]> {
+    const { first, last } = this.layout.identitySpan;
+    const rows = batch.map((w) => w.row);
+    const low = Math.min(...rows);
+    const high = Math.max(...rows);
+    let current: (row: number) => readonly string[];
+    if (high - low <= SPARSE_SPAN || batch.length > 100) {
+      const values = await this.client.read(a1Range(this.layout.sheet, { row: low, column: first }, { row: high, column: last }));
+      current = (row) => values[row - low] ?? [];
+    } else {
+      const ranges = rows.map((row) => a1Range(this.layout.sheet, { row, column: first }, { row, column: last }));
+      const results = await this.client.readMany(ranges);
+      const byRow = new Map(rows.map((row, i) => [row, results[i]?.[0] ?? []]));
+      current = (row) => byRow.get(row) ?? [];
+    }
+    this.stats.verifyReads++;
+
+    const confirmed: PendingWrite[] = [];
+    const lost: PendingWrite[] = [];
+    for (const write of batch) {
+      if (rowFingerprint(current(write.row), this.layout, first) === write.fingerprint) confirmed.push(write);
+      else lost.push(write);
+    }
+    if (lost.length === 0) return confirmed;
+    return [...confirmed, ...(await this.relocate(lost, new Set(confirmed.map((w) => w.row))))];
+  }
+
+  /**
+   * Some rows are not where they were: read the whole tab once, find each by its
+   * identity, and fix the positions of every pending write while the map is at hand.
+   */
+  private async relocate(lost: PendingWrite[], taken: Set<number>): Promise<PendingWrite[]> {
+    const values: CellValues = await this.client.read(wholeSheet(this.layout.sheet));
+    this.stats.verifyReads++;
+    const where = new Map<string, number[]>();
+    for (let index = this.layout.headerRow; index < values.length; index++) {
+      const fingerprint = rowFingerprint(values[index] ?? [], this.layout);
+      where.set(fingerprint, [...(where.get(fingerprint) ?? []), index + 1]);
+    }
+    for (const write of this.pending) {
+      const found = where.get(write.fingerprint);
+      if (found?.length === 1 && found[0] !== undefined) write.row = found[0];
+    }
+    const placed: PendingWrite[] = [];
+    for (const write of lost) {
+      const found = (where.get(write.fingerprint) ?? []).filter((row) => !taken.has(row));
+      if (found.length === 1 && found[0] !== undefined) {
+        this.stats.rowsMoved++;
+        placed.push({ ...write, row: found[0] });
+        taken.add(found[0]);
+      } else {
+        const reason =
+          found.length === 0
+            ? 'the row was edited or deleted during the run; it will be checked again on the next run'
+            : `${found.length} rows now have the same id and inputs; not guessing which one, will retry on the next run`;
+        this.stats.skipped.push({ row: write.row, id: write.id, reason });
+      }
+    }
+    return placed;
+  }
+}
