@@ -65,7 +65,7 @@ export class Provider {
           {
             model: this.model,
             messages: messages.map((m) => ({ role: m.role, content: m.content })),
-            response_format: response_format as OpenAI.ChatCompletionCreateParams['response_format'] & object,
+            response_format,
             prompt_cache_key: this.options.promptCacheKey,
             max_completion_tokens: this.options.maxCompletionTokens,
           },
@@ -97,27 +97,33 @@ export class Provider {
     if (error instanceof OpenAI.APIConnectionTimeoutError) {
       return new LlmError(`${where} did not answer within ${Math.round(this.options.timeoutMs / 1000)} s`, { ...base, kind: 'transient', retryable: true });
     }
-    if (!(error instanceof OpenAI.APIError) || error.status === undefined) {
-      const why = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
+    if (!(error instanceof OpenAI.APIError)) {
+      const why = error instanceof Error ? error.message : String(error);
       return new LlmError(`could not reach ${where}: ${this.scrub(why)}`, { ...base, kind: 'transient', retryable: true });
     }
-    const status = error.status;
-    const requestId = error.requestID ?? undefined;
-    const said = this.scrub(messageOf(error));
+    const apiError = error as InstanceType<typeof OpenAI.APIError>;
+    if (apiError.status === undefined) {
+      const why = apiError.cause instanceof Error ? apiError.cause.message : apiError.message;
+      return new LlmError(`could not reach ${where}: ${this.scrub(why)}`, { ...base, kind: 'transient', retryable: true });
+    }
+    const status = apiError.status;
+    const requestId = apiError.requestID ?? undefined;
+    const said = this.scrub(messageOf(apiError));
+    const headers: Headers | undefined = apiError.headers;
     const make = (kind: LlmErrorKind, retryable: boolean, text: string, hint?: string) =>
-      new LlmError(text, { ...base, kind, retryable, status, requestId, retryAfterMs: retryAfterMs(error.headers), ...(hint ? { hint } : {}) });
+      new LlmError(text, { ...base, kind, retryable, status, requestId, retryAfterMs: retryAfterMs(headers), ...(hint ? { hint } : {}) });
     if (status === 401) {
       return make('auth', false, `${where} rejected the API key (401: ${said})`, `Check the key in $${this.config.api_key_env}: it may be mistyped, revoked, or for another provider.`);
     }
     if (status === 403) {
       return make('auth', false, `${where} refused access (403: ${said})`, `The key in $${this.config.api_key_env} has no access to model ${this.model}, or the account is restricted.`);
     }
-    if (status === 429 && (error.code === 'insufficient_quota' || error.type === 'insufficient_quota')) {
+    if (status === 429 && (apiError.code === 'insufficient_quota' || apiError.type === 'insufficient_quota')) {
       return make('quota', false, `${where} says the account has no quota left (429 insufficient_quota: ${said})`, 'Add credit or raise the spending limit of that account, or configure another provider.');
     }
     if (status === 429) return make('rate_limit', true, `${where} rate-limited the request (429: ${said})`);
     if (status === 408 || status === 409 || status >= 500) return make('transient', true, `${where} failed (${status}: ${said})`);
-    if (status === 400 && (error.param === 'response_format' || /response_format|json_schema/i.test(said))) {
+    if (status === 400 && (apiError.param === 'response_format' || /response_format|json_schema/i.test(said))) {
       return make('format_unsupported', false, `${where} does not support structured outputs (400: ${said})`);
     }
     return make('rejected', false, `${where} rejected the request (${status}: ${said})`, status === 404 ? `Check llm.providers: model "${this.model}" may not exist at ${this.config.base_url}.` : undefined);

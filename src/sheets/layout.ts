@@ -9,7 +9,7 @@ export type OutputField = (typeof OUTPUT_FIELDS)[number];
 export interface LayoutConfig {
   sheet: string;
   headerRow: number;
-  inputs: Partial<Record<InputField, string>>;
+  inputs: Partial<Record<InputField, string | undefined>>;
   outputs: Record<OutputField, string>;
 }
 

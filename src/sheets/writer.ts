@@ -55,7 +55,7 @@ export class SheetWriter {
   private pending: PendingWrite[] = [];
   private readonly flushing = new Mutex();
   private closing = false;
-  private failure: unknown;
+  private failure: Error | undefined;
 
   constructor(
     private readonly client: SheetsClient,
@@ -66,7 +66,7 @@ export class SheetWriter {
   }
 
   /** The error that stopped writing, if any; verdicts stay in the cache for the next run. */
-  get error(): unknown {
+  get error(): Error | undefined {
     return this.failure;
   }
 
@@ -96,7 +96,7 @@ export class SheetWriter {
           await this.flush(batch);
         } catch (error) {
           this.pending.unshift(...batch);
-          this.failure = error;
+          this.failure = error instanceof Error ? error : new Error(String(error));
         }
       }
     });

@@ -1,0 +1,28 @@
+import { main } from './main.js';
+
+/**
+ * The executable's entry: wires signals and the process, and is the only place that
+ * calls process.exit. First SIGINT/SIGTERM: stop starting new calls, let those in
+ * flight finish (10 s at most), flush pending writes, exit 130. A second one cancels
+ * the calls in flight at once.
+ */
+const stop = new AbortController();
+const abort = new AbortController();
+let signals = 0;
+const onSignal = (signal: NodeJS.Signals) => {
+  signals++;
+  if (signals === 1) {
+    process.stderr.write(`\n${signal}: finishing the calls in flight and saving what is done (again to cancel them)…\n`);
+    stop.abort(new Error(signal));
+    setTimeout(() => abort.abort(new Error('deadline')), 10_000).unref();
+  } else {
+    abort.abort(new Error(signal));
+  }
+};
+process.on('SIGINT', onSignal);
+process.on('SIGTERM', onSignal);
+
+const code = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, stop: stop.signal, abort: abort.signal });
+process.exitCode = code;
+// Let stdout drain, then leave even if a socket keeps the loop alive.
+setTimeout(() => process.exit(code), 50).unref();

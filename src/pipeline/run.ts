@@ -1,0 +1,198 @@
+import { randomUUID } from 'node:crypto';
+import pLimit from 'p-limit';
+import { CacheStore, acquireLock, cacheKey, recordRunEnd, recordRunStart } from '../cache/index.js';
+import type { Config, Secrets } from '../config/index.js';
+import { FatalRunError, StatusValidatorError, redact } from '../errors.js';
+import { OUTPUT_SCHEMA_VERSION, PROMPT_VERSION, Provider, Validator, promptCacheKey, type PromptRules } from '../llm/index.js';
+import { SheetWriter, SheetsClient, openSheet, type Entry } from '../sheets/index.js';
+import { errorCells, verdictCells, type OutputCells } from './cells.js';
+import { Tally } from './tally.js';
+import { selectWork, type Job } from './select.js';
+import type { RunSummary } from './summary.js';
+
+export interface Progress {
+  phase: 'reading' | 'validating' | 'writing' | 'done';
+  questions: number;
+  answered: number;
+  errors: number;
+  retries: number;
+  rowsWritten: number;
+}
+
+export interface RunOptions {
+  dryRun?: boolean;
+  force?: boolean;
+  limit?: number | undefined;
+  trigger?: string;
+  /** Aborting stops new work; calls in flight finish, pending writes are flushed. */
+  stop?: AbortSignal;
+  /** Aborting cancels calls in flight too (a second Ctrl-C, or the stop deadline). */
+  abort?: AbortSignal;
+  now?: () => Date;
+  onProgress?: (progress: Progress) => void;
+  /** Warnings (loose key permissions...) found before the run, to carry into its summary. */
+  warnings?: string[];
+}
+
+/** One validation pass: read → select → ask → commit → write → summary. */
+export async function runValidation(config: Config, secrets: Secrets, options: RunOptions = {}): Promise<RunSummary> {
+  const now = options.now ?? (() => new Date());
+  const dryRun = options.dryRun ?? false;
+  const runId = randomUUID();
+  const { spreadsheet_id: spreadsheetId, sheet } = config.sheets;
+  const store = CacheStore.open(config.cache.path);
+  let lock: ReturnType<typeof acquireLock> | undefined;
+  try {
+    lock = dryRun ? undefined : acquireLock(store, `${spreadsheetId}/${sheet}`, runId, now);
+  } catch (error) {
+    store.close();
+    throw error;
+  }
+  const heartbeat = lock ? setInterval(lock.heartbeat, 60_000) : undefined;
+  heartbeat?.unref();
+  const tally = new Tally(runId, config, dryRun, now(), options.warnings ?? []);
+  if (!dryRun) recordRunStart(store, { id: runId, startedAt: tally.startedAt, trigger: options.trigger ?? 'cli', spreadsheetId, sheet });
+  try {
+    await execute(config, secrets, options, store, tally);
+  } catch (error) {
+    if (!(error instanceof StatusValidatorError)) throw error;
+    tally.fatal(redact(error.message, secrets.all), error.hint);
+  } finally {
+    if (heartbeat) clearInterval(heartbeat);
+    const summary = tally.finish(now(), options.stop?.aborted ?? false);
+    if (!dryRun && store.db.open) recordRunEnd(store, runId, summary.status, summary);
+    lock?.release();
+    store.close();
+    options.onProgress?.({ ...tally.progress, phase: 'done' });
+  }
+  return tally.summary;
+}
+
+async function execute(config: Config, secrets: Secrets, options: RunOptions, store: CacheStore, tally: Tally): Promise<void> {
+  const dryRun = options.dryRun ?? false;
+  const now = options.now ?? (() => new Date());
+  const report = () => options.onProgress?.(tally.progress);
+  const sheets = new SheetsClient({
+    spreadsheetId: config.sheets.spreadsheet_id,
+    key: secrets.serviceAccount,
+    apiRoot: config.sheets.api_root,
+    readsPerMinute: config.sheets.read_quota_per_minute,
+    writesPerMinute: config.sheets.write_quota_per_minute,
+    ...(options.abort ? { signal: options.abort } : {}),
+    onRetry: () => tally.sheetRetry(),
+  });
+  tally.progress.phase = 'reading';
+  report();
+  const opened = await openSheet(
+    sheets,
+    { sheet: config.sheets.sheet, headerRow: config.sheets.header_row, inputs: config.columns, outputs: config.output.columns },
+    dryRun,
+  );
+  tally.read(opened);
+
+  const rules: PromptRules = { rulesText: config.rules.text, allowedStatuses: config.rules.allowed_statuses, maxCommentChars: config.llm.max_comment_chars };
+  const primary = config.llm.providers[0];
+  if (!primary) throw new StatusValidatorError('llm.providers is empty');
+  const keyOf = (entry: Entry) =>
+    cacheKey({
+      inputs: entry.inputs,
+      rulesText: rules.rulesText,
+      allowedStatuses: rules.allowedStatuses,
+      promptVersion: PROMPT_VERSION,
+      model: primary.model,
+      schemaVersion: OUTPUT_SCHEMA_VERSION,
+    });
+  const selection = selectWork(opened.entries, keyOf, (key) => store.get(key), { force: options.force ?? false, limit: options.limit });
+  tally.selected(selection);
+
+  const writer = new SheetWriter(sheets, opened.layout, {
+    batchSize: config.output.write_batch_size,
+    ...(options.abort ? { signal: options.abort } : {}),
+    onFlush: (stats) => {
+      tally.progress.rowsWritten = stats.rowsWritten;
+      report();
+    },
+  });
+  const enqueue = (entry: Entry, cells: OutputCells) => {
+    if (!dryRun) writer.enqueue({ row: entry.row, id: entry.id, fingerprint: entry.fingerprint, cells });
+  };
+  for (const { entry, cached } of selection.rewrites) enqueue(entry, verdictCells(cached));
+
+  const cacheKeyName = promptCacheKey(config.llm.prompt_cache_key, rules, primary.model);
+  tally.promptCacheKey = cacheKeyName;
+  const providers = config.llm.providers.map(
+    (provider) =>
+      new Provider(provider, {
+        apiKey: secrets.apiKeys.get(provider.name) ?? '',
+        timeoutMs: config.llm.request_timeout_seconds * 1000,
+        maxCompletionTokens: config.llm.max_completion_tokens,
+        promptCacheKey: cacheKeyName,
+      }),
+  );
+  const validator = new Validator(providers, {
+    rules,
+    allowedStatuses: config.rules.allowed_statuses,
+    maxRetries: config.llm.max_retries,
+    today: localDate(now()),
+    onRetry: () => {
+      tally.progress.retries++;
+      report();
+    },
+    onCall: (provider, usage) => tally.call(providers.find((p) => p.name === provider)?.model ?? provider, usage),
+  });
+
+  tally.progress.phase = 'validating';
+  report();
+  // One failure that dooms every row (bad key, no quota) stops the others from starting.
+  const fatal = new AbortController();
+  const stop = AbortSignal.any([fatal.signal, ...(options.stop ? [options.stop] : [])]);
+  const inFlight = AbortSignal.any([fatal.signal, ...(options.abort ? [options.abort] : [])]);
+  let fatalError: Error | undefined;
+  const limit = pLimit(config.llm.max_workers);
+  const answer = async (job: Job) => {
+    if (stop.aborted) {
+      tally.deferred(job.entries.length);
+      return;
+    }
+    try {
+      const outcome = await validator.validate(job.inputs, inFlight);
+      const checkedAt = now().toISOString();
+      if (outcome.kind === 'verdict') {
+        const record = { key: job.key, ...outcome, checkedAt, promptTokens: outcome.usage.promptTokens, completionTokens: outcome.usage.completionTokens, cachedTokens: outcome.usage.cachedTokens };
+        // Invariant 2: the answer is durable before any cell shows it.
+        if (!dryRun) store.put(record);
+        for (const entry of job.entries) enqueue(entry, verdictCells(record));
+        tally.verdict(outcome.verdict, job.entries.length);
+      } else {
+        const reason = redact(outcome.reason, secrets.all);
+        for (const entry of job.entries) enqueue(entry, errorCells(reason, primary.model, checkedAt));
+        tally.error(job.entries, reason);
+      }
+    } catch (error) {
+      if (inFlight.aborted && !(error instanceof FatalRunError)) {
+        tally.deferred(job.entries.length);
+        return;
+      }
+      fatalError ??= error instanceof Error ? error : new Error(String(error));
+      fatal.abort(error);
+      tally.deferred(job.entries.length);
+    }
+    report();
+  };
+  await Promise.all(selection.jobs.map((job) => limit(() => answer(job))));
+
+  tally.progress.phase = 'writing';
+  report();
+  try {
+    await writer.close();
+  } finally {
+    tally.written(writer.stats, opened.addedHeaders);
+  }
+  if (fatalError !== undefined) throw fatalError;
+}
+
+/** Rules speak of dates as people in the sheet see them: the machine's local date. */
+function localDate(date: Date): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+}

@@ -1,0 +1,61 @@
+import type { SkippedWrite } from '../sheets/index.js';
+
+export type RunStatus = 'completed' | 'completed_with_errors' | 'interrupted' | 'failed';
+
+export interface ModelUsage {
+  calls: number;
+  promptTokens: number;
+  completionTokens: number;
+  cachedTokens: number;
+  /** null when the model's price is unknown. */
+  costUsd: number | null;
+}
+
+/** What a run did and cost: rendered for the terminal, printed as --json, stored in SQLite. */
+export interface RunSummary {
+  runId: string;
+  status: RunStatus;
+  dryRun: boolean;
+  spreadsheetId: string;
+  sheet: string;
+  startedAt: string;
+  endedAt: string;
+  wallMs: number;
+  rows: {
+    read: number;
+    /** Rows with neither status nor comment (an id or date only): skipped. */
+    incomplete: number;
+    upToDate: number;
+    /** Rows answered from the cache whose cells needed (re)writing. */
+    fromCache: number;
+    /** Rows that needed a new answer. */
+    asked: number;
+    /** Of those, rows that shared a question with an identical row. */
+    deduplicated: number;
+    /** Rows left for a later run by --limit or an interruption. */
+    deferred: number;
+  };
+  llm: {
+    calls: number;
+    retries: number;
+    questions: number;
+    promptTokens: number;
+    completionTokens: number;
+    cachedTokens: number;
+    costUsd: number | null;
+    byModel: Record<string, ModelUsage>;
+    promptCacheKey: string;
+  };
+  verdicts: { valid: number; invalid: number; error: number };
+  writes: {
+    calls: number;
+    rowsWritten: number;
+    rowsMoved: number;
+    skipped: SkippedWrite[];
+    sheetRetries: number;
+    headersAdded: string[];
+  };
+  errors: Array<{ row: number; id: string; reason: string }>;
+  warnings: string[];
+  fatal?: { message: string; hint?: string };
+}

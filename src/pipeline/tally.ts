@@ -1,0 +1,123 @@
+import type { Config } from '../config/index.js';
+import { costOf, priceOf, type Usage } from '../llm/index.js';
+import type { Entry, OpenedSheet, WriterStats } from '../sheets/index.js';
+import type { Selection } from './select.js';
+import type { Progress } from './run.js';
+import type { RunStatus, RunSummary } from './summary.js';
+
+/** Accumulates what a run does, as it does it, into its RunSummary. */
+export class Tally {
+  readonly summary: RunSummary;
+  readonly progress: Progress = { phase: 'reading', questions: 0, answered: 0, errors: 0, retries: 0, rowsWritten: 0 };
+  readonly startedAt: string;
+  private readonly started: number;
+
+  constructor(runId: string, config: Config, dryRun: boolean, start: Date, warnings: string[]) {
+    this.started = start.getTime();
+    this.startedAt = start.toISOString();
+    this.summary = {
+      runId,
+      status: 'completed',
+      dryRun,
+      spreadsheetId: config.sheets.spreadsheet_id,
+      sheet: config.sheets.sheet,
+      startedAt: this.startedAt,
+      endedAt: this.startedAt,
+      wallMs: 0,
+      rows: { read: 0, incomplete: 0, upToDate: 0, fromCache: 0, asked: 0, deduplicated: 0, deferred: 0 },
+      llm: { calls: 0, retries: 0, questions: 0, promptTokens: 0, completionTokens: 0, cachedTokens: 0, costUsd: 0, byModel: {}, promptCacheKey: '' },
+      verdicts: { valid: 0, invalid: 0, error: 0 },
+      writes: { calls: 0, rowsWritten: 0, rowsMoved: 0, skipped: [], sheetRetries: 0, headersAdded: [] },
+      errors: [],
+      warnings: [...warnings],
+    };
+  }
+
+  set promptCacheKey(key: string) {
+    this.summary.llm.promptCacheKey = key;
+  }
+
+  read(opened: OpenedSheet): void {
+    this.summary.rows.read = opened.entries.length + opened.incomplete.length;
+    this.summary.rows.incomplete = opened.incomplete.length;
+    if (opened.incomplete.length > 0) {
+      const shown = opened.incomplete.slice(0, 10).join(', ');
+      this.summary.warnings.push(`${opened.incomplete.length} rows have neither status nor comment and were skipped (rows ${shown}${opened.incomplete.length > 10 ? ', …' : ''})`);
+    }
+  }
+
+  selected(selection: Selection): void {
+    const rows = this.summary.rows;
+    rows.upToDate = selection.upToDate;
+    rows.fromCache = selection.rewrites.length;
+    rows.asked = selection.jobs.reduce((n, job) => n + job.entries.length, 0);
+    rows.deduplicated = selection.deduplicated;
+    rows.deferred = selection.deferred;
+    this.summary.llm.questions = selection.jobs.length;
+    this.progress.questions = selection.jobs.length;
+  }
+
+  call(model: string, usage: Usage): void {
+    const llm = this.summary.llm;
+    llm.calls++;
+    llm.promptTokens += usage.promptTokens;
+    llm.completionTokens += usage.completionTokens;
+    llm.cachedTokens += usage.cachedTokens;
+    const entry = (llm.byModel[model] ??= { calls: 0, promptTokens: 0, completionTokens: 0, cachedTokens: 0, costUsd: 0 });
+    entry.calls++;
+    entry.promptTokens += usage.promptTokens;
+    entry.completionTokens += usage.completionTokens;
+    entry.cachedTokens += usage.cachedTokens;
+    const price = priceOf(model);
+    entry.costUsd = price ? costOf(entry, price) : null;
+  }
+
+  verdict(verdict: 'VALID' | 'INVALID', rows: number): void {
+    if (verdict === 'VALID') this.summary.verdicts.valid += rows;
+    else this.summary.verdicts.invalid += rows;
+    this.progress.answered++;
+  }
+
+  error(entries: readonly Entry[], reason: string): void {
+    this.summary.verdicts.error += entries.length;
+    for (const entry of entries) this.summary.errors.push({ row: entry.row, id: entry.id, reason });
+    this.progress.answered++;
+    this.progress.errors++;
+  }
+
+  deferred(rows: number): void {
+    this.summary.rows.deferred += rows;
+    this.summary.rows.asked -= rows;
+  }
+
+  sheetRetry(): void {
+    this.summary.writes.sheetRetries++;
+  }
+
+  written(stats: WriterStats, headersAdded: string[]): void {
+    const writes = this.summary.writes;
+    writes.calls = stats.writeCalls;
+    writes.rowsWritten = stats.rowsWritten;
+    writes.rowsMoved = stats.rowsMoved;
+    writes.skipped = [...stats.skipped];
+    writes.headersAdded = headersAdded;
+  }
+
+  fatal(message: string, hint: string | undefined): void {
+    this.summary.fatal = hint === undefined ? { message } : { message, hint };
+  }
+
+  finish(end: Date, interrupted: boolean): RunSummary {
+    const s = this.summary;
+    s.endedAt = end.toISOString();
+    s.wallMs = end.getTime() - this.started;
+    s.llm.retries = this.progress.retries;
+    const costs = Object.values(s.llm.byModel).map((m) => m.costUsd);
+    s.llm.costUsd = costs.includes(null) ? null : costs.reduce<number>((a, b) => a + (b ?? 0), 0);
+    let status: RunStatus = s.verdicts.error > 0 ? 'completed_with_errors' : 'completed';
+    if (interrupted) status = 'interrupted';
+    if (s.fatal) status = 'failed';
+    s.status = status;
+    return s;
+  }
+}

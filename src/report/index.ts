@@ -1,0 +1,2 @@
+export { formatUsd, renderSummary } from './render.js';
+export { progressPrinter, type ProgressStream } from './progress.js';

@@ -1,0 +1,51 @@
+import type { RunSummary } from '../pipeline/index.js';
+
+const n = (value: number) => value.toLocaleString('en-US');
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+
+export function formatUsd(value: number | null): string {
+  if (value === null) return 'unknown (no price for this model)';
+  return value < 0.01 ? `$${value.toFixed(5)}` : `$${value.toFixed(4)}`;
+}
+
+/** The closing summary of a run, for a person at a terminal. */
+export function renderSummary(s: RunSummary): string {
+  const lines: string[] = [];
+  const title = {
+    completed: 'Run finished',
+    completed_with_errors: 'Run finished with errors',
+    interrupted: 'Run interrupted',
+    failed: 'Run failed',
+  }[s.status];
+  lines.push(`${title}${s.dryRun ? ' (dry run: nothing written to the sheet or the cache)' : ''} — "${s.sheet}" in ${s.spreadsheetId}`);
+  const rows: Array<[string, string]> = [
+    ['rows read', n(s.rows.read)],
+    ['already up to date', n(s.rows.upToDate)],
+    ['cache hits written', n(s.rows.fromCache)],
+    ['rows sent to the model', `${n(s.rows.asked)}${s.rows.deduplicated ? ` (${n(s.rows.deduplicated)} shared an identical row's answer)` : ''}`],
+    ['verdicts', `${n(s.verdicts.valid)} VALID, ${n(s.verdicts.invalid)} INVALID, ${n(s.verdicts.error)} ERROR`],
+    ['LLM calls', `${n(s.llm.calls)} (${n(s.llm.retries)} retries)`],
+    ['tokens', `${n(s.llm.promptTokens)} prompt (${n(s.llm.cachedTokens)} cached), ${n(s.llm.completionTokens)} completion`],
+    ['cost', formatUsd(s.llm.costUsd)],
+    ['sheet', `${n(s.writes.rowsWritten)} rows written in ${n(s.writes.calls)} calls${s.writes.rowsMoved ? `, ${n(s.writes.rowsMoved)} found moved and written where they are now` : ''}`],
+    ['wall time', seconds(s.wallMs)],
+  ];
+  if (s.rows.deferred) rows.splice(4, 0, ['left for the next run', n(s.rows.deferred)]);
+  if (s.rows.incomplete) rows.splice(1, 0, ['skipped (no status or comment)', n(s.rows.incomplete)]);
+  const width = Math.max(...rows.map(([label]) => label.length));
+  for (const [label, value] of rows) lines.push(`  ${label.padEnd(width)}  ${value}`);
+  if (s.writes.headersAdded.length) lines.push(`  added columns: ${s.writes.headersAdded.map((h) => `"${h}"`).join(', ')}`);
+  for (const skip of s.writes.skipped.slice(0, 10)) lines.push(`  not written: row ${skip.row}${skip.id ? ` (${skip.id})` : ''}: ${skip.reason}`);
+  if (s.writes.skipped.length > 10) lines.push(`  … and ${s.writes.skipped.length - 10} more rows not written`);
+  for (const error of s.errors.slice(0, 10)) lines.push(`  ERROR row ${error.row}${error.id ? ` (${error.id})` : ''}: ${error.reason}`);
+  if (s.errors.length > 10) lines.push(`  … and ${s.errors.length - 10} more rows in ERROR (they are retried on the next run)`);
+  else if (s.errors.length > 0) lines.push('  Rows in ERROR are retried on the next run.');
+  for (const warning of s.warnings) lines.push(`  warning: ${warning}`);
+  if (s.fatal) {
+    lines.push('', `Error: ${s.fatal.message}`);
+    if (s.fatal.hint) lines.push(`Fix: ${s.fatal.hint}`);
+    if (s.llm.calls > 0 && !s.dryRun) lines.push('Answers received before the failure are saved in the cache and will not be paid for again.');
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,269 @@
+/** The emulator object tests hold: server lifecycle plus direct access to the sheets. */
+import { defaultEvaluate, flagOption } from './cells.js';
+import type { Sheet } from './grid.js';
+import { Pipeline } from './pipeline.js';
+import { listen, type RunningServer } from './server.js';
+import type {
+  Cell,
+  CellState,
+  Fault,
+  FaultOptions,
+  RecordedCall,
+  RequestHook,
+  Scalar,
+  SheetsEmulatorOptions,
+  TabSeed,
+} from './types.js';
+import { DEFAULT_COLUMNS, DEFAULT_ROWS, Spreadsheet } from './workbook.js';
+
+/** Rows and columns in the test hooks are 1-based, like the sheet UI. */
+export interface SheetsEmulator {
+  /** 'http://127.0.0.1:PORT/' — pass as the client's rootUrl. */
+  readonly url: string;
+  readonly port: number;
+  /** Every request in arrival order; `status` is filled in when it is answered. */
+  readonly calls: RecordedCall[];
+  /** `email` (or `iss`) of the last bearer JWT seen. */
+  readonly lastCaller: string | undefined;
+  /** Every caller seen so far. */
+  readonly callers: ReadonlySet<string>;
+  /** Errors thrown by request hooks (each also answered the request with 500). */
+  readonly hookErrors: readonly unknown[];
+  close(): Promise<void>;
+
+  addSpreadsheet(id: string, tabs: TabSeed[], opts?: { title?: string }): void;
+  removeSpreadsheet(id: string): void;
+  values(id: string, tab: string): string[][];
+  getCell(id: string, tab: string, row: number, col: number): CellState | undefined;
+  /** Puts a value as-is (no formula/number parsing); `null` empties the cell. */
+  setCell(id: string, tab: string, row: number, col: number, value: Cell): void;
+  setFormula(id: string, tab: string, row: number, col: number, formula: string): void;
+  /** Inserts rows so the first new one is `beforeRow`; the grid grows by rows.length. */
+  insertRows(id: string, tab: string, beforeRow: number, rows: Cell[][]): void;
+  deleteRows(id: string, tab: string, startRow: number, count: number): void;
+  /** Stable-sorts rows fromRow..last data row; the comparator sees raw values (`null` = empty). */
+  sortRows(id: string, tab: string, fromRow: number, compare: (a: Cell[], b: Cell[]) => number): void;
+  gridSize(id: string, tab: string): { rowCount: number; columnCount: number };
+  setGridSize(id: string, tab: string, size: { rowCount?: number; columnCount?: number }): void;
+  sheetId(id: string, tab: string): number;
+  tabs(id: string): string[];
+  setForbidden(id: string, forbidden: boolean): void;
+
+  /** Runs before each request is served (after it is recorded); returns an unsubscribe function. */
+  onRequest(hook: RequestHook): () => void;
+  injectFault(fault: Fault, opts?: FaultOptions): void;
+  clearFaults(): void;
+  pendingFaults(): number;
+  readCount(): number;
+  writeCount(): number;
+  /** Empties `calls` and zeroes the read/write counters. */
+  resetCalls(): void;
+  /** Forgets the requests counted in the quota windows. */
+  resetQuota(): void;
+  setQuota(quota: { readPerMinute?: number; writePerMinute?: number }): void;
+  setLatency(ms: number): void;
+}
+
+function seedRows(sheet: Sheet, rows: Cell[][], startRow = 0): void {
+  rows.forEach((row, r) => {
+    row.forEach((v, c) => {
+      if (v !== null && v !== '') sheet.set(startRow + r, c, v, undefined, 0);
+    });
+  });
+}
+
+class Emulator implements SheetsEmulator {
+  constructor(
+    private readonly server: RunningServer,
+    private readonly pipe: Pipeline,
+  ) {}
+
+  get url(): string {
+    return this.server.url;
+  }
+  get port(): number {
+    return this.server.port;
+  }
+  get calls(): RecordedCall[] {
+    return this.pipe.calls;
+  }
+  get lastCaller(): string | undefined {
+    return this.pipe.lastCaller;
+  }
+  get callers(): ReadonlySet<string> {
+    return this.pipe.callers;
+  }
+  get hookErrors(): readonly unknown[] {
+    return this.pipe.hookErrors;
+  }
+
+  close(): Promise<void> {
+    return this.server.close();
+  }
+
+  addSpreadsheet(id: string, tabs: TabSeed[], opts: { title?: string } = {}): void {
+    const book = new Spreadsheet(id, opts.title ?? id);
+    tabs.forEach((tab, i) => {
+      const rows = tab.rows ?? [];
+      const width = rows.reduce((w, r) => Math.max(w, r.length), 0);
+      if ((tab.rowCount !== undefined && tab.rowCount < rows.length) || (tab.columnCount !== undefined && tab.columnCount < width)) {
+        throw new Error(`sheets-emulator: seed rows of '${tab.title}' do not fit its grid`);
+      }
+      const sheet = book.addSheet({
+        title: tab.title,
+        sheetId: tab.sheetId ?? (i === 0 ? 0 : undefined),
+        rowCount: tab.rowCount ?? Math.max(DEFAULT_ROWS, rows.length),
+        columnCount: tab.columnCount ?? Math.max(DEFAULT_COLUMNS, width),
+      });
+      seedRows(sheet, rows);
+    });
+    if (book.sheets.length === 0) book.addSheet({ title: 'Sheet1', sheetId: 0 });
+    this.pipe.books.set(id, book);
+  }
+
+  removeSpreadsheet(id: string): void {
+    this.pipe.books.delete(id);
+  }
+
+  values(id: string, tab: string): string[][] {
+    const sheet = this.tab(id, tab);
+    const box = { r0: 0, c0: 0, r1: sheet.rowCount - 1, c1: sheet.columnCount - 1 };
+    return sheet.read(box, 'FORMATTED_VALUE') as string[][];
+  }
+
+  getCell(id: string, tab: string, row: number, col: number): CellState | undefined {
+    const cell = this.tab(id, tab).get(row - 1, col - 1);
+    if (!cell) return undefined;
+    const out: CellState = { value: cell.value };
+    if (cell.formula !== undefined) out.formula = cell.formula;
+    const option = flagOption(cell.flag);
+    if (option) out.inputOption = option;
+    return out;
+  }
+
+  setCell(id: string, tab: string, row: number, col: number, value: Cell): void {
+    const sheet = this.cellSheet(id, tab, row, col);
+    if (value === null || value === '') sheet.clear(row - 1, col - 1);
+    else sheet.set(row - 1, col - 1, value, undefined, 0);
+  }
+
+  setFormula(id: string, tab: string, row: number, col: number, formula: string): void {
+    const sheet = this.cellSheet(id, tab, row, col);
+    const text = formula.startsWith('=') ? formula : `=${formula}`;
+    const value: Scalar = this.pipe.evaluate(text);
+    sheet.set(row - 1, col - 1, value, text, 0);
+  }
+
+  insertRows(id: string, tab: string, beforeRow: number, rows: Cell[][]): void {
+    const sheet = this.tab(id, tab);
+    const at = beforeRow - 1;
+    if (at < 0 || at > sheet.rowCount) throw new Error(`sheets-emulator: cannot insert before row ${beforeRow}`);
+    const width = rows.reduce((w, r) => Math.max(w, r.length), 0);
+    if (width > sheet.columnCount) throw new Error('sheets-emulator: inserted rows are wider than the grid');
+    sheet.insertRows(at, rows.length);
+    seedRows(sheet, rows, at);
+  }
+
+  deleteRows(id: string, tab: string, startRow: number, count: number): void {
+    const sheet = this.tab(id, tab);
+    if (startRow < 1 || count < 1 || startRow - 1 + count > sheet.rowCount) {
+      throw new Error(`sheets-emulator: cannot delete ${count} rows from row ${startRow}`);
+    }
+    sheet.deleteRows(startRow - 1, count);
+  }
+
+  sortRows(id: string, tab: string, fromRow: number, compare: (a: Cell[], b: Cell[]) => number): void {
+    this.tab(id, tab).sortRows(Math.max(0, fromRow - 1), compare);
+  }
+
+  gridSize(id: string, tab: string): { rowCount: number; columnCount: number } {
+    const { rowCount, columnCount } = this.tab(id, tab);
+    return { rowCount, columnCount };
+  }
+
+  setGridSize(id: string, tab: string, size: { rowCount?: number; columnCount?: number }): void {
+    const sheet = this.tab(id, tab);
+    sheet.resize(size.rowCount ?? sheet.rowCount, size.columnCount ?? sheet.columnCount);
+  }
+
+  sheetId(id: string, tab: string): number {
+    return this.tab(id, tab).sheetId;
+  }
+
+  tabs(id: string): string[] {
+    return this.book(id).sheets.map((s) => s.title);
+  }
+
+  setForbidden(id: string, forbidden: boolean): void {
+    this.book(id).forbidden = forbidden;
+  }
+
+  onRequest(hook: RequestHook): () => void {
+    return this.pipe.onRequest(hook);
+  }
+  injectFault(fault: Fault, opts?: FaultOptions): void {
+    this.pipe.injectFault(fault, opts);
+  }
+  clearFaults(): void {
+    this.pipe.clearFaults();
+  }
+  pendingFaults(): number {
+    return this.pipe.pendingFaults();
+  }
+  readCount(): number {
+    return this.pipe.reads;
+  }
+  writeCount(): number {
+    return this.pipe.writes;
+  }
+  resetCalls(): void {
+    this.pipe.calls.length = 0;
+    this.pipe.reads = 0;
+    this.pipe.writes = 0;
+  }
+  resetQuota(): void {
+    this.pipe.readQuota.reset();
+    this.pipe.writeQuota.reset();
+  }
+  setQuota(quota: { readPerMinute?: number; writePerMinute?: number }): void {
+    if (quota.readPerMinute !== undefined) this.pipe.readQuota.limit = quota.readPerMinute;
+    if (quota.writePerMinute !== undefined) this.pipe.writeQuota.limit = quota.writePerMinute;
+  }
+  setLatency(ms: number): void {
+    this.pipe.latencyMs = ms;
+  }
+
+  private book(id: string): Spreadsheet {
+    const book = this.pipe.books.get(id);
+    if (!book) throw new Error(`sheets-emulator: no spreadsheet '${id}'`);
+    return book;
+  }
+
+  private tab(id: string, title: string): Sheet {
+    const sheet = this.book(id).sheetByTitle(title);
+    if (!sheet) throw new Error(`sheets-emulator: no tab '${title}' in '${id}'`);
+    return sheet;
+  }
+
+  private cellSheet(id: string, tab: string, row: number, col: number): Sheet {
+    const sheet = this.tab(id, tab);
+    if (row < 1 || col < 1 || row > sheet.rowCount || col > sheet.columnCount) {
+      throw new Error(`sheets-emulator: cell (${row}, ${col}) is outside the ${sheet.rowCount}x${sheet.columnCount} grid of '${tab}'`);
+    }
+    return sheet;
+  }
+}
+
+export async function startSheetsEmulator(opts: SheetsEmulatorOptions = {}): Promise<SheetsEmulator> {
+  const pipe = new Pipeline(
+    opts.now ?? Date.now,
+    opts.readQuotaPerMinute ?? Infinity,
+    opts.writeQuotaPerMinute ?? Infinity,
+    opts.latencyMs ?? 0,
+    opts.requireAuth ?? true,
+    opts.recordBodies ?? true,
+    opts.evaluateFormula ?? defaultEvaluate,
+  );
+  const server = await listen(opts.port ?? 0, (req) => pipe.handle(req));
+  return new Emulator(server, pipe);
+}

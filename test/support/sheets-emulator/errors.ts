@@ -1,0 +1,90 @@
+/** Google-shaped API errors: `{ error: { code, message, status } }`. */
+
+const STATUS_BY_CODE: Record<number, string> = {
+  400: 'INVALID_ARGUMENT',
+  401: 'UNAUTHENTICATED',
+  403: 'PERMISSION_DENIED',
+  404: 'NOT_FOUND',
+  409: 'ABORTED',
+  429: 'RESOURCE_EXHAUSTED',
+  499: 'CANCELLED',
+  500: 'INTERNAL',
+  501: 'NOT_IMPLEMENTED',
+  503: 'UNAVAILABLE',
+  504: 'DEADLINE_EXCEEDED',
+};
+
+const DEFAULT_MESSAGE: Record<number, string> = {
+  500: 'Internal error encountered.',
+  502: 'Bad Gateway',
+  503: 'The service is currently unavailable.',
+  504: 'The request timed out. Please try again.',
+};
+
+export function googleStatus(code: number): string {
+  return STATUS_BY_CODE[code] ?? (code >= 500 ? 'INTERNAL' : 'FAILED_PRECONDITION');
+}
+
+export function defaultMessage(code: number): string {
+  return DEFAULT_MESSAGE[code] ?? `HTTP ${code}`;
+}
+
+export interface ErrorBody {
+  error: { code: number; message: string; status: string; details?: unknown[] };
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly status: string = googleStatus(code),
+    readonly details?: unknown[],
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  toBody(): ErrorBody {
+    const error: ErrorBody['error'] = { code: this.code, message: this.message, status: this.status };
+    if (this.details) error.details = this.details;
+    return { error };
+  }
+}
+
+export const invalidArgument = (message: string): ApiError => new ApiError(400, message);
+
+export const unparsableRange = (range: string): ApiError => invalidArgument(`Unable to parse range: ${range}`);
+
+export const notFound = (): ApiError => new ApiError(404, 'Requested entity was not found.');
+
+export const permissionDenied = (): ApiError => new ApiError(403, 'The caller does not have permission');
+
+export const unauthenticated = (): ApiError =>
+  new ApiError(
+    401,
+    'Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.',
+  );
+
+export function quotaExceeded(kind: 'read' | 'write', limit: number): ApiError {
+  const noun = kind === 'read' ? 'Read' : 'Write';
+  const metric = `sheets.googleapis.com/${kind}_requests`;
+  const limitName = `${noun}RequestsPerMinutePerUser`;
+  const message =
+    `Quota exceeded for quota metric '${noun} requests' and limit '${noun} requests per minute per user' ` +
+    `of service 'sheets.googleapis.com' for consumer 'project_number:000000000000'.`;
+  return new ApiError(429, message, 'RESOURCE_EXHAUSTED', [
+    {
+      '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+      reason: 'RATE_LIMIT_EXCEEDED',
+      domain: 'googleapis.com',
+      metadata: {
+        quota_metric: metric,
+        quota_limit: limitName,
+        quota_limit_value: String(limit),
+        quota_location: 'global',
+        service: 'sheets.googleapis.com',
+        consumer: 'projects/000000000000',
+      },
+    },
+  ]);
+}

@@ -1,0 +1,159 @@
+/** The request pipeline: record → hooks → latency → faults → auth → quota → serve. */
+import type { Evaluate } from './cells.js';
+import { dispatch } from './dispatch.js';
+import { ApiError, defaultMessage, googleStatus, notFound, permissionDenied, quotaExceeded, unauthenticated } from './errors.js';
+import { SlidingWindowQuota } from './quota.js';
+import { readBearer, route } from './router.js';
+import type { HttpRequest, HttpResponse } from './server.js';
+import type { CallKind, Fault, FaultOptions, PendingCall, RecordedCall, RequestHook } from './types.js';
+import type { Spreadsheet } from './workbook.js';
+
+interface ArmedFault {
+  fault: Fault;
+  kind: CallKind | undefined;
+  remaining: number;
+  match: ((call: PendingCall) => boolean) | undefined;
+}
+
+function rangesOf(op: string, query: URLSearchParams, body: unknown): string[] | undefined {
+  if (op === 'values.batchGet') return query.getAll('ranges');
+  const b = body !== null && typeof body === 'object' ? (body as Record<string, unknown>) : {};
+  if (op === 'values.batchClear' && Array.isArray(b['ranges'])) return (b['ranges'] as unknown[]).map(String);
+  if (op === 'values.batchUpdate' && Array.isArray(b['data'])) {
+    return (b['data'] as unknown[]).map((d) => {
+      const range = (d as Record<string, unknown> | null)?.['range'];
+      return typeof range === 'string' ? range : '';
+    });
+  }
+  return undefined;
+}
+
+function inputOptionOf(query: URLSearchParams, body: unknown): string | undefined {
+  const q = query.get('valueInputOption');
+  if (q !== null) return q;
+  const b = body !== null && typeof body === 'object' ? (body as Record<string, unknown>) : {};
+  return typeof b['valueInputOption'] === 'string' ? b['valueInputOption'] : undefined;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export class Pipeline {
+  readonly calls: RecordedCall[] = [];
+  readonly books = new Map<string, Spreadsheet>();
+  readonly readQuota: SlidingWindowQuota;
+  readonly writeQuota: SlidingWindowQuota;
+  reads = 0;
+  writes = 0;
+  lastCaller: string | undefined = undefined;
+  readonly callers = new Set<string>();
+  readonly hookErrors: unknown[] = [];
+  latencyMs: number;
+  private hooks: RequestHook[] = [];
+  private faults: ArmedFault[] = [];
+
+  constructor(
+    readonly now: () => number,
+    readQuota: number,
+    writeQuota: number,
+    latencyMs: number,
+    readonly requireAuth: boolean,
+    readonly recordBodies: boolean,
+    readonly evaluate: Evaluate,
+  ) {
+    this.readQuota = new SlidingWindowQuota(readQuota);
+    this.writeQuota = new SlidingWindowQuota(writeQuota);
+    this.latencyMs = latencyMs;
+  }
+
+  onRequest(hook: RequestHook): () => void {
+    this.hooks.push(hook);
+    return () => {
+      this.hooks = this.hooks.filter((h) => h !== hook);
+    };
+  }
+
+  injectFault(fault: Fault, opts: FaultOptions = {}): void {
+    this.faults.push({ fault, kind: opts.kind, remaining: opts.times ?? 1, match: opts.match });
+  }
+
+  clearFaults(): void {
+    this.faults = [];
+  }
+
+  pendingFaults(): number {
+    return this.faults.length;
+  }
+
+  async handle(req: HttpRequest): Promise<HttpResponse> {
+    const r = route(req.method, req.path);
+    const bearer = readBearer(req.authorization);
+    const call: Mutable<RecordedCall> = { kind: r.kind, op: r.op, method: req.method, path: req.path, at: this.now(), status: 0 };
+    if (r.spreadsheetId !== undefined) call.spreadsheetId = r.spreadsheetId;
+    if (r.range !== undefined) call.range = r.range;
+    const ranges = rangesOf(r.op, req.query, req.body);
+    if (ranges) call.ranges = ranges;
+    if (this.recordBodies && req.body !== undefined) call.body = req.body;
+    const vio = inputOptionOf(req.query, req.body);
+    if (vio !== undefined) call.valueInputOption = vio;
+    if (bearer.caller !== undefined) {
+      call.caller = bearer.caller;
+      this.lastCaller = bearer.caller;
+      this.callers.add(bearer.caller);
+    }
+    this.calls.push(call);
+    if (call.kind === 'read') this.reads += 1;
+    else this.writes += 1;
+    const out = await this.serve(call, req, bearer.present).catch((err: unknown) => this.fail(err));
+    call.status = out.destroySocket ? 0 : out.status;
+    return out;
+  }
+
+  private fail(err: unknown): HttpResponse {
+    const api = err instanceof ApiError ? err : new ApiError(500, `Internal error encountered. (${String(err)})`);
+    return { status: api.code, body: api.toBody() };
+  }
+
+  private async serve(call: RecordedCall, req: HttpRequest, authorised: boolean): Promise<HttpResponse> {
+    for (const hook of this.hooks.slice()) {
+      try {
+        await hook(call);
+      } catch (err) {
+        this.hookErrors.push(err);
+        throw new ApiError(500, `Internal error encountered. (request hook threw: ${String(err)})`);
+      }
+    }
+    if (this.latencyMs > 0) await sleep(this.latencyMs);
+    const fault = this.takeFault(call);
+    if (fault) return fault;
+    if (this.requireAuth && !authorised) throw unauthenticated();
+    if (req.bodyError !== undefined) throw new ApiError(400, `Invalid JSON payload received. ${req.bodyError}`);
+    if (call.op === 'unknown') throw new ApiError(404, 'Method not found.', 'NOT_FOUND');
+    const quota = call.kind === 'read' ? this.readQuota : this.writeQuota;
+    if (!quota.tryTake(this.now())) throw quotaExceeded(call.kind, quota.limit);
+    const book = this.books.get(call.spreadsheetId ?? '');
+    if (!book) throw notFound();
+    if (book.forbidden) throw permissionDenied();
+    const body = dispatch(call.op, book, call.range, req.query, req.body, this.evaluate);
+    return { status: 200, body };
+  }
+
+  private takeFault(call: PendingCall): HttpResponse | undefined {
+    const i = this.faults.findIndex((f) => (f.kind === undefined || f.kind === call.kind) && (f.match?.(call) ?? true));
+    const armed = this.faults[i];
+    if (!armed) return undefined;
+    armed.remaining -= 1;
+    if (armed.remaining <= 0) this.faults.splice(i, 1);
+    const { fault } = armed;
+    if (fault.destroySocket) return { status: 0, destroySocket: true };
+    const limit = call.kind === 'read' ? this.readQuota.limit : this.writeQuota.limit;
+    const api =
+      fault.status === 429 && fault.message === undefined
+        ? quotaExceeded(call.kind, Number.isFinite(limit) ? limit : 60)
+        : new ApiError(fault.status, fault.message ?? defaultMessage(fault.status), fault.statusText ?? googleStatus(fault.status));
+    const out: HttpResponse = { status: fault.status, body: api.toBody() };
+    if (fault.headers) out.headers = fault.headers;
+    return out;
+  }
+}

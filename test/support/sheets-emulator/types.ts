@@ -1,0 +1,108 @@
+/** Public types of the Sheets API v4 emulator. */
+
+/** A value as a test seeds it or reads it back: `null` means an empty cell. */
+export type Cell = string | number | boolean | null;
+
+/** A non-empty stored value. */
+export type Scalar = string | number | boolean;
+
+export type ValueInputOption = 'RAW' | 'USER_ENTERED';
+export type ValueRenderOption = 'FORMATTED_VALUE' | 'UNFORMATTED_VALUE' | 'FORMULA';
+export type Dimension = 'ROWS' | 'COLUMNS';
+
+/** What one cell holds, as returned by `getCell`. */
+export interface CellState {
+  /** The stored value; for a formula cell, the computed result. */
+  value: Scalar;
+  /** The formula text (with the leading `=`) when the cell holds a formula. */
+  formula?: string;
+  /** How the cell was last written over the API; absent for seeded/hook-set cells. */
+  inputOption?: ValueInputOption;
+}
+
+export interface TabSeed {
+  title: string;
+  rows?: Cell[][];
+  /** Defaults to max(1000, rows.length). */
+  rowCount?: number;
+  /** Defaults to max(26, widest row). */
+  columnCount?: number;
+  sheetId?: number;
+}
+
+export interface SheetsEmulatorOptions {
+  /** Port on 127.0.0.1; 0 (default) picks a free one. */
+  port?: number;
+  /** Read requests allowed per sliding 60 s window; default unlimited. */
+  readQuotaPerMinute?: number;
+  /** Write requests allowed per sliding 60 s window; default unlimited. */
+  writeQuotaPerMinute?: number;
+  /** Clock for the quota windows and `at` timestamps; default Date.now. */
+  now?: () => number;
+  /** Delay applied to every request before it is served; default 0. */
+  latencyMs?: number;
+  /** Answer 401 when there is no `Authorization: Bearer` header; default true. */
+  requireAuth?: boolean;
+  /** Keep request bodies in `calls`; default true. Turn off for big benches. */
+  recordBodies?: boolean;
+  /** Computes what a formula displays; default: `#NAME?` for every formula. */
+  evaluateFormula?: (formula: string) => Scalar;
+}
+
+export type CallKind = 'read' | 'write';
+
+export type CallOp =
+  | 'get'
+  | 'batchUpdate'
+  | 'values.get'
+  | 'values.batchGet'
+  | 'values.update'
+  | 'values.append'
+  | 'values.clear'
+  | 'values.batchUpdate'
+  | 'values.batchClear'
+  | 'unknown';
+
+/** A request as seen by hooks and fault matchers, before it is served. */
+export interface PendingCall {
+  readonly kind: CallKind;
+  readonly op: CallOp;
+  readonly method: string;
+  /** Raw path without the query string (the range stays URL-encoded). */
+  readonly path: string;
+  readonly spreadsheetId?: string;
+  /** Decoded A1 range of values.get/update/append/clear. */
+  readonly range?: string;
+  /** Ranges of batchGet / batchClear / values:batchUpdate. */
+  readonly ranges?: string[];
+  readonly body?: unknown;
+  readonly valueInputOption?: string;
+  /** `email` (or `iss`) of the bearer JWT, when it could be decoded. */
+  readonly caller?: string;
+  /** Arrival time, from the emulator clock. */
+  readonly at: number;
+}
+
+/** A request as recorded in `calls`; `status` is 0 until it has been answered. */
+export interface RecordedCall extends PendingCall {
+  status: number;
+}
+
+export interface Fault {
+  status: number;
+  message?: string;
+  /** Google status string for the body, e.g. 'UNAVAILABLE'; derived from `status` by default. */
+  statusText?: string;
+  headers?: Record<string, string>;
+  /** Drop the connection instead of answering (the client sees a socket error). */
+  destroySocket?: boolean;
+}
+
+export interface FaultOptions {
+  kind?: CallKind;
+  /** How many matching requests get the fault; default 1, Infinity allowed. */
+  times?: number;
+  match?: (call: PendingCall) => boolean;
+}
+
+export type RequestHook = (call: PendingCall) => void | Promise<void>;
