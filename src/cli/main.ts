@@ -2,7 +2,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { loadConfig, loadSecrets } from '../config/index.js';
 import { ConfigError, LockedError, RemoteError, StatusValidatorError, UsageError, redact } from '../errors.js';
 import { runValidation, type RunSummary } from '../pipeline/index.js';
-import { progressPrinter, renderSummary, type ProgressStream } from '../report/index.js';
+import { progressPrinter, renderFatal, renderSummary, type ProgressStream } from '../report/index.js';
 import { EXIT, exitCodeOf } from './exit.js';
 
 export interface CliIO {
@@ -81,6 +81,8 @@ async function runCommand(flags: RunFlags, io: CliIO): Promise<number> {
   });
   const text = flags.json ? JSON.stringify(summary, null, 2) : renderSummary(summary);
   io.stdout.write(`${redact(text, secrets.all)}\n`);
+  const fatal = renderFatal(summary);
+  if (fatal) io.stderr.write(`${redact(fatal, secrets.all)}\n`);
   return exitCodeOf(summary);
 }
 

@@ -49,11 +49,6 @@ export class Provider {
     this.client = new OpenAI({ apiKey: options.apiKey, baseURL: config.base_url, maxRetries: 0, timeout: options.timeoutMs });
   }
 
-  /** Whether a refusal of json_schema may be answered by switching to json_object. */
-  get canDowngrade(): boolean {
-    return this.config.structured_outputs === 'auto' && this.mode === 'json_schema';
-  }
-
   async complete(messages: readonly ChatMessage[], signal?: AbortSignal): Promise<Completion> {
     const response_format =
       this.mode === 'json_schema'

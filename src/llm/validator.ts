@@ -74,8 +74,13 @@ export class Validator {
     let reason = '';
     for (let attempt = 0; attempt <= this.options.maxRetries; ) {
       await cooldown.wait(signal);
+      const mode = provider.mode;
       try {
-        const completion = await provider.complete(conversation, signal);
+        const completion = await provider.complete(conversation, signal).catch((error: unknown) => {
+          // A failed request is still a request: count it.
+          if (error instanceof LlmError) this.options.onCall?.(provider.name, zeroUsage());
+          throw error;
+        });
         add(usage, completion.usage);
         this.options.onCall?.(provider.name, completion.usage);
         const problem = completionProblem(completion);
@@ -96,7 +101,8 @@ export class Validator {
           this.exhausted.add(provider.name);
           return { kind: 'error', reason, usage };
         }
-        if (error.kind === 'format_unsupported' && provider.canDowngrade) {
+        // Several workers may hit this at once: each retries in json_object, once.
+        if (error.kind === 'format_unsupported' && mode === 'json_schema' && provider.config.structured_outputs === 'auto') {
           provider.mode = 'json_object';
           continue;
         }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import { CacheStore, acquireLock, cacheKey, recordRunEnd, recordRunStart } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
@@ -147,6 +148,8 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
   const fatal = new AbortController();
   const stop = AbortSignal.any([fatal.signal, ...(options.stop ? [options.stop] : [])]);
   const inFlight = AbortSignal.any([fatal.signal, ...(options.abort ? [options.abort] : [])]);
+  // Every worker's request and backoff listens to these: raise Node's leak-warning bar.
+  setMaxListeners(4 * config.llm.max_workers + 16, stop, inFlight);
   let fatalError: Error | undefined;
   const limit = pLimit(config.llm.max_workers);
   const answer = async (job: Job) => {

@@ -1,2 +1,2 @@
-export { formatUsd, renderSummary } from './render.js';
+export { formatUsd, renderFatal, renderSummary } from './render.js';
 export { progressPrinter, type ProgressStream } from './progress.js';

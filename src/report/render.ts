@@ -9,7 +9,7 @@ export function formatUsd(value: number | null): string {
   return value < 0.01 ? `$${value.toFixed(5)}` : `$${value.toFixed(4)}`;
 }
 
-/** The closing summary of a run, for a person at a terminal. */
+/** The closing summary of a run, for a person at a terminal (a fatal error is told apart, on stderr). */
 export function renderSummary(s: RunSummary): string {
   const lines: string[] = [];
   const title = {
@@ -42,10 +42,14 @@ export function renderSummary(s: RunSummary): string {
   if (s.errors.length > 10) lines.push(`  … and ${s.errors.length - 10} more rows in ERROR (they are retried on the next run)`);
   else if (s.errors.length > 0) lines.push('  Rows in ERROR are retried on the next run.');
   for (const warning of s.warnings) lines.push(`  warning: ${warning}`);
-  if (s.fatal) {
-    lines.push('', `Error: ${s.fatal.message}`);
-    if (s.fatal.hint) lines.push(`Fix: ${s.fatal.hint}`);
-    if (s.llm.calls > 0 && !s.dryRun) lines.push('Answers received before the failure are saved in the cache and will not be paid for again.');
-  }
+  return lines.join('\n');
+}
+
+/** What to say on stderr when a run stopped on a fatal error. */
+export function renderFatal(s: RunSummary): string | undefined {
+  if (!s.fatal) return undefined;
+  const lines = [`Error: ${s.fatal.message}`];
+  if (s.fatal.hint) lines.push(`Fix: ${s.fatal.hint}`);
+  if (s.llm.calls > 0 && !s.dryRun) lines.push('Answers received before the failure are saved in the cache and will not be paid for again.');
   return lines.join('\n');
 }

@@ -15,6 +15,7 @@ export class QuotaPacer {
   readonly burst: number;
   readonly windowMs: number;
   private readonly stamps: number[] = [];
+  private blockedUntil = 0;
 
   constructor(
     readonly perMinute: number,
@@ -30,8 +31,9 @@ export class QuotaPacer {
   delay(): number {
     const now = this.now();
     while (this.stamps.length > 0 && (this.stamps[0] ?? 0) <= now - this.windowMs) this.stamps.shift();
-    if (this.stamps.length < this.burst) return 0;
-    return (this.stamps[0] ?? now) + this.windowMs - now;
+    const blocked = Math.max(0, this.blockedUntil - now);
+    if (this.stamps.length < this.burst) return blocked;
+    return Math.max(blocked, (this.stamps[0] ?? now) + this.windowMs - now);
   }
 
   /** Waits for a slot and takes it. Returns how long it waited. */
@@ -47,8 +49,6 @@ export class QuotaPacer {
 
   /** Pushes the next slot back after the server said 429 despite the pacing. */
   penalize(ms: number): void {
-    const until = this.now() + ms - this.windowMs;
-    for (let i = 0; i < this.stamps.length; i++) this.stamps[i] = Math.max(this.stamps[i] ?? 0, until);
-    while (this.stamps.length < this.burst) this.stamps.push(until);
+    this.blockedUntil = Math.max(this.blockedUntil, this.now() + ms);
   }
 }

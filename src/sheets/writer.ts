@@ -55,6 +55,8 @@ export class SheetWriter {
   private pending: PendingWrite[] = [];
   private readonly flushing = new Mutex();
   private closing = false;
+  /** Where each identity was found by the last full read: later writes start from there. */
+  private moved: Map<string, number[]> | undefined;
   private failure: Error | undefined;
 
   constructor(
@@ -75,6 +77,8 @@ export class SheetWriter {
   }
 
   enqueue(write: PendingWrite): void {
+    const now = this.moved?.get(write.fingerprint);
+    if (now?.length === 1 && now[0] !== undefined) write.row = now[0];
     this.pending.push(write);
     if (this.pending.length >= this.options.batchSize) void this.pump();
   }
@@ -172,6 +176,7 @@ export class SheetWriter {
       const fingerprint = rowFingerprint(values[index] ?? [], this.layout);
       where.set(fingerprint, [...(where.get(fingerprint) ?? []), index + 1]);
     }
+    this.moved = where;
     for (const write of this.pending) {
       const found = where.get(write.fingerprint);
       if (found?.length === 1 && found[0] !== undefined) write.row = found[0];
