@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { ConfigError, type ConfigProblem } from '../errors.js';
+import { normalizeHeader } from '../sheets/layout.js';
 import { interpolate } from './interpolate.js';
 import { problemsFromZod } from './problems.js';
 import { configSchema, type RawConfig } from './schema.js';
@@ -42,7 +43,12 @@ export function parseConfig(source: string, file: string, env: NodeJS.ProcessEnv
   const problems: ConfigProblem[] = [];
   const data = interpolate(document.toJS() ?? {}, env, problems);
   const parsed = configSchema.safeParse(data, { reportInput: true });
-  if (!parsed.success) problems.push(...problemsFromZod(parsed.error, configSchema));
+  if (!parsed.success) {
+    // A key whose variable is unset is already reported; its empty value would only add noise.
+    const unset = new Set(problems.map((p) => p.path));
+    problems.push(...problemsFromZod(parsed.error, configSchema).filter((p) => !unset.has(p.path)));
+  }
+  problems.push(...crossKeyProblems(data));
   if (problems.length > 0 || !parsed.success) throw new ConfigError(file, problems);
 
   const dir = path.dirname(path.resolve(file));
@@ -51,26 +57,48 @@ export function parseConfig(source: string, file: string, env: NodeJS.ProcessEnv
   if (config.sheets.credentials_file !== undefined) {
     config.sheets = { ...config.sheets, credentials_file: path.resolve(dir, config.sheets.credentials_file) };
   }
-  checkConsistency(config, file);
   return config;
 }
 
-/** Rules that span several keys, which the schema alone cannot express. */
-function checkConsistency(config: Config, file: string): void {
+const DEFAULT_OUTPUT_HEADERS: Record<string, string> = {
+  verdict: 'Validation',
+  issues: 'Issues',
+  suggestion: 'Suggested rewrite',
+  checked_at: 'Checked at',
+  model: 'Model',
+};
+
+/**
+ * Rules that span several keys, which the schema alone cannot express. They read the
+ * raw (interpolated) data, so that they are reported together with schema problems.
+ */
+function crossKeyProblems(data: unknown): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
-  const inputs = Object.entries(config.columns).filter(([, header]) => header !== undefined);
-  const outputs = Object.entries(config.output.columns);
+  const root = asRecord(data);
+  const headers: Array<[string, unknown]> = [
+    ...Object.entries(asRecord(root.columns)).map(([k, h]) => [`columns.${k}`, h] as [string, unknown]),
+    ...Object.entries({ ...DEFAULT_OUTPUT_HEADERS, ...asRecord(asRecord(root.output).columns) }).map(([k, h]) => [`output.columns.${k}`, h] as [string, unknown]),
+  ];
   const seen = new Map<string, string>();
-  for (const [key, header] of [...inputs.map(([k, h]) => [`columns.${k}`, h] as const), ...outputs.map(([k, h]) => [`output.columns.${k}`, h] as const)]) {
-    const normal = String(header).trim().toLowerCase();
+  for (const [key, header] of headers) {
+    if (typeof header !== 'string' || header.trim() === '') continue;
+    // The same folding as the header matching in the sheet: two names it equates are one column.
+    const normal = normalizeHeader(header);
     const earlier = seen.get(normal);
-    if (earlier) problems.push({ path: key, message: `header "${String(header)}" is already used by ${earlier}; each column needs its own header` });
+    if (earlier) problems.push({ path: key, message: `header "${header}" is already used by ${earlier}; each column needs its own header` });
     else seen.set(normal, key);
   }
+  const providers = asRecord(root.llm).providers;
   const names = new Set<string>();
-  config.llm.providers.forEach((provider, i) => {
-    if (names.has(provider.name)) problems.push({ path: `llm.providers[${i}].name`, message: `provider name "${provider.name}" is used twice; names must be unique` });
-    names.add(provider.name);
+  (Array.isArray(providers) ? providers : []).forEach((provider, i) => {
+    const name = asRecord(provider).name;
+    if (typeof name !== 'string') return;
+    if (names.has(name)) problems.push({ path: `llm.providers[${i}].name`, message: `provider name "${name}" is used twice; names must be unique` });
+    names.add(name);
   });
-  if (problems.length > 0) throw new ConfigError(file, problems);
+  return problems;
+}
+
+function asRecord(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import type { ConfigProblem } from '../errors.js';
+import { redact, type ConfigProblem } from '../errors.js';
 
 /** Turns zod's issues into problems a person can act on: key, value received, what is allowed. */
 export function problemsFromZod(error: z.ZodError, schema: z.ZodType): ConfigProblem[] {
@@ -22,7 +22,9 @@ export function problemsFromZod(error: z.ZodError, schema: z.ZodType): ConfigPro
       problems.push({ path, message: `missing: ${issue.message}` });
       continue;
     }
-    problems.push({ path, message: input === undefined ? issue.message : `${issue.message} (got ${show(input)})` });
+    // Never echo what was given where a secret may have been pasted by mistake.
+    const secretish = /key|secret|token|password/i.test(path);
+    problems.push({ path, message: input === undefined || secretish ? issue.message : `${issue.message} (got ${show(input)})` });
   }
   return problems;
 }
@@ -37,7 +39,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
 }
 
 function show(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
+  const text = redact(JSON.stringify(value) ?? String(value));
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 

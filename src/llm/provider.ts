@@ -54,6 +54,11 @@ export class Provider {
       this.mode === 'json_schema'
         ? ({ type: 'json_schema', json_schema: { name: 'row_verdict', strict: true, schema: ANSWER_JSON_SCHEMA } } as const)
         : ({ type: 'json_object' } as const);
+    // The SDK adds an abort listener to the signal it is given and never removes it; a
+    // run-long signal would collect one per request. Hand it a per-request signal.
+    const local = new AbortController();
+    const forward = () => local.abort(signal?.reason);
+    signal?.addEventListener('abort', forward, { once: true });
     try {
       const { data, response, request_id } = await this.client.chat.completions
         .create(
@@ -64,7 +69,7 @@ export class Provider {
             prompt_cache_key: this.options.promptCacheKey,
             max_completion_tokens: this.options.maxCompletionTokens,
           },
-          signal ? { signal } : {},
+          { signal: local.signal },
         )
         .withResponse();
       const choice = data.choices[0];
@@ -83,6 +88,8 @@ export class Provider {
     } catch (error) {
       if (error instanceof OpenAI.APIUserAbortError || signal?.aborted) throw error;
       throw this.classify(error);
+    } finally {
+      signal?.removeEventListener('abort', forward);
     }
   }
 

@@ -148,8 +148,8 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
   const fatal = new AbortController();
   const stop = AbortSignal.any([fatal.signal, ...(options.stop ? [options.stop] : [])]);
   const inFlight = AbortSignal.any([fatal.signal, ...(options.abort ? [options.abort] : [])]);
-  // Every worker's request and backoff listens to these: raise Node's leak-warning bar.
-  setMaxListeners(4 * config.llm.max_workers + 16, stop, inFlight);
+  // Each worker's request and backoff listens to these while it runs (and only then).
+  setMaxListeners(2 * config.llm.max_workers + 16, stop, inFlight);
   let fatalError: Error | undefined;
   const limit = pLimit(config.llm.max_workers);
   const answer = async (job: Job) => {

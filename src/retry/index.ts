@@ -28,7 +28,8 @@ function header(headers: HeaderSource, name: string): string | undefined {
   if (!headers) return undefined;
   if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name) ?? undefined;
   const record = headers as Record<string, string | string[] | undefined>;
-  const value = record[name] ?? record[name.toLowerCase()];
+  const key = Object.keys(record).find((k) => k.toLowerCase() === name);
+  const value = key === undefined ? undefined : record[key];
   return Array.isArray(value) ? value[0] : value;
 }
 
@@ -42,9 +43,12 @@ export function retryAfterMs(headers: HeaderSource, now: number = Date.now()): n
   if (Number.isFinite(ms) && ms >= 0 && ms < 10 * 60_000) return Math.ceil(ms);
   const raw = header(headers, 'retry-after');
   if (raw === undefined) return undefined;
-  const seconds = Number.parseFloat(raw);
-  if (Number.isFinite(seconds) && /^\s*[\d.]+\s*$/.test(raw)) return seconds >= 0 && seconds < 600 ? Math.ceil(seconds * 1000) : undefined;
-  const date = Date.parse(raw);
+  if (/^\s*-?[\d.]+\s*$/.test(raw)) {
+    const seconds = Number.parseFloat(raw);
+    return Number.isFinite(seconds) && seconds >= 0 && seconds < 600 ? Math.ceil(seconds * 1000) : undefined;
+  }
+  // An HTTP date: "Wed, 21 Oct 2015 07:28:00 GMT". Anything else is ignored.
+  const date = /^[A-Za-z]{3}, \d{1,2} [A-Za-z]{3} \d{4} \d\d:\d\d:\d\d GMT$/.test(raw.trim()) ? Date.parse(raw) : Number.NaN;
   if (Number.isFinite(date)) {
     const wait = date - now;
     return wait >= 0 && wait < 10 * 60_000 ? wait : wait < 0 ? 0 : undefined;

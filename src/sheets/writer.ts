@@ -93,8 +93,9 @@ export class SheetWriter {
   private async pump(): Promise<void> {
     await this.flushing.runExclusive(async () => {
       while (this.failure === undefined && (this.pending.length >= this.options.batchSize || (this.closing && this.pending.length > 0))) {
-        const waited = await this.waitForWriteSlot();
-        const take = waited ? this.pending.length : Math.min(this.options.batchSize, this.pending.length);
+        const waited = await this.waitForSlots();
+        // Rows that piled up while the quota made us wait go out together (coalescing).
+        const take = waited || this.closing ? this.pending.length : Math.min(this.options.batchSize, this.pending.length);
         const batch = this.pending.splice(0, take);
         try {
           await this.flush(batch);
@@ -106,14 +107,21 @@ export class SheetWriter {
     });
   }
 
-  /** Sleeps until the write quota has a free slot; true when it had to wait. */
-  private async waitForWriteSlot(): Promise<boolean> {
+  /**
+   * Sleeps until a verify read and a write may go. Regular flushes leave one slot of
+   * each quota in reserve, so that the final flush after the last answer goes out at
+   * once instead of waiting for the next slot. True when it had to wait.
+   */
+  private async waitForSlots(): Promise<boolean> {
     let waited = false;
-    for (let wait = this.client.writes.delay(); wait > 0; wait = this.client.writes.delay()) {
+    for (;;) {
+      const reserve = this.closing ? 0 : 1;
+      const wait = Math.max(this.client.writes.delay(reserve), this.client.reads.delay(reserve));
+      if (wait <= 0) return waited;
       waited = true;
-      await sleep(wait, this.options.signal);
+      // Short naps: close() may lift the reserve while this flush is waiting.
+      await sleep(Math.min(wait, 50), this.options.signal);
     }
-    return waited;
   }
 
   private async flush(batch: PendingWrite[]): Promise<void> {

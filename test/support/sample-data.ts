@@ -12,7 +12,7 @@ const GOOD = [
   'Hiring: two of three engineers onboarded, the third starts next week; training plan shared with the leads and approved.',
   'Security review closed with no blocking findings; remaining minor items are tracked in the backlog and owned by the platform team.',
 ];
-const VAGUE = ['TBD', 'working on it', 'bad week, unclear', 'see above', 'in progress, more later'];
+const VAGUE = ['TBD', 'working on it, TBD', 'bad week, unclear', 'see above, unclear', 'in progress, more later, TBD'];
 
 export function sampleRow(i: number, dueBase = Date.UTC(2026, 11, 1)): string[] {
   const id = `PRJ-${String(i + 1).padStart(4, '0')}`;
@@ -21,7 +21,7 @@ export function sampleRow(i: number, dueBase = Date.UTC(2026, 11, 1)): string[] 
   const pool = vague ? VAGUE : GOOD;
   const base = pool[i % pool.length] ?? '';
   // A per-row suffix keeps comments distinct, so each row is its own question.
-  const comment = vague ? base : `${base} (ref ${id})`;
+  const comment = `${base} (ref ${id})`;
   const due = new Date(dueBase + (i % 90) * 86_400_000).toISOString().slice(0, 10);
   return [id, status, comment, due];
 }

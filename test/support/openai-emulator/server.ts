@@ -108,7 +108,7 @@ class EmulatorServer implements OpenAIEmulator {
   async listen(): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       this.server.once('error', reject);
-      this.server.listen(0, '127.0.0.1', () => {
+      this.server.listen(this.opts.port ?? 0, '127.0.0.1', () => {
         this.server.off('error', reject);
         resolve();
       });
@@ -235,6 +235,11 @@ class EmulatorServer implements OpenAIEmulator {
     res.once('close', () => {
       this.inFlight -= 1;
       record.endedAt = Date.now();
+      if (this.opts.recordBodies === false) {
+        record.body = undefined;
+        delete record.content;
+        record.headers = {};
+      }
     });
     res.setHeader('x-request-id', requestId);
 

@@ -96,6 +96,10 @@ export interface OpenAIEmulatorOptions {
   models?: string[];
   /** Clock for rate-limit windows (ms). Default Date.now. */
   now?: () => number;
+  /** Port to listen on; default 0 (any free port). */
+  port?: number;
+  /** Keep request bodies, headers and contents in `requests` (default true); benches turn it off to save memory. */
+  recordBodies?: boolean;
 }
 
 export interface RecordedUsage {

@@ -1,0 +1,37 @@
+/**
+ * `npm run bench [name...]`: benchmarks against the emulators. Prints each figure with
+ * the ideal and the ratio, and writes bench/results/<bench>.json. Never part of npm test.
+ */
+import { formatFigure, saveResults, type Figure } from './lib.js';
+import { latencyBound } from './latency.js';
+
+const benches: Record<string, () => Promise<Figure[]>> = {
+  R1: () => latencyBound('R1 1,000 rows', 1000, 20, { mean: 100, jitter: 0 }),
+  B1: async () => [
+    ...(await latencyBound('B1 latency-bound', 2000, 50, { mean: 100, jitter: 20 }, 1.1)),
+    ...(await latencyBound('B1 sequential baseline (200 rows, 1 worker)', 200, 1, { mean: 100, jitter: 20 })).map((f) => ({
+      ...f,
+      name: 'B1 before: sequential, scaled to 2,000 rows',
+      value: f.value * 10,
+      ideal: f.ideal === undefined ? undefined : f.ideal * 10,
+    })) as Figure[],
+  ],
+};
+
+const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(benches);
+let missed = false;
+for (const name of chosen) {
+  const bench = benches[name];
+  if (!bench) {
+    console.error(`unknown bench "${name}"; known: ${Object.keys(benches).join(', ')}`);
+    process.exitCode = 2;
+    continue;
+  }
+  const figures = await bench();
+  for (const figure of figures) {
+    console.log(formatFigure(figure));
+    if (figure.target !== undefined && figure.ideal && figure.value / figure.ideal > figure.target) missed = true;
+  }
+  saveResults(name, figures);
+}
+if (missed) process.exitCode = 1;

@@ -1,0 +1,54 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import { startOpenAIEmulator, type OpenAIEmulator } from '../test/support/openai-emulator/index.js';
+import { startSheetsEmulator, type SheetsEmulator } from '../test/support/sheets-emulator/index.js';
+import { SAMPLE_HEADER, sampleRows } from '../test/support/sample-data.js';
+import { writeServiceAccountKey } from '../test/support/bed.js';
+
+export const DEMO_SPREADSHEET = 'demo-spreadsheet';
+export const DEMO_TAB = 'Statuses';
+export const DEMO_KEY_ENV = 'DEMO_OPENAI_KEY';
+export const DEMO_KEY = 'sk-demo-not-a-real-key-000000';
+
+export interface DemoEnvironment {
+  sheets: SheetsEmulator;
+  llm: OpenAIEmulator;
+  configPath: string;
+  env: NodeJS.ProcessEnv;
+  close(): Promise<void>;
+}
+
+/**
+ * Both emulators with a sample sheet, a throwaway service-account key and a config
+ * pointing at them: everything the CLI needs, with no Google or OpenAI account.
+ */
+export async function startDemo(options: { dir: string; rows: number; sheetsPort?: number; llmPort?: number; latencyMs?: number }): Promise<DemoEnvironment> {
+  mkdirSync(options.dir, { recursive: true });
+  const sheets = await startSheetsEmulator({ ...(options.sheetsPort ? { port: options.sheetsPort } : {}) });
+  const llm = await startOpenAIEmulator({ apiKey: DEMO_KEY, latencyMs: { mean: options.latencyMs ?? 120, jitter: 40 }, ...(options.llmPort ? { port: options.llmPort } : {}) });
+  sheets.addSpreadsheet(DEMO_SPREADSHEET, [{ title: DEMO_TAB, rows: [[...SAMPLE_HEADER], ...sampleRows(options.rows)], columnCount: 6 }]);
+  const keyFile = path.join(options.dir, 'demo-credentials.json');
+  writeServiceAccountKey(keyFile, 'status-validator-demo@demo-project.iam.gserviceaccount.com');
+  const configPath = path.join(options.dir, 'demo-config.yaml');
+  const config = {
+    sheets: { spreadsheet_id: DEMO_SPREADSHEET, sheet: DEMO_TAB, credentials_file: keyFile, api_root: sheets.url },
+    columns: { id: 'Project', status: 'Status', comment: 'Comment', completion_date: 'Due date' },
+    rules: {
+      allowed_statuses: ['Planned', 'In progress', 'Done', 'Cancelled'],
+      text: 'The comment must say what was done, what is next and by when. Vague comments (TBD, "working on it") are invalid.',
+    },
+    llm: { max_workers: 8, providers: [{ name: 'emulator', model: 'gpt-5-mini', base_url: llm.url, api_key_env: DEMO_KEY_ENV }] },
+    cache: { path: path.join(options.dir, 'demo-cache.sqlite') },
+  };
+  writeFileSync(configPath, `# Written by the demo: points status-validator at the bundled emulators.\n${stringify(config)}`);
+  return {
+    sheets,
+    llm,
+    configPath,
+    env: { ...process.env, [DEMO_KEY_ENV]: DEMO_KEY },
+    close: async () => {
+      await Promise.all([sheets.close(), llm.close()]);
+    },
+  };
+}

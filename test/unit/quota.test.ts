@@ -1,0 +1,197 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { QuotaPacer } from '../../src/sheets/quota.js';
+
+/** A clock the test moves by hand. */
+function manualClock(start = 1_000_000) {
+  let now = start;
+  return {
+    now: () => now,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
+}
+
+/** A small deterministic PRNG (mulberry32), so a failing stream can be replayed. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+/** The most calls that fall in any half-open window [t, t + span) of a sorted list of times. */
+function peakInWindow(times: readonly number[], span: number): number {
+  let peak = 0;
+  let start = 0;
+  for (let end = 0; end < times.length; end++) {
+    while ((times[end] ?? 0) - (times[start] ?? 0) >= span) start++;
+    peak = Math.max(peak, end - start + 1);
+  }
+  return peak;
+}
+
+/**
+ * Drives a pacer with a bursty stream of calls: each caller waits what delay() says
+ * (by moving the clock), then takes its slot. Some calls come back with a 429 and
+ * penalize the pacer. Returns the time of every call.
+ */
+async function simulate(perMinute: number, calls: number, seed: number, burst?: number, saturated = false): Promise<number[]> {
+  const clock = manualClock();
+  const pacer = burst === undefined ? new QuotaPacer(perMinute, clock.now) : new QuotaPacer(perMinute, clock.now, burst);
+  const random = seeded(seed);
+  const times: number[] = [];
+  for (let i = 0; i < calls; i++) {
+    const r = saturated ? 1 : random();
+    if (r < 0.3) clock.advance(Math.floor(random() * 5_000));
+    else if (r < 0.32) clock.advance(60_000 + Math.floor(random() * 60_000));
+    for (let wait = pacer.delay(); wait > 0; wait = pacer.delay()) clock.advance(wait);
+    expect(await pacer.take()).toBe(0);
+    times.push(clock.now());
+    if (!saturated && random() < 0.02) pacer.penalize(Math.floor(random() * 20_000));
+  }
+  return times;
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe('QuotaPacer', () => {
+  it('never lets more than perMinute calls into any 60 s window', async () => {
+    for (const [perMinute, seed] of [
+      [60, 1],
+      [60, 2],
+      [7, 3],
+      [100, 4],
+      [300, 5],
+    ] as const) {
+      const times = await simulate(perMinute, 2_000, seed);
+      expect(times).toHaveLength(2_000);
+      const peak = peakInWindow(times, 60_000);
+      expect(peak, `perMinute ${perMinute}`).toBeLessThanOrEqual(perMinute);
+    }
+  });
+
+  it('lets a queue of calls use all but a call or two a minute of the quota, minute after minute', async () => {
+    for (const perMinute of [60, 7, 100, 300]) {
+      const times = await simulate(perMinute, perMinute * 5, 0, undefined, true);
+      expect(peakInWindow(times, 60_000), `perMinute ${perMinute}`).toBeGreaterThanOrEqual(perMinute - 2);
+      expect(peakInWindow(times, 60_000), `perMinute ${perMinute}`).toBeLessThanOrEqual(perMinute);
+      const first = times[0] ?? 0;
+      const inFirstFiveMinutes = times.filter((t) => t - first < 5 * 60_000).length;
+      expect(inFirstFiveMinutes, `perMinute ${perMinute}`).toBeGreaterThanOrEqual((perMinute - 2) * 5);
+    }
+  });
+
+  it('lets at most the burst go at once, then one call per interval', async () => {
+    const times = await simulate(60, 1_000, 7);
+    const pacer = new QuotaPacer(60);
+    // A window one interval short of (burst) intervals never holds more than the burst.
+    expect(peakInWindow(times, pacer.intervalMs)).toBeLessThanOrEqual(pacer.burst);
+    expect(peakInWindow(times, 1)).toBeLessThanOrEqual(pacer.burst);
+  });
+
+  it('holds the quota with a small custom burst as well', async () => {
+    const times = await simulate(60, 500, 9, 3);
+    expect(peakInWindow(times, 60_000)).toBeLessThanOrEqual(60);
+    expect(peakInWindow(times, 1)).toBeLessThanOrEqual(3);
+  });
+
+  it('spreads a minute of calls out: a burst of 2, then about one a second', () => {
+    const pacer = new QuotaPacer(60, manualClock().now);
+    expect(pacer.burst).toBe(2);
+    expect(pacer.intervalMs).toBe(Math.ceil(60_000 / 59));
+  });
+
+  it('limits the burst to the quota when the quota is smaller', () => {
+    const pacer = new QuotaPacer(1, manualClock().now, 5);
+    expect(pacer.burst).toBe(1);
+    expect(pacer.intervalMs).toBe(60_000);
+  });
+
+  it('says 0 while the burst lasts, then how long until the next interval', async () => {
+    const clock = manualClock();
+    const pacer = new QuotaPacer(60, clock.now);
+    for (let i = 0; i < pacer.burst; i++) {
+      expect(pacer.delay()).toBe(0);
+      await pacer.take();
+    }
+    expect(pacer.delay()).toBe(pacer.intervalMs);
+    clock.advance(pacer.intervalMs - 1);
+    expect(pacer.delay()).toBe(1);
+    clock.advance(1);
+    expect(pacer.delay()).toBe(0);
+  });
+
+  it('keeps slots in reserve when asked: delay(1) waits while only one slot is left', async () => {
+    const clock = manualClock();
+    const pacer = new QuotaPacer(60, clock.now);
+    await pacer.take();
+    expect(pacer.delay(1)).toBe(pacer.intervalMs);
+    expect(pacer.delay()).toBe(0);
+    clock.advance(pacer.intervalMs);
+    expect(pacer.delay(1)).toBe(0);
+  });
+
+  it('does not count delay() as a call', () => {
+    const pacer = new QuotaPacer(1, manualClock().now);
+    for (let i = 0; i < 5; i++) expect(pacer.delay()).toBe(0);
+  });
+
+  it('pushes the next slot back by the penalty', () => {
+    const clock = manualClock();
+    const pacer = new QuotaPacer(60, clock.now);
+    expect(pacer.delay()).toBe(0);
+    pacer.penalize(5_000);
+    expect(pacer.delay()).toBe(5_000);
+    clock.advance(4_000);
+    expect(pacer.delay()).toBe(1_000);
+    clock.advance(1_000);
+    expect(pacer.delay()).toBe(0);
+  });
+
+  it('does not shorten a wait that is already longer than the penalty', async () => {
+    const clock = manualClock();
+    const pacer = new QuotaPacer(60, clock.now);
+    for (let i = 0; i < pacer.burst; i++) await pacer.take();
+    expect(pacer.delay()).toBe(pacer.intervalMs);
+    pacer.penalize(100);
+    expect(pacer.delay()).toBe(pacer.intervalMs);
+  });
+
+  it('waits in take() until a slot is free and reports how long it waited', async () => {
+    vi.useFakeTimers();
+    const pacer = new QuotaPacer(60, () => Date.now());
+    for (let i = 0; i < pacer.burst; i++) expect(await pacer.take()).toBe(0);
+    let waited: number | undefined;
+    const sixth = pacer.take().then((ms) => {
+      waited = ms;
+    });
+    await vi.advanceTimersByTimeAsync(pacer.intervalMs - 1);
+    expect(waited).toBeUndefined();
+    await vi.advanceTimersByTimeAsync(1);
+    await sixth;
+    expect(waited).toBe(pacer.intervalMs);
+  });
+
+  it('stops waiting in take() when the signal aborts', async () => {
+    vi.useFakeTimers();
+    const pacer = new QuotaPacer(1, () => Date.now());
+    await pacer.take();
+    const controller = new AbortController();
+    const taking = pacer.take(controller.signal);
+    controller.abort(new Error('interrupted'));
+    await expect(taking).rejects.toThrow('interrupted');
+    expect(pacer.delay()).toBeGreaterThan(0);
+  });
+
+  it('rejects a quota below 1, naming perMinute', () => {
+    expect(() => new QuotaPacer(0)).toThrow(/perMinute must be a number ≥ 1, got 0/);
+    expect(() => new QuotaPacer(Number.NaN)).toThrow(RangeError);
+  });
+});

@@ -1,0 +1,163 @@
+import { describe, expect, it } from 'vitest';
+import { cacheKey, type CachedVerdict } from '../../src/cache/index.js';
+import { OUTPUT_SCHEMA_VERSION } from '../../src/llm/answer.js';
+import { PROMPT_VERSION } from '../../src/llm/prompt.js';
+import { verdictCells } from '../../src/pipeline/cells.js';
+import { selectWork, type SelectOptions } from '../../src/pipeline/select.js';
+import { fingerprintOf, type Entry, type RowInputs } from '../../src/sheets/index.js';
+
+const EMPTY_OUTPUTS: Entry['outputs'] = { verdict: '', issues: '', suggestion: '', checked_at: '', model: '' };
+
+function entry(row: number, id: string, inputs: Partial<RowInputs>, outputs: Entry['outputs'] = EMPTY_OUTPUTS): Entry {
+  const full: RowInputs = { status: 'Done', comment: `Comment of ${id}`, completion_date: '', ...inputs };
+  return { row, id, inputs: full, outputs, fingerprint: fingerprintOf(id, full) };
+}
+
+const keyOf = (e: Entry): string =>
+  cacheKey({
+    inputs: e.inputs,
+    rulesText: 'Say what is next.',
+    allowedStatuses: ['Planned', 'Done'],
+    promptVersion: PROMPT_VERSION,
+    model: 'gpt-5-mini',
+    schemaVersion: OUTPUT_SCHEMA_VERSION,
+  });
+
+function cached(e: Entry, overrides: Partial<CachedVerdict> = {}): CachedVerdict {
+  return {
+    key: keyOf(e),
+    verdict: 'INVALID',
+    issues: ['No due date.'],
+    suggestion: 'Done; next: docs by July.',
+    model: 'gpt-5-mini',
+    provider: 'primary',
+    checkedAt: '2025-06-30T10:00:00.000Z',
+    promptTokens: 100,
+    completionTokens: 20,
+    cachedTokens: 0,
+    ...overrides,
+  };
+}
+
+/** A cache holding `verdicts`, counting its lookups. */
+function cacheOf(verdicts: CachedVerdict[]) {
+  const map = new Map(verdicts.map((v) => [v.key, v]));
+  const lookups: string[] = [];
+  return {
+    lookups,
+    lookup: (key: string) => {
+      lookups.push(key);
+      return map.get(key);
+    },
+  };
+}
+
+const normal: SelectOptions = { force: false, limit: undefined };
+
+describe('selectWork', () => {
+  it('counts a row whose cells already show its cached verdict as up to date', () => {
+    const plain = entry(2, 'P-1', {});
+    const verdict = cached(plain);
+    const shown = entry(2, 'P-1', {}, { ...verdictCells(verdict), checked_at: '2025-07-01 09:00' });
+    const selection = selectWork([shown], keyOf, cacheOf([verdict]).lookup, normal);
+    expect(selection).toEqual({ upToDate: 1, rewrites: [], jobs: [], deduplicated: 0, deferred: 0 });
+  });
+
+  it('writes a cached verdict from the cache when the cells are empty or stale, without asking the model', () => {
+    const empty = entry(2, 'P-1', { comment: 'same' });
+    const stale = entry(3, 'P-2', { comment: 'other' }, { verdict: 'VALID', issues: '', suggestion: '', checked_at: '2025-01-01', model: 'gpt-4o' });
+    const noCheckedAt = entry(4, 'P-3', { comment: 'third' });
+    const third = cached(noCheckedAt);
+    const shownWithoutTime = { ...noCheckedAt, outputs: { ...verdictCells(third), checked_at: ' ' } };
+    const verdicts = [cached(empty), cached(stale), third];
+
+    const selection = selectWork([empty, stale, shownWithoutTime], keyOf, cacheOf(verdicts).lookup, normal);
+
+    expect(selection.jobs).toEqual([]);
+    expect(selection.upToDate).toBe(0);
+    expect(selection.rewrites.map((r) => r.entry.row)).toEqual([2, 3, 4]);
+    expect(selection.rewrites[1]?.cached).toBe(verdicts[1]);
+  });
+
+  it('asks the model once for rows with identical inputs, and counts the duplicates', () => {
+    const same = { status: 'In progress', comment: 'Working on it', completion_date: '' };
+    const rows = [entry(2, 'P-1', same), entry(3, 'P-2', { comment: 'Different' }), entry(4, 'P-3', same), entry(5, 'P-4', same)];
+
+    const selection = selectWork(rows, keyOf, cacheOf([]).lookup, normal);
+
+    expect(selection.jobs).toHaveLength(2);
+    expect(selection.deduplicated).toBe(2);
+    const shared = selection.jobs.find((j) => j.entries.length === 3);
+    expect(shared?.entries.map((e) => e.id)).toEqual(['P-1', 'P-3', 'P-4']);
+    expect(shared?.inputs).toEqual(same);
+    expect(shared?.key).toBe(keyOf(rows[0] as Entry));
+    expect(selection.jobs.reduce((n, j) => n + j.entries.length, 0)).toBe(rows.length);
+  });
+
+  it('keeps jobs in the order their first row appears in the sheet', () => {
+    const rows = [entry(2, 'A', { comment: 'x' }), entry(3, 'B', { comment: 'y' }), entry(4, 'C', { comment: 'x' })];
+    const selection = selectWork(rows, keyOf, cacheOf([]).lookup, normal);
+    expect(selection.jobs.map((j) => j.entries.map((e) => e.row))).toEqual([[2, 4], [3]]);
+  });
+
+  it('ignores the cache with --force: every row is asked again, and the cache is not even read', () => {
+    const up = entry(2, 'P-1', {});
+    const verdict = cached(up);
+    const shown = { ...up, outputs: verdictCells(verdict) };
+    const cache = cacheOf([verdict]);
+
+    const selection = selectWork([shown, entry(3, 'P-2', {})], keyOf, cache.lookup, { force: true, limit: undefined });
+
+    expect(cache.lookups).toEqual([]);
+    expect(selection.upToDate).toBe(0);
+    expect(selection.rewrites).toEqual([]);
+    expect(selection.jobs.flatMap((j) => j.entries.map((e) => e.row))).toEqual([2, 3]);
+  });
+
+  it('defers the rows beyond --limit to a later run', () => {
+    const rows = [1, 2, 3, 4, 5].map((i) => entry(i + 1, `P-${i}`, { comment: `distinct ${i}` }));
+    const selection = selectWork(rows, keyOf, cacheOf([]).lookup, { force: false, limit: 2 });
+    expect(selection.jobs.flatMap((j) => j.entries.map((e) => e.row))).toEqual([2, 3]);
+    expect(selection.deferred).toBe(3);
+  });
+
+  it('does not count cached rows against --limit', () => {
+    const hit = entry(2, 'P-1', { comment: 'cached' });
+    const rows = [hit, entry(3, 'P-2', { comment: 'a' }), entry(4, 'P-3', { comment: 'b' })];
+    const selection = selectWork(rows, keyOf, cacheOf([cached(hit)]).lookup, { force: false, limit: 1 });
+    expect(selection.rewrites.map((r) => r.entry.row)).toEqual([2]);
+    expect(selection.jobs.flatMap((j) => j.entries.map((e) => e.row))).toEqual([3]);
+    expect(selection.deferred).toBe(1);
+  });
+
+  it('defers every row that needs the model with --limit 0', () => {
+    const rows = [entry(2, 'P-1', {}), entry(3, 'P-2', {})];
+    const selection = selectWork(rows, keyOf, cacheOf([]).lookup, { force: false, limit: 0 });
+    expect(selection.jobs).toEqual([]);
+    expect(selection.deferred).toBe(2);
+  });
+
+  it('accounts for every row exactly once', () => {
+    const a = entry(2, 'A', { comment: 'a' });
+    const b = entry(3, 'B', { comment: 'b' });
+    const verdictA = cached(a);
+    const rows = [
+      { ...a, outputs: verdictCells(verdictA) },
+      b,
+      entry(4, 'C', { comment: 'c' }),
+      entry(5, 'D', { comment: 'c' }),
+      entry(6, 'E', { comment: 'e' }),
+      entry(7, 'F', { comment: 'f' }),
+    ];
+    const s = selectWork(rows, keyOf, cacheOf([verdictA, cached(b)]).lookup, { force: false, limit: 3 });
+    const inJobs = s.jobs.reduce((n, j) => n + j.entries.length, 0);
+    expect({ upToDate: s.upToDate, rewrites: s.rewrites.length, inJobs, deduplicated: s.deduplicated, deferred: s.deferred }).toEqual({
+      upToDate: 1,
+      rewrites: 1,
+      inJobs: 3,
+      deduplicated: 1,
+      deferred: 1,
+    });
+    expect(s.upToDate + s.rewrites.length + inJobs + s.deferred).toBe(rows.length);
+  });
+});
