@@ -1,3 +1,4 @@
+import { SheetsError } from '../errors.js';
 import { a1Range, wholeSheet } from './a1.js';
 import type { SheetsClient } from './client.js';
 import { mapHeaders, type Layout, type LayoutConfig } from './layout.js';
@@ -26,14 +27,21 @@ export async function openSheet(client: SheetsClient, config: LayoutConfig, read
 async function addOutputHeaders(client: SheetsClient, layout: Layout, config: LayoutConfig): Promise<void> {
   const columns = layout.missingOutputs.map((field) => layout.outputs[field]);
   const rightmost = Math.max(...columns);
-  const meta = await client.metadata(config.sheet);
-  if (meta.columnCount < rightmost) await client.appendColumns(meta.sheetId, rightmost - meta.columnCount);
   const first = Math.min(...columns);
   // Missing outputs are planned on consecutive columns, so one range covers them.
-  await client.write([
+  const headers = [
     {
       range: a1Range(config.sheet, { row: config.headerRow, column: first }, { row: config.headerRow, column: rightmost }),
       values: [layout.missingOutputs.map((field) => config.outputs[field])],
     },
-  ]);
+  ];
+  try {
+    // Most tabs have room (new ones have 26 columns): try first, grow only when refused.
+    await client.write(headers);
+  } catch (error) {
+    if (!(error instanceof SheetsError) || !/exceeds grid limits/i.test(error.message)) throw error;
+    const meta = await client.metadata(config.sheet);
+    if (meta.columnCount < rightmost) await client.appendColumns(meta.sheetId, rightmost - meta.columnCount);
+    await client.write(headers);
+  }
 }
