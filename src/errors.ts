@@ -74,6 +74,8 @@ export class LlmError extends RemoteError {
   readonly retryable: boolean;
   /** Milliseconds the server asked us to wait, when it said. */
   readonly retryAfterMs: number | undefined;
+  /** The response headers, when there was a response (rate-limit state lives there). */
+  readonly headers: Headers | undefined;
 
   constructor(
     message: string,
@@ -84,11 +86,13 @@ export class LlmError extends RemoteError {
       status?: number | undefined;
       requestId?: string | undefined;
       retryAfterMs?: number | undefined;
+      headers?: Headers | undefined;
       hint?: string;
       cause?: unknown;
     },
   ) {
     super(message, options);
+    this.headers = options.headers;
     this.kind = options.kind;
     this.provider = options.provider;
     this.retryable = options.retryable;

@@ -76,6 +76,10 @@ const providerSchema = z.strictObject({
     .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected the NAME of an environment variable (e.g. OPENAI_API_KEY), not the key itself')
     .default('OPENAI_API_KEY'),
   structured_outputs: z.enum(['auto', 'json_schema', 'json_object']).default('auto'),
+  /** Requests per minute this account may send; learned from the provider's headers when unset. */
+  rpm: z.number({ error: 'expected a number of requests per minute' }).int().min(1).max(10_000_000).optional(),
+  /** Tokens per minute this account may use; learned from the provider's headers when unset. */
+  tpm: z.number({ error: 'expected a number of tokens per minute' }).int().min(100).max(10_000_000_000).optional(),
 });
 
 const llmSchema = z.strictObject({

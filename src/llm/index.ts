@@ -5,3 +5,6 @@ export { Provider, type Completion, type ProviderOptions, type Usage } from './p
 export { Validator, type Outcome, type RetryEvent, type ValidatorOptions } from './validator.js';
 export { decideVerdict, type Verdict } from './verdict.js';
 export { costOf, priceOf, type Price } from './pricing.js';
+export { ProviderGate, type GateOptions, type GateResult, type Ticket } from './gate.js';
+export { Bucket, parseDuration, readRateHeaders, type RateHeaders } from './budget.js';
+export { TokenEstimator, loadTokenizer } from './tokens.js';

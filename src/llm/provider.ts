@@ -113,7 +113,7 @@ export class Provider {
     const said = this.scrub(messageOf(apiError));
     const headers: Headers | undefined = apiError.headers;
     const make = (kind: LlmErrorKind, retryable: boolean, text: string, hint?: string) =>
-      new LlmError(text, { ...base, kind, retryable, status, requestId, retryAfterMs: retryAfterMs(headers), ...(hint ? { hint } : {}) });
+      new LlmError(text, { ...base, kind, retryable, status, requestId, headers, retryAfterMs: retryAfterMs(headers), ...(hint ? { hint } : {}) });
     if (status === 401) {
       return make('auth', false, `${where} rejected the API key (401: ${said})`, `Check the key in $${this.config.api_key_env}: it may be mistyped, revoked, or for another provider.`);
     }

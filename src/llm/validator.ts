@@ -2,9 +2,9 @@ import { FatalRunError, LlmError } from '../errors.js';
 import { backoffDelay, sleep, type BackoffOptions } from '../retry/index.js';
 import type { RowInputs } from '../sheets/index.js';
 import { parseAnswer } from './answer.js';
-import { Cooldown } from './cooldown.js';
+import type { ProviderGate } from './gate.js';
 import { buildMessages, type ChatMessage, type PromptRules } from './prompt.js';
-import type { Provider, Usage } from './provider.js';
+import type { Completion, Provider, Usage } from './provider.js';
 import { decideVerdict, type Verdict } from './verdict.js';
 
 export type Outcome =
@@ -25,6 +25,12 @@ export interface ValidatorOptions {
   maxRetries: number;
   /** YYYY-MM-DD, put in every prompt since rules speak of dates. */
   today: string;
+  /** Pacing per provider name: cool-down, budgets, adaptive concurrency. */
+  gates: ReadonlyMap<string, ProviderGate>;
+  /** Prompt tokens of a request, to reserve against a token budget (asked only when there is one). */
+  estimate: (messages: readonly ChatMessage[]) => Promise<number>;
+  /** Added to the prompt estimate: providers count max_completion_tokens against the budget. */
+  maxCompletionTokens: number;
   backoff?: BackoffOptions;
   onRetry?: (event: RetryEvent) => void;
   onCall?: (provider: string, usage: Usage) => void;
@@ -39,7 +45,6 @@ const zeroUsage = (): Usage => ({ promptTokens: 0, completionTokens: 0, cachedTo
  * anywhere) throw, as FatalRunError.
  */
 export class Validator {
-  private readonly cooldowns = new Map<string, Cooldown>();
   private readonly exhausted = new Set<string>();
 
   constructor(
@@ -47,7 +52,9 @@ export class Validator {
     private readonly options: ValidatorOptions,
   ) {
     if (providers.length === 0) throw new RangeError('providers must list at least one provider');
-    for (const provider of providers) this.cooldowns.set(provider.name, new Cooldown());
+    for (const provider of providers) {
+      if (!options.gates.has(provider.name)) throw new RangeError(`no gate for provider "${provider.name}"`);
+    }
   }
 
   async validate(inputs: RowInputs, signal?: AbortSignal): Promise<Outcome> {
@@ -69,32 +76,25 @@ export class Validator {
   }
 
   private async tryProvider(provider: Provider, messages: ChatMessage[], inputs: RowInputs, usage: Usage, signal?: AbortSignal): Promise<Outcome> {
-    const cooldown = this.cooldowns.get(provider.name) ?? new Cooldown();
+    const gate = this.options.gates.get(provider.name) as ProviderGate;
     let conversation = messages;
     let reason = '';
     for (let attempt = 0; attempt <= this.options.maxRetries; ) {
-      await cooldown.wait(signal);
       const mode = provider.mode;
+      const tokens = gate.metersTokens ? (await this.options.estimate(conversation)) + this.options.maxCompletionTokens : 0;
+      const ticket = await gate.enter(tokens, signal);
+      let completion: Completion;
       try {
-        const completion = await provider.complete(conversation, signal).catch((error: unknown) => {
-          // A failed request is still a request: count it.
-          if (error instanceof LlmError) this.options.onCall?.(provider.name, zeroUsage());
-          throw error;
-        });
-        add(usage, completion.usage);
-        this.options.onCall?.(provider.name, completion.usage);
-        const problem = completionProblem(completion);
-        const parsed = problem === undefined ? parseAnswer(completion.content) : { ok: false as const, problem };
-        if (parsed.ok) {
-          return { kind: 'verdict', provider: provider.name, model: provider.model, usage, ...decideVerdict(parsed.answer, inputs, this.options.allowedStatuses) };
-        }
-        // A bad answer is retried at once, showing the model what was wrong with it.
-        reason = `${provider.name}: ${parsed.problem}`;
-        conversation = repair(messages, completion.content, parsed.problem);
-        attempt++;
-        if (attempt <= this.options.maxRetries) this.options.onRetry?.({ provider: provider.name, attempt, reason, waitMs: 0 });
+        completion = await provider.complete(conversation, signal);
       } catch (error) {
-        if (!(error instanceof LlmError)) throw error;
+        if (!(error instanceof LlmError)) {
+          gate.leave(ticket, { kind: 'failed' });
+          throw error;
+        }
+        const waitMs = error.retryAfterMs ?? backoffDelay(attempt, this.options.backoff);
+        // A 429 pauses every worker of this provider (the gate's shared cool-down).
+        gate.leave(ticket, error.kind === 'rate_limit' ? { kind: 'rate_limited', waitMs } : { kind: 'failed' }, error.headers);
+        this.options.onCall?.(provider.name, zeroUsage());
         reason = error.message;
         if (error.kind === 'auth') throw new FatalRunError(error.message, { hint: error.hint ?? 'Fix the API key and run again.', cause: error });
         if (error.kind === 'quota') {
@@ -109,11 +109,23 @@ export class Validator {
         if (!error.retryable) return { kind: 'error', reason, usage };
         attempt++;
         if (attempt > this.options.maxRetries) break;
-        const waitMs = error.retryAfterMs ?? backoffDelay(attempt - 1, this.options.backoff);
         this.options.onRetry?.({ provider: provider.name, attempt, reason, waitMs });
-        if (error.kind === 'rate_limit') cooldown.pause(waitMs);
-        else await sleep(waitMs, signal);
+        if (error.kind !== 'rate_limit') await sleep(waitMs, signal);
+        continue;
       }
+      gate.leave(ticket, { kind: 'answered', totalTokens: completion.usage.promptTokens + completion.usage.completionTokens }, completion.headers);
+      add(usage, completion.usage);
+      this.options.onCall?.(provider.name, completion.usage);
+      const problem = completionProblem(completion);
+      const parsed = problem === undefined ? parseAnswer(completion.content) : { ok: false as const, problem };
+      if (parsed.ok) {
+        return { kind: 'verdict', provider: provider.name, model: provider.model, usage, ...decideVerdict(parsed.answer, inputs, this.options.allowedStatuses) };
+      }
+      // A bad answer is retried at once, showing the model what was wrong with it.
+      reason = `${provider.name}: ${parsed.problem}`;
+      conversation = repair(messages, completion.content, parsed.problem);
+      attempt++;
+      if (attempt <= this.options.maxRetries) this.options.onRetry?.({ provider: provider.name, attempt, reason, waitMs: 0 });
     }
     return { kind: 'error', reason: `${reason} (gave up after ${this.options.maxRetries} retries)`, usage };
   }

@@ -4,7 +4,7 @@ import pLimit from 'p-limit';
 import { CacheStore, acquireLock, cacheKey, recordRunEnd, recordRunStart } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { FatalRunError, StatusValidatorError, redact } from '../errors.js';
-import { OUTPUT_SCHEMA_VERSION, PROMPT_VERSION, Provider, Validator, promptCacheKey, type PromptRules } from '../llm/index.js';
+import { OUTPUT_SCHEMA_VERSION, PROMPT_VERSION, Provider, ProviderGate, TokenEstimator, Validator, loadTokenizer, promptCacheKey, type PromptRules } from '../llm/index.js';
 import { SheetWriter, SheetsClient, openSheet, type Entry } from '../sheets/index.js';
 import { errorCells, verdictCells, type OutputCells } from './cells.js';
 import { Tally } from './tally.js';
@@ -130,10 +130,18 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
         promptCacheKey: cacheKeyName,
       }),
   );
+  const gates = new Map(
+    config.llm.providers.map((p) => [p.name, new ProviderGate({ rpm: p.rpm, tpm: p.tpm, maxConcurrency: config.llm.max_workers })] as const),
+  );
+  // The tokenizer takes ~150 ms to load: only when a token budget asks for it.
+  let estimator: Promise<TokenEstimator> | undefined;
   const validator = new Validator(providers, {
     rules,
     allowedStatuses: config.rules.allowed_statuses,
     maxRetries: config.llm.max_retries,
+    gates,
+    estimate: async (messages) => (await (estimator ??= loadTokenizer().then((count) => new TokenEstimator(count)))).prompt(messages),
+    maxCompletionTokens: config.llm.max_completion_tokens,
     today: localDate(now()),
     onRetry: () => {
       tally.progress.retries++;
