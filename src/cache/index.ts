@@ -1,3 +1,3 @@
-export { CacheStore, type CachedVerdict } from './store.js';
+export { CacheStore, type CachedVerdict, type ReviewerVerdict } from './store.js';
 export { cacheKey, type KeyParts } from './key.js';
-export { acquireLock, recordRunEnd, recordRunStart, type RunRecord } from './runs.js';
+export { acquireLock, recentRuns, recordRunEnd, recordRunStart, type RunRecord, type StoredRun } from './runs.js';

@@ -75,3 +75,25 @@ function isAlive(holder: LockRow, host: string, now: Date): boolean {
   }
   return now.getTime() - Date.parse(holder.heartbeat_at) < STALE_AFTER_MS;
 }
+
+export interface StoredRun {
+  id: string;
+  startedAt: string;
+  endedAt: string | null;
+  trigger: string;
+  status: string;
+  spreadsheetId: string;
+  sheet: string;
+  summary: unknown;
+}
+
+/** The most recent runs first. */
+export function recentRuns(store: CacheStore, limit: number): StoredRun[] {
+  const rows = store.db
+    .prepare(
+      `SELECT id, started_at AS startedAt, ended_at AS endedAt, trigger, status, spreadsheet_id AS spreadsheetId, sheet, summary
+       FROM runs ORDER BY started_at DESC LIMIT ?`,
+    )
+    .all(limit) as Array<Omit<StoredRun, 'summary'> & { summary: string | null }>;
+  return rows.map((row) => ({ ...row, summary: row.summary === null ? null : (JSON.parse(row.summary) as unknown) }));
+}

@@ -32,6 +32,13 @@ const MIGRATIONS: readonly string[] = [
      started_at TEXT NOT NULL,
      heartbeat_at TEXT NOT NULL
    );`,
+  // Reviewers' verdicts, kept apart from the model's so that eval can compare them.
+  `CREATE TABLE overrides (
+     key TEXT PRIMARY KEY,
+     verdict TEXT NOT NULL CHECK (verdict IN ('VALID', 'INVALID')),
+     note TEXT NOT NULL,
+     recorded_at TEXT NOT NULL
+   ) WITHOUT ROWID;`,
 ];
 
 export function migrate(db: Database): void {

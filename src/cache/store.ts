@@ -18,6 +18,13 @@ export interface CachedVerdict {
   cachedTokens: number;
 }
 
+export interface ReviewerVerdict {
+  key: string;
+  verdict: 'VALID' | 'INVALID';
+  note: string;
+  recordedAt: string;
+}
+
 interface VerdictRow {
   key: string;
   verdict: 'VALID' | 'INVALID';
@@ -89,6 +96,21 @@ export class CacheStore {
       completion_tokens: verdict.completionTokens,
       cached_tokens: verdict.cachedTokens,
     });
+  }
+
+  /** A reviewer's verdict for a key: ground truth, which no model answer replaces. */
+  getOverride(key: string): ReviewerVerdict | undefined {
+    return this.db.prepare('SELECT key, verdict, note, recorded_at AS recordedAt FROM overrides WHERE key = ?').get(key) as ReviewerVerdict | undefined;
+  }
+
+  putOverride(verdict: ReviewerVerdict): void {
+    this.db
+      .prepare(
+        `INSERT INTO overrides (key, verdict, note, recorded_at) VALUES (@key, @verdict, @note, @recordedAt)
+         ON CONFLICT (key) DO UPDATE SET verdict = excluded.verdict, note = excluded.note, recorded_at = excluded.recorded_at
+         WHERE overrides.verdict <> excluded.verdict OR overrides.note <> excluded.note`,
+      )
+      .run(verdict);
   }
 
   count(): number {

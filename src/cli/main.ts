@@ -1,27 +1,12 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { loadConfig, loadSecrets } from '../config/index.js';
+import { load, type CommandIO } from '../commands/context.js';
+import { runCommand, type RunFlags } from '../commands/run.js';
+import { runsCommand } from '../commands/runs.js';
+import { durationMs } from '../config/index.js';
 import { ConfigError, LockedError, RemoteError, StatusValidatorError, UsageError, redact } from '../errors.js';
-import { runValidation, type RunSummary } from '../pipeline/index.js';
-import { progressPrinter, renderFatal, renderSummary, type ProgressStream } from '../report/index.js';
-import { EXIT, exitCodeOf } from './exit.js';
+import { EXIT } from './exit.js';
 
-export interface CliIO {
-  stdout: ProgressStream;
-  stderr: ProgressStream;
-  env: NodeJS.ProcessEnv;
-  /** Aborted on the first SIGINT/SIGTERM: stop new work, flush, exit 130. */
-  stop?: AbortSignal;
-  /** Aborted on the second signal or the deadline: cancel calls in flight. */
-  abort?: AbortSignal;
-}
-
-interface RunFlags {
-  config: string;
-  dryRun?: boolean;
-  force?: boolean;
-  limit?: number;
-  json?: boolean;
-}
+export type CliIO = CommandIO;
 
 /** Parses argv (without node and script) and runs a command. Returns the exit code; never exits. */
 export async function main(argv: readonly string[], io: CliIO): Promise<number> {
@@ -41,6 +26,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .option('--dry-run', 'show what would happen: no writes to the sheet or the cache (model calls are made and paid, but not kept)')
     .option('--force', 'ignore the cache and ask the model about every row again')
     .option('--limit <n>', 'ask the model about at most N rows this run; the rest wait for the next run', positiveInt)
+    .option('--recheck-older-than <age>', 'also ask again about rows checked longer ago than this (7d, 12h, 30m)', duration)
     .option('--json', 'print the run summary as JSON on stdout (progress still goes to stderr)')
     .action(async (flags: RunFlags) => {
       exitCode = await runCommand(flags, io);
@@ -51,10 +37,19 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .description('validate the config file and the credentials it points to, without contacting anything')
     .requiredOption('-c, --config <file>', 'the YAML config file')
     .action((flags: { config: string }) => {
-      const config = loadConfig(flags.config, io.env);
-      const { warnings } = loadSecrets(config, io.env);
+      const { config, warnings } = load(flags.config, io);
       for (const warning of warnings) io.stderr.write(`warning: ${warning}\n`);
       io.stdout.write(`${flags.config}: OK (${config.llm.providers.length} provider(s), tab "${config.sheets.sheet}")\n`);
+    });
+
+  program
+    .command('runs')
+    .description('list the recent runs recorded in the cache (newest first)')
+    .requiredOption('-c, --config <file>', 'the YAML config file')
+    .option('-n, --limit <n>', 'how many runs', positiveInt, 20)
+    .option('--json', 'print them as JSON')
+    .action((flags: { config: string; limit: number; json?: boolean }) => {
+      exitCode = runsCommand(flags, io);
     });
 
   try {
@@ -63,27 +58,6 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
   } catch (error) {
     return reportError(error, io);
   }
-}
-
-async function runCommand(flags: RunFlags, io: CliIO): Promise<number> {
-  const config = loadConfig(flags.config, io.env);
-  const { secrets, warnings } = loadSecrets(config, io.env);
-  if (!flags.json) for (const warning of warnings) io.stderr.write(`warning: ${warning}\n`);
-  const summary: RunSummary = await runValidation(config, secrets, {
-    dryRun: flags.dryRun ?? false,
-    force: flags.force ?? false,
-    limit: flags.limit,
-    trigger: 'cli',
-    warnings,
-    onProgress: progressPrinter(io.stderr),
-    ...(io.stop ? { stop: io.stop } : {}),
-    ...(io.abort ? { abort: io.abort } : {}),
-  });
-  const text = flags.json ? JSON.stringify(summary, null, 2) : renderSummary(summary);
-  io.stdout.write(`${redact(text, secrets.all)}\n`);
-  const fatal = renderFatal(summary);
-  if (fatal) io.stderr.write(`${redact(fatal, secrets.all)}\n`);
-  return exitCodeOf(summary);
 }
 
 /** The one place that decides what a user sees of a failure. */
@@ -105,6 +79,14 @@ function reportError(error: unknown, io: CliIO): number {
   const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
   io.stderr.write(`Internal error (a bug in status-validator, please report it with this text):\n${redact(detail)}\n`);
   return EXIT.fatal;
+}
+
+function duration(value: string): number {
+  try {
+    return durationMs(value);
+  } catch {
+    throw new InvalidArgumentError(`expected an age like 7d, 12h or 30m, got "${value}"`);
+  }
 }
 
 function positiveInt(value: string): number {

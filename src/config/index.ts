@@ -1,3 +1,3 @@
 export { loadConfig, parseConfig, type Config } from './load.js';
 export { loadSecrets, type Secrets } from './preflight.js';
-export type { ProviderConfig } from './schema.js';
+export { durationMs, type ProviderConfig } from './schema.js';

@@ -78,6 +78,9 @@ function crossKeyProblems(data: unknown): ConfigProblem[] {
   const headers: Array<[string, unknown]> = [
     ...Object.entries(asRecord(root.columns)).map(([k, h]) => [`columns.${k}`, h] as [string, unknown]),
     ...Object.entries({ ...DEFAULT_OUTPUT_HEADERS, ...asRecord(asRecord(root.output).columns) }).map(([k, h]) => [`output.columns.${k}`, h] as [string, unknown]),
+    ...Object.entries(asRecord(root.review))
+      .filter(([k]) => k.endsWith('_column'))
+      .map(([k, h]) => [`review.${k}`, h] as [string, unknown]),
   ];
   const seen = new Map<string, string>();
   for (const [key, header] of headers) {

@@ -100,6 +100,28 @@ const cacheSchema = z
   })
   .prefault({});
 
+const duration = z
+  .string({ error: 'expected a duration like "7d", "12h" or "30m"' })
+  .regex(/^\s*\d+(\.\d+)?\s*(d|h|m)\s*$/i, 'expected a duration like "7d", "12h" or "30m"');
+
+const reviewSchema = z
+  .strictObject({
+    /** A checkbox column: TRUE forces the row's recheck; the bot clears it after. */
+    recheck_column: headerText.optional(),
+    /** A reviewer's own verdict (VALID / INVALID, then an optional note): always wins. */
+    override_column: headerText.optional(),
+    /** Recheck rows whose verdict is older than this (rules that depend on today's date). */
+    recheck_older_than: duration.optional(),
+  })
+  .prefault({});
+
+const reportSchema = z
+  .strictObject({
+    /** A tab that gets one row per run, so the people in the sheet see when it last ran. */
+    runs_sheet: text('a tab name').optional(),
+  })
+  .prefault({});
+
 export const configSchema = z.strictObject({
   sheets: sheetsSchema,
   columns: columnsSchema,
@@ -107,7 +129,17 @@ export const configSchema = z.strictObject({
   rules: rulesSchema,
   llm: llmSchema,
   cache: cacheSchema,
+  review: reviewSchema,
+  report: reportSchema,
 });
+
+/** "7d" → ms. */
+export function durationMs(text: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(d|h|m)\s*$/i.exec(text);
+  if (!match) throw new RangeError(`expected a duration like "7d", "12h" or "30m", got "${text}"`);
+  const unit = { d: 86_400_000, h: 3_600_000, m: 60_000 }[(match[2] ?? 'd').toLowerCase() as 'd' | 'h' | 'm'];
+  return Number(match[1]) * unit;
+}
 
 export type RawConfig = z.infer<typeof configSchema>;
 export type ProviderConfig = RawConfig['llm']['providers'][number];

@@ -10,6 +10,7 @@ export type OutputCells = Record<OutputField, string>;
 
 /** The output cells of a verdict, as they go into the sheet (plain text, written RAW). */
 export function verdictCells(verdict: Pick<CachedVerdict, 'verdict' | 'issues' | 'suggestion' | 'model' | 'checkedAt'>): OutputCells {
+  // Cells hold plain text; the cache keeps the structured verdict.
   return {
     verdict: verdict.verdict,
     issues: fit(verdict.issues.join('\n')),

@@ -2,13 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
 import { CacheStore, acquireLock, cacheKey, recordRunEnd, recordRunStart } from '../cache/index.js';
-import type { Config, Secrets } from '../config/index.js';
+import { durationMs, type Config, type Secrets } from '../config/index.js';
 import { FatalRunError, StatusValidatorError, redact } from '../errors.js';
 import { OUTPUT_SCHEMA_VERSION, PROMPT_VERSION, Provider, ProviderGate, TokenEstimator, Validator, loadTokenizer, promptCacheKey, type PromptRules } from '../llm/index.js';
-import { SheetWriter, SheetsClient, openSheet, type Entry } from '../sheets/index.js';
+import { RUNS_HEADER, runsRow } from '../report/runs-row.js';
+import { SheetWriter, SheetsClient, appendToOwnTab, openSheet, type Entry } from '../sheets/index.js';
 import { errorCells, verdictCells, type OutputCells } from './cells.js';
 import { Tally } from './tally.js';
-import { selectWork, type Job } from './select.js';
+import { isTicked, overrideCells } from './review.js';
+import { selectWork, type Job, type Known } from './select.js';
 import type { RunSummary } from './summary.js';
 
 export interface Progress {
@@ -31,6 +33,8 @@ export interface RunOptions {
   abort?: AbortSignal;
   now?: () => Date;
   onProgress?: (progress: Progress) => void;
+  /** Ask again about rows whose verdict is older than this (overrides review.recheck_older_than). */
+  recheckOlderThanMs?: number | undefined;
   /** Warnings (loose key permissions...) found before the run, to carry into its summary. */
   warnings?: string[];
 }
@@ -51,28 +55,7 @@ export async function runValidation(config: Config, secrets: Secrets, options: R
   }
   const heartbeat = lock ? setInterval(lock.heartbeat, 60_000) : undefined;
   heartbeat?.unref();
-  const tally = new Tally(runId, config, dryRun, now(), options.warnings ?? []);
-  if (!dryRun) recordRunStart(store, { id: runId, startedAt: tally.startedAt, trigger: options.trigger ?? 'cli', spreadsheetId, sheet });
-  try {
-    await execute(config, secrets, options, store, tally);
-  } catch (error) {
-    if (!(error instanceof StatusValidatorError)) throw error;
-    tally.fatal(redact(error.message, secrets.all), error.hint);
-  } finally {
-    if (heartbeat) clearInterval(heartbeat);
-    const summary = tally.finish(now(), options.stop?.aborted ?? false);
-    if (!dryRun && store.db.open) recordRunEnd(store, runId, summary.status, summary);
-    lock?.release();
-    store.close();
-    options.onProgress?.({ ...tally.progress, phase: 'done' });
-  }
-  return tally.summary;
-}
-
-async function execute(config: Config, secrets: Secrets, options: RunOptions, store: CacheStore, tally: Tally): Promise<void> {
-  const dryRun = options.dryRun ?? false;
-  const now = options.now ?? (() => new Date());
-  const report = () => options.onProgress?.(tally.progress);
+  const tally = new Tally(runId, config, dryRun, now(), options.warnings ?? [], options.trigger ?? 'cli');
   const sheets = new SheetsClient({
     spreadsheetId: config.sheets.spreadsheet_id,
     key: secrets.serviceAccount,
@@ -82,6 +65,28 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
     ...(options.abort ? { signal: options.abort } : {}),
     onRetry: () => tally.sheetRetry(),
   });
+  if (!dryRun) recordRunStart(store, { id: runId, startedAt: tally.startedAt, trigger: options.trigger ?? 'cli', spreadsheetId, sheet });
+  try {
+    await execute(config, secrets, options, store, tally, sheets);
+  } catch (error) {
+    if (!(error instanceof StatusValidatorError)) throw error;
+    tally.fatal(redact(error.message, secrets.all), error.hint);
+  } finally {
+    if (heartbeat) clearInterval(heartbeat);
+    const summary = tally.finish(now(), options.stop?.aborted ?? false);
+    if (!dryRun && config.report.runs_sheet) await appendRunsRow(sheets, config.report.runs_sheet, summary, secrets);
+    if (!dryRun && store.db.open) recordRunEnd(store, runId, summary.status, summary);
+    lock?.release();
+    store.close();
+    options.onProgress?.({ ...tally.progress, phase: 'done' });
+  }
+  return tally.summary;
+}
+
+async function execute(config: Config, secrets: Secrets, options: RunOptions, store: CacheStore, tally: Tally, sheets: SheetsClient): Promise<void> {
+  const dryRun = options.dryRun ?? false;
+  const now = options.now ?? (() => new Date());
+  const report = () => options.onProgress?.(tally.progress);
   tally.progress.phase = 'reading';
   report();
   const opened = await openSheet(
@@ -103,8 +108,21 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
       model: primary.model,
       schemaVersion: OUTPUT_SCHEMA_VERSION,
     });
-  const selection = selectWork(opened.entries, keyOf, (key) => store.get(key), { force: options.force ?? false, limit: options.limit });
+  const lookup = (key: string): Known | undefined => {
+    const reviewer = store.getOverride(key);
+    if (reviewer) return { cells: overrideCells(reviewer, reviewer.recordedAt), fromReviewer: true };
+    const cached = store.get(key);
+    return cached && { cells: verdictCells(cached), fromReviewer: false };
+  };
+  const configuredAge = config.review.recheck_older_than;
+  const staleAfterMs = options.recheckOlderThanMs ?? (configuredAge === undefined ? undefined : durationMs(configuredAge));
+  const selection = selectWork(opened.entries, keyOf, lookup, { force: options.force ?? false, limit: options.limit, staleAfterMs, now: now().getTime() });
   tally.selected(selection);
+  if (!dryRun) {
+    // Reviewers' verdicts are ground truth for those inputs: kept before anything else.
+    const recordedAt = now().toISOString();
+    for (const { key, override } of selection.overrides) store.putOverride({ key, ...override, recordedAt });
+  }
 
   const writer = new SheetWriter(sheets, opened.layout, {
     batchSize: config.output.write_batch_size,
@@ -114,10 +132,11 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
       report();
     },
   });
-  const enqueue = (entry: Entry, cells: OutputCells) => {
-    if (!dryRun) writer.enqueue({ row: entry.row, id: entry.id, fingerprint: entry.fingerprint, cells });
+  const enqueue = (entry: Entry, cells: OutputCells, answered = true) => {
+    const clearRecheck = answered && isTicked(entry.review.recheck);
+    if (!dryRun) writer.enqueue({ row: entry.row, id: entry.id, fingerprint: entry.fingerprint, cells, clearRecheck });
   };
-  for (const { entry, cached } of selection.rewrites) enqueue(entry, verdictCells(cached));
+  for (const { entry, cells } of selection.rewrites) enqueue(entry, cells);
 
   const cacheKeyName = promptCacheKey(config.llm.prompt_cache_key, rules, primary.model);
   tally.promptCacheKey = cacheKeyName;
@@ -176,7 +195,8 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
         tally.verdict(outcome.verdict, job.entries.length);
       } else {
         const reason = redact(outcome.reason, secrets.all);
-        for (const entry of job.entries) enqueue(entry, errorCells(reason, primary.model, checkedAt));
+        // The recheck box stays ticked: the row is asked again next time anyway.
+        for (const entry of job.entries) enqueue(entry, errorCells(reason, primary.model, checkedAt), false);
         tally.error(job.entries, reason);
       }
     } catch (error) {
@@ -200,6 +220,15 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
     tally.written(writer.stats, opened.addedHeaders);
   }
   if (fatalError !== undefined) throw fatalError;
+}
+
+/** One row per run in the Runs tab; a failure there is a warning, never the run's failure. */
+async function appendRunsRow(sheets: SheetsClient, tab: string, summary: RunSummary, secrets: Secrets): Promise<void> {
+  try {
+    await appendToOwnTab(sheets, tab, RUNS_HEADER, [runsRow(summary)]);
+  } catch (error) {
+    summary.warnings.push(`could not add this run to the "${tab}" tab: ${redact(error instanceof Error ? error.message : String(error), secrets.all)}`);
+  }
 }
 
 /** Rules speak of dates as people in the sheet see them: the machine's local date. */

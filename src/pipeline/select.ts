@@ -1,6 +1,6 @@
-import type { CachedVerdict } from '../cache/index.js';
 import type { Entry, RowInputs } from '../sheets/index.js';
-import { showsVerdict, verdictCells } from './cells.js';
+import { showsVerdict, type OutputCells } from './cells.js';
+import { isStale, isTicked, overrideCells, parseOverride, type Override } from './review.js';
 
 /** One distinct question for the model, shared by every row with the same cache key. */
 export interface Job {
@@ -10,40 +10,65 @@ export interface Job {
 }
 
 export interface Selection {
-  /** Rows whose cached verdict the sheet already shows: nothing to do. */
+  /** Rows whose verdict the sheet already shows: nothing to do. */
   upToDate: number;
-  /** Rows with a cached verdict the sheet does not show (empty, stale, overwritten). */
-  rewrites: Array<{ entry: Entry; cached: CachedVerdict }>;
-  /** Cache misses (or all rows with --force), one job per distinct key. */
+  /** Rows whose known verdict (cached, or the reviewer's) the sheet does not show. */
+  rewrites: Array<{ entry: Entry; cells: OutputCells }>;
+  /** Cache misses (or forced rows), one job per distinct key. */
   jobs: Job[];
   /** Rows that share a job with an earlier row (identical inputs). */
   deduplicated: number;
   /** Rows left for a later run by --limit. */
   deferred: number;
+  /** Reviewer verdicts found in the sheet, by cache key. */
+  overrides: Array<{ key: string; entry: Entry; override: Override }>;
+  /** Rows asked again because their box was ticked or their verdict was old. */
+  rechecked: number;
+  /** Override cells that say neither VALID nor INVALID. */
+  unreadableOverrides: number[];
 }
+
+/** A verdict already known for a key: a reviewer's first, else the cache's. */
+export type Known = { cells: OutputCells; fromReviewer: boolean };
 
 export interface SelectOptions {
   force: boolean;
   /** At most this many rows get a new answer; undefined = no limit. */
   limit: number | undefined;
+  /** Rows whose verdict is older than this are asked again. */
+  staleAfterMs?: number | undefined;
+  now?: number;
 }
 
-/** Sorts the rows into nothing-to-do, write-from-cache and ask-the-model. */
+/** Sorts the rows into nothing-to-do, write-a-known-verdict and ask-the-model. */
 export function selectWork(
   entries: readonly Entry[],
   keyOf: (entry: Entry) => string,
-  lookup: (key: string) => CachedVerdict | undefined,
+  lookup: (key: string) => Known | undefined,
   options: SelectOptions,
 ): Selection {
-  const selection: Selection = { upToDate: 0, rewrites: [], jobs: [], deduplicated: 0, deferred: 0 };
+  const selection: Selection = { upToDate: 0, rewrites: [], jobs: [], deduplicated: 0, deferred: 0, overrides: [], rechecked: 0, unreadableOverrides: [] };
   const jobs = new Map<string, Job>();
+  const now = options.now ?? Date.now();
+  const checkedAt = new Date(now).toISOString();
   let asked = 0;
   for (const entry of entries) {
     const key = keyOf(entry);
-    const cached = options.force ? undefined : lookup(key);
-    if (cached) {
-      if (showsVerdict(entry, verdictCells(cached))) selection.upToDate++;
-      else selection.rewrites.push({ entry, cached });
+    const override = parseOverride(entry.review.override);
+    if (override === null) selection.unreadableOverrides.push(entry.row);
+    if (override) {
+      // The reviewer's verdict always wins, and is never sent to the model.
+      selection.overrides.push({ key, entry, override });
+      const cells = overrideCells(override, checkedAt);
+      if (showsVerdict(entry, cells) && !isTicked(entry.review.recheck)) selection.upToDate++;
+      else selection.rewrites.push({ entry, cells });
+      continue;
+    }
+    const recheck = isTicked(entry.review.recheck) || (options.staleAfterMs !== undefined && isStale(entry, options.staleAfterMs, now));
+    const known = lookup(key);
+    if (known && (known.fromReviewer || (!options.force && !recheck))) {
+      if (showsVerdict(entry, known.cells) && !isTicked(entry.review.recheck)) selection.upToDate++;
+      else selection.rewrites.push({ entry, cells: known.cells });
       continue;
     }
     if (options.limit !== undefined && asked >= options.limit) {
@@ -51,6 +76,7 @@ export function selectWork(
       continue;
     }
     asked++;
+    if (recheck) selection.rechecked++;
     const job = jobs.get(key);
     if (job) {
       job.entries.push(entry);

@@ -15,6 +15,8 @@ export interface ModelUsage {
 export interface RunSummary {
   runId: string;
   status: RunStatus;
+  /** What started it: cli, schedule, watch, serve. */
+  trigger: string;
   dryRun: boolean;
   spreadsheetId: string;
   sheet: string;
@@ -34,6 +36,10 @@ export interface RunSummary {
     deduplicated: number;
     /** Rows left for a later run by --limit or an interruption. */
     deferred: number;
+    /** Rows asked again because their recheck box was ticked or their verdict was old. */
+    rechecked: number;
+    /** Rows carrying a reviewer's verdict. */
+    overridden: number;
   };
   llm: {
     calls: number;

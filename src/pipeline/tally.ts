@@ -12,19 +12,20 @@ export class Tally {
   readonly startedAt: string;
   private readonly started: number;
 
-  constructor(runId: string, config: Config, dryRun: boolean, start: Date, warnings: string[]) {
+  constructor(runId: string, config: Config, dryRun: boolean, start: Date, warnings: string[], trigger: string) {
     this.started = start.getTime();
     this.startedAt = start.toISOString();
     this.summary = {
       runId,
       status: 'completed',
+      trigger,
       dryRun,
       spreadsheetId: config.sheets.spreadsheet_id,
       sheet: config.sheets.sheet,
       startedAt: this.startedAt,
       endedAt: this.startedAt,
       wallMs: 0,
-      rows: { read: 0, incomplete: 0, upToDate: 0, fromCache: 0, asked: 0, deduplicated: 0, deferred: 0 },
+      rows: { read: 0, incomplete: 0, upToDate: 0, fromCache: 0, asked: 0, deduplicated: 0, deferred: 0, rechecked: 0, overridden: 0 },
       llm: { calls: 0, retries: 0, questions: 0, promptTokens: 0, completionTokens: 0, cachedTokens: 0, costUsd: 0, byModel: {}, promptCacheKey: '' },
       verdicts: { valid: 0, invalid: 0, error: 0 },
       writes: { calls: 0, rowsWritten: 0, rowsMoved: 0, skipped: [], sheetRetries: 0, headersAdded: [] },
@@ -53,6 +54,13 @@ export class Tally {
     rows.asked = selection.jobs.reduce((n, job) => n + job.entries.length, 0);
     rows.deduplicated = selection.deduplicated;
     rows.deferred = selection.deferred;
+    rows.rechecked = selection.rechecked;
+    rows.overridden = selection.overrides.length;
+    if (selection.unreadableOverrides.length > 0) {
+      this.summary.warnings.push(
+        `reviewer verdicts not understood in rows ${selection.unreadableOverrides.slice(0, 10).join(', ')}${selection.unreadableOverrides.length > 10 ? ', …' : ''}: write VALID or INVALID, then an optional note`,
+      );
+    }
     this.summary.llm.questions = selection.jobs.length;
     this.progress.questions = selection.jobs.length;
   }

@@ -103,14 +103,35 @@ export class SheetsClient {
   }
 
   /** Writes ranges in one call, always RAW: nothing becomes a formula. */
-  async write(data: ReadonlyArray<{ range: string; values: string[][] }>): Promise<void> {
+  async write(data: ReadonlyArray<{ range: string; values: ReadonlyArray<ReadonlyArray<string | boolean>> }>): Promise<void> {
     if (data.length === 0) return;
     await this.call('write', `write ${data.length} ranges`, () =>
       this.api.spreadsheets.values.batchUpdate({
         spreadsheetId: this.spreadsheetId,
-        requestBody: { valueInputOption: 'RAW', data: data.map((d) => ({ range: d.range, majorDimension: 'ROWS', values: d.values })) },
+        requestBody: { valueInputOption: 'RAW', data: data.map((d) => ({ range: d.range, majorDimension: 'ROWS', values: d.values.map((row) => [...row]) })) },
       }),
     );
+  }
+
+  /** Appends rows after the last row of a table on a tab (RAW, inserting rows as needed). */
+  async append(range: string, rows: string[][]): Promise<void> {
+    await this.call('write', `append ${rows.length} rows to ${range}`, () =>
+      this.api.spreadsheets.values.append({
+        spreadsheetId: this.spreadsheetId,
+        range,
+        valueInputOption: 'RAW',
+        insertDataOption: 'INSERT_ROWS',
+        requestBody: { majorDimension: 'ROWS', values: rows },
+      }),
+    );
+  }
+
+  /** Adds a tab; returns its sheet id. */
+  async addTab(title: string): Promise<number> {
+    const response = await this.call('write', `add the tab "${title}"`, () =>
+      this.api.spreadsheets.batchUpdate({ spreadsheetId: this.spreadsheetId, requestBody: { requests: [{ addSheet: { properties: { title } } }] } }),
+    );
+    return response.data.replies?.[0]?.addSheet?.properties?.sheetId ?? 0;
   }
 
   /** Grows a tab by `count` columns at its right edge. */

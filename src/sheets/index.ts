@@ -6,3 +6,4 @@ export { fingerprintOf, type Entry, type RowInputs } from './table.js';
 export { SheetWriter, type PendingWrite, type WriterStats, type SkippedWrite } from './writer.js';
 export { QuotaPacer } from './quota.js';
 export { a1Range, columnLetter, quoteSheetName } from './a1.js';
+export { appendToOwnTab } from './tabs.js';

@@ -6,11 +6,16 @@ export const OUTPUT_FIELDS = ['verdict', 'issues', 'suggestion', 'checked_at', '
 export type InputField = (typeof INPUT_FIELDS)[number];
 export type OutputField = (typeof OUTPUT_FIELDS)[number];
 
+export const REVIEW_FIELDS = ['recheck', 'override'] as const;
+export type ReviewField = (typeof REVIEW_FIELDS)[number];
+
 export interface LayoutConfig {
   sheet: string;
   headerRow: number;
   inputs: Partial<Record<InputField, string | undefined>>;
   outputs: Record<OutputField, string>;
+  /** Reviewer columns: read by the bot, written only to clear a recheck box. */
+  review?: Partial<Record<ReviewField, string | undefined>>;
 }
 
 /** Where each configured column is, by 1-based column number. */
@@ -21,6 +26,9 @@ export interface Layout {
   outputs: Record<OutputField, number>;
   /** Output headers absent from the sheet: they get the columns after the last header. */
   missingOutputs: OutputField[];
+  review: Partial<Record<ReviewField, number>>;
+  /** Every header to add (outputs, then reviewer columns), on consecutive columns after the last header. */
+  missingHeaders: Array<{ header: string; column: number }>;
   /** The leftmost and rightmost input columns: the span read to re-identify a row. */
   identitySpan: { first: number; last: number };
 }
@@ -79,9 +87,19 @@ export function mapHeaders(headerCells: readonly string[], config: LayoutConfig)
     if (column === undefined) missingOutputs.push(field);
     else outputs[field] = column;
   }
-  missingOutputs.forEach((field, i) => {
-    outputs[field] = lastUsed + 1 + i;
-  });
+  const missingHeaders: Array<{ header: string; column: number }> = [];
+  for (const field of missingOutputs) {
+    outputs[field] = lastUsed + 1 + missingHeaders.length;
+    missingHeaders.push({ header: config.outputs[field], column: outputs[field] });
+  }
+  const review: Partial<Record<ReviewField, number>> = {};
+  for (const field of REVIEW_FIELDS) {
+    const header = config.review?.[field];
+    if (header === undefined) continue;
+    const column = find(header, `review.${field}_column`) ?? lastUsed + 1 + missingHeaders.length;
+    if (column > lastUsed) missingHeaders.push({ header, column });
+    review[field] = column;
+  }
   const used = Object.values(inputs);
   return {
     sheet: config.sheet,
@@ -89,6 +107,8 @@ export function mapHeaders(headerCells: readonly string[], config: LayoutConfig)
     inputs,
     outputs,
     missingOutputs,
+    review,
+    missingHeaders,
     identitySpan: { first: Math.min(...used), last: Math.max(...used) },
   };
 }

@@ -19,20 +19,20 @@ export async function openSheet(client: SheetsClient, config: LayoutConfig, read
   const values = await client.read(wholeSheet(config.sheet));
   const layout = mapHeaders(values[config.headerRow - 1] ?? [], config);
   const result = readEntries(values, layout);
-  const addedHeaders = layout.missingOutputs.map((field) => config.outputs[field]);
-  if (!readOnly && layout.missingOutputs.length > 0) await addOutputHeaders(client, layout, config);
+  const addedHeaders = layout.missingHeaders.map((h) => h.header);
+  if (!readOnly && layout.missingHeaders.length > 0) await addHeaders(client, layout, config);
   return { ...result, layout, addedHeaders: readOnly ? [] : addedHeaders };
 }
 
-async function addOutputHeaders(client: SheetsClient, layout: Layout, config: LayoutConfig): Promise<void> {
-  const columns = layout.missingOutputs.map((field) => layout.outputs[field]);
+async function addHeaders(client: SheetsClient, layout: Layout, config: LayoutConfig): Promise<void> {
+  const columns = layout.missingHeaders.map((h) => h.column);
   const rightmost = Math.max(...columns);
   const first = Math.min(...columns);
-  // Missing outputs are planned on consecutive columns, so one range covers them.
+  // Missing headers are planned on consecutive columns, so one range covers them.
   const headers = [
     {
       range: a1Range(config.sheet, { row: config.headerRow, column: first }, { row: config.headerRow, column: rightmost }),
-      values: [layout.missingOutputs.map((field) => config.outputs[field])],
+      values: [layout.missingHeaders.map((h) => h.header)],
     },
   ];
   try {

@@ -19,6 +19,8 @@ export interface Entry {
   outputs: Record<OutputField, string>;
   /** Hash of id + inputs: what "the same row" means when re-identifying before a write. */
   fingerprint: string;
+  /** The reviewer columns' cells as they are ('' when not configured). */
+  review: { recheck: string; override: string };
 }
 
 export interface ReadResult {
@@ -63,7 +65,8 @@ export function readEntries(values: CellValues, layout: Layout): ReadResult {
     }
     const outputs = {} as Record<OutputField, string>;
     for (const field of OUTPUT_FIELDS) outputs[field] = cells[layout.outputs[field] - 1] ?? '';
-    entries.push({ row, id, inputs, outputs, fingerprint: fingerprintOf(id, inputs) });
+    const review = { recheck: cellAt(cells, layout.review.recheck), override: cellAt(cells, layout.review.override) };
+    entries.push({ row, id, inputs, outputs, fingerprint: fingerprintOf(id, inputs), review });
   }
   return { entries, incomplete };
 }

@@ -11,6 +11,8 @@ export interface PendingWrite {
   id: string;
   fingerprint: string;
   cells: Record<OutputField, string>;
+  /** Untick the row's recheck box in the same write. */
+  clearRecheck?: boolean;
 }
 
 export interface SkippedWrite {
@@ -126,7 +128,8 @@ export class SheetWriter {
 
   private async flush(batch: PendingWrite[]): Promise<void> {
     const placed = await this.locate(batch);
-    const data: Array<{ range: string; values: string[][] }> = [];
+    const data: Array<{ range: string; values: Array<Array<string | boolean>> }> = [];
+    const recheck = this.layout.review.recheck;
     for (const write of placed) {
       for (const segment of outputSegments(this.layout)) {
         data.push({
@@ -134,6 +137,8 @@ export class SheetWriter {
           values: [segment.fields.map((field) => write.cells[field])],
         });
       }
+      // A JSON false written RAW is the boolean a checkbox holds, not the text "FALSE".
+      if (write.clearRecheck && recheck !== undefined) data.push({ range: a1Range(this.layout.sheet, { row: write.row, column: recheck }), values: [[false]] });
     }
     if (data.length > 0) {
       await this.client.write(data);

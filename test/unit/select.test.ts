@@ -3,14 +3,15 @@ import { cacheKey, type CachedVerdict } from '../../src/cache/index.js';
 import { OUTPUT_SCHEMA_VERSION } from '../../src/llm/answer.js';
 import { PROMPT_VERSION } from '../../src/llm/prompt.js';
 import { verdictCells } from '../../src/pipeline/cells.js';
-import { selectWork, type SelectOptions } from '../../src/pipeline/select.js';
+import { selectWork, type Known, type SelectOptions } from '../../src/pipeline/select.js';
+import { overrideCells } from '../../src/pipeline/review.js';
 import { fingerprintOf, type Entry, type RowInputs } from '../../src/sheets/index.js';
 
 const EMPTY_OUTPUTS: Entry['outputs'] = { verdict: '', issues: '', suggestion: '', checked_at: '', model: '' };
 
 function entry(row: number, id: string, inputs: Partial<RowInputs>, outputs: Entry['outputs'] = EMPTY_OUTPUTS): Entry {
   const full: RowInputs = { status: 'Done', comment: `Comment of ${id}`, completion_date: '', ...inputs };
-  return { row, id, inputs: full, outputs, fingerprint: fingerprintOf(id, full) };
+  return { row, id, inputs: full, outputs, fingerprint: fingerprintOf(id, full), review: { recheck: '', override: '' } };
 }
 
 const keyOf = (e: Entry): string =>
@@ -39,9 +40,10 @@ function cached(e: Entry, overrides: Partial<CachedVerdict> = {}): CachedVerdict
   };
 }
 
-/** A cache holding `verdicts`, counting its lookups. */
-function cacheOf(verdicts: CachedVerdict[]) {
-  const map = new Map(verdicts.map((v) => [v.key, v]));
+/** A cache holding the model's `verdicts` (and reviewers' `reviewed`), counting its lookups. */
+function cacheOf(verdicts: CachedVerdict[], reviewed: Array<{ key: string; cells: Known['cells'] }> = []) {
+  const map = new Map<string, Known>(verdicts.map((v) => [v.key, { cells: verdictCells(v), fromReviewer: false }]));
+  for (const r of reviewed) map.set(r.key, { cells: r.cells, fromReviewer: true });
   const lookups: string[] = [];
   return {
     lookups,
@@ -60,7 +62,7 @@ describe('selectWork', () => {
     const verdict = cached(plain);
     const shown = entry(2, 'P-1', {}, { ...verdictCells(verdict), checked_at: '2025-07-01 09:00' });
     const selection = selectWork([shown], keyOf, cacheOf([verdict]).lookup, normal);
-    expect(selection).toEqual({ upToDate: 1, rewrites: [], jobs: [], deduplicated: 0, deferred: 0 });
+    expect(selection).toMatchObject({ upToDate: 1, rewrites: [], jobs: [], deduplicated: 0, deferred: 0 });
   });
 
   it('writes a cached verdict from the cache when the cells are empty or stale, without asking the model', () => {
@@ -76,7 +78,7 @@ describe('selectWork', () => {
     expect(selection.jobs).toEqual([]);
     expect(selection.upToDate).toBe(0);
     expect(selection.rewrites.map((r) => r.entry.row)).toEqual([2, 3, 4]);
-    expect(selection.rewrites[1]?.cached).toBe(verdicts[1]);
+    expect(selection.rewrites[1]?.cells).toEqual(verdictCells(verdicts[1] as CachedVerdict));
   });
 
   it('asks the model once for rows with identical inputs, and counts the duplicates', () => {
@@ -100,7 +102,7 @@ describe('selectWork', () => {
     expect(selection.jobs.map((j) => j.entries.map((e) => e.row))).toEqual([[2, 4], [3]]);
   });
 
-  it('ignores the cache with --force: every row is asked again, and the cache is not even read', () => {
+  it("ignores the model's cached verdicts with --force: every row is asked again", () => {
     const up = entry(2, 'P-1', {});
     const verdict = cached(up);
     const shown = { ...up, outputs: verdictCells(verdict) };
@@ -108,7 +110,6 @@ describe('selectWork', () => {
 
     const selection = selectWork([shown, entry(3, 'P-2', {})], keyOf, cache.lookup, { force: true, limit: undefined });
 
-    expect(cache.lookups).toEqual([]);
     expect(selection.upToDate).toBe(0);
     expect(selection.rewrites).toEqual([]);
     expect(selection.jobs.flatMap((j) => j.entries.map((e) => e.row))).toEqual([2, 3]);
@@ -159,5 +160,48 @@ describe('selectWork', () => {
       deferred: 1,
     });
     expect(s.upToDate + s.rewrites.length + inJobs + s.deferred).toBe(rows.length);
+  });
+
+  it("uses a reviewer's verdict for those inputs even with --force, and never asks the model", () => {
+    const row = entry(2, 'P-1', {});
+    const reviewer = overrideCells({ verdict: 'INVALID', note: 'no owner' }, '2026-01-01T00:00:00.000Z');
+    const selection = selectWork([row], keyOf, cacheOf([cached(row)], [{ key: keyOf(row), cells: reviewer }]).lookup, { force: true, limit: undefined });
+    expect(selection.jobs).toEqual([]);
+    expect(selection.rewrites).toEqual([{ entry: row, cells: reviewer }]);
+  });
+
+  it('takes the override cell of a row as its verdict, marked as the reviewer\'s', () => {
+    const row = { ...entry(2, 'P-1', {}), review: { recheck: '', override: 'invalid: the date is wrong' } };
+    const selection = selectWork([row], keyOf, cacheOf([]).lookup, { ...normal, now: Date.parse('2026-02-03T04:05:06Z') });
+    expect(selection.jobs).toEqual([]);
+    expect(selection.overrides).toEqual([{ key: keyOf(row), entry: row, override: { verdict: 'INVALID', note: 'the date is wrong' } }]);
+    expect(selection.rewrites[0]?.cells).toEqual({ verdict: 'INVALID (reviewer)', issues: 'the date is wrong', suggestion: '', checked_at: '2026-02-03T04:05:06.000Z', model: 'reviewer' });
+  });
+
+  it('reports an override cell it cannot read, and treats the row as usual', () => {
+    const row = { ...entry(2, 'P-1', {}), review: { recheck: '', override: 'looks fine to me' } };
+    const selection = selectWork([row], keyOf, cacheOf([]).lookup, normal);
+    expect(selection.unreadableOverrides).toEqual([2]);
+    expect(selection.jobs).toHaveLength(1);
+  });
+
+  it('asks again about a row whose recheck box is ticked, even when cached and shown', () => {
+    const plain = entry(2, 'P-1', {});
+    const verdict = cached(plain);
+    const ticked = { ...plain, outputs: verdictCells(verdict), review: { recheck: 'TRUE', override: '' } };
+    const selection = selectWork([ticked], keyOf, cacheOf([verdict]).lookup, normal);
+    expect(selection.jobs.map((j) => j.entries[0]?.row)).toEqual([2]);
+    expect(selection.rechecked).toBe(1);
+  });
+
+  it('asks again about rows checked longer ago than the stale limit, and only those', () => {
+    const now = Date.parse('2026-11-21T00:00:00Z');
+    const old = entry(2, 'P-1', { comment: 'old' });
+    const fresh = entry(3, 'P-2', { comment: 'fresh' });
+    const oldShown = { ...old, outputs: { ...verdictCells(cached(old)), checked_at: '2026-11-01T00:00:00.000Z' } };
+    const freshShown = { ...fresh, outputs: { ...verdictCells(cached(fresh)), checked_at: '2026-11-20T00:00:00.000Z' } };
+    const selection = selectWork([oldShown, freshShown], keyOf, cacheOf([cached(old), cached(fresh)]).lookup, { ...normal, staleAfterMs: 7 * 86_400_000, now });
+    expect(selection.jobs.map((j) => j.entries[0]?.row)).toEqual([2]);
+    expect(selection.upToDate).toBe(1);
   });
 });

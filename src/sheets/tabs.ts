@@ -1,0 +1,17 @@
+import { SheetsError } from '../errors.js';
+import { quoteSheetName } from './a1.js';
+import type { SheetsClient } from './client.js';
+
+/**
+ * Appends rows to a tab the bot owns (run history, published rules), creating the tab
+ * with its header row the first time.
+ */
+export async function appendToOwnTab(client: SheetsClient, tab: string, header: string[], rows: string[][]): Promise<void> {
+  try {
+    await client.append(quoteSheetName(tab), rows);
+  } catch (error) {
+    if (!(error instanceof SheetsError) || !/Unable to parse range|tab does not exist/i.test(error.message)) throw error;
+    await client.addTab(tab);
+    await client.append(quoteSheetName(tab), [header, ...rows]);
+  }
+}
