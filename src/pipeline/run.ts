@@ -91,7 +91,13 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
   report();
   const opened = await openSheet(
     sheets,
-    { sheet: config.sheets.sheet, headerRow: config.sheets.header_row, inputs: config.columns, outputs: config.output.columns },
+    {
+      sheet: config.sheets.sheet,
+      headerRow: config.sheets.header_row,
+      inputs: config.columns,
+      outputs: config.output.columns,
+      review: { recheck: config.review.recheck_column, override: config.review.override_column },
+    },
     dryRun,
   );
   tally.read(opened);
