@@ -2,6 +2,10 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { load, type CommandIO } from '../commands/context.js';
 import { runCommand, type RunFlags } from '../commands/run.js';
 import { runsCommand } from '../commands/runs.js';
+import { scheduleCommand, type ScheduleFlags } from '../commands/schedule.js';
+import { serveCommand, type ServeFlags } from '../commands/serve.js';
+import { watchCommand, type WatchFlags } from '../commands/watch.js';
+import { parseDuration } from '../llm/index.js';
 import { durationMs } from '../config/index.js';
 import { ConfigError, LockedError, RemoteError, StatusValidatorError, UsageError, redact } from '../errors.js';
 import { EXIT } from './exit.js';
@@ -52,6 +56,38 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       exitCode = runsCommand(flags, io);
     });
 
+  program
+    .command('watch')
+    .description('poll the sheet and run only when a row changed or a recheck box was ticked (one read call per quiet poll)')
+    .requiredOption('-c, --config <file>', 'the YAML config file')
+    .option('--every <interval>', 'time between polls (30s, 5m, 1h)', interval, 60_000)
+    .option('--polls <n>', 'stop after N polls', positiveInt)
+    .action(async (flags: WatchFlags) => {
+      exitCode = await watchCommand(flags, io);
+    });
+
+  program
+    .command('schedule')
+    .description('stay running and validate at each time of a cron schedule')
+    .requiredOption('-c, --config <file>', 'the YAML config file')
+    .requiredOption('--cron <expression>', 'five-field cron expression, e.g. "0 7 * * 1-5" (07:00 on weekdays)')
+    .option('--tz <zone>', 'IANA time zone of the expression, e.g. Europe/Moscow (default: the machine\'s)')
+    .option('--runs <n>', 'stop after N runs', positiveInt)
+    .action(async (flags: ScheduleFlags) => {
+      exitCode = await scheduleCommand(flags, io);
+    });
+
+  program
+    .command('serve')
+    .description('an HTTP trigger for a "Validate now" menu in the sheet: POST /runs, GET /runs/:id')
+    .requiredOption('-c, --config <file>', 'the YAML config file')
+    .option('--port <port>', 'port to listen on', port, 8080)
+    .option('--host <address>', 'address to bind (127.0.0.1 keeps it local; put anything else behind HTTPS)', '127.0.0.1')
+    .option('--token-env <name>', 'environment variable holding the bearer token', 'STATUS_VALIDATOR_TOKEN')
+    .action(async (flags: ServeFlags) => {
+      exitCode = await serveCommand(flags, io);
+    });
+
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;
@@ -87,6 +123,18 @@ function duration(value: string): number {
   } catch {
     throw new InvalidArgumentError(`expected an age like 7d, 12h or 30m, got "${value}"`);
   }
+}
+
+function interval(value: string): number {
+  const ms = parseDuration(value);
+  if (ms === undefined || ms < 1000) throw new InvalidArgumentError(`expected an interval of at least 1s, like 30s, 5m or 1h, got "${value}"`);
+  return ms;
+}
+
+function port(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65_535) throw new InvalidArgumentError(`expected a port from 0 to 65535, got "${value}"`);
+  return parsed;
 }
 
 function positiveInt(value: string): number {

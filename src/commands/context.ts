@@ -1,5 +1,17 @@
 import { loadConfig, loadSecrets, type Config, type Secrets } from '../config/index.js';
 import type { ProgressStream } from '../report/index.js';
+import { sleep } from '../retry/index.js';
+
+/** Time, injectable so that long-running commands are tested without waiting. */
+export interface Clock {
+  now(): Date;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => new Date(),
+  sleep: (ms, signal) => sleep(ms, signal),
+};
 
 /** What every command gets from the CLI: its streams, environment and stop signals. */
 export interface CommandIO {
@@ -10,6 +22,12 @@ export interface CommandIO {
   stop?: AbortSignal;
   /** Aborted on the second signal or the deadline: cancel calls in flight. */
   abort?: AbortSignal;
+  clock?: Clock;
+}
+
+/** A log line for long-running commands: timestamped, on stderr. */
+export function logLine(io: CommandIO, text: string): void {
+  io.stderr.write(`${(io.clock ?? systemClock).now().toISOString()} ${text}\n`);
 }
 
 export interface Loaded {

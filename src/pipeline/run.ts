@@ -1,16 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
-import { CacheStore, acquireLock, cacheKey, recordRunEnd, recordRunStart } from '../cache/index.js';
-import { durationMs, type Config, type Secrets } from '../config/index.js';
+import { CacheStore, acquireLock, recordRunEnd, recordRunStart } from '../cache/index.js';
+import type { Config, Secrets } from '../config/index.js';
 import { FatalRunError, StatusValidatorError, redact } from '../errors.js';
-import { OUTPUT_SCHEMA_VERSION, PROMPT_VERSION, Provider, ProviderGate, TokenEstimator, Validator, loadTokenizer, promptCacheKey, type PromptRules } from '../llm/index.js';
+import { Provider, ProviderGate, TokenEstimator, Validator, loadTokenizer, promptCacheKey } from '../llm/index.js';
 import { RUNS_HEADER, runsRow } from '../report/runs-row.js';
-import { SheetWriter, SheetsClient, appendToOwnTab, openSheet, type Entry } from '../sheets/index.js';
+import { SheetWriter, SheetsClient, appendToOwnTab, openSheet, type CellValues, type Entry } from '../sheets/index.js';
 import { errorCells, verdictCells, type OutputCells } from './cells.js';
 import { Tally } from './tally.js';
-import { isTicked, overrideCells } from './review.js';
-import { selectWork, type Job, type Known } from './select.js';
+import { keyerOf, layoutConfigOf, lookupIn, primaryModel, promptRulesOf, staleAfterOf } from './plan.js';
+import { isTicked } from './review.js';
+import { selectWork, type Job } from './select.js';
 import type { RunSummary } from './summary.js';
 
 export interface Progress {
@@ -33,6 +34,12 @@ export interface RunOptions {
   abort?: AbortSignal;
   now?: () => Date;
   onProgress?: (progress: Progress) => void;
+  /** The run's id, when the caller must know it before the run starts (serve). */
+  runId?: string;
+  /** A client shared with the caller (watch, serve), so that one pacer keeps all calls in quota. */
+  sheets?: SheetsClient;
+  /** The tab's values when the caller has just read them (watch): saves the run's first read. */
+  preread?: CellValues;
   /** Ask again about rows whose verdict is older than this (overrides review.recheck_older_than). */
   recheckOlderThanMs?: number | undefined;
   /** Warnings (loose key permissions...) found before the run, to carry into its summary. */
@@ -43,7 +50,7 @@ export interface RunOptions {
 export async function runValidation(config: Config, secrets: Secrets, options: RunOptions = {}): Promise<RunSummary> {
   const now = options.now ?? (() => new Date());
   const dryRun = options.dryRun ?? false;
-  const runId = randomUUID();
+  const runId = options.runId ?? randomUUID();
   const { spreadsheet_id: spreadsheetId, sheet } = config.sheets;
   const store = CacheStore.open(config.cache.path);
   let lock: ReturnType<typeof acquireLock> | undefined;
@@ -56,15 +63,7 @@ export async function runValidation(config: Config, secrets: Secrets, options: R
   const heartbeat = lock ? setInterval(lock.heartbeat, 60_000) : undefined;
   heartbeat?.unref();
   const tally = new Tally(runId, config, dryRun, now(), options.warnings ?? [], options.trigger ?? 'cli');
-  const sheets = new SheetsClient({
-    spreadsheetId: config.sheets.spreadsheet_id,
-    key: secrets.serviceAccount,
-    apiRoot: config.sheets.api_root,
-    readsPerMinute: config.sheets.read_quota_per_minute,
-    writesPerMinute: config.sheets.write_quota_per_minute,
-    ...(options.abort ? { signal: options.abort } : {}),
-    onRetry: () => tally.sheetRetry(),
-  });
+  const sheets = options.sheets ?? sheetsClientFor(config, secrets, options.abort, () => tally.sheetRetry());
   if (!dryRun) recordRunStart(store, { id: runId, startedAt: tally.startedAt, trigger: options.trigger ?? 'cli', spreadsheetId, sheet });
   try {
     await execute(config, secrets, options, store, tally, sheets);
@@ -89,40 +88,13 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
   const report = () => options.onProgress?.(tally.progress);
   tally.progress.phase = 'reading';
   report();
-  const opened = await openSheet(
-    sheets,
-    {
-      sheet: config.sheets.sheet,
-      headerRow: config.sheets.header_row,
-      inputs: config.columns,
-      outputs: config.output.columns,
-      review: { recheck: config.review.recheck_column, override: config.review.override_column },
-    },
-    dryRun,
-  );
+  const opened = await openSheet(sheets, layoutConfigOf(config), dryRun, options.preread);
   tally.read(opened);
 
-  const rules: PromptRules = { rulesText: config.rules.text, allowedStatuses: config.rules.allowed_statuses, maxCommentChars: config.llm.max_comment_chars };
-  const primary = config.llm.providers[0];
-  if (!primary) throw new StatusValidatorError('llm.providers is empty');
-  const keyOf = (entry: Entry) =>
-    cacheKey({
-      inputs: entry.inputs,
-      rulesText: rules.rulesText,
-      allowedStatuses: rules.allowedStatuses,
-      promptVersion: PROMPT_VERSION,
-      model: primary.model,
-      schemaVersion: OUTPUT_SCHEMA_VERSION,
-    });
-  const lookup = (key: string): Known | undefined => {
-    const reviewer = store.getOverride(key);
-    if (reviewer) return { cells: overrideCells(reviewer, reviewer.recordedAt), fromReviewer: true };
-    const cached = store.get(key);
-    return cached && { cells: verdictCells(cached), fromReviewer: false };
-  };
-  const configuredAge = config.review.recheck_older_than;
-  const staleAfterMs = options.recheckOlderThanMs ?? (configuredAge === undefined ? undefined : durationMs(configuredAge));
-  const selection = selectWork(opened.entries, keyOf, lookup, { force: options.force ?? false, limit: options.limit, staleAfterMs, now: now().getTime() });
+  const rules = promptRulesOf(config);
+  const primary = { model: primaryModel(config) };
+  const staleAfterMs = staleAfterOf(config, options.recheckOlderThanMs);
+  const selection = selectWork(opened.entries, keyerOf(config), lookupIn(store), { force: options.force ?? false, limit: options.limit, staleAfterMs, now: now().getTime() });
   tally.selected(selection);
   if (!dryRun) {
     // Reviewers' verdicts are ground truth for those inputs: kept before anything else.
@@ -226,6 +198,19 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
     tally.written(writer.stats, opened.addedHeaders);
   }
   if (fatalError !== undefined) throw fatalError;
+}
+
+/** The Sheets client of a config: its spreadsheet, key, emulator root and quotas. */
+export function sheetsClientFor(config: Config, secrets: Secrets, signal?: AbortSignal, onRetry?: () => void): SheetsClient {
+  return new SheetsClient({
+    spreadsheetId: config.sheets.spreadsheet_id,
+    key: secrets.serviceAccount,
+    apiRoot: config.sheets.api_root,
+    readsPerMinute: config.sheets.read_quota_per_minute,
+    writesPerMinute: config.sheets.write_quota_per_minute,
+    ...(signal ? { signal } : {}),
+    ...(onRetry ? { onRetry } : {}),
+  });
 }
 
 /** One row per run in the Runs tab; a failure there is a warning, never the run's failure. */

@@ -53,3 +53,10 @@ export function renderFatal(s: RunSummary): string | undefined {
   if (s.llm.calls > 0 && !s.dryRun) lines.push('Answers received before the failure are saved in the cache and will not be paid for again.');
   return lines.join('\n');
 }
+
+/** One line per run, for the logs of watch, schedule and serve. */
+export function renderOneLine(s: RunSummary): string {
+  const head = `run ${s.runId.slice(0, 8)} (${s.trigger}) ${s.status}`;
+  const body = `${n(s.rows.read)} rows, ${n(s.rows.asked)} asked, ${n(s.verdicts.valid)} VALID, ${n(s.verdicts.invalid)} INVALID, ${n(s.verdicts.error)} ERROR, ${n(s.llm.calls)} LLM calls, ${n(s.writes.rowsWritten)} rows written, ${formatUsd(s.llm.costUsd)}, ${seconds(s.wallMs)}`;
+  return `${head}: ${body}${s.fatal ? ` — ${s.fatal.message}` : ''}`;
+}

@@ -2,7 +2,7 @@ export { SheetsClient, type SheetsClientOptions, type CellValues } from './clien
 export { readServiceAccountKey, type ServiceAccountKey } from './credentials.js';
 export { OUTPUT_FIELDS, mapHeaders, normalizeHeader, type Layout, type LayoutConfig, type OutputField } from './layout.js';
 export { openSheet, type OpenedSheet } from './open.js';
-export { fingerprintOf, type Entry, type RowInputs } from './table.js';
+export { fingerprintOf, readEntries, type Entry, type RowInputs } from './table.js';
 export { SheetWriter, type PendingWrite, type WriterStats, type SkippedWrite } from './writer.js';
 export { QuotaPacer } from './quota.js';
 export { a1Range, columnLetter, quoteSheetName } from './a1.js';

@@ -1,6 +1,6 @@
 import { SheetsError } from '../errors.js';
 import { a1Range, wholeSheet } from './a1.js';
-import type { SheetsClient } from './client.js';
+import type { CellValues, SheetsClient } from './client.js';
 import { mapHeaders, type Layout, type LayoutConfig } from './layout.js';
 import { readEntries, type ReadResult } from './table.js';
 
@@ -15,8 +15,8 @@ export interface OpenedSheet extends ReadResult {
  * header row are added at its end (growing the grid first when the sheet has no
  * room), unless `readOnly`.
  */
-export async function openSheet(client: SheetsClient, config: LayoutConfig, readOnly: boolean): Promise<OpenedSheet> {
-  const values = await client.read(wholeSheet(config.sheet));
+export async function openSheet(client: SheetsClient, config: LayoutConfig, readOnly: boolean, preread?: CellValues): Promise<OpenedSheet> {
+  const values = preread ?? (await client.read(wholeSheet(config.sheet)));
   const layout = mapHeaders(values[config.headerRow - 1] ?? [], config);
   const result = readEntries(values, layout);
   const addedHeaders = layout.missingHeaders.map((h) => h.header);

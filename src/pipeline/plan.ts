@@ -1,0 +1,64 @@
+import { cacheKey, type CacheStore } from '../cache/index.js';
+import { durationMs, type Config } from '../config/index.js';
+import { OUTPUT_SCHEMA_VERSION, PROMPT_VERSION, type PromptRules } from '../llm/index.js';
+import type { Entry, LayoutConfig } from '../sheets/index.js';
+import { verdictCells } from './cells.js';
+import { overrideCells } from './review.js';
+import type { Known, Selection } from './select.js';
+
+/** The sheet's columns as the config names them. */
+export function layoutConfigOf(config: Config): LayoutConfig {
+  return {
+    sheet: config.sheets.sheet,
+    headerRow: config.sheets.header_row,
+    inputs: config.columns,
+    outputs: config.output.columns,
+    review: { recheck: config.review.recheck_column, override: config.review.override_column },
+  };
+}
+
+export function promptRulesOf(config: Config): PromptRules {
+  return { rulesText: config.rules.text, allowedStatuses: config.rules.allowed_statuses, maxCommentChars: config.llm.max_comment_chars };
+}
+
+/** The model every cache key is computed for: the first provider's. */
+export function primaryModel(config: Config): string {
+  const primary = config.llm.providers[0];
+  if (!primary) throw new RangeError('llm.providers is empty');
+  return primary.model;
+}
+
+/** A row's cache key: its inputs and everything else that could change the answer. */
+export function keyerOf(config: Config): (entry: Entry) => string {
+  const rules = promptRulesOf(config);
+  const model = primaryModel(config);
+  return (entry) =>
+    cacheKey({
+      inputs: entry.inputs,
+      rulesText: rules.rulesText,
+      allowedStatuses: rules.allowedStatuses,
+      promptVersion: PROMPT_VERSION,
+      model,
+      schemaVersion: OUTPUT_SCHEMA_VERSION,
+    });
+}
+
+/** The verdict known for a key: a reviewer's (ground truth) first, else the model's cached one. */
+export function lookupIn(store: CacheStore): (key: string) => Known | undefined {
+  return (key) => {
+    const reviewer = store.getOverride(key);
+    if (reviewer) return { cells: overrideCells(reviewer, reviewer.recordedAt), fromReviewer: true };
+    const cached = store.get(key);
+    return cached && { cells: verdictCells(cached), fromReviewer: false };
+  };
+}
+
+export function staleAfterOf(config: Config, flag: number | undefined): number | undefined {
+  const configured = config.review.recheck_older_than;
+  return flag ?? (configured === undefined ? undefined : durationMs(configured));
+}
+
+/** Whether a run would do anything: headers to add, cells to write or rows to ask about. */
+export function hasWork(missingHeaders: number, selection: Selection): boolean {
+  return missingHeaders > 0 || selection.rewrites.length > 0 || selection.jobs.length > 0;
+}
