@@ -1,6 +1,8 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { load, type CommandIO } from '../commands/context.js';
 import { runCommand, type RunFlags } from '../commands/run.js';
+import { evalCommand } from '../commands/eval.js';
+import { rulesPublishCommand } from '../commands/rules.js';
 import { runsCommand } from '../commands/runs.js';
 import { scheduleCommand, type ScheduleFlags } from '../commands/schedule.js';
 import { serveCommand, type ServeFlags } from '../commands/serve.js';
@@ -86,6 +88,26 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .option('--token-env <name>', 'environment variable holding the bearer token', 'STATUS_VALIDATOR_TOKEN')
     .action(async (flags: ServeFlags) => {
       exitCode = await serveCommand(flags, io);
+    });
+
+  program
+    .command('eval')
+    .description("measure how often the model agrees with the reviewers' verdicts (confusion matrix, differing rows)")
+    .requiredOption('-c, --config <file>', 'the YAML config file')
+    .option('--json', 'print the result as JSON')
+    .action(async (flags: { config: string; json?: boolean }) => {
+      exitCode = await evalCommand(flags, io);
+    });
+
+  program
+    .command('rules')
+    .description('share the rulebook with the people in the sheet')
+    .command('publish')
+    .description('write the rules, the allowed statuses and the model to a tab of their own')
+    .requiredOption('-c, --config <file>', 'the YAML config file')
+    .option('--tab <name>', 'the tab to write (replaced each time)', 'Rules')
+    .action(async (flags: { config: string; tab: string }) => {
+      exitCode = await rulesPublishCommand(flags, io);
     });
 
   try {

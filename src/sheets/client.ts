@@ -126,6 +126,11 @@ export class SheetsClient {
     );
   }
 
+  /** Empties a range (values only; formatting stays). */
+  async clear(range: string): Promise<void> {
+    await this.call('write', `clear ${range}`, () => this.api.spreadsheets.values.clear({ spreadsheetId: this.spreadsheetId, range, requestBody: {} }));
+  }
+
   /** Adds a tab; returns its sheet id. */
   async addTab(title: string): Promise<number> {
     const response = await this.call('write', `add the tab "${title}"`, () =>

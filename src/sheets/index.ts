@@ -6,4 +6,4 @@ export { fingerprintOf, readEntries, type Entry, type RowInputs } from './table.
 export { SheetWriter, type PendingWrite, type WriterStats, type SkippedWrite } from './writer.js';
 export { QuotaPacer } from './quota.js';
 export { a1Range, columnLetter, quoteSheetName } from './a1.js';
-export { appendToOwnTab } from './tabs.js';
+export { appendToOwnTab, replaceOwnTab } from './tabs.js';

@@ -15,3 +15,18 @@ export async function appendToOwnTab(client: SheetsClient, tab: string, header: 
     await client.append(quoteSheetName(tab), [header, ...rows]);
   }
 }
+
+/**
+ * Replaces the whole content of a tab the bot owns (published rules), creating it
+ * the first time. Never used on a tab people edit.
+ */
+export async function replaceOwnTab(client: SheetsClient, tab: string, rows: string[][]): Promise<void> {
+  try {
+    await client.clear(quoteSheetName(tab));
+  } catch (error) {
+    if (!(error instanceof SheetsError) || !/Unable to parse range|tab does not exist/i.test(error.message)) throw error;
+    await client.addTab(tab);
+  }
+  const width = Math.max(...rows.map((r) => r.length));
+  await client.write([{ range: `${quoteSheetName(tab)}!A1`, values: rows.map((r) => [...r, ...Array<string>(width - r.length).fill('')]) }]);
+}

@@ -1,0 +1,32 @@
+import { PROMPT_VERSION } from '../llm/index.js';
+import { primaryModel, sheetsClientFor } from '../pipeline/index.js';
+import { replaceOwnTab } from '../sheets/index.js';
+import { load, systemClock, type CommandIO } from './context.js';
+
+/**
+ * `rules publish`: writes the rulebook, the allowed statuses and the model to a tab,
+ * so the people in the sheet read the rules the bot applies. The tab is the bot's:
+ * its content is replaced each time.
+ */
+export async function rulesPublishCommand(flags: { config: string; tab: string }, io: CommandIO): Promise<number> {
+  const { config, secrets } = load(flags.config, io);
+  if (flags.tab.trim().toLowerCase() === config.sheets.sheet.trim().toLowerCase()) {
+    io.stderr.write(`Error: --tab "${flags.tab}" is the data tab; the rules go to a tab of their own.\n`);
+    return 2;
+  }
+  const rows: string[][] = [
+    ['Rules applied by status-validator'],
+    ['Published', (io.clock ?? systemClock).now().toISOString()],
+    ['Model', primaryModel(config)],
+    ['Prompt version', PROMPT_VERSION],
+    [],
+    ['Allowed statuses'],
+    ...config.rules.allowed_statuses.map((status) => ['', status]),
+    [],
+    ['Rules'],
+    ...config.rules.text.trim().split('\n').map((line) => ['', line]),
+  ];
+  await replaceOwnTab(sheetsClientFor(config, secrets, io.abort), flags.tab, rows);
+  io.stdout.write(`Published ${config.rules.allowed_statuses.length} allowed statuses and ${rows.length - 9 - config.rules.allowed_statuses.length} lines of rules to the "${flags.tab}" tab.\n`);
+  return 0;
+}
