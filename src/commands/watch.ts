@@ -1,8 +1,9 @@
 import { CacheStore } from '../cache/index.js';
-import { LockedError, RemoteError, redact } from '../errors.js';
+import { LockedError, RemoteError, SheetsError, redact } from '../errors.js';
 import { hasWork, keyerOf, layoutConfigOf, lookupIn, runValidation, selectWork, sheetsClientFor, staleAfterOf } from '../pipeline/index.js';
 import { renderOneLine } from '../report/index.js';
-import { mapHeaders, readEntries, quoteSheetName } from '../sheets/index.js';
+import type { Config } from '../config/index.js';
+import { mapHeaders, parseResults, quoteSheetName, readEntries, type CellValues, type ParsedResults, type SheetsClient } from '../sheets/index.js';
 import { load, logLine, systemClock, type CommandIO } from './context.js';
 
 export interface WatchFlags {
@@ -31,11 +32,13 @@ export async function watchCommand(flags: WatchFlags, io: CommandIO): Promise<nu
   try {
     for (let poll = 1; !io.stop?.aborted && (flags.polls === undefined || poll <= flags.polls); poll++) {
       try {
-        const values = await sheets.read(quoteSheetName(config.sheets.sheet));
+        const { values, results } = await readPoll(sheets, config);
         const layout = mapHeaders(values[config.sheets.header_row - 1] ?? [], layoutConfig);
         const { entries } = readEntries(values, layout);
+        if (results) for (const entry of entries) entry.outputs = results.byId.get(entry.id) ?? entry.outputs;
+        const missingTab = config.output.sheet !== undefined && results === undefined;
         const selection = selectWork(entries, keyOf, lookupIn(store), { force: false, limit: undefined, staleAfterMs, now: clock.now().getTime() });
-        if (hasWork(layout.missingHeaders.length, selection)) {
+        if (missingTab || hasWork(layout.missingHeaders.length + (results?.missing.length ?? 0), selection)) {
           const summary = await runValidation(config, secrets, {
             trigger: 'watch',
             sheets,
@@ -62,4 +65,20 @@ export async function watchCommand(flags: WatchFlags, io: CommandIO): Promise<nu
   }
   logLine(io, 'watch stopped');
   return 0;
+}
+
+/**
+ * One read call per poll: the data tab, and in results-tab mode the results tab in the
+ * same batchGet. A results tab that does not exist yet means there is work to do.
+ */
+async function readPoll(sheets: SheetsClient, config: Config): Promise<{ values: CellValues; results: ParsedResults | undefined }> {
+  const tab = config.output.sheet;
+  if (tab === undefined) return { values: await sheets.read(quoteSheetName(config.sheets.sheet)), results: undefined };
+  try {
+    const [values = [], resultValues = []] = await sheets.readMany([quoteSheetName(config.sheets.sheet), quoteSheetName(tab)]);
+    return { values, results: parseResults(resultValues, { idHeader: config.columns.id ?? '', outputs: config.output.columns }) };
+  } catch (error) {
+    if (!(error instanceof SheetsError) || error.status !== 400) throw error;
+    return { values: await sheets.read(quoteSheetName(config.sheets.sheet)), results: undefined };
+  }
 }

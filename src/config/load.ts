@@ -91,6 +91,16 @@ function crossKeyProblems(data: unknown): ConfigProblem[] {
     if (earlier) problems.push({ path: key, message: `header "${header}" is already used by ${earlier}; each column needs its own header` });
     else seen.set(normal, key);
   }
+  const output = asRecord(root.output);
+  if (typeof output.sheet === 'string') {
+    if (typeof asRecord(root.columns).id !== 'string') {
+      problems.push({ path: 'output.sheet', message: 'a results tab needs columns.id: results are matched to rows by their id' });
+    }
+    const dataTab = asRecord(root.sheets).sheet;
+    if (typeof dataTab === 'string' && output.sheet.trim().toLowerCase() === dataTab.trim().toLowerCase()) {
+      problems.push({ path: 'output.sheet', message: 'the results tab must not be the data tab (leave output.sheet out to write next to the data)' });
+    }
+  }
   const providers = asRecord(root.llm).providers;
   const names = new Set<string>();
   (Array.isArray(providers) ? providers : []).forEach((provider, i) => {

@@ -55,6 +55,8 @@ const outputColumnsSchema = z
 
 const outputSchema = z
   .strictObject({
+    /** Results-tab mode: verdicts go to this tab, one row per data row, upserted by id. */
+    sheet: text('a tab name').optional(),
     columns: outputColumnsSchema,
     write_batch_size: count(1, 1000, 10),
   })

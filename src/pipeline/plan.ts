@@ -14,6 +14,7 @@ export function layoutConfigOf(config: Config): LayoutConfig {
     inputs: config.columns,
     outputs: config.output.columns,
     review: { recheck: config.review.recheck_column, override: config.review.override_column },
+    outputsInPlace: config.output.sheet === undefined,
   };
 }
 

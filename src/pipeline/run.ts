@@ -6,7 +6,7 @@ import type { Config, Secrets } from '../config/index.js';
 import { FatalRunError, StatusValidatorError, redact } from '../errors.js';
 import { Provider, ProviderGate, TokenEstimator, Validator, loadTokenizer, promptCacheKey } from '../llm/index.js';
 import { RUNS_HEADER, runsRow } from '../report/runs-row.js';
-import { SheetWriter, SheetsClient, appendToOwnTab, openSheet, type CellValues, type Entry } from '../sheets/index.js';
+import { ResultsTab, SheetWriter, SheetsClient, appendToOwnTab, openSheet, type CellValues, type Entry, type OpenedSheet } from '../sheets/index.js';
 import { errorCells, verdictCells, type OutputCells } from './cells.js';
 import { Tally } from './tally.js';
 import { keyerOf, layoutConfigOf, lookupIn, primaryModel, promptRulesOf, staleAfterOf } from './plan.js';
@@ -90,6 +90,7 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
   report();
   const opened = await openSheet(sheets, layoutConfigOf(config), dryRun, options.preread);
   tally.read(opened);
+  const target = await resultsTarget(config, sheets, opened, dryRun, tally);
 
   const rules = promptRulesOf(config);
   const primary = { model: primaryModel(config) };
@@ -104,6 +105,7 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
 
   const writer = new SheetWriter(sheets, opened.layout, {
     batchSize: config.output.write_batch_size,
+    ...(target ? { target } : {}),
     ...(options.abort ? { signal: options.abort } : {}),
     onFlush: (stats) => {
       tally.progress.rowsWritten = stats.rowsWritten;
@@ -198,6 +200,36 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
     tally.written(writer.stats, opened.addedHeaders);
   }
   if (fatalError !== undefined) throw fatalError;
+}
+
+/**
+ * Results-tab mode: opens the results tab and shows each entry the results its id
+ * already has there, so that up-to-date rows cost nothing as in the default mode.
+ */
+async function resultsTarget(config: Config, sheets: SheetsClient, opened: OpenedSheet, dryRun: boolean, tally: Tally): Promise<ResultsTab | undefined> {
+  const tab = config.output.sheet;
+  if (tab === undefined) return undefined;
+  const results = new ResultsTab(sheets, {
+    spreadsheetId: config.sheets.spreadsheet_id,
+    tab,
+    sourceTab: config.sheets.sheet,
+    idHeader: config.columns.id ?? 'Id',
+    outputs: config.output.columns,
+    recheckColumn: opened.layout.review.recheck,
+  });
+  await results.open(dryRun);
+  const seen = new Set<string>();
+  const duplicates = new Set<string>();
+  for (const entry of opened.entries) {
+    if (seen.has(entry.id)) duplicates.add(entry.id);
+    seen.add(entry.id);
+    const shown = results.byId.get(entry.id);
+    if (shown) entry.outputs = shown;
+  }
+  if (duplicates.size > 0) {
+    tally.summary.warnings.push(`ids used by more than one row share one line of the "${tab}" tab: ${[...duplicates].slice(0, 10).join(', ')}; give each row its own id`);
+  }
+  return results;
 }
 
 /** The Sheets client of a config: its spreadsheet, key, emulator root and quotas. */

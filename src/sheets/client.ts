@@ -29,6 +29,12 @@ export interface TabMetadata {
 
 export type CellValues = string[][];
 
+/** Values for one range of a write; booleans are for checkboxes. */
+export interface ValueRange {
+  range: string;
+  values: ReadonlyArray<ReadonlyArray<string | boolean>>;
+}
+
 /**
  * The only door to the Sheets API. Every call goes through the read or write pacer
  * (Sheets' per-minute quotas), is retried on 429 / 5xx / network errors with
@@ -62,26 +68,30 @@ export class SheetsClient {
     this.writes = new QuotaPacer(options.writesPerMinute);
   }
 
-  /** Tab size and id; needed only when columns must be added. */
-  async metadata(tab: string): Promise<TabMetadata> {
+  /** Every tab's id, title and grid size (one read call). */
+  async sheetsMetadata(): Promise<TabMetadata[]> {
     const response = await this.call('read', `read the list of tabs`, () =>
       this.api.spreadsheets.get({ spreadsheetId: this.spreadsheetId, fields: 'sheets.properties(sheetId,title,gridProperties(rowCount,columnCount))' }),
     );
-    const sheetsList = response.data.sheets ?? [];
-    const found = sheetsList.find((s) => s.properties?.title === tab);
-    if (!found?.properties) {
-      const titles = sheetsList.map((s) => `"${s.properties?.title ?? ''}"`).join(', ');
+    return (response.data.sheets ?? []).map((s) => ({
+      sheetId: s.properties?.sheetId ?? 0,
+      title: s.properties?.title ?? '',
+      rowCount: s.properties?.gridProperties?.rowCount ?? 0,
+      columnCount: s.properties?.gridProperties?.columnCount ?? 0,
+    }));
+  }
+
+  /** One tab's size and id; needed only when the grid must grow. */
+  async metadata(tab: string): Promise<TabMetadata> {
+    const all = await this.sheetsMetadata();
+    const found = all.find((s) => s.title === tab);
+    if (!found) {
+      const titles = all.map((s) => `"${s.title}"`).join(', ');
       throw new SheetsError(`The spreadsheet ${this.spreadsheetId} has no tab named "${tab}". Its tabs: ${titles || 'none'}.`, {
         hint: 'Set sheets.sheet to one of those tab names (exactly as shown on the tab).',
       });
     }
-    const props = found.properties;
-    return {
-      sheetId: props.sheetId ?? 0,
-      title: props.title ?? tab,
-      rowCount: props.gridProperties?.rowCount ?? 0,
-      columnCount: props.gridProperties?.columnCount ?? 0,
-    };
+    return found;
   }
 
   /** Reads a range's displayed values (what the people in the sheet see). */
@@ -103,7 +113,7 @@ export class SheetsClient {
   }
 
   /** Writes ranges in one call, always RAW: nothing becomes a formula. */
-  async write(data: ReadonlyArray<{ range: string; values: ReadonlyArray<ReadonlyArray<string | boolean>> }>): Promise<void> {
+  async write(data: ReadonlyArray<ValueRange>): Promise<void> {
     if (data.length === 0) return;
     await this.call('write', `write ${data.length} ranges`, () =>
       this.api.spreadsheets.values.batchUpdate({
@@ -139,12 +149,12 @@ export class SheetsClient {
     return response.data.replies?.[0]?.addSheet?.properties?.sheetId ?? 0;
   }
 
-  /** Grows a tab by `count` columns at its right edge. */
-  async appendColumns(sheetId: number, count: number): Promise<void> {
-    await this.call('write', `add ${count} columns`, () =>
+  /** Grows a tab by `count` rows or columns at its end. */
+  async appendDimension(sheetId: number, dimension: 'ROWS' | 'COLUMNS', count: number): Promise<void> {
+    await this.call('write', `add ${count} ${dimension.toLowerCase()}`, () =>
       this.api.spreadsheets.batchUpdate({
         spreadsheetId: this.spreadsheetId,
-        requestBody: { requests: [{ appendDimension: { sheetId, dimension: 'COLUMNS', length: count } }] },
+        requestBody: { requests: [{ appendDimension: { sheetId, dimension, length: count } }] },
       }),
     );
   }

@@ -16,6 +16,8 @@ export interface LayoutConfig {
   outputs: Record<OutputField, string>;
   /** Reviewer columns: read by the bot, written only to clear a recheck box. */
   review?: Partial<Record<ReviewField, string | undefined>>;
+  /** False when verdicts go to a results tab: the data tab then gets no output columns. */
+  outputsInPlace?: boolean;
 }
 
 /** Where each configured column is, by 1-based column number. */
@@ -26,6 +28,8 @@ export interface Layout {
   outputs: Record<OutputField, number>;
   /** Output headers absent from the sheet: they get the columns after the last header. */
   missingOutputs: OutputField[];
+  /** False in results-tab mode: `outputs` then means nothing on this tab. */
+  outputsInPlace: boolean;
   review: Partial<Record<ReviewField, number>>;
   /** Every header to add (outputs, then reviewer columns), on consecutive columns after the last header. */
   missingHeaders: Array<{ header: string; column: number }>;
@@ -82,7 +86,8 @@ export function mapHeaders(headerCells: readonly string[], config: LayoutConfig)
 
   const outputs = {} as Record<OutputField, number>;
   const missingOutputs: OutputField[] = [];
-  for (const field of OUTPUT_FIELDS) {
+  const inPlace = config.outputsInPlace ?? true;
+  for (const field of inPlace ? OUTPUT_FIELDS : []) {
     const column = find(config.outputs[field], `output.columns.${field}`);
     if (column === undefined) missingOutputs.push(field);
     else outputs[field] = column;
@@ -107,6 +112,7 @@ export function mapHeaders(headerCells: readonly string[], config: LayoutConfig)
     inputs,
     outputs,
     missingOutputs,
+    outputsInPlace: inPlace,
     review,
     missingHeaders,
     identitySpan: { first: Math.min(...used), last: Math.max(...used) },

@@ -41,7 +41,7 @@ async function addHeaders(client: SheetsClient, layout: Layout, config: LayoutCo
   } catch (error) {
     if (!(error instanceof SheetsError) || !/exceeds grid limits/i.test(error.message)) throw error;
     const meta = await client.metadata(config.sheet);
-    if (meta.columnCount < rightmost) await client.appendColumns(meta.sheetId, rightmost - meta.columnCount);
+    if (meta.columnCount < rightmost) await client.appendDimension(meta.sheetId, 'COLUMNS', rightmost - meta.columnCount);
     await client.write(headers);
   }
 }

@@ -64,7 +64,8 @@ export function readEntries(values: CellValues, layout: Layout): ReadResult {
       continue;
     }
     const outputs = {} as Record<OutputField, string>;
-    for (const field of OUTPUT_FIELDS) outputs[field] = cells[layout.outputs[field] - 1] ?? '';
+    // In results-tab mode the outputs are filled in from that tab afterwards.
+    for (const field of OUTPUT_FIELDS) outputs[field] = layout.outputsInPlace ? (cells[layout.outputs[field] - 1] ?? '') : '';
     const review = { recheck: cellAt(cells, layout.review.recheck), override: cellAt(cells, layout.review.override) };
     entries.push({ row, id, inputs, outputs, fingerprint: fingerprintOf(id, inputs), review });
   }

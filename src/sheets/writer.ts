@@ -1,7 +1,7 @@
 import { Mutex } from 'async-mutex';
 import { sleep } from '../retry/index.js';
 import { a1Range, wholeSheet } from './a1.js';
-import type { CellValues, SheetsClient } from './client.js';
+import type { CellValues, SheetsClient, ValueRange } from './client.js';
 import { outputSegments, type Layout, type OutputField } from './layout.js';
 import { rowFingerprint } from './table.js';
 
@@ -32,7 +32,44 @@ export interface WriterStats {
   largestBatch: number;
 }
 
+/**
+ * Where verdicts go. The writer re-identifies the data rows; the target turns the
+ * placed writes into value ranges. `ranges()` are read in the same call as the
+ * identity check (a results tab's id column), and handed to `build()`.
+ */
+export interface WriteTarget {
+  ranges(): string[];
+  build(placed: readonly PendingWrite[], read: readonly CellValues[]): Promise<ValueRange[]>;
+}
+
+/** The default target: the output columns of the data rows themselves. */
+export class InPlaceTarget implements WriteTarget {
+  constructor(private readonly layout: Layout) {}
+
+  ranges(): string[] {
+    return [];
+  }
+
+  build(placed: readonly PendingWrite[]): Promise<ValueRange[]> {
+    const data: ValueRange[] = [];
+    const recheck = this.layout.review.recheck;
+    for (const write of placed) {
+      for (const segment of outputSegments(this.layout)) {
+        data.push({
+          range: a1Range(this.layout.sheet, { row: write.row, column: segment.first }, { row: write.row, column: segment.first + segment.fields.length - 1 }),
+          values: [segment.fields.map((field) => write.cells[field])],
+        });
+      }
+      // A JSON false written RAW is the boolean a checkbox holds, not the text "FALSE".
+      if (write.clearRecheck && recheck !== undefined) data.push({ range: a1Range(this.layout.sheet, { row: write.row, column: recheck }), values: [[false]] });
+    }
+    return Promise.resolve(data);
+  }
+}
+
 export interface WriterOptions {
+  /** Where the verdicts go; the data rows' own output columns by default. */
+  target?: WriteTarget;
   batchSize: number;
   signal?: AbortSignal;
   onFlush?: (stats: Readonly<WriterStats>) => void;
@@ -56,6 +93,7 @@ export class SheetWriter {
   readonly stats: WriterStats = { writeCalls: 0, verifyReads: 0, rowsWritten: 0, rowsMoved: 0, skipped: [], largestBatch: 0 };
   private pending: PendingWrite[] = [];
   private readonly flushing = new Mutex();
+  private readonly target: WriteTarget;
   private closing = false;
   /** Where each identity was found by the last full read: later writes start from there. */
   private moved: Map<string, number[]> | undefined;
@@ -67,6 +105,7 @@ export class SheetWriter {
     private readonly options: WriterOptions,
   ) {
     if (!Number.isInteger(options.batchSize) || options.batchSize < 1) throw new RangeError(`batchSize must be a whole number ≥ 1, got ${options.batchSize}`);
+    this.target = options.target ?? new InPlaceTarget(layout);
   }
 
   /** The error that stopped writing, if any; verdicts stay in the cache for the next run. */
@@ -127,19 +166,8 @@ export class SheetWriter {
   }
 
   private async flush(batch: PendingWrite[]): Promise<void> {
-    const placed = await this.locate(batch);
-    const data: Array<{ range: string; values: Array<Array<string | boolean>> }> = [];
-    const recheck = this.layout.review.recheck;
-    for (const write of placed) {
-      for (const segment of outputSegments(this.layout)) {
-        data.push({
-          range: a1Range(this.layout.sheet, { row: write.row, column: segment.first }, { row: write.row, column: segment.first + segment.fields.length - 1 }),
-          values: [segment.fields.map((field) => write.cells[field])],
-        });
-      }
-      // A JSON false written RAW is the boolean a checkbox holds, not the text "FALSE".
-      if (write.clearRecheck && recheck !== undefined) data.push({ range: a1Range(this.layout.sheet, { row: write.row, column: recheck }), values: [[false]] });
-    }
+    const { placed, extra } = await this.locate(batch);
+    const data = placed.length > 0 ? await this.target.build(placed, extra) : [];
     if (data.length > 0) {
       await this.client.write(data);
       this.stats.writeCalls++;
@@ -149,19 +177,26 @@ export class SheetWriter {
     this.options.onFlush?.(this.stats);
   }
 
-  /** Re-identifies the rows of a batch; returns the writes with their current row numbers. */
-  private async locate(batch: PendingWrite[]): Promise<PendingWrite[]> {
+  /**
+   * Re-identifies the rows of a batch (one read call, which also reads the target's
+   * ranges); returns the writes with their current row numbers, and the target's reads.
+   */
+  private async locate(batch: PendingWrite[]): Promise<{ placed: PendingWrite[]; extra: CellValues[] }> {
     const { first, last } = this.layout.identitySpan;
     const rows = batch.map((w) => w.row);
     const low = Math.min(...rows);
     const high = Math.max(...rows);
+    const dense = high - low <= SPARSE_SPAN || batch.length > 100;
+    const own = dense
+      ? [a1Range(this.layout.sheet, { row: low, column: first }, { row: high, column: last })]
+      : rows.map((row) => a1Range(this.layout.sheet, { row, column: first }, { row, column: last }));
+    const results = await this.client.readMany([...own, ...this.target.ranges()]);
+    const extra = results.slice(own.length);
     let current: (row: number) => readonly string[];
-    if (high - low <= SPARSE_SPAN || batch.length > 100) {
-      const values = await this.client.read(a1Range(this.layout.sheet, { row: low, column: first }, { row: high, column: last }));
+    if (dense) {
+      const values = results[0] ?? [];
       current = (row) => values[row - low] ?? [];
     } else {
-      const ranges = rows.map((row) => a1Range(this.layout.sheet, { row, column: first }, { row, column: last }));
-      const results = await this.client.readMany(ranges);
       const byRow = new Map(rows.map((row, i) => [row, results[i]?.[0] ?? []]));
       current = (row) => byRow.get(row) ?? [];
     }
@@ -173,8 +208,8 @@ export class SheetWriter {
       if (rowFingerprint(current(write.row), this.layout, first) === write.fingerprint) confirmed.push(write);
       else lost.push(write);
     }
-    if (lost.length === 0) return confirmed;
-    return [...confirmed, ...(await this.relocate(lost, new Set(confirmed.map((w) => w.row))))];
+    if (lost.length === 0) return { placed: confirmed, extra };
+    return { placed: [...confirmed, ...(await this.relocate(lost, new Set(confirmed.map((w) => w.row))))], extra };
   }
 
   /**
