@@ -39,6 +39,7 @@ const MIGRATIONS: readonly string[] = [
      note TEXT NOT NULL,
      recorded_at TEXT NOT NULL
    ) WITHOUT ROWID;`,
+  `ALTER TABLE verdicts ADD COLUMN confidence REAL NOT NULL DEFAULT 1;`,
 ];
 
 export function migrate(db: Database): void {

@@ -13,6 +13,8 @@ export interface CachedVerdict {
   provider: string;
   /** ISO 8601 UTC time the answer was computed. */
   checkedAt: string;
+  /** The model's confidence, 0..1. */
+  confidence: number;
   promptTokens: number;
   completionTokens: number;
   cachedTokens: number;
@@ -33,6 +35,7 @@ interface VerdictRow {
   model: string;
   provider: string;
   checked_at: string;
+  confidence: number;
   prompt_tokens: number;
   completion_tokens: number;
   cached_tokens: number;
@@ -53,10 +56,10 @@ export class CacheStore {
     this.db = db;
     this.getStatement = db.prepare('SELECT * FROM verdicts WHERE key = ?');
     this.putStatement = db.prepare(
-      `INSERT INTO verdicts (key, verdict, issues, suggestion, model, provider, checked_at, prompt_tokens, completion_tokens, cached_tokens)
-       VALUES (@key, @verdict, @issues, @suggestion, @model, @provider, @checked_at, @prompt_tokens, @completion_tokens, @cached_tokens)
+      `INSERT INTO verdicts (key, verdict, issues, suggestion, model, provider, checked_at, confidence, prompt_tokens, completion_tokens, cached_tokens)
+       VALUES (@key, @verdict, @issues, @suggestion, @model, @provider, @checked_at, @confidence, @prompt_tokens, @completion_tokens, @cached_tokens)
        ON CONFLICT (key) DO UPDATE SET verdict = excluded.verdict, issues = excluded.issues, suggestion = excluded.suggestion,
-         model = excluded.model, provider = excluded.provider, checked_at = excluded.checked_at,
+         model = excluded.model, provider = excluded.provider, checked_at = excluded.checked_at, confidence = excluded.confidence,
          prompt_tokens = excluded.prompt_tokens, completion_tokens = excluded.completion_tokens, cached_tokens = excluded.cached_tokens`,
     );
   }
@@ -92,6 +95,7 @@ export class CacheStore {
       model: verdict.model,
       provider: verdict.provider,
       checked_at: verdict.checkedAt,
+      confidence: verdict.confidence,
       prompt_tokens: verdict.promptTokens,
       completion_tokens: verdict.completionTokens,
       cached_tokens: verdict.cachedTokens,
@@ -131,6 +135,7 @@ function fromRow(row: VerdictRow): CachedVerdict {
     model: row.model,
     provider: row.provider,
     checkedAt: row.checked_at,
+    confidence: row.confidence,
     promptTokens: row.prompt_tokens,
     completionTokens: row.completion_tokens,
     cachedTokens: row.cached_tokens,

@@ -37,7 +37,7 @@ export async function watchCommand(flags: WatchFlags, io: CommandIO): Promise<nu
         const { entries } = readEntries(values, layout);
         if (results) for (const entry of entries) entry.outputs = results.byId.get(entry.id) ?? entry.outputs;
         const missingTab = config.output.sheet !== undefined && results === undefined;
-        const selection = selectWork(entries, keyOf, lookupIn(store), { force: false, limit: undefined, staleAfterMs, now: clock.now().getTime() });
+        const selection = selectWork(entries, keyOf, lookupIn(store, config.review.min_confidence), { force: false, limit: undefined, staleAfterMs, now: clock.now().getTime() });
         if (missingTab || hasWork(layout.missingHeaders.length + (results?.missing.length ?? 0), selection)) {
           const summary = await runValidation(config, secrets, {
             trigger: 'watch',

@@ -114,6 +114,8 @@ const reviewSchema = z
     override_column: headerText.optional(),
     /** Recheck rows whose verdict is older than this (rules that depend on today's date). */
     recheck_older_than: duration.optional(),
+    /** Below this model confidence (0..1) the verdict cell says NEEDS REVIEW, for a person to decide. */
+    min_confidence: z.number({ error: 'expected a number from 0 to 1' }).min(0, 'expected a number from 0 to 1').max(1, 'expected a number from 0 to 1').optional(),
   })
   .prefault({});
 

@@ -1,13 +1,16 @@
 import { z } from 'zod';
 
 /** Bumped whenever the answer's shape changes: it is part of every cache key. */
-export const OUTPUT_SCHEMA_VERSION = 'answer-v1';
+export const OUTPUT_SCHEMA_VERSION = 'answer-v2';
 
 /** What the model must answer for one row. Validated on arrival, never trusted. */
 export const answerSchema = z.object({
   is_valid: z.boolean(),
   issues: z.array(z.string().max(2000)).max(50),
   rewrite_suggestion: z.string().max(20_000),
+  // Lenient on purpose: a json_object provider that leaves it out is taken as sure,
+  // rather than failing the row over an optional signal.
+  confidence: z.number().min(0).max(1).optional(),
 });
 
 export type Answer = z.infer<typeof answerSchema>;
@@ -19,8 +22,9 @@ export const ANSWER_JSON_SCHEMA = {
     is_valid: { type: 'boolean', description: 'true when the row follows every rule' },
     issues: { type: 'array', items: { type: 'string' }, description: 'each problem found, one short sentence each; empty when valid' },
     rewrite_suggestion: { type: 'string', description: 'the comment rewritten to follow the rules; empty when valid' },
+    confidence: { type: 'number', description: 'how sure you are of is_valid, from 0 (a guess) to 1 (certain)' },
   },
-  required: ['is_valid', 'issues', 'rewrite_suggestion'],
+  required: ['is_valid', 'issues', 'rewrite_suggestion', 'confidence'],
   additionalProperties: false,
 } as const;
 

@@ -3,7 +3,7 @@ import type { RowInputs } from '../sheets/index.js';
 import { ANSWER_JSON_SCHEMA } from './answer.js';
 
 /** Bumped whenever the wording below changes: it is part of every cache key. */
-export const PROMPT_VERSION = 'prompt-v1';
+export const PROMPT_VERSION = 'prompt-v2';
 
 export interface PromptRules {
   rulesText: string;
@@ -40,6 +40,7 @@ export function systemPrompt(rules: PromptRules): string {
     JSON.stringify(ANSWER_JSON_SCHEMA),
     'is_valid: true only if the row follows every rule. issues: one short sentence per problem, empty when valid.',
     'rewrite_suggestion: the comment rewritten to follow the rules, in the language of the comment; empty when valid.',
+    'confidence: how sure you are of is_valid, from 0 to 1; below 0.5 when the rules do not clearly decide.',
   ].join('\n');
 }
 

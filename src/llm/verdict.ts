@@ -6,6 +6,8 @@ export interface Verdict {
   verdict: 'VALID' | 'INVALID';
   issues: string[];
   suggestion: string;
+  /** The model's own confidence in the verdict, 0..1 (1 when it did not say). */
+  confidence: number;
 }
 
 /**
@@ -15,10 +17,13 @@ export interface Verdict {
 export function decideVerdict(answer: Answer, inputs: RowInputs, allowedStatuses: readonly string[]): Verdict {
   const issues = answer.issues.map((issue) => issue.trim()).filter((issue) => issue !== '');
   let valid = answer.is_valid;
+  let confidence = answer.confidence ?? 1;
   if (!isAllowedStatus(inputs.status, allowedStatuses)) {
+    // The bot's own rule: certain, whatever the model thought.
     valid = false;
+    confidence = 1;
     const shown = inputs.status === '' ? 'The status is empty' : `The status "${inputs.status}" is not allowed`;
     issues.unshift(`${shown}; use one of: ${allowedStatuses.join(', ')}.`);
   }
-  return { verdict: valid ? 'VALID' : 'INVALID', issues, suggestion: answer.rewrite_suggestion.trim() };
+  return { verdict: valid ? 'VALID' : 'INVALID', issues, suggestion: answer.rewrite_suggestion.trim(), confidence };
 }

@@ -9,11 +9,14 @@ const fit = (text: string): string => (text.length <= CELL_LIMIT ? text : `${tex
 export type OutputCells = Record<OutputField, string>;
 
 /** The output cells of a verdict, as they go into the sheet (plain text, written RAW). */
-export function verdictCells(verdict: Pick<CachedVerdict, 'verdict' | 'issues' | 'suggestion' | 'model' | 'checkedAt'>): OutputCells {
-  // Cells hold plain text; the cache keeps the structured verdict.
+export function verdictCells(verdict: Pick<CachedVerdict, 'verdict' | 'issues' | 'suggestion' | 'model' | 'checkedAt' | 'confidence'>, minConfidence?: number): OutputCells {
+  // Cells hold plain text; the cache keeps the structured verdict, so the review
+  // threshold can change without asking the model again.
+  const unsure = minConfidence !== undefined && verdict.confidence < minConfidence;
+  const issues = unsure ? [`The model leans ${verdict.verdict} but is unsure (confidence ${verdict.confidence.toFixed(2)}); a person should decide.`, ...verdict.issues] : verdict.issues;
   return {
-    verdict: verdict.verdict,
-    issues: fit(verdict.issues.join('\n')),
+    verdict: unsure ? 'NEEDS REVIEW' : verdict.verdict,
+    issues: fit(issues.join('\n')),
     suggestion: fit(verdict.suggestion),
     checked_at: verdict.checkedAt,
     model: verdict.model,

@@ -95,7 +95,7 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
   const rules = promptRulesOf(config);
   const primary = { model: primaryModel(config) };
   const staleAfterMs = staleAfterOf(config, options.recheckOlderThanMs);
-  const selection = selectWork(opened.entries, keyerOf(config), lookupIn(store), { force: options.force ?? false, limit: options.limit, staleAfterMs, now: now().getTime() });
+  const selection = selectWork(opened.entries, keyerOf(config), lookupIn(store, config.review.min_confidence), { force: options.force ?? false, limit: options.limit, staleAfterMs, now: now().getTime() });
   tally.selected(selection);
   if (!dryRun) {
     // Reviewers' verdicts are ground truth for those inputs: kept before anything else.
@@ -171,8 +171,9 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
         const record = { key: job.key, ...outcome, checkedAt, promptTokens: outcome.usage.promptTokens, completionTokens: outcome.usage.completionTokens, cachedTokens: outcome.usage.cachedTokens };
         // Invariant 2: the answer is durable before any cell shows it.
         if (!dryRun) store.put(record);
-        for (const entry of job.entries) enqueue(entry, verdictCells(record));
-        tally.verdict(outcome.verdict, job.entries.length);
+        for (const entry of job.entries) enqueue(entry, verdictCells(record, config.review.min_confidence));
+        const minConfidence = config.review.min_confidence;
+        tally.verdict(outcome.verdict, job.entries.length, minConfidence !== undefined && outcome.confidence < minConfidence);
       } else {
         const reason = redact(outcome.reason, secrets.all);
         // The recheck box stays ticked: the row is asked again next time anyway.

@@ -52,7 +52,8 @@ export interface RunSummary {
     byModel: Record<string, ModelUsage>;
     promptCacheKey: string;
   };
-  verdicts: { valid: number; invalid: number; error: number };
+  /** needsReview counts rows (of valid + invalid) below review.min_confidence. */
+  verdicts: { valid: number; invalid: number; error: number; needsReview: number };
   writes: {
     calls: number;
     rowsWritten: number;

@@ -27,7 +27,7 @@ export class Tally {
       wallMs: 0,
       rows: { read: 0, incomplete: 0, upToDate: 0, fromCache: 0, asked: 0, deduplicated: 0, deferred: 0, rechecked: 0, overridden: 0 },
       llm: { calls: 0, retries: 0, questions: 0, promptTokens: 0, completionTokens: 0, cachedTokens: 0, costUsd: 0, byModel: {}, promptCacheKey: '' },
-      verdicts: { valid: 0, invalid: 0, error: 0 },
+      verdicts: { valid: 0, invalid: 0, error: 0, needsReview: 0 },
       writes: { calls: 0, rowsWritten: 0, rowsMoved: 0, skipped: [], sheetRetries: 0, headersAdded: [] },
       errors: [],
       warnings: [...warnings],
@@ -80,9 +80,10 @@ export class Tally {
     entry.costUsd = price ? costOf(entry, price) : null;
   }
 
-  verdict(verdict: 'VALID' | 'INVALID', rows: number): void {
+  verdict(verdict: 'VALID' | 'INVALID', rows: number, unsure: boolean): void {
     if (verdict === 'VALID') this.summary.verdicts.valid += rows;
     else this.summary.verdicts.invalid += rows;
+    if (unsure) this.summary.verdicts.needsReview += rows;
     this.progress.answered++;
   }
 

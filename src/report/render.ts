@@ -24,7 +24,7 @@ export function renderSummary(s: RunSummary): string {
     ['already up to date', n(s.rows.upToDate)],
     ['cache hits written', n(s.rows.fromCache)],
     ['rows sent to the model', `${n(s.rows.asked)}${s.rows.deduplicated ? ` (${n(s.rows.deduplicated)} shared an identical row's answer)` : ''}`],
-    ['verdicts', `${n(s.verdicts.valid)} VALID, ${n(s.verdicts.invalid)} INVALID, ${n(s.verdicts.error)} ERROR`],
+    ['verdicts', `${n(s.verdicts.valid)} VALID, ${n(s.verdicts.invalid)} INVALID, ${n(s.verdicts.error)} ERROR${s.verdicts.needsReview ? ` (${n(s.verdicts.needsReview)} NEEDS REVIEW: the model was unsure)` : ''}`],
     ['LLM calls', `${n(s.llm.calls)} (${n(s.llm.retries)} retries)`],
     ['tokens', `${n(s.llm.promptTokens)} prompt (${n(s.llm.cachedTokens)} cached), ${n(s.llm.completionTokens)} completion`],
     ['cost', formatUsd(s.llm.costUsd)],

@@ -136,3 +136,23 @@ describe('run history', () => {
     expect(text.stdout.split('\n').filter((l) => /^\d{4}-/.test(l))).toHaveLength(2);
   });
 });
+
+describe('needs review', () => {
+  it('flags a verdict the model was unsure of as NEEDS REVIEW, and counts it', async () => {
+    bed = await startBed({ rows: sampleRows(3), config: { review: { min_confidence: 0.6 } } });
+    bed.llm.setRespond((row) => ({ is_valid: true, issues: [], rewrite_suggestion: '', confidence: String(row.comment).includes('PRJ-0002') ? 0.3 : 0.95 }));
+    const result = await bed.run('--json');
+    expect(result.code).toBe(0);
+    expect(cell(bed, 3, 'Validation')).toBe('NEEDS REVIEW');
+    expect(cell(bed, 3, 'Issues')).toContain('leans VALID but is unsure (confidence 0.30)');
+    expect(cell(bed, 2, 'Validation')).toBe('VALID');
+    expect((JSON.parse(result.stdout) as { verdicts: { needsReview: number } }).verdicts.needsReview).toBe(1);
+
+    // The threshold lives in the config, the confidence in the cache: lowering it needs no call.
+    const calls = bed.llm.callCount();
+    bed.setConfig({ review: { min_confidence: 0.2 } });
+    await bed.run();
+    expect(bed.llm.callCount()).toBe(calls);
+    expect(cell(bed, 3, 'Validation')).toBe('VALID');
+  });
+});

@@ -195,11 +195,17 @@ describe('decideVerdict', () => {
   it("follows the model for an allowed status, matched case-insensitively", () => {
     expect(decideVerdict(saidValid, { ...ROW_A, status: 'in PROGRESS' }, RULES.allowedStatuses).verdict).toBe('VALID');
     const invalid = decideVerdict({ is_valid: false, issues: ['Vague.'], rewrite_suggestion: 'Better.' }, ROW_A, RULES.allowedStatuses);
-    expect(invalid).toEqual({ verdict: 'INVALID', issues: ['Vague.'], suggestion: 'Better.' });
+    expect(invalid).toEqual({ verdict: 'INVALID', issues: ['Vague.'], suggestion: 'Better.', confidence: 1 });
   });
 
   it('trims issues and the suggestion and drops empty issues', () => {
     const answer: Answer = { is_valid: false, issues: ['  No date. ', '', '   '], rewrite_suggestion: '  Say by when.\n' };
-    expect(decideVerdict(answer, ROW_A, RULES.allowedStatuses)).toEqual({ verdict: 'INVALID', issues: ['No date.'], suggestion: 'Say by when.' });
+    expect(decideVerdict(answer, ROW_A, RULES.allowedStatuses)).toEqual({ verdict: 'INVALID', issues: ['No date.'], suggestion: 'Say by when.', confidence: 1 });
+  });
+
+  it("keeps the model's confidence, and is certain when the status itself breaks the rules", () => {
+    const unsure: Answer = { is_valid: true, issues: [], rewrite_suggestion: '', confidence: 0.4 };
+    expect(decideVerdict(unsure, ROW_A, RULES.allowedStatuses).confidence).toBe(0.4);
+    expect(decideVerdict(unsure, { ...ROW_A, status: 'Paused' }, RULES.allowedStatuses)).toMatchObject({ verdict: 'INVALID', confidence: 1 });
   });
 });

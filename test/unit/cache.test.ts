@@ -36,6 +36,7 @@ function verdict(key: string, overrides: Partial<CachedVerdict> = {}): CachedVer
     model: 'gpt-5-mini',
     provider: 'primary',
     checkedAt: '2025-06-30T10:00:00.000Z',
+    confidence: 0.9,
     promptTokens: 812,
     completionTokens: 64,
     cachedTokens: 768,

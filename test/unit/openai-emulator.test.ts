@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import {
   defaultVerdict,
+  formatGoDuration,
   startOpenAIEmulator,
   type Answer,
   type OpenAIEmulator,
@@ -96,6 +97,7 @@ describe('openai emulator: answers', () => {
       is_valid: true,
       issues: [],
       rewrite_suggestion: 'Rewrite: Shipped the API; next: docs by 2026-12-01',
+      confidence: 0.9,
     });
     expect(completion.object).toBe('chat.completion');
     expect(completion.id).toMatch(/^chatcmpl-/);
@@ -111,6 +113,7 @@ describe('openai emulator: answers', () => {
       is_valid: false,
       issues: ['Comment "TBD" is too vague'],
       rewrite_suggestion: 'Rewrite: TBD',
+      confidence: 0.9,
     });
     expect(emu.requests[0]?.row).toEqual(VAGUE_ROW);
   });
@@ -326,45 +329,92 @@ describe('openai emulator: errors through the SDK', () => {
 });
 
 describe('openai emulator: rate limits', () => {
-  it('enforces rpm: 429 past the budget with remaining/reset headers, then recovers after the window', async () => {
+  it('enforces rpm as a refilling bucket: 429 with retry-after until one request has refilled, remaining/reset headers', async () => {
     let clock = 1_000_000;
     const { client } = await start({ rateLimit: { rpm: 2 }, now: () => clock });
 
+    // rpm 2: one request refills every 30 s; the bucket starts full.
     const first = await client.chat.completions.create(botRequest(GOOD_ROW)).withResponse();
     expect(first.response.headers.get('x-ratelimit-limit-requests')).toBe('2');
     expect(first.response.headers.get('x-ratelimit-remaining-requests')).toBe('1');
-    expect(first.response.headers.get('x-ratelimit-reset-requests')).toBe('1m0s');
-    clock += 30_000;
+    expect(first.response.headers.get('x-ratelimit-reset-requests')).toBe('30s');
     const second = await client.chat.completions.create(botRequest(GOOD_ROW)).withResponse();
     expect(second.response.headers.get('x-ratelimit-remaining-requests')).toBe('0');
-    expect(second.response.headers.get('x-ratelimit-reset-requests')).toBe('30s');
+    expect(second.response.headers.get('x-ratelimit-reset-requests')).toBe('1m0s');
 
-    clock += 500;
+    clock += 10_000;
     const err = await rejection(client.chat.completions.create(botRequest(GOOD_ROW)));
     expect(err).toBeInstanceOf(RateLimitError);
     const rl = err as RateLimitError;
     expect(rl.code).toBe('rate_limit_exceeded');
     expect(rl.type).toBe('requests');
     expect(rl.headers.get('x-ratelimit-remaining-requests')).toBe('0');
-    expect(rl.headers.get('x-ratelimit-reset-requests')).toBe('29.5s');
-    expect(rl.headers.get('retry-after-ms')).toBe('29500');
-    expect(rl.headers.get('retry-after')).toBe('30');
+    expect(rl.headers.get('x-ratelimit-reset-requests')).toBe('50s');
+    expect(rl.headers.get('retry-after-ms')).toBe('20000');
+    expect(rl.headers.get('retry-after')).toBe('20');
+    expect(rl.message).toMatch(/Limit 2, Used 2, Requested 1\. Please try again in 20s/);
 
-    clock += 29_500;
-    await expect(client.chat.completions.create(botRequest(GOOD_ROW))).resolves.toBeDefined();
+    clock += 19_999;
+    const almost = (await rejection(client.chat.completions.create(botRequest(GOOD_ROW)))) as RateLimitError;
+    expect(almost.headers.get('retry-after-ms')).toBe('1');
+    clock += 1;
+    const third = await client.chat.completions.create(botRequest(GOOD_ROW)).withResponse();
+    expect(third.response.headers.get('x-ratelimit-remaining-requests')).toBe('0');
+    expect(third.response.headers.get('x-ratelimit-reset-requests')).toBe('1m0s');
   });
 
-  it('enforces tpm counting prompt tokens plus max_completion_tokens', async () => {
-    const clock = 5_000;
+  it('refills continuously, not in fixed windows: a spent minute budget admits one request per 1/rpm minute', async () => {
+    let clock = 0;
+    const { client, emu } = await start({ rateLimit: { rpm: 60 }, now: () => clock });
+    await Promise.all(Array.from({ length: 60 }, () => client.chat.completions.create(botRequest(GOOD_ROW))));
+    await expect(client.chat.completions.create(botRequest(GOOD_ROW))).rejects.toBeInstanceOf(RateLimitError);
+
+    // 5 s later, 5 requests have refilled (a fixed window would refuse until 60 s).
+    clock += 5_000;
+    for (let i = 0; i < 5; i++) await client.chat.completions.create(botRequest(GOOD_ROW));
+    const err = (await rejection(client.chat.completions.create(botRequest(GOOD_ROW)))) as RateLimitError;
+    expect(err.headers.get('retry-after-ms')).toBe('1000');
+    expect(err.headers.get('retry-after')).toBe('1');
+    expect(emu.requests.filter((r) => r.status === 200)).toHaveLength(65);
+    expect(emu.requests.filter((r) => r.fault === 'rate_limit:requests')).toHaveLength(2);
+
+    // The bucket never holds more than one minute's budget.
+    clock += 10 * 60_000;
+    const full = await client.chat.completions.create(botRequest(GOOD_ROW)).withResponse();
+    expect(full.response.headers.get('x-ratelimit-remaining-requests')).toBe('59');
+    expect(full.response.headers.get('x-ratelimit-reset-requests')).toBe('1s');
+  });
+
+  it('enforces tpm counting prompt tokens plus max_completion_tokens, refilling over the period', async () => {
+    let clock = 5_000;
     const { client } = await start({ rateLimit: { tpm: 1_000, windowMs: 10_000 }, now: () => clock });
     const ok = await client.chat.completions.create(botRequest(GOOD_ROW, { max_completion_tokens: 800 })).withResponse();
-    const remaining = Number(ok.response.headers.get('x-ratelimit-remaining-tokens'));
-    expect(remaining).toBe(1_000 - 800 - (ok.data.usage?.prompt_tokens ?? 0));
-    expect(ok.response.headers.get('x-ratelimit-reset-tokens')).toBe('10s');
+    const cost = 800 + (ok.data.usage?.prompt_tokens ?? 0);
+    expect(Number(ok.response.headers.get('x-ratelimit-remaining-tokens'))).toBe(1_000 - cost);
+    // 1,000 tokens per 10 s: 10 ms per token.
+    expect(ok.response.headers.get('x-ratelimit-reset-tokens')).toBe(formatGoDuration(cost * 10));
 
-    const err = await rejection(client.chat.completions.create(botRequest(GOOD_ROW, { max_completion_tokens: 800 })));
+    const err = (await rejection(client.chat.completions.create(botRequest(GOOD_ROW, { max_completion_tokens: 800 })))) as RateLimitError;
     expect(err).toBeInstanceOf(RateLimitError);
-    expect((err as RateLimitError).type).toBe('tokens');
+    expect(err.type).toBe('tokens');
+    const wait = (cost - (1_000 - cost)) * 10;
+    expect(err.headers.get('retry-after-ms')).toBe(String(wait));
+
+    clock += wait - 10;
+    await expect(client.chat.completions.create(botRequest(GOOD_ROW, { max_completion_tokens: 800 }))).rejects.toBeInstanceOf(RateLimitError);
+    clock += 10;
+    await expect(client.chat.completions.create(botRequest(GOOD_ROW, { max_completion_tokens: 800 }))).resolves.toBeDefined();
+  });
+
+  it('answers a request larger than the whole token budget with 429 "Request too large"', async () => {
+    const { client } = await start({ rateLimit: { tpm: 1_000 } });
+    const err = (await rejection(client.chat.completions.create(botRequest(GOOD_ROW, { max_completion_tokens: 5_000 })))) as RateLimitError;
+    expect(err).toBeInstanceOf(RateLimitError);
+    expect(err.type).toBe('tokens');
+    expect(err.message).toMatch(/Request too large/);
+    // The bucket is untouched.
+    const ok = await client.chat.completions.create(botRequest(GOOD_ROW, { max_completion_tokens: 100 })).withResponse();
+    expect(Number(ok.response.headers.get('x-ratelimit-remaining-tokens'))).toBe(1_000 - 100 - (ok.data.usage?.prompt_tokens ?? 0));
   });
 });
 

@@ -33,6 +33,7 @@ function cached(e: Entry, overrides: Partial<CachedVerdict> = {}): CachedVerdict
     model: 'gpt-5-mini',
     provider: 'primary',
     checkedAt: '2025-06-30T10:00:00.000Z',
+    confidence: 0.9,
     promptTokens: 100,
     completionTokens: 20,
     cachedTokens: 0,

@@ -75,6 +75,7 @@ export function defaultVerdict(row: RowInput): Answer {
     is_valid: isValid,
     issues: isValid ? [] : [`Comment "${trimmed.slice(0, 40)}" is too vague`],
     rewrite_suggestion: `Rewrite: ${comment}`,
+    confidence: 0.9,
   };
 }
 

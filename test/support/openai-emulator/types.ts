@@ -14,6 +14,8 @@ export interface Answer {
   is_valid: boolean;
   issues: string[];
   rewrite_suggestion: string;
+  /** The model's confidence, 0..1 (the bot's schema asks for it; optional here so tests can leave it out). */
+  confidence?: number;
 }
 
 export interface ChatMessageTextPart {
