@@ -117,6 +117,12 @@ export class CacheStore {
       .run(verdict);
   }
 
+  /** Average tokens of the cached answers: prices the naive baseline of a run that asked nothing. */
+  averageTokens(): { promptTokens: number; completionTokens: number } | undefined {
+    const row = this.db.prepare('SELECT count(*) AS n, avg(prompt_tokens) AS p, avg(completion_tokens) AS c FROM verdicts WHERE prompt_tokens > 0').get() as { n: number; p: number | null; c: number | null };
+    return row.n > 0 && row.p !== null && row.c !== null ? { promptTokens: row.p, completionTokens: row.c } : undefined;
+  }
+
   count(): number {
     return (this.db.prepare('SELECT count(*) AS n FROM verdicts').get() as { n: number }).n;
   }

@@ -126,6 +126,19 @@ const reportSchema = z
   })
   .prefault({});
 
+const usdPerMillion = z.number({ error: 'expected US dollars per million tokens' }).min(0, 'expected US dollars per million tokens (≥ 0)');
+
+/** Prices per model, over the built-in list: `pricing: { my-model: { input: 0.2, output: 0.8 } }`. */
+const pricingSchema = z.record(
+  z.string(),
+  z.strictObject({
+    input: usdPerMillion,
+    cached_input: usdPerMillion.optional(),
+    output: usdPerMillion,
+    batch_discount: z.number({ error: 'expected a fraction from 0 to 1 (0.5 = half price)' }).min(0).max(1).optional(),
+  }),
+);
+
 export const configSchema = z.strictObject({
   sheets: sheetsSchema,
   columns: columnsSchema,
@@ -135,6 +148,7 @@ export const configSchema = z.strictObject({
   cache: cacheSchema,
   review: reviewSchema,
   report: reportSchema,
+  pricing: pricingSchema.default({}),
 });
 
 /** "7d" → ms. */

@@ -4,7 +4,7 @@ export { PROMPT_VERSION, buildMessages, isAllowedStatus, promptCacheKey, type Ch
 export { Provider, type Completion, type ProviderOptions, type Usage } from './provider.js';
 export { Validator, type Outcome, type RetryEvent, type ValidatorOptions } from './validator.js';
 export { decideVerdict, type Verdict } from './verdict.js';
-export { costOf, priceOf, type Price } from './pricing.js';
+export { DEFAULT_PRICES, costOf, naiveCostOf, priceOf, priceTable, type Price, type PriceTable } from './pricing.js';
 export { ProviderGate, type GateOptions, type GateResult, type Ticket } from './gate.js';
 export { Bucket, parseDuration, readRateHeaders, type RateHeaders } from './budget.js';
 export { TokenEstimator, loadTokenizer } from './tokens.js';

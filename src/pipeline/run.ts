@@ -4,7 +4,7 @@ import pLimit from 'p-limit';
 import { CacheStore, acquireLock, recordRunEnd, recordRunStart } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { FatalRunError, StatusValidatorError, redact } from '../errors.js';
-import { Provider, ProviderGate, TokenEstimator, Validator, loadTokenizer, promptCacheKey } from '../llm/index.js';
+import { Provider, ProviderGate, TokenEstimator, Validator, loadTokenizer, priceTable, promptCacheKey } from '../llm/index.js';
 import { RUNS_HEADER, runsRow } from '../report/runs-row.js';
 import { ResultsTab, SheetWriter, SheetsClient, appendToOwnTab, openSheet, type CellValues, type Entry, type OpenedSheet } from '../sheets/index.js';
 import { errorCells, verdictCells, type OutputCells } from './cells.js';
@@ -72,6 +72,7 @@ export async function runValidation(config: Config, secrets: Secrets, options: R
     tally.fatal(redact(error.message, secrets.all), error.hint);
   } finally {
     if (heartbeat) clearInterval(heartbeat);
+    if (store.db.open) tally.naive(() => store.averageTokens());
     const summary = tally.finish(now(), options.stop?.aborted ?? false);
     if (!dryRun && config.report.runs_sheet) await appendRunsRow(sheets, config.report.runs_sheet, summary, secrets);
     if (!dryRun && store.db.open) recordRunEnd(store, runId, summary.status, summary);
@@ -94,6 +95,7 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
 
   const rules = promptRulesOf(config);
   const primary = { model: primaryModel(config) };
+  tally.pricing(priceTable(config.pricing), primary.model);
   const staleAfterMs = staleAfterOf(config, options.recheckOlderThanMs);
   const selection = selectWork(opened.entries, keyerOf(config), lookupIn(store, config.review.min_confidence), { force: options.force ?? false, limit: options.limit, staleAfterMs, now: now().getTime() });
   tally.selected(selection);
@@ -168,6 +170,7 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
       const outcome = await validator.validate(job.inputs, inFlight);
       const checkedAt = now().toISOString();
       if (outcome.kind === 'verdict') {
+        tally.answer(outcome.usage);
         const record = { key: job.key, ...outcome, checkedAt, promptTokens: outcome.usage.promptTokens, completionTokens: outcome.usage.completionTokens, cachedTokens: outcome.usage.cachedTokens };
         // Invariant 2: the answer is durable before any cell shows it.
         if (!dryRun) store.put(record);

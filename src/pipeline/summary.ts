@@ -49,6 +49,10 @@ export interface RunSummary {
     completionTokens: number;
     cachedTokens: number;
     costUsd: number | null;
+    /** What the naive way would have cost: one full-price, uncached call per row. */
+    naiveCostUsd: number | null;
+    /** naiveCostUsd − costUsd: what the cache, dedup and prompt caching saved. */
+    savedUsd: number | null;
     byModel: Record<string, ModelUsage>;
     promptCacheKey: string;
   };

@@ -1,5 +1,5 @@
 import type { Config } from '../config/index.js';
-import { costOf, priceOf, type Usage } from '../llm/index.js';
+import { costOf, naiveCostOf, priceOf, type PriceTable, type Usage } from '../llm/index.js';
 import type { Entry, OpenedSheet, WriterStats } from '../sheets/index.js';
 import type { Selection } from './select.js';
 import type { Progress } from './run.js';
@@ -11,6 +11,10 @@ export class Tally {
   readonly progress: Progress = { phase: 'reading', questions: 0, answered: 0, errors: 0, retries: 0, rowsWritten: 0 };
   readonly startedAt: string;
   private readonly started: number;
+  /** Tokens of the answers received, to price the naive way (one full call per row). */
+  private readonly answered = { count: 0, promptTokens: 0, completionTokens: 0 };
+  private prices: PriceTable = {};
+  private primaryModel = '';
 
   constructor(runId: string, config: Config, dryRun: boolean, start: Date, warnings: string[], trigger: string) {
     this.started = start.getTime();
@@ -26,12 +30,18 @@ export class Tally {
       endedAt: this.startedAt,
       wallMs: 0,
       rows: { read: 0, incomplete: 0, upToDate: 0, fromCache: 0, asked: 0, deduplicated: 0, deferred: 0, rechecked: 0, overridden: 0 },
-      llm: { calls: 0, retries: 0, questions: 0, promptTokens: 0, completionTokens: 0, cachedTokens: 0, costUsd: 0, byModel: {}, promptCacheKey: '' },
+      llm: { calls: 0, retries: 0, questions: 0, promptTokens: 0, completionTokens: 0, cachedTokens: 0, costUsd: 0, naiveCostUsd: null, savedUsd: null, byModel: {}, promptCacheKey: '' },
       verdicts: { valid: 0, invalid: 0, error: 0, needsReview: 0 },
       writes: { calls: 0, rowsWritten: 0, rowsMoved: 0, skipped: [], sheetRetries: 0, headersAdded: [] },
       errors: [],
       warnings: [...warnings],
     };
+  }
+
+  /** The price table and the model a naive run would have called. */
+  pricing(prices: PriceTable, primaryModel: string): void {
+    this.prices = prices;
+    this.primaryModel = primaryModel;
   }
 
   set promptCacheKey(key: string) {
@@ -76,8 +86,30 @@ export class Tally {
     entry.promptTokens += usage.promptTokens;
     entry.completionTokens += usage.completionTokens;
     entry.cachedTokens += usage.cachedTokens;
-    const price = priceOf(model);
+    const price = priceOf(model, this.prices);
     entry.costUsd = price ? costOf(entry, price) : null;
+  }
+
+  /** An answer arrived (after any retries): its total usage prices the naive baseline. */
+  answer(usage: Usage): void {
+    this.answered.count++;
+    this.answered.promptTokens += usage.promptTokens;
+    this.answered.completionTokens += usage.completionTokens;
+  }
+
+  /**
+   * The naive way: every row with inputs asked in one full-price, uncached call. Priced
+   * from this run's answers, or from the cache's averages when nothing was asked.
+   */
+  naive(fallback: () => { promptTokens: number; completionTokens: number } | undefined): void {
+    const price = priceOf(this.primaryModel, this.prices);
+    const rows = this.summary.rows.read - this.summary.rows.incomplete;
+    const average =
+      this.answered.count > 0
+        ? { promptTokens: this.answered.promptTokens / this.answered.count, completionTokens: this.answered.completionTokens / this.answered.count }
+        : fallback();
+    if (!price || !average || rows === 0) return;
+    this.summary.llm.naiveCostUsd = rows * naiveCostOf(average.promptTokens, average.completionTokens, price);
   }
 
   verdict(verdict: 'VALID' | 'INVALID', rows: number, unsure: boolean): void {
@@ -123,6 +155,7 @@ export class Tally {
     s.llm.retries = this.progress.retries;
     const costs = Object.values(s.llm.byModel).map((m) => m.costUsd);
     s.llm.costUsd = costs.includes(null) ? null : costs.reduce<number>((a, b) => a + (b ?? 0), 0);
+    s.llm.savedUsd = s.llm.naiveCostUsd === null || s.llm.costUsd === null ? null : s.llm.naiveCostUsd - s.llm.costUsd;
     let status: RunStatus = s.verdicts.error > 0 ? 'completed_with_errors' : 'completed';
     if (interrupted) status = 'interrupted';
     if (s.fatal) status = 'failed';
