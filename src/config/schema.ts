@@ -91,6 +91,8 @@ const llmSchema = z.strictObject({
   prompt_cache_key: text('"auto" or a fixed key').default('auto'),
   max_comment_chars: count(100, 1_000_000, 4000),
   max_completion_tokens: count(16, 100_000, 1000),
+  /** Rows per request: more than 1 shares the static prompt among them (cheaper, a little riskier). */
+  rows_per_request: count(1, 50, 1),
   providers: z
     .array(providerSchema, { error: 'expected a list of providers (name, model, base_url, api_key_env)' })
     .min(1, 'list at least one provider'),

@@ -28,7 +28,35 @@ export const ANSWER_JSON_SCHEMA = {
   additionalProperties: false,
 } as const;
 
-export type ParsedAnswer = { ok: true; answer: Answer } | { ok: false; problem: string };
+/** A structured-output format: its name and JSON schema. */
+export interface ResponseSchema {
+  name: string;
+  schema: Record<string, unknown>;
+}
+
+export const ANSWER_FORMAT: ResponseSchema = { name: 'row_verdict', schema: ANSWER_JSON_SCHEMA };
+
+/** Several rows in one request: one result per row, keyed by the row's label (r1, r2…). */
+export const PACKED_JSON_SCHEMA = {
+  type: 'object',
+  properties: {
+    results: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { row: { type: 'string', description: 'the label of the row (r1, r2, …)' }, ...ANSWER_JSON_SCHEMA.properties },
+        required: ['row', ...ANSWER_JSON_SCHEMA.required],
+        additionalProperties: false,
+      },
+    },
+  },
+  required: ['results'],
+  additionalProperties: false,
+} as const;
+
+export const PACKED_FORMAT: ResponseSchema = { name: 'row_verdicts', schema: PACKED_JSON_SCHEMA };
+
+export type ParsedAnswer = { ok: true; value: Answer } | { ok: false; problem: string };
 
 /** Parses and checks the model's text. A string "false" is not a boolean; a missing key is an error. */
 export function parseAnswer(content: string | null | undefined): ParsedAnswer {
@@ -40,9 +68,39 @@ export function parseAnswer(content: string | null | undefined): ParsedAnswer {
     return { ok: false, problem: 'the answer was not valid JSON' };
   }
   const parsed = answerSchema.safeParse(json);
-  if (parsed.success) return { ok: true, answer: parsed.data };
+  if (parsed.success) return { ok: true, value: parsed.data };
   const details = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'answer'}: ${issue.message}`).join('; ');
   return { ok: false, problem: `the answer did not match the schema (${details})` };
+}
+
+/**
+ * Parses a packed answer into one answer per label. Rows missing, answered twice or
+ * answered badly are left out (and asked alone); only an answer with no usable row
+ * at all is a problem, retried as a whole.
+ */
+export function parsePacked(content: string | null | undefined, labels: readonly string[]): { ok: true; value: Map<string, Answer> } | { ok: false; problem: string } {
+  if (content === null || content === undefined || content.trim() === '') return { ok: false, problem: 'the answer was empty' };
+  let json: unknown;
+  try {
+    json = JSON.parse(stripFence(content));
+  } catch {
+    return { ok: false, problem: 'the answer was not valid JSON' };
+  }
+  const results = (json as { results?: unknown }).results;
+  if (!Array.isArray(results)) return { ok: false, problem: 'the answer has no "results" array' };
+  const wanted = new Set(labels);
+  const seen = new Map<string, number>();
+  const answers = new Map<string, Answer>();
+  for (const item of results as unknown[]) {
+    const label = (item as { row?: unknown }).row;
+    if (typeof label !== 'string' || !wanted.has(label)) continue;
+    seen.set(label, (seen.get(label) ?? 0) + 1);
+    const parsed = answerSchema.safeParse(item);
+    if (parsed.success) answers.set(label, parsed.data);
+  }
+  for (const [label, count] of seen) if (count > 1) answers.delete(label);
+  if (answers.size === 0) return { ok: false, problem: `none of the rows ${labels.join(', ')} was answered in the expected shape` };
+  return { ok: true, value: answers };
 }
 
 /** Some json_object providers still wrap the object in a Markdown fence. */

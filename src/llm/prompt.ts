@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { RowInputs } from '../sheets/index.js';
-import { ANSWER_JSON_SCHEMA } from './answer.js';
+import { ANSWER_JSON_SCHEMA, PACKED_JSON_SCHEMA } from './answer.js';
 
 /** Bumped whenever the wording below changes: it is part of every cache key. */
 export const PROMPT_VERSION = 'prompt-v2';
@@ -21,7 +21,7 @@ export interface ChatMessage {
  * answer schema. It is identical for every row of a run and comes first, so that the
  * provider's prompt cache serves it.
  */
-export function systemPrompt(rules: PromptRules): string {
+export function systemPrompt(rules: PromptRules, packed = false): string {
   return [
     'You check rows of a project status spreadsheet against a rulebook.',
     'Each row has a status, a free-text comment and possibly a due date.',
@@ -36,8 +36,13 @@ export function systemPrompt(rules: PromptRules): string {
     'A status that is not in this list makes the row invalid.',
     '',
     '## Answer',
-    'Answer with one JSON object and nothing else, matching this JSON schema:',
-    JSON.stringify(ANSWER_JSON_SCHEMA),
+    ...(packed
+      ? [
+          'You get several rows, each with a label (r1, r2, …). Judge each on its own.',
+          'Answer with one JSON object and nothing else, with one result per row, matching this JSON schema:',
+          JSON.stringify(PACKED_JSON_SCHEMA),
+        ]
+      : ['Answer with one JSON object and nothing else, matching this JSON schema:', JSON.stringify(ANSWER_JSON_SCHEMA)]),
     'is_valid: true only if the row follows every rule. issues: one short sentence per problem, empty when valid.',
     'rewrite_suggestion: the comment rewritten to follow the rules, in the language of the comment; empty when valid.',
     'confidence: how sure you are of is_valid, from 0 to 1; below 0.5 when the rules do not clearly decide.',
@@ -46,14 +51,31 @@ export function systemPrompt(rules: PromptRules): string {
 
 /** The per-row message: today's date, then the row as JSON. Never the row id (see cacheKey). */
 export function rowPrompt(inputs: RowInputs, rules: PromptRules, today: string): string {
+  const { row, note } = promptRow(inputs, rules);
+  return `Today's date: ${today}${note ? `\n${note}` : ''}\n\nRow to validate:\n${JSON.stringify(row)}`;
+}
+
+/** A row as the model sees it: long comments cut, with a note saying so. */
+function promptRow(inputs: RowInputs, rules: PromptRules): { row: Record<string, string>; note: string } {
   let comment = inputs.comment;
   let note = '';
   if (comment.length > rules.maxCommentChars) {
-    note = `\nNote: the comment was ${comment.length} characters long; only the first ${rules.maxCommentChars} are shown.`;
+    note = `Note: the comment was ${comment.length} characters long; only the first ${rules.maxCommentChars} are shown.`;
     comment = comment.slice(0, rules.maxCommentChars);
   }
-  const row = { status: inputs.status, comment, completion_date: inputs.completion_date };
-  return `Today's date: ${today}${note}\n\nRow to validate:\n${JSON.stringify(row)}`;
+  return { row: { status: inputs.status, comment, completion_date: inputs.completion_date }, note };
+}
+
+/** Several rows in one request, each under a label; the static prefix is shared by all of them. */
+export function buildPackedMessages(items: ReadonlyArray<{ label: string; inputs: RowInputs }>, rules: PromptRules, today: string): ChatMessage[] {
+  const lines = items.map(({ label, inputs }) => {
+    const { row, note } = promptRow(inputs, rules);
+    return JSON.stringify({ row: label, ...row, ...(note ? { note } : {}) });
+  });
+  return [
+    { role: 'system', content: systemPrompt(rules, true) },
+    { role: 'user', content: `Today's date: ${today}\n\nRows to validate:\n[${lines.join(',\n')}]` },
+  ];
 }
 
 export function buildMessages(inputs: RowInputs, rules: PromptRules, today: string): ChatMessage[] {

@@ -2,7 +2,7 @@ import OpenAI from 'openai';
 import type { ProviderConfig } from '../config/index.js';
 import { LlmError, redact, type LlmErrorKind } from '../errors.js';
 import { retryAfterMs } from '../retry/index.js';
-import { ANSWER_JSON_SCHEMA } from './answer.js';
+import { ANSWER_FORMAT, type ResponseSchema } from './answer.js';
 import type { ChatMessage } from './prompt.js';
 
 export interface Usage {
@@ -49,10 +49,10 @@ export class Provider {
     this.client = new OpenAI({ apiKey: options.apiKey, baseURL: config.base_url, maxRetries: 0, timeout: options.timeoutMs });
   }
 
-  async complete(messages: readonly ChatMessage[], signal?: AbortSignal): Promise<Completion> {
+  async complete(messages: readonly ChatMessage[], signal?: AbortSignal, format: ResponseSchema = ANSWER_FORMAT, maxCompletionTokens = this.options.maxCompletionTokens): Promise<Completion> {
     const response_format =
       this.mode === 'json_schema'
-        ? ({ type: 'json_schema', json_schema: { name: 'row_verdict', strict: true, schema: ANSWER_JSON_SCHEMA } } as const)
+        ? ({ type: 'json_schema', json_schema: { name: format.name, strict: true, schema: format.schema } } as const)
         : ({ type: 'json_object' } as const);
     // The SDK adds an abort listener to the signal it is given and never removes it; a
     // run-long signal would collect one per request. Hand it a per-request signal.
@@ -67,7 +67,7 @@ export class Provider {
             messages: messages.map((m) => ({ role: m.role, content: m.content })),
             response_format,
             prompt_cache_key: this.options.promptCacheKey,
-            max_completion_tokens: this.options.maxCompletionTokens,
+            max_completion_tokens: maxCompletionTokens,
           },
           { signal: local.signal },
         )

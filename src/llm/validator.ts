@@ -1,9 +1,9 @@
 import { FatalRunError, LlmError } from '../errors.js';
 import { backoffDelay, sleep, type BackoffOptions } from '../retry/index.js';
 import type { RowInputs } from '../sheets/index.js';
-import { parseAnswer } from './answer.js';
+import { ANSWER_FORMAT, PACKED_FORMAT, parseAnswer, parsePacked, type ResponseSchema } from './answer.js';
 import type { ProviderGate } from './gate.js';
-import { buildMessages, type ChatMessage, type PromptRules } from './prompt.js';
+import { buildMessages, buildPackedMessages, type ChatMessage, type PromptRules } from './prompt.js';
 import type { Completion, Provider, Usage } from './provider.js';
 import { decideVerdict, type Verdict } from './verdict.js';
 
@@ -58,13 +58,48 @@ export class Validator {
   }
 
   async validate(inputs: RowInputs, signal?: AbortSignal): Promise<Outcome> {
+    const asked = await this.ask(
+      { messages: buildMessages(inputs, this.options.rules, this.options.today), rows: 1, schema: ANSWER_FORMAT, parse: parseAnswer },
+      signal,
+    );
+    if (!asked.ok) return { kind: 'error', reason: asked.reason, usage: asked.usage };
+    return { kind: 'verdict', provider: asked.provider, model: asked.model, usage: asked.usage, ...decideVerdict(asked.value, inputs, this.options.allowedStatuses) };
+  }
+
+  /**
+   * Several rows in one request (llm.rows_per_request): the static prefix is paid once
+   * for all of them. A row the answer leaves out, or answers badly, is asked alone.
+   */
+  async validateMany(rows: readonly RowInputs[], signal?: AbortSignal): Promise<Outcome[]> {
+    if (rows.length === 1 && rows[0]) return [await this.validate(rows[0], signal)];
+    const labels = rows.map((_, i) => `r${i + 1}`);
+    const asked = await this.ask(
+      {
+        messages: buildPackedMessages(rows.map((inputs, i) => ({ label: labels[i] ?? '', inputs })), this.options.rules, this.options.today),
+        rows: rows.length,
+        schema: PACKED_FORMAT,
+        parse: (content) => parsePacked(content, labels),
+      },
+      signal,
+    );
+    const share = asked.ok ? splitUsage(asked.usage, asked.value.size) : zeroUsage();
+    return Promise.all(
+      rows.map(async (inputs, i) => {
+        const answer = asked.ok ? asked.value.get(labels[i] ?? '') : undefined;
+        if (!asked.ok || !answer) return this.validate(inputs, signal);
+        return { kind: 'verdict' as const, provider: asked.provider, model: asked.model, usage: share, ...decideVerdict(answer, inputs, this.options.allowedStatuses) };
+      }),
+    );
+  }
+
+  /** Asks each provider in turn until one answers usably; throws only when every row is doomed. */
+  private async ask<T>(question: Question<T>, signal?: AbortSignal): Promise<Asked<T>> {
     const usage = zeroUsage();
-    const messages = buildMessages(inputs, this.options.rules, this.options.today);
     const reasons: string[] = [];
     for (const provider of this.providers) {
       if (this.exhausted.has(provider.name)) continue;
-      const result = await this.tryProvider(provider, messages, inputs, usage, signal);
-      if (result.kind === 'verdict') return result;
+      const result = await this.askProvider(provider, question, usage, signal);
+      if (result.ok) return result;
       reasons.push(result.reason);
     }
     if (this.providers.every((p) => this.exhausted.has(p.name))) {
@@ -72,20 +107,21 @@ export class Validator {
         hint: 'Add credit to the provider account, or configure a fallback provider under llm.providers.',
       });
     }
-    return { kind: 'error', reason: reasons.join(' Then: '), usage };
+    return { ok: false, reason: reasons.join(' Then: '), usage };
   }
 
-  private async tryProvider(provider: Provider, messages: ChatMessage[], inputs: RowInputs, usage: Usage, signal?: AbortSignal): Promise<Outcome> {
+  private async askProvider<T>(provider: Provider, question: Question<T>, usage: Usage, signal?: AbortSignal): Promise<Asked<T>> {
     const gate = this.options.gates.get(provider.name) as ProviderGate;
-    let conversation = messages;
+    let conversation = question.messages;
     let reason = '';
     for (let attempt = 0; attempt <= this.options.maxRetries; ) {
       const mode = provider.mode;
-      const tokens = gate.metersTokens ? (await this.options.estimate(conversation)) + this.options.maxCompletionTokens : 0;
+      const maxTokens = Math.min(100_000, this.options.maxCompletionTokens * question.rows);
+      const tokens = gate.metersTokens ? (await this.options.estimate(conversation)) + maxTokens : 0;
       const ticket = await gate.enter(tokens, signal);
       let completion: Completion;
       try {
-        completion = await provider.complete(conversation, signal);
+        completion = await provider.complete(conversation, signal, question.schema, maxTokens);
       } catch (error) {
         if (!(error instanceof LlmError)) {
           gate.leave(ticket, { kind: 'failed' });
@@ -99,14 +135,14 @@ export class Validator {
         if (error.kind === 'auth') throw new FatalRunError(error.message, { hint: error.hint ?? 'Fix the API key and run again.', cause: error });
         if (error.kind === 'quota') {
           this.exhausted.add(provider.name);
-          return { kind: 'error', reason, usage };
+          return { ok: false, reason, usage };
         }
         // Several workers may hit this at once: each retries in json_object, once.
         if (error.kind === 'format_unsupported' && mode === 'json_schema' && provider.config.structured_outputs === 'auto') {
           provider.mode = 'json_object';
           continue;
         }
-        if (!error.retryable) return { kind: 'error', reason, usage };
+        if (!error.retryable) return { ok: false, reason, usage };
         attempt++;
         if (attempt > this.options.maxRetries) break;
         this.options.onRetry?.({ provider: provider.name, attempt, reason, waitMs });
@@ -117,18 +153,32 @@ export class Validator {
       add(usage, completion.usage);
       this.options.onCall?.(provider.name, completion.usage);
       const problem = completionProblem(completion);
-      const parsed = problem === undefined ? parseAnswer(completion.content) : { ok: false as const, problem };
-      if (parsed.ok) {
-        return { kind: 'verdict', provider: provider.name, model: provider.model, usage, ...decideVerdict(parsed.answer, inputs, this.options.allowedStatuses) };
-      }
+      const parsed = problem === undefined ? question.parse(completion.content) : { ok: false as const, problem };
+      if (parsed.ok) return { ok: true, value: parsed.value, provider: provider.name, model: provider.model, usage };
       // A bad answer is retried at once, showing the model what was wrong with it.
       reason = `${provider.name}: ${parsed.problem}`;
-      conversation = repair(messages, completion.content, parsed.problem);
+      conversation = repair(question.messages, completion.content, parsed.problem);
       attempt++;
       if (attempt <= this.options.maxRetries) this.options.onRetry?.({ provider: provider.name, attempt, reason, waitMs: 0 });
     }
-    return { kind: 'error', reason: `${reason} (gave up after ${this.options.maxRetries} retries)`, usage };
+    return { ok: false, reason: `${reason} (gave up after ${this.options.maxRetries} retries)`, usage };
   }
+}
+
+interface Question<T> {
+  messages: ChatMessage[];
+  /** Rows in the request: the answer may be that many times longer. */
+  rows: number;
+  schema: ResponseSchema;
+  parse: (content: string | null) => { ok: true; value: T } | { ok: false; problem: string };
+}
+
+type Asked<T> = { ok: true; value: T; provider: string; model: string; usage: Usage } | { ok: false; reason: string; usage: Usage };
+
+/** Each row of a packed request is charged an equal share of it. */
+function splitUsage(usage: Usage, rows: number): Usage {
+  const n = Math.max(1, rows);
+  return { promptTokens: Math.round(usage.promptTokens / n), completionTokens: Math.round(usage.completionTokens / n), cachedTokens: Math.round(usage.cachedTokens / n) };
 }
 
 function completionProblem(completion: { refusal: string | null; finishReason: string }): string | undefined {

@@ -4,7 +4,7 @@ import pLimit from 'p-limit';
 import { CacheStore, acquireLock, recordRunEnd, recordRunStart } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { FatalRunError, StatusValidatorError, redact } from '../errors.js';
-import { Provider, ProviderGate, TokenEstimator, Validator, loadTokenizer, priceTable, promptCacheKey } from '../llm/index.js';
+import { Provider, ProviderGate, TokenEstimator, Validator, loadTokenizer, priceTable, promptCacheKey, type Outcome } from '../llm/index.js';
 import { RUNS_HEADER, runsRow } from '../report/runs-row.js';
 import { ResultsTab, SheetWriter, SheetsClient, appendToOwnTab, openSheet, type CellValues, type Entry, type OpenedSheet } from '../sheets/index.js';
 import { errorCells, verdictCells, type OutputCells } from './cells.js';
@@ -161,40 +161,47 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
   setMaxListeners(2 * config.llm.max_workers + 16, stop, inFlight);
   let fatalError: Error | undefined;
   const limit = pLimit(config.llm.max_workers);
-  const answer = async (job: Job) => {
+  const minConfidence = config.review.min_confidence;
+  const settle = (job: Job, outcome: Outcome) => {
+    const checkedAt = now().toISOString();
+    if (outcome.kind === 'verdict') {
+      tally.answer(outcome.usage);
+      const record = { key: job.key, ...outcome, checkedAt, promptTokens: outcome.usage.promptTokens, completionTokens: outcome.usage.completionTokens, cachedTokens: outcome.usage.cachedTokens };
+      // Invariant 2: the answer is durable before any cell shows it.
+      if (!dryRun) store.put(record);
+      for (const entry of job.entries) enqueue(entry, verdictCells(record, minConfidence));
+      tally.verdict(outcome.verdict, job.entries.length, minConfidence !== undefined && outcome.confidence < minConfidence);
+    } else {
+      const reason = redact(outcome.reason, secrets.all);
+      // The recheck box stays ticked: the row is asked again next time anyway.
+      for (const entry of job.entries) enqueue(entry, errorCells(reason, primary.model, checkedAt), false);
+      tally.error(job.entries, reason);
+    }
+  };
+  /** One request: a job, or llm.rows_per_request jobs packed together. */
+  const answer = async (group: Job[]) => {
+    const rows = group.reduce((n, job) => n + job.entries.length, 0);
     if (stop.aborted) {
-      tally.deferred(job.entries.length);
+      tally.deferred(rows);
       return;
     }
     try {
-      const outcome = await validator.validate(job.inputs, inFlight);
-      const checkedAt = now().toISOString();
-      if (outcome.kind === 'verdict') {
-        tally.answer(outcome.usage);
-        const record = { key: job.key, ...outcome, checkedAt, promptTokens: outcome.usage.promptTokens, completionTokens: outcome.usage.completionTokens, cachedTokens: outcome.usage.cachedTokens };
-        // Invariant 2: the answer is durable before any cell shows it.
-        if (!dryRun) store.put(record);
-        for (const entry of job.entries) enqueue(entry, verdictCells(record, config.review.min_confidence));
-        const minConfidence = config.review.min_confidence;
-        tally.verdict(outcome.verdict, job.entries.length, minConfidence !== undefined && outcome.confidence < minConfidence);
-      } else {
-        const reason = redact(outcome.reason, secrets.all);
-        // The recheck box stays ticked: the row is asked again next time anyway.
-        for (const entry of job.entries) enqueue(entry, errorCells(reason, primary.model, checkedAt), false);
-        tally.error(job.entries, reason);
-      }
+      const outcomes = await validator.validateMany(group.map((job) => job.inputs), inFlight);
+      group.forEach((job, i) => {
+        const outcome = outcomes[i];
+        if (outcome) settle(job, outcome);
+      });
     } catch (error) {
-      if (inFlight.aborted && !(error instanceof FatalRunError)) {
-        tally.deferred(job.entries.length);
-        return;
+      tally.deferred(rows);
+      if (!inFlight.aborted || error instanceof FatalRunError) {
+        fatalError ??= error instanceof Error ? error : new Error(String(error));
+        fatal.abort(error);
       }
-      fatalError ??= error instanceof Error ? error : new Error(String(error));
-      fatal.abort(error);
-      tally.deferred(job.entries.length);
     }
     report();
   };
-  await Promise.all(selection.jobs.map((job) => limit(() => answer(job))));
+  const groups = chunk(selection.jobs, config.llm.rows_per_request);
+  await Promise.all(groups.map((group) => limit(() => answer(group))));
 
   tally.progress.phase = 'writing';
   report();
@@ -256,6 +263,12 @@ async function appendRunsRow(sheets: SheetsClient, tab: string, summary: RunSumm
   } catch (error) {
     summary.warnings.push(`could not add this run to the "${tab}" tab: ${redact(error instanceof Error ? error.message : String(error), secrets.all)}`);
   }
+}
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
 }
 
 /** Rules speak of dates as people in the sheet see them: the machine's local date. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseAnswer, type Answer } from '../../src/llm/answer.js';
-import { PROMPT_VERSION, buildMessages, isAllowedStatus, promptCacheKey, rowPrompt, systemPrompt, type PromptRules } from '../../src/llm/prompt.js';
+import { parseAnswer, parsePacked, type Answer } from '../../src/llm/answer.js';
+import { PROMPT_VERSION, buildMessages, buildPackedMessages, isAllowedStatus, promptCacheKey, rowPrompt, systemPrompt, type PromptRules } from '../../src/llm/prompt.js';
 import { decideVerdict } from '../../src/llm/verdict.js';
 import type { RowInputs } from '../../src/sheets/index.js';
 
@@ -21,13 +21,13 @@ describe('parseAnswer', () => {
     const text = JSON.stringify({ is_valid: false, issues: ['No due date.'], rewrite_suggestion: 'Done; next: docs by July.' });
     expect(parseAnswer(text)).toEqual({
       ok: true,
-      answer: { is_valid: false, issues: ['No due date.'], rewrite_suggestion: 'Done; next: docs by July.' },
+      value: { is_valid: false, issues: ['No due date.'], rewrite_suggestion: 'Done; next: docs by July.' },
     });
   });
 
   it('accepts JSON wrapped in a Markdown fence, with or without a language', () => {
-    expect(parseAnswer(`\`\`\`json\n${JSON.stringify(valid)}\n\`\`\``)).toEqual({ ok: true, answer: valid });
-    expect(parseAnswer(`  \`\`\`\n${JSON.stringify(valid)}\n\`\`\`\n`)).toEqual({ ok: true, answer: valid });
+    expect(parseAnswer(`\`\`\`json\n${JSON.stringify(valid)}\n\`\`\``)).toEqual({ ok: true, value: valid });
+    expect(parseAnswer(`  \`\`\`\n${JSON.stringify(valid)}\n\`\`\`\n`)).toEqual({ ok: true, value: valid });
   });
 
   it('rejects the string "false" for is_valid', () => {
@@ -207,5 +207,42 @@ describe('decideVerdict', () => {
     const unsure: Answer = { is_valid: true, issues: [], rewrite_suggestion: '', confidence: 0.4 };
     expect(decideVerdict(unsure, ROW_A, RULES.allowedStatuses).confidence).toBe(0.4);
     expect(decideVerdict(unsure, { ...ROW_A, status: 'Paused' }, RULES.allowedStatuses)).toMatchObject({ verdict: 'INVALID', confidence: 1 });
+  });
+});
+
+describe('packed answers', () => {
+  const one = (row: string, is_valid: boolean) => ({ row, is_valid, issues: [], rewrite_suggestion: '', confidence: 0.9 });
+
+  it('gives one answer per label', () => {
+    const parsed = parsePacked(JSON.stringify({ results: [one('r1', true), one('r2', false)] }), ['r1', 'r2']);
+    expect(parsed.ok && [...parsed.value.keys()]).toEqual(['r1', 'r2']);
+    expect(parsed.ok && parsed.value.get('r2')?.is_valid).toBe(false);
+  });
+
+  it('leaves out rows that are missing, unknown, answered twice or answered badly, so they are asked alone', () => {
+    const results = [one('r1', true), one('r9', true), one('r2', true), one('r2', false), { row: 'r3', is_valid: 'yes', issues: [], rewrite_suggestion: '' }];
+    const parsed = parsePacked(JSON.stringify({ results }), ['r1', 'r2', 'r3', 'r4']);
+    expect(parsed.ok && [...parsed.value.keys()]).toEqual(['r1']);
+  });
+
+  it('is a problem only when no row is usable', () => {
+    expect(parsePacked(JSON.stringify({ results: [] }), ['r1'])).toMatchObject({ ok: false });
+    expect(parsePacked('{"verdicts": []}', ['r1'])).toMatchObject({ ok: false, problem: 'the answer has no "results" array' });
+    expect(parsePacked('not json', ['r1'])).toMatchObject({ ok: false });
+  });
+
+  it('puts every row under its label after one shared static prefix', () => {
+    const messages = buildPackedMessages(
+      [
+        { label: 'r1', inputs: { status: 'Done', comment: 'a', completion_date: '' } },
+        { label: 'r2', inputs: { status: 'Planned', comment: 'b', completion_date: '2026-12-01' } },
+      ],
+      { rulesText: 'Rules.', allowedStatuses: ['Done', 'Planned'], maxCommentChars: 100 },
+      '2026-11-21',
+    );
+    expect(messages).toHaveLength(2);
+    expect(messages[0]?.content).toContain('one result per row');
+    const rows = JSON.parse((messages[1]?.content ?? '').split('Rows to validate:\n')[1] ?? '') as Array<{ row: string }>;
+    expect(rows.map((r) => r.row)).toEqual(['r1', 'r2']);
   });
 });
