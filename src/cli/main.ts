@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { load, type CommandIO } from '../commands/context.js';
 import { runCommand, type RunFlags } from '../commands/run.js';
+import { estimateCommand } from '../commands/estimate.js';
 import { evalCommand } from '../commands/eval.js';
 import { rulesPublishCommand } from '../commands/rules.js';
 import { runsCommand } from '../commands/runs.js';
@@ -88,6 +89,16 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .option('--token-env <name>', 'environment variable holding the bearer token', 'STATUS_VALIDATOR_TOKEN')
     .action(async (flags: ServeFlags) => {
       exitCode = await serveCommand(flags, io);
+    });
+
+  program
+    .command('estimate')
+    .description('count what a run would send (calls, tokens, dollars per mode) before anything is spent')
+    .requiredOption('-c, --config <file>', 'the YAML config file')
+    .option('--force', 'estimate for every row, as run --force would ask')
+    .option('--json', 'print the estimate as JSON')
+    .action(async (flags: { config: string; json?: boolean; force?: boolean }) => {
+      exitCode = await estimateCommand(flags, io);
     });
 
   program
