@@ -107,6 +107,12 @@ export class CacheStore {
     return this.db.prepare('SELECT key, verdict, note, recorded_at AS recordedAt FROM overrides WHERE key = ?').get(key) as ReviewerVerdict | undefined;
   }
 
+  /** Every reviewer verdict, by key: few enough to hold, and one query instead of one per row. */
+  allOverrides(): Map<string, ReviewerVerdict> {
+    const rows = this.db.prepare('SELECT key, verdict, note, recorded_at AS recordedAt FROM overrides').all() as ReviewerVerdict[];
+    return new Map(rows.map((r) => [r.key, r]));
+  }
+
   putOverride(verdict: ReviewerVerdict): void {
     this.db
       .prepare(

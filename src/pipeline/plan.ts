@@ -46,8 +46,9 @@ export function keyerOf(config: Config): (entry: Entry) => string {
 
 /** The verdict known for a key: a reviewer's (ground truth) first, else the model's cached one. */
 export function lookupIn(store: CacheStore, minConfidence: number | undefined): (key: string) => Known | undefined {
+  const overrides = store.allOverrides();
   return (key) => {
-    const reviewer = store.getOverride(key);
+    const reviewer = overrides.get(key);
     if (reviewer) return { cells: overrideCells(reviewer, reviewer.recordedAt), fromReviewer: true };
     const cached = store.get(key);
     return cached && { cells: verdictCells(cached, minConfidence), fromReviewer: false };
