@@ -40,6 +40,30 @@ const MIGRATIONS: readonly string[] = [
      recorded_at TEXT NOT NULL
    ) WITHOUT ROWID;`,
   `ALTER TABLE verdicts ADD COLUMN confidence REAL NOT NULL DEFAULT 1;`,
+  // Batch API jobs survive restarts: what was sent, so results can be applied days later.
+  `CREATE TABLE batch_jobs (
+     id TEXT PRIMARY KEY,
+     provider TEXT NOT NULL,
+     model TEXT NOT NULL,
+     spreadsheet_id TEXT NOT NULL,
+     sheet TEXT NOT NULL,
+     input_file_id TEXT NOT NULL,
+     status TEXT NOT NULL,
+     requests INTEGER NOT NULL,
+     created_at TEXT NOT NULL,
+     updated_at TEXT NOT NULL,
+     output_file_id TEXT,
+     error_file_id TEXT,
+     applied_at TEXT,
+     applied_summary TEXT
+   );
+   CREATE TABLE batch_lines (
+     batch_id TEXT NOT NULL,
+     custom_id TEXT NOT NULL,
+     key TEXT NOT NULL,
+     inputs TEXT NOT NULL,
+     PRIMARY KEY (batch_id, custom_id)
+   ) WITHOUT ROWID;`,
 ];
 
 export function migrate(db: Database): void {

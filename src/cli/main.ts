@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { load, type CommandIO } from '../commands/context.js';
 import { runCommand, type RunFlags } from '../commands/run.js';
+import { batchCancel, batchList, batchResults, batchRun, batchStatus, batchSubmit, batchWait } from '../commands/batch.js';
 import { estimateCommand } from '../commands/estimate.js';
 import { evalCommand } from '../commands/eval.js';
 import { rulesPublishCommand } from '../commands/rules.js';
@@ -35,8 +36,10 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .option('--limit <n>', 'ask the model about at most N rows this run; the rest wait for the next run', positiveInt)
     .option('--recheck-older-than <age>', 'also ask again about rows checked longer ago than this (7d, 12h, 30m)', duration)
     .option('--json', 'print the run summary as JSON on stdout (progress still goes to stderr)')
-    .action(async (flags: RunFlags) => {
-      exitCode = await runCommand(flags, io);
+    .option('--mode <mode>', 'sync (answers now) or batch (Batch API: half price, waits for the job)', mode, 'sync')
+    .option('--every <interval>', 'with --mode batch: time between polls of the job', interval, 30_000)
+    .action(async (flags: RunFlags & { mode: string; every: number }) => {
+      exitCode = flags.mode === 'batch' ? await batchRun(flags, io) : await runCommand(flags, io);
     });
 
   program
@@ -89,6 +92,54 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .option('--token-env <name>', 'environment variable holding the bearer token', 'STATUS_VALIDATOR_TOKEN')
     .action(async (flags: ServeFlags) => {
       exitCode = await serveCommand(flags, io);
+    });
+
+  const batch = program.command('batch').description('the Batch API: half price, results within 24 h; jobs are recorded and survive restarts');
+  batch
+    .command('submit')
+    .description('send the rows that need an answer as batch jobs')
+    .requiredOption('-c, --config <file>', 'the YAML config file')
+    .option('--force', 'every row, not only cache misses')
+    .action(async (flags: { config: string; force?: boolean }) => {
+      exitCode = await batchSubmit(flags, io);
+    });
+  batch
+    .command('status [ids...]')
+    .description("how the jobs are doing (default: this sheet's jobs not yet applied)")
+    .requiredOption('-c, --config <file>', 'the YAML config file')
+    .action(async (ids: string[], flags: { config: string }) => {
+      exitCode = await batchStatus(flags, ids, io);
+    });
+  batch
+    .command('wait [ids...]')
+    .description('poll until the jobs finish')
+    .requiredOption('-c, --config <file>', 'the YAML config file')
+    .option('--every <interval>', 'time between polls', interval, 30_000)
+    .action(async (ids: string[], flags: { config: string; every: number }) => {
+      exitCode = await batchWait(flags, ids, io);
+    });
+  batch
+    .command('results [ids...]')
+    .description('save the finished jobs\' answers in the cache and write them to the sheet')
+    .requiredOption('-c, --config <file>', 'the YAML config file')
+    .option('--json', 'print the write summary as JSON')
+    .action(async (ids: string[], flags: { config: string; json?: boolean }) => {
+      exitCode = await batchResults(flags, ids, io);
+    });
+  batch
+    .command('cancel <id>')
+    .description('cancel a job (answers already made can still be applied)')
+    .requiredOption('-c, --config <file>', 'the YAML config file')
+    .action(async (id: string, flags: { config: string }) => {
+      exitCode = await batchCancel(flags, id, io);
+    });
+  batch
+    .command('list')
+    .description('the recorded jobs, newest first')
+    .requiredOption('-c, --config <file>', 'the YAML config file')
+    .option('--json', 'print them as JSON')
+    .action(async (flags: { config: string; json?: boolean }) => {
+      exitCode = await batchList(flags, io);
     });
 
   program
@@ -162,6 +213,11 @@ function interval(value: string): number {
   const ms = parseDuration(value);
   if (ms === undefined || ms < 1000) throw new InvalidArgumentError(`expected an interval of at least 1s, like 30s, 5m or 1h, got "${value}"`);
   return ms;
+}
+
+function mode(value: string): string {
+  if (value !== 'sync' && value !== 'batch') throw new InvalidArgumentError(`expected sync or batch, got "${value}"`);
+  return value;
 }
 
 function port(value: string): number {

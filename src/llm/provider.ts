@@ -49,11 +49,27 @@ export class Provider {
     this.client = new OpenAI({ apiKey: options.apiKey, baseURL: config.base_url, maxRetries: 0, timeout: options.timeoutMs });
   }
 
-  async complete(messages: readonly ChatMessage[], signal?: AbortSignal, format: ResponseSchema = ANSWER_FORMAT, maxCompletionTokens = this.options.maxCompletionTokens): Promise<Completion> {
+  /** The body of a chat completion request: what `complete` sends, and what a Batch API line holds. */
+  requestBody(messages: readonly ChatMessage[], format: ResponseSchema = ANSWER_FORMAT, maxCompletionTokens = this.options.maxCompletionTokens): OpenAI.ChatCompletionCreateParamsNonStreaming {
     const response_format =
       this.mode === 'json_schema'
         ? ({ type: 'json_schema', json_schema: { name: format.name, strict: true, schema: format.schema } } as const)
         : ({ type: 'json_object' } as const);
+    return {
+      model: this.model,
+      messages: messages.map((m) => ({ role: m.role, content: m.content })),
+      response_format,
+      prompt_cache_key: this.options.promptCacheKey,
+      max_completion_tokens: maxCompletionTokens,
+    };
+  }
+
+  /** The OpenAI client of this provider, for the Files and Batches endpoints. */
+  get api(): OpenAI {
+    return this.client;
+  }
+
+  async complete(messages: readonly ChatMessage[], signal?: AbortSignal, format: ResponseSchema = ANSWER_FORMAT, maxCompletionTokens = this.options.maxCompletionTokens): Promise<Completion> {
     // The SDK adds an abort listener to the signal it is given and never removes it; a
     // run-long signal would collect one per request. Hand it a per-request signal.
     const local = new AbortController();
@@ -61,16 +77,7 @@ export class Provider {
     signal?.addEventListener('abort', forward, { once: true });
     try {
       const { data, response, request_id } = await this.client.chat.completions
-        .create(
-          {
-            model: this.model,
-            messages: messages.map((m) => ({ role: m.role, content: m.content })),
-            response_format,
-            prompt_cache_key: this.options.promptCacheKey,
-            max_completion_tokens: maxCompletionTokens,
-          },
-          { signal: local.signal },
-        )
+        .create(this.requestBody(messages, format, maxCompletionTokens), { signal: local.signal })
         .withResponse();
       const choice = data.choices[0];
       return {

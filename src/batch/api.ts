@@ -1,0 +1,188 @@
+import { toFile } from 'openai';
+import type { CacheStore } from '../cache/index.js';
+import type { Config, Secrets } from '../config/index.js';
+import { StatusValidatorError } from '../errors.js';
+import { Provider, buildMessages, decideVerdict, parseAnswer, promptCacheKey, type Usage } from '../llm/index.js';
+import { keyerOf, layoutConfigOf, lookupIn, promptRulesOf, selectWork, sheetsClientFor, staleAfterOf } from '../pipeline/index.js';
+import { mapHeaders, quoteSheetName, readEntries } from '../sheets/index.js';
+import { BatchJobs, type BatchJob, type BatchLine } from './jobs.js';
+
+/** The Batch API's limits per input file. */
+export const MAX_LINES = 50_000;
+export const MAX_BYTES = 200 * 1024 * 1024;
+
+export const TERMINAL = new Set(['completed', 'failed', 'expired', 'cancelled']);
+
+/** The primary provider, which batch jobs go to (the Batch API has no fallback). */
+export function batchProvider(config: Config, secrets: Secrets): Provider {
+  const primary = config.llm.providers[0];
+  if (!primary) throw new StatusValidatorError('llm.providers is empty');
+  return new Provider(primary, {
+    apiKey: secrets.apiKeys.get(primary.name) ?? '',
+    timeoutMs: config.llm.request_timeout_seconds * 1000,
+    maxCompletionTokens: config.llm.max_completion_tokens,
+    promptCacheKey: promptCacheKey(config.llm.prompt_cache_key, promptRulesOf(config), primary.model),
+  });
+}
+
+/** A line's custom_id: derived from the cache key, so a result finds its verdict's key again. */
+const customIdOf = (key: string) => `sv-${key.slice(0, 48)}`;
+
+export interface SubmitResult {
+  jobs: BatchJob[];
+  /** Rows covered by the submitted questions. */
+  rows: number;
+  /** Questions left out because a job not yet applied already asks them. */
+  alreadyPending: number;
+}
+
+/**
+ * Submits the cache misses of the sheet as Batch API jobs (one model per file, split
+ * past 50,000 lines or 200 MB) and records each job in SQLite before returning.
+ */
+export async function submitBatch(config: Config, secrets: Secrets, store: CacheStore, now: Date, force = false): Promise<SubmitResult> {
+  const values = await sheetsClientFor(config, secrets).read(quoteSheetName(config.sheets.sheet));
+  const layout = mapHeaders(values[config.sheets.header_row - 1] ?? [], layoutConfigOf(config));
+  const { entries } = readEntries(values, layout);
+  const selection = selectWork(entries, keyerOf(config), lookupIn(store, config.review.min_confidence), {
+    force,
+    limit: undefined,
+    staleAfterMs: staleAfterOf(config, undefined),
+    now: now.getTime(),
+  });
+  const jobs = new BatchJobs(store);
+  const pending = jobs.pendingKeys();
+  const fresh = selection.jobs.filter((job) => !pending.has(job.key));
+  const provider = batchProvider(config, secrets);
+  const rules = promptRulesOf(config);
+  const today = now.toISOString().slice(0, 10);
+  const files: Array<{ lines: BatchLine[]; text: string[]; bytes: number }> = [];
+  for (const job of fresh) {
+    const line: BatchLine = { customId: customIdOf(job.key), key: job.key, inputs: job.inputs };
+    const json = JSON.stringify({ custom_id: line.customId, method: 'POST', url: '/v1/chat/completions', body: provider.requestBody(buildMessages(job.inputs, rules, today)) });
+    let file = files.at(-1);
+    if (!file || file.lines.length >= MAX_LINES || file.bytes + json.length + 1 > MAX_BYTES) {
+      file = { lines: [], text: [], bytes: 0 };
+      files.push(file);
+    }
+    file.lines.push(line);
+    file.text.push(json);
+    file.bytes += Buffer.byteLength(json) + 1;
+  }
+  const submitted: BatchJob[] = [];
+  for (const [i, file] of files.entries()) {
+    const upload = await provider.api.files.create({ file: await toFile(Buffer.from(`${file.text.join('\n')}\n`), `status-validator-${now.toISOString().slice(0, 10)}-${i + 1}.jsonl`), purpose: 'batch' });
+    const batch = await provider.api.batches.create({
+      input_file_id: upload.id,
+      endpoint: '/v1/chat/completions',
+      completion_window: '24h',
+      metadata: { tool: 'status-validator', spreadsheet_id: config.sheets.spreadsheet_id, sheet: config.sheets.sheet },
+    });
+    const job = {
+      id: batch.id,
+      provider: provider.name,
+      model: provider.model,
+      spreadsheetId: config.sheets.spreadsheet_id,
+      sheet: config.sheets.sheet,
+      inputFileId: upload.id,
+      status: batch.status,
+      requests: file.lines.length,
+      createdAt: new Date().toISOString(),
+    };
+    jobs.record(job, file.lines);
+    submitted.push({ ...job, updatedAt: job.createdAt, outputFileId: null, errorFileId: null, appliedAt: null });
+  }
+  const rows = fresh.reduce((n, job) => n + job.entries.length, 0);
+  return { jobs: submitted, rows, alreadyPending: selection.jobs.length - fresh.length };
+}
+
+export interface JobProgress {
+  status: string;
+  total: number;
+  completed: number;
+  failed: number;
+}
+
+/** Asks the provider how a job is doing and records it. */
+export async function refreshJob(provider: Provider, jobs: BatchJobs, id: string): Promise<JobProgress> {
+  const batch = await provider.api.batches.retrieve(id);
+  jobs.update(id, { status: batch.status, outputFileId: batch.output_file_id ?? null, errorFileId: batch.error_file_id ?? null });
+  return { status: batch.status, total: batch.request_counts?.total ?? 0, completed: batch.request_counts?.completed ?? 0, failed: batch.request_counts?.failed ?? 0 };
+}
+
+export interface AppliedResults {
+  answered: number;
+  failed: Array<{ customId: string; reason: string }>;
+  usage: Usage;
+}
+
+/**
+ * Downloads a finished job's output and error files, validates each answer and
+ * commits the verdicts to the cache (the sheet is written afterwards, identity-
+ * checked, from the cache). Failed lines are reported and left for the next run.
+ */
+export async function applyResults(provider: Provider, jobs: BatchJobs, store: CacheStore, job: BatchJob, allowedStatuses: readonly string[]): Promise<AppliedResults> {
+  const lines = jobs.lines(job.id);
+  const result: AppliedResults = { answered: 0, failed: [], usage: { promptTokens: 0, completionTokens: 0, cachedTokens: 0 } };
+  const seen = new Set<string>();
+  for (const record of await download(provider, job.outputFileId)) {
+    const line = lines.get(record.custom_id ?? '');
+    if (!line) continue;
+    seen.add(line.customId);
+    const body = record.response?.body;
+    if (!record.response || record.response.status_code >= 400 || !body) {
+      result.failed.push({ customId: line.customId, reason: record.error?.message ?? `status ${record.response?.status_code ?? 'none'}` });
+      continue;
+    }
+    const usage = { promptTokens: body.usage?.prompt_tokens ?? 0, completionTokens: body.usage?.completion_tokens ?? 0, cachedTokens: body.usage?.prompt_tokens_details?.cached_tokens ?? 0 };
+    result.usage.promptTokens += usage.promptTokens;
+    result.usage.completionTokens += usage.completionTokens;
+    result.usage.cachedTokens += usage.cachedTokens;
+    const choice = body.choices?.[0];
+    const parsed = choice?.finish_reason === 'length' ? { ok: false as const, problem: 'the answer was cut off' } : parseAnswer(choice?.message?.content);
+    if (!parsed.ok) {
+      result.failed.push({ customId: line.customId, reason: parsed.problem });
+      continue;
+    }
+    const verdict = decideVerdict(parsed.value, line.inputs, allowedStatuses);
+    // Invariant 2: committed to the cache before anything shows it.
+    store.put({ key: line.key, ...verdict, model: body.model ?? job.model, provider: `${job.provider} (batch)`, checkedAt: new Date().toISOString(), ...usage });
+    result.answered++;
+  }
+  for (const record of await download(provider, job.errorFileId)) {
+    const id = record.custom_id ?? '';
+    if (!lines.has(id) || seen.has(id)) continue;
+    seen.add(id);
+    result.failed.push({ customId: id, reason: record.error?.message ?? record.response?.body?.error?.message ?? 'failed in the batch' });
+  }
+  for (const id of lines.keys()) if (!seen.has(id)) result.failed.push({ customId: id, reason: `not answered (the job ended ${job.status})` });
+  return result;
+}
+
+interface ChatBody {
+  model?: string;
+  choices?: Array<{ finish_reason?: string; message?: { content?: string | null } }>;
+  usage?: { prompt_tokens?: number; completion_tokens?: number; prompt_tokens_details?: { cached_tokens?: number } };
+  error?: { message?: string };
+}
+
+interface ResultLine {
+  custom_id?: string;
+  response?: { status_code: number; body?: ChatBody } | null;
+  error?: { code?: string; message?: string } | null;
+}
+
+async function download(provider: Provider, fileId: string | null): Promise<ResultLine[]> {
+  if (!fileId) return [];
+  const text = await (await provider.api.files.content(fileId)).text();
+  const out: ResultLine[] = [];
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    try {
+      out.push(JSON.parse(line) as ResultLine);
+    } catch {
+      // A damaged line answers nothing; its row is reported as not answered.
+    }
+  }
+  return out;
+}
