@@ -2,19 +2,26 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-import { errorOutcome, type Outcome } from './errors.js';
+import { BatchEngine, type BatchLineAnswer, type BatchObject } from './batches.js';
+import { errorBody, errorOutcome, type Outcome } from './errors.js';
 import { FaultQueue, faultOutcome } from './faults.js';
+import { apiError, FileStore, MAX_UPLOAD_BYTES, type ApiReply, type FileObject } from './files.js';
 import { DEFAULT_COMPLETION_BUDGET, RateLimiter } from './ratelimit.js';
 import { defaultVerdict, extractRow, toContent } from './responder.js';
 import type {
+  AdvanceBatchOptions,
+  BatchAdvanceTarget,
   ChatRequest,
   Fault,
+  InjectBatchLineFaultOptions,
   InjectFaultOptions,
   Latency,
   OpenAIEmulatorOptions,
   RateLimitOptions,
   RecordedRequest,
+  RecordedUsage,
   RespondFn,
+  RowInput,
 } from './types.js';
 import { buildUsage, estimateTokens, PromptCache, promptText, usageBody } from './usage.js';
 import { asChatRequest, CHAT_COMPLETIONS_PATH, checkAuth, checkRequest, parseJsonBody } from './validate.js';
@@ -45,7 +52,32 @@ export interface OpenAIEmulator {
   setSupportsJsonSchema(supported: boolean): void;
   /** Resolves once callCount() >= count; rejects after timeoutMs (default 5000). */
   waitForCalls(count: number, timeoutMs?: number): Promise<void>;
-  /** Forget recorded requests, counters, faults, rate windows and cache; restore start options. */
+  /**
+   * The next `times` (default 1) matching batch lines get this fault when the batch answers them:
+   * HTTP-error faults (status, rate_limit, insufficient_quota; reset / hang become a 500) put the
+   * line in the error file, answer faults (malformed, truncated, refusal, wrong_types, content)
+   * put a 200 line with that content in the output file. Separate from chat `injectFault`.
+   */
+  injectBatchLineFault(fault: Fault, opts?: InjectBatchLineFaultOptions): void;
+  /** Remaining injected batch-line fault uses. */
+  pendingBatchLineFaults(): number;
+  /**
+   * Bring the batch up to the clock, then push it on to `to` now (in_progress → every line is
+   * answered on the way to finalizing / completed). With `{ lines }` and `in_progress`, answer that
+   * many lines first. A file that fails validation stops it at `failed`. Resolves to the batch object.
+   */
+  advanceBatch(id: string, to: BatchAdvanceTarget, opts?: AdvanceBatchOptions): Promise<BatchObject>;
+  /** Expire the batch now: answered lines go to the output file, the rest to the error file as batch_expired. */
+  expireBatch(id: string): Promise<BatchObject>;
+  /** Every batch, oldest first, as last computed (looking at them through the API or hooks advances them). */
+  batches(): BatchObject[];
+  /** Every file not deleted (uploads, batch output and error files), oldest first. */
+  files(): FileObject[];
+  /** A stored file's content as UTF-8 text; undefined when there is no such file. */
+  fileText(id: string): string | undefined;
+  /** Batch lines run through the model (the responder or an injected line fault) since start / reset(). */
+  batchLineCount(): number;
+  /** Forget recorded requests, counters, faults, rate windows, cache, files and batches; restore start options. */
   reset(): void;
   /** Stop listening and destroy every socket, hanging ones included. Idempotent. */
   close(): Promise<void>;
@@ -76,6 +108,8 @@ class EmulatorServer implements OpenAIEmulator {
   private readonly faults = new FaultQueue();
   private readonly cache = new PromptCache();
   private readonly now: () => number;
+  private readonly fileStore: FileStore;
+  private readonly batchEngine: BatchEngine;
   private respond: RespondFn;
   private latency: Latency;
   private limiter: RateLimiter | undefined;
@@ -91,6 +125,8 @@ class EmulatorServer implements OpenAIEmulator {
     this.latency = opts.latencyMs ?? 0;
     this.limiter = opts.rateLimit ? new RateLimiter(opts.rateLimit, this.now) : undefined;
     this.supportsJsonSchema = opts.supportsJsonSchema ?? true;
+    this.fileStore = new FileStore(this.now);
+    this.batchEngine = new BatchEngine(this.fileStore, (body, takeFault) => this.answerBatchLine(body, takeFault), this.now, opts.batch);
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         // A bug in the emulator itself: answer 500 rather than leave the client hanging.
@@ -167,8 +203,42 @@ class EmulatorServer implements OpenAIEmulator {
     });
   }
 
+  injectBatchLineFault(fault: Fault, opts?: InjectBatchLineFaultOptions): void {
+    this.batchEngine.injectLineFault(fault, opts);
+  }
+
+  pendingBatchLineFaults(): number {
+    return this.batchEngine.pendingLineFaults();
+  }
+
+  advanceBatch(id: string, to: BatchAdvanceTarget, opts?: AdvanceBatchOptions): Promise<BatchObject> {
+    return this.batchEngine.advance(id, to, opts);
+  }
+
+  expireBatch(id: string): Promise<BatchObject> {
+    return this.batchEngine.advance(id, 'expired');
+  }
+
+  batches(): BatchObject[] {
+    return this.batchEngine.snapshot();
+  }
+
+  files(): FileObject[] {
+    return this.fileStore.list();
+  }
+
+  fileText(id: string): string | undefined {
+    return this.fileStore.content(id)?.toString('utf8');
+  }
+
+  batchLineCount(): number {
+    return this.batchEngine.linesAnswered();
+  }
+
   reset(): void {
     this.requests.length = 0;
+    this.batchEngine.clear();
+    this.fileStore.clear();
     this.calls = 0;
     this.peakInFlight = this.inFlight;
     this.faults.clear();
@@ -243,10 +313,16 @@ class EmulatorServer implements OpenAIEmulator {
     });
     res.setHeader('x-request-id', requestId);
 
+    const resource = apiResource(path);
+    if (resource !== undefined) {
+      await this.handleApi(req, res, record, resource);
+      return;
+    }
+
     const isChat = record.method === 'POST' && path === CHAT_COMPLETIONS_PATH;
     if (isChat) this.countCall();
 
-    const raw = await readBody(req);
+    const raw = (await readBody(req, MAX_BODY_BYTES))?.toString('utf8');
     const startedMs = Date.now();
     const outcome = raw === undefined ? errorOutcome(413, { message: 'Request body too large.', type: 'invalid_request_error' }) : await this.decide(record, raw, isChat);
     await this.sleep(sampleLatency(this.latency));
@@ -315,13 +391,74 @@ class EmulatorServer implements OpenAIEmulator {
 
   /** Usage (with simulated prompt caching) for an answer the "model" produced. */
   private complete(record: RecordedRequest, chat: ChatRequest, outcome: Extract<Outcome, { kind: 'completion' }>): void {
-    const prompt = promptText(chat.messages);
-    const promptTokens = estimateTokens(prompt.length);
-    const cached = this.cache.lookup(record.promptCacheKey, prompt);
-    const produced = outcome.content ?? outcome.refusal ?? '';
-    record.usage = buildUsage(promptTokens, produced.length, cached);
+    record.usage = this.usageFor(chat, outcome);
     record.content = outcome.content;
     if (outcome.fault !== undefined) record.fault = outcome.fault;
+  }
+
+  private usageFor(chat: ChatRequest, outcome: Extract<Outcome, { kind: 'completion' }>): RecordedUsage {
+    const prompt = promptText(chat.messages);
+    const promptTokens = estimateTokens(prompt.length);
+    const key = typeof chat.prompt_cache_key === 'string' ? chat.prompt_cache_key : undefined;
+    const cached = this.cache.lookup(key, prompt);
+    const produced = outcome.content ?? outcome.refusal ?? '';
+    return buildUsage(promptTokens, produced.length, cached);
+  }
+
+  /** One batch line, answered as POST /v1/chat/completions would be (minus latency and rate limits). */
+  private async answerBatchLine(
+    body: Record<string, unknown>,
+    takeFault: (row: RowInput | undefined, chat: ChatRequest) => Fault | undefined,
+  ): Promise<BatchLineAnswer> {
+    const chat = asChatRequest(body);
+    if (!isChatRequest(chat)) return lineAnswer(chat);
+    const row = extractRow(chat);
+    const fault = takeFault(row, chat);
+    let outcome: Outcome | undefined = fault === undefined ? undefined : faultOutcome(fault, row);
+    outcome ??= checkRequest(chat, { models: this.opts.models, supportsJsonSchema: this.supportsJsonSchema });
+    if (outcome === undefined) {
+      try {
+        outcome = { kind: 'completion', content: toContent(await this.respond(row ?? {}, chat)), finishReason: 'stop' };
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        outcome = errorOutcome(500, { message: `emulator respond() threw: ${message}`, type: 'server_error' });
+      }
+    }
+    if (outcome.kind !== 'completion') return lineAnswer(outcome);
+    const usage = this.usageFor(chat, outcome);
+    return { status: 200, body: chatCompletionBody(chat.model, usage, outcome), usage };
+  }
+
+  /** /v1/files… and /v1/batches…: auth, then the file store or the batch engine. */
+  private async handleApi(req: IncomingMessage, res: ServerResponse, record: RecordedRequest, resource: 'files' | 'batches'): Promise<void> {
+    const body = await readBody(req, MAX_UPLOAD_BYTES);
+    const startedMs = Date.now();
+    let reply: ApiReply;
+    const denied = this.opts.apiKey === undefined ? undefined : checkAuth(record.headers.authorization, this.opts.apiKey);
+    if (denied?.kind === 'error') {
+      reply = { status: denied.status, json: denied.body };
+    } else if (body === undefined) {
+      reply = apiError(413, { message: 'Request body too large.', type: 'invalid_request_error' });
+    } else {
+      const url = new URL(req.url ?? '/', 'http://emulator.invalid');
+      const call = {
+        method: record.method,
+        parts: record.path.split('/').filter((p) => p !== '').slice(1).map(decodeURIComponent),
+        query: url.searchParams,
+        body,
+        contentType: req.headers['content-type'],
+        record,
+      };
+      reply = resource === 'files' ? await this.fileStore.handle(call) : await this.batchEngine.handle(call);
+    }
+    if (this.closing || res.destroyed || res.writableEnded || req.socket.destroyed) return;
+    record.status = reply.status;
+    res.writeHead(reply.status, {
+      'openai-version': '2020-10-01',
+      'openai-processing-ms': String(Date.now() - startedMs),
+      'content-type': reply.contentType ?? 'application/json',
+    });
+    res.end(reply.raw ?? JSON.stringify(reply.json ?? null));
   }
 
   private send(req: IncomingMessage, res: ServerResponse, record: RecordedRequest, outcome: Outcome, processingMs: number): void {
@@ -359,45 +496,67 @@ class EmulatorServer implements OpenAIEmulator {
   }
 
   private completionBody(record: RecordedRequest, outcome: Extract<Outcome, { kind: 'completion' }>): unknown {
-    const usage = record.usage ?? buildUsage(0, 0, 0);
-    return {
-      id: newId('chatcmpl-'),
-      object: 'chat.completion',
-      created: Math.floor(Date.now() / 1000),
-      model: record.model ?? 'unknown',
-      choices: [
-        {
-          index: 0,
-          finish_reason: outcome.finishReason,
-          logprobs: null,
-          message: { role: 'assistant', content: outcome.content, refusal: outcome.refusal ?? null, annotations: [] },
-        },
-      ],
-      usage: usageBody(usage),
-      service_tier: 'default',
-      system_fingerprint: 'fp_emulator',
-    };
+    return chatCompletionBody(record.model ?? 'unknown', record.usage ?? buildUsage(0, 0, 0), outcome);
   }
+}
+
+/** A chat.completion body for an answer. */
+function chatCompletionBody(model: string, usage: RecordedUsage, outcome: Extract<Outcome, { kind: 'completion' }>): unknown {
+  return {
+    id: newId('chatcmpl-'),
+    object: 'chat.completion',
+    created: Math.floor(Date.now() / 1000),
+    model,
+    choices: [
+      {
+        index: 0,
+        finish_reason: outcome.finishReason,
+        logprobs: null,
+        message: { role: 'assistant', content: outcome.content, refusal: outcome.refusal ?? null, annotations: [] },
+      },
+    ],
+    usage: usageBody(usage),
+    service_tier: 'default',
+    system_fingerprint: 'fp_emulator',
+  };
+}
+
+/** Which Files/Batches resource a path belongs to, if any. */
+function apiResource(path: string): 'files' | 'batches' | undefined {
+  for (const resource of ['files', 'batches'] as const) {
+    const root = `/v1/${resource}`;
+    if (path === root || path.startsWith(`${root}/`)) return resource;
+  }
+  return undefined;
+}
+
+/** A batch line's answer for an outcome that is not a completion (reset / hang become a 500). */
+function lineAnswer(outcome: Outcome): BatchLineAnswer {
+  if (outcome.kind === 'error') return { status: outcome.status, body: outcome.body };
+  return {
+    status: 500,
+    body: errorBody({ message: 'The server had an error while processing your request. Sorry about that!', type: 'server_error' }),
+  };
 }
 
 function isChatRequest(value: ChatRequest | Outcome): value is ChatRequest {
   return 'messages' in value;
 }
 
-/** The request body as text; undefined when it exceeds the size cap. */
-function readBody(req: IncomingMessage): Promise<string | undefined> {
+/** The request body; undefined when it exceeds `maxBytes`. */
+function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | undefined> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let tooBig = false;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) tooBig = true;
+      if (size > maxBytes) tooBig = true;
       else chunks.push(chunk);
     });
-    req.on('end', () => resolve(tooBig ? undefined : Buffer.concat(chunks).toString('utf8')));
-    req.on('error', () => resolve(''));
-    req.on('close', () => resolve(tooBig ? undefined : Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(tooBig ? undefined : Buffer.concat(chunks)));
+    req.on('error', () => resolve(Buffer.alloc(0)));
+    req.on('close', () => resolve(tooBig ? undefined : Buffer.concat(chunks)));
   });
 }
 

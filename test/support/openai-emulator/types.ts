@@ -96,12 +96,61 @@ export interface OpenAIEmulatorOptions {
   supportsJsonSchema?: boolean;
   /** When set, any other model gets 404 model_not_found. */
   models?: string[];
-  /** Clock for rate-limit windows (ms). Default Date.now. */
+  /** Clock (ms) for rate-limit windows, batch status timings and file/batch timestamps. Default Date.now. */
   now?: () => number;
   /** Port to listen on; default 0 (any free port). */
   port?: number;
   /** Keep request bodies, headers and contents in `requests` (default true); benches turn it off to save memory. */
   recordBodies?: boolean;
+  /** Batch API timings and limits (see {@link BatchOptions}). */
+  batch?: BatchOptions;
+}
+
+/**
+ * How long a batch stays in each status, measured on the emulator clock (`now`) and applied
+ * whenever a batch is looked at (retrieve, list, cancel, snapshots taken through the hooks):
+ * validating → in_progress → finalizing → completed. While in_progress, lines are answered in
+ * proportion to the time elapsed, so a batch expired or cancelled midway has partial results.
+ */
+export interface BatchOptions {
+  /** Default 50 ms. */
+  validatingMs?: number;
+  /** Default 100 ms. */
+  inProgressMs?: number;
+  /** Default 50 ms. */
+  finalizingMs?: number;
+  /** Time from POST /v1/batches/:id/cancel to `cancelled`; default 50 ms. */
+  cancellingMs?: number;
+  /** Lines allowed per input file; default 50,000 (OpenAI's limit). More → batch `failed`, code too_many_tasks. */
+  maxRequests?: number;
+  /** Input file size allowed; default 200 MB (OpenAI's limit). More → batch `failed`, code file_too_large. */
+  maxInputBytes?: number;
+}
+
+/** One batch line about to be answered, as a batch-line fault matcher sees it. */
+export interface BatchLineInfo {
+  batchId: string;
+  customId: string;
+  /** The row parsed from the line's last user message, if any. */
+  row: RowInput | undefined;
+  body: ChatRequest;
+}
+
+export type BatchLineFaultMatcher = (line: BatchLineInfo) => boolean;
+
+export interface InjectBatchLineFaultOptions {
+  /** How many matching lines get the fault; default 1. Use Infinity for "all from now on". */
+  times?: number;
+  /** Only lines for which this returns true get (and consume) the fault. */
+  match?: BatchLineFaultMatcher;
+}
+
+/** Where the `advanceBatch` hook can push a batch to. */
+export type BatchAdvanceTarget = 'in_progress' | 'finalizing' | 'completed' | 'expired' | 'cancelled';
+
+export interface AdvanceBatchOptions {
+  /** With `in_progress`: answer this many lines (in file order) before returning, e.g. to expire or cancel midway. */
+  lines?: number;
 }
 
 export interface RecordedUsage {
