@@ -1,6 +1,8 @@
 import type { Answer, ChatMessage, ChatRequest, RowInput } from './types.js';
 
 export const ROW_MARKER = 'Row to validate:';
+/** The bot's packed requests (llm.rows_per_request > 1) list several rows, each with a `row` label. */
+export const ROWS_MARKER = 'Rows to validate:';
 
 const VAGUE_WORDS = /\b(tbd|bad|unclear)\b/i;
 const MIN_COMMENT_CHARS = 20;
@@ -41,6 +43,21 @@ export function extractRow(req: Pick<ChatRequest, 'messages'>): RowInput | undef
   const rest = text.slice(at + ROW_MARKER.length).trim();
   const parsed = parseObject(rest) ?? parseObject(rest.slice(rest.indexOf('{'), rest.lastIndexOf('}') + 1));
   return parsed;
+}
+
+/** The labelled rows of a packed request, or undefined when the request asks about one row. */
+export function extractRows(req: Pick<ChatRequest, 'messages'>): RowInput[] | undefined {
+  const last = [...req.messages].reverse().find((m) => m.role === 'user');
+  if (!last) return undefined;
+  const text = messageText(last);
+  const at = text.lastIndexOf(ROWS_MARKER);
+  if (at < 0) return undefined;
+  try {
+    const value: unknown = JSON.parse(text.slice(at + ROWS_MARKER.length).trim());
+    return Array.isArray(value) ? value.filter(isPlainObject) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function parseObject(text: string): Record<string, unknown> | undefined {

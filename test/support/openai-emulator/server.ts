@@ -7,7 +7,7 @@ import { errorBody, errorOutcome, type Outcome } from './errors.js';
 import { FaultQueue, faultOutcome } from './faults.js';
 import { apiError, FileStore, MAX_UPLOAD_BYTES, type ApiReply, type FileObject } from './files.js';
 import { DEFAULT_COMPLETION_BUDGET, RateLimiter } from './ratelimit.js';
-import { defaultVerdict, extractRow, toContent } from './responder.js';
+import { defaultVerdict, extractRow, extractRows, toContent } from './responder.js';
 import type {
   AdvanceBatchOptions,
   BatchAdvanceTarget,
@@ -379,7 +379,7 @@ class EmulatorServer implements OpenAIEmulator {
 
     let content: string;
     try {
-      content = toContent(await this.respond(row ?? {}, chat));
+      content = await this.answerFor(row, chat);
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       return errorOutcome(500, { message: `emulator respond() threw: ${message}`, type: 'server_error' });
@@ -387,6 +387,21 @@ class EmulatorServer implements OpenAIEmulator {
     const outcome: Outcome = { kind: 'completion', content, finishReason: 'stop' };
     this.complete(record, chat, outcome);
     return outcome;
+  }
+
+  /**
+   * The "model's" answer: the responder's verdict for the row, or for a packed request
+   * one result per labelled row (rows whose responder answer is raw text are left out).
+   */
+  private async answerFor(row: RowInput | undefined, chat: ChatRequest): Promise<string> {
+    const rows = extractRows(chat);
+    if (!rows) return toContent(await this.respond(row ?? {}, chat));
+    const results: unknown[] = [];
+    for (const r of rows) {
+      const answer = await this.respond(r, chat);
+      if (typeof answer !== 'string') results.push({ row: r.row, ...answer });
+    }
+    return JSON.stringify({ results });
   }
 
   /** Usage (with simulated prompt caching) for an answer the "model" produced. */
@@ -418,7 +433,7 @@ class EmulatorServer implements OpenAIEmulator {
     outcome ??= checkRequest(chat, { models: this.opts.models, supportsJsonSchema: this.supportsJsonSchema });
     if (outcome === undefined) {
       try {
-        outcome = { kind: 'completion', content: toContent(await this.respond(row ?? {}, chat)), finishReason: 'stop' };
+        outcome = { kind: 'completion', content: await this.answerFor(row, chat), finishReason: 'stop' };
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         outcome = errorOutcome(500, { message: `emulator respond() threw: ${message}`, type: 'server_error' });
