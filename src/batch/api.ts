@@ -2,7 +2,7 @@ import { toFile } from 'openai';
 import type { CacheStore } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { StatusValidatorError } from '../errors.js';
-import { Provider, buildMessages, decideVerdict, parseAnswer, promptCacheKey, type Usage } from '../llm/index.js';
+import { PACKED_FORMAT, Provider, buildMessages, buildPackedMessages, decideVerdict, parseAnswer, parsePacked, promptCacheKey, type Answer, type Usage } from '../llm/index.js';
 import { keyerOf, layoutConfigOf, lookupIn, promptRulesOf, selectWork, sheetsClientFor, staleAfterOf } from '../pipeline/index.js';
 import { mapHeaders, quoteSheetName, readEntries } from '../sheets/index.js';
 import { BatchJobs, type BatchJob, type BatchLine } from './jobs.js';
@@ -57,15 +57,25 @@ export async function submitBatch(config: Config, secrets: Secrets, store: Cache
   const rules = promptRulesOf(config);
   const today = now.toISOString().slice(0, 10);
   const files: Array<{ lines: BatchLine[]; text: string[]; bytes: number }> = [];
-  for (const job of fresh) {
-    const line: BatchLine = { customId: customIdOf(job.key), key: job.key, inputs: job.inputs };
-    const json = JSON.stringify({ custom_id: line.customId, method: 'POST', url: '/v1/chat/completions', body: provider.requestBody(buildMessages(job.inputs, rules, today)) });
+  const pack = config.llm.rows_per_request;
+  for (let at = 0; at < fresh.length; at += pack) {
+    const group = fresh.slice(at, at + pack);
+    const first = group[0];
+    if (!first) continue;
+    // One row per line, or a packed line whose rows are told apart by label.
+    const customId = group.length === 1 ? customIdOf(first.key) : `svp-${first.key.slice(0, 44)}`;
+    const lines: BatchLine[] = group.map((job, i) => ({ customId, label: group.length === 1 ? '' : `r${i + 1}`, key: job.key, inputs: job.inputs }));
+    const body =
+      group.length === 1
+        ? provider.requestBody(buildMessages(first.inputs, rules, today))
+        : provider.requestBody(buildPackedMessages(lines.map((l) => ({ label: l.label, inputs: l.inputs })), rules, today), PACKED_FORMAT, Math.min(100_000, config.llm.max_completion_tokens * group.length));
+    const json = JSON.stringify({ custom_id: customId, method: 'POST', url: '/v1/chat/completions', body });
     let file = files.at(-1);
-    if (!file || file.lines.length >= MAX_LINES || file.bytes + json.length + 1 > MAX_BYTES) {
+    if (!file || file.text.length >= MAX_LINES || file.bytes + json.length + 1 > MAX_BYTES) {
       file = { lines: [], text: [], bytes: 0 };
       files.push(file);
     }
-    file.lines.push(line);
+    file.lines.push(...lines);
     file.text.push(json);
     file.bytes += Buffer.byteLength(json) + 1;
   }
@@ -86,7 +96,7 @@ export async function submitBatch(config: Config, secrets: Secrets, store: Cache
       sheet: config.sheets.sheet,
       inputFileId: upload.id,
       status: batch.status,
-      requests: file.lines.length,
+      requests: file.text.length,
       createdAt: new Date().toISOString(),
     };
     jobs.record(job, file.lines);
@@ -125,13 +135,16 @@ export async function applyResults(provider: Provider, jobs: BatchJobs, store: C
   const lines = jobs.lines(job.id);
   const result: AppliedResults = { answered: 0, failed: [], usage: { promptTokens: 0, completionTokens: 0, cachedTokens: 0 } };
   const seen = new Set<string>();
+  const fail = (questions: readonly BatchLine[], reason: string) => {
+    for (const q of questions) result.failed.push({ customId: q.label ? `${q.customId}/${q.label}` : q.customId, reason });
+  };
   for (const record of await download(provider, job.outputFileId)) {
-    const line = lines.get(record.custom_id ?? '');
-    if (!line) continue;
-    seen.add(line.customId);
+    const questions = lines.get(record.custom_id ?? '');
+    if (!questions) continue;
+    seen.add(record.custom_id ?? '');
     const body = record.response?.body;
     if (!record.response || record.response.status_code >= 400 || !body) {
-      result.failed.push({ customId: line.customId, reason: record.error?.message ?? `status ${record.response?.status_code ?? 'none'}` });
+      fail(questions, record.error?.message ?? `status ${record.response?.status_code ?? 'none'}`);
       continue;
     }
     const usage = { promptTokens: body.usage?.prompt_tokens ?? 0, completionTokens: body.usage?.completion_tokens ?? 0, cachedTokens: body.usage?.prompt_tokens_details?.cached_tokens ?? 0 };
@@ -139,24 +152,45 @@ export async function applyResults(provider: Provider, jobs: BatchJobs, store: C
     result.usage.completionTokens += usage.completionTokens;
     result.usage.cachedTokens += usage.cachedTokens;
     const choice = body.choices?.[0];
-    const parsed = choice?.finish_reason === 'length' ? { ok: false as const, problem: 'the answer was cut off' } : parseAnswer(choice?.message?.content);
-    if (!parsed.ok) {
-      result.failed.push({ customId: line.customId, reason: parsed.problem });
+    if (choice?.finish_reason === 'length') {
+      fail(questions, 'the answer was cut off');
       continue;
     }
-    const verdict = decideVerdict(parsed.value, line.inputs, allowedStatuses);
-    // Invariant 2: committed to the cache before anything shows it.
-    store.put({ key: line.key, ...verdict, model: body.model ?? job.model, provider: `${job.provider} (batch)`, checkedAt: new Date().toISOString(), ...usage });
-    result.answered++;
+    const answers = answersOf(choice?.message?.content, questions);
+    if (!answers.ok) {
+      fail(questions, answers.problem);
+      continue;
+    }
+    const share = { promptTokens: Math.round(usage.promptTokens / questions.length), completionTokens: Math.round(usage.completionTokens / questions.length), cachedTokens: Math.round(usage.cachedTokens / questions.length) };
+    for (const q of questions) {
+      const answer = answers.value.get(q.label);
+      if (!answer) {
+        fail([q], 'the packed answer left this row out');
+        continue;
+      }
+      // Invariant 2: committed to the cache before anything shows it.
+      store.put({ key: q.key, ...decideVerdict(answer, q.inputs, allowedStatuses), model: body.model ?? job.model, provider: `${job.provider} (batch)`, checkedAt: new Date().toISOString(), ...share });
+      result.answered++;
+    }
   }
   for (const record of await download(provider, job.errorFileId)) {
     const id = record.custom_id ?? '';
-    if (!lines.has(id) || seen.has(id)) continue;
+    const questions = lines.get(id);
+    if (!questions || seen.has(id)) continue;
     seen.add(id);
-    result.failed.push({ customId: id, reason: record.error?.message ?? record.response?.body?.error?.message ?? 'failed in the batch' });
+    fail(questions, record.error?.message ?? record.response?.body?.error?.message ?? 'failed in the batch');
   }
-  for (const id of lines.keys()) if (!seen.has(id)) result.failed.push({ customId: id, reason: `not answered (the job ended ${job.status})` });
+  for (const [id, questions] of lines) if (!seen.has(id)) fail(questions, `not answered (the job ended ${job.status})`);
   return result;
+}
+
+/** A line's answers by label ('' for a line asking one row). */
+function answersOf(content: string | null | undefined, questions: readonly BatchLine[]): { ok: true; value: Map<string, Answer> } | { ok: false; problem: string } {
+  if (questions.length === 1 && questions[0]?.label === '') {
+    const parsed = parseAnswer(content);
+    return parsed.ok ? { ok: true, value: new Map([['', parsed.value]]) } : parsed;
+  }
+  return parsePacked(content, questions.map((q) => q.label));
 }
 
 interface ChatBody {

@@ -17,8 +17,11 @@ export interface BatchJob {
   appliedAt: string | null;
 }
 
+/** One question in a job; a packed line (llm.rows_per_request > 1) holds several, told apart by label. */
 export interface BatchLine {
   customId: string;
+  /** '' for a line asking one row; r1, r2… within a packed line. */
+  label: string;
   key: string;
   inputs: RowInputs;
 }
@@ -37,8 +40,8 @@ export class BatchJobs {
         `INSERT INTO batch_jobs (id, provider, model, spreadsheet_id, sheet, input_file_id, status, requests, created_at, updated_at)
          VALUES (@id, @provider, @model, @spreadsheetId, @sheet, @inputFileId, @status, @requests, @createdAt, @createdAt)`,
       ).run(job);
-      const line = db.prepare('INSERT INTO batch_lines (batch_id, custom_id, key, inputs) VALUES (?, ?, ?, ?)');
-      for (const l of lines) line.run(job.id, l.customId, l.key, JSON.stringify(l.inputs));
+      const line = db.prepare('INSERT INTO batch_lines (batch_id, custom_id, label, key, inputs) VALUES (?, ?, ?, ?, ?)');
+      for (const l of lines) line.run(job.id, l.customId, l.label, l.key, JSON.stringify(l.inputs));
     })();
   }
 
@@ -67,9 +70,18 @@ export class BatchJobs {
     );
   }
 
-  lines(id: string): Map<string, BatchLine> {
-    const rows = this.store.db.prepare('SELECT custom_id AS customId, key, inputs FROM batch_lines WHERE batch_id = ?').all(id) as Array<{ customId: string; key: string; inputs: string }>;
-    return new Map(rows.map((r) => [r.customId, { customId: r.customId, key: r.key, inputs: JSON.parse(r.inputs) as RowInputs }]));
+  /** The questions of a job, grouped by the line (custom_id) that asks them. */
+  lines(id: string): Map<string, BatchLine[]> {
+    const rows = this.store.db
+      .prepare('SELECT custom_id AS customId, label, key, inputs FROM batch_lines WHERE batch_id = ? ORDER BY custom_id, label')
+      .all(id) as Array<{ customId: string; label: string; key: string; inputs: string }>;
+    const out = new Map<string, BatchLine[]>();
+    for (const r of rows) {
+      const list = out.get(r.customId) ?? [];
+      list.push({ customId: r.customId, label: r.label, key: r.key, inputs: JSON.parse(r.inputs) as RowInputs });
+      out.set(r.customId, list);
+    }
+    return out;
   }
 
   /** Keys already in a job not yet applied: submitting them again would pay twice. */

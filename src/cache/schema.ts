@@ -60,9 +60,10 @@ const MIGRATIONS: readonly string[] = [
    CREATE TABLE batch_lines (
      batch_id TEXT NOT NULL,
      custom_id TEXT NOT NULL,
+     label TEXT NOT NULL,
      key TEXT NOT NULL,
      inputs TEXT NOT NULL,
-     PRIMARY KEY (batch_id, custom_id)
+     PRIMARY KEY (batch_id, custom_id, label)
    ) WITHOUT ROWID;`,
 ];
 

@@ -129,3 +129,15 @@ describe('Batch API mode', () => {
     expect(result.stderr).toContain('No batch job batch_nope');
   });
 });
+
+describe('Batch API mode with packing', () => {
+  it('packs rows_per_request rows per batch line and applies each row its own verdict', async () => {
+    bed = await startBed({ rows: sampleRows(10), config: { llm: { rows_per_request: 5 } } });
+    const result = await bed.cli(['run', '--config', bed.configPath, '--mode', 'batch', '--every', '1s'], { clock: finishingClock(bed) });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('10 answers saved, 0 failed');
+    expect(bed.llm.batchLineCount()).toBe(2);
+    const values = bed.values();
+    values.slice(1).forEach((row) => expect(row[col(values, 'Suggested rewrite')]).toBe(`Rewrite: ${row[2] ?? ''}`));
+  });
+});
