@@ -93,6 +93,14 @@ const llmSchema = z.strictObject({
   max_completion_tokens: count(16, 100_000, 1000),
   /** Rows per request: more than 1 shares the static prompt among them (cheaper, a little riskier). */
   rows_per_request: count(1, 50, 1),
+  /** Simple rows to a small model, the rest to a large one (replaces the first provider's model). */
+  routing: z
+    .strictObject({
+      small: text('a model name'),
+      large: text('a model name'),
+      threshold: z.number({ error: 'expected a complexity from 0 to 1' }).min(0).max(1).default(0.5),
+    })
+    .optional(),
   providers: z
     .array(providerSchema, { error: 'expected a list of providers (name, model, base_url, api_key_env)' })
     .min(1, 'list at least one provider'),
@@ -141,6 +149,13 @@ const pricingSchema = z.record(
   }),
 );
 
+const dedupSchema = z
+  .strictObject({
+    /** Near-duplicate comments (same status and date) at or above this similarity (50–100) share one answer. Off when unset. */
+    fuzzy_threshold: z.number({ error: 'expected a similarity from 50 to 100' }).min(50, 'expected a similarity from 50 to 100').max(100, 'expected a similarity from 50 to 100').optional(),
+  })
+  .prefault({});
+
 export const configSchema = z.strictObject({
   sheets: sheetsSchema,
   columns: columnsSchema,
@@ -151,6 +166,7 @@ export const configSchema = z.strictObject({
   review: reviewSchema,
   report: reportSchema,
   pricing: pricingSchema.default({}),
+  dedup: dedupSchema,
 });
 
 /** "7d" → ms. */

@@ -8,3 +8,4 @@ export { DEFAULT_PRICES, costOf, naiveCostOf, priceOf, priceTable, type Price, t
 export { ProviderGate, type GateOptions, type GateResult, type Ticket } from './gate.js';
 export { Bucket, parseDuration, readRateHeaders, type RateHeaders } from './budget.js';
 export { TokenEstimator, loadTokenizer } from './tokens.js';
+export { complexity, routeModel, type Routing } from './routing.js';

@@ -33,7 +33,9 @@ export interface ValidatorOptions {
   maxCompletionTokens: number;
   backoff?: BackoffOptions;
   onRetry?: (event: RetryEvent) => void;
-  onCall?: (provider: string, usage: Usage) => void;
+  onCall?: (provider: Provider, usage: Usage) => void;
+  /** The providers to ask for a row, in order (routing); all of them by default. */
+  route?: (inputs: RowInputs) => readonly Provider[];
 }
 
 const zeroUsage = (): Usage => ({ promptTokens: 0, completionTokens: 0, cachedTokens: 0 });
@@ -60,6 +62,7 @@ export class Validator {
   async validate(inputs: RowInputs, signal?: AbortSignal): Promise<Outcome> {
     const asked = await this.ask(
       { messages: buildMessages(inputs, this.options.rules, this.options.today), rows: 1, schema: ANSWER_FORMAT, parse: parseAnswer },
+      this.chain(inputs),
       signal,
     );
     if (!asked.ok) return { kind: 'error', reason: asked.reason, usage: asked.usage };
@@ -80,6 +83,8 @@ export class Validator {
         schema: PACKED_FORMAT,
         parse: (content) => parsePacked(content, labels),
       },
+      // A packed request's rows share a route (the caller groups them so).
+      rows[0] ? this.chain(rows[0]) : this.providers,
       signal,
     );
     const share = asked.ok ? splitUsage(asked.usage, asked.value.size) : zeroUsage();
@@ -92,17 +97,21 @@ export class Validator {
     );
   }
 
+  private chain(inputs: RowInputs): readonly Provider[] {
+    return this.options.route?.(inputs) ?? this.providers;
+  }
+
   /** Asks each provider in turn until one answers usably; throws only when every row is doomed. */
-  private async ask<T>(question: Question<T>, signal?: AbortSignal): Promise<Asked<T>> {
+  private async ask<T>(question: Question<T>, chain: readonly Provider[], signal?: AbortSignal): Promise<Asked<T>> {
     const usage = zeroUsage();
     const reasons: string[] = [];
-    for (const provider of this.providers) {
+    for (const provider of chain) {
       if (this.exhausted.has(provider.name)) continue;
       const result = await this.askProvider(provider, question, usage, signal);
       if (result.ok) return result;
       reasons.push(result.reason);
     }
-    if (this.providers.every((p) => this.exhausted.has(p.name))) {
+    if (chain.every((p) => this.exhausted.has(p.name))) {
       throw new FatalRunError(`No provider can answer: ${reasons.at(-1) ?? 'every provider is out of quota'}.`, {
         hint: 'Add credit to the provider account, or configure a fallback provider under llm.providers.',
       });
@@ -130,7 +139,7 @@ export class Validator {
         const waitMs = error.retryAfterMs ?? backoffDelay(attempt, this.options.backoff);
         // A 429 pauses every worker of this provider (the gate's shared cool-down).
         gate.leave(ticket, error.kind === 'rate_limit' ? { kind: 'rate_limited', waitMs } : { kind: 'failed' }, error.headers);
-        this.options.onCall?.(provider.name, zeroUsage());
+        this.options.onCall?.(provider, zeroUsage());
         reason = error.message;
         if (error.kind === 'auth') throw new FatalRunError(error.message, { hint: error.hint ?? 'Fix the API key and run again.', cause: error });
         if (error.kind === 'quota') {
@@ -151,7 +160,7 @@ export class Validator {
       }
       gate.leave(ticket, { kind: 'answered', totalTokens: completion.usage.promptTokens + completion.usage.completionTokens }, completion.headers);
       add(usage, completion.usage);
-      this.options.onCall?.(provider.name, completion.usage);
+      this.options.onCall?.(provider, completion.usage);
       const problem = completionProblem(completion);
       const parsed = problem === undefined ? question.parse(completion.content) : { ok: false as const, problem };
       if (parsed.ok) return { ok: true, value: parsed.value, provider: provider.name, model: provider.model, usage };

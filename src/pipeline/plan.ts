@@ -1,6 +1,6 @@
 import { cacheKey, type CacheStore } from '../cache/index.js';
 import { durationMs, type Config } from '../config/index.js';
-import { OUTPUT_SCHEMA_VERSION, PROMPT_VERSION, type PromptRules } from '../llm/index.js';
+import { OUTPUT_SCHEMA_VERSION, PROMPT_VERSION, routeModel, type PromptRules } from '../llm/index.js';
 import type { Entry, LayoutConfig } from '../sheets/index.js';
 import { verdictCells } from './cells.js';
 import { overrideCells } from './review.js';
@@ -32,14 +32,16 @@ export function primaryModel(config: Config): string {
 /** A row's cache key: its inputs and everything else that could change the answer. */
 export function keyerOf(config: Config): (entry: Entry) => string {
   const rules = promptRulesOf(config);
-  const model = primaryModel(config);
+  const primary = primaryModel(config);
+  const routing = config.llm.routing;
   return (entry) =>
     cacheKey({
       inputs: entry.inputs,
       rulesText: rules.rulesText,
       allowedStatuses: rules.allowedStatuses,
       promptVersion: PROMPT_VERSION,
-      model,
+      // With routing, the model the row is routed to: switching models re-asks.
+      model: routing ? routeModel(entry.inputs, routing) : primary,
       schemaVersion: OUTPUT_SCHEMA_VERSION,
     });
 }

@@ -4,12 +4,14 @@ import pLimit from 'p-limit';
 import { CacheStore, acquireLock, recordRunEnd, recordRunStart } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { FatalRunError, StatusValidatorError, redact } from '../errors.js';
-import { Provider, ProviderGate, TokenEstimator, Validator, loadTokenizer, priceTable, promptCacheKey, type Outcome } from '../llm/index.js';
+import { priceTable, type Outcome } from '../llm/index.js';
+import { groupNearDuplicates } from '../dedup/index.js';
+import { buildAsking } from './ask.js';
 import { RUNS_HEADER, runsRow } from '../report/runs-row.js';
 import { ResultsTab, SheetWriter, SheetsClient, appendToOwnTab, openSheet, type CellValues, type Entry, type OpenedSheet } from '../sheets/index.js';
 import { errorCells, verdictCells, type OutputCells } from './cells.js';
 import { Tally } from './tally.js';
-import { keyerOf, layoutConfigOf, lookupIn, primaryModel, promptRulesOf, staleAfterOf } from './plan.js';
+import { keyerOf, layoutConfigOf, lookupIn, primaryModel, staleAfterOf } from './plan.js';
 import { isTicked } from './review.js';
 import { selectWork, type Job } from './select.js';
 import type { RunSummary } from './summary.js';
@@ -93,9 +95,7 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
   tally.read(opened);
   const target = await resultsTarget(config, sheets, opened, dryRun, tally);
 
-  const rules = promptRulesOf(config);
-  const primary = { model: primaryModel(config) };
-  tally.pricing(priceTable(config.pricing), primary.model);
+  tally.pricing(priceTable(config.pricing), primaryModel(config));
   const staleAfterMs = staleAfterOf(config, options.recheckOlderThanMs);
   const selection = selectWork(opened.entries, keyerOf(config), lookupIn(store, config.review.min_confidence), { force: options.force ?? false, limit: options.limit, staleAfterMs, now: now().getTime() });
   tally.selected(selection);
@@ -120,36 +120,17 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
   };
   for (const { entry, cells } of selection.rewrites) enqueue(entry, cells);
 
-  const cacheKeyName = promptCacheKey(config.llm.prompt_cache_key, rules, primary.model);
-  tally.promptCacheKey = cacheKeyName;
-  const providers = config.llm.providers.map(
-    (provider) =>
-      new Provider(provider, {
-        apiKey: secrets.apiKeys.get(provider.name) ?? '',
-        timeoutMs: config.llm.request_timeout_seconds * 1000,
-        maxCompletionTokens: config.llm.max_completion_tokens,
-        promptCacheKey: cacheKeyName,
-      }),
-  );
-  const gates = new Map(
-    config.llm.providers.map((p) => [p.name, new ProviderGate({ rpm: p.rpm, tpm: p.tpm, maxConcurrency: config.llm.max_workers })] as const),
-  );
-  // The tokenizer takes ~150 ms to load: only when a token budget asks for it.
-  let estimator: Promise<TokenEstimator> | undefined;
-  const validator = new Validator(providers, {
-    rules,
-    allowedStatuses: config.rules.allowed_statuses,
-    maxRetries: config.llm.max_retries,
-    gates,
-    estimate: async (messages) => (await (estimator ??= loadTokenizer().then((count) => new TokenEstimator(count)))).prompt(messages),
-    maxCompletionTokens: config.llm.max_completion_tokens,
+  const asking = buildAsking(config, secrets, {
     today: localDate(now()),
     onRetry: () => {
       tally.progress.retries++;
       report();
     },
-    onCall: (provider, usage) => tally.call(providers.find((p) => p.name === provider)?.model ?? provider, usage),
+    onCall: (model, usage) => tally.call(model, usage),
   });
+  const { validator } = asking;
+  tally.promptCacheKey = asking.promptCacheKeys.join(', ');
+  const leaders = shareNearDuplicates(config, selection.jobs, tally);
 
   tally.progress.phase = 'validating';
   report();
@@ -167,15 +148,24 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
     if (outcome.kind === 'verdict') {
       tally.answer(outcome.usage);
       const record = { key: job.key, ...outcome, checkedAt, promptTokens: outcome.usage.promptTokens, completionTokens: outcome.usage.completionTokens, cachedTokens: outcome.usage.cachedTokens };
-      // Invariant 2: the answer is durable before any cell shows it.
-      if (!dryRun) store.put(record);
-      for (const entry of job.entries) enqueue(entry, verdictCells(record, minConfidence));
-      tally.verdict(outcome.verdict, job.entries.length, minConfidence !== undefined && outcome.confidence < minConfidence);
+      // A near-duplicate shares the verdict, not the rewrite (which is of another comment).
+      const shared = (leaders.get(job) ?? []).map(({ item, similarity }) => ({
+        job: item,
+        record: { ...record, key: item.key, provider: `${record.provider} (shared)`, suggestion: '', issues: [...record.issues, `Verdict shared with a ${similarity}% similar comment (dedup.fuzzy_threshold).`], promptTokens: 0, completionTokens: 0, cachedTokens: 0 },
+      }));
+      for (const { job: target, record: r } of [{ job, record }, ...shared]) {
+        // Invariant 2: the answer is durable before any cell shows it.
+        if (!dryRun) store.put(r);
+        for (const entry of target.entries) enqueue(entry, verdictCells(r, minConfidence));
+        tally.verdict(outcome.verdict, target.entries.length, minConfidence !== undefined && outcome.confidence < minConfidence);
+      }
     } else {
       const reason = redact(outcome.reason, secrets.all);
       // The recheck box stays ticked: the row is asked again next time anyway.
-      for (const entry of job.entries) enqueue(entry, errorCells(reason, primary.model, checkedAt), false);
-      tally.error(job.entries, reason);
+      for (const target of [job, ...(leaders.get(job) ?? []).map((f) => f.item)]) {
+        for (const entry of target.entries) enqueue(entry, errorCells(reason, asking.modelOf(target.inputs), checkedAt), false);
+        tally.error(target.entries, reason);
+      }
     }
   };
   /** One request: a job, or llm.rows_per_request jobs packed together. */
@@ -192,7 +182,7 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
         if (outcome) settle(job, outcome);
       });
     } catch (error) {
-      tally.deferred(rows);
+      tally.deferred(rows + group.reduce((n, job) => n + (leaders.get(job) ?? []).reduce((m, f) => m + f.item.entries.length, 0), 0));
       if (!inFlight.aborted || error instanceof FatalRunError) {
         fatalError ??= error instanceof Error ? error : new Error(String(error));
         fatal.abort(error);
@@ -200,7 +190,11 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
     }
     report();
   };
-  const groups = chunk(selection.jobs, config.llm.rows_per_request);
+  // Packed requests hold rows of one route (model) only.
+  const byModel = new Map<string, Job[]>();
+  for (const job of leaders.keys()) byModel.set(asking.modelOf(job.inputs), [...(byModel.get(asking.modelOf(job.inputs)) ?? []), job]);
+  for (const [model, jobs] of byModel) tally.routed(model, jobs.length);
+  const groups = [...byModel.values()].flatMap((jobs) => chunk(jobs, config.llm.rows_per_request));
   await Promise.all(groups.map((group) => limit(() => answer(group))));
 
   tally.progress.phase = 'writing';
@@ -269,6 +263,20 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
+}
+
+/**
+ * dedup.fuzzy_threshold: near-duplicate questions share one answer. Returns each job
+ * asked with the jobs that follow it (all jobs, with no followers, when off).
+ */
+function shareNearDuplicates(config: Config, jobs: Job[], tally: Tally): Map<Job, Array<{ item: Job; similarity: number }>> {
+  const threshold = config.dedup.fuzzy_threshold;
+  if (threshold === undefined) return new Map(jobs.map((job) => [job, []]));
+  const { groups, truncated } = groupNearDuplicates(jobs, (job) => job.inputs, { threshold });
+  const shared = groups.reduce((n, g) => n + g.followers.reduce((m, f) => m + f.item.entries.length, 0), 0);
+  tally.fuzzyShared(shared);
+  if (truncated) tally.summary.warnings.push('too many questions to compare them all for near-duplicates; the rest were asked as usual');
+  return new Map(groups.map((g) => [g.leader, g.followers]));
 }
 
 /** Rules speak of dates as people in the sheet see them: the machine's local date. */

@@ -40,6 +40,8 @@ export interface RunSummary {
     rechecked: number;
     /** Rows carrying a reviewer's verdict. */
     overridden: number;
+    /** Rows that shared the answer of a near-duplicate (dedup.fuzzy_threshold). */
+    fuzzyShared: number;
   };
   llm: {
     calls: number;
@@ -54,6 +56,8 @@ export interface RunSummary {
     /** naiveCostUsd − costUsd: what the cache, dedup and prompt caching saved. */
     savedUsd: number | null;
     byModel: Record<string, ModelUsage>;
+    /** Questions per model asked first (with llm.routing: the small/large split). */
+    routing: Record<string, number>;
     promptCacheKey: string;
   };
   /** needsReview counts rows (of valid + invalid) below review.min_confidence. */

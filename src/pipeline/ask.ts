@@ -1,0 +1,57 @@
+import type { Config, Secrets } from '../config/index.js';
+import { Provider, ProviderGate, TokenEstimator, Validator, loadTokenizer, promptCacheKey, routeModel, type RetryEvent, type Usage } from '../llm/index.js';
+import type { RowInputs } from '../sheets/index.js';
+import { primaryModel, promptRulesOf } from './plan.js';
+
+export interface Asking {
+  validator: Validator;
+  /** The model a row is asked with (routing picks it; else the first provider's). */
+  modelOf: (inputs: RowInputs) => string;
+  /** The prompt_cache_key of each model asked first. */
+  promptCacheKeys: string[];
+}
+
+/**
+ * The providers, their pacing gates and the validator of a run. With llm.routing, the
+ * first provider is asked with the small or the large model depending on the row;
+ * the fallbacks keep their own models.
+ */
+export function buildAsking(
+  config: Config,
+  secrets: Secrets,
+  hooks: { today: string; onRetry: (event: RetryEvent) => void; onCall: (model: string, usage: Usage) => void },
+): Asking {
+  const rules = promptRulesOf(config);
+  const make = (provider: Config['llm']['providers'][number]) =>
+    new Provider(provider, {
+      apiKey: secrets.apiKeys.get(provider.name) ?? '',
+      timeoutMs: config.llm.request_timeout_seconds * 1000,
+      maxCompletionTokens: config.llm.max_completion_tokens,
+      // One key per model: each model's prefix is cached on its own.
+      promptCacheKey: promptCacheKey(config.llm.prompt_cache_key, rules, provider.model),
+    });
+  const [first, ...rest] = config.llm.providers;
+  if (!first) throw new RangeError('llm.providers is empty');
+  const fallbacks = rest.map(make);
+  const routing = config.llm.routing;
+  const firsts = new Map<string, Provider>();
+  for (const model of routing ? [routing.small, routing.large] : [first.model]) firsts.set(model, make({ ...first, model }));
+  const modelOf = (inputs: RowInputs) => (routing ? routeModel(inputs, routing) : primaryModel(config));
+  const chains = new Map([...firsts].map(([model, provider]) => [model, [provider, ...fallbacks]] as const));
+  const gates = new Map(config.llm.providers.map((p) => [p.name, new ProviderGate({ rpm: p.rpm, tpm: p.tpm, maxConcurrency: config.llm.max_workers })] as const));
+  // The tokenizer takes ~150 ms to load: only when a token budget asks for it.
+  let estimator: Promise<TokenEstimator> | undefined;
+  const validator = new Validator([...firsts.values(), ...fallbacks], {
+    rules,
+    allowedStatuses: config.rules.allowed_statuses,
+    maxRetries: config.llm.max_retries,
+    gates,
+    estimate: async (messages) => (await (estimator ??= loadTokenizer().then((count) => new TokenEstimator(count)))).prompt(messages),
+    maxCompletionTokens: config.llm.max_completion_tokens,
+    today: hooks.today,
+    route: (inputs) => chains.get(modelOf(inputs)) ?? [...firsts.values(), ...fallbacks],
+    onRetry: hooks.onRetry,
+    onCall: (provider, usage) => hooks.onCall(provider.model, usage),
+  });
+  return { validator, modelOf, promptCacheKeys: [...firsts.values()].map((p) => promptCacheKey(config.llm.prompt_cache_key, rules, p.model)) };
+}
