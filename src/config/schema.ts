@@ -89,6 +89,11 @@ const llmSchema = z.strictObject({
   max_retries: count(0, 20, 5),
   request_timeout_seconds: count(1, 3600, 60),
   prompt_cache_key: text('"auto" or a fixed key').default('auto'),
+  /**
+   * Requests a minute one prompt_cache_key serves well (OpenAI: about 15); a busier run
+   * spreads over key-0…key-n. 0 (the default) keeps one key for the whole run.
+   */
+  prompt_cache_key_rpm: count(0, 100_000, 0),
   max_comment_chars: count(100, 1_000_000, 4000),
   max_completion_tokens: count(16, 100_000, 1000),
   /** Rows per request: more than 1 shares the static prompt among them (cheaper, a little riskier). */

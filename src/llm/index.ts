@@ -9,3 +9,4 @@ export { ProviderGate, type GateOptions, type GateResult, type Ticket } from './
 export { Bucket, parseDuration, readRateHeaders, type RateHeaders } from './budget.js';
 export { TokenEstimator, loadTokenizer } from './tokens.js';
 export { complexity, routeModel, type Routing } from './routing.js';
+export { CacheKeySharder } from './cache-key.js';

@@ -3,6 +3,7 @@ import type { ProviderConfig } from '../config/index.js';
 import { LlmError, redact, type LlmErrorKind } from '../errors.js';
 import { retryAfterMs } from '../retry/index.js';
 import { ANSWER_FORMAT, type ResponseSchema } from './answer.js';
+import type { CacheKeySharder } from './cache-key.js';
 import type { ChatMessage } from './prompt.js';
 
 export interface Usage {
@@ -24,7 +25,8 @@ export interface ProviderOptions {
   apiKey: string;
   timeoutMs: number;
   maxCompletionTokens: number;
-  promptCacheKey: string;
+  /** A fixed key, or a sharder that spreads a busy run over several keys. */
+  promptCacheKey: string | CacheKeySharder;
 }
 
 /**
@@ -59,7 +61,7 @@ export class Provider {
       model: this.model,
       messages: messages.map((m) => ({ role: m.role, content: m.content })),
       response_format,
-      prompt_cache_key: this.options.promptCacheKey,
+      prompt_cache_key: typeof this.options.promptCacheKey === 'string' ? this.options.promptCacheKey : this.options.promptCacheKey.next(),
       max_completion_tokens: maxCompletionTokens,
     };
   }

@@ -1,5 +1,5 @@
 import type { Config, Secrets } from '../config/index.js';
-import { Provider, ProviderGate, TokenEstimator, Validator, loadTokenizer, promptCacheKey, routeModel, type RetryEvent, type Usage } from '../llm/index.js';
+import { CacheKeySharder, Provider, ProviderGate, TokenEstimator, Validator, loadTokenizer, promptCacheKey, routeModel, type RetryEvent, type Usage } from '../llm/index.js';
 import type { RowInputs } from '../sheets/index.js';
 import { primaryModel, promptRulesOf } from './plan.js';
 
@@ -27,8 +27,8 @@ export function buildAsking(
       apiKey: secrets.apiKeys.get(provider.name) ?? '',
       timeoutMs: config.llm.request_timeout_seconds * 1000,
       maxCompletionTokens: config.llm.max_completion_tokens,
-      // One key per model: each model's prefix is cached on its own.
-      promptCacheKey: promptCacheKey(config.llm.prompt_cache_key, rules, provider.model),
+      // One key per model: each model's prefix is cached on its own; a busy run shards it.
+      promptCacheKey: new CacheKeySharder(promptCacheKey(config.llm.prompt_cache_key, rules, provider.model), config.llm.prompt_cache_key_rpm),
     });
   const [first, ...rest] = config.llm.providers;
   if (!first) throw new RangeError('llm.providers is empty');

@@ -50,6 +50,8 @@ export interface RunSummary {
     promptTokens: number;
     completionTokens: number;
     cachedTokens: number;
+    /** cachedTokens / promptTokens: how well the provider's prompt cache served the run. */
+    cacheHitRate: number | null;
     costUsd: number | null;
     /** What the naive way would have cost: one full-price, uncached call per row. */
     naiveCostUsd: number | null;

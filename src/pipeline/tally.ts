@@ -30,7 +30,7 @@ export class Tally {
       endedAt: this.startedAt,
       wallMs: 0,
       rows: { read: 0, incomplete: 0, upToDate: 0, fromCache: 0, asked: 0, deduplicated: 0, deferred: 0, rechecked: 0, overridden: 0, fuzzyShared: 0 },
-      llm: { calls: 0, retries: 0, questions: 0, promptTokens: 0, completionTokens: 0, cachedTokens: 0, costUsd: 0, naiveCostUsd: null, savedUsd: null, byModel: {}, routing: {}, promptCacheKey: '' },
+      llm: { calls: 0, retries: 0, questions: 0, promptTokens: 0, completionTokens: 0, cachedTokens: 0, cacheHitRate: null, costUsd: 0, naiveCostUsd: null, savedUsd: null, byModel: {}, routing: {}, promptCacheKey: '' },
       verdicts: { valid: 0, invalid: 0, error: 0, needsReview: 0 },
       writes: { calls: 0, rowsWritten: 0, rowsMoved: 0, skipped: [], sheetRetries: 0, headersAdded: [] },
       errors: [],
@@ -164,6 +164,7 @@ export class Tally {
     s.llm.retries = this.progress.retries;
     const costs = Object.values(s.llm.byModel).map((m) => m.costUsd);
     s.llm.costUsd = costs.includes(null) ? null : costs.reduce<number>((a, b) => a + (b ?? 0), 0);
+    s.llm.cacheHitRate = s.llm.promptTokens > 0 ? s.llm.cachedTokens / s.llm.promptTokens : null;
     s.llm.savedUsd = s.llm.naiveCostUsd === null || s.llm.costUsd === null ? null : s.llm.naiveCostUsd - s.llm.costUsd;
     let status: RunStatus = s.verdicts.error > 0 ? 'completed_with_errors' : 'completed';
     if (interrupted) status = 'interrupted';

@@ -100,6 +100,8 @@ export interface OpenAIEmulatorOptions {
   now?: () => number;
   /** Port to listen on; default 0 (any free port). */
   port?: number;
+  /** Requests a minute one prompt_cache_key is served from cache; past it, no cached tokens (OpenAI: about 15). Unlimited by default. */
+  promptCacheKeyRpm?: number;
   /** Keep request bodies, headers and contents in `requests` (default true); benches turn it off to save memory. */
   recordBodies?: boolean;
   /** Batch API timings and limits (see {@link BatchOptions}). */

@@ -33,10 +33,22 @@ function commonPrefixLength(a: string, b: string): number {
  */
 export class PromptCache {
   private readonly lastPromptByKey = new Map<string, string>();
+  private readonly recentByKey = new Map<string, number[]>();
+
+  /**
+   * @param perKeyRpm like OpenAI, one key is served by one cache machine up to about this
+   * many requests a minute; requests past it overflow to machines without the prefix
+   * (no cached tokens). Unlimited when not given.
+   */
+  constructor(
+    private readonly perKeyRpm = Infinity,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Cached tokens for this prompt, then remembers it as the key's latest prompt. */
   lookup(key: string | undefined, prompt: string): number {
     if (key === undefined) return 0;
+    if (this.overflows(key)) return 0;
     const previous = this.lastPromptByKey.get(key);
     this.lastPromptByKey.set(key, prompt);
     if (previous === undefined) return 0;
@@ -45,8 +57,18 @@ export class PromptCache {
     return Math.floor(prefixTokens / CACHE_BLOCK_TOKENS) * CACHE_BLOCK_TOKENS;
   }
 
+  private overflows(key: string): boolean {
+    if (!Number.isFinite(this.perKeyRpm)) return false;
+    const t = this.now();
+    const recent = (this.recentByKey.get(key) ?? []).filter((at) => at > t - 60_000);
+    recent.push(t);
+    this.recentByKey.set(key, recent);
+    return recent.length > this.perKeyRpm;
+  }
+
   clear(): void {
     this.lastPromptByKey.clear();
+    this.recentByKey.clear();
   }
 }
 
