@@ -65,6 +65,17 @@ const MIGRATIONS: readonly string[] = [
      inputs TEXT NOT NULL,
      PRIMARY KEY (batch_id, custom_id, label)
    ) WITHOUT ROWID;`,
+  // Semantic cache (src/semantic): the embedding of each answered row's text, float32 little-endian;
+  // the verdict itself stays in verdicts under the same key. `scope` names the rules etc. the verdict
+  // was computed under. Rows hold kilobyte blobs, so keep the rowid.
+  `CREATE TABLE embeddings (
+     key TEXT PRIMARY KEY,
+     status TEXT NOT NULL,
+     model TEXT NOT NULL,
+     scope TEXT NOT NULL DEFAULT '',
+     vector BLOB NOT NULL
+   );
+   CREATE INDEX embeddings_by_partition ON embeddings (model, scope, status);`,
 ];
 
 export function migrate(db: Database): void {

@@ -3,7 +3,7 @@
  * 127.0.0.1 that answers like api.openai.com (bodies, errors, headers), with injectable faults,
  * enforced rate limits, simulated prompt caching and concurrency accounting. It also serves the
  * Files and Batch APIs: batches advance on the emulator clock and answer their lines through the
- * same responder.
+ * same responder. POST /v1/embeddings answers deterministic bag-of-words vectors (see embeddings.ts).
  */
 export { startOpenAIEmulator, type OpenAIEmulator } from './server.js';
 export { defaultVerdict, extractRow, extractRows, messageText, ROW_MARKER, ROWS_MARKER } from './responder.js';
@@ -21,6 +21,7 @@ export {
   type BatchUsage,
 } from './batches.js';
 export { MAX_UPLOAD_BYTES, type FileObject, type FilePurpose } from './files.js';
+export { DEFAULT_EMBEDDING_DIMENSIONS, embedText, MAX_EMBEDDING_INPUTS, toBase64Float32 } from './embeddings.js';
 export type {
   AdvanceBatchOptions,
   Answer,

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 
 import { BatchEngine, type BatchLineAnswer, type BatchObject } from './batches.js';
+import { EmbeddingsEndpoint } from './embeddings.js';
 import { errorBody, errorOutcome, type Outcome } from './errors.js';
 import { FaultQueue, faultOutcome } from './faults.js';
 import { apiError, FileStore, MAX_UPLOAD_BYTES, type ApiReply, type FileObject } from './files.js';
@@ -39,6 +40,8 @@ export interface OpenAIEmulator {
   readonly peakInFlight: number;
   /** Number of POST /v1/chat/completions received (faulted and rejected ones included). */
   callCount(): number;
+  /** Number of POST /v1/embeddings received (rejected ones included). */
+  embeddingCallCount(): number;
   /** The next `times` (default 1) matching chat requests get this fault. */
   injectFault(fault: Fault, opts?: InjectFaultOptions): void;
   /** Remaining injected fault uses. */
@@ -106,10 +109,11 @@ class EmulatorServer implements OpenAIEmulator {
 
   private readonly server: Server;
   private readonly faults = new FaultQueue();
-  private readonly cache = new PromptCache();
+  private readonly cache: PromptCache;
   private readonly now: () => number;
   private readonly fileStore: FileStore;
   private readonly batchEngine: BatchEngine;
+  private readonly embeddings = new EmbeddingsEndpoint();
   private respond: RespondFn;
   private latency: Latency;
   private limiter: RateLimiter | undefined;
@@ -121,6 +125,7 @@ class EmulatorServer implements OpenAIEmulator {
 
   constructor(private readonly opts: OpenAIEmulatorOptions) {
     this.now = opts.now ?? Date.now;
+    this.cache = new PromptCache(opts.promptCacheKeyRpm ?? Infinity, this.now);
     this.respond = opts.respond ?? defaultVerdict;
     this.latency = opts.latencyMs ?? 0;
     this.limiter = opts.rateLimit ? new RateLimiter(opts.rateLimit, this.now) : undefined;
@@ -155,6 +160,10 @@ class EmulatorServer implements OpenAIEmulator {
 
   callCount(): number {
     return this.calls;
+  }
+
+  embeddingCallCount(): number {
+    return this.embeddings.count();
   }
 
   injectFault(fault: Fault, opts?: InjectFaultOptions): void {
@@ -239,6 +248,7 @@ class EmulatorServer implements OpenAIEmulator {
     this.requests.length = 0;
     this.batchEngine.clear();
     this.fileStore.clear();
+    this.embeddings.clear();
     this.calls = 0;
     this.peakInFlight = this.inFlight;
     this.faults.clear();
@@ -444,8 +454,8 @@ class EmulatorServer implements OpenAIEmulator {
     return { status: 200, body: chatCompletionBody(chat.model, usage, outcome), usage };
   }
 
-  /** /v1/files… and /v1/batches…: auth, then the file store or the batch engine. */
-  private async handleApi(req: IncomingMessage, res: ServerResponse, record: RecordedRequest, resource: 'files' | 'batches'): Promise<void> {
+  /** /v1/files…, /v1/batches… and /v1/embeddings: auth, then the file store, the batch engine or the embedder. */
+  private async handleApi(req: IncomingMessage, res: ServerResponse, record: RecordedRequest, resource: ApiResource): Promise<void> {
     const body = await readBody(req, MAX_UPLOAD_BYTES);
     const startedMs = Date.now();
     let reply: ApiReply;
@@ -464,7 +474,8 @@ class EmulatorServer implements OpenAIEmulator {
         contentType: req.headers['content-type'],
         record,
       };
-      reply = resource === 'files' ? await this.fileStore.handle(call) : await this.batchEngine.handle(call);
+      if (resource === 'embeddings') reply = this.embeddings.handle(call);
+      else reply = resource === 'files' ? await this.fileStore.handle(call) : await this.batchEngine.handle(call);
     }
     if (this.closing || res.destroyed || res.writableEnded || req.socket.destroyed) return;
     record.status = reply.status;
@@ -536,9 +547,11 @@ function chatCompletionBody(model: string, usage: RecordedUsage, outcome: Extrac
   };
 }
 
-/** Which Files/Batches resource a path belongs to, if any. */
-function apiResource(path: string): 'files' | 'batches' | undefined {
-  for (const resource of ['files', 'batches'] as const) {
+type ApiResource = 'files' | 'batches' | 'embeddings';
+
+/** Which Files/Batches/Embeddings resource a path belongs to, if any. */
+function apiResource(path: string): ApiResource | undefined {
+  for (const resource of ['files', 'batches', 'embeddings'] as const) {
     const root = `/v1/${resource}`;
     if (path === root || path.startsWith(`${root}/`)) return resource;
   }
