@@ -47,6 +47,8 @@ export function acquireLock(store: CacheStore, name: string, runId: string, now:
       );
     }
     const stamp = now().toISOString();
+    // The dead holder's run will never record its end: say what became of it.
+    if (holder) store.db.prepare(`UPDATE runs SET status = 'killed', ended_at = ? WHERE id = ? AND status = 'running'`).run(stamp, holder.run_id);
     store.db
       .prepare('INSERT OR REPLACE INTO locks (name, run_id, pid, host, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)')
       .run(name, runId, process.pid, host, stamp, stamp);

@@ -23,7 +23,8 @@ export async function watchCommand(flags: WatchFlags, io: CommandIO): Promise<nu
   const { config, secrets, warnings } = load(flags.config, io);
   for (const warning of warnings) logLine(io, `warning: ${warning}`);
   const clock = io.clock ?? systemClock;
-  const sheets = sheetsClientFor(config, secrets, io.abort);
+  // Shared with the runs it starts, whose last writes are never aborted.
+  const sheets = sheetsClientFor(config, secrets);
   const store = CacheStore.open(config.cache.path);
   const layoutConfig = layoutConfigOf(config);
   const keyOf = keyerOf(config);

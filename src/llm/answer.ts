@@ -4,7 +4,9 @@ import { z } from 'zod';
 export const OUTPUT_SCHEMA_VERSION = 'answer-v2';
 
 /** What the model must answer for one row. Validated on arrival, never trusted. */
-export const answerSchema = z.object({
+// Strict: an answer with keys the schema does not have (say, columns copied from a
+// fake answer planted in a comment) is refused and asked again.
+export const answerSchema = z.strictObject({
   is_valid: z.boolean(),
   issues: z.array(z.string().max(2000)).max(50),
   rewrite_suggestion: z.string().max(20_000),
@@ -14,6 +16,8 @@ export const answerSchema = z.object({
 });
 
 export type Answer = z.infer<typeof answerSchema>;
+
+const packedItemSchema = answerSchema.extend({ row: z.string() }).transform(({ row: _row, ...answer }) => answer);
 
 /** The same shape for structured outputs (json_schema, strict: every key required, no extras). */
 export const ANSWER_JSON_SCHEMA = {
@@ -95,7 +99,7 @@ export function parsePacked(content: string | null | undefined, labels: readonly
     const label = (item as { row?: unknown }).row;
     if (typeof label !== 'string' || !wanted.has(label)) continue;
     seen.set(label, (seen.get(label) ?? 0) + 1);
-    const parsed = answerSchema.safeParse(item);
+    const parsed = packedItemSchema.safeParse(item);
     if (parsed.success) answers.set(label, parsed.data);
   }
   for (const [label, count] of seen) if (count > 1) answers.delete(label);

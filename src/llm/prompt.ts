@@ -61,9 +61,16 @@ function promptRow(inputs: RowInputs, rules: PromptRules): { row: Record<string,
   let note = '';
   if (comment.length > rules.maxCommentChars) {
     note = `Note: the comment was ${comment.length} characters long; only the first ${rules.maxCommentChars} are shown.`;
-    comment = comment.slice(0, rules.maxCommentChars);
+    comment = cutText(comment, rules.maxCommentChars);
   }
   return { row: { status: inputs.status, comment, completion_date: inputs.completion_date }, note };
+}
+
+/** The first `max` UTF-16 units of a text, never ending on half of a surrogate pair (an emoji). */
+export function cutText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const code = text.charCodeAt(max - 1);
+  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? max - 1 : max);
 }
 
 /** Several rows in one request, each under a label; the static prefix is shared by all of them. */

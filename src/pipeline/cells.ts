@@ -1,10 +1,11 @@
 import type { CachedVerdict } from '../cache/index.js';
+import { cutText } from '../llm/index.js';
 import type { Entry, OutputField } from '../sheets/index.js';
 
 /** Google Sheets refuses cells longer than this. */
 const CELL_LIMIT = 50_000;
 
-const fit = (text: string): string => (text.length <= CELL_LIMIT ? text : `${text.slice(0, CELL_LIMIT - 20)}… [truncated]`);
+const fit = (text: string): string => (text.length <= CELL_LIMIT ? text : `${cutText(text, CELL_LIMIT - 20)}… [truncated]`);
 
 export type OutputCells = Record<OutputField, string>;
 

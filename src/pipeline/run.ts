@@ -65,7 +65,8 @@ export async function runValidation(config: Config, secrets: Secrets, options: R
   const heartbeat = lock ? setInterval(lock.heartbeat, 60_000) : undefined;
   heartbeat?.unref();
   const tally = new Tally(runId, config, dryRun, now(), options.warnings ?? [], options.trigger ?? 'cli');
-  const sheets = options.sheets ?? sheetsClientFor(config, secrets, options.abort, () => tally.sheetRetry());
+  // Sheets calls are never aborted: the last writes are what makes an interrupted run lose nothing.
+  const sheets = options.sheets ?? sheetsClientFor(config, secrets, undefined, () => tally.sheetRetry());
   if (!dryRun) recordRunStart(store, { id: runId, startedAt: tally.startedAt, trigger: options.trigger ?? 'cli', spreadsheetId, sheet });
   try {
     await execute(config, secrets, options, store, tally, sheets);
@@ -108,7 +109,6 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
   const writer = new SheetWriter(sheets, opened.layout, {
     batchSize: config.output.write_batch_size,
     ...(target ? { target } : {}),
-    ...(options.abort ? { signal: options.abort } : {}),
     onFlush: (stats) => {
       tally.progress.rowsWritten = stats.rowsWritten;
       report();

@@ -238,9 +238,10 @@ function statusOf(error: unknown): number | undefined {
   return typeof status === 'number' ? status : undefined;
 }
 
+/** gaxios brings its own Headers class: anything with a get() will do. */
 function headersOf(error: unknown): Headers | undefined {
   const headers = (error as { response?: { headers?: unknown } }).response?.headers;
-  return headers instanceof Headers ? headers : undefined;
+  return headers && typeof (headers as Headers).get === 'function' ? (headers as Headers) : undefined;
 }
 
 function remoteMessage(error: unknown): string {

@@ -16,12 +16,23 @@ export interface OpenedSheet extends ReadResult {
  * room), unless `readOnly`.
  */
 export async function openSheet(client: SheetsClient, config: LayoutConfig, readOnly: boolean, preread?: CellValues): Promise<OpenedSheet> {
-  const values = preread ?? (await client.read(wholeSheet(config.sheet)));
+  const values = preread ?? (await readTab(client, config.sheet));
   const layout = mapHeaders(values[config.headerRow - 1] ?? [], config);
   const result = readEntries(values, layout);
   const addedHeaders = layout.missingHeaders.map((h) => h.header);
   if (!readOnly && layout.missingHeaders.length > 0) await addHeaders(client, layout, config);
   return { ...result, layout, addedHeaders: readOnly ? [] : addedHeaders };
+}
+
+/** Reads the tab; when it does not exist, says which tabs do (one more read, on failure only). */
+async function readTab(client: SheetsClient, tab: string): Promise<CellValues> {
+  try {
+    return await client.read(wholeSheet(tab));
+  } catch (error) {
+    if (!(error instanceof SheetsError) || error.status !== 400 || !/tab does not exist/i.test(error.message)) throw error;
+    await client.metadata(tab); // throws the message listing the tabs that exist
+    throw error;
+  }
 }
 
 async function addHeaders(client: SheetsClient, layout: Layout, config: LayoutConfig): Promise<void> {

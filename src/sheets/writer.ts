@@ -121,7 +121,11 @@ export class SheetWriter {
     const now = this.moved?.get(write.fingerprint);
     if (now?.length === 1 && now[0] !== undefined) write.row = now[0];
     this.pending.push(write);
-    if (this.pending.length >= this.options.batchSize) void this.pump();
+    if (this.pending.length >= this.options.batchSize) {
+      void this.pump().catch((error: unknown) => {
+        this.failure ??= error instanceof Error ? error : new Error(String(error));
+      });
+    }
   }
 
   /** Writes everything still pending and waits for it. Rethrows a write failure. */
@@ -136,7 +140,7 @@ export class SheetWriter {
       while (this.failure === undefined && (this.pending.length >= this.options.batchSize || (this.closing && this.pending.length > 0))) {
         const waited = await this.waitForSlots();
         // Rows that piled up while the quota made us wait go out together (coalescing).
-        const take = waited || this.closing ? this.pending.length : Math.min(this.options.batchSize, this.pending.length);
+        const take = waited ? this.pending.length : Math.min(this.options.batchSize, this.pending.length);
         const batch = this.pending.splice(0, take);
         try {
           await this.flush(batch);

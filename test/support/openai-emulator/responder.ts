@@ -28,17 +28,16 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  * user message. undefined when there is no such message, marker or object.
  */
 export function extractRow(req: Pick<ChatRequest, 'messages'>): RowInput | undefined {
-  let lastUser: ChatMessage | undefined;
-  for (let i = req.messages.length - 1; i >= 0; i--) {
+  // The latest user message that holds a row: after a repair prompt ("that answer could
+  // not be used…") the row is in an earlier message.
+  let text = '';
+  let at = -1;
+  for (let i = req.messages.length - 1; i >= 0 && at < 0; i--) {
     const m = req.messages[i];
-    if (m?.role === 'user') {
-      lastUser = m;
-      break;
-    }
+    if (m?.role !== 'user') continue;
+    text = messageText(m);
+    at = text.lastIndexOf(ROW_MARKER);
   }
-  if (!lastUser) return undefined;
-  const text = messageText(lastUser);
-  const at = text.lastIndexOf(ROW_MARKER);
   if (at < 0) return undefined;
   const rest = text.slice(at + ROW_MARKER.length).trim();
   const parsed = parseObject(rest) ?? parseObject(rest.slice(rest.indexOf('{'), rest.lastIndexOf('}') + 1));
@@ -47,7 +46,7 @@ export function extractRow(req: Pick<ChatRequest, 'messages'>): RowInput | undef
 
 /** The labelled rows of a packed request, or undefined when the request asks about one row. */
 export function extractRows(req: Pick<ChatRequest, 'messages'>): RowInput[] | undefined {
-  const last = [...req.messages].reverse().find((m) => m.role === 'user');
+  const last = [...req.messages].reverse().find((m) => m.role === 'user' && messageText(m).includes(ROWS_MARKER));
   if (!last) return undefined;
   const text = messageText(last);
   const at = text.lastIndexOf(ROWS_MARKER);
