@@ -1,9 +1,8 @@
 import { toFile } from 'openai';
 import type { CacheStore } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
-import { StatusValidatorError } from '../errors.js';
-import { PACKED_FORMAT, Provider, buildMessages, buildPackedMessages, decideVerdict, parseAnswer, parsePacked, promptCacheKey, type Answer, type Usage } from '../llm/index.js';
-import { keyerOf, layoutConfigOf, lookupIn, promptRulesOf, selectWork, sheetsClientFor, staleAfterOf } from '../pipeline/index.js';
+import { PACKED_FORMAT, buildMessages, buildPackedMessages, decideVerdict, parseAnswer, parsePacked, type Answer, type Provider, type Usage } from '../llm/index.js';
+import { keyerOf, layoutConfigOf, lookupIn, primaryProvider, promptRulesOf, selectWork, sheetsClientFor, staleAfterOf } from '../pipeline/index.js';
 import { mapHeaders, quoteSheetName, readEntries } from '../sheets/index.js';
 import { BatchJobs, type BatchJob, type BatchLine } from './jobs.js';
 
@@ -13,17 +12,8 @@ export const MAX_BYTES = 200 * 1024 * 1024;
 
 export const TERMINAL = new Set(['completed', 'failed', 'expired', 'cancelled']);
 
-/** The primary provider, which batch jobs go to (the Batch API has no fallback). */
-export function batchProvider(config: Config, secrets: Secrets): Provider {
-  const primary = config.llm.providers[0];
-  if (!primary) throw new StatusValidatorError('llm.providers is empty');
-  return new Provider(primary, {
-    apiKey: secrets.apiKeys.get(primary.name) ?? '',
-    timeoutMs: config.llm.request_timeout_seconds * 1000,
-    maxCompletionTokens: config.llm.max_completion_tokens,
-    promptCacheKey: promptCacheKey(config.llm.prompt_cache_key, promptRulesOf(config), primary.model),
-  });
-}
+/** Batch jobs go to the first provider (the Batch API has no fallback). */
+export const batchProvider = primaryProvider;
 
 /** A line's custom_id: derived from the cache key, so a result finds its verdict's key again. */
 const customIdOf = (key: string) => `sv-${key.slice(0, 48)}`;

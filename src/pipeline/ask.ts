@@ -55,3 +55,15 @@ export function buildAsking(
   });
   return { validator, modelOf, promptCacheKeys: [...firsts.values()].map((p) => promptCacheKey(config.llm.prompt_cache_key, rules, p.model)) };
 }
+
+/** The first provider with its own model: what the Batch API and the embeddings go to. */
+export function primaryProvider(config: Config, secrets: Secrets): Provider {
+  const [first] = config.llm.providers;
+  if (!first) throw new RangeError('llm.providers is empty');
+  return new Provider(first, {
+    apiKey: secrets.apiKeys.get(first.name) ?? '',
+    timeoutMs: config.llm.request_timeout_seconds * 1000,
+    maxCompletionTokens: config.llm.max_completion_tokens,
+    promptCacheKey: promptCacheKey(config.llm.prompt_cache_key, promptRulesOf(config), first.model),
+  });
+}

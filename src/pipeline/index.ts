@@ -2,3 +2,4 @@ export { runValidation, sheetsClientFor, type Progress, type RunOptions } from '
 export { hasWork, keyerOf, layoutConfigOf, lookupIn, primaryModel, promptRulesOf, staleAfterOf } from './plan.js';
 export { selectWork, type Selection } from './select.js';
 export type { ModelUsage, RunStatus, RunSummary } from './summary.js';
+export { primaryProvider } from './ask.js';

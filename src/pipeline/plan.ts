@@ -46,6 +46,12 @@ export function keyerOf(config: Config): (entry: Entry) => string {
     });
 }
 
+/** What a verdict depends on besides the row (the semantic cache's partition, like the cache key's other parts). */
+export function semanticScope(config: Config): string {
+  const rules = promptRulesOf(config);
+  return cacheKey({ inputs: { status: '', comment: '', completion_date: '' }, rulesText: rules.rulesText, allowedStatuses: rules.allowedStatuses, promptVersion: PROMPT_VERSION, model: primaryModel(config), schemaVersion: OUTPUT_SCHEMA_VERSION }).slice(0, 32);
+}
+
 /** The verdict known for a key: a reviewer's (ground truth) first, else the model's cached one. */
 export function lookupIn(store: CacheStore, minConfidence: number | undefined): (key: string) => Known | undefined {
   const overrides = store.allOverrides();

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import pLimit from 'p-limit';
-import { CacheStore, acquireLock, recordRunEnd, recordRunStart } from '../cache/index.js';
+import { CacheStore, acquireLock, recordRunEnd, recordRunStart, type CachedVerdict } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { FatalRunError, StatusValidatorError, redact } from '../errors.js';
 import { priceTable, type Outcome } from '../llm/index.js';
 import { groupNearDuplicates } from '../dedup/index.js';
 import { buildAsking } from './ask.js';
+import { semanticPass } from './semantic.js';
 import { RUNS_HEADER, runsRow } from '../report/runs-row.js';
 import { ResultsTab, SheetWriter, SheetsClient, appendToOwnTab, openSheet, type CellValues, type Entry, type OpenedSheet } from '../sheets/index.js';
 import { errorCells, verdictCells, type OutputCells } from './cells.js';
@@ -131,6 +132,7 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
   const { validator } = asking;
   tally.promptCacheKey = asking.promptCacheKeys.join(', ');
   const leaders = shareNearDuplicates(config, selection.jobs, tally);
+  const semantic = await semanticPass(config, secrets, store, [...leaders.keys()], dryRun, now());
 
   tally.progress.phase = 'validating';
   report();
@@ -143,22 +145,30 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
   let fatalError: Error | undefined;
   const limit = pLimit(config.llm.max_workers);
   const minConfidence = config.review.min_confidence;
+  /** Commits a verdict for a job and its near-duplicates, then queues their cells. */
+  const commit = (job: Job, record: CachedVerdict) => {
+    // A near-duplicate shares the verdict, not the rewrite (which is of another comment).
+    const shared = (leaders.get(job) ?? []).map(({ item, similarity }) => ({
+      job: item,
+      record: { ...record, key: item.key, provider: `${record.provider} (shared)`, suggestion: '', issues: [...record.issues, `Verdict shared with a ${similarity}% similar comment (dedup.fuzzy_threshold).`], promptTokens: 0, completionTokens: 0, cachedTokens: 0 },
+    }));
+    for (const { job: target, record: r } of [{ job, record }, ...shared]) {
+      // Invariant 2: the answer is durable before any cell shows it.
+      if (!dryRun) store.put(r);
+      for (const entry of target.entries) enqueue(entry, verdictCells(r, minConfidence));
+      tally.verdict(r.verdict, target.entries.length, minConfidence !== undefined && r.confidence < minConfidence);
+    }
+  };
+  for (const { job, record } of semantic.reused) {
+    commit(job, record);
+    tally.semanticReused(job.entries.length);
+  }
   const settle = (job: Job, outcome: Outcome) => {
     const checkedAt = now().toISOString();
     if (outcome.kind === 'verdict') {
       tally.answer(outcome.usage);
-      const record = { key: job.key, ...outcome, checkedAt, promptTokens: outcome.usage.promptTokens, completionTokens: outcome.usage.completionTokens, cachedTokens: outcome.usage.cachedTokens };
-      // A near-duplicate shares the verdict, not the rewrite (which is of another comment).
-      const shared = (leaders.get(job) ?? []).map(({ item, similarity }) => ({
-        job: item,
-        record: { ...record, key: item.key, provider: `${record.provider} (shared)`, suggestion: '', issues: [...record.issues, `Verdict shared with a ${similarity}% similar comment (dedup.fuzzy_threshold).`], promptTokens: 0, completionTokens: 0, cachedTokens: 0 },
-      }));
-      for (const { job: target, record: r } of [{ job, record }, ...shared]) {
-        // Invariant 2: the answer is durable before any cell shows it.
-        if (!dryRun) store.put(r);
-        for (const entry of target.entries) enqueue(entry, verdictCells(r, minConfidence));
-        tally.verdict(outcome.verdict, target.entries.length, minConfidence !== undefined && outcome.confidence < minConfidence);
-      }
+      commit(job, { key: job.key, ...outcome, checkedAt, promptTokens: outcome.usage.promptTokens, completionTokens: outcome.usage.completionTokens, cachedTokens: outcome.usage.cachedTokens });
+      semantic.remember(job);
     } else {
       const reason = redact(outcome.reason, secrets.all);
       // The recheck box stays ticked: the row is asked again next time anyway.
@@ -192,7 +202,7 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
   };
   // Packed requests hold rows of one route (model) only.
   const byModel = new Map<string, Job[]>();
-  for (const job of leaders.keys()) byModel.set(asking.modelOf(job.inputs), [...(byModel.get(asking.modelOf(job.inputs)) ?? []), job]);
+  for (const job of semantic.ask) byModel.set(asking.modelOf(job.inputs), [...(byModel.get(asking.modelOf(job.inputs)) ?? []), job]);
   for (const [model, jobs] of byModel) tally.routed(model, jobs.length);
   const groups = [...byModel.values()].flatMap((jobs) => chunk(jobs, config.llm.rows_per_request));
   await Promise.all(groups.map((group) => limit(() => answer(group))));

@@ -42,6 +42,8 @@ export interface RunSummary {
     overridden: number;
     /** Rows that shared the answer of a near-duplicate (dedup.fuzzy_threshold). */
     fuzzyShared: number;
+    /** Rows that reused a similar row's verdict (cache.semantic). */
+    semanticReused: number;
   };
   llm: {
     calls: number;

@@ -29,7 +29,7 @@ export class Tally {
       startedAt: this.startedAt,
       endedAt: this.startedAt,
       wallMs: 0,
-      rows: { read: 0, incomplete: 0, upToDate: 0, fromCache: 0, asked: 0, deduplicated: 0, deferred: 0, rechecked: 0, overridden: 0, fuzzyShared: 0 },
+      rows: { read: 0, incomplete: 0, upToDate: 0, fromCache: 0, asked: 0, deduplicated: 0, deferred: 0, rechecked: 0, overridden: 0, fuzzyShared: 0, semanticReused: 0 },
       llm: { calls: 0, retries: 0, questions: 0, promptTokens: 0, completionTokens: 0, cachedTokens: 0, cacheHitRate: null, costUsd: 0, naiveCostUsd: null, savedUsd: null, byModel: {}, routing: {}, promptCacheKey: '' },
       verdicts: { valid: 0, invalid: 0, error: 0, needsReview: 0 },
       writes: { calls: 0, rowsWritten: 0, rowsMoved: 0, skipped: [], sheetRetries: 0, headersAdded: [] },
@@ -134,6 +134,10 @@ export class Tally {
   /** Questions sent to each model (routing shows its split here). */
   routed(model: string, questions: number): void {
     this.summary.llm.routing[model] = (this.summary.llm.routing[model] ?? 0) + questions;
+  }
+
+  semanticReused(rows: number): void {
+    this.summary.rows.semanticReused += rows;
   }
 
   fuzzyShared(rows: number): void {

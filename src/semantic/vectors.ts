@@ -59,7 +59,9 @@ export class VectorIndex {
   /** Appends a unit vector of this index's dimension (the caller normalises). */
   add(key: string, unit: Float32Array): void {
     if (unit.length !== this.dimension) throw new RangeError(`expected a vector of ${this.dimension} numbers, got ${unit.length}`);
-    this.data.set(unit, this.reserve());
+    // reserve() may replace this.data: take the offset first, then write into the new array.
+    const offset = this.reserve();
+    this.data.set(unit, offset);
     this.keys.push(key);
   }
 

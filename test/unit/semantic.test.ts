@@ -292,3 +292,14 @@ function cosine(a: Float32Array, b: Float32Array): number {
   for (let i = 0; i < a.length; i++) dot += a[i]! * b[i]!;
   return dot;
 }
+
+describe('VectorIndex growth', () => {
+  it('keeps every vector when it grows past its first capacity', async () => {
+    const { VectorIndex } = await import('../../src/semantic/vectors.js');
+    const index = new VectorIndex(2, 1);
+    const unit = (a: number) => new Float32Array([Math.cos(a), Math.sin(a)]);
+    for (let i = 0; i < 5; i++) index.add(`k${i}`, unit(i));
+    expect(index.size).toBe(5);
+    expect(index.best(unit(3))?.key).toBe('k3');
+  });
+});

@@ -1,0 +1,65 @@
+import type { CacheStore, CachedVerdict } from '../cache/index.js';
+import type { Config, Secrets } from '../config/index.js';
+import { SemanticCache, semanticText } from '../semantic/index.js';
+import { primaryProvider } from './ask.js';
+import { semanticScope } from './plan.js';
+import type { Job } from './select.js';
+
+export interface SemanticPass {
+  /** Jobs answered by a neighbour's verdict: their records, ready to commit and write. */
+  reused: Array<{ job: Job; record: CachedVerdict }>;
+  /** Jobs still to ask. */
+  ask: Job[];
+  /** Call after an answer is committed, so later rows can reuse it. */
+  remember: (job: Job) => void;
+}
+
+/**
+ * cache.semantic: a question whose comment (and due date) is very close to an
+ * answered row's with the same status reuses that verdict, marked as reused, without
+ * its rewrite (written for the other comment). See src/semantic for when it is safe.
+ */
+export async function semanticPass(config: Config, secrets: Secrets, store: CacheStore, jobs: Job[], dryRun: boolean, now: Date): Promise<SemanticPass> {
+  if (!config.cache.semantic || jobs.length === 0) return { reused: [], ask: jobs, remember: () => undefined };
+  const cache = new SemanticCache(store, {
+    client: primaryProvider(config, secrets).api,
+    model: config.cache.embedding_model,
+    threshold: config.cache.semantic_threshold,
+    scope: semanticScope(config),
+  });
+  const vectors = await cache.embed(jobs.map((job) => semanticText(job.inputs)));
+  const vectorOf = new Map(jobs.map((job, i) => [job, vectors[i]] as const));
+  const reused: SemanticPass['reused'] = [];
+  const ask: Job[] = [];
+  for (const job of jobs) {
+    const vector = vectorOf.get(job);
+    const match = vector ? cache.nearest(vector, job.inputs.status) : undefined;
+    const neighbour = match ? store.get(match.key) : undefined;
+    if (!match || !neighbour) {
+      ask.push(job);
+      continue;
+    }
+    reused.push({
+      job,
+      record: {
+        ...neighbour,
+        key: job.key,
+        provider: 'semantic cache',
+        suggestion: '',
+        issues: [...neighbour.issues, `Verdict reused from a row ${Math.round(match.similarity * 100)}% similar (cache.semantic).`],
+        checkedAt: now.toISOString(),
+        promptTokens: 0,
+        completionTokens: 0,
+        cachedTokens: 0,
+      },
+    });
+  }
+  return {
+    reused,
+    ask,
+    remember: (job) => {
+      const vector = vectorOf.get(job);
+      if (vector && !dryRun) cache.remember(job.key, job.inputs.status, vector);
+    },
+  };
+}
