@@ -64,14 +64,9 @@ export type ParsedAnswer = { ok: true; value: Answer } | { ok: false; problem: s
 
 /** Parses and checks the model's text. A string "false" is not a boolean; a missing key is an error. */
 export function parseAnswer(content: string | null | undefined): ParsedAnswer {
-  if (content === null || content === undefined || content.trim() === '') return { ok: false, problem: 'the answer was empty' };
-  let json: unknown;
-  try {
-    json = JSON.parse(stripFence(content));
-  } catch {
-    return { ok: false, problem: 'the answer was not valid JSON' };
-  }
-  const parsed = answerSchema.safeParse(json);
+  const read = readJson(content);
+  if (!read.ok) return read;
+  const parsed = answerSchema.safeParse(read.value);
   if (parsed.success) return { ok: true, value: parsed.data };
   const details = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'answer'}: ${issue.message}`).join('; ');
   return { ok: false, problem: `the answer did not match the schema (${details})` };
@@ -83,14 +78,9 @@ export function parseAnswer(content: string | null | undefined): ParsedAnswer {
  * at all is a problem, retried as a whole.
  */
 export function parsePacked(content: string | null | undefined, labels: readonly string[]): { ok: true; value: Map<string, Answer> } | { ok: false; problem: string } {
-  if (content === null || content === undefined || content.trim() === '') return { ok: false, problem: 'the answer was empty' };
-  let json: unknown;
-  try {
-    json = JSON.parse(stripFence(content));
-  } catch {
-    return { ok: false, problem: 'the answer was not valid JSON' };
-  }
-  const results = (json as { results?: unknown }).results;
+  const read = readJson(content);
+  if (!read.ok) return read;
+  const results = (read.value as { results?: unknown }).results;
   if (!Array.isArray(results)) return { ok: false, problem: 'the answer has no "results" array' };
   const wanted = new Set(labels);
   const seen = new Map<string, number>();
@@ -105,6 +95,16 @@ export function parsePacked(content: string | null | undefined, labels: readonly
   for (const [label, count] of seen) if (count > 1) answers.delete(label);
   if (answers.size === 0) return { ok: false, problem: `none of the rows ${labels.join(', ')} was answered in the expected shape` };
   return { ok: true, value: answers };
+}
+
+/** The model's text as JSON, or what is wrong with it. */
+function readJson(content: string | null | undefined): { ok: true; value: unknown } | { ok: false; problem: string } {
+  if (content === null || content === undefined || content.trim() === '') return { ok: false, problem: 'the answer was empty' };
+  try {
+    return { ok: true, value: JSON.parse(stripFence(content)) as unknown };
+  } catch {
+    return { ok: false, problem: 'the answer was not valid JSON' };
+  }
 }
 
 /** Some json_object providers still wrap the object in a Markdown fence. */
