@@ -1,4 +1,5 @@
-export { runValidation, sheetsClientFor, type Progress, type RunOptions } from './run.js';
+export { runValidation, type Progress, type RunOptions } from './run.js';
+export { sheetsClientFor } from './sheet-io.js';
 export { hasWork, keyerOf, layoutConfigOf, lookupIn, primaryModel, promptRulesOf, staleAfterOf } from './plan.js';
 export { selectWork, type Selection } from './select.js';
 export type { ModelUsage, RunStatus, RunSummary } from './summary.js';

@@ -7,9 +7,9 @@ import { FatalRunError, StatusValidatorError, redact } from '../errors.js';
 import { priceTable, type Outcome } from '../llm/index.js';
 import { groupNearDuplicates } from '../dedup/index.js';
 import { buildAsking } from './ask.js';
+import { appendRunsRow, resultsTarget, sheetsClientFor } from './sheet-io.js';
 import { semanticPass } from './semantic.js';
-import { RUNS_HEADER, runsRow } from '../report/runs-row.js';
-import { ResultsTab, SheetWriter, SheetsClient, appendToOwnTab, openSheet, type CellValues, type Entry, type OpenedSheet } from '../sheets/index.js';
+import { SheetWriter, openSheet, type CellValues, type Entry, type SheetsClient } from '../sheets/index.js';
 import { errorCells, verdictCells, type OutputCells } from './cells.js';
 import { Tally } from './tally.js';
 import { keyerOf, layoutConfigOf, lookupIn, primaryModel, staleAfterOf } from './plan.js';
@@ -218,64 +218,6 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
 }
 
 /**
- * Results-tab mode: opens the results tab and shows each entry the results its id
- * already has there, so that up-to-date rows cost nothing as in the default mode.
- */
-async function resultsTarget(config: Config, sheets: SheetsClient, opened: OpenedSheet, dryRun: boolean, tally: Tally): Promise<ResultsTab | undefined> {
-  const tab = config.output.sheet;
-  if (tab === undefined) return undefined;
-  const results = new ResultsTab(sheets, {
-    spreadsheetId: config.sheets.spreadsheet_id,
-    tab,
-    sourceTab: config.sheets.sheet,
-    idHeader: config.columns.id ?? 'Id',
-    outputs: config.output.columns,
-    recheckColumn: opened.layout.review.recheck,
-  });
-  await results.open(dryRun);
-  const seen = new Set<string>();
-  const duplicates = new Set<string>();
-  for (const entry of opened.entries) {
-    if (seen.has(entry.id)) duplicates.add(entry.id);
-    seen.add(entry.id);
-    const shown = results.byId.get(entry.id);
-    if (shown) entry.outputs = shown;
-  }
-  if (duplicates.size > 0) {
-    tally.summary.warnings.push(`ids used by more than one row share one line of the "${tab}" tab: ${[...duplicates].slice(0, 10).join(', ')}; give each row its own id`);
-  }
-  return results;
-}
-
-/** The Sheets client of a config: its spreadsheet, key, emulator root and quotas. */
-export function sheetsClientFor(config: Config, secrets: Secrets, signal?: AbortSignal, onRetry?: () => void): SheetsClient {
-  return new SheetsClient({
-    spreadsheetId: config.sheets.spreadsheet_id,
-    key: secrets.serviceAccount,
-    apiRoot: config.sheets.api_root,
-    readsPerMinute: config.sheets.read_quota_per_minute,
-    writesPerMinute: config.sheets.write_quota_per_minute,
-    ...(signal ? { signal } : {}),
-    ...(onRetry ? { onRetry } : {}),
-  });
-}
-
-/** One row per run in the Runs tab; a failure there is a warning, never the run's failure. */
-async function appendRunsRow(sheets: SheetsClient, tab: string, summary: RunSummary, secrets: Secrets): Promise<void> {
-  try {
-    await appendToOwnTab(sheets, tab, RUNS_HEADER, [runsRow(summary)]);
-  } catch (error) {
-    summary.warnings.push(`could not add this run to the "${tab}" tab: ${redact(error instanceof Error ? error.message : String(error), secrets.all)}`);
-  }
-}
-
-function chunk<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-}
-
-/**
  * dedup.fuzzy_threshold: near-duplicate questions share one answer. Returns each job
  * asked with the jobs that follow it (all jobs, with no followers, when off).
  */
@@ -287,6 +229,12 @@ function shareNearDuplicates(config: Config, jobs: Job[], tally: Tally): Map<Job
   tally.fuzzyShared(shared);
   if (truncated) tally.summary.warnings.push('too many questions to compare them all for near-duplicates; the rest were asked as usual');
   return new Map(groups.map((g) => [g.leader, g.followers]));
+}
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
 }
 
 /** Rules speak of dates as people in the sheet see them: the machine's local date. */

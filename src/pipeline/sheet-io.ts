@@ -1,0 +1,58 @@
+import type { Config, Secrets } from '../config/index.js';
+import { redact } from '../errors.js';
+import { RUNS_HEADER, runsRow } from '../report/runs-row.js';
+import { ResultsTab, SheetsClient, appendToOwnTab, type OpenedSheet } from '../sheets/index.js';
+import type { RunSummary } from './summary.js';
+import type { Tally } from './tally.js';
+
+/**
+ * Results-tab mode: opens the results tab and shows each entry the results its id
+ * already has there, so that up-to-date rows cost nothing as in the default mode.
+ */
+export async function resultsTarget(config: Config, sheets: SheetsClient, opened: OpenedSheet, dryRun: boolean, tally: Tally): Promise<ResultsTab | undefined> {
+  const tab = config.output.sheet;
+  if (tab === undefined) return undefined;
+  const results = new ResultsTab(sheets, {
+    spreadsheetId: config.sheets.spreadsheet_id,
+    tab,
+    sourceTab: config.sheets.sheet,
+    idHeader: config.columns.id ?? 'Id',
+    outputs: config.output.columns,
+    recheckColumn: opened.layout.review.recheck,
+  });
+  await results.open(dryRun);
+  const seen = new Set<string>();
+  const duplicates = new Set<string>();
+  for (const entry of opened.entries) {
+    if (seen.has(entry.id)) duplicates.add(entry.id);
+    seen.add(entry.id);
+    const shown = results.byId.get(entry.id);
+    if (shown) entry.outputs = shown;
+  }
+  if (duplicates.size > 0) {
+    tally.summary.warnings.push(`ids used by more than one row share one line of the "${tab}" tab: ${[...duplicates].slice(0, 10).join(', ')}; give each row its own id`);
+  }
+  return results;
+}
+
+/** The Sheets client of a config: its spreadsheet, key, emulator root and quotas. */
+export function sheetsClientFor(config: Config, secrets: Secrets, signal?: AbortSignal, onRetry?: () => void): SheetsClient {
+  return new SheetsClient({
+    spreadsheetId: config.sheets.spreadsheet_id,
+    key: secrets.serviceAccount,
+    apiRoot: config.sheets.api_root,
+    readsPerMinute: config.sheets.read_quota_per_minute,
+    writesPerMinute: config.sheets.write_quota_per_minute,
+    ...(signal ? { signal } : {}),
+    ...(onRetry ? { onRetry } : {}),
+  });
+}
+
+/** One row per run in the Runs tab; a failure there is a warning, never the run's failure. */
+export async function appendRunsRow(sheets: SheetsClient, tab: string, summary: RunSummary, secrets: Secrets): Promise<void> {
+  try {
+    await appendToOwnTab(sheets, tab, RUNS_HEADER, [runsRow(summary)]);
+  } catch (error) {
+    summary.warnings.push(`could not add this run to the "${tab}" tab: ${redact(error instanceof Error ? error.message : String(error), secrets.all)}`);
+  }
+}
