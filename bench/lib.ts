@@ -15,6 +15,8 @@ export interface Figure {
   ideal?: number;
   /** The ratio must stay at or under this. */
   target?: number;
+  /** For figures with no ideal (counts, shares, delays): the value must stay at or under this. */
+  limit?: number;
   note?: string;
 }
 
@@ -22,6 +24,8 @@ export interface BenchEnv {
   sheets: SheetsEmulator;
   llm: OpenAIEmulator;
   configPath: string;
+  /** Rewrites the config file with a deep-merged patch (for the next run). */
+  setConfig(patch: ConfigPatch): void;
   /** Runs the CLI in this process; returns the exit code and the --json summary. */
   run(...extra: string[]): Promise<{ code: number; summary: Record<string, unknown> }>;
   close(): Promise<void>;
@@ -35,12 +39,17 @@ export async function benchEnv(options: { rows: string[][]; sheets?: SheetsEmula
   sheets.addSpreadsheet(SPREADSHEET_ID, [{ title: TAB, rows: [HEADER, ...options.rows], columnCount: 10, rowCount: options.rows.length + 10 }]);
   writeServiceAccountKey(path.join(dir, 'credentials.json'));
   const configPath = path.join(dir, 'config.yaml');
-  writeFileSync(configPath, stringify(deepMerge(baseConfig(sheets.url, llm.url, dir), options.config ?? {})));
+  let config = deepMerge(baseConfig(sheets.url, llm.url, dir), options.config ?? {});
+  writeFileSync(configPath, stringify(config));
   const env = { TEST_OPENAI_KEY: API_KEY };
   return {
     sheets,
     llm,
     configPath,
+    setConfig(patch) {
+      config = deepMerge(config, patch);
+      writeFileSync(configPath, stringify(config));
+    },
     async run(...extra) {
       let out = '';
       const code = await main(['run', '--config', configPath, '--json', ...extra], { stdout: { write: (s: string) => (out += s) }, stderr: { write: () => true }, env });
@@ -57,14 +66,22 @@ export function ratio(figure: Figure): number | undefined {
   return figure.ideal ? figure.value / figure.ideal : undefined;
 }
 
+/** Whether a figure misses its target ratio or its limit. */
+export function missesTarget(figure: Figure): boolean {
+  const r = ratio(figure);
+  return (figure.target !== undefined && r !== undefined && r > figure.target) || (figure.limit !== undefined && figure.value > figure.limit);
+}
+
 export function formatFigure(figure: Figure): string {
   const r = ratio(figure);
   const verdict = figure.target !== undefined && r !== undefined ? (r <= figure.target ? ' ok' : ` MISSED (target ≤ ${figure.target})`) : '';
   const ideal = figure.ideal !== undefined ? ` (ideal ${round(figure.ideal)} ${figure.unit}, ratio ${r?.toFixed(3)}${verdict})` : '';
-  return `${figure.name}: ${round(figure.value)} ${figure.unit}${ideal}${figure.note ? ` — ${figure.note}` : ''}`;
+  const limit =
+    figure.limit !== undefined ? ` (limit ≤ ${round(figure.limit)} ${figure.unit}, ${figure.value <= figure.limit ? 'ok' : 'MISSED'})` : '';
+  return `${figure.name}: ${round(figure.value)} ${figure.unit}${ideal}${limit}${figure.note ? ` — ${figure.note}` : ''}`;
 }
 
-const round = (n: number) => (Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 1 ? n.toFixed(2) : n.toPrecision(3));
+const round = (n: number) => (n === 0 || Number.isInteger(n) ? String(n) : Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 1 ? n.toFixed(2) : n.toPrecision(3));
 
 export function saveResults(bench: string, figures: Figure[]): void {
   const dir = path.resolve('bench/results');

@@ -16,6 +16,8 @@ export interface GateOptions {
 export interface Ticket {
   tokens: number;
   startedAt: number;
+  /** The token bucket the reservation was taken from (none before a budget was known). */
+  bucket: Bucket | undefined;
 }
 
 export type GateResult =
@@ -79,15 +81,18 @@ export class ProviderGate {
     }
     this.requests?.take(1);
     this.tokens?.take(estimatedTokens);
-    return { tokens: estimatedTokens, startedAt: this.now() };
+    return { tokens: estimatedTokens, startedAt: this.now(), bucket: this.tokens };
   }
 
   /** Settles a ticket with what happened, and learns from the answer's headers. */
   leave(ticket: Ticket, result: GateResult, headers?: Headers): void {
     this.releaseSlot();
-    this.observe(headers);
+    const synced = this.observe(headers);
+    // Settle only what this bucket reserved, and only when the server did not just say
+    // how much is left: its count already holds this request, at its own price.
+    const settle = ticket.bucket !== undefined && ticket.bucket === this.tokens && !synced;
     if (result.kind === 'answered') {
-      this.tokens?.adjust(ticket.tokens - result.totalTokens);
+      if (settle) this.tokens?.adjust(ticket.tokens - result.totalTokens);
       const latency = this.now() - ticket.startedAt;
       this.fastest = Math.min(this.fastest, latency);
       // Additive increase: about +1 per round of answers, while latency holds.
@@ -100,14 +105,14 @@ export class ProviderGate {
         this.limit = Math.max(1, Math.floor(this.limit / 2));
         this.lastDecrease = this.now();
       }
-    } else {
+    } else if (settle) {
       this.tokens?.adjust(ticket.tokens);
     }
     this.wake();
   }
 
-  /** Adopts (or corrects) the budgets from the provider's x-ratelimit-* headers. */
-  observe(headers: Headers | undefined): void {
+  /** Adopts (or corrects) the budgets from the provider's x-ratelimit-* headers; true when it synced tokens. */
+  observe(headers: Headers | undefined): boolean {
     const seen = readRateHeaders(headers);
     if (seen.requests) {
       this.requests ??= new Bucket(seen.requests.limit, this.now);
@@ -116,7 +121,9 @@ export class ProviderGate {
     if (seen.tokens) {
       this.tokens ??= new Bucket(seen.tokens.limit, this.now);
       this.tokens.sync(Math.min(seen.tokens.limit, this.options.tpm ?? Infinity), seen.tokens.remaining);
+      return true;
     }
+    return false;
   }
 
   private async acquireSlot(signal?: AbortSignal): Promise<void> {

@@ -48,6 +48,12 @@ const zeroUsage = (): Usage => ({ promptTokens: 0, completionTokens: 0, cachedTo
  */
 export class Validator {
   private readonly exhausted = new Set<string>();
+  /**
+   * Prompt tokens the provider reports per token we estimate: our tokenizer and the
+   * provider's count differ (chat framing, another encoding), and a token budget is only
+   * as good as the estimate reserved against it.
+   */
+  private calibration = 1;
 
   constructor(
     private readonly providers: readonly Provider[],
@@ -126,7 +132,8 @@ export class Validator {
     for (let attempt = 0; attempt <= this.options.maxRetries; ) {
       const mode = provider.mode;
       const maxTokens = Math.min(100_000, this.options.maxCompletionTokens * question.rows);
-      const tokens = gate.metersTokens ? (await this.options.estimate(conversation)) + maxTokens : 0;
+      const estimated = gate.metersTokens ? await this.options.estimate(conversation) : 0;
+      const tokens = estimated > 0 ? Math.ceil(estimated * this.calibration) + maxTokens : 0;
       const ticket = await gate.enter(tokens, signal);
       let completion: Completion;
       try {
@@ -159,6 +166,9 @@ export class Validator {
         continue;
       }
       gate.leave(ticket, { kind: 'answered', totalTokens: completion.usage.promptTokens + completion.usage.completionTokens }, completion.headers);
+      if (estimated > 0 && completion.usage.promptTokens > 0) {
+        this.calibration = 0.8 * this.calibration + 0.2 * (completion.usage.promptTokens / estimated);
+      }
       add(usage, completion.usage);
       this.options.onCall?.(provider, completion.usage);
       const problem = completionProblem(completion);

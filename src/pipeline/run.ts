@@ -99,7 +99,10 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
 
   tally.pricing(priceTable(config.pricing), primaryModel(config));
   const staleAfterMs = staleAfterOf(config, options.recheckOlderThanMs);
-  const selection = selectWork(opened.entries, keyerOf(config), lookupIn(store, config.review.min_confidence), { force: options.force ?? false, limit: options.limit, staleAfterMs, now: now().getTime() });
+  // One read transaction for all the lookups: SQLite takes its read lock once, not per row.
+  const selection = store.db.transaction(() =>
+    selectWork(opened.entries, keyerOf(config), lookupIn(store, config.review.min_confidence), { force: options.force ?? false, limit: options.limit, staleAfterMs, now: now().getTime() }),
+  )();
   tally.selected(selection);
   if (!dryRun) {
     // Reviewers' verdicts are ground truth for those inputs: kept before anything else.

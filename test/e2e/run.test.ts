@@ -27,7 +27,9 @@ function writeCalls(b: Bed) {
 describe('a validation run', () => {
   it('gives 200 rows each the verdict computed for its own inputs, within max_workers and in RAW batches of at most 10', async () => {
     const rows = sampleRows(200);
-    bed = await startBed({ rows, llm: { latencyMs: { mean: 15, jitter: 10 } }, config: { llm: { max_workers: 7 }, sheets: { write_quota_per_minute: 6000, read_quota_per_minute: 6000 } } });
+    // Quotas high enough that pacing never makes the writer wait (and so coalesce): batches stay at 10.
+    const sheets = { write_quota_per_minute: 100_000, read_quota_per_minute: 100_000 };
+    bed = await startBed({ rows, llm: { latencyMs: { mean: 15, jitter: 10 } }, config: { llm: { max_workers: 7 }, sheets } });
     const result = await bed.run('--json');
     expect(result.stderr).not.toContain('Error');
     expect(result.code).toBe(0);
@@ -62,6 +64,20 @@ describe('a validation run', () => {
     expect(summary.rows).toMatchObject({ read: 200, asked: 200 });
     expect(summary.writes.rowsWritten).toBe(200);
     expect(summary.verdicts.valid + summary.verdicts.invalid).toBe(200);
+  });
+
+  it('coalesces pending rows into fewer, larger writes when the write quota makes it wait, losing none', async () => {
+    bed = await startBed({ rows: sampleRows(120), config: { llm: { max_workers: 20 } } });
+    const result = await bed.run('--json');
+    expect(result.code).toBe(0);
+    const writes = writeCalls(bed).filter((c) => c.op === 'values.batchUpdate');
+    const sizes = writes.map((c) => (c.body as { data: unknown[] }).data.length);
+    // Default quota (60 a minute): far fewer calls than 12 batches of 10, some larger than 10.
+    expect(writes.length).toBeLessThan(12);
+    expect(Math.max(...sizes)).toBeGreaterThan(10);
+    expect((JSON.parse(result.stdout) as { writes: { rowsWritten: number } }).writes.rowsWritten).toBe(120);
+    const values = bed.values();
+    expect(values.slice(1).every((r) => r[col(values, 'Validation')] !== '')).toBe(true);
   });
 
   it('adds the missing output columns at the end of the header row, growing the grid when it has no room', async () => {
