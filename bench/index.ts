@@ -5,6 +5,7 @@
 import { formatFigure, missesTarget, saveResults, type Figure } from './lib.js';
 import { costModes } from './cost.js';
 import { latencyBound } from './latency.js';
+import { largeSheet } from './load.js';
 import { requestBound, tokenBound } from './rate.js';
 import { warmRerun } from './warm.js';
 import { writeEconomy } from './writes.js';
@@ -25,6 +26,7 @@ const benches: Record<string, () => Promise<Figure[]>> = {
   B4: warmRerun,
   B5: writeEconomy,
   B6: costModes,
+  B7: largeSheet,
 };
 
 const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(benches);

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import pLimit from 'p-limit';
 import { CacheStore, acquireLock, recordRunEnd, recordRunStart, type CachedVerdict } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { FatalRunError, StatusValidatorError, redact } from '../errors.js';
@@ -146,7 +145,6 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
   // Each worker's request and backoff listens to these while it runs (and only then).
   setMaxListeners(2 * config.llm.max_workers + 16, stop, inFlight);
   let fatalError: Error | undefined;
-  const limit = pLimit(config.llm.max_workers);
   const minConfidence = config.review.min_confidence;
   /** Commits a verdict for a job and its near-duplicates, then queues their cells. */
   const commit = (job: Job, record: CachedVerdict) => {
@@ -208,7 +206,14 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
   for (const job of semantic.ask) byModel.set(asking.modelOf(job.inputs), [...(byModel.get(asking.modelOf(job.inputs)) ?? []), job]);
   for (const [model, jobs] of byModel) tally.routed(model, jobs.length);
   const groups = [...byModel.values()].flatMap((jobs) => chunk(jobs, config.llm.rows_per_request));
-  await Promise.all(groups.map((group) => limit(() => answer(group))));
+  // max_workers workers pull the next request when they finish one: at most max_workers
+  // tasks exist at a time (a 100,000-row sheet does not queue 100,000 closures up front),
+  // and a slow row holds back only its own worker.
+  const next = groups[Symbol.iterator]();
+  const worker = async () => {
+    for (let group = next.next(); !group.done; group = next.next()) await answer(group.value);
+  };
+  await Promise.all(Array.from({ length: Math.min(config.llm.max_workers, groups.length) }, worker));
 
   tally.progress.phase = 'writing';
   report();

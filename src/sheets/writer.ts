@@ -93,6 +93,7 @@ export class SheetWriter {
   readonly stats: WriterStats = { writeCalls: 0, verifyReads: 0, rowsWritten: 0, rowsMoved: 0, skipped: [], largestBatch: 0 };
   private pending: PendingWrite[] = [];
   private readonly flushing = new Mutex();
+  private running: Promise<void> | undefined;
   private readonly target: WriteTarget;
   private closing = false;
   /** Where each identity was found by the last full read: later writes start from there. */
@@ -121,16 +122,31 @@ export class SheetWriter {
     const now = this.moved?.get(write.fingerprint);
     if (now?.length === 1 && now[0] !== undefined) write.row = now[0];
     this.pending.push(write);
-    if (this.pending.length >= this.options.batchSize) {
-      void this.pump().catch((error: unknown) => {
+    if (this.pending.length >= this.options.batchSize) this.kick();
+  }
+
+  /**
+   * Starts the flush loop unless it is already running: answers arriving while it waits
+   * for the quota join its next batch instead of queueing one more waiter each (a run of
+   * 100,000 fast answers would otherwise pile up 100,000 of them).
+   */
+  private kick(): void {
+    if (this.running) return;
+    this.running = this.pump()
+      .catch((error: unknown) => {
         this.failure ??= error instanceof Error ? error : new Error(String(error));
+      })
+      .finally(() => {
+        this.running = undefined;
+        // Rows that arrived as the loop was ending.
+        if (this.failure === undefined && this.pending.length >= this.options.batchSize) this.kick();
       });
-    }
   }
 
   /** Writes everything still pending and waits for it. Rethrows a write failure. */
   async close(): Promise<void> {
     this.closing = true;
+    await this.running;
     await this.pump();
     if (this.failure !== undefined) throw this.failure;
   }
