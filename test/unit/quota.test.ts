@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { QuotaPacer } from '../../src/sheets/quota.js';
+import { seededRandom } from '../support/inspect.js';
 
 /** A clock the test moves by hand. */
 function manualClock(start = 1_000_000) {
@@ -9,18 +10,6 @@ function manualClock(start = 1_000_000) {
     advance: (ms: number) => {
       now += ms;
     },
-  };
-}
-
-/** A small deterministic PRNG (mulberry32), so a failing stream can be replayed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
   };
 }
 
@@ -43,7 +32,7 @@ function peakInWindow(times: readonly number[], span: number): number {
 async function simulate(perMinute: number, calls: number, seed: number, burst?: number, saturated = false): Promise<number[]> {
   const clock = manualClock();
   const pacer = burst === undefined ? new QuotaPacer(perMinute, clock.now) : new QuotaPacer(perMinute, clock.now, burst);
-  const random = seeded(seed);
+  const random = seededRandom(seed);
   const times: number[] = [];
   for (let i = 0; i < calls; i++) {
     const r = saturated ? 1 : random();
