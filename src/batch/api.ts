@@ -12,9 +12,6 @@ export const MAX_BYTES = 200 * 1024 * 1024;
 
 export const TERMINAL = new Set(['completed', 'failed', 'expired', 'cancelled']);
 
-/** Batch jobs go to the first provider (the Batch API has no fallback). */
-export const batchProvider = primaryProvider;
-
 /** A line's custom_id: derived from the cache key, so a result finds its verdict's key again. */
 const customIdOf = (key: string) => `sv-${key.slice(0, 48)}`;
 
@@ -43,7 +40,8 @@ export async function submitBatch(config: Config, secrets: Secrets, store: Cache
   const jobs = new BatchJobs(store);
   const pending = jobs.pendingKeys();
   const fresh = selection.jobs.filter((job) => !pending.has(job.key));
-  const provider = batchProvider(config, secrets);
+  // Batch jobs go to the first provider: the Batch API has no fallback.
+  const provider = primaryProvider(config, secrets);
   const rules = promptRulesOf(config);
   const today = now.toISOString().slice(0, 10);
   const files: Array<{ lines: BatchLine[]; text: string[]; bytes: number }> = [];

@@ -1,10 +1,10 @@
-import { TERMINAL, applyResults, batchProvider, refreshJob, submitBatch } from '../batch/api.js';
+import { TERMINAL, applyResults, refreshJob, submitBatch } from '../batch/api.js';
 import { BatchJobs, type BatchJob } from '../batch/jobs.js';
 import { CacheStore } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { UsageError, redact } from '../errors.js';
 import { costOf, priceOf, priceTable } from '../llm/index.js';
-import { runValidation } from '../pipeline/index.js';
+import { primaryProvider, runValidation } from '../pipeline/index.js';
 import { formatUsd, renderSummary } from '../report/index.js';
 import { exitCodeOf } from '../cli/exit.js';
 import { load, logLine, systemClock, type CommandIO } from './context.js';
@@ -50,7 +50,7 @@ export async function batchSubmit(flags: { config: string; force?: boolean }, io
 
 export async function batchStatus(flags: { config: string }, ids: string[], io: CommandIO): Promise<number> {
   return withJobs(flags.config, io, async (ctx) => {
-    const provider = batchProvider(ctx.config, ctx.secrets);
+    const provider = primaryProvider(ctx.config, ctx.secrets);
     const list = chosen(ctx, ids);
     if (list.length === 0) io.stdout.write('No batch jobs waiting for results.\n');
     for (const job of list) {
@@ -66,7 +66,7 @@ export async function batchWait(flags: { config: string; every: number }, ids: s
 }
 
 async function waitFor(ctx: Ctx, list: BatchJob[], every: number): Promise<number> {
-  const provider = batchProvider(ctx.config, ctx.secrets);
+  const provider = primaryProvider(ctx.config, ctx.secrets);
   const clock = ctx.io.clock ?? systemClock;
   const open = new Set(list.filter((j) => !TERMINAL.has(j.status)).map((j) => j.id));
   while (open.size > 0 && !ctx.io.stop?.aborted) {
@@ -86,7 +86,7 @@ export async function batchResults(flags: { config: string; json?: boolean }, id
 
 /** Applies every finished job's results to the cache, then writes the sheet from it. */
 async function resultsOf(ctx: Ctx, list: BatchJob[], json: boolean): Promise<number> {
-  const provider = batchProvider(ctx.config, ctx.secrets);
+  const provider = primaryProvider(ctx.config, ctx.secrets);
   const price = priceOf(provider.model, priceTable(ctx.config.pricing));
   let failed = 0;
   for (const listed of list) {
@@ -115,7 +115,7 @@ async function resultsOf(ctx: Ctx, list: BatchJob[], json: boolean): Promise<num
 export async function batchCancel(flags: { config: string }, id: string, io: CommandIO): Promise<number> {
   return withJobs(flags.config, io, async (ctx) => {
     chosen(ctx, [id]);
-    const provider = batchProvider(ctx.config, ctx.secrets);
+    const provider = primaryProvider(ctx.config, ctx.secrets);
     const batch = await provider.api.batches.cancel(id);
     ctx.jobs.update(id, { status: batch.status });
     io.stdout.write(`${id}: ${batch.status}. Answers already made are applied by batch results.\n`);

@@ -5,7 +5,7 @@ import { ConfigError, type ConfigProblem } from '../errors.js';
 import { normalizeHeader } from '../sheets/layout.js';
 import { interpolate } from './interpolate.js';
 import { problemsFromZod } from './problems.js';
-import { configSchema, type RawConfig } from './schema.js';
+import { DEFAULT_OUTPUT_HEADERS, configSchema, type RawConfig } from './schema.js';
 
 export interface Config extends RawConfig {
   /** Where the config came from; relative paths in it are resolved against `dir`. */
@@ -60,13 +60,6 @@ export function parseConfig(source: string, file: string, env: NodeJS.ProcessEnv
   return config;
 }
 
-const DEFAULT_OUTPUT_HEADERS: Record<string, string> = {
-  verdict: 'Validation',
-  issues: 'Issues',
-  suggestion: 'Suggested rewrite',
-  checked_at: 'Checked at',
-  model: 'Model',
-};
 
 /**
  * Rules that span several keys, which the schema alone cannot express. They read the

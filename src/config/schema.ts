@@ -43,13 +43,22 @@ const columnsSchema = z.strictObject({
   completion_date: headerText.optional(),
 });
 
+/** The output headers when the config names none. */
+export const DEFAULT_OUTPUT_HEADERS = {
+  verdict: 'Validation',
+  issues: 'Issues',
+  suggestion: 'Suggested rewrite',
+  checked_at: 'Checked at',
+  model: 'Model',
+} as const;
+
 const outputColumnsSchema = z
   .strictObject({
-    verdict: headerText.default('Validation'),
-    issues: headerText.default('Issues'),
-    suggestion: headerText.default('Suggested rewrite'),
-    checked_at: headerText.default('Checked at'),
-    model: headerText.default('Model'),
+    verdict: headerText.default(DEFAULT_OUTPUT_HEADERS.verdict),
+    issues: headerText.default(DEFAULT_OUTPUT_HEADERS.issues),
+    suggestion: headerText.default(DEFAULT_OUTPUT_HEADERS.suggestion),
+    checked_at: headerText.default(DEFAULT_OUTPUT_HEADERS.checked_at),
+    model: headerText.default(DEFAULT_OUTPUT_HEADERS.model),
   })
   .prefault({});
 
