@@ -2,7 +2,7 @@ import { toFile } from 'openai';
 import type { CacheStore } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { PACKED_FORMAT, buildMessages, buildPackedMessages, decideVerdict, parseAnswer, parsePacked, type Answer, type Provider, type Usage } from '../llm/index.js';
-import { keyerOf, layoutConfigOf, lookupIn, primaryProvider, promptRulesOf, selectWork, sheetsClientFor, staleAfterOf } from '../pipeline/index.js';
+import { keyerOf, layoutConfigOf, localDate, lookupIn, primaryProvider, promptRulesOf, selectWork, sheetsClientFor, staleAfterOf } from '../pipeline/index.js';
 import { mapHeaders, quoteSheetName, readEntries } from '../sheets/index.js';
 import { BatchJobs, type BatchJob, type BatchLine } from './jobs.js';
 
@@ -43,7 +43,7 @@ export async function submitBatch(config: Config, secrets: Secrets, store: Cache
   // Batch jobs go to the first provider: the Batch API has no fallback.
   const provider = primaryProvider(config, secrets);
   const rules = promptRulesOf(config);
-  const today = now.toISOString().slice(0, 10);
+  const today = localDate(now);
   const files: Array<{ lines: BatchLine[]; text: string[]; bytes: number }> = [];
   const pack = config.llm.rows_per_request;
   for (let at = 0; at < fresh.length; at += pack) {

@@ -1,6 +1,6 @@
 import { CacheStore } from '../cache/index.js';
 import { loadTokenizer, priceOf, priceTable } from '../llm/index.js';
-import { keyerOf, layoutConfigOf, lookupIn, primaryModel, promptRulesOf, selectWork, sheetsClientFor, staleAfterOf } from '../pipeline/index.js';
+import { keyerOf, layoutConfigOf, localDate, lookupIn, primaryModel, promptRulesOf, selectWork, sheetsClientFor, staleAfterOf } from '../pipeline/index.js';
 import { formatUsd } from '../report/index.js';
 import { mapHeaders, quoteSheetName, readEntries } from '../sheets/index.js';
 import { estimateModes, type ModeEstimate } from '../estimate/index.js';
@@ -35,7 +35,7 @@ export async function estimateCommand(flags: { config: string; json?: boolean; f
     modes = estimateModes({
       questions: selection.jobs.map((j) => j.inputs),
       rules: promptRulesOf(config),
-      today: now.toISOString().slice(0, 10),
+      today: localDate(now),
       count: await tokenizer,
       completionPerRow: Math.round(history?.completionTokens ?? DEFAULT_COMPLETION_TOKENS),
       packSize: config.llm.rows_per_request > 1 ? config.llm.rows_per_request : 5,

@@ -1,6 +1,6 @@
 export { runValidation, type Progress, type RunOptions } from './run.js';
 export { sheetsClientFor } from './sheet-io.js';
-export { hasWork, keyerOf, layoutConfigOf, lookupIn, primaryModel, promptRulesOf, staleAfterOf } from './plan.js';
+export { hasWork, keyerOf, layoutConfigOf, localDate, lookupIn, primaryModel, promptRulesOf, staleAfterOf } from './plan.js';
 export { selectWork, type Selection } from './select.js';
 export type { ModelUsage, RunStatus, RunSummary } from './summary.js';
 export { primaryProvider } from './ask.js';

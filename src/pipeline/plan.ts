@@ -72,3 +72,9 @@ export function staleAfterOf(config: Config, flag: number | undefined): number |
 export function hasWork(missingHeaders: number, selection: Selection): boolean {
   return missingHeaders > 0 || selection.rewrites.length > 0 || selection.jobs.length > 0;
 }
+
+/** Rules speak of dates as people in the sheet see them: the machine's local date. */
+export function localDate(date: Date): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+}

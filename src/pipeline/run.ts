@@ -11,7 +11,7 @@ import { semanticPass } from './semantic.js';
 import { SheetWriter, openSheet, type CellValues, type Entry, type SheetsClient } from '../sheets/index.js';
 import { errorCells, verdictCells, type OutputCells } from './cells.js';
 import { Tally } from './tally.js';
-import { keyerOf, layoutConfigOf, lookupIn, primaryModel, staleAfterOf } from './plan.js';
+import { keyerOf, layoutConfigOf, localDate, lookupIn, primaryModel, staleAfterOf } from './plan.js';
 import { isTicked } from './review.js';
 import { selectWork, type Job } from './select.js';
 import type { RunSummary } from './summary.js';
@@ -243,10 +243,4 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
-}
-
-/** Rules speak of dates as people in the sheet see them: the machine's local date. */
-function localDate(date: Date): string {
-  const pad = (n: number) => String(n).padStart(2, '0');
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
 }
