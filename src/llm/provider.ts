@@ -3,6 +3,7 @@ import type { ProviderConfig } from '../config/index.js';
 import { LlmError, redact, type LlmErrorKind } from '../errors.js';
 import { retryAfterMs } from '../retry/index.js';
 import { ANSWER_FORMAT, type ResponseSchema } from './answer.js';
+import { jsonFetch } from './http.js';
 import type { CacheKeySharder } from './cache-key.js';
 import type { ChatMessage } from './prompt.js';
 
@@ -48,7 +49,7 @@ export class Provider {
     this.name = config.name;
     this.model = config.model;
     this.mode = config.structured_outputs === 'json_object' ? 'json_object' : 'json_schema';
-    this.client = new OpenAI({ apiKey: options.apiKey, baseURL: config.base_url, maxRetries: 0, timeout: options.timeoutMs });
+    this.client = new OpenAI({ apiKey: options.apiKey, baseURL: config.base_url, maxRetries: 0, timeout: options.timeoutMs, fetch: jsonFetch });
   }
 
   /** The body of a chat completion request: what `complete` sends, and what a Batch API line holds. */

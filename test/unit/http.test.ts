@@ -1,0 +1,92 @@
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jsonFetch } from '../../src/llm/http.js';
+
+/** A real HTTP server on 127.0.0.1 whose handler each test sets. */
+let server: Server;
+let base: string;
+let handle: (req: IncomingMessage, body: string, res: ServerResponse) => void = (_req, _body, res) => res.end();
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+    req.on('end', () => handle(req, body, res));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => {
+  server.closeAllConnections();
+  server.close();
+});
+
+describe('jsonFetch', () => {
+  it('sends the method, headers and JSON body, and returns status, headers and body as a Response', async () => {
+    let seen: Record<string, string | undefined> = {};
+    handle = (req, body, res) => {
+      seen = { method: req.method, auth: req.headers.authorization, type: req.headers['content-type'], body };
+      res.writeHead(429, { 'content-type': 'application/json', 'retry-after-ms': '250', 'x-request-id': 'req_1' });
+      res.end(JSON.stringify({ error: { message: 'slow down' } }));
+    };
+    const response = await jsonFetch(`${base}/v1/chat/completions`, {
+      method: 'POST',
+      headers: new Headers({ authorization: 'Bearer k', 'content-type': 'application/json' }),
+      body: JSON.stringify({ model: 'm' }),
+    });
+    expect(seen).toEqual({ method: 'POST', auth: 'Bearer k', type: 'application/json', body: '{"model":"m"}' });
+    expect(response).toBeInstanceOf(Response);
+    expect(response.status).toBe(429);
+    expect(response.ok).toBe(false);
+    expect(response.headers.get('retry-after-ms')).toBe('250');
+    expect(response.headers.get('x-request-id')).toBe('req_1');
+    expect(await response.json()).toEqual({ error: { message: 'slow down' } });
+  });
+
+  it('keeps every value of a repeated header, and answers a 204 with no body', async () => {
+    handle = (_req, _body, res) => {
+      res.setHeader('x-multi', ['a', 'b']);
+      res.writeHead(204);
+      res.end();
+    };
+    const response = await jsonFetch(`${base}/x`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect(response.status).toBe(204);
+    expect(response.headers.get('x-multi')).toBe('a, b');
+    expect(response.body).toBeNull();
+  });
+
+  it('stops when the signal aborts, also while the body is still arriving, with an AbortError', async () => {
+    handle = (_req, _body, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"partial":'); // and never ends
+    };
+    const controller = new AbortController();
+    const pending = jsonFetch(`${base}/slow`, { method: 'POST', body: '{}', signal: controller.signal });
+    setTimeout(() => controller.abort(), 50);
+    await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
+  });
+
+  it('fails with a connection error when the server drops the connection', async () => {
+    handle = (req) => req.socket.destroy();
+    await expect(jsonFetch(`${base}/drop`, { method: 'POST', body: '{}' })).rejects.toThrow();
+  });
+
+  it('sends bodies that are not a string (file uploads) through the standard fetch', async () => {
+    let type = '';
+    let received = '';
+    handle = (req, body, res) => {
+      type = req.headers['content-type'] ?? '';
+      received = body;
+      res.end('{}');
+    };
+    const form = new FormData();
+    form.append('purpose', 'batch');
+    const response = await jsonFetch(`${base}/v1/files`, { method: 'POST', body: form });
+    expect(response.status).toBe(200);
+    expect(type).toMatch(/^multipart\/form-data; boundary=/);
+    expect(received).toContain('name="purpose"');
+  });
+});
