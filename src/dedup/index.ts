@@ -31,7 +31,9 @@ export function groupNearDuplicates<T>(items: readonly T[], inputsOf: (item: T) 
   for (const item of items) {
     const inputs = inputsOf(item);
     const block = `${inputs.status.trim().toLowerCase()}\u0000${inputs.completion_date.trim()}`;
-    blocks.set(block, [...(blocks.get(block) ?? []), item]);
+    const members = blocks.get(block);
+    if (members) members.push(item);
+    else blocks.set(block, [item]);
   }
   const groups: Array<Near<T>> = [];
   let pairs = 0;

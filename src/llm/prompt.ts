@@ -16,12 +16,21 @@ export interface ChatMessage {
   content: string;
 }
 
+/** Built once per rules object and form: a run sends the same prefix with every request. */
+const built = new WeakMap<PromptRules, { single?: string; packed?: string }>();
+
 /**
  * The static part of every request: instructions, rules, allowed statuses and the
  * answer schema. It is identical for every row of a run and comes first, so that the
  * provider's prompt cache serves it.
  */
 export function systemPrompt(rules: PromptRules, packed = false): string {
+  const memo = built.get(rules) ?? {};
+  built.set(rules, memo);
+  return (memo[packed ? 'packed' : 'single'] ??= composeSystemPrompt(rules, packed));
+}
+
+function composeSystemPrompt(rules: PromptRules, packed: boolean): string {
   return [
     'You check rows of a project status spreadsheet against a rulebook.',
     'Each row has a status, a free-text comment and possibly a due date.',

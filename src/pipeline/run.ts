@@ -4,15 +4,15 @@ import { CacheStore, acquireLock, recordRunEnd, recordRunStart, type CachedVerdi
 import type { Config, Secrets } from '../config/index.js';
 import { FatalRunError, StatusValidatorError, redact } from '../errors.js';
 import { priceTable, type Outcome } from '../llm/index.js';
-import { groupNearDuplicates } from '../dedup/index.js';
 import { buildAsking } from './ask.js';
 import { appendRunsRow, resultsTarget, sheetsClientFor } from './sheet-io.js';
 import { semanticPass } from './semantic.js';
-import { SheetWriter, openSheet, type CellValues, type Entry, type SheetsClient } from '../sheets/index.js';
+import { SheetWriter, fingerprintOf, openSheet, type CellValues, type Entry, type SheetsClient } from '../sheets/index.js';
 import { errorCells, verdictCells, type OutputCells } from './cells.js';
 import { Tally } from './tally.js';
 import { keyerOf, layoutConfigOf, localDate, lookupIn, primaryModel, staleAfterOf } from './plan.js';
 import { isTicked } from './review.js';
+import { byModel, drain, requestsOf, rowsAnswered, shareNearDuplicates } from './requests.js';
 import { selectWork, type Job } from './select.js';
 import type { RunSummary } from './summary.js';
 
@@ -92,6 +92,121 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
   const report = () => options.onProgress?.(tally.progress);
   tally.progress.phase = 'reading';
   report();
+  const { writer, enqueue, addedHeaders, jobs } = await prepare(config, options, store, tally, sheets, report);
+
+  const asking = buildAsking(config, secrets, {
+    today: localDate(now()),
+    onRetry: () => {
+      tally.progress.retries++;
+      report();
+    },
+    onCall: (model, usage) => tally.call(model, usage),
+  });
+  const { validator } = asking;
+  tally.promptCacheKey = asking.promptCacheKeys.join(', ');
+  const sharing = shareNearDuplicates(config, jobs, tally);
+  const semantic = await semanticPass(config, secrets, store, sharing.leaders, dryRun, now());
+
+  tally.progress.phase = 'validating';
+  report();
+  // One failure that dooms every row (bad key, no quota) stops the others from starting.
+  const fatal = new AbortController();
+  const stop = AbortSignal.any([fatal.signal, ...(options.stop ? [options.stop] : [])]);
+  const inFlight = AbortSignal.any([fatal.signal, ...(options.abort ? [options.abort] : [])]);
+  // Each worker's request and backoff listens to these while it runs (and only then).
+  setMaxListeners(2 * config.llm.max_workers + 16, stop, inFlight);
+  let fatalError: Error | undefined;
+  const minConfidence = config.review.min_confidence;
+  /** Commits a verdict for a job and its near-duplicates, then queues their cells. */
+  const commit = (job: Job, record: CachedVerdict) => {
+    // A near-duplicate shares the verdict, not the rewrite (which is of another comment).
+    const shared = sharing.followersOf(job).map(({ item, similarity }) => ({
+      job: item,
+      record: { ...record, key: item.key, provider: `${record.provider} (shared)`, suggestion: '', issues: [...record.issues, `Verdict shared with a ${similarity}% similar comment (dedup.fuzzy_threshold).`], promptTokens: 0, completionTokens: 0, cachedTokens: 0 },
+    }));
+    for (const { job: target, record: r } of [{ job, record }, ...shared]) {
+      // Invariant 2: the answer is durable before any cell shows it.
+      if (!dryRun) store.put(r);
+      for (const entry of target.entries) enqueue(entry, verdictCells(r, minConfidence));
+      tally.verdict(r.verdict, target.entries.length, minConfidence !== undefined && r.confidence < minConfidence);
+    }
+  };
+  for (const { job, record } of semantic.reused) {
+    commit(job, record);
+    tally.semanticReused(job.entries.length);
+  }
+  const settle = (job: Job, outcome: Outcome) => {
+    const checkedAt = now().toISOString();
+    if (outcome.kind === 'verdict') {
+      tally.answer(outcome.usage);
+      commit(job, { key: job.key, ...outcome, checkedAt, promptTokens: outcome.usage.promptTokens, completionTokens: outcome.usage.completionTokens, cachedTokens: outcome.usage.cachedTokens });
+      semantic.remember(job);
+    } else {
+      const reason = redact(outcome.reason, secrets.all);
+      // The recheck box stays ticked: the row is asked again next time anyway.
+      for (const target of [job, ...sharing.followersOf(job).map((f) => f.item)]) {
+        for (const entry of target.entries) enqueue(entry, errorCells(reason, asking.modelOf(target.inputs), checkedAt), false);
+        tally.error(target.entries, reason);
+      }
+    }
+  };
+  /** One request: a job, or llm.rows_per_request jobs packed together. */
+  const answer = async (group: Job[]) => {
+    if (stop.aborted) {
+      // Near-duplicates waiting for this answer wait for the next run too.
+      tally.deferred(rowsAnswered(group, sharing));
+      return;
+    }
+    try {
+      const outcomes = await validator.validateMany(
+        group.map((job) => job.inputs),
+        inFlight,
+      );
+      group.forEach((job, i) => {
+        const outcome = outcomes[i];
+        if (outcome) settle(job, outcome);
+      });
+    } catch (error) {
+      tally.deferred(rowsAnswered(group, sharing));
+      if (!inFlight.aborted || error instanceof FatalRunError) {
+        fatalError ??= error instanceof Error ? error : new Error(String(error));
+        fatal.abort(error);
+      }
+    }
+    report();
+  };
+  const routes = byModel(semantic.ask, (job) => asking.modelOf(job.inputs));
+  for (const [model, routed] of routes) tally.routed(model, routed.length);
+  const { count, requests } = requestsOf(routes, config.llm.rows_per_request);
+  await drain(requests, count, config.llm.max_workers, answer);
+
+  tally.progress.phase = 'writing';
+  report();
+  try {
+    await writer.close();
+  } finally {
+    tally.written(writer.stats, addedHeaders);
+  }
+  if (fatalError !== undefined) throw fatalError;
+}
+
+type Enqueue = (entry: Entry, cells: OutputCells, answered?: boolean) => void;
+
+/**
+ * Reads the tab and sorts its rows; keeps the reviewers' verdicts; queues the known
+ * verdicts the sheet does not show. Returns the writer and the questions to ask: the
+ * rows read are no longer held once this returns, only the rows of those questions.
+ */
+async function prepare(
+  config: Config,
+  options: RunOptions,
+  store: CacheStore,
+  tally: Tally,
+  sheets: SheetsClient,
+  report: () => void,
+): Promise<{ writer: SheetWriter; enqueue: Enqueue; addedHeaders: string[]; jobs: Job[] }> {
+  const dryRun = options.dryRun ?? false;
+  const now = options.now ?? (() => new Date());
   const opened = await openSheet(sheets, layoutConfigOf(config), dryRun, options.preread);
   tally.read(opened);
   const target = await resultsTarget(config, sheets, opened, dryRun, tally);
@@ -117,130 +232,11 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
       report();
     },
   });
-  const enqueue = (entry: Entry, cells: OutputCells, answered = true) => {
+  const enqueue: Enqueue = (entry, cells, answered = true) => {
     const clearRecheck = answered && isTicked(entry.review.recheck);
-    if (!dryRun) writer.enqueue({ row: entry.row, id: entry.id, fingerprint: entry.fingerprint, cells, clearRecheck });
+    // The identity the write is checked against: hashed only for rows being written.
+    if (!dryRun) writer.enqueue({ row: entry.row, id: entry.id, fingerprint: fingerprintOf(entry.id, entry.inputs), cells, clearRecheck });
   };
   for (const { entry, cells } of selection.rewrites) enqueue(entry, cells);
-
-  const asking = buildAsking(config, secrets, {
-    today: localDate(now()),
-    onRetry: () => {
-      tally.progress.retries++;
-      report();
-    },
-    onCall: (model, usage) => tally.call(model, usage),
-  });
-  const { validator } = asking;
-  tally.promptCacheKey = asking.promptCacheKeys.join(', ');
-  const leaders = shareNearDuplicates(config, selection.jobs, tally);
-  const semantic = await semanticPass(config, secrets, store, [...leaders.keys()], dryRun, now());
-
-  tally.progress.phase = 'validating';
-  report();
-  // One failure that dooms every row (bad key, no quota) stops the others from starting.
-  const fatal = new AbortController();
-  const stop = AbortSignal.any([fatal.signal, ...(options.stop ? [options.stop] : [])]);
-  const inFlight = AbortSignal.any([fatal.signal, ...(options.abort ? [options.abort] : [])]);
-  // Each worker's request and backoff listens to these while it runs (and only then).
-  setMaxListeners(2 * config.llm.max_workers + 16, stop, inFlight);
-  let fatalError: Error | undefined;
-  const minConfidence = config.review.min_confidence;
-  /** Commits a verdict for a job and its near-duplicates, then queues their cells. */
-  const commit = (job: Job, record: CachedVerdict) => {
-    // A near-duplicate shares the verdict, not the rewrite (which is of another comment).
-    const shared = (leaders.get(job) ?? []).map(({ item, similarity }) => ({
-      job: item,
-      record: { ...record, key: item.key, provider: `${record.provider} (shared)`, suggestion: '', issues: [...record.issues, `Verdict shared with a ${similarity}% similar comment (dedup.fuzzy_threshold).`], promptTokens: 0, completionTokens: 0, cachedTokens: 0 },
-    }));
-    for (const { job: target, record: r } of [{ job, record }, ...shared]) {
-      // Invariant 2: the answer is durable before any cell shows it.
-      if (!dryRun) store.put(r);
-      for (const entry of target.entries) enqueue(entry, verdictCells(r, minConfidence));
-      tally.verdict(r.verdict, target.entries.length, minConfidence !== undefined && r.confidence < minConfidence);
-    }
-  };
-  for (const { job, record } of semantic.reused) {
-    commit(job, record);
-    tally.semanticReused(job.entries.length);
-  }
-  const settle = (job: Job, outcome: Outcome) => {
-    const checkedAt = now().toISOString();
-    if (outcome.kind === 'verdict') {
-      tally.answer(outcome.usage);
-      commit(job, { key: job.key, ...outcome, checkedAt, promptTokens: outcome.usage.promptTokens, completionTokens: outcome.usage.completionTokens, cachedTokens: outcome.usage.cachedTokens });
-      semantic.remember(job);
-    } else {
-      const reason = redact(outcome.reason, secrets.all);
-      // The recheck box stays ticked: the row is asked again next time anyway.
-      for (const target of [job, ...(leaders.get(job) ?? []).map((f) => f.item)]) {
-        for (const entry of target.entries) enqueue(entry, errorCells(reason, asking.modelOf(target.inputs), checkedAt), false);
-        tally.error(target.entries, reason);
-      }
-    }
-  };
-  /** One request: a job, or llm.rows_per_request jobs packed together. */
-  const answer = async (group: Job[]) => {
-    const rows = group.reduce((n, job) => n + job.entries.length, 0);
-    if (stop.aborted) {
-      tally.deferred(rows);
-      return;
-    }
-    try {
-      const outcomes = await validator.validateMany(group.map((job) => job.inputs), inFlight);
-      group.forEach((job, i) => {
-        const outcome = outcomes[i];
-        if (outcome) settle(job, outcome);
-      });
-    } catch (error) {
-      tally.deferred(rows + group.reduce((n, job) => n + (leaders.get(job) ?? []).reduce((m, f) => m + f.item.entries.length, 0), 0));
-      if (!inFlight.aborted || error instanceof FatalRunError) {
-        fatalError ??= error instanceof Error ? error : new Error(String(error));
-        fatal.abort(error);
-      }
-    }
-    report();
-  };
-  // Packed requests hold rows of one route (model) only.
-  const byModel = new Map<string, Job[]>();
-  for (const job of semantic.ask) byModel.set(asking.modelOf(job.inputs), [...(byModel.get(asking.modelOf(job.inputs)) ?? []), job]);
-  for (const [model, jobs] of byModel) tally.routed(model, jobs.length);
-  const groups = [...byModel.values()].flatMap((jobs) => chunk(jobs, config.llm.rows_per_request));
-  // max_workers workers pull the next request when they finish one: at most max_workers
-  // tasks exist at a time (a 100,000-row sheet does not queue 100,000 closures up front),
-  // and a slow row holds back only its own worker.
-  const next = groups[Symbol.iterator]();
-  const worker = async () => {
-    for (let group = next.next(); !group.done; group = next.next()) await answer(group.value);
-  };
-  await Promise.all(Array.from({ length: Math.min(config.llm.max_workers, groups.length) }, worker));
-
-  tally.progress.phase = 'writing';
-  report();
-  try {
-    await writer.close();
-  } finally {
-    tally.written(writer.stats, opened.addedHeaders);
-  }
-  if (fatalError !== undefined) throw fatalError;
-}
-
-/**
- * dedup.fuzzy_threshold: near-duplicate questions share one answer. Returns each job
- * asked with the jobs that follow it (all jobs, with no followers, when off).
- */
-function shareNearDuplicates(config: Config, jobs: Job[], tally: Tally): Map<Job, Array<{ item: Job; similarity: number }>> {
-  const threshold = config.dedup.fuzzy_threshold;
-  if (threshold === undefined) return new Map(jobs.map((job) => [job, []]));
-  const { groups, truncated } = groupNearDuplicates(jobs, (job) => job.inputs, { threshold });
-  const shared = groups.reduce((n, g) => n + g.followers.reduce((m, f) => m + f.item.entries.length, 0), 0);
-  tally.fuzzyShared(shared);
-  if (truncated) tally.summary.warnings.push('too many questions to compare them all for near-duplicates; the rest were asked as usual');
-  return new Map(groups.map((g) => [g.leader, g.followers]));
-}
-
-function chunk<T>(items: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
+  return { writer, enqueue, addedHeaders: opened.addedHeaders, jobs: selection.jobs };
 }

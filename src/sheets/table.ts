@@ -16,12 +16,16 @@ export interface Entry {
   id: string;
   inputs: RowInputs;
   /** The output cells as they are in the sheet now. */
-  outputs: Record<OutputField, string>;
-  /** Hash of id + inputs: what "the same row" means when re-identifying before a write. */
-  fingerprint: string;
+  outputs: Readonly<Record<OutputField, string>>;
   /** The reviewer columns' cells as they are ('' when not configured). */
-  review: { recheck: string; override: string };
+  review: Readonly<{ recheck: string; override: string }>;
 }
+
+// Every row of a first run has blank outputs and most have blank reviewer cells: they
+// share these (frozen) objects instead of holding one each — on a 100,000-row sheet,
+// that is 200,000 objects fewer for the whole run.
+const NO_OUTPUTS: Readonly<Record<OutputField, string>> = Object.freeze({ verdict: '', issues: '', suggestion: '', checked_at: '', model: '' });
+const NO_REVIEW = Object.freeze({ recheck: '', override: '' });
 
 export interface ReadResult {
   entries: Entry[];
@@ -39,11 +43,17 @@ export function rowFingerprint(cells: readonly string[], layout: Layout, offset 
   return fingerprintOf(at(id), { status: at(status), comment: at(comment), completion_date: at(completion_date) });
 }
 
+/**
+ * Hash of id + inputs: what "the same row" means when re-identifying a row before a
+ * write. Computed only for rows about to be written (a warm run hashes nothing).
+ */
 export function fingerprintOf(id: string, inputs: RowInputs): string {
+  // 128 bits, encoded from the bytes (a slice of a longer string would keep it alive).
   return createHash('sha256')
     .update(JSON.stringify([id, inputs.status, inputs.comment, inputs.completion_date]))
-    .digest('base64url')
-    .slice(0, 22);
+    .digest()
+    .subarray(0, 16)
+    .toString('base64url');
 }
 
 /** Turns the tab's values (row 1 first) into entries, skipping blank rows. */
@@ -63,11 +73,17 @@ export function readEntries(values: CellValues, layout: Layout): ReadResult {
       if (id !== '' || inputs.completion_date !== '') incomplete.push(row);
       continue;
     }
-    const outputs = {} as Record<OutputField, string>;
+    const recheck = cellAt(cells, layout.review.recheck);
+    const override = cellAt(cells, layout.review.override);
+    const review = recheck === '' && override === '' ? NO_REVIEW : { recheck, override };
     // In results-tab mode the outputs are filled in from that tab afterwards.
-    for (const field of OUTPUT_FIELDS) outputs[field] = layout.outputsInPlace ? (cells[layout.outputs[field] - 1] ?? '') : '';
-    const review = { recheck: cellAt(cells, layout.review.recheck), override: cellAt(cells, layout.review.override) };
-    entries.push({ row, id, inputs, outputs, fingerprint: fingerprintOf(id, inputs), review });
+    entries.push({ row, id, inputs, outputs: layout.outputsInPlace ? outputsIn(cells, layout) : NO_OUTPUTS, review });
   }
   return { entries, incomplete };
+}
+
+function outputsIn(cells: readonly string[], layout: Layout): Readonly<Record<OutputField, string>> {
+  const at = (field: OutputField) => cells[layout.outputs[field] - 1] ?? '';
+  if (OUTPUT_FIELDS.every((field) => at(field) === '')) return NO_OUTPUTS;
+  return { verdict: at('verdict'), issues: at('issues'), suggestion: at('suggestion'), checked_at: at('checked_at'), model: at('model') };
 }

@@ -242,7 +242,9 @@ export class SheetWriter {
     const where = new Map<string, number[]>();
     for (let index = this.layout.headerRow; index < values.length; index++) {
       const fingerprint = rowFingerprint(values[index] ?? [], this.layout);
-      where.set(fingerprint, [...(where.get(fingerprint) ?? []), index + 1]);
+      const rows = where.get(fingerprint);
+      if (rows) rows.push(index + 1);
+      else where.set(fingerprint, [index + 1]);
     }
     this.moved = where;
     for (const write of this.pending) {

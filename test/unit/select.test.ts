@@ -5,13 +5,13 @@ import { PROMPT_VERSION } from '../../src/llm/prompt.js';
 import { verdictCells } from '../../src/pipeline/cells.js';
 import { selectWork, type Known, type SelectOptions } from '../../src/pipeline/select.js';
 import { overrideCells } from '../../src/pipeline/review.js';
-import { fingerprintOf, type Entry, type RowInputs } from '../../src/sheets/index.js';
+import type { Entry, RowInputs } from '../../src/sheets/index.js';
 
 const EMPTY_OUTPUTS: Entry['outputs'] = { verdict: '', issues: '', suggestion: '', checked_at: '', model: '' };
 
 function entry(row: number, id: string, inputs: Partial<RowInputs>, outputs: Entry['outputs'] = EMPTY_OUTPUTS): Entry {
   const full: RowInputs = { status: 'Done', comment: `Comment of ${id}`, completion_date: '', ...inputs };
-  return { row, id, inputs: full, outputs, fingerprint: fingerprintOf(id, full), review: { recheck: '', override: '' } };
+  return { row, id, inputs: full, outputs, review: { recheck: '', override: '' } };
 }
 
 const keyOf = (e: Entry): string =>

@@ -1,0 +1,75 @@
+import type { Config } from '../config/index.js';
+import { groupNearDuplicates } from '../dedup/index.js';
+import type { Job } from './select.js';
+import type { Tally } from './tally.js';
+
+export interface Follower {
+  item: Job;
+  similarity: number;
+}
+
+export interface Sharing {
+  /** The jobs to ask: all of them, or one per group of near-duplicates. */
+  leaders: Job[];
+  /** The jobs that take a leader's verdict instead of being asked. */
+  followersOf: (job: Job) => readonly Follower[];
+}
+
+const NO_FOLLOWERS: readonly Follower[] = Object.freeze([]);
+
+/**
+ * dedup.fuzzy_threshold: near-duplicate questions share one answer. When it is off,
+ * nothing is allocated per job (a 100,000-row first run holds no map of empty lists).
+ */
+export function shareNearDuplicates(config: Config, jobs: Job[], tally: Tally): Sharing {
+  const threshold = config.dedup.fuzzy_threshold;
+  if (threshold === undefined) return { leaders: jobs, followersOf: () => NO_FOLLOWERS };
+  const { groups, truncated } = groupNearDuplicates(jobs, (job) => job.inputs, { threshold });
+  const shared = groups.reduce((n, g) => n + g.followers.reduce((m, f) => m + f.item.entries.length, 0), 0);
+  tally.fuzzyShared(shared);
+  if (truncated) tally.summary.warnings.push('too many questions to compare them all for near-duplicates; the rest were asked as usual');
+  const followers = new Map(groups.filter((g) => g.followers.length > 0).map((g) => [g.leader, g.followers]));
+  return { leaders: groups.map((g) => g.leader), followersOf: (job) => followers.get(job) ?? NO_FOLLOWERS };
+}
+
+/** The rows a job's answer goes to: its own and its followers'. */
+export function rowsAnswered(jobs: readonly Job[], sharing: Sharing): number {
+  return jobs.reduce((n, job) => n + job.entries.length + sharing.followersOf(job).reduce((m, f) => m + f.item.entries.length, 0), 0);
+}
+
+/** Jobs by the model they are asked with: a packed request holds rows of one route only. */
+export function byModel(jobs: readonly Job[], modelOf: (job: Job) => string): Map<string, Job[]> {
+  const out = new Map<string, Job[]>();
+  for (const job of jobs) {
+    const model = modelOf(job);
+    const list = out.get(model);
+    if (list) list.push(job);
+    else out.set(model, [job]);
+  }
+  return out;
+}
+
+/**
+ * The requests of a run (llm.rows_per_request jobs of one model each), made one at a
+ * time as workers ask for the next, not all up front.
+ */
+export function requestsOf(groups: ReadonlyMap<string, readonly Job[]>, size: number): { count: number; requests: Iterator<Job[]> } {
+  let count = 0;
+  for (const jobs of groups.values()) count += Math.ceil(jobs.length / size);
+  function* make(): Generator<Job[]> {
+    for (const jobs of groups.values()) for (let i = 0; i < jobs.length; i += size) yield jobs.slice(i, i + size);
+  }
+  return { count, requests: make() };
+}
+
+/**
+ * Runs `handle` over every item with `workers` workers, each pulling the next item when
+ * it finishes one: at most `workers` tasks exist at a time (100,000 questions do not
+ * queue 100,000 closures), and a slow item holds back only its own worker.
+ */
+export async function drain<T>(items: Iterator<T>, count: number, workers: number, handle: (item: T) => Promise<void>): Promise<void> {
+  const worker = async () => {
+    for (let item = items.next(); !item.done; item = items.next()) await handle(item.value);
+  };
+  await Promise.all(Array.from({ length: Math.min(workers, count) }, worker));
+}
