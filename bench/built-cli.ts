@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 let built = false;
 
-/** Compiles src/ to dist/ once per bench process, so the figure is of the code as it is now. */
+/** Compiles src/ to dist/ (what the bin runs) once per bench process, so the figure is of the code as it is now. */
 function buildOnce(): void {
   if (built) return;
   execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit' });
@@ -39,8 +39,10 @@ export async function runBuiltCli(configPath: string, env: Record<string, string
     });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-    const [code] = (await once(child, 'exit')) as [number | null];
+    const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
     const wallMs = performance.now() - started;
+    // Killed (out of memory, SIGKILL): no exit hook ran and no summary was printed.
+    if (!existsSync(rssFile) || out.trim() === '') throw new Error(`the run ended with ${signal ?? `exit ${code}`} before reporting (no peak RSS or no --json summary)`);
     return { code: code ?? -1, wallMs, maxRssBytes: Number(readFileSync(rssFile, 'utf8')), summary: JSON.parse(out) as Record<string, unknown> };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,4 +1,11 @@
-import { request } from 'undici';
+import { Agent, interceptors, request } from 'undici';
+
+/**
+ * What the global fetch did for us and `request` does not by itself: follow redirects
+ * (a gateway answering 307/308, http to https) and decode compressed answers (we ask
+ * for them, as fetch does; a proxy may compress anyway).
+ */
+const dispatcher = new Agent().compose(interceptors.redirect({ maxRedirections: 5 }), interceptors.decompress());
 
 /** Statuses whose Response may not carry a body (the Response constructor throws otherwise). */
 const NULL_BODY = new Set([101, 204, 205, 304]);
@@ -19,9 +26,10 @@ export const jsonFetch: typeof fetch = async (input, init) => {
   const url = input instanceof URL ? input : new URL(input);
   const response = await request(url, {
     method: (init?.method ?? 'POST') as 'POST',
-    headers: headerPairs(init?.headers),
+    headers: { 'accept-encoding': 'gzip, deflate', ...headerPairs(init?.headers) },
     body,
     signal: init?.signal ?? undefined,
+    dispatcher,
   });
   // Read whole before answering: the SDK's timeout (the signal) still covers the body.
   const bytes = NULL_BODY.has(response.statusCode) ? null : await response.body.arrayBuffer();

@@ -220,6 +220,39 @@ describe('interrupt (SIGINT / SIGTERM)', () => {
     },
   );
 
+  it('counts the near-duplicates of the questions it did not ask as left for the next run', async () => {
+    // Four distinct comments, each with a near-duplicate that shares its answer (dedup.fuzzy_threshold).
+    const bases = [
+      'Finished the data migration for the billing service; next we load-test the new cluster and switch traffic by the due date.',
+      'Vendor contract signed and kickoff held with the team; next step is the requirements workshop on Monday, then the first draft of the plan.',
+      'Released version 2.3 to all customers after the beta; collecting feedback now and the retrospective is scheduled for Friday.',
+      'Security review closed with no blocking findings; remaining minor items are tracked in the backlog and owned by the platform team.',
+    ];
+    const rows = bases.flatMap((comment, i) => [
+      [`N-${i}a`, 'Done', comment, ''],
+      [`N-${i}b`, 'Done', comment.replace(';', ',').replace(/\.$/, ''), ''],
+    ]);
+    bed = await startBed({ rows, llm: { latencyMs: 400 }, config: { llm: { max_workers: 1 }, dedup: { fuzzy_threshold: 85 }, sheets: FAST_SHEETS } });
+    const b = bed;
+    const cacheFile = String((b.config.cache as { path: string }).path);
+    const child = spawn(b);
+    await waitForChild(child, 'the second question in flight', () => b.llm.requests.filter(delivered).length === 1 && b.llm.inFlight === 1, 15_000);
+    child.process.kill('SIGINT');
+    expect((await child.exited).code, child.stderr()).toBe(130);
+
+    expect(b.llm.requests.filter(delivered)).toHaveLength(2);
+    const values = b.values();
+    const written = values.slice(1).filter((r) => (r[col(values, 'Validation')] ?? '') !== '');
+    // Two questions answered, each for its row and that row's near-duplicate.
+    expect(written).toHaveLength(4);
+    const summary = JSON.parse(runRows(cacheFile)[0]?.summary ?? '{}') as { rows: { asked: number; deferred: number; fuzzyShared: number } };
+    expect(summary.rows).toMatchObject({ asked: 4, deferred: 4, fuzzyShared: 4 });
+
+    b.llm.setLatency(0);
+    expect((await b.run()).code).toBe(0);
+    expect(b.llm.callCount()).toBe(4);
+  });
+
   it('cancels the calls in flight at a second signal, still writes what was answered, and exits 130 at once', async () => {
     const rows = sampleRows(20);
     bed = await startBed({ rows, llm: { latencyMs: 300 }, config: { llm: { max_workers: 4 }, sheets: FAST_SHEETS } });

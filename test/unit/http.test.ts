@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonFetch } from '../../src/llm/http.js';
 
@@ -56,6 +57,29 @@ describe('jsonFetch', () => {
     expect(response.status).toBe(204);
     expect(response.headers.get('x-multi')).toBe('a, b');
     expect(response.body).toBeNull();
+  });
+
+  it('follows a redirect with the same body, as the standard fetch does', async () => {
+    const bodies: string[] = [];
+    handle = (req, body, res) => {
+      bodies.push(`${req.url} ${body}`);
+      if (req.url === '/old') res.writeHead(307, { location: '/new' }).end();
+      else res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    };
+    const response = await jsonFetch(`${base}/old`, { method: 'POST', body: '{"n":1}' });
+    expect(await response.json()).toEqual({ ok: true });
+    expect(bodies).toEqual(['/old {"n":1}', '/new {"n":1}']);
+  });
+
+  it('asks for compressed answers and decodes them', async () => {
+    let accepted = '';
+    handle = (req, _body, res) => {
+      accepted = req.headers['accept-encoding'] ?? '';
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' }).end(gzipSync('{"answer":"é"}'));
+    };
+    const response = await jsonFetch(`${base}/gz`, { method: 'POST', body: '{}' });
+    expect(accepted).toContain('gzip');
+    expect(await response.json()).toEqual({ answer: 'é' });
   });
 
   it('stops when the signal aborts, also while the body is still arriving, with an AbortError', async () => {
