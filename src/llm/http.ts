@@ -1,11 +1,11 @@
+import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import { Agent, interceptors, request } from 'undici';
 
 /**
- * What the global fetch did for us and `request` does not by itself: follow redirects
- * (a gateway answering 307/308, http to https) and decode compressed answers (we ask
- * for them, as fetch does; a proxy may compress anyway).
+ * Redirects (a gateway answering 307/308, http to https) are followed as the global
+ * fetch follows them; `request` alone would hand the SDK a 3xx.
  */
-const dispatcher = new Agent().compose(interceptors.redirect({ maxRedirections: 5 }), interceptors.decompress());
+const dispatcher = new Agent().compose(interceptors.redirect({ maxRedirections: 5 }));
 
 /** Statuses whose Response may not carry a body (the Response constructor throws otherwise). */
 const NULL_BODY = new Set([101, 204, 205, 304]);
@@ -26,21 +26,33 @@ export const jsonFetch: typeof fetch = async (input, init) => {
   const url = input instanceof URL ? input : new URL(input);
   const response = await request(url, {
     method: (init?.method ?? 'POST') as 'POST',
-    headers: { 'accept-encoding': 'gzip, deflate', ...headerPairs(init?.headers) },
+    // Answers are small JSON: asked uncompressed (undici's decoder is still experimental and warns).
+    headers: { 'accept-encoding': 'identity', ...headerPairs(init?.headers) },
     body,
     signal: init?.signal ?? undefined,
     dispatcher,
   });
   // Read whole before answering: the SDK's timeout (the signal) still covers the body.
-  const bytes = NULL_BODY.has(response.statusCode) ? null : await response.body.arrayBuffer();
-  if (bytes === null) await response.body.dump();
+  const raw = NULL_BODY.has(response.statusCode) ? null : Buffer.from(await response.body.arrayBuffer());
+  if (raw === null) await response.body.dump();
   const headers = new Headers();
   for (const [name, value] of Object.entries(response.headers)) {
     if (Array.isArray(value)) for (const one of value) headers.append(name, one);
     else if (value !== undefined) headers.set(name, value);
   }
+  const bytes = raw && decoded(raw, headers);
   return new Response(bytes, { status: response.statusCode, headers });
 };
+
+/** A body compressed anyway (by a proxy that ignores accept-encoding), decoded; its headers made to match. */
+function decoded(body: Buffer, headers: Headers): Buffer {
+  const encoding = (headers.get('content-encoding') ?? '').trim().toLowerCase();
+  const decode = { gzip: gunzipSync, 'x-gzip': gunzipSync, deflate: inflateSync, br: brotliDecompressSync }[encoding];
+  if (!decode) return body;
+  headers.delete('content-encoding');
+  headers.delete('content-length');
+  return decode(body);
+}
 
 /** The request's headers as undici takes them, whatever form the SDK built them in. */
 function headerPairs(init: RequestInit['headers']): Record<string, string> {
