@@ -158,10 +158,7 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
       return;
     }
     try {
-      const outcomes = await validator.validateMany(
-        group.map((job) => job.inputs),
-        inFlight,
-      );
+      const outcomes = await validator.validateMany(group.map((job) => job.inputs), inFlight);
       group.forEach((job, i) => {
         const outcome = outcomes[i];
         if (outcome) settle(job, outcome);
