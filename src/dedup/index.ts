@@ -1,4 +1,5 @@
 import { token_set_ratio, token_sort_ratio } from 'fuzzball';
+import { pushTo } from '../collections.js';
 import type { RowInputs } from '../sheets/index.js';
 
 export interface Near<T> {
@@ -31,9 +32,7 @@ export function groupNearDuplicates<T>(items: readonly T[], inputsOf: (item: T) 
   for (const item of items) {
     const inputs = inputsOf(item);
     const block = `${inputs.status.trim().toLowerCase()}\u0000${inputs.completion_date.trim()}`;
-    const members = blocks.get(block);
-    if (members) members.push(item);
-    else blocks.set(block, [item]);
+    pushTo(blocks, block, item);
   }
   const groups: Array<Near<T>> = [];
   let pairs = 0;

@@ -44,10 +44,17 @@ export const jsonFetch: typeof fetch = async (input, init) => {
   return new Response(bytes, { status: response.statusCode, headers });
 };
 
+const DECODERS = new Map([
+  ['gzip', gunzipSync],
+  ['x-gzip', gunzipSync],
+  ['deflate', inflateSync],
+  ['br', brotliDecompressSync],
+]);
+
 /** A body compressed anyway (by a proxy that ignores accept-encoding), decoded; its headers made to match. */
 function decoded(body: Buffer, headers: Headers): Buffer {
   const encoding = (headers.get('content-encoding') ?? '').trim().toLowerCase();
-  const decode = { gzip: gunzipSync, 'x-gzip': gunzipSync, deflate: inflateSync, br: brotliDecompressSync }[encoding];
+  const decode = DECODERS.get(encoding);
   if (!decode) return body;
   headers.delete('content-encoding');
   headers.delete('content-length');

@@ -1,3 +1,4 @@
+import { pushTo } from '../collections.js';
 import type { Config } from '../config/index.js';
 import { groupNearDuplicates } from '../dedup/index.js';
 import type { Job } from './select.js';
@@ -40,12 +41,7 @@ export function rowsAnswered(jobs: readonly Job[], sharing: Sharing): number {
 /** Jobs by the model they are asked with: a packed request holds rows of one route only. */
 export function byModel(jobs: readonly Job[], modelOf: (job: Job) => string): Map<string, Job[]> {
   const out = new Map<string, Job[]>();
-  for (const job of jobs) {
-    const model = modelOf(job);
-    const list = out.get(model);
-    if (list) list.push(job);
-    else out.set(model, [job]);
-  }
+  for (const job of jobs) pushTo(out, modelOf(job), job);
   return out;
 }
 

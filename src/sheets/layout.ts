@@ -1,3 +1,4 @@
+import { pushTo } from '../collections.js';
 import { SheetsError } from '../errors.js';
 import { columnLetter } from './a1.js';
 
@@ -54,7 +55,7 @@ export function mapHeaders(headerCells: readonly string[], config: LayoutConfig)
     if (cell.trim() === '') return;
     lastUsed = i + 1;
     const key = normalizeHeader(cell);
-    positions.set(key, [...(positions.get(key) ?? []), i + 1]);
+    pushTo(positions, key, i + 1);
   });
   const find = (header: string, what: string): number | undefined => {
     const found = positions.get(normalizeHeader(header));

@@ -1,4 +1,5 @@
 import { Mutex } from 'async-mutex';
+import { pushTo } from '../collections.js';
 import { sleep } from '../retry/index.js';
 import { a1Range, wholeSheet } from './a1.js';
 import type { CellValues, SheetsClient, ValueRange } from './client.js';
@@ -241,10 +242,7 @@ export class SheetWriter {
     this.stats.verifyReads++;
     const where = new Map<string, number[]>();
     for (let index = this.layout.headerRow; index < values.length; index++) {
-      const fingerprint = rowFingerprint(values[index] ?? [], this.layout);
-      const rows = where.get(fingerprint);
-      if (rows) rows.push(index + 1);
-      else where.set(fingerprint, [index + 1]);
+      pushTo(where, rowFingerprint(values[index] ?? [], this.layout), index + 1);
     }
     this.moved = where;
     for (const write of this.pending) {
