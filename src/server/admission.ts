@@ -25,7 +25,8 @@ export interface Claim {
  */
 export class RunSlot {
   private current: RunState | undefined;
-  private running: Promise<void> = Promise.resolve();
+  /** Resolves when the slot is free again: the claim cancelled, or its run ended. */
+  private free: Promise<void> = Promise.resolve();
   private readonly kept = new Map<string, RunState>();
 
   /** The run in progress (or being admitted), if any. */
@@ -38,15 +39,17 @@ export class RunSlot {
     return this.kept.get(id);
   }
 
-  /** Resolves once no run is in progress. */
+  /** Resolves once no run is in progress or being admitted. */
   idle(): Promise<void> {
-    return this.running;
+    return this.free;
   }
 
   claim(): Claim | { busy: RunState } {
     if (this.current) return { busy: this.current };
     const state: RunState = { id: randomUUID(), status: 'starting', startedAt: new Date().toISOString(), progress: undefined, summary: undefined, error: undefined };
     this.current = state;
+    let freed!: () => void;
+    this.free = new Promise((resolve) => (freed = resolve));
     let settled = false;
     return {
       state,
@@ -54,13 +57,14 @@ export class RunSlot {
         if (settled) return;
         settled = true;
         this.current = undefined;
+        freed();
       },
       start: (run, describe) => {
         if (settled) throw new Error('this claim was already started or cancelled');
         settled = true;
         state.status = 'running';
         this.keep(state);
-        this.running = Promise.resolve()
+        void Promise.resolve()
           .then(() => run(state))
           .then(
             (summary) => {
@@ -74,6 +78,7 @@ export class RunSlot {
           )
           .finally(() => {
             this.current = undefined;
+            freed();
           });
       },
     };

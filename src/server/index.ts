@@ -43,7 +43,7 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (req.method === 'GET' && url.pathname === '/health') {
       const active = slot.active;
-      return send(res, 200, { ok: true, running: active?.id ?? null, status: active?.status ?? null, stopping: options.stop?.aborted ?? false });
+      return send(res, 200, { ok: true, running: active?.id ?? null, status: active?.status ?? null });
     }
     const caller = authenticate(req.headers.authorization);
     if (!caller) {
