@@ -62,9 +62,9 @@ export const lockRows = (file: string): LockRow[] => query<LockRow>(file, 'SELEC
 export function insertLock(file: string, lock: LockRow): void {
   const db = new Database(file, { fileMustExist: true });
   try {
-    db.prepare(
-      'INSERT OR REPLACE INTO locks (name, run_id, pid, host, process_start, started_at, heartbeat_at) VALUES (@name, @run_id, @pid, @host, @process_start, @started_at, @heartbeat_at)',
-    ).run({ process_start: null, ...lock });
+    // process_start only when given: a row as an older version (without that column) writes it.
+    const columns = ['name', 'run_id', 'pid', 'host', ...(lock.process_start === undefined ? [] : ['process_start']), 'started_at', 'heartbeat_at'];
+    db.prepare(`INSERT OR REPLACE INTO locks (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`).run(lock);
   } finally {
     db.close();
   }

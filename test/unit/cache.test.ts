@@ -1,13 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import os, { hostname } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CacheStore, HEARTBEAT_MS, STALE_AFTER_MS, acquireLock, cacheKey, type CachedVerdict, type KeyParts } from '../../src/cache/index.js';
 import { fromProcStat, ownStart, processStartOf, sameStart } from '../../src/cache/process-start.js';
 import fc from 'fast-check';
-import { LockedError } from '../../src/errors.js';
+import { LockedError, type StatusValidatorError } from '../../src/errors.js';
 
 let dir = '';
 const stores: CacheStore[] = [];
@@ -147,6 +148,37 @@ describe('CacheStore', () => {
     const store = open();
     expect(() => store.put(verdict('k', { verdict: 'ERROR' as 'VALID' }))).toThrow(/CHECK constraint/);
     expect(store.count()).toBe(0);
+  });
+
+  /** The hint CacheStore.open gives for a file it cannot open. */
+  function hintFor(file: string): string {
+    try {
+      CacheStore.open(file).close();
+    } catch (error) {
+      return (error as StatusValidatorError).hint ?? '';
+    }
+    throw new Error(`${file} opened`);
+  }
+
+  it('never tells the user to throw away a damaged cache (which would pay for every row again), and says how to salvage it', () => {
+    const file = path.join(dir, 'damaged.sqlite');
+    writeFileSync(file, 'this is not an SQLite database, but it might be the only copy of one'.repeat(100));
+    const hint = hintFor(file);
+    expect(hint).toContain('Keep it');
+    expect(hint).toContain('.recover');
+    expect(hint).not.toMatch(/move it away|delete/i);
+  });
+
+  it('tells the user to upgrade when the file was written by a newer version, and leaves it untouched', () => {
+    const file = path.join(dir, 'newer.sqlite');
+    open(file).close();
+    const raw = new Database(file);
+    raw.pragma('user_version = 999');
+    raw.close();
+    expect(hintFor(file)).toContain('Upgrade status-validator');
+    const again = new Database(file, { readonly: true });
+    expect(again.pragma('user_version', { simple: true })).toBe(999);
+    again.close();
   });
 
   it('explains a cache path it cannot open', () => {
