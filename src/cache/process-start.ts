@@ -35,8 +35,11 @@ export function ownStart(): ProcessStart {
 
 /**
  * Whether two recorded starts name the same process: undefined when they cannot be
- * compared (one unknown, or written by different methods). Linux's btime is derived
- * from the clock and has been seen to move by a second between reads; the ticks are exact.
+ * compared (one unknown, or written by different methods), or when they come from
+ * different boots (Linux): that is a reboot, or another machine with the same hostname
+ * (two containers given one name), which only the heartbeat can tell apart. Linux's btime
+ * is derived from the clock and has been seen to move by a second between reads; the
+ * ticks are exact.
  */
 export function sameStart(a: string | null | undefined, b: string | null | undefined): boolean | undefined {
   if (!a || !b) return undefined;
@@ -47,7 +50,8 @@ export function sameStart(a: string | null | undefined, b: string | null | undef
   const [bootA, ticksA] = restA.map(Number);
   const [bootB, ticksB] = restB.map(Number);
   if (bootA === undefined || bootB === undefined || ticksA === undefined || ticksB === undefined) return undefined;
-  return ticksA === ticksB && Math.abs(bootA - bootB) <= 2;
+  if (Math.abs(bootA - bootB) > 2) return undefined;
+  return ticksA === ticksB;
 }
 
 let bootTime: number | undefined;

@@ -204,9 +204,11 @@ describe('process start times', () => {
     expect(processStartOf(pid)).toEqual({ kind: 'gone' });
   });
 
-  it('tolerate the second by which Linux boot time drifts, not a reboot', () => {
+  it('tolerate the second by which Linux boot time drifts, and leave another boot (or machine) to the heartbeat', () => {
     expect(sameStart('linux:1700000000:500', 'linux:1700000001:500')).toBe(true);
-    expect(sameStart('linux:1700000000:500', 'linux:1700086400:500')).toBe(false);
+    expect(sameStart('linux:1700000000:500', 'linux:1700000001:501')).toBe(false);
+    expect(sameStart('linux:1700000000:500', 'linux:1700086400:500')).toBeUndefined();
+    expect(sameStart('linux:1700000000:500', 'linux:1700086400:900')).toBeUndefined();
     expect(sameStart('linux:1700000000:500', null)).toBeUndefined();
     expect(sameStart('linux:1700000000:500', 'ps:Tue Dec  1 20:00:00 2026')).toBeUndefined();
   });
