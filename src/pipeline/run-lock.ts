@@ -1,5 +1,6 @@
 import { HEARTBEAT_MS, acquireLock, type CacheStore } from '../cache/index.js';
 import type { Config } from '../config/index.js';
+import { StatusValidatorError } from '../errors.js';
 
 /** Repeats `tick` every `ms` until the returned function is called. Injectable for tests. */
 export type Every = (ms: number, tick: () => void) => () => void;
@@ -59,14 +60,12 @@ export function holdLock(store: CacheStore, config: Config, runId: string, optio
   };
 }
 
-export class LockLostError extends Error {
-  constructor(
-    readonly lockName: string,
-    readonly runId: string,
-    readonly holder: string,
-  ) {
+/** The reason `lost` aborts with: what happened, and what to do about it. */
+export class LockLostError extends StatusValidatorError {
+  constructor(lockName: string, runId: string, holder: string) {
     super(
       `Run ${runId} lost its lock on ${lockName}: ${holder} took it over, judging this run dead (its heartbeat was late). This run stopped asking the model; the answers it had are saved and written.`,
+      { hint: 'Make sure one process at a time runs on this sheet; a run whose heartbeat stops for minutes (a suspended machine, a frozen container) is taken over.' },
     );
   }
 }

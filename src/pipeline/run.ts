@@ -11,7 +11,7 @@ import { semanticPass } from './semantic.js';
 import { SheetWriter, fingerprintOf, openSheet, type CellValues, type Entry, type SheetsClient } from '../sheets/index.js';
 import { errorCells, verdictCells, type OutputCells } from './cells.js';
 import { Tally } from './tally.js';
-import { holdLock, type Every, type HeldLock } from './run-lock.js';
+import { LockLostError, holdLock, type Every, type HeldLock } from './run-lock.js';
 import { keyerOf, layoutConfigOf, localDate, lookupIn, primaryModel, staleAfterOf } from './plan.js';
 import { isTicked } from './review.js';
 import { byModel, drain, requestsOf, rowsAnswered, shareNearDuplicates } from './requests.js';
@@ -86,7 +86,8 @@ async function runHolding(config: Config, secrets: Secrets, options: RunOptions,
     if (!(error instanceof StatusValidatorError)) throw error;
     tally.fatal(redact(error.message, secrets.all), error.hint);
   } finally {
-    if (lock?.lost.aborted) tally.fatal(String((lock.lost.reason as Error).message), 'Make sure one process at a time runs on this sheet; a run whose heartbeat stops for minutes (a suspended machine, a frozen container) is taken over.');
+    const lost: unknown = lock?.lost.reason;
+    if (lost instanceof LockLostError) tally.fatal(lost.message, lost.hint);
     if (store.db.open) tally.naive(() => store.averageTokens());
     const summary = tally.finish(now(), options.stop?.aborted ?? false);
     if (!dryRun) await recordEnd(config, secrets, store, sheets, summary);
