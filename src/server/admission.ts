@@ -48,6 +48,8 @@ export class RunSlot {
     if (this.current) return { busy: this.current };
     const state: RunState = { id: randomUUID(), status: 'starting', startedAt: new Date().toISOString(), progress: undefined, summary: undefined, error: undefined };
     this.current = state;
+    // Kept from the claim on, so that the url a 409 names answers while the body arrives.
+    this.keep(state);
     let freed!: () => void;
     this.free = new Promise((resolve) => (freed = resolve));
     let settled = false;
@@ -57,13 +59,13 @@ export class RunSlot {
         if (settled) return;
         settled = true;
         this.current = undefined;
+        this.kept.delete(state.id);
         freed();
       },
       start: (run, describe) => {
         if (settled) throw new Error('this claim was already started or cancelled');
         settled = true;
         state.status = 'running';
-        this.keep(state);
         void Promise.resolve()
           .then(() => run(state))
           .then(

@@ -61,8 +61,12 @@ describe('serve admits one run at a time', () => {
     const server = await startServer(b);
     const first = slowPost(server.base, '{"force": false}');
     const second = slowPost(server.base, '{"force": false}');
-    // Both requests are in: the server has read their headers and waits for their bodies.
-    await sleep(300);
+    // Neither body is complete, yet one request is admitted and the other already refused.
+    const early = await Promise.race([first.response, second.response]);
+    expect(early.status).toBe(409);
+    const id = String(early.json.id);
+    expect(await server.get('/health')).toMatchObject({ running: id, status: 'starting' });
+    expect(await server.get(`/runs/${id}`)).toMatchObject({ status: 'starting' });
     first.finish();
     second.finish();
     const answers = await Promise.all([first.response, second.response]);
