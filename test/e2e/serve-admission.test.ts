@@ -2,10 +2,11 @@
  * Issue 11, item 2: `serve` admits one run atomically, tells the truth about it, and on
  * SIGTERM waits for it with the same deadline as Ctrl-C.
  */
+import { spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startBed, type Bed } from '../support/bed.js';
-import { lockRows, runRows, waitFor } from '../support/inspect.js';
+import { REPO_ROOT, lockRows, runRows, waitFor } from '../support/inspect.js';
 import { sampleRows } from '../support/sample-data.js';
 
 let bed: Bed | undefined;
@@ -116,6 +117,37 @@ describe('serve on SIGTERM', () => {
     expect(runRows(cacheOf(b)).map((r) => [r.id, r.status])).toEqual([[json.id, 'interrupted']]);
     expect(lockRows(cacheOf(b))).toEqual([]);
     expect(b.llm.callCount()).toBe(2);
+  });
+
+  it('as a real process: SIGTERM waits for the run, whose hanging calls are cancelled at the 10 s deadline, then exits 0', { timeout: 45_000 }, async () => {
+    bed = await startBed({ rows: sampleRows(4), llm: { latencyMs: 120_000 }, config: { llm: { max_workers: 2, request_timeout_seconds: 120 } } });
+    const b = bed;
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'serve', '--config', b.configPath, '--port', '0'], {
+      cwd: REPO_ROOT,
+      env: { ...b.env, STATUS_VALIDATOR_TOKEN: TOKEN, PATH: process.env.PATH ?? '' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let log = '';
+    child.stderr.on('data', (chunk: Buffer) => (log += chunk.toString('utf8')));
+    const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
+    try {
+      await waitFor('the server to listen', () => /listening on (\S+)/.test(log), 20_000);
+      const post = slowPost(/listening on (\S+)/.exec(log)?.[1] ?? '', '{}');
+      post.finish();
+      const { status, json } = await post.response;
+      expect(status).toBe(202);
+      await b.llm.waitForCalls(2, 10_000);
+      child.kill('SIGTERM');
+      expect(await exited, log).toBe(0);
+      expect(log).toContain('SIGTERM: finishing the calls in flight');
+      expect(log).toContain('server stopped');
+      expect(runRows(cacheOf(b)).map((r) => [r.id, r.status])).toEqual([[json.id, 'interrupted']]);
+      expect(lockRows(cacheOf(b))).toEqual([]);
+      expect(b.llm.callCount()).toBe(2);
+    } finally {
+      child.kill('SIGKILL');
+      await exited;
+    }
   });
 
   it('refuses a run asked for while it is stopping', async () => {
