@@ -106,7 +106,7 @@ export class LlmError extends RemoteError {
  */
 export class FatalRunError extends StatusValidatorError {}
 
-/** Another run holds the lock on this sheet. Exit code 1, with who holds it. */
+/** Another run holds the lock on this sheet. Exit code 4, with who holds it. */
 export class LockedError extends StatusValidatorError {}
 
 const SECRET_PATTERNS: readonly RegExp[] = [

@@ -110,6 +110,8 @@ export async function refreshJob(provider: Provider, jobs: BatchJobs, id: string
 
 export interface AppliedResults {
   answered: number;
+  /** Answers not saved: the cache holds a verdict computed after the job was submitted. */
+  keptNewer: number;
   failed: Array<{ customId: string; reason: string }>;
   usage: Usage;
 }
@@ -121,7 +123,7 @@ export interface AppliedResults {
  */
 export async function applyResults(provider: Provider, jobs: BatchJobs, store: CacheStore, job: BatchJob, allowedStatuses: readonly string[]): Promise<AppliedResults> {
   const lines = jobs.lines(job.id);
-  const result: AppliedResults = { answered: 0, failed: [], usage: { promptTokens: 0, completionTokens: 0, cachedTokens: 0 } };
+  const result: AppliedResults = { answered: 0, keptNewer: 0, failed: [], usage: { promptTokens: 0, completionTokens: 0, cachedTokens: 0 } };
   const seen = new Set<string>();
   const fail = (questions: readonly BatchLine[], reason: string) => {
     for (const q of questions) result.failed.push({ customId: q.label ? `${q.customId}/${q.label}` : q.customId, reason });
@@ -156,9 +158,11 @@ export async function applyResults(provider: Provider, jobs: BatchJobs, store: C
         fail([q], 'the packed answer left this row out');
         continue;
       }
-      // Invariant 2: committed to the cache before anything shows it.
-      store.put({ key: q.key, ...decideVerdict(answer, q.inputs, allowedStatuses), model: body.model ?? job.model, provider: `${job.provider} (batch)`, checkedAt: new Date().toISOString(), ...share });
-      result.answered++;
+      // Invariant 2: committed to the cache before anything shows it. A verdict stored after
+      // the job was submitted is newer than this answer: it stays.
+      const verdict = { key: q.key, ...decideVerdict(answer, q.inputs, allowedStatuses), model: body.model ?? job.model, provider: `${job.provider} (batch)`, checkedAt: new Date().toISOString(), ...share };
+      if (store.putUnlessNewer(verdict, job.createdAt)) result.answered++;
+      else result.keptNewer++;
     }
   }
   for (const record of await download(provider, job.errorFileId)) {

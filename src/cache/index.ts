@@ -1,3 +1,4 @@
 export { CacheStore, type CachedVerdict, type ReviewerVerdict } from './store.js';
 export { cacheKey, type KeyParts } from './key.js';
-export { acquireLock, recentRuns, recordRunEnd, recordRunStart, type RunRecord, type StoredRun } from './runs.js';
+export { acquireLock, HEARTBEAT_MS, STALE_AFTER_MS, type AcquiredLock } from './lock.js';
+export { recentRuns, recordRunEnd, recordRunStart, type RunRecord, type StoredRun } from './runs.js';

@@ -1,6 +1,9 @@
 import type { Database } from 'better-sqlite3';
 
-/** Bumped when the tables change; older files are migrated in order. */
+/**
+ * The schema, as the steps that build it: file version N has run the first N. Append a
+ * step to change the tables (never edit one that has shipped); `migrate` runs the missing ones.
+ */
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE verdicts (
      key TEXT PRIMARY KEY,
@@ -76,17 +79,35 @@ const MIGRATIONS: readonly string[] = [
      vector BLOB NOT NULL
    );
    CREATE INDEX embeddings_by_partition ON embeddings (model, scope, status);`,
+  // A lock's holder is its host, pid and process start (src/cache/process-start.ts): a recycled pid is another process.
+  `ALTER TABLE locks ADD COLUMN process_start TEXT;`,
 ];
 
 export function migrate(db: Database): void {
+  // Most opens find the file current: a read, no write lock taken.
+  if (versionOf(db) === MIGRATIONS.length) return;
+  // Check and upgrade in one BEGIN IMMEDIATE transaction: a second process opening a new
+  // file at the same moment waits (busy_timeout) for the first to finish, then finds the
+  // file current, instead of reading version 0 and creating the tables again.
+  db.transaction(() => {
+    const version = versionOf(db);
+    for (let v = version; v < MIGRATIONS.length; v++) db.exec(MIGRATIONS[v] ?? '');
+    if (version < MIGRATIONS.length) db.pragma(`user_version = ${MIGRATIONS.length}`);
+  }).immediate();
+}
+
+/** The file's schema version; a newer one than this program knows is refused, untouched. */
+function versionOf(db: Database): number {
   const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > MIGRATIONS.length) {
-    throw new Error(`the cache file was written by a newer status-validator (schema ${version}); upgrade, or point cache.path at another file`);
-  }
-  for (let v = version; v < MIGRATIONS.length; v++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[v] ?? '');
-      db.pragma(`user_version = ${v + 1}`);
-    })();
+  if (version > MIGRATIONS.length) throw new NewerSchemaError(version, MIGRATIONS.length);
+  return version;
+}
+
+export class NewerSchemaError extends Error {
+  constructor(
+    readonly found: number,
+    readonly known: number,
+  ) {
+    super(`the cache file was written by a newer status-validator (schema ${found}; this one knows up to ${known})`);
   }
 }

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { StatusValidatorError } from '../errors.js';
-import { migrate } from './schema.js';
+import { NewerSchemaError, migrate } from './schema.js';
 
 export interface CachedVerdict {
   key: string;
@@ -74,10 +74,7 @@ export class CacheStore {
       migrate(db);
       return new CacheStore(db);
     } catch (error) {
-      throw new StatusValidatorError(`Cannot open the cache ${file}: ${error instanceof Error ? error.message : String(error)}`, {
-        hint: 'Check cache.path: its folder must be writable. If the file is damaged, move it away; the next run rebuilds it (and pays for the rows again).',
-        cause: error,
-      });
+      throw new StatusValidatorError(`Cannot open the cache ${file}: ${error instanceof Error ? error.message : String(error)}`, { hint: openHint(file, error), cause: error });
     }
   }
 
@@ -100,6 +97,19 @@ export class CacheStore {
       completion_tokens: verdict.completionTokens,
       cached_tokens: verdict.cachedTokens,
     });
+  }
+
+  /**
+   * Saves a verdict unless the cache already holds one for its key computed at or after
+   * `since` (a batch answer is as old as its job's submission): false when the newer one is kept.
+   */
+  putUnlessNewer(verdict: CachedVerdict, since: string): boolean {
+    return this.db.transaction(() => {
+      const stored = this.getStatement.get(verdict.key);
+      if (stored && Date.parse(stored.checked_at) >= Date.parse(since)) return false;
+      this.put(verdict);
+      return true;
+    })();
   }
 
   /** A reviewer's verdict for a key: ground truth, which no model answer replaces. */
@@ -136,6 +146,24 @@ export class CacheStore {
   close(): void {
     if (this.db.open) this.db.close();
   }
+}
+
+/**
+ * What to do when the cache will not open, by cause. The file holds every verdict paid
+ * for: no hint may suggest throwing it away, since a new file means paying for every row again.
+ */
+function openHint(file: string, error: unknown): string {
+  if (error instanceof NewerSchemaError) return `Upgrade status-validator to the version that wrote ${file} (or newer); this one leaves the file untouched.`;
+  const raw = (error as { code?: unknown } | undefined)?.code;
+  const code = typeof raw === 'string' ? raw : '';
+  if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') {
+    return 'Another process kept the cache locked for more than 5 s (a run, a batch command, or a tool with the file open): wait for it to finish and try again. Nothing was changed.';
+  }
+  if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') {
+    return `${file} is damaged or is not a status-validator cache. Keep it (it holds the verdicts already paid for): restore it from a backup, or salvage it with \`sqlite3 ${file} .recover | sqlite3 recovered.sqlite\` and point cache.path at the result. A new, empty file would ask (and pay for) every row again.`;
+  }
+  if (code === 'SQLITE_FULL') return 'The disk holding the cache is full: free some space and try again.';
+  return `Check cache.path (${file}): its folder must exist or be creatable, and both the folder and the file must be writable by this user (SQLite writes -wal and -shm files next to it).`;
 }
 
 function fromRow(row: VerdictRow): CachedVerdict {

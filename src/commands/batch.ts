@@ -1,10 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { TERMINAL, applyResults, refreshJob, submitBatch } from '../batch/api.js';
 import { BatchJobs, type BatchJob } from '../batch/jobs.js';
 import { CacheStore } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { UsageError, redact } from '../errors.js';
 import { costOf, priceOf, priceTable } from '../llm/index.js';
-import { primaryProvider, runValidation } from '../pipeline/index.js';
+import { holdLock, primaryProvider, runValidation } from '../pipeline/index.js';
 import { formatUsd, renderSummary } from '../report/index.js';
 import { exitCodeOf } from '../cli/exit.js';
 import { load, logLine, systemClock, type CommandIO } from './context.js';
@@ -27,6 +28,21 @@ async function withJobs<T>(configFile: string, io: CommandIO, fn: (ctx: Ctx) => 
   }
 }
 
+/**
+ * Submitting holds the sheet's lock, like a run (exit 4 when another holds it): two
+ * submits at once would both send every question, and a sync run during a submit would
+ * ask what the job is about to ask.
+ */
+async function underLock<T>(ctx: Ctx, fn: () => Promise<T>): Promise<T> {
+  const clock = ctx.io.clock;
+  const lock = holdLock(ctx.store, ctx.config, `batch-submit-${randomUUID()}`, clock?.every ? { every: clock.every } : {});
+  try {
+    return await fn();
+  } finally {
+    lock.release();
+  }
+}
+
 /** The jobs a command acts on: the ids given, else this sheet's jobs not yet applied. */
 function chosen(ctx: Ctx, ids: readonly string[]): BatchJob[] {
   if (ids.length === 0) return ctx.jobs.list({ spreadsheetId: ctx.config.sheets.spreadsheet_id, sheet: ctx.config.sheets.sheet, open: true });
@@ -39,7 +55,7 @@ function chosen(ctx: Ctx, ids: readonly string[]): BatchJob[] {
 
 export async function batchSubmit(flags: { config: string; force?: boolean }, io: CommandIO): Promise<number> {
   return withJobs(flags.config, io, async (ctx) => {
-    const result = await submitBatch(ctx.config, ctx.secrets, ctx.store, (io.clock ?? systemClock).now(), flags.force ?? false);
+    const result = await underLock(ctx, () => submitBatch(ctx.config, ctx.secrets, ctx.store, (io.clock ?? systemClock).now(), flags.force ?? false));
     for (const job of result.jobs) io.stdout.write(`submitted ${job.id}: ${job.requests} requests to ${job.model} (file ${job.inputFileId})\n`);
     if (result.jobs.length === 0) io.stdout.write('Nothing to submit: every row has a verdict or is already in a pending job.\n');
     if (result.alreadyPending > 0) io.stdout.write(`${result.alreadyPending} questions are already in jobs not yet applied; not sent again.\n`);
@@ -98,10 +114,11 @@ async function resultsOf(ctx: Ctx, list: BatchJob[], json: boolean): Promise<num
       continue;
     }
     const applied = await applyResults(provider, ctx.jobs, ctx.store, job, ctx.config.rules.allowed_statuses);
-    ctx.jobs.markApplied(job.id, { answered: applied.answered, failed: applied.failed.length, usage: applied.usage });
+    ctx.jobs.markApplied(job.id, { answered: applied.answered, keptNewer: applied.keptNewer, failed: applied.failed.length, usage: applied.usage });
     failed += applied.failed.length;
     const cost = price ? formatUsd(costOf(applied.usage, price, true)) : 'unknown';
-    ctx.io.stderr.write(`${job.id} (${job.status}): ${applied.answered} answers saved, ${applied.failed.length} failed; ${applied.usage.promptTokens} prompt and ${applied.usage.completionTokens} answer tokens, ${cost} at the batch price\n`);
+    const kept = applied.keptNewer > 0 ? ` (${applied.keptNewer} not saved: a newer verdict was stored after the job was submitted)` : '';
+    ctx.io.stderr.write(`${job.id} (${job.status}): ${applied.answered} answers saved${kept}, ${applied.failed.length} failed; ${applied.usage.promptTokens} prompt and ${applied.usage.completionTokens} answer tokens, ${cost} at the batch price\n`);
     for (const f of applied.failed.slice(0, 10)) ctx.io.stderr.write(`  failed ${f.customId}: ${redact(f.reason, ctx.secrets.all)}\n`);
     if (applied.failed.length > 0) ctx.io.stderr.write('  Failed lines are asked again by the next run (sync) or batch submit.\n');
   }
@@ -136,7 +153,7 @@ export async function batchList(flags: { config: string; json?: boolean }, io: C
 /** `run --mode batch`: submit, wait, apply, write, in one go. */
 export async function batchRun(flags: { config: string; force?: boolean; json?: boolean; every: number }, io: CommandIO): Promise<number> {
   return withJobs(flags.config, io, async (ctx) => {
-    const submitted = await submitBatch(ctx.config, ctx.secrets, ctx.store, (io.clock ?? systemClock).now(), flags.force ?? false);
+    const submitted = await underLock(ctx, () => submitBatch(ctx.config, ctx.secrets, ctx.store, (io.clock ?? systemClock).now(), flags.force ?? false));
     for (const job of submitted.jobs) logLine(io, `submitted ${job.id}: ${job.requests} requests`);
     const open = ctx.jobs.list({ spreadsheetId: ctx.config.sheets.spreadsheet_id, sheet: ctx.config.sheets.sheet, open: true });
     const waited = await waitFor(ctx, open, flags.every);

@@ -6,6 +6,8 @@ import { sleep } from '../retry/index.js';
 export interface Clock {
   now(): Date;
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  /** Repeats a tick (the run lock's heartbeat) until the returned function is called; real timers when absent. */
+  every?: (ms: number, tick: () => void) => () => void;
 }
 
 export const systemClock: Clock = {

@@ -25,6 +25,7 @@ export async function runCommand(flags: RunFlags, io: CommandIO, trigger = 'cli'
     trigger,
     warnings,
     onProgress: progressPrinter(io.stderr),
+    ...(io.clock?.every ? { every: io.clock.every } : {}),
     ...(io.stop ? { stop: io.stop } : {}),
     ...(io.abort ? { abort: io.abort } : {}),
   });

@@ -59,6 +59,7 @@ export async function scheduleCommand(flags: ScheduleFlags, io: CommandIO): Prom
         trigger: 'schedule',
         warnings: [],
         now: () => clock.now(),
+        ...(clock.every ? { every: clock.every } : {}),
         ...(io.stop ? { stop: io.stop } : {}),
         ...(io.abort ? { abort: io.abort } : {}),
       });

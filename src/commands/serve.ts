@@ -30,6 +30,7 @@ export async function serveCommand(flags: ServeFlags, io: CommandIO): Promise<nu
     token,
     log: (line) => logLine(io, line),
     ...(io.stop ? { stop: io.stop } : {}),
+    ...(io.abort ? { abort: io.abort } : {}),
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -46,7 +47,8 @@ export async function serveCommand(flags: ServeFlags, io: CommandIO): Promise<nu
   });
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
-  // A run in progress stops starting calls (the stop signal) and flushes its writes.
+  // A run in progress stops starting calls (the stop signal), lets those in flight finish
+  // until the deadline (the abort signal, as for Ctrl-C of a run) and flushes its writes.
   await whenIdle();
   server.closeAllConnections();
   await closed;

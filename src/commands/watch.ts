@@ -1,3 +1,4 @@
+import { pendingQuestions, setAsidePending } from '../batch/pending.js';
 import { CacheStore } from '../cache/index.js';
 import { LockedError, RemoteError, SheetsError, redact } from '../errors.js';
 import { hasWork, keyerOf, layoutConfigOf, lookupIn, runValidation, selectWork, sheetsClientFor, staleAfterOf } from '../pipeline/index.js';
@@ -38,7 +39,9 @@ export async function watchCommand(flags: WatchFlags, io: CommandIO): Promise<nu
         const { entries } = readEntries(values, layout);
         if (results) for (const entry of entries) entry.outputs = results.byId.get(entry.id) ?? entry.outputs;
         const missingTab = config.output.sheet !== undefined && results === undefined;
-        const selection = selectWork(entries, keyOf, lookupIn(store, config.review.min_confidence), { force: false, limit: undefined, staleAfterMs, now: clock.now().getTime() });
+        const selected = selectWork(entries, keyOf, lookupIn(store, config.review.min_confidence), { force: false, limit: undefined, staleAfterMs, now: clock.now().getTime() });
+        // Rows a pending batch job will answer are no reason to run (the run would not ask them).
+        const selection = { ...selected, jobs: setAsidePending(selected.jobs, pendingQuestions(store)).ask };
         if (missingTab || hasWork(layout.missingHeaders.length + (results?.missing.length ?? 0), selection)) {
           const summary = await runValidation(config, secrets, {
             trigger: 'watch',
@@ -46,6 +49,7 @@ export async function watchCommand(flags: WatchFlags, io: CommandIO): Promise<nu
             preread: values,
             warnings: [],
             now: () => clock.now(),
+            ...(clock.every ? { every: clock.every } : {}),
             ...(io.stop ? { stop: io.stop } : {}),
             ...(io.abort ? { abort: io.abort } : {}),
           });

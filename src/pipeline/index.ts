@@ -4,3 +4,4 @@ export { hasWork, keyerOf, layoutConfigOf, localDate, lookupIn, primaryModel, pr
 export { selectWork, type Selection } from './select.js';
 export type { ModelUsage, RunStatus, RunSummary } from './summary.js';
 export { primaryProvider } from './ask.js';
+export { holdLock, lockNameOf, LockLostError, type Every, type HeldLock } from './run-lock.js';

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import { CacheStore, acquireLock, recordRunEnd, recordRunStart, type CachedVerdict } from '../cache/index.js';
+import { pendingQuestions, setAsidePending } from '../batch/pending.js';
+import { CacheStore, recordRunEnd, recordRunStart, type CachedVerdict } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { FatalRunError, StatusValidatorError, redact } from '../errors.js';
 import { priceTable, type Outcome } from '../llm/index.js';
@@ -10,6 +11,7 @@ import { semanticPass } from './semantic.js';
 import { SheetWriter, fingerprintOf, openSheet, type CellValues, type Entry, type SheetsClient } from '../sheets/index.js';
 import { errorCells, verdictCells, type OutputCells } from './cells.js';
 import { Tally } from './tally.js';
+import { LockLostError, holdLock, type Every, type HeldLock } from './run-lock.js';
 import { keyerOf, layoutConfigOf, localDate, lookupIn, primaryModel, staleAfterOf } from './plan.js';
 import { isTicked } from './review.js';
 import { byModel, drain, requestsOf, rowsAnswered, shareNearDuplicates } from './requests.js';
@@ -46,44 +48,66 @@ export interface RunOptions {
   recheckOlderThanMs?: number | undefined;
   /** Warnings (loose key permissions...) found before the run, to carry into its summary. */
   warnings?: string[];
+  /** The lock's heartbeat timer (tests drive it by hand). */
+  every?: Every;
 }
 
 /** One validation pass: read → select → ask → commit → write → summary. */
 export async function runValidation(config: Config, secrets: Secrets, options: RunOptions = {}): Promise<RunSummary> {
+  const runId = options.runId ?? randomUUID();
+  const store = CacheStore.open(config.cache.path);
+  try {
+    const lock = options.dryRun ? undefined : holdLock(store, config, runId, { ...(options.now ? { now: options.now } : {}), ...(options.every ? { every: options.every } : {}) });
+    try {
+      return await runHolding(config, secrets, options, store, runId, lock);
+    } finally {
+      // Every exit path frees the sheet, whatever failed before (watch and schedule live on).
+      lock?.release();
+    }
+  } finally {
+    store.close();
+  }
+}
+
+/** The run itself, lock held: its end is recorded whatever happens, and never fails the run. */
+async function runHolding(config: Config, secrets: Secrets, options: RunOptions, store: CacheStore, runId: string, lock: HeldLock | undefined): Promise<RunSummary> {
   const now = options.now ?? (() => new Date());
   const dryRun = options.dryRun ?? false;
-  const runId = options.runId ?? randomUUID();
-  const { spreadsheet_id: spreadsheetId, sheet } = config.sheets;
-  const store = CacheStore.open(config.cache.path);
-  let lock: ReturnType<typeof acquireLock> | undefined;
-  try {
-    lock = dryRun ? undefined : acquireLock(store, `${spreadsheetId}/${sheet}`, runId, now);
-  } catch (error) {
-    store.close();
-    throw error;
-  }
-  const heartbeat = lock ? setInterval(lock.heartbeat, 60_000) : undefined;
-  heartbeat?.unref();
   const tally = new Tally(runId, config, dryRun, now(), options.warnings ?? [], options.trigger ?? 'cli');
+  if (lock?.tookOver) tally.summary.warnings.push(lock.tookOver);
   // Sheets calls are never aborted: the last writes are what makes an interrupted run lose nothing.
   const sheets = options.sheets ?? sheetsClientFor(config, secrets, undefined, () => tally.sheetRetry());
-  if (!dryRun) recordRunStart(store, { id: runId, startedAt: tally.startedAt, trigger: options.trigger ?? 'cli', spreadsheetId, sheet });
+  // A lost lock stops the run like Ctrl-C: nothing new asked, what is answered written.
+  const stop = lock ? AbortSignal.any([lock.lost, ...(options.stop ? [options.stop] : [])]) : options.stop;
+  if (!dryRun) recordRunStart(store, { id: runId, startedAt: tally.startedAt, trigger: options.trigger ?? 'cli', spreadsheetId: config.sheets.spreadsheet_id, sheet: config.sheets.sheet });
   try {
-    await execute(config, secrets, options, store, tally, sheets);
+    await execute(config, secrets, { ...options, ...(stop ? { stop } : {}) }, store, tally, sheets);
   } catch (error) {
     if (!(error instanceof StatusValidatorError)) throw error;
     tally.fatal(redact(error.message, secrets.all), error.hint);
   } finally {
-    if (heartbeat) clearInterval(heartbeat);
+    const lost: unknown = lock?.lost.reason;
+    if (lost instanceof LockLostError) tally.fatal(lost.message, lost.hint);
     if (store.db.open) tally.naive(() => store.averageTokens());
     const summary = tally.finish(now(), options.stop?.aborted ?? false);
-    if (!dryRun && config.report.runs_sheet) await appendRunsRow(sheets, config.report.runs_sheet, summary, secrets);
-    if (!dryRun && store.db.open) recordRunEnd(store, runId, summary.status, summary);
-    lock?.release();
-    store.close();
+    if (!dryRun) await recordEnd(config, secrets, store, sheets, summary);
     options.onProgress?.({ ...tally.progress, phase: 'done' });
   }
   return tally.summary;
+}
+
+/** The Runs tab row and the runs table: a failure of either is a warning, not a lost run. */
+async function recordEnd(config: Config, secrets: Secrets, store: CacheStore, sheets: SheetsClient, summary: RunSummary): Promise<void> {
+  try {
+    if (config.report.runs_sheet) await appendRunsRow(sheets, config.report.runs_sheet, summary, secrets);
+  } catch (error) {
+    summary.warnings.push(`could not append this run to the "${config.report.runs_sheet ?? ''}" tab: ${redact(error instanceof Error ? error.message : String(error), secrets.all)}`);
+  }
+  try {
+    recordRunEnd(store, summary.runId, summary.status, summary);
+  } catch (error) {
+    summary.warnings.push(`could not record this run's end in the cache (the verdicts are saved; \`runs\` will show it as running): ${redact(error instanceof Error ? error.message : String(error), secrets.all)}`);
+  }
 }
 
 async function execute(config: Config, secrets: Secrets, options: RunOptions, store: CacheStore, tally: Tally, sheets: SheetsClient): Promise<void> {
@@ -214,7 +238,10 @@ async function prepare(
   const selection = store.db.transaction(() =>
     selectWork(opened.entries, keyerOf(config), lookupIn(store, config.review.min_confidence), { force: options.force ?? false, limit: options.limit, staleAfterMs, now: now().getTime() }),
   )();
-  tally.selected(selection);
+  // Questions a pending batch job asks are on their way, paid for: never asked twice (invariant 9).
+  const { ask, waiting } = setAsidePending(selection.jobs, pendingQuestions(store));
+  tally.selected({ ...selection, jobs: ask });
+  tally.waitingForBatch(waiting);
   if (!dryRun) {
     // Reviewers' verdicts are ground truth for those inputs: kept before anything else.
     const recordedAt = now().toISOString();
@@ -235,5 +262,5 @@ async function prepare(
     if (!dryRun) writer.enqueue({ row: entry.row, id: entry.id, fingerprint: fingerprintOf(entry.id, entry.inputs), cells, clearRecheck });
   };
   for (const { entry, cells } of selection.rewrites) enqueue(entry, cells);
-  return { writer, enqueue, addedHeaders: opened.addedHeaders, jobs: selection.jobs };
+  return { writer, enqueue, addedHeaders: opened.addedHeaders, jobs: ask };
 }

@@ -44,7 +44,11 @@ export interface RunSummary {
     fuzzyShared: number;
     /** Rows that reused a similar row's verdict (cache.semantic). */
     semanticReused: number;
+    /** Rows not asked because a pending Batch API job asks the same question (see waitingForBatch). */
+    waitingForBatch: number;
   };
+  /** The pending Batch API jobs this run left rows to, oldest first. */
+  waitingForBatch: Array<{ batchId: string; submittedAt: string; questions: number; rows: number }>;
   llm: {
     calls: number;
     retries: number;

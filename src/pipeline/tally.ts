@@ -1,3 +1,4 @@
+import type { WaitingForBatch } from '../batch/pending.js';
 import type { Config } from '../config/index.js';
 import { costOf, naiveCostOf, priceOf, type PriceTable, type Usage } from '../llm/index.js';
 import type { Entry, OpenedSheet, WriterStats } from '../sheets/index.js';
@@ -29,7 +30,8 @@ export class Tally {
       startedAt: this.startedAt,
       endedAt: this.startedAt,
       wallMs: 0,
-      rows: { read: 0, incomplete: 0, upToDate: 0, fromCache: 0, asked: 0, deduplicated: 0, deferred: 0, rechecked: 0, overridden: 0, fuzzyShared: 0, semanticReused: 0 },
+      rows: { read: 0, incomplete: 0, upToDate: 0, fromCache: 0, asked: 0, deduplicated: 0, deferred: 0, rechecked: 0, overridden: 0, fuzzyShared: 0, semanticReused: 0, waitingForBatch: 0 },
+      waitingForBatch: [],
       llm: { calls: 0, retries: 0, questions: 0, promptTokens: 0, completionTokens: 0, cachedTokens: 0, cacheHitRate: null, costUsd: 0, naiveCostUsd: null, savedUsd: null, byModel: {}, routing: {}, promptCacheKey: '' },
       verdicts: { valid: 0, invalid: 0, error: 0, needsReview: 0 },
       writes: { calls: 0, rowsWritten: 0, rowsMoved: 0, skipped: [], sheetRetries: 0, headersAdded: [] },
@@ -73,6 +75,15 @@ export class Tally {
     }
     this.summary.llm.questions = selection.jobs.length;
     this.progress.questions = selection.jobs.length;
+  }
+
+  /** Rows set aside for pending batch jobs (after `selected`): not asked, not counted as identical-row shares. */
+  waitingForBatch(waiting: readonly WaitingForBatch[]): void {
+    for (const w of waiting) {
+      this.summary.waitingForBatch.push({ batchId: w.batchId, submittedAt: w.submittedAt, questions: w.questions, rows: w.rows });
+      this.summary.rows.waitingForBatch += w.rows;
+      this.summary.rows.deduplicated -= w.rows - w.questions;
+    }
   }
 
   call(model: string, usage: Usage): void {

@@ -4,6 +4,15 @@ const n = (value: number) => value.toLocaleString('en-US');
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
 
+/** An age for people: 45 s, 12 min, 3.5 h, 2.0 d. */
+export function age(ms: number): string {
+  const s = Math.max(0, ms) / 1000;
+  if (s < 90) return `${Math.round(s)} s`;
+  if (s < 90 * 60) return `${Math.round(s / 60)} min`;
+  if (s < 36 * 3600) return `${(s / 3600).toFixed(1)} h`;
+  return `${(s / 86_400).toFixed(1)} d`;
+}
+
 export function formatUsd(value: number | null): string {
   if (value === null) return 'unknown (no price for this model)';
   return value < 0.01 ? `$${value.toFixed(5)}` : `$${value.toFixed(4)}`;
@@ -32,6 +41,9 @@ export function renderSummary(s: RunSummary): string {
     ['wall time', seconds(s.wallMs)],
   ];
   if (s.rows.deferred) rows.splice(4, 0, ['left for the next run', n(s.rows.deferred)]);
+  for (const w of [...s.waitingForBatch].reverse()) {
+    rows.splice(4, 0, [`waiting for ${w.batchId}`, `${n(w.rows)} rows, not asked: the job submitted ${age(Date.parse(s.endedAt) - Date.parse(w.submittedAt))} ago answers them (batch status, then batch results)`]);
+  }
   if (s.rows.incomplete) rows.splice(1, 0, ['skipped (no status or comment)', n(s.rows.incomplete)]);
   const width = Math.max(...rows.map(([label]) => label.length));
   for (const [label, value] of rows) lines.push(`  ${label.padEnd(width)}  ${value}`);
@@ -58,5 +70,6 @@ export function renderFatal(s: RunSummary): string | undefined {
 export function renderOneLine(s: RunSummary): string {
   const head = `run ${s.runId.slice(0, 8)} (${s.trigger}) ${s.status}`;
   const body = `${n(s.rows.read)} rows, ${n(s.rows.asked)} asked, ${n(s.verdicts.valid)} VALID, ${n(s.verdicts.invalid)} INVALID, ${n(s.verdicts.error)} ERROR, ${n(s.llm.calls)} LLM calls, ${n(s.writes.rowsWritten)} rows written, ${formatUsd(s.llm.costUsd)}, ${seconds(s.wallMs)}`;
-  return `${head}: ${body}${s.fatal ? ` — ${s.fatal.message}` : ''}`;
+  const waiting = s.waitingForBatch.map((w) => `, ${n(w.rows)} waiting for ${w.batchId} (${age(Date.parse(s.endedAt) - Date.parse(w.submittedAt))})`).join('');
+  return `${head}: ${body}${waiting}${s.fatal ? ` — ${s.fatal.message}` : ''}`;
 }

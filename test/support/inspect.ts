@@ -39,6 +39,8 @@ export interface LockRow {
   run_id: string;
   pid: number;
   host: string;
+  /** When the holder's process started (src/cache/process-start.ts); null when unknown. */
+  process_start?: string | null;
   started_at: string;
   heartbeat_at: string;
 }
@@ -60,7 +62,9 @@ export const lockRows = (file: string): LockRow[] => query<LockRow>(file, 'SELEC
 export function insertLock(file: string, lock: LockRow): void {
   const db = new Database(file, { fileMustExist: true });
   try {
-    db.prepare('INSERT OR REPLACE INTO locks (name, run_id, pid, host, started_at, heartbeat_at) VALUES (@name, @run_id, @pid, @host, @started_at, @heartbeat_at)').run(lock);
+    // process_start only when given: a row as an older version (without that column) writes it.
+    const columns = ['name', 'run_id', 'pid', 'host', ...(lock.process_start === undefined ? [] : ['process_start']), 'started_at', 'heartbeat_at'];
+    db.prepare(`INSERT OR REPLACE INTO locks (${columns.join(', ')}) VALUES (${columns.map((c) => `@${c}`).join(', ')})`).run(lock);
   } finally {
     db.close();
   }

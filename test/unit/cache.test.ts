@@ -1,11 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import os, { hostname } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CacheStore, acquireLock, cacheKey, type CachedVerdict, type KeyParts } from '../../src/cache/index.js';
-import { LockedError } from '../../src/errors.js';
+import { CacheStore, HEARTBEAT_MS, STALE_AFTER_MS, acquireLock, cacheKey, type CachedVerdict, type KeyParts } from '../../src/cache/index.js';
+import { fromProcStat, ownStart, processStartOf, sameStart } from '../../src/cache/process-start.js';
+import fc from 'fast-check';
+import { LockedError, type StatusValidatorError } from '../../src/errors.js';
 
 let dir = '';
 const stores: CacheStore[] = [];
@@ -147,6 +150,37 @@ describe('CacheStore', () => {
     expect(store.count()).toBe(0);
   });
 
+  /** The hint CacheStore.open gives for a file it cannot open. */
+  function hintFor(file: string): string {
+    try {
+      CacheStore.open(file).close();
+    } catch (error) {
+      return (error as StatusValidatorError).hint ?? '';
+    }
+    throw new Error(`${file} opened`);
+  }
+
+  it('never tells the user to throw away a damaged cache (which would pay for every row again), and says how to salvage it', () => {
+    const file = path.join(dir, 'damaged.sqlite');
+    writeFileSync(file, 'this is not an SQLite database, but it might be the only copy of one'.repeat(100));
+    const hint = hintFor(file);
+    expect(hint).toContain('Keep it');
+    expect(hint).toContain('.recover');
+    expect(hint).not.toMatch(/move it away|delete/i);
+  });
+
+  it('tells the user to upgrade when the file was written by a newer version, and leaves it untouched', () => {
+    const file = path.join(dir, 'newer.sqlite');
+    open(file).close();
+    const raw = new Database(file);
+    raw.pragma('user_version = 999');
+    raw.close();
+    expect(hintFor(file)).toContain('Upgrade status-validator');
+    const again = new Database(file, { readonly: true });
+    expect(again.pragma('user_version', { simple: true })).toBe(999);
+    again.close();
+  });
+
   it('explains a cache path it cannot open', () => {
     const blocked = path.join(dir, 'not-a-folder');
     open(blocked).close();
@@ -154,15 +188,116 @@ describe('CacheStore', () => {
   });
 });
 
+describe('process start times', () => {
+  it('tell this process from a process started later with the same pid', () => {
+    const mine = ownStart();
+    expect(mine.kind).toBe('known');
+    const start = mine.kind === 'known' ? mine.start : '';
+    expect(sameStart(start, start)).toBe(true);
+    expect(sameStart(start, start.replace(/:(\d+)$/, (_m, t: string) => `:${Number(t) + 1}`))).toBe(false);
+  });
+
+  it('say a process that has exited is gone', async () => {
+    const child = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
+    const pid = child.pid ?? -1;
+    await once(child, 'exit');
+    expect(processStartOf(pid)).toEqual({ kind: 'gone' });
+  });
+
+  it('tolerate the second by which Linux boot time drifts, and leave another boot (or machine) to the heartbeat', () => {
+    expect(sameStart('linux:1700000000:500', 'linux:1700000001:500')).toBe(true);
+    expect(sameStart('linux:1700000000:500', 'linux:1700000001:501')).toBe(false);
+    expect(sameStart('linux:1700000000:500', 'linux:1700086400:500')).toBeUndefined();
+    expect(sameStart('linux:1700000000:500', 'linux:1700086400:900')).toBeUndefined();
+    expect(sameStart('linux:1700000000:500', null)).toBeUndefined();
+    expect(sameStart('linux:1700000000:500', 'ps:Tue Dec  1 20:00:00 2026')).toBeUndefined();
+  });
+
+  it('read a command name holding spaces and parentheses, and a zombie as gone', () => {
+    const fields = (state: string) => [state, ...Array.from({ length: 18 }, (_, i) => String(i)), '123456', '0', '0'].join(' ');
+    expect(fromProcStat(`42 (my) (odd name) ${fields('S')}`, 1700000000)).toEqual({ kind: 'known', start: 'linux:1700000000:123456' });
+    expect(fromProcStat(`42 (node) ${fields('Z')}`, 1700000000)).toEqual({ kind: 'gone' });
+  });
+
+  it('never throw on any /proc/<pid>/stat text, and never claim a start they cannot read', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 400 }), (text) => {
+        const start = fromProcStat(text, 1700000000);
+        if (start.kind === 'known') expect(start.start).toMatch(/^linux:1700000000:\d+$/);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+});
+
 describe('acquireLock', () => {
   const startedAt = new Date('2025-06-30T08:15:00.000Z');
   const at = (date: Date) => () => date;
 
-  function insertLock(store: CacheStore, row: { pid: number; host: string; runId: string; heartbeatAt?: string }): void {
+  function insertLock(store: CacheStore, row: { pid: number; host: string; runId: string; heartbeatAt?: string; processStart?: string | null }): void {
     store.db
-      .prepare('INSERT INTO locks (name, run_id, pid, host, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?)')
-      .run('sheet-1/Statuses', row.runId, row.pid, row.host, startedAt.toISOString(), row.heartbeatAt ?? startedAt.toISOString());
+      .prepare('INSERT OR REPLACE INTO locks (name, run_id, pid, host, process_start, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run('sheet-1/Statuses', row.runId, row.pid, row.host, row.processStart ?? null, startedAt.toISOString(), row.heartbeatAt ?? new Date().toISOString());
   }
+
+  const own = () => {
+    const start = ownStart();
+    if (start.kind !== 'known') throw new Error('this test needs /proc or ps to tell when a process started');
+    return start.start;
+  };
+  /** The start of a process that began a tick after this one (same boot). */
+  const laterStart = () => own().replace(/:(\d+)$/, (_m, ticks: string) => `:${Number(ticks) + 1}`);
+
+  it('records the holder by host, pid and process start', () => {
+    const store = open();
+    acquireLock(store, 'sheet-1/Statuses', 'run-A');
+    expect(store.db.prepare('SELECT pid, host, process_start FROM locks').get()).toEqual({ pid: process.pid, host: hostname(), process_start: own() });
+  });
+
+  it('takes over at once a lock left by another process that had this pid (a restarted container: same host, same pid)', () => {
+    const store = open();
+    insertLock(store, { pid: process.pid, host: hostname(), runId: 'run-before-restart', processStart: laterStart() });
+    const lock = acquireLock(store, 'sheet-1/Statuses', 'run-B');
+    expect(holder(store)?.run_id).toBe('run-B');
+    expect(lock.tookOver).toContain(`pid ${process.pid} is now another process`);
+  });
+
+  it('takes over a lock whose pid now belongs to another live process (a recycled pid)', async () => {
+    const store = open();
+    const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    children.push(child);
+    await once(child, 'spawn');
+    insertLock(store, { pid: child.pid ?? -1, host: hostname(), runId: 'run-recycled', processStart: laterStart().replace(/:\d+$/, ':1') });
+    acquireLock(store, 'sheet-1/Statuses', 'run-B');
+    expect(holder(store)?.run_id).toBe('run-B');
+  });
+
+  it('takes over a lock this very process failed to release (watch and schedule do not lock themselves out)', () => {
+    const store = open();
+    insertLock(store, { pid: process.pid, host: hostname(), runId: 'run-never-released', processStart: own() });
+    acquireLock(store, 'sheet-1/Statuses', 'run-B');
+    expect(holder(store)?.run_id).toBe('run-B');
+  });
+
+  it('takes over a lock whose live holder on this host stopped beating its heart, whatever its pid says', async () => {
+    const store = open();
+    const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    children.push(child);
+    await once(child, 'spawn');
+    const start = processStartOf(child.pid ?? -1);
+    insertLock(store, { pid: child.pid ?? -1, host: hostname(), runId: 'run-frozen', processStart: start.kind === 'known' ? start.start : null, heartbeatAt: new Date(Date.now() - STALE_AFTER_MS).toISOString() });
+    const lock = acquireLock(store, 'sheet-1/Statuses', 'run-B');
+    expect(holder(store)?.run_id).toBe('run-B');
+    expect(lock.tookOver).toContain('its last heartbeat was');
+  });
+
+  it('says a heartbeat found the lock taken over', () => {
+    const store = open();
+    const lock = acquireLock(store, 'sheet-1/Statuses', 'run-A');
+    expect(lock.heartbeat()).toBe(true);
+    insertLock(store, { pid: 4242, host: 'other-host', runId: 'run-thief' });
+    expect(lock.heartbeat()).toBe(false);
+  });
 
   function lockedError(fn: () => unknown): LockedError {
     try {
@@ -191,7 +326,7 @@ describe('acquireLock', () => {
     const file = path.join(dir, 'cache.sqlite');
     acquireLock(open(file), 'sheet-1/Statuses', 'run-A', at(startedAt));
 
-    const error = lockedError(() => acquireLock(open(file), 'sheet-1/Statuses', 'run-B'));
+    const error = lockedError(() => acquireLock(open(file), 'sheet-1/Statuses', 'run-B', at(new Date(startedAt.getTime() + 60_000))));
     expect(error.message).toContain('run run-A');
     expect(error.message).toContain(`pid ${process.pid}`);
     expect(error.message).toContain(`on ${hostname()}`);
@@ -220,17 +355,17 @@ describe('acquireLock', () => {
     expect(holder(store)).toEqual({ run_id: 'run-B', pid: process.pid });
   });
 
-  it('takes over a lock from another host that stopped beating its heart 10 minutes ago', () => {
+  it('takes over a lock from another host that missed four heartbeats', () => {
     const store = open();
     insertLock(store, { pid: 1, host: 'other-host', runId: 'run-far', heartbeatAt: '2025-06-30T08:00:00.000Z' });
-    acquireLock(store, 'sheet-1/Statuses', 'run-B', at(new Date('2025-06-30T08:10:00.001Z')));
+    acquireLock(store, 'sheet-1/Statuses', 'run-B', at(new Date(Date.parse('2025-06-30T08:00:00.000Z') + 4 * HEARTBEAT_MS)));
     expect(holder(store)?.run_id).toBe('run-B');
   });
 
-  it('refuses a lock from another host whose heart beat recently', () => {
+  it('refuses a lock from another host whose heart beat within the last few heartbeats', () => {
     const store = open();
     insertLock(store, { pid: 1, host: 'other-host', runId: 'run-far', heartbeatAt: '2025-06-30T08:00:00.000Z' });
-    const error = lockedError(() => acquireLock(store, 'sheet-1/Statuses', 'run-B', at(new Date('2025-06-30T08:09:00.000Z'))));
+    const error = lockedError(() => acquireLock(store, 'sheet-1/Statuses', 'run-B', at(new Date(Date.parse('2025-06-30T08:00:00.000Z') + STALE_AFTER_MS - 1))));
     expect(error.message).toContain('on other-host');
   });
 
