@@ -360,7 +360,7 @@ class EmulatorServer implements OpenAIEmulator {
 
     const fault = this.faults.take(row, chat);
     if (fault !== undefined) {
-      const outcome = faultOutcome(fault, row);
+      const outcome = faultOutcome(fault, row, chat.model);
       if (outcome.kind === 'completion') this.complete(record, chat, outcome);
       return outcome;
     }
@@ -439,7 +439,7 @@ class EmulatorServer implements OpenAIEmulator {
     if (!isChatRequest(chat)) return lineAnswer(chat);
     const row = extractRow(chat);
     const fault = takeFault(row, chat);
-    let outcome: Outcome | undefined = fault === undefined ? undefined : faultOutcome(fault, row);
+    let outcome: Outcome | undefined = fault === undefined ? undefined : faultOutcome(fault, row, chat.model);
     outcome ??= checkRequest(chat, { models: this.opts.models, supportsJsonSchema: this.supportsJsonSchema });
     if (outcome === undefined) {
       try {
