@@ -133,6 +133,15 @@ export class Provider {
     if (status === 429 && (apiError.code === 'insufficient_quota' || apiError.type === 'insufficient_quota')) {
       return make('quota', false, `${where} says the account has no quota left (429 insufficient_quota: ${said})`, 'Add credit or raise the spending limit of that account, or configure another provider.');
     }
+    if (status === 429 && neverFits(said)) {
+      // Not a rate limit: retrying (and pausing every worker) would only fail again.
+      return make(
+        'too_large',
+        false,
+        `${where} refused the request as larger than the account's tokens-per-minute limit, so waiting will not help (429: ${said}). ` +
+          'Send less per request: lower llm.max_comment_chars (the comment sent), shorten the rules text, lower llm.max_completion_tokens or llm.rows_per_request, or use another model or a higher usage tier.',
+      );
+    }
     if (status === 429) return make('rate_limit', true, `${where} rate-limited the request (429: ${said})`);
     if (status === 408 || status === 409 || status >= 500) return make('transient', true, `${where} failed (${status}: ${said})`);
     if (status === 400 && (apiError.param === 'response_format' || /response_format|json_schema/i.test(said))) {
@@ -144,6 +153,18 @@ export class Provider {
   private scrub(text: string): string {
     return redact(text, [this.options.apiKey]);
   }
+}
+
+/**
+ * Whether a 429 says the request alone can never fit: OpenAI's "Request too large for
+ * <model> … on tokens per min (TPM): Limit 30000, Requested 36278" (type "tokens", code
+ * rate_limit_exceeded, like an ordinary rate limit), or any limit report whose request
+ * exceeds the whole limit (a reached limit also says how much is "Used").
+ */
+export function neverFits(message: string): boolean {
+  if (/request too large/i.test(message)) return true;
+  const report = /Limit (\d+), Requested (\d+)/i.exec(message);
+  return report !== null && !/\bUsed \d+/i.test(message) && Number(report[2]) > Number(report[1]);
 }
 
 function messageOf(error: InstanceType<typeof OpenAI.APIError>): string {
