@@ -7,6 +7,9 @@ import { jsonFetch } from './http.js';
 import type { CacheKeySharder } from './cache-key.js';
 import type { ChatMessage } from './prompt.js';
 
+/** A key check must not hold a run back long: past this it proves nothing. */
+const KEY_CHECK_TIMEOUT_MS = 5_000;
+
 export interface Usage {
   promptTokens: number;
   completionTokens: number;
@@ -100,6 +103,23 @@ export class Provider {
       throw this.classify(error);
     } finally {
       signal?.removeEventListener('abort', forward);
+    }
+  }
+
+  /**
+   * The LlmError when this provider refuses the key outright (401), asked of GET /models,
+   * which is free; undefined for any other answer. A 403 there proves nothing (a key may
+   * be allowed chat completions but not the model list), nor does an endpoint with no
+   * /models: the real calls decide those.
+   */
+  async refusedKey(signal?: AbortSignal): Promise<LlmError | undefined> {
+    try {
+      await this.client.models.list({ signal: signal ?? null, timeout: Math.min(this.options.timeoutMs, KEY_CHECK_TIMEOUT_MS) });
+      return undefined;
+    } catch (error) {
+      if (signal?.aborted) return undefined;
+      const classified = this.classify(error);
+      return classified.kind === 'auth' && classified.status === 401 ? classified : undefined;
     }
   }
 

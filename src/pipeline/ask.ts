@@ -9,6 +9,8 @@ export interface Asking {
   modelOf: (inputs: RowInputs) => string;
   /** The prompt_cache_key of each model asked first. */
   promptCacheKeys: string[];
+  /** Drops the fallbacks whose key is refused, before any row needs them. */
+  checkFallbacks: (signal?: AbortSignal) => Promise<void>;
 }
 
 /**
@@ -19,7 +21,7 @@ export interface Asking {
 export function buildAsking(
   config: Config,
   secrets: Secrets,
-  hooks: { today: string; onRetry: (event: RetryEvent) => void; onCall: (model: string, usage: Usage) => void },
+  hooks: { today: string; onRetry: (event: RetryEvent) => void; onCall: (model: string, usage: Usage) => void; onWarning?: (text: string) => void },
 ): Asking {
   const rules = promptRulesOf(config);
   const make = (provider: Config['llm']['providers'][number]) =>
@@ -52,8 +54,14 @@ export function buildAsking(
     route: (inputs) => chains.get(modelOf(inputs)) ?? [...firsts.values(), ...fallbacks],
     onRetry: hooks.onRetry,
     onCall: (provider, usage) => hooks.onCall(provider.model, usage),
+    onDropped: (provider, error) => hooks.onWarning?.(`provider "${provider.name}" is not used for the rest of this run: ${error.message}${error.hint ? ` ${error.hint}` : ''}`),
   });
-  return { validator, modelOf, promptCacheKeys: [...firsts.values()].map((p) => promptCacheKey(config.llm.prompt_cache_key, rules, p.model)) };
+  return {
+    validator,
+    modelOf,
+    promptCacheKeys: [...firsts.values()].map((p) => promptCacheKey(config.llm.prompt_cache_key, rules, p.model)),
+    checkFallbacks: (signal) => validator.dropRefused(fallbacks, signal),
+  };
 }
 
 /** The first provider with its own model: what the Batch API and the embeddings go to. */
