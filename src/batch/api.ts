@@ -1,7 +1,7 @@
 import { toFile } from 'openai';
 import type { CacheStore } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
-import { PACKED_FORMAT, buildMessages, buildPackedMessages, decideVerdict, type Provider, type Usage } from '../llm/index.js';
+import { PACKED_FORMAT, buildMessages, buildPackedMessages, decideVerdict, packingOf, type Provider, type Usage } from '../llm/index.js';
 import { keyerOf, layoutConfigOf, localDate, lookupIn, primaryProvider, promptRulesOf, selectWork, sheetsClientFor, staleAfterOf } from '../pipeline/index.js';
 import { mapHeaders, quoteSheetName, readEntries } from '../sheets/index.js';
 import { BatchJobs, type BatchJob, type BatchLine } from './jobs.js';
@@ -46,7 +46,7 @@ export async function submitBatch(config: Config, secrets: Secrets, store: Cache
   const rules = promptRulesOf(config);
   const today = localDate(now);
   const files: Array<{ lines: BatchLine[]; text: string[]; bytes: number }> = [];
-  const pack = config.llm.rows_per_request;
+  const pack = packingOf(config.llm).rows;
   for (let at = 0; at < fresh.length; at += pack) {
     const group = fresh.slice(at, at + pack);
     const first = group[0];

@@ -91,6 +91,13 @@ const providerSchema = z.strictObject({
   rpm: z.number({ error: 'expected a number of requests per minute' }).int().min(1).max(10_000_000).optional(),
   /** Tokens per minute this account may use; learned from the provider's headers when unset. */
   tpm: z.number({ error: 'expected a number of tokens per minute' }).int().min(100).max(10_000_000_000).optional(),
+  /** The most tokens the model may answer in one request (known for the built-in models): caps rows_per_request. */
+  max_output_tokens: z
+    .number({ error: "expected the model's max output tokens per request (a whole number from 16 to 10,000,000)" })
+    .int("expected the model's max output tokens per request (a whole number from 16 to 10,000,000)")
+    .min(16, "expected the model's max output tokens per request (a whole number from 16 to 10,000,000)")
+    .max(10_000_000, "expected the model's max output tokens per request (a whole number from 16 to 10,000,000)")
+    .optional(),
 });
 
 const llmSchema = z.strictObject({

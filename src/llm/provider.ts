@@ -4,6 +4,7 @@ import { LlmError, redact, type LlmErrorKind } from '../errors.js';
 import { retryAfterMs } from '../retry/index.js';
 import { ANSWER_FORMAT, type ResponseSchema } from './answer.js';
 import { jsonFetch } from './http.js';
+import { outputCapOf } from './output-cap.js';
 import type { CacheKeySharder } from './cache-key.js';
 import type { ChatMessage } from './prompt.js';
 
@@ -43,6 +44,8 @@ export class Provider {
   readonly model: string;
   /** Structured-output mode; `auto` starts with json_schema and drops to json_object once refused. */
   mode: 'json_schema' | 'json_object';
+  /** The most tokens the model may answer in one request, when known: no request asks for more. */
+  readonly outputCap: number | undefined;
   private readonly client: OpenAI;
 
   constructor(
@@ -52,6 +55,7 @@ export class Provider {
     this.name = config.name;
     this.model = config.model;
     this.mode = config.structured_outputs === 'json_object' ? 'json_object' : 'json_schema';
+    this.outputCap = outputCapOf(config.model, config.max_output_tokens);
     this.client = new OpenAI({ apiKey: options.apiKey, baseURL: config.base_url, maxRetries: 0, timeout: options.timeoutMs, fetch: jsonFetch });
   }
 
@@ -66,7 +70,8 @@ export class Provider {
       messages: messages.map((m) => ({ role: m.role, content: m.content })),
       response_format,
       prompt_cache_key: typeof this.options.promptCacheKey === 'string' ? this.options.promptCacheKey : this.options.promptCacheKey.next(),
-      max_completion_tokens: maxCompletionTokens,
+      // Above the model's cap the request is refused (400), whatever the answer's length.
+      max_completion_tokens: Math.min(maxCompletionTokens, this.outputCap ?? Infinity),
     };
   }
 

@@ -165,7 +165,7 @@ export class Validator {
     let reason = '';
     for (let attempt = 0; attempt <= this.options.maxRetries; ) {
       const mode = provider.mode;
-      const maxTokens = Math.min(100_000, this.options.maxCompletionTokens * question.rows);
+      const maxTokens = Math.min(100_000, provider.outputCap ?? Infinity, this.options.maxCompletionTokens * question.rows);
       const estimated = gate.metersTokens ? await this.options.estimate(conversation) : 0;
       const tokens = estimated > 0 ? Math.ceil(estimated * this.calibration) + maxTokens : 0;
       const ticket = await gate.enter(tokens, signal);

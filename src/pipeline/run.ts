@@ -175,7 +175,7 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
   };
   const routes = byModel(semantic.ask, (job) => asking.modelOf(job.inputs));
   for (const [model, routed] of routes) tally.routed(model, routed.length);
-  const { count, requests } = requestsOf(routes, config.llm.rows_per_request);
+  const { count, requests } = requestsOf(routes, asking.rowsPerRequest);
   if (count > 0) await asking.checkFallbacks(stop);
   await drain(requests, count, config.llm.max_workers, answer);
 

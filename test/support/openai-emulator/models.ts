@@ -17,3 +17,28 @@ export function modelsReply(call: ApiCall, models: readonly string[] = DEFAULT_M
   if (!models.includes(id)) return apiError(404, { message: `The model '${id}' does not exist`, type: 'invalid_request_error', code: 'model_not_found' });
   return { status: 200, json: model(id) };
 }
+
+/**
+ * Max output tokens per request of OpenAI models, from their model pages
+ * (developers.openai.com/api/docs/models/<model>): GPT-5 family 128,000, GPT-4.1 family
+ * 32,768, GPT-4o and GPT-4o mini 16,384. Dated snapshots take their family's.
+ */
+export const OUTPUT_CAPS: Readonly<Record<string, number>> = {
+  'gpt-5': 128_000,
+  'gpt-5-mini': 128_000,
+  'gpt-5-nano': 128_000,
+  'gpt-4.1': 32_768,
+  'gpt-4.1-mini': 32_768,
+  'gpt-4.1-nano': 32_768,
+  'gpt-4o': 16_384,
+  'gpt-4o-mini': 16_384,
+};
+
+/** The cap of a model (its own, or its family's for a dated snapshot); undefined for models the table does not know. */
+export function outputCapOf(model: string, caps: Readonly<Record<string, number>> = OUTPUT_CAPS): number | undefined {
+  if (caps[model] !== undefined) return caps[model];
+  const family = Object.keys(caps)
+    .filter((name) => model.startsWith(`${name}-`))
+    .sort((a, b) => b.length - a.length)[0];
+  return family === undefined ? undefined : caps[family];
+}

@@ -366,7 +366,7 @@ class EmulatorServer implements OpenAIEmulator {
       return outcome;
     }
 
-    const rejected = checkRequest(chat, { models: this.opts.models, supportsJsonSchema: this.supportsJsonSchema });
+    const rejected = checkRequest(chat, { models: this.opts.models, supportsJsonSchema: this.supportsJsonSchema, outputCaps: this.opts.outputCaps });
     if (rejected) return rejected;
 
     if (this.limiter) {
@@ -441,7 +441,7 @@ class EmulatorServer implements OpenAIEmulator {
     const row = extractRow(chat);
     const fault = takeFault(row, chat);
     let outcome: Outcome | undefined = fault === undefined ? undefined : faultOutcome(fault, row, chat.model);
-    outcome ??= checkRequest(chat, { models: this.opts.models, supportsJsonSchema: this.supportsJsonSchema });
+    outcome ??= checkRequest(chat, { models: this.opts.models, supportsJsonSchema: this.supportsJsonSchema, outputCaps: this.opts.outputCaps });
     if (outcome === undefined) {
       try {
         outcome = { kind: 'completion', content: await this.answerFor(row, chat), finishReason: 'stop' };

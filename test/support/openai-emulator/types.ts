@@ -103,6 +103,8 @@ export interface OpenAIEmulatorOptions {
   supportsJsonSchema?: boolean;
   /** When set, any other model gets 404 model_not_found. */
   models?: string[];
+  /** Max output tokens per model, over the built-in table of OpenAI's models: a larger max_completion_tokens gets 400. */
+  outputCaps?: Record<string, number>;
   /** Clock (ms) for rate-limit windows, batch status timings and file/batch timestamps. Default Date.now. */
   now?: () => number;
   /** Port to listen on; default 0 (any free port). */
