@@ -58,7 +58,8 @@ export class SheetsError extends RemoteError {}
 
 /**
  * What an LLM failure means for the run:
- *  - auth: bad key or no access: stop the run, the user must fix the config;
+ *  - auth: bad key or no access: this provider is left out for the rest of the run (with
+ *    a warning); when no provider is left, the run stops: the user must fix the config;
  *  - quota: the account is out of credit: this provider is useless for the rest of the run;
  *  - rate_limit / transient: try again after a wait;
  *  - too_large: a 429 no wait can cure (the request alone is over a per-minute limit):
