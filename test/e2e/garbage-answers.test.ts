@@ -60,14 +60,16 @@ describe('garbage answers', () => {
     expect(packed.filter((r) => r.fault === 'garbage')).toHaveLength(3);
   });
 
-  it('answers garbage for many rows at once and still runs to the end, every other row right', async () => {
+  it('answers garbage for many rows at once, past the nasty values into random JSON and text, and still runs to the end, every other row right', async () => {
     const rows = sampleRows(30);
     const bad = ['PRJ-0002', 'PRJ-0009', 'PRJ-0015', 'PRJ-0021', 'PRJ-0030'];
-    bed = await startBed({ rows, config: { llm: { max_workers: 6, max_retries: 2 } } });
+    // 1 + 14 attempts per bad row: the 10 nasty values, then 5 seeded random ones.
+    bed = await startBed({ rows, config: { llm: { max_workers: 6, max_retries: 14 } } });
     for (const [i, ref] of bad.entries()) bed.llm.injectFault({ kind: 'garbage', seed: 100 * i }, { times: Infinity, match: (_row, req) => mentions(req, ref) });
     const result = await bed.run();
     expect(result.code, result.stderr).toBe(3);
     expectRows(bed, rows, bad);
+    expect(bed.llm.requests.filter((r) => r.fault === 'garbage')).toHaveLength(5 * 15);
   });
 });
 
