@@ -1,10 +1,11 @@
 import { toFile } from 'openai';
 import type { CacheStore } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
-import { PACKED_FORMAT, buildMessages, buildPackedMessages, decideVerdict, parseAnswer, parsePacked, type Answer, type Provider, type Usage } from '../llm/index.js';
+import { PACKED_FORMAT, buildMessages, buildPackedMessages, decideVerdict, packingOf, type Provider, type Usage } from '../llm/index.js';
 import { keyerOf, layoutConfigOf, localDate, lookupIn, primaryProvider, promptRulesOf, selectWork, sheetsClientFor, staleAfterOf } from '../pipeline/index.js';
 import { mapHeaders, quoteSheetName, readEntries } from '../sheets/index.js';
 import { BatchJobs, type BatchJob, type BatchLine } from './jobs.js';
+import { answersOf, resultLineOf, type ResultLine } from './lines.js';
 
 /** The Batch API's limits per input file. */
 export const MAX_LINES = 50_000;
@@ -45,7 +46,7 @@ export async function submitBatch(config: Config, secrets: Secrets, store: Cache
   const rules = promptRulesOf(config);
   const today = localDate(now);
   const files: Array<{ lines: BatchLine[]; text: string[]; bytes: number }> = [];
-  const pack = config.llm.rows_per_request;
+  const pack = packingOf(config.llm).rows;
   for (let at = 0; at < fresh.length; at += pack) {
     const group = fresh.slice(at, at + pack);
     const first = group[0];
@@ -129,9 +130,10 @@ export async function applyResults(provider: Provider, jobs: BatchJobs, store: C
     for (const q of questions) result.failed.push({ customId: q.label ? `${q.customId}/${q.label}` : q.customId, reason });
   };
   for (const record of await download(provider, job.outputFileId)) {
-    const questions = lines.get(record.custom_id ?? '');
-    if (!questions) continue;
-    seen.add(record.custom_id ?? '');
+    const questions = lines.get(record.custom_id);
+    // A line repeated in the file answers once.
+    if (!questions || seen.has(record.custom_id)) continue;
+    seen.add(record.custom_id);
     const body = record.response?.body;
     if (!record.response || record.response.status_code >= 400 || !body) {
       fail(questions, record.error?.message ?? `status ${record.response?.status_code ?? 'none'}`);
@@ -146,7 +148,7 @@ export async function applyResults(provider: Provider, jobs: BatchJobs, store: C
       fail(questions, 'the answer was cut off');
       continue;
     }
-    const answers = answersOf(choice?.message?.content, questions);
+    const answers = answersOf(choice?.message?.content, questions.map((q) => q.label));
     if (!answers.ok) {
       fail(questions, answers.problem);
       continue;
@@ -166,7 +168,7 @@ export async function applyResults(provider: Provider, jobs: BatchJobs, store: C
     }
   }
   for (const record of await download(provider, job.errorFileId)) {
-    const id = record.custom_id ?? '';
+    const id = record.custom_id;
     const questions = lines.get(id);
     if (!questions || seen.has(id)) continue;
     seen.add(id);
@@ -176,39 +178,15 @@ export async function applyResults(provider: Provider, jobs: BatchJobs, store: C
   return result;
 }
 
-/** A line's answers by label ('' for a line asking one row). */
-function answersOf(content: string | null | undefined, questions: readonly BatchLine[]): { ok: true; value: Map<string, Answer> } | { ok: false; problem: string } {
-  if (questions.length === 1 && questions[0]?.label === '') {
-    const parsed = parseAnswer(content);
-    return parsed.ok ? { ok: true, value: new Map([['', parsed.value]]) } : parsed;
-  }
-  return parsePacked(content, questions.map((q) => q.label));
-}
-
-interface ChatBody {
-  model?: string;
-  choices?: Array<{ finish_reason?: string; message?: { content?: string | null } }>;
-  usage?: { prompt_tokens?: number; completion_tokens?: number; prompt_tokens_details?: { cached_tokens?: number } };
-  error?: { message?: string };
-}
-
-interface ResultLine {
-  custom_id?: string;
-  response?: { status_code: number; body?: ChatBody } | null;
-  error?: { code?: string; message?: string } | null;
-}
-
 async function download(provider: Provider, fileId: string | null): Promise<ResultLine[]> {
   if (!fileId) return [];
   const text = await (await provider.api.files.content(fileId)).text();
   const out: ResultLine[] = [];
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
-    try {
-      out.push(JSON.parse(line) as ResultLine);
-    } catch {
-      // A damaged line answers nothing; its row is reported as not answered.
-    }
+    // A damaged line answers nothing; its rows are reported as not answered.
+    const record = resultLineOf(line);
+    if (record) out.push(record);
   }
   return out;
 }

@@ -3,7 +3,7 @@ import { loadTokenizer, priceOf, priceTable } from '../llm/index.js';
 import { keyerOf, layoutConfigOf, localDate, lookupIn, primaryModel, promptRulesOf, selectWork, sheetsClientFor, staleAfterOf } from '../pipeline/index.js';
 import { formatUsd } from '../report/index.js';
 import { mapHeaders, quoteSheetName, readEntries } from '../sheets/index.js';
-import { estimateModes, type ModeEstimate } from '../estimate/index.js';
+import { estimateModes, estimatePacking, type ModeEstimate } from '../estimate/index.js';
 import { load, systemClock, type CommandIO } from './context.js';
 
 /** Expected answer length when the cache has no history yet: a short verdict and a rewrite. */
@@ -21,6 +21,7 @@ export async function estimateCommand(flags: { config: string; json?: boolean; f
   const { entries } = readEntries(values, layout);
   const store = CacheStore.open(config.cache.path);
   const now = (io.clock ?? systemClock).now();
+  const packing = estimatePacking(config.llm);
   let modes: ModeEstimate[];
   let rows: number;
   try {
@@ -38,14 +39,15 @@ export async function estimateCommand(flags: { config: string; json?: boolean; f
       today: localDate(now),
       count: await tokenizer,
       completionPerRow: Math.round(history?.completionTokens ?? DEFAULT_COMPLETION_TOKENS),
-      packSize: config.llm.rows_per_request > 1 ? config.llm.rows_per_request : 5,
+      packSize: packing.rows,
       price: priceOf(primaryModel(config), priceTable(config.pricing)),
     });
   } finally {
     store.close();
   }
   if (flags.json) {
-    io.stdout.write(`${JSON.stringify({ rows: entries.length, toAsk: rows, questions: modes[0]?.requests ?? 0, model: primaryModel(config), modes }, null, 2)}\n`);
+    const packed = { requested: packing.requested, rows: packing.rows, ...(packing.cappedBy ? { cappedBy: packing.cappedBy, note: packing.note } : {}) };
+    io.stdout.write(`${JSON.stringify({ rows: entries.length, toAsk: rows, questions: modes[0]?.requests ?? 0, model: primaryModel(config), packing: packed, modes }, null, 2)}\n`);
     return 0;
   }
   const lines = [
@@ -58,6 +60,7 @@ export async function estimateCommand(flags: { config: string; json?: boolean; f
     ),
     '',
     'Answer tokens are estimated from the cached answers (or 120 per row); prompt tokens are counted exactly.',
+    ...(packing.note ? [`Packing is capped: ${packing.note}`] : []),
   ];
   io.stdout.write(`${lines.join('\n')}\n`);
   return 0;

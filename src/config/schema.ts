@@ -78,6 +78,8 @@ const rulesSchema = z.strictObject({
   text: text('the rules text'),
 });
 
+const MAX_OUTPUT_TOKENS = "expected the model's max output tokens per request (a whole number from 16 to 10,000,000)";
+
 const providerSchema = z.strictObject({
   name: text('a provider name'),
   model: text('a model name'),
@@ -91,6 +93,8 @@ const providerSchema = z.strictObject({
   rpm: z.number({ error: 'expected a number of requests per minute' }).int().min(1).max(10_000_000).optional(),
   /** Tokens per minute this account may use; learned from the provider's headers when unset. */
   tpm: z.number({ error: 'expected a number of tokens per minute' }).int().min(100).max(10_000_000_000).optional(),
+  /** The most tokens the model may answer in one request (known for the built-in models): caps rows_per_request. */
+  max_output_tokens: z.number({ error: MAX_OUTPUT_TOKENS }).int(MAX_OUTPUT_TOKENS).min(16, MAX_OUTPUT_TOKENS).max(10_000_000, MAX_OUTPUT_TOKENS).optional(),
 });
 
 const llmSchema = z.strictObject({

@@ -1,4 +1,4 @@
-import { buildMessages, buildPackedMessages, costOf, naiveCostOf, type ChatMessage, type Price, type PromptRules } from '../llm/index.js';
+import { buildMessages, buildPackedMessages, costOf, naiveCostOf, packingNote, packingOf, type ChatMessage, type Packing, type PackingConfig, type Price, type PromptRules } from '../llm/index.js';
 import type { RowInputs } from '../sheets/index.js';
 
 export interface ModeEstimate {
@@ -22,6 +22,19 @@ export interface EstimateInput {
   /** Rows per request for the packed modes. */
   packSize: number;
   price: Price | undefined;
+}
+
+/** Rows per request the packed modes assume when the config does not pack (rows_per_request 1). */
+export const DEFAULT_PACK_SIZE = 5;
+
+/**
+ * The rows per request of the packed modes: llm.rows_per_request (or 5 when it is 1), capped
+ * like a run caps it so that the answer fits the model's output cap, and what to say when
+ * the cap binds: an estimate must not promise savings the run cannot get.
+ */
+export function estimatePacking(llm: PackingConfig): Packing & { note: string | undefined } {
+  const packing = packingOf({ ...llm, rows_per_request: llm.rows_per_request > 1 ? llm.rows_per_request : DEFAULT_PACK_SIZE });
+  return { ...packing, note: packingNote(packing, llm.max_completion_tokens) };
 }
 
 /** Provider prompt caching: a prefix of at least 1024 tokens, cached in steps of 128, after its first use. */

@@ -62,44 +62,57 @@ export const PACKED_FORMAT: ResponseSchema = { name: 'row_verdicts', schema: PAC
 
 export type ParsedAnswer = { ok: true; value: Answer } | { ok: false; problem: string };
 
-/** Parses and checks the model's text. A string "false" is not a boolean; a missing key is an error. */
-export function parseAnswer(content: string | null | undefined): ParsedAnswer {
+/** Problems go into the sheet's Issues cell: a few of them, each short, never the whole answer. */
+const MAX_DETAILS = 5;
+const MAX_DETAIL_CHARS = 200;
+
+/**
+ * Parses and checks the model's text. A string "false" is not a boolean; a missing key is
+ * an error. Total: any value at all (not only text) gives an answer or a problem, never
+ * an exception, so one strange answer costs at most its own row (invariant 10).
+ */
+export function parseAnswer(content: unknown): ParsedAnswer {
   const read = readJson(content);
   if (!read.ok) return read;
   const parsed = answerSchema.safeParse(read.value);
   if (parsed.success) return { ok: true, value: parsed.data };
-  const details = parsed.error.issues.map((issue) => `${issue.path.join('.') || 'answer'}: ${issue.message}`).join('; ');
-  return { ok: false, problem: `the answer did not match the schema (${details})` };
+  return { ok: false, problem: `the answer did not match the schema (${describeIssues(parsed.error.issues)})` };
 }
 
 /**
  * Parses a packed answer into one answer per label. Rows missing, answered twice or
  * answered badly are left out (and asked alone); only an answer with no usable row
- * at all is a problem, retried as a whole.
+ * at all is a problem, retried as a whole. Total, like parseAnswer.
  */
-export function parsePacked(content: string | null | undefined, labels: readonly string[]): { ok: true; value: Map<string, Answer> } | { ok: false; problem: string } {
+export function parsePacked(content: unknown, labels: readonly string[]): { ok: true; value: Map<string, Answer> } | { ok: false; problem: string } {
   const read = readJson(content);
   if (!read.ok) return read;
-  const results = (read.value as { results?: unknown }).results;
+  const results = isRecord(read.value) ? read.value['results'] : undefined;
   if (!Array.isArray(results)) return { ok: false, problem: 'the answer has no "results" array' };
   const wanted = new Set(labels);
   const seen = new Map<string, number>();
   const answers = new Map<string, Answer>();
   for (const item of results as unknown[]) {
-    const label = (item as { row?: unknown }).row;
+    const label = isRecord(item) ? item['row'] : undefined;
     if (typeof label !== 'string' || !wanted.has(label)) continue;
     seen.set(label, (seen.get(label) ?? 0) + 1);
     const parsed = packedItemSchema.safeParse(item);
     if (parsed.success) answers.set(label, parsed.data);
   }
   for (const [label, count] of seen) if (count > 1) answers.delete(label);
-  if (answers.size === 0) return { ok: false, problem: `none of the rows ${labels.join(', ')} was answered in the expected shape` };
+  if (answers.size === 0) return { ok: false, problem: `none of the rows ${shorten(labels.join(', '))} was answered in the expected shape` };
   return { ok: true, value: answers };
 }
 
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
 /** The model's text as JSON, or what is wrong with it. */
-function readJson(content: string | null | undefined): { ok: true; value: unknown } | { ok: false; problem: string } {
-  if (content === null || content === undefined || content.trim() === '') return { ok: false, problem: 'the answer was empty' };
+function readJson(content: unknown): { ok: true; value: unknown } | { ok: false; problem: string } {
+  if (content === null || content === undefined) return { ok: false, problem: 'the answer was empty' };
+  if (typeof content !== 'string') return { ok: false, problem: `the answer was not text (got ${Array.isArray(content) ? 'an array' : typeof content})` };
+  if (content.trim() === '') return { ok: false, problem: 'the answer was empty' };
   try {
     return { ok: true, value: JSON.parse(stripFence(content)) as unknown };
   } catch {
@@ -107,8 +120,22 @@ function readJson(content: string | null | undefined): { ok: true; value: unknow
   }
 }
 
-/** Some json_object providers still wrap the object in a Markdown fence. */
+/**
+ * Some json_object providers still wrap the object in a Markdown fence. Done by hand: the
+ * regex it replaces backtracked for seconds on a fence followed by a few thousand spaces.
+ */
 function stripFence(text: string): string {
-  const match = /^\s*```(?:json)?\s*([\s\S]*?)\s*```\s*$/.exec(text);
-  return match?.[1] ?? text;
+  const trimmed = text.trim();
+  if (trimmed.length < 6 || !trimmed.startsWith('```') || !trimmed.endsWith('```')) return text;
+  const inner = trimmed.slice(3, -3);
+  return inner.startsWith('json') ? inner.slice(4) : inner;
+}
+
+function describeIssues(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>): string {
+  const shown = issues.slice(0, MAX_DETAILS).map((issue) => shorten(`${issue.path.map(String).join('.') || 'answer'}: ${issue.message}`));
+  return issues.length > MAX_DETAILS ? `${shown.join('; ')}; and ${issues.length - MAX_DETAILS} more` : shown.join('; ');
+}
+
+function shorten(text: string): string {
+  return text.length > MAX_DETAIL_CHARS ? `${text.slice(0, MAX_DETAIL_CHARS)}…` : text;
 }

@@ -10,3 +10,4 @@ export { Bucket, parseDuration, readRateHeaders, type RateHeaders } from './budg
 export { TokenEstimator, loadTokenizer } from './tokens.js';
 export { complexity, routeModel, type Routing } from './routing.js';
 export { CacheKeySharder } from './cache-key.js';
+export { KNOWN_OUTPUT_CAPS, outputCapOf, packingNote, packingOf, type Packing, type PackingConfig } from './output-cap.js';

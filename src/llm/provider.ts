@@ -4,8 +4,12 @@ import { LlmError, redact, type LlmErrorKind } from '../errors.js';
 import { retryAfterMs } from '../retry/index.js';
 import { ANSWER_FORMAT, type ResponseSchema } from './answer.js';
 import { jsonFetch } from './http.js';
+import { outputCapOf } from './output-cap.js';
 import type { CacheKeySharder } from './cache-key.js';
 import type { ChatMessage } from './prompt.js';
+
+/** A key check must not hold a run back long: past this it proves nothing. */
+const KEY_CHECK_TIMEOUT_MS = 5_000;
 
 export interface Usage {
   promptTokens: number;
@@ -40,6 +44,8 @@ export class Provider {
   readonly model: string;
   /** Structured-output mode; `auto` starts with json_schema and drops to json_object once refused. */
   mode: 'json_schema' | 'json_object';
+  /** The most tokens the model may answer in one request, when known: no request asks for more. */
+  readonly outputCap: number | undefined;
   private readonly client: OpenAI;
 
   constructor(
@@ -49,6 +55,7 @@ export class Provider {
     this.name = config.name;
     this.model = config.model;
     this.mode = config.structured_outputs === 'json_object' ? 'json_object' : 'json_schema';
+    this.outputCap = outputCapOf(config.model, config.max_output_tokens);
     this.client = new OpenAI({ apiKey: options.apiKey, baseURL: config.base_url, maxRetries: 0, timeout: options.timeoutMs, fetch: jsonFetch });
   }
 
@@ -63,7 +70,8 @@ export class Provider {
       messages: messages.map((m) => ({ role: m.role, content: m.content })),
       response_format,
       prompt_cache_key: typeof this.options.promptCacheKey === 'string' ? this.options.promptCacheKey : this.options.promptCacheKey.next(),
-      max_completion_tokens: maxCompletionTokens,
+      // Above the model's cap the request is refused (400), whatever the answer's length.
+      max_completion_tokens: Math.min(maxCompletionTokens, this.outputCap ?? Infinity),
     };
   }
 
@@ -103,6 +111,23 @@ export class Provider {
     }
   }
 
+  /**
+   * The LlmError when this provider refuses the key outright (401), asked of GET /models,
+   * which is free; undefined for any other answer. A 403 there proves nothing (a key may
+   * be allowed chat completions but not the model list), nor does an endpoint with no
+   * /models: the real calls decide those.
+   */
+  async refusedKey(signal?: AbortSignal): Promise<LlmError | undefined> {
+    try {
+      await this.client.models.list({ signal: signal ?? null, timeout: Math.min(this.options.timeoutMs, KEY_CHECK_TIMEOUT_MS) });
+      return undefined;
+    } catch (error) {
+      if (signal?.aborted) return undefined;
+      const classified = this.classify(error);
+      return classified.kind === 'auth' && classified.status === 401 ? classified : undefined;
+    }
+  }
+
   private classify(error: unknown): LlmError {
     const base = { provider: this.name, cause: error };
     const where = `provider "${this.name}" (${this.config.base_url}, model ${this.model})`;
@@ -133,6 +158,15 @@ export class Provider {
     if (status === 429 && (apiError.code === 'insufficient_quota' || apiError.type === 'insufficient_quota')) {
       return make('quota', false, `${where} says the account has no quota left (429 insufficient_quota: ${said})`, 'Add credit or raise the spending limit of that account, or configure another provider.');
     }
+    if (status === 429 && neverFits(said)) {
+      // Not a rate limit: retrying (and pausing every worker) would only fail again.
+      return make(
+        'too_large',
+        false,
+        `${where} refused the request as larger than the account's tokens-per-minute limit, so waiting will not help (429: ${said}). ` +
+          'Send less per request: lower llm.max_comment_chars (the comment sent), shorten the rules text, lower llm.max_completion_tokens or llm.rows_per_request, or use another model or a higher usage tier.',
+      );
+    }
     if (status === 429) return make('rate_limit', true, `${where} rate-limited the request (429: ${said})`);
     if (status === 408 || status === 409 || status >= 500) return make('transient', true, `${where} failed (${status}: ${said})`);
     if (status === 400 && (apiError.param === 'response_format' || /response_format|json_schema/i.test(said))) {
@@ -144,6 +178,18 @@ export class Provider {
   private scrub(text: string): string {
     return redact(text, [this.options.apiKey]);
   }
+}
+
+/**
+ * Whether a 429 says the request alone can never fit: OpenAI's "Request too large for
+ * <model> … on tokens per min (TPM): Limit 30000, Requested 36278" (type "tokens", code
+ * rate_limit_exceeded, like an ordinary rate limit), or any limit report whose request
+ * exceeds the whole limit (a reached limit also says how much is "Used").
+ */
+export function neverFits(message: string): boolean {
+  if (/request too large/i.test(message)) return true;
+  const report = /Limit (\d+), Requested (\d+)/i.exec(message);
+  return report !== null && !/\bUsed \d+/i.test(message) && Number(report[2]) > Number(report[1]);
 }
 
 function messageOf(error: InstanceType<typeof OpenAI.APIError>): string {

@@ -34,6 +34,8 @@ export interface ValidatorOptions {
   backoff?: BackoffOptions;
   onRetry?: (event: RetryEvent) => void;
   onCall?: (provider: Provider, usage: Usage) => void;
+  /** A provider was dropped for the rest of the run (its key was refused): said once per provider. */
+  onDropped?: (provider: Provider, error: LlmError) => void;
   /** The providers to ask for a row, in order (routing); all of them by default. */
   route?: (inputs: RowInputs) => readonly Provider[];
 }
@@ -48,6 +50,8 @@ const zeroUsage = (): Usage => ({ promptTokens: 0, completionTokens: 0, cachedTo
  */
 export class Validator {
   private readonly exhausted = new Set<string>();
+  /** Providers whose key was refused (401/403), by name: skipped for the rest of the run. */
+  private readonly dropped = new Map<string, LlmError>();
   /**
    * Prompt tokens the provider reports per token we estimate: our tokenizer and the
    * provider's count differ (chat framing, another encoding), and a token budget is only
@@ -112,17 +116,47 @@ export class Validator {
     const usage = zeroUsage();
     const reasons: string[] = [];
     for (const provider of chain) {
-      if (this.exhausted.has(provider.name)) continue;
+      if (this.unusable(provider.name)) continue;
       const result = await this.askProvider(provider, question, usage, signal);
       if (result.ok) return result;
       reasons.push(result.reason);
     }
-    if (chain.every((p) => this.exhausted.has(p.name))) {
-      throw new FatalRunError(`No provider can answer: ${reasons.at(-1) ?? 'every provider is out of quota'}.`, {
-        hint: 'Add credit to the provider account, or configure a fallback provider under llm.providers.',
-      });
-    }
+    if (chain.every((p) => this.unusable(p.name))) throw this.doomed(chain, reasons);
     return { ok: false, reason: reasons.join(' Then: '), usage };
+  }
+
+  private unusable(name: string): boolean {
+    return this.exhausted.has(name) || this.dropped.has(name);
+  }
+
+  /** Every provider of the chain is out of quota or refused its key: no row can be answered. */
+  private doomed(chain: readonly Provider[], reasons: readonly string[]): FatalRunError {
+    // A refused key is what to fix first: the primary's when it is one of them.
+    const refused = chain.map((p) => this.dropped.get(p.name)).find((e) => e !== undefined);
+    if (refused) return new FatalRunError(refused.message, { hint: refused.hint ?? 'Fix the API key and run again.', cause: refused });
+    return new FatalRunError(`No provider can answer: ${reasons.at(-1) ?? 'every provider is out of quota'}.`, {
+      hint: 'Add credit to the provider account, or configure a fallback provider under llm.providers.',
+    });
+  }
+
+  /**
+   * Checks the keys of these providers (the fallbacks) before any row needs them, and drops
+   * those refused: a fallback with a bad key is found out now, not the night the primary fails.
+   */
+  async dropRefused(providers: readonly Provider[], signal?: AbortSignal): Promise<void> {
+    await Promise.all(
+      providers.map(async (provider) => {
+        const refused = await provider.refusedKey(signal);
+        if (refused) this.drop(provider, refused);
+      }),
+    );
+  }
+
+  /** A refused key dooms only its provider: the run goes on with the others, and says so. */
+  private drop(provider: Provider, error: LlmError): void {
+    if (this.dropped.has(provider.name)) return;
+    this.dropped.set(provider.name, error);
+    this.options.onDropped?.(provider, error);
   }
 
   private async askProvider<T>(provider: Provider, question: Question<T>, usage: Usage, signal?: AbortSignal): Promise<Asked<T>> {
@@ -131,7 +165,7 @@ export class Validator {
     let reason = '';
     for (let attempt = 0; attempt <= this.options.maxRetries; ) {
       const mode = provider.mode;
-      const maxTokens = Math.min(100_000, this.options.maxCompletionTokens * question.rows);
+      const maxTokens = Math.min(100_000, provider.outputCap ?? Infinity, this.options.maxCompletionTokens * question.rows);
       const estimated = gate.metersTokens ? await this.options.estimate(conversation) : 0;
       const tokens = estimated > 0 ? Math.ceil(estimated * this.calibration) + maxTokens : 0;
       const ticket = await gate.enter(tokens, signal);
@@ -148,7 +182,10 @@ export class Validator {
         gate.leave(ticket, error.kind === 'rate_limit' ? { kind: 'rate_limited', waitMs } : { kind: 'failed' }, error.headers);
         this.options.onCall?.(provider, zeroUsage());
         reason = error.message;
-        if (error.kind === 'auth') throw new FatalRunError(error.message, { hint: error.hint ?? 'Fix the API key and run again.', cause: error });
+        if (error.kind === 'auth') {
+          this.drop(provider, error);
+          return { ok: false, reason, usage };
+        }
         if (error.kind === 'quota') {
           this.exhausted.add(provider.name);
           return { ok: false, reason, usage };

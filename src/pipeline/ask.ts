@@ -1,5 +1,5 @@
 import type { Config, Secrets } from '../config/index.js';
-import { CacheKeySharder, Provider, ProviderGate, TokenEstimator, Validator, loadTokenizer, promptCacheKey, routeModel, type RetryEvent, type Usage } from '../llm/index.js';
+import { CacheKeySharder, Provider, ProviderGate, TokenEstimator, Validator, loadTokenizer, packingNote, packingOf, promptCacheKey, routeModel, type RetryEvent, type Usage } from '../llm/index.js';
 import type { RowInputs } from '../sheets/index.js';
 import { primaryModel, promptRulesOf } from './plan.js';
 
@@ -9,6 +9,10 @@ export interface Asking {
   modelOf: (inputs: RowInputs) => string;
   /** The prompt_cache_key of each model asked first. */
   promptCacheKeys: string[];
+  /** Rows per request: llm.rows_per_request, capped so that the answer fits every model's output cap. */
+  rowsPerRequest: number;
+  /** Drops the fallbacks whose key is refused, before any row needs them. */
+  checkFallbacks: (signal?: AbortSignal) => Promise<void>;
 }
 
 /**
@@ -19,7 +23,7 @@ export interface Asking {
 export function buildAsking(
   config: Config,
   secrets: Secrets,
-  hooks: { today: string; onRetry: (event: RetryEvent) => void; onCall: (model: string, usage: Usage) => void },
+  hooks: { today: string; onRetry: (event: RetryEvent) => void; onCall: (model: string, usage: Usage) => void; onWarning?: (text: string) => void },
 ): Asking {
   const rules = promptRulesOf(config);
   const make = (provider: Config['llm']['providers'][number]) =>
@@ -52,8 +56,18 @@ export function buildAsking(
     route: (inputs) => chains.get(modelOf(inputs)) ?? [...firsts.values(), ...fallbacks],
     onRetry: hooks.onRetry,
     onCall: (provider, usage) => hooks.onCall(provider.model, usage),
+    onDropped: (provider, error) => hooks.onWarning?.(`provider "${provider.name}" is not used for the rest of this run: ${error.message}${error.hint ? ` ${error.hint}` : ''}`),
   });
-  return { validator, modelOf, promptCacheKeys: [...firsts.values()].map((p) => promptCacheKey(config.llm.prompt_cache_key, rules, p.model)) };
+  const packing = packingOf(config.llm);
+  const capped = packingNote(packing, config.llm.max_completion_tokens);
+  if (capped) hooks.onWarning?.(capped);
+  return {
+    validator,
+    rowsPerRequest: packing.rows,
+    modelOf,
+    promptCacheKeys: [...firsts.values()].map((p) => promptCacheKey(config.llm.prompt_cache_key, rules, p.model)),
+    checkFallbacks: (signal) => validator.dropRefused(fallbacks, signal),
+  };
 }
 
 /** The first provider with its own model: what the Batch API and the embeddings go to. */

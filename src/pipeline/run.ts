@@ -125,6 +125,7 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
       report();
     },
     onCall: (model, usage) => tally.call(model, usage),
+    onWarning: (text) => tally.summary.warnings.push(redact(text, secrets.all)),
   });
   const { validator } = asking;
   tally.promptCacheKey = asking.promptCacheKeys.join(', ');
@@ -198,7 +199,8 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
   };
   const routes = byModel(semantic.ask, (job) => asking.modelOf(job.inputs));
   for (const [model, routed] of routes) tally.routed(model, routed.length);
-  const { count, requests } = requestsOf(routes, config.llm.rows_per_request);
+  const { count, requests } = requestsOf(routes, asking.rowsPerRequest);
+  if (count > 0) await asking.checkFallbacks(stop);
   await drain(requests, count, config.llm.max_workers, answer);
 
   tally.progress.phase = 'writing';

@@ -311,9 +311,28 @@ describe('openai emulator: errors through the SDK', () => {
     expect((err as NotFoundError).code).toBe('model_not_found');
   });
 
+  it('lists its models on GET /models, for a valid key only', async () => {
+    const { client, emu } = await start();
+    const page = await client.models.list();
+    expect(page.data.map((m) => m.id)).toContain('gpt-5-mini');
+    expect(page.data[0]).toMatchObject({ object: 'model', owned_by: 'system' });
+    const res = await fetch(`${emu.url}/models`, { headers: { authorization: 'Bearer sk-wrong-key-123456' } });
+    expect(res.status).toBe(401);
+  });
+
+  it('refuses a max_completion_tokens above the model output cap with 400, as OpenAI does', async () => {
+    const { client } = await start();
+    const asked = client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], max_completion_tokens: 20_000 });
+    const error = (await asked.catch((e: unknown) => e)) as { status?: number; param?: string; message?: string };
+    expect(error).toMatchObject({ status: 400, param: 'max_completion_tokens' });
+    expect(error.message).toMatch(/is too large: 20000\. This model supports at most 16384 completion tokens/);
+    const fits = await client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }], max_completion_tokens: 16_384 });
+    expect(fits.choices).toHaveLength(1);
+  });
+
   it('answers other endpoints with 404 and invalid JSON with 400, both in OpenAI error shape', async () => {
     const { client, emu } = await start();
-    await expect(client.models.list()).rejects.toBeInstanceOf(NotFoundError);
+    await expect(client.moderations.create({ input: 'x' })).rejects.toBeInstanceOf(NotFoundError);
 
     const res = await fetch(`${emu.url}/chat/completions`, {
       method: 'POST',

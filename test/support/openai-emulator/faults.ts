@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { defaultStatusError, errorBody, errorOutcome, type Outcome } from './errors.js';
 import { defaultVerdict, toContent } from './responder.js';
 import type { ChatRequest, Fault, FaultMatcher, InjectFaultOptions, RowInput } from './types.js';
@@ -48,7 +49,7 @@ export const INSUFFICIENT_QUOTA_MESSAGE =
 export const REFUSAL_TEXT = "I'm sorry, but I can't help with that request.";
 
 /** Turn an injected fault into what the server answers. */
-export function faultOutcome(fault: Fault, row: RowInput | undefined): Outcome {
+export function faultOutcome(fault: Fault, row: RowInput | undefined, model = 'gpt-5-mini'): Outcome {
   switch (fault.kind) {
     case 'status': {
       const body = fault.body === undefined ? errorBody(defaultStatusError(fault.status)) : fault.body;
@@ -99,5 +100,43 @@ export function faultOutcome(fault: Fault, row: RowInput | undefined): Outcome {
       return { kind: 'completion', content: '{"is_valid":"false","issues":"none"}', finishReason: 'stop', fault: 'wrong_types' };
     case 'content':
       return { kind: 'completion', content: fault.content, finishReason: 'stop', fault: 'content' };
+    case 'garbage':
+      return { kind: 'completion', content: garbage(fault), finishReason: 'stop', fault: 'garbage' };
+    case 'request_too_large':
+      return { ...requestTooLarge(model, fault.limit, fault.requested), fault: 'request_too_large' };
   }
+}
+
+/**
+ * OpenAI's answer to a request that alone exceeds the tokens-per-minute limit: a 429 of
+ * type "tokens", code "rate_limit_exceeded" like an ordinary rate limit, which no wait
+ * can cure. Wording as users report it, e.g. Aider-AI/aider#1880 and DrShushen/climb#13:
+ * "Request too large for gpt-4o in organization org-… on tokens per min (TPM): Limit
+ * 30000, Requested 36278. The input or output tokens must be reduced in order to run
+ * successfully. Visit https://platform.openai.com/account/rate-limits to learn more."
+ * (type "tokens", param null, code "rate_limit_exceeded"). No retry-after is promised.
+ */
+export function requestTooLarge(model: string, limit = 30_000, requested = limit + 1): Outcome {
+  return errorOutcome(429, {
+    message:
+      `Request too large for ${model} in organization org-emulator on tokens per min (TPM): Limit ${limit}, Requested ${requested}. ` +
+      'The input or output tokens must be reduced in order to run successfully. Visit https://platform.openai.com/account/rate-limits to learn more.',
+    type: 'tokens',
+    code: 'rate_limit_exceeded',
+  });
+}
+
+/** Values that have broken answer parsers: JSON that is not an object, results that are not rows. */
+const NASTY = ['null', '42', '"VALID"', '[null]', 'true', '{"results":null}', '{"results":[null,7,"r1",[]]}', '{"is_valid":null}', '```', '{"results":[{"row":"r1"}]}'];
+/** Uses of each injected garbage fault: each injection goes through the nasty values from the start. */
+const garbageUses = new WeakMap<Fault, number>();
+
+/** The next garbage answer: the nasty values in turn, then random JSON and text (seeded, so a failure can be replayed). */
+function garbage(fault: Extract<Fault, { kind: 'garbage' }>): string {
+  const n = garbageUses.get(fault) ?? 0;
+  garbageUses.set(fault, n + 1);
+  const nasty = NASTY[n];
+  if (nasty !== undefined) return nasty;
+  const [value] = fc.sample(fc.oneof(fc.json(), fc.string(), fc.jsonValue().map((v) => `{"results":${JSON.stringify(v) ?? 'null'}}`)), { numRuns: 1, seed: (fault.seed ?? 11) + n });
+  return value ?? 'null';
 }

@@ -7,6 +7,7 @@ import { EmbeddingsEndpoint } from './embeddings.js';
 import { errorBody, errorOutcome, type Outcome } from './errors.js';
 import { FaultQueue, faultOutcome } from './faults.js';
 import { apiError, FileStore, MAX_UPLOAD_BYTES, type ApiReply, type FileObject } from './files.js';
+import { modelsReply } from './models.js';
 import { DEFAULT_COMPLETION_BUDGET, RateLimiter } from './ratelimit.js';
 import { defaultVerdict, extractRow, extractRows, toContent } from './responder.js';
 import type {
@@ -360,12 +361,12 @@ class EmulatorServer implements OpenAIEmulator {
 
     const fault = this.faults.take(row, chat);
     if (fault !== undefined) {
-      const outcome = faultOutcome(fault, row);
+      const outcome = faultOutcome(fault, row, chat.model);
       if (outcome.kind === 'completion') this.complete(record, chat, outcome);
       return outcome;
     }
 
-    const rejected = checkRequest(chat, { models: this.opts.models, supportsJsonSchema: this.supportsJsonSchema });
+    const rejected = checkRequest(chat, { models: this.opts.models, supportsJsonSchema: this.supportsJsonSchema, outputCaps: this.opts.outputCaps });
     if (rejected) return rejected;
 
     if (this.limiter) {
@@ -439,8 +440,8 @@ class EmulatorServer implements OpenAIEmulator {
     if (!isChatRequest(chat)) return lineAnswer(chat);
     const row = extractRow(chat);
     const fault = takeFault(row, chat);
-    let outcome: Outcome | undefined = fault === undefined ? undefined : faultOutcome(fault, row);
-    outcome ??= checkRequest(chat, { models: this.opts.models, supportsJsonSchema: this.supportsJsonSchema });
+    let outcome: Outcome | undefined = fault === undefined ? undefined : faultOutcome(fault, row, chat.model);
+    outcome ??= checkRequest(chat, { models: this.opts.models, supportsJsonSchema: this.supportsJsonSchema, outputCaps: this.opts.outputCaps });
     if (outcome === undefined) {
       try {
         outcome = { kind: 'completion', content: await this.answerFor(row, chat), finishReason: 'stop' };
@@ -454,7 +455,7 @@ class EmulatorServer implements OpenAIEmulator {
     return { status: 200, body: chatCompletionBody(chat.model, usage, outcome), usage };
   }
 
-  /** /v1/files…, /v1/batches… and /v1/embeddings: auth, then the file store, the batch engine or the embedder. */
+  /** /v1/files…, /v1/batches…, /v1/embeddings and /v1/models: auth, then the file store, the batch engine, the embedder or the model list. */
   private async handleApi(req: IncomingMessage, res: ServerResponse, record: RecordedRequest, resource: ApiResource): Promise<void> {
     const body = await readBody(req, MAX_UPLOAD_BYTES);
     const startedMs = Date.now();
@@ -474,7 +475,8 @@ class EmulatorServer implements OpenAIEmulator {
         contentType: req.headers['content-type'],
         record,
       };
-      if (resource === 'embeddings') reply = this.embeddings.handle(call);
+      if (resource === 'models') reply = modelsReply(call, this.opts.models);
+      else if (resource === 'embeddings') reply = this.embeddings.handle(call);
       else reply = resource === 'files' ? await this.fileStore.handle(call) : await this.batchEngine.handle(call);
     }
     if (this.closing || res.destroyed || res.writableEnded || req.socket.destroyed) return;
@@ -547,11 +549,11 @@ function chatCompletionBody(model: string, usage: RecordedUsage, outcome: Extrac
   };
 }
 
-type ApiResource = 'files' | 'batches' | 'embeddings';
+type ApiResource = 'files' | 'batches' | 'embeddings' | 'models';
 
 /** Which Files/Batches/Embeddings resource a path belongs to, if any. */
 function apiResource(path: string): ApiResource | undefined {
-  for (const resource of ['files', 'batches', 'embeddings'] as const) {
+  for (const resource of ['files', 'batches', 'embeddings', 'models'] as const) {
     const root = `/v1/${resource}`;
     if (path === root || path.startsWith(`${root}/`)) return resource;
   }

@@ -72,7 +72,14 @@ export type Fault =
   | { kind: 'truncated' }
   | { kind: 'refusal' }
   | { kind: 'wrong_types' }
-  | { kind: 'content'; content: string };
+  | { kind: 'content'; content: string }
+  /** A 200 whose content is garbage: a nasty value first (null, a bare number, results of null…), then random JSON or text. */
+  | { kind: 'garbage'; seed?: number }
+  /**
+   * The 429 OpenAI sends when one request alone is larger than the tokens-per-minute limit
+   * (waiting never helps). `limit` defaults to 30,000, `requested` to limit + 1.
+   */
+  | { kind: 'request_too_large'; limit?: number; requested?: number };
 
 export type FaultMatcher = (row: RowInput | undefined, req: ChatRequest) => boolean;
 
@@ -96,6 +103,8 @@ export interface OpenAIEmulatorOptions {
   supportsJsonSchema?: boolean;
   /** When set, any other model gets 404 model_not_found. */
   models?: string[];
+  /** Max output tokens per model, over the built-in table of OpenAI's models: a larger max_completion_tokens gets 400. */
+  outputCaps?: Record<string, number>;
   /** Clock (ms) for rate-limit windows, batch status timings and file/batch timestamps. Default Date.now. */
   now?: () => number;
   /** Port to listen on; default 0 (any free port). */

@@ -1,4 +1,5 @@
 import { errorOutcome, maskKey, type Outcome } from './errors.js';
+import { OUTPUT_CAPS as OUTPUT_CAPS_DEFAULT, outputCapOf } from './models.js';
 import { messageText } from './responder.js';
 import type { ChatRequest } from './types.js';
 
@@ -70,6 +71,8 @@ export function asChatRequest(body: unknown): ChatRequest | Outcome {
 export interface ModelChecks {
   models: readonly string[] | undefined;
   supportsJsonSchema: boolean;
+  /** Max output tokens per model, over the built-in table (OUTPUT_CAPS). */
+  outputCaps?: Readonly<Record<string, number>> | undefined;
 }
 
 /** Model, streaming and response_format checks, after faults had their chance. */
@@ -82,6 +85,8 @@ export function checkRequest(req: ChatRequest, checks: ModelChecks): Outcome | u
     });
   }
   if (req.stream === true) return invalid('The emulator does not support stream=true.', 'stream');
+  const tooMany = checkOutputCap(req, checks.outputCaps);
+  if (tooMany) return tooMany;
   const format: unknown = req.response_format;
   if (format === undefined || format === null) return undefined;
   const type = (format as { type?: unknown }).type;
@@ -115,4 +120,19 @@ export function checkRequest(req: ChatRequest, checks: ModelChecks): Outcome | u
     'response_format.type',
     'invalid_value',
   );
+}
+
+/**
+ * A max_completion_tokens (or max_tokens) above the model's output cap is refused whatever
+ * the answer would be: 400 invalid_request_error, as users report it (ChatGPTNextWeb/NextChat#3195,
+ * enoch3712/ExtractThinker#346 for gpt-4o): "max_tokens is too large: 32000. This model
+ * supports at most 16384 completion tokens, whereas you provided 32000." (param max_tokens).
+ */
+function checkOutputCap(req: ChatRequest, overrides: Readonly<Record<string, number>> | undefined): Outcome | undefined {
+  const cap = outputCapOf(req.model, { ...OUTPUT_CAPS_DEFAULT, ...overrides });
+  const param = typeof req.max_completion_tokens === 'number' ? 'max_completion_tokens' : typeof req.max_tokens === 'number' ? 'max_tokens' : undefined;
+  if (cap === undefined || param === undefined) return undefined;
+  const asked = req[param] as number;
+  if (asked <= cap) return undefined;
+  return invalid(`${param} is too large: ${asked}. This model supports at most ${cap} completion tokens, whereas you provided ${asked}.`, param);
 }
