@@ -23,7 +23,7 @@ async function wallTime(tooLarge: boolean): Promise<{ wall: number; peak: number
     const started = performance.now();
     const { code } = await env.run();
     const wall = (performance.now() - started) / 1000;
-    if (code !== (tooLarge ? 3 : 0)) throw new Error(`B8: run exited ${code}`);
+    if (code !== (tooLarge ? 3 : 0)) throw new Error(`B10: run exited ${code}`);
     return { wall, peak: env.llm.peakInFlight, asked: env.llm.callCount() };
   } finally {
     await env.close();
@@ -31,7 +31,7 @@ async function wallTime(tooLarge: boolean): Promise<{ wall: number; peak: number
 }
 
 /**
- * B8 (issue 11, item 5): one row whose request is too large for the TPM limit must not
+ * B10 (issue 11, item 5): one row whose request is too large for the TPM limit must not
  * slow the others. The ideal is the same run without that row's fault; target ≤ 1.1.
  * Before the fix each of its retries halved every worker's concurrency (2.7 s → 13.9 s).
  */
@@ -44,7 +44,7 @@ export async function requestTooLarge(): Promise<Figure[]> {
   const faulty = median(runs.map((r) => r.faulty));
   return [
     {
-      name: 'B8 wall time with one request-too-large row',
+      name: 'B10 wall time with one request-too-large row',
       value: faulty.wall,
       unit: 's',
       ideal: clean.wall,
