@@ -6,6 +6,8 @@
  * none changed.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import type { RunSummary } from '../../src/pipeline/index.js';
+import { renderSummary } from '../../src/report/render.js';
 import { HEADER, SPREADSHEET_ID, TAB, col, startBed, type Bed } from '../support/bed.js';
 import { foreignGuard, type ForeignGuard } from '../support/foreign.js';
 import { cachedVerdicts, expectedCells } from '../support/inspect.js';
@@ -136,8 +138,10 @@ describe('columns edited during a run', () => {
     expect(summary.writes.stopped).toEqual([expect.objectContaining({ tab: TAB, header })]);
     expect(summary.writes.rowsWritten).toBe(5);
     expect(cachedVerdicts(String((b.config.cache as { path: string }).path))).toHaveLength(ROWS);
-    const text = await b.run();
-    expect(text.stdout).toContain(`"${header}"`);
+    // What a person at a terminal reads: the tab, the header, and what to do.
+    const text = renderSummary(JSON.parse(result.stdout) as RunSummary);
+    expect(text).toContain(`writes to "${TAB}" stopped: the header "${header}"`);
+    expect(text).toContain('kept in the cache');
   });
 });
 
