@@ -71,6 +71,11 @@ export class Tally {
         `reviewer verdicts not understood in rows ${selection.unreadableOverrides.slice(0, 10).join(', ')}${selection.unreadableOverrides.length > 10 ? ', …' : ''}: write VALID or INVALID, then an optional note`,
       );
     }
+    if (selection.recheckUnderOverride.length > 0) {
+      this.summary.warnings.push(
+        `recheck boxes ticked in rows ${selection.recheckUnderOverride.slice(0, 10).join(', ')}${selection.recheckUnderOverride.length > 10 ? ', …' : ''} were left ticked: a reviewer's verdict stands there; clear the reviewer verdict cell to have the model check the row again`,
+      );
+    }
     this.summary.llm.questions = selection.jobs.length;
     this.progress.questions = selection.jobs.length;
   }
