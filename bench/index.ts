@@ -7,6 +7,7 @@ import { costModes } from './cost.js';
 import { latencyBound } from './latency.js';
 import { largeSheet } from './load.js';
 import { requestBound, tokenBound } from './rate.js';
+import { rewriteFromCache } from './rewrite.js';
 import { warmRerun } from './warm.js';
 import { writeEconomy } from './writes.js';
 
@@ -27,6 +28,7 @@ const benches: Record<string, () => Promise<Figure[]>> = {
   B5: writeEconomy,
   B6: costModes,
   B7: largeSheet,
+  B8: rewriteFromCache,
 };
 
 const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(benches);
