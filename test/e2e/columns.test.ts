@@ -253,6 +253,24 @@ describe('results tab', () => {
   });
 });
 
+describe('results tab headers edited during a run', () => {
+  it('stops writing to the results tab when one of its headers is renamed mid-run, naming it (exit 3)', async () => {
+    bed = await bedWith({ config: { output: { sheet: 'Review', write_batch_size: 5 } }, header: HEADER });
+    const b = bed;
+    const guard = foreignGuard(b.sheets, SPREADSHEET_ID, [
+      { tab: TAB, own: [] },
+      { tab: 'Review', own: ['Project', 'Source row', ...OUTPUT_HEADERS] },
+    ]);
+    // "Issues" is column D of the results tab the bot creates.
+    const edit = afterWrite(b, guard, 1, () => b.sheets.setCell(SPREADSHEET_ID, 'Review', 1, 4, 'Findings'));
+    const result = await b.run('--json');
+    expect(edit.done()).toBe(true);
+    expect(guard.checkpoint()).toEqual([]);
+    expect(result.code, result.stderr).toBe(3);
+    expect((JSON.parse(result.stdout) as Summary).writes.stopped).toEqual([expect.objectContaining({ tab: 'Review', header: 'Issues', key: 'output.columns.issues' })]);
+  });
+});
+
 describe('tabs never collide', () => {
   it.each([
     ['report.runs_sheet equal to the data tab', { report: { runs_sheet: TAB } }, 'report.runs_sheet', 'sheets.sheet'],
