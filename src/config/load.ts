@@ -3,7 +3,7 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { normalizeHeader } from '../sheets/layout.js';
-import { sameTab } from '../sheets/results-tab.js';
+import { sameTab } from '../sheets/a1.js';
 import { interpolate } from './interpolate.js';
 import { problemsFromZod } from './problems.js';
 import { DEFAULT_OUTPUT_HEADERS, configSchema, type RawConfig } from './schema.js';

@@ -2,6 +2,7 @@ import { sheets, type sheets_v4 } from '@googleapis/sheets';
 import { JWT } from 'google-auth-library';
 import { SheetsError, redact } from '../errors.js';
 import { backoffDelay, retryAfterMs, sleep, type BackoffOptions } from '../retry/index.js';
+import { sameTab } from './a1.js';
 import type { ServiceAccountKey } from './credentials.js';
 import { QuotaPacer } from './quota.js';
 
@@ -84,7 +85,7 @@ export class SheetsClient {
   /** One tab's size and id; needed only when the grid must grow. */
   async metadata(tab: string): Promise<TabMetadata> {
     const all = await this.sheetsMetadata();
-    const found = all.find((s) => s.title === tab);
+    const found = all.find((s) => sameTab(s.title, tab));
     if (!found) {
       const titles = all.map((s) => `"${s.title}"`).join(', ');
       throw new SheetsError(`The spreadsheet ${this.spreadsheetId} has no tab named "${tab}". Its tabs: ${titles || 'none'}.`, {

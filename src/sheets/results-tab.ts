@@ -1,6 +1,6 @@
 import { pushTo } from '../collections.js';
 import { SheetsError } from '../errors.js';
-import { a1Range, columnLetter, quoteSheetName } from './a1.js';
+import { a1Range, columnLetter, quoteSheetName, sameTab } from './a1.js';
 import type { CellValues, SheetsClient, ValueRange } from './client.js';
 import { OUTPUT_FIELDS, normalizeHeader, type Columns, type LostHeader, type OutputField } from './layout.js';
 import { lastUsedColumn } from './open.js';
@@ -174,11 +174,6 @@ function locateResults(header: readonly string[], config: Pick<ResultsTabConfig,
   }
   const [id = 0, link = 0, ...outputs] = at;
   return { cols: { id, link, outputs: Object.fromEntries(OUTPUT_FIELDS.map((f, i) => [f, outputs[i] ?? 0])) as Record<OutputField, number> } };
-}
-
-/** Tab names as Sheets compares them: it refuses two tabs whose names differ only in case. */
-export function sameTab(a: string, b: string): boolean {
-  return a.trim().toLocaleLowerCase() === b.trim().toLocaleLowerCase();
 }
 
 /** Cells of one row as few ranges as possible: one per run of adjacent columns. */
