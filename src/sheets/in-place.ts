@@ -15,7 +15,7 @@ export class InPlaceTarget implements WriteTarget {
     const outputs = columns.outputs;
     if (outputs === undefined) throw new Error('InPlaceTarget needs output columns on the data tab');
     const data: ValueRange[] = [];
-    const sorted = [...placed].sort((a, b) => a.row - b.row);
+    const sorted = placed.slice().sort((a, b) => a.row - b.row);
     // Adjacent rows go out as one range per run of adjacent output columns.
     for (const segment of outputSegments({ outputs })) {
       for (const block of consecutive(sorted)) {
