@@ -7,6 +7,7 @@ import { costModes } from './cost.js';
 import { latencyBound } from './latency.js';
 import { largeSheet } from './load.js';
 import { requestBound, tokenBound } from './rate.js';
+import { rewriteFromCache } from './rewrite.js';
 import { requestTooLarge } from './too-large.js';
 import { warmRerun } from './warm.js';
 import { writeEconomy } from './writes.js';
@@ -28,6 +29,7 @@ const benches: Record<string, () => Promise<Figure[]>> = {
   B5: writeEconomy,
   B6: costModes,
   B7: largeSheet,
+  B8: rewriteFromCache,
   B10: requestTooLarge,
 };
 

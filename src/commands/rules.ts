@@ -1,6 +1,6 @@
 import { PROMPT_VERSION } from '../llm/index.js';
 import { primaryModel, sheetsClientFor } from '../pipeline/index.js';
-import { replaceOwnTab } from '../sheets/index.js';
+import { replaceOwnTab, sameTab } from '../sheets/index.js';
 import { load, systemClock, type CommandIO } from './context.js';
 
 /**
@@ -10,8 +10,15 @@ import { load, systemClock, type CommandIO } from './context.js';
  */
 export async function rulesPublishCommand(flags: { config: string; tab: string }, io: CommandIO): Promise<number> {
   const { config, secrets } = load(flags.config, io);
-  if (flags.tab.trim().toLowerCase() === config.sheets.sheet.trim().toLowerCase()) {
-    io.stderr.write(`Error: --tab "${flags.tab}" is the data tab; the rules go to a tab of their own.\n`);
+  // The rules tab is replaced wholesale: it must be none of the tabs the config names.
+  const taken: Array<[string, string | undefined]> = [
+    ['sheets.sheet', config.sheets.sheet],
+    ['output.sheet', config.output.sheet],
+    ['report.runs_sheet', config.report.runs_sheet],
+  ];
+  const clash = taken.find(([, tab]) => tab !== undefined && sameTab(tab, flags.tab));
+  if (clash) {
+    io.stderr.write(`Error: --tab "${flags.tab}" is the tab of ${clash[0]} ("${clash[1] ?? ''}"; Sheets ignores case in tab names); the rules go to a tab of their own, since publishing replaces its whole content. Pick another --tab.\n`);
     return 2;
   }
   const rows: string[][] = [

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parseDocument } from 'yaml';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { normalizeHeader } from '../sheets/layout.js';
+import { sameTab } from '../sheets/a1.js';
 import { interpolate } from './interpolate.js';
 import { problemsFromZod } from './problems.js';
 import { DEFAULT_OUTPUT_HEADERS, configSchema, type RawConfig } from './schema.js';
@@ -89,11 +90,8 @@ function crossKeyProblems(data: unknown): ConfigProblem[] {
     if (typeof asRecord(root.columns).id !== 'string') {
       problems.push({ path: 'output.sheet', message: 'a results tab needs columns.id: results are matched to rows by their id' });
     }
-    const dataTab = asRecord(root.sheets).sheet;
-    if (typeof dataTab === 'string' && output.sheet.trim().toLowerCase() === dataTab.trim().toLowerCase()) {
-      problems.push({ path: 'output.sheet', message: 'the results tab must not be the data tab (leave output.sheet out to write next to the data)' });
-    }
   }
+  problems.push(...tabCollisions(root));
   const providers = asRecord(root.llm).providers;
   const names = new Set<string>();
   (Array.isArray(providers) ? providers : []).forEach((provider, i) => {
@@ -102,6 +100,32 @@ function crossKeyProblems(data: unknown): ConfigProblem[] {
     if (names.has(name)) problems.push({ path: `llm.providers[${i}].name`, message: `provider name "${name}" is used twice; names must be unique` });
     names.add(name);
   });
+  return problems;
+}
+
+/** The tabs a config names, by key: each must be its own tab. */
+function configuredTabs(root: Record<string, unknown>): Array<[key: string, tab: string]> {
+  const tabs: Array<[string, unknown]> = [
+    ['sheets.sheet', asRecord(root.sheets).sheet],
+    ['output.sheet', asRecord(root.output).sheet],
+    ['report.runs_sheet', asRecord(root.report).runs_sheet],
+  ];
+  return tabs.filter((entry): entry is [string, string] => typeof entry[1] === 'string' && entry[1].trim() !== '');
+}
+
+/**
+ * The data tab, the results tab and the Runs tab must differ: run rows appended into the
+ * data, or results upserted over it, would change people's cells. Compared as Sheets
+ * compares tab names: it refuses two tabs whose names differ only in case.
+ */
+function tabCollisions(root: Record<string, unknown>): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const seen: Array<[string, string]> = [];
+  for (const [key, tab] of configuredTabs(root)) {
+    const earlier = seen.find(([, other]) => sameTab(other, tab));
+    if (earlier) problems.push({ path: key, message: `"${tab}" is the same tab as ${earlier[0]} ("${earlier[1]}"; Sheets ignores case in tab names); give each its own tab` });
+    else seen.push([key, tab]);
+  }
   return problems;
 }
 

@@ -3,7 +3,6 @@ import { durationMs, type Config } from '../config/index.js';
 import { OUTPUT_SCHEMA_VERSION, PROMPT_VERSION, routeModel, type PromptRules } from '../llm/index.js';
 import type { Entry, LayoutConfig } from '../sheets/index.js';
 import { verdictCells } from './cells.js';
-import { overrideCells } from './review.js';
 import type { Known, Selection } from './select.js';
 
 /** The sheet's columns as the config names them. */
@@ -52,14 +51,14 @@ export function semanticScope(config: Config): string {
   return cacheKey({ inputs: { status: '', comment: '', completion_date: '' }, rulesText: rules.rulesText, allowedStatuses: rules.allowedStatuses, promptVersion: PROMPT_VERSION, model: primaryModel(config), schemaVersion: OUTPUT_SCHEMA_VERSION }).slice(0, 32);
 }
 
-/** The verdict known for a key: a reviewer's (ground truth) first, else the model's cached one. */
+/**
+ * The model's verdict known for a key. Reviewers' verdicts are not looked up here: one
+ * applies only while its own row's cell says so (the overrides table keeps them for eval).
+ */
 export function lookupIn(store: CacheStore, minConfidence: number | undefined): (key: string) => Known | undefined {
-  const overrides = store.allOverrides();
   return (key) => {
-    const reviewer = overrides.get(key);
-    if (reviewer) return { cells: overrideCells(reviewer, reviewer.recordedAt), fromReviewer: true };
     const cached = store.get(key);
-    return cached && { cells: verdictCells(cached, minConfidence), fromReviewer: false };
+    return cached && { cells: verdictCells(cached, minConfidence) };
   };
 }
 

@@ -263,6 +263,7 @@ async function prepare(
     // The identity the write is checked against: hashed only for rows being written.
     if (!dryRun) writer.enqueue({ row: entry.row, id: entry.id, fingerprint: fingerprintOf(entry.id, entry.inputs), cells, clearRecheck });
   };
-  for (const { entry, cells } of selection.rewrites) enqueue(entry, cells);
+  // A known verdict never unticks a box: a ticked row is asked again, unless a reviewer's verdict stands.
+  for (const { entry, cells } of selection.rewrites) enqueue(entry, cells, false);
   return { writer, enqueue, addedHeaders: opened.addedHeaders, jobs: ask };
 }

@@ -26,10 +26,12 @@ export interface Selection {
   rechecked: number;
   /** Override cells that say neither VALID nor INVALID. */
   unreadableOverrides: number[];
+  /** Rows whose recheck box is ticked while a reviewer's verdict stands: the box is left ticked. */
+  recheckUnderOverride: number[];
 }
 
-/** A verdict already known for a key: a reviewer's first, else the cache's. */
-export type Known = { cells: OutputCells; fromReviewer: boolean };
+/** The model's verdict already known for a key (the cache's). */
+export type Known = { cells: OutputCells };
 
 export interface SelectOptions {
   force: boolean;
@@ -47,7 +49,7 @@ export function selectWork(
   lookup: (key: string) => Known | undefined,
   options: SelectOptions,
 ): Selection {
-  const selection: Selection = { upToDate: 0, rewrites: [], jobs: [], deduplicated: 0, deferred: 0, overrides: [], rechecked: 0, unreadableOverrides: [] };
+  const selection: Selection = { upToDate: 0, rewrites: [], jobs: [], deduplicated: 0, deferred: 0, overrides: [], rechecked: 0, unreadableOverrides: [], recheckUnderOverride: [] };
   const jobs = new Map<string, Job>();
   const now = options.now ?? Date.now();
   const checkedAt = new Date(now).toISOString();
@@ -57,16 +59,20 @@ export function selectWork(
     const override = parseOverride(entry.review.override);
     if (override === null) selection.unreadableOverrides.push(entry.row);
     if (override) {
-      // The reviewer's verdict always wins, and is never sent to the model.
+      // The reviewer's verdict wins while its cell says so, for this row only; it is
+      // never sent to the model. A ticked box is left ticked (and reported): the row is
+      // not rechecked while the override stands, so unticking it would hide that.
       selection.overrides.push({ key, entry, override });
+      if (isTicked(entry.review.recheck)) selection.recheckUnderOverride.push(entry.row);
       const cells = overrideCells(override, checkedAt);
-      if (showsVerdict(entry, cells) && !isTicked(entry.review.recheck)) selection.upToDate++;
+      if (showsVerdict(entry, cells)) selection.upToDate++;
       else selection.rewrites.push({ entry, cells });
       continue;
     }
+    // A cleared override is simply no override: the model's verdict (cached, else asked).
     const recheck = isTicked(entry.review.recheck) || (options.staleAfterMs !== undefined && isStale(entry, options.staleAfterMs, now));
     const known = lookup(key);
-    if (known && (known.fromReviewer || (!options.force && !recheck))) {
+    if (known && !options.force && !recheck) {
       if (showsVerdict(entry, known.cells) && !isTicked(entry.review.recheck)) selection.upToDate++;
       else selection.rewrites.push({ entry, cells: known.cells });
       continue;

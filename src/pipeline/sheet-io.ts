@@ -18,7 +18,6 @@ export async function resultsTarget(config: Config, sheets: SheetsClient, opened
     sourceTab: config.sheets.sheet,
     idHeader: config.columns.id ?? 'Id',
     outputs: config.output.columns,
-    recheckColumn: opened.layout.review.recheck,
   });
   await results.open(dryRun);
   const seen = new Set<string>();

@@ -1,4 +1,4 @@
-import type { SkippedWrite } from '../sheets/index.js';
+import type { LostHeader, SkippedWrite } from '../sheets/index.js';
 
 export type RunStatus = 'completed' | 'completed_with_errors' | 'interrupted' | 'failed';
 
@@ -77,6 +77,13 @@ export interface RunSummary {
     skipped: SkippedWrite[];
     sheetRetries: number;
     headersAdded: string[];
+    /**
+     * Tabs no longer written this run because a header the bot needs vanished (renamed,
+     * cleared, its column deleted): their verdicts stay cached for the next run.
+     */
+    stopped: LostHeader[];
+    /** Rows whose verdict was not written because of that. */
+    rowsNotWritten: number;
   };
   errors: Array<{ row: number; id: string; reason: string }>;
   warnings: string[];

@@ -34,7 +34,7 @@ export class Tally {
       waitingForBatch: [],
       llm: { calls: 0, retries: 0, questions: 0, promptTokens: 0, completionTokens: 0, cachedTokens: 0, cacheHitRate: null, costUsd: 0, naiveCostUsd: null, savedUsd: null, byModel: {}, routing: {}, promptCacheKey: '' },
       verdicts: { valid: 0, invalid: 0, error: 0, needsReview: 0 },
-      writes: { calls: 0, rowsWritten: 0, rowsMoved: 0, skipped: [], sheetRetries: 0, headersAdded: [] },
+      writes: { calls: 0, rowsWritten: 0, rowsMoved: 0, skipped: [], sheetRetries: 0, headersAdded: [], stopped: [], rowsNotWritten: 0 },
       errors: [],
       warnings: [...warnings],
     };
@@ -71,6 +71,11 @@ export class Tally {
     if (selection.unreadableOverrides.length > 0) {
       this.summary.warnings.push(
         `reviewer verdicts not understood in rows ${selection.unreadableOverrides.slice(0, 10).join(', ')}${selection.unreadableOverrides.length > 10 ? ', …' : ''}: write VALID or INVALID, then an optional note`,
+      );
+    }
+    if (selection.recheckUnderOverride.length > 0) {
+      this.summary.warnings.push(
+        `recheck boxes ticked in rows ${selection.recheckUnderOverride.slice(0, 10).join(', ')}${selection.recheckUnderOverride.length > 10 ? ', …' : ''} were left ticked: a reviewer's verdict stands there; clear the reviewer verdict cell to have the model check the row again`,
       );
     }
     this.summary.llm.questions = selection.jobs.length;
@@ -166,6 +171,8 @@ export class Tally {
     writes.rowsMoved = stats.rowsMoved;
     writes.skipped = [...stats.skipped];
     writes.headersAdded = headersAdded;
+    writes.stopped = stats.stopped ? [stats.stopped] : [];
+    writes.rowsNotWritten = stats.rowsNotWritten;
   }
 
   fatal(message: string, hint: string | undefined): void {
@@ -181,7 +188,9 @@ export class Tally {
     s.llm.costUsd = costs.includes(null) ? null : costs.reduce<number>((a, b) => a + (b ?? 0), 0);
     s.llm.cacheHitRate = s.llm.promptTokens > 0 ? s.llm.cachedTokens / s.llm.promptTokens : null;
     s.llm.savedUsd = s.llm.naiveCostUsd === null || s.llm.costUsd === null ? null : s.llm.naiveCostUsd - s.llm.costUsd;
-    let status: RunStatus = s.verdicts.error > 0 ? 'completed_with_errors' : 'completed';
+    // Rows left unwritten by a vanished header are like rows in ERROR: the run is done, a
+    // person fixes the sheet, and the next run writes them from the cache (exit 3).
+    let status: RunStatus = s.verdicts.error > 0 || s.writes.stopped.length > 0 ? 'completed_with_errors' : 'completed';
     if (interrupted) status = 'interrupted';
     if (s.fatal) status = 'failed';
     s.status = status;

@@ -48,6 +48,9 @@ export function renderSummary(s: RunSummary): string {
   const width = Math.max(...rows.map(([label]) => label.length));
   for (const [label, value] of rows) lines.push(`  ${label.padEnd(width)}  ${value}`);
   if (s.writes.headersAdded.length) lines.push(`  added columns: ${s.writes.headersAdded.map((h) => `"${h}"`).join(', ')}`);
+  for (const stop of s.writes.stopped) {
+    lines.push(`  writes to "${stop.tab}" stopped: ${stop.reason}. ${n(s.writes.rowsNotWritten)} verdicts were not written; they are kept in the cache. Restore the header "${stop.header}" (or change ${stop.key} in the config) and run again: no model call is needed for them.`);
+  }
   for (const skip of s.writes.skipped.slice(0, 10)) lines.push(`  not written: row ${skip.row}${skip.id ? ` (${skip.id})` : ''}: ${skip.reason}`);
   if (s.writes.skipped.length > 10) lines.push(`  … and ${s.writes.skipped.length - 10} more rows not written`);
   for (const error of s.errors.slice(0, 10)) lines.push(`  ERROR row ${error.row}${error.id ? ` (${error.id})` : ''}: ${error.reason}`);

@@ -29,3 +29,11 @@ export function a1Range(sheet: string, from: { row: number; column: number }, to
 export function wholeSheet(sheet: string): string {
   return quoteSheetName(sheet);
 }
+
+/**
+ * Tab names as Sheets compares them: it refuses two tabs whose names differ only in case
+ * and resolves ranges regardless of case (socialpoint-labs/sheetfu#26, appsmith#5293).
+ */
+export function sameTab(a: string, b: string): boolean {
+  return a.trim().toLocaleLowerCase() === b.trim().toLocaleLowerCase();
+}

@@ -2,6 +2,7 @@ import { sheets, type sheets_v4 } from '@googleapis/sheets';
 import { JWT } from 'google-auth-library';
 import { SheetsError, redact } from '../errors.js';
 import { backoffDelay, retryAfterMs, sleep, type BackoffOptions } from '../retry/index.js';
+import { sameTab } from './a1.js';
 import type { ServiceAccountKey } from './credentials.js';
 import { QuotaPacer } from './quota.js';
 
@@ -70,7 +71,7 @@ export class SheetsClient {
 
   /** Every tab's id, title and grid size (one read call). */
   async sheetsMetadata(): Promise<TabMetadata[]> {
-    const response = await this.call('read', `read the list of tabs`, () =>
+    const response = await this.call('read', `read the list of tabs`, undefined, () =>
       this.api.spreadsheets.get({ spreadsheetId: this.spreadsheetId, fields: 'sheets.properties(sheetId,title,gridProperties(rowCount,columnCount))' }),
     );
     return (response.data.sheets ?? []).map((s) => ({
@@ -84,7 +85,7 @@ export class SheetsClient {
   /** One tab's size and id; needed only when the grid must grow. */
   async metadata(tab: string): Promise<TabMetadata> {
     const all = await this.sheetsMetadata();
-    const found = all.find((s) => s.title === tab);
+    const found = all.find((s) => sameTab(s.title, tab));
     if (!found) {
       const titles = all.map((s) => `"${s.title}"`).join(', ');
       throw new SheetsError(`The spreadsheet ${this.spreadsheetId} has no tab named "${tab}". Its tabs: ${titles || 'none'}.`, {
@@ -96,7 +97,7 @@ export class SheetsClient {
 
   /** Reads a range's displayed values (what the people in the sheet see). */
   async read(range: string): Promise<CellValues> {
-    const response = await this.call('read', `read ${range}`, () =>
+    const response = await this.call('read', `read ${range}`, undefined, () =>
       this.api.spreadsheets.values.get({ spreadsheetId: this.spreadsheetId, range, valueRenderOption: 'FORMATTED_VALUE', majorDimension: 'ROWS' }),
     );
     return normalizeValues(response.data.values);
@@ -105,17 +106,21 @@ export class SheetsClient {
   /** Reads several ranges in one call. */
   async readMany(ranges: readonly string[]): Promise<CellValues[]> {
     if (ranges.length === 0) return [];
-    const response = await this.call('read', `read ${ranges.length} ranges`, () =>
+    const response = await this.call('read', `read ${ranges.length} ranges`, undefined, () =>
       this.api.spreadsheets.values.batchGet({ spreadsheetId: this.spreadsheetId, ranges: [...ranges], valueRenderOption: 'FORMATTED_VALUE', majorDimension: 'ROWS' }),
     );
     const valueRanges = response.data.valueRanges ?? [];
     return ranges.map((_, i) => normalizeValues(valueRanges[i]?.values));
   }
 
-  /** Writes ranges in one call, always RAW: nothing becomes a formula. */
-  async write(data: ReadonlyArray<ValueRange>): Promise<void> {
+  /**
+   * Writes ranges in one call, always RAW: nothing becomes a formula. `retry: false`
+   * leaves retrying to the caller (the writer re-identifies the rows before each
+   * attempt; see retryPause).
+   */
+  async write(data: ReadonlyArray<ValueRange>, options: { retry?: boolean } = {}): Promise<void> {
     if (data.length === 0) return;
-    await this.call('write', `write ${data.length} ranges`, () =>
+    await this.call('write', `write ${data.length} ranges`, options.retry === false ? 0 : undefined, () =>
       this.api.spreadsheets.values.batchUpdate({
         spreadsheetId: this.spreadsheetId,
         requestBody: { valueInputOption: 'RAW', data: data.map((d) => ({ range: d.range, majorDimension: 'ROWS', values: d.values.map((row) => [...row]) })) },
@@ -125,7 +130,7 @@ export class SheetsClient {
 
   /** Appends rows after the last row of a table on a tab (RAW, inserting rows as needed). */
   async append(range: string, rows: string[][]): Promise<void> {
-    await this.call('write', `append ${rows.length} rows to ${range}`, () =>
+    await this.call('write', `append ${rows.length} rows to ${range}`, undefined, () =>
       this.api.spreadsheets.values.append({
         spreadsheetId: this.spreadsheetId,
         range,
@@ -138,12 +143,12 @@ export class SheetsClient {
 
   /** Empties a range (values only; formatting stays). */
   async clear(range: string): Promise<void> {
-    await this.call('write', `clear ${range}`, () => this.api.spreadsheets.values.clear({ spreadsheetId: this.spreadsheetId, range, requestBody: {} }));
+    await this.call('write', `clear ${range}`, undefined, () => this.api.spreadsheets.values.clear({ spreadsheetId: this.spreadsheetId, range, requestBody: {} }));
   }
 
   /** Adds a tab; returns its sheet id. */
   async addTab(title: string): Promise<number> {
-    const response = await this.call('write', `add the tab "${title}"`, () =>
+    const response = await this.call('write', `add the tab "${title}"`, undefined, () =>
       this.api.spreadsheets.batchUpdate({ spreadsheetId: this.spreadsheetId, requestBody: { requests: [{ addSheet: { properties: { title } } }] } }),
     );
     return response.data.replies?.[0]?.addSheet?.properties?.sheetId ?? 0;
@@ -151,7 +156,7 @@ export class SheetsClient {
 
   /** Grows a tab by `count` rows or columns at its end. */
   async appendDimension(sheetId: number, dimension: 'ROWS' | 'COLUMNS', count: number): Promise<void> {
-    await this.call('write', `add ${count} ${dimension.toLowerCase()}`, () =>
+    await this.call('write', `add ${count} ${dimension.toLowerCase()}`, undefined, () =>
       this.api.spreadsheets.batchUpdate({
         spreadsheetId: this.spreadsheetId,
         requestBody: { requests: [{ appendDimension: { sheetId, dimension, length: count } }] },
@@ -159,24 +164,43 @@ export class SheetsClient {
     );
   }
 
-  private async call<T>(kind: 'read' | 'write', what: string, send: () => Promise<T>): Promise<T> {
-    const maxRetries = this.options.maxRetries ?? 6;
+  /**
+   * For callers that retry themselves (`write(…, { retry: false })`): when the failure
+   * of attempt `attempt` (0 = the first) is worth another try, waits as long as Sheets
+   * asked (Retry-After) or the backoff says, and returns true; false when it is not.
+   */
+  async retryPause(kind: 'read' | 'write', error: unknown, attempt: number): Promise<boolean> {
+    const raw = error instanceof SheetsError && error.cause !== undefined ? error.cause : error;
+    const waitMs = this.retryWait(kind, raw, attempt, this.options.maxRetries ?? 6, 'retry a write');
+    if (waitMs === undefined) return false;
+    await sleep(waitMs, this.options.signal);
+    return true;
+  }
+
+  private async call<T>(kind: 'read' | 'write', what: string, retries: number | undefined, send: () => Promise<T>): Promise<T> {
+    const maxRetries = retries ?? this.options.maxRetries ?? 6;
     const pacer = kind === 'read' ? this.reads : this.writes;
     for (let attempt = 0; ; attempt++) {
       await pacer.take(this.options.signal);
       try {
         return await send();
       } catch (error) {
-        const status = statusOf(error);
-        const transient = status === undefined || status === 408 || status === 429 || status >= 500;
-        if (!transient || attempt >= maxRetries || this.options.signal?.aborted) throw this.explain(error, what, attempt);
-        const asked = retryAfterMs(headersOf(error));
-        const waitMs = asked ?? backoffDelay(attempt, this.options.backoff);
-        if (status === 429) pacer.penalize(waitMs);
-        this.options.onRetry?.({ kind, what, attempt: attempt + 1, waitMs, status });
+        const waitMs = this.retryWait(kind, error, attempt, maxRetries, what);
+        if (waitMs === undefined) throw this.explain(error, what, attempt);
         await sleep(waitMs, this.options.signal);
       }
     }
+  }
+
+  /** How long to wait before retrying a failed call (telling the pacer and onRetry), or undefined: give up. */
+  private retryWait(kind: 'read' | 'write', error: unknown, attempt: number, maxRetries: number, what: string): number | undefined {
+    const status = statusOf(error);
+    const transient = status === undefined || status === 408 || status === 429 || status >= 500;
+    if (!transient || attempt >= maxRetries || this.options.signal?.aborted) return undefined;
+    const waitMs = retryAfterMs(headersOf(error)) ?? backoffDelay(attempt, this.options.backoff);
+    if (status === 429) (kind === 'read' ? this.reads : this.writes).penalize(waitMs);
+    this.options.onRetry?.({ kind, what, attempt: attempt + 1, waitMs, status });
+    return waitMs;
   }
 
   private explain(error: unknown, what: string, attempt: number): SheetsError {

@@ -1,10 +1,11 @@
 export { SheetsClient, type SheetsClientOptions, type CellValues, type ValueRange } from './client.js';
 export { readServiceAccountKey, type ServiceAccountKey } from './credentials.js';
-export { OUTPUT_FIELDS, mapHeaders, normalizeHeader, type Layout, type LayoutConfig, type OutputField } from './layout.js';
-export { openSheet, type OpenedSheet } from './open.js';
+export { OUTPUT_FIELDS, locateColumns, mapHeaders, normalizeHeader, type Columns, type Layout, type LayoutConfig, type LostHeader, type OutputField } from './layout.js';
+export { lastUsedColumn, openSheet, type OpenedSheet } from './open.js';
 export { fingerprintOf, readEntries, type Entry, type RowInputs } from './table.js';
-export { InPlaceTarget, SheetWriter, type PendingWrite, type SkippedWrite, type WriteTarget, type WriterStats } from './writer.js';
+export { MAX_BYTES_PER_CALL, MAX_ROWS_PER_CALL, SheetWriter, type PendingWrite, type SkippedWrite, type WriteTarget, type WriterStats } from './writer.js';
+export { InPlaceTarget } from './in-place.js';
 export { ResultsTab, SOURCE_ROW_HEADER, parseResults, type ParsedResults, type ResultsTabConfig } from './results-tab.js';
 export { QuotaPacer } from './quota.js';
-export { a1Range, columnLetter, quoteSheetName } from './a1.js';
+export { a1Range, columnLetter, quoteSheetName, sameTab } from './a1.js';
 export { appendToOwnTab, replaceOwnTab } from './tabs.js';

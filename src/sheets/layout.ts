@@ -36,6 +36,26 @@ export interface Layout {
   missingHeaders: Array<{ header: string; column: number }>;
   /** The leftmost and rightmost input columns: the span read to re-identify a row. */
   identitySpan: { first: number; last: number };
+  /** The header texts it was mapped from: the columns are found again by them before every write. */
+  config: LayoutConfig;
+}
+
+/** Where the columns the bot reads or writes are now, found by header in a fresh read. */
+export interface Columns {
+  inputs: Partial<Record<InputField, number>>;
+  /** Undefined in results-tab mode (no outputs on the data tab). */
+  outputs: Record<OutputField, number> | undefined;
+  /** The recheck box, when its header is (still) there. */
+  recheck: number | undefined;
+}
+
+/** A header the bot needs that is gone (or doubled): writes to its tab stop. */
+export interface LostHeader {
+  tab: string;
+  header: string;
+  /** The config key that names it, e.g. output.columns.issues. */
+  key: string;
+  reason: string;
 }
 
 /** Header texts are matched trimmed, with inner spaces folded, case-insensitively (any script). */
@@ -48,14 +68,13 @@ export function normalizeHeader(text: string): string {
  * run with the list of headers that do exist; missing output columns are planned at
  * the end of the header row.
  */
-export function mapHeaders(headerCells: readonly string[], config: LayoutConfig): Layout {
-  const positions = new Map<string, number[]>();
-  let lastUsed = 0;
+export function mapHeaders(headerCells: readonly string[], config: LayoutConfig, lastUsedColumn?: number): Layout {
+  const positions = headerPositions(headerCells);
+  // New columns go after the last column that holds anything (header or data), so that
+  // a column of notes under an empty header cell is never taken.
+  let lastUsed = lastUsedColumn ?? 0;
   headerCells.forEach((cell, i) => {
-    if (cell.trim() === '') return;
-    lastUsed = i + 1;
-    const key = normalizeHeader(cell);
-    pushTo(positions, key, i + 1);
+    if (cell.trim() !== '' && i + 1 > lastUsed) lastUsed = i + 1;
   });
   const find = (header: string, what: string): number | undefined => {
     const found = positions.get(normalizeHeader(header));
@@ -108,6 +127,7 @@ export function mapHeaders(headerCells: readonly string[], config: LayoutConfig)
   }
   const used = Object.values(inputs);
   return {
+    config,
     sheet: config.sheet,
     headerRow: config.headerRow,
     inputs,
@@ -116,12 +136,55 @@ export function mapHeaders(headerCells: readonly string[], config: LayoutConfig)
     outputsInPlace: inPlace,
     review,
     missingHeaders,
-    identitySpan: { first: Math.min(...used), last: Math.max(...used) },
+    identitySpan: { first: used.reduce((a, b) => Math.min(a, b), Infinity), last: used.reduce((a, b) => Math.max(a, b), 0) },
   };
 }
 
+function headerPositions(headerCells: readonly string[]): Map<string, number[]> {
+  const positions = new Map<string, number[]>();
+  headerCells.forEach((cell, i) => {
+    if (cell.trim() !== '') pushTo(positions, normalizeHeader(cell), i + 1);
+  });
+  return positions;
+}
+
+/**
+ * Finds the columns again in a header row read just now (in the same call as the rows
+ * about to be written). Every input and output header must be there exactly once;
+ * otherwise the header that is gone is returned and the tab is not written any more.
+ */
+export function locateColumns(headerCells: readonly string[], config: LayoutConfig): { columns: Columns } | { lost: LostHeader } {
+  const positions = headerPositions(headerCells);
+  let lost: LostHeader | undefined;
+  const find = (header: string, key: string): number => {
+    const found = positions.get(normalizeHeader(header)) ?? [];
+    if (found.length !== 1 && lost === undefined) {
+      const reason =
+        found.length === 0
+          ? `the header "${header}" (${key}) is no longer in row ${config.headerRow} of "${config.sheet}": it was renamed, cleared or its column deleted during the run`
+          : `the header "${header}" (${key}) now appears ${found.length} times in row ${config.headerRow} of "${config.sheet}"`;
+      lost = { tab: config.sheet, header, key, reason };
+    }
+    return found[0] ?? 0;
+  };
+  const inputs: Partial<Record<InputField, number>> = {};
+  for (const field of INPUT_FIELDS) {
+    const header = config.inputs[field];
+    if (header !== undefined) inputs[field] = find(header, `columns.${field}`);
+  }
+  let outputs: Record<OutputField, number> | undefined;
+  if (config.outputsInPlace ?? true) {
+    outputs = {} as Record<OutputField, number>;
+    for (const field of OUTPUT_FIELDS) outputs[field] = find(config.outputs[field], `output.columns.${field}`);
+  }
+  if (lost !== undefined) return { lost };
+  const recheckHeader = config.review?.recheck;
+  const recheck = recheckHeader === undefined ? undefined : positions.get(normalizeHeader(recheckHeader));
+  return { columns: { inputs, outputs, recheck: recheck?.length === 1 ? recheck[0] : undefined } };
+}
+
 /** Contiguous runs of output columns, so a row's cells go out as few ranges as possible. */
-export function outputSegments(layout: Layout): Array<{ first: number; fields: OutputField[] }> {
+export function outputSegments(layout: Pick<Layout, 'outputs'>): Array<{ first: number; fields: OutputField[] }> {
   const sorted = OUTPUT_FIELDS.map((field) => ({ field, column: layout.outputs[field] })).sort((a, b) => a.column - b.column);
   const segments: Array<{ first: number; fields: OutputField[] }> = [];
   for (const { field, column } of sorted) {

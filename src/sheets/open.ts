@@ -12,12 +12,13 @@ export interface OpenedSheet extends ReadResult {
 
 /**
  * Reads the tab in one call and maps its columns. Output columns missing from the
- * header row are added at its end (growing the grid first when the sheet has no
- * room), unless `readOnly`.
+ * header row are added after the last used column of the grid (header or data: a
+ * column is taken only when all of it is empty), growing the grid first when the sheet
+ * has no room, unless `readOnly`.
  */
 export async function openSheet(client: SheetsClient, config: LayoutConfig, readOnly: boolean, preread?: CellValues): Promise<OpenedSheet> {
   const values = preread ?? (await readTab(client, config.sheet));
-  const layout = mapHeaders(values[config.headerRow - 1] ?? [], config);
+  const layout = mapHeaders(values[config.headerRow - 1] ?? [], config, lastUsedColumn(values));
   const result = readEntries(values, layout);
   const addedHeaders = layout.missingHeaders.map((h) => h.header);
   if (!readOnly && layout.missingHeaders.length > 0) await addHeaders(client, layout, config);
@@ -35,10 +36,20 @@ async function readTab(client: SheetsClient, tab: string): Promise<CellValues> {
   }
 }
 
+/** The rightmost column with a value in any row (the read is trimmed of trailing empty cells). */
+export function lastUsedColumn(values: CellValues): number {
+  let last = 0;
+  for (const row of values) if (row.length > last) last = row.length;
+  return last;
+}
+
 async function addHeaders(client: SheetsClient, layout: Layout, config: LayoutConfig): Promise<void> {
-  const columns = layout.missingHeaders.map((h) => h.column);
-  const rightmost = Math.max(...columns);
-  const first = Math.min(...columns);
+  let first = Infinity;
+  let rightmost = 0;
+  for (const { column } of layout.missingHeaders) {
+    first = Math.min(first, column);
+    rightmost = Math.max(rightmost, column);
+  }
   // Missing headers are planned on consecutive columns, so one range covers them.
   const headers = [
     {

@@ -1,7 +1,9 @@
+import { pushTo } from '../collections.js';
 import { SheetsError } from '../errors.js';
-import { a1Range, columnLetter, quoteSheetName } from './a1.js';
+import { a1Range, columnLetter, quoteSheetName, sameTab } from './a1.js';
 import type { CellValues, SheetsClient, ValueRange } from './client.js';
-import { OUTPUT_FIELDS, normalizeHeader, type OutputField } from './layout.js';
+import { OUTPUT_FIELDS, normalizeHeader, type Columns, type LostHeader, type OutputField } from './layout.js';
+import { lastUsedColumn } from './open.js';
 import type { PendingWrite, WriteTarget } from './writer.js';
 
 export const SOURCE_ROW_HEADER = 'Source row';
@@ -15,22 +17,23 @@ export interface ResultsTabConfig {
   /** Header of the id column (the same as the data tab's). */
   idHeader: string;
   outputs: Record<OutputField, string>;
-  /** Where the data tab's recheck box is, to untick it when a verdict lands. */
-  recheckColumn?: number | undefined;
 }
 
 /**
  * Results-tab mode: one row per data row in a tab of its own, upserted by id, with a
  * link back to the data row. Rows are written at explicit positions (never appended),
  * so a retried write lands on the same cells: nothing is duplicated, nothing cleared.
- * Before each write the id column is re-read in the same call as the identity check,
- * so rows a person sorted or deleted in the results tab are found where they are.
+ * Before each write attempt the tab's header row and id column are re-read in the same
+ * call as the identity check, and every column is found by its header there (people
+ * insert, move and delete columns here too); a header that vanished stops the writes.
  */
 export class ResultsTab implements WriteTarget {
   /** Current results by id, as read when the tab was opened. */
   readonly byId = new Map<string, Record<OutputField, string>>();
-  private columns: { id: number; link: number; outputs: Record<OutputField, number> } | undefined;
+  /** Where the id column was last seen: read with the header, and trusted only if the header confirms it. */
+  private idColumn = 1;
   private rowCount = 0;
+  private columnCount = 0;
   private sourceGid = 0;
 
   constructor(
@@ -41,31 +44,39 @@ export class ResultsTab implements WriteTarget {
   /** Reads the tab (creating it with its header when missing, unless read-only) and the data tab's gid. */
   async open(readOnly: boolean): Promise<void> {
     const meta = await this.client.sheetsMetadata();
-    const source = meta.find((s) => s.title === this.config.sourceTab);
+    const source = meta.find((s) => sameTab(s.title, this.config.sourceTab));
     this.sourceGid = source?.sheetId ?? 0;
-    const own = meta.find((s) => s.title === this.config.tab);
+    const own = meta.find((s) => sameTab(s.title, this.config.tab));
     const values = own ? await this.client.read(quoteSheetName(this.config.tab)) : [];
     this.rowCount = own?.rowCount ?? 0;
+    this.columnCount = own?.columnCount ?? 0;
     const parsed = parseResults(values, this.config);
-    this.columns = parsed.columns;
+    this.idColumn = parsed.columns.id;
     for (const [id, outputs] of parsed.byId) this.byId.set(id, outputs);
     const missing = parsed.missing;
     if (readOnly || missing.length === 0) return;
-    if (!own) {
-      await this.client.addTab(this.config.tab);
+    let sheetId = own?.sheetId;
+    if (sheetId === undefined) {
+      sheetId = await this.client.addTab(this.config.tab);
       this.rowCount = 1000;
+      this.columnCount = 26;
+    }
+    const rightmost = missing.reduce((max, m) => Math.max(max, m.column), 0);
+    if (rightmost > this.columnCount) {
+      await this.client.appendDimension(sheetId, 'COLUMNS', rightmost - this.columnCount);
+      this.columnCount = rightmost;
     }
     await this.client.write(missing.map((m) => ({ range: a1Range(this.config.tab, { row: 1, column: m.column }), values: [[m.header]] })));
   }
 
   ranges(): string[] {
-    const id = columnLetter(this.cols().id);
-    return [`${quoteSheetName(this.config.tab)}!${id}:${id}`];
+    return this.rangesAt(this.idColumn);
   }
 
-  async build(placed: readonly PendingWrite[], read: readonly CellValues[]): Promise<ValueRange[]> {
-    const cols = this.cols();
-    const ids = read[0] ?? [];
+  async build(placed: readonly PendingWrite[], read: readonly CellValues[], columns: Columns): Promise<{ data: ValueRange[] } | { lost: LostHeader }> {
+    const found = await this.confirm(read);
+    if ('lost' in found) return found;
+    const { cols, ids } = found;
     const rowOf = new Map<string, number>();
     ids.forEach((cells, i) => {
       const key = (cells[0] ?? '').trim();
@@ -84,13 +95,43 @@ export class ResultsTab implements WriteTarget {
         [cols.link, this.link(write.row)],
         ...OUTPUT_FIELDS.map((f) => [cols.outputs[f], write.cells[f]] as [number, string]),
       ];
-      data.push(...contiguous(this.config.tab, row, cells));
-      if (write.clearRecheck && this.config.recheckColumn !== undefined) {
-        data.push({ range: a1Range(this.config.sourceTab, { row: write.row, column: this.config.recheckColumn }), values: [[false]] });
+      for (const range of contiguous(this.config.tab, row, cells)) data.push(range);
+      if (write.clearRecheck && columns.recheck !== undefined) {
+        data.push({ range: a1Range(this.config.sourceTab, { row: write.row, column: columns.recheck }), values: [[false]] });
       }
     }
     if (next - 1 > this.rowCount) await this.grow(next - 1);
-    return data;
+    return { data };
+  }
+
+  /**
+   * The columns by the header read in this attempt, and the id column under the id
+   * header. When the id header is no longer over the column read with it (a person moved
+   * it), the header and the right column are read again, together.
+   */
+  private async confirm(read: readonly CellValues[]): Promise<{ cols: ResultColumns; ids: CellValues } | { lost: LostHeader }> {
+    let header = read[0]?.[0] ?? [];
+    let ids = read[1] ?? [];
+    let readAt = this.idColumn;
+    for (let tries = 0; ; tries++) {
+      const found = locateResults(header, this.config);
+      if ('lost' in found) return found;
+      if (found.cols.id === readAt) {
+        this.idColumn = readAt;
+        return { cols: found.cols, ids };
+      }
+      if (tries >= 3) throw new SheetsError(`The "${this.config.tab}" tab kept changing while it was being read.`, { hint: 'Run again once people have finished editing it.' });
+      readAt = found.cols.id;
+      const [headerRead, idsRead] = await this.client.readMany(this.rangesAt(readAt));
+      header = headerRead?.[0] ?? [];
+      ids = idsRead ?? [];
+    }
+  }
+
+  private rangesAt(idColumn: number): string[] {
+    const tab = quoteSheetName(this.config.tab);
+    const id = columnLetter(idColumn);
+    return [`${tab}!1:1`, `${tab}!${id}:${id}`];
   }
 
   /** A link to the data row: #gid selects the tab, range the row. */
@@ -99,7 +140,7 @@ export class ResultsTab implements WriteTarget {
   }
 
   private async grow(rows: number): Promise<void> {
-    const meta = (await this.client.sheetsMetadata()).find((s) => s.title === this.config.tab);
+    const meta = (await this.client.sheetsMetadata()).find((s) => sameTab(s.title, this.config.tab));
     if (!meta) throw new SheetsError(`The results tab "${this.config.tab}" disappeared during the run.`, { hint: 'Run again: it is created anew.' });
     this.rowCount = meta.rowCount;
     if (rows > meta.rowCount) {
@@ -107,11 +148,32 @@ export class ResultsTab implements WriteTarget {
       this.rowCount = Math.max(rows, meta.rowCount + 1000);
     }
   }
+}
 
-  private cols(): { id: number; link: number; outputs: Record<OutputField, number> } {
-    if (!this.columns) throw new Error('ResultsTab.open() must run before writing');
-    return this.columns;
+type ResultColumns = ParsedResults['columns'];
+
+/** The results tab's columns in a header row read just now; every one must be there, once. */
+function locateResults(header: readonly string[], config: Pick<ResultsTabConfig, 'tab' | 'idHeader' | 'outputs'>): { cols: ResultColumns } | { lost: LostHeader } {
+  const positions = new Map<string, number[]>();
+  header.forEach((h, i) => {
+    if (h.trim() !== '') pushTo(positions, normalizeHeader(h), i + 1);
+  });
+  const wanted: Array<[string, string]> = [
+    [config.idHeader, 'columns.id'],
+    [SOURCE_ROW_HEADER, 'output.sheet'],
+    ...OUTPUT_FIELDS.map((f) => [config.outputs[f], `output.columns.${f}`] as [string, string]),
+  ];
+  const at: number[] = [];
+  for (const [text, key] of wanted) {
+    const found = positions.get(normalizeHeader(text)) ?? [];
+    if (found.length !== 1) {
+      const why = found.length === 0 ? 'is no longer in row 1: it was renamed, cleared or its column deleted during the run' : `now appears ${found.length} times in row 1`;
+      return { lost: { tab: config.tab, header: text, key, reason: `the header "${text}" (${key}) of the "${config.tab}" tab ${why}` } };
+    }
+    at.push(found[0] ?? 0);
   }
+  const [id = 0, link = 0, ...outputs] = at;
+  return { cols: { id, link, outputs: Object.fromEntries(OUTPUT_FIELDS.map((f, i) => [f, outputs[i] ?? 0])) as Record<OutputField, number> } };
 }
 
 /** Cells of one row as few ranges as possible: one per run of adjacent columns. */
@@ -134,7 +196,7 @@ function contiguous(tab: string, row: number, cells: Array<[number, string]>): V
 export interface ParsedResults {
   columns: { id: number; link: number; outputs: Record<OutputField, number> };
   byId: Map<string, Record<OutputField, string>>;
-  /** Headers the tab lacks, with the columns they get after the last header. */
+  /** Headers the tab lacks, with the columns they get after the last used column. */
   missing: Array<{ header: string; column: number }>;
 }
 
@@ -143,7 +205,8 @@ export function parseResults(values: CellValues, config: Pick<ResultsTabConfig, 
   const header = values[0] ?? [];
   const wanted = [config.idHeader, SOURCE_ROW_HEADER, ...OUTPUT_FIELDS.map((f) => config.outputs[f])];
   const found = new Map(header.map((h, i) => [normalizeHeader(h), i + 1] as const));
-  let next = header.filter((h) => h.trim() !== '').length + 1;
+  // After the last used column of the tab (header or data), gaps and people's columns included.
+  let next = lastUsedColumn(values) + 1;
   const missing: Array<{ header: string; column: number }> = [];
   const columnOf = (text: string) => {
     const at = found.get(normalizeHeader(text));

@@ -37,7 +37,7 @@ const cellAt = (cells: readonly string[], column: number | undefined): string =>
   column === undefined ? '' : (cells[column - 1] ?? '').trim();
 
 /** The identity of a row from its cells (a full row, or a slice starting at `offset`). */
-export function rowFingerprint(cells: readonly string[], layout: Layout, offset = 1): string {
+export function rowFingerprint(cells: readonly string[], layout: Pick<Layout, 'inputs'>, offset = 1): string {
   const at = (column: number | undefined) => (column === undefined ? '' : cellAt(cells, column - offset + 1));
   const { id, status, comment, completion_date } = layout.inputs;
   return fingerprintOf(at(id), { status: at(status), comment: at(comment), completion_date: at(completion_date) });

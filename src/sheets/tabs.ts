@@ -27,6 +27,6 @@ export async function replaceOwnTab(client: SheetsClient, tab: string, rows: str
     if (!(error instanceof SheetsError) || !/Unable to parse range|tab does not exist/i.test(error.message)) throw error;
     await client.addTab(tab);
   }
-  const width = Math.max(...rows.map((r) => r.length));
+  const width = rows.reduce((w, r) => Math.max(w, r.length), 0);
   await client.write([{ range: `${quoteSheetName(tab)}!A1`, values: rows.map((r) => [...r, ...Array<string>(width - r.length).fill('')]) }]);
 }

@@ -1,10 +1,9 @@
 import { Mutex } from 'async-mutex';
-import { pushTo } from '../collections.js';
 import { sleep } from '../retry/index.js';
-import { a1Range, wholeSheet } from './a1.js';
 import type { CellValues, SheetsClient, ValueRange } from './client.js';
-import { outputSegments, type Layout, type OutputField } from './layout.js';
-import { rowFingerprint } from './table.js';
+import { InPlaceTarget } from './in-place.js';
+import type { Columns, Layout, LostHeader, OutputField } from './layout.js';
+import { locate, type Located } from './locate.js';
 
 export interface PendingWrite {
   /** Where the row was when read, and what it held (id + inputs). */
@@ -31,41 +30,21 @@ export interface WriterStats {
   skipped: SkippedWrite[];
   /** Largest number of rows in one write call. */
   largestBatch: number;
+  /** Set when a header the bot needs vanished: nothing more was written to its tab. */
+  stopped: LostHeader | undefined;
+  /** Rows whose verdict was not written because writes stopped (it stays in the cache). */
+  rowsNotWritten: number;
 }
 
 /**
  * Where verdicts go. The writer re-identifies the data rows; the target turns the
  * placed writes into value ranges. `ranges()` are read in the same call as the
- * identity check (a results tab's id column), and handed to `build()`.
+ * identity check (a results tab's header and id column) and handed to `build()`, with
+ * the data tab's columns as found in that call.
  */
 export interface WriteTarget {
   ranges(): string[];
-  build(placed: readonly PendingWrite[], read: readonly CellValues[]): Promise<ValueRange[]>;
-}
-
-/** The default target: the output columns of the data rows themselves. */
-export class InPlaceTarget implements WriteTarget {
-  constructor(private readonly layout: Layout) {}
-
-  ranges(): string[] {
-    return [];
-  }
-
-  build(placed: readonly PendingWrite[]): Promise<ValueRange[]> {
-    const data: ValueRange[] = [];
-    const recheck = this.layout.review.recheck;
-    for (const write of placed) {
-      for (const segment of outputSegments(this.layout)) {
-        data.push({
-          range: a1Range(this.layout.sheet, { row: write.row, column: segment.first }, { row: write.row, column: segment.first + segment.fields.length - 1 }),
-          values: [segment.fields.map((field) => write.cells[field])],
-        });
-      }
-      // A JSON false written RAW is the boolean a checkbox holds, not the text "FALSE".
-      if (write.clearRecheck && recheck !== undefined) data.push({ range: a1Range(this.layout.sheet, { row: write.row, column: recheck }), values: [[false]] });
-    }
-    return Promise.resolve(data);
-  }
+  build(placed: readonly PendingWrite[], read: readonly CellValues[], columns: Columns): Promise<{ data: ValueRange[] } | { lost: LostHeader }>;
 }
 
 export interface WriterOptions {
@@ -76,28 +55,36 @@ export interface WriterOptions {
   onFlush?: (stats: Readonly<WriterStats>) => void;
 }
 
-/** Above this many rows between the first and last row of a flush, re-read rows one range each. */
-const SPARSE_SPAN = 2000;
+/** No write call carries more rows than this, however many piled up behind the quota. */
+export const MAX_ROWS_PER_CALL = 1000;
+/** …nor more bytes of values: Google recommends at most 2 MB a request (Sheets API "Usage limits"). */
+export const MAX_BYTES_PER_CALL = 1_900_000;
+
+interface Queued {
+  write: PendingWrite;
+  /** Size of its values in the request body, about. */
+  bytes: number;
+}
 
 /**
- * Writes verdicts back in batches, never to the wrong row (invariant 1): before each
- * write call the target rows are re-read and compared with the identity (id + inputs)
- * they had when read. A row found elsewhere (sorted, rows inserted above) is written
- * where it is now; a row that vanished or was edited is skipped and left for the next
- * run, which will see it changed.
+ * Writes verdicts back in batches, never to a wrong cell (invariant 1): before each
+ * write attempt — first try and every retry — the header row and the rows are re-read
+ * in one call (locate.ts); outputs go where their headers are now and rows where they
+ * are now; a row that vanished or was edited is skipped and left for the next run; a
+ * header that vanished stops writes to the tab for the rest of the run.
  *
  * Batching: a flush starts once `batchSize` rows are pending. When the write quota
- * makes it wait, everything that arrived meanwhile goes out in the same call
- * (coalescing) rather than queueing up small calls behind the quota.
+ * makes it wait, what arrived meanwhile goes out in the same call (coalescing), up to
+ * MAX_ROWS_PER_CALL rows and MAX_BYTES_PER_CALL bytes.
  */
 export class SheetWriter {
-  readonly stats: WriterStats = { writeCalls: 0, verifyReads: 0, rowsWritten: 0, rowsMoved: 0, skipped: [], largestBatch: 0 };
-  private pending: PendingWrite[] = [];
+  readonly stats: WriterStats = { writeCalls: 0, verifyReads: 0, rowsWritten: 0, rowsMoved: 0, skipped: [], largestBatch: 0, stopped: undefined, rowsNotWritten: 0 };
+  private pending: Queued[] = [];
   private readonly flushing = new Mutex();
   private running: Promise<void> | undefined;
   private readonly target: WriteTarget;
   private closing = false;
-  /** Where each identity was found by the last full read: later writes start from there. */
+  /** Where each identity was found by the last whole-tab read: later writes start from there. */
   private moved: Map<string, number[]> | undefined;
   private failure: Error | undefined;
 
@@ -120,16 +107,19 @@ export class SheetWriter {
   }
 
   enqueue(write: PendingWrite): void {
+    if (this.stats.stopped) {
+      this.stats.rowsNotWritten++;
+      return;
+    }
     const now = this.moved?.get(write.fingerprint);
     if (now?.length === 1 && now[0] !== undefined) write.row = now[0];
-    this.pending.push(write);
+    this.pending.push({ write, bytes: bytesOf(write) });
     if (this.pending.length >= this.options.batchSize) this.kick();
   }
 
   /**
    * Starts the flush loop unless it is already running: answers arriving while it waits
-   * for the quota join its next batch instead of queueing one more waiter each (a run of
-   * 100,000 fast answers would otherwise pile up 100,000 of them).
+   * for the quota join its next batch instead of queueing one more waiter each.
    */
   private kick(): void {
     if (this.running) return;
@@ -156,17 +146,28 @@ export class SheetWriter {
     await this.flushing.runExclusive(async () => {
       while (this.failure === undefined && (this.pending.length >= this.options.batchSize || (this.closing && this.pending.length > 0))) {
         const waited = await this.waitForSlots();
-        // Rows that piled up while the quota made us wait go out together (coalescing).
-        const take = waited ? this.pending.length : Math.min(this.options.batchSize, this.pending.length);
-        const batch = this.pending.splice(0, take);
+        // Rows that piled up while the quota made us wait go out together (coalescing), within bounds.
+        const batch = this.take(waited ? MAX_ROWS_PER_CALL : Math.min(this.options.batchSize, MAX_ROWS_PER_CALL));
         try {
           await this.flush(batch);
         } catch (error) {
-          this.pending.unshift(...batch);
+          this.pending = batch.map((write) => ({ write, bytes: bytesOf(write) })).concat(this.pending);
           this.failure = error instanceof Error ? error : new Error(String(error));
         }
       }
     });
+  }
+
+  /** The next batch: at most `rows` rows and MAX_BYTES_PER_CALL bytes (always at least one row). */
+  private take(rows: number): PendingWrite[] {
+    let count = 0;
+    let bytes = 0;
+    for (const queued of this.pending) {
+      if (count >= rows || (count > 0 && bytes + queued.bytes > MAX_BYTES_PER_CALL)) break;
+      bytes += queued.bytes;
+      count++;
+    }
+    return this.pending.splice(0, count).map((q) => q.write);
   }
 
   /**
@@ -186,84 +187,58 @@ export class SheetWriter {
     }
   }
 
+  /** One batch: each attempt re-reads and re-identifies, then writes; retried on 429 / 5xx as Sheets asks. */
   private async flush(batch: PendingWrite[]): Promise<void> {
-    const { placed, extra } = await this.locate(batch);
-    const data = placed.length > 0 ? await this.target.build(placed, extra) : [];
-    if (data.length > 0) {
-      await this.client.write(data);
+    for (let attempt = 0; ; attempt++) {
+      const located = await locate(this.client, this.layout, batch, this.target.ranges());
+      this.stats.verifyReads += 'where' in located && located.where ? 2 : 1;
+      if ('lost' in located) return this.stop(located.lost, batch.length);
+      if (located.where) this.remember(located.where);
+      const built = located.placed.length > 0 ? await this.target.build(located.placed, located.extra, located.columns) : { data: [] };
+      if ('lost' in built) return this.stop(built.lost, batch.length);
+      try {
+        await this.client.write(built.data, { retry: false });
+      } catch (error) {
+        if (await this.client.retryPause('write', error, attempt)) continue;
+        throw error;
+      }
+      this.settled(located, built.data.length > 0);
+      return;
+    }
+  }
+
+  private settled(located: Located, wrote: boolean): void {
+    this.stats.skipped.push(...located.skipped);
+    this.stats.rowsMoved += located.moved;
+    if (wrote) {
       this.stats.writeCalls++;
-      this.stats.rowsWritten += placed.length;
-      this.stats.largestBatch = Math.max(this.stats.largestBatch, placed.length);
+      this.stats.rowsWritten += located.placed.length;
+      this.stats.largestBatch = Math.max(this.stats.largestBatch, located.placed.length);
     }
     this.options.onFlush?.(this.stats);
   }
 
-  /**
-   * Re-identifies the rows of a batch (one read call, which also reads the target's
-   * ranges); returns the writes with their current row numbers, and the target's reads.
-   */
-  private async locate(batch: PendingWrite[]): Promise<{ placed: PendingWrite[]; extra: CellValues[] }> {
-    const { first, last } = this.layout.identitySpan;
-    const rows = batch.map((w) => w.row);
-    const low = Math.min(...rows);
-    const high = Math.max(...rows);
-    const dense = high - low <= SPARSE_SPAN || batch.length > 100;
-    const own = dense
-      ? [a1Range(this.layout.sheet, { row: low, column: first }, { row: high, column: last })]
-      : rows.map((row) => a1Range(this.layout.sheet, { row, column: first }, { row, column: last }));
-    const results = await this.client.readMany([...own, ...this.target.ranges()]);
-    const extra = results.slice(own.length);
-    let current: (row: number) => readonly string[];
-    if (dense) {
-      const values = results[0] ?? [];
-      current = (row) => values[row - low] ?? [];
-    } else {
-      const byRow = new Map(rows.map((row, i) => [row, results[i]?.[0] ?? []]));
-      current = (row) => byRow.get(row) ?? [];
-    }
-    this.stats.verifyReads++;
-
-    const confirmed: PendingWrite[] = [];
-    const lost: PendingWrite[] = [];
-    for (const write of batch) {
-      if (rowFingerprint(current(write.row), this.layout, first) === write.fingerprint) confirmed.push(write);
-      else lost.push(write);
-    }
-    if (lost.length === 0) return { placed: confirmed, extra };
-    return { placed: [...confirmed, ...(await this.relocate(lost, new Set(confirmed.map((w) => w.row))))], extra };
+  /** A header the bot needs is gone: nothing more goes to the tab this run; the verdicts stay cached. */
+  private stop(lost: LostHeader, batchRows: number): void {
+    this.stats.stopped = lost;
+    this.stats.rowsNotWritten += batchRows + this.pending.length;
+    this.pending = [];
+    this.options.onFlush?.(this.stats);
   }
 
-  /**
-   * Some rows are not where they were: read the whole tab once, find each by its
-   * identity, and fix the positions of every pending write while the map is at hand.
-   */
-  private async relocate(lost: PendingWrite[], taken: Set<number>): Promise<PendingWrite[]> {
-    const values: CellValues = await this.client.read(wholeSheet(this.layout.sheet));
-    this.stats.verifyReads++;
-    const where = new Map<string, number[]>();
-    for (let index = this.layout.headerRow; index < values.length; index++) {
-      pushTo(where, rowFingerprint(values[index] ?? [], this.layout), index + 1);
-    }
+  /** Fixes the positions of the writes still pending from a whole-tab read. */
+  private remember(where: Map<string, number[]>): void {
     this.moved = where;
-    for (const write of this.pending) {
+    for (const { write } of this.pending) {
       const found = where.get(write.fingerprint);
       if (found?.length === 1 && found[0] !== undefined) write.row = found[0];
     }
-    const placed: PendingWrite[] = [];
-    for (const write of lost) {
-      const found = (where.get(write.fingerprint) ?? []).filter((row) => !taken.has(row));
-      if (found.length === 1 && found[0] !== undefined) {
-        this.stats.rowsMoved++;
-        placed.push({ ...write, row: found[0] });
-        taken.add(found[0]);
-      } else {
-        const reason =
-          found.length === 0
-            ? 'the row was edited or deleted during the run; it will be checked again on the next run'
-            : `${found.length} rows now have the same id and inputs; not guessing which one, will retry on the next run`;
-        this.stats.skipped.push({ row: write.row, id: write.id, reason });
-      }
-    }
-    return placed;
   }
+}
+
+/** About what a write's values add to the request body (JSON-escaped text, plus its range). */
+function bytesOf(write: PendingWrite): number {
+  let bytes = 48;
+  for (const text of Object.values(write.cells)) bytes += Buffer.byteLength(JSON.stringify(text)) + 1;
+  return bytes;
 }

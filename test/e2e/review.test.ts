@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { SPREADSHEET_ID, TAB, col, startBed, type Bed } from '../support/bed.js';
+import Database from 'better-sqlite3';
+import { HEADER, SPREADSHEET_ID, TAB, col, startBed, type Bed } from '../support/bed.js';
 import { sampleRows } from '../support/sample-data.js';
 
 let bed: Bed | undefined;
@@ -60,12 +61,69 @@ describe('reviewer columns', () => {
     expect(bed.llm.callCount()).toBe(calls + 2);
     expect(cell(bed, 2, 'Validation')).toBe('INVALID (reviewer)');
 
-    // A new row with the same inputs gets the reviewer's verdict without a call.
+    // The reviewer spoke of that row only: a new row with the same inputs gets the model's
+    // verdict (cached: no call), not the reviewer's.
     const [, status, comment, due] = bed.values()[1] ?? [];
     bed.sheets.insertRows(SPREADSHEET_ID, TAB, 5, [['PRJ-COPY', status ?? '', comment ?? '', due ?? '']]);
     await bed.run();
     expect(bed.llm.callCount()).toBe(calls + 2);
-    expect(cell(bed, 5, 'Validation')).toBe('INVALID (reviewer)');
+    expect(cell(bed, 5, 'Validation')).toMatch(/^(VALID|INVALID)$/);
+    expect(cell(bed, 2, 'Validation')).toBe('INVALID (reviewer)');
+  });
+
+  it("returns a row to the model's verdict when its override is cleared, with 0 LLM calls when the answer is cached, and keeps the override for eval", async () => {
+    bed = await startBed({ rows: sampleRows(3), config: REVIEW });
+    await bed.run();
+    const modelVerdict = cell(bed, 2, 'Validation');
+    const modelRewrite = cell(bed, 2, 'Suggested rewrite');
+    const override = col(bed.values(), 'Reviewer verdict') + 1;
+    bed.sheets.setCell(SPREADSHEET_ID, TAB, 2, override, modelVerdict === 'VALID' ? 'INVALID: owner missing' : 'VALID: fine by me');
+    await bed.run();
+    expect(cell(bed, 2, 'Validation')).toMatch(/\(reviewer\)$/);
+    const calls = bed.llm.callCount();
+
+    bed.sheets.setCell(SPREADSHEET_ID, TAB, 2, override, null);
+    const result = await bed.run('--json');
+    expect(result.code, result.stderr).toBe(0);
+    expect(bed.llm.callCount()).toBe(calls);
+    expect(cell(bed, 2, 'Validation')).toBe(modelVerdict);
+    expect(cell(bed, 2, 'Suggested rewrite')).toBe(modelRewrite);
+    expect(cell(bed, 2, 'Model')).toBe('gpt-5-mini');
+    // The reviewer's verdict stays in the cache's history.
+    const db = new Database(String((bed.config.cache as { path: string }).path), { readonly: true });
+    try {
+      expect((db.prepare('SELECT count(*) AS n FROM overrides').get() as { n: number }).n).toBe(1);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('asks the model about a row whose override is cleared when its answer was never cached', async () => {
+    bed = await startBed({ rows: sampleRows(2), header: [...HEADER, 'Reviewer verdict'], config: REVIEW });
+    bed.sheets.setCell(SPREADSHEET_ID, TAB, 2, 5, 'VALID');
+    await bed.run();
+    expect(bed.llm.callCount()).toBe(1);
+    expect(cell(bed, 2, 'Validation')).toBe('VALID (reviewer)');
+    bed.sheets.setCell(SPREADSHEET_ID, TAB, 2, 5, null);
+    await bed.run();
+    expect(bed.llm.callCount()).toBe(2);
+    expect(cell(bed, 2, 'Model')).toBe('gpt-5-mini');
+  });
+
+  it('leaves the recheck box ticked under a standing override and says why, never unticking it silently', async () => {
+    bed = await startBed({ rows: sampleRows(2), config: REVIEW });
+    await bed.run();
+    const values = bed.values();
+    const box = col(values, 'Recheck') + 1;
+    bed.sheets.setCell(SPREADSHEET_ID, TAB, 3, col(values, 'Reviewer verdict') + 1, 'INVALID: wrong owner');
+    bed.sheets.setCell(SPREADSHEET_ID, TAB, 3, box, true);
+    const calls = bed.llm.callCount();
+    const result = await bed.run();
+    expect(result.code).toBe(0);
+    expect(bed.llm.callCount()).toBe(calls);
+    expect(cell(bed, 3, 'Validation')).toBe('INVALID (reviewer)');
+    expect(bed.sheets.getCell(SPREADSHEET_ID, TAB, 3, box)).toMatchObject({ value: true });
+    expect(result.stdout).toContain('recheck boxes ticked in rows 3 were left ticked');
   });
 
   it('warns about an override it cannot read and checks the row as usual', async () => {

@@ -102,7 +102,7 @@ describe('prompt injection', () => {
       expect(column, `row ${row} column ${column}`).toBeLessThanOrEqual(9);
     }
     for (const call of b.sheets.calls.filter((c) => c.op === 'values.batchUpdate')) {
-      for (const range of call.ranges ?? []) expect(range).toMatch(/^'Statuses'!E([2-9]|\d\d+):I\1$/);
+      for (const range of call.ranges ?? []) expect(range).toMatch(/^'Statuses'!E([2-9]|\d\d+):I([2-9]|\d\d+)$/);
     }
     expect(b.sheets.calls.filter((c) => c.kind === 'write' && c.op !== 'values.batchUpdate')).toEqual([]);
   }

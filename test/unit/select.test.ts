@@ -41,10 +41,9 @@ function cached(e: Entry, overrides: Partial<CachedVerdict> = {}): CachedVerdict
   };
 }
 
-/** A cache holding the model's `verdicts` (and reviewers' `reviewed`), counting its lookups. */
-function cacheOf(verdicts: CachedVerdict[], reviewed: Array<{ key: string; cells: Known['cells'] }> = []) {
-  const map = new Map<string, Known>(verdicts.map((v) => [v.key, { cells: verdictCells(v), fromReviewer: false }]));
-  for (const r of reviewed) map.set(r.key, { cells: r.cells, fromReviewer: true });
+/** A cache holding the model's `verdicts`, counting its lookups. */
+function cacheOf(verdicts: CachedVerdict[]) {
+  const map = new Map<string, Known>(verdicts.map((v) => [v.key, { cells: verdictCells(v) }]));
   const lookups: string[] = [];
   return {
     lookups,
@@ -163,12 +162,29 @@ describe('selectWork', () => {
     expect(s.upToDate + s.rewrites.length + inJobs + s.deferred).toBe(rows.length);
   });
 
-  it("uses a reviewer's verdict for those inputs even with --force, and never asks the model", () => {
-    const row = entry(2, 'P-1', {});
-    const reviewer = overrideCells({ verdict: 'INVALID', note: 'no owner' }, '2026-01-01T00:00:00.000Z');
-    const selection = selectWork([row], keyOf, cacheOf([cached(row)], [{ key: keyOf(row), cells: reviewer }]).lookup, { force: true, limit: undefined });
+  it("uses a reviewer's verdict for its own row only, even with --force: an identical row without one gets the model's", () => {
+    const reviewed = { ...entry(2, 'P-1', {}), review: { recheck: '', override: 'INVALID: no owner' } };
+    const twin = entry(3, 'P-1', {});
+    const selection = selectWork([reviewed, twin], keyOf, cacheOf([cached(twin)]).lookup, { force: true, limit: undefined, now: Date.parse('2026-01-01T00:00:00Z') });
+    expect(selection.rewrites).toEqual([{ entry: reviewed, cells: overrideCells({ verdict: 'INVALID', note: 'no owner' }, '2026-01-01T00:00:00.000Z') }]);
+    expect(selection.jobs.map((j) => j.entries.map((e) => e.row))).toEqual([[3]]);
+  });
+
+  it('returns a row whose override cell was cleared to the cached model verdict, asking nothing', () => {
+    const cleared = { ...entry(2, 'P-1', {}), outputs: overrideCells({ verdict: 'INVALID', note: 'no owner' }, '2026-01-01T00:00:00.000Z') };
+    const verdict = cached(cleared, { verdict: 'VALID', issues: [] });
+    const selection = selectWork([cleared], keyOf, cacheOf([verdict]).lookup, normal);
     expect(selection.jobs).toEqual([]);
-    expect(selection.rewrites).toEqual([{ entry: row, cells: reviewer }]);
+    expect(selection.rewrites).toEqual([{ entry: cleared, cells: verdictCells(verdict) }]);
+  });
+
+  it('leaves a recheck box ticked under a standing override, and reports the row', () => {
+    const cells = overrideCells({ verdict: 'VALID', note: '' }, '2026-01-01T00:00:00.000Z');
+    const row = { ...entry(2, 'P-1', {}), outputs: cells, review: { recheck: 'TRUE', override: 'VALID' } };
+    const selection = selectWork([row], keyOf, cacheOf([]).lookup, normal);
+    expect(selection.recheckUnderOverride).toEqual([2]);
+    expect(selection.upToDate).toBe(1);
+    expect(selection.jobs).toEqual([]);
   });
 
   it('takes the override cell of a row as its verdict, marked as the reviewer\'s', () => {

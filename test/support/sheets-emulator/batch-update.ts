@@ -73,6 +73,20 @@ const handlers: Record<string, Handler> = {
     else sheet.deleteCols(start, stop - start);
     return {};
   },
+  // MoveDimensionRequest: `destinationIndex` is "the zero-based start index of where to
+  // move the source data to, based on the coordinates *before* the source data is
+  // removed from the grid" (Sheets API v4 reference, spreadsheets.batchUpdate). People
+  // drag columns in the UI; the API does the same.
+  moveDimension(book, req, fail) {
+    const { sheet, dim, start, end, count } = dimRange(book, req['source'], fail);
+    const destination = int(req['destinationIndex']);
+    if (destination === undefined) throw fail('destinationIndex is required');
+    if (end > count || destination < 0 || destination > count) throw fail(`Invalid move: source ${start}-${end}, destinationIndex ${destination}, grid size ${count}`);
+    if (destination >= start && destination <= end) return {};
+    if (dim === 'ROWS') sheet.moveRows(start, end, destination);
+    else sheet.moveCols(start, end, destination);
+    return {};
+  },
   addSheet(book, req, fail) {
     const props = obj(req['properties']);
     const grid = obj(props['gridProperties']);

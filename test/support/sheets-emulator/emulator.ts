@@ -10,6 +10,7 @@ import type {
   FaultOptions,
   RecordedCall,
   RequestHook,
+  ResponseHook,
   Scalar,
   SheetsEmulatorOptions,
   TabSeed,
@@ -41,6 +42,11 @@ export interface SheetsEmulator {
   /** Inserts rows so the first new one is `beforeRow`; the grid grows by rows.length. */
   insertRows(id: string, tab: string, beforeRow: number, rows: Cell[][]): void;
   deleteRows(id: string, tab: string, startRow: number, count: number): void;
+  /** Inserts `count` empty columns so the first new one is `beforeColumn` (1-based); the grid grows. */
+  insertColumns(id: string, tab: string, beforeColumn: number, count?: number): void;
+  deleteColumns(id: string, tab: string, startColumn: number, count?: number): void;
+  /** Moves columns start..start+count-1 to before `beforeColumn` (counted before the move, as moveDimension does). */
+  moveColumns(id: string, tab: string, startColumn: number, count: number, beforeColumn: number): void;
   /** Stable-sorts rows fromRow..last data row; the comparator sees raw values (`null` = empty). */
   sortRows(id: string, tab: string, fromRow: number, compare: (a: Cell[], b: Cell[]) => number): void;
   gridSize(id: string, tab: string): { rowCount: number; columnCount: number };
@@ -51,6 +57,10 @@ export interface SheetsEmulator {
 
   /** Runs before each request is served (after it is recorded); returns an unsubscribe function. */
   onRequest(hook: RequestHook): () => void;
+  /** Runs after each request is served, before the client gets the answer (see ResponseHook). */
+  onResponse(hook: ResponseHook): () => void;
+  /** Largest request body accepted (400 past it, as Google's front end answers). */
+  setPayloadLimit(bytes: number): void;
   injectFault(fault: Fault, opts?: FaultOptions): void;
   clearFaults(): void;
   pendingFaults(): number;
@@ -176,6 +186,30 @@ class Emulator implements SheetsEmulator {
     this.tab(id, tab).sortRows(Math.max(0, fromRow - 1), compare);
   }
 
+  insertColumns(id: string, tab: string, beforeColumn: number, count = 1): void {
+    const sheet = this.tab(id, tab);
+    if (beforeColumn < 1 || beforeColumn - 1 > sheet.columnCount || count < 1) throw new Error(`sheets-emulator: cannot insert ${count} columns before column ${beforeColumn}`);
+    sheet.insertCols(beforeColumn - 1, count);
+  }
+
+  deleteColumns(id: string, tab: string, startColumn: number, count = 1): void {
+    const sheet = this.tab(id, tab);
+    if (startColumn < 1 || count < 1 || startColumn - 1 + count > sheet.columnCount || count === sheet.columnCount) {
+      throw new Error(`sheets-emulator: cannot delete ${count} columns from column ${startColumn}`);
+    }
+    sheet.deleteCols(startColumn - 1, count);
+  }
+
+  moveColumns(id: string, tab: string, startColumn: number, count: number, beforeColumn: number): void {
+    const sheet = this.tab(id, tab);
+    const start = startColumn - 1;
+    const destination = beforeColumn - 1;
+    if (start < 0 || count < 1 || start + count > sheet.columnCount || destination < 0 || destination > sheet.columnCount) {
+      throw new Error(`sheets-emulator: cannot move ${count} columns from column ${startColumn} to before column ${beforeColumn}`);
+    }
+    if (destination < start || destination > start + count) sheet.moveCols(start, start + count, destination);
+  }
+
   gridSize(id: string, tab: string): { rowCount: number; columnCount: number } {
     const { rowCount, columnCount } = this.tab(id, tab);
     return { rowCount, columnCount };
@@ -200,6 +234,12 @@ class Emulator implements SheetsEmulator {
 
   onRequest(hook: RequestHook): () => void {
     return this.pipe.onRequest(hook);
+  }
+  onResponse(hook: ResponseHook): () => void {
+    return this.pipe.onResponse(hook);
+  }
+  setPayloadLimit(bytes: number): void {
+    this.pipe.payloadLimitBytes = bytes;
   }
   injectFault(fault: Fault, opts?: FaultOptions): void {
     this.pipe.injectFault(fault, opts);
@@ -264,6 +304,7 @@ export async function startSheetsEmulator(opts: SheetsEmulatorOptions = {}): Pro
     opts.recordBodies ?? true,
     opts.evaluateFormula ?? defaultEvaluate,
   );
+  if (opts.payloadLimitBytes !== undefined) pipe.payloadLimitBytes = opts.payloadLimitBytes;
   const server = await listen(opts.port ?? 0, (req) => pipe.handle(req));
   return new Emulator(server, pipe);
 }

@@ -88,3 +88,16 @@ export function quotaExceeded(kind: 'read' | 'write', limit: number): ApiError {
     },
   ]);
 }
+
+/**
+ * Google's Sheets API "Usage limits" page: "While Sheets API has no hard size limits for
+ * an API request, users might experience limits from different processing components not
+ * controlled by Google Sheets. To speed up requests, we recommend a 2 MB maximum
+ * payload." (https://developers.google.com/sheets/api/limits). The component that does
+ * refuse is Google's front end, at 10 MiB, with a 400 whose message is "Request payload
+ * size exceeds the limit: 10485760 bytes." (reason badRequest, as reported against the
+ * Sheets API in scrt-hq/psgsuite#62 and googleworkspace/dotnet-samples#23).
+ */
+export const PAYLOAD_LIMIT_BYTES = 10_485_760;
+
+export const payloadTooLarge = (limit: number): ApiError => invalidArgument(`Request payload size exceeds the limit: ${limit} bytes.`);

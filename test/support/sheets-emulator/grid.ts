@@ -58,6 +58,20 @@ export class Row {
     if (this.o && at < this.o.length) this.o.splice(at, remove, ...new Array<number>(insert).fill(INPUT_NONE));
     this.trim();
   }
+
+  /** Moves `count` cells from `from` so that they start at `to` (an index after the removal). */
+  moveCols(from: number, count: number, to: number): void {
+    const width = Math.max(this.v.length, from + count, to + count);
+    const move = <T>(cells: T[], fill: T): void => {
+      while (cells.length < width) cells.push(fill);
+      const taken = cells.splice(from, count);
+      cells.splice(to, 0, ...taken);
+    };
+    move<Scalar | undefined>(this.v, undefined);
+    if (this.f) move<string | undefined>(this.f, undefined);
+    if (this.o) move<number>(this.o, INPUT_NONE);
+    this.trim();
+  }
 }
 
 export interface StoredCell {
@@ -187,6 +201,27 @@ export class Sheet {
   deleteCols(at: number, count: number): void {
     this.columnCount -= count;
     for (const row of this.rows) row?.spliceCols(at, count, 0);
+    this.trimRows();
+  }
+
+  /**
+   * moveDimension on COLUMNS: `destination` is counted before the source is removed, as
+   * the API documents for MoveDimensionRequest.destinationIndex.
+   */
+  moveCols(start: number, end: number, destination: number): void {
+    const count = end - start;
+    const to = destination > start ? destination - count : destination;
+    for (const row of this.rows) row?.moveCols(start, count, to);
+    this.trimRows();
+  }
+
+  /** moveDimension on ROWS, with the same destination rule. */
+  moveRows(start: number, end: number, destination: number): void {
+    const count = end - start;
+    const to = destination > start ? destination - count : destination;
+    while (this.rows.length < Math.max(end, destination)) this.rows.push(undefined);
+    const taken = this.rows.splice(start, count);
+    this.rows.splice(to, 0, ...taken);
     this.trimRows();
   }
 

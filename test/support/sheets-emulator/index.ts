@@ -5,6 +5,7 @@
 export { startSheetsEmulator, type SheetsEmulator } from './emulator.js';
 export { columnIndex, columnName, parseA1, quoteTitle } from './a1.js';
 export { QUOTA_WINDOW_MS } from './quota.js';
+export { PAYLOAD_LIMIT_BYTES } from './errors.js';
 export type {
   CallKind,
   CallOp,
@@ -16,6 +17,7 @@ export type {
   PendingCall,
   RecordedCall,
   RequestHook,
+  ResponseHook,
   Scalar,
   SheetsEmulatorOptions,
   TabSeed,

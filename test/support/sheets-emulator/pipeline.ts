@@ -1,11 +1,11 @@
 /** The request pipeline: record → hooks → latency → faults → auth → quota → serve. */
 import type { Evaluate } from './cells.js';
 import { dispatch } from './dispatch.js';
-import { ApiError, defaultMessage, googleStatus, notFound, permissionDenied, quotaExceeded, unauthenticated } from './errors.js';
+import { ApiError, PAYLOAD_LIMIT_BYTES, defaultMessage, googleStatus, notFound, payloadTooLarge, permissionDenied, quotaExceeded, unauthenticated } from './errors.js';
 import { SlidingWindowQuota } from './quota.js';
 import { readBearer, route } from './router.js';
 import type { HttpRequest, HttpResponse } from './server.js';
-import type { CallKind, Fault, FaultOptions, PendingCall, RecordedCall, RequestHook } from './types.js';
+import type { CallKind, Fault, FaultOptions, PendingCall, RecordedCall, RequestHook, ResponseHook } from './types.js';
 import type { Spreadsheet } from './workbook.js';
 
 interface ArmedFault {
@@ -50,7 +50,9 @@ export class Pipeline {
   readonly callers = new Set<string>();
   readonly hookErrors: unknown[] = [];
   latencyMs: number;
+  payloadLimitBytes = PAYLOAD_LIMIT_BYTES;
   private hooks: RequestHook[] = [];
+  private responseHooks: ResponseHook[] = [];
   private faults: ArmedFault[] = [];
 
   constructor(
@@ -71,6 +73,13 @@ export class Pipeline {
     this.hooks.push(hook);
     return () => {
       this.hooks = this.hooks.filter((h) => h !== hook);
+    };
+  }
+
+  onResponse(hook: ResponseHook): () => void {
+    this.responseHooks.push(hook);
+    return () => {
+      this.responseHooks = this.responseHooks.filter((h) => h !== hook);
     };
   }
 
@@ -107,6 +116,13 @@ export class Pipeline {
     else this.writes += 1;
     const out = await this.serve(call, req, bearer.present).catch((err: unknown) => this.fail(err));
     call.status = out.destroySocket ? 0 : out.status;
+    for (const hook of this.responseHooks.slice()) {
+      try {
+        await hook(call);
+      } catch (err) {
+        this.hookErrors.push(err);
+      }
+    }
     return out;
   }
 
@@ -132,6 +148,8 @@ export class Pipeline {
     if (call.op === 'unknown') throw new ApiError(404, 'Method not found.', 'NOT_FOUND');
     const quota = call.kind === 'read' ? this.readQuota : this.writeQuota;
     if (!quota.tryTake(this.now())) throw quotaExceeded(call.kind, quota.limit);
+    // Refused after the quota is taken: a request too large still counts against it.
+    if (req.bodyBytes > this.payloadLimitBytes) throw payloadTooLarge(this.payloadLimitBytes);
     const book = this.books.get(call.spreadsheetId ?? '');
     if (!book) throw notFound();
     if (book.forbidden) throw permissionDenied();

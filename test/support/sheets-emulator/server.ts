@@ -13,6 +13,8 @@ export interface HttpRequest {
   body: unknown;
   /** Set when the body was not valid JSON. */
   bodyError: string | undefined;
+  /** Size of the body as sent (before gunzip), for the payload limit. */
+  bodyBytes: number;
 }
 
 export interface HttpResponse {
@@ -31,11 +33,11 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-async function readBody(req: IncomingMessage): Promise<Buffer> {
+async function readBody(req: IncomingMessage): Promise<{ raw: Buffer; sent: number }> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   const raw = Buffer.concat(chunks);
-  return req.headers['content-encoding'] === 'gzip' && raw.length > 0 ? gunzipSync(raw) : raw;
+  return { raw: req.headers['content-encoding'] === 'gzip' && raw.length > 0 ? gunzipSync(raw) : raw, sent: raw.length };
 }
 
 async function parseRequest(req: IncomingMessage): Promise<HttpRequest> {
@@ -48,8 +50,10 @@ async function parseRequest(req: IncomingMessage): Promise<HttpRequest> {
     authorization: req.headers.authorization,
     body: undefined,
     bodyError: undefined,
+    bodyBytes: 0,
   };
-  const raw = await readBody(req);
+  const { raw, sent } = await readBody(req);
+  out.bodyBytes = sent;
   if (raw.length > 0) {
     try {
       out.body = JSON.parse(raw.toString('utf8')) as unknown;

@@ -45,6 +45,11 @@ export interface SheetsEmulatorOptions {
   requireAuth?: boolean;
   /** Keep request bodies in `calls`; default true. Turn off for big benches. */
   recordBodies?: boolean;
+  /**
+   * Largest request body accepted, in bytes; default 10,485,760 (what Google's front end
+   * enforces: see PAYLOAD_LIMIT_BYTES in errors.ts). Tests may lower it.
+   */
+  payloadLimitBytes?: number;
   /** Computes what a formula displays; default: `#NAME?` for every formula. */
   evaluateFormula?: (formula: string) => Scalar;
 }
@@ -106,3 +111,10 @@ export interface FaultOptions {
 }
 
 export type RequestHook = (call: PendingCall) => void | Promise<void>;
+
+/**
+ * Runs once a request has been served (its effect applied, `status` set) and before the
+ * client sees the answer: what it does lands between this call and the client's next
+ * one — e.g. during the backoff that follows a 429.
+ */
+export type ResponseHook = (call: RecordedCall) => void | Promise<void>;
