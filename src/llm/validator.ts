@@ -132,9 +132,12 @@ export class Validator {
     for (let attempt = 0; attempt <= this.options.maxRetries; ) {
       const mode = provider.mode;
       const maxTokens = Math.min(100_000, this.options.maxCompletionTokens * question.rows);
-      const estimated = gate.metersTokens ? await this.options.estimate(conversation) : 0;
-      const tokens = estimated > 0 ? Math.ceil(estimated * this.calibration) + maxTokens : 0;
-      const ticket = await gate.enter(tokens, signal);
+      // Estimated only once the gate meters tokens (it may learn to while this waits for a slot).
+      let estimated = 0;
+      const ticket = await gate.enter(async () => {
+        estimated = await this.options.estimate(conversation);
+        return Math.ceil(estimated * this.calibration) + maxTokens;
+      }, signal);
       let completion: Completion;
       try {
         completion = await provider.complete(conversation, signal, question.schema, maxTokens);
