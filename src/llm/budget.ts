@@ -6,6 +6,8 @@
  * 429s, so the only safe pace is an even one.
  */
 export const PACE_HEADROOM = 0.99;
+/** How late a timer may fire and still keep the schedule (Node's timers are late by a millisecond or so). */
+export const LATE_SLACK_MS = 2;
 
 /**
  * One per-minute limit (requests, or tokens) as an even pace: each reservation leaves
@@ -51,9 +53,14 @@ export class Meter {
     return Math.max(at, this.next);
   }
 
-  /** Reserves `cost` units leaving at `at` (which must be ≥ earliest(at)). */
+  /**
+   * Takes `cost` units for a request leaving at `at` (≥ earliest(at)). The next slot is
+   * counted from the schedule when the timer fired a little late (up to
+   * {@link LATE_SLACK_MS}), else from `at`: a late timer neither costs throughput nor
+   * lets a backlog leave at once.
+   */
   take(cost: number, at: number): void {
-    this.next = Math.max(this.next, at) + Math.max(0, cost) * this.msPerUnit;
+    this.next = Math.max(this.next, at - LATE_SLACK_MS) + Math.max(0, cost) * this.msPerUnit;
   }
 
   /** Nothing leaves before `until` (a 429's retry-after). */

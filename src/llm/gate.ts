@@ -1,5 +1,4 @@
 import pLimit, { type LimitFunction } from 'p-limit';
-import { sleep } from '../retry/index.js';
 import { Meter, readRateHeaders } from './budget.js';
 import { Cooldown } from './cooldown.js';
 
@@ -23,16 +22,25 @@ export interface GateOptions {
   now?: () => number;
 }
 
+/** What a request will cost in tokens before it runs, as OpenAI counts it: its prompt, plus max_completion_tokens. */
+export interface TokenEstimate {
+  prompt: number;
+  completion: number;
+}
+
 /** A pass through the gate: what it reserved and when it left, to settle when the answer comes. */
 export interface Ticket {
+  /** Tokens reserved (0 when the gate does not meter tokens). */
   tokens: number;
+  /** Our estimate of the prompt, to calibrate against what the provider reports. */
+  promptEstimate: number;
   departedAt: number;
   /** Frees the concurrency slot (once). */
   release: () => void;
 }
 
 export type GateResult =
-  | { kind: 'answered'; totalTokens: number }
+  | { kind: 'answered'; promptTokens: number }
   | { kind: 'rate_limited'; waitMs: number }
   | { kind: 'failed' };
 
@@ -59,6 +67,15 @@ export class ProviderGate {
   private slowStart: boolean;
   private lastCorrection = -Infinity;
   private told = '';
+  /**
+   * Prompt tokens the provider reports per token we estimate: our tokenizer and the
+   * provider's count differ (chat framing, another encoding), and a token pace is only as
+   * good as the estimate reserved against it. Applied when a request leaves, so requests
+   * that waited are counted with what the latest answers taught.
+   */
+  private calibration = 1;
+  private readonly waiting: Waiter[] = [];
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: GateOptions) {
     if (!Number.isInteger(options.maxConcurrency) || options.maxConcurrency < 1) {
@@ -99,21 +116,20 @@ export class ProviderGate {
    * max_completion_tokens, as OpenAI counts a request before it runs) is asked for only
    * when the gate meters tokens.
    */
-  enter(estimatedTokens: number | (() => Promise<number>), signal?: AbortSignal): Promise<Ticket> {
+  enter(estimate: TokenEstimate | (() => Promise<TokenEstimate>), signal?: AbortSignal): Promise<Ticket> {
     return new Promise<Ticket>((resolve, reject) => {
       this.limiter(async () => {
-        let departedAt: number;
-        let tokens = 0;
+        let ticket: Omit<Ticket, 'release'>;
         try {
           signal?.throwIfAborted();
           // The prompt is counted only against a token budget (the tokenizer costs time).
-          if (this.tokens) tokens = typeof estimatedTokens === 'number' ? estimatedTokens : await estimatedTokens();
-          departedAt = await this.depart(tokens, signal);
+          const tokens = this.tokens ? (typeof estimate === 'function' ? await estimate() : estimate) : undefined;
+          ticket = await this.depart(tokens, signal);
         } catch (error) {
           reject(error instanceof Error ? error : new Error(String(error)));
           return;
         }
-        await new Promise<void>((release) => resolve({ tokens, departedAt, release: once(release) }));
+        await new Promise<void>((release) => resolve({ ...ticket, release: once(release) }));
       }).catch(reject);
     });
   }
@@ -122,6 +138,7 @@ export class ProviderGate {
   leave(ticket: Ticket, result: GateResult, headers?: Headers): void {
     this.observe(headers);
     if (result.kind === 'answered') {
+      if (ticket.promptEstimate > 0 && result.promptTokens > 0) this.calibration = 0.8 * this.calibration + 0.2 * (result.promptTokens / ticket.promptEstimate);
       this.requests?.recover();
       this.tokens?.recover();
       this.grow();
@@ -151,17 +168,44 @@ export class ProviderGate {
     }
   }
 
-  /** Reserves the earliest slot the pace and any hold allow, then waits for it. */
-  private async depart(tokens: number, signal?: AbortSignal): Promise<number> {
-    for (;;) {
+  /**
+   * Resolves when this request may leave. One queue and one timer for every waiting
+   * request: each leaves when the pace says, measured on the clock when it really
+   * leaves (a busy event loop that fires timers late never lets a backlog out at once).
+   */
+  private depart(estimate: TokenEstimate | undefined, signal?: AbortSignal): Promise<Omit<Ticket, 'release'>> {
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = { estimate, resolve, reject, signal };
+      if (signal) {
+        waiter.onAbort = () => {
+          this.waiting.splice(this.waiting.indexOf(waiter), 1);
+          reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+        };
+        signal.addEventListener('abort', waiter.onAbort, { once: true });
+      }
+      this.waiting.push(waiter);
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    if (this.timer) return;
+    for (let head = this.waiting[0]; head; head = this.waiting[0]) {
       const now = this.now();
-      let at = Math.max(now, now + this.cooldown.remainingMs);
-      at = Math.max(this.requests?.earliest(at) ?? at, this.tokens?.earliest(at) ?? at);
-      this.requests?.take(1, at);
-      this.tokens?.take(tokens, at);
-      if (at > now) await sleep(at - now, signal);
-      // A 429 while this one waited holds everyone: take a slot after the hold instead.
-      if (this.cooldown.remainingMs <= 0) return this.now();
+      const due = Math.max(now + this.cooldown.remainingMs, this.requests?.earliest(now) ?? now, this.tokens?.earliest(now) ?? now);
+      if (due > now) {
+        this.timer = setTimeout(() => {
+          this.timer = undefined;
+          this.pump();
+        }, due - now);
+        return;
+      }
+      this.waiting.shift();
+      if (head.onAbort) head.signal?.removeEventListener('abort', head.onAbort);
+      const tokens = head.estimate ? Math.ceil(head.estimate.prompt * this.calibration) + head.estimate.completion : 0;
+      this.requests?.take(1, now);
+      this.tokens?.take(tokens, now);
+      head.resolve({ tokens, promptEstimate: head.estimate?.prompt ?? 0, departedAt: now });
     }
   }
 
@@ -171,6 +215,12 @@ export class ProviderGate {
     this.cooldown.pause(waitMs);
     this.requests?.hold(this.now() + waitMs);
     this.tokens?.hold(this.now() + waitMs);
+    if (this.timer) {
+      // The timer was set for before the hold: re-arm it for after.
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.pump();
+    }
     this.requests?.slow();
     this.tokens?.slow();
     this.slowStart = false;
@@ -193,6 +243,14 @@ export class ProviderGate {
     const next = Math.max(1, Math.min(this.options.maxConcurrency, Math.floor(value)));
     if (next !== this.limiter.concurrency) this.limiter.concurrency = next;
   }
+}
+
+interface Waiter {
+  estimate: TokenEstimate | undefined;
+  resolve: (ticket: Omit<Ticket, 'release'>) => void;
+  reject: (error: Error) => void;
+  signal: AbortSignal | undefined;
+  onAbort?: () => void;
 }
 
 function lower(a: number | undefined, b: number | undefined): number | undefined {

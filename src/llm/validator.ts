@@ -48,12 +48,6 @@ const zeroUsage = (): Usage => ({ promptTokens: 0, completionTokens: 0, cachedTo
  */
 export class Validator {
   private readonly exhausted = new Set<string>();
-  /**
-   * Prompt tokens the provider reports per token we estimate: our tokenizer and the
-   * provider's count differ (chat framing, another encoding), and a token budget is only
-   * as good as the estimate reserved against it.
-   */
-  private calibration = 1;
 
   constructor(
     private readonly providers: readonly Provider[],
@@ -133,11 +127,7 @@ export class Validator {
       const mode = provider.mode;
       const maxTokens = Math.min(100_000, this.options.maxCompletionTokens * question.rows);
       // Estimated only once the gate meters tokens (it may learn to while this waits for a slot).
-      let estimated = 0;
-      const ticket = await gate.enter(async () => {
-        estimated = await this.options.estimate(conversation);
-        return Math.ceil(estimated * this.calibration) + maxTokens;
-      }, signal);
+      const ticket = await gate.enter(async () => ({ prompt: await this.options.estimate(conversation), completion: maxTokens }), signal);
       let completion: Completion;
       try {
         completion = await provider.complete(conversation, signal, question.schema, maxTokens);
@@ -168,10 +158,7 @@ export class Validator {
         if (error.kind !== 'rate_limit') await sleep(waitMs, signal);
         continue;
       }
-      gate.leave(ticket, { kind: 'answered', totalTokens: completion.usage.promptTokens + completion.usage.completionTokens }, completion.headers);
-      if (estimated > 0 && completion.usage.promptTokens > 0) {
-        this.calibration = 0.8 * this.calibration + 0.2 * (completion.usage.promptTokens / estimated);
-      }
+      gate.leave(ticket, { kind: 'answered', promptTokens: completion.usage.promptTokens }, completion.headers);
       add(usage, completion.usage);
       this.options.onCall?.(provider, completion.usage);
       const problem = completionProblem(completion);

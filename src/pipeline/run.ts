@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
-import { CacheStore, acquireLock, recordRunEnd, recordRunStart, type CachedVerdict } from '../cache/index.js';
+import { CacheStore, LimitMemory, acquireLock, recordRunEnd, recordRunStart, type CachedVerdict } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { FatalRunError, StatusValidatorError, redact } from '../errors.js';
 import { priceTable, type Outcome } from '../llm/index.js';
@@ -101,6 +101,7 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
       report();
     },
     onCall: (model, usage) => tally.call(model, usage),
+    limits: dryRun ? undefined : new LimitMemory(store.db),
   });
   const { validator } = asking;
   tally.promptCacheKey = asking.promptCacheKeys.join(', ');
