@@ -69,6 +69,9 @@ export function keyHash(apiKey: string): string {
   return createHash('sha256').update(apiKey).digest('hex');
 }
 
+/** A limit worth keeping: a whole number ≥ 1 (a header of 0.5 or 1e300 is not one). */
 function whole(n: number | undefined): number | null {
-  return n !== undefined && Number.isFinite(n) && n > 0 ? Math.floor(n) : null;
+  if (n === undefined || !Number.isFinite(n)) return null;
+  const w = Math.floor(n);
+  return w >= 1 && Number.isSafeInteger(w) ? w : null;
 }

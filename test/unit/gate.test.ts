@@ -197,7 +197,12 @@ describe('ProviderGate', () => {
     gate.leave(ticket, { kind: 'rate_limited', waitMs: 1000 });
     const entered: number[] = [];
     const started = Date.now();
-    const workers = Array.from({ length: 4 }, () => gate.enter(NONE).then((t) => entered.push(Date.now() - started) && t));
+    const workers = Array.from({ length: 4 }, () =>
+      gate.enter(NONE).then((t) => {
+        entered.push(Date.now() - started);
+        return t;
+      }),
+    );
     await vi.advanceTimersByTimeAsync(999);
     expect(entered).toEqual([]);
     await vi.advanceTimersByTimeAsync(10);
@@ -253,7 +258,10 @@ describe('ProviderGate', () => {
     const second = await gate.enter(estimate);
     expect(second.tokens).toBe(900);
     let entered = false;
-    const third = gate.enter(estimate).then((t) => (entered = true) && t);
+    const third = gate.enter(estimate).then((t) => {
+      entered = true;
+      return t;
+    });
     // 6,000 a minute: 900 tokens take 9 s (a little more, the headroom) before the next may leave.
     await vi.advanceTimersByTimeAsync(9000);
     expect(entered).toBe(false);
