@@ -5,6 +5,6 @@ export { openSheet, type OpenedSheet } from './open.js';
 export { fingerprintOf, readEntries, type Entry, type RowInputs } from './table.js';
 export { InPlaceTarget, SheetWriter, type PendingWrite, type SkippedWrite, type WriteTarget, type WriterStats } from './writer.js';
 export { ResultsTab, SOURCE_ROW_HEADER, parseResults, type ParsedResults, type ResultsTabConfig } from './results-tab.js';
-export { QuotaPacer } from './quota.js';
+export { PROJECT_QUOTA_PER_MINUTE, PacerRegistry, QuotaPacer, processPacers, type AccountPacers, type QuotaOwner } from './quota.js';
 export { a1Range, columnLetter, quoteSheetName } from './a1.js';
 export { appendToOwnTab, replaceOwnTab } from './tabs.js';
