@@ -243,3 +243,18 @@ describe('PacerRegistry (one pacer per service account and project, for the whol
     expect(registry.forAccount({ ...owner, readsPerMinute: 30 }).reads.perMinute).toBe(30);
   });
 });
+
+describe('sheets emulator quotas', () => {
+  it("refuses a user's call past the user's quota, and any user's call past the project's, taking nothing when it refuses", () => {
+    const quota = new SheetsQuota(2, 3);
+    expect(quota.tryTake(0, 'a')).toBeUndefined();
+    expect(quota.tryTake(1, 'a')).toBeUndefined();
+    expect(quota.tryTake(2, 'a')).toBe('user');
+    expect(quota.tryTake(3, 'b')).toBeUndefined();
+    expect(quota.tryTake(4, 'c')).toBe('project');
+    expect(quota.used(4)).toBe(3);
+    expect(quota.used(4, 'a')).toBe(2);
+    // A sliding 60 s window: the first call leaves it at 60 s.
+    expect(quota.tryTake(60_000, 'c')).toBeUndefined();
+  });
+});
