@@ -6,8 +6,12 @@
  * 429s, so the only safe pace is an even one.
  */
 export const PACE_HEADROOM = 0.99;
-/** How late a timer may fire and still keep the schedule (Node's timers are late by a millisecond or so). */
-export const LATE_SLACK_MS = 2;
+/**
+ * How late a timer may fire and still keep the schedule (a busy event loop fires timers
+ * late). Below 1 s × (1/headroom − 1) ≈ 10 ms, so that a window of 1 s still never holds
+ * more than its share: (1 s + slack) × headroom × limit < the share.
+ */
+export const LATE_SLACK_MS = 8;
 
 /**
  * One per-minute limit (requests, or tokens) as an even pace: each reservation leaves
