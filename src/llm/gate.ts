@@ -48,8 +48,8 @@ export type GateResult =
  * Everything that paces one provider, shared by all workers of a run:
  *  - with a limit known (configured, remembered, or read from the headers), requests
  *    leave evenly at its pace, in requests and in tokens (see {@link Meter});
- *  - with none known, the first request goes alone (a probe) and its headers set the pace;
- *    a provider that sends none gets a slow start instead of max_workers blind requests;
+ *  - with none known, the first request goes alone (a probe) and its headers set the pace,
+ *    instead of max_workers blind requests (a provider that states none then gets them);
  *  - concurrency is a p-limit limiter (at most max_workers) whose `concurrency` the gate
  *    lowers on a 429 and raises by one per round of answers, whatever their latency;
  *  - a 429 corrects the pace, the hold and the concurrency once: the 429s of requests
@@ -63,8 +63,8 @@ export class ProviderGate {
   private readonly now: () => number;
   /** The adaptive concurrency (fractional: it grows by 1/itself per answer). */
   private adaptive: number;
-  /** Until the first 429, concurrency grows by one per answer (doubling per round). */
-  private slowStart: boolean;
+  /** No limit known yet: the first request goes alone and what it answers decides the rest. */
+  private probing: boolean;
   private lastCorrection = -Infinity;
   private told = '';
   /**
@@ -90,7 +90,7 @@ export class ProviderGate {
     // A known pace needs no probe: all workers may go, the meters space them out.
     const known = this.requests !== undefined || this.tokens !== undefined;
     this.adaptive = known ? options.maxConcurrency : 1;
-    this.slowStart = !known;
+    this.probing = !known;
     this.limiter = pLimit(Math.floor(this.adaptive));
   }
 
@@ -137,6 +137,8 @@ export class ProviderGate {
   /** Settles a ticket with what happened, and learns from the answer's headers. */
   leave(ticket: Ticket, result: GateResult, headers?: Headers): void {
     this.observe(headers);
+    // Whatever the probe taught (a pace, or that this provider states none), every worker may go now.
+    this.endProbe();
     if (result.kind === 'answered') {
       if (ticket.promptEstimate > 0 && result.promptTokens > 0) this.calibration = 0.8 * this.calibration + 0.2 * (result.promptTokens / ticket.promptEstimate);
       this.requests?.recover();
@@ -160,12 +162,7 @@ export class ProviderGate {
       this.told = said;
       this.options.onLearned?.(limits);
     }
-    // The probe answered with a pace: every worker may go now, the meters space them out.
-    if (this.slowStart) {
-      this.slowStart = false;
-      this.adaptive = this.options.maxConcurrency;
-      this.setConcurrency(this.adaptive);
-    }
+    this.endProbe();
   }
 
   /**
@@ -223,7 +220,6 @@ export class ProviderGate {
     }
     this.requests?.slow();
     this.tokens?.slow();
-    this.slowStart = false;
     this.adaptive = Math.max(1, Math.floor(this.adaptive / 2));
     this.setConcurrency(this.adaptive);
     if (this.told !== '') {
@@ -232,10 +228,17 @@ export class ProviderGate {
     }
   }
 
-  /** Additive increase by answers, not latency: +1 per answer in slow start, else about +1 per round. */
+  private endProbe(): void {
+    if (!this.probing) return;
+    this.probing = false;
+    this.adaptive = this.options.maxConcurrency;
+    this.setConcurrency(this.adaptive);
+  }
+
+  /** Additive increase by answers, not latency: about +1 per round of answers. */
   private grow(): void {
     if (this.adaptive >= this.options.maxConcurrency) return;
-    this.adaptive = Math.min(this.options.maxConcurrency, this.adaptive + (this.slowStart ? 1 : 1 / this.adaptive));
+    this.adaptive = Math.min(this.options.maxConcurrency, this.adaptive + 1 / this.adaptive);
     this.setConcurrency(this.adaptive);
   }
 

@@ -105,7 +105,7 @@ describe('pacing at the limits providers enforce (per-minute limits metered per 
 });
 
 describe('concurrency without rate headers', () => {
-  it('sends one probe, then a slow start, and never more than max_workers in flight at the server', async () => {
+  it('sends one probe, then up to max_workers and never more in flight at the server', async () => {
     bed = await startBed({ rows: sampleRows(60), llm: { latencyMs: 40 }, config: { llm: { max_workers: 8 } } });
     expect((await bed.run('--json')).code).toBe(0);
     const requests = chats(bed).toSorted((a, b) => a.startedAt - b.startedAt);
@@ -113,6 +113,6 @@ describe('concurrency without rate headers', () => {
     // Nothing else leaves while the probe is out: no headers, so nothing is known yet.
     expect(requests.filter((r) => r !== probe && r.startedAt < (probe?.endedAt ?? 0))).toHaveLength(0);
     expect(bed.llm.peakInFlight).toBeLessThanOrEqual(8);
-    expect(bed.llm.peakInFlight).toBeGreaterThanOrEqual(4);
+    expect(bed.llm.peakInFlight).toBeGreaterThanOrEqual(6);
   });
 });

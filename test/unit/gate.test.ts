@@ -178,16 +178,18 @@ describe('ProviderGate', () => {
     for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(100 - LATE_SLACK_MS);
   });
 
-  it('gives a provider that sends no rate headers a slow start, not max_workers blind requests', async () => {
+  it('opens to max_workers after the probe when the provider states no limits, and halves on a 429 from there', async () => {
     vi.useFakeTimers();
     const gate = new ProviderGate({ maxConcurrency: 64 });
-    const seen: number[] = [];
-    for (let round = 0; round < 4; round++) {
-      seen.push(gate.concurrency);
-      const tickets = await Promise.all(Array.from({ length: gate.concurrency }, () => gate.enter(NONE)));
-      for (const ticket of tickets) gate.leave(ticket, answered);
-    }
-    expect(seen).toEqual([1, 2, 4, 8]);
+    expect(gate.concurrency).toBe(1);
+    const [probe] = await enterAll(gate, 1);
+    if (!probe) throw new Error('no probe');
+    gate.leave(probe, answered);
+    expect(gate.concurrency).toBe(64);
+    const [next] = await enterAll(gate, 1);
+    if (!next) throw new Error('no ticket');
+    gate.leave(next, { kind: 'rate_limited', waitMs: 10 });
+    expect(gate.concurrency).toBe(32);
   });
 
   it('holds every worker for the wait one 429 asked (a shared cool-down)', async () => {
