@@ -111,10 +111,9 @@ export class ProviderGate {
 
   /**
    * Waits for a concurrency slot, then for the moment the pace lets this request leave
-   * (reserving it there, so requests leave in order and evenly), then returns the ticket.
-   * The slot stays taken until {@link leave}. `estimatedTokens` (prompt estimate plus
-   * max_completion_tokens, as OpenAI counts a request before it runs) is asked for only
-   * when the gate meters tokens.
+   * (in order, one queue for all), then returns the ticket. The slot stays taken until
+   * {@link leave}. `estimate` (the prompt's tokens and max_completion_tokens, as OpenAI
+   * counts a request before it runs) is asked for only when the gate meters tokens.
    */
   enter(estimate: TokenEstimate | (() => Promise<TokenEstimate>), signal?: AbortSignal): Promise<Ticket> {
     return new Promise<Ticket>((resolve, reject) => {
