@@ -6,7 +6,7 @@ import { formatFigure, missesTarget, saveResults, type Figure } from './lib.js';
 import { costModes } from './cost.js';
 import { latencyBound } from './latency.js';
 import { largeSheet } from './load.js';
-import { requestBound, tokenBound } from './rate.js';
+import { requestBound, requestBoundWarm, tokenBound } from './rate.js';
 import { rewriteFromCache } from './rewrite.js';
 import { requestTooLarge } from './too-large.js';
 import { warmRerun } from './warm.js';
@@ -24,6 +24,7 @@ const benches: Record<string, () => Promise<Figure[]>> = {
     })) as Figure[],
   ],
   B2: requestBound,
+  'B2-warm': requestBoundWarm,
   B3: tokenBound,
   B4: warmRerun,
   B5: writeEconomy,

@@ -81,6 +81,17 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX embeddings_by_partition ON embeddings (model, scope, status);`,
   // A lock's holder is its host, pid and process start (src/cache/process-start.ts): a recycled pid is another process.
   `ALTER TABLE locks ADD COLUMN process_start TEXT;`,
+  // Rate limits learned from a provider's headers (src/cache/limits.ts), by the key's sha256, never the key.
+  `CREATE TABLE provider_limits (
+     provider TEXT NOT NULL,
+     model TEXT NOT NULL,
+     key_hash TEXT NOT NULL,
+     rpm INTEGER,
+     tpm INTEGER,
+     learned_at INTEGER NOT NULL,
+     contradicted INTEGER NOT NULL DEFAULT 0,
+     PRIMARY KEY (provider, model, key_hash)
+   ) WITHOUT ROWID;`,
 ];
 
 export function migrate(db: Database): void {

@@ -1,65 +1,85 @@
 /**
- * A provider's per-minute budgets (requests and tokens), as token buckets that refill
- * continuously, the way OpenAI meters them. A budget comes from the config
- * (`rpm`/`tpm`) or is learned from the `x-ratelimit-*` headers of the answers, so the
- * run slows down before the wall instead of after it.
- *
- * Written by hand: bottleneck's reservoir refills in steps and cannot be corrected by
- * the usage an answer reports or by the server's own count of what is left.
+ * Providers state their limits per minute but enforce them over much shorter windows:
+ * "Rate limits can be quantized, meaning they are enforced over shorter periods of time
+ * (e.g. 60,000 requests/minute may be enforced as 1,000 requests/second)" (OpenAI,
+ * platform.openai.com/docs/guides/rate-limits). A minute's budget spent in a burst is
+ * 429s, so the only safe pace is an even one.
  */
-export class Bucket {
-  private level: number;
-  private updated: number;
+export const PACE_HEADROOM = 0.99;
+/**
+ * How late a timer may fire and still keep the schedule (a busy event loop fires timers
+ * late). Below 1 s × (1/headroom − 1) ≈ 10 ms, so that a window of 1 s still never holds
+ * more than its share: (1 s + slack) × headroom × limit < the share.
+ */
+export const LATE_SLACK_MS = 8;
 
-  constructor(
-    public capacity: number,
-    private readonly now: () => number,
-  ) {
-    if (!(capacity > 0)) throw new RangeError(`capacity must be > 0, got ${capacity}`);
-    this.level = capacity;
-    this.updated = now();
+/**
+ * One per-minute limit (requests, or tokens) as an even pace: each reservation leaves
+ * `cost` × (1 min / limit) after the one before it, never earlier, so any window of any
+ * length sees at most its share of the limit plus one request (and for requests of cost
+ * 1, at most ⌈window × limit / 1 min⌉). That keeps a stream within what a server
+ * metering per second (or per any window) admits, without knowing its window. Paced at
+ * {@link PACE_HEADROOM} of the limit: timers fire late and networks bunch requests.
+ *
+ * Nothing is handed back when an answer uses fewer tokens than reserved: OpenAI counts
+ * a request's prompt estimate plus max_completion_tokens before it runs, and keeps it.
+ */
+export class Meter {
+  /** When the next reservation may leave at the earliest. */
+  private next = -Infinity;
+  /** Below 1 after a 429 said the pace was too fast (others share the key, our estimates are low). */
+  private factor = 1;
+
+  constructor(private perMinute: number) {
+    Meter.check(perMinute);
   }
 
-  /** Units per millisecond: a per-minute budget refills in a minute. */
-  private get rate(): number {
-    return this.capacity / 60_000;
+  private static check(perMinute: number): void {
+    if (!(perMinute > 0) || !Number.isFinite(perMinute)) throw new RangeError(`a per-minute limit must be a number > 0, got ${perMinute}`);
   }
 
-  private refill(): void {
-    const now = this.now();
-    this.level = Math.min(this.capacity, this.level + (now - this.updated) * this.rate);
-    this.updated = now;
+  get limit(): number {
+    return this.perMinute;
   }
 
-  /** Milliseconds until `cost` units are available (a cost above capacity waits for a full bucket). */
-  waitFor(cost: number): number {
-    this.refill();
-    const need = Math.min(cost, this.capacity) - this.level;
-    return need <= 0 ? 0 : Math.ceil(need / this.rate);
+  set limit(perMinute: number) {
+    Meter.check(perMinute);
+    this.perMinute = perMinute;
   }
 
-  take(cost: number): void {
-    this.refill();
-    this.level -= cost;
+  /** Milliseconds one unit takes at the current pace. */
+  get msPerUnit(): number {
+    return 60_000 / (this.perMinute * PACE_HEADROOM * this.factor);
   }
 
-  /** Gives back what a reservation over-estimated (or takes what it under-estimated). */
-  adjust(delta: number): void {
-    this.refill();
-    this.level = Math.min(this.capacity, this.level + delta);
+  /** The earliest time at or after `at` that a reservation may leave. */
+  earliest(at: number): number {
+    return Math.max(at, this.next);
   }
 
-  /** The server's count wins when it says less is left than we think (others share the key). */
-  sync(limit: number, remaining: number): void {
-    this.refill();
-    if (limit > 0) this.capacity = limit;
-    this.level = Math.min(this.level, remaining);
+  /**
+   * Takes `cost` units for a request leaving at `at` (≥ earliest(at)). The next slot is
+   * counted from the schedule when the timer fired a little late (up to
+   * {@link LATE_SLACK_MS}), else from `at`: a late timer neither costs throughput nor
+   * lets a backlog leave at once.
+   */
+  take(cost: number, at: number): void {
+    this.next = Math.max(this.next, at - LATE_SLACK_MS) + Math.max(0, cost) * this.msPerUnit;
   }
 
-  /** After a 429: nothing is left until it refills. */
-  drain(): void {
-    this.refill();
-    this.level = Math.min(this.level, 0);
+  /** Nothing leaves before `until` (a 429's retry-after). */
+  hold(until: number): void {
+    this.next = Math.max(this.next, until);
+  }
+
+  /** A 429 at this pace: the limit is lower than believed; slow by a tenth (to half at most). */
+  slow(): void {
+    this.factor = Math.max(0.5, this.factor * 0.9);
+  }
+
+  /** Each answer without a 429 wins a little of the pace back. */
+  recover(): void {
+    this.factor = Math.min(1, this.factor + 0.002);
   }
 }
 

@@ -1,47 +1,81 @@
-import { sleep } from '../retry/index.js';
-import { Bucket, readRateHeaders } from './budget.js';
+import pLimit, { type LimitFunction } from 'p-limit';
+import { Meter, readRateHeaders } from './budget.js';
 import { Cooldown } from './cooldown.js';
+
+/** Per-minute limits, as configured, remembered or read from x-ratelimit-* headers. */
+export interface Limits {
+  rpm?: number | undefined;
+  tpm?: number | undefined;
+}
 
 export interface GateOptions {
   /** Requests per minute, when configured. */
   rpm?: number | undefined;
   /** Tokens per minute, when configured. */
   tpm?: number | undefined;
+  /** Limits an earlier run learned from this provider's headers (trusted until headers or a 429 say otherwise). */
+  remembered?: Limits | undefined;
+  /** Told what the headers taught when it differs from what was known; undefined when a 429 contradicted it. */
+  onLearned?: ((limits: Limits | undefined) => void) | undefined;
   /** The concurrency ceiling (llm.max_workers). */
   maxConcurrency: number;
   now?: () => number;
 }
 
-/** A pass through the gate: what it reserved, to settle when the answer comes. */
+/** What a request will cost in tokens before it runs, as OpenAI counts it: its prompt, plus max_completion_tokens. */
+export interface TokenEstimate {
+  prompt: number;
+  completion: number;
+}
+
+/** A pass through the gate: what it reserved and when it left, to settle when the answer comes. */
 export interface Ticket {
+  /** Tokens reserved (0 when the gate does not meter tokens). */
   tokens: number;
-  startedAt: number;
-  /** The token bucket the reservation was taken from (none before a budget was known). */
-  bucket: Bucket | undefined;
+  /** Our estimate of the prompt, to calibrate against what the provider reports. */
+  promptEstimate: number;
+  departedAt: number;
+  /** Frees the concurrency slot (once). */
+  release: () => void;
 }
 
 export type GateResult =
-  | { kind: 'answered'; totalTokens: number }
+  | { kind: 'answered'; promptTokens: number }
   | { kind: 'rate_limited'; waitMs: number }
   | { kind: 'failed' };
 
 /**
  * Everything that paces one provider, shared by all workers of a run:
- *  - a shared cool-down: one 429 pauses every worker for the wait the server asked;
- *  - request and token budgets (configured, or learned from x-ratelimit-* headers);
- *  - adaptive concurrency (AIMD): halve on a 429, grow by one per round of answers
- *    while latency holds, never above max_workers.
+ *  - with a limit known (configured, remembered, or read from the headers), requests
+ *    leave evenly at its pace, in requests and in tokens (see {@link Meter});
+ *  - with none known, the first request goes alone (a probe) and its headers set the pace,
+ *    instead of max_workers blind requests (a provider that states none then gets them);
+ *  - concurrency is a p-limit limiter (at most max_workers) whose `concurrency` the gate
+ *    lowers on a 429 and raises by one per round of answers, whatever their latency;
+ *  - a 429 corrects the pace, the hold and the concurrency once: the 429s of requests
+ *    that had already left before the correction say nothing new.
  */
 export class ProviderGate {
   readonly cooldown: Cooldown;
-  private requests: Bucket | undefined;
-  private tokens: Bucket | undefined;
+  private readonly limiter: LimitFunction;
+  private requests: Meter | undefined;
+  private tokens: Meter | undefined;
   private readonly now: () => number;
-  private limit: number;
-  private inUse = 0;
-  private readonly waiters: Array<() => void> = [];
-  private fastest = Infinity;
-  private lastDecrease = -Infinity;
+  /** The adaptive concurrency (fractional: it grows by 1/itself per answer). */
+  private adaptive: number;
+  /** No limit known yet: the first request goes alone and what it answers decides the rest. */
+  private probing: boolean;
+  private lastCorrection = -Infinity;
+  private told = '';
+  /**
+   * Prompt tokens the provider reports per token we estimate: our tokenizer and the
+   * provider's count differ (chat framing, another encoding), and a token pace is only as
+   * good as the estimate reserved against it. Applied when a request leaves, so requests
+   * that waited are counted with what the latest answers taught.
+   */
+  private calibration = 1;
+  private readonly waiting: Waiter[] = [];
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: GateOptions) {
     if (!Number.isInteger(options.maxConcurrency) || options.maxConcurrency < 1) {
@@ -49,9 +83,15 @@ export class ProviderGate {
     }
     this.now = options.now ?? Date.now;
     this.cooldown = new Cooldown(this.now);
-    this.limit = options.maxConcurrency;
-    if (options.rpm) this.requests = new Bucket(options.rpm, this.now);
-    if (options.tpm) this.tokens = new Bucket(options.tpm, this.now);
+    const rpm = lower(options.rpm, options.remembered?.rpm);
+    const tpm = lower(options.tpm, options.remembered?.tpm);
+    if (rpm !== undefined) this.requests = new Meter(rpm);
+    if (tpm !== undefined) this.tokens = new Meter(tpm);
+    // A known pace needs no probe: all workers may go, the meters space them out.
+    const known = this.requests !== undefined || this.tokens !== undefined;
+    this.adaptive = known ? options.maxConcurrency : 1;
+    this.probing = !known;
+    this.limiter = pLimit(Math.floor(this.adaptive));
   }
 
   /** Whether requests are metered in tokens (a tpm configured or learned): only then is a prompt counted. */
@@ -61,95 +101,177 @@ export class ProviderGate {
 
   /** The current concurrency limit (for reports and tests). */
   get concurrency(): number {
-    return Math.floor(this.limit);
+    return this.limiter.concurrency;
   }
 
-  /** Waits for the cool-down, a concurrency slot and the budgets; then reserves them. */
-  async enter(estimatedTokens: number, signal?: AbortSignal): Promise<Ticket> {
-    await this.acquireSlot(signal);
-    try {
-      for (;;) {
-        await this.cooldown.wait(signal);
-        const wait = Math.max(this.requests?.waitFor(1) ?? 0, this.tokens?.waitFor(estimatedTokens) ?? 0);
-        if (wait <= 0) break;
-        // Short naps: a settled answer may hand tokens back before the budget refills.
-        await sleep(Math.min(wait, 250), signal);
-      }
-    } catch (error) {
-      this.releaseSlot();
-      throw error;
-    }
-    this.requests?.take(1);
-    this.tokens?.take(estimatedTokens);
-    return { tokens: estimatedTokens, startedAt: this.now(), bucket: this.tokens };
+  /** The limits the gate paces at (for reports and tests). */
+  get limits(): Limits {
+    return { rpm: this.requests?.limit, tpm: this.tokens?.limit };
+  }
+
+  /**
+   * Waits for a concurrency slot, then for the moment the pace lets this request leave
+   * (in order, one queue for all), then returns the ticket. The slot stays taken until
+   * {@link leave}. `estimate` (the prompt's tokens and max_completion_tokens, as OpenAI
+   * counts a request before it runs) is asked for only when the gate meters tokens.
+   */
+  enter(estimate: TokenEstimate | (() => Promise<TokenEstimate>), signal?: AbortSignal): Promise<Ticket> {
+    return new Promise<Ticket>((resolve, reject) => {
+      this.limiter(async () => {
+        let ticket: Omit<Ticket, 'release'>;
+        try {
+          signal?.throwIfAborted();
+          // The prompt is counted only against a token budget (the tokenizer costs time).
+          const tokens = this.tokens ? (typeof estimate === 'function' ? await estimate() : estimate) : undefined;
+          ticket = await this.depart(tokens, signal);
+        } catch (error) {
+          reject(error instanceof Error ? error : new Error(String(error)));
+          return;
+        }
+        await new Promise<void>((release) => resolve({ ...ticket, release: once(release) }));
+      }).catch(reject);
+    });
   }
 
   /** Settles a ticket with what happened, and learns from the answer's headers. */
   leave(ticket: Ticket, result: GateResult, headers?: Headers): void {
-    this.releaseSlot();
-    const synced = this.observe(headers);
-    // Settle only what this bucket reserved, and only when the server did not just say
-    // how much is left: its count already holds this request, at its own price.
-    const settle = ticket.bucket !== undefined && ticket.bucket === this.tokens && !synced;
+    this.observe(headers);
+    // Whatever the probe taught (a pace, or that this provider states none), every worker may go now.
+    this.endProbe();
     if (result.kind === 'answered') {
-      if (settle) this.tokens?.adjust(ticket.tokens - result.totalTokens);
-      const latency = this.now() - ticket.startedAt;
-      this.fastest = Math.min(this.fastest, latency);
-      // Additive increase: about +1 per round of answers, while latency holds.
-      if (latency <= 2 * this.fastest + 50) this.limit = Math.min(this.options.maxConcurrency, this.limit + 1 / Math.max(1, this.limit));
-    } else if (result.kind === 'rate_limited') {
-      this.cooldown.pause(result.waitMs);
-      this.requests?.drain();
-      // Multiplicative decrease, once per cool-down: a burst of 429s is one signal.
-      if (this.now() - this.lastDecrease > result.waitMs) {
-        this.limit = Math.max(1, Math.floor(this.limit / 2));
-        this.lastDecrease = this.now();
-      }
-    } else if (settle) {
-      this.tokens?.adjust(ticket.tokens);
+      if (ticket.promptEstimate > 0 && result.promptTokens > 0) this.calibration = 0.8 * this.calibration + 0.2 * (result.promptTokens / ticket.promptEstimate);
+      this.requests?.recover();
+      this.tokens?.recover();
+      this.grow();
+    } else if (result.kind === 'rate_limited' && ticket.departedAt > this.lastCorrection) {
+      this.correct(result.waitMs);
     }
-    this.wake();
+    ticket.release();
   }
 
-  /** Adopts (or corrects) the budgets from the provider's x-ratelimit-* headers; true when it synced tokens. */
-  observe(headers: Headers | undefined): boolean {
+  /** Adopts (or corrects) the limits from the provider's x-ratelimit-* headers (never above a configured one). */
+  observe(headers: Headers | undefined): void {
     const seen = readRateHeaders(headers);
-    if (seen.requests) {
-      this.requests ??= new Bucket(seen.requests.limit, this.now);
-      this.requests.sync(Math.min(seen.requests.limit, this.options.rpm ?? Infinity), seen.requests.remaining);
+    if (seen.requests) this.requests = adopt(this.requests, lower(this.options.rpm, seen.requests.limit) ?? seen.requests.limit);
+    if (seen.tokens) this.tokens = adopt(this.tokens, lower(this.options.tpm, seen.tokens.limit) ?? seen.tokens.limit);
+    if (!seen.requests && !seen.tokens) return;
+    const limits = { rpm: seen.requests?.limit, tpm: seen.tokens?.limit };
+    const said = JSON.stringify(limits);
+    if (said !== this.told) {
+      this.told = said;
+      this.options.onLearned?.(limits);
     }
-    if (seen.tokens) {
-      this.tokens ??= new Bucket(seen.tokens.limit, this.now);
-      this.tokens.sync(Math.min(seen.tokens.limit, this.options.tpm ?? Infinity), seen.tokens.remaining);
-      return true;
-    }
-    return false;
+    this.endProbe();
   }
 
-  private async acquireSlot(signal?: AbortSignal): Promise<void> {
-    while (this.inUse >= Math.floor(this.limit)) {
-      signal?.throwIfAborted();
-      await new Promise<void>((resolve) => {
-        const onAbort = () => resolve();
-        signal?.addEventListener('abort', onAbort, { once: true });
-        this.waiters.push(() => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        });
-      });
+  /**
+   * Resolves when this request may leave. One queue and one timer for every waiting
+   * request: each leaves when the pace says, measured on the clock when it really
+   * leaves (a busy event loop that fires timers late never lets a backlog out at once).
+   */
+  private depart(estimate: TokenEstimate | undefined, signal?: AbortSignal): Promise<Omit<Ticket, 'release'>> {
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = { estimate, resolve, reject, signal };
+      if (signal) {
+        waiter.onAbort = () => {
+          this.waiting.splice(this.waiting.indexOf(waiter), 1);
+          reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+        };
+        signal.addEventListener('abort', waiter.onAbort, { once: true });
+      }
+      this.waiting.push(waiter);
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    if (this.timer) return;
+    for (let head = this.waiting[0]; head; head = this.waiting[0]) {
+      const now = this.now();
+      const due = Math.max(now + this.cooldown.remainingMs, this.requests?.earliest(now) ?? now, this.tokens?.earliest(now) ?? now);
+      if (due > now) {
+        this.timer = setTimeout(() => {
+          this.timer = undefined;
+          this.pump();
+        }, due - now);
+        return;
+      }
+      this.waiting.shift();
+      if (head.onAbort) head.signal?.removeEventListener('abort', head.onAbort);
+      const tokens = head.estimate ? Math.ceil(head.estimate.prompt * this.calibration) + head.estimate.completion : 0;
+      this.requests?.take(1, now);
+      this.tokens?.take(tokens, now);
+      head.resolve({ tokens, promptEstimate: head.estimate?.prompt ?? 0, departedAt: now });
     }
-    signal?.throwIfAborted();
-    this.inUse++;
   }
 
-  private releaseSlot(): void {
-    this.inUse = Math.max(0, this.inUse - 1);
-    this.wake();
+  /** One 429 that is news: hold everyone for the wait asked, slow the pace, halve the concurrency. */
+  private correct(waitMs: number): void {
+    this.lastCorrection = this.now();
+    this.cooldown.pause(waitMs);
+    this.requests?.hold(this.now() + waitMs);
+    this.tokens?.hold(this.now() + waitMs);
+    if (this.timer) {
+      // The timer was set for before the hold: re-arm it for after.
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.pump();
+    }
+    this.requests?.slow();
+    this.tokens?.slow();
+    this.adaptive = Math.max(1, Math.floor(this.adaptive / 2));
+    this.setConcurrency(this.adaptive);
+    if (this.told !== '') {
+      this.told = '';
+      this.options.onLearned?.(undefined);
+    }
   }
 
-  /** Wakes as many waiters as there are free slots; each re-checks before taking one. */
-  private wake(): void {
-    let free = Math.floor(this.limit) - this.inUse;
-    while (free-- > 0 && this.waiters.length > 0) this.waiters.shift()?.();
+  private endProbe(): void {
+    if (!this.probing) return;
+    this.probing = false;
+    this.adaptive = this.options.maxConcurrency;
+    this.setConcurrency(this.adaptive);
   }
+
+  /** Additive increase by answers, not latency: about +1 per round of answers. */
+  private grow(): void {
+    if (this.adaptive >= this.options.maxConcurrency) return;
+    this.adaptive = Math.min(this.options.maxConcurrency, this.adaptive + 1 / this.adaptive);
+    this.setConcurrency(this.adaptive);
+  }
+
+  private setConcurrency(value: number): void {
+    const next = Math.max(1, Math.min(this.options.maxConcurrency, Math.floor(value)));
+    if (next !== this.limiter.concurrency) this.limiter.concurrency = next;
+  }
+}
+
+interface Waiter {
+  estimate: TokenEstimate | undefined;
+  resolve: (ticket: Omit<Ticket, 'release'>) => void;
+  reject: (error: Error) => void;
+  signal: AbortSignal | undefined;
+  onAbort?: () => void;
+}
+
+function lower(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return Math.min(a, b);
+}
+
+function adopt(meter: Meter | undefined, limit: number): Meter {
+  if (!meter) return new Meter(limit);
+  if (meter.limit !== limit) meter.limit = limit;
+  return meter;
+}
+
+function once(fn: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    fn();
+  };
 }

@@ -5,8 +5,8 @@ export { Provider, type Completion, type ProviderOptions, type Usage } from './p
 export { Validator, type Outcome, type RetryEvent, type ValidatorOptions } from './validator.js';
 export { decideVerdict, type Verdict } from './verdict.js';
 export { DEFAULT_PRICES, costOf, naiveCostOf, priceOf, priceTable, type Price, type PriceTable } from './pricing.js';
-export { ProviderGate, type GateOptions, type GateResult, type Ticket } from './gate.js';
-export { Bucket, parseDuration, readRateHeaders, type RateHeaders } from './budget.js';
+export { ProviderGate, type GateOptions, type GateResult, type Limits, type Ticket, type TokenEstimate } from './gate.js';
+export { LATE_SLACK_MS, Meter, PACE_HEADROOM, parseDuration, readRateHeaders, type RateHeaders } from './budget.js';
 export { TokenEstimator, loadTokenizer } from './tokens.js';
 export { complexity, routeModel, type Routing } from './routing.js';
 export { CacheKeySharder } from './cache-key.js';

@@ -52,12 +52,6 @@ export class Validator {
   private readonly exhausted = new Set<string>();
   /** Providers whose key was refused (401/403), by name: skipped for the rest of the run. */
   private readonly dropped = new Map<string, LlmError>();
-  /**
-   * Prompt tokens the provider reports per token we estimate: our tokenizer and the
-   * provider's count differ (chat framing, another encoding), and a token budget is only
-   * as good as the estimate reserved against it.
-   */
-  private calibration = 1;
 
   constructor(
     private readonly providers: readonly Provider[],
@@ -166,9 +160,8 @@ export class Validator {
     for (let attempt = 0; attempt <= this.options.maxRetries; ) {
       const mode = provider.mode;
       const maxTokens = Math.min(100_000, provider.outputCap ?? Infinity, this.options.maxCompletionTokens * question.rows);
-      const estimated = gate.metersTokens ? await this.options.estimate(conversation) : 0;
-      const tokens = estimated > 0 ? Math.ceil(estimated * this.calibration) + maxTokens : 0;
-      const ticket = await gate.enter(tokens, signal);
+      // Estimated only once the gate meters tokens (it may learn to while this waits for a slot).
+      const ticket = await gate.enter(async () => ({ prompt: await this.options.estimate(conversation), completion: maxTokens }), signal);
       let completion: Completion;
       try {
         completion = await provider.complete(conversation, signal, question.schema, maxTokens);
@@ -202,10 +195,7 @@ export class Validator {
         if (error.kind !== 'rate_limit') await sleep(waitMs, signal);
         continue;
       }
-      gate.leave(ticket, { kind: 'answered', totalTokens: completion.usage.promptTokens + completion.usage.completionTokens }, completion.headers);
-      if (estimated > 0 && completion.usage.promptTokens > 0) {
-        this.calibration = 0.8 * this.calibration + 0.2 * (completion.usage.promptTokens / estimated);
-      }
+      gate.leave(ticket, { kind: 'answered', promptTokens: completion.usage.promptTokens }, completion.headers);
       add(usage, completion.usage);
       this.options.onCall?.(provider, completion.usage);
       const problem = completionProblem(completion);

@@ -1,3 +1,4 @@
+import type { LimitMemory } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { CacheKeySharder, Provider, ProviderGate, TokenEstimator, Validator, loadTokenizer, packingNote, packingOf, promptCacheKey, routeModel, type RetryEvent, type Usage } from '../llm/index.js';
 import type { RowInputs } from '../sheets/index.js';
@@ -23,7 +24,7 @@ export interface Asking {
 export function buildAsking(
   config: Config,
   secrets: Secrets,
-  hooks: { today: string; onRetry: (event: RetryEvent) => void; onCall: (model: string, usage: Usage) => void; onWarning?: (text: string) => void },
+  hooks: { today: string; onRetry: (event: RetryEvent) => void; onCall: (model: string, usage: Usage) => void; onWarning?: (text: string) => void; limits?: LimitMemory | undefined },
 ): Asking {
   const rules = promptRulesOf(config);
   const make = (provider: Config['llm']['providers'][number]) =>
@@ -42,7 +43,7 @@ export function buildAsking(
   for (const model of routing ? [routing.small, routing.large] : [first.model]) firsts.set(model, make({ ...first, model }));
   const modelOf = (inputs: RowInputs) => (routing ? routeModel(inputs, routing) : primaryModel(config));
   const chains = new Map([...firsts].map(([model, provider]) => [model, [provider, ...fallbacks]] as const));
-  const gates = new Map(config.llm.providers.map((p) => [p.name, new ProviderGate({ rpm: p.rpm, tpm: p.tpm, maxConcurrency: config.llm.max_workers })] as const));
+  const gates = new Map(config.llm.providers.map((p) => [p.name, gateOf(p, secrets.apiKeys.get(p.name) ?? '', config.llm.max_workers, hooks.limits)] as const));
   // The tokenizer takes ~150 ms to load: only when a token budget asks for it.
   let estimator: Promise<TokenEstimator> | undefined;
   const validator = new Validator([...firsts.values(), ...fallbacks], {
@@ -68,6 +69,18 @@ export function buildAsking(
     promptCacheKeys: [...firsts.values()].map((p) => promptCacheKey(config.llm.prompt_cache_key, rules, p.model)),
     checkFallbacks: (signal) => validator.dropRefused(fallbacks, signal),
   };
+}
+
+/** A provider's pacing: its configured limits, or those an earlier run learned (and this one will keep). */
+function gateOf(provider: Config['llm']['providers'][number], apiKey: string, maxConcurrency: number, memory: LimitMemory | undefined): ProviderGate {
+  const of = { provider: provider.base_url, model: provider.model, apiKey };
+  return new ProviderGate({
+    rpm: provider.rpm,
+    tpm: provider.tpm,
+    maxConcurrency,
+    remembered: memory?.recall(of),
+    onLearned: memory ? (limits) => memory.learn(of, limits) : undefined,
+  });
 }
 
 /** The first provider with its own model: what the Batch API and the embeddings go to. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { pendingQuestions, setAsidePending } from '../batch/pending.js';
-import { CacheStore, recordRunEnd, recordRunStart, type CachedVerdict } from '../cache/index.js';
+import { CacheStore, LimitMemory, recordRunEnd, recordRunStart, type CachedVerdict } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { FatalRunError, StatusValidatorError, redact } from '../errors.js';
 import { priceTable, type Outcome } from '../llm/index.js';
@@ -126,6 +126,7 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
     },
     onCall: (model, usage) => tally.call(model, usage),
     onWarning: (text) => tally.summary.warnings.push(redact(text, secrets.all)),
+    limits: dryRun ? undefined : new LimitMemory(store.db),
   });
   const { validator } = asking;
   tally.promptCacheKey = asking.promptCacheKeys.join(', ');

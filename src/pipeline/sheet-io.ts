@@ -1,7 +1,7 @@
 import type { Config, Secrets } from '../config/index.js';
 import { redact } from '../errors.js';
 import { RUNS_HEADER, runsRow } from '../report/runs-row.js';
-import { ResultsTab, SheetsClient, appendToOwnTab, type OpenedSheet } from '../sheets/index.js';
+import { ResultsTab, SheetsClient, appendToOwnTab, processPacers, type OpenedSheet } from '../sheets/index.js';
 import type { RunSummary } from './summary.js';
 import type { Tally } from './tally.js';
 
@@ -34,9 +34,24 @@ export async function resultsTarget(config: Config, sheets: SheetsClient, opened
   return results;
 }
 
-/** The Sheets client of a config: its spreadsheet, key, emulator root and quotas. */
+/**
+ * The Sheets client of a config: its spreadsheet, key, emulator root and quotas. Its
+ * pacers are the process's for its service account and project, so that every command
+ * and target using that account in this process (watch and serve together) stays
+ * within the one quota Google counts.
+ */
 export function sheetsClientFor(config: Config, secrets: Secrets, signal?: AbortSignal, onRetry?: () => void): SheetsClient {
+  const account = secrets.serviceAccount;
+  // Keys without a project_id share a pacer per account anyway; their project is unknown.
+  const project = account.project_id ?? `(project of ${account.client_email})`;
   return new SheetsClient({
+    pacers: processPacers.forAccount({
+      account: account.client_email,
+      project,
+      apiRoot: config.sheets.api_root,
+      readsPerMinute: config.sheets.read_quota_per_minute,
+      writesPerMinute: config.sheets.write_quota_per_minute,
+    }),
     spreadsheetId: config.sheets.spreadsheet_id,
     key: secrets.serviceAccount,
     apiRoot: config.sheets.api_root,

@@ -12,6 +12,8 @@ export interface SheetsClientOptions {
   apiRoot?: string | undefined;
   readsPerMinute: number;
   writesPerMinute: number;
+  /** Pacers shared with other clients of the same service account (else this client's own). */
+  pacers?: { reads: QuotaPacer; writes: QuotaPacer } | undefined;
   /** Retries of one call on 429 / 5xx / network errors. */
   maxRetries?: number;
   backoff?: BackoffOptions;
@@ -65,8 +67,8 @@ export class SheetsClient {
     const root = options.apiRoot ? (options.apiRoot.endsWith('/') ? options.apiRoot : `${options.apiRoot}/`) : undefined;
     // retry: false — gaxios would otherwise retry GETs on its own, multiplying ours.
     this.api = sheets({ version: 'v4', auth, retry: false, timeout: options.timeoutMs ?? 60_000, ...(root ? { rootUrl: root } : {}) });
-    this.reads = new QuotaPacer(options.readsPerMinute);
-    this.writes = new QuotaPacer(options.writesPerMinute);
+    this.reads = options.pacers?.reads ?? new QuotaPacer(options.readsPerMinute);
+    this.writes = options.pacers?.writes ?? new QuotaPacer(options.writesPerMinute);
   }
 
   /** Every tab's id, title and grid size (one read call). */

@@ -25,6 +25,8 @@ export class QuotaPacer {
     readonly perMinute: number,
     private readonly now: () => number = Date.now,
     burst = 2,
+    /** A quota this one's calls also count against (the project's, shared by its service accounts). */
+    private readonly parent?: QuotaPacer,
   ) {
     if (!Number.isFinite(perMinute) || perMinute < 1) throw new RangeError(`perMinute must be a number ≥ 1, got ${perMinute}`);
     if (!Number.isInteger(burst) || burst < 1) throw new RangeError(`burst must be a whole number ≥ 1, got ${burst}`);
@@ -41,7 +43,7 @@ export class QuotaPacer {
   delay(reserve = 0): number {
     const now = this.now();
     const early = (this.burst - 1 - Math.min(reserve, this.burst - 1)) * this.intervalMs;
-    return Math.max(0, this.blockedUntil - now, Math.max(this.tat, now) - early - now);
+    return Math.max(0, this.blockedUntil - now, Math.max(this.tat, now) - early - now, this.parent?.delay(reserve) ?? 0);
   }
 
   /** Waits for a slot and takes it. Returns how long it waited. */
@@ -51,12 +53,89 @@ export class QuotaPacer {
       await sleep(wait, signal);
       waited += wait;
     }
-    this.tat = Math.max(this.tat, this.now()) + this.intervalMs;
+    this.count();
     return waited;
   }
 
-  /** Holds every call back for `ms` after the server said 429 despite the pacing. */
+  /** Counts a call that goes now (here and in the parent quota). */
+  private count(): void {
+    this.tat = Math.max(this.tat, this.now()) + this.intervalMs;
+    this.parent?.count();
+  }
+
+  /**
+   * Holds every call back for `ms` after the server said 429 despite the pacing: the
+   * parent's too, since the 429 may have been the project's quota.
+   */
   penalize(ms: number): void {
     this.blockedUntil = Math.max(this.blockedUntil, this.now() + ms);
+    this.parent?.penalize(ms);
   }
 }
+
+/**
+ * Google's Sheets quotas, per kind of call: "Per minute per project 300" and "Per minute
+ * per user per project 60" (developers.google.com/workspace/sheets/api/limits). A
+ * service account is the user; the project is the one its key belongs to.
+ */
+export const PROJECT_QUOTA_PER_MINUTE = 300;
+
+export interface AccountPacers {
+  reads: QuotaPacer;
+  writes: QuotaPacer;
+}
+
+/** Whose quota: a service account of a project, on one Sheets endpoint, with the quotas its config states. */
+export interface QuotaOwner {
+  account: string;
+  project: string;
+  /** The API root (an emulator's); undefined for Google's. */
+  apiRoot?: string | undefined;
+  readsPerMinute: number;
+  writesPerMinute: number;
+}
+
+/**
+ * One pair of pacers per service account and one per project, for the whole process:
+ * commands that share an account (watch and serve in one process, several targets)
+ * share its quota, so they must share its pacer. Configs that disagree about an
+ * account's quota get a pacer each (each keeps to what it was told).
+ */
+export class PacerRegistry {
+  private readonly accounts = new Map<string, AccountPacers>();
+  private readonly projects = new Map<string, AccountPacers>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** The pacers of an account, made on first use. */
+  forAccount(owner: QuotaOwner): AccountPacers {
+    const project = `${owner.apiRoot ?? 'google'}\n${owner.project}`;
+    const key = `${project}\n${owner.account}\n${owner.readsPerMinute}/${owner.writesPerMinute}`;
+    let pacers = this.accounts.get(key);
+    if (!pacers) {
+      const shared = this.forProject(project, owner);
+      pacers = {
+        reads: new QuotaPacer(owner.readsPerMinute, this.now, 2, shared.reads),
+        writes: new QuotaPacer(owner.writesPerMinute, this.now, 2, shared.writes),
+      };
+      this.accounts.set(key, pacers);
+    }
+    return pacers;
+  }
+
+  /** A project's quota is Google's default, or the user quota when that was raised above it. */
+  private forProject(project: string, owner: QuotaOwner): AccountPacers {
+    let pacers = this.projects.get(project);
+    if (!pacers) {
+      pacers = {
+        reads: new QuotaPacer(Math.max(PROJECT_QUOTA_PER_MINUTE, owner.readsPerMinute), this.now),
+        writes: new QuotaPacer(Math.max(PROJECT_QUOTA_PER_MINUTE, owner.writesPerMinute), this.now),
+      };
+      this.projects.set(project, pacers);
+    }
+    return pacers;
+  }
+}
+
+/** The process's pacers (see {@link PacerRegistry}). */
+export const processPacers = new PacerRegistry();

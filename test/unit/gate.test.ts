@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Bucket, ProviderGate, parseDuration, readRateHeaders } from '../../src/llm/index.js';
+import { LATE_SLACK_MS, Meter, PACE_HEADROOM, ProviderGate, parseDuration, readRateHeaders } from '../../src/llm/index.js';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -50,126 +50,271 @@ describe('readRateHeaders', () => {
   });
 });
 
-describe('Bucket', () => {
-  it('never lets more than its per-minute budget through in any minute (counted over a simulated stream)', () => {
-    let now = 0;
-    const bucket = new Bucket(120, () => now);
+/** The most units that leave in any sliding window [t, t + span) of a list of (time, cost), sorted by time. */
+function peakInWindow(events: ReadonlyArray<{ at: number; cost: number }>, span: number): number {
+  let peak = 0;
+  let sum = 0;
+  for (let end = 0, start = 0; end < events.length; end++) {
+    sum += events[end]?.cost ?? 0;
+    while ((events[end]?.at ?? 0) - (events[start]?.at ?? 0) >= span) sum -= events[start++]?.cost ?? 0;
+    peak = Math.max(peak, sum);
+  }
+  return peak;
+}
+
+const answered = { kind: 'answered', promptTokens: 0 } as const;
+const NONE = { prompt: 0, completion: 0 };
+
+/** `n` entries at once, moving the fake clock until the pace has let them all leave. */
+async function enterAll(gate: ProviderGate, n: number, ms = 1000) {
+  const entering = Promise.all(Array.from({ length: n }, () => gate.enter(NONE)));
+  await vi.advanceTimersByTimeAsync(ms);
+  return entering;
+}
+
+/** `count` requests through the gate by `workers` workers, each holding its slot `holdMs`; returns when each left. */
+async function stream(gate: ProviderGate, count: number, workers: number, holdMs: number, cost: (i: number) => number = () => 0) {
+  const left: Array<{ at: number; cost: number }> = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const i = next++;
+      const ticket = await gate.enter({ prompt: 0, completion: cost(i) });
+      left.push({ at: Date.now(), cost: ticket.tokens || 1 });
+      await new Promise((r) => setTimeout(r, holdMs));
+      gate.leave(ticket, answered);
+    }
+  };
+  const all = Promise.all(Array.from({ length: workers }, worker));
+  await vi.runAllTimersAsync();
+  await all;
+  return left;
+}
+
+describe('Meter', () => {
+  it('spaces reservations by their cost at the limit (with its headroom), whatever is asked when', () => {
+    const meter = new Meter(1200);
+    const interval = 60_000 / (1200 * PACE_HEADROOM);
+    let at = 0;
     const times: number[] = [];
-    while (now < 5 * 60_000) {
-      const wait = bucket.waitFor(1);
-      now += wait > 0 ? wait : 7;
-      if (bucket.waitFor(1) === 0) {
-        bucket.take(1);
-        times.push(now);
-      }
+    for (let i = 0; i < 100; i++) {
+      at = meter.earliest(i % 7 === 0 ? at + 500 : at);
+      meter.take(1, at);
+      times.push(at);
     }
-    let peak = 0;
-    for (let i = 0, j = 0; i < times.length; i++) {
-      while ((times[i] ?? 0) - (times[j] ?? 0) >= 60_000) j++;
-      peak = Math.max(peak, i - j + 1);
-    }
-    // A full bucket (120) plus what refills during the minute (120) is the most any minute can see.
-    expect(peak).toBeLessThanOrEqual(240);
-    // Over five minutes the stream gets about its budget: the first full bucket plus 120 a minute.
-    expect(times.length).toBeGreaterThanOrEqual(5 * 120);
-    expect(times.length).toBeLessThanOrEqual(6 * 120 + 1);
+    for (let i = 1; i < times.length; i++) expect((times[i] ?? 0) - (times[i - 1] ?? 0)).toBeGreaterThanOrEqual(interval - LATE_SLACK_MS - 1e-9);
   });
 
-  it('takes the server at its word when it says less is left', () => {
-    const now = 0;
-    const bucket = new Bucket(100, () => now);
-    bucket.sync(100, 3);
-    expect(bucket.waitFor(3)).toBe(0);
-    expect(bucket.waitFor(4)).toBeGreaterThan(0);
+  it('rejects a limit that is not a positive number, naming it', () => {
+    expect(() => new Meter(0)).toThrow(/a per-minute limit must be a number > 0, got 0/);
   });
 });
 
 describe('ProviderGate', () => {
-  it('never lets more requests run at once than max_workers', async () => {
-    const gate = new ProviderGate({ maxConcurrency: 3 });
+  it('never lets more requests run at once than max_workers (a p-limit limiter)', async () => {
+    vi.useFakeTimers();
+    const gate = new ProviderGate({ maxConcurrency: 3, rpm: 1_000_000 });
     let running = 0;
     let peak = 0;
-    await Promise.all(
-      Array.from({ length: 20 }, async () => {
-        const ticket = await gate.enter(0);
+    await Promise.all([
+      ...Array.from({ length: 20 }, async () => {
+        const ticket = await gate.enter(NONE);
         running++;
         peak = Math.max(peak, running);
         await new Promise((r) => setTimeout(r, 2));
         running--;
-        gate.leave(ticket, { kind: 'answered', totalTokens: 0 });
+        gate.leave(ticket, answered);
       }),
-    );
+      vi.runAllTimersAsync(),
+    ]);
     expect(peak).toBe(3);
   });
 
-  it('pauses every worker after one 429 (a shared cool-down)', async () => {
+  it('lets requests leave evenly at a configured rpm: no sliding 1 s window holds more than its share', async () => {
     vi.useFakeTimers();
-    const gate = new ProviderGate({ maxConcurrency: 10 });
-    const ticket = await gate.enter(0);
+    const gate = new ProviderGate({ maxConcurrency: 100, rpm: 1200 });
+    const started = Date.now();
+    const left = await stream(gate, 400, 100, 50);
+    // 1,200 a minute is 20 a second; a burst of 100 workers would put 100 in the first.
+    expect(peakInWindow(left, 1000)).toBeLessThanOrEqual(20);
+    const span = (left.at(-1)?.at ?? 0) - started;
+    expect(span).toBeGreaterThanOrEqual((399 * 60_000) / 1200);
+    expect(span).toBeLessThanOrEqual((400 * 60_000) / (1200 * PACE_HEADROOM));
+  });
+
+  it("lets tokens leave at a configured tpm so that a server metering one second's share admits every request", async () => {
+    vi.useFakeTimers();
+    const gate = new ProviderGate({ maxConcurrency: 50, tpm: 60_000 });
+    const random = seeded(7);
+    const left = await stream(gate, 200, 50, 20, () => 100 + Math.floor(random() * 800));
+    // The server's meter: 1,000 tokens a second, a bucket of one second's share, full at first.
+    let level = 1000;
+    let last = left[0]?.at ?? 0;
+    for (const { at, cost } of left) {
+      level = Math.min(1000, level + (at - last));
+      last = at;
+      expect(level).toBeGreaterThanOrEqual(cost - 1e-6);
+      level -= cost;
+    }
+    expect(peakInWindow(left, 1000)).toBeLessThanOrEqual(1000 + 900);
+  });
+
+  it('sends one probe when no limit is known, then paces every worker at the limit its headers state', async () => {
+    vi.useFakeTimers();
+    const gate = new ProviderGate({ maxConcurrency: 50 });
+    const tickets: Array<{ at: number; ticket: Awaited<ReturnType<ProviderGate['enter']>> }> = [];
+    const entering = Array.from({ length: 10 }, () => gate.enter(NONE).then((ticket) => tickets.push({ at: Date.now(), ticket })));
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(tickets).toHaveLength(1);
+    const probe = tickets[0]?.ticket;
+    if (!probe) throw new Error('no probe');
+    gate.leave(probe, answered, rateHeaders({ 'x-ratelimit-limit-requests': '600', 'x-ratelimit-remaining-requests': '599', 'x-ratelimit-reset-requests': '100ms' }));
+    expect(gate.concurrency).toBe(50);
+    expect(gate.limits.rpm).toBe(600);
+    await vi.advanceTimersByTimeAsync(2000);
+    await Promise.all(entering);
+    const gaps = tickets.slice(2).map((t, i) => t.at - (tickets[i + 1]?.at ?? 0));
+    // 600 a minute: one every 100 ms (a little more, the headroom), never two at once.
+    for (const gap of gaps) expect(gap).toBeGreaterThanOrEqual(100 - LATE_SLACK_MS);
+  });
+
+  it('opens to max_workers after the probe when the provider states no limits, and halves on a 429 from there', async () => {
+    vi.useFakeTimers();
+    const gate = new ProviderGate({ maxConcurrency: 64 });
+    expect(gate.concurrency).toBe(1);
+    const [probe] = await enterAll(gate, 1);
+    if (!probe) throw new Error('no probe');
+    gate.leave(probe, answered);
+    expect(gate.concurrency).toBe(64);
+    const [next] = await enterAll(gate, 1);
+    if (!next) throw new Error('no ticket');
+    gate.leave(next, { kind: 'rate_limited', waitMs: 10 });
+    expect(gate.concurrency).toBe(32);
+  });
+
+  it('holds every worker for the wait one 429 asked (a shared cool-down)', async () => {
+    vi.useFakeTimers();
+    const gate = new ProviderGate({ maxConcurrency: 10, rpm: 1_000_000 });
+    const ticket = await gate.enter(NONE);
     gate.leave(ticket, { kind: 'rate_limited', waitMs: 1000 });
     const entered: number[] = [];
     const started = Date.now();
-    const workers = Array.from({ length: 4 }, () => gate.enter(0).then(() => entered.push(Date.now() - started)));
+    const workers = Array.from({ length: 4 }, () =>
+      gate.enter(NONE).then((t) => {
+        entered.push(Date.now() - started);
+        return t;
+      }),
+    );
     await vi.advanceTimersByTimeAsync(999);
     expect(entered).toEqual([]);
-    await vi.advanceTimersByTimeAsync(1);
+    await vi.advanceTimersByTimeAsync(10);
     await Promise.all(workers);
-    expect(entered).toEqual([1000, 1000, 1000, 1000]);
+    expect(entered).toHaveLength(4);
+    expect(Math.min(...entered)).toBeGreaterThanOrEqual(1000);
   });
 
-  it('halves its concurrency on a 429 and grows it back while answers come', async () => {
-    let now = 0;
-    const gate = new ProviderGate({ maxConcurrency: 16, now: () => now });
-    const ticket = await gate.enter(0);
-    gate.leave(ticket, { kind: 'rate_limited', waitMs: 100 });
+  it('corrects the pace and the concurrency once for a burst of 429s, not once per worker', async () => {
+    vi.useFakeTimers();
+    const gate = new ProviderGate({ maxConcurrency: 16, rpm: 1_000_000 });
+    const tickets = await enterAll(gate, 16, 10);
+    // All 16 left before the first 429 came back: one correction.
+    for (const ticket of tickets) gate.leave(ticket, { kind: 'rate_limited', waitMs: 100 });
     expect(gate.concurrency).toBe(8);
-    // A burst of 429s from the same moment is one signal, not four halvings.
-    for (let i = 0; i < 3; i++) gate.leave(ticket, { kind: 'rate_limited', waitMs: 100 });
+    await vi.advanceTimersByTimeAsync(200);
+    // A request that left after the correction and still got a 429 is news: a second one.
+    const [late] = await enterAll(gate, 1);
+    if (!late) throw new Error('no ticket');
+    gate.leave(late, { kind: 'rate_limited', waitMs: 100 });
+    expect(gate.concurrency).toBe(4);
+  });
+
+  it('grows its concurrency back by answers, however slow they are', async () => {
+    vi.useFakeTimers();
+    const gate = new ProviderGate({ maxConcurrency: 16, rpm: 1_000_000 });
+    const [first] = await enterAll(gate, 1);
+    if (!first) throw new Error('no ticket');
+    gate.leave(first, { kind: 'rate_limited', waitMs: 100 });
     expect(gate.concurrency).toBe(8);
-    now += 200;
-    for (let i = 0; i < 200; i++) {
-      const t = await gate.enter(0);
-      now += 10;
-      gate.leave(t, { kind: 'answered', totalTokens: 0 });
+    for (let round = 0; round < 40 && gate.concurrency < 16; round++) {
+      const tickets = await enterAll(gate, gate.concurrency, 200);
+      // Every answer ten times slower than the one before: latency has no say.
+      await vi.advanceTimersByTimeAsync(100 * 10 ** Math.min(round, 4));
+      for (const ticket of tickets) gate.leave(ticket, answered);
     }
     expect(gate.concurrency).toBe(16);
   });
 
-  it('holds requests back once a configured rpm is spent, until it refills', async () => {
+  it('learns a token budget from the headers and only then asks for the estimate', async () => {
     vi.useFakeTimers();
-    const gate = new ProviderGate({ maxConcurrency: 100, rpm: 60 });
-    for (let i = 0; i < 60; i++) gate.leave(await gate.enter(0), { kind: 'answered', totalTokens: 0 });
+    const gate = new ProviderGate({ maxConcurrency: 10 });
+    let estimates = 0;
+    const estimate = () => {
+      estimates++;
+      return Promise.resolve({ prompt: 600, completion: 300 });
+    };
+    const first = await gate.enter(estimate);
+    expect(first.tokens).toBe(0);
+    expect(estimates).toBe(0);
+    gate.leave(first, answered, rateHeaders({ 'x-ratelimit-limit-tokens': '6000', 'x-ratelimit-remaining-tokens': '5000', 'x-ratelimit-reset-tokens': '10s' }));
+    expect(gate.metersTokens).toBe(true);
+    const second = await gate.enter(estimate);
+    expect(second.tokens).toBe(900);
     let entered = false;
-    const next = gate.enter(0).then(() => (entered = true));
-    await vi.advanceTimersByTimeAsync(990);
+    const third = gate.enter(estimate).then((t) => {
+      entered = true;
+      return t;
+    });
+    // 6,000 a minute: 900 tokens take 9 s (a little more, the headroom) before the next may leave.
+    await vi.advanceTimersByTimeAsync(9000);
     expect(entered).toBe(false);
-    // 60 a minute refill one a second.
-    await vi.advanceTimersByTimeAsync(10);
-    await next;
+    await vi.advanceTimersByTimeAsync(200);
+    await third;
     expect(entered).toBe(true);
   });
 
-  it('learns a token budget from the headers and reserves estimated tokens against it', async () => {
+  it('calibrates its prompt estimate by what the provider reports, for the requests that leave after', async () => {
     vi.useFakeTimers();
-    const gate = new ProviderGate({ maxConcurrency: 10 });
-    expect(gate.metersTokens).toBe(false);
-    const first = await gate.enter(0);
-    gate.leave(first, { kind: 'answered', totalTokens: 0 }, rateHeaders({ 'x-ratelimit-limit-tokens': '6000', 'x-ratelimit-remaining-tokens': '1000', 'x-ratelimit-reset-tokens': '50s' }));
-    expect(gate.metersTokens).toBe(true);
-    const ticket = await gate.enter(900);
-    let entered = false;
-    const next = gate.enter(900).then(() => (entered = true));
-    // 100 tokens left, 6000 a minute refill 100 a second: 800 more would take 8 s.
-    await vi.advanceTimersByTimeAsync(1000);
-    expect(entered).toBe(false);
-    // The first answer used only 300 of its 900: the 600 come back at once.
-    gate.leave(ticket, { kind: 'answered', totalTokens: 300 });
-    await vi.advanceTimersByTimeAsync(2100);
-    await next;
-    expect(entered).toBe(true);
+    const gate = new ProviderGate({ maxConcurrency: 10, tpm: 6_000_000 });
+    const [first] = await Promise.all([gate.enter({ prompt: 600, completion: 300 }), vi.advanceTimersByTimeAsync(10)]);
+    expect(first.tokens).toBe(900);
+    // The provider counted twice what we estimated: the next estimate moves a fifth of the way.
+    gate.leave(first, { kind: 'answered', promptTokens: 1200 });
+    const [second] = await Promise.all([gate.enter({ prompt: 600, completion: 300 }), vi.advanceTimersByTimeAsync(10)]);
+    expect(second.tokens - 300).toBeGreaterThanOrEqual(720);
+    expect(second.tokens - 300).toBeLessThanOrEqual(721);
+  });
+
+  it('starts at a remembered pace without a probe, tells what the headers teach once, and that a 429 contradicted it', async () => {
+    vi.useFakeTimers();
+    const told: unknown[] = [];
+    const gate = new ProviderGate({ maxConcurrency: 20, remembered: { rpm: 600 }, onLearned: (limits) => told.push(limits) });
+    expect(gate.concurrency).toBe(20);
+    const headers = rateHeaders({ 'x-ratelimit-limit-requests': '1200', 'x-ratelimit-remaining-requests': '10', 'x-ratelimit-reset-requests': '1s' });
+    for (const ticket of await enterAll(gate, 3)) gate.leave(ticket, answered, headers);
+    expect(gate.limits.rpm).toBe(1200);
+    for (const ticket of await enterAll(gate, 1)) gate.leave(ticket, { kind: 'rate_limited', waitMs: 50 });
+    expect(told).toEqual([{ rpm: 1200, tpm: undefined }, undefined]);
+  });
+
+  it('never paces above a configured limit, whatever the headers say', async () => {
+    vi.useFakeTimers();
+    const gate = new ProviderGate({ maxConcurrency: 5, rpm: 60 });
+    gate.leave(await gate.enter(NONE), answered, rateHeaders({ 'x-ratelimit-limit-requests': '5000', 'x-ratelimit-remaining-requests': '4999' }));
+    expect(gate.limits.rpm).toBe(60);
   });
 
   it('rejects a concurrency below 1, naming it', () => {
     expect(() => new ProviderGate({ maxConcurrency: 0 })).toThrow(/maxConcurrency must be a whole number ≥ 1, got 0/);
   });
 });
+
+/** A small deterministic random source (mulberry32). */
+function seeded(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

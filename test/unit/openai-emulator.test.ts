@@ -348,9 +348,35 @@ describe('openai emulator: errors through the SDK', () => {
 });
 
 describe('openai emulator: rate limits', () => {
-  it('enforces rpm as a refilling bucket: 429 with retry-after until one request has refilled, remaining/reset headers', async () => {
+  it("enforces a per-minute limit per second by default: the second's share at once, then 429 though the minute is far from spent", async () => {
     let clock = 1_000_000;
-    const { client } = await start({ rateLimit: { rpm: 2 }, now: () => clock });
+    const { client, emu } = await start({ rateLimit: { rpm: 1200 }, now: () => clock });
+    // 1,200 a minute enforced per second: 20 may go at once, not 1,200.
+    const answers = await Promise.allSettled(Array.from({ length: 30 }, () => client.chat.completions.create(botRequest(GOOD_ROW))));
+    expect(answers.filter((a) => a.status === 'fulfilled')).toHaveLength(20);
+    const err = (answers.find((a) => a.status === 'rejected') as PromiseRejectedResult).reason as RateLimitError;
+    expect(err).toBeInstanceOf(RateLimitError);
+    expect(err.type).toBe('requests');
+    expect(err.headers.get('x-ratelimit-limit-requests')).toBe('1200');
+    expect(err.headers.get('x-ratelimit-remaining-requests')).toBe('0');
+    // The 10 rejected requests counted too: 10 in debt, then one more to fit (50 ms each).
+    expect(emu.requests.filter((r) => r.fault === 'rate_limit:requests')).toHaveLength(10);
+    clock += 10 * 50;
+    await expect(client.chat.completions.create(botRequest(GOOD_ROW))).rejects.toBeInstanceOf(RateLimitError);
+    clock += 2 * 50;
+    const ok = await client.chat.completions.create(botRequest(GOOD_ROW)).withResponse();
+    // What is left in the window, expressed per minute like the limit; reset = until the window is full.
+    expect(ok.response.headers.get('x-ratelimit-remaining-requests')).toBe('0');
+    expect(ok.response.headers.get('x-ratelimit-reset-requests')).toBe('1s');
+    clock += 500;
+    const later = await client.chat.completions.create(botRequest(GOOD_ROW)).withResponse();
+    expect(later.response.headers.get('x-ratelimit-remaining-requests')).toBe('540');
+    expect(later.response.headers.get('x-ratelimit-reset-requests')).toBe('550ms');
+  });
+
+  it('in the full-minute mode: a bucket of a whole minute, 429 with retry-after that counts the rejected request, remaining/reset headers', async () => {
+    let clock = 1_000_000;
+    const { client } = await start({ rateLimit: { rpm: 2, windowMs: 60_000 }, now: () => clock });
 
     // rpm 2: one request refills every 30 s; the bucket starts full.
     const first = await client.chat.completions.create(botRequest(GOOD_ROW)).withResponse();
@@ -368,32 +394,30 @@ describe('openai emulator: rate limits', () => {
     expect(rl.code).toBe('rate_limit_exceeded');
     expect(rl.type).toBe('requests');
     expect(rl.headers.get('x-ratelimit-remaining-requests')).toBe('0');
-    expect(rl.headers.get('x-ratelimit-reset-requests')).toBe('50s');
-    expect(rl.headers.get('retry-after-ms')).toBe('20000');
-    expect(rl.headers.get('retry-after')).toBe('20');
-    expect(rl.message).toMatch(/Limit 2, Used 2, Requested 1\. Please try again in 20s/);
+    // 1/3 refilled, then the rejected request took one: 5/3 missing, 30 s each.
+    expect(rl.headers.get('retry-after-ms')).toBe('50000');
+    expect(rl.headers.get('retry-after')).toBe('50');
+    expect(rl.message).toMatch(/Limit 2, Used 2, Requested 1\. Please try again in 50s/);
 
-    clock += 19_999;
-    const almost = (await rejection(client.chat.completions.create(botRequest(GOOD_ROW)))) as RateLimitError;
-    expect(almost.headers.get('retry-after-ms')).toBe('1');
+    clock += 49_999;
+    await expect(client.chat.completions.create(botRequest(GOOD_ROW))).rejects.toBeInstanceOf(RateLimitError);
+    // Retrying early cost another request: waiting what the first 429 said is no longer enough.
     clock += 1;
-    const third = await client.chat.completions.create(botRequest(GOOD_ROW)).withResponse();
-    expect(third.response.headers.get('x-ratelimit-remaining-requests')).toBe('0');
-    expect(third.response.headers.get('x-ratelimit-reset-requests')).toBe('1m0s');
+    await expect(client.chat.completions.create(botRequest(GOOD_ROW))).rejects.toBeInstanceOf(RateLimitError);
   });
 
   it('refills continuously, not in fixed windows: a spent minute budget admits one request per 1/rpm minute', async () => {
     let clock = 0;
-    const { client, emu } = await start({ rateLimit: { rpm: 60 }, now: () => clock });
+    const { client, emu } = await start({ rateLimit: { rpm: 60, windowMs: 60_000 }, now: () => clock });
     await Promise.all(Array.from({ length: 60 }, () => client.chat.completions.create(botRequest(GOOD_ROW))));
     await expect(client.chat.completions.create(botRequest(GOOD_ROW))).rejects.toBeInstanceOf(RateLimitError);
 
-    // 5 s later, 5 requests have refilled (a fixed window would refuse until 60 s).
-    clock += 5_000;
+    // 6 s later, 6 have refilled, one of them taken by the rejected request (a fixed window would refuse until 60 s).
+    clock += 6_000;
     for (let i = 0; i < 5; i++) await client.chat.completions.create(botRequest(GOOD_ROW));
     const err = (await rejection(client.chat.completions.create(botRequest(GOOD_ROW)))) as RateLimitError;
-    expect(err.headers.get('retry-after-ms')).toBe('1000');
-    expect(err.headers.get('retry-after')).toBe('1');
+    expect(err.headers.get('retry-after-ms')).toBe('2000');
+    expect(err.headers.get('retry-after')).toBe('2');
     expect(emu.requests.filter((r) => r.status === 200)).toHaveLength(65);
     expect(emu.requests.filter((r) => r.fault === 'rate_limit:requests')).toHaveLength(2);
 
@@ -404,13 +428,14 @@ describe('openai emulator: rate limits', () => {
     expect(full.response.headers.get('x-ratelimit-reset-requests')).toBe('1s');
   });
 
-  it('enforces tpm counting prompt tokens plus max_completion_tokens, refilling over the period', async () => {
+  it('enforces tpm counting prompt tokens plus max_completion_tokens, refilling over the window', async () => {
     let clock = 5_000;
-    const { client } = await start({ rateLimit: { tpm: 1_000, windowMs: 10_000 }, now: () => clock });
+    // 6,000 a minute over 10 s windows: 1,000 tokens a window, refilled at 10 ms per token.
+    const { client } = await start({ rateLimit: { tpm: 6_000, windowMs: 10_000 }, now: () => clock });
     const ok = await client.chat.completions.create(botRequest(GOOD_ROW, { max_completion_tokens: 800 })).withResponse();
     const cost = 800 + (ok.data.usage?.prompt_tokens ?? 0);
-    expect(Number(ok.response.headers.get('x-ratelimit-remaining-tokens'))).toBe(1_000 - cost);
-    // 1,000 tokens per 10 s: 10 ms per token.
+    expect(Number(ok.response.headers.get('x-ratelimit-limit-tokens'))).toBe(6_000);
+    expect(Number(ok.response.headers.get('x-ratelimit-remaining-tokens'))).toBe(6 * (1_000 - cost));
     expect(ok.response.headers.get('x-ratelimit-reset-tokens')).toBe(formatGoDuration(cost * 10));
 
     const err = (await rejection(client.chat.completions.create(botRequest(GOOD_ROW, { max_completion_tokens: 800 })))) as RateLimitError;
@@ -425,13 +450,13 @@ describe('openai emulator: rate limits', () => {
     await expect(client.chat.completions.create(botRequest(GOOD_ROW, { max_completion_tokens: 800 }))).resolves.toBeDefined();
   });
 
-  it('answers a request larger than the whole token budget with 429 "Request too large"', async () => {
-    const { client } = await start({ rateLimit: { tpm: 1_000 } });
+  it('answers a request larger than the whole per-minute token limit with 429 "Request too large"', async () => {
+    const { client } = await start({ rateLimit: { tpm: 1_000, windowMs: 60_000 } });
     const err = (await rejection(client.chat.completions.create(botRequest(GOOD_ROW, { max_completion_tokens: 5_000 })))) as RateLimitError;
     expect(err).toBeInstanceOf(RateLimitError);
     expect(err.type).toBe('tokens');
     expect(err.message).toMatch(/Request too large/);
-    // The bucket is untouched.
+    // The token bucket is untouched.
     const ok = await client.chat.completions.create(botRequest(GOOD_ROW, { max_completion_tokens: 100 })).withResponse();
     expect(Number(ok.response.headers.get('x-ratelimit-remaining-tokens'))).toBe(1_000 - 100 - (ok.data.usage?.prompt_tokens ?? 0));
   });

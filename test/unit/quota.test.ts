@@ -1,5 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { QuotaPacer } from '../../src/sheets/quota.js';
+import { pushTo } from '../../src/collections.js';
+import { PacerRegistry, QuotaPacer } from '../../src/sheets/quota.js';
+import { SheetsQuota } from '../support/sheets-emulator/quota.js';
 import { seededRandom } from '../support/inspect.js';
 
 /** A clock the test moves by hand. */
@@ -182,5 +184,77 @@ describe('QuotaPacer', () => {
   it('rejects a quota below 1, naming perMinute', () => {
     expect(() => new QuotaPacer(0)).toThrow(/perMinute must be a number ≥ 1, got 0/);
     expect(() => new QuotaPacer(Number.NaN)).toThrow(RangeError);
+  });
+});
+
+describe('PacerRegistry (one pacer per service account and project, for the whole process)', () => {
+  it("keeps watch and serve sharing one service account within Google's per-user and per-project quotas, counted by the emulator over sliding 60 s windows", async () => {
+    const clock = manualClock();
+    const registry = new PacerRegistry(clock.now);
+    // The emulator's quota, on the same virtual clock: 60 per user, and (scaled down) 100 per project.
+    const emulator = new SheetsQuota(60, 100);
+    const owner = (account: string) => ({ account, project: 'p-1', apiRoot: 'http://127.0.0.1:1/', readsPerMinute: 60, writesPerMinute: 60 });
+    // watch and serve run as one process with one account; a third command uses another account of the project.
+    const commands = [owner('bot@p-1.iam'), owner('bot@p-1.iam'), owner('other@p-1.iam')];
+    const random = seededRandom(11);
+    const times = new Map<string, number[]>();
+    const all: number[] = [];
+    for (let i = 0; i < 1_500; i++) {
+      const command = commands[Math.floor(random() * commands.length)] ?? commands[0];
+      if (!command) throw new Error('no command');
+      // Each call gets its client from the factory, as each command and target does.
+      const pacer = registry.forAccount(command).reads;
+      if (random() < 0.2) clock.advance(Math.floor(random() * 3_000));
+      for (let wait = pacer.delay(); wait > 0; wait = pacer.delay()) clock.advance(wait);
+      await pacer.take();
+      expect(emulator.tryTake(clock.now(), command.account), `call ${i}`).toBeUndefined();
+      pushTo(times, command.account, clock.now());
+      all.push(clock.now());
+    }
+    for (const [account, list] of times) expect(peakInWindow(list, 60_000), account).toBeLessThanOrEqual(60);
+    expect(peakInWindow(all, 60_000)).toBeLessThanOrEqual(100);
+  });
+
+  it("keeps six busy service accounts of one project within the project's 300 a minute, though each alone may do 60", async () => {
+    const clock = manualClock();
+    const registry = new PacerRegistry(clock.now);
+    const emulator = new SheetsQuota(60, 300);
+    const owners = Array.from({ length: 6 }, (_, i) => ({ account: `bot-${i}@p-2.iam`, project: 'p-2', readsPerMinute: 60, writesPerMinute: 60 }));
+    const all: number[] = [];
+    for (let i = 0; i < 2_000; i++) {
+      // Every account always has a call waiting: the next to go is whichever its pacers let go first.
+      const next = owners.map((o) => ({ o, wait: registry.forAccount(o).writes.delay() })).toSorted((a, b) => a.wait - b.wait)[0];
+      if (!next) throw new Error('no owner');
+      clock.advance(next.wait);
+      await registry.forAccount(next.o).writes.take();
+      expect(emulator.tryTake(clock.now(), next.o.account), `call ${i}`).toBeUndefined();
+      all.push(clock.now());
+    }
+    expect(peakInWindow(all, 60_000)).toBeLessThanOrEqual(300);
+    // And the project's quota is used, not wasted: about 300 a minute.
+    expect(all.length / (((all.at(-1) ?? 0) - (all[0] ?? 0)) / 60_000)).toBeGreaterThan(290);
+  });
+
+  it('gives another endpoint, or a config stating other quotas, pacers of their own', () => {
+    const registry = new PacerRegistry();
+    const owner = { account: 'bot@p.iam', project: 'p', apiRoot: undefined, readsPerMinute: 60, writesPerMinute: 60 };
+    expect(registry.forAccount(owner).reads).toBe(registry.forAccount({ ...owner }).reads);
+    expect(registry.forAccount({ ...owner, apiRoot: 'http://127.0.0.1:9/' }).reads).not.toBe(registry.forAccount(owner).reads);
+    expect(registry.forAccount({ ...owner, readsPerMinute: 30 }).reads.perMinute).toBe(30);
+  });
+});
+
+describe('sheets emulator quotas', () => {
+  it("refuses a user's call past the user's quota, and any user's call past the project's, taking nothing when it refuses", () => {
+    const quota = new SheetsQuota(2, 3);
+    expect(quota.tryTake(0, 'a')).toBeUndefined();
+    expect(quota.tryTake(1, 'a')).toBeUndefined();
+    expect(quota.tryTake(2, 'a')).toBe('user');
+    expect(quota.tryTake(3, 'b')).toBeUndefined();
+    expect(quota.tryTake(4, 'c')).toBe('project');
+    expect(quota.used(4)).toBe(3);
+    expect(quota.used(4, 'a')).toBe(2);
+    // A sliding 60 s window: the first call leaves it at 60 s.
+    expect(quota.tryTake(60_000, 'c')).toBeUndefined();
   });
 });

@@ -1,7 +1,18 @@
 import type { RateLimitOptions } from './types.js';
 
-/** The period over which a full budget refills: OpenAI's limits are per minute. */
-export const DEFAULT_WINDOW_MS = 60_000;
+/**
+ * OpenAI states its per-minute limits but meters them over shorter periods: "Rate limits
+ * can be quantized, meaning they are enforced over shorter periods of time (e.g. 60,000
+ * requests/minute may be enforced as 1,000 requests/second). Sending short bursts of
+ * requests [...] can lead to rate limit errors, even when you are technically below the
+ * rate limit per minute." (platform.openai.com/docs/guides/rate-limits, as quoted at
+ * community.openai.com/t/rate-limit-even-though-limit-not-breached/611241/6). The same
+ * guide says unsuccessful requests contribute to the per-minute limit, so resending in a
+ * loop does not work. So the default window is one second; a full minute is an option.
+ */
+export const DEFAULT_WINDOW_MS = 1_000;
+/** The full-minute mode (the whole minute's budget may leave at once): only on request. */
+export const MINUTE_MS = 60_000;
 /** Token cost assumed for the completion when the request sets no max_completion_tokens. */
 export const DEFAULT_COMPLETION_BUDGET = 200;
 
@@ -30,27 +41,28 @@ export type RateDecision =
     };
 
 /**
- * One budget metered the way OpenAI meters it: a bucket holding at most `capacity` units
- * that refills continuously at `capacity` per period (a minute's budget refills over a
- * minute, a little every millisecond), not a fixed window that resets all at once.
- * A new bucket is full.
+ * One per-minute limit metered over a window: a bucket holding the window's share of the
+ * limit (limit × window / 1 min) that refills continuously at the per-minute rate. A new
+ * bucket is full. A request costing more than the share (but not more than the
+ * per-minute limit) is admitted when the bucket is full and leaves it in debt.
  */
-class RefillingBucket {
+class WindowBucket {
   private level: number;
   private updated: number;
+  readonly capacity: number;
   private readonly perMs: number;
 
   constructor(
-    readonly capacity: number,
-    periodMs: number,
+    readonly perMinute: number,
+    readonly windowMs: number,
     at: number,
   ) {
-    this.level = capacity;
+    this.capacity = (perMinute * windowMs) / MINUTE_MS;
+    this.perMs = perMinute / MINUTE_MS;
+    this.level = this.capacity;
     this.updated = at;
-    this.perMs = capacity / periodMs;
   }
 
-  /** Units available at `at` (fractional: the refill is continuous). */
   levelAt(at: number): number {
     if (at > this.updated) {
       this.level = Math.min(this.capacity, this.level + (at - this.updated) * this.perMs);
@@ -59,39 +71,54 @@ class RefillingBucket {
     return this.level;
   }
 
-  /** Milliseconds from `at` until `cost` units are available; 0 when they are. */
+  /** Milliseconds from `at` until `cost` fits; 0 when it does now. */
   waitFor(cost: number, at: number): number {
-    const missing = cost - this.levelAt(at);
-    return missing <= 0 ? 0 : missing / this.perMs;
+    const missing = Math.min(cost, this.capacity) - this.levelAt(at);
+    return missing <= 1e-9 ? 0 : missing / this.perMs;
   }
 
+  /** Takes `cost`; the debt never exceeds one window's share. */
   take(cost: number, at: number): void {
-    this.level = this.levelAt(at) - cost;
+    this.level = Math.max(-this.capacity, this.levelAt(at) - cost);
   }
 
-  /** Until the bucket is full again: what OpenAI's x-ratelimit-reset-* headers report. */
+  /** What is left, expressed per minute like the limit (what x-ratelimit-remaining-* says). */
+  remaining(at: number): number {
+    return Math.min(this.perMinute, Math.max(0, Math.floor((this.levelAt(at) * MINUTE_MS) / this.windowMs + 1e-9)));
+  }
+
+  /** Until the bucket is full again: what x-ratelimit-reset-* reports. */
   untilFull(at: number): number {
     return (this.capacity - this.levelAt(at)) / this.perMs;
   }
 }
 
 /**
- * Request and token budgets as continuously refilling buckets, like OpenAI's: a request
- * is admitted when one request and its token cost (prompt + max_completion_tokens) are
- * both in the buckets, and takes them; otherwise it gets a 429 saying how long until it
- * would fit. Rejected requests consume nothing.
+ * Request and token limits per minute, each enforced over `windowMs` (one second by
+ * default). A request is admitted when one request and its token cost both fit, and
+ * takes them; otherwise it gets a 429 saying how long until it would fit, and a
+ * rejected request still counts one request against the limit (OpenAI: "unsuccessful
+ * requests contribute to your per-minute limit").
+ *
+ * The token cost is what OpenAI reserves before the request runs: the prompt's token
+ * estimate plus max_completion_tokens ("Your rate limit is calculated as the maximum of
+ * max_tokens and the estimated number of tokens based on the character count of your
+ * request", guides/rate-limits#error-mitigation, quoted at
+ * community.openai.com/t/clarification-about-max-completion-tokens-rate-limiting/973212;
+ * the server charges their sum, the stricter reading). Nothing is refunded when the
+ * answer is shorter.
  */
 export class RateLimiter {
-  private readonly periodMs: number;
-  private requests: RefillingBucket | undefined;
-  private tokens: RefillingBucket | undefined;
+  private readonly windowMs: number;
+  private requests: WindowBucket | undefined;
+  private tokens: WindowBucket | undefined;
 
   constructor(
     private readonly limits: RateLimitOptions,
     private readonly now: () => number,
   ) {
-    this.periodMs = limits.windowMs ?? DEFAULT_WINDOW_MS;
-    if (!(this.periodMs > 0)) throw new RangeError(`windowMs must be > 0, got ${limits.windowMs}`);
+    this.windowMs = limits.windowMs ?? DEFAULT_WINDOW_MS;
+    if (!(this.windowMs > 0 && this.windowMs <= MINUTE_MS)) throw new RangeError(`windowMs must be in (0, 60000], got ${limits.windowMs}`);
     for (const key of ['rpm', 'tpm'] as const) {
       const limit = limits[key];
       if (limit !== undefined && !(limit > 0)) throw new RangeError(`${key} must be > 0, got ${limit}`);
@@ -102,50 +129,52 @@ export class RateLimiter {
   /** Admit (and count) a request costing `tokens`, or say which budget it does not fit. */
   admit(tokens: number, model: string): RateDecision {
     const at = this.now();
-    const per = this.periodMs === DEFAULT_WINDOW_MS ? 'per min' : `per ${formatGoDuration(this.periodMs)}`;
     const { requests, tokens: tokenBucket } = this;
     if (requests && requests.waitFor(1, at) > 0) {
-      const wait = requests.waitFor(1, at);
-      const used = Math.ceil(requests.capacity - requests.levelAt(at));
-      return {
-        ok: false,
-        type: 'requests',
-        retryAfterMs: wait,
-        message:
-          `Rate limit reached for ${model} in organization org-emulator on requests ${per} (RPM): ` +
-          `Limit ${requests.capacity}, Used ${used}, Requested 1. Please try again in ${formatGoDuration(wait)}.`,
-      };
+      const used = Math.ceil(requests.perMinute - requests.remaining(at));
+      // Counted, then told how long until one more fits: a client that waits that long gets in.
+      requests.take(1, at);
+      return this.refuse('requests', requests.waitFor(1, at), `Limit ${requests.perMinute}, Used ${used}, Requested 1`, model);
     }
-    if (tokenBucket && tokens > tokenBucket.capacity) {
+    if (tokenBucket && tokens > tokenBucket.perMinute) {
+      requests?.take(1, at);
       return {
         ok: false,
         type: 'tokens',
         retryAfterMs: 0,
         message:
-          `Request too large for ${model} in organization org-emulator on tokens ${per} (TPM): ` +
-          `Limit ${tokenBucket.capacity}, Requested ${tokens}. The input or output tokens must be reduced in order to run successfully.`,
+          `Request too large for ${model} in organization org-emulator on tokens per min (TPM): ` +
+          `Limit ${tokenBucket.perMinute}, Requested ${tokens}. The input or output tokens must be reduced in order to run successfully.`,
       };
     }
-    if (tokenBucket && tokenBucket.waitFor(tokens, at) > 0) {
-      const wait = tokenBucket.waitFor(tokens, at);
-      const used = Math.ceil(tokenBucket.capacity - tokenBucket.levelAt(at));
-      return {
-        ok: false,
-        type: 'tokens',
-        retryAfterMs: wait,
-        message:
-          `Rate limit reached for ${model} in organization org-emulator on tokens ${per} (TPM): ` +
-          `Limit ${tokenBucket.capacity}, Used ${used}, Requested ${tokens}. Please try again in ${formatGoDuration(wait)}.`,
-      };
+    const tokenWait = tokenBucket?.waitFor(tokens, at) ?? 0;
+    if (tokenBucket && tokenWait > 0) {
+      const used = Math.ceil(tokenBucket.perMinute - tokenBucket.remaining(at));
+      requests?.take(1, at);
+      return this.refuse('tokens', tokenWait, `Limit ${tokenBucket.perMinute}, Used ${used}, Requested ${tokens}`, model);
     }
     requests?.take(1, at);
     tokenBucket?.take(tokens, at);
     return { ok: true };
   }
 
+  private refuse(type: 'requests' | 'tokens', wait: number, counts: string, model: string): RateDecision {
+    const unit = type === 'requests' ? 'RPM' : 'TPM';
+    return {
+      ok: false,
+      type,
+      retryAfterMs: wait,
+      message: `Rate limit reached for ${model} in organization org-emulator on ${type} per min (${unit}): ${counts}. Please try again in ${formatGoDuration(wait)}.`,
+    };
+  }
+
   /**
-   * x-ratelimit-* headers (sent on every answer): the limit, what is left now (whole
-   * units, rounded down) and how long until the bucket is full again.
+   * x-ratelimit-* headers (sent on every answer, 429s too), as OpenAI documents them
+   * (guides/rate-limits, "Rate limits in headers": limit-requests 60, remaining-requests
+   * 59, reset-requests 1s, reset-tokens 6m0s): the per-minute limit, what is left in the
+   * window expressed per minute, and how long until the window's bucket is full again.
+   * A client that reads "remaining 1180 of 1200" as leave to send 1,180 at once learns
+   * otherwise: the window holds 20.
    */
   headers(): Record<string, string> {
     const at = this.now();
@@ -155,8 +184,8 @@ export class RateLimiter {
       ['tokens', this.tokens],
     ] as const) {
       if (!bucket) continue;
-      out[`x-ratelimit-limit-${name}`] = String(bucket.capacity);
-      out[`x-ratelimit-remaining-${name}`] = String(Math.max(0, Math.floor(bucket.levelAt(at))));
+      out[`x-ratelimit-limit-${name}`] = String(bucket.perMinute);
+      out[`x-ratelimit-remaining-${name}`] = String(bucket.remaining(at));
       out[`x-ratelimit-reset-${name}`] = formatGoDuration(bucket.untilFull(at));
     }
     return out;
@@ -165,7 +194,7 @@ export class RateLimiter {
   /** Full buckets again. */
   reset(): void {
     const at = this.now();
-    this.requests = this.limits.rpm !== undefined ? new RefillingBucket(this.limits.rpm, this.periodMs, at) : undefined;
-    this.tokens = this.limits.tpm !== undefined ? new RefillingBucket(this.limits.tpm, this.periodMs, at) : undefined;
+    this.requests = this.limits.rpm !== undefined ? new WindowBucket(this.limits.rpm, this.windowMs, at) : undefined;
+    this.tokens = this.limits.tpm !== undefined ? new WindowBucket(this.limits.tpm, this.windowMs, at) : undefined;
   }
 }

@@ -51,11 +51,14 @@ export interface ChatRequest {
 export type Latency = number | { mean: number; jitter: number };
 
 export interface RateLimitOptions {
-  /** Requests allowed per window. */
+  /** Requests allowed per minute. */
   rpm?: number;
-  /** Tokens (prompt + max_completion_tokens, default 200) allowed per window. */
+  /** Tokens (prompt + max_completion_tokens, default 200) allowed per minute. */
   tpm?: number;
-  /** Window length; default 60_000 ms. */
+  /**
+   * The window the per-minute limits are enforced over (its share: limit × window / 1 min);
+   * default 1,000 ms, as OpenAI quantizes them. 60_000 is the full-minute mode.
+   */
   windowMs?: number;
 }
 

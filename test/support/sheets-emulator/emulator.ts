@@ -299,6 +299,7 @@ export async function startSheetsEmulator(opts: SheetsEmulatorOptions = {}): Pro
     opts.now ?? Date.now,
     opts.readQuotaPerMinute ?? Infinity,
     opts.writeQuotaPerMinute ?? Infinity,
+    { read: opts.projectReadQuotaPerMinute ?? Infinity, write: opts.projectWriteQuotaPerMinute ?? Infinity },
     opts.latencyMs ?? 0,
     opts.requireAuth ?? true,
     opts.recordBodies ?? true,

@@ -65,12 +65,12 @@ export const unauthenticated = (): ApiError =>
     'Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.',
   );
 
-export function quotaExceeded(kind: 'read' | 'write', limit: number): ApiError {
+export function quotaExceeded(kind: 'read' | 'write', limit: number, scope: 'user' | 'project' = 'user'): ApiError {
   const noun = kind === 'read' ? 'Read' : 'Write';
   const metric = `sheets.googleapis.com/${kind}_requests`;
-  const limitName = `${noun}RequestsPerMinutePerUser`;
+  const limitName = `${noun}RequestsPerMinute${scope === 'user' ? 'PerUser' : ''}`;
   const message =
-    `Quota exceeded for quota metric '${noun} requests' and limit '${noun} requests per minute per user' ` +
+    `Quota exceeded for quota metric '${noun} requests' and limit '${noun} requests per minute${scope === 'user' ? ' per user' : ''}' ` +
     `of service 'sheets.googleapis.com' for consumer 'project_number:000000000000'.`;
   return new ApiError(429, message, 'RESOURCE_EXHAUSTED', [
     {

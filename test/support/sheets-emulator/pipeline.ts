@@ -2,7 +2,7 @@
 import type { Evaluate } from './cells.js';
 import { dispatch } from './dispatch.js';
 import { ApiError, PAYLOAD_LIMIT_BYTES, defaultMessage, googleStatus, notFound, payloadTooLarge, permissionDenied, quotaExceeded, unauthenticated } from './errors.js';
-import { SlidingWindowQuota } from './quota.js';
+import { SheetsQuota } from './quota.js';
 import { readBearer, route } from './router.js';
 import type { HttpRequest, HttpResponse } from './server.js';
 import type { CallKind, Fault, FaultOptions, PendingCall, RecordedCall, RequestHook, ResponseHook } from './types.js';
@@ -42,8 +42,8 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 export class Pipeline {
   readonly calls: RecordedCall[] = [];
   readonly books = new Map<string, Spreadsheet>();
-  readonly readQuota: SlidingWindowQuota;
-  readonly writeQuota: SlidingWindowQuota;
+  readonly readQuota: SheetsQuota;
+  readonly writeQuota: SheetsQuota;
   reads = 0;
   writes = 0;
   lastCaller: string | undefined = undefined;
@@ -59,13 +59,14 @@ export class Pipeline {
     readonly now: () => number,
     readQuota: number,
     writeQuota: number,
+    projectQuota: { read: number; write: number },
     latencyMs: number,
     readonly requireAuth: boolean,
     readonly recordBodies: boolean,
     readonly evaluate: Evaluate,
   ) {
-    this.readQuota = new SlidingWindowQuota(readQuota);
-    this.writeQuota = new SlidingWindowQuota(writeQuota);
+    this.readQuota = new SheetsQuota(readQuota, projectQuota.read);
+    this.writeQuota = new SheetsQuota(writeQuota, projectQuota.write);
     this.latencyMs = latencyMs;
   }
 
@@ -147,7 +148,8 @@ export class Pipeline {
     if (req.bodyError !== undefined) throw new ApiError(400, `Invalid JSON payload received. ${req.bodyError}`);
     if (call.op === 'unknown') throw new ApiError(404, 'Method not found.', 'NOT_FOUND');
     const quota = call.kind === 'read' ? this.readQuota : this.writeQuota;
-    if (!quota.tryTake(this.now())) throw quotaExceeded(call.kind, quota.limit);
+    const refused = quota.tryTake(this.now(), call.caller);
+    if (refused) throw quotaExceeded(call.kind, refused === 'user' ? quota.limit : quota.projectLimit, refused);
     // Refused after the quota is taken: a request too large still counts against it.
     if (req.bodyBytes > this.payloadLimitBytes) throw payloadTooLarge(this.payloadLimitBytes);
     const book = this.books.get(call.spreadsheetId ?? '');

@@ -41,3 +41,64 @@ export class SlidingWindowQuota {
     }
   }
 }
+
+export type QuotaScope = 'user' | 'project';
+
+/**
+ * Google's two Sheets quotas on one kind of call (reads, or writes), both per minute:
+ * "Per minute per project 300" and "Per minute per user per project 60"
+ * (developers.google.com/workspace/sheets/api/limits, "Usage limits"). Several service
+ * accounts of one project each have their own user quota and share the project's; a
+ * call must fit both. A refused call takes nothing.
+ */
+export class SheetsQuota {
+  private readonly users = new Map<string, SlidingWindowQuota>();
+  private readonly project: SlidingWindowQuota;
+  private perUser: number;
+
+  constructor(perUser: number, perProject: number, private readonly windowMs = QUOTA_WINDOW_MS) {
+    this.perUser = perUser;
+    this.project = new SlidingWindowQuota(perProject, windowMs);
+  }
+
+  /** Calls allowed per user (service account) per window. */
+  get limit(): number {
+    return this.perUser;
+  }
+
+  set limit(value: number) {
+    this.perUser = value;
+    for (const quota of this.users.values()) quota.limit = value;
+  }
+
+  get projectLimit(): number {
+    return this.project.limit;
+  }
+
+  set projectLimit(value: number) {
+    this.project.limit = value;
+  }
+
+  /** Counts one call by `user`; the quota that refused it, or undefined when it fits both. */
+  tryTake(now: number, user = 'anonymous'): QuotaScope | undefined {
+    let mine = this.users.get(user);
+    if (!mine) {
+      mine = new SlidingWindowQuota(this.perUser, this.windowMs);
+      this.users.set(user, mine);
+    }
+    if (mine.limit !== Infinity && mine.used(now) >= mine.limit) return 'user';
+    if (!this.project.tryTake(now)) return 'project';
+    mine.tryTake(now);
+    return undefined;
+  }
+
+  /** Calls counted in the window ending at `now`, by one user or by the whole project. */
+  used(now: number, user?: string): number {
+    return user === undefined ? this.project.used(now) : (this.users.get(user)?.used(now) ?? 0);
+  }
+
+  reset(): void {
+    this.project.reset();
+    this.users.clear();
+  }
+}

@@ -33,10 +33,14 @@ export interface TabSeed {
 export interface SheetsEmulatorOptions {
   /** Port on 127.0.0.1; 0 (default) picks a free one. */
   port?: number;
-  /** Read requests allowed per sliding 60 s window; default unlimited. */
+  /** Read requests allowed per user (service account) per sliding 60 s window; default unlimited. */
   readQuotaPerMinute?: number;
-  /** Write requests allowed per sliding 60 s window; default unlimited. */
+  /** Write requests allowed per user (service account) per sliding 60 s window; default unlimited. */
   writeQuotaPerMinute?: number;
+  /** Read requests allowed per project (all users together) per sliding 60 s window; default unlimited (Google: 300). */
+  projectReadQuotaPerMinute?: number;
+  /** Write requests allowed per project per sliding 60 s window; default unlimited (Google: 300). */
+  projectWriteQuotaPerMinute?: number;
   /** Clock for the quota windows and `at` timestamps; default Date.now. */
   now?: () => number;
   /** Delay applied to every request before it is served; default 0. */
