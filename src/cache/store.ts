@@ -68,10 +68,13 @@ export class CacheStore {
     try {
       mkdirSync(path.dirname(file), { recursive: true });
       const db = new Database(file);
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = NORMAL');
       db.pragma('busy_timeout = 5000');
-      migrate(db);
+      // Switching a fresh file to WAL, and the first migration, can meet SQLITE_BUSY
+      // without SQLite's busy handler ever waiting (several processes creating one file
+      // at once): those two steps are retried for a while instead.
+      whileBusy(() => db.pragma('journal_mode = WAL'));
+      db.pragma('synchronous = NORMAL');
+      whileBusy(() => migrate(db));
       return new CacheStore(db);
     } catch (error) {
       throw new StatusValidatorError(`Cannot open the cache ${file}: ${error instanceof Error ? error.message : String(error)}`, { hint: openHint(file, error), cause: error });
@@ -181,3 +184,18 @@ function fromRow(row: VerdictRow): CachedVerdict {
     cachedTokens: row.cached_tokens,
   };
 }
+
+/** Runs a step again while SQLite answers SQLITE_BUSY, for up to BUSY_PATIENCE_MS (a synchronous wait: opening is synchronous). */
+function whileBusy<T>(step: () => T): T {
+  const deadline = Date.now() + BUSY_PATIENCE_MS;
+  for (;;) {
+    try {
+      return step();
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20 + Math.random() * 80);
+    }
+  }
+}
+
+const BUSY_PATIENCE_MS = 10_000;

@@ -55,6 +55,9 @@ export type GateResult =
  *  - a 429 corrects the pace, the hold and the concurrency once: the 429s of requests
  *    that had already left before the correction say nothing new.
  */
+/** How long the other workers wait for the probe's answer before they go anyway. */
+export const PROBE_PATIENCE_MS = 3000;
+
 export class ProviderGate {
   readonly cooldown: Cooldown;
   private readonly limiter: LimitFunction;
@@ -65,6 +68,8 @@ export class ProviderGate {
   private adaptive: number;
   /** No limit known yet: the first request goes alone and what it answers decides the rest. */
   private probing: boolean;
+  /** Ends a probe that takes too long: a hung first request must not stall every worker until its timeout. */
+  private probeTimer: NodeJS.Timeout | undefined;
   private lastCorrection = -Infinity;
   private told = '';
   /**
@@ -198,6 +203,9 @@ export class ProviderGate {
       }
       this.waiting.shift();
       if (head.onAbort) head.signal?.removeEventListener('abort', head.onAbort);
+      // The probe left: if it is not answered soon (a hang, a slow model), the others go
+      // anyway, and a 429 among them still corrects the pace once.
+      if (this.probing && this.probeTimer === undefined) this.probeTimer = setTimeout(() => this.endProbe(), PROBE_PATIENCE_MS).unref();
       const tokens = head.estimate ? Math.ceil(head.estimate.prompt * this.calibration) + head.estimate.completion : 0;
       this.requests?.take(1, now);
       this.tokens?.take(tokens, now);
@@ -230,6 +238,7 @@ export class ProviderGate {
   private endProbe(): void {
     if (!this.probing) return;
     this.probing = false;
+    clearTimeout(this.probeTimer);
     this.adaptive = this.options.maxConcurrency;
     this.setConcurrency(this.adaptive);
   }

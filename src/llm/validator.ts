@@ -110,23 +110,37 @@ export class Validator {
     const usage = zeroUsage();
     const reasons: string[] = [];
     for (const provider of chain) {
-      if (this.unusable(provider.name)) continue;
+      if (this.unusable(provider)) continue;
       const result = await this.askProvider(provider, question, usage, signal);
       if (result.ok) return result;
       reasons.push(result.reason);
     }
-    if (chain.every((p) => this.unusable(p.name))) throw this.doomed(chain, reasons);
+    if (chain.every((p) => this.unusable(p))) {
+      // Only when no provider of the run is left can no row be answered; while another
+      // route still works (a 403 on one routed model), this row alone ends ERROR.
+      if (this.providers.every((p) => this.unusable(p))) throw this.doomed(chain, reasons);
+      const why = chain.map((p) => this.refusal(p)?.message).find((m) => m !== undefined);
+      return { ok: false, reason: [...reasons, ...(reasons.length === 0 && why ? [why] : [])].join(' Then: ') || 'no provider of this row is left', usage };
+    }
     return { ok: false, reason: reasons.join(' Then: '), usage };
   }
 
-  private unusable(name: string): boolean {
-    return this.exhausted.has(name) || this.dropped.has(name);
+  private unusable(provider: Provider): boolean {
+    return this.exhausted.has(provider.name) || this.refusal(provider) !== undefined;
+  }
+
+  /**
+   * Why a provider was dropped: a 401 refuses the key (every model of that provider),
+   * a 403 refuses access to one model (the provider's other routed models still work).
+   */
+  private refusal(provider: Provider): LlmError | undefined {
+    return this.dropped.get(provider.name) ?? this.dropped.get(modelKey(provider));
   }
 
   /** Every provider of the chain is out of quota or refused its key: no row can be answered. */
   private doomed(chain: readonly Provider[], reasons: readonly string[]): FatalRunError {
     // A refused key is what to fix first: the primary's when it is one of them.
-    const refused = chain.map((p) => this.dropped.get(p.name)).find((e) => e !== undefined);
+    const refused = chain.map((p) => this.refusal(p)).find((e) => e !== undefined);
     if (refused) return new FatalRunError(refused.message, { hint: refused.hint ?? 'Fix the API key and run again.', cause: refused });
     return new FatalRunError(`No provider can answer: ${reasons.at(-1) ?? 'every provider is out of quota'}.`, {
       hint: 'Add credit to the provider account, or configure a fallback provider under llm.providers.',
@@ -148,8 +162,8 @@ export class Validator {
 
   /** A refused key dooms only its provider: the run goes on with the others, and says so. */
   private drop(provider: Provider, error: LlmError): void {
-    if (this.dropped.has(provider.name)) return;
-    this.dropped.set(provider.name, error);
+    if (this.refusal(provider)) return;
+    this.dropped.set(error.status === 403 ? modelKey(provider) : provider.name, error);
     this.options.onDropped?.(provider, error);
   }
 
@@ -209,6 +223,11 @@ export class Validator {
     }
     return { ok: false, reason: `${reason} (gave up after ${this.options.maxRetries} retries)`, usage };
   }
+}
+
+/** A provider's model, for what is refused per model (a 403) rather than per key. */
+function modelKey(provider: Provider): string {
+  return `${provider.name}\u0000${provider.model}`;
 }
 
 interface Question<T> {

@@ -262,7 +262,7 @@ async function prepare(
   const enqueue: Enqueue = (entry, cells, answered = true) => {
     const clearRecheck = answered && isTicked(entry.review.recheck);
     // The identity the write is checked against: hashed only for rows being written.
-    if (!dryRun) writer.enqueue({ row: entry.row, id: entry.id, fingerprint: fingerprintOf(entry.id, entry.inputs), cells, clearRecheck });
+    if (!dryRun) writer.enqueue({ row: entry.row, id: entry.id, fingerprint: fingerprintOf(entry.id, entry.inputs, entry.review.override), cells, clearRecheck });
   };
   // A known verdict never unticks a box: a ticked row is asked again, unless a reviewer's verdict stands.
   for (const { entry, cells } of selection.rewrites) enqueue(entry, cells, false);

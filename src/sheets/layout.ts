@@ -47,6 +47,8 @@ export interface Columns {
   outputs: Record<OutputField, number> | undefined;
   /** The recheck box, when its header is (still) there. */
   recheck: number | undefined;
+  /** The reviewer's override cell: part of a row's identity (twins with and without one differ). */
+  override: number | undefined;
 }
 
 /** A header the bot needs that is gone (or doubled): writes to its tab stop. */
@@ -178,9 +180,11 @@ export function locateColumns(headerCells: readonly string[], config: LayoutConf
     for (const field of OUTPUT_FIELDS) outputs[field] = find(config.outputs[field], `output.columns.${field}`);
   }
   if (lost !== undefined) return { lost };
-  const recheckHeader = config.review?.recheck;
-  const recheck = recheckHeader === undefined ? undefined : positions.get(normalizeHeader(recheckHeader));
-  return { columns: { inputs, outputs, recheck: recheck?.length === 1 ? recheck[0] : undefined } };
+  const once = (header: string | undefined) => {
+    const found = header === undefined ? undefined : positions.get(normalizeHeader(header));
+    return found?.length === 1 ? found[0] : undefined;
+  };
+  return { columns: { inputs, outputs, recheck: once(config.review?.recheck), override: once(config.review?.override) } };
 }
 
 /** Contiguous runs of output columns, so a row's cells go out as few ranges as possible. */

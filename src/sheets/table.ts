@@ -37,20 +37,23 @@ const cellAt = (cells: readonly string[], column: number | undefined): string =>
   column === undefined ? '' : (cells[column - 1] ?? '').trim();
 
 /** The identity of a row from its cells (a full row, or a slice starting at `offset`). */
-export function rowFingerprint(cells: readonly string[], layout: Pick<Layout, 'inputs'>, offset = 1): string {
+export function rowFingerprint(cells: readonly string[], layout: Pick<Layout, 'inputs'> & { override?: number | undefined }, offset = 1): string {
   const at = (column: number | undefined) => (column === undefined ? '' : cellAt(cells, column - offset + 1));
   const { id, status, comment, completion_date } = layout.inputs;
-  return fingerprintOf(at(id), { status: at(status), comment: at(comment), completion_date: at(completion_date) });
+  return fingerprintOf(at(id), { status: at(status), comment: at(comment), completion_date: at(completion_date) }, at(layout.override));
 }
 
 /**
- * Hash of id + inputs: what "the same row" means when re-identifying a row before a
- * write. Computed only for rows about to be written (a warm run hashes nothing).
+ * Hash of id + inputs + the reviewer's override cell: what "the same row" means when
+ * re-identifying a row before a write. The override is part of it because it decides
+ * what the row's verdict cells say: two rows with the same id and inputs, one under a
+ * reviewer's verdict, are not interchangeable when a sort swaps them. Computed only for
+ * rows about to be written (a warm run hashes nothing).
  */
-export function fingerprintOf(id: string, inputs: RowInputs): string {
+export function fingerprintOf(id: string, inputs: RowInputs, override = ''): string {
   // 128 bits, encoded from the bytes (a slice of a longer string would keep it alive).
   return createHash('sha256')
-    .update(JSON.stringify([id, inputs.status, inputs.comment, inputs.completion_date]))
+    .update(JSON.stringify([id, inputs.status, inputs.comment, inputs.completion_date, override]))
     .digest()
     .subarray(0, 16)
     .toString('base64url');

@@ -138,8 +138,9 @@ describe('a run whose lock is taken over', () => {
       },
     };
     const running = b.cli(['run', '--config', b.configPath], { clock });
-    // Both workers' calls are in flight; the next can only start once one is answered.
-    await b.llm.waitForCalls(2);
+    // The probe (no rate limit known yet) was answered, then both workers' calls are in
+    // flight; the next can only start once one of them is answered.
+    await b.llm.waitForCalls(3);
     // Another host judged this run dead and took the sheet.
     insertLock(cacheOf(b), { name: lockName, run_id: 'run-thief', pid: 4242, host: 'another-host.example', started_at: secondsAgo(0), heartbeat_at: secondsAgo(0) });
     const callsAtTheft = b.llm.callCount();
