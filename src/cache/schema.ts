@@ -81,6 +81,9 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX embeddings_by_partition ON embeddings (model, scope, status);`,
   // A lock's holder is its host, pid and process start (src/cache/process-start.ts): a recycled pid is another process.
   `ALTER TABLE locks ADD COLUMN process_start TEXT;`,
+  // Who triggered a run from serve (an email, or "token" for the machine token) and what they asked: rows (JSON list or NULL for all), force, the estimate.
+  `ALTER TABLE runs ADD COLUMN triggered_by TEXT;
+   ALTER TABLE runs ADD COLUMN request TEXT;`,
 ];
 
 export function migrate(db: Database): void {
