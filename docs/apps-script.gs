@@ -1,13 +1,21 @@
 /**
- * "Status validator" menu: asks a status-validator server (`status-validator serve`)
- * to validate the sheet now, then reports how the run went.
- * Script properties: VALIDATOR_URL (https://...), VALIDATOR_TOKEN (the bearer token).
+ * "Status validator" menu: asks a status-validator server (`status-validator serve`) to
+ * validate the sheet, or just the selected rows, as the person using the menu.
+ *
+ * Each request carries that person's Google ID token (ScriptApp.getIdentityToken(): the
+ * manifest docs/appsscript.json grants the openid and email scopes); the server checks
+ * it and who may do what (serve.allow, serve.admins). There is no secret in this script.
+ *
+ * Script properties (Project Settings → Script properties):
+ *   VALIDATOR_URL   the server's HTTPS address, e.g. https://validator.example.com
+ *   ID_HEADER       optional: the id column's header text (config columns.id), default "Project"
  */
 function onOpen() {
   SpreadsheetApp.getUi()
     .createMenu('Status validator')
     .addItem('Validate now', 'validateNow')
-    .addItem('Validate all rows again', 'validateAllAgain')
+    .addItem('Recheck selected rows', 'recheckSelected')
+    .addItem('Last run', 'lastRun')
     .addToUi();
 }
 
@@ -15,54 +23,103 @@ function validateNow() {
   startRun_({});
 }
 
-function validateAllAgain() {
-  const ui = SpreadsheetApp.getUi();
-  const answer = ui.alert('Ask the model about every row again?', 'This costs one model call per row.', ui.ButtonSet.OK_CANCEL);
-  if (answer === ui.Button.OK) startRun_({ force: true });
+function recheckSelected() {
+  const ids = selectedIds_();
+  if (ids.length === 0) {
+    SpreadsheetApp.getUi().alert('Select the rows to recheck first (any cells of them).');
+    return;
+  }
+  startRun_({ rows: ids });
+}
+
+function lastRun() {
+  const id = PropertiesService.getUserProperties().getProperty('LAST_RUN_URL');
+  if (!id) {
+    SpreadsheetApp.getUi().alert('You have not started a run from this sheet yet.');
+    return;
+  }
+  const view = call_('get', id, undefined);
+  if (!view) return;
+  SpreadsheetApp.getUi().alert('Last run: ' + describe_(view.json));
+}
+
+/** The ids (column config columns.id) of the rows under the current selection, header and blanks left out. */
+function selectedIds_() {
+  const sheet = SpreadsheetApp.getActiveSheet();
+  const header = sheet.getRange(1, 1, 1, sheet.getLastColumn()).getValues()[0];
+  const wanted = (PropertiesService.getScriptProperties().getProperty('ID_HEADER') || 'Project').trim().toLowerCase();
+  const column = header.findIndex(function (h) { return String(h).trim().toLowerCase() === wanted; });
+  if (column < 0) {
+    SpreadsheetApp.getUi().alert('No column "' + wanted + '" in the first row: set ID_HEADER in the script properties.');
+    return [];
+  }
+  const ids = [];
+  const ranges = sheet.getActiveRangeList() ? sheet.getActiveRangeList().getRanges() : [];
+  ranges.forEach(function (range) {
+    const first = Math.max(range.getRow(), 2);
+    const last = range.getLastRow();
+    if (last < first) return;
+    sheet.getRange(first, column + 1, last - first + 1, 1).getValues().forEach(function (row) {
+      const id = String(row[0]).trim();
+      if (id !== '' && ids.indexOf(id) < 0) ids.push(id);
+    });
+  });
+  return ids;
 }
 
 function startRun_(body) {
-  const props = PropertiesService.getScriptProperties();
-  const url = props.getProperty('VALIDATOR_URL');
-  const token = props.getProperty('VALIDATOR_TOKEN');
-  if (!url || !token) {
-    SpreadsheetApp.getUi().alert('Set VALIDATOR_URL and VALIDATOR_TOKEN in Project Settings → Script properties.');
-    return;
-  }
-  const headers = { Authorization: 'Bearer ' + token };
-  const started = UrlFetchApp.fetch(url + '/runs', {
-    method: 'post',
-    contentType: 'application/json',
-    payload: JSON.stringify(body),
-    headers: headers,
-    muteHttpExceptions: true,
-  });
-  const code = started.getResponseCode();
-  if (code === 409) {
+  const started = call_('post', '/runs', body);
+  if (!started) return;
+  const json = started.json;
+  if (started.code === 409) {
     SpreadsheetApp.getActive().toast('A validation is already running; its verdicts will appear shortly.', 'Status validator');
     return;
   }
-  if (code !== 202) {
-    SpreadsheetApp.getUi().alert('The validator answered ' + code + ': ' + started.getContentText());
+  if (started.code !== 202) {
+    SpreadsheetApp.getUi().alert('The validator refused (' + started.code + '): ' + json.error);
     return;
   }
-  const run = JSON.parse(started.getContentText());
-  SpreadsheetApp.getActive().toast('Validation started; verdicts appear as they come.', 'Status validator');
-  // Follow the run for up to ~5 minutes (Apps Script limits a call to 6).
-  for (let i = 0; i < 60; i++) {
-    Utilities.sleep(5000);
-    const view = JSON.parse(UrlFetchApp.fetch(url + run.url, { headers: headers, muteHttpExceptions: true }).getContentText());
-    if (view.status === 'running') continue;
-    if (view.status === 'finished') {
-      const s = view.summary;
-      SpreadsheetApp.getActive().toast(
-        s.verdicts.valid + ' valid, ' + s.verdicts.invalid + ' invalid, ' + s.verdicts.error + ' errors; ' + s.rows.upToDate + ' rows unchanged.',
-        'Validation finished',
-        10,
-      );
-    } else {
-      SpreadsheetApp.getUi().alert('Validation failed: ' + (view.error || (view.summary && view.summary.fatal && view.summary.fatal.message)));
-    }
-    return;
+  PropertiesService.getUserProperties().setProperty('LAST_RUN_URL', json.url);
+  const unknown = json.unknownRows && json.unknownRows.length > 0 ? ' Not in the sheet: ' + json.unknownRows.join(', ') + '.' : '';
+  SpreadsheetApp.getActive().toast('Validation started for ' + json.rows + ' rows; verdicts appear as they come.' + unknown, 'Status validator');
+}
+
+/** One request to the server as the current user; undefined (and an alert) when it is unreachable or unconfigured. */
+function call_(method, path, body) {
+  const url = PropertiesService.getScriptProperties().getProperty('VALIDATOR_URL');
+  if (!url) {
+    SpreadsheetApp.getUi().alert('Set VALIDATOR_URL (the https address of the validator) in Project Settings → Script properties.');
+    return undefined;
   }
+  const token = ScriptApp.getIdentityToken();
+  if (!token) {
+    SpreadsheetApp.getUi().alert('No identity token: the manifest (appsscript.json) must list the openid and userinfo.email scopes.');
+    return undefined;
+  }
+  const options = { method: method, headers: { Authorization: 'Bearer ' + token }, muteHttpExceptions: true };
+  if (body !== undefined) {
+    options.contentType = 'application/json';
+    options.payload = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = UrlFetchApp.fetch(url.replace(/\/+$/, '') + path, options);
+  } catch (error) {
+    SpreadsheetApp.getUi().alert('Could not reach the validator at ' + url + ': ' + error);
+    return undefined;
+  }
+  let json;
+  try {
+    json = JSON.parse(response.getContentText());
+  } catch (error) {
+    json = { error: 'an answer that is not JSON (is VALIDATOR_URL the validator?)' };
+  }
+  return { code: response.getResponseCode(), json: json };
+}
+
+function describe_(view) {
+  if (view.error && !view.status) return view.error;
+  if (view.status !== 'finished') return view.status + (view.error ? ': ' + view.error : '');
+  const s = view.summary;
+  return s.verdicts.valid + ' valid, ' + s.verdicts.invalid + ' invalid, ' + s.verdicts.error + ' errors; ' + s.rows.upToDate + ' rows unchanged.';
 }

@@ -1,5 +1,5 @@
 export { CacheStore, type CachedVerdict, type ReviewerVerdict } from './store.js';
 export { cacheKey, type KeyParts } from './key.js';
 export { acquireLock, HEARTBEAT_MS, STALE_AFTER_MS, type AcquiredLock } from './lock.js';
-export { recentRuns, recordRunEnd, recordRunStart, type RunRecord, type StoredRun } from './runs.js';
 export { LimitMemory, LIMITS_MAX_AGE_MS, keyHash, type KnownLimits, type LimitsOf } from './limits.js';
+export { recentRuns, recordRunEnd, recordRunRequest, recordRunStart, type RunRecord, type RunRequest, type StoredRun } from './runs.js';

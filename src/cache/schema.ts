@@ -92,6 +92,9 @@ const MIGRATIONS: readonly string[] = [
      contradicted INTEGER NOT NULL DEFAULT 0,
      PRIMARY KEY (provider, model, key_hash)
    ) WITHOUT ROWID;`,
+  // Who triggered a run from serve (an email, or "token" for the machine token) and what they asked: rows (JSON list or NULL for all), force, the estimate.
+  `ALTER TABLE runs ADD COLUMN triggered_by TEXT;
+   ALTER TABLE runs ADD COLUMN request TEXT;`,
 ];
 
 export function migrate(db: Database): void {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { CacheStore, recentRuns, type StoredRun } from '../cache/index.js';
 import { loadConfig } from '../config/index.js';
 import type { RunSummary } from '../pipeline/index.js';
-import { formatUsd } from '../report/index.js';
+import { describeRequest, formatUsd } from '../report/index.js';
 import type { CommandIO } from './context.js';
 
 /** `runs`: the recent runs recorded in the cache, newest first. */
@@ -40,6 +40,7 @@ function renderRuns(runs: StoredRun[]): string {
       s?.llm ? ` ${formatUsd(s.llm.costUsd ?? null)}` : '',
     ];
     lines.push(cols.join(' '));
+    if (run.request) lines.push(`    by ${run.request.by}: ${describeRequest(run.request)}`);
     if (s?.fatal) lines.push(`    error: ${s.fatal.message}`);
   }
   return `${lines.join('\n')}\n`;

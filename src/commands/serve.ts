@@ -18,15 +18,21 @@ export interface ServeFlags {
 export async function serveCommand(flags: ServeFlags, io: CommandIO): Promise<number> {
   const { config, secrets, warnings } = load(flags.config, io);
   for (const warning of warnings) logLine(io, `warning: ${warning}`);
-  const token = io.env[flags.tokenEnv]?.trim() ?? '';
-  if (token.length < 16) {
+  // The machine token is for cron callers; people from the sheet send Google ID tokens (serve.google_client_id).
+  const token = io.env[flags.tokenEnv]?.trim() || undefined;
+  if (token !== undefined && token.length < 16) {
+    throw new ConfigError(flags.config, [{ path: flags.tokenEnv, message: `environment variable ${flags.tokenEnv} must hold at least 16 characters (the machine token cron callers present)` }], {
+      hint: `Generate one with: export ${flags.tokenEnv}=$(openssl rand -hex 32).`,
+    });
+  }
+  if (token === undefined && config.serve.google_client_id === undefined) {
     throw new ConfigError(flags.config, [
-      { path: flags.tokenEnv, message: `environment variable ${flags.tokenEnv} must hold the bearer token callers present (at least 16 characters)` },
-    ], { hint: `Generate one with: export ${flags.tokenEnv}=$(openssl rand -hex 32), and put the same value in the Apps Script (docs/apps-script.md).` });
+      { path: 'serve.google_client_id', message: `serve needs callers it can check: set serve.google_client_id and serve.allow (people in the sheet), or ${flags.tokenEnv} (a machine token for cron)` },
+    ], { hint: 'See docs/apps-script.md for the client id, and generate a machine token with: openssl rand -hex 32.' });
   }
   const { server, whenIdle } = createTriggerServer({
     config,
-    secrets: { ...secrets, all: [...secrets.all, token] },
+    secrets: { ...secrets, all: token === undefined ? secrets.all : [...secrets.all, token] },
     token,
     log: (line) => logLine(io, line),
     ...(io.stop ? { stop: io.stop } : {}),

@@ -180,6 +180,36 @@ const dedupSchema = z
   })
   .prefault({});
 
+/** An email, or "@domain" for everyone at that domain. */
+const emailEntry = z
+  .string({ error: 'expected an email (alice@example.com) or "@example.com" for a whole domain' })
+  .trim()
+  .toLowerCase()
+  .regex(/^([^@\s]+@|@)[^@\s.]+(\.[^@\s.]+)+$/, 'expected an email (alice@example.com) or "@example.com" for a whole domain');
+
+const positive = (what: string) => z.number({ error: `expected ${what} (a positive number)` }).positive(`expected ${what} (a positive number)`);
+
+/** `serve`: who may trigger runs from the sheet (Google ID tokens), and within which limits. */
+const serveSchema = z
+  .strictObject({
+    /** Emails and "@domain" entries allowed to trigger runs. */
+    allow: z.array(emailEntry, { error: 'expected a list of emails or "@domain" entries' }).default([]),
+    /** Also allowed to force (re-ask every row). */
+    admins: z.array(emailEntry, { error: 'expected a list of emails or "@domain" entries' }).default([]),
+    max_rows: positive('a number of rows').int('expected a whole number of rows').default(200),
+    max_cost_usd: positive('a cost in US dollars').default(1),
+    runs_per_hour: positive('a number of runs').int('expected a whole number of runs').default(6),
+    /** The ID tokens' audience: the OAuth client id of the script's Cloud project. */
+    google_client_id: text('the OAuth client id (…apps.googleusercontent.com)').optional(),
+    google_certs_url: z.url({ error: 'expected an http(s) URL serving Google\'s signing certificates' }).default('https://www.googleapis.com/oauth2/v1/certs'),
+  })
+  .superRefine((serve, ctx) => {
+    if ((serve.allow.length > 0 || serve.admins.length > 0) && serve.google_client_id === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['google_client_id'], message: 'required when serve.allow or serve.admins is set: the OAuth client id the ID tokens are issued to (docs/apps-script.md)' });
+    }
+  })
+  .prefault({});
+
 export const configSchema = z.strictObject({
   sheets: sheetsSchema,
   columns: columnsSchema,
@@ -191,6 +221,7 @@ export const configSchema = z.strictObject({
   report: reportSchema,
   pricing: pricingSchema.default({}),
   dedup: dedupSchema,
+  serve: serveSchema,
 });
 
 /** "7d" → ms. */

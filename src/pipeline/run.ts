@@ -50,6 +50,8 @@ export interface RunOptions {
   warnings?: string[];
   /** The lock's heartbeat timer (tests drive it by hand). */
   every?: Every;
+  /** Only the rows with these ids (columns.id), each asked again: a reviewer's "recheck selected rows" (serve). */
+  rows?: readonly string[];
 }
 
 /** One validation pass: read → select → ask → commit → write → summary. */
@@ -239,7 +241,7 @@ async function prepare(
   const staleAfterMs = staleAfterOf(config, options.recheckOlderThanMs);
   // One read transaction for all the lookups: SQLite takes its read lock once, not per row.
   const selection = store.db.transaction(() =>
-    selectWork(opened.entries, keyerOf(config), lookupIn(store, config.review.min_confidence), { force: options.force ?? false, limit: options.limit, staleAfterMs, now: now().getTime() }),
+    selectWork(onlyRows(opened.entries, options.rows), keyerOf(config), lookupIn(store, config.review.min_confidence), { force: (options.force ?? false) || options.rows !== undefined, limit: options.limit, staleAfterMs, now: now().getTime() }),
   )();
   // Questions a pending batch job asks are on their way, paid for: never asked twice (invariant 9).
   const { ask, waiting } = setAsidePending(selection.jobs, pendingQuestions(store));
@@ -267,4 +269,11 @@ async function prepare(
   // A known verdict never unticks a box: a ticked row is asked again, unless a reviewer's verdict stands.
   for (const { entry, cells } of selection.rewrites) enqueue(entry, cells, false);
   return { writer, enqueue, addedHeaders: opened.addedHeaders, jobs: ask };
+}
+
+/** The entries a run works on: all, or those whose id was named. */
+function onlyRows(entries: Entry[], ids: readonly string[] | undefined): Entry[] {
+  if (ids === undefined) return entries;
+  const wanted = new Set(ids);
+  return entries.filter((entry) => entry.id !== '' && wanted.has(entry.id));
 }

@@ -1,9 +1,11 @@
+import type { RunRequest } from '../cache/index.js';
 import type { RunSummary } from '../pipeline/index.js';
 
-export const RUNS_HEADER = ['Started (UTC)', 'Finished (UTC)', 'Trigger', 'Status', 'Rows', 'Asked', 'Valid', 'Invalid', 'Errors', 'LLM calls', 'Tokens', 'Cost (USD)', 'Seconds', 'Run id'];
+/** New columns go at the end, so that a Runs tab made by an older version stays aligned. */
+export const RUNS_HEADER = ['Started (UTC)', 'Finished (UTC)', 'Trigger', 'Status', 'Rows', 'Asked', 'Valid', 'Invalid', 'Errors', 'LLM calls', 'Tokens', 'Cost (USD)', 'Seconds', 'Run id', 'Triggered by', 'Request'];
 
-/** One row of the Runs tab: what the people in the sheet want to see of a run. */
-export function runsRow(s: RunSummary): string[] {
+/** One row of the Runs tab: what the people in the sheet want to see of a run, and who asked for it (serve). */
+export function runsRow(s: RunSummary, request?: RunRequest): string[] {
   return [
     s.startedAt,
     s.endedAt,
@@ -19,5 +21,14 @@ export function runsRow(s: RunSummary): string[] {
     s.llm.costUsd === null ? 'unknown' : s.llm.costUsd.toFixed(4),
     (s.wallMs / 1000).toFixed(1),
     s.runId,
+    request?.by ?? '',
+    request ? describeRequest(request) : '',
   ];
+}
+
+/** "rows P-0012, P-0013; force" — what the caller asked for, short enough for a cell. */
+export function describeRequest(request: RunRequest): string {
+  const rows = request.rows === undefined ? 'all rows' : `rows ${request.rows.slice(0, 20).join(', ')}${request.rows.length > 20 ? ` (+${request.rows.length - 20} more)` : ''}`;
+  const estimate = request.estimatedUsd === null ? '' : `; estimated $${request.estimatedUsd.toFixed(4)}`;
+  return `${rows}${request.force ? '; force' : ''}${estimate}`;
 }

@@ -1,0 +1,64 @@
+import { CacheStore } from '../cache/index.js';
+import type { Config } from '../config/index.js';
+import { estimateModes } from '../estimate/index.js';
+import { loadTokenizer, priceOf, priceTable } from '../llm/index.js';
+import { keyerOf, layoutConfigOf, localDate, lookupIn, primaryModel, promptRulesOf, selectWork, staleAfterOf } from '../pipeline/index.js';
+import { mapHeaders, quoteSheetName, readEntries, type CellValues, type SheetsClient } from '../sheets/index.js';
+import type { RunAsk } from './request.js';
+
+/** Expected answer tokens per row when the cache has no history (as `estimate` assumes). */
+const DEFAULT_COMPLETION_TOKENS = 120;
+
+/** What a run would do, found before it starts: the figures the caps are checked against. */
+export interface RunPlan {
+  /** The tab as read: handed to the run, so that it does not read it again. */
+  values: CellValues;
+  /** Rows the run would ask the model about. */
+  rows: number;
+  /** By the estimate (sync mode, prompt caching); null when the model has no price. */
+  estimatedUsd: number | null;
+  /** Ids asked for that no row of the tab has. */
+  unknownRows: string[];
+  /** Ids asked for that a row has. */
+  knownRows: string[];
+}
+
+let tokenizer: Promise<(text: string) => number> | undefined;
+
+/** Reads the tab once and estimates the run as `estimate` does (the same selection, the same prices). */
+export async function planRun(config: Config, sheets: SheetsClient, ask: RunAsk, now: Date): Promise<RunPlan> {
+  tokenizer ??= loadTokenizer();
+  const values = await sheets.read(quoteSheetName(config.sheets.sheet));
+  const layout = mapHeaders(values[config.sheets.header_row - 1] ?? [], layoutConfigOf(config));
+  let { entries } = readEntries(values, layout);
+  const present = new Set(entries.map((e) => e.id).filter((id) => id !== ''));
+  const knownRows = ask.rows?.filter((id) => present.has(id)) ?? [];
+  const unknownRows = ask.rows?.filter((id) => !present.has(id)) ?? [];
+  if (ask.rows) {
+    // As the run will: only the named rows, each asked again (src/pipeline/run.ts, onlyRows).
+    const wanted = new Set(ask.rows);
+    entries = entries.filter((e) => wanted.has(e.id));
+  }
+  const store = CacheStore.open(config.cache.path);
+  try {
+    const selection = selectWork(entries, keyerOf(config), lookupIn(store, config.review.min_confidence), {
+      force: ask.force || ask.rows !== undefined,
+      limit: undefined,
+      staleAfterMs: staleAfterOf(config, undefined),
+      now: now.getTime(),
+    });
+    const modes = estimateModes({
+      questions: selection.jobs.map((j) => j.inputs),
+      rules: promptRulesOf(config),
+      today: localDate(now),
+      count: await tokenizer,
+      completionPerRow: Math.round(store.averageTokens()?.completionTokens ?? DEFAULT_COMPLETION_TOKENS),
+      packSize: config.llm.rows_per_request,
+      price: priceOf(primaryModel(config), priceTable(config.pricing)),
+    });
+    const mode = modes[config.llm.rows_per_request > 1 ? 2 : 1];
+    return { values, rows: selection.jobs.reduce((n, j) => n + j.entries.length, 0), estimatedUsd: mode?.costUsd ?? null, unknownRows, knownRows };
+  } finally {
+    store.close();
+  }
+}

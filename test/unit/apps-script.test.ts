@@ -1,0 +1,151 @@
+/**
+ * docs/apps-script.gs, run in a Node vm context with stand-ins for the Apps Script
+ * services it calls: the request it sends (URL, the ID token header, the selected ids)
+ * and what it shows of the answer.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { createContext, runInContext } from 'node:vm';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../support/inspect.js';
+
+const SCRIPT = readFileSync(path.join(REPO_ROOT, 'docs/apps-script.gs'), 'utf8');
+const ID_TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJlbWFpbCI6ImFAZXhhbXBsZS5jb20ifQ.c2ln';
+
+interface Fetched {
+  url: string;
+  options: { method: string; headers: Record<string, string>; payload?: string; contentType?: string; muteHttpExceptions?: boolean };
+}
+
+/** The sheet: a header row and data rows; the selection as 1-based [first row, last row] ranges. */
+function appsScript(opts: { grid: string[][]; selection: Array<[number, number]>; answer: { code: number; body: unknown }; props?: Record<string, string>; token?: string | null }) {
+  const fetched: Fetched[] = [];
+  const alerts: string[] = [];
+  const toasts: string[] = [];
+  const menu: string[] = [];
+  const userProps = new Map<string, string>();
+  const props = { VALIDATOR_URL: 'https://validator.example.com/', ...opts.props };
+  const range = (row: number, col: number, rows: number, cols: number) => ({
+    getValues: () => Array.from({ length: rows }, (_, r) => Array.from({ length: cols }, (_, c) => opts.grid[row - 1 + r]?.[col - 1 + c] ?? '')),
+  });
+  const sheet = {
+    getLastColumn: () => Math.max(...opts.grid.map((r) => r.length)),
+    getRange: range,
+    getActiveRangeList: () => ({ getRanges: () => opts.selection.map(([first, last]) => ({ getRow: () => first, getLastRow: () => last })) }),
+  };
+  const ui = {
+    alert: (text: string) => void alerts.push(text),
+    createMenu: () => {
+      const builder = { addItem: (label: string) => (menu.push(label), builder), addToUi: () => undefined };
+      return builder;
+    },
+  };
+  const context = createContext({
+    SpreadsheetApp: { getUi: () => ui, getActive: () => ({ toast: (text: string) => void toasts.push(text) }), getActiveSheet: () => sheet },
+    ScriptApp: { getIdentityToken: () => (opts.token === undefined ? ID_TOKEN : opts.token) },
+    UrlFetchApp: {
+      fetch: (url: string, options: Fetched['options']) => {
+        fetched.push({ url, options });
+        return { getResponseCode: () => opts.answer.code, getContentText: () => JSON.stringify(opts.answer.body) };
+      },
+    },
+    PropertiesService: {
+      getScriptProperties: () => ({ getProperty: (k: string) => (props as Record<string, string>)[k] ?? null }),
+      getUserProperties: () => ({ getProperty: (k: string) => userProps.get(k) ?? null, setProperty: (k: string, v: string) => void userProps.set(k, v) }),
+    },
+  });
+  runInContext(SCRIPT, context);
+  const call = (fn: string) => runInContext(`${fn}()`, context) as unknown;
+  return { call, fetched, alerts, toasts, menu, userProps };
+}
+
+const GRID = [
+  ['Project', 'Status', 'Comment'],
+  ['P-0001', 'Done', 'a'],
+  ['P-0002', 'Done', 'b'],
+  ['', 'Done', 'no id'],
+  ['P-0004', 'Done', 'd'],
+];
+const STARTED = { code: 202, body: { id: 'r1', url: '/runs/0b3c2b1e-0000-4000-8000-000000000001', rows: 2, unknownRows: [] } };
+
+describe('docs/apps-script.gs', () => {
+  it('adds the three menu items', () => {
+    const gs = appsScript({ grid: GRID, selection: [], answer: STARTED });
+    gs.call('onOpen');
+    expect(gs.menu).toEqual(['Validate now', 'Recheck selected rows', 'Last run']);
+  });
+
+  it('sends the ids of the selected rows (header and blank ids left out) with the ID token, and says the run started', () => {
+    const gs = appsScript({ grid: GRID, selection: [[1, 3], [4, 5]], answer: STARTED });
+    gs.call('recheckSelected');
+    expect(gs.fetched).toHaveLength(1);
+    const [sent] = gs.fetched;
+    expect(sent?.url).toBe('https://validator.example.com/runs');
+    expect(sent?.options.method).toBe('post');
+    expect(sent?.options.headers.Authorization).toBe(`Bearer ${ID_TOKEN}`);
+    expect(sent?.options.contentType).toBe('application/json');
+    expect(JSON.parse(sent?.options.payload ?? '')).toEqual({ rows: ['P-0001', 'P-0002', 'P-0004'] });
+    expect(sent?.options.muteHttpExceptions).toBe(true);
+    expect(gs.toasts[0]).toContain('started for 2 rows');
+    expect(gs.userProps.get('LAST_RUN_URL')).toBe(STARTED.body.url);
+  });
+
+  it('finds the id column by the ID_HEADER property', () => {
+    const grid = [['Status', 'Key'], ['Done', 'K-1'], ['Done', 'K-2']];
+    const gs = appsScript({ grid, selection: [[3, 3]], answer: STARTED, props: { ID_HEADER: 'key' } });
+    gs.call('recheckSelected');
+    expect(JSON.parse(gs.fetched[0]?.options.payload ?? '')).toEqual({ rows: ['K-2'] });
+  });
+
+  it('names the ids the server did not know', () => {
+    const gs = appsScript({ grid: GRID, selection: [[2, 2]], answer: { code: 202, body: { ...STARTED.body, rows: 1, unknownRows: ['P-0009'] } } });
+    gs.call('recheckSelected');
+    expect(gs.toasts[0]).toContain('Not in the sheet: P-0009');
+  });
+
+  it('shows the server\'s refusal with its status and message', () => {
+    const gs = appsScript({ grid: GRID, selection: [[2, 2]], answer: { code: 422, body: { error: 'this run would recheck 300 rows; at most 200 (serve.max_rows)' } } });
+    gs.call('validateNow');
+    expect(JSON.parse(gs.fetched[0]?.options.payload ?? '')).toEqual({});
+    expect(gs.alerts).toEqual(['The validator refused (422): this run would recheck 300 rows; at most 200 (serve.max_rows)']);
+  });
+
+  it('says a run is already going on a 409, and sends nothing when nothing is selected', () => {
+    const busy = appsScript({ grid: GRID, selection: [[2, 2]], answer: { code: 409, body: { error: 'a run is already in progress' } } });
+    busy.call('validateNow');
+    expect(busy.toasts[0]).toContain('already running');
+    const header = appsScript({ grid: GRID, selection: [[1, 1]], answer: STARTED });
+    header.call('recheckSelected');
+    expect(header.fetched).toHaveLength(0);
+    expect(header.alerts[0]).toContain('Select the rows');
+  });
+
+  it('says what to fix without an ID token (missing scope) and without VALIDATOR_URL', () => {
+    const noToken = appsScript({ grid: GRID, selection: [[2, 2]], answer: STARTED, token: null });
+    noToken.call('validateNow');
+    expect(noToken.fetched).toHaveLength(0);
+    expect(noToken.alerts[0]).toContain('openid');
+    const noUrl = appsScript({ grid: GRID, selection: [[2, 2]], answer: STARTED, props: { VALIDATOR_URL: '' } });
+    noUrl.call('validateNow');
+    expect(noUrl.alerts[0]).toContain('VALIDATOR_URL');
+  });
+
+  it('shows the last run\'s summary', () => {
+    const summary = { status: 'finished', summary: { verdicts: { valid: 2, invalid: 1, error: 0 }, rows: { upToDate: 5 } } };
+    const gs = appsScript({ grid: GRID, selection: [[2, 2]], answer: { code: 200, body: summary } });
+    gs.userProps.set('LAST_RUN_URL', '/runs/abc');
+    gs.call('lastRun');
+    expect(gs.fetched[0]?.url).toBe('https://validator.example.com/runs/abc');
+    expect(gs.fetched[0]?.options.headers.Authorization).toBe(`Bearer ${ID_TOKEN}`);
+    expect(gs.alerts[0]).toBe('Last run: 2 valid, 1 invalid, 0 errors; 5 rows unchanged.');
+  });
+});
+
+describe('docs/appsscript.json', () => {
+  it('grants the scopes the script needs: openid and email for the ID token, external requests, the spreadsheet', () => {
+    const manifest = JSON.parse(readFileSync(path.join(REPO_ROOT, 'docs/appsscript.json'), 'utf8')) as { oauthScopes: string[] };
+    expect(manifest.oauthScopes).toEqual(
+      expect.arrayContaining(['openid', 'https://www.googleapis.com/auth/userinfo.email', 'https://www.googleapis.com/auth/script.external_request', 'https://www.googleapis.com/auth/spreadsheets.currentonly']),
+    );
+  });
+});
