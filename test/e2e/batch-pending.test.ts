@@ -3,13 +3,12 @@
  * leave those rows to the job, `batch submit` holds the sheet's lock, and a batch answer
  * never replaces a verdict stored after the job was submitted.
  */
-import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CacheStore } from '../../src/cache/index.js';
 import { SPREADSHEET_ID, TAB, col, startBed, type Bed } from '../support/bed.js';
-import { cachedVerdicts, insertLock, lockRows, waitFor } from '../support/inspect.js';
+import { cachedVerdicts, insertLock, liveStranger, lockRows } from '../support/inspect.js';
 import { sampleRows } from '../support/sample-data.js';
 
 let bed: Bed | undefined;
@@ -93,18 +92,12 @@ describe('batch submit and the sheet lock', () => {
     bed = await startBed({ rows: sampleRows(3) });
     const b = bed;
     CacheStore.open(cacheOf(b)).close();
-    const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
-    const exited = new Promise((resolve) => sleeper.once('close', resolve));
-    cleanups.push(async () => {
-      sleeper.kill('SIGKILL');
-      await exited;
-    });
-    await waitFor('the sleeper to start', () => sleeper.pid !== undefined);
+    const strangerPid = await liveStranger(cleanups);
     const now = new Date().toISOString();
-    insertLock(cacheOf(b), { name: `${SPREADSHEET_ID}/${TAB}`, run_id: 'run-in-progress', pid: sleeper.pid ?? -1, host: hostname(), started_at: now, heartbeat_at: now });
+    insertLock(cacheOf(b), { name: `${SPREADSHEET_ID}/${TAB}`, run_id: 'run-in-progress', pid: strangerPid, host: hostname(), started_at: now, heartbeat_at: now });
     const result = await submit(b);
     expect(result.code).toBe(4);
-    expect(result.stderr).toContain(`pid ${sleeper.pid}`);
+    expect(result.stderr).toContain(`pid ${strangerPid}`);
     expect(b.llm.batches()).toHaveLength(0);
     expect(b.llm.files()).toHaveLength(0);
   });

@@ -11,7 +11,7 @@ import { CacheStore } from '../../src/cache/index.js';
 import { ownStart } from '../../src/cache/process-start.js';
 import type { Clock } from '../../src/commands/context.js';
 import { SPREADSHEET_ID, TAB, col, startBed, type Bed } from '../support/bed.js';
-import { REPO_ROOT, insertLock, lockRows, runRows, waitFor, type LockRow } from '../support/inspect.js';
+import { REPO_ROOT, insertLock, liveStranger, lockRows, runRows, waitFor, type LockRow } from '../support/inspect.js';
 import { sampleRows } from '../support/sample-data.js';
 
 let bed: Bed | undefined;
@@ -108,15 +108,9 @@ describe('a lock whose heartbeat is stale', () => {
     bed = await startBed({ rows: sampleRows(3) });
     const b = bed;
     CacheStore.open(cacheOf(b)).close();
-    const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
-    const exited = new Promise((resolve) => sleeper.once('close', resolve));
-    cleanups.push(async () => {
-      sleeper.kill('SIGKILL');
-      await exited;
-    });
-    await waitFor('the sleeper to start', () => sleeper.pid !== undefined);
+    const strangerPid = await liveStranger(cleanups);
     // A frozen holder (a suspended VM, a stopped container): alive, but silent for three minutes.
-    insertLock(cacheOf(b), { name: lockName, run_id: 'run-frozen', pid: sleeper.pid ?? -1, host: hostname(), started_at: secondsAgo(600), heartbeat_at: secondsAgo(180) });
+    insertLock(cacheOf(b), { name: lockName, run_id: 'run-frozen', pid: strangerPid, host: hostname(), started_at: secondsAgo(600), heartbeat_at: secondsAgo(180) });
     const result = await b.run();
     expect(result.code, result.stderr).toBe(0);
     expect(b.llm.callCount()).toBe(3);

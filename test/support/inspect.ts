@@ -214,3 +214,18 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/**
+ * A live process of this host that is not a run: its pid makes a lock look held by
+ * someone alive. Killed by the cleanup it pushes; resolves once its pid is known.
+ */
+export async function liveStranger(cleanups: Array<() => Promise<unknown>>): Promise<number> {
+  const sleeper = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+  const exited = new Promise((resolve) => sleeper.once('close', resolve));
+  cleanups.push(async () => {
+    sleeper.kill('SIGKILL');
+    await exited;
+  });
+  await waitFor('the sleeper to start', () => sleeper.pid !== undefined);
+  return sleeper.pid ?? -1;
+}
