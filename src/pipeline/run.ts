@@ -1,21 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { pendingQuestions, setAsidePending } from '../batch/pending.js';
-import { CacheStore, LimitMemory, recordRunEnd, recordRunStart, type CachedVerdict } from '../cache/index.js';
+import { CacheStore, LimitMemory, recordRunEnd, recordRunStart } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { FatalRunError, StatusValidatorError, redact } from '../errors.js';
-import { priceTable, type Outcome } from '../llm/index.js';
+import { priceTable } from '../llm/index.js';
 import { buildAsking } from './ask.js';
 import { appendRunsRow, resultsTarget, sheetsClientFor } from './sheet-io.js';
 import { semanticPass } from './semantic.js';
 import { SheetWriter, fingerprintOf, openSheet, type CellValues, type Entry, type SheetsClient } from '../sheets/index.js';
-import { errorCells, verdictCells, type OutputCells } from './cells.js';
 import { Tally } from './tally.js';
 import { LockLostError, holdLock, type Every, type HeldLock } from './run-lock.js';
 import { keyerOf, layoutConfigOf, localDate, lookupIn, primaryModel, staleAfterOf } from './plan.js';
 import { isTicked } from './review.js';
 import { byModel, drain, requestsOf, rowsAnswered, shareNearDuplicates } from './requests.js';
 import { selectWork, type Job } from './select.js';
+import { Settler, type Enqueue } from './settle.js';
 import type { RunSummary } from './summary.js';
 
 export interface Progress {
@@ -144,40 +144,22 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
   // Each worker's request and backoff listens to these while it runs (and only then).
   setMaxListeners(2 * config.llm.max_workers + 16, stop, inFlight);
   let fatalError: Error | undefined;
-  const minConfidence = config.review.min_confidence;
-  /** Commits a verdict for a job and its near-duplicates, then queues their cells. */
-  const commit = (job: Job, record: CachedVerdict) => {
-    // A near-duplicate shares the verdict, not the rewrite (which is of another comment).
-    const shared = sharing.followersOf(job).map(({ item, similarity }) => ({
-      job: item,
-      record: { ...record, key: item.key, provider: `${record.provider} (shared)`, suggestion: '', issues: [...record.issues, `Verdict shared with a ${similarity}% similar comment (dedup.fuzzy_threshold).`], promptTokens: 0, completionTokens: 0, cachedTokens: 0 },
-    }));
-    for (const { job: target, record: r } of [{ job, record }, ...shared]) {
-      // Invariant 2: the answer is durable before any cell shows it.
-      if (!dryRun) store.put(r);
-      for (const entry of target.entries) enqueue(entry, verdictCells(r, minConfidence));
-      tally.verdict(r.verdict, target.entries.length, minConfidence !== undefined && r.confidence < minConfidence);
-    }
-  };
+  const settler = new Settler({
+    store,
+    tally,
+    enqueue,
+    sharing,
+    dryRun,
+    minConfidence: config.review.min_confidence,
+    secrets: secrets.all,
+    now,
+    modelOf: asking.modelOf,
+    onAnswered: semantic.remember,
+  });
   for (const { job, record } of semantic.reused) {
-    commit(job, record);
+    settler.commit(job, record);
     tally.semanticReused(job.entries.length);
   }
-  const settle = (job: Job, outcome: Outcome) => {
-    const checkedAt = now().toISOString();
-    if (outcome.kind === 'verdict') {
-      tally.answer(outcome.usage);
-      commit(job, { key: job.key, ...outcome, checkedAt, promptTokens: outcome.usage.promptTokens, completionTokens: outcome.usage.completionTokens, cachedTokens: outcome.usage.cachedTokens });
-      semantic.remember(job);
-    } else {
-      const reason = redact(outcome.reason, secrets.all);
-      // The recheck box stays ticked: the row is asked again next time anyway.
-      for (const target of [job, ...sharing.followersOf(job).map((f) => f.item)]) {
-        for (const entry of target.entries) enqueue(entry, errorCells(reason, asking.modelOf(target.inputs), checkedAt), false);
-        tally.error(target.entries, reason);
-      }
-    }
-  };
   /** One request: a job, or llm.rows_per_request jobs packed together. */
   const answer = async (group: Job[]) => {
     if (stop.aborted) {
@@ -189,7 +171,7 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
       const outcomes = await validator.validateMany(group.map((job) => job.inputs), inFlight);
       group.forEach((job, i) => {
         const outcome = outcomes[i];
-        if (outcome) settle(job, outcome);
+        if (outcome) settler.settle(job, outcome);
       });
     } catch (error) {
       tally.deferred(rowsAnswered(group, sharing));
@@ -215,8 +197,6 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
   }
   if (fatalError !== undefined) throw fatalError;
 }
-
-type Enqueue = (entry: Entry, cells: OutputCells, answered?: boolean) => void;
 
 /**
  * Reads the tab and sorts its rows; keeps the reviewers' verdicts; queues the known

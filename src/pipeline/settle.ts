@@ -1,0 +1,66 @@
+import type { CacheStore, CachedVerdict } from '../cache/index.js';
+import { redact } from '../errors.js';
+import type { Outcome } from '../llm/index.js';
+import type { Entry, RowInputs } from '../sheets/index.js';
+import { errorCells, verdictCells, type OutputCells } from './cells.js';
+import type { Sharing } from './requests.js';
+import type { Job } from './select.js';
+import type { Tally } from './tally.js';
+
+export type Enqueue = (entry: Entry, cells: OutputCells, answered?: boolean) => void;
+
+export interface SettleContext {
+  store: CacheStore;
+  tally: Tally;
+  enqueue: Enqueue;
+  sharing: Sharing;
+  dryRun: boolean;
+  minConfidence: number | undefined;
+  secrets: readonly string[];
+  now: () => Date;
+  modelOf: (inputs: RowInputs) => string;
+  /** Called for every answered job (the semantic cache learns from it). */
+  onAnswered?: (job: Job) => void;
+}
+
+/**
+ * Where an answer goes: the cache first (invariant 2), then the write queue, with the
+ * run's counters told of each verdict or error. A job's near-duplicates share it.
+ */
+export class Settler {
+  constructor(private readonly context: SettleContext) {}
+
+  /** Commits a verdict for a job and its near-duplicates, then queues their cells. */
+  commit(job: Job, record: CachedVerdict): void {
+    const { store, tally, enqueue, sharing, dryRun, minConfidence } = this.context;
+    // A near-duplicate shares the verdict, not the rewrite (which is of another comment).
+    const shared = sharing.followersOf(job).map(({ item, similarity }) => ({
+      job: item,
+      record: { ...record, key: item.key, provider: `${record.provider} (shared)`, suggestion: '', issues: [...record.issues, `Verdict shared with a ${similarity}% similar comment (dedup.fuzzy_threshold).`], promptTokens: 0, completionTokens: 0, cachedTokens: 0 },
+    }));
+    for (const { job: target, record: r } of [{ job, record }, ...shared]) {
+      // Invariant 2: the answer is durable before any cell shows it.
+      if (!dryRun) store.put(r);
+      for (const entry of target.entries) enqueue(entry, verdictCells(r, minConfidence));
+      tally.verdict(r.verdict, target.entries.length, minConfidence !== undefined && r.confidence < minConfidence);
+    }
+  }
+
+  /** A model's outcome for one job: a verdict committed, or ERROR cells (never cached). */
+  settle(job: Job, outcome: Outcome): void {
+    const { tally, enqueue, sharing, secrets, now, modelOf } = this.context;
+    const checkedAt = now().toISOString();
+    if (outcome.kind === 'verdict') {
+      tally.answer(outcome.usage);
+      this.commit(job, { key: job.key, ...outcome, checkedAt, promptTokens: outcome.usage.promptTokens, completionTokens: outcome.usage.completionTokens, cachedTokens: outcome.usage.cachedTokens });
+      this.context.onAnswered?.(job);
+      return;
+    }
+    const reason = redact(outcome.reason, secrets);
+    // The recheck box stays ticked: the row is asked again next time anyway.
+    for (const target of [job, ...sharing.followersOf(job).map((f) => f.item)]) {
+      for (const entry of target.entries) enqueue(entry, errorCells(reason, modelOf(target.inputs), checkedAt), false);
+      tally.error(target.entries, reason);
+    }
+  }
+}
