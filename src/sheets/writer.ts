@@ -208,7 +208,7 @@ export class SheetWriter {
   }
 
   private settled(located: Located, wrote: boolean): void {
-    this.stats.skipped.push(...located.skipped);
+    for (const skip of located.skipped) this.stats.skipped.push(skip);
     this.stats.rowsMoved += located.moved;
     if (wrote) {
       this.stats.writeCalls++;
