@@ -28,3 +28,15 @@ export function exitCodeOf(summary: RunSummary): number {
       return EXIT.fatal;
   }
 }
+
+/** A portfolio's exit code is its worst target's: an interruption, then a failure, a held lock, rows in ERROR. */
+export function worstExit(codes: readonly number[]): number {
+  const order: number[] = [EXIT.interrupted, EXIT.fatal, EXIT.locked, EXIT.rowErrors];
+  for (const code of order) if (codes.includes(code)) return code;
+  return codes.find((code) => code !== EXIT.ok) ?? EXIT.ok;
+}
+
+/** A target that never ran because another run held its lock exits as a locked run would. */
+export function exitCodeOfTarget(outcome: { summary: RunSummary; locked: boolean }): number {
+  return outcome.locked ? EXIT.locked : exitCodeOf(outcome.summary);
+}

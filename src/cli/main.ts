@@ -1,5 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { load, type CommandIO } from '../commands/context.js';
+import { loadTargets, type CommandIO } from '../commands/context.js';
 import { runCommand, type RunFlags } from '../commands/run.js';
 import { batchCancel, batchList, batchResults, batchRun, batchStatus, batchSubmit, batchWait } from '../commands/batch.js';
 import { estimateCommand } from '../commands/estimate.js';
@@ -31,6 +31,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .command('run')
     .description('validate the sheet once: read, ask the model about new or changed rows, write the verdicts')
     .requiredOption('-c, --config <file>', 'the YAML config file')
+    .option('-t, --target <name>', 'only this target of the config (default: all of them)')
     .option('--dry-run', 'show what would happen: no writes to the sheet or the cache (model calls are made and paid, but not kept)')
     .option('--force', 'ignore the cache and ask the model about every row again')
     .option('--limit <n>', 'ask the model about at most N rows this run; the rest wait for the next run', positiveInt)
@@ -46,10 +47,17 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .command('check-config')
     .description('validate the config file and the credentials it points to, without contacting anything')
     .requiredOption('-c, --config <file>', 'the YAML config file')
-    .action((flags: { config: string }) => {
-      const { config, warnings } = load(flags.config, io);
+    .option('-t, --target <name>', 'only this target of the config')
+    .action((flags: { config: string; target?: string }) => {
+      const { targets, listed, warnings } = loadTargets(flags.config, io, flags.target);
       for (const warning of warnings) io.stderr.write(`warning: ${warning}\n`);
-      io.stdout.write(`${flags.config}: OK (${config.llm.providers.length} provider(s), tab "${config.sheets.sheet}")\n`);
+      const [first] = targets;
+      if (!listed && first) {
+        io.stdout.write(`${flags.config}: OK (${first.llm.providers.length} provider(s), tab "${first.sheets.sheet}")\n`);
+        return;
+      }
+      io.stdout.write(`${flags.config}: OK (${first?.llm.providers.length ?? 0} provider(s), ${targets.length} target(s))\n`);
+      for (const t of targets) io.stdout.write(`  ${t.target.name}: tab "${t.sheets.sheet}" in ${t.sheets.spreadsheet_id}\n`);
     });
 
   program

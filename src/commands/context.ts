@@ -1,4 +1,5 @@
-import { loadConfig, loadSecrets, type Config, type Secrets } from '../config/index.js';
+import { loadPortfolio, loadSecrets, selectTargets, type Config, type Secrets } from '../config/index.js';
+import { UsageError } from '../errors.js';
 import type { ProgressStream } from '../report/index.js';
 import { sleep } from '../retry/index.js';
 
@@ -38,9 +39,33 @@ export interface Loaded {
   warnings: string[];
 }
 
+export interface LoadedTargets {
+  /** The targets the command works on: all, or the one --target names. */
+  targets: Config[];
+  /** Whether the file lists targets (else its top level is its one target, reported as before). */
+  listed: boolean;
+  secrets: Secrets;
+  warnings: string[];
+}
+
 /** Loads the config and the secrets it names; every problem at once, as a ConfigError. */
-export function load(configFile: string, io: CommandIO): Loaded {
-  const config = loadConfig(configFile, io.env);
-  const { secrets, warnings } = loadSecrets(config, io.env);
+export function loadTargets(configFile: string, io: CommandIO, target?: string): LoadedTargets {
+  const portfolio = loadPortfolio(configFile, io.env);
+  const targets = selectTargets(portfolio, target);
+  const first = targets[0] as Config;
+  // Credentials and providers are top-level: every target has the same.
+  const { secrets, warnings } = loadSecrets(first, io.env);
+  return { targets, listed: first.target.index !== undefined, secrets, warnings };
+}
+
+/** For commands that work on one target: the file's only one, or the one --target names. */
+export function load(configFile: string, io: CommandIO, target?: string): Loaded {
+  const { targets, secrets, warnings } = loadTargets(configFile, io, target);
+  const [config, ...more] = targets;
+  if (!config || more.length > 0) {
+    throw new UsageError(`${configFile} lists ${targets.length} targets and this command works on one at a time`, {
+      hint: `Pass --target NAME (one of: ${targets.map((t) => t.target.name).join(', ')}).`,
+    });
+  }
   return { config, secrets, warnings };
 }

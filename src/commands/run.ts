@@ -1,11 +1,13 @@
 import { redact } from '../errors.js';
-import { runValidation, type RunSummary } from '../pipeline/index.js';
-import { progressPrinter, renderFatal, renderSummary } from '../report/index.js';
-import { exitCodeOf } from '../cli/exit.js';
-import { load, type CommandIO } from './context.js';
+import { runPortfolio, runValidation, type RunOptions, type RunSummary } from '../pipeline/index.js';
+import { progressPrinter, renderFatal, renderPortfolio, renderSummary, portfolioTotal, type TargetLine } from '../report/index.js';
+import { exitCodeOf, exitCodeOfTarget, worstExit } from '../cli/exit.js';
+import type { Secrets } from '../config/index.js';
+import { loadTargets, type CommandIO } from './context.js';
 
 export interface RunFlags {
   config: string;
+  target?: string;
   dryRun?: boolean;
   force?: boolean;
   limit?: number;
@@ -13,11 +15,15 @@ export interface RunFlags {
   recheckOlderThan?: number;
 }
 
-/** `run`: one validation pass, its summary on stdout, its exit code returned. */
+/**
+ * `run`: one validation pass over the config's targets (or the one --target names), its
+ * summary on stdout, its exit code returned. A file without `targets:` is reported as
+ * it always was; a portfolio gets a line per target, a total, and the worst exit code.
+ */
 export async function runCommand(flags: RunFlags, io: CommandIO, trigger = 'cli'): Promise<number> {
-  const { config, secrets, warnings } = load(flags.config, io);
+  const { targets, listed, secrets, warnings } = loadTargets(flags.config, io, flags.target);
   if (!flags.json) for (const warning of warnings) io.stderr.write(`warning: ${warning}\n`);
-  const summary: RunSummary = await runValidation(config, secrets, {
+  const options: RunOptions = {
     dryRun: flags.dryRun ?? false,
     force: flags.force ?? false,
     limit: flags.limit,
@@ -28,7 +34,20 @@ export async function runCommand(flags: RunFlags, io: CommandIO, trigger = 'cli'
     ...(io.clock?.every ? { every: io.clock.every } : {}),
     ...(io.stop ? { stop: io.stop } : {}),
     ...(io.abort ? { abort: io.abort } : {}),
-  });
+  };
+  const [only] = targets;
+  if (!listed && only) return reportOne(await runValidation(only, secrets, options), flags, io, secrets);
+  const run = await runPortfolio(targets, secrets, options);
+  const lines: TargetLine[] = run.targets.map((t) => ({ ...t, exitCode: exitCodeOfTarget(t) }));
+  const exitCode = worstExit(lines.map((l) => l.exitCode));
+  const text = flags.json
+    ? JSON.stringify({ group: run.group, exitCode, total: portfolioTotal(lines), targets: lines.map((l) => ({ ...l.summary, locked: l.locked, exitCode: l.exitCode })) }, null, 2)
+    : renderPortfolio(lines, exitCode);
+  io.stdout.write(`${redact(text, secrets.all)}\n`);
+  return exitCode;
+}
+
+function reportOne(summary: RunSummary, flags: RunFlags, io: CommandIO, secrets: Secrets): number {
   const text = flags.json ? JSON.stringify(summary, null, 2) : renderSummary(summary);
   io.stdout.write(`${redact(text, secrets.all)}\n`);
   const fatal = renderFatal(summary);

@@ -1,3 +1,3 @@
-export { loadConfig, parseConfig, type Config } from './load.js';
+export { loadConfig, loadPortfolio, parseConfig, parsePortfolio, selectTargets, type Config, type Portfolio } from './load.js';
 export { loadSecrets, type Secrets } from './preflight.js';
 export { durationMs, type ProviderConfig } from './schema.js';

@@ -24,7 +24,7 @@ export interface Asking {
 export function buildAsking(
   config: Config,
   secrets: Secrets,
-  hooks: { today: string; onRetry: (event: RetryEvent) => void; onCall: (model: string, usage: Usage) => void; onWarning?: (text: string) => void; limits?: LimitMemory | undefined },
+  hooks: { today: string; onRetry: (event: RetryEvent) => void; onCall: (model: string, usage: Usage) => void; onWarning?: (text: string) => void; limits?: LimitMemory | undefined; gates?: ReadonlyMap<string, ProviderGate> | undefined },
 ): Asking {
   const rules = promptRulesOf(config);
   const make = (provider: Config['llm']['providers'][number]) =>
@@ -43,7 +43,8 @@ export function buildAsking(
   for (const model of routing ? [routing.small, routing.large] : [first.model]) firsts.set(model, make({ ...first, model }));
   const modelOf = (inputs: RowInputs) => (routing ? routeModel(inputs, routing) : primaryModel(config));
   const chains = new Map([...firsts].map(([model, provider]) => [model, [provider, ...fallbacks]] as const));
-  const gates = new Map(config.llm.providers.map((p) => [p.name, gateOf(p, secrets.apiKeys.get(p.name) ?? '', config.llm.max_workers, hooks.limits)] as const));
+  // Shared by every target of a portfolio, so that their requests together stay within the limits.
+  const gates = hooks.gates ?? providerGates(config, secrets, hooks.limits);
   // The tokenizer takes ~150 ms to load: only when a token budget asks for it.
   let estimator: Promise<TokenEstimator> | undefined;
   const validator = new Validator([...firsts.values(), ...fallbacks], {
@@ -69,6 +70,11 @@ export function buildAsking(
     promptCacheKeys: [...firsts.values()].map((p) => promptCacheKey(config.llm.prompt_cache_key, rules, p.model)),
     checkFallbacks: (signal) => validator.dropRefused(fallbacks, signal),
   };
+}
+
+/** One pacing gate per provider: what every request to it, from any target of the process, goes through. */
+export function providerGates(config: Config, secrets: Secrets, memory: LimitMemory | undefined): Map<string, ProviderGate> {
+  return new Map(config.llm.providers.map((p) => [p.name, gateOf(p, secrets.apiKeys.get(p.name) ?? '', config.llm.max_workers, memory)] as const));
 }
 
 /** A provider's pacing: its configured limits, or those an earlier run learned (and this one will keep). */

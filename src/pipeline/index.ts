@@ -1,4 +1,6 @@
 export { runValidation, type Progress, type RunOptions } from './run.js';
+export { runPortfolio, type PortfolioOptions, type PortfolioRun, type TargetOutcome } from './portfolio.js';
+export { providerGates } from './ask.js';
 export { sheetsClientFor } from './sheet-io.js';
 export { hasWork, keyerOf, layoutConfigOf, localDate, lookupIn, primaryModel, promptRulesOf, staleAfterOf } from './plan.js';
 export { selectWork, type Selection } from './select.js';

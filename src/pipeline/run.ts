@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { setMaxListeners } from 'node:events';
 import { pendingQuestions, setAsidePending } from '../batch/pending.js';
 import { CacheStore, LimitMemory, recordRunEnd, recordRunStart } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
-import { FatalRunError, StatusValidatorError, redact } from '../errors.js';
-import { priceTable } from '../llm/index.js';
+import { StatusValidatorError, redact } from '../errors.js';
+import { priceTable, type ProviderGate } from '../llm/index.js';
 import { buildAsking } from './ask.js';
 import { appendRunsRow, resultsTarget, sheetsClientFor } from './sheet-io.js';
 import { semanticPass } from './semantic.js';
@@ -13,7 +12,8 @@ import { Tally } from './tally.js';
 import { LockLostError, holdLock, type Every, type HeldLock } from './run-lock.js';
 import { keyerOf, layoutConfigOf, localDate, lookupIn, primaryModel, staleAfterOf } from './plan.js';
 import { isTicked } from './review.js';
-import { byModel, drain, requestsOf, rowsAnswered, shareNearDuplicates } from './requests.js';
+import { Answering } from './answering.js';
+import { byModel, drain, requestsOf, shareNearDuplicates } from './requests.js';
 import { selectWork, type Job } from './select.js';
 import { Settler, type Enqueue } from './settle.js';
 import type { RunSummary } from './summary.js';
@@ -52,6 +52,13 @@ export interface RunOptions {
   every?: Every;
   /** Only the rows with these ids (columns.id), each asked again: a reviewer's "recheck selected rows" (serve). */
   rows?: readonly string[];
+  /**
+   * The providers' pacing gates, when several runs share them (the targets of a
+   * portfolio, watch and serve): their requests together then stay within the limits.
+   */
+  gates?: ReadonlyMap<string, ProviderGate>;
+  /** The id the runs of one portfolio run share. */
+  group?: string;
 }
 
 /** One validation pass: read → select → ask → commit → write → summary. */
@@ -75,7 +82,7 @@ export async function runValidation(config: Config, secrets: Secrets, options: R
 async function runHolding(config: Config, secrets: Secrets, options: RunOptions, store: CacheStore, runId: string, lock: HeldLock | undefined): Promise<RunSummary> {
   const now = options.now ?? (() => new Date());
   const dryRun = options.dryRun ?? false;
-  const tally = new Tally(runId, config, dryRun, now(), options.warnings ?? [], options.trigger ?? 'cli');
+  const tally = new Tally(runId, config, dryRun, now(), options.warnings ?? [], options.trigger ?? 'cli', options.group);
   if (lock?.tookOver) tally.summary.warnings.push(lock.tookOver);
   // Sheets calls are never aborted: the last writes are what makes an interrupted run lose nothing.
   const sheets = options.sheets ?? sheetsClientFor(config, secrets, undefined, () => tally.sheetRetry());
@@ -129,6 +136,7 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
     onCall: (model, usage) => tally.call(model, usage),
     onWarning: (text) => tally.summary.warnings.push(redact(text, secrets.all)),
     limits: dryRun ? undefined : new LimitMemory(store.db),
+    gates: options.gates,
   });
   const { validator } = asking;
   tally.promptCacheKey = asking.promptCacheKeys.join(', ');
@@ -137,13 +145,6 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
 
   tally.progress.phase = 'validating';
   report();
-  // One failure that dooms every row (bad key, no quota) stops the others from starting.
-  const fatal = new AbortController();
-  const stop = AbortSignal.any([fatal.signal, ...(options.stop ? [options.stop] : [])]);
-  const inFlight = AbortSignal.any([fatal.signal, ...(options.abort ? [options.abort] : [])]);
-  // Each worker's request and backoff listens to these while it runs (and only then).
-  setMaxListeners(2 * config.llm.max_workers + 16, stop, inFlight);
-  let fatalError: Error | undefined;
   const settler = new Settler({
     store,
     tally,
@@ -160,33 +161,21 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
     settler.commit(job, record);
     tally.semanticReused(job.entries.length);
   }
-  /** One request: a job, or llm.rows_per_request jobs packed together. */
-  const answer = async (group: Job[]) => {
-    if (stop.aborted) {
-      // Near-duplicates waiting for this answer wait for the next run too.
-      tally.deferred(rowsAnswered(group, sharing));
-      return;
-    }
-    try {
-      const outcomes = await validator.validateMany(group.map((job) => job.inputs), inFlight);
-      group.forEach((job, i) => {
-        const outcome = outcomes[i];
-        if (outcome) settler.settle(job, outcome);
-      });
-    } catch (error) {
-      tally.deferred(rowsAnswered(group, sharing));
-      if (!inFlight.aborted || error instanceof FatalRunError) {
-        fatalError ??= error instanceof Error ? error : new Error(String(error));
-        fatal.abort(error);
-      }
-    }
-    report();
-  };
+  const answering = new Answering({
+    validator,
+    settler,
+    sharing,
+    maxWorkers: config.llm.max_workers,
+    stop: options.stop,
+    abort: options.abort,
+    onDeferred: (rows) => tally.deferred(rows),
+    onRequest: report,
+  });
   const routes = byModel(semantic.ask, (job) => asking.modelOf(job.inputs));
   for (const [model, routed] of routes) tally.routed(model, routed.length);
   const { count, requests } = requestsOf(routes, asking.rowsPerRequest);
-  if (count > 0) await asking.checkFallbacks(stop);
-  await drain(requests, count, config.llm.max_workers, answer);
+  if (count > 0) await asking.checkFallbacks(answering.stop);
+  await drain(requests, count, config.llm.max_workers, answering.answer);
 
   tally.progress.phase = 'writing';
   report();
@@ -195,7 +184,7 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
   } finally {
     tally.written(writer.stats, addedHeaders);
   }
-  if (fatalError !== undefined) throw fatalError;
+  if (answering.failure !== undefined) throw answering.failure;
 }
 
 /**

@@ -17,6 +17,10 @@ export interface RunSummary {
   status: RunStatus;
   /** What started it: cli, schedule, watch, serve. */
   trigger: string;
+  /** The config's target this run checked (a file without targets: its tab). */
+  target: string;
+  /** The id shared by the runs of all targets started together (one `run` over a portfolio). */
+  group?: string;
   dryRun: boolean;
   spreadsheetId: string;
   sheet: string;

@@ -17,13 +17,15 @@ export class Tally {
   private prices: PriceTable = {};
   private primaryModel = '';
 
-  constructor(runId: string, config: Config, dryRun: boolean, start: Date, warnings: string[], trigger: string) {
+  constructor(runId: string, config: Config, dryRun: boolean, start: Date, warnings: string[], trigger: string, group?: string) {
     this.started = start.getTime();
     this.startedAt = start.toISOString();
     this.summary = {
       runId,
       status: 'completed',
       trigger,
+      target: config.target.name,
+      ...(group === undefined ? {} : { group }),
       dryRun,
       spreadsheetId: config.sheets.spreadsheet_id,
       sheet: config.sheets.sheet,

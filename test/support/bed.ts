@@ -37,6 +37,8 @@ export interface BedOptions {
   /** Grid size of the tab; defaults to a roomy grid. */
   columnCount?: number;
   rowCount?: number;
+  /** More tabs in the same spreadsheet (other targets of a portfolio). */
+  moreTabs?: Array<{ title: string; rows: Cell[][] }>;
 }
 
 export interface CliResult {
@@ -83,7 +85,7 @@ export async function startBed(options: BedOptions = {}): Promise<Bed> {
   const sheets = await startSheetsEmulator(options.sheets ?? {});
   const llm = await startOpenAIEmulator({ apiKey: API_KEY, ...options.llm });
   const rows = [options.header ?? HEADER, ...(options.rows ?? [])];
-  sheets.addSpreadsheet(SPREADSHEET_ID, [{ title: TAB, rows, columnCount: options.columnCount ?? 12, rowCount: options.rowCount ?? Math.max(1000, rows.length + 10) }]);
+  sheets.addSpreadsheet(SPREADSHEET_ID, [{ title: TAB, rows, columnCount: options.columnCount ?? 12, rowCount: options.rowCount ?? Math.max(1000, rows.length + 10) }, ...(options.moreTabs ?? []).map((t) => ({ ...t, columnCount: 12, rowCount: 1000 }))]);
   writeServiceAccountKey(path.join(dir, 'credentials.json'));
   const configPath = path.join(dir, 'config.yaml');
   const env: NodeJS.ProcessEnv = { TEST_OPENAI_KEY: API_KEY };

@@ -1,0 +1,89 @@
+import type { RunSummary } from '../pipeline/index.js';
+import { formatUsd } from './render.js';
+
+/** A target's run as the portfolio report shows it. */
+export interface TargetLine {
+  summary: RunSummary;
+  locked: boolean;
+  exitCode: number;
+}
+
+/** The sums over all targets: what the whole run did and cost. */
+export interface PortfolioTotal {
+  targets: number;
+  rowsRead: number;
+  rowsAsked: number;
+  valid: number;
+  invalid: number;
+  error: number;
+  llmCalls: number;
+  rowsWritten: number;
+  /** null when a model's price is unknown. */
+  costUsd: number | null;
+  wallMs: number;
+}
+
+export function portfolioTotal(lines: readonly TargetLine[]): PortfolioTotal {
+  const sum = (of: (s: RunSummary) => number) => lines.reduce((n, l) => n + of(l.summary), 0);
+  const costs = lines.map((l) => l.summary.llm.costUsd);
+  const started = Math.min(...lines.map((l) => Date.parse(l.summary.startedAt)));
+  const ended = Math.max(...lines.map((l) => Date.parse(l.summary.endedAt)));
+  return {
+    targets: lines.length,
+    rowsRead: sum((s) => s.rows.read),
+    rowsAsked: sum((s) => s.rows.asked),
+    valid: sum((s) => s.verdicts.valid),
+    invalid: sum((s) => s.verdicts.invalid),
+    error: sum((s) => s.verdicts.error),
+    llmCalls: sum((s) => s.llm.calls),
+    rowsWritten: sum((s) => s.writes.rowsWritten),
+    costUsd: costs.includes(null) ? null : costs.reduce<number>((a, b) => a + (b ?? 0), 0),
+    wallMs: lines.length === 0 ? 0 : Math.max(0, ended - started),
+  };
+}
+
+const n = (value: number) => value.toLocaleString('en-US');
+const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
+
+function statusOf(line: TargetLine): string {
+  if (line.locked) return 'locked';
+  return { completed: 'ok', completed_with_errors: 'with errors', interrupted: 'interrupted', failed: 'FAILED' }[line.summary.status];
+}
+
+/**
+ * The closing report of a run over several targets: a line per target and a total, then
+ * what needs attention (failures, rows in ERROR, stopped writes, warnings), each under
+ * the name of its target.
+ */
+export function renderPortfolio(lines: readonly TargetLine[], exitCode: number): string {
+  const total = portfolioTotal(lines);
+  const header = ['target', 'tab', 'status', 'rows', 'asked', 'VALID', 'INVALID', 'ERROR', 'calls', 'written', 'cost', 'time'];
+  const rows = lines.map((l) => {
+    const s = l.summary;
+    return [s.target, `"${s.sheet}" in ${s.spreadsheetId}`, statusOf(l), n(s.rows.read), n(s.rows.asked), n(s.verdicts.valid), n(s.verdicts.invalid), n(s.verdicts.error), n(s.llm.calls), n(s.writes.rowsWritten), formatUsd(s.llm.costUsd), seconds(s.wallMs)];
+  });
+  const worst = exitCode === 0 ? 'all targets done' : `exit code ${exitCode}`;
+  rows.push([`total (${total.targets})`, '', worst, n(total.rowsRead), n(total.rowsAsked), n(total.valid), n(total.invalid), n(total.error), n(total.llmCalls), n(total.rowsWritten), formatUsd(total.costUsd), seconds(total.wallMs)]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const numeric = (i: number) => i >= 3;
+  const format = (cells: readonly string[]) => `  ${cells.map((c, i) => (numeric(i) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ')}`.trimEnd();
+  const dry = lines.some((l) => l.summary.dryRun) ? ' (dry run: nothing written to the sheets or the cache)' : '';
+  const out = [`Run over ${lines.length} targets${dry}`, format(header), ...rows.map(format)];
+  for (const line of lines) out.push(...attention(line));
+  return out.join('\n');
+}
+
+/** What a person must know about one target, each line naming it. */
+function attention(line: TargetLine): string[] {
+  const s = line.summary;
+  const at = `[${s.target}]`;
+  const out: string[] = [];
+  if (s.fatal) out.push(`${at} ${line.locked ? 'not run' : 'failed'}: ${s.fatal.message}${s.fatal.hint ? ` Fix: ${s.fatal.hint}` : ''}`);
+  for (const stop of s.writes.stopped) out.push(`${at} writes to "${stop.tab}" stopped: ${stop.reason}. ${n(s.writes.rowsNotWritten)} verdicts are kept in the cache; restore the header "${stop.header}" (or change ${stop.key}) and run again.`);
+  for (const error of s.errors.slice(0, 5)) out.push(`${at} ERROR row ${error.row}${error.id ? ` (${error.id})` : ''}: ${error.reason}`);
+  if (s.errors.length > 5) out.push(`${at} … and ${s.errors.length - 5} more rows in ERROR (retried on the next run)`);
+  for (const skip of s.writes.skipped.slice(0, 5)) out.push(`${at} not written: row ${skip.row}${skip.id ? ` (${skip.id})` : ''}: ${skip.reason}`);
+  for (const w of s.waitingForBatch) out.push(`${at} ${n(w.rows)} rows waiting for ${w.batchId}`);
+  for (const warning of s.warnings) out.push(`${at} warning: ${warning}`);
+  return out;
+}

@@ -1,0 +1,106 @@
+/** Issue 14: one config, several targets in two spreadsheets, one run over all of them. */
+import { afterEach, describe, expect, it } from 'vitest';
+import { defaultVerdict } from '../support/openai-emulator/index.js';
+import { HEADER, SPREADSHEET_ID, TAB, col, startBed, type Bed } from '../support/bed.js';
+import { sampleRows } from '../support/sample-data.js';
+
+const OTHER_BOOK = 'sheet-e2e-2';
+const CYRILLIC = 'Статусы';
+const RU_HEADER = ['Проект', 'Статус', 'Комментарий', 'Срок'];
+
+let bed: Bed | undefined;
+afterEach(async () => {
+  await bed?.close();
+  bed = undefined;
+});
+
+/** Rows whose ids say which target they belong to, so a verdict on a wrong row shows. */
+function rowsFor(prefix: string, count: number, offset: number): string[][] {
+  return sampleRows(count + offset).slice(offset).map((row, i) => [`${prefix}-${i + 1}`, ...row.slice(1)]);
+}
+
+/** A bed with three targets: A and B in the first spreadsheet, a Cyrillic tab in the second. */
+async function portfolioBed(extra: Record<string, unknown> = {}): Promise<{ bed: Bed; rows: { a: string[][]; b: string[][]; ru: string[][] } }> {
+  const rows = { a: rowsFor('A', 12, 0), b: rowsFor('B', 9, 20), ru: rowsFor('RU', 7, 40) };
+  const b = await startBed({ rows: rows.a, moreTabs: [{ title: 'Team B', rows: [HEADER, ...rows.b] }], config: { sheets: { read_quota_per_minute: 100_000, write_quota_per_minute: 100_000 } } });
+  b.sheets.addSpreadsheet(OTHER_BOOK, [{ title: CYRILLIC, rows: [RU_HEADER, ...rows.ru] }]);
+  b.setConfig({
+    targets: [
+      { name: 'programme-a', sheet: TAB },
+      { name: 'team-b', sheet: 'Team B' },
+      { name: 'москва', spreadsheet_id: OTHER_BOOK, sheet: CYRILLIC, columns: { id: 'Проект', status: 'Статус', comment: 'Комментарий', completion_date: 'Срок' }, output: { columns: { verdict: 'Проверка' } } },
+    ],
+    ...extra,
+  });
+  return { bed: b, rows };
+}
+
+/** Each row's verdict is the one its own inputs call for (the emulator's rule plus the status list). */
+function expectOwnVerdicts(values: string[][], rows: string[][], verdictHeader: string, what: string): void {
+  const verdictCol = col(values, verdictHeader);
+  rows.forEach((row, i) => {
+    const cells = values[i + 1] ?? [];
+    expect(cells.slice(0, 4), `${what} row ${i + 2} inputs untouched`).toEqual(row);
+    const [, status = '', comment = ''] = row;
+    const allowed = ['planned', 'in progress', 'done', 'cancelled'].includes(status.toLowerCase());
+    const valid = defaultVerdict({ status, comment }).is_valid && allowed;
+    expect(cells[verdictCol], `${what} row ${i + 2} (${row[0]})`).toBe(valid ? 'VALID' : 'INVALID');
+  });
+}
+
+describe('a run over a portfolio of targets', () => {
+  it('validates three targets in two spreadsheets in one run, each row with its own verdict; a rerun makes 0 calls', async () => {
+    const { bed: b, rows } = await portfolioBed();
+    bed = b;
+    const first = await b.run('--json');
+    expect(first.stderr).not.toContain('Error');
+    expect(first.code).toBe(0);
+    const report = JSON.parse(first.stdout) as { exitCode: number; total: { rowsAsked: number; llmCalls: number }; targets: Array<{ target: string; group: string; rows: { asked: number } }> };
+    expect(report.targets.map((t) => [t.target, t.rows.asked])).toEqual([['programme-a', 12], ['team-b', 9], ['москва', 7]]);
+    expect(new Set(report.targets.map((t) => t.group)).size).toBe(1);
+    expect(report.total.rowsAsked).toBe(28);
+    expect(b.llm.requests.length).toBe(28);
+    expectOwnVerdicts(b.sheets.values(SPREADSHEET_ID, TAB), rows.a, 'Validation', 'programme-a');
+    expectOwnVerdicts(b.sheets.values(SPREADSHEET_ID, 'Team B'), rows.b, 'Validation', 'team-b');
+    expectOwnVerdicts(b.sheets.values(OTHER_BOOK, CYRILLIC), rows.ru, 'Проверка', 'москва');
+
+    const second = await b.run();
+    expect(second.code).toBe(0);
+    expect(b.llm.requests.length).toBe(28);
+    expect(second.stdout).toMatch(/programme-a[\s\S]*team-b[\s\S]*москва[\s\S]*total \(3\)/);
+  });
+
+  it('runs one target with --target and refuses an unknown name, listing the targets', async () => {
+    const { bed: b } = await portfolioBed();
+    bed = b;
+    const one = await b.run('--target', 'МОСКВА', '--json');
+    expect(one.code).toBe(0);
+    expect(b.llm.requests.length).toBe(7);
+    const unknown = await b.run('--target', 'nope');
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('"programme-a", "team-b", "москва"');
+  });
+
+  it('fails only the target whose spreadsheet answers 403: the others are validated, the summary and the exit code say so', async () => {
+    const { bed: b, rows } = await portfolioBed();
+    bed = b;
+    b.sheets.setForbidden(OTHER_BOOK, true);
+    const result = await b.run();
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/москва\s.*FAILED/);
+    expect(result.stdout).toMatch(/\[москва\] failed: .*permission/i);
+    expectOwnVerdicts(b.sheets.values(SPREADSHEET_ID, TAB), rows.a, 'Validation', 'programme-a');
+    expectOwnVerdicts(b.sheets.values(SPREADSHEET_ID, 'Team B'), rows.b, 'Validation', 'team-b');
+    expect(b.llm.requests.length).toBe(21);
+  });
+
+  it('fails only the target whose tab is missing', async () => {
+    const { bed: b, rows } = await portfolioBed();
+    bed = b;
+    b.setConfig({ targets: [{ name: 'programme-a', sheet: TAB }, { name: 'gone', sheet: 'No such tab' }] });
+    const result = await b.run();
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/\[gone\] failed: /);
+    expectOwnVerdicts(b.sheets.values(SPREADSHEET_ID, TAB), rows.a, 'Validation', 'programme-a');
+  });
+});
