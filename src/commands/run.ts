@@ -1,6 +1,6 @@
 import { redact } from '../errors.js';
 import { runPortfolio, runValidation, type RunOptions, type RunSummary } from '../pipeline/index.js';
-import { progressPrinter, renderFatal, renderPortfolio, renderSummary, portfolioTotal, type TargetLine } from '../report/index.js';
+import { progressPrinter, renderFatal, renderPortfolio, renderPortfolioFatal, renderSummary, portfolioTotal, type TargetLine } from '../report/index.js';
 import { exitCodeOf, exitCodeOfTarget, worstExit } from '../cli/exit.js';
 import type { Secrets } from '../config/index.js';
 import { loadTargets, type CommandIO } from './context.js';
@@ -44,6 +44,8 @@ export async function runCommand(flags: RunFlags, io: CommandIO, trigger = 'cli'
     ? JSON.stringify({ group: run.group, exitCode, total: portfolioTotal(lines), targets: lines.map((l) => ({ ...l.summary, locked: l.locked, exitCode: l.exitCode })) }, null, 2)
     : renderPortfolio(lines, exitCode);
   io.stdout.write(`${redact(text, secrets.all)}\n`);
+  const fatal = renderPortfolioFatal(lines);
+  if (fatal) io.stderr.write(`${redact(fatal, secrets.all)}\n`);
   return exitCode;
 }
 

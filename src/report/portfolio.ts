@@ -73,12 +73,23 @@ export function renderPortfolio(lines: readonly TargetLine[], exitCode: number):
   return out.join('\n');
 }
 
+/** What to say on stderr of the targets that failed or did not run, each named (as a single run's renderFatal). */
+export function renderPortfolioFatal(lines: readonly TargetLine[]): string | undefined {
+  const out: string[] = [];
+  for (const { summary: s, locked } of lines) {
+    if (!s.fatal) continue;
+    out.push(`Error: [${s.target}] ${locked ? 'not run: ' : ''}${s.fatal.message}`);
+    if (s.fatal.hint) out.push(`Fix: ${s.fatal.hint}`);
+    if (s.llm.calls > 0 && !s.dryRun) out.push(`The answers [${s.target}] received before the failure are saved in the cache and will not be paid for again.`);
+  }
+  return out.length > 0 ? out.join('\n') : undefined;
+}
+
 /** What a person must know about one target, each line naming it. */
 function attention(line: TargetLine): string[] {
   const s = line.summary;
   const at = `[${s.target}]`;
   const out: string[] = [];
-  if (s.fatal) out.push(`${at} ${line.locked ? 'not run' : 'failed'}: ${s.fatal.message}${s.fatal.hint ? ` Fix: ${s.fatal.hint}` : ''}`);
   for (const stop of s.writes.stopped) out.push(`${at} writes to "${stop.tab}" stopped: ${stop.reason}. ${n(s.writes.rowsNotWritten)} verdicts are kept in the cache; restore the header "${stop.header}" (or change ${stop.key}) and run again.`);
   for (const error of s.errors.slice(0, 5)) out.push(`${at} ERROR row ${error.row}${error.id ? ` (${error.id})` : ''}: ${error.reason}`);
   if (s.errors.length > 5) out.push(`${at} … and ${s.errors.length - 5} more rows in ERROR (retried on the next run)`);

@@ -88,7 +88,8 @@ describe('a run over a portfolio of targets', () => {
     const result = await b.run();
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/москва\s.*FAILED/);
-    expect(result.stdout).toMatch(/\[москва\] failed: .*permission/i);
+    expect(result.stderr).toMatch(/Error: \[москва\] .*permission/i);
+    expect(result.stderr).toMatch(/Fix: Share the spreadsheet/);
     expectOwnVerdicts(b.sheets.values(SPREADSHEET_ID, TAB), rows.a, 'Validation', 'programme-a');
     expectOwnVerdicts(b.sheets.values(SPREADSHEET_ID, 'Team B'), rows.b, 'Validation', 'team-b');
     expect(b.llm.requests.length).toBe(21);
@@ -100,7 +101,8 @@ describe('a run over a portfolio of targets', () => {
     b.setConfig({ targets: [{ name: 'programme-a', sheet: TAB }, { name: 'gone', sheet: 'No such tab' }] });
     const result = await b.run();
     expect(result.code).toBe(1);
-    expect(result.stdout).toMatch(/\[gone\] failed: /);
+    expect(result.stdout).toMatch(/gone\s.*FAILED/);
+    expect(result.stderr).toMatch(/Error: \[gone\] .*No such tab/);
     expectOwnVerdicts(b.sheets.values(SPREADSHEET_ID, TAB), rows.a, 'Validation', 'programme-a');
   });
 });
