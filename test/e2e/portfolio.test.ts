@@ -105,4 +105,18 @@ describe('a run over a portfolio of targets', () => {
     expect(result.stderr).toMatch(/Error: \[gone\] .*No such tab/);
     expectOwnVerdicts(b.sheets.values(SPREADSHEET_ID, TAB), rows.a, 'Validation', 'programme-a');
   });
+
+  it('check-config lists the targets, and names the target of each problem', async () => {
+    const { bed: b } = await portfolioBed();
+    bed = b;
+    const ok = await b.cli(['check-config', '--config', b.configPath]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('3 target(s)');
+    expect(ok.stdout).toContain(`москва: tab "${CYRILLIC}" in ${OTHER_BOOK}`);
+    b.setConfig({ targets: [{ name: 'programme-a', sheet: TAB }, { name: 'team-b', sheet: 'Team B', columns: { status: '' }, cache: {} }] });
+    const bad = await b.cli(['check-config', '--config', b.configPath]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('targets[1].columns.status: (target "team-b")');
+    expect(bad.stderr).toContain('targets[1].cache: a target cannot set cache');
+  });
 });
