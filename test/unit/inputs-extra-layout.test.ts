@@ -79,9 +79,8 @@ describe('extra inputs in the layout', () => {
     const cell = fc.oneof(fc.constantFrom(...HEADER, 'Owner', 'BUDGET (K€)', '', ' ', 'Validation'), fc.string({ maxLength: 6 }));
     fc.assert(
       fc.property(fc.array(cell, { maxLength: 14 }), fc.array(fc.array(cell, { maxLength: 14 }), { maxLength: 6 }), (header, rows) => {
-        for (const columns of [locateColumns(header, CONFIG)]) {
-          if ('columns' in columns) for (const r of rows) expect(typeof rowFingerprint(r, columns)).toBe('string');
-        }
+        const located = locateColumns(header, CONFIG);
+        if ('columns' in located) for (const r of rows) expect(rowFingerprint(r, located.columns)).toMatch(/^[\w-]{22}$/);
         try {
           const layout = mapHeaders(header, CONFIG);
           const { entries } = readEntries([header, ...rows], layout);
@@ -98,7 +97,7 @@ function minimal(columns: unknown, rules: Record<string, unknown> = { allowed_st
   return stringify({ sheets: { spreadsheet_id: '1AbC', sheet: 'Statuses' }, columns, rules, llm: { providers: [{ name: 'p', model: 'gpt-5-mini' }] } });
 }
 
-function problems(source: string): Array<{ path: string; message: string }> {
+function problems(source: string): ReadonlyArray<{ path: string; message: string }> {
   try {
     parseConfig(source, '/tmp/c.yaml', {});
   } catch (error) {

@@ -90,10 +90,14 @@ export function extraFields(row: RowInput): Record<string, string> {
  * The fields the rulebook in the system prompt says must not be empty: rules written as
  * `"Owner" must not be empty` (the header in double quotes), one per line. A real model
  * reads the rules; this one understands just that form, so a test can make verdicts
- * depend on an extra input.
+ * depend on an extra input. The instructions are read from a system or developer message:
+ * the Chat Completions reference describes developer messages as "Developer-provided
+ * instructions that the model should follow, regardless of messages sent by the user.
+ * With o1 models and newer, developer messages replace the previous system messages"
+ * (openai-node ChatCompletionDeveloperMessageParam). Rows are read from user messages only.
  */
 export function requiredFields(req: Pick<ChatRequest, 'messages'> | undefined): string[] {
-  const system = req?.messages.find((m) => m.role === 'system');
+  const system = req?.messages.find((m) => m.role === 'system' || m.role === 'developer');
   if (!system) return [];
   const fields: string[] = [];
   for (const match of messageText(system).matchAll(/"([^"\n]+)" must not be empty/g)) if (match[1] !== undefined) fields.push(match[1]);
