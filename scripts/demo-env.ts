@@ -3,11 +3,13 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import { startOpenAIEmulator, type OpenAIEmulator } from '../test/support/openai-emulator/index.js';
 import { startSheetsEmulator, type SheetsEmulator } from '../test/support/sheets-emulator/index.js';
-import { SAMPLE_HEADER, sampleRows } from '../test/support/sample-data.js';
+import { RISK_COLUMNS, RISK_HEADER, RISK_LEVELS, RISK_RULES, SAMPLE_HEADER, riskRows, sampleRows } from '../test/support/sample-data.js';
 import { writeServiceAccountKey } from '../test/support/bed.js';
 
 export const DEMO_SPREADSHEET = 'demo-spreadsheet';
 export const DEMO_TAB = 'Statuses';
+/** A second kind of sheet in the same spreadsheet: a risk register, checked by its own config (riskConfigPath). */
+export const DEMO_RISK_TAB = 'Risks';
 export const DEMO_KEY_ENV = 'DEMO_OPENAI_KEY';
 export const DEMO_KEY = 'sk-demo-not-a-real-key-000000';
 
@@ -15,6 +17,8 @@ export interface DemoEnvironment {
   sheets: SheetsEmulator;
   llm: OpenAIEmulator;
   configPath: string;
+  /** The risk register's config: the same emulators, the Risks tab, its own rulebook and columns.inputs. */
+  riskConfigPath: string;
   env: NodeJS.ProcessEnv;
   close(): Promise<void>;
 }
@@ -27,7 +31,10 @@ export async function startDemo(options: { dir: string; rows: number; sheetsPort
   mkdirSync(options.dir, { recursive: true });
   const sheets = await startSheetsEmulator({ ...(options.sheetsPort ? { port: options.sheetsPort } : {}) });
   const llm = await startOpenAIEmulator({ apiKey: DEMO_KEY, latencyMs: { mean: options.latencyMs ?? 120, jitter: 40 }, ...(options.llmPort ? { port: options.llmPort } : {}) });
-  sheets.addSpreadsheet(DEMO_SPREADSHEET, [{ title: DEMO_TAB, rows: [[...SAMPLE_HEADER], ...sampleRows(options.rows)], columnCount: 6 }]);
+  sheets.addSpreadsheet(DEMO_SPREADSHEET, [
+    { title: DEMO_TAB, rows: [[...SAMPLE_HEADER], ...sampleRows(options.rows)], columnCount: 6 },
+    { title: DEMO_RISK_TAB, rows: [[...RISK_HEADER], ...riskRows(options.rows)], columnCount: 12 },
+  ]);
   const keyFile = path.join(options.dir, 'demo-credentials.json');
   writeServiceAccountKey(keyFile, 'status-validator-demo@demo-project.iam.gserviceaccount.com');
   const configPath = path.join(options.dir, 'demo-config.yaml');
@@ -42,10 +49,20 @@ export async function startDemo(options: { dir: string; rows: number; sheetsPort
     cache: { path: path.join(options.dir, 'demo-cache.sqlite') },
   };
   writeFileSync(configPath, `# Written by the demo: points status-validator at the bundled emulators.\n${stringify(config)}`);
+  const riskConfigPath = path.join(options.dir, 'demo-risks-config.yaml');
+  const riskConfig = {
+    ...config,
+    sheets: { ...config.sheets, sheet: DEMO_RISK_TAB },
+    columns: RISK_COLUMNS,
+    rules: { allowed_statuses: [...RISK_LEVELS], text: RISK_RULES },
+    cache: { path: path.join(options.dir, 'demo-risks-cache.sqlite') },
+  };
+  writeFileSync(riskConfigPath, `# Written by the demo: a risk register (rows of any shape) on the bundled emulators.\n${stringify(riskConfig)}`);
   return {
     sheets,
     llm,
     configPath,
+    riskConfigPath,
     env: { ...process.env, [DEMO_KEY_ENV]: DEMO_KEY },
     close: async () => {
       await Promise.all([sheets.close(), llm.close()]);

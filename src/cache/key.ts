@@ -1,12 +1,17 @@
 import { createHash } from 'node:crypto';
 
 export interface KeyParts {
-  inputs: { status: string; comment: string; completion_date: string };
+  inputs: { status: string; comment: string; completion_date: string; extra?: readonly string[] };
   rulesText: string;
   allowedStatuses: readonly string[];
   promptVersion: string;
   model: string;
   schemaVersion: string;
+  /**
+   * The row's shape (its columns' headers, see PromptRules.shape) when it is not the
+   * standard status + comment; '' or absent for the standard shape.
+   */
+  shape?: string;
 }
 
 /**
@@ -16,19 +21,20 @@ export interface KeyParts {
  * inputs, the rules or the model change.
  */
 export function cacheKey(parts: KeyParts): string {
-  return createHash('sha256')
-    .update(
-      JSON.stringify([
-        'v1',
-        parts.inputs.status,
-        parts.inputs.comment,
-        parts.inputs.completion_date,
-        parts.rulesText,
-        parts.allowedStatuses,
-        parts.promptVersion,
-        parts.model,
-        parts.schemaVersion,
-      ]),
-    )
-    .digest('hex');
+  const fields: unknown[] = [
+    'v1',
+    parts.inputs.status,
+    parts.inputs.comment,
+    parts.inputs.completion_date,
+    parts.rulesText,
+    parts.allowedStatuses,
+    parts.promptVersion,
+    parts.model,
+    parts.schemaVersion,
+  ];
+  // Appended only for a row with extra inputs or another shape: every key of a config
+  // without them is byte for byte what it was (existing users must not pay again).
+  const shape = parts.shape ?? '';
+  if (shape !== '' || parts.inputs.extra !== undefined) fields.push(shape, parts.inputs.extra ?? []);
+  return createHash('sha256').update(JSON.stringify(fields)).digest('hex');
 }

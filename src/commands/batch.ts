@@ -113,7 +113,7 @@ async function resultsOf(ctx: Ctx, list: BatchJob[], json: boolean): Promise<num
       ctx.io.stderr.write(`${job.id} is still ${job.status}; its results are not ready (batch wait, or try later).\n`);
       continue;
     }
-    const applied = await applyResults(provider, ctx.jobs, ctx.store, job, ctx.config.rules.allowed_statuses);
+    const applied = await applyResults(provider, ctx.jobs, ctx.store, job, ctx.config.rules.allowed_statuses ?? []);
     ctx.jobs.markApplied(job.id, { answered: applied.answered, keptNewer: applied.keptNewer, failed: applied.failed.length, usage: applied.usage });
     failed += applied.failed.length;
     const cost = price ? formatUsd(costOf(applied.usage, price, true)) : 'unknown';

@@ -21,6 +21,7 @@ export async function rulesPublishCommand(flags: { config: string; tab: string }
     io.stderr.write(`Error: --tab "${flags.tab}" is the tab of ${clash[0]} ("${clash[1] ?? ''}"; Sheets ignores case in tab names); the rules go to a tab of their own, since publishing replaces its whole content. Pick another --tab.\n`);
     return 2;
   }
+  const allowed = config.rules.allowed_statuses ?? [];
   const rows: string[][] = [
     ['Rules applied by status-validator'],
     ['Published', (io.clock ?? systemClock).now().toISOString()],
@@ -28,12 +29,12 @@ export async function rulesPublishCommand(flags: { config: string; tab: string }
     ['Prompt version', PROMPT_VERSION],
     [],
     ['Allowed statuses'],
-    ...config.rules.allowed_statuses.map((status) => ['', status]),
+    ...allowed.map((status) => ['', status]),
     [],
     ['Rules'],
     ...config.rules.text.trim().split('\n').map((line) => ['', line]),
   ];
   await replaceOwnTab(sheetsClientFor(config, secrets, io.abort), flags.tab, rows);
-  io.stdout.write(`Published ${config.rules.allowed_statuses.length} allowed statuses and ${rows.length - 9 - config.rules.allowed_statuses.length} lines of rules to the "${flags.tab}" tab.\n`);
+  io.stdout.write(`Published ${allowed.length} allowed statuses and ${rows.length - 9 - allowed.length} lines of rules to the "${flags.tab}" tab.\n`);
   return 0;
 }

@@ -4,6 +4,7 @@ import { parseDocument } from 'yaml';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { normalizeHeader } from '../sheets/layout.js';
 import { sameTab } from '../sheets/a1.js';
+import { extraInputHeaders, inputColumnProblems } from './columns.js';
 import { interpolate } from './interpolate.js';
 import { draftTargets, placeProblems, type TargetDraft } from './targets.js';
 import { problemsFromZod } from './problems.js';
@@ -151,6 +152,7 @@ function crossKeyProblems(data: unknown): ConfigProblem[] {
   const root = asRecord(data);
   const headers: Array<[string, unknown]> = [
     ...Object.entries(asRecord(root.columns)).map(([k, h]) => [`columns.${k}`, h] as [string, unknown]),
+    ...extraInputHeaders(root.columns),
     ...Object.entries({ ...DEFAULT_OUTPUT_HEADERS, ...asRecord(asRecord(root.output).columns) }).map(([k, h]) => [`output.columns.${k}`, h] as [string, unknown]),
     ...Object.entries(asRecord(root.review))
       .filter(([k]) => k.endsWith('_column'))
@@ -165,6 +167,7 @@ function crossKeyProblems(data: unknown): ConfigProblem[] {
     if (earlier) problems.push({ path: key, message: `header "${header}" is already used by ${earlier}; each column needs its own header` });
     else seen.set(normal, key);
   }
+  problems.push(...inputColumnProblems(root.columns, root.rules));
   const output = asRecord(root.output);
   if (typeof output.sheet === 'string') {
     if (typeof asRecord(root.columns).id !== 'string') {

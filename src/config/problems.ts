@@ -17,6 +17,11 @@ export function problemsFromZod(error: z.ZodError, schema: z.ZodType): ConfigPro
       }
       continue;
     }
+    if (issue.code === 'invalid_key') {
+      // zod says only "Invalid key in record"; the key's own check says what a key must be.
+      problems.push({ path, message: `${issue.issues[0]?.message ?? issue.message} (got ${show(issue.path.at(-1))})` });
+      continue;
+    }
     const input = (issue as { input?: unknown }).input;
     if (issue.code === 'invalid_type' && input === undefined) {
       problems.push({ path, message: `missing: ${issue.message}` });

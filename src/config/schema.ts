@@ -36,11 +36,19 @@ const sheetsSchema = z.strictObject({
   write_quota_per_minute: count(1, 100_000, 60),
 });
 
+/** A key of columns.inputs: it names the column in messages (columns.inputs.owner), so an identifier. */
+const inputKey = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an identifier as the key (letters, digits and _, e.g. owner or budget_k), with the header text as its value');
+
 const columnsSchema = z.strictObject({
   id: headerText.optional(),
-  status: headerText,
-  comment: headerText,
+  /** Optional since issue 14 (a risk register may have none); at least one of status, comment, inputs (see config/columns.ts). */
+  status: headerText.optional(),
+  comment: headerText.optional(),
   completion_date: headerText.optional(),
+  /** Further columns the rules speak of: key → header text. They go into the prompt under their header. */
+  inputs: z.record(inputKey, headerText, { error: 'expected a map of key → header text, e.g. { owner: "Owner", budget: "Budget (k€)" }' }).optional(),
 });
 
 /** The output headers when the config names none. */
@@ -74,7 +82,8 @@ const outputSchema = z
 const rulesSchema = z.strictObject({
   allowed_statuses: z
     .array(text('a status'), { error: 'expected a list of statuses, e.g. ["Planned", "Done"]' })
-    .min(1, 'list at least one allowed status'),
+    .min(1, 'list at least one allowed status')
+    .optional(),
   text: text('the rules text'),
 });
 

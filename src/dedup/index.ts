@@ -19,7 +19,7 @@ export interface FuzzyOptions {
 const tokens = (text: string) => new Set(text.toLocaleLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []);
 
 /**
- * Groups near-duplicate questions: same status, same due date, and comments whose
+ * Groups near-duplicate questions: same status, same due date, same extra inputs, and comments whose
  * token-set similarity (fuzzball's token_set_ratio, the RapidFuzz measure) reaches
  * the threshold, and whose sorted-token similarity is within 10 of it. Each group is
  * asked once. A cheap word-overlap test (at least half
@@ -31,7 +31,8 @@ export function groupNearDuplicates<T>(items: readonly T[], inputsOf: (item: T) 
   const blocks = new Map<string, T[]>();
   for (const item of items) {
     const inputs = inputsOf(item);
-    const block = `${inputs.status.trim().toLowerCase()}\u0000${inputs.completion_date.trim()}`;
+    // Extra inputs must match exactly: rows differing only in an owner or a budget are not duplicates.
+    const block = `${inputs.status.trim().toLowerCase()}\u0000${inputs.completion_date.trim()}${inputs.extra === undefined ? '' : `\u0000${JSON.stringify(inputs.extra)}`}`;
     pushTo(blocks, block, item);
   }
   const groups: Array<Near<T>> = [];

@@ -11,10 +11,11 @@ const DATE = /\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}[./]\d{1,2}(?:[./]\d{2,4})?\b|\b(?:
 
 /**
  * How hard a row is to judge, 0 to 1: long comments, several dates to reconcile and
- * several parts (sentences, bullets) make a small model likelier to slip.
+ * several parts (sentences, bullets, extra input cells) make a small model likelier to slip.
  */
 export function complexity(inputs: RowInputs): number {
-  const text = inputs.comment;
+  // Extra inputs are more text to judge against the rules: each counts like a part of the comment.
+  const text = inputs.extra === undefined ? inputs.comment : [inputs.comment, ...inputs.extra].join('\n');
   const length = Math.min(1, text.length / 600);
   const dates = Math.min(1, (text.match(DATE) ?? []).length / 3);
   const parts = Math.min(1, (text.split(/[\n;•]|\. |\s-\s/).filter((p) => p.trim().length > 3).length - 1) / 4);

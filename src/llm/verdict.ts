@@ -12,13 +12,14 @@ export interface Verdict {
 
 /**
  * The verdict of a row from the model's answer and the rules the bot enforces itself:
- * a status outside the allowed list is INVALID whatever the model said.
+ * a status outside the allowed list (when there is one) is INVALID whatever the model said.
  */
 export function decideVerdict(answer: Answer, inputs: RowInputs, allowedStatuses: readonly string[]): Verdict {
   const issues = answer.issues.map((issue) => issue.trim()).filter((issue) => issue !== '');
   let valid = answer.is_valid;
   let confidence = answer.confidence ?? 1;
-  if (!isAllowedStatus(inputs.status, allowedStatuses)) {
+  // No list (a sheet without a status column, or rules.allowed_statuses unset): no such rule.
+  if (allowedStatuses.length > 0 && !isAllowedStatus(inputs.status, allowedStatuses)) {
     // The bot's own rule: certain, whatever the model thought.
     valid = false;
     confidence = 1;

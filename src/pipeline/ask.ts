@@ -49,7 +49,7 @@ export function buildAsking(
   let estimator: Promise<TokenEstimator> | undefined;
   const validator = new Validator([...firsts.values(), ...fallbacks], {
     rules,
-    allowedStatuses: config.rules.allowed_statuses,
+    allowedStatuses: rules.allowedStatuses,
     maxRetries: config.llm.max_retries,
     gates,
     estimate: async (messages) => (await (estimator ??= loadTokenizer().then((count) => new TokenEstimator(count)))).prompt(messages),

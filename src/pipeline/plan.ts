@@ -1,6 +1,6 @@
 import { cacheKey, type CacheStore } from '../cache/index.js';
 import { durationMs, type Config } from '../config/index.js';
-import { OUTPUT_SCHEMA_VERSION, PROMPT_VERSION, routeModel, type PromptRules } from '../llm/index.js';
+import { OUTPUT_SCHEMA_VERSION, PROMPT_VERSION, routeModel, shapeKey, type PromptRules, type RowShape } from '../llm/index.js';
 import type { Entry, LayoutConfig } from '../sheets/index.js';
 import { verdictCells } from './cells.js';
 import type { Known, Selection } from './select.js';
@@ -10,7 +10,8 @@ export function layoutConfigOf(config: Config): LayoutConfig {
   return {
     sheet: config.sheets.sheet,
     headerRow: config.sheets.header_row,
-    inputs: config.columns,
+    inputs: { id: config.columns.id, status: config.columns.status, comment: config.columns.comment, completion_date: config.columns.completion_date },
+    extras: Object.entries(config.columns.inputs ?? {}).map(([key, header]) => ({ key, header })),
     outputs: config.output.columns,
     review: { recheck: config.review.recheck_column, override: config.review.override_column },
     outputsInPlace: config.output.sheet === undefined,
@@ -18,7 +19,21 @@ export function layoutConfigOf(config: Config): LayoutConfig {
 }
 
 export function promptRulesOf(config: Config): PromptRules {
-  return { rulesText: config.rules.text, allowedStatuses: config.rules.allowed_statuses, maxCommentChars: config.llm.max_comment_chars };
+  const shape = rowShapeOf(config);
+  return { rulesText: config.rules.text, allowedStatuses: config.rules.allowed_statuses ?? [], maxCommentChars: config.llm.max_comment_chars, ...(shape ? { shape } : {}) };
+}
+
+/** The row's columns by header, unless they are the standard status + comment (whose prompt stays as it was). */
+function rowShapeOf(config: Config): RowShape | undefined {
+  const { status, comment, completion_date, inputs } = config.columns;
+  const extras = Object.values(inputs ?? {});
+  if (status !== undefined && comment !== undefined && extras.length === 0) return undefined;
+  return {
+    ...(status === undefined ? {} : { status }),
+    ...(comment === undefined ? {} : { comment }),
+    ...(completion_date === undefined ? {} : { completion_date }),
+    extras,
+  };
 }
 
 /** The model every cache key is computed for: the first provider's. */
@@ -33,6 +48,7 @@ export function keyerOf(config: Config): (entry: Entry) => string {
   const rules = promptRulesOf(config);
   const primary = primaryModel(config);
   const routing = config.llm.routing;
+  const shape = shapeKey(rules);
   return (entry) =>
     cacheKey({
       inputs: entry.inputs,
@@ -42,13 +58,14 @@ export function keyerOf(config: Config): (entry: Entry) => string {
       // With routing, the model the row is routed to: switching models re-asks.
       model: routing ? routeModel(entry.inputs, routing) : primary,
       schemaVersion: OUTPUT_SCHEMA_VERSION,
+      shape,
     });
 }
 
 /** What a verdict depends on besides the row (the semantic cache's partition, like the cache key's other parts). */
 export function semanticScope(config: Config): string {
   const rules = promptRulesOf(config);
-  return cacheKey({ inputs: { status: '', comment: '', completion_date: '' }, rulesText: rules.rulesText, allowedStatuses: rules.allowedStatuses, promptVersion: PROMPT_VERSION, model: primaryModel(config), schemaVersion: OUTPUT_SCHEMA_VERSION }).slice(0, 32);
+  return cacheKey({ inputs: { status: '', comment: '', completion_date: '' }, rulesText: rules.rulesText, allowedStatuses: rules.allowedStatuses, promptVersion: PROMPT_VERSION, model: primaryModel(config), schemaVersion: OUTPUT_SCHEMA_VERSION, shape: shapeKey(rules) }).slice(0, 32);
 }
 
 /**

@@ -1,8 +1,8 @@
 import type { CacheStore, CachedVerdict } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
-import { SemanticCache, semanticText } from '../semantic/index.js';
+import { SemanticCache, semanticPartition, semanticText } from '../semantic/index.js';
 import { primaryProvider } from './ask.js';
-import { semanticScope } from './plan.js';
+import { promptRulesOf, semanticScope } from './plan.js';
 import type { Job } from './select.js';
 
 export interface SemanticPass {
@@ -27,13 +27,14 @@ export async function semanticPass(config: Config, secrets: Secrets, store: Cach
     threshold: config.cache.semantic_threshold,
     scope: semanticScope(config),
   });
-  const vectors = await cache.embed(jobs.map((job) => semanticText(job.inputs)));
+  const headers = promptRulesOf(config).shape?.extras ?? [];
+  const vectors = await cache.embed(jobs.map((job) => semanticText(job.inputs, headers)));
   const vectorOf = new Map(jobs.map((job, i) => [job, vectors[i]] as const));
   const reused: SemanticPass['reused'] = [];
   const ask: Job[] = [];
   for (const job of jobs) {
     const vector = vectorOf.get(job);
-    const match = vector ? cache.nearest(vector, job.inputs.status) : undefined;
+    const match = vector ? cache.nearest(vector, semanticPartition(job.inputs)) : undefined;
     const neighbour = match ? store.get(match.key) : undefined;
     if (!match || !neighbour) {
       ask.push(job);
@@ -59,7 +60,7 @@ export async function semanticPass(config: Config, secrets: Secrets, store: Cach
     ask,
     remember: (job) => {
       const vector = vectorOf.get(job);
-      if (vector && !dryRun) cache.remember(job.key, job.inputs.status, vector);
+      if (vector && !dryRun) cache.remember(job.key, semanticPartition(job.inputs), vector);
     },
   };
 }

@@ -66,9 +66,21 @@ export interface SemanticMatch {
  * with another date is another text. The status is not in the text: it partitions the
  * vectors exactly instead.
  */
-export function semanticText(inputs: Pick<RowInputs, 'comment' | 'completion_date'>): string {
+export function semanticText(inputs: Pick<RowInputs, 'comment' | 'completion_date' | 'extra'>, extraHeaders: readonly string[] = []): string {
   const date = inputs.completion_date.trim();
-  return `${inputs.comment.trim()}\nDue date: ${date === '' ? 'none' : date}`;
+  const base = `${inputs.comment.trim()}\nDue date: ${date === '' ? 'none' : date}`;
+  if (inputs.extra === undefined) return base;
+  // The extra inputs under their headers, as the model sees them (they also partition the vectors).
+  return `${base}${inputs.extra.map((value, i) => `\n${extraHeaders[i] ?? `Input ${i + 1}`}: ${value.trim() === '' ? 'none' : value.trim()}`).join('')}`;
+}
+
+/**
+ * The partition a row's vector is stored and looked up in: its status, and its extra
+ * inputs when there are any, so that rows differing in an owner or a budget never share
+ * a verdict however close their comments are (compared trimmed and case-insensitively, like statuses).
+ */
+export function semanticPartition(inputs: Pick<RowInputs, 'status' | 'extra'>): string {
+  return inputs.extra === undefined ? inputs.status : `${inputs.status}\u0000${JSON.stringify(inputs.extra.map((value) => value.trim()))}`;
 }
 
 /** Statuses are compared trimmed and case-insensitively. */

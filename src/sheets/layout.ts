@@ -14,6 +14,8 @@ export interface LayoutConfig {
   sheet: string;
   headerRow: number;
   inputs: Partial<Record<InputField, string | undefined>>;
+  /** columns.inputs, in config order: further columns the rules speak of (key names it in messages). */
+  extras?: ReadonlyArray<{ key: string; header: string }>;
   outputs: Record<OutputField, string>;
   /** Reviewer columns: read by the bot, written only to clear a recheck box. */
   review?: Partial<Record<ReviewField, string | undefined>>;
@@ -26,6 +28,8 @@ export interface Layout {
   sheet: string;
   headerRow: number;
   inputs: Partial<Record<InputField, number>>;
+  /** The columns of config.extras, in the same order (shared empty array when there are none). */
+  extras: readonly number[];
   outputs: Record<OutputField, number>;
   /** Output headers absent from the sheet: they get the columns after the last header. */
   missingOutputs: OutputField[];
@@ -43,6 +47,8 @@ export interface Layout {
 /** Where the columns the bot reads or writes are now, found by header in a fresh read. */
 export interface Columns {
   inputs: Partial<Record<InputField, number>>;
+  /** The extra input columns, in config order (part of a row's identity like the other inputs). */
+  extras: readonly number[];
   /** Undefined in results-tab mode (no outputs on the data tab). */
   outputs: Record<OutputField, number> | undefined;
   /** The recheck box, when its header is (still) there. */
@@ -98,6 +104,12 @@ export function mapHeaders(headerCells: readonly string[], config: LayoutConfig,
     if (column === undefined) missing.push(`"${header}" (columns.${field})`);
     else inputs[field] = column;
   }
+  const extras = extraColumns(config, (extra) => {
+    const key = `columns.inputs.${extra.key}`;
+    const column = find(extra.header, key);
+    if (column === undefined) missing.push(`"${extra.header}" (${key})`);
+    return column ?? 0;
+  });
   if (missing.length > 0) {
     const existing = headerCells.filter((c) => c.trim() !== '').map((c) => `"${c.trim()}"`);
     throw new SheetsError(
@@ -127,12 +139,13 @@ export function mapHeaders(headerCells: readonly string[], config: LayoutConfig,
     if (column > lastUsed) missingHeaders.push({ header, column });
     review[field] = column;
   }
-  const used = Object.values(inputs);
+  const used = [...Object.values(inputs), ...extras];
   return {
     config,
     sheet: config.sheet,
     headerRow: config.headerRow,
     inputs,
+    extras,
     outputs,
     missingOutputs,
     outputsInPlace: inPlace,
@@ -140,6 +153,14 @@ export function mapHeaders(headerCells: readonly string[], config: LayoutConfig,
     missingHeaders,
     identitySpan: { first: used.reduce((a, b) => Math.min(a, b), Infinity), last: used.reduce((a, b) => Math.max(a, b), 0) },
   };
+}
+
+const NO_EXTRAS: readonly number[] = Object.freeze([]);
+
+/** The column of each extra input, in config order; one shared empty array for a config without any. */
+function extraColumns(config: LayoutConfig, columnOf: (extra: { key: string; header: string }) => number): readonly number[] {
+  const extras = config.extras ?? [];
+  return extras.length === 0 ? NO_EXTRAS : extras.map(columnOf);
 }
 
 function headerPositions(headerCells: readonly string[]): Map<string, number[]> {
@@ -174,6 +195,7 @@ export function locateColumns(headerCells: readonly string[], config: LayoutConf
     const header = config.inputs[field];
     if (header !== undefined) inputs[field] = find(header, `columns.${field}`);
   }
+  const extras = extraColumns(config, (extra) => find(extra.header, `columns.inputs.${extra.key}`));
   let outputs: Record<OutputField, number> | undefined;
   if (config.outputsInPlace ?? true) {
     outputs = {} as Record<OutputField, number>;
@@ -184,7 +206,7 @@ export function locateColumns(headerCells: readonly string[], config: LayoutConf
     const found = header === undefined ? undefined : positions.get(normalizeHeader(header));
     return found?.length === 1 ? found[0] : undefined;
   };
-  return { columns: { inputs, outputs, recheck: once(config.review?.recheck), override: once(config.review?.override) } };
+  return { columns: { inputs, extras, outputs, recheck: once(config.review?.recheck), override: once(config.review?.override) } };
 }
 
 /** Contiguous runs of output columns, so a row's cells go out as few ranges as possible. */

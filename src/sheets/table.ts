@@ -6,6 +6,11 @@ export interface RowInputs {
   status: string;
   comment: string;
   completion_date: string;
+  /**
+   * The columns.inputs cells (trimmed), in config order; absent when the config has no
+   * extra inputs, so that such rows hold nothing more than before (and hash as before).
+   */
+  extra?: readonly string[];
 }
 
 /** One data row of the sheet, as read. */
@@ -29,7 +34,7 @@ const NO_REVIEW = Object.freeze({ recheck: '', override: '' });
 
 export interface ReadResult {
   entries: Entry[];
-  /** Rows with an id or a date but neither status nor comment: nothing to check. */
+  /** Rows with an id or a date but no status, comment or extra input: nothing to check. */
   incomplete: number[];
 }
 
@@ -37,10 +42,12 @@ const cellAt = (cells: readonly string[], column: number | undefined): string =>
   column === undefined ? '' : (cells[column - 1] ?? '').trim();
 
 /** The identity of a row from its cells (a full row, or a slice starting at `offset`). */
-export function rowFingerprint(cells: readonly string[], layout: Pick<Layout, 'inputs'> & { override?: number | undefined }, offset = 1): string {
+export function rowFingerprint(cells: readonly string[], layout: Pick<Layout, 'inputs'> & { extras?: readonly number[]; override?: number | undefined }, offset = 1): string {
   const at = (column: number | undefined) => (column === undefined ? '' : cellAt(cells, column - offset + 1));
   const { id, status, comment, completion_date } = layout.inputs;
-  return fingerprintOf(at(id), { status: at(status), comment: at(comment), completion_date: at(completion_date) }, at(layout.override));
+  const inputs: RowInputs = { status: at(status), comment: at(comment), completion_date: at(completion_date) };
+  if (layout.extras !== undefined && layout.extras.length > 0) inputs.extra = layout.extras.map(at);
+  return fingerprintOf(at(id), inputs, at(layout.override));
 }
 
 /**
@@ -51,9 +58,13 @@ export function rowFingerprint(cells: readonly string[], layout: Pick<Layout, 'i
  * rows about to be written (a warm run hashes nothing).
  */
 export function fingerprintOf(id: string, inputs: RowInputs, override = ''): string {
+  // The extras come last and only when configured: a config without them hashes exactly
+  // as before issue 14, so no row of an existing sheet looks edited after the upgrade.
+  const parts: unknown[] = [id, inputs.status, inputs.comment, inputs.completion_date, override];
+  if (inputs.extra !== undefined) parts.push(inputs.extra);
   // 128 bits, encoded from the bytes (a slice of a longer string would keep it alive).
   return createHash('sha256')
-    .update(JSON.stringify([id, inputs.status, inputs.comment, inputs.completion_date, override]))
+    .update(JSON.stringify(parts))
     .digest()
     .subarray(0, 16)
     .toString('base64url');
@@ -72,7 +83,8 @@ export function readEntries(values: CellValues, layout: Layout): ReadResult {
       comment: cellAt(cells, layout.inputs.comment),
       completion_date: cellAt(cells, layout.inputs.completion_date),
     };
-    if (inputs.status === '' && inputs.comment === '') {
+    if (layout.extras.length > 0) inputs.extra = layout.extras.map((column) => cellAt(cells, column));
+    if (inputs.status === '' && inputs.comment === '' && (inputs.extra === undefined || inputs.extra.every((cell) => cell === ''))) {
       if (id !== '' || inputs.completion_date !== '') incomplete.push(row);
       continue;
     }

@@ -36,7 +36,9 @@ const BROKEN: Array<[string, Breakage, string, RegExp]> = [
   ['an empty providers list', (b) => b.setConfig({ llm: { providers: [] } }), 'llm.providers', /list at least one provider/],
   ['max_workers 0', (b) => b.setConfig({ llm: { max_workers: 0 } }), 'llm.max_workers', /whole number from 1 to 500.*got 0/],
   ['max_retries as a word', (b) => b.setConfig({ llm: { max_retries: 'three' } }), 'llm.max_retries', /whole number from 0 to 20.*got "three"/],
-  ['a missing required key', (b) => b.setConfig({ columns: { comment: undefined } }), 'columns.comment', /missing/],
+  // columns.comment is optional since issue 14 (rows of any shape); the rulebook is not.
+  ['a missing required key', (b) => b.setConfig({ rules: { text: undefined } }), 'rules.text', /missing/],
+  ['no input column at all', (b) => b.setConfig({ columns: { status: undefined, comment: undefined }, rules: { allowed_statuses: undefined } }), 'columns', /at least one column to check/],
   [
     'a credentials file that does not exist',
     (b) => b.setConfig({ sheets: { credentials_file: path.join(b.dir, 'no-such-key.json') } }),

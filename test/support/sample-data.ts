@@ -29,3 +29,54 @@ export function sampleRow(i: number, dueBase = Date.UTC(2026, 11, 1)): string[] 
 export function sampleRows(count: number): string[][] {
   return Array.from({ length: count }, (_, i) => sampleRow(i));
 }
+
+/**
+ * A second kind of sheet (issue 14, rows of any shape): a risk register. Its status is the
+ * risk level, its comment the mitigation, its date the next review; owner, likelihood and
+ * impact are extra inputs (columns.inputs) its rulebook speaks of.
+ */
+export const RISK_HEADER = ['Risk ID', 'Risk level', 'Mitigation', 'Review by', 'Owner', 'Likelihood', 'Impact'] as const;
+export const RISK_LEVELS = ['Low', 'Medium', 'High', 'Critical'] as const;
+
+/** The config's columns for RISK_HEADER. */
+export const RISK_COLUMNS = {
+  id: 'Risk ID',
+  status: 'Risk level',
+  comment: 'Mitigation',
+  completion_date: 'Review by',
+  inputs: { owner: 'Owner', likelihood: 'Likelihood', impact: 'Impact' },
+} as const;
+
+/** The risk register's rulebook. The emulated model understands the `"Owner" must not be empty` line. */
+export const RISK_RULES = [
+  '"Owner" must not be empty: every risk has a named person who answers for it.',
+  'Likelihood and Impact are whole numbers from 1 to 5.',
+  'The risk level follows Likelihood × Impact: 1-4 Low, 5-9 Medium, 10-16 High, 20-25 Critical.',
+  'The mitigation must say what is being done about the risk and by when; "TBD" or "monitoring" alone is not a mitigation.',
+  'A High or Critical risk must be reviewed (Review by) within 30 days of today.',
+].join('\n');
+
+const MITIGATIONS = [
+  'Second supplier qualified; switch-over plan tested in March and signed off by procurement before the review.',
+  'Nightly backups restored to staging every Friday; a full failover drill is booked for the end of the quarter.',
+  'Two engineers cross-trained on the billing system; runbook written and reviewed by the on-call team last week.',
+  'Contract clause for late delivery penalties agreed with the vendor; weekly status call set up until go-live.',
+];
+const VAGUE_MITIGATIONS = ['TBD', 'monitoring', 'TBD, unclear who'];
+const OWNERS = ['Ana Silva', 'Jonas Berg', 'Mei Tanaka', '', 'Olu Adeyemi'];
+
+export function riskRow(i: number, reviewBase = Date.UTC(2026, 11, 1)): string[] {
+  const id = `R-${String(i + 1).padStart(3, '0')}`;
+  const likelihood = 1 + (i % 5);
+  const impact = 1 + ((i * 3) % 5);
+  const score = likelihood * impact;
+  const level = score >= 20 ? 'Critical' : score >= 10 ? 'High' : score >= 5 ? 'Medium' : 'Low';
+  const pool = i % 6 === 5 ? VAGUE_MITIGATIONS : MITIGATIONS;
+  const mitigation = `${pool[i % pool.length] ?? ''} (ref ${id})`;
+  const review = new Date(reviewBase + (i % 60) * 86_400_000).toISOString().slice(0, 10);
+  return [id, level, mitigation, review, OWNERS[i % OWNERS.length] ?? '', String(likelihood), String(impact)];
+}
+
+export function riskRows(count: number): string[][] {
+  return Array.from({ length: count }, (_, i) => riskRow(i));
+}

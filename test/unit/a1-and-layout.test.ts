@@ -176,7 +176,7 @@ describe('mapHeaders', () => {
 
 describe('outputSegments', () => {
   function layoutWith(outputs: Layout['outputs']): Layout {
-    return { sheet: 'T', headerRow: 1, inputs: { status: 1, comment: 2 }, outputs, missingOutputs: [], outputsInPlace: true, review: {}, missingHeaders: [], identitySpan: { first: 1, last: 2 }, config: layoutConfig() };
+    return { sheet: 'T', headerRow: 1, inputs: { status: 1, comment: 2 }, extras: [], outputs, missingOutputs: [], outputsInPlace: true, review: {}, missingHeaders: [], identitySpan: { first: 1, last: 2 }, config: layoutConfig() };
   }
 
   it('groups contiguous output columns into one segment', () => {

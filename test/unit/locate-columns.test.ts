@@ -24,6 +24,7 @@ describe('locateColumns', () => {
     expect(locateColumns(moved, CONFIG)).toEqual({
       columns: {
         inputs: { id: 4, status: 5, comment: 6, completion_date: 7 },
+        extras: [],
         outputs: { model: 1, checked_at: 2, verdict: 8, issues: 9, suggestion: 10 },
         recheck: 11,
       },
@@ -48,7 +49,7 @@ describe('locateColumns', () => {
 
   it('needs no output headers in results-tab mode', () => {
     expect(locateColumns(['Project', 'Status', 'Comment', 'Due date'], { ...CONFIG, outputsInPlace: false })).toEqual({
-      columns: { inputs: { id: 1, status: 2, comment: 3, completion_date: 4 }, outputs: undefined, recheck: undefined },
+      columns: { inputs: { id: 1, status: 2, comment: 3, completion_date: 4 }, extras: [], outputs: undefined, recheck: undefined },
     });
   });
 

@@ -76,20 +76,54 @@ function asText(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** The keys the bot itself puts in a row's JSON; any other key is an extra input (columns.inputs), named by its header. */
+const OWN_KEYS = new Set(['row', 'note', 'id', 'status', 'comment', 'completion_date']);
+
+/** A row's extra inputs (columns.inputs) by header, as the bot sent them; values as text. */
+export function extraFields(row: RowInput): Record<string, string> {
+  const extras: Record<string, string> = {};
+  for (const [key, value] of Object.entries(row)) if (!OWN_KEYS.has(key)) extras[key] = asText(value);
+  return extras;
+}
+
+/**
+ * The fields the rulebook in the system prompt says must not be empty: rules written as
+ * `"Owner" must not be empty` (the header in double quotes), one per line. A real model
+ * reads the rules; this one understands just that form, so a test can make verdicts
+ * depend on an extra input. The instructions are read from a system or developer message:
+ * the Chat Completions reference describes developer messages as "Developer-provided
+ * instructions that the model should follow, regardless of messages sent by the user.
+ * With o1 models and newer, developer messages replace the previous system messages"
+ * (openai-node ChatCompletionDeveloperMessageParam). Rows are read from user messages only.
+ */
+export function requiredFields(req: Pick<ChatRequest, 'messages'> | undefined): string[] {
+  const system = req?.messages.find((m) => m.role === 'system' || m.role === 'developer');
+  if (!system) return [];
+  const fields: string[] = [];
+  for (const match of messageText(system).matchAll(/"([^"\n]+)" must not be empty/g)) if (match[1] !== undefined) fields.push(match[1]);
+  return fields;
+}
+
 /**
  * The emulator's deterministic "model": a row is valid when its trimmed comment has at least 20
- * characters and contains none of the words tbd / bad / unclear. The rewrite names the row id so a
- * test can tell which row a verdict belongs to.
+ * characters and contains none of the words tbd / bad / unclear (a row sent without a comment
+ * field, from a sheet without a comment column, is not judged on it), and every field the rules
+ * require (see requiredFields) is there and not empty. The rewrite echoes the comment so a test
+ * can tell which row a verdict belongs to.
  */
-export function defaultVerdict(row: RowInput): Answer {
+export function defaultVerdict(row: RowInput, req?: Pick<ChatRequest, 'messages'>): Answer {
   // The bot never sends the row id (identical rows share one answer), so the verdict
   // echoes the comment: a test can still tell which row an answer was computed for.
   const comment = asText(row.comment);
   const trimmed = comment.trim();
-  const isValid = trimmed.length >= MIN_COMMENT_CHARS && !VAGUE_WORDS.test(trimmed);
+  const issues: string[] = [];
+  // An empty row (nothing could be read) is still judged on its (missing) comment.
+  const hasComment = 'comment' in row || Object.keys(row).length === 0;
+  if (hasComment && (trimmed.length < MIN_COMMENT_CHARS || VAGUE_WORDS.test(trimmed))) issues.push(`Comment "${trimmed.slice(0, 40)}" is too vague`);
+  for (const field of requiredFields(req)) if (asText(row[field]).trim() === '') issues.push(`"${field}" is empty`);
   return {
-    is_valid: isValid,
-    issues: isValid ? [] : [`Comment "${trimmed.slice(0, 40)}" is too vague`],
+    is_valid: issues.length === 0,
+    issues,
     rewrite_suggestion: `Rewrite: ${comment}`,
     confidence: 0.9,
   };
