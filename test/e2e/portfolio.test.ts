@@ -19,15 +19,25 @@ function rowsFor(prefix: string, count: number, offset: number): string[][] {
   return sampleRows(count + offset).slice(offset).map((row, i) => [`${prefix}-${i + 1}`, ...row.slice(1)]);
 }
 
-/** A bed with three targets: A and B in the first spreadsheet, a Cyrillic tab in the second. */
+/** Team B's rows carry an owner: empty for every third row, which its rulebook makes INVALID. */
+function withOwners(rows: string[][]): string[][] {
+  return rows.map((row, i) => [...row, i % 3 === 2 ? '' : `Lead ${i + 1}`]);
+}
+
+const TEAM_B_RULES = 'The comment must say what was done, what is next and by when.\n"Owner" must not be empty: every project has a named lead.';
+
+/**
+ * A bed with three targets: A and B in the first spreadsheet (B with an extra input
+ * column, Owner, and its own rulebook), a Cyrillic tab in the second.
+ */
 async function portfolioBed(extra: Record<string, unknown> = {}): Promise<{ bed: Bed; rows: { a: string[][]; b: string[][]; ru: string[][] } }> {
-  const rows = { a: rowsFor('A', 12, 0), b: rowsFor('B', 9, 20), ru: rowsFor('RU', 7, 40) };
-  const b = await startBed({ rows: rows.a, moreTabs: [{ title: 'Team B', rows: [HEADER, ...rows.b] }], config: { sheets: { read_quota_per_minute: 100_000, write_quota_per_minute: 100_000 } } });
+  const rows = { a: rowsFor('A', 12, 0), b: withOwners(rowsFor('B', 9, 20)), ru: rowsFor('RU', 7, 40) };
+  const b = await startBed({ rows: rows.a, moreTabs: [{ title: 'Team B', rows: [[...HEADER, 'Owner'], ...rows.b] }], config: { sheets: { read_quota_per_minute: 100_000, write_quota_per_minute: 100_000 } } });
   b.sheets.addSpreadsheet(OTHER_BOOK, [{ title: CYRILLIC, rows: [RU_HEADER, ...rows.ru] }]);
   b.setConfig({
     targets: [
       { name: 'programme-a', sheet: TAB },
-      { name: 'team-b', sheet: 'Team B' },
+      { name: 'team-b', sheet: 'Team B', columns: { inputs: { owner: 'Owner' } }, rules: { text: TEAM_B_RULES } },
       { name: 'москва', spreadsheet_id: OTHER_BOOK, sheet: CYRILLIC, columns: { id: 'Проект', status: 'Статус', comment: 'Комментарий', completion_date: 'Срок' }, output: { columns: { verdict: 'Проверка' } } },
     ],
     ...extra,
@@ -38,12 +48,14 @@ async function portfolioBed(extra: Record<string, unknown> = {}): Promise<{ bed:
 /** Each row's verdict is the one its own inputs call for (the emulator's rule plus the status list). */
 function expectOwnVerdicts(values: string[][], rows: string[][], verdictHeader: string, what: string): void {
   const verdictCol = col(values, verdictHeader);
+  const ownerCol = (values[0] ?? []).indexOf('Owner');
   rows.forEach((row, i) => {
     const cells = values[i + 1] ?? [];
-    expect(cells.slice(0, 4), `${what} row ${i + 2} inputs untouched`).toEqual(row);
+    expect(cells.slice(0, row.length), `${what} row ${i + 2} inputs untouched`).toEqual(row);
     const [, status = '', comment = ''] = row;
     const allowed = ['planned', 'in progress', 'done', 'cancelled'].includes(status.toLowerCase());
-    const valid = defaultVerdict({ status, comment }).is_valid && allowed;
+    const ownerMissing = ownerCol >= 0 && (cells[ownerCol] ?? '') === '';
+    const valid = defaultVerdict({ status, comment }).is_valid && allowed && !ownerMissing;
     expect(cells[verdictCol], `${what} row ${i + 2} (${row[0]})`).toBe(valid ? 'VALID' : 'INVALID');
   });
 }
@@ -61,7 +73,10 @@ describe('a run over a portfolio of targets', () => {
     expect(report.total.rowsAsked).toBe(28);
     expect(b.llm.requests.length).toBe(28);
     expectOwnVerdicts(b.sheets.values(SPREADSHEET_ID, TAB), rows.a, 'Validation', 'programme-a');
-    expectOwnVerdicts(b.sheets.values(SPREADSHEET_ID, 'Team B'), rows.b, 'Validation', 'team-b');
+    const teamB = b.sheets.values(SPREADSHEET_ID, 'Team B');
+    expectOwnVerdicts(teamB, rows.b, 'Validation', 'team-b');
+    // The extra input decided verdicts in team-b alone: its rulebook, its column.
+    expect(teamB.filter((row) => row[col(teamB, 'Issues')] === '"Owner" is empty').length).toBe(3);
     expectOwnVerdicts(b.sheets.values(OTHER_BOOK, CYRILLIC), rows.ru, 'Проверка', 'москва');
 
     const second = await b.run();
