@@ -19,6 +19,8 @@ export interface DemoEnvironment {
   configPath: string;
   /** The risk register's config: the same emulators, the Risks tab, its own rulebook and columns.inputs. */
   riskConfigPath: string;
+  /** Both tabs as the targets of one config (one run, one shared gate and quota). */
+  portfolioConfigPath: string;
   env: NodeJS.ProcessEnv;
   close(): Promise<void>;
 }
@@ -58,11 +60,24 @@ export async function startDemo(options: { dir: string; rows: number; sheetsPort
     cache: { path: path.join(options.dir, 'demo-risks-cache.sqlite') },
   };
   writeFileSync(riskConfigPath, `# Written by the demo: a risk register (rows of any shape) on the bundled emulators.\n${stringify(riskConfig)}`);
+  const portfolioConfigPath = path.join(options.dir, 'demo-portfolio-config.yaml');
+  const { sheet: _oneTab, ...sharedSheets } = config.sheets;
+  const portfolio = {
+    ...config,
+    sheets: sharedSheets,
+    cache: { path: path.join(options.dir, 'demo-portfolio-cache.sqlite') },
+    targets: [
+      { name: 'statuses', sheet: DEMO_TAB },
+      { name: 'risks', sheet: DEMO_RISK_TAB, columns: RISK_COLUMNS, rules: riskConfig.rules },
+    ],
+  };
+  writeFileSync(portfolioConfigPath, `# Written by the demo: both tabs as targets of one config, checked in one run.\n${stringify(portfolio)}`);
   return {
     sheets,
     llm,
     configPath,
     riskConfigPath,
+    portfolioConfigPath,
     env: { ...process.env, [DEMO_KEY_ENV]: DEMO_KEY },
     close: async () => {
       await Promise.all([sheets.close(), llm.close()]);

@@ -17,6 +17,8 @@ console.log(`  export ${DEMO_KEY_ENV}=${DEMO_KEY}`);
 console.log(`  npx status-validator run --config ${path.relative(process.cwd(), demo.configPath)}\n`);
 console.log(`A risk register (rows of any shape) in the same spreadsheet, with its own rulebook:`);
 console.log(`  npx status-validator run --config ${path.relative(process.cwd(), demo.riskConfigPath)}\n`);
+console.log('Both tabs as targets of one config, checked in one run:');
+console.log(`  npx status-validator run --config ${path.relative(process.cwd(), demo.portfolioConfigPath)}\n`);
 console.log('Ctrl-C stops the emulators (the sheet lives in memory and is gone with them).');
 const stop = () => {
   void demo.close().then(() => process.exit(0));
