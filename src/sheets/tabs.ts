@@ -14,15 +14,21 @@ import { lastUsedColumn } from './open.js';
  * never over a person's cells; a header found twice stops the append (which column is
  * the bot's cannot be told), with a message saying so.
  */
-export async function appendToOwnTab(client: SheetsClient, tab: string, header: string[], rows: string[][]): Promise<void> {
+export async function appendToOwnTab(client: SheetsClient, tab: string, header: string[], rows: string[][], retried = false): Promise<void> {
   const range = quoteSheetName(tab);
   let top: CellValues;
   try {
     top = await client.read(`${range}!1:1`);
   } catch (error) {
     if (!missingTab(error)) throw error;
-    await client.addTab(tab);
-    await client.append(range, [header, ...rows]);
+    try {
+      await client.addTab(tab);
+    } catch (adding) {
+      // Another run (a target sharing this tab) created it meanwhile: append to it as it now is.
+      if (retried || !(adding instanceof SheetsError) || !/already exists/i.test(adding.message)) throw adding;
+      return appendToOwnTab(client, tab, header, rows, true);
+    }
+    await headerThenRows(client, tab, header, rows);
     return;
   }
   let columns = columnsOf(tab, top[0] ?? [], header);
@@ -30,7 +36,7 @@ export async function appendToOwnTab(client: SheetsClient, tab: string, header: 
     // Some header is missing: the whole tab says which columns are free (one more read, only now).
     const values = await client.read(range);
     if (values.every((row) => row.every((cell) => cell.trim() === ''))) {
-      await client.append(range, [header, ...rows]);
+      await headerThenRows(client, tab, header, rows);
       return;
     }
     columns = columnsOf(tab, values[0] ?? [], header);
@@ -56,6 +62,16 @@ export async function appendToOwnTab(client: SheetsClient, tab: string, header: 
     return cells;
   });
   await client.append(range, placed);
+}
+
+/**
+ * A new or empty tab: the header goes to row 1 at its place (not appended), so that two runs
+ * creating the tab at once (targets sharing it) write the same header to the same cells,
+ * and their rows are appended after it.
+ */
+async function headerThenRows(client: SheetsClient, tab: string, header: string[], rows: string[][]): Promise<void> {
+  await client.write([{ range: a1Range(tab, { row: 1, column: 1 }, { row: 1, column: header.length }), values: [header] }]);
+  await client.append(quoteSheetName(tab), rows);
 }
 
 /** Each header's column (1-based) in a header row, undefined when absent; a header found twice is an error. */
