@@ -86,7 +86,17 @@ export function recentRuns(store: CacheStore, limit: number, targets?: readonly 
     .all(...(only ? [JSON.stringify(only), limit] : [limit])) as Array<Omit<StoredRun, 'summary' | 'request'> & { summary: string | null; request: string | null }>;
   return rows.map((row) => ({
     ...row,
-    summary: row.summary === null ? null : (JSON.parse(row.summary) as unknown),
-    request: row.request === null ? null : (JSON.parse(row.request) as RunRequest),
+    summary: parsed(row.summary),
+    request: parsed(row.request) as RunRequest | null,
   }));
+}
+
+/** A stored JSON text; a damaged one (a crash mid-write, a hand edit) shows as null rather than failing the listing. */
+function parsed(text: string | null): unknown {
+  if (text === null) return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
 }

@@ -1,6 +1,10 @@
 /** Issue 14, items 2 and 4: runs, the Runs tab, eval, estimate, batch and rules publish over a config's targets. */
+import { hostname } from 'node:os';
+import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { CacheStore } from '../../src/cache/index.js';
 import type { Clock } from '../../src/commands/context.js';
+import { insertLock, liveStranger } from '../support/inspect.js';
 import { RUNS_HEADER } from '../../src/report/index.js';
 import { defaultVerdict } from '../support/openai-emulator/index.js';
 import { HEADER, SPREADSHEET_ID, TAB, col, startBed, type Bed } from '../support/bed.js';
@@ -10,7 +14,9 @@ const TEAM_B = 'Team B';
 const OTHER_BOOK = 'sheet-e2e-2';
 
 let bed: Bed | undefined;
+const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) await cleanup();
   await bed?.close();
   bed = undefined;
 });
@@ -299,6 +305,22 @@ describe('batch over targets', () => {
     expectOwnVerdicts(b.sheets.values(SPREADSHEET_ID, TAB), one, 'one');
     expect(b.sheets.values(OTHER_BOOK, TAB)).toEqual(doneTwo);
     expect(b.llm.callCount()).toBe(0);
+  });
+
+  it('submits each target under its own lock: a target whose lock another run holds exits 4 and sends nothing; the other is submitted', async () => {
+    const { b, two } = await twinTabs();
+    bed = b;
+    const cache = path.join(b.dir, 'cache.sqlite');
+    CacheStore.open(cache).close();
+    const pid = await liveStranger(cleanups);
+    const now = new Date().toISOString();
+    insertLock(cache, { name: `${SPREADSHEET_ID}/${TAB}`, run_id: 'run-in-progress', pid, host: hostname(), started_at: now, heartbeat_at: now });
+    const submitted = await b.cli(['batch', 'submit', '--config', b.configPath]);
+    expect(submitted.code).toBe(4);
+    expect(submitted.stderr).toMatch(/\[one\] nothing submitted: .*pid/);
+    expect(submitted.stdout).toMatch(/\[two\] submitted batch_\S+: 4 requests/);
+    expect(b.llm.batches()).toHaveLength(1);
+    expect((await b.llm.advanceBatch(b.llm.batches()[0]?.id ?? '', 'completed')).request_counts.total).toBe(two.length);
   });
 
   it('run --mode batch covers every target: each tab gets its own verdicts, no synchronous call', async () => {
