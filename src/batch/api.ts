@@ -83,6 +83,7 @@ export async function submitBatch(config: Config, secrets: Secrets, store: Cache
       model: provider.model,
       spreadsheetId: config.sheets.spreadsheet_id,
       sheet: config.sheets.sheet,
+      target: config.target.name,
       inputFileId: upload.id,
       status: batch.status,
       requests: file.text.length,

@@ -7,6 +7,8 @@ export interface BatchJob {
   model: string;
   spreadsheetId: string;
   sheet: string;
+  /** The config's target the job was submitted for (jobs from before targets: their tab). Jobs are matched to a tab by spreadsheetId and sheet. */
+  target: string;
   inputFileId: string;
   status: string;
   requests: number;
@@ -26,7 +28,7 @@ export interface BatchLine {
   inputs: RowInputs;
 }
 
-const COLUMNS = `id, provider, model, spreadsheet_id AS spreadsheetId, sheet, input_file_id AS inputFileId, status, requests,
+const COLUMNS = `id, provider, model, spreadsheet_id AS spreadsheetId, sheet, coalesce(target, sheet) AS target, input_file_id AS inputFileId, status, requests,
   created_at AS createdAt, updated_at AS updatedAt, output_file_id AS outputFileId, error_file_id AS errorFileId, applied_at AS appliedAt`;
 
 /** The Batch API jobs of this cache: recorded at submit, so they survive restarts. */
@@ -37,8 +39,8 @@ export class BatchJobs {
     const db = this.store.db;
     db.transaction(() => {
       db.prepare(
-        `INSERT INTO batch_jobs (id, provider, model, spreadsheet_id, sheet, input_file_id, status, requests, created_at, updated_at)
-         VALUES (@id, @provider, @model, @spreadsheetId, @sheet, @inputFileId, @status, @requests, @createdAt, @createdAt)`,
+        `INSERT INTO batch_jobs (id, provider, model, spreadsheet_id, sheet, target, input_file_id, status, requests, created_at, updated_at)
+         VALUES (@id, @provider, @model, @spreadsheetId, @sheet, @target, @inputFileId, @status, @requests, @createdAt, @createdAt)`,
       ).run(job);
       const line = db.prepare('INSERT INTO batch_lines (batch_id, custom_id, label, key, inputs) VALUES (?, ?, ?, ?, ?)');
       for (const l of lines) line.run(job.id, l.customId, l.label, l.key, JSON.stringify(l.inputs));

@@ -4,7 +4,7 @@ import type { Database } from 'better-sqlite3';
  * The schema, as the steps that build it: file version N has run the first N. Append a
  * step to change the tables (never edit one that has shipped); `migrate` runs the missing ones.
  */
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   `CREATE TABLE verdicts (
      key TEXT PRIMARY KEY,
      verdict TEXT NOT NULL CHECK (verdict IN ('VALID', 'INVALID')),
@@ -95,6 +95,18 @@ const MIGRATIONS: readonly string[] = [
   // Who triggered a run from serve (an email, or "token" for the machine token) and what they asked: rows (JSON list or NULL for all), force, the estimate.
   `ALTER TABLE runs ADD COLUMN triggered_by TEXT;
    ALTER TABLE runs ADD COLUMN request TEXT;`,
+  // Issue 14: a config lists targets. A run records its target's name and the group of runs started
+  // together; a batch job its target's name (for display; jobs are matched to a tab by spreadsheet and
+  // sheet). Older rows get the tab name (a single-target file's target is its tab) or what their summary
+  // says; json_valid first, since json_extract fails the whole statement on one malformed summary.
+  `ALTER TABLE runs ADD COLUMN target TEXT;
+   ALTER TABLE runs ADD COLUMN run_group TEXT;
+   UPDATE runs SET
+     target = coalesce(CASE WHEN json_valid(summary) THEN json_extract(summary, '$.target') END, sheet),
+     run_group = CASE WHEN json_valid(summary) THEN json_extract(summary, '$.group') END;
+   CREATE INDEX runs_by_group ON runs (run_group);
+   ALTER TABLE batch_jobs ADD COLUMN target TEXT;
+   UPDATE batch_jobs SET target = sheet;`,
 ];
 
 export function migrate(db: Database): void {

@@ -65,8 +65,9 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .description('list the recent runs recorded in the cache (newest first)')
     .requiredOption('-c, --config <file>', 'the YAML config file')
     .option('-n, --limit <n>', 'how many runs', positiveInt, 20)
+    .option('-t, --target <name>', "only this target's runs")
     .option('--json', 'print them as JSON')
-    .action((flags: { config: string; limit: number; json?: boolean }) => {
+    .action((flags: { config: string; limit: number; json?: boolean; target?: string }) => {
       exitCode = runsCommand(flags, io);
     });
 
@@ -108,14 +109,16 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .description('send the rows that need an answer as batch jobs')
     .requiredOption('-c, --config <file>', 'the YAML config file')
     .option('--force', 'every row, not only cache misses')
-    .action(async (flags: { config: string; force?: boolean }) => {
+    .option('-t, --target <name>', 'only this target of the config (default: all of them)')
+    .action(async (flags: { config: string; force?: boolean; target?: string }) => {
       exitCode = await batchSubmit(flags, io);
     });
   batch
     .command('status [ids...]')
-    .description("how the jobs are doing (default: this sheet's jobs not yet applied)")
+    .description("how the jobs are doing (default: the targets' jobs not yet applied)")
     .requiredOption('-c, --config <file>', 'the YAML config file')
-    .action(async (ids: string[], flags: { config: string }) => {
+    .option('-t, --target <name>', 'only this target of the config (default: all of them)')
+    .action(async (ids: string[], flags: { config: string; target?: string }) => {
       exitCode = await batchStatus(flags, ids, io);
     });
   batch
@@ -123,15 +126,17 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .description('poll until the jobs finish')
     .requiredOption('-c, --config <file>', 'the YAML config file')
     .option('--every <interval>', 'time between polls', interval, 30_000)
-    .action(async (ids: string[], flags: { config: string; every: number }) => {
+    .option('-t, --target <name>', 'only this target of the config (default: all of them)')
+    .action(async (ids: string[], flags: { config: string; every: number; target?: string }) => {
       exitCode = await batchWait(flags, ids, io);
     });
   batch
     .command('results [ids...]')
-    .description('save the finished jobs\' answers in the cache and write them to the sheet')
+    .description("save the finished jobs' answers in the cache and write each to its own target's tab")
     .requiredOption('-c, --config <file>', 'the YAML config file')
+    .option('-t, --target <name>', 'only this target of the config (default: all of them)')
     .option('--json', 'print the write summary as JSON')
-    .action(async (ids: string[], flags: { config: string; json?: boolean }) => {
+    .action(async (ids: string[], flags: { config: string; json?: boolean; target?: string }) => {
       exitCode = await batchResults(flags, ids, io);
     });
   batch
@@ -145,8 +150,9 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .command('list')
     .description('the recorded jobs, newest first')
     .requiredOption('-c, --config <file>', 'the YAML config file')
+    .option('-t, --target <name>', "only this target's jobs")
     .option('--json', 'print them as JSON')
-    .action(async (flags: { config: string; json?: boolean }) => {
+    .action(async (flags: { config: string; json?: boolean; target?: string }) => {
       exitCode = await batchList(flags, io);
     });
 
@@ -155,17 +161,19 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .description('count what a run would send (calls, tokens, dollars per mode) before anything is spent')
     .requiredOption('-c, --config <file>', 'the YAML config file')
     .option('--force', 'estimate for every row, as run --force would ask')
+    .option('-t, --target <name>', 'only this target of the config (default: all of them)')
     .option('--json', 'print the estimate as JSON')
-    .action(async (flags: { config: string; json?: boolean; force?: boolean }) => {
+    .action(async (flags: { config: string; json?: boolean; force?: boolean; target?: string }) => {
       exitCode = await estimateCommand(flags, io);
     });
 
   program
     .command('eval')
-    .description("measure how often the model agrees with the reviewers' verdicts (confusion matrix, differing rows)")
+    .description("measure how often the model agrees with the reviewers' verdicts (confusion matrix, differing rows), per target and overall")
     .requiredOption('-c, --config <file>', 'the YAML config file')
+    .option('-t, --target <name>', 'only this target of the config (default: all of them)')
     .option('--json', 'print the result as JSON')
-    .action(async (flags: { config: string; json?: boolean }) => {
+    .action(async (flags: { config: string; json?: boolean; target?: string }) => {
       exitCode = await evalCommand(flags, io);
     });
 
@@ -176,7 +184,8 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .description('write the rules, the allowed statuses and the model to a tab of their own')
     .requiredOption('-c, --config <file>', 'the YAML config file')
     .option('--tab <name>', 'the tab to write (replaced each time)', 'Rules')
-    .action(async (flags: { config: string; tab: string }) => {
+    .option('-t, --target <name>', 'only this target of the config (default: all of them)')
+    .action(async (flags: { config: string; tab: string; target?: string }) => {
       exitCode = await rulesPublishCommand(flags, io);
     });
 

@@ -1,41 +1,64 @@
 import { randomUUID } from 'node:crypto';
-import { TERMINAL, applyResults, refreshJob, submitBatch } from '../batch/api.js';
+import { TERMINAL, applyResults, refreshJob, submitBatch, type SubmitResult } from '../batch/api.js';
 import { BatchJobs, type BatchJob } from '../batch/jobs.js';
 import { CacheStore } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
-import { UsageError, redact } from '../errors.js';
+import { LockedError, StatusValidatorError, UsageError, redact } from '../errors.js';
 import { costOf, priceOf, priceTable } from '../llm/index.js';
-import { holdLock, primaryProvider, runValidation } from '../pipeline/index.js';
-import { formatUsd, renderSummary } from '../report/index.js';
-import { exitCodeOf } from '../cli/exit.js';
-import { load, logLine, systemClock, type CommandIO } from './context.js';
+import { holdLock, primaryProvider, runPortfolio, runValidation } from '../pipeline/index.js';
+import { formatUsd, portfolioTotal, renderPortfolio, renderSummary, type TargetLine } from '../report/index.js';
+import { sameTab } from '../sheets/index.js';
+import { EXIT, exitCodeOf, exitCodeOfTarget, worstExit } from '../cli/exit.js';
+import { loadTargets, logLine, systemClock, type CommandIO } from './context.js';
 
+/**
+ * The Batch API over a config's targets (or the one --target names). Each target submits
+ * under its own lock and gets its own jobs, recorded with its spreadsheet and tab; a job's
+ * answers go to the cache, and only its own target's tab is then written from there: a
+ * job is never applied to a tab it was not submitted for. A file without `targets:`
+ * prints as it always did.
+ */
 interface Ctx {
-  config: Config;
+  targets: Config[];
+  /** The file lists targets: lines name their target. */
+  listed: boolean;
   secrets: Secrets;
+  warnings: string[];
   store: CacheStore;
   jobs: BatchJobs;
   io: CommandIO;
 }
 
-async function withJobs<T>(configFile: string, io: CommandIO, fn: (ctx: Ctx) => Promise<T>): Promise<T> {
-  const { config, secrets } = load(configFile, io);
-  const store = CacheStore.open(config.cache.path);
+type Flags = { config: string; target?: string };
+
+async function withJobs<T>(flags: Flags, io: CommandIO, fn: (ctx: Ctx) => Promise<T>): Promise<T> {
+  const { targets, listed, secrets, warnings } = loadTargets(flags.config, io, flags.target);
+  // The cache is top-level: every target has the same path.
+  const store = CacheStore.open((targets[0] as Config).cache.path);
   try {
-    return await fn({ config, secrets, store, jobs: new BatchJobs(store), io });
+    return await fn({ targets, listed, secrets, warnings, store, jobs: new BatchJobs(store), io });
   } finally {
     store.close();
   }
 }
 
+/** "[name] " before a line about one target, when the file lists targets. */
+const tag = (ctx: Ctx, name: string) => (ctx.listed ? `[${name}] ` : '');
+
+/** A job belongs to the target whose tab it was submitted for (Sheets ignores case in tab names). */
+const owns = (config: Config, job: BatchJob) => job.spreadsheetId === config.sheets.spreadsheet_id && sameTab(job.sheet, config.sheets.sheet);
+
+/** The selected targets' jobs not yet applied. */
+const openJobs = (ctx: Ctx, targets: readonly Config[] = ctx.targets) => ctx.jobs.list({ open: true }).filter((j) => targets.some((t) => owns(t, j)));
+
 /**
- * Submitting holds the sheet's lock, like a run (exit 4 when another holds it): two
+ * Submitting holds the target's lock, like a run (exit 4 when another holds it): two
  * submits at once would both send every question, and a sync run during a submit would
  * ask what the job is about to ask.
  */
-async function underLock<T>(ctx: Ctx, fn: () => Promise<T>): Promise<T> {
+async function underLock<T>(ctx: Ctx, config: Config, fn: () => Promise<T>): Promise<T> {
   const clock = ctx.io.clock;
-  const lock = holdLock(ctx.store, ctx.config, `batch-submit-${randomUUID()}`, clock?.every ? { every: clock.every } : {});
+  const lock = holdLock(ctx.store, config, `batch-submit-${randomUUID()}`, clock?.every ? { every: clock.every } : {});
   try {
     return await fn();
   } finally {
@@ -43,52 +66,82 @@ async function underLock<T>(ctx: Ctx, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** The jobs a command acts on: the ids given, else this sheet's jobs not yet applied. */
+/** The jobs a command acts on: the ids given, else the selected targets' jobs not yet applied. */
 function chosen(ctx: Ctx, ids: readonly string[]): BatchJob[] {
-  if (ids.length === 0) return ctx.jobs.list({ spreadsheetId: ctx.config.sheets.spreadsheet_id, sheet: ctx.config.sheets.sheet, open: true });
+  if (ids.length === 0) return openJobs(ctx);
   return ids.map((id) => {
     const job = ctx.jobs.get(id);
-    if (!job) throw new UsageError(`No batch job ${id} in ${ctx.config.cache.path}.`, { hint: 'status-validator batch list shows the recorded jobs.' });
+    const path = (ctx.targets[0] as Config).cache.path;
+    if (!job) throw new UsageError(`No batch job ${id} in ${path}.`, { hint: 'status-validator batch list shows the recorded jobs.' });
     return job;
   });
 }
 
-export async function batchSubmit(flags: { config: string; force?: boolean }, io: CommandIO): Promise<number> {
-  return withJobs(flags.config, io, async (ctx) => {
-    const result = await underLock(ctx, () => submitBatch(ctx.config, ctx.secrets, ctx.store, (io.clock ?? systemClock).now(), flags.force ?? false));
-    for (const job of result.jobs) io.stdout.write(`submitted ${job.id}: ${job.requests} requests to ${job.model} (file ${job.inputFileId})\n`);
-    if (result.jobs.length === 0) io.stdout.write('Nothing to submit: every row has a verdict or is already in a pending job.\n');
-    if (result.alreadyPending > 0) io.stdout.write(`${result.alreadyPending} questions are already in jobs not yet applied; not sent again.\n`);
-    if (result.jobs.length > 0) io.stdout.write('Results come within 24 h: status-validator batch wait, then batch results (or batch results later: jobs survive restarts).\n');
-    return 0;
+/**
+ * Submits each target in turn (in turn, so that a question two targets share is sent
+ * once: the second finds it pending). A target whose lock is held or whose tab cannot be
+ * read is reported under its name; the others are submitted. Returns each target's exit code.
+ */
+async function submitAll(ctx: Ctx, force: boolean, say: (line: string) => void): Promise<{ codes: Map<string, number>; jobs: number }> {
+  const codes = new Map<string, number>();
+  let jobs = 0;
+  for (const config of ctx.targets) {
+    const name = config.target.name;
+    let result: SubmitResult;
+    try {
+      result = await underLock(ctx, config, () => submitBatch(config, ctx.secrets, ctx.store, (ctx.io.clock ?? systemClock).now(), force));
+    } catch (error) {
+      // A single target fails as it always did: its error is the command's.
+      if (!ctx.listed || !(error instanceof StatusValidatorError)) throw error;
+      codes.set(name, error instanceof LockedError ? EXIT.locked : EXIT.fatal);
+      ctx.io.stderr.write(`${redact(`Error: [${name}] nothing submitted: ${error.message}${error.hint ? `\nFix: ${error.hint}` : ''}`, ctx.secrets.all)}\n`);
+      continue;
+    }
+    codes.set(name, EXIT.ok);
+    jobs += result.jobs.length;
+    for (const job of result.jobs) say(`${tag(ctx, name)}submitted ${job.id}: ${job.requests} requests to ${job.model} (file ${job.inputFileId})`);
+    if (result.jobs.length === 0) say(`${tag(ctx, name)}Nothing to submit: every row has a verdict or is already in a pending job.`);
+    if (result.alreadyPending > 0) say(`${tag(ctx, name)}${result.alreadyPending} questions are already in jobs not yet applied; not sent again.`);
+  }
+  return { codes, jobs };
+}
+
+export async function batchSubmit(flags: Flags & { force?: boolean }, io: CommandIO): Promise<number> {
+  return withJobs(flags, io, async (ctx) => {
+    const { codes, jobs } = await submitAll(ctx, flags.force ?? false, (line) => io.stdout.write(`${line}\n`));
+    if (jobs > 0) io.stdout.write('Results come within 24 h: status-validator batch wait, then batch results (or batch results later: jobs survive restarts).\n');
+    return worstExit([...codes.values()]);
   });
 }
 
-export async function batchStatus(flags: { config: string }, ids: string[], io: CommandIO): Promise<number> {
-  return withJobs(flags.config, io, async (ctx) => {
-    const provider = primaryProvider(ctx.config, ctx.secrets);
+/** The target a job is shown under: its recorded name (a job of a target since renamed keeps the old one). */
+const nameOf = (ctx: Ctx, job: BatchJob) => ctx.targets.find((t) => owns(t, job))?.target.name ?? job.target;
+
+export async function batchStatus(flags: Flags, ids: string[], io: CommandIO): Promise<number> {
+  return withJobs(flags, io, async (ctx) => {
+    const provider = primaryProvider(ctx.targets[0] as Config, ctx.secrets);
     const list = chosen(ctx, ids);
     if (list.length === 0) io.stdout.write('No batch jobs waiting for results.\n');
     for (const job of list) {
       const p = await refreshJob(provider, ctx.jobs, job.id);
-      io.stdout.write(`${job.id}: ${p.status}, ${p.completed}/${p.total} done, ${p.failed} failed (submitted ${job.createdAt})\n`);
+      io.stdout.write(`${tag(ctx, nameOf(ctx, job))}${job.id}: ${p.status}, ${p.completed}/${p.total} done, ${p.failed} failed (submitted ${job.createdAt})\n`);
     }
     return 0;
   });
 }
 
-export async function batchWait(flags: { config: string; every: number }, ids: string[], io: CommandIO): Promise<number> {
-  return withJobs(flags.config, io, async (ctx) => waitFor(ctx, chosen(ctx, ids), flags.every));
+export async function batchWait(flags: Flags & { every: number }, ids: string[], io: CommandIO): Promise<number> {
+  return withJobs(flags, io, async (ctx) => waitFor(ctx, chosen(ctx, ids), flags.every));
 }
 
 async function waitFor(ctx: Ctx, list: BatchJob[], every: number): Promise<number> {
-  const provider = primaryProvider(ctx.config, ctx.secrets);
+  const provider = primaryProvider(ctx.targets[0] as Config, ctx.secrets);
   const clock = ctx.io.clock ?? systemClock;
-  const open = new Set(list.filter((j) => !TERMINAL.has(j.status)).map((j) => j.id));
+  const open = new Map(list.filter((j) => !TERMINAL.has(j.status)).map((j) => [j.id, j]));
   while (open.size > 0 && !ctx.io.stop?.aborted) {
-    for (const id of [...open]) {
+    for (const [id, job] of [...open]) {
       const p = await refreshJob(provider, ctx.jobs, id);
-      logLine(ctx.io, `${id}: ${p.status}, ${p.completed}/${p.total} done, ${p.failed} failed`);
+      logLine(ctx.io, `${tag(ctx, nameOf(ctx, job))}${id}: ${p.status}, ${p.completed}/${p.total} done, ${p.failed} failed`);
       if (TERMINAL.has(p.status)) open.delete(id);
     }
     if (open.size > 0) await clock.sleep(every, ctx.io.stop).catch(() => undefined);
@@ -96,43 +149,79 @@ async function waitFor(ctx: Ctx, list: BatchJob[], every: number): Promise<numbe
   return open.size === 0 ? 0 : 130;
 }
 
-export async function batchResults(flags: { config: string; json?: boolean }, ids: string[], io: CommandIO): Promise<number> {
-  return withJobs(flags.config, io, (ctx) => resultsOf(ctx, chosen(ctx, ids), flags.json ?? false));
+export async function batchResults(flags: Flags & { json?: boolean }, ids: string[], io: CommandIO): Promise<number> {
+  return withJobs(flags, io, (ctx) => resultsOf(ctx, chosen(ctx, ids), ids.length > 0, flags.json ?? false));
 }
 
-/** Applies every finished job's results to the cache, then writes the sheet from it. */
-async function resultsOf(ctx: Ctx, list: BatchJob[], json: boolean): Promise<number> {
-  const provider = primaryProvider(ctx.config, ctx.secrets);
-  const price = priceOf(provider.model, priceTable(ctx.config.pricing));
+/**
+ * Applies every finished job's results to the cache, then writes each job's own target's
+ * tab from it (identity-checked, asking nothing). Jobs named by id write only their targets;
+ * a job of no selected target is refused, never applied elsewhere.
+ */
+async function resultsOf(ctx: Ctx, list: BatchJob[], named: boolean, json: boolean): Promise<number> {
+  const provider = primaryProvider(ctx.targets[0] as Config, ctx.secrets);
+  const price = priceOf(provider.model, priceTable((ctx.targets[0] as Config).pricing));
   let failed = 0;
+  let refused = false;
+  const touched = new Set<Config>();
   for (const listed of list) {
+    const owner = ctx.targets.find((t) => owns(t, listed));
+    if (!owner) {
+      refused = true;
+      ctx.io.stderr.write(
+        `Error: ${listed.id} was submitted for "${listed.sheet}" in ${listed.spreadsheetId} (target "${listed.target}"), which is not a selected target of this config; it is not applied.\nFix: pass the --target whose tab it was submitted for (status-validator batch list shows each job's target).\n`,
+      );
+      continue;
+    }
+    touched.add(owner);
+    const at = tag(ctx, owner.target.name);
     await refreshJob(provider, ctx.jobs, listed.id);
     const job = ctx.jobs.get(listed.id) ?? listed;
     if (job.appliedAt) continue;
     if (!TERMINAL.has(job.status)) {
-      ctx.io.stderr.write(`${job.id} is still ${job.status}; its results are not ready (batch wait, or try later).\n`);
+      ctx.io.stderr.write(`${at}${job.id} is still ${job.status}; its results are not ready (batch wait, or try later).\n`);
       continue;
     }
-    const applied = await applyResults(provider, ctx.jobs, ctx.store, job, ctx.config.rules.allowed_statuses ?? []);
+    const applied = await applyResults(provider, ctx.jobs, ctx.store, job, owner.rules.allowed_statuses ?? []);
     ctx.jobs.markApplied(job.id, { answered: applied.answered, keptNewer: applied.keptNewer, failed: applied.failed.length, usage: applied.usage });
     failed += applied.failed.length;
     const cost = price ? formatUsd(costOf(applied.usage, price, true)) : 'unknown';
     const kept = applied.keptNewer > 0 ? ` (${applied.keptNewer} not saved: a newer verdict was stored after the job was submitted)` : '';
-    ctx.io.stderr.write(`${job.id} (${job.status}): ${applied.answered} answers saved${kept}, ${applied.failed.length} failed; ${applied.usage.promptTokens} prompt and ${applied.usage.completionTokens} answer tokens, ${cost} at the batch price\n`);
+    ctx.io.stderr.write(`${at}${job.id} (${job.status}): ${applied.answered} answers saved${kept}, ${applied.failed.length} failed; ${applied.usage.promptTokens} prompt and ${applied.usage.completionTokens} answer tokens, ${cost} at the batch price\n`);
     for (const f of applied.failed.slice(0, 10)) ctx.io.stderr.write(`  failed ${f.customId}: ${redact(f.reason, ctx.secrets.all)}\n`);
     if (applied.failed.length > 0) ctx.io.stderr.write('  Failed lines are asked again by the next run (sync) or batch submit.\n');
   }
-  // The verdicts are in the cache: a run that asks nothing writes them, identity-checked.
-  const summary = await runValidation(ctx.config, ctx.secrets, { limit: 0, trigger: 'batch', warnings: [], ...(ctx.io.stop ? { stop: ctx.io.stop } : {}) });
-  ctx.io.stdout.write(`${redact(json ? JSON.stringify(summary, null, 2) : renderSummary(summary), ctx.secrets.all)}\n`);
-  const code = exitCodeOf(summary);
-  return code === 0 && failed > 0 ? 3 : code;
+  // Jobs named by id write their own targets only; otherwise every selected target is brought up to date.
+  const writeTo = named ? ctx.targets.filter((t) => touched.has(t)) : ctx.targets;
+  const code = await writeFromCache(ctx, writeTo, json);
+  const worst = worstExit([code, refused ? EXIT.usage : EXIT.ok]);
+  return worst === EXIT.ok && failed > 0 ? EXIT.rowErrors : worst;
 }
 
-export async function batchCancel(flags: { config: string }, id: string, io: CommandIO): Promise<number> {
-  return withJobs(flags.config, io, async (ctx) => {
+/** The verdicts are in the cache: a run that asks nothing writes them to each target's tab, identity-checked. */
+async function writeFromCache(ctx: Ctx, targets: readonly Config[], json: boolean): Promise<number> {
+  if (targets.length === 0) return EXIT.ok;
+  const options = { limit: 0, trigger: 'batch', warnings: ctx.warnings, ...(ctx.io.stop ? { stop: ctx.io.stop } : {}) };
+  const [only] = targets;
+  if (!ctx.listed && only) {
+    const summary = await runValidation(only, ctx.secrets, { ...options, warnings: [] });
+    ctx.io.stdout.write(`${redact(json ? JSON.stringify(summary, null, 2) : renderSummary(summary), ctx.secrets.all)}\n`);
+    return exitCodeOf(summary);
+  }
+  const run = await runPortfolio(targets, ctx.secrets, options);
+  const lines: TargetLine[] = run.targets.map((t) => ({ ...t, exitCode: exitCodeOfTarget(t) }));
+  const exitCode = worstExit(lines.map((l) => l.exitCode));
+  const text = json
+    ? JSON.stringify({ group: run.group, exitCode, total: portfolioTotal(lines), targets: lines.map((l) => ({ ...l.summary, locked: l.locked, exitCode: l.exitCode })) }, null, 2)
+    : renderPortfolio(lines, exitCode);
+  ctx.io.stdout.write(`${redact(text, ctx.secrets.all)}\n`);
+  return exitCode;
+}
+
+export async function batchCancel(flags: Flags, id: string, io: CommandIO): Promise<number> {
+  return withJobs(flags, io, async (ctx) => {
     chosen(ctx, [id]);
-    const provider = primaryProvider(ctx.config, ctx.secrets);
+    const provider = primaryProvider(ctx.targets[0] as Config, ctx.secrets);
     const batch = await provider.api.batches.cancel(id);
     ctx.jobs.update(id, { status: batch.status });
     io.stdout.write(`${id}: ${batch.status}. Answers already made are applied by batch results.\n`);
@@ -140,24 +229,30 @@ export async function batchCancel(flags: { config: string }, id: string, io: Com
   });
 }
 
-export async function batchList(flags: { config: string; json?: boolean }, io: CommandIO): Promise<number> {
-  return withJobs(flags.config, io, (ctx) => {
-    const list = ctx.jobs.list();
+/** Every job of the cache (with --target: that target's), newest first, each with its target. */
+export async function batchList(flags: Flags & { json?: boolean }, io: CommandIO): Promise<number> {
+  return withJobs(flags, io, (ctx) => {
+    const all = ctx.jobs.list();
+    const list = flags.target === undefined ? all : all.filter((j) => ctx.targets.some((t) => owns(t, j)));
     if (flags.json) io.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
     else if (list.length === 0) io.stdout.write('No batch jobs recorded.\n');
-    else for (const j of list) io.stdout.write(`${j.id}  ${j.status.padEnd(11)} ${String(j.requests).padStart(6)} requests  ${j.model}  submitted ${j.createdAt}  ${j.appliedAt ? `applied ${j.appliedAt}` : 'not applied'}\n`);
+    else
+      for (const j of list)
+        io.stdout.write(`${j.id}  ${ctx.listed ? `${nameOf(ctx, j)}  ` : ''}${j.status.padEnd(11)} ${String(j.requests).padStart(6)} requests  ${j.model}  submitted ${j.createdAt}  ${j.appliedAt ? `applied ${j.appliedAt}` : 'not applied'}\n`);
     return Promise.resolve(0);
   });
 }
 
-/** `run --mode batch`: submit, wait, apply, write, in one go. */
-export async function batchRun(flags: { config: string; force?: boolean; json?: boolean; every: number }, io: CommandIO): Promise<number> {
-  return withJobs(flags.config, io, async (ctx) => {
-    const submitted = await underLock(ctx, () => submitBatch(ctx.config, ctx.secrets, ctx.store, (io.clock ?? systemClock).now(), flags.force ?? false));
-    for (const job of submitted.jobs) logLine(io, `submitted ${job.id}: ${job.requests} requests`);
-    const open = ctx.jobs.list({ spreadsheetId: ctx.config.sheets.spreadsheet_id, sheet: ctx.config.sheets.sheet, open: true });
+/** `run --mode batch`: submit every target, wait, apply, write each target's tab, in one go. */
+export async function batchRun(flags: Flags & { force?: boolean; json?: boolean; every: number }, io: CommandIO): Promise<number> {
+  return withJobs(flags, io, async (ctx) => {
+    const { codes } = await submitAll(ctx, flags.force ?? false, (line) => logLine(io, line));
+    // A target whose submit failed is left alone: its jobs (if any) wait for the next batch results.
+    const submitted = ctx.targets.filter((t) => codes.get(t.target.name) === EXIT.ok);
+    const open = openJobs(ctx, submitted);
     const waited = await waitFor(ctx, open, flags.every);
     if (waited !== 0) return waited;
-    return resultsOf(ctx, open, flags.json ?? false);
+    const written = await resultsOf({ ...ctx, targets: submitted }, open, false, flags.json ?? false);
+    return worstExit([written, ...codes.values()]);
   });
 }

@@ -1,67 +1,121 @@
 import { CacheStore } from '../cache/index.js';
+import type { Config, Secrets } from '../config/index.js';
+import { StatusValidatorError, redact } from '../errors.js';
 import { loadTokenizer, priceOf, priceTable } from '../llm/index.js';
 import { keyerOf, layoutConfigOf, localDate, lookupIn, primaryModel, promptRulesOf, selectWork, sheetsClientFor, staleAfterOf } from '../pipeline/index.js';
 import { formatUsd } from '../report/index.js';
 import { mapHeaders, quoteSheetName, readEntries } from '../sheets/index.js';
-import { estimateModes, estimatePacking, type ModeEstimate } from '../estimate/index.js';
-import { load, systemClock, type CommandIO } from './context.js';
+import { EXIT, worstExit } from '../cli/exit.js';
+import { estimateModes, estimatePacking, estimateTotal, renderPortfolioEstimate, type TargetEstimate } from '../estimate/index.js';
+import { loadTargets, systemClock, type CommandIO } from './context.js';
 
 /** Expected answer length when the cache has no history yet: a short verdict and a rewrite. */
 const DEFAULT_COMPLETION_TOKENS = 120;
 
+interface Shared {
+  secrets: Secrets;
+  store: CacheStore;
+  count: (text: string) => number;
+  now: Date;
+  force: boolean;
+  io: CommandIO;
+}
+
 /**
- * `estimate`: reads the sheet and says what a run would send — calls, tokens and
- * dollars in each mode — before anything is spent. One read call, no LLM call.
+ * `estimate`: reads each target's tab and says what a run would send — calls, tokens and
+ * dollars in each mode — before anything is spent. One read call per target, no LLM call.
+ * A target whose tab cannot be read (a 403, a missing tab) is reported under its name and
+ * the others are still estimated; the exit code is the worst. A file without `targets:`
+ * prints as it always did.
  */
-export async function estimateCommand(flags: { config: string; json?: boolean; force?: boolean }, io: CommandIO): Promise<number> {
-  const { config, secrets } = load(flags.config, io);
-  const tokenizer = loadTokenizer();
-  const values = await sheetsClientFor(config, secrets, io.abort).read(quoteSheetName(config.sheets.sheet));
-  const layout = mapHeaders(values[config.sheets.header_row - 1] ?? [], layoutConfigOf(config));
-  const { entries } = readEntries(values, layout);
-  const store = CacheStore.open(config.cache.path);
-  const now = (io.clock ?? systemClock).now();
-  const packing = estimatePacking(config.llm);
-  let modes: ModeEstimate[];
-  let rows: number;
+export async function estimateCommand(flags: { config: string; json?: boolean; force?: boolean; target?: string }, io: CommandIO): Promise<number> {
+  const { targets, listed, secrets } = loadTargets(flags.config, io, flags.target);
+  const first = targets[0] as Config;
+  const count = await loadTokenizer();
+  const store = CacheStore.open(first.cache.path);
+  const shared: Shared = { secrets, store, count, now: (io.clock ?? systemClock).now(), force: flags.force ?? false, io };
+  const packing = estimatePacking(first.llm);
+  let estimates: TargetEstimate[];
   try {
-    const selection = selectWork(entries, keyerOf(config), lookupIn(store, config.review.min_confidence), {
-      force: flags.force ?? false,
-      limit: undefined,
-      staleAfterMs: staleAfterOf(config, undefined),
-      now: now.getTime(),
-    });
-    rows = selection.jobs.reduce((n, j) => n + j.entries.length, 0);
-    const history = store.averageTokens();
-    modes = estimateModes({
-      questions: selection.jobs.map((j) => j.inputs),
-      rules: promptRulesOf(config),
-      today: localDate(now),
-      count: await tokenizer,
-      completionPerRow: Math.round(history?.completionTokens ?? DEFAULT_COMPLETION_TOKENS),
-      packSize: packing.rows,
-      price: priceOf(primaryModel(config), priceTable(config.pricing)),
-    });
+    if (!listed) {
+      // A single target fails as it always did: its error is the command's.
+      estimates = [await estimateOne(first, shared)];
+    } else {
+      estimates = [];
+      for (const config of targets) estimates.push(await estimateOrFailure(config, shared));
+    }
   } finally {
     store.close();
   }
-  if (flags.json) {
-    const packed = { requested: packing.requested, rows: packing.rows, ...(packing.cappedBy ? { cappedBy: packing.cappedBy, note: packing.note } : {}) };
-    io.stdout.write(`${JSON.stringify({ rows: entries.length, toAsk: rows, questions: modes[0]?.requests ?? 0, model: primaryModel(config), packing: packed, modes }, null, 2)}\n`);
-    return 0;
+  const packed = { requested: packing.requested, rows: packing.rows, ...(packing.cappedBy ? { cappedBy: packing.cappedBy, note: packing.note } : {}) };
+  const model = primaryModel(first);
+  const exitCode = worstExit(estimates.map((e) => ('error' in e ? EXIT.fatal : EXIT.ok)));
+  const notes = ['Answer tokens are estimated from the cached answers (or 120 per row); prompt tokens are counted exactly.', ...(packing.note ? [`Packing is capped: ${packing.note}`] : [])];
+  const [only] = estimates;
+  if (!listed && only && 'modes' in only) {
+    if (flags.json) io.stdout.write(`${JSON.stringify({ rows: only.rows, toAsk: only.toAsk, questions: only.questions, model, packing: packed, modes: only.modes }, null, 2)}\n`);
+    else io.stdout.write(`${[...renderOne(only, model), '', ...notes].join('\n')}\n`);
+    return exitCode;
   }
-  const lines = [
-    `${entries.length} rows in "${config.sheets.sheet}"; ${rows} would be asked about (${modes[0]?.requests ?? 0} distinct questions) with ${primaryModel(config)}.`,
+  if (flags.json) {
+    io.stdout.write(`${redact(JSON.stringify({ model, packing: packed, exitCode, targets: estimates, total: estimateTotal(estimates) }, null, 2), secrets.all)}\n`);
+  } else {
+    io.stdout.write(`${redact([...renderPortfolioEstimate(estimates, model, formatUsd), '', ...notes].join('\n'), secrets.all)}\n`);
+    for (const e of estimates) if ('error' in e) io.stderr.write(`${redact(`Error: [${e.target}] ${e.error.message}${e.error.hint ? `\nFix: ${e.error.hint}` : ''}`, secrets.all)}\n`);
+  }
+  return exitCode;
+}
+
+/** A target's estimate; a failure of this target's own (its tab unreadable) becomes its line, a bug stays a bug. */
+async function estimateOrFailure(config: Config, shared: Shared): Promise<TargetEstimate> {
+  try {
+    return await estimateOne(config, shared);
+  } catch (error) {
+    if (!(error instanceof StatusValidatorError)) throw error;
+    const where = { target: config.target.name, spreadsheetId: config.sheets.spreadsheet_id, sheet: config.sheets.sheet };
+    return { ...where, error: { message: redact(error.message, shared.secrets.all), ...(error.hint ? { hint: error.hint } : {}) } };
+  }
+}
+
+async function estimateOne(config: Config, { secrets, store, count, now, force, io }: Shared): Promise<TargetEstimate> {
+  const values = await sheetsClientFor(config, secrets, io.abort).read(quoteSheetName(config.sheets.sheet));
+  const layout = mapHeaders(values[config.sheets.header_row - 1] ?? [], layoutConfigOf(config));
+  const { entries } = readEntries(values, layout);
+  const selection = selectWork(entries, keyerOf(config), lookupIn(store, config.review.min_confidence), {
+    force,
+    limit: undefined,
+    staleAfterMs: staleAfterOf(config, undefined),
+    now: now.getTime(),
+  });
+  const history = store.averageTokens();
+  const modes = estimateModes({
+    questions: selection.jobs.map((j) => j.inputs),
+    rules: promptRulesOf(config),
+    today: localDate(now),
+    count,
+    completionPerRow: Math.round(history?.completionTokens ?? DEFAULT_COMPLETION_TOKENS),
+    packSize: estimatePacking(config.llm).rows,
+    price: priceOf(primaryModel(config), priceTable(config.pricing)),
+  });
+  return {
+    target: config.target.name,
+    spreadsheetId: config.sheets.spreadsheet_id,
+    sheet: config.sheets.sheet,
+    rows: entries.length,
+    toAsk: selection.jobs.reduce((n, j) => n + j.entries.length, 0),
+    questions: modes[0]?.requests ?? 0,
+    modes,
+  };
+}
+
+function renderOne(e: Extract<TargetEstimate, { modes: unknown }>, model: string): string[] {
+  return [
+    `${e.rows} rows in "${e.sheet}"; ${e.toAsk} would be asked about (${e.questions} distinct questions) with ${model}.`,
     '',
     'mode                                        requests   prompt tokens  (cached)   answer tokens   cost',
-    ...modes.map(
+    ...e.modes.map(
       (m) =>
         `${m.mode.padEnd(42)} ${String(m.requests).padStart(9)} ${String(m.promptTokens).padStart(15)} ${String(m.cachedTokens).padStart(10)} ${String(m.completionTokens).padStart(15)}   ${formatUsd(m.costUsd)}`,
     ),
-    '',
-    'Answer tokens are estimated from the cached answers (or 120 per row); prompt tokens are counted exactly.',
-    ...(packing.note ? [`Packing is capped: ${packing.note}`] : []),
   ];
-  io.stdout.write(`${lines.join('\n')}\n`);
-  return 0;
 }

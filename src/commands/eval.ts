@@ -1,28 +1,67 @@
 import { CacheStore } from '../cache/index.js';
-import { measureAgreement, renderAgreement } from '../eval/index.js';
+import type { Config, Secrets } from '../config/index.js';
+import { StatusValidatorError, redact } from '../errors.js';
+import { EXIT } from '../cli/exit.js';
+import { measureAgreement, overallAgreement, renderAgreement, renderPortfolioAgreement, type TargetAgreement } from '../eval/index.js';
 import { keyerOf, layoutConfigOf, sheetsClientFor } from '../pipeline/index.js';
 import { mapHeaders, quoteSheetName, readEntries } from '../sheets/index.js';
-import { load, type CommandIO } from './context.js';
+import { loadTargets, type CommandIO } from './context.js';
+
+const NO_OVERRIDE = 'eval compares the model with reviewers, and no review.override_column is configured';
 
 /**
  * `eval`: how often the model agrees with the reviewers, so a team can tell whether
- * its rules and model are good enough. One read of the sheet; no LLM call.
+ * its rules and model are good enough: per target (a confusion matrix each) and overall.
+ * One read per target; no LLM call. A target that cannot be evaluated is named and the
+ * others still are; the exit code is the worst. A file without `targets:` prints as before.
  */
-export async function evalCommand(flags: { config: string; json?: boolean }, io: CommandIO): Promise<number> {
-  const { config, secrets } = load(flags.config, io);
-  if (!config.review.override_column) {
-    io.stderr.write('Error: eval compares the model with reviewers, and no review.override_column is configured.\nFix: add review: { override_column: "Reviewer verdict" } to the config and let reviewers fill it.\n');
-    return 2;
+export async function evalCommand(flags: { config: string; json?: boolean; target?: string }, io: CommandIO): Promise<number> {
+  const { targets, listed, secrets } = loadTargets(flags.config, io, flags.target);
+  const first = targets[0] as Config;
+  if (!listed) {
+    if (!first.review.override_column) {
+      io.stderr.write(`Error: ${NO_OVERRIDE}.\nFix: add review: { override_column: "Reviewer verdict" } to the config and let reviewers fill it.\n`);
+      return 2;
+    }
+    const store = CacheStore.open(first.cache.path);
+    try {
+      const agreement = await measure(first, secrets, store, io);
+      io.stdout.write(flags.json ? `${JSON.stringify(agreement, null, 2)}\n` : renderAgreement(agreement));
+      return 0;
+    } finally {
+      store.close();
+    }
   }
-  const values = await sheetsClientFor(config, secrets, io.abort).read(quoteSheetName(config.sheets.sheet));
-  const layout = mapHeaders(values[config.sheets.header_row - 1] ?? [], layoutConfigOf(config));
-  const { entries } = readEntries(values, layout);
-  const store = CacheStore.open(config.cache.path);
+  const store = CacheStore.open(first.cache.path);
+  const results: TargetAgreement[] = [];
   try {
-    const agreement = measureAgreement(entries, keyerOf(config), (key) => store.get(key));
-    io.stdout.write(flags.json ? `${JSON.stringify(agreement, null, 2)}\n` : renderAgreement(agreement));
-    return 0;
+    for (const config of targets) results.push(await measureOrFailure(config, secrets, store, io));
   } finally {
     store.close();
   }
+  // A target left out for want of an override column is said so, not a failure, unless no target is left.
+  const exitCode = results.some((r) => 'error' in r) ? EXIT.fatal : results.every((r) => 'skipped' in r) ? EXIT.usage : EXIT.ok;
+  const text = flags.json ? JSON.stringify({ exitCode, targets: results, overall: overallAgreement(results) }, null, 2) : renderPortfolioAgreement(results);
+  io.stdout.write(`${redact(text, secrets.all)}${flags.json ? '\n' : ''}`);
+  for (const r of results) if ('error' in r) io.stderr.write(`${redact(`Error: [${r.target}] ${r.error.message}${r.error.hint ? `\nFix: ${r.error.hint}` : ''}`, secrets.all)}\n`);
+  if (results.every((r) => 'skipped' in r)) io.stderr.write(`Error: ${NO_OVERRIDE} for any target.\nFix: add review: { override_column: "Reviewer verdict" } at the top level or to a target.\n`);
+  return exitCode;
+}
+
+async function measureOrFailure(config: Config, secrets: Secrets, store: CacheStore, io: CommandIO): Promise<TargetAgreement> {
+  const where = { target: config.target.name, spreadsheetId: config.sheets.spreadsheet_id, sheet: config.sheets.sheet };
+  if (!config.review.override_column) return { ...where, skipped: `${NO_OVERRIDE} for this target (add review.override_column to it or at the top level)` };
+  try {
+    return { ...where, ...(await measure(config, secrets, store, io)) };
+  } catch (error) {
+    if (!(error instanceof StatusValidatorError)) throw error;
+    return { ...where, error: { message: redact(error.message, secrets.all), ...(error.hint ? { hint: error.hint } : {}) } };
+  }
+}
+
+async function measure(config: Config, secrets: Secrets, store: CacheStore, io: CommandIO) {
+  const values = await sheetsClientFor(config, secrets, io.abort).read(quoteSheetName(config.sheets.sheet));
+  const layout = mapHeaders(values[config.sheets.header_row - 1] ?? [], layoutConfigOf(config));
+  const { entries } = readEntries(values, layout);
+  return measureAgreement(entries, keyerOf(config), (key) => store.get(key));
 }

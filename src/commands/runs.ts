@@ -1,20 +1,28 @@
 import { existsSync } from 'node:fs';
 import { CacheStore, recentRuns, type StoredRun } from '../cache/index.js';
-import { loadConfig } from '../config/index.js';
+import { loadPortfolio, selectTargets } from '../config/index.js';
 import type { RunSummary } from '../pipeline/index.js';
 import { describeRequest, formatUsd } from '../report/index.js';
 import type { CommandIO } from './context.js';
 
-/** `runs`: the recent runs recorded in the cache, newest first. */
-export function runsCommand(flags: { config: string; limit: number; json?: boolean }, io: CommandIO): number {
-  const config = loadConfig(flags.config, io.env);
-  if (!existsSync(config.cache.path)) {
-    io.stdout.write(flags.json ? '[]\n' : `No runs yet (no cache at ${config.cache.path}).\n`);
+/**
+ * `runs`: the recent runs recorded in the cache, newest first: a line per target and
+ * run, the runs started together (one `run` over a portfolio) next to each other under
+ * one group id. `--target` keeps one target's runs.
+ */
+export function runsCommand(flags: { config: string; limit: number; json?: boolean; target?: string }, io: CommandIO): number {
+  // Only the cache path is needed: no secrets are loaded, so `runs` works without credentials.
+  const portfolio = loadPortfolio(flags.config, io.env);
+  const targets = selectTargets(portfolio, flags.target);
+  const [first] = targets;
+  const path = first?.cache.path ?? '';
+  if (!existsSync(path)) {
+    io.stdout.write(flags.json ? '[]\n' : `No runs yet (no cache at ${path}).\n`);
     return 0;
   }
-  const store = CacheStore.open(config.cache.path);
+  const store = CacheStore.open(path);
   try {
-    const runs = recentRuns(store, flags.limit);
+    const runs = recentRuns(store, flags.limit, flags.target === undefined ? undefined : targets.map((t) => t.target.name));
     io.stdout.write(flags.json ? `${JSON.stringify(runs, null, 2)}\n` : renderRuns(runs));
     return 0;
   } finally {
@@ -22,13 +30,19 @@ export function runsCommand(flags: { config: string; limit: number; json?: boole
   }
 }
 
+/** The first 8 characters of a group id tell the groups of a listing apart. */
+const shortGroup = (group: string | null) => (group === null ? '-' : group.slice(0, 8));
+
 function renderRuns(runs: StoredRun[]): string {
   if (runs.length === 0) return 'No runs yet.\n';
-  const lines = ['started (UTC)         trigger   status                 rows  asked  valid invalid error  calls  cost'];
+  const width = Math.max(6, ...runs.map((r) => r.target.length));
+  const lines = [`started (UTC)         ${'target'.padEnd(width)}  group     trigger   status                 rows  asked  valid invalid error  calls  cost`];
   for (const run of runs) {
     const s = run.summary as Partial<RunSummary> | null;
     const cols = [
       run.startedAt.slice(0, 19).replace('T', ' ').padEnd(21),
+      `${run.target.padEnd(width)} `,
+      shortGroup(run.group).padEnd(9),
       run.trigger.padEnd(9),
       run.status.padEnd(22),
       String(s?.rows?.read ?? '').padStart(4),

@@ -76,3 +76,5 @@ export function estimateModes(input: EstimateInput): ModeEstimate[] {
     mode(`batch + packed (${packSize} rows per request)`, packed, true),
   ];
 }
+
+export { estimateTotal, renderPortfolioEstimate, type EstimateTotal, type TargetEstimate } from './portfolio.js';

@@ -78,3 +78,5 @@ export function renderAgreement(a: Agreement): string {
   }
   return `${lines.join('\n')}\n`;
 }
+
+export { overallAgreement, renderPortfolioAgreement, type TargetAgreement } from './portfolio.js';

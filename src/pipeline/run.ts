@@ -88,7 +88,7 @@ async function runHolding(config: Config, secrets: Secrets, options: RunOptions,
   const sheets = options.sheets ?? sheetsClientFor(config, secrets, undefined, () => tally.sheetRetry());
   // A lost lock stops the run like Ctrl-C: nothing new asked, what is answered written.
   const stop = lock ? AbortSignal.any([lock.lost, ...(options.stop ? [options.stop] : [])]) : options.stop;
-  if (!dryRun) recordRunStart(store, { id: runId, startedAt: tally.startedAt, trigger: options.trigger ?? 'cli', spreadsheetId: config.sheets.spreadsheet_id, sheet: config.sheets.sheet });
+  if (!dryRun) recordRunStart(store, { id: runId, startedAt: tally.startedAt, trigger: options.trigger ?? 'cli', spreadsheetId: config.sheets.spreadsheet_id, sheet: config.sheets.sheet, target: config.target.name, ...(options.group ? { group: options.group } : {}) });
   try {
     await execute(config, secrets, { ...options, ...(stop ? { stop } : {}) }, store, tally, sheets);
   } catch (error) {

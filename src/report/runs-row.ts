@@ -1,8 +1,12 @@
 import type { RunRequest } from '../cache/index.js';
 import type { RunSummary } from '../pipeline/index.js';
 
-/** New columns go at the end, so that a Runs tab made by an older version stays aligned. */
-export const RUNS_HEADER = ['Started (UTC)', 'Finished (UTC)', 'Trigger', 'Status', 'Rows', 'Asked', 'Valid', 'Invalid', 'Errors', 'LLM calls', 'Tokens', 'Cost (USD)', 'Seconds', 'Run id', 'Triggered by', 'Request'];
+/**
+ * New columns go at the end. Cells are placed under their header's text wherever it is
+ * (appendToOwnTab), so a Runs tab made by an older version, or whose columns people moved,
+ * gets each value in its own column; a header it lacks is added after its last used column.
+ */
+export const RUNS_HEADER = ['Started (UTC)', 'Finished (UTC)', 'Trigger', 'Status', 'Rows', 'Asked', 'Valid', 'Invalid', 'Errors', 'LLM calls', 'Tokens', 'Cost (USD)', 'Seconds', 'Run id', 'Triggered by', 'Request', 'Target', 'Run group'];
 
 /** One row of the Runs tab: what the people in the sheet want to see of a run, and who asked for it (serve). */
 export function runsRow(s: RunSummary, request?: RunRequest): string[] {
@@ -23,6 +27,8 @@ export function runsRow(s: RunSummary, request?: RunRequest): string[] {
     s.runId,
     request?.by ?? '',
     request ? describeRequest(request) : '',
+    s.target,
+    s.group ?? '',
   ];
 }
 

@@ -1,20 +1,103 @@
+import { pushTo } from '../collections.js';
 import { SheetsError } from '../errors.js';
-import { quoteSheetName } from './a1.js';
-import type { SheetsClient } from './client.js';
+import { a1Range, columnLetter, quoteSheetName } from './a1.js';
+import type { CellValues, SheetsClient } from './client.js';
+import { normalizeHeader } from './layout.js';
+import { lastUsedColumn } from './open.js';
 
 /**
- * Appends rows to a tab the bot owns (run history, published rules), creating the tab
- * with its header row the first time.
+ * Appends rows to a tab the bot owns (run history), creating the tab with its header row
+ * the first time. `rows` are aligned with `header`; each cell goes under its header's
+ * text in the tab's row 1, wherever that is: a tab made by an older version (fewer
+ * columns) or whose columns people moved or added keeps every value in its own column.
+ * A header the tab lacks is added after its last used column (a column wholly empty),
+ * never over a person's cells; a header found twice stops the append (which column is
+ * the bot's cannot be told), with a message saying so.
  */
-export async function appendToOwnTab(client: SheetsClient, tab: string, header: string[], rows: string[][]): Promise<void> {
+export async function appendToOwnTab(client: SheetsClient, tab: string, header: string[], rows: string[][], retried = false): Promise<void> {
+  const range = quoteSheetName(tab);
+  let top: CellValues;
   try {
-    await client.append(quoteSheetName(tab), rows);
+    top = await client.read(`${range}!1:1`);
   } catch (error) {
-    if (!(error instanceof SheetsError) || !/Unable to parse range|tab does not exist/i.test(error.message)) throw error;
-    await client.addTab(tab);
-    await client.append(quoteSheetName(tab), [header, ...rows]);
+    if (!missingTab(error)) throw error;
+    try {
+      await client.addTab(tab);
+    } catch (adding) {
+      // Another run (a target sharing this tab) created it meanwhile: append to it as it now is.
+      if (retried || !(adding instanceof SheetsError) || !/already exists/i.test(adding.message)) throw adding;
+      return appendToOwnTab(client, tab, header, rows, true);
+    }
+    await headerThenRows(client, tab, header, rows);
+    return;
   }
+  let columns = columnsOf(tab, top[0] ?? [], header);
+  if (columns.includes(undefined)) {
+    // Some header is missing: the whole tab says which columns are free (one more read, only now).
+    const values = await client.read(range);
+    if (values.every((row) => row.every((cell) => cell.trim() === ''))) {
+      await headerThenRows(client, tab, header, rows);
+      return;
+    }
+    columns = columnsOf(tab, values[0] ?? [], header);
+    let next = lastUsedColumn(values) + 1;
+    const added: Array<{ text: string; column: number }> = [];
+    columns = columns.map((column, i) => {
+      if (column !== undefined) return column;
+      added.push({ text: header[i] ?? '', column: next });
+      return next++;
+    });
+    await growTo(client, tab, next - 1);
+    await client.write(added.map((a) => ({ range: a1Range(tab, { row: 1, column: a.column }), values: [[a.text]] })));
+  }
+  const at = columns as number[];
+  const width = Math.max(0, ...at);
+  const placed = rows.map((row) => {
+    // Cells of columns that are not the bot's stay '' in the new row: it is inserted, so nothing is overwritten.
+    const cells = Array<string>(width).fill('');
+    row.forEach((value, i) => {
+      const column = at[i];
+      if (column !== undefined) cells[column - 1] = value;
+    });
+    return cells;
+  });
+  await client.append(range, placed);
 }
+
+/**
+ * A new or empty tab: the header goes to row 1 at its place (not appended), so that two runs
+ * creating the tab at once (targets sharing it) write the same header to the same cells,
+ * and their rows are appended after it.
+ */
+async function headerThenRows(client: SheetsClient, tab: string, header: string[], rows: string[][]): Promise<void> {
+  await client.write([{ range: a1Range(tab, { row: 1, column: 1 }, { row: 1, column: header.length }), values: [header] }]);
+  await client.append(quoteSheetName(tab), rows);
+}
+
+/** Each header's column (1-based) in a header row, undefined when absent; a header found twice is an error. */
+export function columnsOf(tab: string, row: readonly string[], header: readonly string[]): Array<number | undefined> {
+  const positions = new Map<string, number[]>();
+  row.forEach((cell, i) => {
+    if (cell.trim() !== '') pushTo(positions, normalizeHeader(cell), i + 1);
+  });
+  return header.map((text) => {
+    const found = positions.get(normalizeHeader(text)) ?? [];
+    if (found.length > 1) {
+      throw new SheetsError(`The "${tab}" tab has the header "${text}" ${found.length} times in row 1 (columns ${found.map(columnLetter).join(', ')}), so which column is the bot's cannot be told.`, {
+        hint: `Rename or clear the extra "${text}" header in the "${tab}" tab; the runs are kept in the cache meanwhile (status-validator runs lists them).`,
+      });
+    }
+    return found[0];
+  });
+}
+
+/** Widens the tab's grid when a new header would fall past its last column. */
+async function growTo(client: SheetsClient, tab: string, columns: number): Promise<void> {
+  const meta = await client.metadata(tab);
+  if (columns > meta.columnCount) await client.appendDimension(meta.sheetId, 'COLUMNS', columns - meta.columnCount);
+}
+
+const missingTab = (error: unknown) => error instanceof SheetsError && /Unable to parse range|tab does not exist/i.test(error.message);
 
 /**
  * Replaces the whole content of a tab the bot owns (published rules), creating it
@@ -24,7 +107,7 @@ export async function replaceOwnTab(client: SheetsClient, tab: string, rows: str
   try {
     await client.clear(quoteSheetName(tab));
   } catch (error) {
-    if (!(error instanceof SheetsError) || !/Unable to parse range|tab does not exist/i.test(error.message)) throw error;
+    if (!missingTab(error)) throw error;
     await client.addTab(tab);
   }
   const width = rows.reduce((w, r) => Math.max(w, r.length), 0);
