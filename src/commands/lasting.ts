@@ -34,9 +34,9 @@ export function openLasting(targets: readonly Config[], secrets: Secrets): Lasti
  */
 export function portfolioLog(outcomes: readonly TargetOutcome[], listed: boolean): string[] {
   const lines: TargetLine[] = outcomes.map((o) => ({ ...o, exitCode: exitCodeOfTarget(o) }));
-  const one = (l: TargetLine) => (l.locked ? `skipped: ${l.summary.fatal?.message ?? 'another run holds the lock'}` : renderOneLine(l.summary));
-  if (!listed) return lines.map(one);
-  const out = lines.map((l) => `[${l.summary.target}] ${one(l)}`);
+  const skip = (l: TargetLine) => l.summary.fatal?.message ?? 'another run holds the lock';
+  if (!listed) return lines.map((l) => (l.locked ? `skipped: ${skip(l)}` : renderOneLine(l.summary)));
+  const out = lines.map((l) => `[${l.summary.target}] ${l.locked ? `skipped (lock held; the other targets ran): ${skip(l)}` : renderOneLine(l.summary)}`);
   const t = portfolioTotal(lines);
   const skipped = lines.filter((l) => l.locked).length;
   const failed = lines.filter((l) => !l.locked && l.summary.status === 'failed').length;

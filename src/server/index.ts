@@ -174,7 +174,7 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
     }
     const planned = await planTargets(chosen.map((t) => ({ config: t, sheets: clientOf(t) })), ask, now);
     for (const { config: t, error } of planned.each) {
-      if (error !== undefined) options.log(`[${t.target.name}] could not read the sheet before a run: ${redact(String(error), secrets.all)}`);
+      if (error !== undefined) options.log(`[${t.target.name}] could not read the sheet before a run (it runs and reads again): ${redact(error instanceof Error ? error.message : 'an unexpected error', secrets.all)}`);
     }
     return {
       targets: planned.each.map(({ config: t, plan }) => ({ config: t, sheets: clientOf(t), values: plan?.values })),

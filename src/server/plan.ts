@@ -74,7 +74,11 @@ export interface TargetsPlan {
 
 export async function planTargets(targets: ReadonlyArray<{ config: Config; sheets: SheetsClient }>, ask: RunAsk, now: Date): Promise<TargetsPlan> {
   const settled = await Promise.allSettled(targets.map(({ config, sheets }) => planRun(config, sheets, ask, now)));
-  const each = settled.map((result, i) => ({ config: (targets[i] as { config: Config }).config, plan: result.status === 'fulfilled' ? result.value : undefined, error: result.status === 'rejected' ? result.reason : undefined }));
+  const each = settled.map((result, i) => ({
+    config: (targets[i] as { config: Config }).config,
+    plan: result.status === 'fulfilled' ? result.value : undefined,
+    error: result.status === 'rejected' ? (result.reason as unknown) : undefined,
+  }));
   const plans = each.flatMap((e) => (e.plan ? [e.plan] : []));
   const costs = plans.map((p) => p.estimatedUsd);
   return { each, rows: plans.reduce((n, p) => n + p.rows, 0), estimatedUsd: costs.includes(null) ? null : costs.reduce<number>((a, b) => a + (b ?? 0), 0) };

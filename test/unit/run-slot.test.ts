@@ -87,7 +87,7 @@ describe('the server run slots', () => {
     expect(idle).toBe(false);
     // b is free again at once; a only once its run has ended.
     expect('busy' in slot.claim(['b'])).toBe(false);
-    run.finish({ status: 'failed', target: 'a', fatal: { message: 'no access' } } as Partial<RunSummary>);
+    run.finish({ status: 'failed', target: 'a', fatal: { message: 'no access' } });
     await settle();
     expect(slot.get(a.state.id)).toMatchObject({ status: 'failed', error: 'no access', targets: ['a'] });
     expect('busy' in slot.claim(['a'])).toBe(false);
