@@ -221,7 +221,7 @@ describe('serve over the targets of a config', () => {
       if (keys.includes('sheet')) named.sheet = tab;
       return named;
     });
-    const body = fc.tuple(fc.oneof(fields, coherent), extra).map(([f, e]) => ({ ...e, ...f }) as Record<string, unknown>);
+    const body = fc.tuple(fc.oneof(fields, coherent), extra).map(([f, e]) => ({ ...e, ...f }));
     const statuses = new Set<number>();
     await fc.assert(
       fc.asyncProperty(body, fc.boolean(), async (sent, person) => {
