@@ -85,7 +85,8 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (req.method === 'GET' && url.pathname === '/health') {
       const active = slot.active;
-      return send(res, 200, { ok: true, running: active[0]?.id ?? null, status: active[0]?.status ?? null, runs: active.map((s) => ({ id: s.id, status: s.status, targets: s.targets })) });
+      // No token here: ids and states only, never which targets (their names are the config's business).
+      return send(res, 200, { ok: true, running: active[0]?.id ?? null, status: active[0]?.status ?? null, runs: active.map((s) => ({ id: s.id, status: s.status })) });
     }
     const auth = await authenticate(req.headers.authorization);
     if (!auth.ok) {
@@ -96,7 +97,7 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
     const match = /^\/runs\/([0-9a-f-]{36})$/.exec(url.pathname);
     if (req.method === 'GET' && match) {
       const state = slot.get(match[1] ?? '');
-      return state ? send(res, 200, view(state)) : send(res, 404, { error: 'no such run (only the last 100 are kept in memory; `status-validator runs` lists all)' });
+      return state ? send(res, 200, view(state, auth.caller)) : send(res, 404, { error: 'no such run (only the last 100 are kept in memory; `status-validator runs` lists all)' });
     }
     return send(res, 404, { error: `no route for ${(req.method ?? '').slice(0, 20)} ${url.pathname.slice(0, 100)}: POST /runs, GET /runs/:id, GET /health` });
   }
@@ -149,7 +150,7 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
       started = true;
       if (caller.kind === 'google') hourly.record(who);
       const { state } = claim;
-      return send(res, 202, { ...view(state), url: `/runs/${state.id}`, rows: launch.rows, estimatedUsd: launch.estimatedUsd, unknownRows: one?.unknownRows ?? [] });
+      return send(res, 202, { ...view(state, caller), url: `/runs/${state.id}`, rows: launch.rows, estimatedUsd: launch.estimatedUsd, unknownRows: one?.unknownRows ?? [] });
     } finally {
       if (!started) claim?.cancel();
     }
@@ -222,8 +223,26 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
   }
 }
 
-function view(state: RunState): Record<string, unknown> {
+/**
+ * A run as GET /runs/:id shows it. A person may meet a cron run of every target (its id
+ * comes with a 409): they see its progress, but not the other targets' summaries or
+ * failures, which carry other spreadsheets' ids.
+ */
+function view(state: RunState, caller: Caller): Record<string, unknown> {
   const [only, ...more] = state.summaries;
+  if (caller.kind === 'google' && state.targets.length > 1) {
+    const failed = state.summaries.filter((s) => s.status === 'failed').length;
+    return {
+      id: state.id,
+      status: state.status,
+      targets: state.targets,
+      startedAt: state.startedAt,
+      progress: state.progress ?? null,
+      summary: null,
+      summaries: [],
+      error: failed > 0 ? `${failed} of the ${state.targets.length} targets of this run failed: the server's log and \`status-validator runs\` say which` : null,
+    };
+  }
   return {
     id: state.id,
     status: state.status,

@@ -74,10 +74,10 @@ async function setUp(opts: { latencyMs?: number; workers?: number; rows?: number
     return { status: res.status, type: res.headers.get('content-type') ?? '', json: (await res.json()) as Record<string, unknown> };
   };
   const post = (bearer: string, body: unknown = {}) => call('POST', '/runs', bearer, body);
-  const finished = async (id: string) => {
+  const finished = async (id: string, bearer = TOKEN) => {
     let view: Record<string, unknown> = {};
     for (let i = 0; i < 1500; i++) {
-      view = (await call('GET', `/runs/${id}`, TOKEN)).json;
+      view = (await call('GET', `/runs/${id}`, bearer)).json;
       if (view.status === 'finished' || view.status === 'failed') break;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
@@ -102,8 +102,9 @@ describe('serve over the targets of a config', () => {
     expect(again.status).toBe(409);
     expect(again.json).toMatchObject({ id: a.json.id, target: 'programme-a' });
     expect(String(again.json.error)).toContain('target "programme-a" has a run in progress');
-    const health = (await call('GET', '/health', TOKEN)).json as { runs: Array<{ targets: string[] }> };
-    expect(health.runs.map((r) => r.targets).sort()).toEqual([['programme-a'], ['team-b']]);
+    const health = (await call('GET', '/health', TOKEN)).json as { runs: Array<{ id: string }> };
+    expect(health.runs.map((r) => r.id).sort()).toEqual([String(a.json.id), String(teamB.json.id)].sort());
+    expect(JSON.stringify(health)).not.toContain('programme-a');
     const [viewA, viewB] = await Promise.all([finished(String(a.json.id)), finished(String(teamB.json.id))]);
     expect(viewA).toMatchObject({ status: 'finished', targets: ['programme-a'], summary: { target: 'programme-a', rows: { asked: 8 } } });
     expect(viewB).toMatchObject({ status: 'finished', targets: ['team-b'], summary: { target: 'team-b', rows: { asked: 8 } } });
@@ -156,12 +157,18 @@ describe('serve over the targets of a config', () => {
   });
 
   it('runs every target as one portfolio for the machine token naming none; GET /runs/:id shows each target\'s summary', async () => {
-    const { b, post, finished, log } = await setUp({ rows: 4 });
+    const { b, post, finished, log, alice } = await setUp({ rows: 4, latencyMs: 150 });
     const started = await post(TOKEN, {});
     expect(started.status, JSON.stringify(started.json)).toBe(202);
     expect(started.json).toMatchObject({ targets: ['programme-a', 'team-b', 'москва'], rows: 4 + 4 + 3 });
-    // Any of its targets is busy while it runs.
+    // Any of its targets is busy while it runs; a person meeting it sees its progress, not the other spreadsheets.
     expect((await post(TOKEN, { target: 'москва' })).status).toBe(409);
+    const busy = await post(alice, { spreadsheet_id: SPREADSHEET_ID, sheet: TAB });
+    expect(busy.status).toBe(409);
+    expect(busy.json).toMatchObject({ id: started.json.id, target: 'programme-a' });
+    const seen = await finished(String(started.json.id), alice);
+    expect(seen).toMatchObject({ status: 'finished', summaries: [], summary: null });
+    expect(JSON.stringify(seen)).not.toContain(OTHER_BOOK);
     const view = (await finished(String(started.json.id))) as { status: string; targets: string[]; summary: unknown; summaries: Array<{ target: string; group: string; rows: { asked: number } }> };
     expect(view.status).toBe('finished');
     expect(view.summary).toBeNull();
