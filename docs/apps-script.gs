@@ -6,9 +6,14 @@
  * manifest docs/appsscript.json grants the openid and email scopes); the server checks
  * it and who may do what (serve.allow, serve.admins). There is no secret in this script.
  *
+ * Each request also names the spreadsheet and the tab it comes from ("spreadsheet_id",
+ * "sheet"): a server checking several tabs (config targets:) runs the one you are on,
+ * and refuses, naming this spreadsheet's checked tabs, when you are on another one.
+ *
  * Script properties (Project Settings → Script properties):
  *   VALIDATOR_URL   the server's HTTPS address, e.g. https://validator.example.com
- *   ID_HEADER       optional: the id column's header text (config columns.id), default "Project"
+ *   ID_HEADER       optional: the id column's header text (config columns.id), default "Project";
+ *                   several, comma-separated, when the tabs differ (e.g. "Project, Проект")
  */
 function onOpen() {
   SpreadsheetApp.getUi()
@@ -20,7 +25,7 @@ function onOpen() {
 }
 
 function validateNow() {
-  startRun_({});
+  startRun_(here_({}));
 }
 
 function recheckSelected() {
@@ -29,7 +34,14 @@ function recheckSelected() {
     SpreadsheetApp.getUi().alert('Select the rows to recheck first (any cells of them).');
     return;
   }
-  startRun_({ rows: ids });
+  startRun_(here_({ rows: ids }));
+}
+
+/** The body with the spreadsheet and the tab the menu was used in: the server maps them to its target. */
+function here_(body) {
+  body.spreadsheet_id = SpreadsheetApp.getActive().getId();
+  body.sheet = SpreadsheetApp.getActiveSheet().getName();
+  return body;
 }
 
 function lastRun() {
@@ -47,10 +59,11 @@ function lastRun() {
 function selectedIds_() {
   const sheet = SpreadsheetApp.getActiveSheet();
   const header = sheet.getRange(1, 1, 1, sheet.getLastColumn()).getValues()[0];
-  const wanted = (PropertiesService.getScriptProperties().getProperty('ID_HEADER') || 'Project').trim().toLowerCase();
-  const column = header.findIndex(function (h) { return String(h).trim().toLowerCase() === wanted; });
+  const property = PropertiesService.getScriptProperties().getProperty('ID_HEADER') || 'Project';
+  const wanted = property.split(',').map(function (h) { return h.trim().toLowerCase(); }).filter(function (h) { return h !== ''; });
+  const column = header.findIndex(function (h) { return wanted.indexOf(String(h).trim().toLowerCase()) >= 0; });
   if (column < 0) {
-    SpreadsheetApp.getUi().alert('No column "' + wanted + '" in the first row: set ID_HEADER in the script properties.');
+    SpreadsheetApp.getUi().alert('No column "' + wanted.join('" or "') + '" in the first row of "' + sheet.getName() + '": set ID_HEADER in the script properties.');
     return [];
   }
   const ids = [];
@@ -72,7 +85,7 @@ function startRun_(body) {
   if (!started) return;
   const json = started.json;
   if (started.code === 409) {
-    SpreadsheetApp.getActive().toast('A validation is already running; its verdicts will appear shortly.', 'Status validator');
+    SpreadsheetApp.getActive().toast('A validation of this tab is already running; its verdicts will appear shortly.', 'Status validator');
     return;
   }
   if (started.code !== 202) {

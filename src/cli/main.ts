@@ -75,6 +75,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .command('watch')
     .description('poll the sheet and run only when a row changed or a recheck box was ticked (one read call per quiet poll)')
     .requiredOption('-c, --config <file>', 'the YAML config file')
+    .option('-t, --target <name>', 'only this target of the config (default: all of them)')
     .option('--every <interval>', 'time between polls (30s, 5m, 1h)', interval, 60_000)
     .option('--polls <n>', 'stop after N polls', positiveInt)
     .action(async (flags: WatchFlags) => {
@@ -85,6 +86,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .command('schedule')
     .description('stay running and validate at each time of a cron schedule')
     .requiredOption('-c, --config <file>', 'the YAML config file')
+    .option('-t, --target <name>', 'only this target of the config (default: all of them)')
     .requiredOption('--cron <expression>', 'five-field cron expression, e.g. "0 7 * * 1-5" (07:00 on weekdays)')
     .option('--tz <zone>', 'IANA time zone of the expression, e.g. Europe/Moscow (default: the machine\'s)')
     .option('--runs <n>', 'stop after N runs', positiveInt)
@@ -96,6 +98,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .command('serve')
     .description('an HTTP trigger for a "Validate now" menu in the sheet: POST /runs, GET /runs/:id')
     .requiredOption('-c, --config <file>', 'the YAML config file')
+    .option('-t, --target <name>', 'only this target of the config (default: all of them)')
     .option('--port <port>', 'port to listen on', port, 8080)
     .option('--host <address>', 'address to bind (127.0.0.1 keeps it local; put anything else behind HTTPS)', '127.0.0.1')
     .option('--token-env <name>', 'environment variable holding the bearer token', 'STATUS_VALIDATOR_TOKEN')

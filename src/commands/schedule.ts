@@ -1,11 +1,13 @@
 import { Cron } from 'croner';
-import { LockedError, UsageError, redact } from '../errors.js';
-import { runValidation } from '../pipeline/index.js';
-import { renderOneLine } from '../report/index.js';
-import { load, logLine, systemClock, type CommandIO } from './context.js';
+import { UsageError, redact } from '../errors.js';
+import { runPortfolio } from '../pipeline/index.js';
+import { loadTargets, logLine, systemClock, type CommandIO } from './context.js';
+import { openLasting, portfolioLog } from './lasting.js';
 
 export interface ScheduleFlags {
   config: string;
+  /** Only this target of the config (default: all of them). */
+  target?: string;
   cron: string;
   tz?: string;
   /** Stop after this many runs (for trying it out, and for tests). */
@@ -31,21 +33,43 @@ export function parseSchedule(pattern: string, tz: string | undefined): Cron {
 }
 
 /**
- * `schedule`: a long-running scheduler. Runs at each time of the cron expression (in
- * --tz, else the machine's zone), logs each run's one-line summary, and skips a time
- * when another run holds the sheet's lock. Ends on SIGINT/SIGTERM (exit 0).
+ * `schedule`: a long-running scheduler. At each time of the cron expression (in --tz,
+ * else the machine's zone) it runs every target of the config at once (or the one
+ * --target names), logs a line per target and a total, and skips, with a log line, a
+ * target whose lock another run holds: the others run. Every run shares the one
+ * provider gate of the process, so the limits hold across targets and times. Ends on
+ * SIGINT/SIGTERM (exit 0).
  */
 export async function scheduleCommand(flags: ScheduleFlags, io: CommandIO): Promise<number> {
   const cron = parseSchedule(flags.cron, flags.tz);
-  const { config, secrets, warnings } = load(flags.config, io);
+  const { targets, listed, secrets, warnings } = loadTargets(flags.config, io, flags.target);
   for (const warning of warnings) logLine(io, `warning: ${warning}`);
   const clock = io.clock ?? systemClock;
+  if (listed) logLine(io, `scheduling ${targets.length} target(s): ${targets.map((t) => t.target.name).join(', ')}`);
+  const lasting = openLasting(targets, secrets);
+  try {
+    await loop(flags, io, cron, { targets, listed, secrets }, lasting.gates, clock);
+  } finally {
+    lasting.close();
+  }
+  logLine(io, 'scheduler stopped');
+  return 0;
+}
+
+async function loop(
+  flags: ScheduleFlags,
+  io: CommandIO,
+  cron: Cron,
+  { targets, listed, secrets }: Pick<ReturnType<typeof loadTargets>, 'targets' | 'listed' | 'secrets'>,
+  gates: ReturnType<typeof openLasting>['gates'],
+  clock: NonNullable<CommandIO['clock']>,
+): Promise<void> {
   let runs = 0;
   for (;;) {
     const next = cron.nextRun(clock.now());
     if (!next) {
       logLine(io, `the schedule "${flags.cron}" has no further times; stopping`);
-      return 0;
+      return;
     }
     logLine(io, `next run at ${next.toISOString()}`);
     try {
@@ -54,23 +78,18 @@ export async function scheduleCommand(flags: ScheduleFlags, io: CommandIO): Prom
       break;
     }
     if (io.stop?.aborted) break;
-    try {
-      const summary = await runValidation(config, secrets, {
-        trigger: 'schedule',
-        warnings: [],
-        now: () => clock.now(),
-        ...(clock.every ? { every: clock.every } : {}),
-        ...(io.stop ? { stop: io.stop } : {}),
-        ...(io.abort ? { abort: io.abort } : {}),
-      });
-      logLine(io, redact(renderOneLine(summary), secrets.all));
-    } catch (error) {
-      if (!(error instanceof LockedError)) throw error;
-      logLine(io, `skipped: ${error.message}`);
-    }
+    // A target whose lock is held comes back as "locked" (not run); one failing stops no other.
+    const run = await runPortfolio(targets, secrets, {
+      trigger: 'schedule',
+      gates,
+      warnings: [],
+      now: () => clock.now(),
+      ...(clock.every ? { every: clock.every } : {}),
+      ...(io.stop ? { stop: io.stop } : {}),
+      ...(io.abort ? { abort: io.abort } : {}),
+    });
+    for (const line of portfolioLog(run.targets, listed)) logLine(io, redact(line, secrets.all));
     runs++;
     if (flags.runs !== undefined && runs >= flags.runs) break;
   }
-  logLine(io, 'scheduler stopped');
-  return 0;
 }

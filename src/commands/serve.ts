@@ -1,10 +1,13 @@
 import type { AddressInfo } from 'node:net';
 import { ConfigError } from '../errors.js';
-import { createTriggerServer } from '../server/index.js';
-import { load, logLine, type CommandIO } from './context.js';
+import { createTriggerServer, type TriggerOptions } from '../server/index.js';
+import { loadTargets, logLine, type CommandIO } from './context.js';
+import { openLasting } from './lasting.js';
 
 export interface ServeFlags {
   config: string;
+  /** Only this target of the config (default: all of them; each request names its own). */
+  target?: string;
   port: number;
   host: string;
   tokenEnv: string;
@@ -13,10 +16,14 @@ export interface ServeFlags {
 /**
  * `serve`: the HTTP trigger for a "Validate now" menu item in the sheet. Binds
  * 127.0.0.1 unless told otherwise; refuses to start without a token. Ends on
- * SIGINT/SIGTERM (exit 0), letting a run in progress finish its writes.
+ * SIGINT/SIGTERM (exit 0), letting the runs in progress finish their writes. Every run
+ * it starts, of any target, shares the one provider gate the command holds for its life.
  */
 export async function serveCommand(flags: ServeFlags, io: CommandIO): Promise<number> {
-  const { config, secrets, warnings } = load(flags.config, io);
+  const { targets, listed, secrets, warnings } = loadTargets(flags.config, io, flags.target);
+  // Serve settings are top-level: every target has the same.
+  const config = targets[0];
+  if (!config) throw new RangeError('no target to serve');
   for (const warning of warnings) logLine(io, `warning: ${warning}`);
   // The machine token is for cron callers; people from the sheet send Google ID tokens (serve.google_client_id).
   const token = io.env[flags.tokenEnv]?.trim() || undefined;
@@ -30,8 +37,23 @@ export async function serveCommand(flags: ServeFlags, io: CommandIO): Promise<nu
       { path: 'serve.google_client_id', message: `serve needs callers it can check: set serve.google_client_id and serve.allow (people in the sheet), or ${flags.tokenEnv} (a machine token for cron)` },
     ], { hint: 'See docs/apps-script.md for the client id, and generate a machine token with: openssl rand -hex 32.' });
   }
+  const lasting = openLasting(targets, secrets);
+  try {
+    return await listen(flags, io, { targets, listed, secrets, token, gates: lasting.gates });
+  } finally {
+    lasting.close();
+  }
+}
+
+async function listen(
+  flags: ServeFlags,
+  io: CommandIO,
+  { targets, listed, secrets, token, gates }: Pick<TriggerOptions, 'targets' | 'listed' | 'secrets' | 'token' | 'gates'>,
+): Promise<number> {
   const { server, whenIdle } = createTriggerServer({
-    config,
+    targets,
+    listed,
+    gates,
     secrets: { ...secrets, all: token === undefined ? secrets.all : [...secrets.all, token] },
     token,
     log: (line) => logLine(io, line),
@@ -44,6 +66,7 @@ export async function serveCommand(flags: ServeFlags, io: CommandIO): Promise<nu
   });
   const { address, port } = server.address() as AddressInfo;
   logLine(io, `listening on http://${address.includes(':') ? `[${address}]` : address}:${port} (POST /runs, GET /runs/:id, GET /health)`);
+  if (listed) logLine(io, `targets: ${targets.map((t) => `${t.target.name} ("${t.sheets.sheet}" in ${t.sheets.spreadsheet_id})`).join(', ')}`);
   if (flags.host !== '127.0.0.1' && flags.host !== 'localhost' && flags.host !== '::1') {
     logLine(io, `warning: listening on ${flags.host}, reachable from other machines: put it behind HTTPS`);
   }

@@ -1,75 +1,168 @@
 import { pendingQuestions, setAsidePending } from '../batch/pending.js';
-import { CacheStore } from '../cache/index.js';
-import { LockedError, RemoteError, SheetsError, redact } from '../errors.js';
-import { hasWork, keyerOf, layoutConfigOf, lookupIn, runValidation, selectWork, sheetsClientFor, staleAfterOf } from '../pipeline/index.js';
-import { renderOneLine } from '../report/index.js';
-import type { Config } from '../config/index.js';
+import type { CacheStore } from '../cache/index.js';
+import type { Config, Secrets } from '../config/index.js';
+import { RemoteError, SheetsError, StatusValidatorError, redact } from '../errors.js';
+import { hasWork, keyerOf, layoutConfigOf, lookupIn, runPortfolio, selectWork, sheetsClientFor, staleAfterOf } from '../pipeline/index.js';
 import { mapHeaders, parseResults, quoteSheetName, readEntries, type CellValues, type ParsedResults, type SheetsClient } from '../sheets/index.js';
-import { load, logLine, systemClock, type CommandIO } from './context.js';
+import { loadTargets, logLine, systemClock, type Clock, type CommandIO } from './context.js';
+import { openLasting, portfolioLog } from './lasting.js';
 
 export interface WatchFlags {
   config: string;
+  /** Only this target of the config (default: all of them). */
+  target?: string;
   /** Milliseconds between polls. */
   every: number;
   /** Stop after this many polls (for trying it out, and for tests). */
   polls?: number;
 }
 
+/** A watched target: what its polls need, made once, and whether it is failing. */
+interface Watched {
+  config: Config;
+  /** Shared with the runs it starts, whose last writes are never aborted. */
+  sheets: SheetsClient;
+  keyOf: ReturnType<typeof keyerOf>;
+  layoutConfig: ReturnType<typeof layoutConfigOf>;
+  staleAfterMs: number | undefined;
+  /** Why its last poll or run failed (a 403, a missing tab); undefined while it is fine. */
+  failing: string | undefined;
+}
+
+/** What one poll found in one target: nothing to do, work (and the tab as read), or a failure. */
+type Look = { kind: 'quiet' } | { kind: 'work'; values: CellValues } | { kind: 'skipped'; reason: string } | { kind: 'failed'; error: StatusValidatorError };
+
 /**
- * `watch`: makes the sheet itself the trigger. Each poll reads the tab once and runs
- * only when a row changed, a box was ticked or a verdict is missing; a quiet poll
- * costs one read call and nothing else. Ends on SIGINT/SIGTERM (exit 0).
+ * `watch`: makes the sheets themselves the trigger. Each poll reads each target once
+ * (the data tab, with the results tab in the same batchGet) and runs, together and
+ * through the one provider gate of the process, only the targets where a row changed,
+ * a box was ticked or a verdict is missing; a quiet poll costs one read call per target
+ * and nothing else. A passing outage or a held lock skips a target for one poll.
+ *
+ * A target that fails for good (no access, a missing tab, a failed run) is logged
+ * loudly, once per new reason, and polled again at every poll: a sheet shared again or
+ * a tab restored is picked up without a restart, and the other targets are watched on.
+ * Only when every target is failing does the watch stop (exit 1), as a watch of one
+ * target does: a supervisor restarts it, someone reads why. Ends on SIGINT/SIGTERM (exit 0).
  */
 export async function watchCommand(flags: WatchFlags, io: CommandIO): Promise<number> {
-  const { config, secrets, warnings } = load(flags.config, io);
+  const { targets, listed, secrets, warnings } = loadTargets(flags.config, io, flags.target);
   for (const warning of warnings) logLine(io, `warning: ${warning}`);
   const clock = io.clock ?? systemClock;
-  // Shared with the runs it starts, whose last writes are never aborted.
-  const sheets = sheetsClientFor(config, secrets);
-  const store = CacheStore.open(config.cache.path);
-  const layoutConfig = layoutConfigOf(config);
-  const keyOf = keyerOf(config);
-  const staleAfterMs = staleAfterOf(config, undefined);
-  logLine(io, `watching "${config.sheets.sheet}" in ${config.sheets.spreadsheet_id} every ${flags.every / 1000} s (Ctrl-C to stop)`);
+  const watched: Watched[] = targets.map((config) => ({
+    config,
+    sheets: sheetsClientFor(config, secrets),
+    keyOf: keyerOf(config),
+    layoutConfig: layoutConfigOf(config),
+    staleAfterMs: staleAfterOf(config, undefined),
+    failing: undefined,
+  }));
+  const seconds = flags.every / 1000;
+  if (!listed && targets[0]) logLine(io, `watching "${targets[0].sheets.sheet}" in ${targets[0].sheets.spreadsheet_id} every ${seconds} s (Ctrl-C to stop)`);
+  else logLine(io, `watching ${targets.length} target(s) every ${seconds} s (Ctrl-C to stop): ${targets.map((t) => `${t.target.name} ("${t.sheets.sheet}" in ${t.sheets.spreadsheet_id})`).join(', ')}`);
+  const lasting = openLasting(targets, secrets);
   try {
     for (let poll = 1; !io.stop?.aborted && (flags.polls === undefined || poll <= flags.polls); poll++) {
-      try {
-        const { values, results } = await readPoll(sheets, config);
-        const layout = mapHeaders(values[config.sheets.header_row - 1] ?? [], layoutConfig);
-        const { entries } = readEntries(values, layout);
-        if (results) for (const entry of entries) entry.outputs = results.byId.get(entry.id) ?? entry.outputs;
-        const missingTab = config.output.sheet !== undefined && results === undefined;
-        const selected = selectWork(entries, keyOf, lookupIn(store, config.review.min_confidence), { force: false, limit: undefined, staleAfterMs, now: clock.now().getTime() });
-        // Rows a pending batch job will answer are no reason to run (the run would not ask them).
-        const selection = { ...selected, jobs: setAsidePending(selected.jobs, pendingQuestions(store)).ask };
-        if (missingTab || hasWork(layout.missingHeaders.length + (results?.missing.length ?? 0), selection)) {
-          const summary = await runValidation(config, secrets, {
-            trigger: 'watch',
-            sheets,
-            preread: values,
-            warnings: [],
-            now: () => clock.now(),
-            ...(clock.every ? { every: clock.every } : {}),
-            ...(io.stop ? { stop: io.stop } : {}),
-            ...(io.abort ? { abort: io.abort } : {}),
-          });
-          logLine(io, redact(renderOneLine(summary), secrets.all));
-          // A failed run (bad key, no access) will fail again: stop loudly, let a supervisor restart.
-          if (summary.status === 'failed') return 1;
-        }
-      } catch (error) {
-        // A busy lock or a passing outage skips one poll; anything else ends the watch.
-        if (!(error instanceof LockedError) && !(error instanceof RemoteError && (error.status === undefined || error.status === 429 || error.status >= 500))) throw error;
-        logLine(io, `poll ${poll} skipped: ${redact((error).message, secrets.all)}`);
-      }
+      const code = await onePoll(poll, watched, { io, secrets, listed, clock, store: lasting.store, gates: lasting.gates });
+      if (code !== undefined) return code;
       if (flags.polls !== undefined && poll >= flags.polls) break;
       await clock.sleep(flags.every, io.stop).catch(() => undefined);
     }
   } finally {
-    store.close();
+    lasting.close();
   }
   logLine(io, 'watch stopped');
   return 0;
+}
+
+interface PollContext {
+  io: CommandIO;
+  secrets: Secrets;
+  listed: boolean;
+  clock: Clock;
+  store: CacheStore;
+  gates: ReturnType<typeof openLasting>['gates'];
+}
+
+/** One poll over every target: read each, run those with work together. An exit code when the watch must end. */
+async function onePoll(poll: number, watched: readonly Watched[], ctx: PollContext): Promise<number | undefined> {
+  const { io, secrets, listed, clock } = ctx;
+  const say = (line: string) => logLine(io, redact(line, secrets.all));
+  const at = (w: Watched) => (listed ? `[${w.config.target.name}] ` : '');
+  const looks = await Promise.all(watched.map((w) => look(w, ctx.store, clock)));
+  const work: Array<{ watched: Watched; values: CellValues }> = [];
+  looks.forEach((found, i) => {
+    const w = watched[i] as Watched;
+    if (found.kind === 'work') work.push({ watched: w, values: found.values });
+    else if (found.kind === 'skipped') say(`${at(w)}poll ${poll} skipped: ${found.reason}`);
+    else if (found.kind === 'failed') fail(w, `cannot be read: ${found.error.message}${found.error.hint ? ` Fix: ${found.error.hint}` : ''}`, say, at);
+    else recover(w, say, at);
+  });
+  // A watch of one target ends on what it cannot read, as it always did: the CLI says why.
+  const [only] = looks;
+  if (!listed && only?.kind === 'failed') throw only.error;
+  if (work.length > 0) {
+    const run = await runPortfolio(
+      work.map((w) => w.watched.config),
+      secrets,
+      {
+        trigger: 'watch',
+        gates: ctx.gates,
+        each: (_config, i) => ({ sheets: (work[i] as (typeof work)[number]).watched.sheets, preread: (work[i] as (typeof work)[number]).values }),
+        warnings: [],
+        now: () => clock.now(),
+        ...(clock.every ? { every: clock.every } : {}),
+        ...(io.stop ? { stop: io.stop } : {}),
+        ...(io.abort ? { abort: io.abort } : {}),
+      },
+    );
+    for (const line of portfolioLog(run.targets, listed)) say(line);
+    run.targets.forEach((outcome, i) => {
+      const w = (work[i] as (typeof work)[number]).watched;
+      if (outcome.locked) return;
+      if (outcome.summary.status === 'failed') fail(w, `its run failed: ${outcome.summary.fatal?.message ?? 'see the line above'}`, say, at, true);
+      else recover(w, say, at);
+    });
+  }
+  if (watched.every((w) => w.failing !== undefined)) {
+    // A failed run (bad key, no access) will fail again: stop loudly, let a supervisor restart.
+    if (listed) say(`every target is failing; stopping the watch (exit 1): fix them and start it again`);
+    return 1;
+  }
+  return undefined;
+}
+
+/** Marks a target failing; logs it when the reason is new (a run's failure has its own line already). */
+function fail(w: Watched, reason: string, say: (line: string) => void, at: (w: Watched) => string, logged = false): void {
+  const fresh = w.failing !== reason;
+  w.failing = reason;
+  if (fresh && !logged) say(`${at(w)}FAILING: ${reason}; the other targets are watched on, this one is polled again every time`);
+}
+
+function recover(w: Watched, say: (line: string) => void, at: (w: Watched) => string): void {
+  if (w.failing !== undefined) say(`${at(w)}recovered: polled and checked again`);
+  w.failing = undefined;
+}
+
+/** Reads one target and decides whether it has work; never throws for a failure of the services. */
+async function look(w: Watched, store: CacheStore, clock: Clock): Promise<Look> {
+  const { config } = w;
+  try {
+    const { values, results } = await readPoll(w.sheets, config);
+    const layout = mapHeaders(values[config.sheets.header_row - 1] ?? [], w.layoutConfig);
+    const { entries } = readEntries(values, layout);
+    if (results) for (const entry of entries) entry.outputs = results.byId.get(entry.id) ?? entry.outputs;
+    const missingTab = config.output.sheet !== undefined && results === undefined;
+    const selected = selectWork(entries, w.keyOf, lookupIn(store, config.review.min_confidence), { force: false, limit: undefined, staleAfterMs: w.staleAfterMs, now: clock.now().getTime() });
+    // Rows a pending batch job will answer are no reason to run (the run would not ask them).
+    const selection = { ...selected, jobs: setAsidePending(selected.jobs, pendingQuestions(store)).ask };
+    return missingTab || hasWork(layout.missingHeaders.length + (results?.missing.length ?? 0), selection) ? { kind: 'work', values } : { kind: 'quiet' };
+  } catch (error) {
+    // A passing outage skips one poll of this target; no access, a missing tab: it is failing.
+    if (error instanceof RemoteError && (error.status === undefined || error.status === 429 || error.status >= 500)) return { kind: 'skipped', reason: error.message };
+    if (error instanceof StatusValidatorError) return { kind: 'failed', error };
+    throw error;
+  }
 }
 
 /**

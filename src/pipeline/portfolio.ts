@@ -8,7 +8,13 @@ import { runValidation, type Progress, type RunOptions } from './run.js';
 import type { RunSummary } from './summary.js';
 import { Tally } from './tally.js';
 
-export type PortfolioOptions = Omit<RunOptions, 'runId' | 'preread' | 'sheets' | 'group'>;
+/** What may differ between the targets of one portfolio run (watch and serve know each target's tab, client and id). */
+export type TargetOptions = Pick<RunOptions, 'runId' | 'preread' | 'sheets' | 'onProgress'>;
+
+export type PortfolioOptions = Omit<RunOptions, 'runId' | 'preread' | 'sheets' | 'group'> & {
+  /** Per-target options: the tab a caller has just read, its client, its run id, its own progress. */
+  each?: (config: Config, index: number) => TargetOptions;
+};
 
 /** How one target's run ended: its summary, and whether it ran at all (a held lock: it did not). */
 export interface TargetOutcome {
@@ -39,8 +45,16 @@ export async function runPortfolio(targets: readonly Config[], secrets: Secrets,
   try {
     const gates: ReadonlyMap<string, ProviderGate> = options.gates ?? providerGates(first, secrets, memory && new LimitMemory(memory.db));
     const progress = new CombinedProgress(targets.length, options.onProgress);
+    const { each, ...shared } = options;
     const settled = await Promise.allSettled(
-      targets.map((config, i) => runValidation(config, secrets, { ...options, gates, group, onProgress: (p) => progress.update(i, p) })),
+      targets.map((config, i) => {
+        const own = each?.(config, i) ?? {};
+        const onProgress = (p: Progress) => {
+          own.onProgress?.(p);
+          progress.update(i, p);
+        };
+        return runValidation(config, secrets, { ...shared, ...own, gates, group, onProgress });
+      }),
     );
     const outcomes: TargetOutcome[] = [];
     let bug: Error | undefined;

@@ -6,32 +6,43 @@ export interface RunState {
   /** starting: admitted, its request body still arriving; then running, then finished or failed. */
   status: 'starting' | 'running' | 'finished' | 'failed';
   startedAt: string;
+  /** The targets it runs (their names); filled in once known. */
+  targets: string[];
   progress: Progress | undefined;
-  summary: RunSummary | undefined;
+  /** One per target, once it has ended. */
+  summaries: RunSummary[];
   error: string | undefined;
 }
 
-/** An admitted run that has not started yet: start it, or give the slot back. */
+/** An admitted run that has not started yet: start it, or give its targets back. */
 export interface Claim {
   state: RunState;
-  start(run: (state: RunState) => Promise<RunSummary>, describe: (error: unknown) => string): void;
+  start(run: (state: RunState) => Promise<RunSummary[]>, describe: (error: unknown) => string): void;
   cancel(): void;
 }
 
+/** Why a claim was refused: the run that holds one of its targets. */
+export interface Busy {
+  busy: RunState;
+  target: string;
+}
+
 /**
- * The server's one run slot. `claim` checks and takes it in one synchronous step, so two
- * requests can never both be admitted, however their bodies arrive; the slot is held
- * until that run has ended (or the claim is cancelled), so `current` is always the truth.
+ * The server's run slots: one per target. `claim` checks and takes every target a run
+ * needs in one synchronous step, so two requests can never both be admitted to one
+ * target however their bodies arrive, while another target can run at the same time;
+ * the targets are held until that run has ended (or the claim is cancelled), so
+ * `active` is always the truth.
  */
 export class RunSlot {
-  private current: RunState | undefined;
-  /** Resolves when the slot is free again: the claim cancelled, or its run ended. */
-  private free: Promise<void> = Promise.resolve();
+  private readonly holders = new Map<string, RunState>();
+  private readonly running = new Set<RunState>();
   private readonly kept = new Map<string, RunState>();
+  private waiters: Array<() => void> = [];
 
-  /** The run in progress (or being admitted), if any. */
-  get active(): RunState | undefined {
-    return this.current;
+  /** The runs in progress (or being admitted), oldest first. */
+  get active(): RunState[] {
+    return [...this.running];
   }
 
   /** A recent run by id (the last hundred are kept). */
@@ -41,26 +52,37 @@ export class RunSlot {
 
   /** Resolves once no run is in progress or being admitted. */
   idle(): Promise<void> {
-    return this.free;
+    if (this.running.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
   }
 
-  claim(): Claim | { busy: RunState } {
-    if (this.current) return { busy: this.current };
-    const state: RunState = { id: randomUUID(), status: 'starting', startedAt: new Date().toISOString(), progress: undefined, summary: undefined, error: undefined };
-    this.current = state;
+  /** Takes `targets` (names) for one run, or says which run holds one of them. */
+  claim(targets: readonly string[]): Claim | Busy {
+    for (const target of targets) {
+      const holder = this.holders.get(target);
+      if (holder) return { busy: holder, target };
+    }
+    const state: RunState = { id: randomUUID(), status: 'starting', startedAt: new Date().toISOString(), targets: [...targets], progress: undefined, summaries: [], error: undefined };
+    for (const target of targets) this.holders.set(target, state);
+    this.running.add(state);
     // Kept from the claim on, so that the url a 409 names answers while the body arrives.
     this.keep(state);
-    let freed!: () => void;
-    this.free = new Promise((resolve) => (freed = resolve));
     let settled = false;
+    const release = () => {
+      for (const target of targets) if (this.holders.get(target) === state) this.holders.delete(target);
+      this.running.delete(state);
+      if (this.running.size > 0) return;
+      const waiters = this.waiters;
+      this.waiters = [];
+      for (const resolve of waiters) resolve();
+    };
     return {
       state,
       cancel: () => {
         if (settled) return;
         settled = true;
-        this.current = undefined;
         this.kept.delete(state.id);
-        freed();
+        release();
       },
       start: (run, describe) => {
         if (settled) throw new Error('this claim was already started or cancelled');
@@ -69,19 +91,18 @@ export class RunSlot {
         void Promise.resolve()
           .then(() => run(state))
           .then(
-            (summary) => {
-              state.summary = summary;
-              state.status = summary.status === 'failed' ? 'failed' : 'finished';
+            (summaries) => {
+              state.summaries = summaries;
+              const failed = summaries.filter((s) => s.status === 'failed');
+              state.status = failed.length > 0 ? 'failed' : 'finished';
+              if (failed.length > 0) state.error = failed.map((s) => `${summaries.length > 1 ? `[${s.target}] ` : ''}${s.fatal?.message ?? 'failed'}`).join('; ');
             },
             (error: unknown) => {
               state.status = 'failed';
               state.error = describe(error);
             },
           )
-          .finally(() => {
-            this.current = undefined;
-            freed();
-          });
+          .finally(release);
       },
     };
   }

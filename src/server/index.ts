@@ -2,18 +2,26 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Duplex } from 'node:stream';
 import type { Config, Secrets } from '../config/index.js';
 import { StatusValidatorError, redact } from '../errors.js';
+import type { ProviderGate } from '../llm/index.js';
 import { sheetsClientFor } from '../pipeline/index.js';
+import type { SheetsClient } from '../sheets/index.js';
 import { RunSlot, type Claim, type RunState } from './admission.js';
 import { authenticator, callerName, type Caller } from './auth.js';
 import { readJson, send } from './http.js';
-import { launchRun } from './launch.js';
+import { launchRun, type LaunchTarget } from './launch.js';
 import { HourlyLimit } from './limits.js';
-import { planRun, type RunPlan } from './plan.js';
+import { planRun, planTargets, type RunPlan } from './plan.js';
 import { parseRunAsk, type RunAsk } from './request.js';
+import { resolveTargets } from './targets.js';
 
 export interface TriggerOptions {
-  config: Config;
+  /** The targets a request may name (every one of the config, or the one --target names). */
+  targets: Config[];
+  /** Whether the config lists targets (else its one tab is the target, as before targets existed). */
+  listed: boolean;
   secrets: Secrets;
+  /** The provider gates every run of the server shares (the command holds them for its life). */
+  gates: ReadonlyMap<string, ProviderGate>;
   /** The shared machine token (cron callers); undefined when only Google ID tokens are taken. */
   token: string | undefined;
   log: (line: string) => void;
@@ -33,13 +41,18 @@ const MAX_HEADER_BYTES = 16 * 1024;
 
 /**
  * The HTTP trigger for the sheet's menu (docs/apps-script.gs) and for cron callers:
- *   POST /runs       start a run (202), or 409 while one is running or being admitted;
+ *   POST /runs       start a run of the target the body names (202), or 409 while that
+ *                    target has a run in progress or being admitted (another target may
+ *                    run at once); a cron caller naming none runs every target;
  *   GET  /runs/:id   its progress, then its summary;
  *   GET  /health     liveness and the run in progress, no token needed.
  * Every other call is authenticated first, then routed. Every answer is JSON.
  */
 export function createTriggerServer(options: TriggerOptions): { server: Server; whenIdle: () => Promise<void> } {
-  const { config, secrets } = options;
+  const { targets, secrets } = options;
+  // Serve settings, like the providers and the cache, are top-level: every target has the same.
+  const config = targets[0];
+  if (!config) throw new RangeError('serve needs at least one target');
   const slot = new RunSlot();
   const serve = config.serve;
   const authenticate = authenticator({
@@ -52,7 +65,8 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
   const hourly = new HourlyLimit(serve.runs_per_hour, options.now);
   const bodyTimeoutMs = options.bodyTimeoutMs ?? 10_000;
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
-  const sheets = sheetsClientFor(config, secrets);
+  const clients = new Map<Config, SheetsClient>(targets.map((t) => [t, sheetsClientFor(t, secrets)]));
+  const clientOf = (t: Config) => clients.get(t) ?? sheetsClientFor(t, secrets);
 
   const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: requestTimeoutMs, headersTimeout: Math.min(10_000, requestTimeoutMs) }, (req, res) => {
     // A request the handler has not answered in time still gets a JSON answer.
@@ -71,7 +85,8 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (req.method === 'GET' && url.pathname === '/health') {
       const active = slot.active;
-      return send(res, 200, { ok: true, running: active?.id ?? null, status: active?.status ?? null });
+      // No token here: ids and states only, never which targets (their names are the config's business).
+      return send(res, 200, { ok: true, running: active[0]?.id ?? null, status: active[0]?.status ?? null, runs: active.map((s) => ({ id: s.id, status: s.status })) });
     }
     const auth = await authenticate(req.headers.authorization);
     if (!auth.ok) {
@@ -82,12 +97,16 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
     const match = /^\/runs\/([0-9a-f-]{36})$/.exec(url.pathname);
     if (req.method === 'GET' && match) {
       const state = slot.get(match[1] ?? '');
-      return state ? send(res, 200, view(state)) : send(res, 404, { error: 'no such run (only the last 100 are kept in memory; `status-validator runs` lists all)' });
+      return state ? send(res, 200, view(state, auth.caller)) : send(res, 404, { error: 'no such run (only the last 100 are kept in memory; `status-validator runs` lists all)' });
     }
     return send(res, 404, { error: `no route for ${(req.method ?? '').slice(0, 20)} ${url.pathname.slice(0, 100)}: POST /runs, GET /runs/:id, GET /health` });
   }
 
-  /** POST /runs: the hourly limit first, then the slot, claimed before the body is read (no await in between). */
+  /**
+   * POST /runs: the hourly limit first, then the target's slot. With one target it is
+   * claimed before the body is read (no await in between); with several, as soon as the
+   * body has said which, in the same synchronous step as the check.
+   */
   async function startRun(req: IncomingMessage, res: ServerResponse, caller: Caller): Promise<void> {
     if (options.stop?.aborted) return send(res, 503, { error: 'the server is stopping; try again once it is back' });
     const who = callerName(caller);
@@ -96,8 +115,12 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
       res.setHeader('retry-after', String(wait));
       return send(res, 429, { error: `${who} has started ${hourly.perHour} runs in the last hour (serve.runs_per_hour); try again in ${wait} s`, runsPerHour: hourly.perHour, retryAfterSeconds: wait });
     }
-    const claim = slot.claim();
-    if ('busy' in claim) return send(res, 409, { error: 'a run is already in progress', id: claim.busy.id, url: `/runs/${claim.busy.id}` });
+    let claim: Claim | undefined;
+    if (targets.length === 1) {
+      const early = slot.claim(targets.map((t) => t.target.name));
+      if ('busy' in early) return busy(res, early.busy, early.target);
+      claim = early;
+    }
     let started = false;
     try {
       const body = await readJson(req, bodyTimeoutMs);
@@ -105,30 +128,72 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
       const parsed = parseRunAsk(body.value);
       if (!parsed.ok) return send(res, 400, { error: parsed.error });
       const { ask } = parsed;
+      const resolved = resolveTargets(targets, ask, caller);
+      if (!resolved.ok) return send(res, resolved.status, resolved.body);
+      const chosen = resolved.targets;
+      const names = chosen.map((t) => t.target.name);
       if (ask.force && caller.kind === 'google' && !caller.admin) return send(res, 403, { error: `${who} may not force a run (re-ask every row): only serve.admins may` });
+      if (!claim) {
+        const late = slot.claim(names);
+        if ('busy' in late) return busy(res, late.busy, late.target);
+        claim = late;
+      }
       if (options.stop?.aborted) return send(res, 503, { error: 'the server is stopping; try again once it is back' });
-      const plan = await planOrAnswer(res, ask);
-      if (!plan) return;
-      const refusal = caller.kind === 'google' ? overCaps(plan) : undefined;
-      if (refusal) return send(res, 422, { ...refusal, unknownRows: plan.unknownRows });
-      if (ask.rows && plan.knownRows.length === 0) return send(res, 422, { error: 'none of the row ids asked for is in the sheet (columns.id)', unknownRows: plan.unknownRows });
-      begin(claim, caller, ask, plan);
+      const launch = await planOrAnswer(res, chosen, ask);
+      if (!launch) return;
+      // Caps and row ids are a one-target affair: a person always names one; a cron run of several has neither.
+      const one = launch.single;
+      const refusal = caller.kind === 'google' && one ? overCaps(one) : undefined;
+      if (refusal) return send(res, 422, { ...refusal, unknownRows: one?.unknownRows ?? [] });
+      if (ask.rows && one && one.knownRows.length === 0) return send(res, 422, { error: 'none of the row ids asked for is in the sheet (columns.id)', unknownRows: one.unknownRows });
+      begin(claim, caller, ask, launch.targets, launch.estimatedUsd);
       started = true;
       if (caller.kind === 'google') hourly.record(who);
       const { state } = claim;
-      return send(res, 202, { ...view(state), url: `/runs/${state.id}`, rows: plan.rows, estimatedUsd: plan.estimatedUsd, unknownRows: plan.unknownRows });
+      return send(res, 202, { ...view(state, caller), url: `/runs/${state.id}`, rows: launch.rows, estimatedUsd: launch.estimatedUsd, unknownRows: one?.unknownRows ?? [] });
     } finally {
-      if (!started) claim.cancel();
+      if (!started) claim?.cancel();
     }
   }
 
-  async function planOrAnswer(res: ServerResponse, ask: RunAsk): Promise<RunPlan | undefined> {
+  function busy(res: ServerResponse, holder: RunState, target: string): void {
+    const error = options.listed ? `target "${target}" has a run in progress; try again once it has ended` : 'a run is already in progress';
+    send(res, 409, { error, id: holder.id, url: `/runs/${holder.id}`, target });
+  }
+
+  /**
+   * Reads each target's tab and estimates the run. One target that cannot be read is
+   * answered 502; in a run of several, that target runs without a plan (its own run
+   * reads again and its summary says what failed): one target failing stops no other.
+   */
+  async function planOrAnswer(res: ServerResponse, chosen: readonly Config[], ask: RunAsk): Promise<{ targets: LaunchTarget[]; single: RunPlan | undefined; rows: number; estimatedUsd: number | null } | undefined> {
+    const now = new Date(options.now?.() ?? Date.now());
+    const [only] = chosen;
+    if (only && chosen.length === 1) {
+      const plan = await planOne(res, only, ask, now);
+      return plan && { targets: [{ config: only, sheets: clientOf(only), values: plan.values }], single: plan, rows: plan.rows, estimatedUsd: plan.estimatedUsd };
+    }
+    const planned = await planTargets(chosen.map((t) => ({ config: t, sheets: clientOf(t) })), ask, now);
+    for (const { config: t, error } of planned.each) {
+      if (error !== undefined) options.log(`[${t.target.name}] could not read the sheet before a run (it runs and reads again): ${redact(error instanceof Error ? error.message : 'an unexpected error', secrets.all)}`);
+    }
+    return {
+      targets: planned.each.map(({ config: t, plan }) => ({ config: t, sheets: clientOf(t), values: plan?.values })),
+      single: undefined,
+      rows: planned.rows,
+      estimatedUsd: planned.estimatedUsd,
+    };
+  }
+
+  async function planOne(res: ServerResponse, target: Config, ask: RunAsk, now: Date): Promise<RunPlan | undefined> {
     try {
-      return await planRun(config, sheets, ask, new Date(options.now?.() ?? Date.now()));
+      return await planRun(target, clientOf(target), ask, now);
     } catch (error) {
       const text = error instanceof StatusValidatorError ? error.message : 'an unexpected error (the server log says more)';
-      options.log(`could not read the sheet before a run: ${redact(String(error), secrets.all)}`);
-      send(res, 502, { error: `could not read the sheet to estimate the run: ${redact(text, secrets.all)}` });
+      const at = options.listed ? `[${target.target.name}] ` : '';
+      options.log(`${at}could not read the sheet before a run: ${redact(String(error), secrets.all)}`);
+      const which = options.listed ? ` of target "${target.target.name}"` : '';
+      send(res, 502, { error: `could not read the sheet${which} to estimate the run: ${redact(text, secrets.all)}`, ...(options.listed ? { target: target.target.name } : {}) });
       return undefined;
     }
   }
@@ -143,11 +208,12 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
     return undefined;
   }
 
-  function begin(claim: Claim, caller: Caller, ask: RunAsk, plan: RunPlan): void {
-    const request = { by: callerName(caller), rows: ask.rows, force: ask.force, estimatedUsd: plan.estimatedUsd };
-    options.log(`run ${claim.state.id.slice(0, 8)} requested by ${request.by}${ask.rows ? ` (${ask.rows.length} rows)` : ''}${ask.force ? ' (force)' : ''}`);
+  function begin(claim: Claim, caller: Caller, ask: RunAsk, chosen: LaunchTarget[], estimatedUsd: number | null): void {
+    const request = { by: callerName(caller), rows: ask.rows, force: ask.force, estimatedUsd };
+    const of = options.listed ? ` of ${chosen.map((t) => t.config.target.name).join(', ')}` : '';
+    options.log(`run ${claim.state.id.slice(0, 8)}${of} requested by ${request.by}${ask.rows ? ` (${ask.rows.length} rows)` : ''}${ask.force ? ' (force)' : ''}`);
     claim.start(
-      (state) => launchRun(state, { config, secrets, sheets, values: plan.values, request, stop: options.stop, abort: options.abort, log: options.log }),
+      (state) => launchRun(state, { targets: chosen, secrets, gates: options.gates, request, stop: options.stop, abort: options.abort, log: options.log }),
       (error) => {
         const text = redact(error instanceof StatusValidatorError ? error.message : `internal error: ${String(error)}`, secrets.all);
         options.log(`run ${claim.state.id.slice(0, 8)} failed: ${text}`);
@@ -157,8 +223,37 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
   }
 }
 
-function view(state: RunState): Record<string, unknown> {
-  return { id: state.id, status: state.status, startedAt: state.startedAt, progress: state.progress ?? null, summary: state.summary ?? null, error: state.error ?? null };
+/**
+ * A run as GET /runs/:id shows it. A person may meet a cron run of every target (its id
+ * comes with a 409): they see its progress, but not the other targets' summaries or
+ * failures, which carry other spreadsheets' ids.
+ */
+function view(state: RunState, caller: Caller): Record<string, unknown> {
+  const [only, ...more] = state.summaries;
+  if (caller.kind === 'google' && state.targets.length > 1) {
+    const failed = state.summaries.filter((s) => s.status === 'failed').length;
+    return {
+      id: state.id,
+      status: state.status,
+      targets: state.targets,
+      startedAt: state.startedAt,
+      progress: state.progress ?? null,
+      summary: null,
+      summaries: [],
+      error: failed > 0 ? `${failed} of the ${state.targets.length} targets of this run failed: the server's log and \`status-validator runs\` say which` : null,
+    };
+  }
+  return {
+    id: state.id,
+    status: state.status,
+    targets: state.targets,
+    startedAt: state.startedAt,
+    progress: state.progress ?? null,
+    // One target: its summary, as before targets existed; several: one summary each.
+    summary: more.length === 0 ? (only ?? null) : null,
+    summaries: state.summaries,
+    error: state.error ?? null,
+  };
 }
 
 function refuseClient(error: NodeJS.ErrnoException, socket: Duplex): void {

@@ -1,17 +1,25 @@
+import { randomUUID } from 'node:crypto';
 import { CacheStore, recordRunRequest, type RunRequest } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { redact } from '../errors.js';
-import { runValidation, type RunSummary } from '../pipeline/index.js';
+import type { ProviderGate } from '../llm/index.js';
+import { runPortfolio, type RunSummary } from '../pipeline/index.js';
 import { RUNS_HEADER, runsRow } from '../report/index.js';
 import { appendToOwnTab, type CellValues, type SheetsClient } from '../sheets/index.js';
 import type { RunState } from './admission.js';
 
-export interface Launch {
+/** One target of a triggered run: its config, its client, and its tab as the plan read it (if it could). */
+export interface LaunchTarget {
   config: Config;
-  secrets: Secrets;
   sheets: SheetsClient;
-  /** The tab as the plan read it. */
-  values: CellValues;
+  values: CellValues | undefined;
+}
+
+export interface Launch {
+  targets: LaunchTarget[];
+  secrets: Secrets;
+  /** The server's provider gates, shared by every run it starts. */
+  gates: ReadonlyMap<string, ProviderGate>;
   request: RunRequest;
   stop: AbortSignal | undefined;
   abort: AbortSignal | undefined;
@@ -19,39 +27,58 @@ export interface Launch {
 }
 
 /**
- * One triggered run with its trace: who asked and what is recorded in the runs table as
- * soon as the run has recorded its start (its first progress report), and the Runs tab
- * row carries them, so serve appends that row itself instead of the run.
+ * One triggered run over its targets, at once, with its trace: who asked and what is
+ * recorded in the runs table as soon as each target's run has recorded its start (its
+ * first progress report), and the Runs tab rows carry them, so serve appends those rows
+ * itself instead of the runs. A run of one target has the request's id as its run id.
  */
-export async function launchRun(state: RunState, launch: Launch): Promise<RunSummary> {
-  const { config, secrets, request } = launch;
-  const { runs_sheet: runsSheet, ...report } = config.report;
-  let traced = false;
-  const summary = await runValidation({ ...config, report }, secrets, {
-    runId: state.id,
+export async function launchRun(state: RunState, launch: Launch): Promise<RunSummary[]> {
+  const { secrets, request } = launch;
+  const runIds = launch.targets.map((_, i) => (i === 0 && launch.targets.length === 1 ? state.id : randomUUID()));
+  const traced = launch.targets.map(() => false);
+  const configs = launch.targets.map(({ config }) => {
+    const { runs_sheet: _own, ...report } = config.report;
+    return { ...config, report };
+  });
+  const run = await runPortfolio(configs, secrets, {
     trigger: 'serve',
     force: request.force,
     ...(request.rows ? { rows: request.rows } : {}),
-    sheets: launch.sheets,
-    preread: launch.values,
+    gates: launch.gates,
     warnings: [],
-    onProgress: (p) => {
-      state.progress = { ...p };
-      if (!traced) traced = trace(config, state.id, request, launch);
+    each: (_config, i) => {
+      const target = launch.targets[i] as LaunchTarget;
+      return {
+        runId: runIds[i] as string,
+        sheets: target.sheets,
+        ...(target.values ? { preread: target.values } : {}),
+        onProgress: () => {
+          if (!traced[i]) traced[i] = trace(target.config, runIds[i] as string, request, launch);
+        },
+      };
     },
+    onProgress: (p) => (state.progress = { ...p }),
     ...(launch.stop ? { stop: launch.stop } : {}),
     ...(launch.abort ? { abort: launch.abort } : {}),
   });
-  if (!traced) trace(config, state.id, request, launch);
-  if (runsSheet !== undefined) {
-    try {
-      await appendToOwnTab(launch.sheets, runsSheet, RUNS_HEADER, [runsRow(summary, request)]);
-    } catch (error) {
-      launch.log(`warning: could not add run ${state.id.slice(0, 8)} to the "${runsSheet}" tab: ${redact(error instanceof Error ? error.message : String(error), secrets.all)}`);
-    }
-  }
-  launch.log(`run ${state.id.slice(0, 8)} by ${request.by} ${summary.status}`);
-  return summary;
+  await Promise.all(
+    run.targets.map(async ({ summary, locked }, i) => {
+      const target = launch.targets[i] as LaunchTarget;
+      const at = launch.targets.length > 1 ? ` [${target.config.target.name}]` : '';
+      if (locked) return launch.log(`run ${state.id.slice(0, 8)}${at} not run: ${summary.fatal?.message ?? 'another run holds the lock'}`);
+      if (!traced[i]) trace(target.config, summary.runId, request, launch);
+      const runsSheet = target.config.report.runs_sheet;
+      if (runsSheet !== undefined) {
+        try {
+          await appendToOwnTab(target.sheets, runsSheet, RUNS_HEADER, [runsRow(summary, request)]);
+        } catch (error) {
+          launch.log(`warning: could not add run ${summary.runId.slice(0, 8)} to the "${runsSheet}" tab: ${redact(error instanceof Error ? error.message : String(error), secrets.all)}`);
+        }
+      }
+      launch.log(`run ${state.id.slice(0, 8)}${at} by ${request.by} ${summary.status}`);
+    }),
+  );
+  return run.targets.map((t) => t.summary);
 }
 
 /** Records who asked; a failure is logged, never the run's failure. True once recorded. */

@@ -62,3 +62,24 @@ export async function planRun(config: Config, sheets: SheetsClient, ask: RunAsk,
     store.close();
   }
 }
+
+/** The plans of the targets of one run: each read once; one that cannot be read runs without (its run says why). */
+export interface TargetsPlan {
+  /** Per target, in order: its plan, or why its tab could not be read. */
+  each: Array<{ config: Config; plan: RunPlan | undefined; error: unknown }>;
+  rows: number;
+  /** The sum; null when a model has no price. */
+  estimatedUsd: number | null;
+}
+
+export async function planTargets(targets: ReadonlyArray<{ config: Config; sheets: SheetsClient }>, ask: RunAsk, now: Date): Promise<TargetsPlan> {
+  const settled = await Promise.allSettled(targets.map(({ config, sheets }) => planRun(config, sheets, ask, now)));
+  const each = settled.map((result, i) => ({
+    config: (targets[i] as { config: Config }).config,
+    plan: result.status === 'fulfilled' ? result.value : undefined,
+    error: result.status === 'rejected' ? (result.reason as unknown) : undefined,
+  }));
+  const plans = each.flatMap((e) => (e.plan ? [e.plan] : []));
+  const costs = plans.map((p) => p.estimatedUsd);
+  return { each, rows: plans.reduce((n, p) => n + p.rows, 0), estimatedUsd: costs.includes(null) ? null : costs.reduce<number>((a, b) => a + (b ?? 0), 0) };
+}

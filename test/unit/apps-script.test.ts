@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../support/inspect.js';
 
 const SCRIPT = readFileSync(path.join(REPO_ROOT, 'docs/apps-script.gs'), 'utf8');
+const BOOK = '1AbCdEf-spreadsheet-id';
 const ID_TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJlbWFpbCI6ImFAZXhhbXBsZS5jb20ifQ.c2ln';
 
 interface Fetched {
@@ -18,7 +19,7 @@ interface Fetched {
 }
 
 /** The sheet: a header row and data rows; the selection as 1-based [first row, last row] ranges. */
-function appsScript(opts: { grid: string[][]; selection: Array<[number, number]>; answer: { code: number; body: unknown }; props?: Record<string, string>; token?: string | null }) {
+function appsScript(opts: { grid: string[][]; selection: Array<[number, number]>; answer: { code: number; body: unknown }; props?: Record<string, string>; token?: string | null; tab?: string }) {
   const fetched: Fetched[] = [];
   const alerts: string[] = [];
   const toasts: string[] = [];
@@ -29,6 +30,7 @@ function appsScript(opts: { grid: string[][]; selection: Array<[number, number]>
     getValues: () => Array.from({ length: rows }, (_, r) => Array.from({ length: cols }, (_, c) => opts.grid[row - 1 + r]?.[col - 1 + c] ?? '')),
   });
   const sheet = {
+    getName: () => opts.tab ?? 'Statuses',
     getLastColumn: () => Math.max(...opts.grid.map((r) => r.length)),
     getRange: range,
     getActiveRangeList: () => ({ getRanges: () => opts.selection.map(([first, last]) => ({ getRow: () => first, getLastRow: () => last })) }),
@@ -41,7 +43,7 @@ function appsScript(opts: { grid: string[][]; selection: Array<[number, number]>
     },
   };
   const context = createContext({
-    SpreadsheetApp: { getUi: () => ui, getActive: () => ({ toast: (text: string) => void toasts.push(text) }), getActiveSheet: () => sheet },
+    SpreadsheetApp: { getUi: () => ui, getActive: () => ({ toast: (text: string) => void toasts.push(text), getId: () => BOOK }), getActiveSheet: () => sheet },
     ScriptApp: { getIdentityToken: () => (opts.token === undefined ? ID_TOKEN : opts.token) },
     UrlFetchApp: {
       fetch: (url: string, options: Fetched['options']) => {
@@ -84,7 +86,7 @@ describe('docs/apps-script.gs', () => {
     expect(sent?.options.method).toBe('post');
     expect(sent?.options.headers.Authorization).toBe(`Bearer ${ID_TOKEN}`);
     expect(sent?.options.contentType).toBe('application/json');
-    expect(JSON.parse(sent?.options.payload ?? '')).toEqual({ rows: ['P-0001', 'P-0002', 'P-0004'] });
+    expect(JSON.parse(sent?.options.payload ?? '')).toEqual({ rows: ['P-0001', 'P-0002', 'P-0004'], spreadsheet_id: BOOK, sheet: 'Statuses' });
     expect(sent?.options.muteHttpExceptions).toBe(true);
     expect(gs.toasts[0]).toContain('started for 2 rows');
     expect(gs.userProps.get('LAST_RUN_URL')).toBe(STARTED.body.url);
@@ -94,7 +96,31 @@ describe('docs/apps-script.gs', () => {
     const grid = [['Status', 'Key'], ['Done', 'K-1'], ['Done', 'K-2']];
     const gs = appsScript({ grid, selection: [[3, 3]], answer: STARTED, props: { ID_HEADER: 'key' } });
     gs.call('recheckSelected');
-    expect(JSON.parse(gs.fetched[0]?.options.payload ?? '')).toEqual({ rows: ['K-2'] });
+    expect(JSON.parse(gs.fetched[0]?.options.payload ?? '')).toEqual({ rows: ['K-2'], spreadsheet_id: BOOK, sheet: 'Statuses' });
+  });
+
+  it('names the spreadsheet and the tab it is used on, so that a server of several targets runs this one', () => {
+    const gs = appsScript({ grid: GRID, selection: [], answer: STARTED, tab: 'Статусы' });
+    gs.call('validateNow');
+    expect(JSON.parse(gs.fetched[0]?.options.payload ?? '')).toEqual({ spreadsheet_id: BOOK, sheet: 'Статусы' });
+  });
+
+  it('takes several id headers in ID_HEADER, for tabs whose id columns differ', () => {
+    const grid = [['Проект', 'Статус'], ['RU-1', 'Готово'], ['RU-2', 'Готово']];
+    const gs = appsScript({ grid, selection: [[2, 3]], answer: STARTED, props: { ID_HEADER: 'Project, Проект' }, tab: 'Статусы' });
+    gs.call('recheckSelected');
+    expect(JSON.parse(gs.fetched[0]?.options.payload ?? '')).toEqual({ rows: ['RU-1', 'RU-2'], spreadsheet_id: BOOK, sheet: 'Статусы' });
+    const none = appsScript({ grid, selection: [[2, 2]], answer: STARTED, props: { ID_HEADER: 'Key, Id' }, tab: 'Статусы' });
+    none.call('recheckSelected');
+    expect(none.fetched).toHaveLength(0);
+    expect(none.alerts[0]).toBe('No column "key" or "id" in the first row of "Статусы": set ID_HEADER in the script properties.');
+  });
+
+  it('shows the server\'s refusal of a tab it does not check', () => {
+    const error = 'the tab "Notes" is not checked by this server; in this spreadsheet it checks "Statuses" (target programme-a): open one of those tabs and try again';
+    const gs = appsScript({ grid: GRID, selection: [], answer: { code: 404, body: { error } }, tab: 'Notes' });
+    gs.call('validateNow');
+    expect(gs.alerts).toEqual([`The validator refused (404): ${error}`]);
   });
 
   it('names the ids the server did not know', () => {
@@ -106,7 +132,7 @@ describe('docs/apps-script.gs', () => {
   it('shows the server\'s refusal with its status and message', () => {
     const gs = appsScript({ grid: GRID, selection: [[2, 2]], answer: { code: 422, body: { error: 'this run would recheck 300 rows; at most 200 (serve.max_rows)' } } });
     gs.call('validateNow');
-    expect(JSON.parse(gs.fetched[0]?.options.payload ?? '')).toEqual({});
+    expect(JSON.parse(gs.fetched[0]?.options.payload ?? '')).toEqual({ spreadsheet_id: BOOK, sheet: 'Statuses' });
     expect(gs.alerts).toEqual(['The validator refused (422): this run would recheck 300 rows; at most 200 (serve.max_rows)']);
   });
 

@@ -74,13 +74,15 @@ describe('the POST /runs body', () => {
 
   it('never throws on any JSON object, and accepts exactly the well-formed ones', () => {
     fc.assert(
-      fc.property(fc.dictionary(fc.oneof(fc.constantFrom('rows', 'force'), fc.string()), fc.jsonValue()), (body) => {
+      fc.property(fc.dictionary(fc.oneof(fc.constantFrom('rows', 'force', 'target', 'spreadsheet_id', 'sheet'), fc.string()), fc.jsonValue()), (body) => {
         const parsed = parseRunAsk(body);
-        const keysOk = Object.keys(body).every((k) => k === 'rows' || k === 'force');
+        const keysOk = Object.keys(body).every((k) => ['rows', 'force', 'target', 'spreadsheet_id', 'sheet'].includes(k));
+        const name = (v: unknown) => v === undefined || (typeof v === 'string' && v.trim() !== '' && v.length <= 200);
+        const namesOk = name(body.target) && name(body.spreadsheet_id) && name(body.sheet) && (body.sheet === undefined || body.spreadsheet_id !== undefined);
         const forceOk = body.force === undefined || typeof body.force === 'boolean';
         const rowsOk =
           body.rows === undefined || (Array.isArray(body.rows) && body.rows.length > 0 && body.rows.every((id) => typeof id === 'string' && id.trim() !== '' && id.length <= 200));
-        expect(parsed.ok).toBe(keysOk && forceOk && rowsOk);
+        expect(parsed.ok).toBe(keysOk && forceOk && rowsOk && namesOk);
       }),
       { numRuns: 2000 },
     );

@@ -1,0 +1,47 @@
+import { CacheStore, LimitMemory } from '../cache/index.js';
+import type { Config, Secrets } from '../config/index.js';
+import type { ProviderGate } from '../llm/index.js';
+import { formatUsd, portfolioTotal, renderOneLine, type TargetLine } from '../report/index.js';
+import { providerGates, type TargetOutcome } from '../pipeline/index.js';
+import { exitCodeOfTarget } from '../cli/exit.js';
+
+/**
+ * What a long-running command (watch, schedule, serve) holds for its whole life and
+ * shares with every run it starts: one pacing gate per provider, so that the limits
+ * hold across its targets and across its repeated runs (a run starting while another
+ * target's run is still asking queues at the same gate), and the cache the gates
+ * remember learned limits in. The Sheets pacers are the process's already
+ * (sheetsClientFor). The cache and the providers are top-level: every target has the same.
+ */
+export interface Lasting {
+  gates: ReadonlyMap<string, ProviderGate>;
+  store: CacheStore;
+  close(): void;
+}
+
+export function openLasting(targets: readonly Config[], secrets: Secrets): Lasting {
+  const [first] = targets;
+  if (!first) throw new RangeError('a command needs at least one target');
+  const store = CacheStore.open(first.cache.path);
+  const gates = providerGates(first, secrets, new LimitMemory(store.db));
+  return { gates, store, close: () => store.close() };
+}
+
+/**
+ * The log lines of one portfolio run: one per target (its name, then its one-line
+ * summary, or why it did not run), then the total. A file without `targets:` logs its
+ * one line as it always did.
+ */
+export function portfolioLog(outcomes: readonly TargetOutcome[], listed: boolean): string[] {
+  const lines: TargetLine[] = outcomes.map((o) => ({ ...o, exitCode: exitCodeOfTarget(o) }));
+  const skip = (l: TargetLine) => l.summary.fatal?.message ?? 'another run holds the lock';
+  if (!listed) return lines.map((l) => (l.locked ? `skipped: ${skip(l)}` : renderOneLine(l.summary)));
+  const out = lines.map((l) => `[${l.summary.target}] ${l.locked ? `skipped (lock held; the other targets ran): ${skip(l)}` : renderOneLine(l.summary)}`);
+  const t = portfolioTotal(lines);
+  const skipped = lines.filter((l) => l.locked).length;
+  const failed = lines.filter((l) => !l.locked && l.summary.status === 'failed').length;
+  out.push(
+    `total (${t.targets} targets${skipped ? `, ${skipped} skipped (lock held)` : ''}${failed ? `, ${failed} FAILED` : ''}): ${t.rowsRead} rows, ${t.rowsAsked} asked, ${t.valid} VALID, ${t.invalid} INVALID, ${t.error} ERROR, ${t.llmCalls} LLM calls, ${t.rowsWritten} rows written, ${formatUsd(t.costUsd)}`,
+  );
+  return out;
+}
