@@ -29,9 +29,9 @@ export function exitCodeOf(summary: RunSummary): number {
   }
 }
 
-/** A portfolio's exit code is its worst target's: an interruption, then a failure, a held lock, rows in ERROR. */
+/** A portfolio's exit code is its worst target's: an interruption, then bad usage, a failure, a held lock, rows in ERROR. */
 export function worstExit(codes: readonly number[]): number {
-  const order: number[] = [EXIT.interrupted, EXIT.fatal, EXIT.locked, EXIT.rowErrors];
+  const order: number[] = [EXIT.interrupted, EXIT.usage, EXIT.fatal, EXIT.locked, EXIT.rowErrors];
   for (const code of order) if (codes.includes(code)) return code;
   return codes.find((code) => code !== EXIT.ok) ?? EXIT.ok;
 }

@@ -108,7 +108,7 @@ function ownKeys(raw: Record<string, unknown>): { sheets: Record<string, unknown
   const sheets: Record<string, unknown> = {};
   const own = new Set<string>();
   for (const [key, value] of Object.entries(raw)) {
-    const sheetsKey = SHEETS_KEYS[key];
+    const sheetsKey = Object.hasOwn(SHEETS_KEYS, key) ? SHEETS_KEYS[key] : undefined;
     if (sheetsKey !== undefined) {
       sheets[sheetsKey] = value;
       own.add(`sheets.${sheetsKey}`);
@@ -145,8 +145,9 @@ export function mergeOver(base: Record<string, unknown>, over: Record<string, un
   for (const [key, value] of Object.entries(over)) {
     if (value === null) delete out[key];
     else {
-      const inherited = out[key];
-      out[key] = isRecord(value) && isRecord(inherited) ? mergeOver(inherited, value) : value;
+      const inherited = Object.hasOwn(out, key) ? out[key] : undefined;
+      // Defined, not assigned: a key "__proto__" stays a key (which the schema refuses), never a prototype.
+      Object.defineProperty(out, key, { value: isRecord(value) && isRecord(inherited) ? mergeOver(inherited, value) : value, enumerable: true, writable: true, configurable: true });
     }
   }
   return out;
@@ -154,7 +155,7 @@ export function mergeOver(base: Record<string, unknown>, over: Record<string, un
 
 function pick(raw: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const key of keys) if (key in raw) out[key] = raw[key];
+  for (const key of keys) if (Object.hasOwn(raw, key)) out[key] = raw[key];
   return out;
 }
 

@@ -89,7 +89,8 @@ function describeShape(shape: RowShape): string {
   if (shape.status !== undefined) parts.push(`a status (column ${JSON.stringify(shape.status)}, JSON key "status")`);
   if (shape.comment !== undefined) parts.push(`a free-text comment (column ${JSON.stringify(shape.comment)}, JSON key "comment")`);
   if (shape.completion_date !== undefined) parts.push(`possibly a due date (column ${JSON.stringify(shape.completion_date)}, JSON key "completion_date")`);
-  for (const header of shape.extras) parts.push(`the column ${JSON.stringify(header)} (JSON key ${JSON.stringify(extraKey(header))})`);
+  const keys = extraKeys(shape.extras);
+  shape.extras.forEach((header, i) => parts.push(`the column ${JSON.stringify(header)} (JSON key ${JSON.stringify(keys[i] ?? header)})`));
   const list = parts.length === 1 ? (parts[0] ?? '') : `${parts.slice(0, -1).join(', ')} and ${parts.at(-1) ?? ''}`;
   return `Each row has ${list}. An empty text means the cell is empty.`;
 }
@@ -97,9 +98,26 @@ function describeShape(shape: RowShape): string {
 /** The JSON keys the bot itself uses in a row: an extra input under one of these names gets a suffix. */
 const OWN_KEYS = new Set(['row', 'note', 'status', 'comment', 'completion_date']);
 
-/** An extra input's key in the row JSON: its header, unless that is one of the bot's own keys. */
-export function extraKey(header: string): string {
-  return OWN_KEYS.has(header) ? `${header} (column)` : header;
+/** Memo: the keys of a shape's extras are computed once per rules object, not per row. */
+const keysOf = new WeakMap<readonly string[], readonly string[]>();
+
+/**
+ * The extra inputs' keys in the row JSON: each its header, unless that is one of the
+ * bot's own keys or an earlier extra's key; then "header (column)", "header (column 2)"…
+ * so that no two values share a key and none is lost on the way to the model.
+ */
+export function extraKeys(headers: readonly string[]): readonly string[] {
+  const known = keysOf.get(headers);
+  if (known) return known;
+  const used = new Set(OWN_KEYS);
+  const keys = headers.map((header) => {
+    let key = header;
+    for (let n = 1; used.has(key); n++) key = `${header} (column${n === 1 ? '' : ` ${n}`})`;
+    used.add(key);
+    return key;
+  });
+  keysOf.set(headers, keys);
+  return keys;
 }
 
 /** A row as the model sees it: long comments (and extra inputs) cut, with a note saying so. */
@@ -112,15 +130,17 @@ function promptRow(inputs: RowInputs, rules: PromptRules): { row: Record<string,
   }
   const { shape } = rules;
   if (shape === undefined) return { row: { status: inputs.status, comment, completion_date: inputs.completion_date }, note };
-  const row: Record<string, string> = {};
+  // No prototype: an extra input headed "__proto__" is a key like any other.
+  const row = Object.create(null) as Record<string, string>;
   if (shape.status !== undefined) row.status = inputs.status;
   if (shape.comment !== undefined) row.comment = comment;
   if (shape.completion_date !== undefined) row.completion_date = inputs.completion_date;
   const notes = note === '' ? [] : [note];
+  const keys = extraKeys(shape.extras);
   shape.extras.forEach((header, i) => {
     const value = inputs.extra?.[i] ?? '';
     if (value.length > rules.maxCommentChars) notes.push(`Note: ${JSON.stringify(header)} was ${value.length} characters long; only the first ${rules.maxCommentChars} are shown.`);
-    row[extraKey(header)] = cutText(value, rules.maxCommentChars);
+    row[keys[i] ?? header] = cutText(value, rules.maxCommentChars);
   });
   return { row, note: notes.join('\n') };
 }

@@ -1,6 +1,8 @@
 import { setMaxListeners } from 'node:events';
 import { FatalRunError } from '../errors.js';
-import type { Validator } from '../llm/index.js';
+import type { CachedVerdict } from '../cache/index.js';
+import type { Outcome, Validator } from '../llm/index.js';
+import { shared, type QuestionBoard } from './board.js';
 import { rowsAnswered, type Sharing } from './requests.js';
 import type { Job } from './select.js';
 import type { Settler } from './settle.js';
@@ -18,6 +20,10 @@ export interface AnsweringOptions {
   onDeferred: (rows: number) => void;
   /** After each request, whatever its outcome. */
   onRequest: () => void;
+  /** The portfolio's questions in flight: shared by its targets, so that none pays for another's question. */
+  board?: QuestionBoard | undefined;
+  /** A verdict committed for a key (by another target of the portfolio), looked up before asking. */
+  lookup?: ((key: string) => CachedVerdict | undefined) | undefined;
 }
 
 /**
@@ -46,12 +52,45 @@ export class Answering {
 
   /** One request: a job, or llm.rows_per_request jobs packed together. */
   readonly answer = async (group: Job[]): Promise<void> => {
-    const { validator, settler, sharing } = this.options;
     if (this.stop.aborted) {
       // Near-duplicates waiting for this answer wait for the next run too.
-      this.options.onDeferred(rowsAnswered(group, sharing));
+      this.options.onDeferred(rowsAnswered(group, this.options.sharing));
       return;
     }
+    if (this.options.board) await this.answerShared(group, this.options.board);
+    else await this.ask(group);
+    this.options.onRequest();
+  };
+
+  /**
+   * In a portfolio: a question another target has answered since this one chose its
+   * questions is taken from the cache, one another target is asking now is waited for;
+   * only the rest is asked (and paid for) here.
+   */
+  private async answerShared(group: Job[], board: QuestionBoard): Promise<void> {
+    const { settler, lookup } = this.options;
+    const open: Job[] = [];
+    for (const job of group) {
+      const known = lookup?.(job.key);
+      if (known) settler.commit(job, known);
+      else open.push(job);
+    }
+    const { mine, theirs, settle } = board.claim(open.map((job) => job.key));
+    const outcomes = mine.length > 0 ? await this.ask(mine.map((i) => open[i] as Job)) : [];
+    mine.forEach((i, k) => settle(i, outcomes?.[k]));
+    for (const { index, answer } of theirs) {
+      const job = open[index] as Job;
+      const outcome = await answer;
+      if (outcome) settler.settle(job, shared(outcome));
+      else if (this.stop.aborted) this.options.onDeferred(rowsAnswered([job], this.options.sharing));
+      // Their request failed (a timeout, an abort of theirs): this target asks for itself.
+      else await this.ask([job]);
+    }
+  }
+
+  /** Asks the validator and settles each job; undefined when the request failed (the rows are deferred). */
+  private async ask(group: Job[]): Promise<Array<Outcome | undefined> | undefined> {
+    const { validator, settler, sharing } = this.options;
     try {
       const outcomes = await validator.validateMany(
         group.map((job) => job.inputs),
@@ -61,13 +100,14 @@ export class Answering {
         const outcome = outcomes[i];
         if (outcome) settler.settle(job, outcome);
       });
+      return outcomes;
     } catch (error) {
       this.options.onDeferred(rowsAnswered(group, sharing));
       if (!this.inFlight.aborted || error instanceof FatalRunError) {
         this.error ??= error instanceof Error ? error : new Error(String(error));
         this.doomed.abort(error);
       }
+      return undefined;
     }
-    this.options.onRequest();
-  };
+  }
 }

@@ -4,6 +4,7 @@ import type { Config, Secrets } from '../config/index.js';
 import { LockedError, StatusValidatorError, redact } from '../errors.js';
 import type { ProviderGate } from '../llm/index.js';
 import { providerGates } from './ask.js';
+import { QuestionBoard } from './board.js';
 import { runValidation, type Progress, type RunOptions } from './run.js';
 import type { RunSummary } from './summary.js';
 import { Tally } from './tally.js';
@@ -46,6 +47,9 @@ export async function runPortfolio(targets: readonly Config[], secrets: Secrets,
     const gates: ReadonlyMap<string, ProviderGate> = options.gates ?? providerGates(first, secrets, memory && new LimitMemory(memory.db));
     const progress = new CombinedProgress(targets.length, options.onProgress);
     const { each, ...shared } = options;
+    // Across targets: one question asked once, and --limit N rows for the whole run.
+    const board = targets.length > 1 ? new QuestionBoard() : undefined;
+    const limitBudget = options.limit === undefined ? undefined : { remaining: options.limit };
     const settled = await Promise.allSettled(
       targets.map((config, i) => {
         const own = each?.(config, i) ?? {};
@@ -53,7 +57,7 @@ export async function runPortfolio(targets: readonly Config[], secrets: Secrets,
           own.onProgress?.(p);
           progress.update(i, p);
         };
-        return runValidation(config, secrets, { ...shared, ...own, gates, group, onProgress });
+        return runValidation(config, secrets, { ...shared, ...own, gates, group, onProgress, ...(board ? { board } : {}), ...(limitBudget ? { limitBudget } : {}) });
       }),
     );
     const outcomes: TargetOutcome[] = [];

@@ -11,8 +11,12 @@ export const realEvery: Every = (ms, tick) => {
   return () => clearInterval(timer);
 };
 
-/** The lock's name: one per tab of one spreadsheet (runs and batch submits share it). */
-export const lockNameOf = (config: Config): string => `${config.sheets.spreadsheet_id}/${config.sheets.sheet}`;
+/**
+ * The lock's name: one per tab of one spreadsheet (runs and batch submits share it). The
+ * tab is folded as Sheets compares tab names (it refuses two that differ only in case),
+ * so "Statuses" and " statuses" in two configs are one tab and one lock.
+ */
+export const lockNameOf = (config: Config): string => `${config.sheets.spreadsheet_id}/${config.sheets.sheet.trim().toLocaleLowerCase()}`;
 
 export interface HeldLock {
   /** Aborted when the heartbeat finds the lock taken over: stop asking, write what is answered. */

@@ -13,6 +13,7 @@ import { LockLostError, holdLock, type Every, type HeldLock } from './run-lock.j
 import { keyerOf, layoutConfigOf, localDate, lookupIn, primaryModel, staleAfterOf } from './plan.js';
 import { isTicked } from './review.js';
 import { Answering } from './answering.js';
+import type { QuestionBoard } from './board.js';
 import { byModel, drain, requestsOf, shareNearDuplicates } from './requests.js';
 import { selectWork, type Job } from './select.js';
 import { Settler, type Enqueue } from './settle.js';
@@ -59,6 +60,10 @@ export interface RunOptions {
   gates?: ReadonlyMap<string, ProviderGate>;
   /** The id the runs of one portfolio run share. */
   group?: string;
+  /** The questions the targets of a portfolio are asking: none pays for another's. */
+  board?: QuestionBoard;
+  /** --limit over a portfolio: the rows still to ask this run, taken by each target as it selects its work. */
+  limitBudget?: { remaining: number };
 }
 
 /** One validation pass: read → select → ask → commit → write → summary. */
@@ -170,6 +175,8 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
     abort: options.abort,
     onDeferred: (rows) => tally.deferred(rows),
     onRequest: report,
+    board: options.board,
+    lookup: options.board ? (key) => store.get(key) : undefined,
   });
   const routes = byModel(semantic.ask, (job) => asking.modelOf(job.inputs));
   for (const [model, routed] of routes) tally.routed(model, routed.length);
@@ -210,8 +217,9 @@ async function prepare(
   const staleAfterMs = staleAfterOf(config, options.recheckOlderThanMs);
   // One read transaction for all the lookups: SQLite takes its read lock once, not per row.
   const selection = store.db.transaction(() =>
-    selectWork(onlyRows(opened.entries, options.rows), keyerOf(config), lookupIn(store, config.review.min_confidence), { force: (options.force ?? false) || options.rows !== undefined, limit: options.limit, staleAfterMs, now: now().getTime() }),
+    selectWork(onlyRows(opened.entries, options.rows), keyerOf(config), lookupIn(store, config.review.min_confidence), { force: (options.force ?? false) || options.rows !== undefined, limit: options.limitBudget?.remaining ?? options.limit, staleAfterMs, now: now().getTime() }),
   )();
+  if (options.limitBudget) options.limitBudget.remaining -= selection.jobs.reduce((n, job) => n + job.entries.length, 0);
   // Questions a pending batch job asks are on their way, paid for: never asked twice (invariant 9).
   const { ask, waiting } = setAsidePending(selection.jobs, pendingQuestions(store));
   tally.selected({ ...selection, jobs: ask });

@@ -80,7 +80,7 @@ export function renderPortfolioFatal(lines: readonly TargetLine[]): string | und
     if (!s.fatal) continue;
     out.push(`Error: [${s.target}] ${locked ? 'not run: ' : ''}${s.fatal.message}`);
     if (s.fatal.hint) out.push(`Fix: ${s.fatal.hint}`);
-    if (s.llm.calls > 0 && !s.dryRun) out.push(`The answers [${s.target}] received before the failure are saved in the cache and will not be paid for again.`);
+    if (s.llm.calls > 0 && !s.dryRun) out.push(`[${s.target}]: the answers received before the failure are saved in the cache and will not be paid for again.`);
   }
   return out.length > 0 ? out.join('\n') : undefined;
 }
