@@ -40,4 +40,14 @@ describe('a __proto__ key inside a target', () => {
     expect(inTarget.code).toBe(2);
     expect(inTarget.stderr).toContain('__proto__');
   });
+
+  it('a target key named like an Object.prototype member (constructor) is named as itself, not as a garbled sheets path', async () => {
+    bed = await startBed({ rows: sampleRows(2), moreTabs: [{ title: 'Team B', rows: [HEADER, ...sampleRows(2)] }] });
+    // targets.ts reads SHEETS_KEYS[key] on a plain object: "constructor" finds Object itself.
+    bed.setConfig({ targets: [{ name: 'a', sheet: TAB, constructor: 1 }, { name: 'b', sheet: 'Team B' }] });
+    const result = await bed.cli(['check-config', '--config', bed.configPath]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('targets[0].constructor');
+    expect(result.stderr).not.toContain('native code');
+  });
 });
