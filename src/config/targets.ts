@@ -78,13 +78,24 @@ export function placeProblems(drafts: readonly TargetDraft[], perTarget: Readonl
   const everywhere = (problem: ConfigProblem) => perTarget.every((list) => list.some((p) => p.path === problem.path && p.message === problem.message));
   drafts.forEach((draft, i) => {
     for (const problem of perTarget[i] ?? []) {
+      const other = draft.index === undefined ? undefined : keySetIn(draft, problem.message);
       if (draft.index === undefined) push(problem);
       else if (setByTarget(draft, problem.path)) push({ path: `targets[${draft.index}].${targetPath(problem.path)}`, message: `(target "${draft.name}") ${problem.message}` });
+      // A clash with a key the target sets ("already used by columns.inputs.x") is the target's to fix.
+      else if (other !== undefined) push({ path: `targets[${draft.index}].${targetPath(other)}`, message: `(target "${draft.name}") ${problem.path}: ${problem.message}` });
       else if (everywhere(problem)) push(problem);
       else push({ path: problem.path, message: `for target "${draft.name}" (targets[${draft.index}]): ${problem.message}` });
     }
   });
   return out;
+}
+
+/** A config key the target sets that a problem's message names (the other side of a clash), if any. */
+function keySetIn(draft: TargetDraft, message: string): string | undefined {
+  for (const match of message.matchAll(/\b(?:columns|output|review|rules|report|sheets)(?:\.[A-Za-z0-9_]+)+/g)) {
+    if (setByTarget(draft, match[0])) return match[0];
+  }
+  return undefined;
 }
 
 /** A single-target file's target name: its tab. */
