@@ -78,6 +78,9 @@ export async function portfolioFairness(): Promise<Figure[]> {
     const limited = chats.filter((r) => r.fault?.startsWith('rate_limit:')).length;
     const lastAnswer = (Math.max(...chats.map((r) => r.endedAt ?? r.startedAt)) - started) / 1000;
     const answered = chats.filter((r) => r.status === 200).length;
+    const starts = chats.map((r) => r.startedAt).sort((a, b) => a - b);
+    const firstAsked = ((starts[0] ?? started) - started) / 1000;
+    const pace = (starts.length - 1) / Math.max(1e-9, ((starts.at(-1) ?? 0) - (starts[0] ?? 0)) / 1000);
     const ideal = ((answered - RPM / 60) / RPM) * 60;
     const times = (kind: 'read' | 'write') => calls.filter((c) => c.kind === kind && c.status !== 429).map((c) => c.at);
     const refused = calls.filter((c) => c.status === 429).length;
@@ -91,7 +94,7 @@ export async function portfolioFairness(): Promise<Figure[]> {
         unit: 's',
         ideal,
         target: 1.05,
-        note: `exit ${code}; ${report.total.rowsAsked} rows asked, ${answered} answered; ideal = (${answered} − ${RPM / 60} of one second's burst) / ${RPM} per min; last answer at ${lastAnswer.toFixed(1)} s, last write at ${lastWrite.toFixed(1)} s; peak in flight ${llm.peakInFlight}`,
+        note: `exit ${code}; ${report.total.rowsAsked} rows asked, ${answered} answered; ideal = (${answered} − ${RPM / 60} of one second's burst) / ${RPM} per min; first question at ${firstAsked.toFixed(2)} s, then ${pace.toFixed(2)} a second, last answer at ${lastAnswer.toFixed(1)} s, last write at ${lastWrite.toFixed(1)} s; peak in flight ${llm.peakInFlight}`,
       },
       { name: `${name} rows without a verdict`, value: missing, unit: 'rows', limit: 0 },
       { name: `${name} LLM 429s`, value: limited, unit: 'requests', limit: Math.ceil(chats.length / 100), note: `of ${chats.length} requests (limit: 1 %, as B2)` },
