@@ -6,6 +6,7 @@ import { formatFigure, missesTarget, saveResults, type Figure } from './lib.js';
 import { costModes } from './cost.js';
 import { latencyBound } from './latency.js';
 import { largeSheet } from './load.js';
+import { portfolioFairness } from './portfolio.js';
 import { requestBound, requestBoundWarm, tokenBound } from './rate.js';
 import { rewriteFromCache } from './rewrite.js';
 import { requestTooLarge } from './too-large.js';
@@ -31,6 +32,7 @@ const benches: Record<string, () => Promise<Figure[]>> = {
   B6: costModes,
   B7: largeSheet,
   B8: rewriteFromCache,
+  B9: portfolioFairness,
   B10: requestTooLarge,
 };
 

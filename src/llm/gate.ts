@@ -1,4 +1,4 @@
-import pLimit, { type LimitFunction } from 'p-limit';
+import type { LimitFunction } from 'p-limit';
 import { Meter, readRateHeaders } from './budget.js';
 import { Cooldown } from './cooldown.js';
 
@@ -19,6 +19,12 @@ export interface GateOptions {
   onLearned?: ((limits: Limits | undefined) => void) | undefined;
   /** The concurrency ceiling (llm.max_workers). */
   maxConcurrency: number;
+  /**
+   * The ceiling shared by every provider's gate (a p-limit limiter of llm.max_workers):
+   * with fallbacks answering beside the primary, the requests out to all of them together
+   * stay within max_workers (invariant 4), whatever number of workers wait.
+   */
+  inFlight?: LimitFunction | undefined;
   now?: () => number;
 }
 
@@ -45,27 +51,96 @@ export type GateResult =
   | { kind: 'failed' };
 
 /**
- * Everything that paces one provider, shared by all workers of a run:
+ * Everything that paces one provider, shared by all workers of a run (and by every
+ * target of a portfolio):
  *  - with a limit known (configured, remembered, or read from the headers), requests
  *    leave evenly at its pace, in requests and in tokens (see {@link Meter});
  *  - with none known, the first request goes alone (a probe) and its headers set the pace,
  *    instead of max_workers blind requests (a provider that states none then gets them);
- *  - concurrency is a p-limit limiter (at most max_workers) whose `concurrency` the gate
- *    lowers on a 429 and raises by one per round of answers, whatever their latency;
+ *  - at most `concurrency` requests are out at once (max_workers), which the gate lowers
+ *    on a 429 and raises by one per round of answers, whatever their latency;
  *  - a 429 corrects the pace, the hold and the concurrency once: the 429s of requests
- *    that had already left before the correction say nothing new.
+ *    that had already left before the correction say nothing new;
+ *  - the requests waiting to leave are queued per lane (a target of a portfolio: see
+ *    {@link lane}) and the lanes take turns, one request each: a target's share of the
+ *    provider does not grow with how many workers it queues, so a 50-row tab is done in
+ *    its first minute however many 500-row tabs run beside it (one first-come queue
+ *    would serve it after every request queued before it).
  */
 /** How long the other workers wait for the probe's answer before they go anyway. */
 export const PROBE_PATIENCE_MS = 3000;
 
 export class ProviderGate {
+  private readonly core: GateCore;
+  private readonly laneName: string;
+
+  constructor(options: GateOptions, of?: { gate: ProviderGate; lane: string }) {
+    this.core = of ? of.gate.core : new GateCore(options);
+    this.laneName = of?.lane ?? '';
+  }
+
+  /**
+   * The same gate (one pace, one concurrency, one queue) seen from one lane: the lanes'
+   * waiting requests take turns. A portfolio gives each target its own lane.
+   */
+  lane(name: string): ProviderGate {
+    return new ProviderGate(this.core.options, { gate: this, lane: name });
+  }
+
+  /** Whether requests are metered in tokens (a tpm configured or learned): only then is a prompt counted. */
+  get metersTokens(): boolean {
+    return this.core.metersTokens;
+  }
+
+  /** The current concurrency limit (for reports and tests). */
+  get concurrency(): number {
+    return this.core.limit;
+  }
+
+  /** The limits the gate paces at (for reports and tests). */
+  get limits(): Limits {
+    return this.core.limits;
+  }
+
+  get cooldown(): Cooldown {
+    return this.core.cooldown;
+  }
+
+  /**
+   * Waits for this lane's turn, a concurrency slot and the moment the pace lets this
+   * request leave, then returns the ticket. The slot stays taken until {@link leave}.
+   * `estimate` (the prompt's tokens and max_completion_tokens, as OpenAI counts a
+   * request before it runs) is asked for only when the gate meters tokens.
+   */
+  enter(estimate: TokenEstimate | (() => Promise<TokenEstimate>), signal?: AbortSignal): Promise<Ticket> {
+    const entered = this.core.enter(this.laneName, estimate, signal);
+    const cap = this.core.options.inFlight;
+    return cap ? entered.then((ticket) => withinCap(cap, ticket, signal)) : entered;
+  }
+
+  /** Settles a ticket with what happened, and learns from the answer's headers. */
+  leave(ticket: Ticket, result: GateResult, headers?: Headers): void {
+    this.core.leave(ticket, result, headers);
+  }
+
+  /** Adopts (or corrects) the limits from the provider's x-ratelimit-* headers (never above a configured one). */
+  observe(headers: Headers | undefined): void {
+    this.core.observe(headers);
+  }
+}
+
+/** The state every lane of a gate shares. */
+class GateCore {
   readonly cooldown: Cooldown;
-  private readonly limiter: LimitFunction;
   private requests: Meter | undefined;
   private tokens: Meter | undefined;
   private readonly now: () => number;
   /** The adaptive concurrency (fractional: it grows by 1/itself per answer). */
   private adaptive: number;
+  /** How many requests may be out at once now (the whole part of `adaptive`). */
+  limit: number;
+  /** Requests that left and whose ticket is not released yet. */
+  private out = 0;
   /** No limit known yet: the first request goes alone and what it answers decides the rest. */
   private probing: boolean;
   /** Ends a probe that takes too long: a hung first request must not stall every worker until its timeout. */
@@ -79,10 +154,14 @@ export class ProviderGate {
    * that waited are counted with what the latest answers taught.
    */
   private calibration = 1;
-  private readonly waiting: Waiter[] = [];
+  /** Waiting requests by lane, and the lanes with any, in the order of their turns. */
+  private readonly lanes = new Map<string, Waiter[]>();
+  private readonly turns: string[] = [];
   private timer: NodeJS.Timeout | undefined;
+  /** A waiter whose estimate is being computed (the gate learned to meter tokens while it waited). */
+  private estimating = false;
 
-  constructor(private readonly options: GateOptions) {
+  constructor(readonly options: GateOptions) {
     if (!Number.isInteger(options.maxConcurrency) || options.maxConcurrency < 1) {
       throw new RangeError(`maxConcurrency must be a whole number ≥ 1, got ${options.maxConcurrency}`);
     }
@@ -95,50 +174,26 @@ export class ProviderGate {
     // A known pace needs no probe: all workers may go, the meters space them out.
     const known = this.requests !== undefined || this.tokens !== undefined;
     this.adaptive = known ? options.maxConcurrency : 1;
+    this.limit = Math.floor(this.adaptive);
     this.probing = !known;
-    this.limiter = pLimit(Math.floor(this.adaptive));
   }
 
-  /** Whether requests are metered in tokens (a tpm configured or learned): only then is a prompt counted. */
   get metersTokens(): boolean {
     return this.tokens !== undefined;
   }
 
-  /** The current concurrency limit (for reports and tests). */
-  get concurrency(): number {
-    return this.limiter.concurrency;
-  }
-
-  /** The limits the gate paces at (for reports and tests). */
   get limits(): Limits {
     return { rpm: this.requests?.limit, tpm: this.tokens?.limit };
   }
 
-  /**
-   * Waits for a concurrency slot, then for the moment the pace lets this request leave
-   * (in order, one queue for all), then returns the ticket. The slot stays taken until
-   * {@link leave}. `estimate` (the prompt's tokens and max_completion_tokens, as OpenAI
-   * counts a request before it runs) is asked for only when the gate meters tokens.
-   */
-  enter(estimate: TokenEstimate | (() => Promise<TokenEstimate>), signal?: AbortSignal): Promise<Ticket> {
-    return new Promise<Ticket>((resolve, reject) => {
-      this.limiter(async () => {
-        let ticket: Omit<Ticket, 'release'>;
-        try {
-          signal?.throwIfAborted();
-          // The prompt is counted only against a token budget (the tokenizer costs time).
-          const tokens = this.tokens ? (typeof estimate === 'function' ? await estimate() : estimate) : undefined;
-          ticket = await this.depart(tokens, signal);
-        } catch (error) {
-          reject(error instanceof Error ? error : new Error(String(error)));
-          return;
-        }
-        await new Promise<void>((release) => resolve({ ...ticket, release: once(release) }));
-      }).catch(reject);
-    });
+  async enter(lane: string, estimate: TokenEstimate | (() => Promise<TokenEstimate>), signal?: AbortSignal): Promise<Ticket> {
+    signal?.throwIfAborted();
+    // The prompt is counted only against a token budget (the tokenizer costs time).
+    const known = typeof estimate === 'function' ? (this.tokens ? await estimate() : undefined) : estimate;
+    const departed = await this.depart(lane, known, typeof estimate === 'function' ? estimate : undefined, signal);
+    return { ...departed, release: once(() => this.free()) };
   }
 
-  /** Settles a ticket with what happened, and learns from the answer's headers. */
   leave(ticket: Ticket, result: GateResult, headers?: Headers): void {
     this.observe(headers);
     // Whatever the probe taught (a pace, or that this provider states none), every worker may go now.
@@ -154,7 +209,6 @@ export class ProviderGate {
     ticket.release();
   }
 
-  /** Adopts (or corrects) the limits from the provider's x-ratelimit-* headers (never above a configured one). */
   observe(headers: Headers | undefined): void {
     const seen = readRateHeaders(headers);
     if (seen.requests) this.requests = adopt(this.requests, lower(this.options.rpm, seen.requests.limit) ?? seen.requests.limit);
@@ -169,29 +223,63 @@ export class ProviderGate {
     this.endProbe();
   }
 
-  /**
-   * Resolves when this request may leave. One queue and one timer for every waiting
-   * request: each leaves when the pace says, measured on the clock when it really
-   * leaves (a busy event loop that fires timers late never lets a backlog out at once).
-   */
-  private depart(estimate: TokenEstimate | undefined, signal?: AbortSignal): Promise<Omit<Ticket, 'release'>> {
+  private free(): void {
+    this.out--;
+    this.pump();
+  }
+
+  /** Resolves when this request may leave: its lane's turn, a free slot, and the pace. */
+  private depart(lane: string, estimate: TokenEstimate | undefined, estimator: (() => Promise<TokenEstimate>) | undefined, signal?: AbortSignal): Promise<Omit<Ticket, 'release'>> {
     return new Promise((resolve, reject) => {
-      const waiter: Waiter = { estimate, resolve, reject, signal };
+      const waiter: Waiter = { lane, estimate, estimator, resolve, reject, signal };
       if (signal) {
         waiter.onAbort = () => {
-          this.waiting.splice(this.waiting.indexOf(waiter), 1);
+          this.remove(waiter);
           reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+          this.pump();
         };
         signal.addEventListener('abort', waiter.onAbort, { once: true });
       }
-      this.waiting.push(waiter);
+      let queue = this.lanes.get(lane);
+      if (!queue) {
+        queue = [];
+        this.lanes.set(lane, queue);
+        this.turns.push(lane);
+      }
+      queue.push(waiter);
       this.pump();
     });
   }
 
+  /** The waiter whose turn it is: the first of the lane whose turn it is. */
+  private head(): Waiter | undefined {
+    const lane = this.turns[0];
+    return lane === undefined ? undefined : this.lanes.get(lane)?.[0];
+  }
+
+  private remove(waiter: Waiter): void {
+    const queue = this.lanes.get(waiter.lane);
+    if (!queue) return;
+    const at = queue.indexOf(waiter);
+    if (at >= 0) queue.splice(at, 1);
+    if (queue.length === 0) this.dropLane(waiter.lane);
+  }
+
+  private dropLane(lane: string): void {
+    this.lanes.delete(lane);
+    const turn = this.turns.indexOf(lane);
+    if (turn >= 0) this.turns.splice(turn, 1);
+  }
+
+  /**
+   * Lets out every request that may leave now, lanes in turn. One timer for all the
+   * waiting requests: each leaves when the pace says, measured on the clock when it
+   * really leaves (a busy event loop that fires timers late never lets a backlog out at once).
+   */
   private pump(): void {
-    if (this.timer) return;
-    for (let head = this.waiting[0]; head; head = this.waiting[0]) {
+    if (this.timer || this.estimating) return;
+    for (let head = this.head(); head && this.out < this.limit; head = this.head()) {
+      if (this.tokens && !head.estimate && head.estimator) return this.estimateFor(head, head.estimator);
       const now = this.now();
       const due = Math.max(now + this.cooldown.remainingMs, this.requests?.earliest(now) ?? now, this.tokens?.earliest(now) ?? now);
       if (due > now) {
@@ -201,7 +289,12 @@ export class ProviderGate {
         }, due - now);
         return;
       }
-      this.waiting.shift();
+      // Its lane goes to the back of the turns (or leaves them, with nothing more waiting).
+      const lane = this.turns.shift() as string;
+      const queue = this.lanes.get(lane) as Waiter[];
+      queue.shift();
+      if (queue.length > 0) this.turns.push(lane);
+      else this.lanes.delete(lane);
       if (head.onAbort) head.signal?.removeEventListener('abort', head.onAbort);
       // The probe left: if it is not answered soon (a hang, a slow model), the others go
       // anyway, and a 429 among them still corrects the pace once.
@@ -209,8 +302,28 @@ export class ProviderGate {
       const tokens = head.estimate ? Math.ceil(head.estimate.prompt * this.calibration) + head.estimate.completion : 0;
       this.requests?.take(1, now);
       this.tokens?.take(tokens, now);
+      this.out++;
       head.resolve({ tokens, promptEstimate: head.estimate?.prompt ?? 0, departedAt: now });
     }
+  }
+
+  /** The gate learned a token budget while this request waited: its estimate first, then the queue moves on. */
+  private estimateFor(waiter: Waiter, estimator: () => Promise<TokenEstimate>): void {
+    this.estimating = true;
+    waiter.estimator = undefined;
+    estimator().then(
+      (estimate) => {
+        waiter.estimate = estimate;
+      },
+      (error: unknown) => {
+        this.remove(waiter);
+        if (waiter.onAbort) waiter.signal?.removeEventListener('abort', waiter.onAbort);
+        waiter.reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    ).finally(() => {
+      this.estimating = false;
+      this.pump();
+    });
   }
 
   /** One 429 that is news: hold everyone for the wait asked, slow the pace, halve the concurrency. */
@@ -252,12 +365,17 @@ export class ProviderGate {
 
   private setConcurrency(value: number): void {
     const next = Math.max(1, Math.min(this.options.maxConcurrency, Math.floor(value)));
-    if (next !== this.limiter.concurrency) this.limiter.concurrency = next;
+    if (next === this.limit) return;
+    this.limit = next;
+    this.pump();
   }
 }
 
 interface Waiter {
+  lane: string;
   estimate: TokenEstimate | undefined;
+  /** Asked for the estimate only if the gate meters tokens when this request's turn comes. */
+  estimator: (() => Promise<TokenEstimate>) | undefined;
   resolve: (ticket: Omit<Ticket, 'release'>) => void;
   reject: (error: Error) => void;
   signal: AbortSignal | undefined;
@@ -274,6 +392,32 @@ function adopt(meter: Meter | undefined, limit: number): Meter {
   if (!meter) return new Meter(limit);
   if (meter.limit !== limit) meter.limit = limit;
   return meter;
+}
+
+/**
+ * Holds a ticket until the shared ceiling has room; the ticket's release frees both. An
+ * abort while waiting gives the gate's slot back at once (and the ceiling's when reached).
+ */
+function withinCap(cap: LimitFunction, ticket: Ticket, signal: AbortSignal | undefined): Promise<Ticket> {
+  return new Promise<Ticket>((resolve, reject) => {
+    let settled = false;
+    const onAbort = () => {
+      if (settled) return;
+      settled = true;
+      ticket.release();
+      reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    cap(
+      () =>
+        new Promise<void>((done) => {
+          signal?.removeEventListener('abort', onAbort);
+          if (settled) return done();
+          settled = true;
+          resolve({ ...ticket, release: once(() => { ticket.release(); done(); }) });
+        }),
+    ).catch(() => undefined);
+  });
 }
 
 function once(fn: () => void): () => void {

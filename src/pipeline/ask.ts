@@ -1,3 +1,4 @@
+import pLimit, { type LimitFunction } from 'p-limit';
 import type { LimitMemory } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { CacheKeySharder, Provider, ProviderGate, TokenEstimator, Validator, loadTokenizer, packingNote, packingOf, promptCacheKey, routeModel, type RetryEvent, type Usage } from '../llm/index.js';
@@ -74,16 +75,19 @@ export function buildAsking(
 
 /** One pacing gate per provider: what every request to it, from any target of the process, goes through. */
 export function providerGates(config: Config, secrets: Secrets, memory: LimitMemory | undefined): Map<string, ProviderGate> {
-  return new Map(config.llm.providers.map((p) => [p.name, gateOf(p, secrets.apiKeys.get(p.name) ?? '', config.llm.max_workers, memory)] as const));
+  // One ceiling for all of them: the primary and its fallbacks together stay within max_workers.
+  const inFlight = config.llm.providers.length > 1 ? pLimit(config.llm.max_workers) : undefined;
+  return new Map(config.llm.providers.map((p) => [p.name, gateOf(p, secrets.apiKeys.get(p.name) ?? '', config.llm.max_workers, memory, inFlight)] as const));
 }
 
 /** A provider's pacing: its configured limits, or those an earlier run learned (and this one will keep). */
-function gateOf(provider: Config['llm']['providers'][number], apiKey: string, maxConcurrency: number, memory: LimitMemory | undefined): ProviderGate {
+function gateOf(provider: Config['llm']['providers'][number], apiKey: string, maxConcurrency: number, memory: LimitMemory | undefined, inFlight: LimitFunction | undefined): ProviderGate {
   const of = { provider: provider.base_url, model: provider.model, apiKey };
   return new ProviderGate({
     rpm: provider.rpm,
     tpm: provider.tpm,
     maxConcurrency,
+    inFlight,
     remembered: memory?.recall(of),
     onLearned: memory ? (limits) => memory.learn(of, limits) : undefined,
   });

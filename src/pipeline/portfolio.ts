@@ -33,9 +33,10 @@ export interface PortfolioRun {
 /**
  * One run over several targets, all at once. What limits hold for the whole process is
  * shared: one pacing gate per provider (so the targets' requests together stay within
- * its limits) and the process's Sheets pacers (sheetsClientFor). The gate's queue is
- * first come, first served, and every target queues its own workers at it: each target
- * gets a fair share of the model, so a 50-row tab is done long before a 20,000-row one.
+ * its limits) and the process's Sheets pacers (sheetsClientFor). Each target queues at
+ * the gate in a lane of its own, and the lanes take turns (ProviderGate.lane): each
+ * target gets an equal share of the model whatever its size or its number of workers,
+ * so a 50-row tab is done long before a 20,000-row one.
  * Each target has its own lock, writer, summary and end; one failing stops no other.
  */
 export async function runPortfolio(targets: readonly Config[], secrets: Secrets, options: PortfolioOptions = {}): Promise<PortfolioRun> {
@@ -57,7 +58,7 @@ export async function runPortfolio(targets: readonly Config[], secrets: Secrets,
           own.onProgress?.(p);
           progress.update(i, p);
         };
-        return runValidation(config, secrets, { ...shared, ...own, gates, group, onProgress, ...(board ? { board } : {}), ...(limitBudget ? { limitBudget } : {}) });
+        return runValidation(config, secrets, { ...shared, ...own, gates: lanesOf(gates, config.target.name), group, onProgress, ...(board ? { board } : {}), ...(limitBudget ? { limitBudget } : {}) });
       }),
     );
     const outcomes: TargetOutcome[] = [];
@@ -74,6 +75,11 @@ export async function runPortfolio(targets: readonly Config[], secrets: Secrets,
   } finally {
     memory?.close();
   }
+}
+
+/** The gates as one target sees them: its own lane of each (a lone target's is the only one). */
+function lanesOf(gates: ReadonlyMap<string, ProviderGate>, target: string): ReadonlyMap<string, ProviderGate> {
+  return new Map([...gates].map(([name, gate]) => [name, gate.lane(target)] as const));
 }
 
 /** The summary of a target that could not start (its lock held, its cache unreadable). */

@@ -94,7 +94,7 @@ describe('batch submit and the sheet lock', () => {
     CacheStore.open(cacheOf(b)).close();
     const strangerPid = await liveStranger(cleanups);
     const now = new Date().toISOString();
-    insertLock(cacheOf(b), { name: `${SPREADSHEET_ID}/${TAB}`, run_id: 'run-in-progress', pid: strangerPid, host: hostname(), started_at: now, heartbeat_at: now });
+    insertLock(cacheOf(b), { name: `${SPREADSHEET_ID}/${TAB.toLowerCase()}`, run_id: 'run-in-progress', pid: strangerPid, host: hostname(), started_at: now, heartbeat_at: now });
     const result = await submit(b);
     expect(result.code).toBe(4);
     expect(result.stderr).toContain(`pid ${strangerPid}`);

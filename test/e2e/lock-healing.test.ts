@@ -23,7 +23,7 @@ afterEach(async () => {
 });
 
 const cacheOf = (b: Bed) => String((b.config.cache as { path: string }).path);
-const lockName = `${SPREADSHEET_ID}/${TAB}`;
+const lockName = `${SPREADSHEET_ID}/${TAB.toLowerCase()}`;
 const secondsAgo = (s: number) => new Date(Date.now() - s * 1000).toISOString();
 
 /** The start a process that had this pid before this one would have left: a tick earlier (Linux), or long ago (ps). */

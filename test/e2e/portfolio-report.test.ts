@@ -314,7 +314,7 @@ describe('batch over targets', () => {
     CacheStore.open(cache).close();
     const pid = await liveStranger(cleanups);
     const now = new Date().toISOString();
-    insertLock(cache, { name: `${SPREADSHEET_ID}/${TAB}`, run_id: 'run-in-progress', pid, host: hostname(), started_at: now, heartbeat_at: now });
+    insertLock(cache, { name: `${SPREADSHEET_ID}/${TAB.toLowerCase()}`, run_id: 'run-in-progress', pid, host: hostname(), started_at: now, heartbeat_at: now });
     const submitted = await b.cli(['batch', 'submit', '--config', b.configPath]);
     expect(submitted.code).toBe(4);
     expect(submitted.stderr).toMatch(/\[one\] nothing submitted: .*pid/);

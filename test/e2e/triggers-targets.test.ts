@@ -71,7 +71,7 @@ describe('schedule over the targets of a config', () => {
         edit(b, TAB, 3, 'Edited before the second run: the pilot ended, rollout starts Monday (ref A-2).');
         edit(b, TEAM_B, 4, 'Edited before the second run: vendor signed, kickoff on Tuesday (ref B-3).');
         const at = new Date(Date.parse('2026-11-21T06:59:00Z')).toISOString();
-        insertLock(cacheOf(b), { name: `${SPREADSHEET_ID}/${TEAM_B}`, run_id: 'run-elsewhere', pid: stranger, host: hostname(), started_at: at, heartbeat_at: at });
+        insertLock(cacheOf(b), { name: `${SPREADSHEET_ID}/${TEAM_B.toLowerCase()}`, run_id: 'run-elsewhere', pid: stranger, host: hostname(), started_at: at, heartbeat_at: at });
       }
       // Before time 3: that run has ended; team-b's edit is picked up now.
       if (n === 3) {
@@ -89,7 +89,7 @@ describe('schedule over the targets of a config', () => {
     expect(log).toContain('scheduling 2 target(s): programme-a, team-b');
     expect(log.match(/\[programme-a\] run \w+ \(schedule\) completed/g)).toHaveLength(3);
     expect(log.match(/\[team-b\] run \w+ \(schedule\) completed/g)).toHaveLength(2);
-    expect(log).toMatch(/\[team-b\] skipped \(lock held; the other targets ran\): Another run is already working on sheet-e2e-1\/Team B/);
+    expect(log).toMatch(/\[team-b\] skipped \(lock held; the other targets ran\): Another run is already working on sheet-e2e-1\/team b/);
     expect(log).toMatch(/total \(2 targets, 1 skipped \(lock held\)\): 12 rows, 1 asked/);
     expect(log.match(/total \(2 targets/g)).toHaveLength(3);
     // 21 first, then programme-a's edit, then team-b's once its lock was free.

@@ -303,6 +303,70 @@ describe('ProviderGate', () => {
     expect(gate.limits.rpm).toBe(60);
   });
 
+  it('lets lanes take turns: a lane of 5 queued behind one of 100 has all 5 out among the first 11 to leave (turns)', async () => {
+    vi.useFakeTimers();
+    const gate = new ProviderGate({ maxConcurrency: 200, rpm: 600 });
+    const big = gate.lane('big');
+    const small = gate.lane('small');
+    const order: string[] = [];
+    const go = (lane: ProviderGate, name: string) => lane.enter(NONE).then((ticket) => {
+      order.push(name);
+      lane.leave(ticket, answered);
+    });
+    const all = [...Array.from({ length: 100 }, () => go(big, 'big')), ...Array.from({ length: 5 }, () => go(small, 'small'))];
+    await vi.advanceTimersByTimeAsync(20_000);
+    await Promise.all(all);
+    expect(order).toHaveLength(105);
+    // One first-come queue would let the small lane's first request out 101st.
+    expect(order.slice(0, 11).filter((name) => name === 'small')).toHaveLength(5);
+    // The lanes share one pace: 600 a minute is one every 100 ms (a little more, the headroom), whichever lane.
+    expect(gate.limits.rpm).toBe(600);
+  });
+
+  it('keeps one concurrency limit and one pace for all its lanes', async () => {
+    vi.useFakeTimers();
+    const gate = new ProviderGate({ maxConcurrency: 3, rpm: 1200 });
+    let running = 0;
+    let peak = 0;
+    const left: Array<{ at: number; cost: number }> = [];
+    const work = (lane: ProviderGate) => async () => {
+      for (let i = 0; i < 10; i++) {
+        const ticket = await lane.enter(NONE);
+        left.push({ at: Date.now(), cost: 1 });
+        peak = Math.max(peak, ++running);
+        // Slower than the pace: the limit, not the pace, caps what is out.
+        await new Promise((r) => setTimeout(r, 500));
+        running--;
+        lane.leave(ticket, answered);
+      }
+    };
+    const lanes = ['a', 'b', 'c', 'd'].map((name) => gate.lane(name));
+    const all = Promise.all(lanes.flatMap((lane) => [work(lane)(), work(lane)()]));
+    await vi.runAllTimersAsync();
+    await all;
+    expect(left).toHaveLength(80);
+    expect(peak).toBe(3);
+    // 1,200 a minute is 20 a second, for the four lanes together.
+    left.sort((a, b) => a.at - b.at);
+    expect(peakInWindow(left, 1000)).toBeLessThanOrEqual(20);
+  });
+
+  it('drops a request whose signal aborts while it waits, and lets the other lanes go on', async () => {
+    vi.useFakeTimers();
+    const gate = new ProviderGate({ maxConcurrency: 1, rpm: 1_000_000 });
+    const first = await gate.enter(NONE);
+    const stop = new AbortController();
+    const aborted = gate.lane('a').enter(NONE, stop.signal);
+    const other = gate.lane('b').enter(NONE);
+    stop.abort(new Error('stopped'));
+    await expect(aborted).rejects.toThrow('stopped');
+    gate.leave(first, answered);
+    const [ticket] = await Promise.all([other, vi.advanceTimersByTimeAsync(10)]);
+    expect(ticket.departedAt).toBeGreaterThan(0);
+    gate.leave(ticket, answered);
+    expect(gate.concurrency).toBe(1);
+  });
+
   it('rejects a concurrency below 1, naming it', () => {
     expect(() => new ProviderGate({ maxConcurrency: 0 })).toThrow(/maxConcurrency must be a whole number ≥ 1, got 0/);
   });
