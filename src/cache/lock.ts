@@ -38,7 +38,7 @@ export interface AcquiredLock {
  * transaction, so two processes never both win. A holder is known by host, pid and its
  * process's start time; it is replaced when it is stale (see `whyStale`).
  */
-export function acquireLock(store: CacheStore, name: string, runId: string, now: () => Date = () => new Date()): AcquiredLock {
+export function acquireLock(store: CacheStore, name: string, runId: string, now: () => Date = () => new Date(), label = name): AcquiredLock {
   const host = hostname();
   const self = ownStart();
   const selfStart = self.kind === 'known' ? self.start : null;
@@ -49,7 +49,7 @@ export function acquireLock(store: CacheStore, name: string, runId: string, now:
       const stale = holder && whyStale(holder, host, selfStart, now());
       if (holder && stale === undefined) {
         throw new LockedError(
-          `Another run is already working on ${name}: run ${holder.run_id}, pid ${holder.pid} on ${holder.host}, started ${holder.started_at}, last heartbeat ${holder.heartbeat_at}.`,
+          `Another run is already working on ${label}: run ${holder.run_id}, pid ${holder.pid} on ${holder.host}, started ${holder.started_at}, last heartbeat ${holder.heartbeat_at}.`,
           { hint: `Wait for it to finish (or stop it). A lock whose holder has exited, or whose heartbeat is older than ${STALE_AFTER_MS / 60_000} minutes, is taken over automatically.` },
         );
       }

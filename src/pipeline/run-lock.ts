@@ -35,7 +35,9 @@ export interface HeldLock {
  */
 export function holdLock(store: CacheStore, config: Config, runId: string, options: { now?: () => Date; every?: Every } = {}): HeldLock {
   const name = lockNameOf(config);
-  const lock = acquireLock(store, name, runId, options.now);
+  // The key folds the tab; messages show it as the config spells it.
+  const label = `"${config.sheets.sheet}" in ${config.sheets.spreadsheet_id}`;
+  const lock = acquireLock(store, name, runId, options.now, label);
   const lost = new AbortController();
   const stopBeating = (options.every ?? realEvery)(HEARTBEAT_MS, () => {
     if (lost.signal.aborted) return;
@@ -45,7 +47,7 @@ export function holdLock(store: CacheStore, config: Config, runId: string, optio
     } catch {
       return;
     }
-    if (!held) lost.abort(new LockLostError(name, runId, lostTo(store, name)));
+    if (!held) lost.abort(new LockLostError(label, runId, lostTo(store, name)));
   });
   let released = false;
   return {

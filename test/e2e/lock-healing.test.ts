@@ -142,7 +142,7 @@ describe('a run whose lock is taken over', () => {
     beat?.();
     const result = await running;
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain(`lost its lock on ${lockName}: run run-thief (pid 4242 on another-host.example) took it over`);
+    expect(result.stderr).toContain(`lost its lock on "${TAB}" in ${SPREADSHEET_ID}: run run-thief (pid 4242 on another-host.example) took it over`);
     expect(b.llm.callCount()).toBe(callsAtTheft);
     // The answers already on their way are saved and written; the thief's lock is left alone.
     const values = b.values();

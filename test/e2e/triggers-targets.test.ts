@@ -89,7 +89,7 @@ describe('schedule over the targets of a config', () => {
     expect(log).toContain('scheduling 2 target(s): programme-a, team-b');
     expect(log.match(/\[programme-a\] run \w+ \(schedule\) completed/g)).toHaveLength(3);
     expect(log.match(/\[team-b\] run \w+ \(schedule\) completed/g)).toHaveLength(2);
-    expect(log).toMatch(/\[team-b\] skipped \(lock held; the other targets ran\): Another run is already working on sheet-e2e-1\/team b/);
+    expect(log).toMatch(/\[team-b\] skipped \(lock held; the other targets ran\): Another run is already working on "Team B" in sheet-e2e-1/);
     expect(log).toMatch(/total \(2 targets, 1 skipped \(lock held\)\): 12 rows, 1 asked/);
     expect(log.match(/total \(2 targets/g)).toHaveLength(3);
     // 21 first, then programme-a's edit, then team-b's once its lock was free.
