@@ -2,8 +2,7 @@ import { toFile } from 'openai';
 import type { CacheStore } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { PACKED_FORMAT, buildMessages, buildPackedMessages, decideVerdict, packingOf, type Provider, type Usage } from '../llm/index.js';
-import { keyerOf, layoutConfigOf, localDate, lookupIn, primaryProvider, promptRulesOf, selectWork, sheetsClientFor, staleAfterOf } from '../pipeline/index.js';
-import { mapHeaders, quoteSheetName, readEntries } from '../sheets/index.js';
+import { localDate, primaryProvider, promptRulesOf, surveyTab } from '../pipeline/index.js';
 import { BatchJobs, type BatchJob, type BatchLine } from './jobs.js';
 import { answersOf, resultLineOf, type ResultLine } from './lines.js';
 
@@ -29,15 +28,7 @@ export interface SubmitResult {
  * past 50,000 lines or 200 MB) and records each job in SQLite before returning.
  */
 export async function submitBatch(config: Config, secrets: Secrets, store: CacheStore, now: Date, force = false): Promise<SubmitResult> {
-  const values = await sheetsClientFor(config, secrets).read(quoteSheetName(config.sheets.sheet));
-  const layout = mapHeaders(values[config.sheets.header_row - 1] ?? [], layoutConfigOf(config));
-  const { entries } = readEntries(values, layout);
-  const selection = selectWork(entries, keyerOf(config), lookupIn(store, config.review.min_confidence), {
-    force,
-    limit: undefined,
-    staleAfterMs: staleAfterOf(config, undefined),
-    now: now.getTime(),
-  });
+  const { selection } = await surveyTab(config, secrets, store, { force, now });
   const jobs = new BatchJobs(store);
   const pending = jobs.pendingKeys();
   const fresh = selection.jobs.filter((job) => !pending.has(job.key));

@@ -2,9 +2,8 @@ import { CacheStore } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { StatusValidatorError, redact } from '../errors.js';
 import { loadTokenizer, priceOf, priceTable } from '../llm/index.js';
-import { keyerOf, layoutConfigOf, localDate, lookupIn, primaryModel, promptRulesOf, selectWork, sheetsClientFor, staleAfterOf } from '../pipeline/index.js';
+import { localDate, primaryModel, promptRulesOf, surveyTab } from '../pipeline/index.js';
 import { formatUsd } from '../report/index.js';
-import { mapHeaders, quoteSheetName, readEntries } from '../sheets/index.js';
 import { EXIT, worstExit } from '../cli/exit.js';
 import { estimateModes, estimatePacking, estimateTotal, renderPortfolioEstimate, type TargetEstimate } from '../estimate/index.js';
 import { loadTargets, systemClock, type CommandIO } from './context.js';
@@ -78,15 +77,7 @@ async function estimateOrFailure(config: Config, shared: Shared): Promise<Target
 }
 
 async function estimateOne(config: Config, { secrets, store, count, now, force, io }: Shared): Promise<TargetEstimate> {
-  const values = await sheetsClientFor(config, secrets, io.abort).read(quoteSheetName(config.sheets.sheet));
-  const layout = mapHeaders(values[config.sheets.header_row - 1] ?? [], layoutConfigOf(config));
-  const { entries } = readEntries(values, layout);
-  const selection = selectWork(entries, keyerOf(config), lookupIn(store, config.review.min_confidence), {
-    force,
-    limit: undefined,
-    staleAfterMs: staleAfterOf(config, undefined),
-    now: now.getTime(),
-  });
+  const { rows, selection } = await surveyTab(config, secrets, store, { force, now, signal: io.abort });
   const history = store.averageTokens();
   const modes = estimateModes({
     questions: selection.jobs.map((j) => j.inputs),
@@ -101,7 +92,7 @@ async function estimateOne(config: Config, { secrets, store, count, now, force, 
     target: config.target.name,
     spreadsheetId: config.sheets.spreadsheet_id,
     sheet: config.sheets.sheet,
-    rows: entries.length,
+    rows,
     toAsk: selection.jobs.reduce((n, j) => n + j.entries.length, 0),
     questions: modes[0]?.requests ?? 0,
     modes,

@@ -1,7 +1,7 @@
 export { runValidation, type Progress, type RunOptions } from './run.js';
 export { runPortfolio, type PortfolioOptions, type PortfolioRun, type TargetOptions, type TargetOutcome } from './portfolio.js';
 export { providerGates } from './ask.js';
-export { sheetsClientFor } from './sheet-io.js';
+export { sheetsClientFor, surveyTab } from './sheet-io.js';
 export { hasWork, keyerOf, layoutConfigOf, localDate, lookupIn, primaryModel, promptRulesOf, staleAfterOf } from './plan.js';
 export { selectWork, type Selection } from './select.js';
 export type { ModelUsage, RunStatus, RunSummary } from './summary.js';

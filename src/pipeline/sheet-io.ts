@@ -1,7 +1,10 @@
 import type { Config, Secrets } from '../config/index.js';
 import { redact } from '../errors.js';
 import { RUNS_HEADER, runsRow } from '../report/runs-row.js';
-import { ResultsTab, SheetsClient, appendToOwnTab, processPacers, type OpenedSheet } from '../sheets/index.js';
+import type { CacheStore } from '../cache/index.js';
+import { ResultsTab, SheetsClient, appendToOwnTab, mapHeaders, processPacers, quoteSheetName, readEntries, type OpenedSheet } from '../sheets/index.js';
+import { keyerOf, layoutConfigOf, lookupIn, staleAfterOf } from './plan.js';
+import { selectWork, type Selection } from './select.js';
 import type { RunSummary } from './summary.js';
 import type { Tally } from './tally.js';
 
@@ -69,4 +72,21 @@ export async function appendRunsRow(sheets: SheetsClient, tab: string, summary: 
   } catch (error) {
     summary.warnings.push(`could not add this run to the "${tab}" tab: ${redact(error instanceof Error ? error.message : String(error), secrets.all)}`);
   }
+}
+
+/**
+ * What a run would ask now (estimate, batch submit): the tab read once, its rows sorted
+ * against the cache as a run sorts them (no --limit; a recheck age from the config).
+ */
+export async function surveyTab(config: Config, secrets: Secrets, store: CacheStore, options: { force: boolean; now: Date; signal?: AbortSignal | undefined }): Promise<{ rows: number; selection: Selection }> {
+  const values = await sheetsClientFor(config, secrets, options.signal).read(quoteSheetName(config.sheets.sheet));
+  const layout = mapHeaders(values[config.sheets.header_row - 1] ?? [], layoutConfigOf(config));
+  const { entries } = readEntries(values, layout);
+  const selection = selectWork(entries, keyerOf(config), lookupIn(store, config.review.min_confidence), {
+    force: options.force,
+    limit: undefined,
+    staleAfterMs: staleAfterOf(config, undefined),
+    now: options.now.getTime(),
+  });
+  return { rows: entries.length, selection };
 }

@@ -230,30 +230,14 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
  */
 function view(state: RunState, caller: Caller): Record<string, unknown> {
   const [only, ...more] = state.summaries;
+  const common = { id: state.id, status: state.status, targets: state.targets, startedAt: state.startedAt, progress: state.progress ?? null };
   if (caller.kind === 'google' && state.targets.length > 1) {
     const failed = state.summaries.filter((s) => s.status === 'failed').length;
-    return {
-      id: state.id,
-      status: state.status,
-      targets: state.targets,
-      startedAt: state.startedAt,
-      progress: state.progress ?? null,
-      summary: null,
-      summaries: [],
-      error: failed > 0 ? `${failed} of the ${state.targets.length} targets of this run failed: the server's log and \`status-validator runs\` say which` : null,
-    };
+    const error = failed > 0 ? `${failed} of the ${state.targets.length} targets of this run failed: the server's log and \`status-validator runs\` say which` : null;
+    return { ...common, summary: null, summaries: [], error };
   }
-  return {
-    id: state.id,
-    status: state.status,
-    targets: state.targets,
-    startedAt: state.startedAt,
-    progress: state.progress ?? null,
-    // One target: its summary, as before targets existed; several: one summary each.
-    summary: more.length === 0 ? (only ?? null) : null,
-    summaries: state.summaries,
-    error: state.error ?? null,
-  };
+  // One target: its summary, as before targets existed; several: one summary each.
+  return { ...common, summary: more.length === 0 ? (only ?? null) : null, summaries: state.summaries, error: state.error ?? null };
 }
 
 function refuseClient(error: NodeJS.ErrnoException, socket: Duplex): void {

@@ -6,10 +6,10 @@
 import { hostname } from 'node:os';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Clock } from '../../src/commands/context.js';
 import { HEADER, SPREADSHEET_ID, TAB, col, startBed, type Bed } from '../support/bed.js';
 import { insertLock, liveStranger, runRows } from '../support/inspect.js';
 import { sampleRows } from '../support/sample-data.js';
+import { virtualClock } from '../support/virtual-clock.js';
 
 const TEAM_B = 'Team B';
 const OTHER_BOOK = 'sheet-e2e-2';
@@ -21,21 +21,6 @@ afterEach(async () => {
   await bed?.close();
   bed = undefined;
 });
-
-/** A clock whose sleeps pass at once (virtual time), calling `onSleep` first. */
-function virtualClock(start: string, onSleep: (count: number) => void | Promise<void> = () => undefined): Clock & { sleeps: number[] } {
-  let now = Date.parse(start);
-  const sleeps: number[] = [];
-  return {
-    sleeps,
-    now: () => new Date(now),
-    sleep: async (ms) => {
-      sleeps.push(ms);
-      await onSleep(sleeps.length);
-      now += ms;
-    },
-  };
-}
 
 /** Rows with their own ids per target, so a verdict on a wrong row would show. */
 function rowsFor(prefix: string, count: number, offset: number): string[][] {

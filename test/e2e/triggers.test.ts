@@ -1,30 +1,15 @@
 import Database from 'better-sqlite3';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Clock } from '../../src/commands/context.js';
 import { SPREADSHEET_ID, TAB, col, startBed, type Bed } from '../support/bed.js';
 import { sampleRows } from '../support/sample-data.js';
+import { virtualClock } from '../support/virtual-clock.js';
 
 let bed: Bed | undefined;
 afterEach(async () => {
   await bed?.close();
   bed = undefined;
 });
-
-/** A clock whose sleeps pass at once (virtual time), calling `onSleep` first. */
-function virtualClock(start: string, onSleep: (count: number) => void | Promise<void> = () => undefined): Clock & { sleeps: number[] } {
-  let now = Date.parse(start);
-  const sleeps: number[] = [];
-  return {
-    sleeps,
-    now: () => new Date(now),
-    sleep: async (ms) => {
-      sleeps.push(ms);
-      await onSleep(sleeps.length);
-      now += ms;
-    },
-  };
-}
 
 function counts(b: Bed) {
   return { llm: b.llm.callCount(), reads: b.sheets.readCount(), writes: b.sheets.writeCount() };

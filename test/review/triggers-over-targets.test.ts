@@ -4,20 +4,15 @@
  * through the CLI against a two-target config.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Clock } from '../../src/commands/context.js';
 import { HEADER, SPREADSHEET_ID, TAB, col, startBed, type Bed } from '../support/bed.js';
 import { sampleRows } from '../support/sample-data.js';
+import { virtualClock } from '../support/virtual-clock.js';
 
 let bed: Bed | undefined;
 afterEach(async () => {
   await bed?.close();
   bed = undefined;
 });
-
-function virtualClock(start: string): Clock {
-  let now = Date.parse(start);
-  return { now: () => new Date(now), sleep: async (ms) => void (now += ms) };
-}
 
 async function twoTargets(): Promise<Bed> {
   const b = await startBed({ rows: sampleRows(3), moreTabs: [{ title: 'Team B', rows: [HEADER, ...sampleRows(2)] }] });
