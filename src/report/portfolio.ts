@@ -68,7 +68,7 @@ export function renderPortfolio(lines: readonly TargetLine[], exitCode: number):
   const numeric = (i: number) => i >= 3;
   const format = (cells: readonly string[]) => `  ${cells.map((c, i) => (numeric(i) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ')}`.trimEnd();
   const dry = lines.some((l) => l.summary.dryRun) ? ' (dry run: nothing written to the sheets or the cache)' : '';
-  const out = [`Run over ${lines.length} targets${dry}`, format(header), ...rows.map(format)];
+  const out = [`Run over ${lines.length} target${lines.length === 1 ? '' : 's'}${dry}`, format(header), ...rows.map(format)];
   for (const line of lines) out.push(...attention(line));
   return out.join('\n');
 }
