@@ -8,7 +8,7 @@ import { insertLock, liveStranger } from '../support/inspect.js';
 import { RUNS_HEADER } from '../../src/report/index.js';
 import { defaultVerdict } from '../support/openai-emulator/index.js';
 import { HEADER, SPREADSHEET_ID, TAB, col, startBed, type Bed } from '../support/bed.js';
-import { sampleRows } from '../support/sample-data.js';
+import { targetRows } from '../support/sample-data.js';
 
 const TEAM_B = 'Team B';
 const OTHER_BOOK = 'sheet-e2e-2';
@@ -21,15 +21,10 @@ afterEach(async () => {
   bed = undefined;
 });
 
-/** Rows whose ids say which target they belong to, and whose comments differ between targets (no shared cache key). */
-function rowsFor(prefix: string, count: number, offset: number): string[][] {
-  return sampleRows(count + offset).slice(offset).map((row, i) => [`${prefix}-${i + 1}`, ...row.slice(1)]);
-}
-
 /** Two targets, A (Statuses) and B (Team B), in one spreadsheet. */
 async function twoTargets(config: Record<string, unknown> = {}, moreTabs: Array<{ title: string; rows: string[][] }> = []): Promise<{ b: Bed; a: string[][]; bRows: string[][] }> {
-  const a = rowsFor('A', 6, 0);
-  const bRows = rowsFor('B', 4, 20);
+  const a = targetRows('A', 6, 0);
+  const bRows = targetRows('B', 4, 20);
   const b = await startBed({ rows: a, moreTabs: [{ title: TEAM_B, rows: [HEADER, ...bRows] }, ...moreTabs], config: { sheets: { read_quota_per_minute: 100_000, write_quota_per_minute: 100_000 }, ...config } });
   b.setConfig({ targets: [{ name: 'programme-a', sheet: TAB }, { name: 'team-b', sheet: TEAM_B }] });
   return { b, a, bRows };
@@ -109,8 +104,8 @@ describe('runs and the Runs tab over targets', () => {
     // The tab's grid is exactly as wide as its columns: the new headers need the grid grown first.
     b.sheets.removeSpreadsheet(SPREADSHEET_ID);
     b.sheets.addSpreadsheet(SPREADSHEET_ID, [
-      { title: TAB, rows: [HEADER, ...rowsFor('A', 6, 0)], columnCount: 12 },
-      { title: TEAM_B, rows: [HEADER, ...rowsFor('B', 4, 20)], columnCount: 12 },
+      { title: TAB, rows: [HEADER, ...targetRows('A', 6, 0)], columnCount: 12 },
+      { title: TEAM_B, rows: [HEADER, ...targetRows('B', 4, 20)], columnCount: 12 },
       { title: 'Runs', rows: [[...old, 'Notes'], [...oldRow, 'keep me']], columnCount: 17, rowCount: 10 },
     ]);
     const run = await b.run('--json');
@@ -203,7 +198,7 @@ describe('estimate over targets', () => {
   it('estimates each target and the total; a target whose spreadsheet answers 403 is named, the others estimated, exit 1', async () => {
     const { b } = await twoTargets();
     bed = b;
-    b.sheets.addSpreadsheet(OTHER_BOOK, [{ title: TAB, rows: [HEADER, ...rowsFor('C', 3, 40)] }]);
+    b.sheets.addSpreadsheet(OTHER_BOOK, [{ title: TAB, rows: [HEADER, ...targetRows('C', 3, 40)] }]);
     b.setConfig({ targets: [{ name: 'programme-a', sheet: TAB }, { name: 'team-b', sheet: TEAM_B }, { name: 'closed', spreadsheet_id: OTHER_BOOK, sheet: TAB }] });
     b.sheets.setForbidden(OTHER_BOOK, true);
     const result = await b.cli(['estimate', '--config', b.configPath, '--json']);
@@ -250,8 +245,8 @@ function finishingClock(b: Bed): Clock {
 
 /** Two targets with the SAME tab name in two spreadsheets: a job told apart by tab name alone would go astray. */
 async function twinTabs(): Promise<{ b: Bed; one: string[][]; two: string[][] }> {
-  const one = rowsFor('ONE', 5, 0);
-  const two = rowsFor('TWO', 4, 20);
+  const one = targetRows('ONE', 5, 0);
+  const two = targetRows('TWO', 4, 20);
   const b = await startBed({ rows: one, config: { sheets: { read_quota_per_minute: 100_000, write_quota_per_minute: 100_000 } } });
   b.sheets.addSpreadsheet(OTHER_BOOK, [{ title: TAB, rows: [HEADER, ...two] }]);
   b.setConfig({ targets: [{ name: 'one', sheet: TAB }, { name: 'two', spreadsheet_id: OTHER_BOOK, sheet: TAB }] });
@@ -340,7 +335,7 @@ describe('rules publish over targets', () => {
   it('publishes one tab per spreadsheet when its targets share a rulebook, a tab per target when they do not', async () => {
     const { b } = await twoTargets();
     bed = b;
-    b.sheets.addSpreadsheet(OTHER_BOOK, [{ title: TAB, rows: [HEADER, ...rowsFor('C', 2, 40)] }]);
+    b.sheets.addSpreadsheet(OTHER_BOOK, [{ title: TAB, rows: [HEADER, ...targetRows('C', 2, 40)] }]);
     b.setConfig({ targets: [{ name: 'programme-a', sheet: TAB }, { name: 'team-b', sheet: TEAM_B }, { name: 'risks', spreadsheet_id: OTHER_BOOK, sheet: TAB, rules: { text: 'Every risk names an owner.' } }] });
     const shared = await b.cli(['rules', 'publish', '--config', b.configPath]);
     expect(shared.code, shared.stderr).toBe(0);

@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultVerdict } from '../support/openai-emulator/index.js';
 import { HEADER, SPREADSHEET_ID, TAB, col, startBed, type Bed } from '../support/bed.js';
-import { sampleRows } from '../support/sample-data.js';
+import { targetRows } from '../support/sample-data.js';
 
 const OTHER_BOOK = 'sheet-e2e-2';
 const CYRILLIC = 'Статусы';
@@ -13,11 +13,6 @@ afterEach(async () => {
   await bed?.close();
   bed = undefined;
 });
-
-/** Rows whose ids say which target they belong to, so a verdict on a wrong row shows. */
-function rowsFor(prefix: string, count: number, offset: number): string[][] {
-  return sampleRows(count + offset).slice(offset).map((row, i) => [`${prefix}-${i + 1}`, ...row.slice(1)]);
-}
 
 /** Team B's rows carry an owner: empty for every third row, which its rulebook makes INVALID. */
 function withOwners(rows: string[][]): string[][] {
@@ -31,7 +26,7 @@ const TEAM_B_RULES = 'The comment must say what was done, what is next and by wh
  * column, Owner, and its own rulebook), a Cyrillic tab in the second.
  */
 async function portfolioBed(extra: Record<string, unknown> = {}): Promise<{ bed: Bed; rows: { a: string[][]; b: string[][]; ru: string[][] } }> {
-  const rows = { a: rowsFor('A', 12, 0), b: withOwners(rowsFor('B', 9, 20)), ru: rowsFor('RU', 7, 40) };
+  const rows = { a: targetRows('A', 12, 0), b: withOwners(targetRows('B', 9, 20)), ru: targetRows('RU', 7, 40) };
   const b = await startBed({ rows: rows.a, moreTabs: [{ title: 'Team B', rows: [[...HEADER, 'Owner'], ...rows.b] }], config: { sheets: { read_quota_per_minute: 100_000, write_quota_per_minute: 100_000 } } });
   b.sheets.addSpreadsheet(OTHER_BOOK, [{ title: CYRILLIC, rows: [RU_HEADER, ...rows.ru] }]);
   b.setConfig({

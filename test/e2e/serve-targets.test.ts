@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { HEADER, SPREADSHEET_ID, TAB, startBed, type Bed } from '../support/bed.js';
 import { CLIENT_ID, idClaims, startGoogleCerts, type GoogleCerts } from '../support/google-certs.js';
 import { runRows, waitFor } from '../support/inspect.js';
-import { sampleRows } from '../support/sample-data.js';
+import { targetRows } from '../support/sample-data.js';
 
 const TOKEN = 'machine-token-0123456789abcdef';
 const ALICE = 'alice@example.com';
@@ -35,17 +35,13 @@ interface Answer {
   json: Record<string, unknown>;
 }
 
-function rowsFor(prefix: string, count: number, offset: number): string[][] {
-  return sampleRows(count + offset).slice(offset).map((row, i) => [`${prefix}-${i + 1}`, ...row.slice(1)]);
-}
-
 /** Three targets: programme-a and team-b in one spreadsheet, москва in another; serve for people and the machine token. */
 async function setUp(opts: { latencyMs?: number; workers?: number; rows?: number } = {}) {
   certs = await startGoogleCerts();
   const rows = opts.rows ?? 6;
   bed = await startBed({
-    rows: rowsFor('A', rows, 0),
-    moreTabs: [{ title: TEAM_B, rows: [HEADER, ...rowsFor('B', rows, 20)] }],
+    rows: targetRows('A', rows, 0),
+    moreTabs: [{ title: TEAM_B, rows: [HEADER, ...targetRows('B', rows, 20)] }],
     llm: { latencyMs: opts.latencyMs ?? 0 },
     config: {
       llm: { max_workers: opts.workers ?? 5 },
@@ -54,7 +50,7 @@ async function setUp(opts: { latencyMs?: number; workers?: number; rows?: number
     },
   });
   const b = bed;
-  b.sheets.addSpreadsheet(OTHER_BOOK, [{ title: CYRILLIC, rows: [HEADER, ...rowsFor('RU', 3, 40)] }]);
+  b.sheets.addSpreadsheet(OTHER_BOOK, [{ title: CYRILLIC, rows: [HEADER, ...targetRows('RU', 3, 40)] }]);
   b.setConfig({ targets: [{ name: 'programme-a', sheet: TAB }, { name: 'team-b', sheet: TEAM_B }, { name: 'москва', spreadsheet_id: OTHER_BOOK, sheet: CYRILLIC }] });
   const stop = new AbortController();
   let log = '';

@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HEADER, SPREADSHEET_ID, TAB, col, startBed, type Bed } from '../support/bed.js';
 import { insertLock, liveStranger, runRows } from '../support/inspect.js';
-import { sampleRows } from '../support/sample-data.js';
+import { targetRows } from '../support/sample-data.js';
 import { virtualClock } from '../support/virtual-clock.js';
 
 const TEAM_B = 'Team B';
@@ -22,16 +22,11 @@ afterEach(async () => {
   bed = undefined;
 });
 
-/** Rows with their own ids per target, so a verdict on a wrong row would show. */
-function rowsFor(prefix: string, count: number, offset: number): string[][] {
-  return sampleRows(count + offset).slice(offset).map((row, i) => [`${prefix}-${i + 1}`, ...row.slice(1)]);
-}
-
 /** Two targets in one spreadsheet: "programme-a" (tab Statuses) and "team-b" (tab Team B). */
 async function twoTargets(a: number, b: number, extra: { llm?: { latencyMs: number }; workers?: number } = {}): Promise<Bed> {
   const made = await startBed({
-    rows: rowsFor('A', a, 0),
-    moreTabs: [{ title: TEAM_B, rows: [HEADER, ...rowsFor('B', b, 20)] }],
+    rows: targetRows('A', a, 0),
+    moreTabs: [{ title: TEAM_B, rows: [HEADER, ...targetRows('B', b, 20)] }],
     ...(extra.llm ? { llm: extra.llm } : {}),
     config: { llm: { max_workers: extra.workers ?? 5 }, sheets: { read_quota_per_minute: 100_000, write_quota_per_minute: 100_000 } },
   });
@@ -133,7 +128,7 @@ describe('watch over the targets of a config', () => {
   it('logs a target that cannot be read once, polls it again every time, watches the others on, and picks it up when it is shared again', async () => {
     bed = await twoTargets(3, 2);
     const b = bed;
-    b.sheets.addSpreadsheet(OTHER_BOOK, [{ title: 'Elsewhere', rows: [HEADER, ...rowsFor('C', 2, 40)] }]);
+    b.sheets.addSpreadsheet(OTHER_BOOK, [{ title: 'Elsewhere', rows: [HEADER, ...targetRows('C', 2, 40)] }]);
     b.setConfig({ targets: [{ name: 'programme-a', sheet: TAB }, { name: 'team-b', sheet: TEAM_B }, { name: 'locked-out', spreadsheet_id: OTHER_BOOK, sheet: 'Elsewhere' }] });
     b.sheets.setForbidden(OTHER_BOOK, true);
     const clock = virtualClock('2026-11-21T09:00:00Z', (n) => {

@@ -80,3 +80,12 @@ export function riskRow(i: number, reviewBase = Date.UTC(2026, 11, 1)): string[]
 export function riskRows(count: number): string[][] {
   return Array.from({ length: count }, (_, i) => riskRow(i));
 }
+
+/**
+ * Sample rows for one target of a portfolio: ids that name the target (`A-1`, `A-2`…), so
+ * a verdict on another target's row shows, and comments taken from `offset` on, so that
+ * targets given different offsets share no cache key.
+ */
+export function targetRows(prefix: string, count: number, offset: number): string[][] {
+  return sampleRows(count + offset).slice(offset).map((row, i) => [`${prefix}-${i + 1}`, ...row.slice(1)]);
+}
