@@ -163,7 +163,8 @@ function extraColumns(config: LayoutConfig, columnOf: (extra: { key: string; hea
   return extras.length === 0 ? NO_EXTRAS : extras.map(columnOf);
 }
 
-function headerPositions(headerCells: readonly string[]): Map<string, number[]> {
+/** Each header's columns (1-based) in a header row, by its folded text: two entries mean a doubled header. */
+export function headerPositions(headerCells: readonly string[]): Map<string, number[]> {
   const positions = new Map<string, number[]>();
   headerCells.forEach((cell, i) => {
     if (cell.trim() !== '') pushTo(positions, normalizeHeader(cell), i + 1);

@@ -62,8 +62,13 @@ async function addHeaders(client: SheetsClient, layout: Layout, config: LayoutCo
     await client.write(headers);
   } catch (error) {
     if (!(error instanceof SheetsError) || !/exceeds grid limits/i.test(error.message)) throw error;
-    const meta = await client.metadata(config.sheet);
-    if (meta.columnCount < rightmost) await client.appendDimension(meta.sheetId, 'COLUMNS', rightmost - meta.columnCount);
+    await growColumnsTo(client, config.sheet, rightmost);
     await client.write(headers);
   }
+}
+
+/** Widens a tab's grid to at least `columns` columns (Sheets refuses a write past the grid). */
+export async function growColumnsTo(client: SheetsClient, tab: string, columns: number): Promise<void> {
+  const meta = await client.metadata(tab);
+  if (columns > meta.columnCount) await client.appendDimension(meta.sheetId, 'COLUMNS', columns - meta.columnCount);
 }

@@ -1,8 +1,7 @@
-import { pushTo } from '../collections.js';
 import { SheetsError } from '../errors.js';
 import { a1Range, columnLetter, quoteSheetName, sameTab } from './a1.js';
 import type { CellValues, SheetsClient, ValueRange } from './client.js';
-import { OUTPUT_FIELDS, normalizeHeader, type Columns, type LostHeader, type OutputField } from './layout.js';
+import { OUTPUT_FIELDS, headerPositions, normalizeHeader, type Columns, type LostHeader, type OutputField } from './layout.js';
 import { lastUsedColumn } from './open.js';
 import type { PendingWrite, WriteTarget } from './writer.js';
 
@@ -154,10 +153,7 @@ type ResultColumns = ParsedResults['columns'];
 
 /** The results tab's columns in a header row read just now; every one must be there, once. */
 function locateResults(header: readonly string[], config: Pick<ResultsTabConfig, 'tab' | 'idHeader' | 'outputs'>): { cols: ResultColumns } | { lost: LostHeader } {
-  const positions = new Map<string, number[]>();
-  header.forEach((h, i) => {
-    if (h.trim() !== '') pushTo(positions, normalizeHeader(h), i + 1);
-  });
+  const positions = headerPositions(header);
   const wanted: Array<[string, string]> = [
     [config.idHeader, 'columns.id'],
     [SOURCE_ROW_HEADER, 'output.sheet'],

@@ -1,9 +1,8 @@
-import { pushTo } from '../collections.js';
 import { SheetsError } from '../errors.js';
 import { a1Range, columnLetter, quoteSheetName } from './a1.js';
 import type { CellValues, SheetsClient } from './client.js';
-import { normalizeHeader } from './layout.js';
-import { lastUsedColumn } from './open.js';
+import { headerPositions, normalizeHeader } from './layout.js';
+import { growColumnsTo, lastUsedColumn } from './open.js';
 
 /**
  * Appends rows to a tab the bot owns (run history), creating the tab with its header row
@@ -47,7 +46,7 @@ export async function appendToOwnTab(client: SheetsClient, tab: string, header: 
       added.push({ text: header[i] ?? '', column: next });
       return next++;
     });
-    await growTo(client, tab, next - 1);
+    await growColumnsTo(client, tab, next - 1);
     await client.write(added.map((a) => ({ range: a1Range(tab, { row: 1, column: a.column }), values: [[a.text]] })));
   }
   const at = columns as number[];
@@ -76,10 +75,7 @@ async function headerThenRows(client: SheetsClient, tab: string, header: string[
 
 /** Each header's column (1-based) in a header row, undefined when absent; a header found twice is an error. */
 export function columnsOf(tab: string, row: readonly string[], header: readonly string[]): Array<number | undefined> {
-  const positions = new Map<string, number[]>();
-  row.forEach((cell, i) => {
-    if (cell.trim() !== '') pushTo(positions, normalizeHeader(cell), i + 1);
-  });
+  const positions = headerPositions(row);
   return header.map((text) => {
     const found = positions.get(normalizeHeader(text)) ?? [];
     if (found.length > 1) {
@@ -89,12 +85,6 @@ export function columnsOf(tab: string, row: readonly string[], header: readonly 
     }
     return found[0];
   });
-}
-
-/** Widens the tab's grid when a new header would fall past its last column. */
-async function growTo(client: SheetsClient, tab: string, columns: number): Promise<void> {
-  const meta = await client.metadata(tab);
-  if (columns > meta.columnCount) await client.appendDimension(meta.sheetId, 'COLUMNS', columns - meta.columnCount);
 }
 
 const missingTab = (error: unknown) => error instanceof SheetsError && /Unable to parse range|tab does not exist/i.test(error.message);
