@@ -7,7 +7,7 @@ import { evalCommand } from '../commands/eval.js';
 import { rulesPublishCommand } from '../commands/rules.js';
 import { runsCommand } from '../commands/runs.js';
 import { scheduleCommand, type ScheduleFlags } from '../commands/schedule.js';
-import { serveCommand, type ServeFlags } from '../commands/serve.js';
+import { checkServeCaps, serveCommand, type ServeFlags } from '../commands/serve.js';
 import { watchCommand, type WatchFlags } from '../commands/watch.js';
 import { parseDuration } from '../llm/index.js';
 import { durationMs } from '../config/index.js';
@@ -51,6 +51,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .action((flags: { config: string; target?: string }) => {
       const { targets, listed, warnings } = loadTargets(flags.config, io, flags.target);
       for (const warning of warnings) io.stderr.write(`warning: ${warning}\n`);
+      checkServeCaps(flags.config, targets);
       const [first] = targets;
       if (!listed && first) {
         io.stdout.write(`${flags.config}: OK (${first.llm.providers.length} provider(s), tab "${first.sheets.sheet}")\n`);

@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { ConfigError } from '../errors.js';
-import { createTriggerServer, type TriggerOptions } from '../server/index.js';
+import type { Config } from '../config/index.js';
+import { createTriggerServer, serveCapProblems, type TriggerOptions } from '../server/index.js';
 import { loadTargets, logLine, type CommandIO } from './context.js';
 import { openLasting } from './lasting.js';
 
@@ -25,6 +26,7 @@ export async function serveCommand(flags: ServeFlags, io: CommandIO): Promise<nu
   const config = targets[0];
   if (!config) throw new RangeError('no target to serve');
   for (const warning of warnings) logLine(io, `warning: ${warning}`);
+  checkServeCaps(flags.config, targets);
   // The machine token is for cron callers; people from the sheet send Google ID tokens (serve.google_client_id).
   const token = io.env[flags.tokenEnv]?.trim() || undefined;
   if (token !== undefined && token.length < 16) {
@@ -43,6 +45,12 @@ export async function serveCommand(flags: ServeFlags, io: CommandIO): Promise<nu
   } finally {
     lasting.close();
   }
+}
+
+/** The serve settings no request could satisfy (a cost cap without a price), refused as a bad config (exit 2); `check-config` runs it too. */
+export function checkServeCaps(file: string, targets: readonly Config[]): void {
+  const problems = serveCapProblems(targets);
+  if (problems.length > 0) throw new ConfigError(file, problems);
 }
 
 async function listen(

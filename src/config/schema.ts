@@ -206,7 +206,12 @@ const serveSchema = z
     /** Also allowed to force (re-ask every row). */
     admins: z.array(emailEntry, { error: 'expected a list of emails or "@domain" entries' }).default([]),
     max_rows: positive('a number of rows').int('expected a whole number of rows').default(200),
-    max_cost_usd: positive('a cost in US dollars').default(1),
+    /**
+     * Per person and run, by the estimate. No default: a cap nobody set must not refuse
+     * (a self-hosted model has no price to check it against); a cap set for a model
+     * with no known price is refused when `serve` starts and by `check-config`.
+     */
+    max_cost_usd: positive('a cost in US dollars').optional(),
     runs_per_hour: positive('a number of runs').int('expected a whole number of runs').default(6),
     /** The ID tokens' audience: the OAuth client id of the script's Cloud project. */
     google_client_id: text('the OAuth client id (…apps.googleusercontent.com)').optional(),

@@ -44,37 +44,95 @@ function cacheable(prefixTokens: number): number {
 
 const tokensOf = (messages: readonly ChatMessage[], count: (t: string) => number) => messages.reduce((n, m) => n + 4 + count(m.content), 3);
 
-/** What the questions would cost in each mode: sync, packed, batch, batch + packed. */
-export function estimateModes(input: EstimateInput): ModeEstimate[] {
-  const { questions, rules, today, count, completionPerRow, packSize, price } = input;
-  const single = questions.map((q) => buildMessages(q, rules, today));
-  const groups: RowInputs[][] = [];
-  for (let i = 0; i < questions.length; i += packSize) groups.push(questions.slice(i, i + packSize));
-  const packed = groups.map((g) => buildPackedMessages(g.map((inputs, i) => ({ label: `r${i + 1}`, inputs })), rules, today));
-  const mode = (name: string, requests: ChatMessage[][], batch: boolean): ModeEstimate => {
-    const prefix = requests[0]?.[0] ? count(requests[0][0].content) : 0;
-    const promptTokens = requests.reduce((n, m) => n + tokensOf(m, count), 0);
+/** Questions (or packed requests) counted between two yields of the stepwise estimate. */
+const STEP = 250;
+
+/**
+ * Each distinct text tokenized once per estimate: the static system prompt (kilobytes,
+ * the same on every request) once in all, and each row's message once for the three
+ * modes that send it alone. The tokenizer is deterministic, so the figures are those
+ * of counting every text every time.
+ */
+function memoized(count: (text: string) => number): (text: string) => number {
+  const seen = new Map<string, number>();
+  return (text) => {
+    let n = seen.get(text);
+    if (n === undefined) {
+      n = count(text);
+      seen.set(text, n);
+    }
+    return n;
+  };
+}
+
+/**
+ * The estimate in steps: it yields after every STEP requests counted, so that a caller
+ * serving requests (serve) can let its event loop breathe; `estimateModes` runs it
+ * through at once, so both give the same figures.
+ */
+function* estimateSteps(input: EstimateInput): Generator<void, ModeEstimate[], void> {
+  const { questions, rules, today, completionPerRow, packSize, price } = input;
+  const count = memoized(input.count);
+  const single: number[] = [];
+  for (const [i, q] of questions.entries()) {
+    single.push(tokensOf(buildMessages(q, rules, today), count));
+    if ((i + 1) % STEP === 0) yield;
+  }
+  const packed: number[] = [];
+  for (let i = 0; i < questions.length; i += packSize) {
+    const group = questions.slice(i, i + packSize);
+    packed.push(tokensOf(buildPackedMessages(group.map((inputs, j) => ({ label: `r${j + 1}`, inputs })), rules, today), count));
+    if ((packed.length % STEP) === 0) yield;
+  }
+  const first = questions[0];
+  const prefixOf = (messages: ChatMessage[] | undefined) => (messages?.[0] ? count(messages[0].content) : 0);
+  const singlePrefix = first ? prefixOf(buildMessages(first, rules, today)) : 0;
+  const packedPrefix = first ? prefixOf(buildPackedMessages(questions.slice(0, packSize).map((inputs, j) => ({ label: `r${j + 1}`, inputs })), rules, today)) : 0;
+  const completionTokens = questions.length * completionPerRow;
+  const mode = (name: string, requests: readonly number[], prefix: number, batch: boolean): ModeEstimate => {
+    const promptTokens = requests.reduce((n, t) => n + t, 0);
     // The Batch API is priced at its discount; provider-side caching is not counted there.
     const cachedTokens = batch ? 0 : Math.max(0, requests.length - 1) * cacheable(prefix);
-    const completionTokens = questions.length * completionPerRow;
     const usage = { promptTokens, cachedTokens, completionTokens };
     return { mode: name, requests: requests.length, promptTokens, cachedTokens, completionTokens, costUsd: price ? costOf(usage, price, batch) : null };
   };
-  const naivePrompt = single.reduce((n, m) => n + tokensOf(m, count), 0);
+  const naivePrompt = single.reduce((n, t) => n + t, 0);
   return [
     {
       mode: 'naive (one full-price call per row)',
       requests: questions.length,
       promptTokens: naivePrompt,
       cachedTokens: 0,
-      completionTokens: questions.length * completionPerRow,
-      costUsd: price ? naiveCostOf(naivePrompt, questions.length * completionPerRow, price) : null,
+      completionTokens,
+      costUsd: price ? naiveCostOf(naivePrompt, completionTokens, price) : null,
     },
-    mode('sync (prompt caching)', single, false),
-    mode(`packed (${packSize} rows per request)`, packed, false),
-    mode('batch (Batch API)', single, true),
-    mode(`batch + packed (${packSize} rows per request)`, packed, true),
+    mode('sync (prompt caching)', single, singlePrefix, false),
+    mode(`packed (${packSize} rows per request)`, packed, packedPrefix, false),
+    mode('batch (Batch API)', single, singlePrefix, true),
+    mode(`batch + packed (${packSize} rows per request)`, packed, packedPrefix, true),
   ];
+}
+
+/** What the questions would cost in each mode: sync, packed, batch, batch + packed. */
+export function estimateModes(input: EstimateInput): ModeEstimate[] {
+  const steps = estimateSteps(input);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * The same estimate, giving the event loop a turn between steps: a server estimating
+ * thousands of rows goes on answering other requests and beating its locks' heartbeats.
+ */
+export async function estimateModesYielding(input: EstimateInput): Promise<ModeEstimate[]> {
+  const steps = estimateSteps(input);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
 }
 
 export { estimateTotal, renderPortfolioEstimate, type EstimateTotal, type TargetEstimate } from './portfolio.js';

@@ -32,14 +32,28 @@ export function googleIdToken(options: GoogleIdentity): (token: string) => Promi
     const email = typeof payload?.email === 'string' ? payload.email.toLowerCase() : undefined;
     if (email === undefined) return { ok: false, status: 401, error: 'the ID token carries no email: add the userinfo.email scope to the script manifest (docs/appsscript.json)' };
     if (payload?.email_verified !== true) return { ok: false, status: 401, error: `the ID token's email ${email} is not verified by Google` };
-    const admin = listed(email, options.admins);
-    if (!admin && !listed(email, options.allow)) return { ok: false, status: 403, error: `${email} may not trigger runs: ask the bot's operator to add it to serve.allow` };
+    const hd = typeof payload?.hd === 'string' ? payload.hd.toLowerCase() : undefined;
+    const admin = listed(email, hd, options.admins);
+    if (!admin && !listed(email, hd, options.allow)) return { ok: false, status: 403, error: `${email} may not trigger runs: ask the bot's operator to add it to serve.allow` };
     return { ok: true, caller: { kind: 'google', email, admin } };
   };
 }
 
-function listed(email: string, entries: readonly string[]): boolean {
-  return entries.some((entry) => (entry.startsWith('@') ? email.endsWith(entry) : email === entry));
+/**
+ * An "@domain" entry admits the accounts of that Google Workspace (or Cloud Identity)
+ * domain: the token's `hd` claim must name it. The email alone proves nothing about
+ * the domain: a consumer Google account can be created (and verified) at any address,
+ * a former employee's too, and carries no `hd`. Google: "If you need to validate that
+ * the ID token represents a Google Workspace or Cloud organization account, you can
+ * check the hd claim [...]. Using the email field alone is insufficient"
+ * (https://developers.google.com/identity/gsi/web/guides/verify-google-id-token,
+ * https://developers.google.com/identity/openid-connect/openid-connect#validatinganidtoken).
+ * `hd` is the organization's primary domain: a member whose address is at one of its
+ * secondary domains is let in by the primary domain's entry, as the organization is
+ * what the entry names.
+ */
+function listed(email: string, hd: string | undefined, entries: readonly string[]): boolean {
+  return entries.some((entry) => (entry.startsWith('@') ? hd === entry.slice(1) : email === entry));
 }
 
 /** The token's header, or undefined when it is not base64url JSON. */

@@ -6,13 +6,16 @@ import type { ProviderGate } from '../llm/index.js';
 import { sheetsClientFor } from '../pipeline/index.js';
 import type { SheetsClient } from '../sheets/index.js';
 import { RunSlot, type Claim, type RunState } from './admission.js';
-import { authenticator, callerName, type Caller } from './auth.js';
+import { authenticator, callerName, type AuthResult, type Caller } from './auth.js';
 import { readJson, send } from './http.js';
 import { launchRun, type LaunchTarget } from './launch.js';
-import { HourlyLimit } from './limits.js';
+import { HourlyLimit, type Reservation, type RunAllowance } from './limits.js';
 import { planRun, planTargets, type RunPlan } from './plan.js';
 import { parseRunAsk, type RunAsk } from './request.js';
-import { resolveTargets } from './targets.js';
+import { resolveTargets, targetsOfTab } from './targets.js';
+import { everything, healthView, runView, type Scope } from './views.js';
+
+export { serveCapProblems } from './caps.js';
 
 export interface TriggerOptions {
   /** The targets a request may name (every one of the config, or the one --target names). */
@@ -62,17 +65,23 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
         ? undefined
         : { clientId: serve.google_client_id, certsUrl: serve.google_certs_url, allow: serve.allow, admins: serve.admins },
   });
-  const hourly = new HourlyLimit(serve.runs_per_hour, options.now);
+  const hourly: RunAllowance = new HourlyLimit(serve.runs_per_hour, options.now);
   const bodyTimeoutMs = options.bodyTimeoutMs ?? 10_000;
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
   const clients = new Map<Config, SheetsClient>(targets.map((t) => [t, sheetsClientFor(t, secrets)]));
   const clientOf = (t: Config) => clients.get(t) ?? sheetsClientFor(t, secrets);
 
   const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: requestTimeoutMs, headersTimeout: Math.min(10_000, requestTimeoutMs) }, (req, res) => {
-    // A request the handler has not answered in time still gets a JSON answer.
-    const timer = setTimeout(() => send(res, 503, { error: `no answer within ${requestTimeoutMs / 1000} s; try again` }), requestTimeoutMs);
+    // A request the handler has not answered in time still gets a JSON answer, and what
+    // it asked for is then not done: the caller was told to try again.
+    const deadline: Deadline = { passed: false };
+    const timer = setTimeout(() => {
+      if (res.headersSent) return;
+      deadline.passed = true;
+      send(res, 503, { error: `no answer within ${requestTimeoutMs / 1000} s; nothing was started: try again` });
+    }, requestTimeoutMs);
     res.once('close', () => clearTimeout(timer));
-    void handle(req, res).catch((error: unknown) => {
+    void handle(req, res, deadline).catch((error: unknown) => {
       options.log(`internal error: ${redact(String(error), secrets.all)}`);
       send(res, 500, { error: 'internal error (the server log says more)' });
     });
@@ -81,47 +90,76 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => refuseClient(error, socket));
   return { server, whenIdle: () => slot.idle() };
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://localhost');
+  async function handle(req: IncomingMessage, res: ServerResponse, deadline: Deadline): Promise<void> {
+    const url = pathOf(req.url);
+    // A target that is no path ("//" reads as a scheme-relative url with no host): nothing to route.
+    if (!url) return send(res, 400, { error: 'the request target must be a path: POST /runs, GET /runs/:id, GET /health' });
     if (req.method === 'GET' && url.pathname === '/health') {
-      const active = slot.active;
-      // No token here: ids and states only, never which targets (their names are the config's business).
-      return send(res, 200, { ok: true, running: active[0]?.id ?? null, status: active[0]?.status ?? null, runs: active.map((s) => ({ id: s.id, status: s.status })) });
+      // No token needed: liveness and a count; the runs' ids for the machine token only.
+      const operator = req.headers.authorization !== undefined && isOperator(await authenticate(req.headers.authorization));
+      return send(res, 200, healthView(slot.active, operator));
     }
     const auth = await authenticate(req.headers.authorization);
     if (!auth.ok) {
       if (auth.status === 401) res.setHeader('www-authenticate', 'Bearer');
       return send(res, auth.status, { error: auth.error });
     }
-    if (req.method === 'POST' && url.pathname === '/runs') return startRun(req, res, auth.caller);
+    if (req.method === 'POST' && url.pathname === '/runs') return startRun(req, res, auth.caller, deadline);
     const match = /^\/runs\/([0-9a-f-]{36})$/.exec(url.pathname);
     if (req.method === 'GET' && match) {
       const state = slot.get(match[1] ?? '');
-      return state ? send(res, 200, view(state, auth.caller)) : send(res, 404, { error: 'no such run (only the last 100 are kept in memory; `status-validator runs` lists all)' });
+      if (!state) return send(res, 404, { error: 'no such run (only the last 100 are kept in memory; `status-validator runs` lists all)' });
+      return send(res, 200, runView(state, scopeOf(auth.caller, url.searchParams)));
     }
     return send(res, 404, { error: `no route for ${(req.method ?? '').slice(0, 20)} ${url.pathname.slice(0, 100)}: POST /runs, GET /runs/:id, GET /health` });
   }
 
   /**
-   * POST /runs: the hourly limit first, then the target's slot. With one target it is
-   * claimed before the body is read (no await in between); with several, as soon as the
-   * body has said which, in the same synchronous step as the check.
+   * What a caller may see of a run: the machine token everything; a person the targets
+   * of the tab their GET names (`?spreadsheet_id=…&sheet=…`, as the script sends it),
+   * and without those nothing of any target.
    */
-  async function startRun(req: IncomingMessage, res: ServerResponse, caller: Caller): Promise<void> {
+  function scopeOf(caller: Caller, query: URLSearchParams): Scope {
+    if (caller.kind === 'machine') return everything;
+    const book = query.get('spreadsheet_id');
+    const tab = query.get('sheet');
+    const names = book && tab ? targetsOfTab(targets, book, tab).map((t) => t.target.name) : [];
+    return { all: false, targets: new Set(names) };
+  }
+
+  /**
+   * POST /runs. A person's hourly slot is reserved first, before any await, so that two
+   * requests arriving together cannot both take the last one; it is given back when the
+   * request ends without counting. What counts: a run started, and a refusal over the
+   * caps or the row ids (the sheet was read and the run planned for it, so it cannot be
+   * repeated at will). What does not: a request refused before its plan (a bad body, a
+   * busy tab, a stopping server), the sheet unreadable, or one answered 503 for being
+   * slow, which then starts nothing: the answer and the action agree. The target's slot
+   * is claimed before the body is read with one target, else as soon as the body says which.
+   */
+  async function startRun(req: IncomingMessage, res: ServerResponse, caller: Caller, deadline: Deadline): Promise<void> {
     if (options.stop?.aborted) return send(res, 503, { error: 'the server is stopping; try again once it is back' });
     const who = callerName(caller);
-    const wait = caller.kind === 'google' ? hourly.retryAfter(who) : undefined;
-    if (wait !== undefined) {
-      res.setHeader('retry-after', String(wait));
-      return send(res, 429, { error: `${who} has started ${hourly.perHour} runs in the last hour (serve.runs_per_hour); try again in ${wait} s`, runsPerHour: hourly.perHour, retryAfterSeconds: wait });
+    let reservation: Reservation | undefined;
+    if (caller.kind === 'google') {
+      const taken = hourly.reserve(who);
+      if ('retryAfter' in taken) {
+        res.setHeader('retry-after', String(taken.retryAfter));
+        return send(res, 429, { error: `${who} has started ${hourly.perHour} runs in the last hour (serve.runs_per_hour); try again in ${taken.retryAfter} s`, runsPerHour: hourly.perHour, retryAfterSeconds: taken.retryAfter });
+      }
+      reservation = taken;
     }
     let claim: Claim | undefined;
     if (targets.length === 1) {
       const early = slot.claim(targets.map((t) => t.target.name));
-      if ('busy' in early) return busy(res, early.busy, early.target);
+      if ('busy' in early) {
+        reservation?.release();
+        return busy(res, early.busy, early.target);
+      }
       claim = early;
     }
     let started = false;
+    let counted = false;
     try {
       const body = await readJson(req, bodyTimeoutMs);
       if (!body.ok) return send(res, body.status, { error: body.error });
@@ -138,21 +176,29 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
         if ('busy' in late) return busy(res, late.busy, late.target);
         claim = late;
       }
-      if (options.stop?.aborted) return send(res, 503, { error: 'the server is stopping; try again once it is back' });
-      const launch = await planOrAnswer(res, chosen, ask);
-      if (!launch) return;
+      if (options.stop?.aborted || deadline.passed) return send(res, 503, { error: 'the server is stopping; try again once it is back' });
+      // A person's run is refused on its row count before it is estimated (the cheap limit first).
+      const launch = await planOrAnswer(res, chosen, ask, caller.kind === 'google' ? serve.max_rows : Infinity);
+      // Answered 503 meanwhile: the caller will try again, so this request neither starts nor counts.
+      if (!launch || deadline.passed) return;
       // Caps and row ids are a one-target affair: a person always names one; a cron run of several has neither.
       const one = launch.single;
       const refusal = caller.kind === 'google' && one ? overCaps(one) : undefined;
+      counted = true;
       if (refusal) return send(res, 422, { ...refusal, unknownRows: one?.unknownRows ?? [] });
       if (ask.rows && one && one.knownRows.length === 0) return send(res, 422, { error: 'none of the row ids asked for is in the sheet (columns.id)', unknownRows: one.unknownRows });
+      if (options.stop?.aborted) {
+        counted = false;
+        return send(res, 503, { error: 'the server is stopping; try again once it is back' });
+      }
       begin(claim, caller, ask, launch.targets, launch.estimatedUsd);
       started = true;
-      if (caller.kind === 'google') hourly.record(who);
       const { state } = claim;
-      return send(res, 202, { ...view(state, caller), url: `/runs/${state.id}`, rows: launch.rows, estimatedUsd: launch.estimatedUsd, unknownRows: one?.unknownRows ?? [] });
+      const scope: Scope = caller.kind === 'machine' ? everything : { all: false, targets: new Set(names) };
+      return send(res, 202, { ...runView(state, scope), url: `/runs/${state.id}`, rows: launch.rows, estimatedUsd: launch.estimatedUsd, unknownRows: one?.unknownRows ?? [] });
     } finally {
       if (!started) claim?.cancel();
+      if (!counted) reservation?.release();
     }
   }
 
@@ -166,11 +212,11 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
    * answered 502; in a run of several, that target runs without a plan (its own run
    * reads again and its summary says what failed): one target failing stops no other.
    */
-  async function planOrAnswer(res: ServerResponse, chosen: readonly Config[], ask: RunAsk): Promise<{ targets: LaunchTarget[]; single: RunPlan | undefined; rows: number; estimatedUsd: number | null } | undefined> {
+  async function planOrAnswer(res: ServerResponse, chosen: readonly Config[], ask: RunAsk, maxRows: number): Promise<{ targets: LaunchTarget[]; single: RunPlan | undefined; rows: number; estimatedUsd: number | null } | undefined> {
     const now = new Date(options.now?.() ?? Date.now());
     const [only] = chosen;
     if (only && chosen.length === 1) {
-      const plan = await planOne(res, only, ask, now);
+      const plan = await planOne(res, only, ask, now, maxRows);
       return plan && { targets: [{ config: only, sheets: clientOf(only), values: plan.values }], single: plan, rows: plan.rows, estimatedUsd: plan.estimatedUsd };
     }
     const planned = await planTargets(chosen.map((t) => ({ config: t, sheets: clientOf(t) })), ask, now);
@@ -185,9 +231,9 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
     };
   }
 
-  async function planOne(res: ServerResponse, target: Config, ask: RunAsk, now: Date): Promise<RunPlan | undefined> {
+  async function planOne(res: ServerResponse, target: Config, ask: RunAsk, now: Date, maxRows: number): Promise<RunPlan | undefined> {
     try {
-      return await planRun(target, clientOf(target), ask, now);
+      return await planRun(target, clientOf(target), ask, now, maxRows);
     } catch (error) {
       const text = error instanceof StatusValidatorError ? error.message : 'an unexpected error (the server log says more)';
       const at = options.listed ? `[${target.target.name}] ` : '';
@@ -201,9 +247,13 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
   /** The per-person caps on a run: rows and cost by the estimate. */
   function overCaps(plan: RunPlan): Record<string, unknown> | undefined {
     if (plan.rows > serve.max_rows) return { error: `this run would recheck ${plan.rows} rows; at most ${serve.max_rows} (serve.max_rows): select fewer rows`, rows: plan.rows, maxRows: serve.max_rows };
-    if (plan.estimatedUsd === null && plan.rows > 0) return { error: 'the model has no known price, so serve.max_cost_usd cannot be checked: set its price under pricing in the config', rows: plan.rows, maxCostUsd: serve.max_cost_usd };
-    if (plan.estimatedUsd !== null && plan.estimatedUsd > serve.max_cost_usd) {
-      return { error: `this run would cost about $${plan.estimatedUsd.toFixed(4)}; at most $${serve.max_cost_usd} (serve.max_cost_usd): select fewer rows`, estimatedUsd: plan.estimatedUsd, maxCostUsd: serve.max_cost_usd };
+    // No cap set: nothing to refuse (an unpriced self-hosted model is fine). A cap set for
+    // a model without a price stops `serve` at start (serveCapProblems); this is the guard.
+    const cap = serve.max_cost_usd;
+    if (cap === undefined) return undefined;
+    if (plan.estimatedUsd === null && plan.rows > 0) return { error: "the model has no known price, so serve.max_cost_usd cannot be checked: ask the bot's operator to set its price under pricing in the config", rows: plan.rows, maxCostUsd: cap };
+    if (plan.estimatedUsd !== null && plan.estimatedUsd > cap) {
+      return { error: `this run would cost about $${plan.estimatedUsd.toFixed(4)}; at most $${cap} (serve.max_cost_usd): select fewer rows`, estimatedUsd: plan.estimatedUsd, maxCostUsd: cap };
     }
     return undefined;
   }
@@ -223,21 +273,23 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
   }
 }
 
-/**
- * A run as GET /runs/:id shows it. A person may meet a cron run of every target (its id
- * comes with a 409): they see its progress, but not the other targets' summaries or
- * failures, which carry other spreadsheets' ids.
- */
-function view(state: RunState, caller: Caller): Record<string, unknown> {
-  const [only, ...more] = state.summaries;
-  const common = { id: state.id, status: state.status, targets: state.targets, startedAt: state.startedAt, progress: state.progress ?? null };
-  if (caller.kind === 'google' && state.targets.length > 1) {
-    const failed = state.summaries.filter((s) => s.status === 'failed').length;
-    const error = failed > 0 ? `${failed} of the ${state.targets.length} targets of this run failed: the server's log and \`status-validator runs\` say which` : null;
-    return { ...common, summary: null, summaries: [], error };
+/** Set when a request was answered 503 for being slow: from then on it must not act. */
+interface Deadline {
+  passed: boolean;
+}
+
+const isOperator = (auth: AuthResult) => auth.ok && auth.caller.kind === 'machine';
+
+/** The request target as a URL, or undefined when it is not a path this server could route. */
+function pathOf(target: string | undefined): URL | undefined {
+  const raw = target ?? '/';
+  if (!raw.startsWith('/')) return undefined;
+  try {
+    // Prefixed rather than resolved against a base: "//x" would otherwise name the host x.
+    return new URL(`http://localhost${raw}`);
+  } catch {
+    return undefined;
   }
-  // One target: its summary, as before targets existed; several: one summary each.
-  return { ...common, summary: more.length === 0 ? (only ?? null) : null, summaries: state.summaries, error: state.error ?? null };
 }
 
 function refuseClient(error: NodeJS.ErrnoException, socket: Duplex): void {

@@ -1,6 +1,6 @@
 import { CacheStore } from '../cache/index.js';
 import type { Config } from '../config/index.js';
-import { estimateModes } from '../estimate/index.js';
+import { estimateModesYielding } from '../estimate/index.js';
 import { loadTokenizer, priceOf, priceTable } from '../llm/index.js';
 import { keyerOf, layoutConfigOf, localDate, lookupIn, primaryModel, promptRulesOf, selectWork, staleAfterOf } from '../pipeline/index.js';
 import { mapHeaders, quoteSheetName, readEntries, type CellValues, type SheetsClient } from '../sheets/index.js';
@@ -15,8 +15,10 @@ export interface RunPlan {
   values: CellValues;
   /** Rows the run would ask the model about. */
   rows: number;
-  /** By the estimate (sync mode, prompt caching); null when the model has no price. */
+  /** By the estimate (sync mode, prompt caching); null when the model has no price or the run was not estimated (over `maxRows`). */
   estimatedUsd: number | null;
+  /** False when the rows alone were over `maxRows`: no estimate was made. */
+  estimated: boolean;
   /** Ids asked for that no row of the tab has. */
   unknownRows: string[];
   /** Ids asked for that a row has. */
@@ -25,8 +27,13 @@ export interface RunPlan {
 
 let tokenizer: Promise<(text: string) => number> | undefined;
 
-/** Reads the tab once and estimates the run as `estimate` does (the same selection, the same prices). */
-export async function planRun(config: Config, sheets: SheetsClient, ask: RunAsk, now: Date): Promise<RunPlan> {
+/**
+ * Reads the tab once and estimates the run as `estimate` does (the same selection, the
+ * same prices). A run of more than `maxRows` rows is refused on its row count alone, so
+ * it is not estimated: the cheap limit is checked before the costly one. The estimate
+ * yields to the event loop as it goes.
+ */
+export async function planRun(config: Config, sheets: SheetsClient, ask: RunAsk, now: Date, maxRows = Infinity): Promise<RunPlan> {
   tokenizer ??= loadTokenizer();
   const values = await sheets.read(quoteSheetName(config.sheets.sheet));
   const layout = mapHeaders(values[config.sheets.header_row - 1] ?? [], layoutConfigOf(config));
@@ -47,7 +54,9 @@ export async function planRun(config: Config, sheets: SheetsClient, ask: RunAsk,
       staleAfterMs: staleAfterOf(config, undefined),
       now: now.getTime(),
     });
-    const modes = estimateModes({
+    const rows = selection.jobs.reduce((n, j) => n + j.entries.length, 0);
+    if (rows > maxRows) return { values, rows, estimatedUsd: null, estimated: false, unknownRows, knownRows };
+    const modes = await estimateModesYielding({
       questions: selection.jobs.map((j) => j.inputs),
       rules: promptRulesOf(config),
       today: localDate(now),
@@ -57,7 +66,7 @@ export async function planRun(config: Config, sheets: SheetsClient, ask: RunAsk,
       price: priceOf(primaryModel(config), priceTable(config.pricing)),
     });
     const mode = modes[config.llm.rows_per_request > 1 ? 2 : 1];
-    return { values, rows: selection.jobs.reduce((n, j) => n + j.entries.length, 0), estimatedUsd: mode?.costUsd ?? null, unknownRows, knownRows };
+    return { values, rows, estimatedUsd: mode?.costUsd ?? null, estimated: true, unknownRows, knownRows };
   } finally {
     store.close();
   }

@@ -18,6 +18,12 @@ const clip = (text: string) => JSON.stringify(text.length > 100 ? `${text.slice(
 export function resolveTargets(all: readonly Config[], ask: RunAsk, caller: Caller): Resolution {
   const machine = caller.kind === 'machine';
   const everyTarget = () => (machine ? { targets: all.map((t) => ({ name: t.target.name, spreadsheet_id: t.sheets.spreadsheet_id, sheet: t.sheets.sheet })) } : {});
+  // A person starts only what their own sheet names: the Apps Script sends the
+  // spreadsheet and the tab it is used in; a bare "target" would let anyone allowed run
+  // (and see) any spreadsheet of the server.
+  if (!machine && (ask.spreadsheetId === undefined || ask.sheet === undefined)) {
+    return refuse(422, 'name the spreadsheet and the tab the request comes from: "spreadsheet_id" and "sheet" (the sheet\'s menu, docs/apps-script.gs, sends both); "target", if sent too, must be that tab\'s', {});
+  }
   let candidates = [...all];
   let inBook: Config[] | undefined;
   const ofBook = () => ({ targets: (inBook ?? []).map((t) => ({ name: t.target.name, sheet: t.sheets.sheet })) });
@@ -31,10 +37,7 @@ export function resolveTargets(all: readonly Config[], ask: RunAsk, caller: Call
   }
   if (ask.sheet !== undefined) {
     const tab = ask.sheet;
-    const tabs = (t: Config) => [t.sheets.sheet, ...(t.output.sheet === undefined ? [] : [t.output.sheet])];
-    // A results tab belongs to its target too: "Validate now" from it runs that target.
-    let found = candidates.filter((t) => tabs(t).includes(tab));
-    if (found.length === 0) found = candidates.filter((t) => tabs(t).some((name) => name.toLocaleLowerCase() === tab.trim().toLocaleLowerCase()));
+    const found = tabTargets(candidates, tab);
     if (found.length === 0) {
       const names = candidates.map((t) => `"${t.sheets.sheet}" (target ${t.target.name})`).join(', ');
       return refuse(404, `the tab ${clip(tab)} is not checked by this server; in this spreadsheet it checks ${names}: open one of those tabs and try again`, ofBook());
@@ -64,6 +67,22 @@ export function resolveTargets(all: readonly Config[], ask: RunAsk, caller: Call
     return refuse(422, `"rows" names the rows of one tab: name its target with "target" (or "spreadsheet_id" and "sheet")`, everyTarget());
   }
   return { ok: true, targets: candidates };
+}
+
+/**
+ * The targets checking a tab of a spreadsheet: its data tab, or its results tab
+ * (`output.sheet`: "Validate now" from it runs that target), matched exactly, else as
+ * Sheets compares tab names (case-insensitively).
+ */
+export function targetsOfTab(all: readonly Config[], spreadsheetId: string, tab: string): Config[] {
+  return tabTargets(all.filter((t) => t.sheets.spreadsheet_id === spreadsheetId), tab);
+}
+
+function tabTargets(candidates: readonly Config[], tab: string): Config[] {
+  const tabs = (t: Config) => [t.sheets.sheet, ...(t.output.sheet === undefined ? [] : [t.output.sheet])];
+  const found = candidates.filter((t) => tabs(t).includes(tab));
+  if (found.length > 0) return found;
+  return candidates.filter((t) => tabs(t).some((name) => name.toLocaleLowerCase() === tab.trim().toLocaleLowerCase()));
 }
 
 function refuse(status: 404 | 422, error: string, extra: Record<string, unknown>): Resolution {

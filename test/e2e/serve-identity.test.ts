@@ -84,9 +84,9 @@ describe('serve takes Google ID tokens from the sheet', () => {
     expect(JSON.parse(String(run.request))).toMatchObject({ by: ALICE, rows: ids(1, 2), force: false });
   });
 
-  it('allows everyone at an "@domain" entry', async () => {
+  it('allows everyone of the Workspace domain (hd) an "@domain" entry names', async () => {
     const { certs, post } = await setUp(2);
-    expect((await post(certs.sign(idClaims('bob@team.example.org')))).status).toBe(202);
+    expect((await post(certs.sign(idClaims('bob@team.example.org', { hd: 'team.example.org' })))).status).toBe(202);
   });
 
   it.each([

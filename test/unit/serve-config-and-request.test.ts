@@ -28,7 +28,7 @@ function problems(serve: unknown): Array<{ path: string; message: string }> {
 describe('serve config', () => {
   it('defaults to no people, 200 rows, $1, 6 runs an hour and Google\'s certificates', () => {
     const config = parseConfig(stringify(minimal(undefined)), '/tmp/c.yaml', {});
-    expect(config.serve).toEqual({ allow: [], admins: [], max_rows: 200, max_cost_usd: 1, runs_per_hour: 6, google_certs_url: 'https://www.googleapis.com/oauth2/v1/certs' });
+    expect(config.serve).toEqual({ allow: [], admins: [], max_rows: 200, runs_per_hour: 6, google_certs_url: 'https://www.googleapis.com/oauth2/v1/certs' });
   });
 
   it('keeps emails and @domain entries, in lower case', () => {
@@ -93,12 +93,29 @@ describe('the hourly limit', () => {
   it('lets a person start runs_per_hour runs in any hour, then says when the oldest leaves the window', () => {
     let now = 0;
     const limit = new HourlyLimit(2, () => now);
-    limit.record('a');
+    expect(limit.reserve('a')).toHaveProperty('release');
     now = 600_000;
-    limit.record('a');
-    expect(limit.retryAfter('a')).toBe(3000);
-    expect(limit.retryAfter('b')).toBeUndefined();
+    expect(limit.reserve('a')).toHaveProperty('release');
+    expect(limit.reserve('a')).toEqual({ retryAfter: 3000 });
+    expect(limit.reserve('b')).toHaveProperty('release');
     now = 3_600_001;
-    expect(limit.retryAfter('a')).toBeUndefined();
+    expect(limit.reserve('a')).toHaveProperty('release');
+  });
+
+  it('takes the slot in the same step as the check: back-to-back reservations never pass the limit', () => {
+    const limit = new HourlyLimit(1, () => 0);
+    const taken = [limit.reserve('a'), limit.reserve('a'), limit.reserve('a')];
+    expect(taken.filter((r) => 'release' in r)).toHaveLength(1);
+  });
+
+  it('gives a released slot back (a request that did not count), once however often it is released', () => {
+    const limit = new HourlyLimit(1, () => 0);
+    const first = limit.reserve('a');
+    if (!('release' in first)) throw new Error('the first reservation was refused');
+    first.release();
+    first.release();
+    const second = limit.reserve('a');
+    expect(second).toHaveProperty('release');
+    expect(limit.reserve('a')).toHaveProperty('retryAfter');
   });
 });

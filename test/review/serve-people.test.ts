@@ -1,0 +1,106 @@
+// Review 2, findings 3 and 4: serve as a person (Google ID token), over three targets in two spreadsheets.
+import { afterEach, describe, expect, it } from 'vitest';
+import { HEADER, SPREADSHEET_ID, TAB, startBed, type Bed } from '../support/bed.js';
+import { CLIENT_ID, idClaims, startGoogleCerts, type GoogleCerts } from '../support/google-certs.js';
+import { waitFor } from '../support/inspect.js';
+import { targetRows } from '../support/sample-data.js';
+
+const TOKEN = 'machine-token-0123456789abcdef';
+const OTHER_BOOK = 'sheet-e2e-secret-book-2';
+let bed: Bed | undefined;
+let certs: GoogleCerts | undefined;
+let stopServer: (() => Promise<unknown>) | undefined;
+afterEach(async () => {
+  await stopServer?.();
+  await bed?.close();
+  await certs?.close();
+  [bed, certs, stopServer] = [undefined, undefined, undefined];
+});
+
+async function setUp(serve: Record<string, unknown>, latencyMs = 0) {
+  certs = await startGoogleCerts();
+  const b = (bed = await startBed({
+    rows: targetRows('A', 4, 0),
+    moreTabs: [{ title: 'Team B', rows: [HEADER, ...targetRows('B', 4, 20)] }],
+    llm: { latencyMs },
+    config: {
+      sheets: { read_quota_per_minute: 100_000, write_quota_per_minute: 100_000 },
+      serve: { allow: ['alice@example.com'], google_client_id: CLIENT_ID, google_certs_url: certs.url, max_rows: 1000, max_cost_usd: 100, ...serve },
+    },
+  }));
+  b.sheets.addSpreadsheet(OTHER_BOOK, [{ title: 'Статусы', rows: [HEADER, ...targetRows('RU', 3, 40)] }]);
+  b.setConfig({ targets: [{ name: 'programme-a', sheet: TAB }, { name: 'team-b', sheet: 'Team B' }, { name: 'москва', spreadsheet_id: OTHER_BOOK, sheet: 'Статусы' }] });
+  const stop = new AbortController();
+  let log = '';
+  const done = b.cli(['serve', '--config', b.configPath, '--port', '0'], { stop: stop.signal, env: { ...b.env, STATUS_VALIDATOR_TOKEN: TOKEN }, stderr: { write: (s: string) => (log += s) } });
+  stopServer = () => (stop.abort(), done);
+  await waitFor('the server to listen', () => /listening on (\S+)/.test(log));
+  const base = /listening on (\S+)/.exec(log)?.[1] ?? '';
+  const call = async (method: string, route: string, bearer?: string, body?: unknown) => {
+    const res = await fetch(`${base}${route}`, { method, headers: bearer ? { authorization: `Bearer ${bearer}` } : {}, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+  };
+  // /health names runs to the machine token only (finding 3).
+  const idle = async () => {
+    for (let i = 0; i < 500 && (await call('GET', '/health', TOKEN)).json.running !== null; i++) await new Promise((r) => setTimeout(r, 20));
+  };
+  return { call, idle, alice: certs.sign(idClaims('alice@example.com')) };
+}
+
+describe('serve and a person', () => {
+  it('admits at most serve.runs_per_hour runs an hour, however the requests are timed', async () => {
+    const { call, idle, alice } = await setUp({ runs_per_hour: 1 }, 100);
+    const answers = await Promise.all([TAB, 'Team B'].map((sheet) => call('POST', '/runs', alice, { spreadsheet_id: SPREADSHEET_ID, sheet })));
+    await idle();
+    expect(answers.map((a) => a.status).sort()).toEqual([202, 429]);
+  });
+
+  it("never shows a person another spreadsheet's id: /health (no token) names no run, and GET /runs/:id of a cron run shows none", async () => {
+    const { call, idle, alice } = await setUp({}, 300);
+    const started = await call('POST', '/runs', TOKEN, { target: 'москва' });
+    expect(started.status).toBe(202);
+    const id = String(started.json.id);
+    const health = await call('GET', '/health');
+    expect(health.status).toBe(200);
+    expect(JSON.stringify(health.json)).not.toContain(id);
+    await idle();
+    const seen = await call('GET', `/runs/${id}`, alice);
+    expect(seen.status).toBe(200);
+    expect(JSON.stringify(seen.json)).not.toContain(OTHER_BOOK);
+    expect(JSON.stringify(seen.json)).not.toContain('Статусы');
+    // Naming her own tab does not open another tab's run either.
+    const mine = await call('GET', `/runs/${id}?spreadsheet_id=${SPREADSHEET_ID}&sheet=${encodeURIComponent(TAB)}`, alice);
+    expect(JSON.stringify(mine.json)).not.toContain(OTHER_BOOK);
+    expect(mine.json).toMatchObject({ targets: [], summaries: [], summary: null });
+    // The operator sees it all.
+    expect(JSON.stringify((await call('GET', `/runs/${id}`, TOKEN)).json)).toContain(OTHER_BOOK);
+  });
+
+  it("shows a person, of a cron run over every target, only the target of the tab they name", async () => {
+    const { call, idle, alice } = await setUp({}, 100);
+    const started = await call('POST', '/runs', TOKEN, {});
+    expect(started.status).toBe(202);
+    await idle();
+    const seen = await call('GET', `/runs/${String(started.json.id)}?spreadsheet_id=${SPREADSHEET_ID}&sheet=${encodeURIComponent(TAB)}`, alice);
+    expect(seen.status).toBe(200);
+    expect(seen.json).toMatchObject({ status: 'finished', targets: ['programme-a'], progress: null });
+    expect((seen.json.summaries as Array<{ target: string }>).map((s) => s.target)).toEqual(['programme-a']);
+    expect(JSON.stringify(seen.json)).not.toContain(OTHER_BOOK);
+    expect(JSON.stringify(seen.json)).not.toContain('team-b');
+  });
+
+  it("nor when the person names that spreadsheet's target by name", async () => {
+    const { call, idle, alice } = await setUp({});
+    const started = await call('POST', '/runs', alice, { target: 'москва' });
+    await idle();
+    const seen = started.status === 202 ? await call('GET', `/runs/${String(started.json.id)}`, alice) : started;
+    expect(JSON.stringify(seen.json)).not.toContain(OTHER_BOOK);
+    // A person starts only what the tab they are on names: another spreadsheet's target is refused, from their tab too.
+    expect(started.status).toBe(422);
+    const fromHere = await call('POST', '/runs', alice, { spreadsheet_id: SPREADSHEET_ID, sheet: TAB, target: 'москва' });
+    expect(fromHere.status).toBe(422);
+    expect(JSON.stringify(fromHere.json)).not.toContain(OTHER_BOOK);
+    await idle();
+    expect(bed?.llm.callCount()).toBe(0);
+  });
+});
