@@ -2,8 +2,8 @@ import { CacheStore } from '../cache/index.js';
 import type { Config } from '../config/index.js';
 import { estimateModesYielding } from '../estimate/index.js';
 import { loadTokenizer, priceOf, priceTable } from '../llm/index.js';
-import { keyerOf, layoutConfigOf, localDate, lookupIn, primaryModel, promptRulesOf, selectWork, staleAfterOf } from '../pipeline/index.js';
-import { mapHeaders, quoteSheetName, readEntries, type CellValues, type SheetsClient } from '../sheets/index.js';
+import { keyerOf, layoutConfigOf, localDate, lookupIn, primaryModel, promptRulesOf, selectWork, staleAfterOf, type Selection } from '../pipeline/index.js';
+import { mapHeaders, quoteSheetName, readEntries, type CellValues, type Entry, type SheetsClient } from '../sheets/index.js';
 import type { RunAsk } from './request.js';
 
 /** Expected answer tokens per row when the cache has no history (as `estimate` assumes). */
@@ -48,16 +48,16 @@ export async function planRun(config: Config, sheets: SheetsClient, ask: RunAsk,
   }
   const store = CacheStore.open(config.cache.path);
   try {
-    const selection = selectWork(entries, keyerOf(config), lookupIn(store, config.review.min_confidence), {
+    const jobs = await selectInSteps(entries, keyerOf(config), lookupIn(store, config.review.min_confidence), {
       force: ask.force || ask.rows !== undefined,
       limit: undefined,
       staleAfterMs: staleAfterOf(config, undefined),
       now: now.getTime(),
     });
-    const rows = selection.jobs.reduce((n, j) => n + j.entries.length, 0);
+    const rows = jobs.reduce((n, j) => n + j.entries.length, 0);
     if (rows > maxRows) return { values, rows, estimatedUsd: null, estimated: false, unknownRows, knownRows };
     const modes = await estimateModesYielding({
-      questions: selection.jobs.map((j) => j.inputs),
+      questions: jobs.map((j) => j.inputs),
       rules: promptRulesOf(config),
       today: localDate(now),
       count: await tokenizer,
@@ -70,6 +70,33 @@ export async function planRun(config: Config, sheets: SheetsClient, ask: RunAsk,
   } finally {
     store.close();
   }
+}
+
+type Job = Selection['jobs'][number];
+
+/** Rows sorted between two turns of the event loop (a key hash and a cache lookup each). */
+const SELECT_STEP = 1000;
+
+/**
+ * The questions of the rows, as one selectWork over them all would find them, in steps
+ * with a turn of the event loop between: 20,000 rows take about half a second of
+ * hashing and lookups, which the server must not spend without answering anyone nor
+ * beating its locks' heartbeats. Without a limit, a step depends on no other but for
+ * identical questions, merged here by key in first-seen order as selectWork does.
+ */
+type SelectArgs = Parameters<typeof selectWork>;
+
+async function selectInSteps(entries: readonly Entry[], keyOf: SelectArgs[1], lookup: SelectArgs[2], options: SelectArgs[3]): Promise<Job[]> {
+  const merged = new Map<string, Job>();
+  for (let i = 0; i < entries.length; i += SELECT_STEP) {
+    if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    for (const job of selectWork(entries.slice(i, i + SELECT_STEP), keyOf, lookup, options).jobs) {
+      const seen = merged.get(job.key);
+      if (seen) seen.entries.push(...job.entries);
+      else merged.set(job.key, { ...job, entries: [...job.entries] });
+    }
+  }
+  return [...merged.values()];
 }
 
 /** The plans of the targets of one run: each read once; one that cannot be read runs without (its run says why). */
