@@ -4,7 +4,7 @@
  * and may recheck just the rows they selected.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { startBed, type Bed, type ConfigPatch } from '../support/bed.js';
+import { SPREADSHEET_ID, TAB, startBed, type Bed, type ConfigPatch } from '../support/bed.js';
 import { CLIENT_ID, idClaims, startGoogleCerts, testKeys, type GoogleCerts } from '../support/google-certs.js';
 import { runRows, waitFor } from '../support/inspect.js';
 import { sampleRows } from '../support/sample-data.js';
@@ -55,7 +55,9 @@ async function setUp(rows: number, serve: ConfigPatch = {}, config: ConfigPatch 
     });
     return { status: res.status, headers: res.headers, json: (await res.json()) as Record<string, unknown> };
   };
-  const post = (bearer: string | undefined, body: unknown = {}) => call('POST', '/runs', bearer, body);
+  // A person's request names the spreadsheet and the tab it comes from, as the sheet's script sends them (issue 18).
+  const here = { spreadsheet_id: SPREADSHEET_ID, sheet: TAB };
+  const post = (bearer: string | undefined, body: Record<string, unknown> = {}) => call('POST', '/runs', bearer, bearer === TOKEN ? body : { ...here, ...body });
   /** Waits until the run has ended, as the sheet's menu does. */
   const finished = async (id: string, bearer: string) => {
     let view: Answer | undefined;

@@ -134,21 +134,26 @@ describe('serve over the targets of a config', () => {
     expect(JSON.stringify(wrongBook.json)).not.toContain(SPREADSHEET_ID);
     expect(JSON.stringify(wrongBook.json)).not.toContain(OTHER_BOOK);
 
-    const unknownName = await post(alice, { target: 'nope' });
+    const unknownName = await post(alice, { spreadsheet_id: SPREADSHEET_ID, sheet: TAB, target: 'nope' });
     expect(unknownName.status).toBe(404);
-    expect(String(unknownName.json.error)).toBe('no target is named "nope"');
+    expect(String(unknownName.json.error)).toBe('no target is named "nope"; this spreadsheet\'s targets: "programme-a", "team-b"');
+    // A person names the spreadsheet and the tab they are on: a bare target name starts nothing (issue 18).
+    const bareName = await post(alice, { target: 'москва' });
+    expect(bareName.status).toBe(422);
+    expect(String(bareName.json.error)).toContain('"spreadsheet_id" and "sheet"');
 
     const mismatch = await post(alice, { spreadsheet_id: SPREADSHEET_ID, sheet: TAB, target: 'team-b' });
     expect(mismatch.status).toBe(422);
     expect(String(mismatch.json.error)).toContain('the target "team-b" is not the tab "Statuses" of this spreadsheet');
 
-    // A person must name one target: row ids and limits are per tab.
+    // A person must name one tab: row ids and limits are per tab.
     const none = await post(alice, {});
     expect(none.status).toBe(422);
-    expect(String(none.json.error)).toContain('this server checks 3 targets: name one');
+    expect(String(none.json.error)).toContain('name the spreadsheet and the tab the request comes from');
     const book = await post(alice, { spreadsheet_id: SPREADSHEET_ID });
     expect(book.status).toBe(422);
-    expect(String(book.json.error)).toContain('2 targets in this spreadsheet');
+    expect(String(book.json.error)).toContain('name the spreadsheet and the tab the request comes from');
+    expect(JSON.stringify(book.json)).not.toContain(OTHER_BOOK);
     expect(b.llm.callCount()).toBe(1);
   });
 

@@ -44,11 +44,13 @@ describe('the target of a POST /runs', () => {
     expect(names(resolveTargets(TARGETS, ask({ spreadsheet_id: BOOK_A, sheet: 'Team B' }), ALICE))).toEqual(['team-b']);
     expect(names(resolveTargets(TARGETS, ask({ spreadsheet_id: BOOK_A, sheet: 'Team B results' }), ALICE))).toEqual(['team-b']);
     expect(names(resolveTargets(TARGETS, ask({ spreadsheet_id: BOOK_A, sheet: 'team b' }), ALICE))).toEqual(['team-b']);
-    expect(names(resolveTargets(TARGETS, ask({ spreadsheet_id: BOOK_B }), ALICE))).toEqual(['москва']);
-    expect(names(resolveTargets(TARGETS, ask({ target: 'МОСКВА' }), ALICE))).toEqual(['москва']);
+    expect(names(resolveTargets(TARGETS, ask({ spreadsheet_id: BOOK_B, sheet: 'Статусы' }), ALICE))).toEqual(['москва']);
+    expect(names(resolveTargets(TARGETS, ask({ spreadsheet_id: BOOK_B, sheet: 'Статусы', target: 'МОСКВА' }), ALICE))).toEqual(['москва']);
+    expect(names(resolveTargets(TARGETS, ask({ spreadsheet_id: BOOK_B }), MACHINE))).toEqual(['москва']);
+    expect(names(resolveTargets(TARGETS, ask({ target: 'МОСКВА' }), MACHINE))).toEqual(['москва']);
     expect(names(resolveTargets(TARGETS, ask({}), MACHINE))).toEqual(['programme-a', 'team-b', 'москва']);
     expect(names(resolveTargets(TARGETS, ask({ spreadsheet_id: BOOK_A }), MACHINE))).toEqual(['programme-a', 'team-b']);
-    expect(names(resolveTargets(TARGETS.slice(0, 1), ask({}), ALICE))).toEqual(['programme-a']);
+    expect(names(resolveTargets(TARGETS.slice(0, 1), ask({ spreadsheet_id: BOOK_A, sheet: 'Statuses' }), ALICE))).toEqual(['programme-a']);
   });
 
   it('refuses, saying what to send: a person naming none of several (422), an unknown tab or name (404), a name and a tab that disagree (422)', () => {
@@ -57,7 +59,14 @@ describe('the target of a POST /runs', () => {
     expect(JSON.stringify(none)).not.toContain(BOOK_A);
     const tab = resolveTargets(TARGETS, ask({ spreadsheet_id: BOOK_A, sheet: 'Notes' }), ALICE);
     expect(tab).toMatchObject({ ok: false, status: 404, body: { targets: [{ name: 'programme-a', sheet: 'Statuses' }, { name: 'team-b', sheet: 'Team B' }] } });
-    expect(resolveTargets(TARGETS, ask({ target: 'москва', spreadsheet_id: BOOK_A }), ALICE)).toMatchObject({ ok: false, status: 422 });
+    expect(resolveTargets(TARGETS, ask({ target: 'москва', spreadsheet_id: BOOK_A, sheet: 'Statuses' }), ALICE)).toMatchObject({ ok: false, status: 422 });
+    // A person names the spreadsheet and the tab they are on: a bare name, or a spreadsheet alone, starts nothing (issue 18).
+    for (const body of [{ target: 'москва' }, { spreadsheet_id: BOOK_B }, { target: 'programme-a', spreadsheet_id: BOOK_A }]) {
+      const refused = resolveTargets(TARGETS, ask(body), ALICE);
+      expect(refused).toMatchObject({ ok: false, status: 422 });
+      expect(JSON.stringify(refused)).not.toContain(BOOK_B);
+    }
+    expect(resolveTargets(TARGETS.slice(0, 1), ask({}), ALICE)).toMatchObject({ ok: false, status: 422 });
     const unknown = resolveTargets(TARGETS, ask({ target: 'nope' }), MACHINE);
     expect(unknown).toMatchObject({ ok: false, status: 404 });
     expect(String(unknown.ok ? '' : unknown.body.error)).toContain('"programme-a", "team-b", "москва"');
@@ -80,6 +89,8 @@ describe('the target of a POST /runs', () => {
         if (resolved.ok) {
           expect(resolved.targets.length).toBeGreaterThan(0);
           if (person || parsed.ask.rows) expect(resolved.targets).toHaveLength(1);
+          // A person runs only the target of the tab their request names.
+          if (person) expect(resolved.targets[0]?.sheets.spreadsheet_id).toBe(parsed.ask.spreadsheetId);
           return;
         }
         expect([404, 422]).toContain(resolved.status);
