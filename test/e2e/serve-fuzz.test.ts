@@ -9,7 +9,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { API_KEY, startBed, type Bed } from '../support/bed.js';
+import { API_KEY, SPREADSHEET_ID, TAB, startBed, type Bed } from '../support/bed.js';
 import { CLIENT_ID, idClaims, startGoogleCerts, type GoogleCerts } from '../support/google-certs.js';
 import { waitFor } from '../support/inspect.js';
 import { sampleRows } from '../support/sample-data.js';
@@ -104,6 +104,10 @@ describe('serve under random requests', () => {
       fc.string({ maxLength: 300 }),
       fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
       fc.record({ rows: fc.oneof(fc.array(fc.string({ maxLength: 12 }), { maxLength: 5 }), fc.jsonValue({ maxDepth: 1 })), force: fc.oneof(fc.boolean(), fc.jsonValue({ maxDepth: 1 })) }, { requiredKeys: [] }).map((v) => JSON.stringify(v)),
+      // A person's request names the spreadsheet and the tab it comes from (issue 18): the real ones too, so that people's runs are planned.
+      fc
+        .record({ spreadsheet_id: fc.oneof(fc.constant(SPREADSHEET_ID), fc.string({ maxLength: 20 })), sheet: fc.oneof(fc.constant(TAB), fc.string({ maxLength: 20 })), rows: fc.array(fc.string({ maxLength: 12 }), { maxLength: 3 }) }, { requiredKeys: ['spreadsheet_id', 'sheet'] })
+        .map((v) => JSON.stringify(v)),
       fc.string({ minLength: 10_001, maxLength: 12_000 }),
     );
     const shot = fc.record({
@@ -130,6 +134,7 @@ describe('serve under random requests', () => {
       }
     };
     // Warm up (first connections, the tokenizer, the certificates), then measure.
+    await check([{ method: 'POST', path: '/runs', headers: { 'content-type': 'application/json', authorization: `Bearer ${valid}` }, body: JSON.stringify({ spreadsheet_id: SPREADSHEET_ID, sheet: TAB }) }]);
     await check(shots.slice(0, 1000));
     const rawReplies = await Promise.all(raws.map((r) => sendRaw(base, r)));
     const heap = [heapAfterGc()];
