@@ -166,6 +166,47 @@ describe('serve keeps each person within limits', () => {
   });
 });
 
+describe('serve and a model without a known price (a self-hosted endpoint)', () => {
+  const selfHosted = (b: Bed) => ({ llm: { providers: [{ name: 'local', model: 'llama3.1:8b', base_url: b.llm.url, api_key_env: 'TEST_OPENAI_KEY' }] } });
+
+  it('refuses no one when no serve.max_cost_usd was set: a cap nobody set does not refuse', async () => {
+    certs = await startGoogleCerts();
+    const c = certs;
+    // The bed is started first so the provider's url is known, then serve reads the config.
+    const b = (bed = await startBed({ rows: sampleRows(2), config: { serve: { allow: [ALICE], google_client_id: CLIENT_ID, google_certs_url: c.url } } }));
+    b.setConfig(selfHosted(b));
+    const stop = new AbortController();
+    let log = '';
+    const done = b.cli(['serve', '--config', b.configPath, '--port', '0'], { stop: stop.signal, env: b.env, stderr: { write: (s: string) => (log += s) } });
+    stopServer = async () => {
+      stop.abort();
+      await done;
+    };
+    await waitFor('the server to listen', () => /listening on (\S+)/.test(log));
+    const base = /listening on (\S+)/.exec(log)?.[1] ?? '';
+    const res = await fetch(`${base}/runs`, { method: 'POST', headers: { authorization: `Bearer ${c.sign(idClaims(ALICE))}` }, body: JSON.stringify({ spreadsheet_id: SPREADSHEET_ID, sheet: TAB }) });
+    const json = (await res.json()) as Record<string, unknown>;
+    expect(res.status, JSON.stringify(json)).toBe(202);
+    expect(json).toMatchObject({ rows: 2, estimatedUsd: null });
+  });
+
+  it('stops serve at start (exit 2), and check-config, when serve.max_cost_usd is set and the model has no price', async () => {
+    const b = (bed = await startBed({ rows: sampleRows(2), config: { serve: { max_cost_usd: 0.5 } } }));
+    b.setConfig(selfHosted(b));
+    const served = await b.cli(['serve', '--config', b.configPath, '--port', '0'], { env: { ...b.env, STATUS_VALIDATOR_TOKEN: TOKEN } });
+    expect(served.code).toBe(2);
+    expect(served.stderr).toContain('serve.max_cost_usd: is set ($0.5 a run) but the model "llama3.1:8b" has no known price');
+    expect(served.stderr).toContain('pricing');
+    expect(served.stderr).not.toContain('listening on');
+    const checked = await b.cli(['check-config', '--config', b.configPath]);
+    expect(checked.code).toBe(2);
+    expect(checked.stderr).toContain('serve.max_cost_usd');
+    // With its price set, both accept the cap.
+    b.setConfig({ pricing: { 'llama3.1:8b': { input: 0.1, output: 0.2 } } });
+    expect((await b.cli(['check-config', '--config', b.configPath])).code).toBe(0);
+  });
+});
+
 describe('serve rechecks the selected rows', () => {
   it('asks exactly the 3 selected rows again: 3 LLM calls and 1 write', async () => {
     const { b, certs, post, finished } = await setUp(8);
