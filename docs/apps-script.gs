@@ -14,6 +14,10 @@
  *   VALIDATOR_URL   the server's HTTPS address, e.g. https://validator.example.com
  *   ID_HEADER       optional: the id column's header text (config columns.id), default "Project";
  *                   several, comma-separated, when the tabs differ (e.g. "Project, Проект")
+ *   HEADER_ROW      optional: the row the headers are in (config sheets.header_row), default 1
+ *
+ * The ids go as the sheet shows them (getDisplayValues): the bot reads and matches the
+ * displayed text, so an id formatted "0042" is "0042", not the number 42.
  */
 function onOpen() {
   SpreadsheetApp.getUi()
@@ -58,26 +62,39 @@ function lastRun() {
 /** The ids (column config columns.id) of the rows under the current selection, header and blanks left out. */
 function selectedIds_() {
   const sheet = SpreadsheetApp.getActiveSheet();
-  const header = sheet.getRange(1, 1, 1, sheet.getLastColumn()).getValues()[0];
+  const headerRow = headerRow_();
+  if (!headerRow) return [];
+  const header = sheet.getRange(headerRow, 1, 1, sheet.getLastColumn()).getDisplayValues()[0];
   const property = PropertiesService.getScriptProperties().getProperty('ID_HEADER') || 'Project';
   const wanted = property.split(',').map(function (h) { return h.trim().toLowerCase(); }).filter(function (h) { return h !== ''; });
   const column = header.findIndex(function (h) { return wanted.indexOf(String(h).trim().toLowerCase()) >= 0; });
   if (column < 0) {
-    SpreadsheetApp.getUi().alert('No column "' + wanted.join('" or "') + '" in the first row of "' + sheet.getName() + '": set ID_HEADER in the script properties.');
+    const where = headerRow === 1 ? 'the first row' : 'row ' + headerRow;
+    SpreadsheetApp.getUi().alert('No column "' + wanted.join('" or "') + '" in ' + where + ' of "' + sheet.getName() + '": set ID_HEADER (and HEADER_ROW, the config\'s sheets.header_row) in the script properties.');
     return [];
   }
   const ids = [];
   const ranges = sheet.getActiveRangeList() ? sheet.getActiveRangeList().getRanges() : [];
   ranges.forEach(function (range) {
-    const first = Math.max(range.getRow(), 2);
+    const first = Math.max(range.getRow(), headerRow + 1);
     const last = range.getLastRow();
     if (last < first) return;
-    sheet.getRange(first, column + 1, last - first + 1, 1).getValues().forEach(function (row) {
+    sheet.getRange(first, column + 1, last - first + 1, 1).getDisplayValues().forEach(function (row) {
       const id = String(row[0]).trim();
       if (id !== '' && ids.indexOf(id) < 0) ids.push(id);
     });
   });
   return ids;
+}
+
+/** The header row (script property HEADER_ROW, the config's sheets.header_row), default 1; undefined (and an alert) when it is no row number. */
+function headerRow_() {
+  const property = (PropertiesService.getScriptProperties().getProperty('HEADER_ROW') || '1').trim();
+  if (!/^[1-9][0-9]{0,6}$/.test(property)) {
+    SpreadsheetApp.getUi().alert('HEADER_ROW must be the row number of the headers (the config\'s sheets.header_row), e.g. 1; it is "' + property + '".');
+    return undefined;
+  }
+  return Number(property);
 }
 
 function startRun_(body) {
@@ -92,7 +109,9 @@ function startRun_(body) {
     SpreadsheetApp.getUi().alert('The validator refused (' + started.code + '): ' + json.error);
     return;
   }
-  PropertiesService.getUserProperties().setProperty('LAST_RUN_URL', json.url);
+  // The run's view shows a person what concerns the tab they name: this one.
+  const here = here_({});
+  PropertiesService.getUserProperties().setProperty('LAST_RUN_URL', json.url + '?spreadsheet_id=' + encodeURIComponent(here.spreadsheet_id) + '&sheet=' + encodeURIComponent(here.sheet));
   const unknown = json.unknownRows && json.unknownRows.length > 0 ? ' Not in the sheet: ' + json.unknownRows.join(', ') + '.' : '';
   SpreadsheetApp.getActive().toast('Validation started for ' + json.rows + ' rows; verdicts appear as they come.' + unknown, 'Status validator');
 }

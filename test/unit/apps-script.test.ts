@@ -26,9 +26,9 @@ function appsScript(opts: { grid: string[][]; selection: Array<[number, number]>
   const menu: string[] = [];
   const userProps = new Map<string, string>();
   const props = { VALIDATOR_URL: 'https://validator.example.com/', ...opts.props };
-  const range = (row: number, col: number, rows: number, cols: number) => ({
-    getValues: () => Array.from({ length: rows }, (_, r) => Array.from({ length: cols }, (_, c) => opts.grid[row - 1 + r]?.[col - 1 + c] ?? '')),
-  });
+  const block = (row: number, col: number, rows: number, cols: number) => Array.from({ length: rows }, (_, r) => Array.from({ length: cols }, (_, c) => opts.grid[row - 1 + r]?.[col - 1 + c] ?? ''));
+  // Texts only here: what a cell holds and what it shows are the same (apps-script-ids.test.ts has numbers).
+  const range = (row: number, col: number, rows: number, cols: number) => ({ getValues: () => block(row, col, rows, cols), getDisplayValues: () => block(row, col, rows, cols) });
   const sheet = {
     getName: () => opts.tab ?? 'Statuses',
     getLastColumn: () => Math.max(...opts.grid.map((r) => r.length)),
@@ -89,7 +89,8 @@ describe('docs/apps-script.gs', () => {
     expect(JSON.parse(sent?.options.payload ?? '')).toEqual({ rows: ['P-0001', 'P-0002', 'P-0004'], spreadsheet_id: BOOK, sheet: 'Statuses' });
     expect(sent?.options.muteHttpExceptions).toBe(true);
     expect(gs.toasts[0]).toContain('started for 2 rows');
-    expect(gs.userProps.get('LAST_RUN_URL')).toBe(STARTED.body.url);
+    // The run's view is asked for this tab's part of it (a person sees only the tab they name).
+    expect(gs.userProps.get('LAST_RUN_URL')).toBe(`${STARTED.body.url}?spreadsheet_id=${BOOK}&sheet=Statuses`);
   });
 
   it('finds the id column by the ID_HEADER property', () => {
@@ -113,7 +114,23 @@ describe('docs/apps-script.gs', () => {
     const none = appsScript({ grid, selection: [[2, 2]], answer: STARTED, props: { ID_HEADER: 'Key, Id' }, tab: 'Статусы' });
     none.call('recheckSelected');
     expect(none.fetched).toHaveLength(0);
-    expect(none.alerts[0]).toBe('No column "key" or "id" in the first row of "Статусы": set ID_HEADER in the script properties.');
+    expect(none.alerts[0]).toBe('No column "key" or "id" in the first row of "Статусы": set ID_HEADER (and HEADER_ROW, the config\'s sheets.header_row) in the script properties.');
+  });
+
+  it('reads the headers from HEADER_ROW (the config\'s sheets.header_row) and leaves the rows above out', () => {
+    const grid = [['Status report, Q1'], ['Owner: PMO'], ['Project', 'Status'], ['P-0001', 'Done'], ['P-0002', 'Done']];
+    const gs = appsScript({ grid, selection: [[1, 5]], answer: STARTED, props: { HEADER_ROW: '3' } });
+    gs.call('recheckSelected');
+    expect(JSON.parse(gs.fetched[0]?.options.payload ?? '')).toEqual({ rows: ['P-0001', 'P-0002'], spreadsheet_id: BOOK, sheet: 'Statuses' });
+    // Left at 1, the id column is not found in the title row: it says which property to set.
+    const unset = appsScript({ grid, selection: [[4, 5]], answer: STARTED });
+    unset.call('recheckSelected');
+    expect(unset.fetched).toHaveLength(0);
+    expect(unset.alerts[0]).toContain('HEADER_ROW');
+    const bad = appsScript({ grid, selection: [[4, 5]], answer: STARTED, props: { HEADER_ROW: 'three' } });
+    bad.call('recheckSelected');
+    expect(bad.fetched).toHaveLength(0);
+    expect(bad.alerts[0]).toContain('HEADER_ROW must be the row number of the headers');
   });
 
   it('shows the server\'s refusal of a tab it does not check', () => {
