@@ -47,8 +47,8 @@ const MAX_HEADER_BYTES = 16 * 1024;
  *   POST /runs       start a run of the target the body names (202), or 409 while that
  *                    target has a run in progress or being admitted (another target may
  *                    run at once); a cron caller naming none runs every target;
- *   GET  /runs/:id   its progress, then its summary;
- *   GET  /health     liveness and the run in progress, no token needed.
+ *   GET  /runs/:id   its progress, then its summary (a person: only the tab they name);
+ *   GET  /health     liveness, no token needed (the runs' ids for the machine token only).
  * Every other call is authenticated first, then routed. Every answer is JSON.
  */
 export function createTriggerServer(options: TriggerOptions): { server: Server; whenIdle: () => Promise<void> } {

@@ -89,6 +89,9 @@ describe('serve takes Google ID tokens from the sheet', () => {
   it('allows everyone of the Workspace domain (hd) an "@domain" entry names', async () => {
     const { certs, post } = await setUp(2);
     expect((await post(certs.sign(idClaims('bob@team.example.org', { hd: 'team.example.org' })))).status).toBe(202);
+    // The same address on a consumer account (no hd), or another organization's hd, is not that domain.
+    expect((await post(certs.sign(idClaims('carol@team.example.org')))).status).toBe(403);
+    expect((await post(certs.sign(idClaims('carol@team.example.org', { hd: 'example.org' })))).status).toBe(403);
   });
 
   it.each([
@@ -145,6 +148,21 @@ describe('serve keeps each person within limits', () => {
     expect(retryAfter).toBeLessThanOrEqual(3600);
     expect(third.json).toMatchObject({ runsPerHour: 2, retryAfterSeconds: retryAfter });
     expect((await post(certs.sign(idClaims(LEAD)), { rows: ids(3) })).status).toBe(202);
+  });
+
+  it('counts a refusal over the caps against runs_per_hour (it read the sheet), not a request refused before', async () => {
+    const { b, certs, post } = await setUp(3, { runs_per_hour: 2, max_rows: 1 });
+    const alice = certs.sign(idClaims(ALICE));
+    // Refused before the sheet is read: a bad body, force by a non-admin. Not counted.
+    for (let i = 0; i < 3; i++) expect((await post(alice, { row: ids(1) })).status).toBe(400);
+    expect((await post(alice, { force: true })).status).toBe(403);
+    const readsBefore = b.sheets.calls.filter((c) => c.op === 'values.get').length;
+    // Refused over max_rows: counted, so it cannot be repeated at will.
+    expect((await post(alice, {})).status).toBe(422);
+    expect((await post(alice, {})).status).toBe(422);
+    expect((await post(alice, {})).status).toBe(429);
+    expect(b.sheets.calls.filter((c) => c.op === 'values.get').length - readsBefore).toBe(2);
+    expect(b.llm.callCount()).toBe(0);
   });
 
   it('answers 422 with the figures when a run would recheck more than serve.max_rows rows', async () => {
