@@ -153,5 +153,7 @@ function describe_(view) {
   if (view.error && !view.status) return view.error;
   if (view.status !== 'finished') return view.status + (view.error ? ': ' + view.error : '');
   const s = view.summary;
+  // A run started before the script named its tab in LAST_RUN_URL: the server shows its status only.
+  if (!s) return 'finished.';
   return s.verdicts.valid + ' valid, ' + s.verdicts.invalid + ' invalid, ' + s.verdicts.error + ' errors; ' + s.rows.upToDate + ' rows unchanged.';
 }

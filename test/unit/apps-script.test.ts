@@ -182,6 +182,13 @@ describe('docs/apps-script.gs', () => {
     expect(gs.fetched[0]?.options.headers.Authorization).toBe(`Bearer ${ID_TOKEN}`);
     expect(gs.alerts[0]).toBe('Last run: 2 valid, 1 invalid, 0 errors; 5 rows unchanged.');
   });
+
+  it('says a run finished when the server shows no summary (a view naming no tab shows a person none)', () => {
+    const gs = appsScript({ grid: GRID, selection: [[2, 2]], answer: { code: 200, body: { status: 'finished', summary: null, summaries: [] } } });
+    gs.userProps.set('LAST_RUN_URL', '/runs/abc');
+    gs.call('lastRun');
+    expect(gs.alerts[0]).toBe('Last run: finished.');
+  });
 });
 
 describe('docs/appsscript.json', () => {
