@@ -145,7 +145,7 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
       const taken = hourly.reserve(who);
       if ('retryAfter' in taken) {
         res.setHeader('retry-after', String(taken.retryAfter));
-        return send(res, 429, { error: `${who} has started ${hourly.perHour} runs in the last hour (serve.runs_per_hour); try again in ${taken.retryAfter} s`, runsPerHour: hourly.perHour, retryAfterSeconds: taken.retryAfter });
+        return send(res, 429, { error: `${who} has used the ${hourly.perHour} runs of the last hour (serve.runs_per_hour; a request refused over serve.max_rows or serve.max_cost_usd counts as one); try again in ${taken.retryAfter} s`, runsPerHour: hourly.perHour, retryAfterSeconds: taken.retryAfter });
       }
       reservation = taken;
     }
