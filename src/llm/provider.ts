@@ -128,6 +128,20 @@ export class Provider {
     }
   }
 
+  /**
+   * The model ids GET /models lists (free: https://platform.openai.com/docs/api-reference/models/list),
+   * for `check-config --online`. Fails with the classified LlmError (401: the key; no
+   * status: the endpoint could not be reached).
+   */
+  async listModels(signal?: AbortSignal): Promise<string[]> {
+    try {
+      const page = await this.client.models.list({ signal: signal ?? null, timeout: Math.min(this.options.timeoutMs, KEY_CHECK_TIMEOUT_MS * 2) });
+      return page.data.map((model) => model.id);
+    } catch (error) {
+      throw this.classify(error);
+    }
+  }
+
   private classify(error: unknown): LlmError {
     const base = { provider: this.name, cause: error };
     const where = `provider "${this.name}" (${this.config.base_url}, model ${this.model})`;

@@ -1,0 +1,214 @@
+/**
+ * Issue 19 item 2: `check-config --online` contacts what a run will contact and says what
+ * will fail: a wrong spreadsheet id, a missing tab, a header that is not there, a sheet
+ * not shared (or shared read-only), a wrong key, an unreachable endpoint, an unknown
+ * model. Everything through the CLI against the emulators.
+ */
+import { createServer as createHttpServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { API_KEY, HEADER, SPREADSHEET_ID, TAB, startBed, type Bed } from '../support/bed.js';
+import { sampleRows } from '../support/sample-data.js';
+
+const BOT = 'bot@status-validator-test.iam.gserviceaccount.com';
+
+let bed: Bed | undefined;
+const servers: Server[] = [];
+afterEach(async () => {
+  await bed?.close();
+  bed = undefined;
+  await Promise.all(servers.splice(0).map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+});
+
+async function open(options: Parameters<typeof startBed>[0] = {}): Promise<Bed> {
+  bed = await startBed({ rows: sampleRows(5), ...options });
+  return bed;
+}
+
+/** `check-config --online` on the bed's config; the sheet must look exactly as before it. */
+async function check(b: Bed, ...extra: string[]) {
+  const before = b.sheets.tabs(SPREADSHEET_ID).map((tab) => b.sheets.values(SPREADSHEET_ID, tab));
+  const result = await b.cli(['check-config', '--config', b.configPath, '--online', ...extra]);
+  expect(b.sheets.tabs(SPREADSHEET_ID).map((tab) => b.sheets.values(SPREADSHEET_ID, tab)), 'the check changed the sheet').toEqual(before);
+  expect(b.sheets.developerMetadata(SPREADSHEET_ID), 'the write check left metadata behind').toEqual([]);
+  expect(b.sheets.calls.filter((c) => c.op.startsWith('values.') && c.kind === 'write'), 'the check wrote values').toEqual([]);
+  expect(result.stdout + result.stderr).not.toContain(API_KEY);
+  return result;
+}
+
+/** A port nothing listens on (taken, then released). */
+async function closedPort(): Promise<number> {
+  const server = createHttpServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** A plain-HTTP server, for an https base_url whose TLS handshake cannot succeed. */
+async function plainHttpPort(): Promise<number> {
+  const server = createHttpServer((_, res) => res.end('not TLS'));
+  servers.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as AddressInfo).port;
+}
+
+describe('check-config --online', () => {
+  it('passes a healthy config with one OK line per check, in two reads and one invisible write (exit 0)', async () => {
+    const b = await open();
+    // Shared with nobody but the bot, as an Editor: the check passes on the bot's own rights.
+    b.sheets.share(SPREADSHEET_ID, 'none');
+    b.sheets.share(SPREADSHEET_ID, 'writer', BOT);
+    b.sheets.resetCalls();
+    const { code, stdout } = await check(b);
+    expect(code, stdout).toBe(0);
+    expect(stdout).toMatch(new RegExp(`ok +readable by the service account ${BOT}`));
+    expect(stdout).toMatch(new RegExp(`ok +writable by ${BOT} \\(shared as Editor\\)`));
+    const columns: Array<[string, string, string]> = [['id', 'Project', 'A'], ['status', 'Status', 'B'], ['comment', 'Comment', 'C'], ['completion_date', 'Due date', 'D']];
+    for (const [key, header, column] of columns) {
+      expect(stdout).toMatch(new RegExp(`ok +columns\\.${key}: "${header}" is column ${column}`));
+    }
+    // Output columns are made by the first run: said as information, not as a problem.
+    expect(stdout).toMatch(/info +output\.columns: "Validation", "Issues", "Suggested rewrite", "Checked at", "Model" are not in row 1 of tab "Statuses" yet: the first run adds them/);
+    expect(stdout).toMatch(/ok +llm\.providers\[0\]\.api_key_env: the key in \$TEST_OPENAI_KEY is accepted/);
+    expect(stdout).toMatch(/ok +llm\.providers\[0\]\.model: model "gpt-5-mini" is listed/);
+    expect(stdout).toContain('Online check: OK');
+    expect(stdout).not.toMatch(/PROBLEM|UNCHECKED|WARN/);
+    expect(b.sheets.readCount()).toBe(2);
+    expect(b.sheets.writeCount()).toBe(1);
+    expect(b.llm.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /v1/models']);
+  });
+
+  it('reads the header rows of every target of a spreadsheet in one call and names the target whose header is wrong', async () => {
+    const b = await open({ moreTabs: [{ title: 'Team B', rows: [[...HEADER, 'Owner'], ...sampleRows(3).map((r) => [...r, 'Ann'])] }] });
+    b.setConfig({ targets: [{ name: 'programme-a', sheet: TAB }, { name: 'team-b', sheet: 'Team B', columns: { inputs: { owner: 'Owners' } } }] });
+    b.sheets.resetCalls();
+    const { code, stdout } = await check(b);
+    expect(code, stdout).toBe(2);
+    expect(stdout).toContain('target "team-b" (tab "Team B")');
+    expect(stdout).toMatch(/PROBLEM +columns\.inputs\.owner: no column "Owners" in row 1 of tab "Team B" \(did you mean "Owner"\?\)/);
+    expect(stdout).toContain('fix: Set columns.inputs.owner to "Owner"');
+    expect(b.sheets.calls.filter((c) => c.op === 'values.batchGet')).toHaveLength(1);
+    expect(b.sheets.readCount()).toBe(2);
+  });
+
+  it('names a header that does not exist, with a did-you-mean and the fix (exit 2)', async () => {
+    const b = await open();
+    b.setConfig({ columns: { comment: 'Comments' } });
+    const { code, stdout } = await check(b);
+    expect(code, stdout).toBe(2);
+    expect(stdout).toMatch(/PROBLEM +columns\.comment: no column "Comments" in row 1 of tab "Statuses" \(did you mean "Comment"\?\)/);
+    expect(stdout).toContain('fix: Set columns.comment to "Comment", or rename the column in the sheet to "Comments".');
+    expect(stdout).toContain('Online check: 1 problem to fix before a run.');
+  });
+
+  it('matches headers trimmed and case-insensitively, as the run does', async () => {
+    const b = await open({ header: ['  project ', 'STATUS', 'comment', 'Due  date', 'Validaton'] });
+    const { code, stdout } = await check(b);
+    expect(code, stdout).toBe(0);
+    expect(stdout).toMatch(/ok +columns\.comment: "Comment" is column C/);
+    // An output header near an existing one: the run would add a second column beside it.
+    expect(stdout).toMatch(/WARN +output\.columns\.verdict: "Validation" is not in row 1 of tab "Statuses" \(did you mean "Validaton"\?\)/);
+  });
+
+  it('says the header row is empty and points at sheets.header_row', async () => {
+    const b = await open({ header: [], rows: [[], HEADER, ...sampleRows(2)] });
+    const { code, stdout } = await check(b);
+    expect(code, stdout).toBe(2);
+    expect(stdout).toContain('fix: Row 1 is empty: set sheets.header_row to the row that holds the headers.');
+  });
+
+  it('reports a wrong spreadsheet id as 404 with where to find the id (exit 2)', async () => {
+    const b = await open();
+    b.setConfig({ sheets: { spreadsheet_id: 'no-such-sheet' } });
+    const { code, stdout } = await check(b);
+    expect(code, stdout).toBe(2);
+    expect(stdout).toContain('spreadsheet no-such-sheet');
+    expect(stdout).toMatch(/PROBLEM +sheets\.spreadsheet_id: no spreadsheet with this id \(404\)/);
+    expect(stdout).toContain('fix: Copy the id from the sheet URL: the part between /d/ and /edit.');
+  });
+
+  it('reports a missing tab with a did-you-mean over the tab names (exit 2)', async () => {
+    const b = await open();
+    b.setConfig({ sheets: { sheet: 'Statuse' } });
+    const { code, stdout } = await check(b);
+    expect(code, stdout).toBe(2);
+    expect(stdout).toMatch(/PROBLEM +sheets\.sheet: no tab "Statuse" in spreadsheet sheet-e2e-1 \(did you mean "Statuses"\?\); its tabs: "Statuses"/);
+    expect(stdout).toContain('fix: Set the tab name to "Statuses".');
+  });
+
+  it('reports a sheet not shared with the service account, naming its email (exit 2)', async () => {
+    const b = await open();
+    b.sheets.share(SPREADSHEET_ID, 'none');
+    const { code, stdout } = await check(b);
+    expect(code, stdout).toBe(2);
+    expect(stdout).toContain(`the spreadsheet is not shared with the service account ${BOT} (403)`);
+    expect(stdout).toContain(`fix: In the sheet, Share → add ${BOT} as an Editor.`);
+  });
+
+  it('finds a sheet shared read-only: the headers check out, the write check gets 403 (exit 2)', async () => {
+    const b = await open();
+    b.sheets.share(SPREADSHEET_ID, 'reader', BOT);
+    const { code, stdout } = await check(b);
+    expect(code, stdout).toBe(2);
+    expect(stdout).toMatch(/ok +columns\.comment: "Comment" is column C/);
+    expect(stdout).toContain(`${BOT} may read this spreadsheet but not write to it (403 on a write`);
+    expect(stdout).toContain(`fix: In the sheet, Share → change ${BOT} to Editor.`);
+    const write = b.sheets.calls.find((c) => c.kind === 'write');
+    expect(write?.status).toBe(403);
+  });
+
+  it('reports a wrong key naming its environment variable, never the key (exit 2)', async () => {
+    const b = await open();
+    b.env.TEST_OPENAI_KEY = 'sk-wrong-key-0123456789';
+    const { code, stdout, stderr } = await check(b);
+    expect(code, stdout).toBe(2);
+    expect(stdout).toMatch(/PROBLEM +llm\.providers\[0\]\.api_key_env: 127\.0\.0\.1:\d+ refused the key in \$TEST_OPENAI_KEY \(401\)/);
+    expect(stdout + stderr).not.toContain('sk-wrong-key-0123456789');
+  });
+
+  it('reports an endpoint on a closed port as unreachable, naming the host (exit 2)', async () => {
+    const b = await open();
+    const port = await closedPort();
+    b.setConfig({ llm: { providers: [{ name: 'emulator', model: 'gpt-5-mini', base_url: `http://127.0.0.1:${port}/v1`, api_key_env: 'TEST_OPENAI_KEY' }] } });
+    const { code, stdout } = await check(b);
+    expect(code, stdout).toBe(2);
+    expect(stdout).toContain(`provider "emulator" (127.0.0.1:${port})`);
+    expect(stdout).toMatch(new RegExp(`PROBLEM +llm\\.providers\\[0\\]\\.base_url: 127\\.0\\.0\\.1:${port} cannot be reached: connection refused`));
+  });
+
+  it('reports an https endpoint whose TLS handshake fails as unreachable (exit 2)', async () => {
+    const b = await open();
+    const port = await plainHttpPort();
+    b.setConfig({ llm: { providers: [{ name: 'emulator', model: 'gpt-5-mini', base_url: `https://127.0.0.1:${port}/v1`, api_key_env: 'TEST_OPENAI_KEY' }] } });
+    const { code, stdout } = await check(b);
+    expect(code, stdout).toBe(2);
+    expect(stdout).toMatch(new RegExp(`127\\.0\\.0\\.1:${port} cannot be reached: the TLS handshake failed`));
+  });
+
+  it('reports a model the endpoint does not list, with a did-you-mean among the listed ones (exit 2)', async () => {
+    const b = await open();
+    b.setConfig({ llm: { providers: [{ name: 'emulator', model: 'gpt-5-mni', base_url: b.llm.url, api_key_env: 'TEST_OPENAI_KEY' }] } });
+    const { code, stdout } = await check(b);
+    expect(code, stdout).toBe(2);
+    expect(stdout).toMatch(/PROBLEM +llm\.providers\[0\]\.model: model "gpt-5-mni" is not among the models 127\.0\.0\.1:\d+ lists for this key \(did you mean "gpt-5-mini"\?\)/);
+    expect(stdout).toContain('fix: Set llm.providers[0].model to "gpt-5-mini".');
+  });
+
+  it('exits 1 when the Sheets API cannot be reached at all: nothing could be checked there', async () => {
+    const b = await open();
+    b.setConfig({ sheets: { api_root: `http://127.0.0.1:${await closedPort()}/` } });
+    const { code, stdout } = await check(b);
+    expect(code, stdout).toBe(1);
+    expect(stdout).toMatch(/UNCHECKED +could not reach the Sheets API/);
+    expect(stdout).toContain('Online check: 1 check could not be made (see UNCHECKED above)');
+  });
+
+  it('documents its exit codes in --help', async () => {
+    const b = await open();
+    const { code, stdout } = await b.cli(['check-config', '--help']);
+    expect(code).toBe(0);
+    expect(stdout).toContain('--online');
+    expect(stdout).toMatch(/exit codes: 0 everything checked and fine; 2 a problem to fix/);
+  });
+});
