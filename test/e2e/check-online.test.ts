@@ -90,6 +90,11 @@ describe('check-config --online', () => {
     expect(stdout).toContain('fix: Set columns.inputs.owner to "Owner"');
     expect(b.sheets.calls.filter((c) => c.op === 'values.batchGet')).toHaveLength(1);
     expect(b.sheets.readCount()).toBe(2);
+    // --target checks that target only.
+    const one = await check(b, '--target', 'programme-a');
+    expect(one.code, one.stdout).toBe(0);
+    expect(one.stdout).toContain('target "programme-a" (tab "Statuses")');
+    expect(one.stdout).not.toContain('team-b');
   });
 
   it('names a header that does not exist, with a did-you-mean and the fix (exit 2)', async () => {
