@@ -32,7 +32,7 @@ export async function checkSpreadsheet(targets: readonly Config[], secrets: Secr
     ...CHECK_CLIENT,
     ...(signal ? { signal } : {}),
   });
-  let tabs: Array<{ title: string; columnCount: number }>;
+  let tabs: Array<{ title: string; rowCount: number }>;
   try {
     tabs = await client.sheetsMetadata();
   } catch (error) {
@@ -54,6 +54,16 @@ export async function checkSpreadsheet(targets: readonly Config[], secrets: Secr
       continue;
     }
     const row = config.sheets.header_row;
+    if (row > tab.rowCount) {
+      // Asking for it would fail the whole batchGet (a range past the grid is a 400).
+      findings.push(
+        finding('problem', targetScope(config), `header row ${row} is below the last row of tab "${tab.title}" (it has ${tab.rowCount} rows)`, {
+          field: config.target.index === undefined ? 'sheets.header_row' : `targets[${config.target.index}].header_row`,
+          fix: 'Set header_row to the row that holds the headers (1 for the first row).',
+        }),
+      );
+      continue;
+    }
     present.push({ config, range: `${quoteSheetName(tab.title)}!${row}:${row}` });
     findings.push(...ownTabs(config, titles));
   }

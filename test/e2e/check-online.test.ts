@@ -123,6 +123,15 @@ describe('check-config --online', () => {
     expect(stdout).toContain('fix: Row 1 is empty: set sheets.header_row to the row that holds the headers.');
   });
 
+  it('says a header row below the grid is wrong without failing the other checks', async () => {
+    const b = await open({ rowCount: 50 });
+    b.setConfig({ sheets: { header_row: 80 } });
+    const { code, stdout } = await check(b);
+    expect(code, stdout).toBe(2);
+    expect(stdout).toMatch(/PROBLEM +sheets\.header_row: header row 80 is below the last row of tab "Statuses" \(it has 50 rows\)/);
+    expect(stdout).toMatch(/ok +writable by/);
+  });
+
   it('reports a wrong spreadsheet id as 404 with where to find the id (exit 2)', async () => {
     const b = await open();
     b.setConfig({ sheets: { spreadsheet_id: 'no-such-sheet' } });
