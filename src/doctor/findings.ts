@@ -38,7 +38,7 @@ export function tally(findings: readonly Finding[]): Tally {
   return { problems, unchecked, warnings };
 }
 
-/** The findings of a scope, marked `where` for the ones about a config key (the target's, when there are several). */
+/** One finding; `field` and `fix` only when there is one. */
 export function finding(level: Level, scope: string, what: string, extra: { field?: string | undefined; fix?: string | undefined } = {}): Finding {
   return { level, scope, what, ...(extra.field === undefined ? {} : { field: extra.field }), ...(extra.fix === undefined ? {} : { fix: extra.fix }) };
 }

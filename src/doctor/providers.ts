@@ -45,6 +45,9 @@ async function checkProvider(config: Config, provider: ProviderConfig, index: nu
   } catch (error) {
     return [failure(error, scope, provider, index, host)];
   }
+  if (listed.length === 0) {
+    return [finding('unchecked', scope, `${host} accepted the key in $${provider.api_key_env} but listed no models, so the model could not be checked`, { field: `llm.providers[${index}].base_url`, fix: `Check that base_url is the API root (most OpenAI-compatible endpoints end in /v1): ${provider.base_url}.` })];
+  }
   const findings: Finding[] = [finding('ok', scope, `the key in $${provider.api_key_env} is accepted (${listed.length} model${listed.length === 1 ? '' : 's'} listed)`, { field: `llm.providers[${index}].api_key_env` })];
   for (const { model, key } of wantedModels(config, index)) {
     if (listed.includes(model)) {
@@ -71,6 +74,12 @@ function failure(error: unknown, scope: string, provider: ProviderConfig, index:
     return finding('problem', scope, `${host} refused the key in $${provider.api_key_env} (401)`, {
       field: envKey,
       fix: `Put a valid key for ${host} in $${provider.api_key_env} (it may be mistyped, revoked, or for another provider).`,
+    });
+  }
+  if (status === undefined && causeChain(error).some((node) => node instanceof SyntaxError)) {
+    return finding('unchecked', scope, `${host} answered GET /models with something that is not JSON, so the key and the model could not be checked`, {
+      field: `llm.providers[${index}].base_url`,
+      fix: `Check that base_url is the API root of an OpenAI-compatible endpoint (most end in /v1): ${provider.base_url}.`,
     });
   }
   if (status === undefined) {
@@ -129,19 +138,24 @@ function innermost(error: unknown): string {
 }
 
 function causeCodes(error: unknown): string[] {
-  const codes: string[] = [];
-  const seen = new Set<unknown>();
-  const visit = (node: unknown, depth: number) => {
-    if (typeof node !== 'object' || node === null || seen.has(node) || depth > 8) return;
-    seen.add(node);
+  return causeChain(error).flatMap((node) => {
     const code = (node as { code?: unknown }).code;
-    if (typeof code === 'string') codes.push(code);
+    return typeof code === 'string' ? [code] : [];
+  });
+}
+
+/** The error, its causes and, for an AggregateError (one per address tried), its errors: each once, a few levels deep. */
+function causeChain(error: unknown): object[] {
+  const nodes: object[] = [];
+  const visit = (node: unknown, depth: number) => {
+    if (typeof node !== 'object' || node === null || nodes.includes(node) || depth > 8) return;
+    nodes.push(node);
     visit((node as { cause?: unknown }).cause, depth + 1);
     const errors = (node as { errors?: unknown }).errors;
-    if (Array.isArray(errors)) for (const inner of errors) visit(inner, depth + 1);
+    if (Array.isArray(errors)) for (const inner of errors.slice(0, 16)) visit(inner, depth + 1);
   };
   visit(error, 0);
-  return codes;
+  return nodes;
 }
 
 function hostOf(url: string): string {

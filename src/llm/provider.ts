@@ -136,7 +136,9 @@ export class Provider {
   async listModels(signal?: AbortSignal): Promise<string[]> {
     try {
       const page = await this.client.models.list({ signal: signal ?? null, timeout: Math.min(this.options.timeoutMs, KEY_CHECK_TIMEOUT_MS * 2) });
-      return page.data.map((model) => model.id);
+      // Whatever an OpenAI-compatible server calls a list: keep the string ids only.
+      const data: unknown = page.data;
+      return Array.isArray(data) ? data.flatMap((model: unknown) => (typeof (model as { id?: unknown } | null)?.id === 'string' ? [(model as { id: string }).id] : [])) : [];
     } catch (error) {
       throw this.classify(error);
     }

@@ -6,6 +6,7 @@
  */
 import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { API_KEY, HEADER, SPREADSHEET_ID, TAB, startBed, type Bed } from '../support/bed.js';
 import { sampleRows } from '../support/sample-data.js';
@@ -216,6 +217,37 @@ describe('check-config --online', () => {
     expect(code, stdout).toBe(1);
     expect(stdout).toMatch(/UNCHECKED +could not reach the Sheets API/);
     expect(stdout).toContain('Online check: 1 check could not be made (see UNCHECKED above)');
+  });
+
+  it('turns any answer of a GET /models into a finding, never an internal error', async () => {
+    const b = await open();
+    let reply = { status: 200, body: '' };
+    const server = createHttpServer((_, res) => {
+      res.writeHead(reply.status, { 'content-type': 'application/json' });
+      res.end(reply.body);
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    b.setConfig({ llm: { providers: [{ name: 'odd', model: 'gpt-5-mini', base_url: `http://127.0.0.1:${port}/v1`, api_key_env: 'TEST_OPENAI_KEY' }] } });
+    const body = fc.oneof(
+      fc.json(),
+      fc.string(),
+      fc.record({ data: fc.array(fc.oneof(fc.record({ id: fc.oneof(fc.string(), fc.integer(), fc.constant(null)) }), fc.anything()), { maxLength: 4 }) }).map((v) => JSON.stringify(v)),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(200, 200, 200, 401, 403, 404, 429, 500), body, async (status, text) => {
+        reply = { status, body: text };
+        const { code, stdout, stderr } = await b.cli(['check-config', '--config', b.configPath, '--online']);
+        expect(stderr).not.toContain('Internal error');
+        expect([0, 1, 2]).toContain(code);
+        expect(stdout).toContain(`provider "odd" (127.0.0.1:${port})`);
+        // It answered: whatever it said, it was reached.
+        expect(stdout).not.toMatch(/could not reach 127|cannot be reached/);
+        if (status === 401) expect(stdout).toContain('refused the key in $TEST_OPENAI_KEY (401)');
+      }),
+      { numRuns: 25 },
+    );
   });
 
   it('documents its exit codes in --help', async () => {
