@@ -124,6 +124,16 @@ describe('check-config --online', () => {
     expect(stdout).toContain('fix: Row 1 is empty: set sheets.header_row to the row that holds the headers.');
   });
 
+  it('in results-tab mode checks only the input headers on the data tab and says which own tabs the first run adds', async () => {
+    const b = await open({ moreTabs: [{ title: 'Runs', rows: [] }] });
+    b.setConfig({ output: { sheet: 'Results' }, report: { runs_sheet: 'Runs' } });
+    const { code, stdout } = await check(b);
+    expect(code, stdout).toBe(0);
+    expect(stdout).toMatch(/info +output\.sheet: the tab "Results" is not there yet: the first run adds it/);
+    expect(stdout).toMatch(/info +report\.runs_sheet: the tab "Runs" is there/);
+    expect(stdout).not.toContain('output.columns');
+  });
+
   it('says a header row below the grid is wrong without failing the other checks', async () => {
     const b = await open({ rowCount: 50 });
     b.setConfig({ sheets: { header_row: 80 } });
