@@ -46,7 +46,7 @@ async function checkProvider(config: Config, provider: ProviderConfig, index: nu
     return [failure(error, scope, provider, index, host)];
   }
   if (listed.length === 0) {
-    return [finding('unchecked', scope, `${host} accepted the key in $${provider.api_key_env} but listed no models, so the model could not be checked`, { field: `llm.providers[${index}].base_url`, fix: `Check that base_url is the API root (most OpenAI-compatible endpoints end in /v1): ${provider.base_url}.` })];
+    return [finding('unchecked', scope, `${host} accepted the key in $${provider.api_key_env} but its answer listed no models, so the model could not be checked`, { field: `llm.providers[${index}].base_url`, fix: `Check that base_url is the API root (most OpenAI-compatible endpoints end in /v1): ${provider.base_url}.` })];
   }
   const findings: Finding[] = [finding('ok', scope, `the key in $${provider.api_key_env} is accepted (${listed.length} model${listed.length === 1 ? '' : 's'} listed)`, { field: `llm.providers[${index}].api_key_env` })];
   for (const { model, key } of wantedModels(config, index)) {
@@ -74,12 +74,6 @@ function failure(error: unknown, scope: string, provider: ProviderConfig, index:
     return finding('problem', scope, `${host} refused the key in $${provider.api_key_env} (401)`, {
       field: envKey,
       fix: `Put a valid key for ${host} in $${provider.api_key_env} (it may be mistyped, revoked, or for another provider).`,
-    });
-  }
-  if (status === undefined && causeChain(error).some((node) => node instanceof SyntaxError)) {
-    return finding('unchecked', scope, `${host} answered GET /models with something that is not JSON, so the key and the model could not be checked`, {
-      field: `llm.providers[${index}].base_url`,
-      fix: `Check that base_url is the API root of an OpenAI-compatible endpoint (most end in /v1): ${provider.base_url}.`,
     });
   }
   if (status === undefined) {

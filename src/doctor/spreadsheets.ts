@@ -1,6 +1,6 @@
 import { closest, type Config, type Secrets } from '../config/index.js';
 import { SheetsError } from '../errors.js';
-import { SheetsClient, probeWrite, quoteSheetName, sameTab, type CellValues } from '../sheets/index.js';
+import { SheetsClient, probeWrite, processPacers, quoteSheetName, sameTab, type CellValues } from '../sheets/index.js';
 import { finding, type Finding } from './findings.js';
 import { checkHeaders } from './headers.js';
 
@@ -24,6 +24,14 @@ export async function checkSpreadsheet(targets: readonly Config[], secrets: Secr
   const scope = `spreadsheet ${id}`;
   const account = secrets.serviceAccount.client_email;
   const client = new SheetsClient({
+    // The process's pacers for this account: many spreadsheets together stay within the quota too.
+    pacers: processPacers.forAccount({
+      account,
+      project: secrets.serviceAccount.project_id ?? `(project of ${account})`,
+      apiRoot: first.sheets.api_root,
+      readsPerMinute: first.sheets.read_quota_per_minute,
+      writesPerMinute: first.sheets.write_quota_per_minute,
+    }),
     spreadsheetId: id,
     key: secrets.serviceAccount,
     apiRoot: first.sheets.api_root,

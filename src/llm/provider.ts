@@ -130,8 +130,8 @@ export class Provider {
 
   /**
    * The model ids GET /models lists (free: https://platform.openai.com/docs/api-reference/models/list),
-   * for `check-config --online`. Fails with the classified LlmError (401: the key; no
-   * status: the endpoint could not be reached).
+   * for `check-config --online`; empty when the answer holds no list. Fails with the
+   * classified LlmError (401: the key; no status: the endpoint could not be reached).
    */
   async listModels(signal?: AbortSignal): Promise<string[]> {
     try {
@@ -140,6 +140,9 @@ export class Provider {
       const data: unknown = page.data;
       return Array.isArray(data) ? data.flatMap((model: unknown) => (typeof (model as { id?: unknown } | null)?.id === 'string' ? [(model as { id: string }).id] : [])) : [];
     } catch (error) {
+      // The SDK wraps every failure to get an answer (connection, timeout, status) in an
+      // APIError; anything else was thrown reading an answer that is no list (null, not JSON).
+      if (!(error instanceof OpenAI.APIError)) return [];
       throw this.classify(error);
     }
   }

@@ -239,7 +239,8 @@ describe('check-config --online', () => {
     servers.push(server);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    b.setConfig({ llm: { providers: [{ name: 'odd', model: 'gpt-5-mini', base_url: `http://127.0.0.1:${port}/v1`, api_key_env: 'TEST_OPENAI_KEY' }] } });
+    // 25 checks in a row: the Sheets quota (paced evenly, as for a run) must not be what the test waits on.
+    b.setConfig({ sheets: { read_quota_per_minute: 100_000, write_quota_per_minute: 100_000 }, llm: { providers: [{ name: 'odd', model: 'gpt-5-mini', base_url: `http://127.0.0.1:${port}/v1`, api_key_env: 'TEST_OPENAI_KEY' }] } });
     const body = fc.oneof(
       fc.json(),
       fc.string(),
