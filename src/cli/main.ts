@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { loadTargets, type CommandIO } from '../commands/context.js';
 import { runCommand, type RunFlags } from '../commands/run.js';
+import { checkOnlineCommand } from '../commands/check-online.js';
 import { batchCancel, batchList, batchResults, batchRun, batchStatus, batchSubmit, batchWait } from '../commands/batch.js';
 import { estimateCommand } from '../commands/estimate.js';
 import { evalCommand } from '../commands/eval.js';
@@ -45,11 +46,18 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
 
   program
     .command('check-config')
-    .description('validate the config file and the credentials it points to, without contacting anything')
+    .description('validate the config file and the credentials it points to, without contacting anything (--online: also the sheet, its sharing and the providers)')
     .requiredOption('-c, --config <file>', 'the YAML config file')
     .option('-t, --target <name>', 'only this target of the config')
-    .action((flags: { config: string; target?: string }) => {
-      const { targets, listed, warnings } = loadTargets(flags.config, io, flags.target);
+    .option('--online', "also contact them: the spreadsheet and its tabs, every configured header, write access (changing nothing a person sees), each provider's key and model")
+    .addHelpText('after', ONLINE_HELP)
+    .action(async (flags: { config: string; target?: string; online?: boolean }) => {
+      const loaded = loadTargets(flags.config, io, flags.target);
+      if (flags.online) {
+        exitCode = await checkOnlineCommand(flags.config, loaded, io);
+        return;
+      }
+      const { targets, listed, warnings } = loaded;
       for (const warning of warnings) io.stderr.write(`warning: ${warning}\n`);
       checkServeCaps(flags.config, targets);
       const [first] = targets;
@@ -254,3 +262,7 @@ function positiveInt(value: string): number {
 }
 
 const VERSION = '0.1.0';
+
+const ONLINE_HELP = `
+With --online, exit codes: 0 everything checked and fine; 2 a problem to fix (config,
+sharing, key, model); 1 something could not be checked (network down, a service failing).`;

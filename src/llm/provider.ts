@@ -128,6 +128,25 @@ export class Provider {
     }
   }
 
+  /**
+   * The model ids GET /models lists (free: https://platform.openai.com/docs/api-reference/models/list),
+   * for `check-config --online`; empty when the answer holds no list. Fails with the
+   * classified LlmError (401: the key; no status: the endpoint could not be reached).
+   */
+  async listModels(signal?: AbortSignal): Promise<string[]> {
+    try {
+      const page = await this.client.models.list({ signal: signal ?? null, timeout: Math.min(this.options.timeoutMs, KEY_CHECK_TIMEOUT_MS * 2) });
+      // Whatever an OpenAI-compatible server calls a list: keep the string ids only.
+      const data: unknown = page.data;
+      return Array.isArray(data) ? data.flatMap((model: unknown) => (typeof (model as { id?: unknown } | null)?.id === 'string' ? [(model as { id: string }).id] : [])) : [];
+    } catch (error) {
+      // The SDK wraps every failure to get an answer (connection, timeout, status) in an
+      // APIError; anything else was thrown reading an answer that is no list (null, not JSON).
+      if (!(error instanceof OpenAI.APIError)) return [];
+      throw this.classify(error);
+    }
+  }
+
   private classify(error: unknown): LlmError {
     const base = { provider: this.name, cause: error };
     const where = `provider "${this.name}" (${this.config.base_url}, model ${this.model})`;

@@ -156,6 +156,12 @@ export class SheetsClient {
     return response.data.replies?.[0]?.addSheet?.properties?.sheetId ?? 0;
   }
 
+  /** Sends structural requests (spreadsheets.batchUpdate) in one atomic call; returns their replies, in order. */
+  async batchUpdate(requests: sheets_v4.Schema$Request[], what: string): Promise<sheets_v4.Schema$Response[]> {
+    const response = await this.call('write', what, undefined, () => this.api.spreadsheets.batchUpdate({ spreadsheetId: this.spreadsheetId, requestBody: { requests } }));
+    return response.data.replies ?? [];
+  }
+
   /** Grows a tab by `count` rows or columns at its end. */
   async appendDimension(sheetId: number, dimension: 'ROWS' | 'COLUMNS', count: number): Promise<void> {
     await this.call('write', `add ${count} ${dimension.toLowerCase()}`, undefined, () =>

@@ -1,6 +1,6 @@
 export { SheetsClient, type SheetsClientOptions, type CellValues, type ValueRange } from './client.js';
 export { readServiceAccountKey, type ServiceAccountKey } from './credentials.js';
-export { OUTPUT_FIELDS, locateColumns, mapHeaders, normalizeHeader, type Columns, type Layout, type LayoutConfig, type LostHeader, type OutputField } from './layout.js';
+export { OUTPUT_FIELDS, headerPositions, locateColumns, mapHeaders, normalizeHeader, type Columns, type Layout, type LayoutConfig, type LostHeader, type OutputField } from './layout.js';
 export { lastUsedColumn, openSheet, type OpenedSheet } from './open.js';
 export { fingerprintOf, readEntries, type Entry, type RowInputs } from './table.js';
 export { MAX_BYTES_PER_CALL, MAX_ROWS_PER_CALL, SheetWriter, type PendingWrite, type SkippedWrite, type WriteTarget, type WriterStats } from './writer.js';
@@ -9,3 +9,4 @@ export { ResultsTab, SOURCE_ROW_HEADER, parseResults, type ParsedResults, type R
 export { PROJECT_QUOTA_PER_MINUTE, PacerRegistry, QuotaPacer, processPacers, type AccountPacers, type QuotaOwner } from './quota.js';
 export { a1Range, columnLetter, quoteSheetName, sameTab } from './a1.js';
 export { appendToOwnTab, replaceOwnTab } from './tabs.js';
+export { probeWrite } from './write-probe.js';

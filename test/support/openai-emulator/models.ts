@@ -4,7 +4,8 @@ import { apiError, type ApiCall, type ApiReply } from './files.js';
 export const DEFAULT_MODELS = ['gpt-5', 'gpt-5-mini', 'gpt-5-nano', 'gpt-4.1', 'gpt-4.1-mini', 'gpt-4.1-nano', 'gpt-4o', 'gpt-4o-mini', 'text-embedding-3-small'];
 
 /**
- * GET /v1/models (OpenAI API reference, "List models": a `list` object whose `data` holds
+ * GET /v1/models (OpenAI API reference, "List models",
+ * https://platform.openai.com/docs/api-reference/models/list: a `list` object whose `data` holds
  * `{ id, object: "model", created, owned_by }`); GET /v1/models/{id} retrieves one, 404
  * model_not_found for others. It is free and needs a valid key like every route (auth is
  * checked before this is called), which is what a key check relies on.

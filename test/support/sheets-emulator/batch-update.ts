@@ -1,4 +1,5 @@
 /** `spreadsheets.batchUpdate`: structural requests, applied all-or-nothing. */
+import { developerMetadataHandlers, restoreMetadata, snapshotMetadata } from './developer-metadata.js';
 import { invalidArgument, type ApiError } from './errors.js';
 import type { Sheet } from './grid.js';
 import type { Dimension } from './types.js';
@@ -140,6 +141,7 @@ const handlers: Record<string, Handler> = {
     if (has('title') && typeof props['title'] === 'string') book.title = props['title'];
     return {};
   },
+  ...developerMetadataHandlers,
 };
 
 export const SUPPORTED_REQUESTS = Object.keys(handlers);
@@ -148,6 +150,7 @@ export function batchUpdate(book: Spreadsheet, body: Json): Json {
   const requests = Array.isArray(body['requests']) ? (body['requests'] as unknown[]) : [];
   if (requests.length === 0) throw invalidArgument('Must specify at least one request.');
   const snapshot = requests.length > 1 ? book.snapshot() : undefined;
+  const metadata = requests.length > 1 ? snapshotMetadata(book) : undefined;
   const spreadsheetTitle = book.title;
   try {
     const replies = requests.map((raw, i) => {
@@ -169,6 +172,7 @@ export function batchUpdate(book: Spreadsheet, body: Json): Json {
       book.restore(snapshot);
       book.title = spreadsheetTitle;
     }
+    if (metadata) restoreMetadata(book, metadata);
     throw err;
   }
 }

@@ -1,7 +1,9 @@
 /** The emulator object tests hold: server lifecycle plus direct access to the sheets. */
 import { defaultEvaluate, flagOption } from './cells.js';
 import type { Sheet } from './grid.js';
+import { metadataOf, type DeveloperMetadata } from './developer-metadata.js';
 import { Pipeline } from './pipeline.js';
+import { share, type Role } from './sharing.js';
 import { listen, type RunningServer } from './server.js';
 import type {
   Cell,
@@ -54,6 +56,14 @@ export interface SheetsEmulator {
   sheetId(id: string, tab: string): number;
   tabs(id: string): string[];
   setForbidden(id: string, forbidden: boolean): void;
+  /**
+   * Shares the spreadsheet as Drive does: 'writer' (Editor, the default), 'commenter' or
+   * 'reader' (may read, writes get 403), 'none' (403 on everything); with `caller` (a
+   * service-account email) for that caller only.
+   */
+  share(id: string, role: Role, caller?: string): void;
+  /** The spreadsheet's developer metadata (none is ever shown in the sheet). */
+  developerMetadata(id: string): DeveloperMetadata[];
 
   /** Runs before each request is served (after it is recorded); returns an unsubscribe function. */
   onRequest(hook: RequestHook): () => void;
@@ -230,6 +240,14 @@ class Emulator implements SheetsEmulator {
 
   setForbidden(id: string, forbidden: boolean): void {
     this.book(id).forbidden = forbidden;
+  }
+
+  share(id: string, role: Role, caller?: string): void {
+    share(this.book(id), role, caller);
+  }
+
+  developerMetadata(id: string): DeveloperMetadata[] {
+    return metadataOf(this.book(id));
   }
 
   onRequest(hook: RequestHook): () => void {

@@ -4,6 +4,7 @@ import { dispatch } from './dispatch.js';
 import { ApiError, PAYLOAD_LIMIT_BYTES, defaultMessage, googleStatus, notFound, payloadTooLarge, permissionDenied, quotaExceeded, unauthenticated } from './errors.js';
 import { SheetsQuota } from './quota.js';
 import { readBearer, route } from './router.js';
+import { allowed } from './sharing.js';
 import type { HttpRequest, HttpResponse } from './server.js';
 import type { CallKind, Fault, FaultOptions, PendingCall, RecordedCall, RequestHook, ResponseHook } from './types.js';
 import type { Spreadsheet } from './workbook.js';
@@ -155,6 +156,7 @@ export class Pipeline {
     const book = this.books.get(call.spreadsheetId ?? '');
     if (!book) throw notFound();
     if (book.forbidden) throw permissionDenied();
+    if (!allowed(book, call.kind, call.caller)) throw permissionDenied();
     const body = dispatch(call.op, book, call.range, req.query, req.body, this.evaluate);
     return { status: 200, body };
   }

@@ -1,0 +1,161 @@
+import { closest, type Config, type ProviderConfig, type Secrets } from '../config/index.js';
+import { LlmError } from '../errors.js';
+import { Provider } from '../llm/index.js';
+import { finding, type Finding } from './findings.js';
+
+/** A model a provider is asked for, and the config key that names it. */
+interface WantedModel {
+  model: string;
+  key: string;
+}
+
+/** The models each provider will be asked for: its own; the routing pair and the embedding model go to the first. */
+export function wantedModels(config: Config, index: number): WantedModel[] {
+  const provider = config.llm.providers[index];
+  if (!provider) return [];
+  const routing = index === 0 ? config.llm.routing : undefined;
+  const wanted: WantedModel[] = routing
+    ? [
+        { model: routing.small, key: 'llm.routing.small' },
+        { model: routing.large, key: 'llm.routing.large' },
+      ]
+    : [{ model: provider.model, key: `llm.providers[${index}].model` }];
+  if (index === 0 && config.cache.semantic) wanted.push({ model: config.cache.embedding_model, key: 'cache.embedding_model' });
+  return wanted.filter((w, i) => wanted.findIndex((o) => o.model === w.model) === i);
+}
+
+/**
+ * Asks each provider's GET /models (free) with its key: the key, the endpoint and the
+ * models in one call per provider. Providers are shared by every target, so the first
+ * target's config holds them all.
+ */
+export async function checkProviders(config: Config, secrets: Secrets, signal?: AbortSignal): Promise<Finding[]> {
+  const checks = config.llm.providers.map((provider, index) => checkProvider(config, provider, index, secrets, signal));
+  return (await Promise.all(checks)).flat();
+}
+
+async function checkProvider(config: Config, provider: ProviderConfig, index: number, secrets: Secrets, signal?: AbortSignal): Promise<Finding[]> {
+  const host = hostOf(provider.base_url);
+  const scope = `provider "${provider.name}" (${host})`;
+  const apiKey = secrets.apiKeys.get(provider.name) ?? '';
+  const client = new Provider(provider, { apiKey, timeoutMs: config.llm.request_timeout_seconds * 1000, maxCompletionTokens: 16, promptCacheKey: 'check-config' });
+  let listed: string[];
+  try {
+    listed = (await client.listModels(signal)).map((id) => id.replace(/^models\//, ''));
+  } catch (error) {
+    return [failure(error, scope, provider, index, host)];
+  }
+  if (listed.length === 0) {
+    return [finding('unchecked', scope, `${host} accepted the key in $${provider.api_key_env} but its answer listed no models, so the model could not be checked`, { field: `llm.providers[${index}].base_url`, fix: `Check that base_url is the API root (most OpenAI-compatible endpoints end in /v1): ${provider.base_url}.` })];
+  }
+  const findings: Finding[] = [finding('ok', scope, `the key in $${provider.api_key_env} is accepted (${listed.length} model${listed.length === 1 ? '' : 's'} listed)`, { field: `llm.providers[${index}].api_key_env` })];
+  for (const { model, key } of wantedModels(config, index)) {
+    if (listed.includes(model)) {
+      findings.push(finding('ok', scope, `model "${model}" is listed`, { field: key }));
+      continue;
+    }
+    const near = closest(model, listed);
+    const some = listed.slice(0, 12).map((m) => `"${m}"`).join(', ');
+    findings.push(
+      finding('problem', scope, `model "${model}" is not among the models ${host} lists for this key${near ? ` (did you mean "${near}"?)` : ''}`, {
+        field: key,
+        fix: near ? `Set ${key} to "${near}".` : `Set ${key} to one of the listed models${some ? ` (${some}${listed.length > 12 ? ', …' : ''})` : ''}.`,
+      }),
+    );
+  }
+  return findings;
+}
+
+/** What a failed GET /models says: a wrong key, an endpoint that cannot be reached, or nothing certain. */
+function failure(error: unknown, scope: string, provider: ProviderConfig, index: number, host: string): Finding {
+  const status = error instanceof LlmError ? error.status : undefined;
+  const envKey = `llm.providers[${index}].api_key_env`;
+  if (status === 401) {
+    return finding('problem', scope, `${host} refused the key in $${provider.api_key_env} (401)`, {
+      field: envKey,
+      fix: `Put a valid key for ${host} in $${provider.api_key_env} (it may be mistyped, revoked, or for another provider).`,
+    });
+  }
+  if (status === undefined) {
+    const cause = networkCause(error);
+    if (cause.definite) {
+      return finding('problem', scope, `${host} cannot be reached: ${cause.text}`, {
+        field: `llm.providers[${index}].base_url`,
+        fix: `Check llm.providers[${index}].base_url (${provider.base_url}): host, port and http/https; is the server running?`,
+      });
+    }
+    return finding('unchecked', scope, `could not reach ${host}: ${cause.text}`, { fix: 'Check the network connection, then check again.' });
+  }
+  if (status === 404) {
+    return finding('unchecked', scope, `${host} has no GET /models (404), so the key and the model could not be checked`, {
+      field: `llm.providers[${index}].base_url`,
+      fix: `Check that base_url is the API root (most OpenAI-compatible endpoints end in /v1): ${provider.base_url}.`,
+    });
+  }
+  if (status === 403) {
+    return finding('unchecked', scope, `${host} does not let this key list models (403), so the key and the model could not be checked`, {
+      fix: `Allow the key in $${provider.api_key_env} to read models, or try a run with --limit 1.`,
+    });
+  }
+  return finding('unchecked', scope, `${host} failed to list models (${status}), so the key and the model could not be checked`, { fix: 'Try again in a few minutes.' });
+}
+
+const DEFINITE: ReadonlyArray<[RegExp, string]> = [
+  [/^ECONNREFUSED$/, 'connection refused (nothing listens on that port)'],
+  [/^ENOTFOUND$/, 'the host name does not resolve (DNS)'],
+  [/^(ERR_TLS_|ERR_SSL_|EPROTO$|CERT_|UNABLE_TO_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|HOSTNAME_MISMATCH$|ERR_TLS_CERT_ALTNAME_INVALID$)/, 'the TLS handshake failed'],
+];
+
+/**
+ * Why a request never got an answer, from the error codes along its cause chain. A
+ * refused connection, an unknown host and a failed TLS handshake are answers about the
+ * configured endpoint; a timeout or a temporary DNS failure says only that the network
+ * did not answer now.
+ */
+export function networkCause(error: unknown): { definite: boolean; text: string } {
+  const codes = causeCodes(error);
+  for (const [pattern, text] of DEFINITE) {
+    const code = codes.find((c) => pattern.test(c));
+    if (code !== undefined) return { definite: true, text: `${text} [${code}]` };
+  }
+  const code = codes[0];
+  const timedOut = error instanceof LlmError && /did not answer within/.test(error.message);
+  if (timedOut) return { definite: false, text: 'no answer before the timeout' };
+  return { definite: false, text: code === undefined ? `the connection failed${innermost(error)}` : `the connection failed [${code}]` };
+}
+
+/** The deepest cause's message (": bad port"), or nothing. */
+function innermost(error: unknown): string {
+  let node = error;
+  for (let depth = 0; depth < 8 && typeof node === 'object' && node !== null && (node as { cause?: unknown }).cause !== undefined; depth++) node = (node as { cause?: unknown }).cause;
+  return node !== error && node instanceof Error && node.message !== '' ? `: ${node.message}` : '';
+}
+
+function causeCodes(error: unknown): string[] {
+  return causeChain(error).flatMap((node) => {
+    const code = (node as { code?: unknown }).code;
+    return typeof code === 'string' ? [code] : [];
+  });
+}
+
+/** The error, its causes and, for an AggregateError (one per address tried), its errors: each once, a few levels deep. */
+function causeChain(error: unknown): object[] {
+  const nodes: object[] = [];
+  const visit = (node: unknown, depth: number) => {
+    if (typeof node !== 'object' || node === null || nodes.includes(node) || depth > 8) return;
+    nodes.push(node);
+    visit((node as { cause?: unknown }).cause, depth + 1);
+    const errors = (node as { errors?: unknown }).errors;
+    if (Array.isArray(errors)) for (const inner of errors.slice(0, 16)) visit(inner, depth + 1);
+  };
+  visit(error, 0);
+  return nodes;
+}
+
+function hostOf(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
