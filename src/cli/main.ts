@@ -53,13 +53,14 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .addHelpText('after', ONLINE_HELP)
     .action(async (flags: { config: string; target?: string; online?: boolean }) => {
       const loaded = loadTargets(flags.config, io, flags.target);
+      // Offline checks that need no network run first, for --online too.
+      checkServeCaps(flags.config, loaded.targets);
       if (flags.online) {
         exitCode = await checkOnlineCommand(flags.config, loaded, io);
         return;
       }
       const { targets, listed, warnings } = loaded;
       for (const warning of warnings) io.stderr.write(`warning: ${warning}\n`);
-      checkServeCaps(flags.config, targets);
       const [first] = targets;
       if (!listed && first) {
         io.stdout.write(`${flags.config}: OK (${first.llm.providers.length} provider(s), tab "${first.sheets.sheet}")\n`);
