@@ -6,6 +6,7 @@ import type { ProviderGate } from './gate.js';
 import { buildMessages, buildPackedMessages, type ChatMessage, type PromptRules } from './prompt.js';
 import type { Completion, Provider, Usage } from './provider.js';
 import { decideVerdict, type Verdict } from './verdict.js';
+import { plural } from '../plural.js';
 
 export type Outcome =
   | ({ kind: 'verdict'; provider: string; model: string; usage: Usage } & Verdict)
@@ -221,7 +222,7 @@ export class Validator {
       attempt++;
       if (attempt <= this.options.maxRetries) this.options.onRetry?.({ provider: provider.name, attempt, reason, waitMs: 0 });
     }
-    return { ok: false, reason: `${reason} (gave up after ${this.options.maxRetries} retries)`, usage };
+    return { ok: false, reason: `${reason} (gave up after ${plural(this.options.maxRetries, 'retry', 'retries')})`, usage };
   }
 }
 

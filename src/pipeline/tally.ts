@@ -57,7 +57,7 @@ export class Tally {
     this.summary.rows.incomplete = opened.incomplete.length;
     if (opened.incomplete.length > 0) {
       const shown = opened.incomplete.slice(0, 10).join(', ');
-      this.summary.warnings.push(`${opened.incomplete.length} rows have neither status nor comment and were skipped (rows ${shown}${opened.incomplete.length > 10 ? ', …' : ''})`);
+      this.summary.warnings.push(`${opened.incomplete.length === 1 ? '1 row has' : `${opened.incomplete.length} rows have`} neither status nor comment and were skipped (rows ${shown}${opened.incomplete.length > 10 ? ', …' : ''})`);
     }
   }
 

@@ -13,6 +13,7 @@ import { HourlyLimit } from './limits.js';
 import { planRun, planTargets, type RunPlan } from './plan.js';
 import { parseRunAsk, type RunAsk } from './request.js';
 import { resolveTargets } from './targets.js';
+import { plural } from '../plural.js';
 
 export interface TriggerOptions {
   /** The targets a request may name (every one of the config, or the one --target names). */
@@ -113,7 +114,7 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
     const wait = caller.kind === 'google' ? hourly.retryAfter(who) : undefined;
     if (wait !== undefined) {
       res.setHeader('retry-after', String(wait));
-      return send(res, 429, { error: `${who} has started ${hourly.perHour} runs in the last hour (serve.runs_per_hour); try again in ${wait} s`, runsPerHour: hourly.perHour, retryAfterSeconds: wait });
+      return send(res, 429, { error: `${who} has started ${plural(hourly.perHour, 'run')} in the last hour (serve.runs_per_hour); try again in ${wait} s`, runsPerHour: hourly.perHour, retryAfterSeconds: wait });
     }
     let claim: Claim | undefined;
     if (targets.length === 1) {
@@ -200,7 +201,7 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
 
   /** The per-person caps on a run: rows and cost by the estimate. */
   function overCaps(plan: RunPlan): Record<string, unknown> | undefined {
-    if (plan.rows > serve.max_rows) return { error: `this run would recheck ${plan.rows} rows; at most ${serve.max_rows} (serve.max_rows): select fewer rows`, rows: plan.rows, maxRows: serve.max_rows };
+    if (plan.rows > serve.max_rows) return { error: `this run would recheck ${plural(plan.rows, 'row')}; at most ${serve.max_rows} (serve.max_rows): select fewer rows`, rows: plan.rows, maxRows: serve.max_rows };
     if (plan.estimatedUsd === null && plan.rows > 0) return { error: 'the model has no known price, so serve.max_cost_usd cannot be checked: set its price under pricing in the config', rows: plan.rows, maxCostUsd: serve.max_cost_usd };
     if (plan.estimatedUsd !== null && plan.estimatedUsd > serve.max_cost_usd) {
       return { error: `this run would cost about $${plan.estimatedUsd.toFixed(4)}; at most $${serve.max_cost_usd} (serve.max_cost_usd): select fewer rows`, estimatedUsd: plan.estimatedUsd, maxCostUsd: serve.max_cost_usd };
@@ -211,7 +212,7 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
   function begin(claim: Claim, caller: Caller, ask: RunAsk, chosen: LaunchTarget[], estimatedUsd: number | null): void {
     const request = { by: callerName(caller), rows: ask.rows, force: ask.force, estimatedUsd };
     const of = options.listed ? ` of ${chosen.map((t) => t.config.target.name).join(', ')}` : '';
-    options.log(`run ${claim.state.id.slice(0, 8)}${of} requested by ${request.by}${ask.rows ? ` (${ask.rows.length} rows)` : ''}${ask.force ? ' (force)' : ''}`);
+    options.log(`run ${claim.state.id.slice(0, 8)}${of} requested by ${request.by}${ask.rows ? ` (${plural(ask.rows.length, 'row')})` : ''}${ask.force ? ' (force)' : ''}`);
     claim.start(
       (state) => launchRun(state, { targets: chosen, secrets, gates: options.gates, request, stop: options.stop, abort: options.abort, log: options.log }),
       (error) => {
