@@ -17,6 +17,8 @@ describe('counts of one', () => {
     expect(run.stdout).toMatch(/sheet\s+1 row written in 1 call\b/);
     expect(run.stdout).toMatch(/LLM calls\s+1 \(0 retries\)/);
     expect(run.stdout).not.toMatch(/\b1 (rows|calls|retries)\b/);
+    const checked = await bed.cli(['check-config', '--config', bed.configPath]);
+    expect(checked.stdout).toContain(': OK (1 provider, tab "Statuses")');
     const published = await bed.cli(['rules', 'publish', '--config', bed.configPath]);
     expect(published.code, published.stderr).toBe(0);
     expect(published.stdout).toContain('Published 1 allowed status and 1 line of rules to the "Rules" tab');
