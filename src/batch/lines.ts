@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseAnswer, parsePacked, type Answer } from '../llm/index.js';
+import { clipText, parseAnswer, parsePacked, type Answer } from '../llm/index.js';
 
 /**
  * The lines of a Batch API output or error file, read without trusting them: each line
@@ -15,7 +15,7 @@ const MAX_TEXT = 500;
 
 const text = z
   .string()
-  .transform((s) => (s.length > MAX_TEXT ? `${s.slice(0, MAX_TEXT)}…` : s))
+  .transform((s) => clipText(s, MAX_TEXT))
   .optional()
   .catch(undefined);
 /** A token count: a whole number ≥ 0, else 0 (a string must not turn the sums into text). */

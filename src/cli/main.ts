@@ -14,6 +14,7 @@ import { parseDuration } from '../llm/index.js';
 import { durationMs } from '../config/index.js';
 import { ConfigError, LockedError, RemoteError, StatusValidatorError, UsageError, redact } from '../errors.js';
 import { EXIT } from './exit.js';
+import { plural } from '../plural.js';
 
 export type CliIO = CommandIO;
 
@@ -63,10 +64,10 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       for (const warning of warnings) io.stderr.write(`warning: ${warning}\n`);
       const [first] = targets;
       if (!listed && first) {
-        io.stdout.write(`${flags.config}: OK (${first.llm.providers.length} provider(s), tab "${first.sheets.sheet}")\n`);
+        io.stdout.write(`${flags.config}: OK (${plural(first.llm.providers.length, 'provider')}, tab "${first.sheets.sheet}")\n`);
         return;
       }
-      io.stdout.write(`${flags.config}: OK (${first?.llm.providers.length ?? 0} provider(s), ${targets.length} target(s))\n`);
+      io.stdout.write(`${flags.config}: OK (${plural(first?.llm.providers.length ?? 0, 'provider')}, ${plural(targets.length, 'target')})\n`);
       for (const t of targets) io.stdout.write(`  ${t.target.name}: tab "${t.sheets.sheet}" in ${t.sheets.spreadsheet_id}\n`);
     });
 

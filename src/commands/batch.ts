@@ -10,6 +10,7 @@ import { formatUsd, portfolioTotal, renderPortfolio, renderSummary, type TargetL
 import { sameTab } from '../sheets/index.js';
 import { EXIT, exitCodeOf, exitCodeOfTarget, worstExit } from '../cli/exit.js';
 import { loadTargets, logLine, systemClock, type CommandIO } from './context.js';
+import { plural } from '../plural.js';
 
 /**
  * The Batch API over a config's targets (or the one --target names). Each target submits
@@ -99,9 +100,9 @@ async function submitAll(ctx: Ctx, force: boolean, say: (line: string) => void):
     }
     codes.set(name, EXIT.ok);
     jobs += result.jobs.length;
-    for (const job of result.jobs) say(`${tag(ctx, name)}submitted ${job.id}: ${job.requests} requests to ${job.model} (file ${job.inputFileId})`);
+    for (const job of result.jobs) say(`${tag(ctx, name)}submitted ${job.id}: ${plural(job.requests, 'request')} to ${job.model} (file ${job.inputFileId})`);
     if (result.jobs.length === 0) say(`${tag(ctx, name)}Nothing to submit: every row has a verdict or is already in a pending job.`);
-    if (result.alreadyPending > 0) say(`${tag(ctx, name)}${result.alreadyPending} questions are already in jobs not yet applied; not sent again.`);
+    if (result.alreadyPending > 0) say(`${tag(ctx, name)}${result.alreadyPending === 1 ? '1 question is' : `${result.alreadyPending} questions are`} already in jobs not yet applied; not sent again.`);
   }
   return { codes, jobs };
 }
@@ -187,7 +188,7 @@ async function resultsOf(ctx: Ctx, list: BatchJob[], named: boolean, json: boole
     failed += applied.failed.length;
     const cost = price ? formatUsd(costOf(applied.usage, price, true)) : 'unknown';
     const kept = applied.keptNewer > 0 ? ` (${applied.keptNewer} not saved: a newer verdict was stored after the job was submitted)` : '';
-    ctx.io.stderr.write(`${at}${job.id} (${job.status}): ${applied.answered} answers saved${kept}, ${applied.failed.length} failed; ${applied.usage.promptTokens} prompt and ${applied.usage.completionTokens} answer tokens, ${cost} at the batch price\n`);
+    ctx.io.stderr.write(`${at}${job.id} (${job.status}): ${plural(applied.answered, 'answer')} saved${kept}, ${applied.failed.length} failed; ${applied.usage.promptTokens} prompt and ${applied.usage.completionTokens} answer tokens, ${cost} at the batch price\n`);
     for (const f of applied.failed.slice(0, 10)) ctx.io.stderr.write(`  failed ${f.customId}: ${redact(f.reason, ctx.secrets.all)}\n`);
     if (applied.failed.length > 0) ctx.io.stderr.write('  Failed lines are asked again by the next run (sync) or batch submit.\n');
   }

@@ -7,6 +7,7 @@ import { formatUsd } from '../report/index.js';
 import { EXIT, worstExit } from '../cli/exit.js';
 import { estimateModes, estimatePacking, estimateTotal, renderPortfolioEstimate, type TargetEstimate } from '../estimate/index.js';
 import { loadTargets, systemClock, type CommandIO } from './context.js';
+import { plural } from '../plural.js';
 
 /** Expected answer length when the cache has no history yet: a short verdict and a rewrite. */
 const DEFAULT_COMPLETION_TOKENS = 120;
@@ -101,7 +102,7 @@ async function estimateOne(config: Config, { secrets, store, count, now, force, 
 
 function renderOne(e: Extract<TargetEstimate, { modes: unknown }>, model: string): string[] {
   return [
-    `${e.rows} rows in "${e.sheet}"; ${e.toAsk} would be asked about (${e.questions} distinct questions) with ${model}.`,
+    `${plural(e.rows, 'row')} in "${e.sheet}"; ${e.toAsk} would be asked about (${plural(e.questions, 'distinct question')}) with ${model}.`,
     '',
     'mode                                        requests   prompt tokens  (cached)   answer tokens   cost',
     ...e.modes.map(

@@ -4,6 +4,7 @@ import type { ProviderGate } from '../llm/index.js';
 import { formatUsd, portfolioTotal, renderOneLine, type TargetLine } from '../report/index.js';
 import { providerGates, type TargetOutcome } from '../pipeline/index.js';
 import { exitCodeOfTarget } from '../cli/exit.js';
+import { plural } from '../plural.js';
 
 /**
  * What a long-running command (watch, schedule, serve) holds for its whole life and
@@ -41,7 +42,7 @@ export function portfolioLog(outcomes: readonly TargetOutcome[], listed: boolean
   const skipped = lines.filter((l) => l.locked).length;
   const failed = lines.filter((l) => !l.locked && l.summary.status === 'failed').length;
   out.push(
-    `total (${t.targets} targets${skipped ? `, ${skipped} skipped (lock held)` : ''}${failed ? `, ${failed} FAILED` : ''}): ${t.rowsRead} rows, ${t.rowsAsked} asked, ${t.valid} VALID, ${t.invalid} INVALID, ${t.error} ERROR, ${t.llmCalls} LLM calls, ${t.rowsWritten} rows written, ${formatUsd(t.costUsd)}`,
+    `total (${plural(t.targets, 'target')}${skipped ? `, ${skipped} skipped (lock held)` : ''}${failed ? `, ${failed} FAILED` : ''}): ${plural(t.rowsRead, 'row')}, ${t.rowsAsked} asked, ${t.valid} VALID, ${t.invalid} INVALID, ${t.error} ERROR, ${plural(t.llmCalls, 'LLM call')}, ${plural(t.rowsWritten, 'row')} written, ${formatUsd(t.costUsd)}`,
   );
   return out;
 }

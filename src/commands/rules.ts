@@ -5,6 +5,7 @@ import { primaryModel, sheetsClientFor } from '../pipeline/index.js';
 import { replaceOwnTab, sameTab } from '../sheets/index.js';
 import { EXIT, worstExit } from '../cli/exit.js';
 import { loadTargets, systemClock, type CommandIO } from './context.js';
+import { plural } from '../plural.js';
 
 /** One tab to publish: where, what rulebook, and the targets it applies to. */
 interface Publication {
@@ -90,7 +91,7 @@ export async function rulesPublishCommand(flags: { config: string; tab: string; 
     codes.push(EXIT.ok);
     const lines = config.rules.text.trim().split('\n').length;
     const where = listed ? `[${names}] ` : '';
-    io.stdout.write(`${where}Published ${(config.rules.allowed_statuses ?? []).length} allowed statuses and ${lines} lines of rules to the "${p.tab}" tab${listed ? ` of ${config.sheets.spreadsheet_id}` : ''}.\n`);
+    io.stdout.write(`${where}Published ${plural((config.rules.allowed_statuses ?? []).length, 'allowed status', 'allowed statuses')} and ${plural(lines, 'line of rules', 'lines of rules')} to the "${p.tab}" tab${listed ? ` of ${config.sheets.spreadsheet_id}` : ''}.\n`);
   }
   return worstExit(codes);
 }

@@ -3,6 +3,7 @@ import { UsageError, redact } from '../errors.js';
 import { runPortfolio } from '../pipeline/index.js';
 import { loadTargets, logLine, systemClock, type CommandIO } from './context.js';
 import { openLasting, portfolioLog } from './lasting.js';
+import { plural } from '../plural.js';
 
 export interface ScheduleFlags {
   config: string;
@@ -45,7 +46,7 @@ export async function scheduleCommand(flags: ScheduleFlags, io: CommandIO): Prom
   const { targets, listed, secrets, warnings } = loadTargets(flags.config, io, flags.target);
   for (const warning of warnings) logLine(io, `warning: ${warning}`);
   const clock = io.clock ?? systemClock;
-  if (listed) logLine(io, `scheduling ${targets.length} target(s): ${targets.map((t) => t.target.name).join(', ')}`);
+  if (listed) logLine(io, `scheduling ${plural(targets.length, 'target')}: ${targets.map((t) => t.target.name).join(', ')}`);
   const lasting = openLasting(targets, secrets);
   try {
     await loop(flags, io, cron, { targets, listed, secrets }, lasting.gates, clock);

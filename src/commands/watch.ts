@@ -6,6 +6,7 @@ import { hasWork, keyerOf, layoutConfigOf, lookupIn, runPortfolio, selectWork, s
 import { mapHeaders, parseResults, quoteSheetName, readEntries, type CellValues, type ParsedResults, type SheetsClient } from '../sheets/index.js';
 import { loadTargets, logLine, systemClock, type Clock, type CommandIO } from './context.js';
 import { openLasting, portfolioLog } from './lasting.js';
+import { plural } from '../plural.js';
 
 export interface WatchFlags {
   config: string;
@@ -59,7 +60,7 @@ export async function watchCommand(flags: WatchFlags, io: CommandIO): Promise<nu
   }));
   const seconds = flags.every / 1000;
   if (!listed && targets[0]) logLine(io, `watching "${targets[0].sheets.sheet}" in ${targets[0].sheets.spreadsheet_id} every ${seconds} s (Ctrl-C to stop)`);
-  else logLine(io, `watching ${targets.length} target(s) every ${seconds} s (Ctrl-C to stop): ${targets.map((t) => `${t.target.name} ("${t.sheets.sheet}" in ${t.sheets.spreadsheet_id})`).join(', ')}`);
+  else logLine(io, `watching ${plural(targets.length, 'target')} every ${seconds} s (Ctrl-C to stop): ${targets.map((t) => `${t.target.name} ("${t.sheets.sheet}" in ${t.sheets.spreadsheet_id})`).join(', ')}`);
   const lasting = openLasting(targets, secrets);
   try {
     for (let poll = 1; !io.stop?.aborted && (flags.polls === undefined || poll <= flags.polls); poll++) {

@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseDocument } from 'yaml';
+import { parseDocument, type Document } from 'yaml';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { normalizeHeader } from '../sheets/layout.js';
 import { sameTab } from '../sheets/a1.js';
 import { extraInputHeaders, inputColumnProblems } from './columns.js';
 import { interpolate } from './interpolate.js';
 import { draftTargets, placeProblems, type TargetDraft } from './targets.js';
-import { problemsFromZod } from './problems.js';
+import { problemsFromZod, yamlHint, yamlProblem } from './problems.js';
 import { DEFAULT_OUTPUT_HEADERS, configSchema, type RawConfig } from './schema.js';
 
 export interface Config extends RawConfig {
@@ -55,13 +55,11 @@ export function parseConfig(source: string, file: string, env: NodeJS.ProcessEnv
 export function parsePortfolio(source: string, file: string, env: NodeJS.ProcessEnv = process.env): Portfolio {
   const document = parseDocument(source, { prettyErrors: true, uniqueKeys: true });
   if (document.errors.length > 0) {
-    throw new ConfigError(
-      file,
-      document.errors.map((e) => ({ path: '', message: `not valid YAML: ${e.message.split('\n')[0] ?? e.message}` })),
-    );
+    const problems = document.errors.map((e) => yamlProblem(e, source));
+    throw new ConfigError(file, problems, { hint: yamlHint(document.errors[0]?.code) });
   }
   const problems: ConfigProblem[] = [];
-  const data = asRecord(interpolate(document.toJS() ?? {}, env, problems));
+  const data = asRecord(interpolate(toData(document, file) ?? {}, env, problems));
   // A key whose variable is unset is already reported; its empty value would only add noise.
   const unset = new Set(problems.map((p) => p.path));
   const { drafts, problems: listProblems } = draftTargets(data);
@@ -81,6 +79,19 @@ export function parsePortfolio(source: string, file: string, env: NodeJS.Process
   });
   if (problems.length > 0 || targets.length !== drafts.length || targets.length === 0) throw new ConfigError(file, problems);
   return { source: { file, dir }, targets };
+}
+
+/**
+ * The document's data. The parser accepts an alias to no anchor (`*a`) and too many
+ * aliases (a billion-laughs file) and throws only here, with an error of its own.
+ */
+function toData(document: Document, file: string): unknown {
+  try {
+    return document.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    const what = error instanceof Error ? error.message : String(error);
+    throw new ConfigError(file, [{ path: '', message: `not valid YAML: ${what}` }], { hint: 'Define each &anchor before the *alias that uses it, or write the value out instead of the alias.' });
+  }
 }
 
 /** Picks the targets a command works on: all of them, or the one `--target` names. */

@@ -1,4 +1,5 @@
 import type { ModeEstimate } from './index.js';
+import { plural } from '../plural.js';
 
 /** What one target would send, or why it could not be estimated (its tab unreadable: a 403, a missing tab). */
 export type TargetEstimate =
@@ -47,7 +48,7 @@ export function renderPortfolioEstimate(targets: readonly TargetEstimate[], mode
   const total = estimateTotal(targets);
   const width = Math.max(12, ...targets.map((t) => t.target.length + 2));
   const name = (text: string) => `  ${text.padEnd(width)}`;
-  const out = [`Estimate over ${targets.length} targets with ${model}${total.failed > 0 ? ` (${total.failed} could not be read: left out of the total)` : ''}.`, '', `  ${'target'.padEnd(width)}     rows   to ask  questions  tab`];
+  const out = [`Estimate over ${plural(targets.length, 'target')} with ${model}${total.failed > 0 ? ` (${total.failed} could not be read: left out of the total)` : ''}.`, '', `  ${'target'.padEnd(width)}     rows   to ask  questions  tab`];
   for (const t of targets) {
     if (estimated(t)) out.push(`${name(t.target)} ${String(t.rows).padStart(8)} ${String(t.toAsk).padStart(8)} ${String(t.questions).padStart(10)}  "${t.sheet}" in ${t.spreadsheetId}`);
     else out.push(`${name(t.target)} NOT ESTIMATED: "${t.sheet}" in ${t.spreadsheetId}: ${t.error.message}${t.error.hint ? ` Fix: ${t.error.hint}` : ''}`);

@@ -1,4 +1,5 @@
 import { renderAgreement, type Agreement } from './index.js';
+import { plural } from '../plural.js';
 
 /** One target's agreement, or why it has none (no review.override_column, its tab unreadable). */
 export type TargetAgreement =
@@ -33,7 +34,7 @@ export function renderPortfolioAgreement(targets: readonly TargetAgreement[]): s
     out.push('');
   }
   const count = targets.filter(measured).length;
-  out.push(`== overall (${count} of ${targets.length} targets)`);
+  out.push(`== overall (${count} of ${plural(targets.length, 'target')})`);
   const total = overallAgreement(targets);
   out.push(total.reviewed === 0 ? 'No reviewer verdicts in any evaluated target yet.' : renderAgreement(total).trimEnd());
   return `${out.join('\n')}\n`;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { clipText } from './clip.js';
 
 /** Bumped whenever the answer's shape changes: it is part of every cache key. */
 export const OUTPUT_SCHEMA_VERSION = 'answer-v2';
@@ -137,5 +138,5 @@ function describeIssues(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>
 }
 
 function shorten(text: string): string {
-  return text.length > MAX_DETAIL_CHARS ? `${text.slice(0, MAX_DETAIL_CHARS)}…` : text;
+  return clipText(text, MAX_DETAIL_CHARS);
 }

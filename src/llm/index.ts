@@ -1,6 +1,6 @@
 export { ANSWER_FORMAT, ANSWER_JSON_SCHEMA, OUTPUT_SCHEMA_VERSION, PACKED_FORMAT, answerSchema, parseAnswer, parsePacked, type Answer, type ResponseSchema } from './answer.js';
 export { Cooldown } from './cooldown.js';
-export { PROMPT_VERSION, buildMessages, buildPackedMessages, cutText, extraKeys, isAllowedStatus, promptCacheKey, shapeKey, type ChatMessage, type PromptRules, type RowShape } from './prompt.js';
+export { PROMPT_VERSION, buildMessages, buildPackedMessages, extraKeys, isAllowedStatus, promptCacheKey, shapeKey, type ChatMessage, type PromptRules, type RowShape } from './prompt.js';
 export { Provider, type Completion, type ProviderOptions, type Usage } from './provider.js';
 export { Validator, type Outcome, type RetryEvent, type ValidatorOptions } from './validator.js';
 export { decideVerdict, type Verdict } from './verdict.js';
@@ -11,3 +11,4 @@ export { TokenEstimator, loadTokenizer } from './tokens.js';
 export { complexity, routeModel, type Routing } from './routing.js';
 export { CacheKeySharder } from './cache-key.js';
 export { KNOWN_OUTPUT_CAPS, outputCapOf, packingNote, packingOf, type Packing, type PackingConfig } from './output-cap.js';
+export { clipText, cutText } from './clip.js';

@@ -4,6 +4,7 @@
  * (400 "max_tokens is too large") on every packed request, which then falls back to one
  * row a call while `estimate` still promises the packing savings.
  */
+import { plural } from '../plural.js';
 
 /**
  * Max output tokens of the built-in price table's models, from OpenAI's model pages
@@ -80,6 +81,6 @@ export function packingNote(packing: Packing, maxCompletionTokens: number): stri
   }
   return (
     `llm.rows_per_request ${packing.requested} × max_completion_tokens ${maxCompletionTokens} is above ${cap}: ` +
-    `packing ${packing.rows} rows per request instead. Lower max_completion_tokens to pack more, or set llm.providers[].max_output_tokens if the model allows more.`
+    `packing ${plural(packing.rows, 'row')} per request instead. Lower max_completion_tokens to pack more, or set llm.providers[].max_output_tokens if the model allows more.`
   );
 }

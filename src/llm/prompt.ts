@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { RowInputs } from '../sheets/index.js';
 import { ANSWER_JSON_SCHEMA, PACKED_JSON_SCHEMA } from './answer.js';
+import { cutText } from './clip.js';
 
 /** Bumped whenever the wording below changes: it is part of every cache key. */
 export const PROMPT_VERSION = 'prompt-v2';
@@ -143,13 +144,6 @@ function promptRow(inputs: RowInputs, rules: PromptRules): { row: Record<string,
     row[keys[i] ?? header] = cutText(value, rules.maxCommentChars);
   });
   return { row, note: notes.join('\n') };
-}
-
-/** The first `max` UTF-16 units of a text, never ending on half of a surrogate pair (an emoji). */
-export function cutText(text: string, max: number): string {
-  if (text.length <= max) return text;
-  const code = text.charCodeAt(max - 1);
-  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? max - 1 : max);
 }
 
 /** Several rows in one request, each under a label; the static prefix is shared by all of them. */

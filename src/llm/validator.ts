@@ -3,9 +3,11 @@ import { backoffDelay, sleep, type BackoffOptions } from '../retry/index.js';
 import type { RowInputs } from '../sheets/index.js';
 import { ANSWER_FORMAT, PACKED_FORMAT, parseAnswer, parsePacked, type ResponseSchema } from './answer.js';
 import type { ProviderGate } from './gate.js';
+import { clipText } from './clip.js';
 import { buildMessages, buildPackedMessages, type ChatMessage, type PromptRules } from './prompt.js';
 import type { Completion, Provider, Usage } from './provider.js';
 import { decideVerdict, type Verdict } from './verdict.js';
+import { plural } from '../plural.js';
 
 export type Outcome =
   | ({ kind: 'verdict'; provider: string; model: string; usage: Usage } & Verdict)
@@ -221,7 +223,7 @@ export class Validator {
       attempt++;
       if (attempt <= this.options.maxRetries) this.options.onRetry?.({ provider: provider.name, attempt, reason, waitMs: 0 });
     }
-    return { ok: false, reason: `${reason} (gave up after ${this.options.maxRetries} retries)`, usage };
+    return { ok: false, reason: `${reason} (gave up after ${plural(this.options.maxRetries, 'retry', 'retries')})`, usage };
   }
 }
 
@@ -247,7 +249,7 @@ function splitUsage(usage: Usage, rows: number): Usage {
 }
 
 function completionProblem(completion: { refusal: string | null; finishReason: string }): string | undefined {
-  if (completion.refusal) return `the model refused to answer (${completion.refusal.slice(0, 200)})`;
+  if (completion.refusal) return `the model refused to answer (${clipText(completion.refusal, 200)})`;
   if (completion.finishReason === 'length') return 'the answer was cut off at max_completion_tokens';
   if (completion.finishReason === 'content_filter') return 'the answer was blocked by the content filter';
   return undefined;

@@ -57,7 +57,7 @@ export class Tally {
     this.summary.rows.incomplete = opened.incomplete.length;
     if (opened.incomplete.length > 0) {
       const shown = opened.incomplete.slice(0, 10).join(', ');
-      this.summary.warnings.push(`${opened.incomplete.length} rows have neither status nor comment and were skipped (rows ${shown}${opened.incomplete.length > 10 ? ', …' : ''})`);
+      this.summary.warnings.push(`${opened.incomplete.length === 1 ? '1 row has' : `${opened.incomplete.length} rows have`} neither status nor comment and were skipped (rows ${shown}${opened.incomplete.length > 10 ? ', …' : ''})`);
     }
   }
 
@@ -116,12 +116,15 @@ export class Tally {
   }
 
   /**
-   * The naive way: every row with inputs asked in one full-price, uncached call. Priced
+   * The naive way: every row this run handled asked in one full-price, uncached call. Priced
    * from this run's answers, or from the cache's averages when nothing was asked.
    */
   naive(fallback: () => { promptTokens: number; completionTokens: number } | undefined): void {
     const price = priceOf(this.primaryModel, this.prices);
-    const rows = this.summary.rows.read - this.summary.rows.incomplete;
+    // Like with like: the rows this run handled, not those left for later (--limit, an
+    // interruption, a pending batch job), whose answers this run's cost does not include.
+    const { read, incomplete, deferred, waitingForBatch } = this.summary.rows;
+    const rows = read - incomplete - deferred - waitingForBatch;
     const average =
       this.answered.count > 0
         ? { promptTokens: this.answered.promptTokens / this.answered.count, completionTokens: this.answered.completionTokens / this.answered.count }

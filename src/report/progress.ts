@@ -25,7 +25,8 @@ export function progressPrinter(stream: ProgressStream, clock: () => number = Da
       stream.write(`\r\x1b[2K${line}`);
       drawn = true;
       if (p.phase === 'done' && drawn) stream.write('\n');
-    } else if (p.phase !== 'done') {
+    } else {
+      // The done line too: the last line of a log must carry the final count of rows written.
       stream.write(`${new Date(t).toISOString()} ${line}\n`);
     }
   };

@@ -15,6 +15,8 @@ import { parseRunAsk, type RunAsk } from './request.js';
 import { resolveTargets, targetsOfTab } from './targets.js';
 import { everything, healthView, runView, type Scope } from './views.js';
 
+import { plural } from '../plural.js';
+
 export { serveCapProblems } from './caps.js';
 
 export interface TriggerOptions {
@@ -145,7 +147,7 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
       const taken = hourly.reserve(who);
       if ('retryAfter' in taken) {
         res.setHeader('retry-after', String(taken.retryAfter));
-        return send(res, 429, { error: `${who} has used the ${hourly.perHour} runs of the last hour (serve.runs_per_hour; a request refused over serve.max_rows or serve.max_cost_usd counts as one); try again in ${taken.retryAfter} s`, runsPerHour: hourly.perHour, retryAfterSeconds: taken.retryAfter });
+        return send(res, 429, { error: `${who} has used the ${plural(hourly.perHour, 'run')} of the last hour (serve.runs_per_hour; a request refused over serve.max_rows or serve.max_cost_usd counts as one); try again in ${taken.retryAfter} s`, runsPerHour: hourly.perHour, retryAfterSeconds: taken.retryAfter });
       }
       reservation = taken;
     }
@@ -246,7 +248,7 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
 
   /** The per-person caps on a run: rows and cost by the estimate. */
   function overCaps(plan: RunPlan): Record<string, unknown> | undefined {
-    if (plan.rows > serve.max_rows) return { error: `this run would recheck ${plan.rows} rows; at most ${serve.max_rows} (serve.max_rows): select fewer rows`, rows: plan.rows, maxRows: serve.max_rows };
+    if (plan.rows > serve.max_rows) return { error: `this run would recheck ${plural(plan.rows, 'row')}; at most ${serve.max_rows} (serve.max_rows): select fewer rows`, rows: plan.rows, maxRows: serve.max_rows };
     // No cap set: nothing to refuse (an unpriced self-hosted model is fine). A cap set for
     // a model without a price stops `serve` at start (serveCapProblems); this is the guard.
     const cap = serve.max_cost_usd;
@@ -261,7 +263,7 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
   function begin(claim: Claim, caller: Caller, ask: RunAsk, chosen: LaunchTarget[], estimatedUsd: number | null): void {
     const request = { by: callerName(caller), rows: ask.rows, force: ask.force, estimatedUsd };
     const of = options.listed ? ` of ${chosen.map((t) => t.config.target.name).join(', ')}` : '';
-    options.log(`run ${claim.state.id.slice(0, 8)}${of} requested by ${request.by}${ask.rows ? ` (${ask.rows.length} rows)` : ''}${ask.force ? ' (force)' : ''}`);
+    options.log(`run ${claim.state.id.slice(0, 8)}${of} requested by ${request.by}${ask.rows ? ` (${plural(ask.rows.length, 'row')})` : ''}${ask.force ? ' (force)' : ''}`);
     claim.start(
       (state) => launchRun(state, { targets: chosen, secrets, gates: options.gates, request, stop: options.stop, abort: options.abort, log: options.log }),
       (error) => {

@@ -5,6 +5,7 @@ import { backoffDelay, retryAfterMs, sleep, type BackoffOptions } from '../retry
 import { sameTab } from './a1.js';
 import type { ServiceAccountKey } from './credentials.js';
 import { QuotaPacer } from './quota.js';
+import { plural } from '../plural.js';
 
 export interface SheetsClientOptions {
   spreadsheetId: string;
@@ -132,7 +133,7 @@ export class SheetsClient {
 
   /** Appends rows after the last row of a table on a tab (RAW, inserting rows as needed). */
   async append(range: string, rows: string[][]): Promise<void> {
-    await this.call('write', `append ${rows.length} rows to ${range}`, undefined, () =>
+    await this.call('write', `append ${plural(rows.length, 'row')} to ${range}`, undefined, () =>
       this.api.spreadsheets.values.append({
         spreadsheetId: this.spreadsheetId,
         range,
@@ -215,7 +216,7 @@ export class SheetsClient {
     const status = statusOf(error);
     const remote = redact(remoteMessage(error), this.secrets);
     const where = `spreadsheet ${this.spreadsheetId}`;
-    const after = attempt > 0 ? ` (after ${attempt} retries)` : '';
+    const after = attempt > 0 ? ` (after ${plural(attempt, 'retry', 'retries')})` : '';
     const base = { status, cause: error };
     switch (status) {
       case 401:

@@ -121,7 +121,7 @@ describe('a run over a portfolio of targets', () => {
     bed = b;
     const ok = await b.cli(['check-config', '--config', b.configPath]);
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toContain('3 target(s)');
+    expect(ok.stdout).toContain('3 targets)');
     expect(ok.stdout).toContain(`москва: tab "${CYRILLIC}" in ${OTHER_BOOK}`);
     b.setConfig({ targets: [{ name: 'programme-a', sheet: TAB }, { name: 'team-b', sheet: 'Team B', columns: { status: '' }, cache: {} }] });
     const bad = await b.cli(['check-config', '--config', b.configPath]);

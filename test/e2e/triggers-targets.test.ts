@@ -66,7 +66,7 @@ describe('schedule over the targets of a config', () => {
     // Time 1: 21 rows of two targets, never more than 3 calls at once between them.
     expect(peaks[0]).toBeLessThanOrEqual(3);
     expect(peaks[0]).toBeGreaterThanOrEqual(2);
-    expect(log).toContain('scheduling 2 target(s): programme-a, team-b');
+    expect(log).toContain('scheduling 2 targets: programme-a, team-b');
     expect(log.match(/\[programme-a\] run \w+ \(schedule\) completed/g)).toHaveLength(3);
     expect(log.match(/\[team-b\] run \w+ \(schedule\) completed/g)).toHaveLength(2);
     expect(log).toMatch(/\[team-b\] skipped \(lock held; the other targets ran\): Another run is already working on "Team B" in sheet-e2e-1/);
@@ -122,7 +122,7 @@ describe('watch over the targets of a config', () => {
     expect(end.writes - (afterSecond?.writes ?? 0)).toBe(0);
     expect(log.match(/\[team-b\] run \w+ \(watch\) completed/g)).toHaveLength(2);
     expect(log.match(/\[programme-a\] run \w+ \(watch\) completed/g)).toHaveLength(1);
-    expect(log.match(/total \(1 targets\): 4 rows, 1 asked/g)).toHaveLength(1);
+    expect(log.match(/total \(1 target\): 4 rows, 1 asked/g)).toHaveLength(1);
   });
 
   it('logs a target that cannot be read once, polls it again every time, watches the others on, and picks it up when it is shared again', async () => {

@@ -255,6 +255,37 @@ describe('loadConfig', () => {
     expect(error.message).toContain(file);
   });
 
+  it('shows a YAML syntax error as the other config errors: the line with a caret under the spot, and a Fix line', () => {
+    const file = writeConfig('sheets:\n  spreadsheet_id: x\n  sheet: [Tab\ncolumns: {}\n');
+    const error = configError(() => loadConfig(file, {}));
+    const message = problemAt(error, '');
+    expect(message).toMatch(/^not valid YAML: .*\(line 4, column 1\)\n/);
+    expect(message).toContain('      4 | columns: {}\n        | ^');
+    expect(message).not.toMatch(/at line \d+, column \d+:/);
+    expect(error.hint).toMatch(/close any \[ or \{.*config\.example\.yaml/);
+
+    const tabbed = configError(() => loadConfig(writeConfig('sheets:\n\tsheet: Tab\n', 'tabbed.yaml'), {}));
+    expect(problemAt(tabbed, '')).toContain('      2 | →sheet: Tab\n        | ^');
+    expect(tabbed.hint).toMatch(/^Indent with spaces, not tabs/);
+  });
+
+  it('says in its own words that a section is missing or empty, never zod\'s "expected object, received undefined"', () => {
+    const { llm: _dropped, ...noLlm } = minimal();
+    const error = configError(() => loadConfig(writeConfig({ ...noLlm, sheets: null, review: null, cache: [], pricing: 3 }), {}));
+    expect(problemAt(error, 'llm')).toBe('missing: add a section of keys (key: value lines, indented under it)');
+    expect(problemAt(error, 'sheets')).toMatch(/^it is empty: write a section of keys .* or remove the key/);
+    expect(problemAt(error, 'review')).toMatch(/^it is empty: /);
+    expect(problemAt(error, 'cache')).toMatch(/^must be a section of keys .*, not a list \(got \[\]\)$/);
+    expect(problemAt(error, 'pricing')).toMatch(/not a whole number \(got 3\)$/);
+    expect(error.message).not.toMatch(/received|Invalid input/);
+  });
+
+  it('rejects an alias to no anchor as a config problem, not an internal error', () => {
+    const error = configError(() => loadConfig(writeConfig('sheets: *nowhere\n'), {}));
+    expect(problemAt(error, '')).toMatch(/^not valid YAML: .*anchor/);
+    expect(error.hint).toMatch(/&anchor/);
+  });
+
   it('rejects a key written twice in the YAML', () => {
     const file = writeConfig(`${stringify(minimal())}llm:\n  max_workers: 2\n`);
     const error = configError(() => loadConfig(file, {}));

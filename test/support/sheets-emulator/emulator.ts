@@ -4,6 +4,7 @@ import type { Sheet } from './grid.js';
 import { metadataOf, type DeveloperMetadata } from './developer-metadata.js';
 import { Pipeline } from './pipeline.js';
 import { share, type Role } from './sharing.js';
+import { viewPage } from './view.js';
 import { listen, type RunningServer } from './server.js';
 import type {
   Cell,
@@ -324,6 +325,7 @@ export async function startSheetsEmulator(opts: SheetsEmulatorOptions = {}): Pro
     opts.evaluateFormula ?? defaultEvaluate,
   );
   if (opts.payloadLimitBytes !== undefined) pipe.payloadLimitBytes = opts.payloadLimitBytes;
-  const server = await listen(opts.port ?? 0, (req) => pipe.handle(req));
+  // The read-only HTML view (view.ts) first: it is no API call, so neither recorded nor counted.
+  const server = await listen(opts.port ?? 0, async (req) => viewPage(req, pipe.books) ?? pipe.handle(req));
   return new Emulator(server, pipe);
 }

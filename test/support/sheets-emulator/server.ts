@@ -23,6 +23,8 @@ export interface HttpResponse {
   headers?: Record<string, string>;
   /** Drop the connection instead of answering. */
   destroySocket?: boolean;
+  /** A body sent as it is, not as JSON (the HTML view); its content-type goes in `headers`. */
+  text?: string;
 }
 
 export type Handler = (req: HttpRequest) => Promise<HttpResponse>;
@@ -69,7 +71,7 @@ function send(res: ServerResponse, out: HttpResponse): void {
     res.socket?.destroy();
     return;
   }
-  const payload = out.body === undefined ? '' : JSON.stringify(out.body);
+  const payload = out.text ?? (out.body === undefined ? '' : JSON.stringify(out.body));
   res.writeHead(out.status, {
     'content-type': 'application/json; charset=UTF-8',
     'content-length': String(Buffer.byteLength(payload)),
