@@ -65,9 +65,11 @@ export class SheetsError extends RemoteError {}
  *  - too_large: a 429 no wait can cure (the request alone is over a per-minute limit):
  *    this row fails at once, and the others are neither paused nor slowed;
  *  - format_unsupported: the provider rejects json_schema: switch to json_object;
+ *  - config: every row would be refused the same way (a model that does not exist, a
+ *    field the provider refuses that the bot cannot do without): like a refused key;
  *  - rejected: this request will never succeed here (bad request, unknown model).
  */
-export type LlmErrorKind = 'auth' | 'quota' | 'rate_limit' | 'too_large' | 'transient' | 'format_unsupported' | 'rejected';
+export type LlmErrorKind = 'auth' | 'quota' | 'rate_limit' | 'too_large' | 'transient' | 'format_unsupported' | 'config' | 'rejected';
 
 /** An LLM provider refused or failed a request. */
 export class LlmError extends RemoteError {

@@ -107,6 +107,15 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX runs_by_group ON runs (run_group);
    ALTER TABLE batch_jobs ADD COLUMN target TEXT;
    UPDATE batch_jobs SET target = sheet;`,
+  // Issue 20: request fields a provider refused by name (a 400), so that later runs leave them out from the start.
+  `CREATE TABLE provider_fields (
+     provider TEXT NOT NULL,
+     model TEXT NOT NULL,
+     field TEXT NOT NULL,
+     learned_at INTEGER NOT NULL,
+     message TEXT NOT NULL,
+     PRIMARY KEY (provider, model, field)
+   ) WITHOUT ROWID;`,
 ];
 
 export function migrate(db: Database): void {

@@ -89,8 +89,14 @@ const rulesSchema = z.strictObject({
 
 const MAX_OUTPUT_TOKENS = "expected the model's max output tokens per request (a whole number from 16 to 10,000,000)";
 
+/** Provider families (src/llm/kinds): what each request carries and how answers are read. */
+export const PROVIDER_KINDS = ['openai', 'azure', 'gemini', 'vertex', 'ollama', 'vllm', 'anthropic', 'openrouter', 'groq', 'generic'] as const;
+export type ProviderKind = (typeof PROVIDER_KINDS)[number];
+
 const providerSchema = z.strictObject({
   name: text('a provider name'),
+  /** The provider family; detected from base_url when unset (src/llm/kinds/detect.ts). */
+  kind: z.enum(PROVIDER_KINDS, { error: `expected one of ${PROVIDER_KINDS.join(', ')}` }).optional(),
   model: text('a model name'),
   base_url: z.url({ error: 'expected an http(s) URL, e.g. https://api.openai.com/v1' }).default('https://api.openai.com/v1'),
   api_key_env: z

@@ -4,6 +4,7 @@ import { LlmError, redact, type LlmErrorKind } from '../errors.js';
 import { retryAfterMs } from '../retry/index.js';
 import { ANSWER_FORMAT, type ResponseSchema } from './answer.js';
 import { jsonFetch } from './http.js';
+import { connectionOf, dialectFetch, factsOf, isDroppable, unsupportedField, type KindFacts } from './kinds/index.js';
 import { outputCapOf } from './output-cap.js';
 import type { CacheKeySharder } from './cache-key.js';
 import type { ChatMessage } from './prompt.js';
@@ -32,7 +33,14 @@ export interface ProviderOptions {
   maxCompletionTokens: number;
   /** A fixed key, or a sharder that spreads a busy run over several keys. */
   promptCacheKey: string | CacheKeySharder;
+  /** Request fields this endpoint refused in earlier runs (the store remembers them): left out from the start. */
+  droppedFields?: readonly string[] | undefined;
+  /** The endpoint refused a field by name: it is left out from now on; said once per field. */
+  onFieldDropped?: (field: string, message: string) => void;
 }
+
+/** How many refused fields one request may shed before it is given up (each is dropped once). */
+const MAX_FIELD_DROPS = 3;
 
 /**
  * One OpenAI-compatible endpoint. Sends a chat completion with structured outputs and
@@ -46,6 +54,10 @@ export class Provider {
   mode: 'json_schema' | 'json_object';
   /** The most tokens the model may answer in one request, when known: no request asks for more. */
   readonly outputCap: number | undefined;
+  /** What this provider family accepts and how it answers (src/llm/kinds). */
+  readonly facts: KindFacts;
+  /** Fields this endpoint refused by name: no request carries them any more. */
+  private readonly dropped: Set<string>;
   private readonly client: OpenAI;
 
   constructor(
@@ -56,7 +68,20 @@ export class Provider {
     this.model = config.model;
     this.mode = config.structured_outputs === 'json_object' ? 'json_object' : 'json_schema';
     this.outputCap = outputCapOf(config.model, config.max_output_tokens);
-    this.client = new OpenAI({ apiKey: options.apiKey, baseURL: config.base_url, maxRetries: 0, timeout: options.timeoutMs, fetch: jsonFetch });
+    this.facts = factsOf(config);
+    this.dropped = new Set(options.droppedFields ?? []);
+    const connection = connectionOf(this.facts, config.base_url, options.apiKey);
+    this.client = new OpenAI({ apiKey: options.apiKey, ...connection, maxRetries: 0, timeout: options.timeoutMs, fetch: dialectFetch(this.facts, jsonFetch) });
+  }
+
+  /** Whether `auto` structured outputs may fall back to json_object (Anthropic's layer refuses it). */
+  get canFallBackToJsonObject(): boolean {
+    return this.config.structured_outputs === 'auto' && this.facts.request.jsonObject;
+  }
+
+  /** The fields learned as refused, in the order learned. */
+  get droppedFields(): string[] {
+    return [...this.dropped];
   }
 
   /** The body of a chat completion request: what `complete` sends, and what a Batch API line holds. */
@@ -65,14 +90,20 @@ export class Provider {
       this.mode === 'json_schema'
         ? ({ type: 'json_schema', json_schema: { name: format.name, strict: true, schema: format.schema } } as const)
         : ({ type: 'json_object' } as const);
-    return {
+    const body: OpenAI.ChatCompletionCreateParamsNonStreaming = {
       model: this.model,
       messages: messages.map((m) => ({ role: m.role, content: m.content })),
       response_format,
-      prompt_cache_key: typeof this.options.promptCacheKey === 'string' ? this.options.promptCacheKey : this.options.promptCacheKey.next(),
-      // Above the model's cap the request is refused (400), whatever the answer's length.
-      max_completion_tokens: Math.min(maxCompletionTokens, this.outputCap ?? Infinity),
     };
+    if (this.facts.request.promptCacheKey && !this.dropped.has('prompt_cache_key')) {
+      body.prompt_cache_key = typeof this.options.promptCacheKey === 'string' ? this.options.promptCacheKey : this.options.promptCacheKey.next();
+    }
+    // Above the model's cap the request is refused (400), whatever the answer's length. The
+    // field is the one the endpoint reads (Ollama ignores max_completion_tokens: uncapped).
+    const cap = Math.min(maxCompletionTokens, this.outputCap ?? Infinity);
+    if (this.facts.request.maxTokensField === 'max_tokens' || this.dropped.has('max_completion_tokens')) body.max_tokens = cap;
+    else body.max_completion_tokens = cap;
+    return body;
   }
 
   /** The OpenAI client of this provider, for the Files and Batches endpoints. */
@@ -87,9 +118,7 @@ export class Provider {
     const forward = () => local.abort(signal?.reason);
     signal?.addEventListener('abort', forward, { once: true });
     try {
-      const { data, response, request_id } = await this.client.chat.completions
-        .create(this.requestBody(messages, format, maxCompletionTokens), { signal: local.signal })
-        .withResponse();
+      const { data, response, request_id } = await this.send(messages, format, maxCompletionTokens, local.signal);
       const choice = data.choices[0];
       return {
         content: choice?.message.content ?? null,
@@ -98,7 +127,7 @@ export class Provider {
         usage: {
           promptTokens: data.usage?.prompt_tokens ?? 0,
           completionTokens: data.usage?.completion_tokens ?? 0,
-          cachedTokens: data.usage?.prompt_tokens_details?.cached_tokens ?? 0,
+          cachedTokens: this.facts.cachedTokens === 'none' ? 0 : (data.usage?.prompt_tokens_details?.cached_tokens ?? 0),
         },
         requestId: request_id ?? undefined,
         headers: response.headers,
@@ -112,14 +141,37 @@ export class Provider {
   }
 
   /**
-   * The LlmError when this provider refuses the key outright (401), asked of GET /models,
-   * which is free; undefined for any other answer. A 403 there proves nothing (a key may
+   * Sends the request; a 400 naming a field this endpoint does not accept (and the bot can
+   * do without) drops that field for good and sends the request again without it.
+   */
+  private async send(messages: readonly ChatMessage[], format: ResponseSchema, maxCompletionTokens: number, signal: AbortSignal) {
+    for (let drops = 0; ; drops++) {
+      try {
+        return await this.client.chat.completions.create(this.requestBody(messages, format, maxCompletionTokens), { signal }).withResponse();
+      } catch (error) {
+        const field = refusedField(error);
+        if (field === undefined || !isDroppable(field) || drops >= MAX_FIELD_DROPS) throw error;
+        // Several requests may learn it at once: the first to come back says so.
+        if (!this.dropped.has(field)) {
+          this.dropped.add(field);
+          this.options.onFieldDropped?.(field, this.scrub(messageOf(error as InstanceType<typeof OpenAI.APIError>)));
+        }
+      }
+    }
+  }
+
+  /**
+   * The LlmError when this provider refuses the key outright (401), asked of its free key
+   * check (GET /models, OpenRouter's GET /key); undefined for any other answer. A 403 there proves nothing (a key may
    * be allowed chat completions but not the model list), nor does an endpoint with no
    * /models: the real calls decide those.
    */
   async refusedKey(signal?: AbortSignal): Promise<LlmError | undefined> {
+    if (this.facts.keyCheck === 'none') return undefined;
     try {
-      await this.client.models.list({ signal: signal ?? null, timeout: Math.min(this.options.timeoutMs, KEY_CHECK_TIMEOUT_MS) });
+      const options = { signal: signal ?? null, timeout: Math.min(this.options.timeoutMs, KEY_CHECK_TIMEOUT_MS) };
+      if (this.facts.keyCheck === 'key') await this.client.get('/key', options);
+      else await this.client.models.list(options);
       return undefined;
     } catch (error) {
       if (signal?.aborted) return undefined;
@@ -174,6 +226,15 @@ export class Provider {
     if (status === 403) {
       return make('auth', false, `${where} refused access (403: ${said})`, `The key in $${this.config.api_key_env} has no access to model ${this.model}, or the account is restricted.`);
     }
+    if (status === 404) {
+      // Every row would get the same answer: the model (an Azure deployment) or the URL is wrong.
+      return make('config', false, `${where} has no such model or endpoint (404: ${said})`, `Check llm.providers: model "${this.model}" may not exist at ${this.config.base_url}, or base_url may not be the API root.`);
+    }
+    const field = refusedField(apiError);
+    if (status === 400 && field !== undefined && field !== 'response_format') {
+      // A field the bot cannot do without (or one still refused once dropped): no row can be asked.
+      return make('config', false, `${where} does not accept the request field "${field}" (400: ${said})`, `${this.facts.label} refuses "${field}"; set llm.providers[].kind if "${this.facts.kind}" is not the right kind for ${this.config.base_url}.`);
+    }
     if (status === 429 && (apiError.code === 'insufficient_quota' || apiError.type === 'insufficient_quota')) {
       return make('quota', false, `${where} says the account has no quota left (429 insufficient_quota: ${said})`, 'Add credit or raise the spending limit of that account, or configure another provider.');
     }
@@ -191,7 +252,7 @@ export class Provider {
     if (status === 400 && (apiError.param === 'response_format' || /response_format|json_schema/i.test(said))) {
       return make('format_unsupported', false, `${where} does not support structured outputs (400: ${said})`);
     }
-    return make('rejected', false, `${where} rejected the request (${status}: ${said})`, status === 404 ? `Check llm.providers: model "${this.model}" may not exist at ${this.config.base_url}.` : undefined);
+    return make('rejected', false, `${where} rejected the request (${status}: ${said})`);
   }
 
   private scrub(text: string): string {
@@ -209,6 +270,15 @@ export function neverFits(message: string): boolean {
   if (/request too large/i.test(message)) return true;
   const report = /Limit (\d+), Requested (\d+)/i.exec(message);
   return report !== null && !/\bUsed \d+/i.test(message) && Number(report[2]) > Number(report[1]);
+}
+
+/** The field a 400 names as not accepted: the dialect layer (kinds/dialect.ts) puts it in `param`. */
+function refusedField(error: unknown): string | undefined {
+  if (!(error instanceof OpenAI.APIError) || error.status !== 400) return undefined;
+  const body = error.error as { param?: unknown; code?: unknown } | undefined;
+  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  // The message (or an "unrecognized argument" code) must say it is refused: a param alone also marks invalid values.
+  return unsupportedField(messageOf(error), text(body?.code), text(body?.param));
 }
 
 function messageOf(error: InstanceType<typeof OpenAI.APIError>): string {

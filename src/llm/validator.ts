@@ -162,10 +162,11 @@ export class Validator {
     );
   }
 
-  /** A refused key dooms only its provider: the run goes on with the others, and says so. */
+  /** A refused key (or a model that does not exist) dooms only its provider: the run goes on with the others, and says so. */
   private drop(provider: Provider, error: LlmError): void {
     if (this.refusal(provider)) return;
-    this.dropped.set(error.status === 403 ? modelKey(provider) : provider.name, error);
+    // A 403 or a config error (no such model) concerns one model; a 401 the whole key.
+    this.dropped.set(error.status === 403 || error.kind === 'config' ? modelKey(provider) : provider.name, error);
     this.options.onDropped?.(provider, error);
   }
 
@@ -191,7 +192,7 @@ export class Validator {
         gate.leave(ticket, error.kind === 'rate_limit' ? { kind: 'rate_limited', waitMs } : { kind: 'failed' }, error.headers);
         this.options.onCall?.(provider, zeroUsage());
         reason = error.message;
-        if (error.kind === 'auth') {
+        if (error.kind === 'auth' || error.kind === 'config') {
           this.drop(provider, error);
           return { ok: false, reason, usage };
         }
@@ -200,7 +201,7 @@ export class Validator {
           return { ok: false, reason, usage };
         }
         // Several workers may hit this at once: each retries in json_object, once.
-        if (error.kind === 'format_unsupported' && mode === 'json_schema' && provider.config.structured_outputs === 'auto') {
+        if (error.kind === 'format_unsupported' && mode === 'json_schema' && provider.canFallBackToJsonObject) {
           provider.mode = 'json_object';
           continue;
         }

@@ -1,5 +1,5 @@
 import pLimit, { type LimitFunction } from 'p-limit';
-import type { LimitMemory } from '../cache/index.js';
+import type { FieldMemory, LimitMemory } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { CacheKeySharder, Provider, ProviderGate, TokenEstimator, Validator, loadTokenizer, packingNote, packingOf, promptCacheKey, routeModel, type RetryEvent, type Usage } from '../llm/index.js';
 import type { RowInputs } from '../sheets/index.js';
@@ -25,17 +25,24 @@ export interface Asking {
 export function buildAsking(
   config: Config,
   secrets: Secrets,
-  hooks: { today: string; onRetry: (event: RetryEvent) => void; onCall: (model: string, usage: Usage) => void; onWarning?: (text: string) => void; limits?: LimitMemory | undefined; gates?: ReadonlyMap<string, ProviderGate> | undefined },
+  hooks: { today: string; onRetry: (event: RetryEvent) => void; onCall: (model: string, usage: Usage) => void; onWarning?: (text: string) => void; limits?: LimitMemory | undefined; fields?: FieldMemory | undefined; gates?: ReadonlyMap<string, ProviderGate> | undefined },
 ): Asking {
   const rules = promptRulesOf(config);
-  const make = (provider: Config['llm']['providers'][number]) =>
-    new Provider(provider, {
+  const make = (provider: Config['llm']['providers'][number]) => {
+    const endpoint = { provider: provider.base_url, model: provider.model };
+    return new Provider(provider, {
       apiKey: secrets.apiKeys.get(provider.name) ?? '',
       timeoutMs: config.llm.request_timeout_seconds * 1000,
       maxCompletionTokens: config.llm.max_completion_tokens,
       // One key per model: each model's prefix is cached on its own; a busy run shards it.
       promptCacheKey: new CacheKeySharder(promptCacheKey(config.llm.prompt_cache_key, rules, provider.model), config.llm.prompt_cache_key_rpm),
+      droppedFields: hooks.fields?.recall(endpoint),
+      onFieldDropped: (field, message) => {
+        hooks.fields?.learn(endpoint, field, message);
+        hooks.onWarning?.(`provider "${provider.name}" (model ${provider.model}) does not accept the request field "${field}"; it is left out from now on, and in later runs (${message})`);
+      },
     });
+  };
   const [first, ...rest] = config.llm.providers;
   if (!first) throw new RangeError('llm.providers is empty');
   const fallbacks = rest.map(make);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { pendingQuestions, setAsidePending } from '../batch/pending.js';
-import { CacheStore, LimitMemory, recordRunEnd, recordRunStart } from '../cache/index.js';
+import { CacheStore, FieldMemory, LimitMemory, recordRunEnd, recordRunStart } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { StatusValidatorError, redact } from '../errors.js';
 import { priceTable, type ProviderGate } from '../llm/index.js';
@@ -141,6 +141,7 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
     onCall: (model, usage) => tally.call(model, usage),
     onWarning: (text) => tally.summary.warnings.push(redact(text, secrets.all)),
     limits: dryRun ? undefined : new LimitMemory(store.db),
+    fields: dryRun ? undefined : new FieldMemory(store.db),
     gates: options.gates,
   });
   const { validator } = asking;

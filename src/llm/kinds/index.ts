@@ -1,0 +1,7 @@
+export { PROVIDER_KINDS, type DroppableField, type KindFacts, type ProviderKind } from './types.js';
+export { KINDS } from './table.js';
+export { detectKind, factsOf } from './detect.js';
+export { readErrorBody, type ErrorBody } from './error-body.js';
+export { isDroppable, unsupportedField } from './fields.js';
+export { dialectFetch } from './dialect.js';
+export { connectionOf, type Connection } from './connection.js';

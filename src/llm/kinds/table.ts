@@ -1,0 +1,180 @@
+import type { KindFacts, ProviderKind } from './types.js';
+
+const OPENAI_LIMITS = { retryAfterHeader: true, retryInfoBody: false, requestsHeader: 'minute', tokensHeader: 'minute' } as const;
+const NO_LIMIT_HEADERS = { retryAfterHeader: false, retryInfoBody: false, requestsHeader: 'none', tokensHeader: 'none' } as const;
+
+/**
+ * One row of facts per provider family. Each row names the pages its facts come from;
+ * a fact found to be wrong is fixed here, and the learned-field memory (a 400 naming a
+ * field drops it) covers what a row cannot know (a deployment older than its docs).
+ */
+export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
+  openai: {
+    kind: 'openai',
+    label: 'OpenAI',
+    sources: [
+      'https://platform.openai.com/docs/api-reference/chat/create',
+      'https://platform.openai.com/docs/guides/rate-limits',
+      'https://platform.openai.com/docs/guides/prompt-caching',
+      'https://platform.openai.com/docs/guides/flex-processing',
+    ],
+    request: { promptCacheKey: true, maxTokensField: 'max_completion_tokens', jsonObject: true, flex: true },
+    auth: 'bearer',
+    limits: OPENAI_LIMITS,
+    keyCheck: 'models',
+    cachedTokens: 'prompt_tokens_details',
+    batch: true,
+    embeddingModel: 'text-embedding-3-small',
+  },
+  azure: {
+    kind: 'azure',
+    label: 'Azure OpenAI',
+    sources: [
+      // v1 API at /openai/v1/ with the OpenAI client; classic URLs name a deployment and an api-version.
+      'https://learn.microsoft.com/en-us/azure/ai-foundry/openai/api-version-lifecycle',
+      // 400 "Unrecognized request argument supplied" / "Extra inputs are not permitted" on some deployments.
+      'https://learn.microsoft.com/en-us/answers/questions/5555284/azure-openai-wrong-api-status-code-formatting',
+      // Only x-ratelimit-remaining-requests / -tokens, no -limit-: nothing to learn a per-minute limit from.
+      'https://learn.microsoft.com/en-us/answers/questions/2147319/how-to-get-values-of-rate-limits-(same-as-x-rateli',
+    ],
+    request: { promptCacheKey: true, maxTokensField: 'max_completion_tokens', jsonObject: true, flex: false },
+    auth: 'api-key',
+    limits: { retryAfterHeader: true, retryInfoBody: false, requestsHeader: 'none', tokensHeader: 'none' },
+    keyCheck: 'models',
+    cachedTokens: 'prompt_tokens_details',
+    batch: true,
+    embeddingModel: 'text-embedding-3-small',
+  },
+  gemini: {
+    kind: 'gemini',
+    label: 'Google Gemini',
+    sources: [
+      'https://ai.google.dev/gemini-api/docs/openai',
+      'https://ai.google.dev/api/compatibility',
+      // 400 "Invalid JSON payload received. Unknown name ..." (a JSON array body) for fields it does not map.
+      'https://github.com/OpenCoworkAI/open-codesign/issues/175',
+      // 429 RESOURCE_EXHAUSTED carries google.rpc.RetryInfo.retryDelay ("22s"), no rate headers.
+      'https://github.com/RooCodeInc/Roo-Code/issues/8012',
+      'https://developers.googleblog.com/gemini-batch-api-now-supports-embeddings-and-openai-compatibility',
+    ],
+    request: { promptCacheKey: false, maxTokensField: 'max_tokens', jsonObject: true, flex: false },
+    auth: 'bearer',
+    limits: { retryAfterHeader: false, retryInfoBody: true, requestsHeader: 'none', tokensHeader: 'none' },
+    keyCheck: 'models',
+    cachedTokens: 'prompt_tokens_details',
+    batch: true,
+    embeddingModel: 'gemini-embedding-001',
+  },
+  vertex: {
+    kind: 'vertex',
+    label: 'Google Vertex AI',
+    sources: ['https://cloud.google.com/vertex-ai/generative-ai/docs/multimodal/call-vertex-using-openai-library', 'https://github.com/RooCodeInc/Roo-Code/issues/8012'],
+    request: { promptCacheKey: false, maxTokensField: 'max_tokens', jsonObject: true, flex: false },
+    auth: 'bearer',
+    limits: { retryAfterHeader: false, retryInfoBody: true, requestsHeader: 'none', tokensHeader: 'none' },
+    // Its OpenAI endpoint lists no models: the first request proves the token.
+    keyCheck: 'none',
+    cachedTokens: 'prompt_tokens_details',
+    batch: false,
+    embeddingModel: undefined,
+  },
+  ollama: {
+    kind: 'ollama',
+    label: 'Ollama',
+    sources: [
+      // Supported request fields: max_tokens (not max_completion_tokens); no rate headers; key ignored.
+      'https://docs.ollama.com/api/openai-compatibility',
+      // 503 when the queue (OLLAMA_MAX_QUEUE) is full.
+      'https://github.com/ollama/ollama/pull/4144',
+    ],
+    request: { promptCacheKey: false, maxTokensField: 'max_tokens', jsonObject: true, flex: false },
+    auth: 'bearer',
+    limits: NO_LIMIT_HEADERS,
+    keyCheck: 'models',
+    cachedTokens: 'none',
+    batch: false,
+    embeddingModel: 'nomic-embed-text',
+  },
+  vllm: {
+    kind: 'vllm',
+    label: 'vLLM',
+    sources: [
+      'https://docs.vllm.ai/en/latest/serving/openai_compatible_server.html',
+      // Unknown fields are ignored (with a warning) rather than refused since this change.
+      'https://github.com/vllm-project/vllm/pull/10463',
+    ],
+    request: { promptCacheKey: false, maxTokensField: 'max_completion_tokens', jsonObject: true, flex: false },
+    auth: 'bearer',
+    limits: NO_LIMIT_HEADERS,
+    keyCheck: 'models',
+    // Only with --enable-prompt-tokens-details on the server; 0 otherwise.
+    cachedTokens: 'prompt_tokens_details',
+    batch: false,
+    embeddingModel: undefined,
+  },
+  anthropic: {
+    kind: 'anthropic',
+    label: 'Anthropic (OpenAI SDK compatibility)',
+    sources: [
+      'https://docs.claude.com/en/api/openai-sdk',
+      // response_format must be json_schema with strict: true ("Input should be True"), additionalProperties: false.
+      'https://github.com/steilerDev/cornerstone/pull/1561',
+    ],
+    request: { promptCacheKey: false, maxTokensField: 'max_completion_tokens', jsonObject: false, flex: false },
+    auth: 'bearer',
+    limits: { retryAfterHeader: true, retryInfoBody: false, requestsHeader: 'none', tokensHeader: 'none' },
+    keyCheck: 'models',
+    cachedTokens: 'none',
+    batch: false,
+    embeddingModel: undefined,
+  },
+  openrouter: {
+    kind: 'openrouter',
+    label: 'OpenRouter',
+    sources: [
+      'https://openrouter.ai/docs/api-reference/parameters',
+      // Rate limit headers on the 429 only; GET /api/v1/key checks a key (GET /models needs none).
+      'https://openrouter.ai/docs/api_reference/limits',
+      'https://openrouter.ai/docs/api/api-reference/api-keys/get-current-key.md',
+    ],
+    // Passed through to models that know it, ignored by the others.
+    request: { promptCacheKey: true, maxTokensField: 'max_tokens', jsonObject: true, flex: false },
+    auth: 'bearer',
+    limits: NO_LIMIT_HEADERS,
+    keyCheck: 'key',
+    cachedTokens: 'prompt_tokens_details',
+    batch: false,
+    embeddingModel: undefined,
+  },
+  groq: {
+    kind: 'groq',
+    label: 'Groq',
+    sources: [
+      'https://console.groq.com/docs/openai',
+      // x-ratelimit-limit-requests is requests per DAY, x-ratelimit-limit-tokens per minute; retry-after on 429s.
+      'https://console.groq.com/docs/rate-limits',
+      'https://console.groq.com/docs/flex-processing',
+      'https://console.groq.com/docs/batch',
+    ],
+    request: { promptCacheKey: false, maxTokensField: 'max_completion_tokens', jsonObject: true, flex: true },
+    auth: 'bearer',
+    limits: { retryAfterHeader: true, retryInfoBody: false, requestsHeader: 'day', tokensHeader: 'minute' },
+    keyCheck: 'models',
+    cachedTokens: 'prompt_tokens_details',
+    batch: true,
+    embeddingModel: undefined,
+  },
+  generic: {
+    kind: 'generic',
+    label: 'any OpenAI-compatible endpoint',
+    sources: ['https://platform.openai.com/docs/api-reference/chat/create'],
+    // Sent as to OpenAI; whatever the endpoint refuses by name is learned and dropped.
+    request: { promptCacheKey: true, maxTokensField: 'max_completion_tokens', jsonObject: true, flex: false },
+    auth: 'bearer',
+    limits: { ...OPENAI_LIMITS, retryInfoBody: true },
+    keyCheck: 'models',
+    cachedTokens: 'prompt_tokens_details',
+    batch: true,
+    embeddingModel: 'text-embedding-3-small',
+  },
+};

@@ -1,0 +1,57 @@
+import type { ProviderKind } from '../../config/index.js';
+
+export { PROVIDER_KINDS, type ProviderKind } from '../../config/index.js';
+
+/** A request field the bot may send that some providers refuse, and that can be done without. */
+export type DroppableField = 'prompt_cache_key' | 'service_tier' | 'max_completion_tokens';
+
+/**
+ * What one provider family documents about its chat completions endpoint: what each
+ * request carries, how its answers are read, how a key is checked. Every fact cites
+ * the page it comes from (`sources`), so that a change of the provider's behaviour is
+ * a change of one row here, not a hunt through conditions.
+ */
+export interface KindFacts {
+  kind: ProviderKind;
+  /** The provider's name, for messages and the README table. */
+  label: string;
+  /** Documentation pages the facts below come from. */
+  sources: readonly string[];
+  request: {
+    /** Sends prompt_cache_key (OpenAI's prompt caching routing hint). */
+    promptCacheKey: boolean;
+    /** The field that caps the answer's length: the endpoint ignores the other one. */
+    maxTokensField: 'max_completion_tokens' | 'max_tokens';
+    /** response_format json_object is accepted (when json_schema is refused, the bot falls back to it). */
+    jsonObject: boolean;
+    /** service_tier "flex" exists (half price, slower). */
+    flex: boolean;
+  };
+  /** How the endpoint authenticates: a bearer token, or Azure's `api-key` header on classic deployment URLs. */
+  auth: 'bearer' | 'api-key';
+  /** Where waits and limits are read from. */
+  limits: {
+    /** Retry-After / retry-after-ms headers on 429s. */
+    retryAfterHeader: boolean;
+    /** google.rpc.RetryInfo.retryDelay in the error body (Google APIs). */
+    retryInfoBody: boolean;
+    /**
+     * What x-ratelimit-limit-requests counts: per minute (OpenAI), per day (Groq), or no
+     * such header (only -remaining, or none at all): then nothing is learned from it.
+     */
+    requestsHeader: 'minute' | 'day' | 'none';
+    /** What x-ratelimit-limit-tokens counts. */
+    tokensHeader: 'minute' | 'none';
+  };
+  /**
+   * The free call that proves a key: GET {base}/models for most; OpenRouter lists models
+   * without a key, so its GET {base}/key; none where there is no key (a local Ollama).
+   */
+  keyCheck: 'models' | 'key' | 'none';
+  /** Where cached prompt tokens are reported: usage.prompt_tokens_details.cached_tokens, or nowhere (counted as 0). */
+  cachedTokens: 'prompt_tokens_details' | 'none';
+  /** The Batch API (/v1/batches) exists at this endpoint. */
+  batch: boolean;
+  /** An embedding model at this endpoint, for the semantic cache (undefined: none documented). */
+  embeddingModel: string | undefined;
+}
