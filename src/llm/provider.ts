@@ -4,7 +4,7 @@ import { LlmError, redact, type LlmErrorKind } from '../errors.js';
 import { retryAfterMs } from '../retry/index.js';
 import { ANSWER_FORMAT, type ResponseSchema } from './answer.js';
 import { jsonFetch } from './http.js';
-import { connectionOf, dialectFetch, factsOf, isDroppable, unsupportedField, type KindFacts } from './kinds/index.js';
+import { connectionOf, dialectFetch, factsOf, isDroppable, refusesModel, unsupportedField, type KindFacts } from './kinds/index.js';
 import { outputCapOf } from './output-cap.js';
 import type { CacheKeySharder } from './cache-key.js';
 import type { ChatMessage } from './prompt.js';
@@ -229,6 +229,9 @@ export class Provider {
     if (status === 404) {
       // Every row would get the same answer: the model (an Azure deployment) or the URL is wrong.
       return make('config', false, `${where} has no such model or endpoint (404: ${said})`, `Check llm.providers: model "${this.model}" may not exist at ${this.config.base_url}, or base_url may not be the API root.`);
+    }
+    if (status === 400 && refusesModel(said, this.model)) {
+      return make('config', false, `${where} does not know the model (400: ${said})`, `Check llm.providers: model "${this.model}" may not exist at ${this.config.base_url}.`);
     }
     const field = refusedField(apiError);
     if (status === 400 && field !== undefined && field !== 'response_format') {

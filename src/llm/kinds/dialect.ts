@@ -6,7 +6,8 @@ import type { KindFacts } from './types.js';
  * Wraps the SDK's fetch so that each provider's answers reach the rest of the code in
  * OpenAI's dialect: an error body of any shape (a JSON array, text, `{error:"…"}`)
  * becomes `{error:{message,type,code,param}}` (param: the field a 400 names as not
- * accepted), a wait stated in the body (RetryInfo) becomes a retry-after-ms header, and
+ * accepted), a wait stated in the body (RetryInfo) or as a reset time (OpenRouter's
+ * X-RateLimit-Reset, epoch ms) becomes a retry-after-ms header, and
  * rate headers that count per day are renamed so that no one takes them for per minute.
  */
 export function dialectFetch(facts: KindFacts, inner: typeof fetch): typeof fetch {
@@ -21,6 +22,10 @@ export function dialectFetch(facts: KindFacts, inner: typeof fetch): typeof fetc
     const read = readErrorBody(text);
     if (read.retryAfterMs !== undefined && facts.limits.retryInfoBody && !headers.has('retry-after') && !headers.has('retry-after-ms')) {
       headers.set('retry-after-ms', String(read.retryAfterMs));
+    }
+    if (response.status === 429 && facts.limits.resetEpochHeader && !headers.has('retry-after') && !headers.has('retry-after-ms')) {
+      const wait = Number(headers.get('x-ratelimit-reset')) - Date.now();
+      if (Number.isFinite(wait) && wait >= 0 && wait < 3_600_000) headers.set('retry-after-ms', String(Math.ceil(wait)));
     }
     const field = unsupportedField(read.message, read.code, read.param);
     const body = {

@@ -40,3 +40,12 @@ export function isDroppable(field: string): field is DroppableField {
 function topLevel(path: string): string {
   return path.split(/[./[]/)[0] ?? path;
 }
+
+/**
+ * Whether a 400 says the model itself is unknown (OpenRouter: "x is not a valid model ID";
+ * others: "model x does not exist / not found"): every row would get it.
+ */
+export function refusesModel(message: string | undefined, model: string): boolean {
+  if (message === undefined || model === '' || !message.includes(model)) return false;
+  return /not a valid model|does not exist|not found|unknown model|invalid model|no endpoints found/i.test(message);
+}

@@ -2,6 +2,6 @@ export { PROVIDER_KINDS, type DroppableField, type KindFacts, type ProviderKind 
 export { KINDS } from './table.js';
 export { detectKind, factsOf } from './detect.js';
 export { readErrorBody, type ErrorBody } from './error-body.js';
-export { isDroppable, unsupportedField } from './fields.js';
+export { isDroppable, refusesModel, unsupportedField } from './fields.js';
 export { dialectFetch } from './dialect.js';
 export { connectionOf, type Connection } from './connection.js';

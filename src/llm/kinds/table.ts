@@ -1,7 +1,7 @@
 import type { KindFacts, ProviderKind } from './types.js';
 
-const OPENAI_LIMITS = { retryAfterHeader: true, retryInfoBody: false, requestsHeader: 'minute', tokensHeader: 'minute' } as const;
-const NO_LIMIT_HEADERS = { retryAfterHeader: false, retryInfoBody: false, requestsHeader: 'none', tokensHeader: 'none' } as const;
+const OPENAI_LIMITS = { retryAfterHeader: true, retryInfoBody: false, requestsHeader: 'minute', tokensHeader: 'minute', resetEpochHeader: false } as const;
+const NO_LIMIT_HEADERS = { retryAfterHeader: false, retryInfoBody: false, requestsHeader: 'none', tokensHeader: 'none', resetEpochHeader: false } as const;
 
 /**
  * One row of facts per provider family. Each row names the pages its facts come from;
@@ -39,7 +39,7 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
     ],
     request: { promptCacheKey: true, maxTokensField: 'max_completion_tokens', jsonObject: true, flex: false },
     auth: 'api-key',
-    limits: { retryAfterHeader: true, retryInfoBody: false, requestsHeader: 'none', tokensHeader: 'none' },
+    limits: { retryAfterHeader: true, retryInfoBody: false, requestsHeader: 'none', tokensHeader: 'none', resetEpochHeader: false },
     keyCheck: 'models',
     cachedTokens: 'prompt_tokens_details',
     batch: true,
@@ -59,7 +59,7 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
     ],
     request: { promptCacheKey: false, maxTokensField: 'max_tokens', jsonObject: true, flex: false },
     auth: 'bearer',
-    limits: { retryAfterHeader: false, retryInfoBody: true, requestsHeader: 'none', tokensHeader: 'none' },
+    limits: { retryAfterHeader: false, retryInfoBody: true, requestsHeader: 'none', tokensHeader: 'none', resetEpochHeader: false },
     keyCheck: 'models',
     cachedTokens: 'prompt_tokens_details',
     batch: true,
@@ -71,7 +71,7 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
     sources: ['https://cloud.google.com/vertex-ai/generative-ai/docs/multimodal/call-vertex-using-openai-library', 'https://github.com/RooCodeInc/Roo-Code/issues/8012'],
     request: { promptCacheKey: false, maxTokensField: 'max_tokens', jsonObject: true, flex: false },
     auth: 'bearer',
-    limits: { retryAfterHeader: false, retryInfoBody: true, requestsHeader: 'none', tokensHeader: 'none' },
+    limits: { retryAfterHeader: false, retryInfoBody: true, requestsHeader: 'none', tokensHeader: 'none', resetEpochHeader: false },
     // Its OpenAI endpoint lists no models: the first request proves the token.
     keyCheck: 'none',
     cachedTokens: 'prompt_tokens_details',
@@ -122,7 +122,7 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
     ],
     request: { promptCacheKey: false, maxTokensField: 'max_completion_tokens', jsonObject: false, flex: false },
     auth: 'bearer',
-    limits: { retryAfterHeader: true, retryInfoBody: false, requestsHeader: 'none', tokensHeader: 'none' },
+    limits: { retryAfterHeader: true, retryInfoBody: false, requestsHeader: 'none', tokensHeader: 'none', resetEpochHeader: false },
     keyCheck: 'models',
     cachedTokens: 'none',
     batch: false,
@@ -140,7 +140,7 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
     // Passed through to models that know it, ignored by the others.
     request: { promptCacheKey: true, maxTokensField: 'max_tokens', jsonObject: true, flex: false },
     auth: 'bearer',
-    limits: NO_LIMIT_HEADERS,
+    limits: { ...NO_LIMIT_HEADERS, resetEpochHeader: true },
     keyCheck: 'key',
     cachedTokens: 'prompt_tokens_details',
     batch: false,
@@ -158,7 +158,7 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
     ],
     request: { promptCacheKey: false, maxTokensField: 'max_completion_tokens', jsonObject: true, flex: true },
     auth: 'bearer',
-    limits: { retryAfterHeader: true, retryInfoBody: false, requestsHeader: 'day', tokensHeader: 'minute' },
+    limits: { retryAfterHeader: true, retryInfoBody: false, requestsHeader: 'day', tokensHeader: 'minute', resetEpochHeader: false },
     keyCheck: 'models',
     cachedTokens: 'prompt_tokens_details',
     batch: true,

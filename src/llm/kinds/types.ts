@@ -42,6 +42,8 @@ export interface KindFacts {
     requestsHeader: 'minute' | 'day' | 'none';
     /** What x-ratelimit-limit-tokens counts. */
     tokensHeader: 'minute' | 'none';
+    /** X-RateLimit-Reset on a 429 is the epoch millisecond the limit resets at (OpenRouter), not a duration. */
+    resetEpochHeader: boolean;
   };
   /**
    * The free call that proves a key: GET {base}/models for most; OpenRouter lists models

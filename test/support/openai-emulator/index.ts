@@ -6,6 +6,7 @@
  * same responder. POST /v1/embeddings answers deterministic bag-of-words vectors (see embeddings.ts).
  */
 export { startOpenAIEmulator, type OpenAIEmulator } from './server.js';
+export { emulatorProfile, type EmulatorProfile, type ProfileName } from './profiles.js';
 export { defaultVerdict, extractRow, extractRows, extraFields, messageText, requiredFields, ROW_MARKER, ROWS_MARKER } from './responder.js';
 export { formatGoDuration, DEFAULT_COMPLETION_BUDGET, DEFAULT_WINDOW_MS, MINUTE_MS } from './ratelimit.js';
 export { estimateTokens, promptText, CACHE_BLOCK_TOKENS, MIN_CACHED_PREFIX_TOKENS } from './usage.js';

@@ -8,6 +8,7 @@ import { errorBody, errorOutcome, type Outcome } from './errors.js';
 import { FaultQueue, faultOutcome } from './faults.js';
 import { apiError, FileStore, MAX_UPLOAD_BYTES, type ApiReply, type FileObject } from './files.js';
 import { modelsReply } from './models.js';
+import { emulatorProfile, type EmulatorProfile } from './profiles.js';
 import { DEFAULT_COMPLETION_BUDGET, RateLimiter } from './ratelimit.js';
 import { defaultVerdict, extractRow, extractRows, toContent } from './responder.js';
 import type {
@@ -115,6 +116,7 @@ class EmulatorServer implements OpenAIEmulator {
   private readonly fileStore: FileStore;
   private readonly batchEngine: BatchEngine;
   private readonly embeddings = new EmbeddingsEndpoint();
+  private readonly profile: EmulatorProfile | undefined;
   private respond: RespondFn;
   private latency: Latency;
   private limiter: RateLimiter | undefined;
@@ -126,6 +128,7 @@ class EmulatorServer implements OpenAIEmulator {
 
   constructor(private readonly opts: OpenAIEmulatorOptions) {
     this.now = opts.now ?? Date.now;
+    this.profile = opts.profile === undefined ? undefined : emulatorProfile(opts.profile, this.now);
     this.cache = new PromptCache(opts.promptCacheKeyRpm ?? Infinity, this.now);
     this.respond = opts.respond ?? defaultVerdict;
     this.latency = opts.latencyMs ?? 0;
@@ -276,6 +279,11 @@ class EmulatorServer implements OpenAIEmulator {
     return this.closing;
   }
 
+  /** The key as "Bearer <key>", from the header this provider takes it in. */
+  private authorization(record: RecordedRequest): string | undefined | null {
+    return this.profile ? this.profile.authorization(record.headers) : record.headers.authorization;
+  }
+
   private sleep(ms: number): Promise<void> {
     if (ms <= 0 || this.closing) return Promise.resolve();
     return new Promise<void>((resolve) => {
@@ -324,7 +332,7 @@ class EmulatorServer implements OpenAIEmulator {
     });
     res.setHeader('x-request-id', requestId);
 
-    const resource = apiResource(path);
+    const resource = apiResource(path) ?? (this.profile?.keyRoute && path === '/v1/key' ? 'key' : undefined);
     if (resource !== undefined) {
       await this.handleApi(req, res, record, resource);
       return;
@@ -345,8 +353,9 @@ class EmulatorServer implements OpenAIEmulator {
     if (!isChat) {
       return errorOutcome(404, { message: `Invalid URL (${record.method} ${record.path})`, type: 'invalid_request_error' });
     }
-    if (this.opts.apiKey !== undefined) {
-      const denied = checkAuth(record.headers.authorization, this.opts.apiKey);
+    const authorization = this.authorization(record);
+    if (this.opts.apiKey !== undefined && authorization !== null) {
+      const denied = checkAuth(authorization, this.opts.apiKey);
       if (denied) return denied;
     }
     const parsed = parseJsonBody(raw);
@@ -360,12 +369,18 @@ class EmulatorServer implements OpenAIEmulator {
     if (row !== undefined) record.row = row;
 
     const fault = this.faults.take(row, chat);
+    if (fault?.kind === 'rate_limit' && this.profile) {
+      return { ...this.profile.rateLimited(fault.retryAfterMs ?? (fault.retryAfterSeconds ?? 1) * 1000), fault: 'rate_limit' };
+    }
     if (fault !== undefined) {
       const outcome = faultOutcome(fault, row, chat.model);
       if (outcome.kind === 'completion') this.complete(record, chat, outcome);
       return outcome;
     }
 
+    if (this.profile && this.opts.models !== undefined && !this.opts.models.includes(chat.model)) return this.profile.modelNotFound(chat.model);
+    const refused = this.profile?.refuse(chat);
+    if (refused) return refused;
     const rejected = checkRequest(chat, { models: this.opts.models, supportsJsonSchema: this.supportsJsonSchema, outputCaps: this.opts.outputCaps });
     if (rejected) return rejected;
 
@@ -373,6 +388,7 @@ class EmulatorServer implements OpenAIEmulator {
       const budget = chat.max_completion_tokens ?? chat.max_tokens ?? DEFAULT_COMPLETION_BUDGET;
       const cost = estimateTokens(promptText(chat.messages).length) + budget;
       const decision = this.limiter.admit(cost, chat.model);
+      if (!decision.ok && this.profile) return { ...this.profile.rateLimited(decision.retryAfterMs), fault: `rate_limit:${decision.type}` };
       if (!decision.ok) {
         return {
           ...errorOutcome(
@@ -426,7 +442,7 @@ class EmulatorServer implements OpenAIEmulator {
     const prompt = promptText(chat.messages);
     const promptTokens = estimateTokens(prompt.length);
     const key = typeof chat.prompt_cache_key === 'string' ? chat.prompt_cache_key : undefined;
-    const cached = this.cache.lookup(key, prompt);
+    const cached = this.profile?.cachedTokens === false ? 0 : this.cache.lookup(key, prompt);
     const produced = outcome.content ?? outcome.refusal ?? '';
     return buildUsage(promptTokens, produced.length, cached);
   }
@@ -460,7 +476,9 @@ class EmulatorServer implements OpenAIEmulator {
     const body = await readBody(req, MAX_UPLOAD_BYTES);
     const startedMs = Date.now();
     let reply: ApiReply;
-    const denied = this.opts.apiKey === undefined ? undefined : checkAuth(record.headers.authorization, this.opts.apiKey);
+    const keyless = resource === 'models' && this.profile?.modelsWithoutKey === true;
+    const authorization = this.authorization(record);
+    const denied = this.opts.apiKey === undefined || keyless || authorization === null ? undefined : checkAuth(authorization, this.opts.apiKey);
     if (denied?.kind === 'error') {
       reply = { status: denied.status, json: denied.body };
     } else if (body === undefined) {
@@ -475,7 +493,8 @@ class EmulatorServer implements OpenAIEmulator {
         contentType: req.headers['content-type'],
         record,
       };
-      if (resource === 'models') reply = modelsReply(call, this.opts.models);
+      if (resource === 'key') reply = keyReply(call.method);
+      else if (resource === 'models') reply = modelsReply(call, this.opts.models);
       else if (resource === 'embeddings') reply = this.embeddings.handle(call);
       else reply = resource === 'files' ? await this.fileStore.handle(call) : await this.batchEngine.handle(call);
     }
@@ -496,10 +515,11 @@ class EmulatorServer implements OpenAIEmulator {
       req.socket.destroy();
       return;
     }
+    const limits = this.limiter?.headers() ?? {};
     const headers: Record<string, string> = {
       'openai-version': '2020-10-01',
       'openai-processing-ms': String(processingMs),
-      ...this.limiter?.headers(),
+      ...(this.profile ? this.profile.headers(limits) : limits),
     };
     let status: number;
     let payload: string;
@@ -549,7 +569,13 @@ function chatCompletionBody(model: string, usage: RecordedUsage, outcome: Extrac
   };
 }
 
-type ApiResource = 'files' | 'batches' | 'embeddings' | 'models';
+type ApiResource = 'files' | 'batches' | 'embeddings' | 'models' | 'key';
+
+/** OpenRouter's GET /api/v1/key (https://openrouter.ai/docs/api/api-reference/api-keys/get-current-key.md): the key's details. */
+function keyReply(method: string): ApiReply {
+  if (method !== 'GET') return apiError(405, { message: `Method ${method} not allowed on /v1/key.`, type: 'invalid_request_error' });
+  return { status: 200, json: { data: { label: 'sk-or-v1-emu...', limit: null, limit_remaining: null, usage: 0, is_free_tier: false } } };
+}
 
 /** Which Files/Batches/Embeddings resource a path belongs to, if any. */
 function apiResource(path: string): ApiResource | undefined {

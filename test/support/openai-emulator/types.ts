@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
+import type { ProfileName } from './profiles.js';
 
 /** The row the bot asks the model to validate, parsed from the last user message. Keys may be missing. */
 export interface RowInput {
@@ -118,6 +119,11 @@ export interface OpenAIEmulatorOptions {
   recordBodies?: boolean;
   /** Batch API timings and limits (see {@link BatchOptions}). */
   batch?: BatchOptions;
+  /**
+   * Behave as this provider's OpenAI-compatible endpoint documents (profiles.ts): the fields it
+   * refuses, its error bodies, its rate headers, its 429 (an injected `rate_limit` fault too).
+   */
+  profile?: ProfileName;
 }
 
 /**
