@@ -281,7 +281,7 @@ function refusedField(error: unknown): string | undefined {
   const body = error.error as { param?: unknown; code?: unknown } | undefined;
   const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
   // The message (or an "unrecognized argument" code) must say it is refused: a param alone also marks invalid values.
-  return unsupportedField(messageOf(error), text(body?.code), text(body?.param));
+  return unsupportedField(messageOf(error as InstanceType<typeof OpenAI.APIError>), text(body?.code), text(body?.param));
 }
 
 function messageOf(error: InstanceType<typeof OpenAI.APIError>): string {

@@ -231,7 +231,7 @@ const groq: EmulatorProfile = {
       { message: `Rate limit reached for model on tokens per minute (TPM): Limit 6000, Used 5990, Requested 300. Please try again in ${(ms / 1000).toFixed(2)}s.`, type: 'tokens', code: 'rate_limit_exceeded' },
       { 'retry-after': seconds(ms) },
     ),
-  modelNotFound: openai.modelNotFound,
+  modelNotFound: (model) => openai.modelNotFound(model),
   cachedTokens: true,
   authorization: bearer,
   modelsWithoutKey: false,
