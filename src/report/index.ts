@@ -2,3 +2,4 @@ export { portfolioTotal, renderPortfolio, renderPortfolioFatal, type PortfolioTo
 export { formatUsd, renderFatal, renderOneLine, renderSummary } from './render.js';
 export { progressPrinter, type ProgressStream } from './progress.js';
 export { RUNS_HEADER, describeRequest, runsRow } from './runs-row.js';
+export { describeAnswers, describeSheet, plural } from './words.js';
