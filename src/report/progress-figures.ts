@@ -35,7 +35,7 @@ export function figuresOf(p: Progress, startedAt: number, askingSince: number | 
   const asking = askingSince === undefined ? 0 : now - askingSince;
   const perMinute = asking >= MIN_MEASURE_MS && done > 0 ? (done / asking) * 60_000 : null;
   const etaMs = done >= total ? 0 : perMinute === null ? null : ((total - done) / perMinute) * 60_000;
-  return { done, total, answered: done - errors, errors, percent, elapsedMs: Math.max(0, now - startedAt), perMinute, etaMs, costUsd: p.costUsd ?? 0 };
+  return { done, total, answered: done - errors, errors, percent, elapsedMs: Math.max(0, now - startedAt), perMinute, etaMs, costUsd: p.costUsd === undefined ? 0 : p.costUsd };
 }
 
 /** A duration for people: 8 s, 4 min 05 s, 2 h 03 min (rounded up: an ETA of 0.2 s is 1 s, not 0). */
