@@ -58,6 +58,7 @@ export function progressLine(p: Progress, f: Figures): string {
     case 'reading':
       return 'reading the sheet…';
     case 'validating':
+      if (f.total === 0) return `validating: nothing to ask the model | ${tail}`;
       return `validating: ${n(f.done)}/${plural(f.total, 'question')} (${f.percent}%): ${n(f.answered)} answered, ${plural(f.errors, 'error')} | ${rate(f)} | ${eta(f)} | ${tail}`;
     case 'writing':
       return `writing the last verdicts: ${n(f.answered)} answered, ${plural(f.errors, 'error')} of ${plural(f.total, 'question')} | ${tail}`;

@@ -79,8 +79,8 @@ export class ProgressView {
       {
         // cli-progress writes only through stream.write (and readline's cursor moves, which do too).
         stream: this.stream as NodeJS.WritableStream,
-        format: (options, params, payload: { text: string }) => `${cliProgress.Format.BarFormat(params.progress, options)} ${payload.text}`,
-        barsize: 24,
+        format: (options, params, payload: { name: string; text: string }) => `${payload.name}${cliProgress.Format.BarFormat(params.progress, options)} ${payload.text}`,
+        barsize: 20,
         hideCursor: false,
         gracefulExit: false,
         clearOnComplete: false,
@@ -88,7 +88,8 @@ export class ProgressView {
       },
       cliProgress.Presets.shades_classic,
     );
-    const payload = { text: `${track.name === undefined ? '' : `[${track.name}] `}${barText(p, f)}` };
+    const width = Math.max(...this.tracks.map((t) => t.name?.length ?? 0));
+    const payload = { name: track.name === undefined ? '' : `[${track.name}] `.padEnd(width + 3), text: barText(p, f) };
     // The bar's length is the share of questions settled; a tab with nothing to ask is full.
     const total = Math.max(1, f.total);
     const value = f.total === 0 ? (p.phase === 'reading' ? 0 : 1) : f.done;
@@ -100,16 +101,20 @@ export class ProgressView {
   }
 }
 
-/** What follows the bar: the same figures as a log line, shorter. */
+/**
+ * What follows the bar: the same figures as a log line, the most wanted first (a line
+ * wider than the terminal is cut at its right edge).
+ */
 function barText(p: Progress, f: Figures): string {
-  const tail = `elapsed ${duration(f.elapsedMs)} | ${cost(f)}`;
+  const tail = `${cost(f)} | elapsed ${duration(f.elapsedMs)}`;
   switch (p.phase) {
     case 'reading':
       return `reading the sheet… | ${tail}`;
     case 'validating':
-      return `${f.percent}% | ${n(f.done)}/${n(f.total)}: ${n(f.answered)} answered, ${plural(f.errors, 'error')} | ${rate(f)} | ${eta(f)} | ${tail}`;
+      if (f.total === 0) return `nothing to ask the model | ${tail}`;
+      return `${f.percent}% | ${n(f.done)}/${n(f.total)} done, ${plural(f.errors, 'error')} | ${eta(f)} | ${rate(f)} | ${tail}`;
     case 'writing':
-      return `${f.percent}% | writing the last verdicts (${plural(p.rowsWritten, 'row')} written) | ${tail}`;
+      return `${f.percent}% | writing the last verdicts, ${plural(p.rowsWritten, 'row')} written | ${tail}`;
     case 'done':
       return `done: ${n(f.answered)} answered, ${plural(f.errors, 'error')}, ${plural(p.rowsWritten, 'row')} written | ${tail}`;
   }
