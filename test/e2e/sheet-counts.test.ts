@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { HEADER, SPREADSHEET_ID, TAB, col, startBed, type Bed } from '../support/bed.js';
 import { sampleRows, targetRows } from '../support/sample-data.js';
+import { virtualClock } from '../support/virtual-clock.js';
 
 const TEAM_B = 'Team B';
 
@@ -111,5 +112,21 @@ describe('what the sheet shows, told apart from what the run asked', () => {
     const tab = b.sheets.values(SPREADSHEET_ID, 'Runs');
     const last = tab[tab.length - 1] ?? [];
     expect(last[col(tab, 'Sheet VALID')]).toBe(String(tb.valid + a.valid - (last[col(tab, 'Target')] === 'team-b' ? a.valid : tb.valid)));
+  });
+
+  it('watch logs, for a poll that asks only the ticked row, its one answer and what the whole sheet shows', async () => {
+    bed = await startBed({ rows: sampleRows(6), config: { review: { recheck_column: 'Recheck' } } });
+    const b = bed;
+    const clock = virtualClock('2026-11-21T09:00:00Z', (poll) => {
+      if (poll === 1) b.sheets.setCell(SPREADSHEET_ID, TAB, 4, col(b.values(), 'Recheck') + 1, true);
+    });
+    let log = '';
+    const result = await b.cli(['watch', '--config', b.configPath, '--every', '60s', '--polls', '2'], { clock, stderr: { write: (t: string) => (log += t) } });
+    expect(result.code).toBe(0);
+    const shown = countTab(b, TAB);
+    const runs = log.split('\n').filter((l) => l.includes('(watch) completed'));
+    expect(runs).toHaveLength(2);
+    expect(runs[1]).toMatch(/6 rows, 1 asked \(answers: (1 VALID, 0 INVALID|0 VALID, 1 INVALID), 0 ERROR\), 1 LLM call, 1 row written/);
+    expect(runs[1]).toContain(`; the sheet shows ${shown.valid} VALID, ${shown.invalid} INVALID (6 rows)`);
   });
 });
