@@ -115,7 +115,7 @@ describe('runs and the Runs tab over targets', () => {
 
     const tab = b.sheets.values(SPREADSHEET_ID, 'Runs');
     // The new headers went after the people's column, into empty columns.
-    expect(tab[0]).toEqual([...old, 'Notes', 'Target', 'Run group']);
+    expect(tab[0]).toEqual([...old, 'Notes', 'Target', 'Run group', ...RUNS_HEADER.slice(18)]);
     expect(tab[1]).toEqual([...oldRow, 'keep me']);
     expect(tab).toHaveLength(4);
     for (const t of report.targets) {
