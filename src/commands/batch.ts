@@ -195,11 +195,11 @@ async function resultsOf(ctx: Ctx, list: BatchJob[], named: boolean, json: boole
     ctx.jobs.markApplied(job.id, { answered: result.answered, keptNewer: result.keptNewer, failed: result.failed.length, usage: result.usage });
     failed += result.failed.length;
     const costUsd = price ? costOf(result.usage, price, true) : null;
-    const verdicts = verdictsOf(ctx, job, result.failed);
+    const verdicts = verdictsOf(ctx, job, result.failed, owner.review.min_confidence);
     applied.push({ target: owner.target.name, id: job.id, status: job.status, answered: result.answered, keptNewer: result.keptNewer, failed: result.failed.length, ...verdicts, promptTokens: result.usage.promptTokens, completionTokens: result.usage.completionTokens, costUsd });
     const kept = result.keptNewer > 0 ? ` (${result.keptNewer} not saved: a newer verdict was stored after the job was submitted)` : '';
     const cost = costUsd === null ? 'cost unknown (no price for this model)' : `${formatUsd(costUsd)} at the batch price`;
-    say(`${at}${job.id} (${job.status}): ${result.answered} answers saved${kept}, ${result.failed.length} failed; verdicts ${verdicts.valid} VALID, ${verdicts.invalid} INVALID; ${result.usage.promptTokens} prompt and ${result.usage.completionTokens} answer tokens, ${cost}`);
+    say(`${at}${job.id} (${job.status}): ${result.answered} answers saved${kept}, ${result.failed.length} failed; verdicts ${verdicts.valid} VALID, ${verdicts.invalid} INVALID${verdicts.needsReview ? ` (${verdicts.needsReview} NEEDS REVIEW: the model was unsure)` : ''}; ${result.usage.promptTokens} prompt and ${result.usage.completionTokens} answer tokens, ${cost}`);
     for (const f of result.failed.slice(0, 10)) say(`  failed ${f.customId}: ${redact(f.reason, ctx.secrets.all)}`);
     if (result.failed.length > 0) say('  Failed lines are asked again by the next run (sync) or batch submit.');
   }
@@ -241,6 +241,8 @@ interface AppliedJob {
   /** The verdicts the cache now holds for the job's questions that did not fail. */
   valid: number;
   invalid: number;
+  /** Of those, below review.min_confidence: the sheet shows NEEDS REVIEW. */
+  needsReview: number;
   promptTokens: number;
   completionTokens: number;
   /** At the batch price; null when the model's price is unknown. */
@@ -248,15 +250,16 @@ interface AppliedJob {
 }
 
 /** The verdicts of a job's answered questions, as the cache holds them now. */
-function verdictsOf(ctx: Ctx, job: BatchJob, failed: ReadonlyArray<{ customId: string }>): { valid: number; invalid: number } {
+function verdictsOf(ctx: Ctx, job: BatchJob, failed: ReadonlyArray<{ customId: string }>, minConfidence: number | undefined): { valid: number; invalid: number; needsReview: number } {
   const lost = new Set(failed.map((f) => f.customId));
-  const out = { valid: 0, invalid: 0 };
+  const out = { valid: 0, invalid: 0, needsReview: 0 };
   for (const [customId, questions] of ctx.jobs.lines(job.id)) {
     for (const q of questions) {
       if (lost.has(customId) || lost.has(`${customId}/${q.label}`)) continue;
-      const verdict = ctx.store.get(q.key)?.verdict;
-      if (verdict === 'VALID') out.valid++;
-      else if (verdict === 'INVALID') out.invalid++;
+      const cached = ctx.store.get(q.key);
+      if (cached?.verdict === 'VALID') out.valid++;
+      else if (cached?.verdict === 'INVALID') out.invalid++;
+      if (cached && minConfidence !== undefined && cached.confidence < minConfidence) out.needsReview++;
     }
   }
   return out;

@@ -23,6 +23,8 @@ export function emptySheetCounts(): SheetCounts {
 }
 
 interface Change {
+  /** Its place in the writer's queue. */
+  index: number;
   row: number;
   id: string;
   from: Bucket;
@@ -38,7 +40,9 @@ interface Change {
  */
 export class ShownCounts {
   private base: SheetCounts | undefined;
-  private readonly queued: Change[] = [];
+  /** Only the writes that change what a row shows are kept (a rerun rewriting the same verdict keeps none). */
+  private readonly changes: Change[] = [];
+  private queued = 0;
 
   /** The verdict cells as read (after a results tab's lines are laid over them). */
   read(entries: readonly Entry[], incomplete: number): void {
@@ -51,7 +55,10 @@ export class ShownCounts {
 
   /** A write queued for this row, showing this verdict once it goes through. */
   queue(entry: Pick<Entry, 'row' | 'id' | 'outputs'>, verdict: string): void {
-    this.queued.push({ row: entry.row, id: entry.id, from: bucketOf(entry.outputs.verdict), to: bucketOf(verdict) });
+    const index = this.queued++;
+    const from = bucketOf(entry.outputs.verdict);
+    const to = bucketOf(verdict);
+    if (from !== to) this.changes.push({ index, row: entry.row, id: entry.id, from, to });
   }
 
   /** The counts after the writes the writer got to; null when the tab was never read. */
@@ -62,7 +69,9 @@ export class ShownCounts {
     const skippedIds = new Set(written.skipped.filter((s) => s.id !== '').map((s) => s.id));
     const skippedRows = new Set(written.skipped.filter((s) => s.id === '').map((s) => s.row));
     const now = new Map<number, Bucket>();
-    for (const change of this.queued.slice(0, written.rowsWritten + written.skipped.length)) {
+    const reached = written.rowsWritten + written.skipped.length;
+    for (const change of this.changes) {
+      if (change.index >= reached) break;
       if (change.id !== '' ? skippedIds.has(change.id) : skippedRows.has(change.row)) continue;
       const from = now.get(change.row) ?? change.from;
       counts[from]--;
