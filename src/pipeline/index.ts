@@ -5,6 +5,5 @@ export { sheetsClientFor, surveyTab } from './sheet-io.js';
 export { hasWork, keyerOf, layoutConfigOf, localDate, lookupIn, primaryModel, promptRulesOf, staleAfterOf } from './plan.js';
 export { selectWork, type Selection } from './select.js';
 export type { ModelUsage, RunStatus, RunSummary, SheetCounts } from './summary.js';
-export { bucketOf } from './shown.js';
 export { primaryProvider } from './ask.js';
 export { holdLock, lockNameOf, LockLostError, type Every, type HeldLock } from './run-lock.js';
