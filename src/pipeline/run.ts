@@ -26,6 +26,8 @@ export interface Progress {
   errors: number;
   retries: number;
   rowsWritten: number;
+  /** The cost of the calls made so far; null when a model's price is unknown. */
+  costUsd?: number | null;
 }
 
 export interface RunOptions {
@@ -212,6 +214,7 @@ async function prepare(
   const opened = await openSheet(sheets, layoutConfigOf(config), dryRun, options.preread);
   tally.read(opened);
   const target = await resultsTarget(config, sheets, opened, dryRun, tally);
+  tally.sheetRead(opened);
 
   tally.pricing(priceTable(config.pricing), primaryModel(config));
   const staleAfterMs = staleAfterOf(config, options.recheckOlderThanMs);
@@ -241,7 +244,9 @@ async function prepare(
   const enqueue: Enqueue = (entry, cells, answered = true) => {
     const clearRecheck = answered && isTicked(entry.review.recheck);
     // The identity the write is checked against: hashed only for rows being written.
-    if (!dryRun) writer.enqueue({ row: entry.row, id: entry.id, fingerprint: fingerprintOf(entry.id, entry.inputs, entry.review.override), cells, clearRecheck });
+    if (dryRun) return;
+    writer.enqueue({ row: entry.row, id: entry.id, fingerprint: fingerprintOf(entry.id, entry.inputs, entry.review.override), cells, clearRecheck });
+    tally.queued(entry, cells.verdict);
   };
   // A known verdict never unticks a box: a ticked row is asked again, unless a reviewer's verdict stands.
   for (const { entry, cells } of selection.rewrites) enqueue(entry, cells, false);
