@@ -25,7 +25,7 @@ export interface Asking {
 export function buildAsking(
   config: Config,
   secrets: Secrets,
-  hooks: { today: string; onRetry: (event: RetryEvent) => void; onCall: (model: string, usage: Usage) => void; onWarning?: (text: string) => void; limits?: LimitMemory | undefined; gates?: ReadonlyMap<string, ProviderGate> | undefined },
+  hooks: { today: string; onRetry: (event: RetryEvent) => void; onCall: (model: string, usage: Usage) => void; onConnectionFailure?: () => void; onWarning?: (text: string) => void; limits?: LimitMemory | undefined; gates?: ReadonlyMap<string, ProviderGate> | undefined },
 ): Asking {
   const rules = promptRulesOf(config);
   const make = (provider: Config['llm']['providers'][number]) =>
@@ -59,6 +59,7 @@ export function buildAsking(
     route: (inputs) => chains.get(modelOf(inputs)) ?? [...firsts.values(), ...fallbacks],
     onRetry: hooks.onRetry,
     onCall: (provider, usage) => hooks.onCall(provider.model, usage),
+    onConnectionFailure: () => hooks.onConnectionFailure?.(),
     onDropped: (provider, error) => hooks.onWarning?.(`provider "${provider.name}"${error.status === 403 ? ` (model ${provider.model})` : ""} is not used for the rest of this run: ${error.message}${error.hint ? ` ${error.hint}` : ''}`),
   });
   const packing = packingOf(config.llm);

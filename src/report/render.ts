@@ -34,7 +34,7 @@ export function renderSummary(s: RunSummary): string {
     ['cache hits written', n(s.rows.fromCache)],
     ['rows sent to the model', `${n(s.rows.asked)}${s.rows.deduplicated ? ` (${n(s.rows.deduplicated)} shared an identical row's answer)` : ''}`],
     ['verdicts', `${n(s.verdicts.valid)} VALID, ${n(s.verdicts.invalid)} INVALID, ${n(s.verdicts.error)} ERROR${s.verdicts.needsReview ? ` (${n(s.verdicts.needsReview)} NEEDS REVIEW: the model was unsure)` : ''}`],
-    ['LLM calls', `${n(s.llm.calls)} (${n(s.llm.retries)} retries)`],
+    ['LLM calls', `${n(s.llm.calls)} (${n(s.llm.retries)} retries)${s.llm.connectionFailures ? `; ${n(s.llm.connectionFailures)} connection failures (not calls)` : ''}`],
     ['tokens', `${n(s.llm.promptTokens)} prompt (${n(s.llm.cachedTokens)} cached${s.llm.cacheHitRate !== null ? `, ${Math.round(s.llm.cacheHitRate * 100)}%` : ''}), ${n(s.llm.completionTokens)} completion`],
     ['cost', `${formatUsd(s.llm.costUsd)}${s.llm.savedUsd !== null && s.llm.naiveCostUsd ? ` (the naive way, one full call per row: ${formatUsd(s.llm.naiveCostUsd)}; saved ${formatUsd(s.llm.savedUsd)}, ${Math.round((s.llm.savedUsd / s.llm.naiveCostUsd) * 100)}%)` : ''}`],
     ['sheet', `${n(s.writes.rowsWritten)} rows written in ${n(s.writes.calls)} calls${s.writes.rowsMoved ? `, ${n(s.writes.rowsMoved)} found moved and written where they are now` : ''}`],
