@@ -12,6 +12,7 @@ import { API_KEY, HEADER, col, startBed, type Bed } from '../support/bed.js';
 import { cachedVerdicts, expectedCells } from '../support/inspect.js';
 import { startOpenAIEmulator, type OpenAIEmulator } from '../support/openai-emulator/index.js';
 import { sampleRows } from '../support/sample-data.js';
+import { virtualClock } from '../support/virtual-clock.js';
 
 let bed: Bed | undefined;
 const extra: OpenAIEmulator[] = [];
@@ -199,5 +200,49 @@ describe('an unreachable primary with a reachable fallback', () => {
     const values = b.values();
     expect(values.slice(1).map((r) => r[col(values, 'Model')])).toEqual(Array(rows.length).fill('gpt-4.1-mini'));
     expect(values.flat().join('\n')).not.toContain(`127.0.0.1:${port}`);
+  });
+});
+
+describe('the Batch API and watch on an unreachable endpoint', () => {
+  it('batch submit and run --mode batch stop with exit 1, the host in the Fix line, nothing submitted or written', async () => {
+    const port = await closedPort();
+    bed = await bedAt(sampleRows(6), `http://127.0.0.1:${port}/v1`);
+    const before = bed.values();
+    for (const args of [
+      ['batch', 'submit', '--config', bed.configPath],
+      ['run', '--config', bed.configPath, '--mode', 'batch', '--every', '1s'],
+    ]) {
+      const result = await bed.cli(args);
+      expect(result.code, args.join(' ')).toBe(1);
+      expect(result.stderr, args.join(' ')).toMatch(/could not connect to provider "primary".*connection refused/);
+      expect(result.stderr, args.join(' ')).toMatch(new RegExp(`Fix: .*127\\.0\\.0\\.1:${port}`));
+      expect(result.stderr).not.toMatch(/Internal error/);
+    }
+    expect(bed.values()).toEqual(before);
+  });
+
+  it('batch wait on an endpoint gone away exits 1 saying so, and keeps the job for later', async () => {
+    bed = await startBed({ rows: sampleRows(4) });
+    const b = bed;
+    const submitted = await b.cli(['batch', 'submit', '--config', b.configPath]);
+    expect(submitted.code, submitted.stderr).toBe(0);
+    await b.llm.close();
+    const waited = await b.cli(['batch', 'wait', '--config', b.configPath, '--every', '1s']);
+    expect(waited.code).toBe(1);
+    expect(waited.stderr).toMatch(/could not connect to provider "emulator".*connection refused/);
+    expect(waited.stderr).not.toMatch(/Internal error/);
+    const listed = await b.cli(['batch', 'list', '--config', b.configPath]);
+    expect(listed.stdout).toMatch(/batch_\S+/);
+  });
+
+  it('watch stops (exit 1) saying the endpoint cannot be reached, having written nothing', async () => {
+    const port = await closedPort();
+    bed = await bedAt(sampleRows(6), `http://127.0.0.1:${port}/v1`);
+    const before = bed.values();
+    let log = '';
+    const result = await bed.cli(['watch', '--config', bed.configPath, '--every', '60s', '--polls', '3'], { clock: virtualClock('2026-11-21T09:00:00Z'), stderr: { write: (s: string) => (log += s) } });
+    expect(result.code, log).toBe(1);
+    expect(log).toMatch(new RegExp(`No provider can be reached: .*127\\.0\\.0\\.1:${port}`));
+    expect(bed.values()).toEqual(before);
   });
 });
