@@ -196,9 +196,26 @@ export class Provider {
     return make('rejected', false, `${where} rejected the request (${status}: ${said})`, status === 404 ? `Check llm.providers: model "${this.model}" may not exist at ${this.host}.` : undefined);
   }
 
-  /** No key, and no URL (an internal address is nobody's business in a shared sheet). */
+  /**
+   * No key, and not this provider's address (an internal URL is nobody's business in a
+   * shared sheet). Other URLs a provider's message holds (a link to its docs) are kept.
+   */
   private scrub(text: string): string {
-    return redact(text, [this.options.apiKey]).replace(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi, '<url>');
+    let out = redact(text, [this.options.apiKey]);
+    for (const address of this.addresses) out = out.split(address).join('<endpoint>');
+    return out;
+  }
+
+  /** base_url, its origin and its host, longest first: the forms an error text may quote it in. */
+  private get addresses(): string[] {
+    const forms = new Set([this.config.base_url.replace(/\/+$/, ''), this.host]);
+    try {
+      forms.add(new URL(this.config.base_url).origin);
+      forms.add(new URL(this.config.base_url).hostname);
+    } catch {
+      // Not a URL: the text itself is the only form.
+    }
+    return [...forms].filter((f) => f.length > 3 && f !== 'the configured base_url').sort((a, b) => b.length - a.length);
   }
 }
 

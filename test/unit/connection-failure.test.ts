@@ -3,6 +3,7 @@
  * was sent, no server answered), and what a person is told: the endpoint's host in the
  * hint, never its URL (nor a key) in a message that may end up in a cell.
  */
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -84,5 +85,29 @@ describe('a provider that cannot be reached', () => {
     expect(error?.message).not.toMatch(/127\.0\.0\.1|http:/);
     expect(error?.hint).toContain(`127.0.0.1:${port}`);
     expect(`${error?.message} ${error?.hint}`).not.toContain(KEY);
+  });
+});
+
+describe('a provider error that quotes the endpoint', () => {
+  it("keeps this provider's address out of the message (it may go into an Issues cell), and other links in", async () => {
+    // A gateway's 502 that names the upstream it could not reach, as proxies do.
+    const server = createHttpServer((req, res) => {
+      res.writeHead(502, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { message: `upstream http://${req.headers.host ?? ''}/v1/chat/completions failed; see https://status.example.com/incidents`, type: 'server_error' } }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as { port: number };
+      const provider = providerAt(`http://127.0.0.1:${port}/v1`);
+      const error = await provider.complete([{ role: 'user', content: 'hello' }]).then(
+        () => undefined,
+        (e: unknown) => provider.explain(e),
+      );
+      expect(error?.kind).toBe('transient');
+      expect(error?.message).toContain('failed (502: upstream <endpoint>/chat/completions failed; see https://status.example.com/incidents)');
+      expect(error?.message).not.toContain('127.0.0.1');
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 });
