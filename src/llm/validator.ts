@@ -199,7 +199,8 @@ export class Validator {
   private giveUp(provider: Provider, error: LlmError): void {
     if (this.unreachable.has(provider.name)) return;
     this.unreachable.set(provider.name, error);
-    this.options.onDropped?.(provider, error);
+    // With no provider left the run stops, and its error says this: a warning would say it twice.
+    if (this.providers.some((p) => !this.unusable(p))) this.options.onDropped?.(provider, error);
   }
 
   private async askProvider<T>(provider: Provider, question: Question<T>, usage: Usage, signal?: AbortSignal): Promise<Asked<T>> {

@@ -60,7 +60,7 @@ export function buildAsking(
     onRetry: hooks.onRetry,
     onCall: (provider, usage) => hooks.onCall(provider.model, usage),
     onConnectionFailure: () => hooks.onConnectionFailure?.(),
-    onDropped: (provider, error) => hooks.onWarning?.(`provider "${provider.name}"${error.status === 403 ? ` (model ${provider.model})` : ""} is not used for the rest of this run: ${error.message}${error.hint ? ` ${error.hint}` : ''}`),
+    onDropped: (provider, error) => hooks.onWarning?.(`provider "${provider.name}"${error.status === 403 ? ` (model ${provider.model})` : ""} is not used for the rest of this run: ${error.message}${error.hint ? `${/[.!?)]$/.test(error.message) ? '' : '.'} ${error.hint}` : ''}`),
   });
   const packing = packingOf(config.llm);
   const capped = packingNote(packing, config.llm.max_completion_tokens);
