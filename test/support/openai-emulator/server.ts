@@ -518,6 +518,7 @@ class EmulatorServer implements OpenAIEmulator {
       'openai-version': '2020-10-01',
       'openai-processing-ms': String(processingMs),
       ...this.limiter?.headers(),
+      ...this.opts.extraHeaders,
     };
     let status: number;
     let payload: string;
