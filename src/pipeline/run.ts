@@ -141,6 +141,7 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
       report();
     },
     onCall: (model, usage) => tally.call(model, usage),
+    onConnectionFailure: () => tally.connectionFailure(),
     onWarning: (text) => tally.summary.warnings.push(redact(text, secrets.all)),
     limits: dryRun ? undefined : new LimitMemory(store.db),
     gates: options.gates,

@@ -81,6 +81,8 @@ export interface RunSummary {
   llm: {
     calls: number;
     retries: number;
+    /** Requests that never reached a provider (refused, DNS, TLS): not calls, nothing paid. */
+    connectionFailures: number;
     questions: number;
     promptTokens: number;
     completionTokens: number;

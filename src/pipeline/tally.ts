@@ -37,7 +37,7 @@ export class Tally {
       wallMs: 0,
       rows: { read: 0, incomplete: 0, upToDate: 0, fromCache: 0, asked: 0, deduplicated: 0, deferred: 0, rechecked: 0, overridden: 0, fuzzyShared: 0, semanticReused: 0, waitingForBatch: 0 },
       waitingForBatch: [],
-      llm: { calls: 0, retries: 0, questions: 0, promptTokens: 0, completionTokens: 0, cachedTokens: 0, cacheHitRate: null, costUsd: 0, naiveCostUsd: null, savedUsd: null, byModel: {}, routing: {}, promptCacheKey: '' },
+      llm: { calls: 0, retries: 0, connectionFailures: 0, questions: 0, promptTokens: 0, completionTokens: 0, cachedTokens: 0, cacheHitRate: null, costUsd: 0, naiveCostUsd: null, savedUsd: null, byModel: {}, routing: {}, promptCacheKey: '' },
       verdicts: { valid: 0, invalid: 0, error: 0, needsReview: 0 },
       sheetShows: null,
       writes: { calls: 0, rowsWritten: 0, rowsMoved: 0, skipped: [], sheetRetries: 0, headersAdded: [], stopped: [], rowsNotWritten: 0 },
@@ -105,6 +105,11 @@ export class Tally {
       this.summary.rows.waitingForBatch += w.rows;
       this.summary.rows.deduplicated -= w.rows - w.questions;
     }
+  }
+
+  /** A request that never reached its provider: counted apart from the calls. */
+  connectionFailure(): void {
+    this.summary.llm.connectionFailures++;
   }
 
   call(model: string, usage: Usage): void {

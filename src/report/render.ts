@@ -34,7 +34,7 @@ export function renderSummary(s: RunSummary): string {
     ['rows sent to the model', `${n(s.rows.asked)}${s.rows.deduplicated ? ` (${n(s.rows.deduplicated)} shared an identical row's answer)` : ''}`],
     ["this run's answers", describeAnswers(s)],
     ['the sheet now shows', s.sheetShows ? describeSheet(s.sheetShows) : 'unknown (the tab was not read)'],
-    ['LLM calls', `${n(s.llm.calls)} (${plural(s.llm.retries, 'retry', 'retries')})`],
+    ['LLM calls', `${n(s.llm.calls)} (${plural(s.llm.retries, 'retry', 'retries')})${s.llm.connectionFailures ? `; ${plural(s.llm.connectionFailures, 'connection failure')} (not calls)` : ''}`],
     ['tokens', `${n(s.llm.promptTokens)} prompt (${n(s.llm.cachedTokens)} cached${s.llm.cacheHitRate !== null ? `, ${Math.round(s.llm.cacheHitRate * 100)}%` : ''}), ${n(s.llm.completionTokens)} completion`],
     ['cost', `${formatUsd(s.llm.costUsd)}${s.llm.savedUsd !== null && s.llm.naiveCostUsd ? ` (the naive way, one full call per row: ${formatUsd(s.llm.naiveCostUsd)}; saved ${formatUsd(s.llm.savedUsd)}, ${Math.round((s.llm.savedUsd / s.llm.naiveCostUsd) * 100)}%)` : ''}`],
     ['sheet', `${plural(s.writes.rowsWritten, 'row')} written in ${plural(s.writes.calls, 'call')}${s.writes.rowsMoved ? `, ${n(s.writes.rowsMoved)} found moved and written where they are now` : ''}`],
