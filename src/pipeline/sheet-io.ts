@@ -9,7 +9,7 @@ import type { RunSummary } from './summary.js';
 import type { Tally } from './tally.js';
 
 /**
- * Results-tab mode: opens the results tab and shows each entry the results its id
+ * Results-tab mode: opens the results tab and shows each entry the results its line
  * already has there, so that up-to-date rows cost nothing as in the default mode.
  */
 export async function resultsTarget(config: Config, sheets: SheetsClient, opened: OpenedSheet, dryRun: boolean, tally: Tally): Promise<ResultsTab | undefined> {
@@ -23,16 +23,9 @@ export async function resultsTarget(config: Config, sheets: SheetsClient, opened
     outputs: config.output.columns,
   });
   await results.open(dryRun);
-  const seen = new Set<string>();
-  const duplicates = new Set<string>();
-  for (const entry of opened.entries) {
-    if (seen.has(entry.id)) duplicates.add(entry.id);
-    seen.add(entry.id);
-    const shown = results.byId.get(entry.id);
-    if (shown) entry.outputs = shown;
-  }
+  const duplicates = results.show(opened.entries);
   if (duplicates.size > 0) {
-    tally.summary.warnings.push(`ids used by more than one row share one line of the "${tab}" tab: ${[...duplicates].slice(0, 10).join(', ')}; give each row its own id`);
+    tally.summary.warnings.push(`ids used by more than one row: ${[...duplicates].slice(0, 10).join(', ')}; each of those rows has a line of the "${tab}" tab by its row number, which a sort or an inserted row makes it lose (it is written again, on a new line): give each row its own id`);
   }
   return results;
 }
