@@ -1,6 +1,6 @@
 import type { Config, Secrets } from '../config/index.js';
 import { redact } from '../errors.js';
-import { RUNS_HEADER, runsRow } from '../report/runs-row.js';
+import { RUNS_HEADER, RUNS_IDENTITY, runsRow } from '../report/runs-row.js';
 import type { CacheStore } from '../cache/index.js';
 import { ResultsTab, SheetsClient, appendToOwnTab, mapHeaders, processPacers, quoteSheetName, readEntries, type OpenedSheet } from '../sheets/index.js';
 import { keyerOf, layoutConfigOf, lookupIn, staleAfterOf } from './plan.js';
@@ -61,7 +61,8 @@ export function sheetsClientFor(config: Config, secrets: Secrets, signal?: Abort
 /** One row per run in the Runs tab; a failure there is a warning, never the run's failure. */
 export async function appendRunsRow(sheets: SheetsClient, tab: string, summary: RunSummary, secrets: Secrets): Promise<void> {
   try {
-    await appendToOwnTab(sheets, tab, RUNS_HEADER, [runsRow(summary)]);
+    // The run id tells a row appended already (its answer lost) from one to append.
+    await appendToOwnTab(sheets, tab, RUNS_HEADER, [runsRow(summary)], { identity: RUNS_IDENTITY });
   } catch (error) {
     summary.warnings.push(`could not add this run to the "${tab}" tab: ${redact(error instanceof Error ? error.message : String(error), secrets.all)}`);
   }
