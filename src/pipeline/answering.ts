@@ -63,17 +63,16 @@ export class Answering {
   };
 
   /**
-   * In a portfolio: a question another target has answered during this run, or is
-   * asking now, takes that answer (the board); only the rest is asked (and paid for)
-   * here. A question that was a cache miss when this target chose it may also have been
-   * answered since by another run (the cache); a question chosen to be asked AGAIN never
-   * takes the cache's verdict: that is the verdict it must replace.
+   * In a portfolio: a question another target has answered during this run (then in the
+   * cache), or is asking now (the board), takes that answer; only the rest is asked (and
+   * paid for) here. A question chosen to be asked AGAIN takes the cache's verdict only
+   * when the board says this run gave it: before, that is the verdict to replace.
    */
   private async answerShared(group: Job[], board: QuestionBoard): Promise<void> {
     const { settler, lookup } = this.options;
     const open: Job[] = [];
     for (const job of group) {
-      const known = job.again ? undefined : lookup?.(job.key);
+      const known = job.again && !board.answered(job.key) ? undefined : lookup?.(job.key);
       if (known) settler.commit(job, known);
       else open.push(job);
     }

@@ -9,15 +9,25 @@ const ZERO = Object.freeze({ promptTokens: 0, completionTokens: 0, cachedTokens:
  * one whose question another target has already answered during this run takes that
  * answer: each question is paid for once per run (invariant 9).
  *
- * The board, not the cache, is what a target consults: a row selected to be asked again
+ * The board says which verdicts are this run's: a row selected to be asked again
  * (--force, a ticked Recheck box, an old verdict) has a verdict in the cache, the very
- * one it must replace; only an answer given during this run may stand for it. A failed
- * or ERROR answer is not kept: a later asker asks again.
+ * one it must replace, and may take the cache's verdict only once the board says this
+ * run gave it (`answered`). A failed or ERROR answer is not kept: a later asker asks
+ * again. The verdicts themselves are in the cache by then (committed before the board
+ * hears of them), so the board holds only their keys, unless nothing is committed (a
+ * dry run): then it keeps the answers, for the later askers.
  */
 export class QuestionBoard {
   private readonly open = new Map<string, Promise<Outcome | undefined>>();
-  /** Verdicts given during this run. Held for the run only (the board lives as long as one portfolio run). */
-  private readonly answered = new Map<string, Outcome>();
+  /** The keys answered during this run (with the answer itself when it is not in the cache). */
+  private readonly given = new Map<string, Outcome | undefined>();
+
+  constructor(private readonly options: { keepAnswers: boolean } = { keepAnswers: false }) {}
+
+  /** Whether a verdict for this key was given during this run (and so is the cache's, unless a dry run). */
+  answered(key: string): boolean {
+    return this.given.has(key);
+  }
 
   /**
    * Splits a request's keys: those this caller asks (it must `settle` each, with the
@@ -29,8 +39,8 @@ export class QuestionBoard {
     const theirs: Array<{ index: number; answer: Promise<Outcome | undefined> }> = [];
     const resolvers = new Map<number, (outcome: Outcome | undefined) => void>();
     keys.forEach((key, index) => {
-      const given = this.answered.get(key);
-      const pending = given ? Promise.resolve(given) : this.open.get(key);
+      const kept = this.given.get(key);
+      const pending = kept ? Promise.resolve(kept) : this.open.get(key);
       if (pending) {
         theirs.push({ index, answer: pending });
         return;
@@ -44,7 +54,7 @@ export class QuestionBoard {
       resolvers.delete(index);
       const key = keys[index] ?? '';
       this.open.delete(key);
-      if (outcome?.kind === 'verdict') this.answered.set(key, outcome);
+      if (outcome?.kind === 'verdict') this.given.set(key, this.options.keepAnswers ? outcome : undefined);
       resolve(outcome);
     };
     return { mine, theirs, settle };

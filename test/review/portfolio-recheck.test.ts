@@ -60,6 +60,27 @@ describe('a question asked again over a portfolio is asked once across its targe
     expect(b.llm.callCount()).toBe(6);
   });
 
+  it('--force: a target that comes to a question after another target answered it takes that fresh answer', async () => {
+    const b = await twins();
+    b.sheets.onResponse(async (call) => {
+      if (call.op === 'values.get' && call.range === "'Team B'") await new Promise((resolve) => setTimeout(resolve, 1500));
+    });
+    b.llm.setRespond((row, req) => ({ ...defaultVerdict(row, req), issues: ['second look'] }));
+    expect((await b.run('--force')).code).toBe(0);
+    expect(b.llm.callCount()).toBe(6);
+    expect(cell(b, 'Team B', 2, 'Issues')).toBe('second look');
+  });
+
+  it('--force --dry-run: asked once too (nothing is committed, the board keeps the answer)', async () => {
+    const b = await twins();
+    // Team B is read late: its questions come after Statuses' answers, not while they are in flight.
+    b.sheets.onResponse(async (call) => {
+      if (call.op === 'values.get' && call.range === "'Team B'") await new Promise((resolve) => setTimeout(resolve, 1500));
+    });
+    expect((await b.run('--force', '--dry-run')).code).toBe(0);
+    expect(b.llm.callCount()).toBe(6);
+  });
+
   it('the same question ticked in both targets: one call, both boxes unticked, both rows show the fresh verdict', async () => {
     const b = await twins({ recheck_column: 'Recheck' });
     const box = col(b.values(), 'Recheck') + 1;
