@@ -51,7 +51,8 @@ export async function runPortfolio(targets: readonly Config[], secrets: Secrets,
     const progress = new CombinedProgress(targets.length, options.onProgress);
     const { each, ...shared } = options;
     // Across targets: one question asked once, and --limit N rows for the whole run.
-    const board = targets.length > 1 ? new QuestionBoard() : undefined;
+    // A dry run commits nothing to the cache: the board keeps the answers for the later askers.
+    const board = targets.length > 1 ? new QuestionBoard({ keepAnswers: options.dryRun ?? false }) : undefined;
     const limitBudget = options.limit === undefined ? undefined : { remaining: options.limit };
     const settled = await Promise.allSettled(
       targets.map((config, i) => {
