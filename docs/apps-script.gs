@@ -155,5 +155,8 @@ function describe_(view) {
   const s = view.summary;
   // A run started before the script named its tab in LAST_RUN_URL: the server shows its status only.
   if (!s) return 'finished.';
-  return s.verdicts.valid + ' valid, ' + s.verdicts.invalid + ' invalid, ' + s.verdicts.error + ' errors; ' + s.rows.upToDate + ' rows unchanged.';
+  // The run's answers are only the rows it asked about; the sheet's counts say what every row shows now.
+  const shown = s.sheetShows;
+  const sheet = shown ? ' The sheet shows ' + shown.valid + ' VALID, ' + shown.invalid + ' INVALID, ' + shown.needsReview + ' NEEDS REVIEW, ' + shown.error + ' ERROR, ' + (shown.reviewerValid + shown.reviewerInvalid) + ' by a reviewer (' + shown.rows + ' rows).' : '';
+  return s.verdicts.valid + ' valid, ' + s.verdicts.invalid + ' invalid, ' + s.verdicts.error + ' errors; ' + s.rows.upToDate + ' rows unchanged.' + sheet;
 }

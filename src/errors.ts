@@ -62,6 +62,8 @@ export class SheetsError extends RemoteError {}
  *    a warning); when no provider is left, the run stops: the user must fix the config;
  *  - quota: the account is out of credit: this provider is useless for the rest of the run;
  *  - rate_limit / transient: try again after a wait;
+ *  - unreachable: no connection at all (refused, DNS, TLS): retried a few times, then the
+ *    provider is left out for the run; with none left the run stops, writing no ERROR;
  *  - too_large: a 429 no wait can cure (the request alone is over a per-minute limit):
  *    this row fails at once, and the others are neither paused nor slowed;
  *  - format_unsupported: the provider rejects json_schema: switch to json_object;
@@ -69,7 +71,7 @@ export class SheetsError extends RemoteError {}
  *    field the provider refuses that the bot cannot do without): like a refused key;
  *  - rejected: this request will never succeed here (bad request, unknown model).
  */
-export type LlmErrorKind = 'auth' | 'quota' | 'rate_limit' | 'too_large' | 'transient' | 'format_unsupported' | 'config' | 'rejected';
+export type LlmErrorKind = 'auth' | 'quota' | 'rate_limit' | 'too_large' | 'transient' | 'unreachable' | 'format_unsupported' | 'config' | 'rejected';
 
 /** An LLM provider refused or failed a request. */
 export class LlmError extends RemoteError {

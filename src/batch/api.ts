@@ -3,6 +3,7 @@ import type { CacheStore } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { PACKED_FORMAT, buildMessages, buildPackedMessages, decideVerdict, packingOf, type Provider, type Usage } from '../llm/index.js';
 import { localDate, primaryProvider, promptRulesOf, surveyTab } from '../pipeline/index.js';
+import { backoffDelay, sleep } from '../retry/index.js';
 import { BatchJobs, type BatchJob, type BatchLine } from './jobs.js';
 import { answersOf, resultLineOf, type ResultLine } from './lines.js';
 
@@ -61,13 +62,13 @@ export async function submitBatch(config: Config, secrets: Secrets, store: Cache
   }
   const submitted: BatchJob[] = [];
   for (const [i, file] of files.entries()) {
-    const upload = await provider.api.files.create({ file: await toFile(Buffer.from(`${file.text.join('\n')}\n`), `status-validator-${now.toISOString().slice(0, 10)}-${i + 1}.jsonl`), purpose: 'batch' });
-    const batch = await provider.api.batches.create({
+    const upload = await explained(provider, async () => provider.api.files.create({ file: await toFile(Buffer.from(`${file.text.join('\n')}\n`), `status-validator-${now.toISOString().slice(0, 10)}-${i + 1}.jsonl`), purpose: 'batch' }));
+    const batch = await explained(provider, () => provider.api.batches.create({
       input_file_id: upload.id,
       endpoint: '/v1/chat/completions',
       completion_window: '24h',
       metadata: { tool: 'status-validator', spreadsheet_id: config.sheets.spreadsheet_id, sheet: config.sheets.sheet },
-    });
+    }));
     const job = {
       id: batch.id,
       provider: provider.name,
@@ -96,7 +97,7 @@ export interface JobProgress {
 
 /** Asks the provider how a job is doing and records it. */
 export async function refreshJob(provider: Provider, jobs: BatchJobs, id: string): Promise<JobProgress> {
-  const batch = await provider.api.batches.retrieve(id);
+  const batch = await explained(provider, () => provider.api.batches.retrieve(id), true);
   jobs.update(id, { status: batch.status, outputFileId: batch.output_file_id ?? null, errorFileId: batch.error_file_id ?? null });
   return { status: batch.status, total: batch.request_counts?.total ?? 0, completed: batch.request_counts?.completed ?? 0, failed: batch.request_counts?.failed ?? 0 };
 }
@@ -172,7 +173,7 @@ export async function applyResults(provider: Provider, jobs: BatchJobs, store: C
 
 async function download(provider: Provider, fileId: string | null): Promise<ResultLine[]> {
   if (!fileId) return [];
-  const text = await (await provider.api.files.content(fileId)).text();
+  const text = await explained(provider, async () => (await provider.api.files.content(fileId)).text(), true);
   const out: ResultLine[] = [];
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
@@ -182,3 +183,26 @@ async function download(provider: Provider, fileId: string | null): Promise<Resu
   }
   return out;
 }
+
+/**
+ * A call of the Files or Batches API, its failure told as the chat calls' are (an
+ * unreachable endpoint named by its host in the Fix line, a refused key, a 5xx), not as
+ * the SDK's bare error: nothing was submitted or applied, and the job, if any, is kept.
+ */
+async function explained<T>(provider: Provider, call: () => Promise<T>, idempotent = false): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call();
+    } catch (error) {
+      const explainedError = provider.explain(error);
+      // A read (a job's state, a result file) is asked again a few times, soon: a kept-alive
+      // connection the server dropped, or a blip, should not end a wait of hours. A create is
+      // not repeated (a second batches.create would submit, and pay for, the questions twice).
+      if (!idempotent || !explainedError.retryable || attempt >= READ_RETRIES) throw explainedError;
+      await sleep(explainedError.retryAfterMs ?? backoffDelay(attempt, READ_BACKOFF));
+    }
+  }
+}
+
+const READ_RETRIES = 3;
+const READ_BACKOFF = { baseMs: 250, capMs: 2_000 };

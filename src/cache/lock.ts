@@ -9,7 +9,11 @@ export const HEARTBEAT_MS = 30_000;
 /**
  * A lock not renewed for this long is stale, on any host and whatever its pid says: a
  * few missed heartbeats, so that a slow disk or a busy event loop is not mistaken for a
- * dead holder, while a frozen or killed one frees the sheet within minutes.
+ * dead holder, while a frozen or killed one frees the sheet within minutes. On this host
+ * the silence is read from heartbeat_at (one clock); for a holder on another host, from
+ * its heartbeat count not advancing while this host watched, by this host's clock: the
+ * two clocks may be minutes apart, and a host whose clock runs ahead must not find a live
+ * holder silent.
  */
 export const STALE_AFTER_MS = 4 * HEARTBEAT_MS;
 
@@ -20,6 +24,15 @@ interface LockRow {
   process_start: string | null;
   started_at: string;
   heartbeat_at: string;
+  /** Heartbeats so far (0 in a row written before the count existed). */
+  beat: number;
+}
+
+/** What this host saw of another host's lock: its beat, and when (by this host's clock). */
+export interface Sighting {
+  run_id: string;
+  beat: number;
+  seen_at: string;
 }
 
 /** Runs of this process that hold a lock now: a row of ours naming another run is a leftover. */
@@ -43,15 +56,15 @@ export function acquireLock(store: CacheStore, name: string, runId: string, now:
   const self = ownStart();
   const selfStart = self.kind === 'known' ? self.start : null;
   let tookOver: string | undefined;
-  store.db
-    .transaction(() => {
+  const refused = store.db
+    .transaction((): LockRow | undefined => {
       const holder = store.db.prepare('SELECT * FROM locks WHERE name = ?').get(name) as LockRow | undefined;
-      const stale = holder && whyStale(holder, host, selfStart, now());
+      const sighting = holder && holder.host !== host ? (store.db.prepare('SELECT run_id, beat, seen_at FROM lock_sightings WHERE name = ? AND host = ?').get(name, host) as Sighting | undefined) : undefined;
+      const stale = holder && whyStale(holder, host, selfStart, now(), sighting);
       if (holder && stale === undefined) {
-        throw new LockedError(
-          `Another run is already working on ${label}: run ${holder.run_id}, pid ${holder.pid} on ${holder.host}, started ${holder.started_at}, last heartbeat ${holder.heartbeat_at}.`,
-          { hint: `Wait for it to finish (or stop it). A lock whose holder has exited, or whose heartbeat is older than ${STALE_AFTER_MS / 60_000} minutes, is taken over automatically.` },
-        );
+        // Kept (the transaction commits): the next look measures the silence from here.
+        if (holder.host !== host) noteSighting(store, name, host, holder, sighting, now());
+        return holder;
       }
       const stamp = now().toISOString();
       if (holder) {
@@ -62,14 +75,24 @@ export function acquireLock(store: CacheStore, name: string, runId: string, now:
       store.db
         .prepare('INSERT OR REPLACE INTO locks (name, run_id, pid, host, process_start, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
         .run(name, runId, process.pid, host, selfStart, stamp, stamp);
+      store.db.prepare('DELETE FROM lock_sightings WHERE name = ?').run(name);
+      return undefined;
     })
     .immediate();
+  if (refused) {
+    throw new LockedError(
+      `Another run is already working on ${label}: run ${refused.run_id}, pid ${refused.pid} on ${refused.host}, started ${refused.started_at}, last heartbeat ${refused.heartbeat_at}${refused.host === host ? '' : ` (by ${refused.host}'s clock)`}.`,
+      {
+        hint: `Wait for it to finish (or stop it). A lock whose holder has exited, or whose heartbeat has stood still for ${STALE_AFTER_MS / 60_000} minutes (another host's: watched from here, by this host's clock; run again then), is taken over automatically.`,
+      },
+    );
+  }
   heldHere.add(runId);
   return {
     tookOver,
     heartbeat: () => {
       if (!store.db.open) return true;
-      return store.db.prepare('UPDATE locks SET heartbeat_at = ? WHERE name = ? AND run_id = ?').run(now().toISOString(), name, runId).changes > 0;
+      return store.db.prepare('UPDATE locks SET heartbeat_at = ?, beat = beat + 1 WHERE name = ? AND run_id = ?').run(now().toISOString(), name, runId).changes > 0;
     },
     release: () => {
       // Forgotten first: should the DELETE fail, this process still takes the row over next time.
@@ -80,11 +103,16 @@ export function acquireLock(store: CacheStore, name: string, runId: string, now:
 }
 
 /** Why a holder no longer holds the lock, or undefined while it does. */
-export function whyStale(holder: LockRow, host: string, selfStart: string | null, now: Date): string | undefined {
+export function whyStale(holder: LockRow, host: string, selfStart: string | null, now: Date, sighting?: Sighting): string | undefined {
+  if (holder.host !== host) {
+    // Silent only if this host has seen the same beat of the same run for long enough.
+    if (!sighting || sighting.run_id !== holder.run_id || sighting.beat !== holder.beat) return undefined;
+    const watchedMs = now.getTime() - Date.parse(sighting.seen_at);
+    return watchedMs >= STALE_AFTER_MS || Number.isNaN(watchedMs) ? `its heartbeat has not advanced for ${Number.isNaN(watchedMs) ? 'long' : `${Math.round(watchedMs / 1000)} s`} (watched from ${host})` : undefined;
+  }
   const silentMs = now.getTime() - Date.parse(holder.heartbeat_at);
   // NaN (a damaged row) is stale too.
   if (!(silentMs < STALE_AFTER_MS)) return `its last heartbeat was ${Number.isNaN(silentMs) ? 'unreadable' : `${Math.round(silentMs / 1000)} s ago`}`;
-  if (holder.host !== host) return undefined;
   if (holder.pid === process.pid) {
     // Our pid: this very process (a run of watch, schedule or serve), or one that had our pid
     // before (pid 1 of a restarted container).
@@ -97,6 +125,14 @@ export function whyStale(holder: LockRow, host: string, selfStart: string | null
   if (current.kind === 'gone' || (current.kind === 'unknown' && !exists(holder.pid))) return `its process (pid ${holder.pid}) has exited`;
   if (current.kind === 'known' && sameStart(holder.process_start, current.start) === false) return `pid ${holder.pid} is now another process`;
   return undefined;
+}
+
+/** Notes the beat of another host's lock as first seen now; a sighting of the same beat keeps its time. */
+function noteSighting(store: CacheStore, name: string, host: string, holder: LockRow, sighting: Sighting | undefined, now: Date): void {
+  if (sighting && sighting.run_id === holder.run_id && sighting.beat === holder.beat) return;
+  store.db
+    .prepare('INSERT OR REPLACE INTO lock_sightings (name, host, run_id, beat, seen_at) VALUES (?, ?, ?, ?, ?)')
+    .run(name, host, holder.run_id, holder.beat ?? 0, now.toISOString());
 }
 
 /** kill(pid, 0): EPERM means the process exists but belongs to another user. */

@@ -107,6 +107,18 @@ export const MIGRATIONS: readonly string[] = [
    CREATE INDEX runs_by_group ON runs (run_group);
    ALTER TABLE batch_jobs ADD COLUMN target TEXT;
    UPDATE batch_jobs SET target = sheet;`,
+  // Issue 18: another host's clock is not ours, so its heartbeat_at cannot say how long it has
+  // been silent. The holder counts its heartbeats (beat); each host that finds the lock held
+  // notes the beat it saw and when, by its own clock (lock_sightings, src/cache/lock.ts).
+  `ALTER TABLE locks ADD COLUMN beat INTEGER NOT NULL DEFAULT 0;
+   CREATE TABLE lock_sightings (
+     name TEXT NOT NULL,
+     host TEXT NOT NULL,
+     run_id TEXT NOT NULL,
+     beat INTEGER NOT NULL,
+     seen_at TEXT NOT NULL,
+     PRIMARY KEY (name, host)
+   ) WITHOUT ROWID;`,
   // Issue 20: request fields a provider refused by name (a 400), so that later runs leave them out from the start.
   `CREATE TABLE provider_fields (
      provider TEXT NOT NULL,

@@ -6,11 +6,10 @@ import type { Config, Secrets } from '../config/index.js';
 import { LockedError, StatusValidatorError, UsageError, redact } from '../errors.js';
 import { costOf, priceOf, priceTable } from '../llm/index.js';
 import { holdLock, primaryProvider, runPortfolio, runValidation } from '../pipeline/index.js';
-import { formatUsd, portfolioTotal, renderPortfolio, renderSummary, type TargetLine } from '../report/index.js';
+import { duration, formatUsd, plural, portfolioTotal, renderPortfolio, renderSummary, type TargetLine } from '../report/index.js';
 import { sameTab } from '../sheets/index.js';
 import { EXIT, exitCodeOf, exitCodeOfTarget, worstExit } from '../cli/exit.js';
 import { loadTargets, logLine, systemClock, type CommandIO } from './context.js';
-import { plural } from '../plural.js';
 
 /**
  * The Batch API over a config's targets (or the one --target names). Each target submits
@@ -138,11 +137,17 @@ export async function batchWait(flags: Flags & { every: number }, ids: string[],
 async function waitFor(ctx: Ctx, list: BatchJob[], every: number): Promise<number> {
   const provider = primaryProvider(ctx.targets[0] as Config, ctx.secrets);
   const clock = ctx.io.clock ?? systemClock;
+  const started = clock.now().getTime();
+  if (list.length === 0) logLine(ctx.io, 'No batch jobs waiting for results: nothing to wait for (batch list shows the recorded jobs).');
+  for (const job of list.filter((j) => TERMINAL.has(j.status))) logLine(ctx.io, `${tag(ctx, nameOf(ctx, job))}${job.id}: ${job.status} already; batch results applies it`);
   const open = new Map(list.filter((j) => !TERMINAL.has(j.status)).map((j) => [j.id, j]));
+  if (open.size > 0) logLine(ctx.io, `waiting for ${plural(open.size, 'batch job')} (${[...open.keys()].join(', ')}): a line per job every ${duration(every)}; Ctrl-C stops waiting, not the jobs (batch results applies them later)`);
   while (open.size > 0 && !ctx.io.stop?.aborted) {
     for (const [id, job] of [...open]) {
       const p = await refreshJob(provider, ctx.jobs, id);
-      logLine(ctx.io, `${tag(ctx, nameOf(ctx, job))}${id}: ${p.status}, ${p.completed}/${p.total} done, ${p.failed} failed`);
+      // The provider counts no request while it validates the file: 0/0 would read as done.
+      const counts = p.total > 0 ? `${p.completed}/${p.total} done (${Math.floor(((p.completed + p.failed) * 100) / p.total)}%), ${p.failed} failed` : 'no request counted yet';
+      logLine(ctx.io, `${tag(ctx, nameOf(ctx, job))}${id}: ${p.status}, ${counts}; waited ${duration(clock.now().getTime() - started)}`);
       if (TERMINAL.has(p.status)) open.delete(id);
     }
     if (open.size > 0) await clock.sleep(every, ctx.io.stop).catch(() => undefined);
@@ -165,6 +170,9 @@ async function resultsOf(ctx: Ctx, list: BatchJob[], named: boolean, json: boole
   let failed = 0;
   let refused = false;
   const touched = new Set<Config>();
+  const applied: AppliedJob[] = [];
+  // What was applied goes to stdout with the summary (with --json, into it; the line to stderr).
+  const say = (line: string) => (json ? ctx.io.stderr : ctx.io.stdout).write(`${line}\n`);
   for (const listed of list) {
     const owner = ctx.targets.find((t) => owns(t, listed));
     if (!owner) {
@@ -183,40 +191,78 @@ async function resultsOf(ctx: Ctx, list: BatchJob[], named: boolean, json: boole
       ctx.io.stderr.write(`${at}${job.id} is still ${job.status}; its results are not ready (batch wait, or try later).\n`);
       continue;
     }
-    const applied = await applyResults(provider, ctx.jobs, ctx.store, job, owner.rules.allowed_statuses ?? []);
-    ctx.jobs.markApplied(job.id, { answered: applied.answered, keptNewer: applied.keptNewer, failed: applied.failed.length, usage: applied.usage });
-    failed += applied.failed.length;
-    const cost = price ? formatUsd(costOf(applied.usage, price, true)) : 'unknown';
-    const kept = applied.keptNewer > 0 ? ` (${applied.keptNewer} not saved: a newer verdict was stored after the job was submitted)` : '';
-    ctx.io.stderr.write(`${at}${job.id} (${job.status}): ${plural(applied.answered, 'answer')} saved${kept}, ${applied.failed.length} failed; ${applied.usage.promptTokens} prompt and ${applied.usage.completionTokens} answer tokens, ${cost} at the batch price\n`);
-    for (const f of applied.failed.slice(0, 10)) ctx.io.stderr.write(`  failed ${f.customId}: ${redact(f.reason, ctx.secrets.all)}\n`);
-    if (applied.failed.length > 0) ctx.io.stderr.write('  Failed lines are asked again by the next run (sync) or batch submit.\n');
+    const result = await applyResults(provider, ctx.jobs, ctx.store, job, owner.rules.allowed_statuses ?? []);
+    ctx.jobs.markApplied(job.id, { answered: result.answered, keptNewer: result.keptNewer, failed: result.failed.length, usage: result.usage });
+    failed += result.failed.length;
+    const costUsd = price ? costOf(result.usage, price, true) : null;
+    const verdicts = verdictsOf(ctx, job, result.failed, owner.review.min_confidence);
+    applied.push({ target: owner.target.name, id: job.id, status: job.status, answered: result.answered, keptNewer: result.keptNewer, failed: result.failed.length, ...verdicts, promptTokens: result.usage.promptTokens, completionTokens: result.usage.completionTokens, costUsd });
+    const kept = result.keptNewer > 0 ? ` (${result.keptNewer} not saved: a newer verdict was stored after the job was submitted)` : '';
+    const cost = costUsd === null ? 'cost unknown (no price for this model)' : `${formatUsd(costUsd)} at the batch price`;
+    say(`${at}${job.id} (${job.status}): ${plural(result.answered, 'answer')} saved${kept}, ${result.failed.length} failed; verdicts ${verdicts.valid} VALID, ${verdicts.invalid} INVALID${verdicts.needsReview ? ` (${verdicts.needsReview} NEEDS REVIEW: the model was unsure)` : ''}; ${result.usage.promptTokens} prompt and ${result.usage.completionTokens} answer tokens, ${cost}`);
+    for (const f of result.failed.slice(0, 10)) say(`  failed ${f.customId}: ${redact(f.reason, ctx.secrets.all)}`);
+    if (result.failed.length > 0) say('  Failed lines are asked again by the next run (sync) or batch submit.');
   }
   // Jobs named by id write their own targets only; otherwise every selected target is brought up to date.
   const writeTo = named ? ctx.targets.filter((t) => touched.has(t)) : ctx.targets;
-  const code = await writeFromCache(ctx, writeTo, json);
+  const code = await writeFromCache(ctx, writeTo, json, applied);
   const worst = worstExit([code, refused ? EXIT.usage : EXIT.ok]);
   return worst === EXIT.ok && failed > 0 ? EXIT.rowErrors : worst;
 }
 
 /** The verdicts are in the cache: a run that asks nothing writes them to each target's tab, identity-checked. */
-async function writeFromCache(ctx: Ctx, targets: readonly Config[], json: boolean): Promise<number> {
+async function writeFromCache(ctx: Ctx, targets: readonly Config[], json: boolean, applied: readonly AppliedJob[]): Promise<number> {
   if (targets.length === 0) return EXIT.ok;
   const options = { limit: 0, trigger: 'batch', warnings: ctx.warnings, ...(ctx.io.stop ? { stop: ctx.io.stop } : {}) };
   const [only] = targets;
   if (!ctx.listed && only) {
     const summary = await runValidation(only, ctx.secrets, { ...options, warnings: [] });
-    ctx.io.stdout.write(`${redact(json ? JSON.stringify(summary, null, 2) : renderSummary(summary), ctx.secrets.all)}\n`);
+    ctx.io.stdout.write(`${redact(json ? JSON.stringify({ ...summary, batch: applied }, null, 2) : renderSummary(summary), ctx.secrets.all)}\n`);
     return exitCodeOf(summary);
   }
   const run = await runPortfolio(targets, ctx.secrets, options);
   const lines: TargetLine[] = run.targets.map((t) => ({ ...t, exitCode: exitCodeOfTarget(t) }));
   const exitCode = worstExit(lines.map((l) => l.exitCode));
   const text = json
-    ? JSON.stringify({ group: run.group, exitCode, total: portfolioTotal(lines), targets: lines.map((l) => ({ ...l.summary, locked: l.locked, exitCode: l.exitCode })) }, null, 2)
+    ? JSON.stringify({ group: run.group, exitCode, total: portfolioTotal(lines), targets: lines.map((l) => ({ ...l.summary, locked: l.locked, exitCode: l.exitCode })), batch: applied }, null, 2)
     : renderPortfolio(lines, exitCode);
   ctx.io.stdout.write(`${redact(text, ctx.secrets.all)}\n`);
   return exitCode;
+}
+
+/** A job's results as `batch results` reports them (stdout, and `batch` in --json). */
+interface AppliedJob {
+  target: string;
+  id: string;
+  status: string;
+  answered: number;
+  keptNewer: number;
+  failed: number;
+  /** The verdicts the cache now holds for the job's questions that did not fail. */
+  valid: number;
+  invalid: number;
+  /** Of those, below review.min_confidence: the sheet shows NEEDS REVIEW. */
+  needsReview: number;
+  promptTokens: number;
+  completionTokens: number;
+  /** At the batch price; null when the model's price is unknown. */
+  costUsd: number | null;
+}
+
+/** The verdicts of a job's answered questions, as the cache holds them now. */
+function verdictsOf(ctx: Ctx, job: BatchJob, failed: ReadonlyArray<{ customId: string }>, minConfidence: number | undefined): { valid: number; invalid: number; needsReview: number } {
+  const lost = new Set(failed.map((f) => f.customId));
+  const out = { valid: 0, invalid: 0, needsReview: 0 };
+  for (const [customId, questions] of ctx.jobs.lines(job.id)) {
+    for (const q of questions) {
+      if (lost.has(customId) || lost.has(`${customId}/${q.label}`)) continue;
+      const cached = ctx.store.get(q.key);
+      if (cached?.verdict === 'VALID') out.valid++;
+      else if (cached?.verdict === 'INVALID') out.invalid++;
+      if (cached && minConfidence !== undefined && cached.confidence < minConfidence) out.needsReview++;
+    }
+  }
+  return out;
 }
 
 export async function batchCancel(flags: Flags, id: string, io: CommandIO): Promise<number> {

@@ -1,9 +1,9 @@
 import { redact } from '../errors.js';
 import { runPortfolio, runValidation, type RunOptions, type RunSummary } from '../pipeline/index.js';
-import { progressPrinter, renderFatal, renderPortfolio, renderPortfolioFatal, renderSummary, portfolioTotal, type TargetLine } from '../report/index.js';
+import { ProgressView, renderFatal, renderPortfolio, renderPortfolioFatal, renderSummary, portfolioTotal, type TargetLine } from '../report/index.js';
 import { exitCodeOf, exitCodeOfTarget, worstExit } from '../cli/exit.js';
 import type { Secrets } from '../config/index.js';
-import { loadTargets, type CommandIO } from './context.js';
+import { loadTargets, systemClock, type CommandIO } from './context.js';
 
 export interface RunFlags {
   config: string;
@@ -30,14 +30,18 @@ export async function runCommand(flags: RunFlags, io: CommandIO, trigger = 'cli'
     recheckOlderThanMs: flags.recheckOlderThan,
     trigger,
     warnings,
-    onProgress: progressPrinter(io.stderr),
     ...(io.clock?.every ? { every: io.clock.every } : {}),
     ...(io.stop ? { stop: io.stop } : {}),
     ...(io.abort ? { abort: io.abort } : {}),
   };
   const [only] = targets;
-  if (!listed && only) return reportOne(await runValidation(only, secrets, options), flags, io, secrets);
-  const run = await runPortfolio(targets, secrets, options);
+  // A bar per target on a terminal, timestamped lines in a log; taken down before the summary.
+  const progress = new ProgressView(io.stderr, { clock: () => (io.clock ?? systemClock).now().getTime() });
+  if (!listed && only) {
+    const summary = await runValidation(only, secrets, { ...options, onProgress: progress.listener() }).finally(() => progress.stop());
+    return reportOne(summary, flags, io, secrets);
+  }
+  const run = await runPortfolio(targets, secrets, { ...options, each: (config) => ({ onProgress: progress.listener(config.target.name) }) }).finally(() => progress.stop());
   const lines: TargetLine[] = run.targets.map((t) => ({ ...t, exitCode: exitCodeOfTarget(t) }));
   const exitCode = worstExit(lines.map((l) => l.exitCode));
   const text = flags.json

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { CacheStore, recentRuns, type StoredRun } from '../cache/index.js';
 import { loadPortfolio, selectTargets } from '../config/index.js';
 import type { RunSummary } from '../pipeline/index.js';
-import { describeRequest, formatUsd } from '../report/index.js';
+import { describeRequest, describeSheet, formatUsd } from '../report/index.js';
 import type { CommandIO } from './context.js';
 
 /**
@@ -54,6 +54,8 @@ function renderRuns(runs: StoredRun[]): string {
       s?.llm ? ` ${formatUsd(s.llm.costUsd ?? null)}` : '',
     ];
     lines.push(cols.join(' '));
+    // valid/invalid/error above are the run's answers; this is what the tab showed after it.
+    if (s?.sheetShows) lines.push(`    the sheet showed after it: ${describeSheet(s.sheetShows)}`);
     if (run.request) lines.push(`    by ${run.request.by}: ${describeRequest(run.request)}`);
     if (s?.fatal) lines.push(`    error: ${s.fatal.message}`);
   }

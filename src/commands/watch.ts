@@ -3,7 +3,7 @@ import type { CacheStore } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { RemoteError, SheetsError, StatusValidatorError, redact } from '../errors.js';
 import { hasWork, keyerOf, layoutConfigOf, lookupIn, runPortfolio, selectWork, sheetsClientFor, staleAfterOf } from '../pipeline/index.js';
-import { mapHeaders, parseResults, quoteSheetName, readEntries, type CellValues, type ParsedResults, type SheetsClient } from '../sheets/index.js';
+import { mapHeaders, parseResults, quoteSheetName, readEntries, sameTab, showResults, type CellValues, type ParsedResults, type SheetsClient } from '../sheets/index.js';
 import { loadTargets, logLine, systemClock, type Clock, type CommandIO } from './context.js';
 import { openLasting, portfolioLog } from './lasting.js';
 import { plural } from '../plural.js';
@@ -28,6 +28,12 @@ interface Watched {
   staleAfterMs: number | undefined;
   /** Why its last poll or run failed (a 403, a missing tab); undefined while it is fine. */
   failing: string | undefined;
+  /**
+   * Results-tab mode: the data tab's gid, which tells its lines from another target's in
+   * a shared results tab (LineIndex). Read once (a tab keeps its gid); forgotten after
+   * each run, which would have recreated a deleted tab.
+   */
+  sourceGid?: number | undefined;
 }
 
 /** What one poll found in one target: nothing to do, work (and the tab as read), or a failure. */
@@ -103,6 +109,7 @@ async function onePoll(poll: number, watched: readonly Watched[], ctx: PollConte
   const [only] = looks;
   if (!listed && only?.kind === 'failed') throw only.error;
   if (work.length > 0) {
+    for (const { watched: w } of work) w.sourceGid = undefined;
     const run = await runPortfolio(
       work.map((w) => w.watched.config),
       secrets,
@@ -152,7 +159,7 @@ async function look(w: Watched, store: CacheStore, clock: Clock): Promise<Look> 
     const { values, results } = await readPoll(w.sheets, config);
     const layout = mapHeaders(values[config.sheets.header_row - 1] ?? [], w.layoutConfig);
     const { entries } = readEntries(values, layout);
-    if (results) for (const entry of entries) entry.outputs = results.byId.get(entry.id) ?? entry.outputs;
+    if (results) showResults(entries, results.lines, (w.sourceGid ??= await gidOf(w)));
     const missingTab = config.output.sheet !== undefined && results === undefined;
     const selected = selectWork(entries, w.keyOf, lookupIn(store, config.review.min_confidence), { force: false, limit: undefined, staleAfterMs: w.staleAfterMs, now: clock.now().getTime() });
     // Rows a pending batch job will answer are no reason to run (the run would not ask them).
@@ -166,8 +173,14 @@ async function look(w: Watched, store: CacheStore, clock: Clock): Promise<Look> 
   }
 }
 
+/** The data tab's gid (0 when the list of tabs does not have it: the poll's read says what is wrong). */
+async function gidOf(w: Watched): Promise<number> {
+  const tabs = await w.sheets.sheetsMetadata();
+  return tabs.find((t) => sameTab(t.title, w.config.sheets.sheet))?.sheetId ?? 0;
+}
+
 /**
- * One read call per poll: the data tab, and in results-tab mode the results tab in the
+ * One read call per poll (and, in results-tab mode, one for the list of tabs at the first): the data tab, and in results-tab mode the results tab in the
  * same batchGet. A results tab that does not exist yet means there is work to do.
  */
 async function readPoll(sheets: SheetsClient, config: Config): Promise<{ values: CellValues; results: ParsedResults | undefined }> {

@@ -99,16 +99,49 @@ export function parseDuration(text: string | null | undefined): number | undefin
 export interface RateHeaders {
   requests?: { limit: number; remaining: number; resetMs: number | undefined };
   tokens?: { limit: number; remaining: number; resetMs: number | undefined };
+  /** Limit headers present but not believable (not a whole number, or out of range): not adopted. */
+  implausible?: Array<{ header: string; value: string }>;
 }
 
-/** Reads the x-ratelimit-* headers; a dimension is present only when its limit and remaining are. */
+/**
+ * The limits a header may state and be believed, per minute: the range llm.providers[].rpm
+ * and tpm accept. OpenAI states whole numbers ("x-ratelimit-limit-requests: 60000",
+ * platform.openai.com/docs/guides/rate-limits); a proxy's "0.5" would pace one request every
+ * two minutes, and a tiny or huge value would put waits past what a timer can hold.
+ */
+export const PLAUSIBLE_LIMITS = {
+  requests: { min: 1, max: 10_000_000 },
+  tokens: { min: 100, max: 10_000_000_000 },
+} as const;
+
+/** A stated limit as a whole number in its plausible range, or undefined. */
+export function plausibleLimit(dimension: 'requests' | 'tokens', raw: string): number | undefined {
+  const text = raw.trim();
+  if (!/^\d{1,15}$/.test(text)) return undefined;
+  const n = Number(text);
+  const range = PLAUSIBLE_LIMITS[dimension];
+  return n >= range.min && n <= range.max ? n : undefined;
+}
+
+/**
+ * Reads the x-ratelimit-* headers; a dimension is present only when its limit is a
+ * believable whole number and its remaining is a number. A limit header that is not
+ * believable is listed in `implausible` (to be said once), never adopted.
+ */
 export function readRateHeaders(headers: Headers | undefined): RateHeaders {
   const out: RateHeaders = {};
   if (!headers) return out;
   for (const dimension of ['requests', 'tokens'] as const) {
-    const limit = Number(headers.get(`x-ratelimit-limit-${dimension}`));
+    const header = `x-ratelimit-limit-${dimension}`;
+    const stated = headers.get(header);
+    if (stated === null) continue;
+    const limit = plausibleLimit(dimension, stated);
+    if (limit === undefined) {
+      (out.implausible ??= []).push({ header, value: stated.slice(0, 40) });
+      continue;
+    }
     const remaining = Number(headers.get(`x-ratelimit-remaining-${dimension}`));
-    if (headers.get(`x-ratelimit-limit-${dimension}`) === null || !Number.isFinite(limit) || !Number.isFinite(remaining) || limit <= 0) continue;
+    if (!Number.isFinite(remaining)) continue;
     out[dimension] = { limit, remaining, resetMs: parseDuration(headers.get(`x-ratelimit-reset-${dimension}`)) };
   }
   return out;

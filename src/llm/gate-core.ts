@@ -28,7 +28,16 @@ export interface GateOptions {
    */
   inFlight?: LimitFunction | undefined;
   now?: () => number;
+  /** Said once per header: a limit header that is not believable, and so not followed. */
+  onWarning?: ((text: string) => void) | undefined;
 }
+
+/**
+ * The longest a single timer is set for. A wait the pace computes may be longer (a huge
+ * reservation against a small budget): the timer then fires and re-checks. Far below
+ * setTimeout's ceiling (2^31 − 1 ms), past which Node fires after 1 ms: a busy spin.
+ */
+export const MAX_TIMER_MS = 60_000;
 
 /** What a request will cost in tokens before it runs, as OpenAI counts it: its prompt, plus max_completion_tokens. */
 export interface TokenEstimate {
@@ -73,6 +82,8 @@ export class GateCore {
   private probeTimer: NodeJS.Timeout | undefined;
   private lastCorrection = -Infinity;
   private told = '';
+  /** Limit headers already said to be unbelievable (each said once). */
+  private readonly doubted = new Set<string>();
   /**
    * Prompt tokens the provider reports per token we estimate: our tokenizer and the
    * provider's count differ (chat framing, another encoding), and a token pace is only as
@@ -137,6 +148,15 @@ export class GateCore {
 
   observe(headers: Headers | undefined): void {
     const seen = readRateHeaders(headers);
+    for (const { header, value } of seen.implausible ?? []) {
+      if (this.doubted.has(header)) continue;
+      this.doubted.add(header);
+      const known = header.endsWith('requests') ? this.requests?.limit : this.tokens?.limit;
+      this.options.onWarning?.(
+        `the provider stated "${header}: ${value}", not a whole number of ${header.endsWith('requests') ? 'requests' : 'tokens'} per minute in a plausible range: ignored; ` +
+          `pacing ${known === undefined ? 'by its 429s' : `at ${known} per minute`} (set llm.providers[].${header.endsWith('requests') ? 'rpm' : 'tpm'} to state the limit).`,
+      );
+    }
     if (seen.requests) this.requests = adopt(this.requests, lower(this.options.rpm, seen.requests.limit) ?? seen.requests.limit);
     if (seen.tokens) this.tokens = adopt(this.tokens, lower(this.options.tpm, seen.tokens.limit) ?? seen.tokens.limit);
     if (!seen.requests && !seen.tokens) return;
@@ -212,7 +232,7 @@ export class GateCore {
         this.timer = setTimeout(() => {
           this.timer = undefined;
           this.pump();
-        }, due - now);
+        }, Math.min(due - now, MAX_TIMER_MS));
         return;
       }
       // Its lane goes to the back of the turns (or leaves them, with nothing more waiting).

@@ -67,3 +67,71 @@ function headerPairs(init: RequestInit['headers']): Record<string, string> {
   for (const [name, value] of init instanceof Headers ? init : new Headers(init)) out[name] = value;
   return out;
 }
+
+/** Why a request never reached the server: the connection itself failed, before any answer. */
+export interface ConnectionFailure {
+  /** The system or OpenSSL code (ECONNREFUSED, ENOTFOUND, ERR_SSL_WRONG_VERSION_NUMBER...). */
+  code: string;
+  /** In words, for a person. */
+  what: string;
+}
+
+/** Failed while connecting: nothing was sent, no server answered. */
+const CONNECT_CODES: Record<string, string> = {
+  ECONNREFUSED: 'connection refused: nothing listens at that address',
+  ENOTFOUND: 'the host name does not resolve (DNS)',
+  EAI_AGAIN: 'the host name could not be resolved (DNS did not answer)',
+  EAI_FAIL: 'the host name could not be resolved (DNS failure)',
+  EHOSTUNREACH: 'the host is unreachable',
+  ENETUNREACH: 'the network is unreachable',
+  EHOSTDOWN: 'the host is down',
+  ENETDOWN: 'the network is down',
+  EADDRNOTAVAIL: 'the address is not available from this machine',
+  UND_ERR_CONNECT_TIMEOUT: 'the connection timed out',
+};
+
+/** Certificate checks that fail on every request until the endpoint or the trust store changes. */
+const CERT_CODES = new Set([
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_REVOKED',
+  'CERT_UNTRUSTED',
+  'EPROTO',
+]);
+
+/**
+ * The connection failure behind an error (the SDK wraps it as the `cause` of an
+ * APIConnectionError; undici throws it as is), or undefined when the request did reach
+ * a server (a reset mid-answer, a timeout waiting for one: those may pass on a retry of
+ * that one request, and are not the endpoint being unreachable).
+ */
+export function connectionFailureOf(error: unknown): ConnectionFailure | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 6 && typeof current === 'object' && current !== null; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string') {
+      const what = CONNECT_CODES[code];
+      if (what !== undefined) return { code, what };
+      if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || CERT_CODES.has(code)) {
+        return { code, what: `the TLS handshake failed (${code}): the endpoint does not speak HTTPS there, or its certificate is not trusted` };
+      }
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** The host[:port] of an endpoint, for a message: never its path, query or credentials. */
+export function endpointHost(baseUrl: string): string {
+  try {
+    return new URL(baseUrl).host || 'the configured base_url';
+  } catch {
+    return 'the configured base_url';
+  }
+}

@@ -6,7 +6,7 @@ export { Validator, type Outcome, type RetryEvent, type ValidatorOptions } from 
 export { decideVerdict, type Verdict } from './verdict.js';
 export { DEFAULT_PRICES, costOf, naiveCostOf, priceOf, priceTable, type Price, type PriceTable } from './pricing.js';
 export { ProviderGate, type GateOptions, type GateResult, type Limits, type Ticket, type TokenEstimate } from './gate.js';
-export { LATE_SLACK_MS, Meter, PACE_HEADROOM, parseDuration, readRateHeaders, type RateHeaders } from './budget.js';
+export { LATE_SLACK_MS, Meter, PACE_HEADROOM, PLAUSIBLE_LIMITS, parseDuration, plausibleLimit, readRateHeaders, type RateHeaders } from './budget.js';
 export { TokenEstimator, loadTokenizer } from './tokens.js';
 export { complexity, routeModel, type Routing } from './routing.js';
 export { CacheKeySharder } from './cache-key.js';

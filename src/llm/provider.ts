@@ -3,7 +3,7 @@ import type { ProviderConfig } from '../config/index.js';
 import { LlmError, redact, type LlmErrorKind } from '../errors.js';
 import { retryAfterMs } from '../retry/index.js';
 import { ANSWER_FORMAT, type ResponseSchema } from './answer.js';
-import { jsonFetch } from './http.js';
+import { connectionFailureOf, endpointHost, jsonFetch } from './http.js';
 import { connectionOf, dialectFetch, factsOf, isDroppable, refusesModel, unsupportedField, type KindFacts } from './kinds/index.js';
 import { outputCapOf } from './output-cap.js';
 import type { CacheKeySharder } from './cache-key.js';
@@ -199,9 +199,30 @@ export class Provider {
     }
   }
 
+  /** A failure of this provider's client (the Batch API's calls too) as an LlmError of a known kind. */
+  explain(error: unknown): LlmError {
+    return error instanceof LlmError ? error : this.classify(error);
+  }
+
+  /** host[:port] of the endpoint: what a person is told to check, never its path or a key. */
+  get host(): string {
+    return endpointHost(this.config.base_url);
+  }
+
   private classify(error: unknown): LlmError {
     const base = { provider: this.name, cause: error };
-    const where = `provider "${this.name}" (${this.config.base_url}, model ${this.model})`;
+    // No base_url here: these messages become the Issues cell of a row that failed, in a
+    // shared sheet; where the endpoint helps (unreachable, 404), the hint names its host.
+    const where = `provider "${this.name}" (model ${this.model})`;
+    const unreachable = connectionFailureOf(error);
+    if (unreachable) {
+      return new LlmError(`could not connect to ${where}: ${unreachable.what}`, {
+        ...base,
+        kind: 'unreachable',
+        retryable: true,
+        hint: `Check llm.providers "${this.name}": base_url points at ${this.host}; is that server up, and reachable from this machine (address, port, http or https, proxy, firewall)?`,
+      });
+    }
     if (error instanceof OpenAI.APIConnectionTimeoutError) {
       return new LlmError(`${where} did not answer within ${Math.round(this.options.timeoutMs / 1000)} s`, { ...base, kind: 'transient', retryable: true });
     }
@@ -228,15 +249,15 @@ export class Provider {
     }
     if (status === 404) {
       // Every row would get the same answer: the model (an Azure deployment) or the URL is wrong.
-      return make('config', false, `${where} has no such model or endpoint (404: ${said})`, `Check llm.providers: model "${this.model}" may not exist at ${this.config.base_url}, or base_url may not be the API root.`);
+      return make('config', false, `${where} has no such model or endpoint (404: ${said})`, `Check llm.providers: model "${this.model}" may not exist at ${this.host}, or base_url may not be the API root.`);
     }
     if (status === 400 && refusesModel(said, this.model)) {
-      return make('config', false, `${where} does not know the model (400: ${said})`, `Check llm.providers: model "${this.model}" may not exist at ${this.config.base_url}.`);
+      return make('config', false, `${where} does not know the model (400: ${said})`, `Check llm.providers: model "${this.model}" may not exist at ${this.host}.`);
     }
     const field = refusedField(apiError);
     if (status === 400 && field !== undefined && field !== 'response_format') {
       // A field the bot cannot do without (or one still refused once dropped): no row can be asked.
-      return make('config', false, `${where} does not accept the request field "${field}" (400: ${said})`, `${this.facts.label} refuses "${field}"; set llm.providers[].kind if "${this.facts.kind}" is not the right kind for ${this.config.base_url}.`);
+      return make('config', false, `${where} does not accept the request field "${field}" (400: ${said})`, `${this.facts.label} refuses "${field}"; set llm.providers[].kind if "${this.facts.kind}" is not the right kind for ${this.host}.`);
     }
     if (status === 429 && (apiError.code === 'insufficient_quota' || apiError.type === 'insufficient_quota')) {
       return make('quota', false, `${where} says the account has no quota left (429 insufficient_quota: ${said})`, 'Add credit or raise the spending limit of that account, or configure another provider.');
@@ -258,8 +279,26 @@ export class Provider {
     return make('rejected', false, `${where} rejected the request (${status}: ${said})`);
   }
 
+  /**
+   * No key, and not this provider's address (an internal URL is nobody's business in a
+   * shared sheet). Other URLs a provider's message holds (a link to its docs) are kept.
+   */
   private scrub(text: string): string {
-    return redact(text, [this.options.apiKey]);
+    let out = redact(text, [this.options.apiKey]);
+    for (const address of this.addresses) out = out.split(address).join('<endpoint>');
+    return out;
+  }
+
+  /** base_url, its origin and its host, longest first: the forms an error text may quote it in. */
+  private get addresses(): string[] {
+    const forms = new Set([this.config.base_url.replace(/\/+$/, ''), this.host]);
+    try {
+      forms.add(new URL(this.config.base_url).origin);
+      forms.add(new URL(this.config.base_url).hostname);
+    } catch {
+      // Not a URL: the text itself is the only form.
+    }
+    return [...forms].filter((f) => f.length > 3 && f !== 'the configured base_url').sort((a, b) => b.length - a.length);
   }
 }
 

@@ -36,6 +36,8 @@ export interface ValidatorOptions {
   backoff?: BackoffOptions;
   onRetry?: (event: RetryEvent) => void;
   onCall?: (provider: Provider, usage: Usage) => void;
+  /** A request never reached the provider (refused, DNS, TLS): not a call, counted apart. */
+  onConnectionFailure?: (provider: Provider, error: LlmError) => void;
   /** A provider was dropped for the rest of the run (its key was refused): said once per provider. */
   onDropped?: (provider: Provider, error: LlmError) => void;
   /** The providers to ask for a row, in order (routing); all of them by default. */
@@ -43,6 +45,15 @@ export interface ValidatorOptions {
 }
 
 const zeroUsage = (): Usage => ({ promptTokens: 0, completionTokens: 0, cachedTokens: 0 });
+
+/**
+ * A request that cannot connect is tried again this many times, soon (full jitter under
+ * 250 ms, 500 ms, 1 s: under 2 s in all), and then the provider is given up for the run:
+ * an endpoint that refused four connections in a row is down or misconfigured, and
+ * every row asked of it would only wait out max_retries to end ERROR.
+ */
+export const CONNECT_RETRIES = 3;
+const CONNECT_BACKOFF: BackoffOptions = { baseMs: 250, capMs: 2_000 };
 
 /**
  * Gets one row's verdict: tries each provider in order, retrying transient failures
@@ -54,6 +65,8 @@ export class Validator {
   private readonly exhausted = new Set<string>();
   /** Providers whose key was refused (401/403), by name: skipped for the rest of the run. */
   private readonly dropped = new Map<string, LlmError>();
+  /** Providers that could not be connected to (refused, DNS, TLS), by name: given up for the run. */
+  private readonly unreachable = new Map<string, LlmError>();
 
   constructor(
     private readonly providers: readonly Provider[],
@@ -119,8 +132,10 @@ export class Validator {
     }
     if (chain.every((p) => this.unusable(p))) {
       // Only when no provider of the run is left can no row be answered; while another
-      // route still works (a 403 on one routed model), this row alone ends ERROR.
-      if (this.providers.every((p) => this.unusable(p))) throw this.doomed(chain, reasons);
+      // route still works (a 403 on one routed model), this row alone ends ERROR. An
+      // outage is nobody's row: with every provider of its route unreachable, the run
+      // stops and the row keeps what it shows, to be asked next run.
+      if (chain.some((p) => this.unreachable.has(p.name)) || this.providers.every((p) => this.unusable(p))) throw this.doomed(chain, reasons);
       const why = chain.map((p) => this.refusal(p)?.message).find((m) => m !== undefined);
       return { ok: false, reason: [...reasons, ...(reasons.length === 0 && why ? [why] : [])].join(' Then: ') || 'no provider of this row is left', usage };
     }
@@ -128,7 +143,7 @@ export class Validator {
   }
 
   private unusable(provider: Provider): boolean {
-    return this.exhausted.has(provider.name) || this.refusal(provider) !== undefined;
+    return this.exhausted.has(provider.name) || this.unreachable.has(provider.name) || this.refusal(provider) !== undefined;
   }
 
   /**
@@ -139,8 +154,21 @@ export class Validator {
     return this.dropped.get(provider.name) ?? this.dropped.get(modelKey(provider));
   }
 
-  /** Every provider of the chain is out of quota or refused its key: no row can be answered. */
+  /** Every provider of the chain is out of quota, refused its key or cannot be reached: no row can be answered. */
   private doomed(chain: readonly Provider[], reasons: readonly string[]): FatalRunError {
+    const down = chain.filter((p, i) => this.unreachable.has(p.name) && chain.findIndex((q) => q.name === p.name) === i);
+    // What to fix first is the first provider's problem: its endpoint, or its key.
+    const firstOut = chain.find((p) => this.unreachable.has(p.name) || this.refusal(p) !== undefined);
+    if (firstOut && this.unreachable.has(firstOut.name)) {
+      // The endpoint is named here (the terminal, the log), never in a cell.
+      const each = down.map((p) => `${this.unreachable.get(p.name)?.message ?? ''} (endpoint ${p.host})`);
+      const first = this.unreachable.get(down[0]?.name ?? '');
+      const all = new Set(chain.map((p) => p.name)).size === down.length;
+      return new FatalRunError(`No provider ${all ? 'can be reached' : 'can answer'}: ${each.join('; ')}.`, {
+        hint: `${first?.hint ?? 'Check llm.providers[].base_url.'} The rows not answered keep what they show and are asked on the next run.`,
+        cause: first,
+      });
+    }
     // A refused key is what to fix first: the primary's when it is one of them.
     const refused = chain.map((p) => this.refusal(p)).find((e) => e !== undefined);
     if (refused) return new FatalRunError(refused.message, { hint: refused.hint ?? 'Fix the API key and run again.', cause: refused });
@@ -170,11 +198,23 @@ export class Validator {
     this.options.onDropped?.(provider, error);
   }
 
+  /** An endpoint that cannot be connected to is left out for the run, said once (a fallback may carry on). */
+  private giveUp(provider: Provider, error: LlmError): void {
+    if (this.unreachable.has(provider.name)) return;
+    this.unreachable.set(provider.name, error);
+    // With no provider left the run stops, and its error says this: a warning would say it twice.
+    if (this.providers.some((p) => !this.unusable(p))) this.options.onDropped?.(provider, error);
+  }
+
   private async askProvider<T>(provider: Provider, question: Question<T>, usage: Usage, signal?: AbortSignal): Promise<Asked<T>> {
     const gate = this.options.gates.get(provider.name) as ProviderGate;
     let conversation = question.messages;
     let reason = '';
+    let connectRetries = 0;
     for (let attempt = 0; attempt <= this.options.maxRetries; ) {
+      // Given up by another request meanwhile: this one goes on to the next provider.
+      const down = this.unreachable.get(provider.name);
+      if (down) return { ok: false, reason: down.message, usage };
       const mode = provider.mode;
       const maxTokens = Math.min(100_000, provider.outputCap ?? Infinity, this.options.maxCompletionTokens * question.rows);
       // Estimated only once the gate meters tokens (it may learn to while this waits for a slot).
@@ -186,6 +226,16 @@ export class Validator {
         if (!(error instanceof LlmError)) {
           gate.leave(ticket, { kind: 'failed' });
           throw error;
+        }
+        if (error.kind === 'unreachable') {
+          gate.leave(ticket, { kind: 'failed' });
+          this.options.onConnectionFailure?.(provider, error);
+          if (connectRetries >= CONNECT_RETRIES) {
+            this.giveUp(provider, error);
+            return { ok: false, reason: error.message, usage };
+          }
+          await sleep(backoffDelay(connectRetries++, CONNECT_BACKOFF), signal);
+          continue;
         }
         const waitMs = error.retryAfterMs ?? backoffDelay(attempt, this.options.backoff);
         // A 429 pauses every worker of this provider (the gate's shared cool-down).

@@ -22,7 +22,7 @@ export interface AnsweringOptions {
   onRequest: () => void;
   /** The portfolio's questions in flight: shared by its targets, so that none pays for another's question. */
   board?: QuestionBoard | undefined;
-  /** A verdict committed for a key (by another target of the portfolio), looked up before asking. */
+  /** A verdict committed for a key since the run chose its questions, looked up before asking a cache miss (never a question chosen to be asked again). */
   lookup?: ((key: string) => CachedVerdict | undefined) | undefined;
 }
 
@@ -63,15 +63,16 @@ export class Answering {
   };
 
   /**
-   * In a portfolio: a question another target has answered since this one chose its
-   * questions is taken from the cache, one another target is asking now is waited for;
-   * only the rest is asked (and paid for) here.
+   * In a portfolio: a question another target has answered during this run (then in the
+   * cache), or is asking now (the board), takes that answer; only the rest is asked (and
+   * paid for) here. A question chosen to be asked AGAIN takes the cache's verdict only
+   * when the board says this run gave it: before, that is the verdict to replace.
    */
   private async answerShared(group: Job[], board: QuestionBoard): Promise<void> {
     const { settler, lookup } = this.options;
     const open: Job[] = [];
     for (const job of group) {
-      const known = lookup?.(job.key);
+      const known = job.again && !board.answered(job.key) ? undefined : lookup?.(job.key);
       if (known) settler.commit(job, known);
       else open.push(job);
     }

@@ -25,7 +25,7 @@ export interface Asking {
 export function buildAsking(
   config: Config,
   secrets: Secrets,
-  hooks: { today: string; onRetry: (event: RetryEvent) => void; onCall: (model: string, usage: Usage) => void; onWarning?: (text: string) => void; limits?: LimitMemory | undefined; fields?: FieldMemory | undefined; gates?: ReadonlyMap<string, ProviderGate> | undefined },
+  hooks: { today: string; onRetry: (event: RetryEvent) => void; onCall: (model: string, usage: Usage) => void; onConnectionFailure?: () => void; onWarning?: (text: string) => void; limits?: LimitMemory | undefined; fields?: FieldMemory | undefined; gates?: ReadonlyMap<string, ProviderGate> | undefined },
 ): Asking {
   const rules = promptRulesOf(config);
   const make = (provider: Config['llm']['providers'][number]) => {
@@ -52,7 +52,7 @@ export function buildAsking(
   const modelOf = (inputs: RowInputs) => (routing ? routeModel(inputs, routing) : primaryModel(config));
   const chains = new Map([...firsts].map(([model, provider]) => [model, [provider, ...fallbacks]] as const));
   // Shared by every target of a portfolio, so that their requests together stay within the limits.
-  const gates = hooks.gates ?? providerGates(config, secrets, hooks.limits);
+  const gates = hooks.gates ?? providerGates(config, secrets, hooks.limits, hooks.onWarning);
   // The tokenizer takes ~150 ms to load: only when a token budget asks for it.
   let estimator: Promise<TokenEstimator> | undefined;
   const validator = new Validator([...firsts.values(), ...fallbacks], {
@@ -66,7 +66,8 @@ export function buildAsking(
     route: (inputs) => chains.get(modelOf(inputs)) ?? [...firsts.values(), ...fallbacks],
     onRetry: hooks.onRetry,
     onCall: (provider, usage) => hooks.onCall(provider.model, usage),
-    onDropped: (provider, error) => hooks.onWarning?.(`provider "${provider.name}"${error.status === 403 ? ` (model ${provider.model})` : ""} is not used for the rest of this run: ${error.message}${error.hint ? ` ${error.hint}` : ''}`),
+    onConnectionFailure: () => hooks.onConnectionFailure?.(),
+    onDropped: (provider, error) => hooks.onWarning?.(`provider "${provider.name}"${error.status === 403 ? ` (model ${provider.model})` : ""} is not used for the rest of this run: ${error.message}${error.hint ? `${/[.!?)]$/.test(error.message) ? '' : '.'} ${error.hint}` : ''}`),
   });
   const packing = packingOf(config.llm);
   const capped = packingNote(packing, config.llm.max_completion_tokens);
@@ -81,14 +82,14 @@ export function buildAsking(
 }
 
 /** One pacing gate per provider: what every request to it, from any target of the process, goes through. */
-export function providerGates(config: Config, secrets: Secrets, memory: LimitMemory | undefined): Map<string, ProviderGate> {
+export function providerGates(config: Config, secrets: Secrets, memory: LimitMemory | undefined, onWarning?: (text: string) => void): Map<string, ProviderGate> {
   // One ceiling for all of them: the primary and its fallbacks together stay within max_workers.
   const inFlight = config.llm.providers.length > 1 ? pLimit(config.llm.max_workers) : undefined;
-  return new Map(config.llm.providers.map((p) => [p.name, gateOf(p, secrets.apiKeys.get(p.name) ?? '', config.llm.max_workers, memory, inFlight)] as const));
+  return new Map(config.llm.providers.map((p) => [p.name, gateOf(p, secrets.apiKeys.get(p.name) ?? '', config.llm.max_workers, memory, inFlight, onWarning)] as const));
 }
 
 /** A provider's pacing: its configured limits, or those an earlier run learned (and this one will keep). */
-function gateOf(provider: Config['llm']['providers'][number], apiKey: string, maxConcurrency: number, memory: LimitMemory | undefined, inFlight: LimitFunction | undefined): ProviderGate {
+function gateOf(provider: Config['llm']['providers'][number], apiKey: string, maxConcurrency: number, memory: LimitMemory | undefined, inFlight: LimitFunction | undefined, onWarning: ((text: string) => void) | undefined): ProviderGate {
   const of = { provider: provider.base_url, model: provider.model, apiKey };
   return new ProviderGate({
     rpm: provider.rpm,
@@ -97,6 +98,7 @@ function gateOf(provider: Config['llm']['providers'][number], apiKey: string, ma
     inFlight,
     remembered: memory?.recall(of),
     onLearned: memory ? (limits) => memory.learn(of, limits) : undefined,
+    onWarning: onWarning && ((text) => onWarning(`provider "${provider.name}": ${text}`)),
   });
 }
 

@@ -3,26 +3,44 @@ import type { Outcome } from '../llm/index.js';
 const ZERO = Object.freeze({ promptTokens: 0, completionTokens: 0, cachedTokens: 0 });
 
 /**
- * The questions the targets of one portfolio run are asking now, by cache key. Within a
- * tab, identical rows share one question (selectWork); across tabs, a target whose row
- * asks a question another target is already asking waits for that answer instead of
- * paying for it again (invariant 9). An answer leaves the board once given: it is in the
- * cache by then, where a later asker finds it.
+ * The questions the targets of one portfolio run are asking or have answered, by cache
+ * key. Within a tab, identical rows share one question (selectWork); across tabs, a
+ * target whose row asks a question another target is asking waits for that answer, and
+ * one whose question another target has already answered during this run takes that
+ * answer: each question is paid for once per run (invariant 9).
+ *
+ * The board says which verdicts are this run's: a row selected to be asked again
+ * (--force, a ticked Recheck box, an old verdict) has a verdict in the cache, the very
+ * one it must replace, and may take the cache's verdict only once the board says this
+ * run gave it (`answered`). A failed or ERROR answer is not kept: a later asker asks
+ * again. The verdicts themselves are in the cache by then (committed before the board
+ * hears of them), so the board holds only their keys, unless nothing is committed (a
+ * dry run): then it keeps the answers, for the later askers.
  */
 export class QuestionBoard {
   private readonly open = new Map<string, Promise<Outcome | undefined>>();
+  /** The keys answered during this run (with the answer itself when it is not in the cache). */
+  private readonly given = new Map<string, Outcome | undefined>();
+
+  constructor(private readonly options: { keepAnswers: boolean } = { keepAnswers: false }) {}
+
+  /** Whether a verdict for this key was given during this run (and so is the cache's, unless a dry run). */
+  answered(key: string): boolean {
+    return this.given.has(key);
+  }
 
   /**
    * Splits a request's keys: those this caller asks (it must `settle` each, with the
-   * outcome or undefined when it got none), and those another caller is asking, with
-   * the outcome to wait for (undefined: that request failed; ask again).
+   * outcome or undefined when it got none), and those another caller is asking or has
+   * answered, with the outcome to wait for (undefined: that request failed; ask again).
    */
   claim(keys: readonly string[]): { mine: number[]; theirs: Array<{ index: number; answer: Promise<Outcome | undefined> }>; settle: (index: number, outcome: Outcome | undefined) => void } {
     const mine: number[] = [];
     const theirs: Array<{ index: number; answer: Promise<Outcome | undefined> }> = [];
     const resolvers = new Map<number, (outcome: Outcome | undefined) => void>();
     keys.forEach((key, index) => {
-      const pending = this.open.get(key);
+      const kept = this.given.get(key);
+      const pending = kept ? Promise.resolve(kept) : this.open.get(key);
       if (pending) {
         theirs.push({ index, answer: pending });
         return;
@@ -34,7 +52,9 @@ export class QuestionBoard {
       const resolve = resolvers.get(index);
       if (!resolve) return;
       resolvers.delete(index);
-      this.open.delete(keys[index] ?? '');
+      const key = keys[index] ?? '';
+      this.open.delete(key);
+      if (outcome?.kind === 'verdict') this.given.set(key, this.options.keepAnswers ? outcome : undefined);
       resolve(outcome);
     };
     return { mine, theirs, settle };

@@ -4,6 +4,6 @@ export { providerGates } from './ask.js';
 export { sheetsClientFor, surveyTab } from './sheet-io.js';
 export { hasWork, keyerOf, layoutConfigOf, localDate, lookupIn, primaryModel, promptRulesOf, staleAfterOf } from './plan.js';
 export { selectWork, type Selection } from './select.js';
-export type { ModelUsage, RunStatus, RunSummary } from './summary.js';
+export type { ModelUsage, RunStatus, RunSummary, SheetCounts } from './summary.js';
 export { primaryProvider } from './ask.js';
 export { holdLock, lockNameOf, LockLostError, type Every, type HeldLock } from './run-lock.js';

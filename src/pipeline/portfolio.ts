@@ -45,11 +45,14 @@ export async function runPortfolio(targets: readonly Config[], secrets: Secrets,
   const group = randomUUID();
   const memory = options.dryRun || options.gates ? undefined : CacheStore.open(first.cache.path);
   try {
-    const gates: ReadonlyMap<string, ProviderGate> = options.gates ?? providerGates(first, secrets, memory && new LimitMemory(memory.db));
+    // What the gates doubt (an unbelievable rate-limit header) is said once, in the first target's summary.
+    const gateWarnings: string[] = [];
+    const gates: ReadonlyMap<string, ProviderGate> = options.gates ?? providerGates(first, secrets, memory && new LimitMemory(memory.db), (text) => gateWarnings.push(text));
     const progress = new CombinedProgress(targets.length, options.onProgress);
     const { each, ...shared } = options;
     // Across targets: one question asked once, and --limit N rows for the whole run.
-    const board = targets.length > 1 ? new QuestionBoard() : undefined;
+    // A dry run commits nothing to the cache: the board keeps the answers for the later askers.
+    const board = targets.length > 1 ? new QuestionBoard({ keepAnswers: options.dryRun ?? false }) : undefined;
     const limitBudget = options.limit === undefined ? undefined : { remaining: options.limit };
     const settled = await Promise.allSettled(
       targets.map((config, i) => {
@@ -71,6 +74,7 @@ export async function runPortfolio(targets: readonly Config[], secrets: Secrets,
     });
     // A bug in one target let the others finish their writes; then it is told as a bug.
     if (bug !== undefined) throw bug;
+    outcomes[0]?.summary.warnings.push(...gateWarnings.map((w) => redact(w, secrets.all)));
     return { group, targets: outcomes };
   } finally {
     memory?.close();

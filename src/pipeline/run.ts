@@ -26,6 +26,8 @@ export interface Progress {
   errors: number;
   retries: number;
   rowsWritten: number;
+  /** The cost of the calls made so far; null when a model's price is unknown. */
+  costUsd?: number | null;
 }
 
 export interface RunOptions {
@@ -139,6 +141,7 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
       report();
     },
     onCall: (model, usage) => tally.call(model, usage),
+    onConnectionFailure: () => tally.connectionFailure(),
     onWarning: (text) => tally.summary.warnings.push(redact(text, secrets.all)),
     limits: dryRun ? undefined : new LimitMemory(store.db),
     fields: dryRun ? undefined : new FieldMemory(store.db),
@@ -213,6 +216,7 @@ async function prepare(
   const opened = await openSheet(sheets, layoutConfigOf(config), dryRun, options.preread);
   tally.read(opened);
   const target = await resultsTarget(config, sheets, opened, dryRun, tally);
+  tally.sheetRead(opened);
 
   tally.pricing(priceTable(config.pricing), primaryModel(config));
   const staleAfterMs = staleAfterOf(config, options.recheckOlderThanMs);
@@ -242,7 +246,9 @@ async function prepare(
   const enqueue: Enqueue = (entry, cells, answered = true) => {
     const clearRecheck = answered && isTicked(entry.review.recheck);
     // The identity the write is checked against: hashed only for rows being written.
-    if (!dryRun) writer.enqueue({ row: entry.row, id: entry.id, fingerprint: fingerprintOf(entry.id, entry.inputs, entry.review.override), cells, clearRecheck });
+    if (dryRun) return;
+    writer.enqueue({ row: entry.row, id: entry.id, fingerprint: fingerprintOf(entry.id, entry.inputs, entry.review.override), cells, clearRecheck });
+    tally.queued(entry, cells.verdict);
   };
   // A known verdict never unticks a box: a ticked row is asked again, unless a reviewer's verdict stands.
   for (const { entry, cells } of selection.rewrites) enqueue(entry, cells, false);

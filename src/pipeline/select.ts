@@ -7,6 +7,12 @@ export interface Job {
   key: string;
   inputs: RowInputs;
   entries: Entry[];
+  /**
+   * A row of this job was selected to be asked again (--force, a ticked box, an old
+   * verdict, serve's named rows): the cache's verdict is the one to replace, so only an
+   * answer given during this run may stand for it (a portfolio's QuestionBoard).
+   */
+  again?: boolean;
 }
 
 export interface Selection {
@@ -83,12 +89,14 @@ export function selectWork(
     }
     asked++;
     if (recheck) selection.rechecked++;
+    const again = options.force || recheck;
     const job = jobs.get(key);
     if (job) {
       job.entries.push(entry);
+      if (again) job.again = true;
       selection.deduplicated++;
     } else {
-      jobs.set(key, { key, inputs: entry.inputs, entries: [entry] });
+      jobs.set(key, { key, inputs: entry.inputs, entries: [entry], ...(again ? { again } : {}) });
     }
   }
   selection.jobs = [...jobs.values()];

@@ -34,7 +34,9 @@ export async function semanticPass(config: Config, secrets: Secrets, store: Cach
   const ask: Job[] = [];
   for (const job of jobs) {
     const vector = vectorOf.get(job);
-    const match = vector ? cache.nearest(vector, semanticPartition(job.inputs)) : undefined;
+    // A row chosen to be asked again (a ticked box, --force, an old verdict) gets a fresh
+    // answer, not a neighbour's stored one: that would untick its box unasked.
+    const match = vector && !job.again ? cache.nearest(vector, semanticPartition(job.inputs)) : undefined;
     const neighbour = match ? store.get(match.key) : undefined;
     if (!match || !neighbour) {
       ask.push(job);

@@ -1,6 +1,6 @@
 import type { Config, Secrets } from '../config/index.js';
 import { redact } from '../errors.js';
-import { RUNS_HEADER, runsRow } from '../report/runs-row.js';
+import { RUNS_HEADER, RUNS_IDENTITY, runsRow } from '../report/runs-row.js';
 import type { CacheStore } from '../cache/index.js';
 import { ResultsTab, SheetsClient, appendToOwnTab, mapHeaders, processPacers, quoteSheetName, readEntries, type OpenedSheet } from '../sheets/index.js';
 import { keyerOf, layoutConfigOf, lookupIn, staleAfterOf } from './plan.js';
@@ -9,7 +9,7 @@ import type { RunSummary } from './summary.js';
 import type { Tally } from './tally.js';
 
 /**
- * Results-tab mode: opens the results tab and shows each entry the results its id
+ * Results-tab mode: opens the results tab and shows each entry the results its line
  * already has there, so that up-to-date rows cost nothing as in the default mode.
  */
 export async function resultsTarget(config: Config, sheets: SheetsClient, opened: OpenedSheet, dryRun: boolean, tally: Tally): Promise<ResultsTab | undefined> {
@@ -23,16 +23,9 @@ export async function resultsTarget(config: Config, sheets: SheetsClient, opened
     outputs: config.output.columns,
   });
   await results.open(dryRun);
-  const seen = new Set<string>();
-  const duplicates = new Set<string>();
-  for (const entry of opened.entries) {
-    if (seen.has(entry.id)) duplicates.add(entry.id);
-    seen.add(entry.id);
-    const shown = results.byId.get(entry.id);
-    if (shown) entry.outputs = shown;
-  }
+  const duplicates = results.show(opened.entries);
   if (duplicates.size > 0) {
-    tally.summary.warnings.push(`ids used by more than one row share one line of the "${tab}" tab: ${[...duplicates].slice(0, 10).join(', ')}; give each row its own id`);
+    tally.summary.warnings.push(`ids used by more than one row: ${[...duplicates].slice(0, 10).join(', ')}; each of those rows has a line of the "${tab}" tab by its row number, which a sort or an inserted row makes it lose (it is written again, on a new line): give each row its own id`);
   }
   return results;
 }
@@ -68,7 +61,8 @@ export function sheetsClientFor(config: Config, secrets: Secrets, signal?: Abort
 /** One row per run in the Runs tab; a failure there is a warning, never the run's failure. */
 export async function appendRunsRow(sheets: SheetsClient, tab: string, summary: RunSummary, secrets: Secrets): Promise<void> {
   try {
-    await appendToOwnTab(sheets, tab, RUNS_HEADER, [runsRow(summary)]);
+    // The run id tells a row appended already (its answer lost) from one to append.
+    await appendToOwnTab(sheets, tab, RUNS_HEADER, [runsRow(summary)], { identity: RUNS_IDENTITY });
   } catch (error) {
     summary.warnings.push(`could not add this run to the "${tab}" tab: ${redact(error instanceof Error ? error.message : String(error), secrets.all)}`);
   }

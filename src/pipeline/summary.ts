@@ -11,6 +11,31 @@ export interface ModelUsage {
   costUsd: number | null;
 }
 
+/**
+ * What the tab's verdict column shows once the run is over: every row read, by what its
+ * verdict cell says (what this run wrote included). Told apart from the run's own answers
+ * (RunSummary.verdicts), which are only the rows this run asked about: a second run asks
+ * nothing and finds a sheet full of verdicts.
+ */
+export interface SheetCounts {
+  /** Every row read (the same as rows.read); the fields below add up to it. */
+  rows: number;
+  valid: number;
+  invalid: number;
+  /** NEEDS REVIEW: the model was unsure (review.min_confidence). */
+  needsReview: number;
+  error: number;
+  /** VALID (reviewer) / INVALID (reviewer): a reviewer's verdict stands. */
+  reviewerValid: number;
+  reviewerInvalid: number;
+  /** Verdict cell empty: not checked yet (deferred by --limit, a dry run, a failed write...). */
+  unchecked: number;
+  /** Rows with neither status nor comment: not checked, their cells not looked at. */
+  incomplete: number;
+  /** Anything else in the verdict cell (typed by a person). */
+  other: number;
+}
+
 /** What a run did and cost: rendered for the terminal, printed as --json, stored in SQLite. */
 export interface RunSummary {
   runId: string;
@@ -56,6 +81,8 @@ export interface RunSummary {
   llm: {
     calls: number;
     retries: number;
+    /** Requests that never reached a provider (refused, DNS, TLS): not calls, nothing paid. */
+    connectionFailures: number;
     questions: number;
     promptTokens: number;
     completionTokens: number;
@@ -72,8 +99,13 @@ export interface RunSummary {
     routing: Record<string, number>;
     promptCacheKey: string;
   };
-  /** needsReview counts rows (of valid + invalid) below review.min_confidence. */
+  /**
+   * This run's answers, for the rows it asked about (a second run: zeros). needsReview
+   * counts rows (of valid + invalid) below review.min_confidence.
+   */
   verdicts: { valid: number; invalid: number; error: number; needsReview: number };
+  /** What the tab shows now, over all its rows; null when the tab was not read (the run failed first). */
+  sheetShows: SheetCounts | null;
   writes: {
     calls: number;
     rowsWritten: number;

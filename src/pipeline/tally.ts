@@ -3,19 +3,22 @@ import type { Config } from '../config/index.js';
 import { costOf, naiveCostOf, priceOf, type PriceTable, type Usage } from '../llm/index.js';
 import type { Entry, OpenedSheet, WriterStats } from '../sheets/index.js';
 import type { Selection } from './select.js';
+import { ShownCounts } from './shown.js';
 import type { Progress } from './run.js';
 import type { RunStatus, RunSummary } from './summary.js';
 
 /** Accumulates what a run does, as it does it, into its RunSummary. */
 export class Tally {
   readonly summary: RunSummary;
-  readonly progress: Progress = { phase: 'reading', questions: 0, answered: 0, errors: 0, retries: 0, rowsWritten: 0 };
+  readonly progress: Progress = { phase: 'reading', questions: 0, answered: 0, errors: 0, retries: 0, rowsWritten: 0, costUsd: 0 };
   readonly startedAt: string;
   private readonly started: number;
   /** Tokens of the answers received, to price the naive way (one full call per row). */
   private readonly answered = { count: 0, promptTokens: 0, completionTokens: 0 };
   private prices: PriceTable = {};
   private primaryModel = '';
+  /** The verdict cells read, and the writes queued: what the sheet shows at the end. */
+  private readonly shown = new ShownCounts();
 
   constructor(runId: string, config: Config, dryRun: boolean, start: Date, warnings: string[], trigger: string, group?: string) {
     this.started = start.getTime();
@@ -34,8 +37,9 @@ export class Tally {
       wallMs: 0,
       rows: { read: 0, incomplete: 0, upToDate: 0, fromCache: 0, asked: 0, deduplicated: 0, deferred: 0, rechecked: 0, overridden: 0, fuzzyShared: 0, semanticReused: 0, waitingForBatch: 0 },
       waitingForBatch: [],
-      llm: { calls: 0, retries: 0, questions: 0, promptTokens: 0, completionTokens: 0, cachedTokens: 0, cacheHitRate: null, costUsd: 0, naiveCostUsd: null, savedUsd: null, byModel: {}, routing: {}, promptCacheKey: '' },
+      llm: { calls: 0, retries: 0, connectionFailures: 0, questions: 0, promptTokens: 0, completionTokens: 0, cachedTokens: 0, cacheHitRate: null, costUsd: 0, naiveCostUsd: null, savedUsd: null, byModel: {}, routing: {}, promptCacheKey: '' },
       verdicts: { valid: 0, invalid: 0, error: 0, needsReview: 0 },
+      sheetShows: null,
       writes: { calls: 0, rowsWritten: 0, rowsMoved: 0, skipped: [], sheetRetries: 0, headersAdded: [], stopped: [], rowsNotWritten: 0 },
       errors: [],
       warnings: [...warnings],
@@ -59,6 +63,16 @@ export class Tally {
       const shown = opened.incomplete.slice(0, 10).join(', ');
       this.summary.warnings.push(`${opened.incomplete.length === 1 ? '1 row has' : `${opened.incomplete.length} rows have`} neither status nor comment and were skipped (rows ${shown}${opened.incomplete.length > 10 ? ', …' : ''})`);
     }
+  }
+
+  /** The verdict cells as the run found them (call once a results tab's lines are laid over the entries). */
+  sheetRead(opened: Pick<OpenedSheet, 'entries' | 'incomplete'>): void {
+    this.shown.read(opened.entries, opened.incomplete.length);
+  }
+
+  /** A row's cells queued for writing: the sheet shows `verdict` there once the write goes through. */
+  queued(entry: Pick<Entry, 'row' | 'id' | 'outputs'>, verdict: string): void {
+    this.shown.queue(entry, verdict);
   }
 
   selected(selection: Selection): void {
@@ -93,6 +107,11 @@ export class Tally {
     }
   }
 
+  /** A request that never reached its provider: counted apart from the calls. */
+  connectionFailure(): void {
+    this.summary.llm.connectionFailures++;
+  }
+
   call(model: string, usage: Usage): void {
     const llm = this.summary.llm;
     llm.calls++;
@@ -106,6 +125,7 @@ export class Tally {
     entry.cachedTokens += usage.cachedTokens;
     const price = priceOf(model, this.prices);
     entry.costUsd = price ? costOf(entry, price) : null;
+    this.progress.costUsd = totalCost(llm.byModel);
   }
 
   /** An answer arrived (after any retries): its total usage prices the naive baseline. */
@@ -189,8 +209,8 @@ export class Tally {
     s.endedAt = end.toISOString();
     s.wallMs = end.getTime() - this.started;
     s.llm.retries = this.progress.retries;
-    const costs = Object.values(s.llm.byModel).map((m) => m.costUsd);
-    s.llm.costUsd = costs.includes(null) ? null : costs.reduce<number>((a, b) => a + (b ?? 0), 0);
+    s.llm.costUsd = totalCost(s.llm.byModel);
+    s.sheetShows = this.shown.after(s.writes);
     s.llm.cacheHitRate = s.llm.promptTokens > 0 ? s.llm.cachedTokens / s.llm.promptTokens : null;
     s.llm.savedUsd = s.llm.naiveCostUsd === null || s.llm.costUsd === null ? null : s.llm.naiveCostUsd - s.llm.costUsd;
     // Rows left unwritten by a vanished header are like rows in ERROR: the run is done, a
@@ -201,4 +221,14 @@ export class Tally {
     s.status = status;
     return s;
   }
+}
+
+/** The cost of all models' calls; null when a model's price is unknown. */
+function totalCost(byModel: RunSummary['llm']['byModel']): number | null {
+  let sum = 0;
+  for (const m of Object.values(byModel)) {
+    if (m.costUsd === null) return null;
+    sum += m.costUsd;
+  }
+  return sum;
 }

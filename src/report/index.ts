@@ -1,4 +1,6 @@
 export { portfolioTotal, renderPortfolio, renderPortfolioFatal, type PortfolioTotal, type TargetLine } from './portfolio.js';
 export { formatUsd, renderFatal, renderOneLine, renderSummary } from './render.js';
-export { progressPrinter, type ProgressStream } from './progress.js';
-export { RUNS_HEADER, describeRequest, runsRow } from './runs-row.js';
+export { LOG_EVERY_MS, ProgressView, type ProgressStream, type ProgressViewOptions } from './progress.js';
+export { duration, figuresOf, progressLine, type Figures } from './progress-figures.js';
+export { RUNS_HEADER, RUNS_IDENTITY, describeRequest, runsRow } from './runs-row.js';
+export { describeAnswers, describeSheet, plural } from './words.js';

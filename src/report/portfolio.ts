@@ -1,5 +1,6 @@
-import type { RunSummary } from '../pipeline/index.js';
+import type { RunSummary, SheetCounts } from '../pipeline/index.js';
 import { formatUsd } from './render.js';
+import { plural } from './words.js';
 
 /** A target's run as the portfolio report shows it. */
 export interface TargetLine {
@@ -21,6 +22,16 @@ export interface PortfolioTotal {
   /** null when a model's price is unknown. */
   costUsd: number | null;
   wallMs: number;
+  /** What the targets' tabs show now, summed over the tabs that were read. */
+  sheetShows: SheetCounts;
+}
+
+const SHEET_KEYS = ['rows', 'valid', 'invalid', 'needsReview', 'error', 'reviewerValid', 'reviewerInvalid', 'unchecked', 'incomplete', 'other'] as const;
+
+function sumSheets(lines: readonly TargetLine[]): SheetCounts {
+  const total = Object.fromEntries(SHEET_KEYS.map((k) => [k, 0])) as unknown as SheetCounts;
+  for (const { summary } of lines) for (const k of SHEET_KEYS) total[k] += summary.sheetShows?.[k] ?? 0;
+  return total;
 }
 
 export function portfolioTotal(lines: readonly TargetLine[]): PortfolioTotal {
@@ -39,6 +50,7 @@ export function portfolioTotal(lines: readonly TargetLine[]): PortfolioTotal {
     rowsWritten: sum((s) => s.writes.rowsWritten),
     costUsd: costs.includes(null) ? null : costs.reduce<number>((a, b) => a + (b ?? 0), 0),
     wallMs: lines.length === 0 ? 0 : Math.max(0, ended - started),
+    sheetShows: sumSheets(lines),
   };
 }
 
@@ -64,13 +76,27 @@ export function renderPortfolio(lines: readonly TargetLine[], exitCode: number):
   });
   const worst = exitCode === 0 ? 'all targets done' : `exit code ${exitCode}`;
   rows.push([`total (${total.targets})`, '', worst, n(total.rowsRead), n(total.rowsAsked), n(total.valid), n(total.invalid), n(total.error), n(total.llmCalls), n(total.rowsWritten), formatUsd(total.costUsd), seconds(total.wallMs)]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const numeric = (i: number) => i >= 3;
-  const format = (cells: readonly string[]) => `  ${cells.map((c, i) => (numeric(i) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ')}`.trimEnd();
   const dry = lines.some((l) => l.summary.dryRun) ? ' (dry run: nothing written to the sheets or the cache)' : '';
-  const out = [`Run over ${lines.length} target${lines.length === 1 ? '' : 's'}${dry}`, format(header), ...rows.map(format)];
+  const out = [`Run over ${plural(lines.length, 'target')}${dry}; VALID, INVALID and ERROR are this run's answers (the rows it asked)`, ...table(header, rows, 3)];
+  out.push("What the tabs show now (every row's verdict cell, after this run):", ...table(...sheetTable(lines, total), 1));
   for (const line of lines) out.push(...attention(line));
   return out.join('\n');
+}
+
+/** Columns padded to their widest cell; the cells from `firstNumeric` on are right-aligned. */
+function table(header: readonly string[], rows: readonly string[][], firstNumeric: number): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const format = (cells: readonly string[]) => `  ${cells.map((c, i) => (i >= firstNumeric ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join('  ')}`.trimEnd();
+  return [format(header), ...rows.map(format)];
+}
+
+/** A line per target of what its tab shows (a tab that was not read: dashes), and the sum. */
+function sheetTable(lines: readonly TargetLine[], total: PortfolioTotal): [string[], string[][]] {
+  const header = ['target', 'rows', 'VALID', 'INVALID', 'NEEDS REVIEW', 'ERROR', 'reviewer VALID', 'reviewer INVALID', 'not checked', 'other'];
+  const cells = (c: SheetCounts) => [c.rows, c.valid, c.invalid, c.needsReview, c.error, c.reviewerValid, c.reviewerInvalid, c.unchecked + c.incomplete, c.other].map(n);
+  const rows = lines.map((l) => [l.summary.target, ...(l.summary.sheetShows ? cells(l.summary.sheetShows) : header.slice(1).map(() => '-'))]);
+  rows.push([`total (${total.targets})`, ...cells(total.sheetShows)]);
+  return [header, rows];
 }
 
 /** What to say on stderr of the targets that failed or did not run, each named (as a single run's renderFatal). */

@@ -1,7 +1,5 @@
 import type { RunSummary } from '../pipeline/index.js';
-import { plural } from '../plural.js';
-
-const n = (value: number) => value.toLocaleString('en-US');
+import { describeAnswers, describeSheet, n, plural } from './words.js';
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
 
@@ -34,8 +32,9 @@ export function renderSummary(s: RunSummary): string {
     ['already up to date', n(s.rows.upToDate)],
     ['cache hits written', n(s.rows.fromCache)],
     ['rows sent to the model', `${n(s.rows.asked)}${s.rows.deduplicated ? ` (${n(s.rows.deduplicated)} shared an identical row's answer)` : ''}`],
-    ['verdicts', `${n(s.verdicts.valid)} VALID, ${n(s.verdicts.invalid)} INVALID, ${n(s.verdicts.error)} ERROR${s.verdicts.needsReview ? ` (${n(s.verdicts.needsReview)} NEEDS REVIEW: the model was unsure)` : ''}`],
-    ['LLM calls', `${n(s.llm.calls)} (${plural(s.llm.retries, 'retry', 'retries')})`],
+    ["this run's answers", describeAnswers(s)],
+    ['the sheet now shows', s.sheetShows ? describeSheet(s.sheetShows) : 'unknown (the tab was not read)'],
+    ['LLM calls', `${n(s.llm.calls)} (${plural(s.llm.retries, 'retry', 'retries')})${s.llm.connectionFailures ? `; ${plural(s.llm.connectionFailures, 'connection failure')} (not calls)` : ''}`],
     ['tokens', `${n(s.llm.promptTokens)} prompt (${n(s.llm.cachedTokens)} cached${s.llm.cacheHitRate !== null ? `, ${Math.round(s.llm.cacheHitRate * 100)}%` : ''}), ${n(s.llm.completionTokens)} completion`],
     ['cost', `${formatUsd(s.llm.costUsd)}${s.llm.savedUsd !== null && s.llm.naiveCostUsd ? ` (the naive way, one full call per row: ${formatUsd(s.llm.naiveCostUsd)}; saved ${formatUsd(s.llm.savedUsd)}, ${Math.round((s.llm.savedUsd / s.llm.naiveCostUsd) * 100)}%)` : ''}`],
     ['sheet', `${plural(s.writes.rowsWritten, 'row')} written in ${plural(s.writes.calls, 'call')}${s.writes.rowsMoved ? `, ${n(s.writes.rowsMoved)} found moved and written where they are now` : ''}`],
@@ -73,7 +72,8 @@ export function renderFatal(s: RunSummary): string | undefined {
 /** One line per run, for the logs of watch, schedule and serve. */
 export function renderOneLine(s: RunSummary): string {
   const head = `run ${s.runId.slice(0, 8)} (${s.trigger}) ${s.status}`;
-  const body = `${n(s.rows.read)} rows, ${n(s.rows.asked)} asked, ${n(s.verdicts.valid)} VALID, ${n(s.verdicts.invalid)} INVALID, ${n(s.verdicts.error)} ERROR, ${plural(s.llm.calls, 'LLM call')}, ${plural(s.writes.rowsWritten, 'row')} written, ${formatUsd(s.llm.costUsd)}, ${seconds(s.wallMs)}`;
+  const body = `${plural(s.rows.read, 'row')}, ${n(s.rows.asked)} asked (answers: ${describeAnswers(s)}), ${plural(s.llm.calls, 'LLM call')}, ${plural(s.writes.rowsWritten, 'row')} written, ${formatUsd(s.llm.costUsd)}, ${seconds(s.wallMs)}`;
+  const sheet = s.sheetShows ? `; the sheet shows ${describeSheet(s.sheetShows)}` : '';
   const waiting = s.waitingForBatch.map((w) => `, ${n(w.rows)} waiting for ${w.batchId} (${age(Date.parse(s.endedAt) - Date.parse(w.submittedAt))})`).join('');
-  return `${head}: ${body}${waiting}${s.fatal ? ` — ${s.fatal.message}` : ''}`;
+  return `${head}: ${body}${waiting}${sheet}${s.fatal ? ` — ${s.fatal.message}` : ''}`;
 }

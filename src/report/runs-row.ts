@@ -6,7 +6,10 @@ import type { RunSummary } from '../pipeline/index.js';
  * (appendToOwnTab), so a Runs tab made by an older version, or whose columns people moved,
  * gets each value in its own column; a header it lacks is added after its last used column.
  */
-export const RUNS_HEADER = ['Started (UTC)', 'Finished (UTC)', 'Trigger', 'Status', 'Rows', 'Asked', 'Valid', 'Invalid', 'Errors', 'LLM calls', 'Tokens', 'Cost (USD)', 'Seconds', 'Run id', 'Triggered by', 'Request', 'Target', 'Run group'];
+/** The Runs tab's column that tells runs apart: a retried append looks for it first (appendToOwnTab). */
+export const RUNS_IDENTITY = 'Run id';
+
+export const RUNS_HEADER = ['Started (UTC)', 'Finished (UTC)', 'Trigger', 'Status', 'Rows', 'Asked', 'Valid', 'Invalid', 'Errors', 'LLM calls', 'Tokens', 'Cost (USD)', 'Seconds', 'Run id', 'Triggered by', 'Request', 'Target', 'Run group', 'Sheet VALID', 'Sheet INVALID', 'Sheet NEEDS REVIEW', 'Sheet ERROR', 'Sheet reviewer verdicts', 'Sheet not checked'];
 
 /** One row of the Runs tab: what the people in the sheet want to see of a run, and who asked for it (serve). */
 export function runsRow(s: RunSummary, request?: RunRequest): string[] {
@@ -29,6 +32,8 @@ export function runsRow(s: RunSummary, request?: RunRequest): string[] {
     request ? describeRequest(request) : '',
     s.target,
     s.group ?? '',
+    // What the tab shows after the run (Valid/Invalid/Errors above are this run's answers).
+    ...(s.sheetShows ? [s.sheetShows.valid, s.sheetShows.invalid, s.sheetShows.needsReview, s.sheetShows.error, s.sheetShows.reviewerValid + s.sheetShows.reviewerInvalid, s.sheetShows.unchecked + s.sheetShows.incomplete].map(String) : ['', '', '', '', '', '']),
   ];
 }
 

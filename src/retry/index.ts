@@ -56,7 +56,10 @@ export function retryAfterMs(headers: HeaderSource, now: number = Date.now()): n
   return undefined;
 }
 
-/** Resolves after `ms`, or rejects with the signal's reason when it aborts first. */
+/** setTimeout's ceiling (2^31 − 1 ms): a longer delay fires after 1 ms, so a bad wait must never reach it. */
+export const MAX_SLEEP_MS = 2 ** 31 - 1;
+
+/** Resolves after `ms` (at most MAX_SLEEP_MS; NaN counts as 0), or rejects with the signal's reason when it aborts first. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   if (signal?.aborted) return Promise.reject(signal.reason as Error);
   return new Promise((resolve, reject) => {
@@ -67,7 +70,7 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     const timer = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort);
       resolve();
-    }, Math.max(0, ms));
+    }, Math.min(MAX_SLEEP_MS, Math.max(0, ms)));
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

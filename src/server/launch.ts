@@ -4,7 +4,7 @@ import type { Config, Secrets } from '../config/index.js';
 import { redact } from '../errors.js';
 import type { ProviderGate } from '../llm/index.js';
 import { runPortfolio, type RunSummary } from '../pipeline/index.js';
-import { RUNS_HEADER, runsRow } from '../report/index.js';
+import { RUNS_HEADER, RUNS_IDENTITY, runsRow } from '../report/index.js';
 import { appendToOwnTab, type CellValues, type SheetsClient } from '../sheets/index.js';
 import type { RunState } from './admission.js';
 
@@ -70,7 +70,7 @@ export async function launchRun(state: RunState, launch: Launch): Promise<RunSum
       const runsSheet = target.config.report.runs_sheet;
       if (runsSheet !== undefined) {
         try {
-          await appendToOwnTab(target.sheets, runsSheet, RUNS_HEADER, [runsRow(summary, request)]);
+          await appendToOwnTab(target.sheets, runsSheet, RUNS_HEADER, [runsRow(summary, request)], { identity: RUNS_IDENTITY });
         } catch (error) {
           launch.log(`warning: could not add run ${summary.runId.slice(0, 8)} to the "${runsSheet}" tab: ${redact(error instanceof Error ? error.message : String(error), secrets.all)}`);
         }

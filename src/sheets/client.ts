@@ -131,9 +131,13 @@ export class SheetsClient {
     );
   }
 
-  /** Appends rows after the last row of a table on a tab (RAW, inserting rows as needed). */
-  async append(range: string, rows: string[][]): Promise<void> {
-    await this.call('write', `append ${plural(rows.length, 'row')} to ${range}`, undefined, () =>
+  /**
+   * Appends rows after the last row of a table on a tab (RAW, inserting rows as needed).
+   * An append is not idempotent: `retry: false` leaves retrying to a caller that can
+   * tell whether a failed one was applied (appendToOwnTab).
+   */
+  async append(range: string, rows: string[][], options: { retry?: boolean } = {}): Promise<void> {
+    await this.call('write', `append ${plural(rows.length, 'row')} to ${range}`, options.retry === false ? 0 : undefined, () =>
       this.api.spreadsheets.values.append({
         spreadsheetId: this.spreadsheetId,
         range,

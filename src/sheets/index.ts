@@ -6,6 +6,7 @@ export { fingerprintOf, readEntries, type Entry, type RowInputs } from './table.
 export { MAX_BYTES_PER_CALL, MAX_ROWS_PER_CALL, SheetWriter, type PendingWrite, type SkippedWrite, type WriteTarget, type WriterStats } from './writer.js';
 export { InPlaceTarget } from './in-place.js';
 export { ResultsTab, SOURCE_ROW_HEADER, parseResults, type ParsedResults, type ResultsTabConfig } from './results-tab.js';
+export { LineIndex, parseSourceLink, showResults, sourceLink, type ResultLine } from './result-lines.js';
 export { PROJECT_QUOTA_PER_MINUTE, PacerRegistry, QuotaPacer, processPacers, type AccountPacers, type QuotaOwner } from './quota.js';
 export { a1Range, columnLetter, quoteSheetName, sameTab } from './a1.js';
 export { appendToOwnTab, replaceOwnTab } from './tabs.js';

@@ -1,5 +1,5 @@
 import { SheetsError } from '../errors.js';
-import { a1Range, wholeSheet } from './a1.js';
+import { a1Range, columnLetter, quoteSheetName, wholeSheet } from './a1.js';
 import type { CellValues, SheetsClient } from './client.js';
 import { mapHeaders, type Layout, type LayoutConfig } from './layout.js';
 import { readEntries, type ReadResult } from './table.js';
@@ -10,6 +10,9 @@ export interface OpenedSheet extends ReadResult {
   addedHeaders: string[];
 }
 
+/** How many times the columns planned for new headers are found taken before the run gives up. */
+const PLAN_TRIES = 3;
+
 /**
  * Reads the tab in one call and maps its columns. Output columns missing from the
  * header row are added after the last used column of the grid (header or data: a
@@ -17,8 +20,21 @@ export interface OpenedSheet extends ReadResult {
  * has no room, unless `readOnly`.
  */
 export async function openSheet(client: SheetsClient, config: LayoutConfig, readOnly: boolean, preread?: CellValues): Promise<OpenedSheet> {
-  const values = preread ?? (await readTab(client, config.sheet));
-  const layout = mapHeaders(values[config.headerRow - 1] ?? [], config, lastUsedColumn(values));
+  let values = preread ?? (await readTab(client, config.sheet));
+  let layout = mapHeaders(values[config.headerRow - 1] ?? [], config, lastUsedColumn(values));
+  // The plan comes from a read that may be seconds old (watch's poll, serve's plan) or
+  // a moment old: a person may have started a column where it puts the new headers.
+  // Those columns are checked empty right before the headers go in (invariant 1);
+  // when one is taken, the tab is read again and the headers planned anew.
+  for (let tries = 1; !readOnly && layout.missingHeaders.length > 0 && !(await plannedColumnsEmpty(client, config, layout)); tries++) {
+    if (tries >= PLAN_TRIES) {
+      throw new SheetsError(`The columns where the bot would add its output headers in "${config.sheet}" (after the last used column) kept being filled while the run started.`, {
+        hint: `Run again once people have finished editing, or add the headers yourself: ${layout.missingHeaders.map((h) => `"${h.header}"`).join(', ')}.`,
+      });
+    }
+    values = await readTab(client, config.sheet);
+    layout = mapHeaders(values[config.headerRow - 1] ?? [], config, lastUsedColumn(values));
+  }
   const result = readEntries(values, layout);
   const addedHeaders = layout.missingHeaders.map((h) => h.header);
   if (!readOnly && layout.missingHeaders.length > 0) await addHeaders(client, layout, config);
@@ -41,6 +57,21 @@ export function lastUsedColumn(values: CellValues): number {
   let last = 0;
   for (const row of values) if (row.length > last) last = row.length;
   return last;
+}
+
+/** Whether the whole columns planned for the missing headers are still empty (one read of just those columns). */
+async function plannedColumnsEmpty(client: SheetsClient, config: LayoutConfig, layout: Layout): Promise<boolean> {
+  const columns = layout.missingHeaders.map((h) => h.column);
+  const first = columnLetter(Math.min(...columns));
+  const last = columnLetter(Math.max(...columns));
+  try {
+    const found = await client.read(`${quoteSheetName(config.sheet)}!${first}:${last}`);
+    return found.every((row) => row.every((cell) => cell.trim() === ''));
+  } catch (error) {
+    // Columns past the grid do not exist yet: empty (Sheets answers 400 "exceeds grid limits").
+    if (error instanceof SheetsError && /exceeds grid limits/i.test(error.message)) return true;
+    throw error;
+  }
 }
 
 async function addHeaders(client: SheetsClient, layout: Layout, config: LayoutConfig): Promise<void> {

@@ -1,8 +1,11 @@
+import { Mutex } from 'async-mutex';
 import { SheetsError } from '../errors.js';
 import { a1Range, columnLetter, quoteSheetName, sameTab } from './a1.js';
 import type { CellValues, SheetsClient, ValueRange } from './client.js';
 import { OUTPUT_FIELDS, headerPositions, normalizeHeader, type Columns, type LostHeader, type OutputField } from './layout.js';
 import { lastUsedColumn } from './open.js';
+import { LineIndex, showResults, sourceLink, type ResultLine } from './result-lines.js';
+import type { Entry } from './table.js';
 import type { PendingWrite, WriteTarget } from './writer.js';
 
 export const SOURCE_ROW_HEADER = 'Source row';
@@ -19,18 +22,35 @@ export interface ResultsTabConfig {
 }
 
 /**
- * Results-tab mode: one row per data row in a tab of its own, upserted by id, with a
- * link back to the data row. Rows are written at explicit positions (never appended),
+ * The process's writers to one results tab take turns from their read to their write:
+ * the targets of a portfolio (or two configs run by watch or serve) may share one
+ * results tab, and two that read it at once would both put their new lines on the same
+ * first free row, the second overwriting the first.
+ */
+const turns = new Map<string, Mutex>();
+function turnOf(spreadsheetId: string, tab: string): Mutex {
+  const key = `${spreadsheetId}\u0000${tab.trim().toLocaleLowerCase()}`;
+  let mutex = turns.get(key);
+  if (!mutex) turns.set(key, (mutex = new Mutex()));
+  return mutex;
+}
+
+/**
+ * Results-tab mode: one row per data row in a tab of its own, upserted by the data row's
+ * identity (LineIndex: its data tab, and its id, or its row when it has no id of its
+ * own), with a link back to the data row. Rows are written at explicit positions (never appended),
  * so a retried write lands on the same cells: nothing is duplicated, nothing cleared.
  * Before each write attempt the tab's header row and id column are re-read in the same
  * call as the identity check, and every column is found by its header there (people
  * insert, move and delete columns here too); a header that vanished stops the writes.
  */
 export class ResultsTab implements WriteTarget {
-  /** Current results by id, as read when the tab was opened. */
-  readonly byId = new Map<string, Record<OutputField, string>>();
-  /** Where the id column was last seen: read with the header, and trusted only if the header confirms it. */
-  private idColumn = 1;
+  /** The tab's lines, as read when it was opened. */
+  private lines: ResultLine[] = [];
+  /** Ids several rows of the data tab use: those rows' lines go by row number. */
+  private ambiguous: ReadonlySet<string> = new Set();
+  /** Where the id and link columns were last seen: read with the header, and trusted only if the header confirms them. */
+  private at = { id: 1, link: 2 };
   private rowCount = 0;
   private columnCount = 0;
   private sourceGid = 0;
@@ -50,8 +70,8 @@ export class ResultsTab implements WriteTarget {
     this.rowCount = own?.rowCount ?? 0;
     this.columnCount = own?.columnCount ?? 0;
     const parsed = parseResults(values, this.config);
-    this.idColumn = parsed.columns.id;
-    for (const [id, outputs] of parsed.byId) this.byId.set(id, outputs);
+    this.at = { id: parsed.columns.id, link: parsed.columns.link };
+    this.lines = parsed.lines;
     const missing = parsed.missing;
     if (readOnly || missing.length === 0) return;
     let sheetId = own?.sheetId;
@@ -68,30 +88,40 @@ export class ResultsTab implements WriteTarget {
     await this.client.write(missing.map((m) => ({ range: a1Range(this.config.tab, { row: 1, column: m.column }), values: [[m.header]] })));
   }
 
+  /** Shows each data row the results its line holds; returns the ids several rows share (each of those rows gets a line by its row). */
+  show(entries: Entry[]): ReadonlySet<string> {
+    this.ambiguous = showResults(entries, this.lines, this.sourceGid);
+    this.lines = [];
+    return this.ambiguous;
+  }
+
   ranges(): string[] {
-    return this.rangesAt(this.idColumn);
+    return this.rangesAt(this.at);
+  }
+
+  exclusive<T>(work: () => Promise<T>): Promise<T> {
+    return turnOf(this.config.spreadsheetId, this.config.tab).runExclusive(work);
   }
 
   async build(placed: readonly PendingWrite[], read: readonly CellValues[], columns: Columns): Promise<{ data: ValueRange[] } | { lost: LostHeader }> {
     const found = await this.confirm(read);
     if ('lost' in found) return found;
-    const { cols, ids } = found;
-    const rowOf = new Map<string, number>();
-    ids.forEach((cells, i) => {
-      const key = (cells[0] ?? '').trim();
-      if (i > 0 && key !== '' && !rowOf.has(key)) rowOf.set(key, i + 1);
-    });
-    let next = Math.max(2, ids.length + 1);
+    const { cols, ids, links } = found;
+    const index = new LineIndex(this.sourceGid, this.ambiguous);
+    const used = Math.max(ids.length, links.length);
+    for (let i = 1; i < used; i++) index.add(i + 1, ids[i]?.[0] ?? '', links[i]?.[0] ?? '');
+    // After the last line with an id or a link: a line without an id is still a line.
+    let next = Math.max(2, used + 1);
     const data: ValueRange[] = [];
     for (const write of placed) {
-      let row = rowOf.get(write.id);
+      let row = index.find(write.id, write.row);
       if (row === undefined) {
         row = next++;
-        rowOf.set(write.id, row);
+        index.assign(write.id, write.row, row);
       }
       const cells: Array<[number, string]> = [
         [cols.id, write.id],
-        [cols.link, this.link(write.row)],
+        [cols.link, sourceLink(this.config.spreadsheetId, this.sourceGid, write.row)],
         ...OUTPUT_FIELDS.map((f) => [cols.outputs[f], write.cells[f]] as [number, string]),
       ];
       for (const range of contiguous(this.config.tab, row, cells)) data.push(range);
@@ -104,38 +134,36 @@ export class ResultsTab implements WriteTarget {
   }
 
   /**
-   * The columns by the header read in this attempt, and the id column under the id
-   * header. When the id header is no longer over the column read with it (a person moved
-   * it), the header and the right column are read again, together.
+   * The columns by the header read in this attempt, and the id and link columns under
+   * their headers. When either header is no longer over the column read with it (a
+   * person moved it), the header and the right columns are read again, together.
    */
-  private async confirm(read: readonly CellValues[]): Promise<{ cols: ResultColumns; ids: CellValues } | { lost: LostHeader }> {
+  private async confirm(read: readonly CellValues[]): Promise<{ cols: ResultColumns; ids: CellValues; links: CellValues } | { lost: LostHeader }> {
     let header = read[0]?.[0] ?? [];
     let ids = read[1] ?? [];
-    let readAt = this.idColumn;
+    let links = read[2] ?? [];
+    let readAt = this.at;
     for (let tries = 0; ; tries++) {
       const found = locateResults(header, this.config);
       if ('lost' in found) return found;
-      if (found.cols.id === readAt) {
-        this.idColumn = readAt;
-        return { cols: found.cols, ids };
+      if (found.cols.id === readAt.id && found.cols.link === readAt.link) {
+        this.at = readAt;
+        return { cols: found.cols, ids, links };
       }
       if (tries >= 3) throw new SheetsError(`The "${this.config.tab}" tab kept changing while it was being read.`, { hint: 'Run again once people have finished editing it.' });
-      readAt = found.cols.id;
-      const [headerRead, idsRead] = await this.client.readMany(this.rangesAt(readAt));
+      readAt = { id: found.cols.id, link: found.cols.link };
+      const [headerRead, idsRead, linksRead] = await this.client.readMany(this.rangesAt(readAt));
       header = headerRead?.[0] ?? [];
       ids = idsRead ?? [];
+      links = linksRead ?? [];
     }
   }
 
-  private rangesAt(idColumn: number): string[] {
+  private rangesAt(at: { id: number; link: number }): string[] {
     const tab = quoteSheetName(this.config.tab);
-    const id = columnLetter(idColumn);
-    return [`${tab}!1:1`, `${tab}!${id}:${id}`];
-  }
-
-  /** A link to the data row: #gid selects the tab, range the row. */
-  private link(row: number): string {
-    return `https://docs.google.com/spreadsheets/d/${this.config.spreadsheetId}/edit#gid=${this.sourceGid}&range=${row}:${row}`;
+    const id = columnLetter(at.id);
+    const link = columnLetter(at.link);
+    return [`${tab}!1:1`, `${tab}!${id}:${id}`, `${tab}!${link}:${link}`];
   }
 
   private async grow(rows: number): Promise<void> {
@@ -191,12 +219,13 @@ function contiguous(tab: string, row: number, cells: Array<[number, string]>): V
 
 export interface ParsedResults {
   columns: { id: number; link: number; outputs: Record<OutputField, number> };
-  byId: Map<string, Record<OutputField, string>>;
+  /** The tab's lines that have an id or a link (LineIndex tells whose each is). */
+  lines: ResultLine[];
   /** Headers the tab lacks, with the columns they get after the last used column. */
   missing: Array<{ header: string; column: number }>;
 }
 
-/** Finds the result columns by header (people may reorder them) and the results by id. */
+/** Finds the result columns by header (people may reorder them) and the lines. */
 export function parseResults(values: CellValues, config: Pick<ResultsTabConfig, 'idHeader' | 'outputs'>): ParsedResults {
   const header = values[0] ?? [];
   const wanted = [config.idHeader, SOURCE_ROW_HEADER, ...OUTPUT_FIELDS.map((f) => config.outputs[f])];
@@ -212,10 +241,11 @@ export function parseResults(values: CellValues, config: Pick<ResultsTabConfig, 
   };
   const [id = 1, link = 2, ...outputs] = wanted.map(columnOf);
   const columns = { id, link, outputs: Object.fromEntries(OUTPUT_FIELDS.map((f, i) => [f, outputs[i] ?? 0])) as Record<OutputField, number> };
-  const byId = new Map<string, Record<OutputField, string>>();
-  for (const row of values.slice(1)) {
-    const key = (row[id - 1] ?? '').trim();
-    if (key !== '') byId.set(key, Object.fromEntries(OUTPUT_FIELDS.map((f) => [f, row[columns.outputs[f] - 1] ?? ''])) as Record<OutputField, string>);
-  }
-  return { columns, byId, missing };
+  const lines: ResultLine[] = [];
+  values.slice(1).forEach((row, i) => {
+    const lineId = (row[id - 1] ?? '').trim();
+    const linkCell = row[link - 1] ?? '';
+    if (lineId !== '' || linkCell.trim() !== '') lines.push({ line: i + 2, id: lineId, link: linkCell, outputs: Object.fromEntries(OUTPUT_FIELDS.map((f) => [f, row[columns.outputs[f] - 1] ?? ''])) as Record<OutputField, string> });
+  });
+  return { columns, lines, missing };
 }

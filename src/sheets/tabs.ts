@@ -13,7 +13,19 @@ import { growColumnsTo, lastUsedColumn } from './open.js';
  * never over a person's cells; a header found twice stops the append (which column is
  * the bot's cannot be told), with a message saying so.
  */
-export async function appendToOwnTab(client: SheetsClient, tab: string, header: string[], rows: string[][], retried = false): Promise<void> {
+export interface AppendOptions {
+  /**
+   * The header of a column whose cell tells each appended row apart (the Runs tab's "Run
+   * id"). With it, an append whose answer was lost (a reset connection, a 503 after the
+   * rows went in) is not made again blindly: before each retry the column is read, and
+   * rows already there are not appended twice. Without it, an append is tried once.
+   */
+  identity?: string;
+  /** Internal: the tab was found created by another run meanwhile. */
+  retried?: boolean;
+}
+
+export async function appendToOwnTab(client: SheetsClient, tab: string, header: string[], rows: string[][], options: AppendOptions = {}): Promise<void> {
   const range = quoteSheetName(tab);
   let top: CellValues;
   try {
@@ -24,10 +36,10 @@ export async function appendToOwnTab(client: SheetsClient, tab: string, header: 
       await client.addTab(tab);
     } catch (adding) {
       // Another run (a target sharing this tab) created it meanwhile: append to it as it now is.
-      if (retried || !(adding instanceof SheetsError) || !/already exists/i.test(adding.message)) throw adding;
-      return appendToOwnTab(client, tab, header, rows, true);
+      if (options.retried || !(adding instanceof SheetsError) || !/already exists/i.test(adding.message)) throw adding;
+      return appendToOwnTab(client, tab, header, rows, { ...options, retried: true });
     }
-    await headerThenRows(client, tab, header, rows);
+    await headerThenRows(client, tab, header, rows, options.identity);
     return;
   }
   let columns = columnsOf(tab, top[0] ?? [], header);
@@ -35,7 +47,7 @@ export async function appendToOwnTab(client: SheetsClient, tab: string, header: 
     // Some header is missing: the whole tab says which columns are free (one more read, only now).
     const values = await client.read(range);
     if (values.every((row) => row.every((cell) => cell.trim() === ''))) {
-      await headerThenRows(client, tab, header, rows);
+      await headerThenRows(client, tab, header, rows, options.identity);
       return;
     }
     columns = columnsOf(tab, values[0] ?? [], header);
@@ -60,7 +72,40 @@ export async function appendToOwnTab(client: SheetsClient, tab: string, header: 
     });
     return cells;
   });
-  await client.append(range, placed);
+  await appendOnce(client, tab, placed, identityOf(header, at, rows, options.identity));
+}
+
+/** Where each row's identity goes (its column in the tab) and the rows' values there. */
+function identityOf(header: readonly string[], columns: readonly number[], rows: readonly string[][], identity: string | undefined): { column: number; values: string[] } | undefined {
+  if (identity === undefined) return undefined;
+  const i = header.findIndex((h) => normalizeHeader(h) === normalizeHeader(identity));
+  const column = columns[i];
+  if (i < 0 || column === undefined) return undefined;
+  const values = rows.map((row) => (row[i] ?? '').trim());
+  // Rows that cannot be told apart cannot be looked for.
+  return values.every((v) => v !== '') ? { column, values } : undefined;
+}
+
+/**
+ * Appends rows once. A retryable failure may come after the rows went in (the answer
+ * lost): the identity column is read before each retry, and rows found there are
+ * appended no more. Without an identity the client retries as for any call, which may
+ * add a row twice when an answer is lost.
+ */
+async function appendOnce(client: SheetsClient, tab: string, rows: string[][], identity: { column: number; values: string[] } | undefined): Promise<void> {
+  const range = quoteSheetName(tab);
+  if (!identity) return client.append(range, rows);
+  const letter = columnLetter(identity.column);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await client.append(range, rows, { retry: false });
+      return;
+    } catch (error) {
+      if (!(await client.retryPause('write', error, attempt))) throw error;
+      const present = new Set((await client.read(`${range}!${letter}:${letter}`)).map((row) => (row[0] ?? '').trim()));
+      if (identity.values.every((v) => present.has(v))) return;
+    }
+  }
 }
 
 /**
@@ -68,9 +113,9 @@ export async function appendToOwnTab(client: SheetsClient, tab: string, header: 
  * creating the tab at once (targets sharing it) write the same header to the same cells,
  * and their rows are appended after it.
  */
-async function headerThenRows(client: SheetsClient, tab: string, header: string[], rows: string[][]): Promise<void> {
+async function headerThenRows(client: SheetsClient, tab: string, header: string[], rows: string[][], identity: string | undefined): Promise<void> {
   await client.write([{ range: a1Range(tab, { row: 1, column: 1 }, { row: 1, column: header.length }), values: [header] }]);
-  await client.append(quoteSheetName(tab), rows);
+  await appendOnce(client, tab, rows, identityOf(header, header.map((_, i) => i + 1), rows, identity));
 }
 
 /** Each header's column (1-based) in a header row, undefined when absent; a header found twice is an error. */

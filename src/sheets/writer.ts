@@ -45,6 +45,8 @@ export interface WriterStats {
 export interface WriteTarget {
   ranges(): string[];
   build(placed: readonly PendingWrite[], read: readonly CellValues[], columns: Columns): Promise<{ data: ValueRange[] } | { lost: LostHeader }>;
+  /** Runs one write attempt (read, build, write) in turn with the process's other writers to the same place, when they could collide. */
+  exclusive?<T>(work: () => Promise<T>): Promise<T>;
 }
 
 export interface WriterOptions {
@@ -190,21 +192,35 @@ export class SheetWriter {
   /** One batch: each attempt re-reads and re-identifies, then writes; retried on 429 / 5xx as Sheets asks. */
   private async flush(batch: PendingWrite[]): Promise<void> {
     for (let attempt = 0; ; attempt++) {
-      const located = await locate(this.client, this.layout, batch, this.target.ranges());
-      this.stats.verifyReads += 'where' in located && located.where ? 2 : 1;
-      if ('lost' in located) return this.stop(located.lost, batch.length);
-      if (located.where) this.remember(located.where);
-      const built = located.placed.length > 0 ? await this.target.build(located.placed, located.extra, located.columns) : { data: [] };
-      if ('lost' in built) return this.stop(built.lost, batch.length);
-      try {
-        await this.client.write(built.data, { retry: false });
-      } catch (error) {
-        if (await this.client.retryPause('write', error, attempt)) continue;
-        throw error;
-      }
-      this.settled(located, built.data.length > 0);
-      return;
+      const failed = await (this.target.exclusive ? this.target.exclusive(() => this.attempt(batch)) : this.attempt(batch));
+      if (failed === undefined) return;
+      // The pause is outside the turn: other writers to the place go meanwhile.
+      if (await this.client.retryPause('write', failed, attempt)) continue;
+      throw failed;
     }
+  }
+
+  /** One attempt: undefined when done (written, or stopped), else the write's error. */
+  private async attempt(batch: PendingWrite[]): Promise<Error | undefined> {
+    const located = await locate(this.client, this.layout, batch, this.target.ranges());
+    this.stats.verifyReads += 'where' in located && located.where ? 2 : 1;
+    if ('lost' in located) {
+      this.stop(located.lost, batch.length);
+      return undefined;
+    }
+    if (located.where) this.remember(located.where);
+    const built = located.placed.length > 0 ? await this.target.build(located.placed, located.extra, located.columns) : { data: [] };
+    if ('lost' in built) {
+      this.stop(built.lost, batch.length);
+      return undefined;
+    }
+    try {
+      await this.client.write(built.data, { retry: false });
+    } catch (error) {
+      return error instanceof Error ? error : new Error(String(error));
+    }
+    this.settled(located, built.data.length > 0);
+    return undefined;
   }
 
   private settled(located: Located, wrote: boolean): void {

@@ -130,7 +130,7 @@ describe('batch results', () => {
 
     await b.llm.advanceBatch(id, 'completed');
     const applied = await b.cli(['batch', 'results', '--config', b.configPath]);
-    expect(applied.stderr).toContain('2 answers saved (1 not saved: a newer verdict was stored after the job was submitted)');
+    expect(applied.stdout).toContain('2 answers saved (1 not saved: a newer verdict was stored after the job was submitted)');
     const kept = cachedVerdicts(cacheOf(b)).find((v) => v.key === key);
     expect(kept).toMatchObject({ verdict: 'INVALID', suggestion: 'the newer answer' });
     expect(b.values().slice(1).map((r) => r[col(b.values(), 'Suggested rewrite')])).toContain('the newer answer');

@@ -39,8 +39,8 @@ describe('Batch API mode', () => {
   it('run --mode batch submits, waits, saves and writes every verdict, with no synchronous call', async () => {
     bed = await startBed({ rows: sampleRows(12) });
     const result = await bed.cli(['run', '--config', bed.configPath, '--mode', 'batch', '--every', '1s'], { clock: finishingClock(bed) });
-    expect(result.stderr).toContain('12 answers saved, 0 failed');
-    expect(result.stderr).toContain('at the batch price');
+    expect(result.stdout).toContain('12 answers saved, 0 failed');
+    expect(result.stdout).toContain('at the batch price');
     expect(result.code).toBe(0);
     expect(bed.llm.callCount()).toBe(0);
     expect(bed.llm.batchLineCount()).toBe(12);
@@ -88,7 +88,7 @@ describe('Batch API mode', () => {
     bed.llm.injectBatchLineFault({ kind: 'malformed' }, { times: 1, match: (line) => String(line.row?.comment ?? '').includes('PRJ-0005') });
     const result = await bed.cli(['run', '--config', bed.configPath, '--mode', 'batch', '--every', '1s'], { clock: finishingClock(bed) });
     expect(result.code).toBe(3);
-    expect(result.stderr).toContain('4 answers saved, 2 failed');
+    expect(result.stdout).toContain('4 answers saved, 2 failed');
     expect(cachedKeys(bed)).toBe(4);
     expect(verdicts(bed).filter((v) => v === '')).toHaveLength(2);
 
@@ -104,7 +104,7 @@ describe('Batch API mode', () => {
     await bed.llm.advanceBatch(id, 'in_progress', { lines: 3 });
     await bed.llm.expireBatch(id);
     const applied = await bed.cli(['batch', 'results', '--config', bed.configPath]);
-    expect(applied.stderr).toContain('(expired): 3 answers saved, 1 failed');
+    expect(applied.stdout).toContain('(expired): 3 answers saved, 1 failed');
     expect(applied.code).toBe(3);
     expect(cachedKeys(bed)).toBe(3);
   });
@@ -118,7 +118,7 @@ describe('Batch API mode', () => {
     expect(cancelled.stdout).toMatch(/cancell(ing|ed)/);
     await bed.llm.advanceBatch(id, 'cancelled');
     const applied = await bed.cli(['batch', 'results', '--config', bed.configPath]);
-    expect(applied.stderr).toContain('2 answers saved, 2 failed');
+    expect(applied.stdout).toContain('2 answers saved, 2 failed');
     expect(cachedKeys(bed)).toBe(2);
   });
 
@@ -135,7 +135,7 @@ describe('Batch API mode with packing', () => {
     bed = await startBed({ rows: sampleRows(10), config: { llm: { rows_per_request: 5 } } });
     const result = await bed.cli(['run', '--config', bed.configPath, '--mode', 'batch', '--every', '1s'], { clock: finishingClock(bed) });
     expect(result.code).toBe(0);
-    expect(result.stderr).toContain('10 answers saved, 0 failed');
+    expect(result.stdout).toContain('10 answers saved, 0 failed');
     expect(bed.llm.batchLineCount()).toBe(2);
     const values = bed.values();
     values.slice(1).forEach((row) => expect(row[col(values, 'Suggested rewrite')]).toBe(`Rewrite: ${row[2] ?? ''}`));

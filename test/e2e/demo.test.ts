@@ -57,9 +57,15 @@ describe('the demo', () => {
       const verdict = (values[0] ?? []).indexOf('Validation');
       expect(values.slice(1, 13).map((row) => row[verdict]).every((v) => /^(VALID|INVALID)\b/.test(v ?? '')), tab).toBe(true);
     }
-    // The log's last progress line carries the final count of rows written, as the table does (not "0 rows written").
+    // Each target's last progress line is its done line with its final count of rows written,
+    // and they add up to the table's total (not "0 rows written").
     const lines = first.stderr.trim().split('\n');
-    expect(lines.at(-1)).toMatch(/done: .*\b24 rows written/);
+    const written = ['statuses', 'risks'].map((name) => {
+      const last = lines.filter((l) => l.includes(`[${name}] `)).at(-1) ?? '';
+      expect(last, name).toMatch(/\] done: .*\b\d+ rows? written$/);
+      return Number(/(\d+) rows? written$/.exec(last)?.[1]);
+    });
+    expect(written[0]! + written[1]!).toBe(24);
     expect(first.stdout).toMatch(/total \(2\)\s.*\s24\s+\$/);
     const second = await cli(d.env, ['run', '--config', d.portfolioConfigPath]);
     expect(second.code).toBe(0);

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HEADER, SPREADSHEET_ID, TAB, col, startBed, type Bed } from '../support/bed.js';
-import { deadPid, expectedCells, insertLock, lockRows, spawnRun, waitFor, waitForChild, type Child, type LockRow } from '../support/inspect.js';
+import { deadPid, expectedCells, insertLock, insertSighting, lockRows, spawnRun, waitFor, waitForChild, type Child, type LockRow } from '../support/inspect.js';
 import type { Cell } from '../support/sheets-emulator/index.js';
 import { sampleRows } from '../support/sample-data.js';
 
@@ -202,7 +202,7 @@ describe('the run lock (invariant 8)', () => {
 
   it.each([
     ['its process has exited (same host)', 'dead', 0],
-    ['its host has not renewed it for 11 minutes', 'elsewhere', 11],
+    ['this host has watched its heartbeat stand still for 11 minutes (another host)', 'elsewhere', 11],
   ] as const)('takes over a lock whose holder is gone: %s', async (_what, holder, silentFor) => {
     bed = await startBed({ rows: sampleRows(3) });
     const b = bed;
@@ -216,6 +216,8 @@ describe('the run lock (invariant 8)', () => {
       heartbeat_at: minutesAgo(silentFor),
     };
     insertLock(cacheOf(b), lock);
+    // Another host's heartbeat time is by its clock: what counts is this host's watch of it.
+    if (holder === 'elsewhere') insertSighting(cacheOf(b), { name, host: hostname(), run_id: lock.run_id, beat: 0, seen_at: minutesAgo(silentFor) });
     giveWork(b, 'Edited after a crash: the report went out on Monday, review meeting booked for Thursday.');
     const calls = b.llm.callCount();
     const result = await b.run();

@@ -90,8 +90,8 @@ describe('garbage in Batch API results', () => {
     bed.llm.injectBatchLineFault({ kind: 'garbage' }, { times: 1, match: (line) => mentions(line.body, 'PRJ-0003') });
     const result = await bed.cli(['run', '--config', bed.configPath, '--mode', 'batch', '--every', '1s'], { clock: finishingClock(bed) });
     expect(result.code, result.stderr).toBe(3);
-    expect(result.stderr).toContain('5 answers saved, 5 failed');
-    expect(result.stderr).toContain('the answer has no "results" array');
+    expect(result.stdout).toContain('5 answers saved, 5 failed');
+    expect(result.stdout).toContain('the answer has no "results" array');
     expect(cachedVerdicts(cacheOf(bed))).toHaveLength(5);
     // The job is done with: its failed rows are not "pending" for ever.
     expect((await bed.cli(['batch', 'list', '--config', bed.configPath])).stdout).toMatch(/applied \d{4}-/);
@@ -109,7 +109,7 @@ describe('garbage in Batch API results', () => {
     bed.llm.injectBatchLineFault({ kind: 'content', content: '{"results":[null]}' }, { times: 1, match: (line) => mentions(line.body, 'PRJ-0002') });
     const result = await bed.cli(['run', '--config', bed.configPath, '--mode', 'batch', '--every', '1s'], { clock: finishingClock(bed) });
     expect(result.code, result.stderr).toBe(3);
-    expect(result.stderr).toContain('3 answers saved, 1 failed');
-    expect(result.stderr).toMatch(/did not match the schema/);
+    expect(result.stdout).toContain('3 answers saved, 1 failed');
+    expect(result.stdout).toMatch(/did not match the schema/);
   });
 });

@@ -115,7 +115,7 @@ describe('runs and the Runs tab over targets', () => {
 
     const tab = b.sheets.values(SPREADSHEET_ID, 'Runs');
     // The new headers went after the people's column, into empty columns.
-    expect(tab[0]).toEqual([...old, 'Notes', 'Target', 'Run group']);
+    expect(tab[0]).toEqual([...old, 'Notes', 'Target', 'Run group', ...RUNS_HEADER.slice(18)]);
     expect(tab[1]).toEqual([...oldRow, 'keep me']);
     expect(tab).toHaveLength(4);
     for (const t of report.targets) {
@@ -296,7 +296,7 @@ describe('batch over targets', () => {
     const doneTwo = b.sheets.values(OTHER_BOOK, TAB);
     const all = await b.cli(['batch', 'results', '--config', b.configPath]);
     expect(all.code).toBe(0);
-    expect(all.stderr).toMatch(/\[one\] batch_\S+ \(completed\): 5 answers saved/);
+    expect(all.stdout).toMatch(/\[one\] batch_\S+ \(completed\): 5 answers saved/);
     expectOwnVerdicts(b.sheets.values(SPREADSHEET_ID, TAB), one, 'one');
     expect(b.sheets.values(OTHER_BOOK, TAB)).toEqual(doneTwo);
     expect(b.llm.callCount()).toBe(0);

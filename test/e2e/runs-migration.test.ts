@@ -16,7 +16,9 @@ afterEach(async () => {
 function previousSchemaFile(file: string): void {
   const db = new Database(file);
   try {
-    const previous = MIGRATIONS.length - 1;
+    // The targets migration is the one that adds runs.target (later ones came after it).
+    const previous = MIGRATIONS.findIndex((step) => step.includes('ALTER TABLE runs ADD COLUMN target'));
+    expect(previous).toBeGreaterThan(0);
     for (const step of MIGRATIONS.slice(0, previous)) db.exec(step);
     db.pragma(`user_version = ${previous}`);
     const run = db.prepare('INSERT INTO runs (id, started_at, ended_at, trigger, spreadsheet_id, sheet, status, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');

@@ -70,6 +70,16 @@ export function insertLock(file: string, lock: LockRow): void {
   }
 }
 
+/** Notes that a host watched a lock at a given beat since `seen_at` (by that host's clock), as acquireLock does. */
+export function insertSighting(file: string, sighting: { name: string; host: string; run_id: string; beat: number; seen_at: string }): void {
+  const db = new Database(file, { fileMustExist: true });
+  try {
+    db.prepare('INSERT OR REPLACE INTO lock_sightings (name, host, run_id, beat, seen_at) VALUES (@name, @host, @run_id, @beat, @seen_at)').run(sighting);
+  } finally {
+    db.close();
+  }
+}
+
 /** The raw bytes of the cache and its WAL / shared-memory files, as latin1 text for scanning. */
 export function cacheBytes(file: string): string {
   return [file, `${file}-wal`, `${file}-shm`, `${file}-journal`]

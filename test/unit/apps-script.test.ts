@@ -189,6 +189,15 @@ describe('docs/apps-script.gs', () => {
     gs.call('lastRun');
     expect(gs.alerts[0]).toBe('Last run: finished.');
   });
+
+  it("tells the run's answers apart from what the sheet shows (issue 19: a second run is not '0 valid')", () => {
+    const sheetShows = { rows: 9, valid: 6, invalid: 1, needsReview: 1, error: 0, reviewerValid: 1, reviewerInvalid: 0, unchecked: 0, incomplete: 0, other: 0 };
+    const summary = { status: 'finished', summary: { verdicts: { valid: 0, invalid: 0, error: 0 }, rows: { upToDate: 9 }, sheetShows } };
+    const gs = appsScript({ grid: GRID, selection: [[2, 2]], answer: { code: 200, body: summary } });
+    gs.userProps.set('LAST_RUN_URL', '/runs/abc');
+    gs.call('lastRun');
+    expect(gs.alerts[0]).toBe('Last run: 0 valid, 0 invalid, 0 errors; 9 rows unchanged. The sheet shows 6 VALID, 1 INVALID, 1 NEEDS REVIEW, 0 ERROR, 1 by a reviewer (9 rows).');
+  });
 });
 
 describe('docs/appsscript.json', () => {

@@ -355,10 +355,12 @@ describe('acquireLock', () => {
     expect(holder(store)).toEqual({ run_id: 'run-B', pid: process.pid });
   });
 
-  it('takes over a lock from another host that missed four heartbeats', () => {
+  it('takes over a lock from another host once this host has watched it miss four heartbeats (its clock is not ours: lock-skew.test.ts)', () => {
     const store = open();
     insertLock(store, { pid: 1, host: 'other-host', runId: 'run-far', heartbeatAt: '2025-06-30T08:00:00.000Z' });
-    acquireLock(store, 'sheet-1/Statuses', 'run-B', at(new Date(Date.parse('2025-06-30T08:00:00.000Z') + 4 * HEARTBEAT_MS)));
+    const first = Date.parse('2025-06-30T08:00:00.000Z');
+    lockedError(() => acquireLock(store, 'sheet-1/Statuses', 'run-B', at(new Date(first))));
+    acquireLock(store, 'sheet-1/Statuses', 'run-B', at(new Date(first + 4 * HEARTBEAT_MS)));
     expect(holder(store)?.run_id).toBe('run-B');
   });
 

@@ -86,6 +86,12 @@ export interface OpenAIEmulator {
   reset(): void;
   /** Stop listening and destroy every socket, hanging ones included. Idempotent. */
   close(): Promise<void>;
+  /**
+   * An outage: once `answers` chat completions have been answered (200, sent in full), the
+   * server goes away as a host does: it stops listening (new connections are refused) and
+   * drops the connections open (requests in flight end without an answer).
+   */
+  goDownAfter(answers: number): void;
 }
 
 function newId(prefix: string): string {
@@ -122,6 +128,8 @@ class EmulatorServer implements OpenAIEmulator {
   private limiter: RateLimiter | undefined;
   private supportsJsonSchema: boolean;
   private calls = 0;
+  private answeredChats = 0;
+  private downAfter = Infinity;
   private waiters: Waiter[] = [];
   private readonly sleeping = new Set<{ timer: NodeJS.Timeout; wake: () => void }>();
   private closing: Promise<void> | undefined;
@@ -263,6 +271,11 @@ class EmulatorServer implements OpenAIEmulator {
     this.supportsJsonSchema = this.opts.supportsJsonSchema ?? true;
   }
 
+  goDownAfter(answers: number): void {
+    this.downAfter = answers;
+    if (this.answeredChats >= answers) void this.close();
+  }
+
   close(): Promise<void> {
     this.closing ??= (async () => {
       const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -340,6 +353,11 @@ class EmulatorServer implements OpenAIEmulator {
 
     const isChat = record.method === 'POST' && path === CHAT_COMPLETIONS_PATH;
     if (isChat) this.countCall();
+    if (isChat) {
+      res.once('finish', () => {
+        if (record.status === 200 && ++this.answeredChats >= this.downAfter) void this.close();
+      });
+    }
 
     const raw = (await readBody(req, MAX_BODY_BYTES))?.toString('utf8');
     const startedMs = Date.now();
@@ -520,6 +538,7 @@ class EmulatorServer implements OpenAIEmulator {
       'openai-version': '2020-10-01',
       'openai-processing-ms': String(processingMs),
       ...(this.profile ? this.profile.headers(limits) : limits),
+      ...this.opts.extraHeaders,
     };
     let status: number;
     let payload: string;

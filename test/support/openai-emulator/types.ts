@@ -103,6 +103,12 @@ export interface OpenAIEmulatorOptions {
   respond?: RespondFn;
   /** Enforced request/token budgets per window; 429 past them. Also turns on x-ratelimit-* headers. */
   rateLimit?: RateLimitOptions;
+  /**
+   * Headers added to every chat answer, over the emulator's own: a gateway or proxy in front
+   * of the model that states its own x-ratelimit-* values (LiteLLM and other proxies set
+   * these headers themselves), which need not be what OpenAI would send.
+   */
+  extraHeaders?: Record<string, string>;
   /** Default true. false → 400 on response_format json_schema; json_object still works. */
   supportsJsonSchema?: boolean;
   /** When set, any other model gets 404 model_not_found. */

@@ -144,7 +144,7 @@ export class Pipeline {
     }
     if (this.latencyMs > 0) await sleep(this.latencyMs);
     const fault = this.takeFault(call);
-    if (fault) return fault;
+    if (fault && !fault.afterServe) return fault.response;
     if (this.requireAuth && !authorised) throw unauthenticated();
     if (req.bodyError !== undefined) throw new ApiError(400, `Invalid JSON payload received. ${req.bodyError}`);
     if (call.op === 'unknown') throw new ApiError(404, 'Method not found.', 'NOT_FOUND');
@@ -158,17 +158,20 @@ export class Pipeline {
     if (book.forbidden) throw permissionDenied();
     if (!allowed(book, call.kind, call.caller)) throw permissionDenied();
     const body = dispatch(call.op, book, call.range, req.query, req.body, this.evaluate);
+    // Applied, and the answer lost on the way back.
+    if (fault) return fault.response;
     return { status: 200, body };
   }
 
-  private takeFault(call: PendingCall): HttpResponse | undefined {
+  private takeFault(call: PendingCall): { response: HttpResponse; afterServe: boolean } | undefined {
     const i = this.faults.findIndex((f) => (f.kind === undefined || f.kind === call.kind) && (f.match?.(call) ?? true));
     const armed = this.faults[i];
     if (!armed) return undefined;
     armed.remaining -= 1;
     if (armed.remaining <= 0) this.faults.splice(i, 1);
     const { fault } = armed;
-    if (fault.destroySocket) return { status: 0, destroySocket: true };
+    const afterServe = fault.afterServe ?? false;
+    if (fault.destroySocket) return { response: { status: 0, destroySocket: true }, afterServe };
     const limit = call.kind === 'read' ? this.readQuota.limit : this.writeQuota.limit;
     const api =
       fault.status === 429 && fault.message === undefined
@@ -176,6 +179,6 @@ export class Pipeline {
         : new ApiError(fault.status, fault.message ?? defaultMessage(fault.status), fault.statusText ?? googleStatus(fault.status));
     const out: HttpResponse = { status: fault.status, body: api.toBody() };
     if (fault.headers) out.headers = fault.headers;
-    return out;
+    return { response: out, afterServe };
   }
 }

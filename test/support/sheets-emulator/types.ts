@@ -105,6 +105,15 @@ export interface Fault {
   headers?: Record<string, string>;
   /** Drop the connection instead of answering (the client sees a socket error). */
   destroySocket?: boolean;
+  /**
+   * Serve the request first (its effect applied), then answer with this fault: a
+   * response lost on its way back (a reset connection, a proxy's timeout), which the
+   * client cannot tell from a request that never arrived. Google counts socket timeouts,
+   * TCP disconnects, 408, 429 and 5xx as retryable, and warns that retrying a request
+   * that is not idempotent can apply it twice
+   * (https://cloud.google.com/storage/docs/retry-strategy, "Response" and "Idempotency").
+   */
+  afterServe?: boolean;
 }
 
 export interface FaultOptions {
