@@ -39,6 +39,15 @@ async function checkProvider(config: Config, provider: ProviderConfig, index: nu
   const scope = `provider "${provider.name}" (${host})`;
   const apiKey = secrets.apiKeys.get(provider.name) ?? '';
   const client = new Provider(provider, { apiKey, timeoutMs: config.llm.request_timeout_seconds * 1000, maxCompletionTokens: 16, promptCacheKey: 'check-config' });
+  // The free call that proves a key is the provider kind's (src/llm/kinds): OpenRouter lists
+  // models to anyone, so its GET /key; a Vertex endpoint lists none.
+  if (client.facts.keyCheck === 'none') {
+    return [finding('unchecked', scope, `${client.facts.label} has no free call that checks a key or lists models, so neither could be checked`, { fix: 'Try a run with --limit 1.' })];
+  }
+  if (client.facts.keyCheck === 'key') {
+    const refused = await client.refusedKey(signal);
+    if (refused) return [failure(refused, scope, provider, index, host)];
+  }
   let listed: string[];
   try {
     listed = (await client.listModels(signal)).map((id) => id.replace(/^models\//, ''));
