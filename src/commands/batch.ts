@@ -4,7 +4,7 @@ import { BatchJobs, type BatchJob } from '../batch/jobs.js';
 import { CacheStore } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { LockedError, StatusValidatorError, UsageError, redact } from '../errors.js';
-import { costOf, priceOf, priceTable } from '../llm/index.js';
+import { costOf, factsOf, priceOf, priceTable } from '../llm/index.js';
 import { holdLock, primaryProvider, runPortfolio, runValidation } from '../pipeline/index.js';
 import { duration, formatUsd, plural, portfolioTotal, renderPortfolio, renderSummary, type TargetLine } from '../report/index.js';
 import { sameTab } from '../sheets/index.js';
@@ -106,8 +106,23 @@ async function submitAll(ctx: Ctx, force: boolean, say: (line: string) => void):
   return { codes, jobs };
 }
 
+/**
+ * Jobs go to the first provider: its kind must have a Batch API (src/llm/kinds; Ollama,
+ * vLLM, Anthropic's OpenAI layer and OpenRouter have none). Said before anything is sent.
+ */
+function requireBatchApi(targets: readonly Config[]): void {
+  const first = targets[0]?.llm.providers[0];
+  if (!first) return;
+  const facts = factsOf(first);
+  if (facts.batch) return;
+  throw new UsageError(`the Batch API is not available for provider "${first.name}" (${facts.label}, kind ${facts.kind}): it has no /v1/batches.`, {
+    hint: 'Run without --mode batch (sync answers now), or put first under llm.providers a provider that has one (OpenAI, Azure with a Global-Batch deployment, Gemini, Groq).',
+  });
+}
+
 export async function batchSubmit(flags: Flags & { force?: boolean }, io: CommandIO): Promise<number> {
   return withJobs(flags, io, async (ctx) => {
+    requireBatchApi(ctx.targets);
     const { codes, jobs } = await submitAll(ctx, flags.force ?? false, (line) => io.stdout.write(`${line}\n`));
     if (jobs > 0) io.stdout.write('Results come within 24 h: status-validator batch wait, then batch results (or batch results later: jobs survive restarts).\n');
     return worstExit([...codes.values()]);
@@ -293,6 +308,7 @@ export async function batchList(flags: Flags & { json?: boolean }, io: CommandIO
 /** `run --mode batch`: submit every target, wait, apply, write each target's tab, in one go. */
 export async function batchRun(flags: Flags & { force?: boolean; json?: boolean; every: number }, io: CommandIO): Promise<number> {
   return withJobs(flags, io, async (ctx) => {
+    requireBatchApi(ctx.targets);
     const { codes } = await submitAll(ctx, flags.force ?? false, (line) => logLine(io, line));
     // A target whose submit failed is left alone: its jobs (if any) wait for the next batch results.
     const submitted = ctx.targets.filter((t) => codes.get(t.target.name) === EXIT.ok);
