@@ -152,6 +152,25 @@ describe('learn, do not fail', () => {
     expect((JSON.parse(second.stdout) as Summary).warnings.filter((w) => w.includes('prompt_cache_key'))).toEqual([]);
   });
 
+  it('a field the bot cannot do without, refused by name, stops the run (exit 1) naming the field, and writes no row', async () => {
+    const rows = sampleRows(40);
+    bed = await profileBed('groq', rows);
+    // A front that reads no answer cap at all: max_completion_tokens is dropped (learned), then max_tokens is refused too.
+    for (const field of ['max_completion_tokens', 'max_tokens']) {
+      bed.llm.injectFault(
+        { kind: 'status', status: 400, body: { error: { message: `property '${field}' is unsupported`, type: 'invalid_request_error' } } },
+        { times: Infinity, match: (_row, req) => field in req },
+      );
+    }
+    const result = await bed.run('--json');
+    expect(result.code, result.stderr).toBe(1);
+    const summary = JSON.parse(result.stdout) as Summary;
+    expect(summary.fatal?.message).toMatch(/does not accept the request field "max_tokens" \(400: property 'max_tokens' is unsupported\)/);
+    expect(summary.fatal?.hint).toMatch(/Groq refuses "max_tokens"/);
+    expect(bed.values().slice(1)).toEqual(rows);
+    expect(chats(bed).length).toBeLessThanOrEqual(10);
+  });
+
   it.each([
     ['gemini', /404: models\/gemini-2\.5-flsh is not found/],
     ['openrouter', /400: gemini-2\.5-flsh is not a valid model ID/],
