@@ -131,6 +131,25 @@ describe('a 40-row run through each provider profile', () => {
   });
 });
 
+describe("Azure's classic deployment URL", () => {
+  it('sends the api-version of base_url with every request and the key in api-key, never as a bearer token', async () => {
+    const rows = sampleRows(10);
+    bed = await profileBed('azure', rows);
+    const origin = new URL(bed.llm.url).origin;
+    bed.setConfig({ llm: { providers: [{ name: 'azure', kind: 'azure', model: MODEL, base_url: `${origin}/openai/deployments/${MODEL}?api-version=2024-10-21`, api_key_env: 'TEST_OPENAI_KEY' }] } });
+    const result = await bed.run('--json');
+    expect(result.code, result.stderr).toBe(0);
+    expectEveryVerdict(bed, rows);
+    const sent = chats(bed);
+    expect(sent.length).toBeGreaterThanOrEqual(10);
+    for (const request of sent) {
+      expect(request.query).toEqual({ 'api-version': '2024-10-21' });
+      expect(request.headers['api-key']).toBeDefined();
+      expect(request.headers.authorization).toBeUndefined();
+    }
+  });
+});
+
 describe('learn, do not fail', () => {
   it('a Gemini-like front configured as generic: prompt_cache_key is refused once, dropped, remembered; the next run never sends it', async () => {
     const rows = sampleRows(20);

@@ -28,7 +28,8 @@ export interface EmulatorProfile {
   /** GET /v1/models answers without a key (OpenRouter). */
   modelsWithoutKey: boolean;
   /** GET /v1/key answers the key's details (OpenRouter); else 404 like any unknown path. */
-  keyRoute: boolean;
+  keyRoute: boolean;  /** Maps the provider's own URL paths onto the emulator's (Azure's classic deployment URLs), or refuses them. */
+  route?(path: string, query: URLSearchParams): { path: string } | { refused: { status: number; body: unknown } } | undefined;
 }
 
 const bearer = (headers: IncomingHttpHeaders) => headers.authorization;
@@ -114,6 +115,14 @@ const azure: EmulatorProfile = {
   },
   modelsWithoutKey: false,
   keyRoute: false,
+  // Classic URLs: /openai/deployments/{deployment}/chat/completions?api-version=… (the
+  // deployment stands for the model); without an api-version Azure answers 404.
+  route: (path, query) => {
+    const match = /^\/openai\/deployments\/[^/]+\/(chat\/completions|embeddings)$/.exec(path);
+    if (!match) return undefined;
+    if (!query.get('api-version')) return { refused: { status: 404, body: { error: { code: '404', message: 'Resource not found' } } } };
+    return { path: `/v1/${match[1] ?? ''}` };
+  },
 };
 
 /**

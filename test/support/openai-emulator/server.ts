@@ -321,11 +321,19 @@ class EmulatorServer implements OpenAIEmulator {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = newId('req_');
-    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const url = new URL(req.url ?? '/', 'http://emulator.invalid');
+    const routed = this.profile?.route?.(url.pathname, url.searchParams);
+    if (routed && 'refused' in routed) {
+      res.writeHead(routed.refused.status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(routed.refused.body));
+      return;
+    }
+    const path = routed?.path ?? url.pathname;
     const record: RecordedRequest = {
       requestId,
       method: req.method ?? 'GET',
       path,
+      ...(url.search === '' ? {} : { query: Object.fromEntries(url.searchParams) }),
       headers: req.headers,
       body: undefined,
       status: 0,

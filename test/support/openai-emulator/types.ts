@@ -190,8 +190,10 @@ export interface RecordedRequest {
   /** The x-request-id sent back (req_…). */
   requestId: string;
   method: string;
-  /** URL path, e.g. /v1/chat/completions. */
+  /** URL path, e.g. /v1/chat/completions (an Azure classic deployment path is mapped onto it). */
   path: string;
+  /** The URL's query parameters (Azure's api-version). */
+  query?: Record<string, string>;
   /** Raw request headers, authorization included (so tests can check where secrets go). */
   headers: IncomingHttpHeaders;
   /** Parsed JSON body; undefined when missing or not JSON. */
