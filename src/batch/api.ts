@@ -1,5 +1,5 @@
 import { toFile } from 'openai';
-import type { CacheStore } from '../cache/index.js';
+import { FieldMemory, type CacheStore } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { PACKED_FORMAT, buildMessages, buildPackedMessages, decideVerdict, packingOf, type Provider, type Usage } from '../llm/index.js';
 import { localDate, primaryProvider, promptRulesOf, surveyTab } from '../pipeline/index.js';
@@ -34,7 +34,7 @@ export async function submitBatch(config: Config, secrets: Secrets, store: Cache
   const pending = jobs.pendingKeys();
   const fresh = selection.jobs.filter((job) => !pending.has(job.key));
   // Batch jobs go to the first provider: the Batch API has no fallback.
-  const provider = primaryProvider(config, secrets);
+  const provider = primaryProvider(config, secrets, new FieldMemory(store.db));
   const rules = promptRulesOf(config);
   const today = localDate(now);
   const files: Array<{ lines: BatchLine[]; text: string[]; bytes: number }> = [];

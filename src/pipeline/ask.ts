@@ -103,10 +103,12 @@ function gateOf(provider: Config['llm']['providers'][number], apiKey: string, ma
 }
 
 /** The first provider with its own model: what the Batch API and the embeddings go to. */
-export function primaryProvider(config: Config, secrets: Secrets): Provider {
+export function primaryProvider(config: Config, secrets: Secrets, fields?: FieldMemory): Provider {
   const [first] = config.llm.providers;
   if (!first) throw new RangeError('llm.providers is empty');
   return new Provider(first, {
+    // Batch lines leave out what a sync run learned this endpoint refuses.
+    droppedFields: fields?.recall({ provider: first.base_url, model: first.model }),
     apiKey: secrets.apiKeys.get(first.name) ?? '',
     timeoutMs: config.llm.request_timeout_seconds * 1000,
     maxCompletionTokens: config.llm.max_completion_tokens,

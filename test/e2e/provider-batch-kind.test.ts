@@ -39,6 +39,16 @@ describe('--mode batch and the provider kind', () => {
     expect(result.stderr).toContain('Batch API is not available for provider "my-ollama"');
   });
 
+  it('azure: a field a sync run learned is refused is left out of the batch lines too', async () => {
+    const b = await profiled('azure');
+    expect((await b.run('--limit', '1')).code).toBe(0);
+    const lines = () => b.llm.files().flatMap((f) => (b.llm.fileText(f.id) ?? '').split('\n').filter((l) => l !== ''));
+    const result = await b.cli(['batch', 'submit', '--config', b.configPath]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(lines().length).toBe(3);
+    for (const line of lines()) expect((JSON.parse(line) as { body: Record<string, unknown> }).body).not.toHaveProperty('prompt_cache_key');
+  });
+
   it('groq has one: the rows are submitted as a job', async () => {
     const b = await profiled('groq');
     const result = await b.cli(['batch', 'submit', '--config', b.configPath]);
