@@ -4,13 +4,16 @@
 // The fix of issue 18 item 2 yields to the event loop every 250 questions (src/estimate/index.ts,
 // STEP) and every 1000 rows of the selection: it bounds the work between two yields by a COUNT of
 // rows, not by the text tokenized. A tab of 200 rows (the default serve.max_rows, so the cheap
-// check lets it through) whose comments are long (a Sheets cell holds up to 50,000 characters) is
-// tokenized in one synchronous block: each row's message for the single modes, then again inside
-// the packed requests, with no yield between (200 < 250). Meanwhile /health, every other request
-// and the lock heartbeats of runs in progress wait: the very defect item 2 names ("never block
-// the loop for long"). Any editor of a checked tab can paste such text and press "Validate now";
-// with serve.max_cost_usd set the refusal comes only after the block. Measured: 2.4 s blocked
-// (0.3 s when the same tab is refused over max_rows before the estimate, so the estimate is the block).
+// check lets it through) with long comments (each cut to llm.max_comment_chars, 4,000 by default,
+// for the prompt; more with columns.inputs, each input cut alike) is tokenized in one synchronous
+// block: each row's message for the single modes, then again inside the packed requests, with no
+// yield between (200 < 250). Text a tokenizer has not seen (codes, names, pasted logs) costs far
+// more per character than the sample rows of serve-estimate-stall.test.ts. Meanwhile /health,
+// every other request and the lock heartbeats of runs in progress wait: the very defect item 2
+// names ("never block the loop for long"). Any editor of a checked tab can paste such text and
+// press "Validate now"; the estimate runs for every person's request within max_rows (capped or
+// not). Measured: 2.4 s blocked (0.3 s when the same tab is refused over max_rows before the
+// estimate, so the estimate is the block).
 import { afterEach, describe, expect, it } from 'vitest';
 import { SPREADSHEET_ID, TAB, startBed, type Bed } from '../support/bed.js';
 import { CLIENT_ID, idClaims, startGoogleCerts, type GoogleCerts } from '../support/google-certs.js';
