@@ -68,7 +68,12 @@ describe('serve with one target, a person whose request body never arrives', () 
       for (let stall = 0; stall < 3; stall++) {
         const stalled = stalledPost(port, alice);
         await stalled.sent;
-        await new Promise((resolve) => setTimeout(resolve, 150)); // her token checked, her request admitted
+        // Her token checked and her request admitted (today it then holds the tab: /health shows a run starting).
+        for (let i = 0; i < 25; i++) {
+          const health = (await (await fetch(`http://127.0.0.1:${port}/health`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { running: unknown };
+          if (health.running !== null) break;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
         const res = await fetch(`http://127.0.0.1:${port}/runs`, { method: 'POST', headers: { authorization: `Bearer ${bob}` }, body: JSON.stringify({ spreadsheet_id: SPREADSHEET_ID, sheet: TAB }) });
         bobs.push(res.status);
         await res.arrayBuffer();
