@@ -1,7 +1,7 @@
 import { CacheStore } from '../cache/index.js';
 import type { Config } from '../config/index.js';
-import { estimateModesYielding } from '../estimate/index.js';
-import { loadTokenizer, priceOf, priceTable } from '../llm/index.js';
+import { estimateRoutedYielding } from '../estimate/index.js';
+import { loadTokenizer, priceOf, priceTable, routeModel } from '../llm/index.js';
 import { keyerOf, layoutConfigOf, localDate, lookupIn, primaryModel, promptRulesOf, selectWork, staleAfterOf, type Selection } from '../pipeline/index.js';
 import { mapHeaders, quoteSheetName, readEntries, type CellValues, type Entry, type SheetsClient } from '../sheets/index.js';
 import type { RunAsk } from './request.js';
@@ -56,17 +56,23 @@ export async function planRun(config: Config, sheets: SheetsClient, ask: RunAsk,
     });
     const rows = jobs.reduce((n, j) => n + j.entries.length, 0);
     if (rows > maxRows) return { values, rows, estimatedUsd: null, estimated: false, unknownRows, knownRows };
-    const modes = await estimateModesYielding({
-      questions: jobs.map((j) => j.inputs),
-      rules: promptRulesOf(config),
-      today: localDate(now),
-      count: await tokenizer,
-      completionPerRow: Math.round(store.averageTokens()?.completionTokens ?? DEFAULT_COMPLETION_TOKENS),
-      packSize: config.llm.rows_per_request,
-      price: priceOf(primaryModel(config), priceTable(config.pricing)),
-    });
-    const mode = modes[config.llm.rows_per_request > 1 ? 2 : 1];
-    return { values, rows, estimatedUsd: mode?.costUsd ?? null, estimated: true, unknownRows, knownRows };
+    // With llm.routing each row is asked of the model it is routed to (src/pipeline/ask.ts),
+    // and priced at that model's price; a model without one leaves the run unpriced.
+    const routing = config.llm.routing;
+    const primary = primaryModel(config);
+    const modes = await estimateRoutedYielding(
+      {
+        questions: jobs.map((j) => j.inputs),
+        rules: promptRulesOf(config),
+        today: localDate(now),
+        count: await tokenizer,
+        completionPerRow: Math.round(store.averageTokens()?.completionTokens ?? DEFAULT_COMPLETION_TOKENS),
+        packSize: config.llm.rows_per_request,
+      },
+      { modelOf: (inputs) => (routing ? routeModel(inputs, routing) : primary), priceOf: (model) => priceOf(model, priceTable(config.pricing)) },
+    );
+    const estimatedUsd = modes[config.llm.rows_per_request > 1 ? 2 : 1]?.costUsd ?? null;
+    return { values, rows, estimatedUsd, estimated: true, unknownRows, knownRows };
   } finally {
     store.close();
   }
