@@ -157,15 +157,16 @@ export interface Routed {
 export async function estimateRoutedYielding(input: Omit<EstimateInput, 'price'>, routed: Routed): Promise<ModeEstimate[]> {
   const parts: ModeEstimate[][] = [];
   for (const part of routedInputs(input, routed)) parts.push(await estimateModesYielding(part));
-  return sumModes(parts);
+  return parts.length > 0 ? sumModes(parts) : nothingToAsk(input);
 }
 
 /** The same, at once (the `estimate` command). */
 export function estimateRouted(input: Omit<EstimateInput, 'price'>, routed: Routed): ModeEstimate[] {
-  return sumModes(routedInputs(input, routed).map(estimateModes));
+  const parts = routedInputs(input, routed).map(estimateModes);
+  return parts.length > 0 ? sumModes(parts) : nothingToAsk(input);
 }
 
-/** One estimate input per model, its rows in their order; one unpriced input when there are no rows. */
+/** One estimate input per model, its rows in their order. */
 function routedInputs(input: Omit<EstimateInput, 'price'>, routed: Routed): EstimateInput[] {
   const groups = new Map<string, RowInputs[]>();
   for (const q of input.questions) {
@@ -174,8 +175,12 @@ function routedInputs(input: Omit<EstimateInput, 'price'>, routed: Routed): Esti
     if (group) group.push(q);
     else groups.set(model, [q]);
   }
-  if (groups.size === 0) return [{ ...input, price: undefined }];
   return [...groups].map(([model, questions]) => ({ ...input, questions, price: routed.priceOf(model) }));
+}
+
+/** No row to ask: no request, and $0 whatever the models' prices. */
+function nothingToAsk(input: Omit<EstimateInput, 'price'>): ModeEstimate[] {
+  return estimateModes({ ...input, questions: [], price: undefined }).map((mode) => ({ ...mode, costUsd: 0 }));
 }
 
 function sumModes(parts: readonly ModeEstimate[][]): ModeEstimate[] {

@@ -10,7 +10,7 @@ import { authenticator, callerName, type AuthResult, type Caller } from './auth.
 import { closeAfter, InFlight, MAX_BODY, readJson, send } from './http.js';
 import { launchRun, type LaunchTarget } from './launch.js';
 import { HourlyLimit, type Reservation, type RunAllowance } from './limits.js';
-import { planRun, planTargets, type RunPlan } from './plan.js';
+import { planner } from './planner.js';
 import { parseRunAsk, type RunAsk } from './request.js';
 import { resolveTargets, targetsOfTab } from './targets.js';
 import { everything, healthView, runView, type Scope } from './views.js';
@@ -52,8 +52,9 @@ const MAX_HEADER_BYTES = 16 * 1024;
 /**
  * The HTTP trigger for the sheet's menu (docs/apps-script.gs) and for cron callers:
  *   POST /runs       start a run of the target the body names (202), or 409 while that
- *                    target has a run in progress or being admitted (another target may
- *                    run at once); a cron caller naming none runs every target;
+ *                    target has a run in progress or being planned (another target may
+ *                    run at once); a cron caller naming none runs every target that is
+ *                    free, the busy ones reported as skipped;
  *   GET  /runs/:id   its progress, then its summary (a person: only the tab they name);
  *   GET  /health     liveness, no token needed (the runs' ids for the machine token only).
  * Every other call is authenticated first, then routed. Every answer is JSON.
@@ -81,6 +82,7 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
   const failures = new RecentFailures(UNREADABLE_MEMORY_MS, options.now);
   const clients = new Map<Config, SheetsClient>(targets.map((t) => [t, sheetsClientFor(t, secrets)]));
   const clientOf = (t: Config) => clients.get(t) ?? sheetsClientFor(t, secrets);
+  const planOrAnswer = planner({ clientOf, failures, listed: options.listed, secrets, log: options.log, now: options.now ?? Date.now });
 
   // No target is held while a body arrives, so "idle" also waits for the requests being answered:
   // one whose body arrives as the server stops is answered (503), not cut off.
@@ -173,8 +175,11 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
     let claim: Claim | undefined;
     let started = false;
     let counted = false;
-    // Answered 503 for being slow: give back at once what it holds, so the retry the 503 asks for is admitted.
+    // Answered 503 for being slow: give back at once what it holds, so the retry the 503
+    // asks for is admitted, and stop planning (no estimate for a run that will not start).
+    const abandoned = new AbortController();
     deadline.onPass = () => {
+      abandoned.abort();
       claim?.cancel();
       reservation?.release();
     };
@@ -207,7 +212,7 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
       const running = chosen.filter((t) => state.targets.includes(t.target.name));
       if (options.stop?.aborted) return send(res, 503, { error: 'the server is stopping; try again once it is back' });
       // A person's run is refused on its row count before it is estimated (the cheap limit first).
-      const launch = await planOrAnswer(res, running, ask, caller.kind === 'google' ? serve.max_rows : Infinity);
+      const launch = await planOrAnswer(res, running, ask, caller.kind === 'google' ? serve.max_rows : Infinity, abandoned.signal);
       // Answered 503 meanwhile: the caller will try again, so this request neither starts nor counts.
       if (!launch || deadline.passed) return;
       // Caps and row ids are a one-target affair: a person always names one; a cron run of several has neither.
@@ -234,48 +239,6 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
   function busy(res: ServerResponse, holder: RunState, target: string): void {
     const error = options.listed ? `target "${target}" has a run in progress; try again once it has ended` : 'a run is already in progress';
     send(res, 409, { error, id: holder.id, url: `/runs/${holder.id}`, target });
-  }
-
-  /**
-   * Reads each target's tab and estimates the run. One target that cannot be read is
-   * answered 502; in a run of several, that target runs without a plan (its own run
-   * reads again and its summary says what failed): one target failing stops no other.
-   */
-  async function planOrAnswer(res: ServerResponse, chosen: readonly Config[], ask: RunAsk, maxRows: number): Promise<{ targets: LaunchTarget[]; single: RunPlan | undefined; rows: number; estimatedUsd: number | null } | undefined> {
-    const now = new Date(options.now?.() ?? Date.now());
-    const [only] = chosen;
-    if (only && chosen.length === 1) {
-      const plan = await planOne(res, only, ask, now, maxRows);
-      return plan && { targets: [{ config: only, sheets: clientOf(only), values: plan.values }], single: plan, rows: plan.rows, estimatedUsd: plan.estimatedUsd };
-    }
-    const planned = await planTargets(chosen.map((t) => ({ config: t, sheets: clientOf(t) })), ask, now);
-    for (const { config: t, error } of planned.each) {
-      if (error !== undefined) options.log(`[${t.target.name}] could not read the sheet before a run (it runs and reads again): ${redact(error instanceof Error ? error.message : 'an unexpected error', secrets.all)}`);
-    }
-    return {
-      targets: planned.each.map(({ config: t, plan }) => ({ config: t, sheets: clientOf(t), values: plan?.values })),
-      single: undefined,
-      rows: planned.rows,
-      estimatedUsd: planned.estimatedUsd,
-    };
-  }
-
-  async function planOne(res: ServerResponse, target: Config, ask: RunAsk, now: Date, maxRows: number): Promise<RunPlan | undefined> {
-    try {
-      const plan = await planRun(target, clientOf(target), ask, now, maxRows);
-      failures.forget(target.target.name);
-      return plan;
-    } catch (error) {
-      const text = error instanceof StatusValidatorError ? error.message : 'an unexpected error (the server log says more)';
-      const at = options.listed ? `[${target.target.name}] ` : '';
-      options.log(`${at}could not read the sheet before a run: ${redact(String(error), secrets.all)}`);
-      const which = options.listed ? ` of target "${target.target.name}"` : '';
-      const body = { error: `could not read the sheet${which} to estimate the run: ${redact(text, secrets.all)}`, ...(options.listed ? { target: target.target.name } : {}) };
-      failures.remember(target.target.name, body);
-      res.setHeader('retry-after', String(UNREADABLE_MEMORY_MS / 1000));
-      send(res, 502, body);
-      return undefined;
-    }
   }
 
   function begin(claim: Claim, caller: Caller, ask: RunAsk, chosen: LaunchTarget[], estimatedUsd: number | null): void {

@@ -25,6 +25,13 @@ export interface RunPlan {
   knownRows: string[];
 }
 
+/** Thrown when the request a plan is for was answered meanwhile (503): nothing more to read or estimate. */
+export class PlanAbandoned extends Error {
+  constructor() {
+    super('the request this plan was for has been answered');
+  }
+}
+
 let tokenizer: Promise<(text: string) => number> | undefined;
 
 /**
@@ -33,9 +40,10 @@ let tokenizer: Promise<(text: string) => number> | undefined;
  * it is not estimated: the cheap limit is checked before the costly one. The estimate
  * yields to the event loop as it goes.
  */
-export async function planRun(config: Config, sheets: SheetsClient, ask: RunAsk, now: Date, maxRows = Infinity): Promise<RunPlan> {
+export async function planRun(config: Config, sheets: SheetsClient, ask: RunAsk, now: Date, maxRows = Infinity, signal?: AbortSignal): Promise<RunPlan> {
   tokenizer ??= loadTokenizer();
   const values = await sheets.read(quoteSheetName(config.sheets.sheet));
+  if (signal?.aborted) throw new PlanAbandoned();
   const layout = mapHeaders(values[config.sheets.header_row - 1] ?? [], layoutConfigOf(config));
   let { entries } = readEntries(values, layout);
   const present = new Set(entries.map((e) => e.id).filter((id) => id !== ''));
@@ -56,6 +64,7 @@ export async function planRun(config: Config, sheets: SheetsClient, ask: RunAsk,
     });
     const rows = jobs.reduce((n, j) => n + j.entries.length, 0);
     if (rows > maxRows) return { values, rows, estimatedUsd: null, estimated: false, unknownRows, knownRows };
+    if (signal?.aborted) throw new PlanAbandoned();
     // With llm.routing each row is asked of the model it is routed to (src/pipeline/ask.ts),
     // and priced at that model's price; a model without one leaves the run unpriced.
     const routing = config.llm.routing;
