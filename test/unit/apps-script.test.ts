@@ -6,7 +6,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createContext, runInContext } from 'node:vm';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { normalizeHeader } from '../../src/sheets/index.js';
 import { REPO_ROOT } from '../support/inspect.js';
 
 const SCRIPT = readFileSync(path.join(REPO_ROOT, 'docs/apps-script.gs'), 'utf8');
@@ -215,6 +217,22 @@ describe('docs/apps-script.gs', () => {
     gs.userProps.set('LAST_RUN_URL', '/runs/abc');
     gs.call('lastRun');
     expect(gs.alerts[0]).toBe('Last run: 0 valid, 0 invalid, 0 errors; 9 rows unchanged. The sheet shows 6 VALID, 1 INVALID, 1 NEEDS REVIEW, 0 ERROR, 1 by a reviewer (9 rows).');
+  });
+});
+
+describe('docs/apps-script.gs, its header rule', () => {
+  it('folds any header text exactly as the bot does (src/sheets normalizeHeader), so the two never disagree on a column', () => {
+    const context = createContext({});
+    runInContext(SCRIPT, context);
+    const fold = (text: string) => runInContext(`foldHeader_(${JSON.stringify(text)})`, context) as string;
+    // Spaces, tabs, line breaks (a wrapped cell), non-breaking and other Unicode spaces, letters of any script, combining marks.
+    const piece = fc.constantFrom(' ', '  ', '\t', '\n', '\r\n', '\u00a0', '\u2003', 'Project', 'ID', 'Проект', 'İ', 'e\u0301', 'é', 'ß', 'Σ');
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ maxLength: 40 }), fc.array(piece, { maxLength: 8 }).map((parts) => parts.join(''))), (text) => {
+        expect(fold(text)).toBe(normalizeHeader(text));
+      }),
+      { numRuns: 500 },
+    );
   });
 });
 
