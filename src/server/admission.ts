@@ -3,7 +3,7 @@ import type { Progress, RunSummary } from '../pipeline/index.js';
 
 export interface RunState {
   id: string;
-  /** starting: admitted, its request body still arriving; then running, then finished or failed. */
+  /** starting: admitted (its body read, its tab named), being planned; then running, then finished or failed. */
   status: 'starting' | 'running' | 'finished' | 'failed';
   startedAt: string;
   /** The targets it runs (their names); filled in once known. */

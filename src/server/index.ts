@@ -7,6 +7,8 @@ import { sheetsClientFor } from '../pipeline/index.js';
 import type { SheetsClient } from '../sheets/index.js';
 import { RunSlot, type Claim, type RunState } from './admission.js';
 import { authenticator, callerName, type AuthResult, type Caller } from './auth.js';
+import { overCaps } from './caps.js';
+import { RecentFailures } from './failures.js';
 import { closeAfter, InFlight, MAX_BODY, readJson, send } from './http.js';
 import { launchRun, type LaunchTarget } from './launch.js';
 import { HourlyLimit, type Reservation, type RunAllowance } from './limits.js';
@@ -18,8 +20,6 @@ import { everything, healthView, runView, type Scope } from './views.js';
 import { plural } from '../plural.js';
 
 export { serveCapProblems } from './caps.js';
-import { overCaps } from './caps.js';
-import { RecentFailures } from './failures.js';
 
 export interface TriggerOptions {
   /** The targets a request may name (every one of the config, or the one --target names). */
