@@ -13,8 +13,14 @@
  * Script properties (Project Settings → Script properties):
  *   VALIDATOR_URL   the server's HTTPS address, e.g. https://validator.example.com
  *   ID_HEADER       optional: the id column's header text (config columns.id), default "Project";
- *                   several, comma-separated, when the tabs differ (e.g. "Project, Проект")
- *   HEADER_ROW      optional: the row the headers are in (config sheets.header_row), default 1
+ *                   several, comma-separated, when the tabs differ (e.g. "Project, Проект").
+ *                   Matched as the bot matches headers: trimmed, inner spaces and line breaks
+ *                   folded to one space, case-insensitively ("Project\nID" is "Project ID").
+ *   HEADER_ROW      optional: the row the headers are in (config sheets.header_row). Unset, each
+ *                   tab's header row is the first of its first 20 rows holding ID_HEADER, so tabs
+ *                   whose targets set different header rows all work; set, it is every tab's.
+ *   MAX_ROWS        optional: the most rows "Recheck selected rows" sends at once (the config's
+ *                   serve.max_rows), default 200; a larger selection is refused here, before sending.
  *
  * The ids go as the sheet shows them (getDisplayValues): the bot reads and matches the
  * displayed text, so an id formatted "0042" is "0042", not the number 42.
@@ -33,12 +39,33 @@ function validateNow() {
 }
 
 function recheckSelected() {
-  const ids = selectedIds_();
+  const selected = selectedIds_();
+  if (!selected) return;
+  const ids = selected.ids;
+  const left = selected.blank.length > 0 ? rowList_(selected.blank) + ' of the selection ' + (selected.blank.length === 1 ? 'has' : 'have') + ' no id in the "' + selected.header + '" column (the config\'s columns.id)' : '';
   if (ids.length === 0) {
-    SpreadsheetApp.getUi().alert('Select the rows to recheck first (any cells of them).');
+    SpreadsheetApp.getUi().alert(left ? 'Nothing to recheck: ' + left + '. The validator finds rows by their id: give them one, or use "Validate now".' : 'Select the rows to recheck first (any cells of them, below the headers).');
     return;
   }
-  startRun_(here_({ rows: ids }));
+  const most = maxRows_();
+  if (ids.length > most) {
+    SpreadsheetApp.getUi().alert('You selected ' + ids.length + ' rows; the validator rechecks at most ' + most + ' at a time (serve.max_rows): select fewer rows and recheck them in parts.');
+    return;
+  }
+  startRun_(here_({ rows: ids }), left ? ' Left out: ' + left + '.' : '');
+}
+
+/** "row 4" or "rows 4, 7, 9" (the first 20, then how many more). */
+function rowList_(rows) {
+  if (rows.length === 1) return 'row ' + rows[0];
+  const shown = rows.slice(0, 20).join(', ');
+  return 'rows ' + shown + (rows.length > 20 ? ' and ' + (rows.length - 20) + ' more' : '');
+}
+
+/** MAX_ROWS (the config's serve.max_rows), default 200, as the server's own default. */
+function maxRows_() {
+  const property = (PropertiesService.getScriptProperties().getProperty('MAX_ROWS') || '').trim();
+  return /^[1-9][0-9]{0,6}$/.test(property) ? Number(property) : 200;
 }
 
 /** The body with the spreadsheet and the tab the menu was used in: the server maps them to its target. */
@@ -59,45 +86,70 @@ function lastRun() {
   SpreadsheetApp.getUi().alert('Last run: ' + describe_(view.json));
 }
 
-/** The ids (column config columns.id) of the rows under the current selection, header and blanks left out. */
+/** A header as the bot compares it (src/sheets/layout.ts, normalizeHeader): NFC, trimmed, inner whitespace folded, case-insensitive. */
+function foldHeader_(text) {
+  return String(text).normalize('NFC').trim().replace(/\s+/g, ' ').toLocaleLowerCase();
+}
+
+/** How many rows from the top the header row is looked for in, when HEADER_ROW is not set. */
+const HEADER_SCAN_ROWS = 20;
+
+/**
+ * The ids (column config columns.id) of the rows under the current selection, as
+ * { ids, blank: row numbers selected without an id, header }; undefined (and an alert)
+ * when the id column cannot be found. The header row and the rows above it are left out.
+ */
 function selectedIds_() {
   const sheet = SpreadsheetApp.getActiveSheet();
-  const headerRow = headerRow_();
-  if (!headerRow) return [];
-  const header = sheet.getRange(headerRow, 1, 1, sheet.getLastColumn()).getDisplayValues()[0];
   const property = PropertiesService.getScriptProperties().getProperty('ID_HEADER') || 'Project';
-  const wanted = property.split(',').map(function (h) { return h.trim().toLowerCase(); }).filter(function (h) { return h !== ''; });
-  const column = header.findIndex(function (h) { return wanted.indexOf(String(h).trim().toLowerCase()) >= 0; });
-  if (column < 0) {
-    const where = headerRow === 1 ? 'the first row' : 'row ' + headerRow;
-    SpreadsheetApp.getUi().alert('No column "' + wanted.join('" or "') + '" in ' + where + ' of "' + sheet.getName() + '": set ID_HEADER (and HEADER_ROW, the config\'s sheets.header_row) in the script properties.');
-    return [];
-  }
+  const names = property.split(',').map(function (h) { return h.trim(); }).filter(function (h) { return h !== ''; });
+  const wanted = names.map(foldHeader_);
+  const found = idColumn_(sheet, wanted);
+  if (!found) return undefined;
+  const headerRow = found.row;
   const ids = [];
+  const blank = [];
   const ranges = sheet.getActiveRangeList() ? sheet.getActiveRangeList().getRanges() : [];
   ranges.forEach(function (range) {
     const first = Math.max(range.getRow(), headerRow + 1);
     const last = range.getLastRow();
     if (last < first) return;
-    sheet.getRange(first, column + 1, last - first + 1, 1).getDisplayValues().forEach(function (row) {
+    sheet.getRange(first, found.column + 1, last - first + 1, 1).getDisplayValues().forEach(function (row, i) {
       const id = String(row[0]).trim();
-      if (id !== '' && ids.indexOf(id) < 0) ids.push(id);
+      if (id === '') {
+        if (blank.indexOf(first + i) < 0) blank.push(first + i);
+      } else if (ids.indexOf(id) < 0) ids.push(id);
     });
   });
-  return ids;
+  blank.sort(function (a, b) { return a - b; });
+  return { ids: ids, blank: blank, header: found.header };
 }
 
-/** The header row (script property HEADER_ROW, the config's sheets.header_row), default 1; undefined (and an alert) when it is no row number. */
-function headerRow_() {
-  const property = (PropertiesService.getScriptProperties().getProperty('HEADER_ROW') || '1').trim();
-  if (!/^[1-9][0-9]{0,6}$/.test(property)) {
-    SpreadsheetApp.getUi().alert('HEADER_ROW must be the row number of the headers (the config\'s sheets.header_row), e.g. 1; it is "' + property + '".');
+/**
+ * The id column and the header row: HEADER_ROW when set, else the first of the top
+ * HEADER_SCAN_ROWS rows holding one of the id headers (targets may set header_row per
+ * tab). Undefined, and an alert saying what to set, when there is none.
+ */
+function idColumn_(sheet, wanted) {
+  const property = (PropertiesService.getScriptProperties().getProperty('HEADER_ROW') || '').trim();
+  if (property !== '' && !/^[1-9][0-9]{0,6}$/.test(property)) {
+    SpreadsheetApp.getUi().alert('HEADER_ROW must be the row number of the headers (the config\'s sheets.header_row), e.g. 1, or unset; it is "' + property + '".');
     return undefined;
   }
-  return Number(property);
+  const first = property === '' ? 1 : Number(property);
+  const count = property === '' ? HEADER_SCAN_ROWS : 1;
+  const rows = sheet.getRange(first, 1, count, Math.max(1, sheet.getLastColumn())).getDisplayValues();
+  for (let r = 0; r < rows.length; r++) {
+    const column = rows[r].findIndex(function (h) { return wanted.indexOf(foldHeader_(h)) >= 0; });
+    if (column >= 0) return { row: first + r, column: column, header: String(rows[r][column]).replace(/\s+/g, ' ').trim() };
+  }
+  const names = PropertiesService.getScriptProperties().getProperty('ID_HEADER') || 'Project';
+  const where = property === '' ? 'the first ' + HEADER_SCAN_ROWS + ' rows' : 'row ' + first;
+  SpreadsheetApp.getUi().alert('No column "' + names.split(',').map(function (h) { return h.trim(); }).join('" or "') + '" in ' + where + ' of "' + sheet.getName() + '": set ID_HEADER (the config\'s columns.id) in the script properties, and HEADER_ROW (sheets.header_row) if the headers are further down.');
+  return undefined;
 }
 
-function startRun_(body) {
+function startRun_(body, note) {
   const started = call_('post', '/runs', body);
   if (!started) return;
   const json = started.json;
@@ -113,7 +165,7 @@ function startRun_(body) {
   const here = here_({});
   PropertiesService.getUserProperties().setProperty('LAST_RUN_URL', json.url + '?spreadsheet_id=' + encodeURIComponent(here.spreadsheet_id) + '&sheet=' + encodeURIComponent(here.sheet));
   const unknown = json.unknownRows && json.unknownRows.length > 0 ? ' Not in the sheet: ' + json.unknownRows.join(', ') + '.' : '';
-  SpreadsheetApp.getActive().toast('Validation started for ' + json.rows + ' rows; verdicts appear as they come.' + unknown, 'Status validator');
+  SpreadsheetApp.getActive().toast('Validation started for ' + json.rows + ' rows; verdicts appear as they come.' + unknown + (note || ''), 'Status validator');
 }
 
 /** One request to the server as the current user; undefined (and an alert) when it is unreachable or unconfigured. */

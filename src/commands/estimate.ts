@@ -1,11 +1,11 @@
 import { CacheStore } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { StatusValidatorError, redact } from '../errors.js';
-import { loadTokenizer, priceOf, priceTable } from '../llm/index.js';
+import { loadTokenizer, priceOf, priceTable, routeModel } from '../llm/index.js';
 import { localDate, primaryModel, promptRulesOf, surveyTab } from '../pipeline/index.js';
 import { formatUsd } from '../report/index.js';
 import { EXIT, worstExit } from '../cli/exit.js';
-import { estimateModes, estimatePacking, estimateTotal, renderPortfolioEstimate, type TargetEstimate } from '../estimate/index.js';
+import { estimatePacking, estimateRouted, estimateTotal, renderPortfolioEstimate, type TargetEstimate } from '../estimate/index.js';
 import { loadTargets, systemClock, type CommandIO } from './context.js';
 import { plural } from '../plural.js';
 
@@ -48,7 +48,8 @@ export async function estimateCommand(flags: { config: string; json?: boolean; f
     store.close();
   }
   const packed = { requested: packing.requested, rows: packing.rows, ...(packing.cappedBy ? { cappedBy: packing.cappedBy, note: packing.note } : {}) };
-  const model = primaryModel(first);
+  const routing = first.llm.routing;
+  const model = routing ? `${routing.small} or ${routing.large} (llm.routing)` : primaryModel(first);
   const exitCode = worstExit(estimates.map((e) => ('error' in e ? EXIT.fatal : EXIT.ok)));
   const notes = ['Answer tokens are estimated from the cached answers (or 120 per row); prompt tokens are counted exactly.', ...(packing.note ? [`Packing is capped: ${packing.note}`] : [])];
   const [only] = estimates;
@@ -80,15 +81,20 @@ async function estimateOrFailure(config: Config, shared: Shared): Promise<Target
 async function estimateOne(config: Config, { secrets, store, count, now, force, io }: Shared): Promise<TargetEstimate> {
   const { rows, selection } = await surveyTab(config, secrets, store, { force, now, signal: io.abort });
   const history = store.averageTokens();
-  const modes = estimateModes({
-    questions: selection.jobs.map((j) => j.inputs),
-    rules: promptRulesOf(config),
-    today: localDate(now),
-    count,
-    completionPerRow: Math.round(history?.completionTokens ?? DEFAULT_COMPLETION_TOKENS),
-    packSize: estimatePacking(config.llm).rows,
-    price: priceOf(primaryModel(config), priceTable(config.pricing)),
-  });
+  // With llm.routing each row is priced at the model it is routed to, as the run asks it.
+  const routing = config.llm.routing;
+  const primary = primaryModel(config);
+  const modes = estimateRouted(
+    {
+      questions: selection.jobs.map((j) => j.inputs),
+      rules: promptRulesOf(config),
+      today: localDate(now),
+      count,
+      completionPerRow: Math.round(history?.completionTokens ?? DEFAULT_COMPLETION_TOKENS),
+      packSize: estimatePacking(config.llm).rows,
+    },
+    { modelOf: (inputs) => (routing ? routeModel(inputs, routing) : primary), priceOf: (model) => priceOf(model, priceTable(config.pricing)) },
+  );
   return {
     target: config.target.name,
     spreadsheetId: config.sheets.spreadsheet_id,

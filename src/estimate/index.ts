@@ -44,8 +44,12 @@ function cacheable(prefixTokens: number): number {
 
 const tokensOf = (messages: readonly ChatMessage[], count: (t: string) => number) => messages.reduce((n, m) => n + 4 + count(m.content), 3);
 
-/** Questions (or packed requests) counted between two yields of the stepwise estimate. */
-const STEP = 250;
+/**
+ * The longest the yielding estimate works between two turns of the event loop (ms). It
+ * is bounded by time, not by a count of rows: a row of long cells (a pasted report, up to
+ * llm.max_comment_chars a cell) takes a thousand times a short one to tokenize.
+ */
+const SLICE_MS = 20;
 
 /**
  * Each distinct text tokenized once per estimate: the static system prompt (kilobytes,
@@ -74,15 +78,16 @@ function* estimateSteps(input: EstimateInput): Generator<void, ModeEstimate[], v
   const { questions, rules, today, completionPerRow, packSize, price } = input;
   const count = memoized(input.count);
   const single: number[] = [];
-  for (const [i, q] of questions.entries()) {
+  for (const q of questions) {
     single.push(tokensOf(buildMessages(q, rules, today), count));
-    if ((i + 1) % STEP === 0) yield;
+    // A step is one request counted: the driver decides, by the clock, when to yield.
+    yield;
   }
   const packed: number[] = [];
   for (let i = 0; i < questions.length; i += packSize) {
     const group = questions.slice(i, i + packSize);
     packed.push(tokensOf(buildPackedMessages(group.map((inputs, j) => ({ label: `r${j + 1}`, inputs })), rules, today), count));
-    if ((packed.length % STEP) === 0) yield;
+    yield;
   }
   const first = questions[0];
   const prefixOf = (messages: ChatMessage[] | undefined) => (messages?.[0] ? count(messages[0].content) : 0);
@@ -128,11 +133,71 @@ export function estimateModes(input: EstimateInput): ModeEstimate[] {
  */
 export async function estimateModesYielding(input: EstimateInput): Promise<ModeEstimate[]> {
   const steps = estimateSteps(input);
+  let since = performance.now();
   for (;;) {
     const step = steps.next();
     if (step.done) return step.value;
+    if (performance.now() - since < SLICE_MS) continue;
     await new Promise<void>((resolve) => setImmediate(resolve));
+    since = performance.now();
   }
+}
+
+/** How a run's rows are priced: the model each is asked of (llm.routing) and that model's price. */
+export interface Routed {
+  modelOf: (question: RowInputs) => string;
+  priceOf: (model: string) => Price | undefined;
+}
+
+/**
+ * The estimate of a run whose rows go to different models (llm.routing): each model's
+ * rows estimated at its price, the modes added up; a model without a price leaves every
+ * mode's cost unknown (null), for a cap cannot be checked against part of a run.
+ */
+export async function estimateRoutedYielding(input: Omit<EstimateInput, 'price'>, routed: Routed): Promise<ModeEstimate[]> {
+  const parts: ModeEstimate[][] = [];
+  for (const part of routedInputs(input, routed)) parts.push(await estimateModesYielding(part));
+  return parts.length > 0 ? sumModes(parts) : nothingToAsk(input);
+}
+
+/** The same, at once (the `estimate` command). */
+export function estimateRouted(input: Omit<EstimateInput, 'price'>, routed: Routed): ModeEstimate[] {
+  const parts = routedInputs(input, routed).map(estimateModes);
+  return parts.length > 0 ? sumModes(parts) : nothingToAsk(input);
+}
+
+/** One estimate input per model, its rows in their order. */
+function routedInputs(input: Omit<EstimateInput, 'price'>, routed: Routed): EstimateInput[] {
+  const groups = new Map<string, RowInputs[]>();
+  for (const q of input.questions) {
+    const model = routed.modelOf(q);
+    const group = groups.get(model);
+    if (group) group.push(q);
+    else groups.set(model, [q]);
+  }
+  return [...groups].map(([model, questions]) => ({ ...input, questions, price: routed.priceOf(model) }));
+}
+
+/** No row to ask: no request, and $0 whatever the models' prices. */
+function nothingToAsk(input: Omit<EstimateInput, 'price'>): ModeEstimate[] {
+  return estimateModes({ ...input, questions: [], price: undefined }).map((mode) => ({ ...mode, costUsd: 0 }));
+}
+
+function sumModes(parts: readonly ModeEstimate[][]): ModeEstimate[] {
+  const [first = [], ...rest] = parts;
+  return first.map((mode, i) =>
+    rest.reduce<ModeEstimate>((sum, part) => {
+      const other = part[i] as ModeEstimate;
+      return {
+        mode: sum.mode,
+        requests: sum.requests + other.requests,
+        promptTokens: sum.promptTokens + other.promptTokens,
+        cachedTokens: sum.cachedTokens + other.cachedTokens,
+        completionTokens: sum.completionTokens + other.completionTokens,
+        costUsd: sum.costUsd === null || other.costUsd === null ? null : sum.costUsd + other.costUsd,
+      };
+    }, mode),
+  );
 }
 
 export { estimateTotal, renderPortfolioEstimate, type EstimateTotal, type TargetEstimate } from './portfolio.js';

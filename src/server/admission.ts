@@ -3,7 +3,7 @@ import type { Progress, RunSummary } from '../pipeline/index.js';
 
 export interface RunState {
   id: string;
-  /** starting: admitted, its request body still arriving; then running, then finished or failed. */
+  /** starting: admitted (its body read, its tab named), being planned; then running, then finished or failed. */
   status: 'starting' | 'running' | 'finished' | 'failed';
   startedAt: string;
   /** The targets it runs (their names); filled in once known. */
@@ -12,6 +12,8 @@ export interface RunState {
   /** One per target, once it has ended. */
   summaries: RunSummary[];
   error: string | undefined;
+  /** Targets a run of every target left out for another run holding them (the operator's view names them). */
+  skipped?: Busy[];
 }
 
 /** An admitted run that has not started yet: start it, or give its targets back. */
@@ -56,13 +58,22 @@ export class RunSlot {
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
-  /** Takes `targets` (names) for one run, or says which run holds one of them. */
-  claim(targets: readonly string[]): Claim | Busy {
-    for (const target of targets) {
+  /**
+   * Takes `targets` (names) for one run, or says which run holds one of them. With
+   * `partial` (a cron run of every target) it takes those that are free and leaves the
+   * busy ones out (`state.skipped`), as `run` runs a portfolio's other targets when one
+   * tab's lock is held; refused only when none is free.
+   */
+  claim(wanted: readonly string[], partial = false): Claim | Busy {
+    const busy: Busy[] = [];
+    for (const target of wanted) {
       const holder = this.holders.get(target);
-      if (holder) return { busy: holder, target };
+      if (holder) busy.push({ busy: holder, target });
     }
-    const state: RunState = { id: randomUUID(), status: 'starting', startedAt: new Date().toISOString(), targets: [...targets], progress: undefined, summaries: [], error: undefined };
+    const targets = partial ? wanted.filter((t) => !this.holders.has(t)) : wanted;
+    const [first] = busy;
+    if (first && (!partial || targets.length === 0)) return first;
+    const state: RunState = { id: randomUUID(), status: 'starting', startedAt: new Date().toISOString(), targets: [...targets], progress: undefined, summaries: [], error: undefined, ...(busy.length > 0 ? { skipped: busy } : {}) };
     for (const target of targets) this.holders.set(target, state);
     this.running.add(state);
     // Kept from the claim on, so that the url a 409 names answers while the body arrives.

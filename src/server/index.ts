@@ -7,10 +7,12 @@ import { sheetsClientFor } from '../pipeline/index.js';
 import type { SheetsClient } from '../sheets/index.js';
 import { RunSlot, type Claim, type RunState } from './admission.js';
 import { authenticator, callerName, type AuthResult, type Caller } from './auth.js';
-import { readJson, send } from './http.js';
+import { overCaps } from './caps.js';
+import { RecentFailures } from './failures.js';
+import { closeAfter, InFlight, MAX_BODY, readJson, send } from './http.js';
 import { launchRun, type LaunchTarget } from './launch.js';
 import { HourlyLimit, type Reservation, type RunAllowance } from './limits.js';
-import { planRun, planTargets, type RunPlan } from './plan.js';
+import { planner } from './planner.js';
 import { parseRunAsk, type RunAsk } from './request.js';
 import { resolveTargets, targetsOfTab } from './targets.js';
 import { everything, healthView, runView, type Scope } from './views.js';
@@ -41,14 +43,18 @@ export interface TriggerOptions {
   now?: () => number;
 }
 
+/** How long a tab a person's request could not read is answered from memory rather than read again. */
+const UNREADABLE_MEMORY_MS = 30_000;
+
 /** Request headers are bounded well above an ID token (about 1 KB). */
 const MAX_HEADER_BYTES = 16 * 1024;
 
 /**
  * The HTTP trigger for the sheet's menu (docs/apps-script.gs) and for cron callers:
  *   POST /runs       start a run of the target the body names (202), or 409 while that
- *                    target has a run in progress or being admitted (another target may
- *                    run at once); a cron caller naming none runs every target;
+ *                    target has a run in progress or being planned (another target may
+ *                    run at once); a cron caller naming none runs every target that is
+ *                    free, the busy ones reported as skipped;
  *   GET  /runs/:id   its progress, then its summary (a person: only the tab they name);
  *   GET  /health     liveness, no token needed (the runs' ids for the machine token only).
  * Every other call is authenticated first, then routed. Every answer is JSON.
@@ -67,12 +73,20 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
         ? undefined
         : { clientId: serve.google_client_id, certsUrl: serve.google_certs_url, allow: serve.allow, admins: serve.admins },
   });
-  const hourly: RunAllowance = new HourlyLimit(serve.runs_per_hour, options.now);
   const bodyTimeoutMs = options.bodyTimeoutMs ?? 10_000;
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+  // A request pending holds a slot at most until it is answered (or answered 503).
+  const hourly: RunAllowance = new HourlyLimit(serve.runs_per_hour, options.now, requestTimeoutMs / 1000);
+  // Room for serve.max_rows row ids of up to 200 characters: a selection the caps allow is never refused for its size.
+  const bodyLimit = Math.min(1_000_000, MAX_BODY + serve.max_rows * 220);
+  const failures = new RecentFailures(UNREADABLE_MEMORY_MS, options.now);
   const clients = new Map<Config, SheetsClient>(targets.map((t) => [t, sheetsClientFor(t, secrets)]));
   const clientOf = (t: Config) => clients.get(t) ?? sheetsClientFor(t, secrets);
+  const planOrAnswer = planner({ clientOf, failures, listed: options.listed, secrets, log: options.log, now: options.now ?? Date.now });
 
+  // No target is held while a body arrives, so "idle" also waits for the requests being answered:
+  // one whose body arrives as the server stops is answered (503), not cut off.
+  const requests = new InFlight();
   const server = createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: requestTimeoutMs, headersTimeout: Math.min(10_000, requestTimeoutMs) }, (req, res) => {
     // A request the handler has not answered in time still gets a JSON answer, and what
     // it asked for is then not done: the caller was told to try again.
@@ -80,9 +94,11 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
     const timer = setTimeout(() => {
       if (res.headersSent) return;
       deadline.passed = true;
+      deadline.onPass?.();
       send(res, 503, { error: `no answer within ${requestTimeoutMs / 1000} s; nothing was started: try again` });
     }, requestTimeoutMs);
     res.once('close', () => clearTimeout(timer));
+    requests.enter(res);
     void handle(req, res, deadline).catch((error: unknown) => {
       options.log(`internal error: ${redact(String(error), secrets.all)}`);
       send(res, 500, { error: 'internal error (the server log says more)' });
@@ -90,7 +106,7 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
   });
   // Malformed requests, oversized headers, timeouts: a JSON answer rather than Node's plain text.
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => refuseClient(error, socket));
-  return { server, whenIdle: () => slot.idle() };
+  return { server, whenIdle: () => requests.idle(() => slot.idle()) };
 
   async function handle(req: IncomingMessage, res: ServerResponse, deadline: Deadline): Promise<void> {
     const url = pathOf(req.url);
@@ -131,13 +147,15 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
 
   /**
    * POST /runs. A person's hourly slot is reserved first, before any await, so that two
-   * requests arriving together cannot both take the last one; it is given back when the
-   * request ends without counting. What counts: a run started, and a refusal over the
-   * caps or the row ids (the sheet was read and the run planned for it, so it cannot be
-   * repeated at will). What does not: a request refused before its plan (a bad body, a
-   * busy tab, a stopping server), the sheet unreadable, or one answered 503 for being
-   * slow, which then starts nothing: the answer and the action agree. The target's slot
-   * is claimed before the body is read with one target, else as soon as the body says which.
+   * requests arriving together cannot both take the last one; it is pending until the
+   * request counts, and given back when it ends without counting. What counts: a run
+   * started, and a refusal over the caps or the row ids (the sheet was read and the run
+   * planned for it, so it cannot be repeated at will). What does not: a request refused
+   * before its plan (a bad body, a busy tab, a stopping server), the sheet unreadable
+   * (remembered a while instead: `failures`), or one answered 503 for being slow, which
+   * gives back what it holds at once and starts nothing. No target is claimed before the
+   * body has arrived and named a tab of the caller's spreadsheet: a body that never comes
+   * holds nothing, and a request naming no tab of this server learns nothing of its runs.
    */
   async function startRun(req: IncomingMessage, res: ServerResponse, caller: Caller, deadline: Deadline): Promise<void> {
     if (options.stop?.aborted) return send(res, 503, { error: 'the server is stopping; try again once it is back' });
@@ -147,45 +165,59 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
       const taken = hourly.reserve(who);
       if ('retryAfter' in taken) {
         res.setHeader('retry-after', String(taken.retryAfter));
-        return send(res, 429, { error: `${who} has used the ${plural(hourly.perHour, 'run')} of the last hour (serve.runs_per_hour; a request refused over serve.max_rows or serve.max_cost_usd counts as one); try again in ${taken.retryAfter} s`, runsPerHour: hourly.perHour, retryAfterSeconds: taken.retryAfter });
+        const error = taken.pending
+          ? `${who} has another request being answered, which may take the last run of the hour (serve.runs_per_hour: ${hourly.perHour}); try again in ${taken.retryAfter} s`
+          : `${who} has used the ${plural(hourly.perHour, 'run')} of the last hour (serve.runs_per_hour; a request refused over serve.max_rows or serve.max_cost_usd counts as one); try again in ${taken.retryAfter} s`;
+        return send(res, 429, { error, runsPerHour: hourly.perHour, retryAfterSeconds: taken.retryAfter });
       }
       reservation = taken;
     }
     let claim: Claim | undefined;
-    if (targets.length === 1) {
-      const early = slot.claim(targets.map((t) => t.target.name));
-      if ('busy' in early) {
-        reservation?.release();
-        return busy(res, early.busy, early.target);
-      }
-      claim = early;
-    }
     let started = false;
     let counted = false;
+    // Answered 503 for being slow: give back at once what it holds, so the retry the 503
+    // asks for is admitted, and stop planning (no estimate for a run that will not start).
+    const abandoned = new AbortController();
+    deadline.onPass = () => {
+      abandoned.abort();
+      claim?.cancel();
+      reservation?.release();
+    };
     try {
-      const body = await readJson(req, bodyTimeoutMs);
-      if (!body.ok) return send(res, body.status, { error: body.error });
+      const body = await readJson(req, bodyTimeoutMs, bodyLimit);
+      if (!body.ok) {
+        closeAfter(res);
+        const error = body.status === 413 ? `the request is over ${bodyLimit} bytes: select fewer rows (at most ${serve.max_rows} a run, serve.max_rows) and recheck them in parts` : body.error;
+        return send(res, body.status, { error });
+      }
       const parsed = parseRunAsk(body.value);
       if (!parsed.ok) return send(res, 400, { error: parsed.error });
       const { ask } = parsed;
       const resolved = resolveTargets(targets, ask, caller);
       if (!resolved.ok) return send(res, resolved.status, resolved.body);
       const chosen = resolved.targets;
-      const names = chosen.map((t) => t.target.name);
       if (ask.force && caller.kind === 'google' && !caller.admin) return send(res, 403, { error: `${who} may not force a run (re-ask every row): only serve.admins may` });
-      if (!claim) {
-        const late = slot.claim(names);
-        if ('busy' in late) return busy(res, late.busy, late.target);
-        claim = late;
+      if (deadline.passed) return;
+      const [only] = chosen;
+      const failed = caller.kind === 'google' && only && chosen.length === 1 ? failures.recall(only.target.name) : undefined;
+      if (failed) {
+        res.setHeader('retry-after', String(failed.retryAfter));
+        return send(res, 502, { ...failed.body, error: `${String(failed.body.error)} (the tab is read again in ${failed.retryAfter} s: fix it, then try again)` });
       }
-      if (options.stop?.aborted || deadline.passed) return send(res, 503, { error: 'the server is stopping; try again once it is back' });
+      // A cron run of several targets runs those that are free; a person's tab is one target, all or nothing.
+      const taken = slot.claim(chosen.map((t) => t.target.name), caller.kind === 'machine' && chosen.length > 1);
+      if ('busy' in taken) return busy(res, taken.busy, taken.target);
+      claim = taken;
+      const { state } = taken;
+      const running = chosen.filter((t) => state.targets.includes(t.target.name));
+      if (options.stop?.aborted) return send(res, 503, { error: 'the server is stopping; try again once it is back' });
       // A person's run is refused on its row count before it is estimated (the cheap limit first).
-      const launch = await planOrAnswer(res, chosen, ask, caller.kind === 'google' ? serve.max_rows : Infinity);
+      const launch = await planOrAnswer(res, running, ask, caller.kind === 'google' ? serve.max_rows : Infinity, abandoned.signal);
       // Answered 503 meanwhile: the caller will try again, so this request neither starts nor counts.
       if (!launch || deadline.passed) return;
       // Caps and row ids are a one-target affair: a person always names one; a cron run of several has neither.
       const one = launch.single;
-      const refusal = caller.kind === 'google' && one ? overCaps(one) : undefined;
+      const refusal = caller.kind === 'google' && one ? overCaps(serve, one) : undefined;
       counted = true;
       if (refusal) return send(res, 422, { ...refusal, unknownRows: one?.unknownRows ?? [] });
       if (ask.rows && one && one.knownRows.length === 0) return send(res, 422, { error: 'none of the row ids asked for is in the sheet (columns.id)', unknownRows: one.unknownRows });
@@ -193,14 +225,14 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
         counted = false;
         return send(res, 503, { error: 'the server is stopping; try again once it is back' });
       }
-      begin(claim, caller, ask, launch.targets, launch.estimatedUsd);
+      begin(taken, caller, ask, launch.targets, launch.estimatedUsd);
       started = true;
-      const { state } = claim;
-      const scope: Scope = caller.kind === 'machine' ? everything : { all: false, targets: new Set(names) };
+      const scope: Scope = caller.kind === 'machine' ? everything : { all: false, targets: new Set(state.targets) };
       return send(res, 202, { ...runView(state, scope), url: `/runs/${state.id}`, rows: launch.rows, estimatedUsd: launch.estimatedUsd, unknownRows: one?.unknownRows ?? [] });
     } finally {
       if (!started) claim?.cancel();
-      if (!counted) reservation?.release();
+      if (counted) reservation?.keep();
+      else reservation?.release();
     }
   }
 
@@ -209,61 +241,11 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
     send(res, 409, { error, id: holder.id, url: `/runs/${holder.id}`, target });
   }
 
-  /**
-   * Reads each target's tab and estimates the run. One target that cannot be read is
-   * answered 502; in a run of several, that target runs without a plan (its own run
-   * reads again and its summary says what failed): one target failing stops no other.
-   */
-  async function planOrAnswer(res: ServerResponse, chosen: readonly Config[], ask: RunAsk, maxRows: number): Promise<{ targets: LaunchTarget[]; single: RunPlan | undefined; rows: number; estimatedUsd: number | null } | undefined> {
-    const now = new Date(options.now?.() ?? Date.now());
-    const [only] = chosen;
-    if (only && chosen.length === 1) {
-      const plan = await planOne(res, only, ask, now, maxRows);
-      return plan && { targets: [{ config: only, sheets: clientOf(only), values: plan.values }], single: plan, rows: plan.rows, estimatedUsd: plan.estimatedUsd };
-    }
-    const planned = await planTargets(chosen.map((t) => ({ config: t, sheets: clientOf(t) })), ask, now);
-    for (const { config: t, error } of planned.each) {
-      if (error !== undefined) options.log(`[${t.target.name}] could not read the sheet before a run (it runs and reads again): ${redact(error instanceof Error ? error.message : 'an unexpected error', secrets.all)}`);
-    }
-    return {
-      targets: planned.each.map(({ config: t, plan }) => ({ config: t, sheets: clientOf(t), values: plan?.values })),
-      single: undefined,
-      rows: planned.rows,
-      estimatedUsd: planned.estimatedUsd,
-    };
-  }
-
-  async function planOne(res: ServerResponse, target: Config, ask: RunAsk, now: Date, maxRows: number): Promise<RunPlan | undefined> {
-    try {
-      return await planRun(target, clientOf(target), ask, now, maxRows);
-    } catch (error) {
-      const text = error instanceof StatusValidatorError ? error.message : 'an unexpected error (the server log says more)';
-      const at = options.listed ? `[${target.target.name}] ` : '';
-      options.log(`${at}could not read the sheet before a run: ${redact(String(error), secrets.all)}`);
-      const which = options.listed ? ` of target "${target.target.name}"` : '';
-      send(res, 502, { error: `could not read the sheet${which} to estimate the run: ${redact(text, secrets.all)}`, ...(options.listed ? { target: target.target.name } : {}) });
-      return undefined;
-    }
-  }
-
-  /** The per-person caps on a run: rows and cost by the estimate. */
-  function overCaps(plan: RunPlan): Record<string, unknown> | undefined {
-    if (plan.rows > serve.max_rows) return { error: `this run would recheck ${plural(plan.rows, 'row')}; at most ${serve.max_rows} (serve.max_rows): select fewer rows`, rows: plan.rows, maxRows: serve.max_rows };
-    // No cap set: nothing to refuse (an unpriced self-hosted model is fine). A cap set for
-    // a model without a price stops `serve` at start (serveCapProblems); this is the guard.
-    const cap = serve.max_cost_usd;
-    if (cap === undefined) return undefined;
-    if (plan.estimatedUsd === null && plan.rows > 0) return { error: "the model has no known price, so serve.max_cost_usd cannot be checked: ask the bot's operator to set its price under pricing in the config", rows: plan.rows, maxCostUsd: cap };
-    if (plan.estimatedUsd !== null && plan.estimatedUsd > cap) {
-      return { error: `this run would cost about $${plan.estimatedUsd.toFixed(4)}; at most $${cap} (serve.max_cost_usd): select fewer rows`, estimatedUsd: plan.estimatedUsd, maxCostUsd: cap };
-    }
-    return undefined;
-  }
-
   function begin(claim: Claim, caller: Caller, ask: RunAsk, chosen: LaunchTarget[], estimatedUsd: number | null): void {
     const request = { by: callerName(caller), rows: ask.rows, force: ask.force, estimatedUsd };
     const of = options.listed ? ` of ${chosen.map((t) => t.config.target.name).join(', ')}` : '';
-    options.log(`run ${claim.state.id.slice(0, 8)}${of} requested by ${request.by}${ask.rows ? ` (${plural(ask.rows.length, 'row')})` : ''}${ask.force ? ' (force)' : ''}`);
+    const skipped = (claim.state.skipped ?? []).map((b) => `${b.target} (run ${b.busy.id.slice(0, 8)} holds it)`);
+    options.log(`run ${claim.state.id.slice(0, 8)}${of} requested by ${request.by}${ask.rows ? ` (${plural(ask.rows.length, 'row')})` : ''}${ask.force ? ' (force)' : ''}${skipped.length > 0 ? `; skipped: ${skipped.join(', ')}` : ''}`);
     claim.start(
       (state) => launchRun(state, { targets: chosen, secrets, gates: options.gates, request, stop: options.stop, abort: options.abort, log: options.log }),
       (error) => {
@@ -278,6 +260,8 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
 /** Set when a request was answered 503 for being slow: from then on it must not act. */
 interface Deadline {
   passed: boolean;
+  /** What the request gives back the moment it is answered 503 (its target's slot, the person's hourly slot). */
+  onPass?: () => void;
 }
 
 const isOperator = (auth: AuthResult) => auth.ok && auth.caller.kind === 'machine';

@@ -2,7 +2,17 @@ const HOUR_MS = 3_600_000;
 
 /** A slot taken from a person's hourly allowance: kept once the request counts, given back when it does not. */
 export interface Reservation {
+  /** The request counts: the slot is taken for the hour. */
+  keep(): void;
+  /** The request does not count: the slot is free again at once. */
   release(): void;
+}
+
+/** Why no slot: the seconds until one may be free, and whether that is only a request of theirs still being answered. */
+export interface NoSlot {
+  retryAfter: number;
+  /** True when a slot of the hour is held by a request still pending (it may be given back within seconds). */
+  pending: boolean;
 }
 
 /**
@@ -16,7 +26,7 @@ export interface Reservation {
 export interface RunAllowance {
   readonly perHour: number;
   /** A slot for `who`, or the seconds until one frees up. */
-  reserve(who: string): Reservation | { retryAfter: number };
+  reserve(who: string): Reservation | NoSlot;
 }
 
 /**
@@ -28,39 +38,54 @@ export interface RunAllowance {
  * slot cannot be separated by another request.
  */
 export class HourlyLimit implements RunAllowance {
-  private readonly starts = new Map<string, number[]>();
+  private readonly starts = new Map<string, Start[]>();
 
+  /**
+   * @param pendingSeconds how long a request may still take to be answered (the server's
+   *   request timeout): a person refused only because a request of theirs is pending is
+   *   told to retry after that, not after the hour, for that slot may be given back.
+   */
   constructor(
     readonly perHour: number,
     private readonly now: () => number = Date.now,
+    private readonly pendingSeconds = 30,
   ) {}
 
-  reserve(who: string): Reservation | { retryAfter: number } {
+  reserve(who: string): Reservation | NoSlot {
     const recent = this.recent(who);
     if (recent.length >= this.perHour) {
-      const oldest = recent[recent.length - this.perHour] ?? this.now();
-      return { retryAfter: Math.max(1, Math.ceil((oldest + HOUR_MS - this.now()) / 1000)) };
+      const kept = recent.filter((s) => !s.pending);
+      if (kept.length < this.perHour) return { retryAfter: Math.max(1, Math.ceil(this.pendingSeconds)), pending: true };
+      const oldest = kept[kept.length - this.perHour]?.at ?? this.now();
+      return { retryAfter: Math.max(1, Math.ceil((oldest + HOUR_MS - this.now()) / 1000)), pending: false };
     }
-    const at = this.now();
-    this.starts.set(who, [...recent, at]);
-    let released = false;
+    const start: Start = { at: this.now(), pending: true };
+    this.starts.set(who, [...recent, start]);
     return {
+      keep: () => {
+        start.pending = false;
+      },
       release: () => {
-        if (released) return;
-        released = true;
+        if (!start.pending) return;
         const kept = this.starts.get(who) ?? [];
-        const i = kept.indexOf(at);
+        const i = kept.indexOf(start);
         if (i >= 0) kept.splice(i, 1);
         if (kept.length === 0) this.starts.delete(who);
       },
     };
   }
 
-  private recent(who: string): number[] {
+  private recent(who: string): Start[] {
     const since = this.now() - HOUR_MS;
-    const kept = (this.starts.get(who) ?? []).filter((t) => t > since);
+    const kept = (this.starts.get(who) ?? []).filter((s) => s.at > since);
     if (kept.length === 0) this.starts.delete(who);
     else this.starts.set(who, kept);
     return kept;
   }
+}
+
+/** A request admitted within the hour; pending until it counts or is given back. */
+interface Start {
+  at: number;
+  pending: boolean;
 }

@@ -1,7 +1,7 @@
 import { CacheStore } from '../cache/index.js';
 import type { Config } from '../config/index.js';
-import { estimateModesYielding } from '../estimate/index.js';
-import { loadTokenizer, priceOf, priceTable } from '../llm/index.js';
+import { estimateRoutedYielding } from '../estimate/index.js';
+import { loadTokenizer, priceOf, priceTable, routeModel } from '../llm/index.js';
 import { keyerOf, layoutConfigOf, localDate, lookupIn, primaryModel, promptRulesOf, selectWork, staleAfterOf, type Selection } from '../pipeline/index.js';
 import { mapHeaders, quoteSheetName, readEntries, type CellValues, type Entry, type SheetsClient } from '../sheets/index.js';
 import type { RunAsk } from './request.js';
@@ -25,6 +25,13 @@ export interface RunPlan {
   knownRows: string[];
 }
 
+/** Thrown when the request a plan is for was answered meanwhile (503): nothing more to read or estimate. */
+export class PlanAbandoned extends Error {
+  constructor() {
+    super('the request this plan was for has been answered');
+  }
+}
+
 let tokenizer: Promise<(text: string) => number> | undefined;
 
 /**
@@ -33,9 +40,10 @@ let tokenizer: Promise<(text: string) => number> | undefined;
  * it is not estimated: the cheap limit is checked before the costly one. The estimate
  * yields to the event loop as it goes.
  */
-export async function planRun(config: Config, sheets: SheetsClient, ask: RunAsk, now: Date, maxRows = Infinity): Promise<RunPlan> {
+export async function planRun(config: Config, sheets: SheetsClient, ask: RunAsk, now: Date, maxRows = Infinity, signal?: AbortSignal): Promise<RunPlan> {
   tokenizer ??= loadTokenizer();
   const values = await sheets.read(quoteSheetName(config.sheets.sheet));
+  if (signal?.aborted) throw new PlanAbandoned();
   const layout = mapHeaders(values[config.sheets.header_row - 1] ?? [], layoutConfigOf(config));
   let { entries } = readEntries(values, layout);
   const present = new Set(entries.map((e) => e.id).filter((id) => id !== ''));
@@ -56,17 +64,24 @@ export async function planRun(config: Config, sheets: SheetsClient, ask: RunAsk,
     });
     const rows = jobs.reduce((n, j) => n + j.entries.length, 0);
     if (rows > maxRows) return { values, rows, estimatedUsd: null, estimated: false, unknownRows, knownRows };
-    const modes = await estimateModesYielding({
-      questions: jobs.map((j) => j.inputs),
-      rules: promptRulesOf(config),
-      today: localDate(now),
-      count: await tokenizer,
-      completionPerRow: Math.round(store.averageTokens()?.completionTokens ?? DEFAULT_COMPLETION_TOKENS),
-      packSize: config.llm.rows_per_request,
-      price: priceOf(primaryModel(config), priceTable(config.pricing)),
-    });
-    const mode = modes[config.llm.rows_per_request > 1 ? 2 : 1];
-    return { values, rows, estimatedUsd: mode?.costUsd ?? null, estimated: true, unknownRows, knownRows };
+    if (signal?.aborted) throw new PlanAbandoned();
+    // With llm.routing each row is asked of the model it is routed to (src/pipeline/ask.ts),
+    // and priced at that model's price; a model without one leaves the run unpriced.
+    const routing = config.llm.routing;
+    const primary = primaryModel(config);
+    const modes = await estimateRoutedYielding(
+      {
+        questions: jobs.map((j) => j.inputs),
+        rules: promptRulesOf(config),
+        today: localDate(now),
+        count: await tokenizer,
+        completionPerRow: Math.round(store.averageTokens()?.completionTokens ?? DEFAULT_COMPLETION_TOKENS),
+        packSize: config.llm.rows_per_request,
+      },
+      { modelOf: (inputs) => (routing ? routeModel(inputs, routing) : primary), priceOf: (model) => priceOf(model, priceTable(config.pricing)) },
+    );
+    const estimatedUsd = modes[config.llm.rows_per_request > 1 ? 2 : 1]?.costUsd ?? null;
+    return { values, rows, estimatedUsd, estimated: true, unknownRows, knownRows };
   } finally {
     store.close();
   }

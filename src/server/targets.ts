@@ -46,14 +46,21 @@ export function resolveTargets(all: readonly Config[], ask: RunAsk, caller: Call
   }
   if (ask.target !== undefined) {
     const wanted = ask.target.toLocaleLowerCase();
-    const named = all.find((t) => t.target.name.toLocaleLowerCase() === wanted);
-    const chosen = candidates.find((t) => t === named);
-    if (!named) {
-      const listed = inBook ? ofBook() : everyTarget();
-      const which = inBook ? `; this spreadsheet's targets: ${inBook.map((t) => `"${t.target.name}"`).join(', ')}` : machine ? `; the targets: ${all.map((t) => `"${t.target.name}"`).join(', ')}` : '';
-      return refuse(404, `no target is named ${clip(ask.target)}${which}`, listed);
+    const chosen = candidates.find((t) => t.target.name.toLocaleLowerCase() === wanted);
+    if (!machine && !chosen) {
+      // A person is on a tab (both are required above): a name that is not that tab's
+      // target gets one answer, whether it names another tab's target, another
+      // spreadsheet's or none, so that no one learns which names exist elsewhere.
+      const mine = candidates.map((t) => `"${t.target.name}"`).join(', ');
+      return refuse(422, `the target ${clip(ask.target)} is not the tab ${clip(ask.sheet ?? '')} of this spreadsheet (its target: ${mine}): send no "target", the tab you are on names it`, ofBook());
     }
     if (!chosen) {
+      const named = all.find((t) => t.target.name.toLocaleLowerCase() === wanted);
+      if (!named) {
+        const listed = inBook ? ofBook() : everyTarget();
+        const which = inBook ? `; this spreadsheet's targets: ${inBook.map((t) => `"${t.target.name}"`).join(', ')}` : `; the targets: ${all.map((t) => `"${t.target.name}"`).join(', ')}`;
+        return refuse(404, `no target is named ${clip(ask.target)}${which}`, listed);
+      }
       const where = ask.sheet !== undefined ? `the tab ${clip(ask.sheet)} of this spreadsheet` : 'in this spreadsheet';
       return refuse(422, `the target ${clip(named.target.name)} is not ${where}: send only "target", or the "spreadsheet_id" and "sheet" it checks`, inBook ? ofBook() : {});
     }

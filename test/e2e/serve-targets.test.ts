@@ -134,9 +134,14 @@ describe('serve over the targets of a config', () => {
     expect(JSON.stringify(wrongBook.json)).not.toContain(SPREADSHEET_ID);
     expect(JSON.stringify(wrongBook.json)).not.toContain(OTHER_BOOK);
 
+    // A person is on a tab: a "target" that is not that tab's gets one answer, whether the
+    // name exists in this spreadsheet, in another, or nowhere (test/review/serve-target-name-oracle:
+    // a 404 for a name no target has told apart another spreadsheet's names, which answered 422).
     const unknownName = await post(alice, { spreadsheet_id: SPREADSHEET_ID, sheet: TAB, target: 'nope' });
-    expect(unknownName.status).toBe(404);
-    expect(String(unknownName.json.error)).toBe('no target is named "nope"; this spreadsheet\'s targets: "programme-a", "team-b"');
+    expect(unknownName.status).toBe(422);
+    expect(String(unknownName.json.error)).toBe('the target "nope" is not the tab "Statuses" of this spreadsheet (its target: "programme-a"): send no "target", the tab you are on names it');
+    const elsewhere = await post(alice, { spreadsheet_id: SPREADSHEET_ID, sheet: TAB, target: 'МОСКВА' });
+    expect({ ...elsewhere, json: JSON.parse(JSON.stringify(elsewhere.json).replace("МОСКВА", "nope")) as unknown }).toEqual(unknownName);
     // A person names the spreadsheet and the tab they are on: a bare target name starts nothing (issue 18).
     const bareName = await post(alice, { target: 'москва' });
     expect(bareName.status).toBe(422);

@@ -6,7 +6,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createContext, runInContext } from 'node:vm';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { normalizeHeader } from '../../src/sheets/index.js';
 import { REPO_ROOT } from '../support/inspect.js';
 
 const SCRIPT = readFileSync(path.join(REPO_ROOT, 'docs/apps-script.gs'), 'utf8');
@@ -89,6 +91,8 @@ describe('docs/apps-script.gs', () => {
     expect(JSON.parse(sent?.options.payload ?? '')).toEqual({ rows: ['P-0001', 'P-0002', 'P-0004'], spreadsheet_id: BOOK, sheet: 'Statuses' });
     expect(sent?.options.muteHttpExceptions).toBe(true);
     expect(gs.toasts[0]).toContain('started for 2 rows');
+    // The selected row without an id is named, not dropped in silence.
+    expect(gs.toasts[0]).toContain('Left out: row 4 of the selection has no id in the "Project" column');
     // The run's view is asked for this tab's part of it (a person sees only the tab they name).
     expect(gs.userProps.get('LAST_RUN_URL')).toBe(`${STARTED.body.url}?spreadsheet_id=${BOOK}&sheet=Statuses`);
   });
@@ -114,7 +118,7 @@ describe('docs/apps-script.gs', () => {
     const none = appsScript({ grid, selection: [[2, 2]], answer: STARTED, props: { ID_HEADER: 'Key, Id' }, tab: 'Статусы' });
     none.call('recheckSelected');
     expect(none.fetched).toHaveLength(0);
-    expect(none.alerts[0]).toBe('No column "key" or "id" in the first row of "Статусы": set ID_HEADER (and HEADER_ROW, the config\'s sheets.header_row) in the script properties.');
+    expect(none.alerts[0]).toBe('No column "Key" or "Id" in the first 20 rows of "Статусы": set ID_HEADER (the config\'s columns.id) in the script properties, and HEADER_ROW (sheets.header_row) if the headers are further down.');
   });
 
   it('reads the headers from HEADER_ROW (the config\'s sheets.header_row) and leaves the rows above out', () => {
@@ -122,11 +126,16 @@ describe('docs/apps-script.gs', () => {
     const gs = appsScript({ grid, selection: [[1, 5]], answer: STARTED, props: { HEADER_ROW: '3' } });
     gs.call('recheckSelected');
     expect(JSON.parse(gs.fetched[0]?.options.payload ?? '')).toEqual({ rows: ['P-0001', 'P-0002'], spreadsheet_id: BOOK, sheet: 'Statuses' });
-    // Left at 1, the id column is not found in the title row: it says which property to set.
-    const unset = appsScript({ grid, selection: [[4, 5]], answer: STARTED });
+    // Unset, the header row is the first row holding the id header (targets set header_row per tab).
+    const unset = appsScript({ grid, selection: [[1, 5]], answer: STARTED });
     unset.call('recheckSelected');
-    expect(unset.fetched).toHaveLength(0);
-    expect(unset.alerts[0]).toContain('HEADER_ROW');
+    expect(unset.alerts).toEqual([]);
+    expect(JSON.parse(unset.fetched[0]?.options.payload ?? '')).toEqual({ rows: ['P-0001', 'P-0002'], spreadsheet_id: BOOK, sheet: 'Statuses' });
+    // Set to a row without the id header (the title row): it says which property to set.
+    const wrong = appsScript({ grid, selection: [[4, 5]], answer: STARTED, props: { HEADER_ROW: '1' } });
+    wrong.call('recheckSelected');
+    expect(wrong.fetched).toHaveLength(0);
+    expect(wrong.alerts[0]).toBe('No column "Project" in row 1 of "Statuses": set ID_HEADER (the config\'s columns.id) in the script properties, and HEADER_ROW (sheets.header_row) if the headers are further down.');
     const bad = appsScript({ grid, selection: [[4, 5]], answer: STARTED, props: { HEADER_ROW: 'three' } });
     bad.call('recheckSelected');
     expect(bad.fetched).toHaveLength(0);
@@ -163,6 +172,17 @@ describe('docs/apps-script.gs', () => {
     expect(header.alerts[0]).toContain('Select the rows');
   });
 
+  it('refuses a selection over MAX_ROWS (serve.max_rows) before sending, saying to select fewer rows', () => {
+    const grid = [['Project', 'Status'], ...Array.from({ length: 250 }, (_, i) => [`P-${i + 1}`, 'Done'])];
+    const gs = appsScript({ grid, selection: [[2, 251]], answer: STARTED });
+    gs.call('recheckSelected');
+    expect(gs.fetched).toHaveLength(0);
+    expect(gs.alerts).toEqual(['You selected 250 rows; the validator rechecks at most 200 at a time (serve.max_rows): select fewer rows and recheck them in parts.']);
+    const raised = appsScript({ grid, selection: [[2, 251]], answer: STARTED, props: { MAX_ROWS: '300' } });
+    raised.call('recheckSelected');
+    expect(JSON.parse(raised.fetched[0]?.options.payload ?? '{}')).toMatchObject({ rows: grid.slice(1).map((r) => r[0]) });
+  });
+
   it('says what to fix without an ID token (missing scope) and without VALIDATOR_URL', () => {
     const noToken = appsScript({ grid: GRID, selection: [[2, 2]], answer: STARTED, token: null });
     noToken.call('validateNow');
@@ -197,6 +217,22 @@ describe('docs/apps-script.gs', () => {
     gs.userProps.set('LAST_RUN_URL', '/runs/abc');
     gs.call('lastRun');
     expect(gs.alerts[0]).toBe('Last run: 0 valid, 0 invalid, 0 errors; 9 rows unchanged. The sheet shows 6 VALID, 1 INVALID, 1 NEEDS REVIEW, 0 ERROR, 1 by a reviewer (9 rows).');
+  });
+});
+
+describe('docs/apps-script.gs, its header rule', () => {
+  it('folds any header text exactly as the bot does (src/sheets normalizeHeader), so the two never disagree on a column', () => {
+    const context = createContext({});
+    runInContext(SCRIPT, context);
+    const fold = (text: string) => runInContext(`foldHeader_(${JSON.stringify(text)})`, context) as string;
+    // Spaces, tabs, line breaks (a wrapped cell), non-breaking and other Unicode spaces, letters of any script, combining marks.
+    const piece = fc.constantFrom(' ', '  ', '\t', '\n', '\r\n', '\u00a0', '\u2003', 'Project', 'ID', 'Проект', 'İ', 'e\u0301', 'é', 'ß', 'Σ');
+    fc.assert(
+      fc.property(fc.oneof(fc.string({ maxLength: 40 }), fc.array(piece, { maxLength: 8 }).map((parts) => parts.join(''))), (text) => {
+        expect(fold(text)).toBe(normalizeHeader(text));
+      }),
+      { numRuns: 500 },
+    );
   });
 });
 

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { estimateModes, estimateModesYielding, type EstimateInput, type ModeEstimate } from '../../src/estimate/index.js';
+import { estimateModes, estimateModesYielding, estimateRouted, estimateRoutedYielding, type EstimateInput, type ModeEstimate } from '../../src/estimate/index.js';
 import { buildMessages, buildPackedMessages, costOf, naiveCostOf, priceOf, type ChatMessage } from '../../src/llm/index.js';
 import type { RowInputs } from '../../src/sheets/index.js';
 
@@ -78,5 +78,50 @@ describe('the estimate', () => {
     await estimateModesYielding(inputOf(questions, 5, slow)).finally(() => (clearInterval(timer), clearInterval(watch)));
     expect(ticks).toBeGreaterThan(3);
     expect(gap).toBeLessThan(250);
+  });
+
+  it('with llm.routing prices each row at the model it is routed to: the sum of the per-model estimates, unknown when a model has no price', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(row, { maxLength: 120 }), fc.integer({ min: 1, max: 8 }), fc.boolean(), async (questions, packSize, unpriced) => {
+        // Routed by a property of the row, as llm.routing routes by its complexity.
+        const modelOf = (q: RowInputs) => ((q.comment ?? '').length % 2 === 0 ? 'gpt-5' : 'gpt-5-nano');
+        const priceFor = (model: string) => (unpriced && model === 'gpt-5' ? undefined : priceOf(model));
+        const { price: _price, ...input } = inputOf(questions, packSize);
+        const routed = estimateRouted(input, { modelOf, priceOf: priceFor });
+        expect(await estimateRoutedYielding(input, { modelOf, priceOf: priceFor })).toEqual(routed);
+        const parts = ['gpt-5', 'gpt-5-nano']
+          .map((model) => ({ model, questions: questions.filter((q) => modelOf(q) === model) }))
+          .filter((p) => p.questions.length > 0)
+          .map((p) => estimateModes({ ...inputOf(p.questions, packSize), price: priceFor(p.model) }));
+        routed.forEach((mode, i) => {
+          expect(mode.requests).toBe(parts.reduce((n, p) => n + (p[i]?.requests ?? 0), 0));
+          expect(mode.promptTokens).toBe(parts.reduce((n, p) => n + (p[i]?.promptTokens ?? 0), 0));
+          const costs = parts.map((p) => p[i]?.costUsd ?? null);
+          // No row to ask costs nothing, whatever the prices.
+          if (parts.length === 0) expect(mode.costUsd).toBe(0);
+          else if (costs.includes(null)) expect(mode.costUsd).toBeNull();
+          else expect(mode.costUsd).toBeCloseTo(costs.reduce<number>((a, b) => a + (b ?? 0), 0), 12);
+        });
+        // Every row routed to one model: the plain estimate at that model's price.
+        expect(estimateRouted(input, { modelOf: () => 'gpt-5', priceOf })).toEqual(estimateModes({ ...input, price: priceOf('gpt-5') }));
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('yields by the clock, not by a count of rows: rows of long cells do not block the loop', async () => {
+    const long = 'word '.repeat(800);
+    const questions = Array.from({ length: 60 }, () => ({ status: 'Done', comment: long, completion_date: '' }));
+    // ~5 ms a text: 60 rows and 12 packed requests are ~0.4 s, which a count of 250 rows would never break.
+    const slow = (text: string) => {
+      const until = performance.now() + 5;
+      while (performance.now() < until);
+      return words(text);
+    };
+    let gap = 0;
+    let last = performance.now();
+    const watch = setInterval(() => ((gap = Math.max(gap, performance.now() - last)), (last = performance.now())), 1);
+    await estimateModesYielding(inputOf(questions, 5, slow)).finally(() => clearInterval(watch));
+    expect(gap).toBeLessThan(100);
   });
 });

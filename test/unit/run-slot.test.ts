@@ -92,4 +92,21 @@ describe('the server run slots', () => {
     expect(slot.get(a.state.id)).toMatchObject({ status: 'failed', error: 'no access', targets: ['a'] });
     expect('busy' in slot.claim(['a'])).toBe(false);
   });
+
+  it('with partial (a cron run of every target) takes the free targets and names the busy ones; refused only when none is free', () => {
+    const slot = new RunSlot();
+    const a = slot.claim(['a']);
+    if ('busy' in a) throw new Error('busy');
+    const cron = slot.claim(['a', 'b', 'c'], true);
+    if ('busy' in cron) throw new Error('the cron run was refused for one busy target');
+    expect(cron.state.targets).toEqual(['b', 'c']);
+    expect(cron.state.skipped?.map((s) => [s.target, s.busy.id])).toEqual([['a', a.state.id]]);
+    // All taken now: the next cron run gets the holder of the first target back.
+    const none = slot.claim(['a', 'b', 'c'], true);
+    expect('busy' in none && [none.target, none.busy.id]).toEqual(['a', a.state.id]);
+    // Without partial, one busy target refuses the claim as before (a person's tab is all or nothing).
+    cron.cancel();
+    const whole = slot.claim(['a', 'b']);
+    expect('busy' in whole && whole.target).toBe('a');
+  });
 });

@@ -93,10 +93,11 @@ describe('the hourly limit', () => {
   it('lets a person start runs_per_hour runs in any hour, then says when the oldest leaves the window', () => {
     let now = 0;
     const limit = new HourlyLimit(2, () => now);
-    expect(limit.reserve('a')).toHaveProperty('release');
+    const kept = (r: ReturnType<typeof limit.reserve>) => ('keep' in r ? (r.keep(), 'kept') : r);
+    expect(kept(limit.reserve('a'))).toBe('kept');
     now = 600_000;
-    expect(limit.reserve('a')).toHaveProperty('release');
-    expect(limit.reserve('a')).toEqual({ retryAfter: 3000 });
+    expect(kept(limit.reserve('a'))).toBe('kept');
+    expect(limit.reserve('a')).toEqual({ retryAfter: 3000, pending: false });
     expect(limit.reserve('b')).toHaveProperty('release');
     now = 3_600_001;
     expect(limit.reserve('a')).toHaveProperty('release');
@@ -117,5 +118,16 @@ describe('the hourly limit', () => {
     const second = limit.reserve('a');
     expect(second).toHaveProperty('release');
     expect(limit.reserve('a')).toHaveProperty('retryAfter');
+  });
+
+  it('tells a person whose only slot is pending (a request being answered) to retry in seconds, not the hour', () => {
+    const limit = new HourlyLimit(1, () => 0, 30);
+    const first = limit.reserve('a');
+    if (!('keep' in first)) throw new Error('the first reservation was refused');
+    expect(limit.reserve('a')).toEqual({ retryAfter: 30, pending: true });
+    first.keep();
+    // Kept: the slot is the hour's; a release after the keep gives nothing back.
+    first.release();
+    expect(limit.reserve('a')).toEqual({ retryAfter: 3600, pending: false });
   });
 });

@@ -19,6 +19,19 @@ describe('the POST /runs body reader', () => {
     expect(await readJson(bodyOf([Buffer.alloc(10_001, 32)]), 1000)).toMatchObject({ ok: false, status: 413 });
   });
 
+  it('takes a larger cap when the caller allows one (serve.max_rows ids), and still refuses past it', async () => {
+    expect(await readJson(bodyOf([Buffer.alloc(15_000, 32)]), 1000, 20_000)).toEqual({ ok: true, value: {} });
+    const over = await readJson(bodyOf([Buffer.alloc(12_000, 32), Buffer.alloc(12_000, 32)]), 1000, 20_000);
+    expect(over).toEqual({ ok: false, status: 413, error: 'the body must be at most 20000 bytes' });
+  });
+
+  it('answers 408 without destroying the request, so that the answer can still be sent', async () => {
+    const stalled = new Readable({ read() {} }) as unknown as IncomingMessage;
+    stalled.push('{"force"');
+    expect(await readJson(stalled, 50)).toMatchObject({ ok: false, status: 408 });
+    expect((stalled as unknown as Readable).destroyed).toBe(false);
+  });
+
   it('answers 408 instead of waiting for ever for a body that stops arriving', async () => {
     const stalled = new Readable({ read() {} }) as unknown as IncomingMessage;
     stalled.push('{"force"');
