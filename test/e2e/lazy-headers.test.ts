@@ -6,9 +6,12 @@
  * about to be written, and never by a run that ends with nothing to write; a dry run
  * writes nothing at all.
  */
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import path from 'node:path';
+import { stringify } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HEADER, SPREADSHEET_ID, TAB, col, startBed, type Bed, type BedOptions } from '../support/bed.js';
+import { HEADER, SPREADSHEET_ID, TAB, col, deepMerge, startBed, type Bed, type BedOptions } from '../support/bed.js';
 import { expectedCells } from '../support/inspect.js';
 import type { RecordedCall } from '../support/sheets-emulator/index.js';
 import { sampleRows, targetRows } from '../support/sample-data.js';
@@ -179,6 +182,20 @@ describe('the output headers are made when the first verdict is about to be writ
     const review = bed.sheets.values(SPREADSHEET_ID, 'Review');
     expect(review).toHaveLength(rows.length + 1);
     expect(bed.values()[0]).toEqual(HEADER);
+  });
+
+  it('two configs sharing a results tab that does not exist yet, run at once: the tab is made once, with every line', async () => {
+    bed = await freshBed({ rows: sampleRows(3), moreTabs: [{ title: TEAM_B, rows: [HEADER, ...targetRows('B', 3, 20)] }], config: { output: { sheet: 'Review', write_batch_size: 1 } }, llm: { latencyMs: 30 } });
+    const b = bed;
+    const other = path.join(b.dir, 'team-b.yaml');
+    writeFileSync(other, stringify(deepMerge(b.config, { sheets: { sheet: TEAM_B }, cache: { path: path.join(b.dir, 'team-b.sqlite') } })));
+    const writes = watchWrites(b);
+    const results = await Promise.all([b.run(), b.cli(['run', '--config', other])]);
+    expect(results.map((r) => r.code), results.map((r) => r.stderr).join('\n')).toEqual([0, 0]);
+    expect(writes.filter(({ call }) => JSON.stringify(call.body ?? '').includes('addSheet'))).toHaveLength(1);
+    const review = b.sheets.values(SPREADSHEET_ID, 'Review');
+    expect(review[0]).toEqual(['Project', 'Source row', ...OUTPUT_HEADERS]);
+    expect(review.slice(1).map((line) => line[0]).sort()).toEqual(['B-1', 'B-2', 'B-3', 'PRJ-0001', 'PRJ-0002', 'PRJ-0003']);
   });
 
   it('a tab with no rows to ask gets no headers, and the run succeeds', async () => {
