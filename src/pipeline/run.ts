@@ -7,7 +7,7 @@ import { priceTable, type ProviderGate } from '../llm/index.js';
 import { buildAsking } from './ask.js';
 import { appendRunsRow, resultsTarget, sheetsClientFor } from './sheet-io.js';
 import { semanticPass } from './semantic.js';
-import { SheetWriter, fingerprintOf, openSheet, type CellValues, type Entry, type SheetsClient } from '../sheets/index.js';
+import { SheetWriter, fingerprintOf, openSheet, probeWrite, type CellValues, type Entry, type SheetsClient } from '../sheets/index.js';
 import { Tally } from './tally.js';
 import { LockLostError, holdLock, type Every, type HeldLock } from './run-lock.js';
 import { keyerOf, layoutConfigOf, localDate, lookupIn, primaryModel, staleAfterOf } from './plan.js';
@@ -136,6 +136,11 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
   tally.progress.phase = 'reading';
   report();
   const { writer, enqueue, jobs } = await prepare(config, options, store, tally, sheets, report);
+  // The headers (or the results tab) are made only before the first write, after answers
+  // are paid for: on a tab the bot has not written to yet, where a share made read-only
+  // by mistake is most likely, write access is checked first with a write no person
+  // sees (probeWrite), so that a refusal costs no answer.
+  if (!dryRun && jobs.length > 0 && writer.firstWriteMakes) await probeWrite(sheets);
 
   const asking = buildAsking(config, secrets, {
     today: localDate(now()),

@@ -65,6 +65,10 @@ export class ResultsTab implements WriteTarget {
   /** The tab's id, undefined while it does not exist. */
   private sheetId: number | undefined;
 
+  get unmade(): boolean {
+    return this.missing.length > 0;
+  }
+
   /** Reads the tab, when it exists, and the data tab's gid. Writes nothing: prepare() makes the tab and its headers. */
   async open(): Promise<void> {
     const meta = await this.client.sheetsMetadata();

@@ -52,6 +52,8 @@ export interface WriteTarget {
   exclusive?<T>(work: () => Promise<T>): Promise<T>;
   /** Makes what the first write needs (a tab, its headers): called once, right before the first write attempt. */
   prepare?(): Promise<void>;
+  /** True while prepare() has something to make. */
+  readonly unmade?: boolean;
 }
 
 export interface WriterOptions {
@@ -109,6 +111,11 @@ export class SheetWriter {
   /** The error that stopped writing, if any; verdicts stay in the cache for the next run. */
   get error(): Error | undefined {
     return this.failure;
+  }
+
+  /** Whether the first write must make something first (output headers, a results tab): a tab the bot has not written to yet. */
+  get firstWriteMakes(): boolean {
+    return this.prepared === undefined && (this.layout.missingHeaders.length > 0 || this.target.unmade === true);
   }
 
   get pendingCount(): number {

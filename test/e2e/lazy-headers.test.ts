@@ -60,11 +60,21 @@ async function unreachable(b: Bed): Promise<void> {
   b.setConfig({ llm: { providers: [{ name: 'emulator', model: 'gpt-5-mini', base_url: `http://127.0.0.1:${port}/v1`, api_key_env: 'TEST_OPENAI_KEY' }] } });
 }
 
+/**
+ * The write-access check a run makes on a tab it has not written to yet, before paying for
+ * an answer: a developer-metadata entry added and removed in one request, which no person sees.
+ */
+const isProbe = (call: { op: string; body?: unknown }) => call.op === 'batchUpdate' && JSON.stringify(call.body ?? '').includes('createDeveloperMetadata');
+
+/** The Sheets writes other than that check. */
+const realWrites = (b: Bed) => b.sheets.calls.filter((c) => c.kind === 'write' && !isProbe(c));
+
 /** The run stopped early, said why, and the spreadsheet is exactly as it was: no header, no grown grid, no new tab. */
 function expectStoppedUntouched(b: Bed, result: { code: number; stdout: string; stderr: string }, before: unknown): void {
   expect(result.code, result.stderr).toBe(1);
   expect(snapshot(b)).toEqual(before);
-  expect(b.sheets.writeCount()).toBe(0);
+  expect(realWrites(b)).toEqual([]);
+  expect(b.sheets.developerMetadata(SPREADSHEET_ID)).toEqual([]);
 }
 
 describe('a run stopped before its first answer leaves a fresh tab as it was', () => {
@@ -116,6 +126,22 @@ describe('a run stopped before its first answer leaves a fresh tab as it was', (
   });
 });
 
+describe('a fresh tab shared read-only', () => {
+  it.each([
+    ['in place', {}],
+    ['with a results tab', { output: { sheet: 'Review' } }],
+  ] as const)('%s: refused before any answer is paid for, naming the account to share it with', async (_what, config) => {
+    bed = await freshBed({ config });
+    const before = snapshot(bed);
+    bed.sheets.injectFault({ status: 403, message: 'The caller does not have permission' }, { kind: 'write', times: Infinity });
+    const result = await bed.run();
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/Fix: Share the spreadsheet with \S+ as an Editor/);
+    expect(bed.llm.callCount()).toBe(0);
+    expect(snapshot(bed)).toEqual(before);
+  });
+});
+
 describe('a dry run writes nothing at all', () => {
   it.each([
     ['in place', {}],
@@ -156,9 +182,11 @@ describe('the output headers are made when the first verdict is about to be writ
     expect(result.code, result.stderr).toBe(0);
     const summary = JSON.parse(result.stdout) as Summary;
     expect(summary.writes.headersAdded).toEqual(OUTPUT_HEADERS);
-    // Nothing is written before a model has answered.
-    expect(writes.length).toBeGreaterThan(0);
-    expect(writes.every((w) => w.llmCalls > 0)).toBe(true);
+    // Write access was checked before the first model call (a fresh tab: a read-only share
+    // is refused before any answer is paid for); nothing is written before a model has answered.
+    expect(writes.filter(({ call }) => isProbe(call)).map((w) => w.llmCalls)).toEqual([0]);
+    expect(writes.length).toBeGreaterThan(1);
+    expect(writes.every((w) => isProbe(w.call) || w.llmCalls > 0)).toBe(true);
     expect(headerWrites(writes)).toHaveLength(1);
     expect(growths(writes)).toHaveLength(1);
     const values = bed.values();
@@ -168,6 +196,8 @@ describe('the output headers are made when the first verdict is about to be writ
     const again = await bed.run('--json');
     expect(again.code, again.stderr).toBe(0);
     expect((JSON.parse(again.stdout) as Summary).writes.headersAdded).toEqual([]);
+    // …and checks no write access: nothing is left to make.
+    expect(writes.filter(({ call }) => isProbe(call))).toHaveLength(1);
     expect(bed.values()[0]).toEqual([...HEADER, ...OUTPUT_HEADERS]);
   });
 
@@ -177,7 +207,7 @@ describe('the output headers are made when the first verdict is about to be writ
     const writes = watchWrites(bed);
     const result = await bed.run('--json');
     expect(result.code, result.stderr).toBe(0);
-    expect(writes.every((w) => w.llmCalls > 0)).toBe(true);
+    expect(writes.every((w) => isProbe(w.call) || w.llmCalls > 0)).toBe(true);
     expect(writes.filter(({ call }) => JSON.stringify(call.body ?? '').includes('addSheet'))).toHaveLength(1);
     const review = bed.sheets.values(SPREADSHEET_ID, 'Review');
     expect(review).toHaveLength(rows.length + 1);
