@@ -236,4 +236,19 @@ describe('the output headers are made when the first verdict is about to be writ
     expect(snapshot(bed)).toEqual(before);
     expect(bed.sheets.writeCount()).toBe(0);
   });
+
+  it.each([
+    ['in place', {}],
+    ['with a results tab', { output: { sheet: 'Review' } }],
+  ] as const)('watch, %s: a tab with no rows and no output headers is quiet poll after poll, and nothing is written', async (_what, config) => {
+    bed = await freshBed({ rows: [], config: { ...config, report: { runs_sheet: 'Runs' } } });
+    const before = snapshot(bed);
+    const clock = { now: () => new Date(), sleep: () => Promise.resolve() };
+    const result = await bed.cli(['watch', '--config', bed.configPath, '--every', '5s', '--polls', '3'], { clock });
+    expect(result.code, result.stderr).toBe(0);
+    // Missing headers are no work: a run for them alone would make nothing, at every poll.
+    expect(result.stdout).not.toMatch(/rows written|asked/);
+    expect(snapshot(bed)).toEqual(before);
+    expect(bed.sheets.writeCount()).toBe(0);
+  });
 });
