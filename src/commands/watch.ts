@@ -160,11 +160,10 @@ async function look(w: Watched, store: CacheStore, clock: Clock): Promise<Look> 
     const layout = mapHeaders(values[config.sheets.header_row - 1] ?? [], w.layoutConfig);
     const { entries } = readEntries(values, layout);
     if (results) showResults(entries, results.lines, (w.sourceGid ??= await gidOf(w)));
-    const missingTab = config.output.sheet !== undefined && results === undefined;
     const selected = selectWork(entries, w.keyOf, lookupIn(store, config.review.min_confidence), { force: false, limit: undefined, staleAfterMs: w.staleAfterMs, now: clock.now().getTime() });
     // Rows a pending batch job will answer are no reason to run (the run would not ask them).
     const selection = { ...selected, jobs: setAsidePending(selected.jobs, pendingQuestions(store)).ask };
-    return missingTab || hasWork(layout.missingHeaders.length + (results?.missing.length ?? 0), selection) ? { kind: 'work', values } : { kind: 'quiet' };
+    return hasWork(selection) ? { kind: 'work', values } : { kind: 'quiet' };
   } catch (error) {
     // A passing outage skips one poll of this target; no access, a missing tab: it is failing.
     if (error instanceof RemoteError && (error.status === undefined || error.status === 429 || error.status >= 500)) return { kind: 'skipped', reason: error.message };
@@ -181,7 +180,7 @@ async function gidOf(w: Watched): Promise<number> {
 
 /**
  * One read call per poll (and, in results-tab mode, one for the list of tabs at the first): the data tab, and in results-tab mode the results tab in the
- * same batchGet. A results tab that does not exist yet means there is work to do.
+ * same batchGet. A results tab that does not exist yet shows no results: its rows are work as any row showing nothing.
  */
 async function readPoll(sheets: SheetsClient, config: Config): Promise<{ values: CellValues; results: ParsedResults | undefined }> {
   const tab = config.output.sheet;

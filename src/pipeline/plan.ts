@@ -84,9 +84,13 @@ export function staleAfterOf(config: Config, flag: number | undefined): number |
   return flag ?? (configured === undefined ? undefined : durationMs(configured));
 }
 
-/** Whether a run would do anything: headers to add, cells to write or rows to ask about. */
-export function hasWork(missingHeaders: number, selection: Selection): boolean {
-  return missingHeaders > 0 || selection.rewrites.length > 0 || selection.jobs.length > 0;
+/**
+ * Whether a run would do anything: cells to write or rows to ask about. Missing output
+ * headers (or a missing results tab) are no work by themselves: a run adds them only
+ * before its first verdict, so a run for them alone would add nothing, poll after poll.
+ */
+export function hasWork(selection: Selection): boolean {
+  return selection.rewrites.length > 0 || selection.jobs.length > 0;
 }
 
 /** Rules speak of dates as people in the sheet see them: the machine's local date. */

@@ -7,7 +7,7 @@ import { priceTable, type ProviderGate } from '../llm/index.js';
 import { buildAsking } from './ask.js';
 import { appendRunsRow, resultsTarget, sheetsClientFor } from './sheet-io.js';
 import { semanticPass } from './semantic.js';
-import { SheetWriter, fingerprintOf, openSheet, type CellValues, type Entry, type SheetsClient } from '../sheets/index.js';
+import { SheetWriter, fingerprintOf, openSheet, probeWrite, type CellValues, type Entry, type SheetsClient } from '../sheets/index.js';
 import { Tally } from './tally.js';
 import { LockLostError, holdLock, type Every, type HeldLock } from './run-lock.js';
 import { keyerOf, layoutConfigOf, localDate, lookupIn, primaryModel, staleAfterOf } from './plan.js';
@@ -115,7 +115,10 @@ async function runHolding(config: Config, secrets: Secrets, options: RunOptions,
 /** The Runs tab row and the runs table: a failure of either is a warning, not a lost run. */
 async function recordEnd(config: Config, secrets: Secrets, store: CacheStore, sheets: SheetsClient, summary: RunSummary): Promise<void> {
   try {
-    if (config.report.runs_sheet) await appendRunsRow(sheets, config.report.runs_sheet, summary, secrets);
+    // A run stopped before it wrote anything (no provider usable, a tab it cannot read)
+    // leaves the spreadsheet as it was, Runs tab included; the runs table keeps it.
+    const stoppedUnwritten = summary.fatal !== undefined && summary.writes.calls === 0 && summary.writes.headersAdded.length === 0;
+    if (config.report.runs_sheet && !stoppedUnwritten) await appendRunsRow(sheets, config.report.runs_sheet, summary, secrets);
   } catch (error) {
     summary.warnings.push(`could not append this run to the "${config.report.runs_sheet ?? ''}" tab: ${redact(error instanceof Error ? error.message : String(error), secrets.all)}`);
   }
@@ -132,7 +135,12 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
   const report = () => options.onProgress?.(tally.progress);
   tally.progress.phase = 'reading';
   report();
-  const { writer, enqueue, addedHeaders, jobs } = await prepare(config, options, store, tally, sheets, report);
+  const { writer, enqueue, jobs } = await prepare(config, options, store, tally, sheets, report);
+  // The headers (or the results tab) are made only before the first write, after answers
+  // are paid for: on a tab the bot has not written to yet, where a share made read-only
+  // by mistake is most likely, write access is checked first with a write no person
+  // sees (probeWrite), so that a refusal costs no answer.
+  if (!dryRun && jobs.length > 0 && writer.firstWriteMakes) await probeWrite(sheets);
 
   const asking = buildAsking(config, secrets, {
     today: localDate(now()),
@@ -193,7 +201,7 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
   try {
     await writer.close();
   } finally {
-    tally.written(writer.stats, addedHeaders);
+    tally.written(writer.stats);
   }
   if (answering.failure !== undefined) throw answering.failure;
 }
@@ -210,12 +218,13 @@ async function prepare(
   tally: Tally,
   sheets: SheetsClient,
   report: () => void,
-): Promise<{ writer: SheetWriter; enqueue: Enqueue; addedHeaders: string[]; jobs: Job[] }> {
+): Promise<{ writer: SheetWriter; enqueue: Enqueue; jobs: Job[] }> {
   const dryRun = options.dryRun ?? false;
   const now = options.now ?? (() => new Date());
-  const opened = await openSheet(sheets, layoutConfigOf(config), dryRun, options.preread);
+  // Nothing is written here: the headers a write needs are made before the first write (SheetWriter).
+  const opened = await openSheet(sheets, layoutConfigOf(config), options.preread);
   tally.read(opened);
-  const target = await resultsTarget(config, sheets, opened, dryRun, tally);
+  const target = await resultsTarget(config, sheets, opened, tally);
   tally.sheetRead(opened);
 
   tally.pricing(priceTable(config.pricing), primaryModel(config));
@@ -252,7 +261,7 @@ async function prepare(
   };
   // A known verdict never unticks a box: a ticked row is asked again, unless a reviewer's verdict stands.
   for (const { entry, cells } of selection.rewrites) enqueue(entry, cells, false);
-  return { writer, enqueue, addedHeaders: opened.addedHeaders, jobs: ask };
+  return { writer, enqueue, jobs: ask };
 }
 
 /** The entries a run works on: all, or those whose id was named. */

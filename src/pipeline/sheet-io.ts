@@ -9,10 +9,11 @@ import type { RunSummary } from './summary.js';
 import type { Tally } from './tally.js';
 
 /**
- * Results-tab mode: opens the results tab and shows each entry the results its line
- * already has there, so that up-to-date rows cost nothing as in the default mode.
+ * Results-tab mode: reads the results tab and shows each entry the results its line
+ * already has there, so that up-to-date rows cost nothing as in the default mode. The
+ * tab is created (and its headers added) only before the first verdict is written.
  */
-export async function resultsTarget(config: Config, sheets: SheetsClient, opened: OpenedSheet, dryRun: boolean, tally: Tally): Promise<ResultsTab | undefined> {
+export async function resultsTarget(config: Config, sheets: SheetsClient, opened: OpenedSheet, tally: Tally): Promise<ResultsTab | undefined> {
   const tab = config.output.sheet;
   if (tab === undefined) return undefined;
   const results = new ResultsTab(sheets, {
@@ -22,7 +23,7 @@ export async function resultsTarget(config: Config, sheets: SheetsClient, opened
     idHeader: config.columns.id ?? 'Id',
     outputs: config.output.columns,
   });
-  await results.open(dryRun);
+  await results.open();
   const duplicates = results.show(opened.entries);
   if (duplicates.size > 0) {
     tally.summary.warnings.push(`ids used by more than one row: ${[...duplicates].slice(0, 10).join(', ')}; each of those rows has a line of the "${tab}" tab by its row number, which a sort or an inserted row makes it lose (it is written again, on a new line): give each row its own id`);

@@ -189,13 +189,13 @@ export class Tally {
     this.summary.writes.sheetRetries++;
   }
 
-  written(stats: WriterStats, headersAdded: string[]): void {
+  written(stats: WriterStats): void {
     const writes = this.summary.writes;
     writes.calls = stats.writeCalls;
     writes.rowsWritten = stats.rowsWritten;
     writes.rowsMoved = stats.rowsMoved;
     writes.skipped = [...stats.skipped];
-    writes.headersAdded = headersAdded;
+    writes.headersAdded = [...stats.headersAdded];
     writes.stopped = stats.stopped ? [stats.stopped] : [];
     writes.rowsNotWritten = stats.rowsNotWritten;
   }

@@ -5,40 +5,49 @@ import { mapHeaders, type Layout, type LayoutConfig } from './layout.js';
 import { readEntries, type ReadResult } from './table.js';
 
 export interface OpenedSheet extends ReadResult {
+  /** Where the columns are; output and reviewer headers the tab lacks are planned in `missingHeaders`, not added. */
   layout: Layout;
-  /** Output headers this call added to the header row. */
-  addedHeaders: string[];
 }
 
 /** How many times the columns planned for new headers are found taken before the run gives up. */
 const PLAN_TRIES = 3;
 
 /**
- * Reads the tab in one call and maps its columns. Output columns missing from the
- * header row are added after the last used column of the grid (header or data: a
- * column is taken only when all of it is empty), growing the grid first when the sheet
- * has no room, unless `readOnly`.
+ * Reads the tab in one call and maps its columns. Nothing is written: the output
+ * columns missing from the header row are only planned (addMissingHeaders adds them
+ * right before the first verdict is written), so that a run that ends with nothing to
+ * write (no provider usable, a dry run, no rows) leaves the tab as it was.
  */
-export async function openSheet(client: SheetsClient, config: LayoutConfig, readOnly: boolean, preread?: CellValues): Promise<OpenedSheet> {
-  let values = preread ?? (await readTab(client, config.sheet));
-  let layout = mapHeaders(values[config.headerRow - 1] ?? [], config, lastUsedColumn(values));
-  // The plan comes from a read that may be seconds old (watch's poll, serve's plan) or
-  // a moment old: a person may have started a column where it puts the new headers.
-  // Those columns are checked empty right before the headers go in (invariant 1);
-  // when one is taken, the tab is read again and the headers planned anew.
-  for (let tries = 1; !readOnly && layout.missingHeaders.length > 0 && !(await plannedColumnsEmpty(client, config, layout)); tries++) {
+export async function openSheet(client: SheetsClient, config: LayoutConfig, preread?: CellValues): Promise<OpenedSheet> {
+  const values = preread ?? (await readTab(client, config.sheet));
+  const layout = mapHeaders(values[config.headerRow - 1] ?? [], config, lastUsedColumn(values));
+  return { ...readEntries(values, layout), layout };
+}
+
+/**
+ * Adds the headers `layout` planned and the tab still lacks after the last used column of
+ * the grid (header or data: a column is taken only when all of it is empty), growing the
+ * grid first when the sheet has no room. Returns the headers added.
+ */
+export async function addMissingHeaders(client: SheetsClient, planned: Layout): Promise<string[]> {
+  const config = planned.config;
+  let layout = planned;
+  // The plan comes from a read that may be minutes old (the run's first read, watch's
+  // poll): a person may have started a column where it puts the new headers, or added
+  // a header. Those columns are checked empty right before the headers go in (invariant
+  // 1); when one is taken, the tab is read again and the headers planned anew.
+  for (let tries = 1; layout.missingHeaders.length > 0 && !(await plannedColumnsEmpty(client, config, layout)); tries++) {
     if (tries >= PLAN_TRIES) {
-      throw new SheetsError(`The columns where the bot would add its output headers in "${config.sheet}" (after the last used column) kept being filled while the run started.`, {
-        hint: `Run again once people have finished editing, or add the headers yourself: ${layout.missingHeaders.map((h) => `"${h.header}"`).join(', ')}.`,
+      throw new SheetsError(`The columns where the bot would add its output headers in "${config.sheet}" (after the last used column) kept being filled while the run was writing.`, {
+        hint: `Run again once people have finished editing (the answers are kept, not asked again), or add the headers yourself: ${layout.missingHeaders.map((h) => `"${h.header}"`).join(', ')}.`,
       });
     }
-    values = await readTab(client, config.sheet);
+    const values = await readTab(client, config.sheet);
     layout = mapHeaders(values[config.headerRow - 1] ?? [], config, lastUsedColumn(values));
   }
-  const result = readEntries(values, layout);
-  const addedHeaders = layout.missingHeaders.map((h) => h.header);
-  if (!readOnly && layout.missingHeaders.length > 0) await addHeaders(client, layout, config);
-  return { ...result, layout, addedHeaders: readOnly ? [] : addedHeaders };
+  if (layout.missingHeaders.length === 0) return [];
+  await addHeaders(client, layout, config);
+  return layout.missingHeaders.map((h) => h.header);
 }
 
 /** Reads the tab; when it does not exist, says which tabs do (one more read, on failure only). */

@@ -60,32 +60,74 @@ export class ResultsTab implements WriteTarget {
     private readonly config: ResultsTabConfig,
   ) {}
 
-  /** Reads the tab (creating it with its header when missing, unless read-only) and the data tab's gid. */
-  async open(readOnly: boolean): Promise<void> {
+  /** Headers the tab lacked when read (all of them when it did not exist): made by prepare(). */
+  private missing: ParsedResults['missing'] = [];
+  /** The tab's id, undefined while it does not exist. */
+  private sheetId: number | undefined;
+
+  get unmade(): boolean {
+    return this.missing.length > 0;
+  }
+
+  /** Reads the tab, when it exists, and the data tab's gid. Writes nothing: prepare() makes the tab and its headers. */
+  async open(): Promise<void> {
     const meta = await this.client.sheetsMetadata();
     const source = meta.find((s) => sameTab(s.title, this.config.sourceTab));
     this.sourceGid = source?.sheetId ?? 0;
     const own = meta.find((s) => sameTab(s.title, this.config.tab));
-    const values = own ? await this.client.read(quoteSheetName(this.config.tab)) : [];
+    this.sheetId = own?.sheetId;
     this.rowCount = own?.rowCount ?? 0;
     this.columnCount = own?.columnCount ?? 0;
-    const parsed = parseResults(values, this.config);
+    const parsed = parseResults(own ? await this.client.read(quoteSheetName(this.config.tab)) : [], this.config);
     this.at = { id: parsed.columns.id, link: parsed.columns.link };
     this.lines = parsed.lines;
-    const missing = parsed.missing;
-    if (readOnly || missing.length === 0) return;
-    let sheetId = own?.sheetId;
-    if (sheetId === undefined) {
-      sheetId = await this.client.addTab(this.config.tab);
-      this.rowCount = 1000;
-      this.columnCount = 26;
+    this.missing = parsed.missing;
+  }
+
+  /**
+   * Creates the tab and adds the headers it lacks, right before the first write (a run
+   * that writes nothing leaves the spreadsheet as it was). In turn with the process's
+   * other writers to this tab: a target sharing it may have created it meanwhile.
+   */
+  async prepare(): Promise<void> {
+    if (this.missing.length === 0) return;
+    await this.exclusive(async () => {
+      if (this.sheetId === undefined) {
+        try {
+          this.sheetId = await this.client.addTab(this.config.tab);
+          this.rowCount = 1000;
+          this.columnCount = 26;
+        } catch (error) {
+          if (!(error instanceof SheetsError) || !/already exists/i.test(error.message)) throw error;
+          await this.reread(true); // made meanwhile by a target sharing it
+        }
+      } else {
+        // Read minutes ago: the columns planned for the headers are checked still empty (invariant 1).
+        await this.reread(false);
+      }
+      if (this.missing.length === 0 || this.sheetId === undefined) return;
+      const rightmost = this.missing.reduce((max, m) => Math.max(max, m.column), 0);
+      if (rightmost > this.columnCount) {
+        await this.client.appendDimension(this.sheetId, 'COLUMNS', rightmost - this.columnCount);
+        this.columnCount = rightmost;
+      }
+      await this.client.write(this.missing.map((m) => ({ range: a1Range(this.config.tab, { row: 1, column: m.column }), values: [[m.header]] })));
+      this.missing = [];
+    });
+  }
+
+  /** The tab as it is now: where its id and link columns are, which headers it lacks (its lines were shown already), and its size when `meta`. */
+  private async reread(meta: boolean): Promise<void> {
+    if (meta) {
+      const own = (await this.client.sheetsMetadata()).find((s) => sameTab(s.title, this.config.tab));
+      if (!own) throw new SheetsError(`The results tab "${this.config.tab}" disappeared during the run.`, { hint: 'Run again: it is created anew.' });
+      this.sheetId = own.sheetId;
+      this.rowCount = own.rowCount;
+      this.columnCount = own.columnCount;
     }
-    const rightmost = missing.reduce((max, m) => Math.max(max, m.column), 0);
-    if (rightmost > this.columnCount) {
-      await this.client.appendDimension(sheetId, 'COLUMNS', rightmost - this.columnCount);
-      this.columnCount = rightmost;
-    }
-    await this.client.write(missing.map((m) => ({ range: a1Range(this.config.tab, { row: 1, column: m.column }), values: [[m.header]] })));
+    const parsed = parseResults(await this.client.read(quoteSheetName(this.config.tab)), this.config);
+    this.at = { id: parsed.columns.id, link: parsed.columns.link };
+    this.missing = parsed.missing;
   }
 
   /** Shows each data row the results its line holds; returns the ids several rows share (each of those rows gets a line by its row). */

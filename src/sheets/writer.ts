@@ -4,6 +4,7 @@ import type { CellValues, SheetsClient, ValueRange } from './client.js';
 import { InPlaceTarget } from './in-place.js';
 import type { Columns, Layout, LostHeader, OutputField } from './layout.js';
 import { locate, type Located } from './locate.js';
+import { addMissingHeaders } from './open.js';
 
 export interface PendingWrite {
   /** Where the row was when read, and what it held (id + inputs). */
@@ -34,6 +35,8 @@ export interface WriterStats {
   stopped: LostHeader | undefined;
   /** Rows whose verdict was not written because writes stopped (it stays in the cache). */
   rowsNotWritten: number;
+  /** The output and reviewer headers added to the data tab before the first write. */
+  headersAdded: string[];
 }
 
 /**
@@ -47,6 +50,10 @@ export interface WriteTarget {
   build(placed: readonly PendingWrite[], read: readonly CellValues[], columns: Columns): Promise<{ data: ValueRange[] } | { lost: LostHeader }>;
   /** Runs one write attempt (read, build, write) in turn with the process's other writers to the same place, when they could collide. */
   exclusive?<T>(work: () => Promise<T>): Promise<T>;
+  /** Makes what the first write needs (a tab, its headers): called once, right before the first write attempt. */
+  prepare?(): Promise<void>;
+  /** True while prepare() has something to make. */
+  readonly unmade?: boolean;
 }
 
 export interface WriterOptions {
@@ -80,7 +87,7 @@ interface Queued {
  * MAX_ROWS_PER_CALL rows and MAX_BYTES_PER_CALL bytes.
  */
 export class SheetWriter {
-  readonly stats: WriterStats = { writeCalls: 0, verifyReads: 0, rowsWritten: 0, rowsMoved: 0, skipped: [], largestBatch: 0, stopped: undefined, rowsNotWritten: 0 };
+  readonly stats: WriterStats = { writeCalls: 0, verifyReads: 0, rowsWritten: 0, rowsMoved: 0, skipped: [], largestBatch: 0, stopped: undefined, rowsNotWritten: 0, headersAdded: [] };
   private pending: Queued[] = [];
   private readonly flushing = new Mutex();
   private running: Promise<void> | undefined;
@@ -89,6 +96,8 @@ export class SheetWriter {
   /** Where each identity was found by the last whole-tab read: later writes start from there. */
   private moved: Map<string, number[]> | undefined;
   private failure: Error | undefined;
+  /** The headers and tabs the writes need, made once, before the first of them. */
+  private prepared: Promise<void> | undefined;
 
   constructor(
     private readonly client: SheetsClient,
@@ -102,6 +111,11 @@ export class SheetWriter {
   /** The error that stopped writing, if any; verdicts stay in the cache for the next run. */
   get error(): Error | undefined {
     return this.failure;
+  }
+
+  /** Whether the first write must make something first (output headers, a results tab): a tab the bot has not written to yet. */
+  get firstWriteMakes(): boolean {
+    return this.prepared === undefined && (this.layout.missingHeaders.length > 0 || this.target.unmade === true);
   }
 
   get pendingCount(): number {
@@ -191,6 +205,7 @@ export class SheetWriter {
 
   /** One batch: each attempt re-reads and re-identifies, then writes; retried on 429 / 5xx as Sheets asks. */
   private async flush(batch: PendingWrite[]): Promise<void> {
+    await (this.prepared ??= this.prepare());
     for (let attempt = 0; ; attempt++) {
       const failed = await (this.target.exclusive ? this.target.exclusive(() => this.attempt(batch)) : this.attempt(batch));
       if (failed === undefined) return;
@@ -198,6 +213,16 @@ export class SheetWriter {
       if (await this.client.retryPause('write', failed, attempt)) continue;
       throw failed;
     }
+  }
+
+  /**
+   * The output headers and the target's tab are made here, lazily, and not when the tab
+   * is opened: a run that ends before its first write (no provider usable, nothing to
+   * ask) leaves the sheet as it found it.
+   */
+  private async prepare(): Promise<void> {
+    this.stats.headersAdded = await addMissingHeaders(this.client, this.layout);
+    await this.target.prepare?.();
   }
 
   /** One attempt: undefined when done (written, or stopped), else the write's error. */

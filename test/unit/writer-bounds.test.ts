@@ -30,7 +30,7 @@ async function setup(rows: number, writesPerMinute: number) {
     readsPerMinute: 6000,
     writesPerMinute,
   });
-  const opened = await openSheet(client, CONFIG, false);
+  const opened = await openSheet(client, CONFIG);
   return { client, opened, emu };
 }
 
