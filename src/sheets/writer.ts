@@ -16,6 +16,7 @@ export interface PendingWrite {
 }
 
 export interface SkippedWrite {
+  /** Where the entry was when read (its identity in the run), not where the row may have moved. */
   row: number;
   id: string;
   reason: string;
