@@ -30,4 +30,6 @@ it('watch says once that a gateway stated "x-ratelimit-limit-requests: 0.5" and 
   const warnings = runRows(path.join(b.dir, 'cache.sqlite')).flatMap((r) => (JSON.parse(r.summary ?? '{}') as { warnings?: string[] }).warnings ?? []);
   expect(runRows(path.join(b.dir, 'cache.sqlite')).filter((r) => r.summary?.includes('"warnings"')).length).toBeGreaterThan(0);
   expect(warnings.filter((w) => w.includes('x-ratelimit-limit-requests: 0.5')), JSON.stringify(warnings)).toHaveLength(1);
+  // And the operator reading watch's log hears it once, when it happens.
+  expect(log.split('\n').filter((l) => l.includes('x-ratelimit-limit-requests: 0.5')), log).toHaveLength(1);
 }, 30_000);

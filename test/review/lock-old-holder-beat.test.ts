@@ -49,3 +49,23 @@ it("a previous release's holder on another host, renewing heartbeat_at every 30 
   }
   expect(lockRows(file).map((l) => l.run_id)).toEqual(['run-old']);
 });
+
+it("a sighting noted before heartbeat times were kept proves nothing: the watch starts again, and a silent holder is taken only after it", () => {
+  const file = path.join(dir, 'cache.sqlite');
+  store = CacheStore.open(file);
+  insertLock(file, { name: NAME, run_id: 'run-old', pid: 4242, host: 'other-host.example', started_at: new Date(T).toISOString(), heartbeat_at: new Date(T).toISOString() });
+  // As the beat-only release noted it, long ago: same run, same beat, no heartbeat time.
+  store.db.prepare('INSERT INTO lock_sightings (name, host, run_id, beat, seen_at) VALUES (?, ?, ?, 0, ?)').run(NAME, os.hostname(), 'run-old', new Date(T - 10 * STALE_AFTER_MS).toISOString());
+  const at = (ms: number): unknown => {
+    try {
+      return acquireLock(store!, NAME, 'run-here', () => new Date(ms));
+    } catch (error) {
+      return error;
+    }
+  };
+  expect(at(T + 1_000)).toBeInstanceOf(LockedError);
+  expect(at(T + 1_000 + STALE_AFTER_MS - 1)).toBeInstanceOf(LockedError);
+  // Silent (no beat, no new time) for the whole bound since this host's own first look: taken.
+  expect(at(T + 1_000 + STALE_AFTER_MS)).not.toBeInstanceOf(LockedError);
+  expect(lockRows(file).map((l) => l.run_id)).toEqual(['run-here']);
+});
