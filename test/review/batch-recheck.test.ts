@@ -54,3 +54,29 @@ it('run --mode batch over a ticked Recheck box: the batch answer is written, the
   expect((await b.run()).code).toBe(0);
   expect(b.llm.callCount()).toBe(4);
 });
+
+it.each([
+  ['--recheck-older-than 7d', { config: {}, flags: ['--recheck-older-than', '7d'] }],
+  ['review.recheck_older_than: 7d', { config: { review: { recheck_older_than: '7d' } }, flags: [] as string[] }],
+] as const)('run --mode batch over a verdict older than %s: the batch answer is written with its time, and nothing is paid for again', async (_what, { config, flags }) => {
+  bed = await startBed({ rows: sampleRows(4), config });
+  const b = bed;
+  expect((await b.run()).code).toBe(0);
+  expect(b.llm.callCount()).toBe(4);
+  const checked = col(b.values(), 'Checked at') + 1;
+  b.sheets.setCell(SPREADSHEET_ID, TAB, 3, checked, '2020-01-01T00:00:00.000Z');
+  b.llm.setRespond((row, req) => ({ ...defaultVerdict(row, req), issues: ['second look'] }));
+
+  const batch = await b.cli(['run', '--config', b.configPath, '--mode', 'batch', '--every', '1s', ...flags], { clock: finishingClock(b) });
+  expect(batch.code, batch.stdout + batch.stderr).toBe(0);
+  expect(b.llm.batchLineCount()).toBe(1);
+  const values = b.values();
+  expect(values[2]?.[col(values, 'Issues')]).toBe('second look');
+  expect(Date.parse(values[2]?.[col(values, 'Checked at')] ?? '')).toBeGreaterThan(Date.parse('2026-01-01'));
+  // The other rows were not old: untouched, not asked.
+  expect(values.slice(1).filter((r) => r[col(values, 'Issues')] === 'second look')).toHaveLength(1);
+
+  expect((await b.run(...flags)).code).toBe(0);
+  expect(b.llm.callCount()).toBe(4);
+  expect(b.llm.batchLineCount()).toBe(1);
+});
