@@ -45,9 +45,16 @@ export interface WriterStats {
  */
 export interface WriteTarget {
   ranges(): string[];
-  build(placed: readonly PendingWrite[], read: readonly CellValues[], columns: Columns): Promise<{ data: ValueRange[] } | { lost: LostHeader }>;
+  build(placed: readonly PendingWrite[], read: readonly CellValues[], columns: Columns): Promise<Built | { lost: LostHeader }>;
   /** Runs one write attempt (read, build, write) in turn with the process's other writers to the same place, when they could collide. */
   exclusive?<T>(work: () => Promise<T>): Promise<T>;
+}
+
+/** What one write attempt sends: new lines appended first (see ResultsTab), then the ranges written in place. */
+export interface Built {
+  data: ValueRange[];
+  /** Rows to add after the last row of the tab's table, where Sheets finds it (values.append, INSERT_ROWS). */
+  append?: { range: string; rows: string[][] };
 }
 
 export interface WriterOptions {
@@ -216,11 +223,14 @@ export class SheetWriter {
       return undefined;
     }
     try {
+      // New lines before anything that depends on them (the recheck box of their row is unticked in `data`).
+      // A lost answer to the append is safe: the retry re-reads the tab and finds its lines.
+      if ('append' in built && built.append && built.append.rows.length > 0) await this.client.append(built.append.range, built.append.rows, { retry: false });
       await this.client.write(built.data, { retry: false });
     } catch (error) {
       return error instanceof Error ? error : new Error(String(error));
     }
-    this.settled(located, built.data.length > 0);
+    this.settled(located, built.data.length > 0 || (built.append?.rows.length ?? 0) > 0);
     return undefined;
   }
 

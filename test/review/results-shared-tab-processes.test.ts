@@ -41,3 +41,20 @@ it('two configs in two processes, writing new lines to one results tab at the sa
   expect(review.slice(1).map((l) => l[0]).sort()).toEqual(sampleRows(6).map((r) => r[0]));
   expect(b.sheets.values(SPREADSHEET_ID, TAB)).toHaveLength(4);
 }, 60_000);
+
+it('a new line whose append was applied but whose answer was lost is not added twice by the retry', async () => {
+  const results = [['Project', 'Source row', 'Validation', 'Issues', 'Suggested rewrite', 'Checked at', 'Model']];
+  bed = await startBed({ rows: sampleRows(3), moreTabs: [{ title: 'Review', rows: results }], config: { output: { sheet: 'Review', write_batch_size: 10 } } });
+  const b = bed;
+  // Served (the lines are in the tab), then answered 503: the bot cannot tell it went through.
+  b.sheets.injectFault({ status: 503, afterServe: true }, { match: (call) => call.op === 'values.append' && (call.range ?? '').includes('Review') });
+  const result = await b.run('--json');
+  expect(result.code, result.stderr).toBe(0);
+  expect(b.sheets.pendingFaults()).toBe(0);
+  const lines = b.sheets.values(SPREADSHEET_ID, 'Review').slice(1);
+  expect(lines.map((l) => l[0]).sort()).toEqual(sampleRows(3).map((r) => r[0]));
+  expect(lines.every((l) => /^(VALID|INVALID)$/.test(l[2] ?? ''))).toBe(true);
+  // And a second run finds every line: nothing to write.
+  const again = JSON.parse((await b.run('--json')).stdout) as { writes: { rowsWritten: number } };
+  expect(again.writes.rowsWritten).toBe(0);
+});
