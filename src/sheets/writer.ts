@@ -6,8 +6,10 @@ import type { Columns, Layout, LostHeader, OutputField } from './layout.js';
 import { locate, type Located } from './locate.js';
 
 export interface PendingWrite {
-  /** Where the row was when read, and what it held (id + inputs). */
+  /** Where the row was when read (or where an earlier write found it moved), and what it held (id + inputs). */
   row: number;
+  /** Where the row was when read, once `row` follows a move: a skip names the entry by it. */
+  readRow?: number;
   id: string;
   fingerprint: string;
   cells: Record<OutputField, string>;
@@ -122,7 +124,10 @@ export class SheetWriter {
       return;
     }
     const now = this.moved?.get(write.fingerprint);
-    if (now?.length === 1 && now[0] !== undefined) write.row = now[0];
+    if (now?.length === 1 && now[0] !== undefined && now[0] !== write.row) {
+      write.readRow ??= write.row;
+      write.row = now[0];
+    }
     this.pending.push({ write, bytes: bytesOf(write) });
     if (this.pending.length >= this.options.batchSize) this.kick();
   }

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cacheKey, type CachedVerdict } from '../../src/cache/index.js';
 import { OUTPUT_SCHEMA_VERSION } from '../../src/llm/answer.js';
@@ -245,6 +246,16 @@ describe('selectWork', () => {
       const selection = selectWork([ticked], keyOf, known(checkedAt, askedAt), { ...normal, now });
       expect(selection.jobs.map((j) => [j.entries[0]?.row, j.again])).toEqual([[2, true]]);
       expect(selection.rewrites).toEqual([]);
+    });
+
+    it('never throws, and never both asks and writes a row, whatever the sheet\'s Checked at and the cache\'s times hold', () => {
+      fc.assert(
+        fc.property(fc.string(), fc.string(), fc.option(fc.string(), { nil: undefined }), fc.boolean(), (shown, given, asked, tick) => {
+          const row2 = { ...ticked, outputs: { ...ticked.outputs, checked_at: shown }, review: { recheck: tick ? 'TRUE' : '', override: '' } };
+          const selection = selectWork([row2], keyOf, known(given, asked), { ...normal, staleAfterMs: 86_400_000, now });
+          expect(selection.jobs.length + selection.rewrites.length + selection.upToDate).toBe(1);
+        }),
+      );
     });
 
     it('writes an old row from a job that asked it since, without unticking anything, unless that answer is old too', () => {
