@@ -2,3 +2,9 @@
 export function plural(count: number, one: string, many = `${one}s`): string {
   return `${count.toLocaleString('en-US')} ${count === 1 ? one : many}`;
 }
+
+/** "row 5", "rows 2, 3, …": the rows named, the noun agreeing with how many there are. */
+export function rowList(rows: readonly (number | string)[], shown = 10): string {
+  const named = rows.slice(0, shown).join(', ');
+  return `${rows.length === 1 ? 'row' : 'rows'} ${named}${rows.length > shown ? ', …' : ''}`;
+}

@@ -28,8 +28,8 @@ export interface SubmitResult {
  * Submits the cache misses of the sheet as Batch API jobs (one model per file, split
  * past 50,000 lines or 200 MB) and records each job in SQLite before returning.
  */
-export async function submitBatch(config: Config, secrets: Secrets, store: CacheStore, now: Date, force = false): Promise<SubmitResult> {
-  const { selection } = await surveyTab(config, secrets, store, { force, now });
+export async function submitBatch(config: Config, secrets: Secrets, store: CacheStore, now: Date, force = false, recheckOlderThanMs?: number): Promise<SubmitResult> {
+  const { selection } = await surveyTab(config, secrets, store, { force, now, recheckOlderThanMs });
   const jobs = new BatchJobs(store);
   const pending = jobs.pendingKeys();
   const fresh = selection.jobs.filter((job) => !pending.has(job.key));

@@ -32,6 +32,20 @@ export function pendingQuestions(store: CacheStore): Map<string, PendingBatch> {
 }
 
 /**
+ * When each question was last sent in a Batch API job whose results were applied (its
+ * submission time, by cache key): a ticked row's answer, if saved since (src/pipeline/select.ts).
+ */
+export function answeredBatchQuestions(store: CacheStore): Map<string, string> {
+  const rows = store.db
+    .prepare(
+      `SELECT l.key, MAX(j.created_at) AS submittedAt FROM batch_lines l JOIN batch_jobs j ON j.id = l.batch_id
+       WHERE j.applied_at IS NOT NULL GROUP BY l.key`,
+    )
+    .all() as Array<{ key: string; submittedAt: string }>;
+  return new Map(rows.map((r) => [r.key, r.submittedAt]));
+}
+
+/**
  * Splits a run's questions into those to ask now and those a pending batch job will
  * answer (one entry per job, oldest first), so that a sync run never pays for them twice.
  */

@@ -11,7 +11,7 @@ export const HEARTBEAT_MS = 30_000;
  * few missed heartbeats, so that a slow disk or a busy event loop is not mistaken for a
  * dead holder, while a frozen or killed one frees the sheet within minutes. On this host
  * the silence is read from heartbeat_at (one clock); for a holder on another host, from
- * its heartbeat count not advancing while this host watched, by this host's clock: the
+ * its heartbeat (count or time) not changing while this host watched, by this host's clock: the
  * two clocks may be minutes apart, and a host whose clock runs ahead must not find a live
  * holder silent.
  */
@@ -28,11 +28,23 @@ interface LockRow {
   beat: number;
 }
 
-/** What this host saw of another host's lock: its beat, and when (by this host's clock). */
+/** What this host saw of another host's lock: its beat and heartbeat time, and when (by this host's clock). */
 export interface Sighting {
   run_id: string;
   beat: number;
+  /** The holder's heartbeat_at as seen (its clock: compared for a change, never with ours); null in a sighting noted before it was kept. */
+  heartbeat_at: string | null;
   seen_at: string;
+}
+
+/**
+ * The holder is as this host last saw it: same run, same beat and same heartbeat time. A
+ * holder of the release before the beat count renews heartbeat_at only, so a change of
+ * either is a sign of life. A sighting without the time (noted by the release before this
+ * one) proves nothing: the watch starts again from the next look.
+ */
+function unchangedSince(holder: LockRow, sighting: Sighting | undefined): sighting is Sighting {
+  return sighting !== undefined && sighting.run_id === holder.run_id && sighting.beat === holder.beat && sighting.heartbeat_at !== null && sighting.heartbeat_at === holder.heartbeat_at;
 }
 
 /** Runs of this process that hold a lock now: a row of ours naming another run is a leftover. */
@@ -59,7 +71,7 @@ export function acquireLock(store: CacheStore, name: string, runId: string, now:
   const refused = store.db
     .transaction((): LockRow | undefined => {
       const holder = store.db.prepare('SELECT * FROM locks WHERE name = ?').get(name) as LockRow | undefined;
-      const sighting = holder && holder.host !== host ? (store.db.prepare('SELECT run_id, beat, seen_at FROM lock_sightings WHERE name = ? AND host = ?').get(name, host) as Sighting | undefined) : undefined;
+      const sighting = holder && holder.host !== host ? (store.db.prepare('SELECT run_id, beat, heartbeat_at, seen_at FROM lock_sightings WHERE name = ? AND host = ?').get(name, host) as Sighting | undefined) : undefined;
       const stale = holder && whyStale(holder, host, selfStart, now(), sighting);
       if (holder && stale === undefined) {
         // Kept (the transaction commits): the next look measures the silence from here.
@@ -105,8 +117,8 @@ export function acquireLock(store: CacheStore, name: string, runId: string, now:
 /** Why a holder no longer holds the lock, or undefined while it does. */
 export function whyStale(holder: LockRow, host: string, selfStart: string | null, now: Date, sighting?: Sighting): string | undefined {
   if (holder.host !== host) {
-    // Silent only if this host has seen the same beat of the same run for long enough.
-    if (!sighting || sighting.run_id !== holder.run_id || sighting.beat !== holder.beat) return undefined;
+    // Silent only if this host has seen the same beat and heartbeat time of the same run for long enough.
+    if (!unchangedSince(holder, sighting)) return undefined;
     const watchedMs = now.getTime() - Date.parse(sighting.seen_at);
     return watchedMs >= STALE_AFTER_MS || Number.isNaN(watchedMs) ? `its heartbeat has not advanced for ${Number.isNaN(watchedMs) ? 'long' : `${Math.round(watchedMs / 1000)} s`} (watched from ${host})` : undefined;
   }
@@ -127,12 +139,12 @@ export function whyStale(holder: LockRow, host: string, selfStart: string | null
   return undefined;
 }
 
-/** Notes the beat of another host's lock as first seen now; a sighting of the same beat keeps its time. */
+/** Notes another host's lock as first seen now; a sighting of the same beat and heartbeat time keeps its time. */
 function noteSighting(store: CacheStore, name: string, host: string, holder: LockRow, sighting: Sighting | undefined, now: Date): void {
-  if (sighting && sighting.run_id === holder.run_id && sighting.beat === holder.beat) return;
+  if (unchangedSince(holder, sighting)) return;
   store.db
-    .prepare('INSERT OR REPLACE INTO lock_sightings (name, host, run_id, beat, seen_at) VALUES (?, ?, ?, ?, ?)')
-    .run(name, host, holder.run_id, holder.beat ?? 0, now.toISOString());
+    .prepare('INSERT OR REPLACE INTO lock_sightings (name, host, run_id, beat, heartbeat_at, seen_at) VALUES (?, ?, ?, ?, ?, ?)')
+    .run(name, host, holder.run_id, holder.beat ?? 0, holder.heartbeat_at, now.toISOString());
 }
 
 /** kill(pid, 0): EPERM means the process exists but belongs to another user. */

@@ -128,6 +128,10 @@ export const MIGRATIONS: readonly string[] = [
      message TEXT NOT NULL,
      PRIMARY KEY (provider, model, field)
    ) WITHOUT ROWID;`,
+  // A holder of the release before the beat count renews heartbeat_at alone (its beat stays
+  // 0): a sighting notes the heartbeat_at it saw as well, and a change of either is a holder
+  // alive (src/cache/lock.ts). NULL in a sighting noted before this column: nothing known.
+  `ALTER TABLE lock_sightings ADD COLUMN heartbeat_at TEXT;`,
 ];
 
 export function migrate(db: Database): void {

@@ -82,14 +82,14 @@ function chosen(ctx: Ctx, ids: readonly string[]): BatchJob[] {
  * once: the second finds it pending). A target whose lock is held or whose tab cannot be
  * read is reported under its name; the others are submitted. Returns each target's exit code.
  */
-async function submitAll(ctx: Ctx, force: boolean, say: (line: string) => void): Promise<{ codes: Map<string, number>; jobs: number }> {
+async function submitAll(ctx: Ctx, force: boolean, say: (line: string) => void, recheckOlderThanMs?: number): Promise<{ codes: Map<string, number>; jobs: number }> {
   const codes = new Map<string, number>();
   let jobs = 0;
   for (const config of ctx.targets) {
     const name = config.target.name;
     let result: SubmitResult;
     try {
-      result = await underLock(ctx, config, () => submitBatch(config, ctx.secrets, ctx.store, (ctx.io.clock ?? systemClock).now(), force));
+      result = await underLock(ctx, config, () => submitBatch(config, ctx.secrets, ctx.store, (ctx.io.clock ?? systemClock).now(), force, recheckOlderThanMs));
     } catch (error) {
       // A single target fails as it always did: its error is the command's.
       if (!ctx.listed || !(error instanceof StatusValidatorError)) throw error;
@@ -306,10 +306,11 @@ export async function batchList(flags: Flags & { json?: boolean }, io: CommandIO
 }
 
 /** `run --mode batch`: submit every target, wait, apply, write each target's tab, in one go. */
-export async function batchRun(flags: Flags & { force?: boolean; json?: boolean; every: number }, io: CommandIO): Promise<number> {
+export async function batchRun(flags: Flags & { force?: boolean; json?: boolean; every: number; recheckOlderThan?: number | undefined }, io: CommandIO): Promise<number> {
   return withJobs(flags, io, async (ctx) => {
     requireBatchApi(ctx.targets);
-    const { codes } = await submitAll(ctx, flags.force ?? false, (line) => logLine(io, line));
+    // --recheck-older-than holds in batch mode too: the rows it makes old are submitted.
+    const { codes } = await submitAll(ctx, flags.force ?? false, (line) => logLine(io, line), flags.recheckOlderThan);
     // A target whose submit failed is left alone: its jobs (if any) wait for the next batch results.
     const submitted = ctx.targets.filter((t) => codes.get(t.target.name) === EXIT.ok);
     const open = openJobs(ctx, submitted);

@@ -5,6 +5,7 @@ import { describeSheet, formatUsd, portfolioTotal, renderOneLine, type TargetLin
 import { providerGates, type TargetOutcome } from '../pipeline/index.js';
 import { exitCodeOfTarget } from '../cli/exit.js';
 import { plural } from '../plural.js';
+import { redact } from '../errors.js';
 
 /**
  * What a long-running command (watch, schedule, serve) holds for its whole life and
@@ -20,11 +21,15 @@ export interface Lasting {
   close(): void;
 }
 
-export function openLasting(targets: readonly Config[], secrets: Secrets): Lasting {
+/**
+ * `log`: the command's log, told at once what the gates doubt (an unbelievable rate-limit
+ * header); the run whose request showed it keeps it in its summary as well (runs shows it).
+ */
+export function openLasting(targets: readonly Config[], secrets: Secrets, log?: (line: string) => void): Lasting {
   const [first] = targets;
   if (!first) throw new RangeError('a command needs at least one target');
   const store = CacheStore.open(first.cache.path);
-  const gates = providerGates(first, secrets, new LimitMemory(store.db));
+  const gates = providerGates(first, secrets, new LimitMemory(store.db), log && ((text) => log(`warning: ${redact(text, secrets.all)}`)));
   return { gates, store, close: () => store.close() };
 }
 

@@ -47,7 +47,7 @@ export async function scheduleCommand(flags: ScheduleFlags, io: CommandIO): Prom
   for (const warning of warnings) logLine(io, `warning: ${warning}`);
   const clock = io.clock ?? systemClock;
   if (listed) logLine(io, `scheduling ${plural(targets.length, 'target')}: ${targets.map((t) => t.target.name).join(', ')}`);
-  const lasting = openLasting(targets, secrets);
+  const lasting = openLasting(targets, secrets, (line) => logLine(io, line));
   try {
     await loop(flags, io, cron, { targets, listed, secrets }, lasting.gates, clock);
   } finally {

@@ -39,7 +39,7 @@ export async function serveCommand(flags: ServeFlags, io: CommandIO): Promise<nu
       { path: 'serve.google_client_id', message: `serve needs callers it can check: set serve.google_client_id and serve.allow (people in the sheet), or ${flags.tokenEnv} (a machine token for cron)` },
     ], { hint: 'See docs/apps-script.md for the client id, and generate a machine token with: openssl rand -hex 32.' });
   }
-  const lasting = openLasting(targets, secrets);
+  const lasting = openLasting(targets, secrets, (line) => logLine(io, line));
   try {
     return await listen(flags, io, { targets, listed, secrets, token, gates: lasting.gates });
   } finally {

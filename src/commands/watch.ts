@@ -67,7 +67,7 @@ export async function watchCommand(flags: WatchFlags, io: CommandIO): Promise<nu
   const seconds = flags.every / 1000;
   if (!listed && targets[0]) logLine(io, `watching "${targets[0].sheets.sheet}" in ${targets[0].sheets.spreadsheet_id} every ${seconds} s (Ctrl-C to stop)`);
   else logLine(io, `watching ${plural(targets.length, 'target')} every ${seconds} s (Ctrl-C to stop): ${targets.map((t) => `${t.target.name} ("${t.sheets.sheet}" in ${t.sheets.spreadsheet_id})`).join(', ')}`);
-  const lasting = openLasting(targets, secrets);
+  const lasting = openLasting(targets, secrets, (line) => logLine(io, line));
   try {
     for (let poll = 1; !io.stop?.aborted && (flags.polls === undefined || poll <= flags.polls); poll++) {
       const code = await onePoll(poll, watched, { io, secrets, listed, clock, store: lasting.store, gates: lasting.gates });

@@ -1,4 +1,5 @@
 import type { CachedVerdict } from '../cache/index.js';
+import { plural, rowList } from '../plural.js';
 import { parseOverride } from '../pipeline/review.js';
 import type { Entry } from '../sheets/index.js';
 
@@ -74,7 +75,7 @@ export function renderAgreement(a: Agreement): string {
     }
   }
   if (a.withoutModel.length > 0) {
-    lines.push('', `${a.withoutModel.length} reviewed rows were never answered by the model (rows ${a.withoutModel.slice(0, 10).join(', ')}${a.withoutModel.length > 10 ? ', …' : ''}), so they are not compared.`);
+    lines.push('', `${plural(a.withoutModel.length, 'reviewed row')} ${a.withoutModel.length === 1 ? 'was' : 'were'} never answered by the model (${rowList(a.withoutModel)}), so ${a.withoutModel.length === 1 ? 'it is' : 'they are'} not compared.`);
   }
   return `${lines.join('\n')}\n`;
 }

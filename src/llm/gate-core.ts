@@ -131,8 +131,8 @@ export class GateCore {
     return { ...departed, release: once(() => this.free()) };
   }
 
-  leave(ticket: Ticket, result: GateResult, headers?: Headers): void {
-    this.observe(headers);
+  leave(ticket: Ticket, result: GateResult, headers?: Headers, listener?: (text: string) => void): void {
+    this.observe(headers, listener);
     // Whatever the probe taught (a pace, or that this provider states none), every worker may go now.
     this.endProbe();
     if (result.kind === 'answered') {
@@ -146,16 +146,18 @@ export class GateCore {
     ticket.release();
   }
 
-  observe(headers: Headers | undefined): void {
+  /** `listener`: the lane's own hearer of a warning (ProviderGate.heard), told besides options.onWarning. */
+  observe(headers: Headers | undefined, listener?: (text: string) => void): void {
     const seen = readRateHeaders(headers);
     for (const { header, value } of seen.implausible ?? []) {
       if (this.doubted.has(header)) continue;
       this.doubted.add(header);
       const known = header.endsWith('requests') ? this.requests?.limit : this.tokens?.limit;
-      this.options.onWarning?.(
+      const text =
         `the provider stated "${header}: ${value}", not a whole number of ${header.endsWith('requests') ? 'requests' : 'tokens'} per minute in a plausible range: ignored; ` +
-          `pacing ${known === undefined ? 'by its 429s' : `at ${known} per minute`} (set llm.providers[].${header.endsWith('requests') ? 'rpm' : 'tpm'} to state the limit).`,
-      );
+          `pacing ${known === undefined ? 'by its 429s' : `at ${known} per minute`} (set llm.providers[].${header.endsWith('requests') ? 'rpm' : 'tpm'} to state the limit).`;
+      listener?.(text);
+      this.options.onWarning?.(text);
     }
     if (seen.requests) this.requests = adopt(this.requests, lower(this.options.rpm, seen.requests.limit) ?? seen.requests.limit);
     if (seen.tokens) this.tokens = adopt(this.tokens, lower(this.options.tpm, seen.tokens.limit) ?? seen.tokens.limit);

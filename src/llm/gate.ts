@@ -24,10 +24,13 @@ export { PROBE_PATIENCE_MS, type GateOptions, type GateResult, type Limits, type
 export class ProviderGate {
   private readonly core: GateCore;
   private readonly laneName: string;
+  /** Told, besides the gate's own onWarning, what this view's requests made the gate doubt. */
+  private readonly listener: ((text: string) => void) | undefined;
 
-  constructor(options: GateOptions, of?: { gate: ProviderGate; lane: string }) {
+  constructor(options: GateOptions, of?: { gate: ProviderGate; lane: string; onWarning?: ((text: string) => void) | undefined }) {
     this.core = of ? of.gate.core : new GateCore(options);
     this.laneName = of?.lane ?? '';
+    this.listener = of?.onWarning;
   }
 
   /**
@@ -36,6 +39,16 @@ export class ProviderGate {
    */
   lane(name: string): ProviderGate {
     return new ProviderGate(this.core.options, { gate: this, lane: name });
+  }
+
+  /**
+   * This lane, also telling `onWarning` what the headers of its own requests made the gate
+   * doubt. A gate shared by the runs of a long-lived process (watch, schedule, serve) was
+   * built once, before any run: the run whose request showed the doubtful header is the one
+   * to carry the warning in its summary. Still said once per gate, whichever run hears it.
+   */
+  heard(onWarning: (text: string) => void): ProviderGate {
+    return new ProviderGate(this.core.options, { gate: this, lane: this.laneName, onWarning });
   }
 
   /** Whether requests are metered in tokens (a tpm configured or learned): only then is a prompt counted. */
@@ -71,12 +84,12 @@ export class ProviderGate {
 
   /** Settles a ticket with what happened, and learns from the answer's headers. */
   leave(ticket: Ticket, result: GateResult, headers?: Headers): void {
-    this.core.leave(ticket, result, headers);
+    this.core.leave(ticket, result, headers, this.listener);
   }
 
   /** Adopts (or corrects) the limits from the provider's x-ratelimit-* headers (never above a configured one). */
   observe(headers: Headers | undefined): void {
-    this.core.observe(headers);
+    this.core.observe(headers, this.listener);
   }
 }
 

@@ -66,13 +66,16 @@ export class Answering {
    * In a portfolio: a question another target has answered during this run (then in the
    * cache), or is asking now (the board), takes that answer; only the rest is asked (and
    * paid for) here. A question chosen to be asked AGAIN takes the cache's verdict only
-   * when the board says this run gave it: before, that is the verdict to replace.
+   * when the board says this run gave it: before, that is the verdict to replace. In a dry
+   * run the cache never gets this run's answers: the board's kept answer is taken instead.
    */
   private async answerShared(group: Job[], board: QuestionBoard): Promise<void> {
     const { settler, lookup } = this.options;
     const open: Job[] = [];
     for (const job of group) {
-      const known = job.again && !board.answered(job.key) ? undefined : lookup?.(job.key);
+      // The board's own answer first (a dry run's, not in the cache); a question asked again
+      // takes the cache's only once this run gave it.
+      const known = board.keeps(job.key) || (job.again && !board.answered(job.key)) ? undefined : lookup?.(job.key);
       if (known) settler.commit(job, known);
       else open.push(job);
     }

@@ -52,7 +52,13 @@ export function buildAsking(
   const modelOf = (inputs: RowInputs) => (routing ? routeModel(inputs, routing) : primaryModel(config));
   const chains = new Map([...firsts].map(([model, provider]) => [model, [provider, ...fallbacks]] as const));
   // Shared by every target of a portfolio, so that their requests together stay within the limits.
-  const gates = hooks.gates ?? providerGates(config, secrets, hooks.limits, hooks.onWarning);
+  // Shared gates were built before this run: its own requests' doubtful headers are said in its summary too.
+  const onWarning = hooks.onWarning;
+  const gates = hooks.gates
+    ? onWarning
+      ? new Map([...hooks.gates].map(([name, gate]) => [name, gate.heard((text) => onWarning(`provider "${name}": ${text}`))] as const))
+      : hooks.gates
+    : providerGates(config, secrets, hooks.limits, onWarning);
   // The tokenizer takes ~150 ms to load: only when a token budget asks for it.
   let estimator: Promise<TokenEstimator> | undefined;
   const validator = new Validator([...firsts.values(), ...fallbacks], {

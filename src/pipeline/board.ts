@@ -30,6 +30,15 @@ export class QuestionBoard {
   }
 
   /**
+   * Whether the board itself holds this run's answer for the key (a dry run: nothing was
+   * committed, so the cache still has the verdict from before, the one --force or a ticked
+   * box was to replace). Such a key is taken from the board (`claim`), never the cache.
+   */
+  keeps(key: string): boolean {
+    return this.given.get(key) !== undefined;
+  }
+
+  /**
    * Splits a request's keys: those this caller asks (it must `settle` each, with the
    * outcome or undefined when it got none), and those another caller is asking or has
    * answered, with the outcome to wait for (undefined: that request failed; ask again).

@@ -2,6 +2,7 @@ import { cacheKey, type CacheStore } from '../cache/index.js';
 import { durationMs, type Config } from '../config/index.js';
 import { OUTPUT_SCHEMA_VERSION, PROMPT_VERSION, routeModel, shapeKey, type PromptRules, type RowShape } from '../llm/index.js';
 import type { Entry, LayoutConfig } from '../sheets/index.js';
+import { answeredBatchQuestions } from '../batch/pending.js';
 import { verdictCells } from './cells.js';
 import type { Known, Selection } from './select.js';
 
@@ -73,9 +74,12 @@ export function semanticScope(config: Config): string {
  * applies only while its own row's cell says so (the overrides table keeps them for eval).
  */
 export function lookupIn(store: CacheStore, minConfidence: number | undefined): (key: string) => Known | undefined {
+  // Read once, and only when a row asks (a ticked box): most runs never need it.
+  let asked: ReadonlyMap<string, string> | undefined;
+  const askedAt = (key: string) => (asked ??= answeredBatchQuestions(store)).get(key);
   return (key) => {
     const cached = store.get(key);
-    return cached && { cells: verdictCells(cached, minConfidence) };
+    return cached && { cells: verdictCells(cached, minConfidence), checkedAt: cached.checkedAt, askedAt: () => askedAt(key) };
   };
 }
 

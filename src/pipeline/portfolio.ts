@@ -45,9 +45,9 @@ export async function runPortfolio(targets: readonly Config[], secrets: Secrets,
   const group = randomUUID();
   const memory = options.dryRun || options.gates ? undefined : CacheStore.open(first.cache.path);
   try {
-    // What the gates doubt (an unbelievable rate-limit header) is said once, in the first target's summary.
-    const gateWarnings: string[] = [];
-    const gates: ReadonlyMap<string, ProviderGate> = options.gates ?? providerGates(first, secrets, memory && new LimitMemory(memory.db), (text) => gateWarnings.push(text));
+    // What the gates doubt (an unbelievable rate-limit header) is said once, in the summary of
+    // the target whose request showed it (each run hears its own lane: ProviderGate.heard).
+    const gates: ReadonlyMap<string, ProviderGate> = options.gates ?? providerGates(first, secrets, memory && new LimitMemory(memory.db));
     const progress = new CombinedProgress(targets.length, options.onProgress);
     const { each, ...shared } = options;
     // Across targets: one question asked once, and --limit N rows for the whole run.
@@ -74,7 +74,6 @@ export async function runPortfolio(targets: readonly Config[], secrets: Secrets,
     });
     // A bug in one target let the others finish their writes; then it is told as a bug.
     if (bug !== undefined) throw bug;
-    outcomes[0]?.summary.warnings.push(...gateWarnings.map((w) => redact(w, secrets.all)));
     return { group, targets: outcomes };
   } finally {
     memory?.close();

@@ -25,7 +25,18 @@ const NO_FOLLOWERS: readonly Follower[] = Object.freeze([]);
 export function shareNearDuplicates(config: Config, jobs: Job[], tally: Tally): Sharing {
   const threshold = config.dedup.fuzzy_threshold;
   if (threshold === undefined) return { leaders: jobs, followersOf: () => NO_FOLLOWERS };
-  const { groups, truncated } = groupNearDuplicates(jobs, (job) => job.inputs, { threshold });
+  // A job chosen to be asked again (a ticked box, --force, an old verdict) must get a fresh
+  // answer, whether it would lead its group or follow: one following a new row would take
+  // whatever that row gets, a stored neighbour's verdict included (cache.semantic, or the
+  // cache via the portfolio's board), and be unticked unasked. So such jobs are grouped
+  // first: a group holding one is led by one, and a leader asked again is asked (the
+  // semantic pass and the board skip it); its followers share that fresh answer. The groups
+  // keep the jobs' order otherwise.
+  const position = new Map(jobs.map((job, i) => [job, i] as const));
+  const again = jobs.filter((job) => job.again);
+  const ordered = again.length === 0 ? jobs : [...again, ...jobs.filter((job) => !job.again)];
+  const { groups, truncated } = groupNearDuplicates(ordered, (job) => job.inputs, { threshold });
+  if (again.length > 0) groups.sort((x, y) => (position.get(x.leader) ?? 0) - (position.get(y.leader) ?? 0));
   const shared = groups.reduce((n, g) => n + g.followers.reduce((m, f) => m + f.item.entries.length, 0), 0);
   tally.fuzzyShared(shared);
   if (truncated) tally.summary.warnings.push('too many questions to compare them all for near-duplicates; the rest were asked as usual');

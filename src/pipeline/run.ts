@@ -259,8 +259,8 @@ async function prepare(
     writer.enqueue({ row: entry.row, id: entry.id, fingerprint: fingerprintOf(entry.id, entry.inputs, entry.review.override), cells, clearRecheck });
     tally.queued(entry, cells.verdict);
   };
-  // A known verdict never unticks a box: a ticked row is asked again, unless a reviewer's verdict stands.
-  for (const { entry, cells } of selection.rewrites) enqueue(entry, cells, false);
+  // A known verdict unticks a box only when it answers the request (a batch job's answer, select.ts).
+  for (const { entry, cells, answersRecheck } of selection.rewrites) enqueue(entry, cells, answersRecheck === true);
   return { writer, enqueue, jobs: ask };
 }
 

@@ -18,8 +18,12 @@ export interface Job {
 export interface Selection {
   /** Rows whose verdict the sheet already shows: nothing to do. */
   upToDate: number;
-  /** Rows whose known verdict (cached, or the reviewer's) the sheet does not show. */
-  rewrites: Array<{ entry: Entry; cells: OutputCells }>;
+  /**
+   * Rows whose known verdict (cached, or the reviewer's) the sheet does not show.
+   * `answersRecheck`: the verdict is newer than the row's request to be asked again (see
+   * `answersRequest`), so writing it unticks the box; any other known verdict never does.
+   */
+  rewrites: Array<{ entry: Entry; cells: OutputCells; answersRecheck?: boolean }>;
   /** Cache misses (or forced rows), one job per distinct key. */
   jobs: Job[];
   /** Rows that share a job with an earlier row (identical inputs). */
@@ -37,7 +41,34 @@ export interface Selection {
 }
 
 /** The model's verdict already known for a key (the cache's). */
-export type Known = { cells: OutputCells };
+export interface Known {
+  cells: OutputCells;
+  /** When the cache's verdict was given (ISO 8601). */
+  checkedAt?: string;
+  /** When a question about this key was last sent in a Batch API job whose answers were saved (ISO 8601), if ever. */
+  askedAt?: () => string | undefined;
+}
+
+/**
+ * Whether the known verdict is newer than the row's request to ask it again, and so
+ * answers it. A run that asks nothing (the write-back after `batch results`, --limit 0)
+ * must write such a verdict, and untick the box, instead of taking the row for a new
+ * question and deferring it: the question was asked, and paid for (invariant 9).
+ * Both requests (a ticked box, a verdict older than --recheck-older-than) are about the
+ * verdict the row shows: a Batch API job that asked this question after that verdict was
+ * checked (submitted for the request, or while a run set the row aside for it: the same
+ * question is never asked twice) answered it, once its answer is the one the cache holds
+ * (saved at or after the submission) and, for an age, is not old itself. The cache's time
+ * alone is not enough: a verdict saved but never shown (a failed write) may predate a tick.
+ */
+function answersRequest(entry: Entry, known: Known, staleAfterMs: number | undefined, now: number): boolean {
+  const given = Date.parse(known.checkedAt ?? '');
+  const asked = Date.parse(known.askedAt?.() ?? '');
+  if (!Number.isFinite(given) || !Number.isFinite(asked) || given < asked) return false;
+  const shown = Date.parse(entry.outputs.checked_at);
+  if (Number.isFinite(shown) && shown >= asked) return false;
+  return staleAfterMs === undefined || now - given <= staleAfterMs;
+}
 
 export interface SelectOptions {
   force: boolean;
@@ -76,11 +107,14 @@ export function selectWork(
       continue;
     }
     // A cleared override is simply no override: the model's verdict (cached, else asked).
-    const recheck = isTicked(entry.review.recheck) || (options.staleAfterMs !== undefined && isStale(entry, options.staleAfterMs, now));
+    const ticked = isTicked(entry.review.recheck);
+    const stale = options.staleAfterMs !== undefined && isStale(entry, options.staleAfterMs, now);
     const known = lookup(key);
+    const answered = known !== undefined && (ticked || stale) && answersRequest(entry, known, options.staleAfterMs, now);
+    const recheck = (ticked || stale) && !answered;
     if (known && !options.force && !recheck) {
-      if (showsVerdict(entry, known.cells) && !isTicked(entry.review.recheck)) selection.upToDate++;
-      else selection.rewrites.push({ entry, cells: known.cells });
+      if (showsVerdict(entry, known.cells) && !ticked) selection.upToDate++;
+      else selection.rewrites.push({ entry, cells: known.cells, ...(answered && ticked ? { answersRecheck: true } : {}) });
       continue;
     }
     if (options.limit !== undefined && asked >= options.limit) {

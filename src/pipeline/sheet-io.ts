@@ -71,16 +71,16 @@ export async function appendRunsRow(sheets: SheetsClient, tab: string, summary: 
 
 /**
  * What a run would ask now (estimate, batch submit): the tab read once, its rows sorted
- * against the cache as a run sorts them (no --limit; a recheck age from the config).
+ * against the cache as a run sorts them (no --limit; a recheck age from --recheck-older-than, else the config).
  */
-export async function surveyTab(config: Config, secrets: Secrets, store: CacheStore, options: { force: boolean; now: Date; signal?: AbortSignal | undefined }): Promise<{ rows: number; selection: Selection }> {
+export async function surveyTab(config: Config, secrets: Secrets, store: CacheStore, options: { force: boolean; now: Date; signal?: AbortSignal | undefined; recheckOlderThanMs?: number | undefined }): Promise<{ rows: number; selection: Selection }> {
   const values = await sheetsClientFor(config, secrets, options.signal).read(quoteSheetName(config.sheets.sheet));
   const layout = mapHeaders(values[config.sheets.header_row - 1] ?? [], layoutConfigOf(config));
   const { entries } = readEntries(values, layout);
   const selection = selectWork(entries, keyerOf(config), lookupIn(store, config.review.min_confidence), {
     force: options.force,
     limit: undefined,
-    staleAfterMs: staleAfterOf(config, undefined),
+    staleAfterMs: staleAfterOf(config, options.recheckOlderThanMs),
     now: options.now.getTime(),
   });
   return { rows: entries.length, selection };

@@ -25,8 +25,8 @@ export function emptySheetCounts(): SheetCounts {
 interface Change {
   /** Its place in the writer's queue. */
   index: number;
+  /** The entry's row when read: the identity its write (and any skip of it) carries. */
   row: number;
-  id: string;
   from: Bucket;
   to: Bucket;
 }
@@ -58,21 +58,23 @@ export class ShownCounts {
     const index = this.queued++;
     const from = bucketOf(entry.outputs.verdict);
     const to = bucketOf(verdict);
-    if (from !== to) this.changes.push({ index, row: entry.row, id: entry.id, from, to });
+    if (from !== to) this.changes.push({ index, row: entry.row, from, to });
   }
 
   /** The counts after the writes the writer got to; null when the tab was never read. */
   after(written: { rowsWritten: number; skipped: readonly SkippedWrite[] }): SheetCounts | null {
     if (!this.base) return null;
     const counts = { ...this.base };
-    // A skipped write names its row by id when there is one (the row may have moved), else by number.
-    const skippedIds = new Set(written.skipped.filter((s) => s.id !== '').map((s) => s.id));
-    const skippedRows = new Set(written.skipped.filter((s) => s.id === '').map((s) => s.row));
+    // A skipped write names the row where its entry was read (SkippedWrite.row is the
+    // PendingWrite's read-time row, whether or not the row moved since): that number is the
+    // entry's identity in this run. An id is not: two rows may share one, and the skip of
+    // one says nothing of the other's write.
+    const skippedRows = new Set(written.skipped.map((s) => s.row));
     const now = new Map<number, Bucket>();
     const reached = written.rowsWritten + written.skipped.length;
     for (const change of this.changes) {
       if (change.index >= reached) break;
-      if (change.id !== '' ? skippedIds.has(change.id) : skippedRows.has(change.row)) continue;
+      if (skippedRows.has(change.row)) continue;
       const from = now.get(change.row) ?? change.from;
       counts[from]--;
       counts[change.to]++;

@@ -3,6 +3,7 @@ import type { Config } from '../config/index.js';
 import { costOf, naiveCostOf, priceOf, type PriceTable, type Usage } from '../llm/index.js';
 import type { Entry, OpenedSheet, WriterStats } from '../sheets/index.js';
 import type { Selection } from './select.js';
+import { plural, rowList } from '../plural.js';
 import { ShownCounts } from './shown.js';
 import type { Progress } from './run.js';
 import type { RunStatus, RunSummary } from './summary.js';
@@ -60,8 +61,8 @@ export class Tally {
     this.summary.rows.read = opened.entries.length + opened.incomplete.length;
     this.summary.rows.incomplete = opened.incomplete.length;
     if (opened.incomplete.length > 0) {
-      const shown = opened.incomplete.slice(0, 10).join(', ');
-      this.summary.warnings.push(`${opened.incomplete.length === 1 ? '1 row has' : `${opened.incomplete.length} rows have`} neither status nor comment and were skipped (rows ${shown}${opened.incomplete.length > 10 ? ', …' : ''})`);
+      const many = opened.incomplete.length !== 1;
+      this.summary.warnings.push(`${plural(opened.incomplete.length, 'row')} ${many ? 'have' : 'has'} neither status nor comment and ${many ? 'were' : 'was'} skipped (${rowList(opened.incomplete)})`);
     }
   }
 
@@ -86,12 +87,12 @@ export class Tally {
     rows.overridden = selection.overrides.length;
     if (selection.unreadableOverrides.length > 0) {
       this.summary.warnings.push(
-        `reviewer verdicts not understood in rows ${selection.unreadableOverrides.slice(0, 10).join(', ')}${selection.unreadableOverrides.length > 10 ? ', …' : ''}: write VALID or INVALID, then an optional note`,
+        `${selection.unreadableOverrides.length === 1 ? 'reviewer verdict' : 'reviewer verdicts'} not understood in ${rowList(selection.unreadableOverrides)}: write VALID or INVALID, then an optional note`,
       );
     }
     if (selection.recheckUnderOverride.length > 0) {
       this.summary.warnings.push(
-        `recheck boxes ticked in rows ${selection.recheckUnderOverride.slice(0, 10).join(', ')}${selection.recheckUnderOverride.length > 10 ? ', …' : ''} were left ticked: a reviewer's verdict stands there; clear the reviewer verdict cell to have the model check the row again`,
+        `${selection.recheckUnderOverride.length === 1 ? 'recheck box ticked in' : 'recheck boxes ticked in'} ${rowList(selection.recheckUnderOverride)} ${selection.recheckUnderOverride.length === 1 ? 'was' : 'were'} left ticked: a reviewer's verdict stands there; clear the reviewer verdict cell to have the model check the row again`,
       );
     }
     this.summary.llm.questions = selection.jobs.length;

@@ -116,11 +116,11 @@ function attention(line: TargetLine): string[] {
   const s = line.summary;
   const at = `[${s.target}]`;
   const out: string[] = [];
-  for (const stop of s.writes.stopped) out.push(`${at} writes to "${stop.tab}" stopped: ${stop.reason}. ${n(s.writes.rowsNotWritten)} verdicts are kept in the cache; restore the header "${stop.header}" (or change ${stop.key}) and run again.`);
+  for (const stop of s.writes.stopped) out.push(`${at} writes to "${stop.tab}" stopped: ${stop.reason}. ${plural(s.writes.rowsNotWritten, 'verdict')} ${s.writes.rowsNotWritten === 1 ? 'is' : 'are'} kept in the cache; restore the header "${stop.header}" (or change ${stop.key}) and run again.`);
   for (const error of s.errors.slice(0, 5)) out.push(`${at} ERROR row ${error.row}${error.id ? ` (${error.id})` : ''}: ${error.reason}`);
   if (s.errors.length > 5) out.push(`${at} … and ${s.errors.length - 5} more rows in ERROR (retried on the next run)`);
   for (const skip of s.writes.skipped.slice(0, 5)) out.push(`${at} not written: row ${skip.row}${skip.id ? ` (${skip.id})` : ''}: ${skip.reason}`);
-  for (const w of s.waitingForBatch) out.push(`${at} ${n(w.rows)} rows waiting for ${w.batchId}`);
+  for (const w of s.waitingForBatch) out.push(`${at} ${plural(w.rows, 'row')} waiting for ${w.batchId}`);
   for (const warning of s.warnings) out.push(`${at} warning: ${warning}`);
   return out;
 }

@@ -42,7 +42,7 @@ export function renderSummary(s: RunSummary): string {
   ];
   if (s.rows.deferred) rows.splice(4, 0, ['left for the next run', n(s.rows.deferred)]);
   for (const w of [...s.waitingForBatch].reverse()) {
-    rows.splice(4, 0, [`waiting for ${w.batchId}`, `${n(w.rows)} rows, not asked: the job submitted ${age(Date.parse(s.endedAt) - Date.parse(w.submittedAt))} ago answers them (batch status, then batch results)`]);
+    rows.splice(4, 0, [`waiting for ${w.batchId}`, `${plural(w.rows, 'row')}, not asked: the job submitted ${age(Date.parse(s.endedAt) - Date.parse(w.submittedAt))} ago answers ${w.rows === 1 ? 'it' : 'them'} (batch status, then batch results)`]);
   }
   if (s.rows.incomplete) rows.splice(1, 0, ['skipped (no status or comment)', n(s.rows.incomplete)]);
   const width = Math.max(...rows.map(([label]) => label.length));

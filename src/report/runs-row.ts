@@ -39,7 +39,7 @@ export function runsRow(s: RunSummary, request?: RunRequest): string[] {
 
 /** "rows P-0012, P-0013; force" — what the caller asked for, short enough for a cell. */
 export function describeRequest(request: RunRequest): string {
-  const rows = request.rows === undefined ? 'all rows' : `rows ${request.rows.slice(0, 20).join(', ')}${request.rows.length > 20 ? ` (+${request.rows.length - 20} more)` : ''}`;
+  const rows = request.rows === undefined ? 'all rows' : `${request.rows.length === 1 ? 'row' : 'rows'} ${request.rows.slice(0, 20).join(', ')}${request.rows.length > 20 ? ` (+${request.rows.length - 20} more)` : ''}`;
   const estimate = request.estimatedUsd === null ? '' : `; estimated $${request.estimatedUsd.toFixed(4)}`;
   return `${rows}${request.force ? '; force' : ''}${estimate}`;
 }

@@ -85,7 +85,7 @@ async function relocate(client: SheetsClient, layout: Layout, batch: readonly Pe
         rows.length === 0
           ? 'the row was edited or deleted during the run; it will be checked again on the next run'
           : `${rows.length} rows now have the same id and inputs; not guessing which one, will retry on the next run`;
-      skipped.push({ row: write.row, id: write.id, reason });
+      skipped.push({ row: write.readRow ?? write.row, id: write.id, reason });
     }
   }
   return { placed, skipped, moved, columns, extra, where };

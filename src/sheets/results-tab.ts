@@ -6,7 +6,7 @@ import { OUTPUT_FIELDS, headerPositions, normalizeHeader, type Columns, type Los
 import { lastUsedColumn } from './open.js';
 import { LineIndex, showResults, sourceLink, type ResultLine } from './result-lines.js';
 import type { Entry } from './table.js';
-import type { PendingWrite, WriteTarget } from './writer.js';
+import type { Built, PendingWrite, WriteTarget } from './writer.js';
 
 export const SOURCE_ROW_HEADER = 'Source row';
 
@@ -22,10 +22,9 @@ export interface ResultsTabConfig {
 }
 
 /**
- * The process's writers to one results tab take turns from their read to their write:
- * the targets of a portfolio (or two configs run by watch or serve) may share one
- * results tab, and two that read it at once would both put their new lines on the same
- * first free row, the second overwriting the first.
+ * The process's writers to one results tab take turns: creating the tab and its headers
+ * (prepare), and each write attempt. Across processes the append (below) is what keeps
+ * lines apart; in one process the turn also spares a second read of a tab just created.
  */
 const turns = new Map<string, Mutex>();
 function turnOf(spreadsheetId: string, tab: string): Mutex {
@@ -38,10 +37,17 @@ function turnOf(spreadsheetId: string, tab: string): Mutex {
 /**
  * Results-tab mode: one row per data row in a tab of its own, upserted by the data row's
  * identity (LineIndex: its data tab, and its id, or its row when it has no id of its
- * own), with a link back to the data row. Rows are written at explicit positions (never appended),
- * so a retried write lands on the same cells: nothing is duplicated, nothing cleared.
- * Before each write attempt the tab's header row and id column are re-read in the same
- * call as the identity check, and every column is found by its header there (people
+ * own), with a link back to the data row.
+ * Several writers may share the tab (the targets of a portfolio, two configs, two
+ * processes or hosts), each holding the lock of its own data tab only. So a new line is
+ * never written at a row this writer found free (another may have just taken it): it is
+ * added with values.append (INSERT_ROWS), Sheets placing it after the last row of the
+ * table as the tab is when the request arrives, and rows are inserted, never written
+ * over. A line already there is updated in place, at the row where the identity read of
+ * this very attempt found it. Before each write attempt, first try and every retry, the
+ * tab's header row, id and link columns are re-read (with the data tab's identity
+ * check), so a retried append whose answer was lost finds its lines and updates them
+ * instead of adding them twice. Every column is found by its header there (people
  * insert, move and delete columns here too); a header that vanished stops the writes.
  */
 export class ResultsTab implements WriteTarget {
@@ -51,7 +57,6 @@ export class ResultsTab implements WriteTarget {
   private ambiguous: ReadonlySet<string> = new Set();
   /** Where the id and link columns were last seen: read with the header, and trusted only if the header confirms them. */
   private at = { id: 1, link: 2 };
-  private rowCount = 0;
   private columnCount = 0;
   private sourceGid = 0;
 
@@ -76,7 +81,6 @@ export class ResultsTab implements WriteTarget {
     this.sourceGid = source?.sheetId ?? 0;
     const own = meta.find((s) => sameTab(s.title, this.config.tab));
     this.sheetId = own?.sheetId;
-    this.rowCount = own?.rowCount ?? 0;
     this.columnCount = own?.columnCount ?? 0;
     const parsed = parseResults(own ? await this.client.read(quoteSheetName(this.config.tab)) : [], this.config);
     this.at = { id: parsed.columns.id, link: parsed.columns.link };
@@ -95,7 +99,6 @@ export class ResultsTab implements WriteTarget {
       if (this.sheetId === undefined) {
         try {
           this.sheetId = await this.client.addTab(this.config.tab);
-          this.rowCount = 1000;
           this.columnCount = 26;
         } catch (error) {
           if (!(error instanceof SheetsError) || !/already exists/i.test(error.message)) throw error;
@@ -122,7 +125,6 @@ export class ResultsTab implements WriteTarget {
       const own = (await this.client.sheetsMetadata()).find((s) => sameTab(s.title, this.config.tab));
       if (!own) throw new SheetsError(`The results tab "${this.config.tab}" disappeared during the run.`, { hint: 'Run again: it is created anew.' });
       this.sheetId = own.sheetId;
-      this.rowCount = own.rowCount;
       this.columnCount = own.columnCount;
     }
     const parsed = parseResults(await this.client.read(quoteSheetName(this.config.tab)), this.config);
@@ -145,34 +147,37 @@ export class ResultsTab implements WriteTarget {
     return turnOf(this.config.spreadsheetId, this.config.tab).runExclusive(work);
   }
 
-  async build(placed: readonly PendingWrite[], read: readonly CellValues[], columns: Columns): Promise<{ data: ValueRange[] } | { lost: LostHeader }> {
+  async build(placed: readonly PendingWrite[], read: readonly CellValues[], columns: Columns): Promise<Built | { lost: LostHeader }> {
     const found = await this.confirm(read);
     if ('lost' in found) return found;
     const { cols, ids, links } = found;
     const index = new LineIndex(this.sourceGid, this.ambiguous);
     const used = Math.max(ids.length, links.length);
     for (let i = 1; i < used; i++) index.add(i + 1, ids[i]?.[0] ?? '', links[i]?.[0] ?? '');
-    // After the last line with an id or a link: a line without an id is still a line.
-    let next = Math.max(2, used + 1);
     const data: ValueRange[] = [];
+    // New lines, in the order they are appended; the index knows them by -(their place + 1).
+    const added: string[][] = [];
+    const width = Math.max(cols.id, cols.link, ...OUTPUT_FIELDS.map((f) => cols.outputs[f]));
     for (const write of placed) {
-      let row = index.find(write.id, write.row);
-      if (row === undefined) {
-        row = next++;
-        index.assign(write.id, write.row, row);
-      }
       const cells: Array<[number, string]> = [
         [cols.id, write.id],
         [cols.link, sourceLink(this.config.spreadsheetId, this.sourceGid, write.row)],
         ...OUTPUT_FIELDS.map((f) => [cols.outputs[f], write.cells[f]] as [number, string]),
       ];
-      for (const range of contiguous(this.config.tab, row, cells)) data.push(range);
+      const row = index.find(write.id, write.row);
+      if (row === undefined || row < 0) {
+        // The whole row from column A, as values.append writes it from the table's first column.
+        const line = row === undefined ? new Array<string>(width).fill('') : (added[-row - 1] as string[]);
+        for (const [column, value] of cells) line[column - 1] = value;
+        if (row === undefined) index.assign(write.id, write.row, -added.push(line));
+      } else {
+        for (const range of contiguous(this.config.tab, row, cells)) data.push(range);
+      }
       if (write.clearRecheck && columns.recheck !== undefined) {
         data.push({ range: a1Range(this.config.sourceTab, { row: write.row, column: columns.recheck }), values: [[false]] });
       }
     }
-    if (next - 1 > this.rowCount) await this.grow(next - 1);
-    return { data };
+    return added.length > 0 ? { data, append: { range: quoteSheetName(this.config.tab), rows: added } } : { data };
   }
 
   /**
@@ -208,15 +213,6 @@ export class ResultsTab implements WriteTarget {
     return [`${tab}!1:1`, `${tab}!${id}:${id}`, `${tab}!${link}:${link}`];
   }
 
-  private async grow(rows: number): Promise<void> {
-    const meta = (await this.client.sheetsMetadata()).find((s) => sameTab(s.title, this.config.tab));
-    if (!meta) throw new SheetsError(`The results tab "${this.config.tab}" disappeared during the run.`, { hint: 'Run again: it is created anew.' });
-    this.rowCount = meta.rowCount;
-    if (rows > meta.rowCount) {
-      await this.client.appendDimension(meta.sheetId, 'ROWS', Math.max(rows - meta.rowCount, 1000));
-      this.rowCount = Math.max(rows, meta.rowCount + 1000);
-    }
-  }
 }
 
 type ResultColumns = ParsedResults['columns'];

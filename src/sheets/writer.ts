@@ -7,8 +7,10 @@ import { locate, type Located } from './locate.js';
 import { addMissingHeaders } from './open.js';
 
 export interface PendingWrite {
-  /** Where the row was when read, and what it held (id + inputs). */
+  /** Where the row was when read (or where an earlier write found it moved), and what it held (id + inputs). */
   row: number;
+  /** Where the row was when read, once `row` follows a move: a skip names the entry by it. */
+  readRow?: number;
   id: string;
   fingerprint: string;
   cells: Record<OutputField, string>;
@@ -17,6 +19,7 @@ export interface PendingWrite {
 }
 
 export interface SkippedWrite {
+  /** Where the entry was when read (its identity in the run), not where the row may have moved. */
   row: number;
   id: string;
   reason: string;
@@ -47,13 +50,20 @@ export interface WriterStats {
  */
 export interface WriteTarget {
   ranges(): string[];
-  build(placed: readonly PendingWrite[], read: readonly CellValues[], columns: Columns): Promise<{ data: ValueRange[] } | { lost: LostHeader }>;
+  build(placed: readonly PendingWrite[], read: readonly CellValues[], columns: Columns): Promise<Built | { lost: LostHeader }>;
   /** Runs one write attempt (read, build, write) in turn with the process's other writers to the same place, when they could collide. */
   exclusive?<T>(work: () => Promise<T>): Promise<T>;
   /** Makes what the first write needs (a tab, its headers): called once, right before the first write attempt. */
   prepare?(): Promise<void>;
   /** True while prepare() has something to make. */
   readonly unmade?: boolean;
+}
+
+/** What one write attempt sends: new lines appended first (see ResultsTab), then the ranges written in place. */
+export interface Built {
+  data: ValueRange[];
+  /** Rows to add after the last row of the tab's table, where Sheets finds it (values.append, INSERT_ROWS). */
+  append?: { range: string; rows: string[][] };
 }
 
 export interface WriterOptions {
@@ -128,7 +138,10 @@ export class SheetWriter {
       return;
     }
     const now = this.moved?.get(write.fingerprint);
-    if (now?.length === 1 && now[0] !== undefined) write.row = now[0];
+    if (now?.length === 1 && now[0] !== undefined && now[0] !== write.row) {
+      write.readRow ??= write.row;
+      write.row = now[0];
+    }
     this.pending.push({ write, bytes: bytesOf(write) });
     if (this.pending.length >= this.options.batchSize) this.kick();
   }
@@ -240,11 +253,14 @@ export class SheetWriter {
       return undefined;
     }
     try {
+      // New lines before anything that depends on them (the recheck box of their row is unticked in `data`).
+      // A lost answer to the append is safe: the retry re-reads the tab and finds its lines.
+      if ('append' in built && built.append && built.append.rows.length > 0) await this.client.append(built.append.range, built.append.rows, { retry: false });
       await this.client.write(built.data, { retry: false });
     } catch (error) {
       return error instanceof Error ? error : new Error(String(error));
     }
-    this.settled(located, built.data.length > 0);
+    this.settled(located, built.data.length > 0 || (built.append?.rows.length ?? 0) > 0);
     return undefined;
   }
 

@@ -217,7 +217,7 @@ describe('the run lock (invariant 8)', () => {
     };
     insertLock(cacheOf(b), lock);
     // Another host's heartbeat time is by its clock: what counts is this host's watch of it.
-    if (holder === 'elsewhere') insertSighting(cacheOf(b), { name, host: hostname(), run_id: lock.run_id, beat: 0, seen_at: minutesAgo(silentFor) });
+    if (holder === 'elsewhere') insertSighting(cacheOf(b), { name, host: hostname(), run_id: lock.run_id, beat: 0, heartbeat_at: lock.heartbeat_at, seen_at: minutesAgo(silentFor) });
     giveWork(b, 'Edited after a crash: the report went out on Monday, review meeting booked for Thursday.');
     const calls = b.llm.callCount();
     const result = await b.run();

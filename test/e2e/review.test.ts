@@ -123,7 +123,7 @@ describe('reviewer columns', () => {
     expect(bed.llm.callCount()).toBe(calls);
     expect(cell(bed, 3, 'Validation')).toBe('INVALID (reviewer)');
     expect(bed.sheets.getCell(SPREADSHEET_ID, TAB, 3, box)).toMatchObject({ value: true });
-    expect(result.stdout).toContain('recheck boxes ticked in rows 3 were left ticked');
+    expect(result.stdout).toContain('recheck box ticked in row 3 was left ticked');
   });
 
   it('warns about an override it cannot read and checks the row as usual', async () => {
@@ -132,7 +132,7 @@ describe('reviewer columns', () => {
     bed.sheets.setCell(SPREADSHEET_ID, TAB, 3, col(bed.values(), 'Reviewer verdict') + 1, 'looks ok?');
     const result = await bed.run();
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('reviewer verdicts not understood in rows 3');
+    expect(result.stdout).toContain('reviewer verdict not understood in row 3');
     expect(cell(bed, 3, 'Validation')).toMatch(/^(VALID|INVALID)$/);
   });
 });

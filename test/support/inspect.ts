@@ -71,10 +71,10 @@ export function insertLock(file: string, lock: LockRow): void {
 }
 
 /** Notes that a host watched a lock at a given beat since `seen_at` (by that host's clock), as acquireLock does. */
-export function insertSighting(file: string, sighting: { name: string; host: string; run_id: string; beat: number; seen_at: string }): void {
+export function insertSighting(file: string, sighting: { name: string; host: string; run_id: string; beat: number; heartbeat_at: string; seen_at: string }): void {
   const db = new Database(file, { fileMustExist: true });
   try {
-    db.prepare('INSERT OR REPLACE INTO lock_sightings (name, host, run_id, beat, seen_at) VALUES (@name, @host, @run_id, @beat, @seen_at)').run(sighting);
+    db.prepare('INSERT OR REPLACE INTO lock_sightings (name, host, run_id, beat, heartbeat_at, seen_at) VALUES (@name, @host, @run_id, @beat, @heartbeat_at, @seen_at)').run(sighting);
   } finally {
     db.close();
   }

@@ -17,6 +17,18 @@ describe('QuestionBoard', () => {
     await expect(second.theirs[0]?.answer).resolves.toMatchObject({ issues: ['fresh'] });
   });
 
+  it('keeps an answer only when nothing is committed (a dry run): then it, not the cache, is the answer for the key', () => {
+    const dry = new QuestionBoard({ keepAnswers: true });
+    const asked = dry.claim(['k1']);
+    expect(dry.keeps('k1')).toBe(false);
+    asked.settle(0, verdict('fresh'));
+    expect(dry.keeps('k1')).toBe(true);
+    const committed = new QuestionBoard();
+    const mine = committed.claim(['k1']);
+    mine.settle(0, verdict('fresh'));
+    expect([committed.answered('k1'), committed.keeps('k1')]).toEqual([true, false]);
+  });
+
   it('tells which keys were answered during the run (their verdicts are in the cache), holding no answer', () => {
     const board = new QuestionBoard();
     const first = board.claim(['k1']);

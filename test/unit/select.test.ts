@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { cacheKey, type CachedVerdict } from '../../src/cache/index.js';
 import { OUTPUT_SCHEMA_VERSION } from '../../src/llm/answer.js';
@@ -220,5 +221,51 @@ describe('selectWork', () => {
     const selection = selectWork([oldShown, freshShown], keyOf, cacheOf([cached(old), cached(fresh)]).lookup, { ...normal, staleAfterMs: 7 * 86_400_000, now });
     expect(selection.jobs.map((j) => j.entries[0]?.row)).toEqual([2]);
     expect(selection.upToDate).toBe(1);
+  });
+
+  describe('a request to ask again, and an answer newer than it (a Batch API job\'s)', () => {
+    const now = Date.parse('2026-11-21T12:00:00Z');
+    const shownAt = '2026-11-20T09:00:00.000Z';
+    const row = entry(2, 'P-1', {});
+    const ticked = { ...row, outputs: { ...verdictCells(cached(row)), checked_at: shownAt }, review: { recheck: 'TRUE', override: '' } };
+    const known = (checkedAt: string, askedAt: string | undefined): ((key: string) => Known | undefined) => () => ({ cells: verdictCells(cached(row, { checkedAt, issues: ['fresh'] })), checkedAt, askedAt: () => askedAt });
+
+    it('writes and unticks a ticked row whose question a job asked after the shown verdict, its answer saved since', () => {
+      const selection = selectWork([ticked], keyOf, known('2026-11-21T11:00:00.000Z', '2026-11-21T10:00:00.000Z'), { ...normal, limit: 0, now });
+      expect(selection.jobs).toEqual([]);
+      expect(selection.deferred).toBe(0);
+      expect(selection.rewrites.map((r) => [r.entry.row, r.answersRecheck])).toEqual([[2, true]]);
+    });
+
+    it.each([
+      ['no job ever asked it', '2026-11-21T11:00:00.000Z', undefined],
+      ['the job asked before the verdict the row shows', '2026-11-21T11:00:00.000Z', '2026-11-20T08:00:00.000Z'],
+      ["the cache's verdict is older than the job (the job's answer was not saved)", '2026-11-21T09:00:00.000Z', '2026-11-21T10:00:00.000Z'],
+      ['the cache holds a verdict newer than the row but asked by no job (a write that failed: the tick may be newer)', '2026-11-21T11:00:00.000Z', undefined],
+    ] as const)('asks a ticked row again when %s', (_what, checkedAt, askedAt) => {
+      const selection = selectWork([ticked], keyOf, known(checkedAt, askedAt), { ...normal, now });
+      expect(selection.jobs.map((j) => [j.entries[0]?.row, j.again])).toEqual([[2, true]]);
+      expect(selection.rewrites).toEqual([]);
+    });
+
+    it('never throws, and never both asks and writes a row, whatever the sheet\'s Checked at and the cache\'s times hold', () => {
+      fc.assert(
+        fc.property(fc.string(), fc.string(), fc.option(fc.string(), { nil: undefined }), fc.boolean(), (shown, given, asked, tick) => {
+          const row2 = { ...ticked, outputs: { ...ticked.outputs, checked_at: shown }, review: { recheck: tick ? 'TRUE' : '', override: '' } };
+          const selection = selectWork([row2], keyOf, known(given, asked), { ...normal, staleAfterMs: 86_400_000, now });
+          expect(selection.jobs.length + selection.rewrites.length + selection.upToDate).toBe(1);
+        }),
+      );
+    });
+
+    it('writes an old row from a job that asked it since, without unticking anything, unless that answer is old too', () => {
+      const old = { ...ticked, outputs: { ...ticked.outputs, checked_at: '2020-01-01T00:00:00.000Z' }, review: { recheck: '', override: '' } };
+      const fresh = selectWork([old], keyOf, known('2026-11-21T11:00:00.000Z', '2026-11-21T10:00:00.000Z'), { ...normal, limit: 0, staleAfterMs: 7 * 86_400_000, now });
+      expect(fresh.rewrites.map((r) => [r.entry.row, r.answersRecheck])).toEqual([[2, undefined]]);
+      expect(fresh.deferred).toBe(0);
+      const stale = selectWork([old], keyOf, known('2026-11-01T11:00:00.000Z', '2026-11-01T10:00:00.000Z'), { ...normal, limit: 0, staleAfterMs: 7 * 86_400_000, now });
+      expect(stale.rewrites).toEqual([]);
+      expect(stale.deferred).toBe(1);
+    });
   });
 });

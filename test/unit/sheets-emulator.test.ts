@@ -303,6 +303,21 @@ describe('sheets emulator: writing', () => {
     expect(emu.values(ID, 'Tab')).toEqual([['h1', 'h2'], ['a', 'b'], ['', 'c'], ['d', 'e'], ['f']]);
   });
 
+  it('appends to the table found in the range: INSERT_ROWS moves what is below down, OVERWRITE writes over it; two appends take two rows', async () => {
+    // Column A's table ends at row 2; column B holds a note on row 3, outside the range A:A.
+    const rows = [['h1', 'h2'], ['a', ''], ['', 'note']];
+    const { emu: e, api } = await start([{ title: 'Tab', rows }]);
+    e.addSpreadsheet('over', [{ title: 'Tab', rows }]);
+    e.addSpreadsheet('both', [{ title: 'Tab', rows: [['h1'], ['a']] }]);
+    await api.spreadsheets.values.append({ spreadsheetId: ID, range: 'Tab!A:A', valueInputOption: 'RAW', insertDataOption: 'INSERT_ROWS', requestBody: { values: [['x']] } });
+    expect(e.values(ID, 'Tab')).toEqual([['h1', 'h2'], ['a'], ['x'], ['', 'note']]);
+    await api.spreadsheets.values.append({ spreadsheetId: 'over', range: 'Tab!A:A', valueInputOption: 'RAW', insertDataOption: 'OVERWRITE', requestBody: { values: [['x']] } });
+    expect(e.values('over', 'Tab')).toEqual([['h1', 'h2'], ['a'], ['x', 'note']]);
+    // The whole tab: the table ends at its last row with data, and each append finds the end anew.
+    await Promise.all(['p', 'q'].map((v) => api.spreadsheets.values.append({ spreadsheetId: 'both', range: 'Tab', valueInputOption: 'RAW', insertDataOption: 'INSERT_ROWS', requestBody: { values: [[v]] } })));
+    expect(e.values('both', 'Tab').map((r) => r[0]).sort()).toEqual(['a', 'h1', 'p', 'q']);
+  });
+
   it('batchClear empties the listed ranges and a values.clear empties one', async () => {
     const { emu, api } = await start([{ title: 'Tab', rows: [['a', 'b'], ['c', 'd'], ['e', 'f']] }]);
     const res = await api.spreadsheets.values.batchClear({ spreadsheetId: ID, requestBody: { ranges: ['Tab!B1:B2', 'Tab!A3'] } });

@@ -74,6 +74,17 @@ export function updateValues(ctx: ValuesContext, range: string): Json {
   return withData(updateResponse(book.id, plan), plan, query.get('includeValuesInResponse'), query.get('responseValueRenderOption') ?? undefined);
 }
 
+/**
+ * spreadsheets.values.append as Google documents it
+ * (https://developers.google.com/sheets/api/reference/rest/v4/spreadsheets.values/append,
+ * https://developers.google.com/sheets/api/guides/values#append_values): the input range is
+ * searched for a "table" of existing data and the values go to the row after its last row,
+ * found by the server when the request arrives (two writers appending at once never land
+ * on one row). insertDataOption INSERT_ROWS inserts rows for the new data (what was below
+ * moves down, nothing is written over); OVERWRITE (the default) writes over whatever is
+ * there, though adding past the end of the sheet still adds rows. A whole-tab range (or a
+ * single cell) searches every column: the table ends at the tab's last row with data.
+ */
 export function appendValues(ctx: ValuesContext, range: string): Json {
   const { book, query, body } = ctx;
   const option = parseInputOption(query.get('valueInputOption') ?? undefined);
