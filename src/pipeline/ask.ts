@@ -32,6 +32,7 @@ export function buildAsking(
     const endpoint = { provider: provider.base_url, model: provider.model };
     return new Provider(provider, {
       apiKey: secrets.apiKeys.get(provider.name) ?? '',
+      serviceAccount: secrets.serviceAccount,
       timeoutMs: config.llm.request_timeout_seconds * 1000,
       maxCompletionTokens: config.llm.max_completion_tokens,
       // One key per model: each model's prefix is cached on its own; a busy run shards it.
@@ -110,6 +111,7 @@ export function primaryProvider(config: Config, secrets: Secrets, fields?: Field
     // Batch lines leave out what a sync run learned this endpoint refuses.
     droppedFields: fields?.recall({ provider: first.base_url, model: first.model }),
     apiKey: secrets.apiKeys.get(first.name) ?? '',
+    serviceAccount: secrets.serviceAccount,
     timeoutMs: config.llm.request_timeout_seconds * 1000,
     maxCompletionTokens: config.llm.max_completion_tokens,
     promptCacheKey: promptCacheKey(config.llm.prompt_cache_key, promptRulesOf(config), first.model),

@@ -68,11 +68,17 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
   vertex: {
     kind: 'vertex',
     label: 'Google Vertex AI',
-    sources: ['https://cloud.google.com/vertex-ai/generative-ai/docs/multimodal/call-vertex-using-openai-library', 'https://github.com/RooCodeInc/Roo-Code/issues/8012'],
+    sources: [
+      // base_url https://{LOCATION}-aiplatform.googleapis.com/v1/projects/{PROJECT}/locations/{LOCATION}/endpoints/openapi;
+      // models named "google/gemini-2.5-flash"; an OAuth access token (cloud-platform scope) as the bearer, an hour's life.
+      'https://cloud.google.com/vertex-ai/generative-ai/docs/multimodal/call-vertex-using-openai-library',
+      'https://docs.cloud.google.com/vertex-ai/generative-ai/docs/migrate/openai/auth-and-credentials',
+      'https://github.com/RooCodeInc/Roo-Code/issues/8012',
+    ],
     request: { promptCacheKey: false, maxTokensField: 'max_tokens', jsonObject: true, flex: false },
-    auth: 'bearer',
+    auth: 'google-oauth',
     limits: { retryAfterHeader: false, retryInfoBody: true, requestsHeader: 'none', tokensHeader: 'none', resetEpochHeader: false },
-    // Its OpenAI endpoint lists no models: the first request proves the token.
+    // Its OpenAI endpoint lists no models: check-config obtains a token and asks the model one tiny question.
     keyCheck: 'none',
     cachedTokens: 'prompt_tokens_details',
     batch: false,

@@ -27,8 +27,11 @@ export interface KindFacts {
     /** service_tier "flex" exists (half price, slower). */
     flex: boolean;
   };
-  /** How the endpoint authenticates: a bearer token, or Azure's `api-key` header on classic deployment URLs. */
-  auth: 'bearer' | 'api-key';
+  /**
+   * How the endpoint authenticates: a bearer token (the API key), Azure's `api-key` header
+   * on classic deployment URLs, or an OAuth access token of the Sheets service account (Vertex AI).
+   */
+  auth: 'bearer' | 'api-key' | 'google-oauth';
   /** Where waits and limits are read from. */
   limits: {
     /** Retry-After / retry-after-ms headers on 429s. */

@@ -83,6 +83,7 @@ function google(name: 'gemini' | 'vertex'): EmulatorProfile {
     authorization: bearer,
     modelsWithoutKey: false,
     keyRoute: false,
+    ...(name === 'vertex' ? { route: vertexRoute } : {}),
   };
 }
 
@@ -246,6 +247,16 @@ const groq: EmulatorProfile = {
   modelsWithoutKey: false,
   keyRoute: false,
 };
+
+/**
+ * Vertex AI's OpenAI-compatible paths: /v1/projects/{PROJECT}/locations/{LOCATION}/endpoints/openapi/…
+ * (https://docs.cloud.google.com/vertex-ai/generative-ai/docs/migrate/openai/auth-and-credentials);
+ * the emulator's own /v1/… paths still answer, as the other profiles' do.
+ */
+function vertexRoute(path: string): { path: string } | undefined {
+  const match = /^\/v1(?:beta1)?\/projects\/[^/]+\/locations\/[^/]+\/endpoints\/openapi\/(.+)$/.exec(path);
+  return match ? { path: `/v1/${match[1] ?? ''}` } : undefined;
+}
 
 /** The profile of a kind (`generic` is OpenAI's behaviour: what any compatible server is measured against). */
 export function emulatorProfile(name: ProfileName, now: () => number = Date.now): EmulatorProfile {

@@ -380,7 +380,10 @@ class EmulatorServer implements OpenAIEmulator {
       return errorOutcome(404, { message: `Invalid URL (${record.method} ${record.path})`, type: 'invalid_request_error' });
     }
     const authorization = this.authorization(record);
-    if (this.opts.apiKey !== undefined && authorization !== null) {
+    if (this.opts.authorize) {
+      const denied = this.opts.authorize(authorization ?? undefined);
+      if (denied) return { kind: 'error', status: denied.status, body: denied.body };
+    } else if (this.opts.apiKey !== undefined && authorization !== null) {
       const denied = checkAuth(authorization, this.opts.apiKey);
       if (denied) return denied;
     }
@@ -504,7 +507,13 @@ class EmulatorServer implements OpenAIEmulator {
     let reply: ApiReply;
     const keyless = resource === 'models' && this.profile?.modelsWithoutKey === true;
     const authorization = this.authorization(record);
-    const denied = this.opts.apiKey === undefined || keyless || authorization === null ? undefined : checkAuth(authorization, this.opts.apiKey);
+    const authorize = this.opts.authorize;
+    const refused = authorize && !keyless ? authorize(authorization ?? undefined) : undefined;
+    const denied = refused
+      ? ({ kind: 'error', status: refused.status, body: refused.body } as const)
+      : authorize || this.opts.apiKey === undefined || keyless || authorization === null
+        ? undefined
+        : checkAuth(authorization, this.opts.apiKey);
     if (denied?.kind === 'error') {
       reply = { status: denied.status, json: denied.body };
     } else if (body === undefined) {
