@@ -87,9 +87,9 @@ export class GoogleTokens {
       // The library always posts to Google's URL; a key file naming another token_uri
       // (a private endpoint, an emulator) is honoured as Google's client libraries do.
       jwt.transporter.interceptors.request.add({
-        resolved: async (options) => {
+        resolved: (options) => {
           if (String(options.url) === GOOGLE_TOKEN_URL) options.url = new URL(tokenUri);
-          return options;
+          return Promise.resolve(options);
         },
       });
     }
