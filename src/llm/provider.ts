@@ -210,6 +210,23 @@ export class Provider {
     }
   }
 
+  /**
+   * One tiny chat completion (a word asked, at most 16 tokens answered): for an endpoint
+   * with no free call that proves the credentials and the model (Vertex AI lists no models
+   * at its OpenAI endpoint), `check-config --online` asks it once. Costs a few tokens.
+   * Fails with the classified LlmError.
+   */
+  async ping(signal?: AbortSignal): Promise<void> {
+    try {
+      const body: OpenAI.ChatCompletionCreateParamsNonStreaming = { model: this.model, messages: [{ role: 'user', content: 'Reply with OK.' }] };
+      if (this.facts.request.maxTokensField === 'max_tokens') body.max_tokens = 16;
+      else body.max_completion_tokens = 16;
+      await this.client.chat.completions.create(body, { signal: signal ?? null, timeout: Math.min(this.options.timeoutMs, KEY_CHECK_TIMEOUT_MS * 4) });
+    } catch (error) {
+      throw this.classify(error);
+    }
+  }
+
   /** A failure of this provider's client (the Batch API's calls too) as an LlmError of a known kind. */
   explain(error: unknown): LlmError {
     return error instanceof LlmError ? error : this.classify(error);

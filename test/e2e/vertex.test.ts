@@ -131,3 +131,36 @@ describe('Vertex AI with the Sheets service account', () => {
     expect(authority.issued).toEqual([]);
   });
 });
+
+describe('check-config --online with Vertex AI', () => {
+  const check = (b: Bed) => b.cli(['check-config', '--config', b.configPath, '--online']);
+
+  it('obtains a token and asks the model one tiny question: OK, exit 0, one request of at most 16 tokens', async () => {
+    const { bed: b, tokens: authority } = await vertexBed(sampleRows(3));
+    const result = await check(b);
+    expect(result.code, result.stdout + result.stderr).toBe(0);
+    expect(result.stdout).toContain(`an access token was obtained for the service account ${EMAIL}, and model "${MODEL}" answered`);
+    expect(authority.issued).toHaveLength(1);
+    const sent = chats(b);
+    expect(sent).toHaveLength(1);
+    expect((sent[0]?.body as { max_tokens?: number }).max_tokens).toBeLessThanOrEqual(16);
+  });
+
+  it('a key the token endpoint refuses is a problem naming the key file and Google’s words', async () => {
+    const { bed: b } = await vertexBed(sampleRows(3), { account: false });
+    const result = await check(b);
+    expect(result.code).not.toBe(0);
+    expect(result.stdout + result.stderr).toMatch(/no access token for the service account .*invalid_grant: Invalid grant: account not found/);
+    expect(result.stdout + result.stderr).toContain('sheets.credentials_file');
+    expect(chats(b)).toEqual([]);
+  });
+
+  it('a model Vertex does not have is a problem naming llm.providers[0].model', async () => {
+    const { bed: b } = await vertexBed(sampleRows(3));
+    b.setConfig({ llm: { providers: [{ name: 'vertex', kind: 'vertex', model: 'google/gemini-2.5-flsh', base_url: vertexBaseUrl(b) }] } });
+    const result = await check(b);
+    expect(result.code).not.toBe(0);
+    expect(result.stdout + result.stderr).toMatch(/google\/gemini-2\.5-flsh/);
+    expect(result.stdout + result.stderr).toContain('llm.providers[0].model');
+  });
+});
