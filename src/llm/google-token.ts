@@ -32,6 +32,11 @@ export class GoogleTokenError extends Error {
     super(message, options);
     this.name = 'GoogleTokenError';
   }
+
+  /** Not reached, or failing on its side (429, 5xx, after the library's own retries): asking later may work. */
+  get retryable(): boolean {
+    return this.status === undefined || this.status === 429 || this.status >= 500;
+  }
 }
 
 interface Held {
@@ -102,7 +107,8 @@ export class GoogleTokens {
     }
     const token = credentials.access_token;
     if (typeof token !== 'string' || token === '') throw new GoogleTokenError(`Google's token endpoint answered without an access token for ${this.key.client_email}`, undefined);
-    const expires = typeof credentials.expiry_date === 'number' ? credentials.expiry_date : asked + 3_600_000;
+    // No lifetime stated (or none that is a number): Google's default hour.
+    const expires = typeof credentials.expiry_date === 'number' && Number.isFinite(credentials.expiry_date) ? credentials.expiry_date : asked + 3_600_000;
     const life = Math.max(0, expires - asked);
     const held = { token, refreshAt: expires - Math.min(MAX_MARGIN_MS, life / 4) };
     this.held = held;
@@ -121,9 +127,10 @@ function tokenFailure(error: unknown, email: string): GoogleTokenError {
       : error instanceof Error
         ? error.message
         : String(error);
-  const text = said.length > 300 ? `${said.slice(0, 300)}…` : said;
+  const trimmed = said.trim() === '' ? 'no reason given' : said.trim();
+  const text = trimmed.length > 300 ? `${trimmed.slice(0, 300)}…` : trimmed;
   return new GoogleTokenError(
-    status === undefined ? `could not ask Google's token endpoint for an access token for ${email} (${text})` : `Google's token endpoint refused an access token to the service account ${email} (${status}: ${text})`,
+    status === undefined || status === 429 || status >= 500 ? `could not ask Google's token endpoint for an access token for ${email} (${status === undefined ? '' : `${status}: `}${text})` : `Google's token endpoint refused an access token to the service account ${email} (${status}: ${text})`,
     status,
     { cause: error },
   );

@@ -245,7 +245,7 @@ export class Provider {
     const token = googleTokenErrorOf(error);
     if (token) {
       // A refused assertion (revoked key, deleted account) fails every request: like a bad key.
-      return token.status === undefined
+      return token.retryable
         ? new LlmError(`${where}: ${token.message}`, { ...base, kind: 'transient', retryable: true })
         : new LlmError(`${where}: ${token.message}`, {
             ...base,
