@@ -1,6 +1,6 @@
 import { closest, type Config, type ProviderConfig, type Secrets } from '../config/index.js';
 import { LlmError } from '../errors.js';
-import { Provider } from '../llm/index.js';
+import { Provider, embeddingModelOf } from '../llm/index.js';
 import { finding, type Finding } from './findings.js';
 
 /** A model a provider is asked for, and the config key that names it. */
@@ -20,7 +20,7 @@ export function wantedModels(config: Config, index: number): WantedModel[] {
         { model: routing.large, key: 'llm.routing.large' },
       ]
     : [{ model: provider.model, key: `llm.providers[${index}].model` }];
-  if (index === 0 && config.cache.semantic) wanted.push({ model: config.cache.embedding_model, key: 'cache.embedding_model' });
+  if (index === 0 && config.cache.semantic) wanted.push({ model: embeddingModelOf(config), key: 'cache.embedding_model' });
   return wanted.filter((w, i) => wanted.findIndex((o) => o.model === w.model) === i);
 }
 

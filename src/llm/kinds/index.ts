@@ -5,3 +5,4 @@ export { readErrorBody, type ErrorBody } from './error-body.js';
 export { isDroppable, refusesModel, unsupportedField } from './fields.js';
 export { dialectFetch } from './dialect.js';
 export { connectionOf, type Connection } from './connection.js';
+export { embeddingChoice, embeddingModelOf, embeddingProblem, type EmbeddingChoice } from './embeddings.js';

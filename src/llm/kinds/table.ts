@@ -24,6 +24,8 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
     keyCheck: 'models',
     cachedTokens: 'prompt_tokens_details',
     batch: true,
+    // https://platform.openai.com/docs/guides/embeddings
+    embeddings: true,
     embeddingModel: 'text-embedding-3-small',
   },
   azure: {
@@ -43,7 +45,9 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
     keyCheck: 'models',
     cachedTokens: 'prompt_tokens_details',
     batch: true,
-    embeddingModel: 'text-embedding-3-small',
+    // An embedding deployment of the user's own (its name is the model): https://learn.microsoft.com/en-us/azure/ai-foundry/openai/how-to/embeddings
+    embeddings: true,
+    embeddingModel: undefined,
   },
   gemini: {
     kind: 'gemini',
@@ -63,6 +67,8 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
     keyCheck: 'models',
     cachedTokens: 'prompt_tokens_details',
     batch: true,
+    // https://ai.google.dev/gemini-api/docs/openai#embeddings
+    embeddings: true,
     embeddingModel: 'gemini-embedding-001',
   },
   vertex: {
@@ -82,7 +88,10 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
     keyCheck: 'none',
     cachedTokens: 'prompt_tokens_details',
     batch: false,
-    embeddingModel: undefined,
+    // Vertex's embedding models (gemini-embedding-001, text-embedding-005), named with the publisher as its chat models are:
+    // https://cloud.google.com/vertex-ai/generative-ai/docs/embeddings/get-text-embeddings
+    embeddings: true,
+    embeddingModel: 'google/gemini-embedding-001',
   },
   ollama: {
     kind: 'ollama',
@@ -99,6 +108,8 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
     keyCheck: 'models',
     cachedTokens: 'none',
     batch: false,
+    // /v1/embeddings: https://docs.ollama.com/api/openai-compatibility; nomic-embed-text: https://ollama.com/library/nomic-embed-text
+    embeddings: true,
     embeddingModel: 'nomic-embed-text',
   },
   vllm: {
@@ -116,6 +127,8 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
     // Only with --enable-prompt-tokens-details on the server; 0 otherwise.
     cachedTokens: 'prompt_tokens_details',
     batch: false,
+    // The Embeddings API of a server running an embedding model: https://docs.vllm.ai/en/latest/serving/openai_compatible_server.html
+    embeddings: true,
     embeddingModel: undefined,
   },
   anthropic: {
@@ -132,6 +145,8 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
     keyCheck: 'models',
     cachedTokens: 'none',
     batch: false,
+    // No embeddings of its own (it points to Voyage AI): https://docs.claude.com/en/docs/build-with-claude/embeddings
+    embeddings: false,
     embeddingModel: undefined,
   },
   openrouter: {
@@ -150,6 +165,8 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
     keyCheck: 'key',
     cachedTokens: 'prompt_tokens_details',
     batch: false,
+    // Chat completions only in its OpenAI-compatible API: https://openrouter.ai/docs/api-reference/parameters
+    embeddings: false,
     embeddingModel: undefined,
   },
   groq: {
@@ -168,6 +185,8 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
     keyCheck: 'models',
     cachedTokens: 'prompt_tokens_details',
     batch: true,
+    // No embedding models among its models: https://console.groq.com/docs/models
+    embeddings: false,
     embeddingModel: undefined,
   },
   generic: {
@@ -181,6 +200,8 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
     keyCheck: 'models',
     cachedTokens: 'prompt_tokens_details',
     batch: true,
+    // As OpenAI; cache.embedding_model names another.
+    embeddings: true,
     embeddingModel: 'text-embedding-3-small',
   },
 };

@@ -57,6 +57,8 @@ export interface KindFacts {
   cachedTokens: 'prompt_tokens_details' | 'none';
   /** The Batch API (/v1/batches) exists at this endpoint. */
   batch: boolean;
-  /** An embedding model at this endpoint, for the semantic cache (undefined: none documented). */
+  /** The endpoint serves /embeddings (the semantic cache needs it). */
+  embeddings: boolean;
+  /** The embedding model used when cache.embedding_model is unset (undefined: the user's own, e.g. an Azure deployment). */
   embeddingModel: string | undefined;
 }

@@ -28,7 +28,10 @@ export interface EmulatorProfile {
   /** GET /v1/models answers without a key (OpenRouter). */
   modelsWithoutKey: boolean;
   /** GET /v1/key answers the key's details (OpenRouter); else 404 like any unknown path. */
-  keyRoute: boolean;  /** Maps the provider's own URL paths onto the emulator's (Azure's classic deployment URLs), or refuses them. */
+  keyRoute: boolean;
+  /** POST /v1/embeddings exists (Anthropic's layer, Groq and OpenRouter have none: 404). */
+  embeddings?: boolean;
+  /** Maps the provider's own URL paths onto the emulator's (Azure's classic deployment URLs), or refuses them. */
   route?(path: string, query: URLSearchParams): { path: string } | { refused: { status: number; body: unknown } } | undefined;
 }
 
@@ -188,6 +191,8 @@ const anthropic: EmulatorProfile = {
   authorization: bearer,
   modelsWithoutKey: false,
   keyRoute: false,
+  // No embeddings of its own: https://docs.claude.com/en/docs/build-with-claude/embeddings
+  embeddings: false,
 };
 
 /**
@@ -211,6 +216,7 @@ function openrouter(now: () => number): EmulatorProfile {
     authorization: bearer,
     modelsWithoutKey: true,
     keyRoute: true,
+    embeddings: false,
   };
 }
 
@@ -246,6 +252,8 @@ const groq: EmulatorProfile = {
   authorization: bearer,
   modelsWithoutKey: false,
   keyRoute: false,
+  // No embedding models among its models: https://console.groq.com/docs/models
+  embeddings: false,
 };
 
 /**

@@ -530,7 +530,7 @@ class EmulatorServer implements OpenAIEmulator {
       };
       if (resource === 'key') reply = keyReply(call.method);
       else if (resource === 'models') reply = modelsReply(call, this.opts.models);
-      else if (resource === 'embeddings') reply = this.embeddings.handle(call);
+      else if (resource === 'embeddings') reply = this.profile?.embeddings === false ? apiError(404, { message: `Invalid URL (${call.method} ${record.path})`, type: 'invalid_request_error' }) : this.embeddings.handle(call);
       else reply = resource === 'files' ? await this.fileStore.handle(call) : await this.batchEngine.handle(call);
     }
     if (this.closing || res.destroyed || res.writableEnded || req.socket.destroyed) return;
