@@ -1,4 +1,4 @@
-export { PROVIDER_KINDS, type DroppableField, type KindFacts, type ProviderKind } from './types.js';
+export { PROVIDER_KINDS, type BatchFacts, type DroppableField, type KindFacts, type ProviderKind } from './types.js';
 export { KINDS } from './table.js';
 export { detectKind, factsOf } from './detect.js';
 export { readErrorBody, type ErrorBody } from './error-body.js';

@@ -143,7 +143,7 @@ class EmulatorServer implements OpenAIEmulator {
     this.limiter = opts.rateLimit ? new RateLimiter(opts.rateLimit, this.now) : undefined;
     this.supportsJsonSchema = opts.supportsJsonSchema ?? true;
     this.fileStore = new FileStore(this.now);
-    this.batchEngine = new BatchEngine(this.fileStore, (body, takeFault) => this.answerBatchLine(body, takeFault), this.now, opts.batch);
+    this.batchEngine = new BatchEngine(this.fileStore, (body, takeFault) => this.answerBatchLine(body, takeFault), this.now, opts.batch, this.profile?.batch || undefined);
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         // A bug in the emulator itself: answer 500 rather than leave the client hanging.
@@ -531,6 +531,7 @@ class EmulatorServer implements OpenAIEmulator {
       if (resource === 'key') reply = keyReply(call.method);
       else if (resource === 'models') reply = modelsReply(call, this.opts.models);
       else if (resource === 'embeddings') reply = this.profile?.embeddings === false ? apiError(404, { message: `Invalid URL (${call.method} ${record.path})`, type: 'invalid_request_error' }) : this.embeddings.handle(call);
+      else if (resource === 'batches' && this.profile?.batch === false) reply = apiError(404, { message: `Invalid URL (${call.method} ${record.path})`, type: 'invalid_request_error' });
       else reply = resource === 'files' ? await this.fileStore.handle(call) : await this.batchEngine.handle(call);
     }
     if (this.closing || res.destroyed || res.writableEnded || req.socket.destroyed) return;
