@@ -1,7 +1,7 @@
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { FieldMemory, LimitMemory } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
-import { CacheKeySharder, Provider, ProviderGate, TokenEstimator, Validator, loadTokenizer, packingNote, packingOf, promptCacheKey, routeModel, type RetryEvent, type Usage } from '../llm/index.js';
+import { CacheKeySharder, Provider, ProviderGate, RefusalJudge, TokenEstimator, Validator, loadTokenizer, packingNote, packingOf, promptCacheKey, routeModel, type RetryEvent, type Usage } from '../llm/index.js';
 import type { RowInputs } from '../sheets/index.js';
 import { primaryModel, promptRulesOf } from './plan.js';
 
@@ -15,6 +15,8 @@ export interface Asking {
   rowsPerRequest: number;
   /** Drops the fallbacks whose key is refused, before any row needs them. */
   checkFallbacks: (signal?: AbortSignal) => Promise<void>;
+  /** Whether the 400s of the run's first questions are the configuration's fault (the Settler holds ERROR cells until it knows). */
+  judge: RefusalJudge;
 }
 
 /**
@@ -56,6 +58,7 @@ export function buildAsking(
   const gates = hooks.gates ?? providerGates(config, secrets, hooks.limits, hooks.onWarning);
   // The tokenizer takes ~150 ms to load: only when a token budget asks for it.
   let estimator: Promise<TokenEstimator> | undefined;
+  const judge = new RefusalJudge();
   const validator = new Validator([...firsts.values(), ...fallbacks], {
     rules,
     allowedStatuses: rules.allowedStatuses,
@@ -68,6 +71,7 @@ export function buildAsking(
     onRetry: hooks.onRetry,
     onCall: (provider, usage) => hooks.onCall(provider.model, usage),
     onConnectionFailure: () => hooks.onConnectionFailure?.(),
+    judge,
     onDropped: (provider, error) => hooks.onWarning?.(`provider "${provider.name}"${error.status === 403 ? ` (model ${provider.model})` : ""} is not used for the rest of this run: ${error.message}${error.hint ? `${/[.!?)]$/.test(error.message) ? '' : '.'} ${error.hint}` : ''}`),
   });
   const packing = packingOf(config.llm);
@@ -79,6 +83,7 @@ export function buildAsking(
     modelOf,
     promptCacheKeys: [...firsts.values()].map((p) => promptCacheKey(config.llm.prompt_cache_key, rules, p.model)),
     checkFallbacks: (signal) => validator.dropRefused(fallbacks, signal),
+    judge,
   };
 }
 
