@@ -36,7 +36,11 @@ export function loadSecrets(config: Config, env: NodeJS.ProcessEnv): { secrets: 
   const apiKeys = new Map<string, string>();
   config.llm.providers.forEach((provider, i) => {
     // Vertex AI takes the service account's OAuth tokens: one key file for the sheet and the model.
-    if (usesServiceAccount(provider)) return;
+    if (usesServiceAccount(provider)) {
+      // A name other than the default was meant for something: say it is not what authenticates.
+      if (provider.api_key_env !== 'OPENAI_API_KEY') warnings.push(`llm.providers[${i}].api_key_env (${provider.api_key_env}) is not read: provider "${provider.name}" is Vertex AI, which takes the service account's access tokens (sheets.credentials_file or GOOGLE_APPLICATION_CREDENTIALS); remove the key`);
+      return;
+    }
     const value = env[provider.api_key_env];
     if (value === undefined || value.trim() === '') {
       problems.push({

@@ -132,6 +132,16 @@ describe('Vertex AI with the Sheets service account', () => {
   });
 });
 
+describe('Vertex AI config', () => {
+  it('an api_key_env on a Vertex provider is not read, and a warning says so', async () => {
+    const { bed: b } = await vertexBed(sampleRows(2));
+    b.setConfig({ llm: { providers: [{ name: 'vertex', kind: 'vertex', model: MODEL, base_url: vertexBaseUrl(b), api_key_env: 'VERTEX_ACCESS_TOKEN' }] } });
+    const result = await b.run();
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(/api_key_env \(VERTEX_ACCESS_TOKEN\) is not read: provider "vertex" is Vertex AI/);
+  });
+});
+
 describe('check-config --online with Vertex AI', () => {
   const check = (b: Bed) => b.cli(['check-config', '--config', b.configPath, '--online']);
 
