@@ -1,4 +1,4 @@
-import { toFile } from 'openai';
+import { toFile, type OpenAI } from 'openai';
 import { FieldMemory, type CacheStore } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { PACKED_FORMAT, buildMessages, buildPackedMessages, decideVerdict, packingOf, type Provider, type Usage } from '../llm/index.js';
@@ -35,6 +35,9 @@ export async function submitBatch(config: Config, secrets: Secrets, store: Cache
   const fresh = selection.jobs.filter((job) => !pending.has(job.key));
   // Batch jobs go to the first provider: the Batch API has no fallback.
   const provider = primaryProvider(config, secrets, new FieldMemory(store.db));
+  const batchFacts = provider.facts.batch;
+  // The commands refuse --mode batch for such a kind before anything is read (commands/batch.ts).
+  if (!batchFacts) throw new RangeError(`provider "${provider.name}" (${provider.facts.label}) has no Batch API`);
   const rules = promptRulesOf(config);
   const today = localDate(now);
   const files: Array<{ lines: BatchLine[]; text: string[]; bytes: number }> = [];
@@ -50,7 +53,8 @@ export async function submitBatch(config: Config, secrets: Secrets, store: Cache
       group.length === 1
         ? provider.requestBody(buildMessages(first.inputs, rules, today))
         : provider.requestBody(buildPackedMessages(lines.map((l) => ({ label: l.label, inputs: l.inputs })), rules, today), PACKED_FORMAT, Math.min(100_000, config.llm.max_completion_tokens * group.length));
-    const json = JSON.stringify({ custom_id: customId, method: 'POST', url: '/v1/chat/completions', body });
+    // The job's endpoint in the provider's own words (Azure's has no /v1), repeated by every line.
+    const json = JSON.stringify({ custom_id: customId, method: 'POST', url: batchFacts.endpoint, body });
     let file = files.at(-1);
     if (!file || file.text.length >= MAX_LINES || file.bytes + json.length + 1 > MAX_BYTES) {
       file = { lines: [], text: [], bytes: 0 };
@@ -65,8 +69,8 @@ export async function submitBatch(config: Config, secrets: Secrets, store: Cache
     const upload = await explained(provider, async () => provider.api.files.create({ file: await toFile(Buffer.from(`${file.text.join('\n')}\n`), `status-validator-${now.toISOString().slice(0, 10)}-${i + 1}.jsonl`), purpose: 'batch' }));
     const batch = await explained(provider, () => provider.api.batches.create({
       input_file_id: upload.id,
-      endpoint: '/v1/chat/completions',
-      completion_window: '24h',
+      endpoint: batchFacts.endpoint as OpenAI.BatchCreateParams['endpoint'],
+      completion_window: batchFacts.completionWindow as OpenAI.BatchCreateParams['completion_window'],
       metadata: { tool: 'status-validator', spreadsheet_id: config.sheets.spreadsheet_id, sheet: config.sheets.sheet },
     }));
     const job = {

@@ -1,5 +1,6 @@
 import { loadPortfolio, loadSecrets, selectTargets, type Config, type Secrets } from '../config/index.js';
-import { UsageError } from '../errors.js';
+import { ConfigError, UsageError } from '../errors.js';
+import { embeddingProblem } from '../llm/index.js';
 import type { ProgressStream } from '../report/index.js';
 import { sleep } from '../retry/index.js';
 
@@ -53,9 +54,25 @@ export function loadTargets(configFile: string, io: CommandIO, target?: string):
   const portfolio = loadPortfolio(configFile, io.env);
   const targets = selectTargets(portfolio, target);
   const first = targets[0] as Config;
+  refuseSemanticWithoutEmbeddings(configFile, targets);
   // Credentials and providers are top-level: every target has the same.
   const { secrets, warnings } = loadSecrets(first, io.env);
   return { targets, listed: first.target.index !== undefined, secrets, warnings };
+}
+
+/**
+ * cache.semantic with a first provider that has no embeddings (Anthropic's layer, Groq,
+ * OpenRouter), or no embedding model to name: a config problem, before anything is read or
+ * sent (check-config and every command, exit 2).
+ */
+function refuseSemanticWithoutEmbeddings(configFile: string, targets: readonly Config[]): void {
+  const problems = targets.flatMap((target) => {
+    const problem = embeddingProblem(target);
+    return problem ? [{ ...problem, path: target.target.index === undefined ? problem.path : `targets[${target.target.index}].${problem.path}` }] : [];
+  });
+  const [first] = problems;
+  if (!first) return;
+  throw new ConfigError(configFile, problems.filter((p, i) => problems.findIndex((o) => o.message === p.message) === i), { hint: first.hint });
 }
 
 /** For commands that work on one target: the file's only one, or the one --target names. */

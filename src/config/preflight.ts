@@ -35,6 +35,12 @@ export function loadSecrets(config: Config, env: NodeJS.ProcessEnv): { secrets: 
   }
   const apiKeys = new Map<string, string>();
   config.llm.providers.forEach((provider, i) => {
+    // Vertex AI takes the service account's OAuth tokens: one key file for the sheet and the model.
+    if (usesServiceAccount(provider)) {
+      // A name other than the default was meant for something: say it is not what authenticates.
+      if (provider.api_key_env !== 'OPENAI_API_KEY') warnings.push(`llm.providers[${i}].api_key_env (${provider.api_key_env}) is not read: provider "${provider.name}" is Vertex AI, which takes the service account's access tokens (sheets.credentials_file or GOOGLE_APPLICATION_CREDENTIALS); remove the key`);
+      return;
+    }
     const value = env[provider.api_key_env];
     if (value === undefined || value.trim() === '') {
       problems.push({
@@ -50,4 +56,19 @@ export function loadSecrets(config: Config, env: NodeJS.ProcessEnv): { secrets: 
     secrets: { serviceAccount, apiKeys, all: [serviceAccount.private_key, ...apiKeys.values()] },
     warnings,
   };
+}
+
+/**
+ * Whether a provider authenticates with the Sheets service account (Vertex AI) rather than
+ * an API key: `kind: vertex`, or no kind and a *-aiplatform.googleapis.com base_url (as
+ * src/llm/kinds/detect.ts detects it).
+ */
+export function usesServiceAccount(provider: Config['llm']['providers'][number]): boolean {
+  if (provider.kind !== undefined) return provider.kind === 'vertex';
+  try {
+    const host = new URL(provider.base_url).hostname.toLowerCase();
+    return host === 'aiplatform.googleapis.com' || host.endsWith('-aiplatform.googleapis.com');
+  } catch {
+    return false;
+  }
 }

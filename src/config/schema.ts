@@ -146,8 +146,8 @@ const cacheSchema = z
     semantic: z.boolean({ error: 'expected true or false' }).default(false),
     /** Least cosine similarity (0.5–1) for a neighbour's verdict to be reused. */
     semantic_threshold: z.number({ error: 'expected a similarity from 0.5 to 1' }).min(0.5, 'expected a similarity from 0.5 to 1').max(1, 'expected a similarity from 0.5 to 1').default(0.95),
-    /** The embedding model, at the first provider's endpoint. */
-    embedding_model: text('a model name').default('text-embedding-3-small'),
+    /** The embedding model, at the first provider's endpoint; unset: its kind's default (src/llm/kinds/table.ts). */
+    embedding_model: text('a model name').optional(),
   })
   .prefault({});
 

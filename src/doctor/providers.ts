@@ -1,6 +1,6 @@
 import { closest, type Config, type ProviderConfig, type Secrets } from '../config/index.js';
 import { LlmError } from '../errors.js';
-import { Provider } from '../llm/index.js';
+import { Provider, embeddingModelOf } from '../llm/index.js';
 import { finding, type Finding } from './findings.js';
 
 /** A model a provider is asked for, and the config key that names it. */
@@ -20,7 +20,7 @@ export function wantedModels(config: Config, index: number): WantedModel[] {
         { model: routing.large, key: 'llm.routing.large' },
       ]
     : [{ model: provider.model, key: `llm.providers[${index}].model` }];
-  if (index === 0 && config.cache.semantic) wanted.push({ model: config.cache.embedding_model, key: 'cache.embedding_model' });
+  if (index === 0 && config.cache.semantic) wanted.push({ model: embeddingModelOf(config), key: 'cache.embedding_model' });
   return wanted.filter((w, i) => wanted.findIndex((o) => o.model === w.model) === i);
 }
 
@@ -38,7 +38,8 @@ async function checkProvider(config: Config, provider: ProviderConfig, index: nu
   const host = hostOf(provider.base_url);
   const scope = `provider "${provider.name}" (${host})`;
   const apiKey = secrets.apiKeys.get(provider.name) ?? '';
-  const client = new Provider(provider, { apiKey, timeoutMs: config.llm.request_timeout_seconds * 1000, maxCompletionTokens: 16, promptCacheKey: 'check-config' });
+  const client = new Provider(provider, { apiKey, serviceAccount: secrets.serviceAccount, timeoutMs: config.llm.request_timeout_seconds * 1000, maxCompletionTokens: 16, promptCacheKey: 'check-config' });
+  if (client.facts.auth === 'google-oauth') return checkServiceAccountProvider(client, config, provider, index, secrets, scope, signal);
   // The free call that proves a key is the provider kind's (src/llm/kinds): OpenRouter lists
   // models to anyone, so its GET /key; a Vertex endpoint lists none.
   if (client.facts.keyCheck === 'none') {
@@ -75,8 +76,31 @@ async function checkProvider(config: Config, provider: ProviderConfig, index: nu
   return findings;
 }
 
+/**
+ * Vertex AI: its OpenAI endpoint lists no models, so the check obtains an access token for
+ * the service account and asks the model one tiny question (a few tokens, billed): that
+ * proves the key file, the account's role in the project, the location and the model name.
+ */
+async function checkServiceAccountProvider(client: Provider, config: Config, provider: ProviderConfig, index: number, secrets: Secrets, scope: string, signal?: AbortSignal): Promise<Finding[]> {
+  const account = secrets.serviceAccount.client_email;
+  const modelKey = index === 0 && config.llm.routing ? 'llm.routing' : `llm.providers[${index}].model`;
+  try {
+    await client.ping(signal);
+  } catch (error) {
+    const failed = error instanceof LlmError ? error : undefined;
+    const text = failed ? `${failed.message}${failed.hint ? ` ${failed.hint}` : ''}` : String(error);
+    if (failed?.kind === 'auth' && /token endpoint/.test(failed.message)) {
+      return [finding('problem', scope, `no access token for the service account ${account}: ${failed.message}`, { field: config.sheets.credentials_file ? 'sheets.credentials_file' : 'GOOGLE_APPLICATION_CREDENTIALS', fix: failed.hint ?? 'Download a new JSON key for the service account.' })];
+    }
+    if (failed?.kind === 'auth') return [finding('problem', scope, failed.message, { field: `llm.providers[${index}].base_url`, fix: failed.hint ?? 'Grant the service account the Vertex AI User role in the project of base_url.' })];
+    if (failed?.kind === 'config') return [finding('problem', scope, failed.message, { field: modelKey, fix: failed.hint ?? `Check the model name (Vertex names Gemini models like "google/gemini-2.5-flash").` })];
+    return [failure(error, scope, provider, index, hostOf(provider.base_url), text)];
+  }
+  return [finding('ok', scope, `an access token was obtained for the service account ${account}, and model "${provider.model}" answered a one-line request (a few tokens)`, { field: modelKey })];
+}
+
 /** What a failed GET /models says: a wrong key, an endpoint that cannot be reached, or nothing certain. */
-function failure(error: unknown, scope: string, provider: ProviderConfig, index: number, host: string): Finding {
+function failure(error: unknown, scope: string, provider: ProviderConfig, index: number, host: string, said?: string): Finding {
   const status = error instanceof LlmError ? error.status : undefined;
   const envKey = `llm.providers[${index}].api_key_env`;
   if (status === 401) {
@@ -106,6 +130,7 @@ function failure(error: unknown, scope: string, provider: ProviderConfig, index:
       fix: `Allow the key in $${provider.api_key_env} to read models, or try a run with --limit 1.`,
     });
   }
+  if (said !== undefined) return finding('unchecked', scope, `${host} failed (${status}): ${said}`, { fix: 'Try again in a few minutes.' });
   return finding('unchecked', scope, `${host} failed to list models (${status}), so the key and the model could not be checked`, { fix: 'Try again in a few minutes.' });
 }
 

@@ -3,6 +3,7 @@ import type { ProviderConfig } from '../config/index.js';
 import { LlmError, redact, type LlmErrorKind } from '../errors.js';
 import { retryAfterMs } from '../retry/index.js';
 import { ANSWER_FORMAT, type ResponseSchema } from './answer.js';
+import { googleBearerFetch, googleTokenErrorOf, googleTokensFor, type GoogleServiceAccount } from './google-token.js';
 import { connectionFailureOf, endpointHost, jsonFetch } from './http.js';
 import { connectionOf, dialectFetch, factsOf, isDroppable, refusesModel, unsupportedField, type KindFacts } from './kinds/index.js';
 import { outputCapOf } from './output-cap.js';
@@ -37,6 +38,8 @@ export interface ProviderOptions {
   droppedFields?: readonly string[] | undefined;
   /** The endpoint refused a field by name: it is left out from now on; said once per field. */
   onFieldDropped?: (field: string, message: string) => void;
+  /** The Sheets service account: Vertex AI takes its OAuth access tokens instead of an API key. */
+  serviceAccount?: GoogleServiceAccount | undefined;
 }
 
 /** How many refused fields one request may shed before it is given up (each is dropped once). */
@@ -71,7 +74,15 @@ export class Provider {
     this.facts = factsOf(config);
     this.dropped = new Set(options.droppedFields ?? []);
     const connection = connectionOf(this.facts, config.base_url, options.apiKey);
-    this.client = new OpenAI({ apiKey: options.apiKey, ...connection, maxRetries: 0, timeout: options.timeoutMs, fetch: dialectFetch(this.facts, jsonFetch) });
+    let transport: typeof fetch = jsonFetch;
+    let apiKey = options.apiKey;
+    if (this.facts.auth === 'google-oauth') {
+      if (!options.serviceAccount) throw new RangeError(`provider "${config.name}" (${this.facts.label}) needs the service account's key`);
+      transport = googleBearerFetch(googleTokensFor(options.serviceAccount), jsonFetch);
+      // The SDK wants a key; the bearer it would make of it is replaced by the access token.
+      apiKey = 'google-oauth-access-token';
+    }
+    this.client = new OpenAI({ apiKey, ...connection, maxRetries: 0, timeout: options.timeoutMs, fetch: dialectFetch(this.facts, transport) });
   }
 
   /** Whether `auto` structured outputs may fall back to json_object (Anthropic's layer refuses it). */
@@ -199,6 +210,23 @@ export class Provider {
     }
   }
 
+  /**
+   * One tiny chat completion (a word asked, at most 16 tokens answered): for an endpoint
+   * with no free call that proves the credentials and the model (Vertex AI lists no models
+   * at its OpenAI endpoint), `check-config --online` asks it once. Costs a few tokens.
+   * Fails with the classified LlmError.
+   */
+  async ping(signal?: AbortSignal): Promise<void> {
+    try {
+      const body: OpenAI.ChatCompletionCreateParamsNonStreaming = { model: this.model, messages: [{ role: 'user', content: 'Reply with OK.' }] };
+      if (this.facts.request.maxTokensField === 'max_tokens') body.max_tokens = 16;
+      else body.max_completion_tokens = 16;
+      await this.client.chat.completions.create(body, { signal: signal ?? null, timeout: Math.min(this.options.timeoutMs, KEY_CHECK_TIMEOUT_MS * 4) });
+    } catch (error) {
+      throw this.classify(error);
+    }
+  }
+
   /** A failure of this provider's client (the Batch API's calls too) as an LlmError of a known kind. */
   explain(error: unknown): LlmError {
     return error instanceof LlmError ? error : this.classify(error);
@@ -214,6 +242,19 @@ export class Provider {
     // No base_url here: these messages become the Issues cell of a row that failed, in a
     // shared sheet; where the endpoint helps (unreachable, 404), the hint names its host.
     const where = `provider "${this.name}" (model ${this.model})`;
+    const token = googleTokenErrorOf(error);
+    if (token) {
+      // A refused assertion (revoked key, deleted account) fails every request: like a bad key.
+      return token.retryable
+        ? new LlmError(`${where}: ${token.message}`, { ...base, kind: 'transient', retryable: true })
+        : new LlmError(`${where}: ${token.message}`, {
+            ...base,
+            kind: 'auth',
+            retryable: false,
+            status: 401,
+            hint: "Check the service-account key (sheets.credentials_file or GOOGLE_APPLICATION_CREDENTIALS): it may be deleted or disabled in Google Cloud (IAM → Service accounts → Keys); download a new JSON key.",
+          });
+    }
     const unreachable = connectionFailureOf(error);
     if (unreachable) {
       return new LlmError(`could not connect to ${where}: ${unreachable.what}`, {
@@ -241,11 +282,16 @@ export class Provider {
     const headers: Headers | undefined = apiError.headers;
     const make = (kind: LlmErrorKind, retryable: boolean, text: string, hint?: string) =>
       new LlmError(text, { ...base, kind, retryable, status, requestId, headers, retryAfterMs: retryAfterMs(headers), ...(hint ? { hint } : {}) });
+    const google = this.facts.auth === 'google-oauth';
     if (status === 401) {
-      return make('auth', false, `${where} rejected the API key (401: ${said})`, `Check the key in $${this.config.api_key_env}: it may be mistyped, revoked, or for another provider.`);
+      return google
+        ? make('auth', false, `${where} rejected the service account's access token (401: ${said})`, 'Check the service-account key (sheets.credentials_file or GOOGLE_APPLICATION_CREDENTIALS) and that the Vertex AI API is enabled in its project.')
+        : make('auth', false, `${where} rejected the API key (401: ${said})`, `Check the key in $${this.config.api_key_env}: it may be mistyped, revoked, or for another provider.`);
     }
     if (status === 403) {
-      return make('auth', false, `${where} refused access (403: ${said})`, `The key in $${this.config.api_key_env} has no access to model ${this.model}, or the account is restricted.`);
+      return google
+        ? make('auth', false, `${where} refused access (403: ${said})`, `Grant the service account the Vertex AI User role (roles/aiplatform.user) in the project of base_url, and enable the Vertex AI API there; model ${this.model} must be available in that location.`)
+        : make('auth', false, `${where} refused access (403: ${said})`, `The key in $${this.config.api_key_env} has no access to model ${this.model}, or the account is restricted.`);
     }
     if (status === 404) {
       // Every row would get the same answer: the model (an Azure deployment) or the URL is wrong.

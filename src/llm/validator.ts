@@ -6,6 +6,7 @@ import type { ProviderGate } from './gate.js';
 import { clipText } from './clip.js';
 import { buildMessages, buildPackedMessages, type ChatMessage, type PromptRules } from './prompt.js';
 import type { Completion, Provider, Usage } from './provider.js';
+import type { RefusalJudge } from './refusal-judge.js';
 import { decideVerdict, type Verdict } from './verdict.js';
 import { plural } from '../plural.js';
 
@@ -42,6 +43,8 @@ export interface ValidatorOptions {
   onDropped?: (provider: Provider, error: LlmError) => void;
   /** The providers to ask for a row, in order (routing); all of them by default. */
   route?: (inputs: RowInputs) => readonly Provider[];
+  /** Tells a 400 every row gets (stops the run) from a row's own (src/llm/refusal-judge.ts). */
+  judge?: RefusalJudge;
 }
 
 const zeroUsage = (): Usage => ({ promptTokens: 0, completionTokens: 0, cachedTokens: 0 });
@@ -122,6 +125,9 @@ export class Validator {
 
   /** Asks each provider in turn until one answers usably; throws only when every row is doomed. */
   private async ask<T>(question: Question<T>, chain: readonly Provider[], signal?: AbortSignal): Promise<Asked<T>> {
+    // Judged a configuration problem: no further question is sent.
+    const stopped = this.options.judge?.stopped;
+    if (stopped) throw stopped;
     const usage = zeroUsage();
     const reasons: string[] = [];
     for (const provider of chain) {
@@ -255,6 +261,10 @@ export class Validator {
           provider.mode = 'json_object';
           continue;
         }
+        if (error.kind === 'rejected' && error.status === 400) {
+          const fatal = this.options.judge?.refused(provider, error);
+          if (fatal) throw fatal;
+        }
         if (!error.retryable) return { ok: false, reason, usage };
         attempt++;
         if (attempt > this.options.maxRetries) break;
@@ -267,7 +277,10 @@ export class Validator {
       this.options.onCall?.(provider, completion.usage);
       const problem = completionProblem(completion);
       const parsed = problem === undefined ? question.parse(completion.content) : { ok: false as const, problem };
-      if (parsed.ok) return { ok: true, value: parsed.value, provider: provider.name, model: provider.model, usage };
+      if (parsed.ok) {
+        this.options.judge?.answered();
+        return { ok: true, value: parsed.value, provider: provider.name, model: provider.model, usage };
+      }
       // A bad answer is retried at once, showing the model what was wrong with it.
       reason = `${provider.name}: ${parsed.problem}`;
       conversation = repair(question.messages, completion.content, parsed.problem);

@@ -1,7 +1,7 @@
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { FieldMemory, LimitMemory } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
-import { CacheKeySharder, Provider, ProviderGate, TokenEstimator, Validator, loadTokenizer, packingNote, packingOf, promptCacheKey, routeModel, type RetryEvent, type Usage } from '../llm/index.js';
+import { CacheKeySharder, Provider, ProviderGate, RefusalJudge, TokenEstimator, Validator, loadTokenizer, packingNote, packingOf, promptCacheKey, routeModel, type RetryEvent, type Usage } from '../llm/index.js';
 import type { RowInputs } from '../sheets/index.js';
 import { primaryModel, promptRulesOf } from './plan.js';
 
@@ -15,6 +15,8 @@ export interface Asking {
   rowsPerRequest: number;
   /** Drops the fallbacks whose key is refused, before any row needs them. */
   checkFallbacks: (signal?: AbortSignal) => Promise<void>;
+  /** Whether the 400s of the run's first questions are the configuration's fault (the Settler holds ERROR cells until it knows). */
+  judge: RefusalJudge;
 }
 
 /**
@@ -32,6 +34,7 @@ export function buildAsking(
     const endpoint = { provider: provider.base_url, model: provider.model };
     return new Provider(provider, {
       apiKey: secrets.apiKeys.get(provider.name) ?? '',
+      serviceAccount: secrets.serviceAccount,
       timeoutMs: config.llm.request_timeout_seconds * 1000,
       maxCompletionTokens: config.llm.max_completion_tokens,
       // One key per model: each model's prefix is cached on its own; a busy run shards it.
@@ -61,6 +64,7 @@ export function buildAsking(
     : providerGates(config, secrets, hooks.limits, onWarning);
   // The tokenizer takes ~150 ms to load: only when a token budget asks for it.
   let estimator: Promise<TokenEstimator> | undefined;
+  const judge = new RefusalJudge();
   const validator = new Validator([...firsts.values(), ...fallbacks], {
     rules,
     allowedStatuses: rules.allowedStatuses,
@@ -73,6 +77,7 @@ export function buildAsking(
     onRetry: hooks.onRetry,
     onCall: (provider, usage) => hooks.onCall(provider.model, usage),
     onConnectionFailure: () => hooks.onConnectionFailure?.(),
+    judge,
     onDropped: (provider, error) => hooks.onWarning?.(`provider "${provider.name}"${error.status === 403 ? ` (model ${provider.model})` : ""} is not used for the rest of this run: ${error.message}${error.hint ? `${/[.!?)]$/.test(error.message) ? '' : '.'} ${error.hint}` : ''}`),
   });
   const packing = packingOf(config.llm);
@@ -84,6 +89,7 @@ export function buildAsking(
     modelOf,
     promptCacheKeys: [...firsts.values()].map((p) => promptCacheKey(config.llm.prompt_cache_key, rules, p.model)),
     checkFallbacks: (signal) => validator.dropRefused(fallbacks, signal),
+    judge,
   };
 }
 
@@ -116,6 +122,7 @@ export function primaryProvider(config: Config, secrets: Secrets, fields?: Field
     // Batch lines leave out what a sync run learned this endpoint refuses.
     droppedFields: fields?.recall({ provider: first.base_url, model: first.model }),
     apiKey: secrets.apiKeys.get(first.name) ?? '',
+    serviceAccount: secrets.serviceAccount,
     timeoutMs: config.llm.request_timeout_seconds * 1000,
     maxCompletionTokens: config.llm.max_completion_tokens,
     promptCacheKey: promptCacheKey(config.llm.prompt_cache_key, promptRulesOf(config), first.model),

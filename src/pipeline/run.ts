@@ -173,6 +173,7 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
     now,
     modelOf: asking.modelOf,
     onAnswered: semantic.remember,
+    judge: asking.judge,
   });
   for (const { job, record } of semantic.reused) {
     settler.commit(job, record);
@@ -195,6 +196,8 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
   const { count, requests } = requestsOf(routes, asking.rowsPerRequest);
   if (count > 0) await asking.checkFallbacks(answering.stop);
   await drain(requests, count, config.llm.max_workers, answering.answer);
+  // Never judged (nothing answered, no 400 repeated): the ERRORs held back are the rows' own.
+  settler.release();
 
   tally.progress.phase = 'writing';
   report();

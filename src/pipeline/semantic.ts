@@ -1,5 +1,6 @@
 import type { CacheStore, CachedVerdict } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
+import { embeddingModelOf } from '../llm/index.js';
 import { SemanticCache, semanticPartition, semanticText } from '../semantic/index.js';
 import { primaryProvider } from './ask.js';
 import { promptRulesOf, semanticScope } from './plan.js';
@@ -23,7 +24,7 @@ export async function semanticPass(config: Config, secrets: Secrets, store: Cach
   if (!config.cache.semantic || jobs.length === 0) return { reused: [], ask: jobs, remember: () => undefined };
   const cache = new SemanticCache(store, {
     client: primaryProvider(config, secrets).api,
-    model: config.cache.embedding_model,
+    model: embeddingModelOf(config),
     threshold: config.cache.semantic_threshold,
     scope: semanticScope(config),
   });

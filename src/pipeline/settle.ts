@@ -1,6 +1,6 @@
 import type { CacheStore, CachedVerdict } from '../cache/index.js';
 import { redact } from '../errors.js';
-import type { Outcome } from '../llm/index.js';
+import type { Judgement, Outcome } from '../llm/index.js';
 import type { Entry, RowInputs } from '../sheets/index.js';
 import { errorCells, verdictCells, type OutputCells } from './cells.js';
 import type { Sharing } from './requests.js';
@@ -21,6 +21,17 @@ export interface SettleContext {
   modelOf: (inputs: RowInputs) => string;
   /** Called for every answered job (the semantic cache learns from it). */
   onAnswered?: (job: Job) => void;
+  /**
+   * While open, ERROR cells are held back: a run stopped because every row gets the same
+   * 400 writes nothing; the first answer (or `release`) writes them.
+   */
+  judge?: { readonly judgement: Judgement; onJudged(listener: (judgement: Judgement) => void): void };
+}
+
+interface HeldError {
+  job: Job;
+  reason: string;
+  checkedAt: string;
 }
 
 /**
@@ -28,7 +39,22 @@ export interface SettleContext {
  * run's counters told of each verdict or error. A job's near-duplicates share it.
  */
 export class Settler {
-  constructor(private readonly context: SettleContext) {}
+  private held: HeldError[] = [];
+
+  constructor(private readonly context: SettleContext) {
+    context.judge?.onJudged((judgement) => {
+      // Judged the configuration's fault: the rows keep what they show, to be asked next run.
+      if (judgement === 'config') this.held = [];
+      else this.release();
+    });
+  }
+
+  /** Writes the ERROR cells held back (the run ends without a judgement: they are the rows' own). */
+  release(): void {
+    const held = this.held;
+    this.held = [];
+    for (const { job, reason, checkedAt } of held) this.writeError(job, reason, checkedAt);
+  }
 
   /** Commits a verdict for a job and its near-duplicates, then queues their cells. */
   commit(job: Job, record: CachedVerdict): void {
@@ -48,7 +74,7 @@ export class Settler {
 
   /** A model's outcome for one job: a verdict committed, or ERROR cells (never cached). */
   settle(job: Job, outcome: Outcome): void {
-    const { tally, enqueue, sharing, secrets, now, modelOf } = this.context;
+    const { tally, secrets, now } = this.context;
     const checkedAt = now().toISOString();
     if (outcome.kind === 'verdict') {
       tally.answer(outcome.usage);
@@ -57,6 +83,14 @@ export class Settler {
       return;
     }
     const reason = redact(outcome.reason, secrets);
+    const judgement = this.context.judge?.judgement;
+    if (judgement === 'open') this.held.push({ job, reason, checkedAt });
+    // A run stopped as misconfigured writes nothing: this row keeps what it shows.
+    else if (judgement !== 'config') this.writeError(job, reason, checkedAt);
+  }
+
+  private writeError(job: Job, reason: string, checkedAt: string): void {
+    const { tally, enqueue, sharing, modelOf } = this.context;
     // The recheck box stays ticked: the row is asked again next time anyway.
     for (const target of [job, ...sharing.followersOf(job).map((f) => f.item)]) {
       for (const entry of target.entries) enqueue(entry, errorCells(reason, modelOf(target.inputs), checkedAt), false);

@@ -5,6 +5,8 @@ export interface ServiceAccountKey {
   private_key: string;
   private_key_id?: string;
   project_id?: string;
+  /** The OAuth token endpoint of the key (Vertex AI's access tokens are asked there). */
+  token_uri?: string;
 }
 
 export type KeyCheck =

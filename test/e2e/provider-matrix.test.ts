@@ -12,6 +12,7 @@ import { col, startBed, type Bed } from '../support/bed.js';
 import { expectedCells } from '../support/inspect.js';
 import type { ProfileName, RecordedRequest } from '../support/openai-emulator/index.js';
 import { sampleRows } from '../support/sample-data.js';
+import { startVertexAuthority, vertexBaseUrl, type VertexAuthority } from '../support/vertex-auth.js';
 
 let bed: Bed | undefined;
 afterEach(async () => {
@@ -51,9 +52,18 @@ const MATRIX: ReadonlyArray<[ProfileName, Expected]> = [
 const WAIT_MS = 1200;
 const MODEL = 'gpt-5-mini';
 
+let authority: VertexAuthority | undefined;
+afterEach(async () => {
+  await authority?.tokens.close();
+  authority = undefined;
+});
+
 async function profileBed(profile: ProfileName, rows: string[][], kind: string | undefined = profile): Promise<Bed> {
-  const b = await startBed({ rows, llm: { profile, models: [MODEL] }, config: { llm: { max_workers: 5, max_retries: 3 } } });
-  b.setConfig({ llm: { providers: [{ name: profile, ...(kind ? { kind } : {}), model: MODEL, base_url: b.llm.url, api_key_env: 'TEST_OPENAI_KEY' }] } });
+  // Vertex takes the service account's access tokens (item 3): a token endpoint, and an endpoint that checks them.
+  const vertex = kind === 'vertex' ? (authority = await startVertexAuthority()) : undefined;
+  const b = await startBed({ rows, llm: { profile, models: [MODEL], ...(vertex ? { authorize: vertex.authorize } : {}) }, config: { llm: { max_workers: 5, max_retries: 3 } } });
+  vertex?.adopt(b);
+  b.setConfig({ llm: { providers: [{ name: profile, ...(kind ? { kind } : {}), model: MODEL, base_url: vertex ? vertexBaseUrl(b) : b.llm.url, api_key_env: 'TEST_OPENAI_KEY' }] } });
   return b;
 }
 

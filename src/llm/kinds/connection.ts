@@ -29,6 +29,7 @@ export function connectionOf(facts: KindFacts, baseUrl: string, apiKey: string):
   } catch {
     // Not a URL: the config schema refuses those; leave it to the client to report.
   }
+  // google-oauth: the access token is set per request by the transport (src/llm/google-token.ts).
   const defaultHeaders: Record<string, string | null> = facts.auth === 'api-key' ? { 'api-key': apiKey, Authorization: null } : {};
   return { baseURL: baseURL.replace(/\/+$/, ''), defaultHeaders, defaultQuery };
 }

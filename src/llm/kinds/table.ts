@@ -1,4 +1,7 @@
-import type { KindFacts, ProviderKind } from './types.js';
+import type { BatchFacts, KindFacts, ProviderKind } from './types.js';
+
+/** OpenAI's Batch API (https://platform.openai.com/docs/api-reference/batch/create): only "24h" is accepted. */
+const OPENAI_BATCH: BatchFacts = { endpoint: '/v1/chat/completions', completionWindow: '24h' };
 
 const OPENAI_LIMITS = { retryAfterHeader: true, retryInfoBody: false, requestsHeader: 'minute', tokensHeader: 'minute', resetEpochHeader: false } as const;
 const NO_LIMIT_HEADERS = { retryAfterHeader: false, retryInfoBody: false, requestsHeader: 'none', tokensHeader: 'none', resetEpochHeader: false } as const;
@@ -23,7 +26,9 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
     limits: OPENAI_LIMITS,
     keyCheck: 'models',
     cachedTokens: 'prompt_tokens_details',
-    batch: true,
+    batch: OPENAI_BATCH,
+    // https://platform.openai.com/docs/guides/embeddings
+    embeddings: true,
     embeddingModel: 'text-embedding-3-small',
   },
   azure: {
@@ -42,8 +47,12 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
     limits: { retryAfterHeader: true, retryInfoBody: false, requestsHeader: 'none', tokensHeader: 'none', resetEpochHeader: false },
     keyCheck: 'models',
     cachedTokens: 'prompt_tokens_details',
-    batch: true,
-    embeddingModel: 'text-embedding-3-small',
+    // A Global-Batch deployment; the job's endpoint and every line's url are /chat/completions, without /v1:
+    // https://learn.microsoft.com/en-us/azure/ai-foundry/openai/how-to/batch
+    batch: { endpoint: '/chat/completions', completionWindow: '24h' },
+    // An embedding deployment of the user's own (its name is the model): https://learn.microsoft.com/en-us/azure/ai-foundry/openai/how-to/embeddings
+    embeddings: true,
+    embeddingModel: undefined,
   },
   gemini: {
     kind: 'gemini',
@@ -62,21 +71,34 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
     limits: { retryAfterHeader: false, retryInfoBody: true, requestsHeader: 'none', tokensHeader: 'none', resetEpochHeader: false },
     keyCheck: 'models',
     cachedTokens: 'prompt_tokens_details',
-    batch: true,
+    // Gemini's OpenAI-compatible batch: the same files + batches calls, lines and "24h":
+    // https://developers.googleblog.com/gemini-batch-api-now-supports-embeddings-and-openai-compatibility
+    batch: OPENAI_BATCH,
+    // https://ai.google.dev/gemini-api/docs/openai#embeddings
+    embeddings: true,
     embeddingModel: 'gemini-embedding-001',
   },
   vertex: {
     kind: 'vertex',
     label: 'Google Vertex AI',
-    sources: ['https://cloud.google.com/vertex-ai/generative-ai/docs/multimodal/call-vertex-using-openai-library', 'https://github.com/RooCodeInc/Roo-Code/issues/8012'],
+    sources: [
+      // base_url https://{LOCATION}-aiplatform.googleapis.com/v1/projects/{PROJECT}/locations/{LOCATION}/endpoints/openapi;
+      // models named "google/gemini-2.5-flash"; an OAuth access token (cloud-platform scope) as the bearer, an hour's life.
+      'https://cloud.google.com/vertex-ai/generative-ai/docs/multimodal/call-vertex-using-openai-library',
+      'https://docs.cloud.google.com/vertex-ai/generative-ai/docs/migrate/openai/auth-and-credentials',
+      'https://github.com/RooCodeInc/Roo-Code/issues/8012',
+    ],
     request: { promptCacheKey: false, maxTokensField: 'max_tokens', jsonObject: true, flex: false },
-    auth: 'bearer',
+    auth: 'google-oauth',
     limits: { retryAfterHeader: false, retryInfoBody: true, requestsHeader: 'none', tokensHeader: 'none', resetEpochHeader: false },
-    // Its OpenAI endpoint lists no models: the first request proves the token.
+    // Its OpenAI endpoint lists no models: check-config obtains a token and asks the model one tiny question.
     keyCheck: 'none',
     cachedTokens: 'prompt_tokens_details',
-    batch: false,
-    embeddingModel: undefined,
+    batch: undefined,
+    // Vertex's embedding models (gemini-embedding-001, text-embedding-005), named with the publisher as its chat models are:
+    // https://cloud.google.com/vertex-ai/generative-ai/docs/embeddings/get-text-embeddings
+    embeddings: true,
+    embeddingModel: 'google/gemini-embedding-001',
   },
   ollama: {
     kind: 'ollama',
@@ -92,7 +114,9 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
     limits: NO_LIMIT_HEADERS,
     keyCheck: 'models',
     cachedTokens: 'none',
-    batch: false,
+    batch: undefined,
+    // /v1/embeddings: https://docs.ollama.com/api/openai-compatibility; nomic-embed-text: https://ollama.com/library/nomic-embed-text
+    embeddings: true,
     embeddingModel: 'nomic-embed-text',
   },
   vllm: {
@@ -109,7 +133,9 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
     keyCheck: 'models',
     // Only with --enable-prompt-tokens-details on the server; 0 otherwise.
     cachedTokens: 'prompt_tokens_details',
-    batch: false,
+    batch: undefined,
+    // The Embeddings API of a server running an embedding model: https://docs.vllm.ai/en/latest/serving/openai_compatible_server.html
+    embeddings: true,
     embeddingModel: undefined,
   },
   anthropic: {
@@ -125,7 +151,9 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
     limits: { retryAfterHeader: true, retryInfoBody: false, requestsHeader: 'none', tokensHeader: 'none', resetEpochHeader: false },
     keyCheck: 'models',
     cachedTokens: 'none',
-    batch: false,
+    batch: undefined,
+    // No embeddings of its own (it points to Voyage AI): https://docs.claude.com/en/docs/build-with-claude/embeddings
+    embeddings: false,
     embeddingModel: undefined,
   },
   openrouter: {
@@ -143,7 +171,9 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
     limits: { ...NO_LIMIT_HEADERS, resetEpochHeader: true },
     keyCheck: 'key',
     cachedTokens: 'prompt_tokens_details',
-    batch: false,
+    batch: undefined,
+    // Chat completions only in its OpenAI-compatible API: https://openrouter.ai/docs/api-reference/parameters
+    embeddings: false,
     embeddingModel: undefined,
   },
   groq: {
@@ -161,7 +191,10 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
     limits: { retryAfterHeader: true, retryInfoBody: false, requestsHeader: 'day', tokensHeader: 'minute', resetEpochHeader: false },
     keyCheck: 'models',
     cachedTokens: 'prompt_tokens_details',
-    batch: true,
+    // completion_window from "24h" to "7d" (https://console.groq.com/docs/batch); the bot asks the shortest, as elsewhere.
+    batch: { endpoint: '/v1/chat/completions', completionWindow: '24h' },
+    // No embedding models among its models: https://console.groq.com/docs/models
+    embeddings: false,
     embeddingModel: undefined,
   },
   generic: {
@@ -174,7 +207,9 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
     limits: { ...OPENAI_LIMITS, retryInfoBody: true },
     keyCheck: 'models',
     cachedTokens: 'prompt_tokens_details',
-    batch: true,
+    batch: OPENAI_BATCH,
+    // As OpenAI; cache.embedding_model names another.
+    embeddings: true,
     embeddingModel: 'text-embedding-3-small',
   },
 };

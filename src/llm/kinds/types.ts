@@ -5,6 +5,14 @@ export { PROVIDER_KINDS, type ProviderKind } from '../../config/index.js';
 /** A request field the bot may send that some providers refuse, and that can be done without. */
 export type DroppableField = 'prompt_cache_key' | 'service_tier' | 'max_completion_tokens';
 
+/** How a provider's Batch API takes a job: the same Files + Batches calls, with its own words. */
+export interface BatchFacts {
+  /** The `endpoint` of the job, which every line's `url` must repeat. */
+  endpoint: string;
+  /** The `completion_window` the bot asks for. */
+  completionWindow: string;
+}
+
 /**
  * What one provider family documents about its chat completions endpoint: what each
  * request carries, how its answers are read, how a key is checked. Every fact cites
@@ -27,8 +35,11 @@ export interface KindFacts {
     /** service_tier "flex" exists (half price, slower). */
     flex: boolean;
   };
-  /** How the endpoint authenticates: a bearer token, or Azure's `api-key` header on classic deployment URLs. */
-  auth: 'bearer' | 'api-key';
+  /**
+   * How the endpoint authenticates: a bearer token (the API key), Azure's `api-key` header
+   * on classic deployment URLs, or an OAuth access token of the Sheets service account (Vertex AI).
+   */
+  auth: 'bearer' | 'api-key' | 'google-oauth';
   /** Where waits and limits are read from. */
   limits: {
     /** Retry-After / retry-after-ms headers on 429s. */
@@ -52,8 +63,10 @@ export interface KindFacts {
   keyCheck: 'models' | 'key' | 'none';
   /** Where cached prompt tokens are reported: usage.prompt_tokens_details.cached_tokens, or nowhere (counted as 0). */
   cachedTokens: 'prompt_tokens_details' | 'none';
-  /** The Batch API (/v1/batches) exists at this endpoint. */
-  batch: boolean;
-  /** An embedding model at this endpoint, for the semantic cache (undefined: none documented). */
+  /** The Batch API (/batches) at this endpoint, and how a job is asked of it; undefined: none. */
+  batch: BatchFacts | undefined;
+  /** The endpoint serves /embeddings (the semantic cache needs it). */
+  embeddings: boolean;
+  /** The embedding model used when cache.embedding_model is unset (undefined: the user's own, e.g. an Azure deployment). */
   embeddingModel: string | undefined;
 }

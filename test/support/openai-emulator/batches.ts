@@ -36,6 +36,13 @@ export const COMPLETION_WINDOW_MS = 24 * 60 * 60 * 1000;
 export const BATCH_EXPIRED_MESSAGE = 'This request could not be executed before the completion window expired.';
 
 /** Endpoints the real API accepts for a batch; the emulator runs only chat completions. */
+/** How a provider's Batch API differs from OpenAI's: the chat endpoint a job and its lines name, the windows it takes. */
+export interface BatchDialect {
+  endpoint: string;
+  windows: RegExp;
+  windowsText: string;
+}
+
 const BATCH_ENDPOINTS = [
   '/v1/responses',
   '/v1/chat/completions',
@@ -204,6 +211,8 @@ export class BatchEngine {
     private readonly model: BatchLineModel,
     private readonly now: () => number,
     options: BatchOptions | undefined,
+    /** A provider profile's own Batch API words (profiles.ts): its chat endpoint and the completion windows it takes. */
+    private readonly dialect?: BatchDialect,
   ) {
     this.timings = resolveTimings(options);
   }
@@ -290,21 +299,24 @@ export class BatchEngine {
     if (typeof endpoint !== 'string' || endpoint === '') {
       return invalidRequest("Missing required parameter: 'endpoint'.", 'endpoint', 'missing_required_parameter');
     }
-    if (!BATCH_ENDPOINTS.includes(endpoint)) {
+    if (this.dialect && endpoint !== this.dialect.endpoint) {
+      return invalidRequest(`Invalid value: '${endpoint}'. Supported values are: '${this.dialect.endpoint}'.`, 'endpoint', 'invalid_value');
+    }
+    if (!this.dialect && !BATCH_ENDPOINTS.includes(endpoint)) {
       return invalidRequest(
         `Invalid value: '${endpoint}'. Supported values are: ${BATCH_ENDPOINTS.map((e) => `'${e}'`).join(', ')}.`,
         'endpoint',
         'invalid_value',
       );
     }
-    if (endpoint !== CHAT_COMPLETIONS_PATH) {
+    if (!this.dialect && endpoint !== CHAT_COMPLETIONS_PATH) {
       return invalidRequest(`The emulator only runs batches for '${CHAT_COMPLETIONS_PATH}', not '${endpoint}'.`, 'endpoint', 'invalid_value');
     }
     if (typeof window !== 'string' || window === '') {
       return invalidRequest("Missing required parameter: 'completion_window'.", 'completion_window', 'missing_required_parameter');
     }
-    if (window !== '24h') {
-      return invalidRequest(`Invalid value: '${window}'. Supported values are: '24h'.`, 'completion_window', 'invalid_value');
+    if (this.dialect ? !this.dialect.windows.test(window) : window !== '24h') {
+      return invalidRequest(`Invalid value: '${window}'. Supported values are: ${this.dialect?.windowsText ?? "'24h'"}.`, 'completion_window', 'invalid_value');
     }
     const meta = checkMetadata(metadata);
     if (!meta.ok) return meta.reply;

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { errorOutcome, type Outcome } from './errors.js';
+import type { BatchDialect } from './batches.js';
 import type { ChatRequest } from './types.js';
 
 export type { Outcome as ProfileOutcome };
@@ -28,7 +29,15 @@ export interface EmulatorProfile {
   /** GET /v1/models answers without a key (OpenRouter). */
   modelsWithoutKey: boolean;
   /** GET /v1/key answers the key's details (OpenRouter); else 404 like any unknown path. */
-  keyRoute: boolean;  /** Maps the provider's own URL paths onto the emulator's (Azure's classic deployment URLs), or refuses them. */
+  keyRoute: boolean;
+  /**
+   * Its Batch API: undefined, OpenAI's own (endpoint /v1/chat/completions, window "24h"); a
+   * dialect, its own words; false, none (/v1/batches answers 404).
+   */
+  batch?: BatchDialect | false;
+  /** POST /v1/embeddings exists (Anthropic's layer, Groq and OpenRouter have none: 404). */
+  embeddings?: boolean;
+  /** Maps the provider's own URL paths onto the emulator's (Azure's classic deployment URLs), or refuses them. */
   route?(path: string, query: URLSearchParams): { path: string } | { refused: { status: number; body: unknown } } | undefined;
 }
 
@@ -83,6 +92,8 @@ function google(name: 'gemini' | 'vertex'): EmulatorProfile {
     authorization: bearer,
     modelsWithoutKey: false,
     keyRoute: false,
+    // Vertex's batch prediction is its own API, not /batches at the OpenAI endpoint.
+    ...(name === 'vertex' ? { route: vertexRoute, batch: false as const } : {}),
   };
 }
 
@@ -115,6 +126,9 @@ const azure: EmulatorProfile = {
   },
   modelsWithoutKey: false,
   keyRoute: false,
+  // A Global-Batch deployment's job and lines name /chat/completions, without /v1
+  // (https://learn.microsoft.com/en-us/azure/ai-foundry/openai/how-to/batch).
+  batch: { endpoint: '/chat/completions', windows: /^24h$/, windowsText: "'24h'" },
   // Classic URLs: /openai/deployments/{deployment}/chat/completions?api-version=… (the
   // deployment stands for the model); without an api-version Azure answers 404.
   route: (path, query) => {
@@ -141,6 +155,7 @@ const ollama: EmulatorProfile = {
   authorization: () => null,
   modelsWithoutKey: true,
   keyRoute: false,
+  batch: false,
 };
 
 /** vLLM (https://docs.vllm.ai/en/latest/serving/openai_compatible_server.html): ignores unknown fields (vllm-project/vllm#10463); errors are a top-level {object:"error",…}; no rate limits. */
@@ -154,6 +169,7 @@ const vllm: EmulatorProfile = {
   authorization: bearer,
   modelsWithoutKey: false,
   keyRoute: false,
+  batch: false,
 };
 
 /**
@@ -187,6 +203,9 @@ const anthropic: EmulatorProfile = {
   authorization: bearer,
   modelsWithoutKey: false,
   keyRoute: false,
+  // No embeddings of its own: https://docs.claude.com/en/docs/build-with-claude/embeddings
+  embeddings: false,
+  batch: false,
 };
 
 /**
@@ -210,6 +229,8 @@ function openrouter(now: () => number): EmulatorProfile {
     authorization: bearer,
     modelsWithoutKey: true,
     keyRoute: true,
+    embeddings: false,
+    batch: false,
   };
 }
 
@@ -245,7 +266,21 @@ const groq: EmulatorProfile = {
   authorization: bearer,
   modelsWithoutKey: false,
   keyRoute: false,
+  // No embedding models among its models: https://console.groq.com/docs/models
+  embeddings: false,
+  // completion_window from 24h to 7d (https://console.groq.com/docs/batch).
+  batch: { endpoint: '/v1/chat/completions', windows: /^(?:(?:2[4-9]|[3-9]\d|1[0-5]\d|16[0-8])h|[1-7]d)$/, windowsText: "'24h' to '7d'" },
 };
+
+/**
+ * Vertex AI's OpenAI-compatible paths: /v1/projects/{PROJECT}/locations/{LOCATION}/endpoints/openapi/…
+ * (https://docs.cloud.google.com/vertex-ai/generative-ai/docs/migrate/openai/auth-and-credentials);
+ * the emulator's own /v1/… paths still answer, as the other profiles' do.
+ */
+function vertexRoute(path: string): { path: string } | undefined {
+  const match = /^\/v1(?:beta1)?\/projects\/[^/]+\/locations\/[^/]+\/endpoints\/openapi\/(.+)$/.exec(path);
+  return match ? { path: `/v1/${match[1] ?? ''}` } : undefined;
+}
 
 /** The profile of a kind (`generic` is OpenAI's behaviour: what any compatible server is measured against). */
 export function emulatorProfile(name: ProfileName, now: () => number = Date.now): EmulatorProfile {

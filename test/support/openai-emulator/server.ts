@@ -143,7 +143,7 @@ class EmulatorServer implements OpenAIEmulator {
     this.limiter = opts.rateLimit ? new RateLimiter(opts.rateLimit, this.now) : undefined;
     this.supportsJsonSchema = opts.supportsJsonSchema ?? true;
     this.fileStore = new FileStore(this.now);
-    this.batchEngine = new BatchEngine(this.fileStore, (body, takeFault) => this.answerBatchLine(body, takeFault), this.now, opts.batch);
+    this.batchEngine = new BatchEngine(this.fileStore, (body, takeFault) => this.answerBatchLine(body, takeFault), this.now, opts.batch, this.profile?.batch || undefined);
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         // A bug in the emulator itself: answer 500 rather than leave the client hanging.
@@ -380,7 +380,10 @@ class EmulatorServer implements OpenAIEmulator {
       return errorOutcome(404, { message: `Invalid URL (${record.method} ${record.path})`, type: 'invalid_request_error' });
     }
     const authorization = this.authorization(record);
-    if (this.opts.apiKey !== undefined && authorization !== null) {
+    if (this.opts.authorize) {
+      const denied = this.opts.authorize(authorization ?? undefined);
+      if (denied) return { kind: 'error', status: denied.status, body: denied.body };
+    } else if (this.opts.apiKey !== undefined && authorization !== null) {
       const denied = checkAuth(authorization, this.opts.apiKey);
       if (denied) return denied;
     }
@@ -504,7 +507,13 @@ class EmulatorServer implements OpenAIEmulator {
     let reply: ApiReply;
     const keyless = resource === 'models' && this.profile?.modelsWithoutKey === true;
     const authorization = this.authorization(record);
-    const denied = this.opts.apiKey === undefined || keyless || authorization === null ? undefined : checkAuth(authorization, this.opts.apiKey);
+    const authorize = this.opts.authorize;
+    const refused = authorize && !keyless ? authorize(authorization ?? undefined) : undefined;
+    const denied = refused
+      ? ({ kind: 'error', status: refused.status, body: refused.body } as const)
+      : authorize || this.opts.apiKey === undefined || keyless || authorization === null
+        ? undefined
+        : checkAuth(authorization, this.opts.apiKey);
     if (denied?.kind === 'error') {
       reply = { status: denied.status, json: denied.body };
     } else if (body === undefined) {
@@ -521,7 +530,8 @@ class EmulatorServer implements OpenAIEmulator {
       };
       if (resource === 'key') reply = keyReply(call.method);
       else if (resource === 'models') reply = modelsReply(call, this.opts.models);
-      else if (resource === 'embeddings') reply = this.embeddings.handle(call);
+      else if (resource === 'embeddings') reply = this.profile?.embeddings === false ? apiError(404, { message: `Invalid URL (${call.method} ${record.path})`, type: 'invalid_request_error' }) : this.embeddings.handle(call);
+      else if (resource === 'batches' && this.profile?.batch === false) reply = apiError(404, { message: `Invalid URL (${call.method} ${record.path})`, type: 'invalid_request_error' });
       else reply = resource === 'files' ? await this.fileStore.handle(call) : await this.batchEngine.handle(call);
     }
     if (this.closing || res.destroyed || res.writableEnded || req.socket.destroyed) return;

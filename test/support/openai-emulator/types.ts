@@ -130,6 +130,12 @@ export interface OpenAIEmulatorOptions {
    * refuses, its error bodies, its rate headers, its 429 (an injected `rate_limit` fault too).
    */
   profile?: ProfileName;
+  /**
+   * Replaces the API key check: what the endpoint answers for this Authorization header
+   * (undefined: let it through). Vertex AI: a Google OAuth access token, issued by the token
+   * emulator and not expired (test/support/google-token-emulator.ts).
+   */
+  authorize?: (authorization: string | undefined) => { status: number; body: unknown } | undefined;
 }
 
 /**
