@@ -483,6 +483,9 @@ class EmulatorServer implements OpenAIEmulator {
     const row = extractRow(chat);
     const fault = takeFault(row, chat);
     let outcome: Outcome | undefined = fault === undefined ? undefined : faultOutcome(fault, row, chat.model);
+    // A line's body is a chat request like any other: what the provider refuses in one, it
+    // refuses here too, and the line ends in the error file (https://platform.openai.com/docs/guides/batch).
+    outcome ??= this.profile?.refuse(chat);
     outcome ??= checkRequest(chat, { models: this.opts.models, supportsJsonSchema: this.supportsJsonSchema, outputCaps: this.opts.outputCaps });
     if (outcome === undefined) {
       try {
