@@ -129,11 +129,13 @@ const azure: EmulatorProfile = {
   // Classic URLs: /openai/deployments/{deployment}/chat/completions?api-version=… (the
   // deployment stands for the model); without an api-version Azure answers 404.
   route: (path, query) => {
-    // Files and batches are the resource's, not a deployment's: POST {endpoint}/openai/files
+    // Files, batches and the model list are the resource's, not a deployment's: POST {endpoint}/openai/files
     // and /openai/batches with an api-version
     // (https://learn.microsoft.com/en-us/azure/ai-foundry/openai/how-to/batch, REST tab);
     // under /openai/deployments/NAME/ only the inference routes exist.
-    const resource = /^\/openai\/((?:files|batches)(?:\/.*)?)$/.exec(path);
+    // The model list too: GET {endpoint}/openai/models?api-version=… (Models - List,
+    // https://learn.microsoft.com/en-us/rest/api/azureopenai/models/list).
+    const resource = /^\/openai\/((?:files|batches|models)(?:\/.*)?)$/.exec(path);
     if (resource) {
       if (!query.get('api-version')) return { refused: { status: 404, body: { error: { code: '404', message: 'Resource not found' } } } };
       return { path: `/v1/${resource[1] ?? ''}` };
