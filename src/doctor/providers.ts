@@ -79,8 +79,9 @@ async function checkProvider(config: Config, provider: ProviderConfig, index: nu
 function failure(error: unknown, scope: string, provider: ProviderConfig, index: number, host: string): Finding {
   const status = error instanceof LlmError ? error.status : undefined;
   const envKey = `llm.providers[${index}].api_key_env`;
-  if (status === 401) {
-    return finding('problem', scope, `${host} refused the key in $${provider.api_key_env} (401)`, {
+  // A 401, or what the provider kind says a wrong key is (Google's 400 API_KEY_INVALID: src/llm/kinds).
+  if (error instanceof LlmError && error.kind === 'auth' && status !== undefined && status !== 403) {
+    return finding('problem', scope, `${host} refused the key in $${provider.api_key_env} (${status})`, {
       field: envKey,
       fix: `Put a valid key for ${host} in $${provider.api_key_env} (it may be mistyped, revoked, or for another provider).`,
     });

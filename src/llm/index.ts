@@ -12,4 +12,4 @@ export { complexity, routeModel, type Routing } from './routing.js';
 export { CacheKeySharder } from './cache-key.js';
 export { KNOWN_OUTPUT_CAPS, outputCapOf, packingNote, packingOf, type Packing, type PackingConfig } from './output-cap.js';
 export { clipText, cutText } from './clip.js';
-export { KINDS, PROVIDER_KINDS, connectionOf, detectKind, dialectFetch, factsOf, readErrorBody, unsupportedField, type KindFacts, type ProviderKind } from './kinds/index.js';
+export { KINDS, PROVIDER_KINDS, connectionOf, detectKind, dialectFetch, factsOf, isDroppable, readErrorBody, unsupportedField, type KindFacts, type ProviderKind } from './kinds/index.js';

@@ -4,7 +4,7 @@ import { LlmError, redact, type LlmErrorKind } from '../errors.js';
 import { retryAfterMs } from '../retry/index.js';
 import { ANSWER_FORMAT, type ResponseSchema } from './answer.js';
 import { connectionFailureOf, endpointHost, jsonFetch } from './http.js';
-import { connectionOf, dialectFetch, factsOf, isDroppable, refusesModel, unsupportedField, type KindFacts } from './kinds/index.js';
+import { connectionOf, dialectFetch, factsOf, isDroppable, refusesModel, type KindFacts } from './kinds/index.js';
 import { outputCapOf } from './output-cap.js';
 import type { CacheKeySharder } from './cache-key.js';
 import type { ChatMessage } from './prompt.js';
@@ -59,6 +59,8 @@ export class Provider {
   /** Fields this endpoint refused by name: no request carries them any more. */
   private readonly dropped: Set<string>;
   private readonly client: OpenAI;
+  /** Where the resource-level APIs (Files, Batches, the model list) are: the same client but on Azure's classic URLs. */
+  private readonly resourceClient: OpenAI;
 
   constructor(
     readonly config: ProviderConfig,
@@ -72,6 +74,12 @@ export class Provider {
     this.dropped = new Set(options.droppedFields ?? []);
     const connection = connectionOf(this.facts, config.base_url, options.apiKey);
     this.client = new OpenAI({ apiKey: options.apiKey, ...connection, maxRetries: 0, timeout: options.timeoutMs, fetch: dialectFetch(this.facts, jsonFetch) });
+    // Azure's classic URL names a deployment; its resource (one level up) serves files, batches and the model list.
+    const deployment = this.facts.deploymentPath;
+    this.resourceClient =
+      deployment && deployment.test(connection.baseURL)
+        ? new OpenAI({ apiKey: options.apiKey, ...connection, baseURL: connection.baseURL.replace(deployment, ''), maxRetries: 0, timeout: options.timeoutMs, fetch: dialectFetch(this.facts, jsonFetch) })
+        : this.client;
   }
 
   /** Whether `auto` structured outputs may fall back to json_object (Anthropic's layer refuses it). */
@@ -106,9 +114,14 @@ export class Provider {
     return body;
   }
 
-  /** The OpenAI client of this provider, for the Files and Batches endpoints. */
+  /** The OpenAI client of this provider, at its base_url (chat completions, embeddings). */
   get api(): OpenAI {
     return this.client;
+  }
+
+  /** The client for the Files and Batches endpoints: the resource's, where the base_url names a deployment (Azure). */
+  get batchApi(): OpenAI {
+    return this.resourceClient;
   }
 
   async complete(messages: readonly ChatMessage[], signal?: AbortSignal, format: ResponseSchema = ANSWER_FORMAT, maxCompletionTokens = this.options.maxCompletionTokens): Promise<Completion> {
@@ -119,6 +132,7 @@ export class Provider {
     signal?.addEventListener('abort', forward, { once: true });
     try {
       const { data, response, request_id } = await this.send(messages, format, maxCompletionTokens, local.signal);
+      if (!Array.isArray((data as { choices?: unknown }).choices)) throw errorInOk(data, response.headers);
       const choice = data.choices[0];
       return {
         content: choice?.message.content ?? null,
@@ -171,12 +185,13 @@ export class Provider {
     try {
       const options = { signal: signal ?? null, timeout: Math.min(this.options.timeoutMs, KEY_CHECK_TIMEOUT_MS) };
       if (this.facts.keyCheck === 'key') await this.client.get('/key', options);
-      else await this.client.models.list(options);
+      else await this.resourceClient.models.list(options);
       return undefined;
     } catch (error) {
       if (signal?.aborted) return undefined;
       const classified = this.classify(error);
-      return classified.kind === 'auth' && classified.status === 401 ? classified : undefined;
+      // A 403 may concern the model list only; a 401 (or a reason the kind names, Google's 400 API_KEY_INVALID) the key.
+      return classified.kind === 'auth' && classified.status !== 403 ? classified : undefined;
     }
   }
 
@@ -187,7 +202,7 @@ export class Provider {
    */
   async listModels(signal?: AbortSignal): Promise<string[]> {
     try {
-      const page = await this.client.models.list({ signal: signal ?? null, timeout: Math.min(this.options.timeoutMs, KEY_CHECK_TIMEOUT_MS * 2) });
+      const page = await this.resourceClient.models.list({ signal: signal ?? null, timeout: Math.min(this.options.timeoutMs, KEY_CHECK_TIMEOUT_MS * 2) });
       // Whatever an OpenAI-compatible server calls a list: keep the string ids only.
       const data: unknown = page.data;
       return Array.isArray(data) ? data.flatMap((model: unknown) => (typeof (model as { id?: unknown } | null)?.id === 'string' ? [(model as { id: string }).id] : [])) : [];
@@ -241,8 +256,23 @@ export class Provider {
     const headers: Headers | undefined = apiError.headers;
     const make = (kind: LlmErrorKind, retryable: boolean, text: string, hint?: string) =>
       new LlmError(text, { ...base, kind, retryable, status, requestId, headers, retryAfterMs: retryAfterMs(headers), ...(hint ? { hint } : {}) });
-    if (status === 401) {
-      return make('auth', false, `${where} rejected the API key (401: ${said})`, `Check the key in $${this.config.api_key_env}: it may be mistyped, revoked, or for another provider.`);
+    const answers = this.facts.answers;
+    const body = (apiError.error ?? {}) as { reason?: unknown; quota_ids?: unknown };
+    const reason = typeof body.reason === 'string' && answers.badKeyReasons.includes(body.reason) ? body.reason : undefined;
+    if (status === 401 || reason !== undefined) {
+      return make('auth', false, `${where} rejected the API key (${status}${reason ? ` ${reason}` : ''}: ${said})`, `Check the key in $${this.config.api_key_env}: it may be mistyped, revoked, or for another provider.`);
+    }
+    if (answers.noCreditStatuses.includes(status) || (status >= 400 && status < 500 && answers.noCreditMessages.some((shape) => shape.test(messageOf(apiError))))) {
+      // The account, not the request: every row would get it.
+      return make('quota', false, `${where} says the account has no credit left (${status}: ${said})`, `Add credits to that ${this.facts.label} account (or raise its limit), or configure another provider.`);
+    }
+    if (answers.rowStatuses.includes(status)) {
+      // This request's content (OpenRouter's moderation), not the key: only its row fails.
+      return make('rejected', false, `${where} refused this request's content (${status}: ${said})`);
+    }
+    const perDay = answers.perDayQuota && Array.isArray(body.quota_ids) ? body.quota_ids.find((id): id is string => typeof id === 'string' && (answers.perDayQuota as RegExp).test(id)) : undefined;
+    if (status === 429 && perDay !== undefined) {
+      return make('quota', false, `${where} has spent a daily quota, which waiting within this run will not bring back (429 ${perDay}: ${said})`, 'Run again when the daily quota has reset (the next day), raise the quota or the billing tier of that project, or configure another provider.');
     }
     if (status === 403) {
       return make('auth', false, `${where} refused access (403: ${said})`, `The key in $${this.config.api_key_env} has no access to model ${this.model}, or the account is restricted.`);
@@ -314,13 +344,30 @@ export function neverFits(message: string): boolean {
   return report !== null && !/\bUsed \d+/i.test(message) && Number(report[2]) > Number(report[1]);
 }
 
-/** The field a 400 names as not accepted: the dialect layer (kinds/dialect.ts) puts it in `param`. */
+/**
+ * The field a 400 names as not accepted: the dialect layer (kinds/dialect.ts) decides it
+ * from the error's structured parts and the request it answers (never from a row's text
+ * quoted back), and marks it as `refused_field`.
+ */
 function refusedField(error: unknown): string | undefined {
   if (!(error instanceof OpenAI.APIError) || error.status !== 400) return undefined;
-  const body = error.error as { param?: unknown; code?: unknown } | undefined;
-  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
-  // The message (or an "unrecognized argument" code) must say it is refused: a param alone also marks invalid values.
-  return unsupportedField(messageOf(error as InstanceType<typeof OpenAI.APIError>), text(body?.code), text(body?.param));
+  const field = (error.error as { refused_field?: unknown } | undefined)?.refused_field;
+  return typeof field === 'string' ? field : undefined;
+}
+
+/**
+ * A 200 whose body holds an error and no choices (OpenRouter: "any error occurred while the
+ * LLM is producing the output will be emitted in the response body",
+ * https://openrouter.ai/docs/api/reference/errors-and-debugging), as the APIError its
+ * `error.code` would have been (a 502 when it names none), so it is classified as one.
+ */
+function errorInOk(data: unknown, headers: Headers): InstanceType<typeof OpenAI.APIError> {
+  const inner = typeof data === 'object' && data !== null ? (data as { error?: unknown }).error : undefined;
+  const error = typeof inner === 'object' && inner !== null ? (inner as { code?: unknown; message?: unknown }) : {};
+  const code = Number(error.code);
+  const status = Number.isInteger(code) && code >= 400 && code <= 599 ? code : 502;
+  const message = typeof error.message === 'string' && error.message !== '' ? error.message : 'the answer held no choices';
+  return OpenAI.APIError.generate(status, { error: { ...error, message } }, message, headers) as InstanceType<typeof OpenAI.APIError>;
 }
 
 function messageOf(error: InstanceType<typeof OpenAI.APIError>): string {

@@ -1,6 +1,19 @@
-import type { KindFacts, ProviderKind } from './types.js';
+import type { AnswerFacts, KindFacts, ProviderKind } from './types.js';
 
 const OPENAI_LIMITS = { retryAfterHeader: true, retryInfoBody: false, requestsHeader: 'minute', tokensHeader: 'minute', resetEpochHeader: false } as const;
+/** OpenAI's statuses say it all: nothing more to read. */
+const PLAIN: AnswerFacts = { rowStatuses: [], noCreditStatuses: [], noCreditMessages: [], badKeyReasons: [], perDayQuota: undefined };
+
+/**
+ * Google (Gemini, Vertex AI): a wrong key is 400 INVALID_ARGUMENT with ErrorInfo reason
+ * API_KEY_INVALID (https://cloud.google.com/apis/design/errors#error_info, seen on the
+ * OpenAI endpoint: https://github.com/continuedev/continue/issues/8516); a 429 whose
+ * QuotaFailure quotaId is per day (GenerateRequestsPerDayPerProjectPerModel[-FreeTier],
+ * https://ai.google.dev/gemini-api/docs/rate-limits, https://github.com/langgenius/dify/issues/19838)
+ * does not come back before the day ends.
+ */
+const GOOGLE: AnswerFacts = { ...PLAIN, badKeyReasons: ['API_KEY_INVALID'], perDayQuota: /PerDay/ };
+
 const NO_LIMIT_HEADERS = { retryAfterHeader: false, retryInfoBody: false, requestsHeader: 'none', tokensHeader: 'none', resetEpochHeader: false } as const;
 
 /**
@@ -25,6 +38,8 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
     cachedTokens: 'prompt_tokens_details',
     batch: true,
     embeddingModel: 'text-embedding-3-small',
+    answers: PLAIN,
+    deploymentPath: undefined,
   },
   azure: {
     kind: 'azure',
@@ -36,6 +51,10 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
       'https://learn.microsoft.com/en-us/answers/questions/5555284/azure-openai-wrong-api-status-code-formatting',
       // Only x-ratelimit-remaining-requests / -tokens, no -limit-: nothing to learn a per-minute limit from.
       'https://learn.microsoft.com/en-us/answers/questions/2147319/how-to-get-values-of-rate-limits-(same-as-x-rateli',
+      // Files and batches are the resource's: {endpoint}/openai/files, /openai/batches?api-version=… (REST tab).
+      'https://learn.microsoft.com/en-us/azure/ai-foundry/openai/how-to/batch',
+      // The model list too: GET {endpoint}/openai/models?api-version=….
+      'https://learn.microsoft.com/en-us/rest/api/azureopenai/models/list',
     ],
     request: { promptCacheKey: true, maxTokensField: 'max_completion_tokens', jsonObject: true, flex: false },
     auth: 'api-key',
@@ -44,6 +63,8 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
     cachedTokens: 'prompt_tokens_details',
     batch: true,
     embeddingModel: 'text-embedding-3-small',
+    answers: PLAIN,
+    deploymentPath: /\/deployments\/[^/]+\/?$/,
   },
   gemini: {
     kind: 'gemini',
@@ -64,6 +85,8 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
     cachedTokens: 'prompt_tokens_details',
     batch: true,
     embeddingModel: 'gemini-embedding-001',
+    answers: GOOGLE,
+    deploymentPath: undefined,
   },
   vertex: {
     kind: 'vertex',
@@ -77,6 +100,8 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
     cachedTokens: 'prompt_tokens_details',
     batch: false,
     embeddingModel: undefined,
+    answers: GOOGLE,
+    deploymentPath: undefined,
   },
   ollama: {
     kind: 'ollama',
@@ -94,6 +119,8 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
     cachedTokens: 'none',
     batch: false,
     embeddingModel: 'nomic-embed-text',
+    answers: PLAIN,
+    deploymentPath: undefined,
   },
   vllm: {
     kind: 'vllm',
@@ -111,6 +138,8 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
     cachedTokens: 'prompt_tokens_details',
     batch: false,
     embeddingModel: undefined,
+    answers: PLAIN,
+    deploymentPath: undefined,
   },
   anthropic: {
     kind: 'anthropic',
@@ -119,6 +148,9 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
       'https://docs.claude.com/en/api/openai-sdk',
       // response_format must be json_schema with strict: true ("Input should be True"), additionalProperties: false.
       'https://github.com/steilerDev/cornerstone/pull/1561',
+      // An account without credit: 400 invalid_request_error "Your credit balance is too low to access the
+      // Anthropic API…" on every request (https://github.com/anthropics/claude-code/issues/4208).
+      'https://docs.claude.com/en/api/errors',
     ],
     request: { promptCacheKey: false, maxTokensField: 'max_completion_tokens', jsonObject: false, flex: false },
     auth: 'bearer',
@@ -127,6 +159,8 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
     cachedTokens: 'none',
     batch: false,
     embeddingModel: undefined,
+    answers: { ...PLAIN, noCreditMessages: [/^Your credit balance is too low/] },
+    deploymentPath: undefined,
   },
   openrouter: {
     kind: 'openrouter',
@@ -136,6 +170,9 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
       // Rate limit headers on the 429 only; GET /api/v1/key checks a key (GET /models needs none).
       'https://openrouter.ai/docs/api_reference/limits',
       'https://openrouter.ai/docs/api/api-reference/api-keys/get-current-key.md',
+      // 402: insufficient credits; 403: the model requires moderation and the input was flagged (one
+      // request's content, not the key); an error after processing began comes in a 200 body.
+      'https://openrouter.ai/docs/api/reference/errors-and-debugging',
     ],
     // Passed through to models that know it, ignored by the others.
     request: { promptCacheKey: true, maxTokensField: 'max_tokens', jsonObject: true, flex: false },
@@ -145,6 +182,8 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
     cachedTokens: 'prompt_tokens_details',
     batch: false,
     embeddingModel: undefined,
+    answers: { ...PLAIN, rowStatuses: [403], noCreditStatuses: [402] },
+    deploymentPath: undefined,
   },
   groq: {
     kind: 'groq',
@@ -163,6 +202,8 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
     cachedTokens: 'prompt_tokens_details',
     batch: true,
     embeddingModel: undefined,
+    answers: PLAIN,
+    deploymentPath: undefined,
   },
   generic: {
     kind: 'generic',
@@ -176,5 +217,7 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
     cachedTokens: 'prompt_tokens_details',
     batch: true,
     embeddingModel: 'text-embedding-3-small',
+    answers: PLAIN,
+    deploymentPath: undefined,
   },
 };
