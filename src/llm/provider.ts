@@ -367,7 +367,7 @@ function errorInOk(data: unknown, headers: Headers): InstanceType<typeof OpenAI.
   const code = Number(error.code);
   const status = Number.isInteger(code) && code >= 400 && code <= 599 ? code : 502;
   const message = typeof error.message === 'string' && error.message !== '' ? error.message : 'the answer held no choices';
-  return OpenAI.APIError.generate(status, { error: { ...error, message } }, message, headers) as InstanceType<typeof OpenAI.APIError>;
+  return OpenAI.APIError.generate(status, { error: { ...error, message } }, message, headers);
 }
 
 function messageOf(error: InstanceType<typeof OpenAI.APIError>): string {
