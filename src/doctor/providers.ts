@@ -58,6 +58,12 @@ async function checkProvider(config: Config, provider: ProviderConfig, index: nu
     return [finding('unchecked', scope, `${host} accepted the key in $${provider.api_key_env} but its answer listed no models, so the model could not be checked`, { field: `llm.providers[${index}].base_url`, fix: `Check that base_url is the API root (most OpenAI-compatible endpoints end in /v1): ${provider.base_url}.` })];
   }
   const findings: Finding[] = [finding('ok', scope, `the key in $${provider.api_key_env} is accepted (${listed.length} model${listed.length === 1 ? '' : 's'} listed)`, { field: `llm.providers[${index}].api_key_env` })];
+  if (client.namesDeployment) {
+    // Azure's classic URL: GET /openai/models lists the resource's models, not its deployments
+    // (https://learn.microsoft.com/en-us/rest/api/azureopenai/models/list): a deployment's name proves nothing there.
+    findings.push(finding('unchecked', scope, `the deployment in base_url is not in the resource's model list (it lists models, not deployments), so it could not be checked`, { field: `llm.providers[${index}].base_url`, fix: 'Try a run with --limit 1.' }));
+    return findings;
+  }
   for (const { model, key } of wantedModels(config, index)) {
     if (listed.includes(model)) {
       findings.push(finding('ok', scope, `model "${model}" is listed`, { field: key }));

@@ -119,6 +119,11 @@ export class Provider {
     return this.client;
   }
 
+  /** Whether the base_url names one deployment (Azure's classic URL): the resource's model list then names models, not deployments. */
+  get namesDeployment(): boolean {
+    return this.resourceClient !== this.client;
+  }
+
   /** The client for the Files and Batches endpoints: the resource's, where the base_url names a deployment (Azure). */
   get batchApi(): OpenAI {
     return this.resourceClient;

@@ -34,3 +34,18 @@ describe("check-config --online and Azure's classic deployment URL", () => {
     expect(result.code, out).not.toBe(0);
   });
 });
+
+describe("check-config --online and Azure's classic deployment URL, with the right key", () => {
+  it('says the key is accepted, and does not call a deployment name a missing model (the list names models)', async () => {
+    bed = await startBed({ rows: sampleRows(2), llm: { profile: 'azure' } });
+    const origin = new URL(bed.llm.url).origin;
+    bed.setConfig({ llm: { providers: [{ name: 'az', kind: 'azure', model: 'prod-mini', base_url: `${origin}/openai/deployments/prod-mini?api-version=2024-10-21`, api_key_env: 'TEST_OPENAI_KEY' }] } });
+    const result = await bed.cli(['check-config', '--online', '--config', bed.configPath]);
+    const out = `${result.stdout}\n${result.stderr}`;
+    expect(out).toMatch(/key in \$TEST_OPENAI_KEY is accepted/);
+    expect(out).not.toMatch(/is not among the models/);
+    expect(out).not.toMatch(/base_url is the API root/);
+    // The models listed came from the resource's list, with the api-version.
+    expect(bed.llm.requests.some((r) => r.path === '/v1/models' && r.query?.['api-version'] === '2024-10-21')).toBe(true);
+  });
+});
