@@ -308,7 +308,9 @@ export class Provider {
     }
     if (status === 429) return make('rate_limit', true, `${where} rate-limited the request (429: ${said})`);
     if (status === 408 || status === 409 || status >= 500) return make('transient', true, `${where} failed (${status}: ${said})`);
-    if (status === 400 && (apiError.param === 'response_format' || /response_format|json_schema/i.test(said))) {
+    // A mention of the format counts only in the provider's own words (the dialect marks a row's text quoted back).
+    const formatQuoted = (apiError.error as { format_quoted?: unknown } | undefined)?.format_quoted === true;
+    if (status === 400 && (apiError.param === 'response_format' || (/response_format|json_schema/i.test(said) && !formatQuoted))) {
       return make('format_unsupported', false, `${where} does not support structured outputs (400: ${said})`);
     }
     return make('rejected', false, `${where} rejected the request (${status}: ${said})`);

@@ -79,3 +79,14 @@ describe("a row's own text quoted back in a 400", () => {
     expectOthersAnswered(b, rows);
   });
 });
+
+describe("a row's own text that speaks of the answer format, quoted back in a 400", () => {
+  it('does not switch structured outputs off for everyone', async () => {
+    const { code, rows, b } = await runWithQuotedRow('The export now writes response_format json_schema files; waiting on the vendor.');
+    expect(code).toBe(3);
+    expectOthersAnswered(b, rows);
+    const answered = chats(b).filter((r) => r.status === 200);
+    expect(answered.length).toBeGreaterThan(0);
+    for (const request of answered) expect(((request.body as Record<string, unknown>)['response_format'] as { type?: unknown }).type).toBe('json_schema');
+  });
+});

@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { KINDS, PROVIDER_KINDS, dialectFetch, readErrorBody, unsupportedField } from '../../src/llm/index.js';
-import { SENT_FIELDS, sentTexts } from '../../src/llm/kinds/fields.js';
+import { SENT_FIELDS, quotesFormat, sentTexts } from '../../src/llm/kinds/fields.js';
 
 describe('unsupportedField reads structure, not prose', () => {
   it("reads pydantic's loc (vLLM before #10463) and Google's path inside the response schema", () => {
@@ -103,5 +103,15 @@ describe('the kinds table: what answers mean', () => {
     expect(KINDS.azure.deploymentPath?.test('https://r.openai.azure.com/openai/deployments/gpt4o')).toBe(true);
     expect(KINDS.azure.deploymentPath?.test('https://r.openai.azure.com/openai/v1')).toBe(false);
     for (const kind of PROVIDER_KINDS.filter((k) => k !== 'azure')) expect(KINDS[kind].deploymentPath).toBeUndefined();
+  });
+});
+
+describe('quotesFormat', () => {
+  it("tells the provider's own words about the format from a row's text quoted back", () => {
+    const comment = 'The export now writes response_format json_schema files; waiting on the vendor.';
+    expect(quotesFormat(`Input blocked by the content guardrail: "${comment}"`, [comment])).toBe(true);
+    expect(quotesFormat("Invalid parameter: 'response_format' of type 'json_schema' is not supported with this model.", [comment])).toBe(false);
+    expect(quotesFormat('no mention here', [comment])).toBe(false);
+    fc.assert(fc.property(fc.string(), fc.array(fc.string()), (message, quoted) => void expect(typeof quotesFormat(message, quoted)).toBe('boolean')), { numRuns: 300 });
   });
 });

@@ -1,5 +1,5 @@
 import { readErrorBody } from './error-body.js';
-import { sentTexts, unsupportedField } from './fields.js';
+import { quotesFormat, sentTexts, unsupportedField } from './fields.js';
 import type { KindFacts } from './types.js';
 
 /**
@@ -28,7 +28,8 @@ export function dialectFetch(facts: KindFacts, inner: typeof fetch): typeof fetc
       if (Number.isFinite(wait) && wait >= 0 && wait < 3_600_000) headers.set('retry-after-ms', String(Math.ceil(wait)));
     }
     // The rows' own text, sent in this request: a field named there is not the provider's word.
-    const field = unsupportedField(read.message, read.code, read.param, typeof init?.body === 'string' ? sentTexts(init.body) : []);
+    const quoted = typeof init?.body === 'string' ? sentTexts(init.body) : [];
+    const field = unsupportedField(read.message, read.code, read.param, quoted);
     const body = {
       error: {
         message: read.message ?? (read.code ? `${response.status} ${read.code}` : `${response.status} with an empty body`),
@@ -39,6 +40,7 @@ export function dialectFetch(facts: KindFacts, inner: typeof fetch): typeof fetc
         ...(field === undefined ? {} : { refused_field: field }),
         ...(read.reason === undefined ? {} : { reason: read.reason }),
         ...(read.quotaIds === undefined ? {} : { quota_ids: read.quotaIds }),
+        ...(quotesFormat(read.message, quoted) ? { format_quoted: true } : {}),
       },
     };
     headers.set('content-type', 'application/json');

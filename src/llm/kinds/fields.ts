@@ -72,6 +72,25 @@ function topLevel(path: string): string {
   return path.split(/[./[]/)[0] ?? path;
 }
 
+/**
+ * Whether a message's mention of response_format / json_schema is its own words rather than
+ * the request's text quoted back (a guardrail echoing a comment that says "json_schema"): a
+ * mention whose dozen characters before or after are also in the request's text is a quote.
+ * Only the provider's own words may switch structured outputs off for everyone.
+ */
+export function quotesFormat(message: string | undefined, quoted: readonly string[]): boolean {
+  if (message === undefined || quoted.length === 0) return false;
+  const mentions = [...message.matchAll(/response_format|json_schema/gi)];
+  if (mentions.length === 0) return false;
+  return mentions.every((m) => {
+    const at = m.index;
+    const end = at + m[0].length;
+    const before = message.slice(Math.max(0, at - 12), end);
+    const after = message.slice(at, end + 12);
+    return quoted.some((text) => text.includes(before) || text.includes(after));
+  });
+}
+
 /** The text a chat request carries in its messages (a JSON body as sent), for `unsupportedField`'s `quoted`. */
 export function sentTexts(body: unknown): string[] {
   let parsed: unknown = body;
