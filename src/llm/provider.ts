@@ -286,7 +286,9 @@ export class Provider {
       // Every row would get the same answer: the model (an Azure deployment) or the URL is wrong.
       return make('config', false, `${where} has no such model or endpoint (404: ${said})`, `Check llm.providers: model "${this.model}" may not exist at ${this.host}, or base_url may not be the API root.`);
     }
-    if (status === 400 && refusesModel(said, this.model)) {
+    // Only in the provider's own words: a row's comment naming the model, quoted back, is that row's.
+    const modelQuoted = (apiError.error as { model_quoted?: unknown } | undefined)?.model_quoted === true;
+    if (status === 400 && !modelQuoted && refusesModel(said, this.model)) {
       return make('config', false, `${where} does not know the model (400: ${said})`, `Check llm.providers: model "${this.model}" may not exist at ${this.host}.`);
     }
     const field = refusedField(apiError);

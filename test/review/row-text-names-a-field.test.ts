@@ -90,3 +90,11 @@ describe("a row's own text that speaks of the answer format, quoted back in a 40
     for (const request of answered) expect(((request.body as Record<string, unknown>)['response_format'] as { type?: unknown }).type).toBe('json_schema');
   });
 });
+
+describe("a row's own text that names the model, quoted back in a 400", () => {
+  it('is not taken for "no such model" (which would stop the run)', async () => {
+    const { code, rows, b } = await runWithQuotedRow(`Checked: ${MODEL} does not exist in the vendor's catalogue yet.`);
+    expect(code).toBe(3);
+    expectOthersAnswered(b, rows);
+  });
+});

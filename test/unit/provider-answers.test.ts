@@ -8,7 +8,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { KINDS, PROVIDER_KINDS, dialectFetch, readErrorBody, unsupportedField } from '../../src/llm/index.js';
-import { SENT_FIELDS, quotesFormat, sentTexts } from '../../src/llm/kinds/fields.js';
+import { SENT_FIELDS, quotesFormat, quotesText, sentModel, sentTexts } from '../../src/llm/kinds/fields.js';
 
 describe('unsupportedField reads structure, not prose', () => {
   it("reads pydantic's loc (vLLM before #10463) and Google's path inside the response schema", () => {
@@ -113,5 +113,22 @@ describe('quotesFormat', () => {
     expect(quotesFormat("Invalid parameter: 'response_format' of type 'json_schema' is not supported with this model.", [comment])).toBe(false);
     expect(quotesFormat('no mention here', [comment])).toBe(false);
     fc.assert(fc.property(fc.string(), fc.array(fc.string()), (message, quoted) => void expect(typeof quotesFormat(message, quoted)).toBe('boolean')), { numRuns: 300 });
+  });
+});
+
+describe('quotesText and sentModel', () => {
+  it("tells a model named by the provider from one named in a row's text", () => {
+    const comment = 'Checked: gpt-5-mini does not exist in the vendor catalogue.';
+    expect(quotesText(`Blocked: "${comment}"`, 'gpt-5-mini', [comment])).toBe(true);
+    expect(quotesText('The model `gpt-5-mini` does not exist or you do not have access to it.', 'gpt-5-mini', [comment])).toBe(false);
+    expect(quotesText('anything', '', [comment])).toBe(false);
+    expect(sentModel(JSON.stringify({ model: 'a.b+c' }))).toBe('a.b+c');
+    fc.assert(
+      fc.property(fc.string(), fc.string(), fc.array(fc.string()), (message, model, quoted) => {
+        expect(typeof quotesText(message, model, quoted)).toBe('boolean');
+        expect(typeof sentModel(message)).toBe('string');
+      }),
+      { numRuns: 300 },
+    );
   });
 });

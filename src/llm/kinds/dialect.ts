@@ -1,5 +1,5 @@
 import { readErrorBody } from './error-body.js';
-import { quotesFormat, sentTexts, unsupportedField } from './fields.js';
+import { quotesFormat, quotesText, sentModel, sentTexts, unsupportedField } from './fields.js';
 import type { KindFacts } from './types.js';
 
 /**
@@ -41,6 +41,7 @@ export function dialectFetch(facts: KindFacts, inner: typeof fetch): typeof fetc
         ...(read.reason === undefined ? {} : { reason: read.reason }),
         ...(read.quotaIds === undefined ? {} : { quota_ids: read.quotaIds }),
         ...(quotesFormat(read.message, quoted) ? { format_quoted: true } : {}),
+        ...(quotesText(read.message, sentModel(init?.body), quoted) ? { model_quoted: true } : {}),
       },
     };
     headers.set('content-type', 'application/json');

@@ -79,8 +79,17 @@ function topLevel(path: string): string {
  * Only the provider's own words may switch structured outputs off for everyone.
  */
 export function quotesFormat(message: string | undefined, quoted: readonly string[]): boolean {
+  return quotesMention(message, /response_format|json_schema/gi, quoted);
+}
+
+/** Whether every mention of `text` (the model's name) in a message is the request's text quoted back; see quotesFormat. */
+export function quotesText(message: string | undefined, text: string, quoted: readonly string[]): boolean {
+  return text !== '' && quotesMention(message, new RegExp(text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'g'), quoted);
+}
+
+function quotesMention(message: string | undefined, mention: RegExp, quoted: readonly string[]): boolean {
   if (message === undefined || quoted.length === 0) return false;
-  const mentions = [...message.matchAll(/response_format|json_schema/gi)];
+  const mentions = [...message.matchAll(mention)];
   if (mentions.length === 0) return false;
   return mentions.every((m) => {
     const at = m.index;
@@ -89,6 +98,17 @@ export function quotesFormat(message: string | undefined, quoted: readonly strin
     const after = message.slice(at, end + 12);
     return quoted.some((text) => text.includes(before) || text.includes(after));
   });
+}
+
+/** The model a chat request (a JSON body as sent) names; '' when none. */
+export function sentModel(body: unknown): string {
+  if (typeof body !== 'string') return '';
+  try {
+    const model = (JSON.parse(body) as { model?: unknown } | null)?.model;
+    return typeof model === 'string' ? model : '';
+  } catch {
+    return '';
+  }
 }
 
 /** The text a chat request carries in its messages (a JSON body as sent), for `unsupportedField`'s `quoted`. */
