@@ -1,7 +1,7 @@
 import { toFile, type OpenAI } from 'openai';
 import { FieldMemory, type CacheStore } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
-import { PACKED_FORMAT, buildMessages, buildPackedMessages, decideVerdict, packingOf, type Provider, type Usage } from '../llm/index.js';
+import { PACKED_FORMAT, buildMessages, buildPackedMessages, decideVerdict, isDroppable, packingOf, unsupportedField, type Provider, type Usage } from '../llm/index.js';
 import { localDate, primaryProvider, promptRulesOf, surveyTab } from '../pipeline/index.js';
 import { backoffDelay, sleep } from '../retry/index.js';
 import { BatchJobs, type BatchJob, type BatchLine } from './jobs.js';
@@ -66,8 +66,8 @@ export async function submitBatch(config: Config, secrets: Secrets, store: Cache
   }
   const submitted: BatchJob[] = [];
   for (const [i, file] of files.entries()) {
-    const upload = await explained(provider, async () => provider.api.files.create({ file: await toFile(Buffer.from(`${file.text.join('\n')}\n`), `status-validator-${now.toISOString().slice(0, 10)}-${i + 1}.jsonl`), purpose: 'batch' }));
-    const batch = await explained(provider, () => provider.api.batches.create({
+    const upload = await explained(provider, async () => provider.batchApi.files.create({ file: await toFile(Buffer.from(`${file.text.join('\n')}\n`), `status-validator-${now.toISOString().slice(0, 10)}-${i + 1}.jsonl`), purpose: 'batch' }));
+    const batch = await explained(provider, () => provider.batchApi.batches.create({
       input_file_id: upload.id,
       endpoint: batchFacts.endpoint as OpenAI.BatchCreateParams['endpoint'],
       completion_window: batchFacts.completionWindow as OpenAI.BatchCreateParams['completion_window'],
@@ -101,7 +101,7 @@ export interface JobProgress {
 
 /** Asks the provider how a job is doing and records it. */
 export async function refreshJob(provider: Provider, jobs: BatchJobs, id: string): Promise<JobProgress> {
-  const batch = await explained(provider, () => provider.api.batches.retrieve(id), true);
+  const batch = await explained(provider, () => provider.batchApi.batches.retrieve(id), true);
   jobs.update(id, { status: batch.status, outputFileId: batch.output_file_id ?? null, errorFileId: batch.error_file_id ?? null });
   return { status: batch.status, total: batch.request_counts?.total ?? 0, completed: batch.request_counts?.completed ?? 0, failed: batch.request_counts?.failed ?? 0 };
 }
@@ -126,6 +126,9 @@ export async function applyResults(provider: Provider, jobs: BatchJobs, store: C
   const fail = (questions: readonly BatchLine[], reason: string) => {
     for (const q of questions) result.failed.push({ customId: q.label ? `${q.customId}/${q.label}` : q.customId, reason });
   };
+  // A line's body is an ordinary request: a field the provider refuses in it is learned as a
+  // sync run would learn it, so that the next batch (and run) leaves it out.
+  const learn = learnRefusals(provider, store);
   for (const record of await download(provider, job.outputFileId)) {
     const questions = lines.get(record.custom_id);
     // A line repeated in the file answers once.
@@ -133,6 +136,7 @@ export async function applyResults(provider: Provider, jobs: BatchJobs, store: C
     seen.add(record.custom_id);
     const body = record.response?.body;
     if (!record.response || record.response.status_code >= 400 || !body) {
+      learn(record, questions);
       fail(questions, record.error?.message ?? `status ${record.response?.status_code ?? 'none'}`);
       continue;
     }
@@ -169,15 +173,34 @@ export async function applyResults(provider: Provider, jobs: BatchJobs, store: C
     const questions = lines.get(id);
     if (!questions || seen.has(id)) continue;
     seen.add(id);
+    learn(record, questions);
     fail(questions, record.error?.message ?? record.response?.body?.error?.message ?? 'failed in the batch');
   }
   for (const [id, questions] of lines) if (!seen.has(id)) fail(questions, `not answered (the job ended ${job.status})`);
   return result;
 }
 
+/**
+ * Learns a field a failed line's 400 names as refused (read as a sync answer is: the
+ * documented shapes, the fields the bot sends, never a naming its rows' own text holds).
+ */
+function learnRefusals(provider: Provider, store: CacheStore): (record: ResultLine, questions: readonly BatchLine[]) => void {
+  const memory = new FieldMemory(store.db);
+  const learned = new Set<string>();
+  return (record, questions) => {
+    const error = record.response?.body?.error;
+    if (record.response?.status_code !== 400 || !error) return;
+    const quoted = questions.flatMap((q) => [q.inputs.status, q.inputs.comment, q.inputs.completion_date, ...(q.inputs.extra ?? [])]);
+    const field = unsupportedField(error.message, error.code, error.param, quoted);
+    if (field === undefined || !isDroppable(field) || learned.has(field)) return;
+    learned.add(field);
+    memory.learn({ provider: provider.config.base_url, model: provider.model }, field, error.message ?? field);
+  };
+}
+
 async function download(provider: Provider, fileId: string | null): Promise<ResultLine[]> {
   if (!fileId) return [];
-  const text = await explained(provider, async () => (await provider.api.files.content(fileId)).text(), true);
+  const text = await explained(provider, async () => (await provider.batchApi.files.content(fileId)).text(), true);
   const out: ResultLine[] = [];
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;

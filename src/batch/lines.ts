@@ -34,7 +34,8 @@ const chatBodySchema = z.object({
     .object({ prompt_tokens: tokens, completion_tokens: tokens, prompt_tokens_details: z.object({ cached_tokens: tokens }).optional().catch(undefined) })
     .optional()
     .catch(undefined),
-  error: z.object({ message: text }).optional().catch(undefined),
+  // code and param too: a field refused by name (code unrecognized_request_argument, param) is learned from them.
+  error: z.object({ message: text, code: text, param: text }).optional().catch(undefined),
 });
 
 const resultLineSchema = z.object({

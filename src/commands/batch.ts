@@ -284,7 +284,7 @@ export async function batchCancel(flags: Flags, id: string, io: CommandIO): Prom
   return withJobs(flags, io, async (ctx) => {
     chosen(ctx, [id]);
     const provider = primaryProvider(ctx.targets[0] as Config, ctx.secrets);
-    const batch = await provider.api.batches.cancel(id);
+    const batch = await provider.batchApi.batches.cancel(id);
     ctx.jobs.update(id, { status: batch.status });
     io.stdout.write(`${id}: ${batch.status}. Answers already made are applied by batch results.\n`);
     return 0;

@@ -59,6 +59,12 @@ async function checkProvider(config: Config, provider: ProviderConfig, index: nu
     return [finding('unchecked', scope, `${host} accepted the key in $${provider.api_key_env} but its answer listed no models, so the model could not be checked`, { field: `llm.providers[${index}].base_url`, fix: `Check that base_url is the API root (most OpenAI-compatible endpoints end in /v1): ${provider.base_url}.` })];
   }
   const findings: Finding[] = [finding('ok', scope, `the key in $${provider.api_key_env} is accepted (${listed.length} model${listed.length === 1 ? '' : 's'} listed)`, { field: `llm.providers[${index}].api_key_env` })];
+  if (client.namesDeployment) {
+    // Azure's classic URL: GET /openai/models lists the resource's models, not its deployments
+    // (https://learn.microsoft.com/en-us/rest/api/azureopenai/models/list): a deployment's name proves nothing there.
+    findings.push(finding('unchecked', scope, `the deployment in base_url is not in the resource's model list (it lists models, not deployments), so it could not be checked`, { field: `llm.providers[${index}].base_url`, fix: 'Try a run with --limit 1.' }));
+    return findings;
+  }
   for (const { model, key } of wantedModels(config, index)) {
     if (listed.includes(model)) {
       findings.push(finding('ok', scope, `model "${model}" is listed`, { field: key }));
@@ -103,8 +109,9 @@ async function checkServiceAccountProvider(client: Provider, config: Config, pro
 function failure(error: unknown, scope: string, provider: ProviderConfig, index: number, host: string, said?: string): Finding {
   const status = error instanceof LlmError ? error.status : undefined;
   const envKey = `llm.providers[${index}].api_key_env`;
-  if (status === 401) {
-    return finding('problem', scope, `${host} refused the key in $${provider.api_key_env} (401)`, {
+  // A 401, or what the provider kind says a wrong key is (Google's 400 API_KEY_INVALID: src/llm/kinds).
+  if (error instanceof LlmError && error.kind === 'auth' && status !== undefined && status !== 403) {
+    return finding('problem', scope, `${host} refused the key in $${provider.api_key_env} (${status})`, {
       field: envKey,
       fix: `Put a valid key for ${host} in $${provider.api_key_env} (it may be mistyped, revoked, or for another provider).`,
     });

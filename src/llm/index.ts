@@ -12,5 +12,5 @@ export { complexity, routeModel, type Routing } from './routing.js';
 export { CacheKeySharder } from './cache-key.js';
 export { KNOWN_OUTPUT_CAPS, outputCapOf, packingNote, packingOf, type Packing, type PackingConfig } from './output-cap.js';
 export { clipText, cutText } from './clip.js';
-export { KINDS, PROVIDER_KINDS, connectionOf, detectKind, dialectFetch, embeddingModelOf, embeddingProblem, factsOf, readErrorBody, unsupportedField, type KindFacts, type ProviderKind } from './kinds/index.js';
+export { KINDS, PROVIDER_KINDS, connectionOf, detectKind, dialectFetch, embeddingModelOf, embeddingProblem, factsOf, isDroppable, readErrorBody, unsupportedField, type KindFacts, type ProviderKind } from './kinds/index.js';
 export { RefusalJudge, SAME_REFUSALS_TO_STOP, type Judgement } from './refusal-judge.js';

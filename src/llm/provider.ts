@@ -5,7 +5,7 @@ import { retryAfterMs } from '../retry/index.js';
 import { ANSWER_FORMAT, type ResponseSchema } from './answer.js';
 import { googleBearerFetch, googleTokenErrorOf, googleTokensFor, type GoogleServiceAccount } from './google-token.js';
 import { connectionFailureOf, endpointHost, jsonFetch } from './http.js';
-import { connectionOf, dialectFetch, factsOf, isDroppable, refusesModel, unsupportedField, type KindFacts } from './kinds/index.js';
+import { connectionOf, dialectFetch, factsOf, isDroppable, refusesModel, type KindFacts } from './kinds/index.js';
 import { outputCapOf } from './output-cap.js';
 import type { CacheKeySharder } from './cache-key.js';
 import type { ChatMessage } from './prompt.js';
@@ -62,6 +62,8 @@ export class Provider {
   /** Fields this endpoint refused by name: no request carries them any more. */
   private readonly dropped: Set<string>;
   private readonly client: OpenAI;
+  /** Where the resource-level APIs (Files, Batches, the model list) are: the same client but on Azure's classic URLs. */
+  private readonly resourceClient: OpenAI;
 
   constructor(
     readonly config: ProviderConfig,
@@ -83,6 +85,12 @@ export class Provider {
       apiKey = 'google-oauth-access-token';
     }
     this.client = new OpenAI({ apiKey, ...connection, maxRetries: 0, timeout: options.timeoutMs, fetch: dialectFetch(this.facts, transport) });
+    // Azure's classic URL names a deployment; its resource (one level up) serves files, batches and the model list.
+    const deployment = this.facts.deploymentPath;
+    this.resourceClient =
+      deployment && deployment.test(connection.baseURL)
+        ? new OpenAI({ apiKey, ...connection, baseURL: connection.baseURL.replace(deployment, ''), maxRetries: 0, timeout: options.timeoutMs, fetch: dialectFetch(this.facts, transport) })
+        : this.client;
   }
 
   /** Whether `auto` structured outputs may fall back to json_object (Anthropic's layer refuses it). */
@@ -117,9 +125,19 @@ export class Provider {
     return body;
   }
 
-  /** The OpenAI client of this provider, for the Files and Batches endpoints. */
+  /** The OpenAI client of this provider, at its base_url (chat completions, embeddings). */
   get api(): OpenAI {
     return this.client;
+  }
+
+  /** Whether the base_url names one deployment (Azure's classic URL): the resource's model list then names models, not deployments. */
+  get namesDeployment(): boolean {
+    return this.resourceClient !== this.client;
+  }
+
+  /** The client for the Files and Batches endpoints: the resource's, where the base_url names a deployment (Azure). */
+  get batchApi(): OpenAI {
+    return this.resourceClient;
   }
 
   async complete(messages: readonly ChatMessage[], signal?: AbortSignal, format: ResponseSchema = ANSWER_FORMAT, maxCompletionTokens = this.options.maxCompletionTokens): Promise<Completion> {
@@ -130,6 +148,7 @@ export class Provider {
     signal?.addEventListener('abort', forward, { once: true });
     try {
       const { data, response, request_id } = await this.send(messages, format, maxCompletionTokens, local.signal);
+      if (!Array.isArray((data as { choices?: unknown }).choices)) throw errorInOk(data, response.headers);
       const choice = data.choices[0];
       return {
         content: choice?.message.content ?? null,
@@ -182,12 +201,13 @@ export class Provider {
     try {
       const options = { signal: signal ?? null, timeout: Math.min(this.options.timeoutMs, KEY_CHECK_TIMEOUT_MS) };
       if (this.facts.keyCheck === 'key') await this.client.get('/key', options);
-      else await this.client.models.list(options);
+      else await this.resourceClient.models.list(options);
       return undefined;
     } catch (error) {
       if (signal?.aborted) return undefined;
       const classified = this.classify(error);
-      return classified.kind === 'auth' && classified.status === 401 ? classified : undefined;
+      // A 403 may concern the model list only; a 401 (or a reason the kind names, Google's 400 API_KEY_INVALID) the key.
+      return classified.kind === 'auth' && classified.status !== 403 ? classified : undefined;
     }
   }
 
@@ -198,7 +218,7 @@ export class Provider {
    */
   async listModels(signal?: AbortSignal): Promise<string[]> {
     try {
-      const page = await this.client.models.list({ signal: signal ?? null, timeout: Math.min(this.options.timeoutMs, KEY_CHECK_TIMEOUT_MS * 2) });
+      const page = await this.resourceClient.models.list({ signal: signal ?? null, timeout: Math.min(this.options.timeoutMs, KEY_CHECK_TIMEOUT_MS * 2) });
       // Whatever an OpenAI-compatible server calls a list: keep the string ids only.
       const data: unknown = page.data;
       return Array.isArray(data) ? data.flatMap((model: unknown) => (typeof (model as { id?: unknown } | null)?.id === 'string' ? [(model as { id: string }).id] : [])) : [];
@@ -282,14 +302,29 @@ export class Provider {
     const headers: Headers | undefined = apiError.headers;
     const make = (kind: LlmErrorKind, retryable: boolean, text: string, hint?: string) =>
       new LlmError(text, { ...base, kind, retryable, status, requestId, headers, retryAfterMs: retryAfterMs(headers), ...(hint ? { hint } : {}) });
-    const google = this.facts.auth === 'google-oauth';
-    if (status === 401) {
-      return google
-        ? make('auth', false, `${where} rejected the service account's access token (401: ${said})`, 'Check the service-account key (sheets.credentials_file or GOOGLE_APPLICATION_CREDENTIALS) and that the Vertex AI API is enabled in its project.')
-        : make('auth', false, `${where} rejected the API key (401: ${said})`, `Check the key in $${this.config.api_key_env}: it may be mistyped, revoked, or for another provider.`);
+    const answers = this.facts.answers;
+    const body = (apiError.error ?? {}) as { reason?: unknown; quota_ids?: unknown };
+    const reason = typeof body.reason === 'string' && answers.badKeyReasons.includes(body.reason) ? body.reason : undefined;
+    if (status === 401 || reason !== undefined) {
+      const code = `${status}${reason ? ` ${reason}` : ''}`;
+      return this.facts.auth === 'google-oauth'
+        ? make('auth', false, `${where} rejected the service account's access token (${code}: ${said})`, 'Check the service-account key (sheets.credentials_file or GOOGLE_APPLICATION_CREDENTIALS) and that the Vertex AI API is enabled in its project.')
+        : make('auth', false, `${where} rejected the API key (${code}: ${said})`, `Check the key in $${this.config.api_key_env}: it may be mistyped, revoked, or for another provider.`);
+    }
+    if (answers.noCreditStatuses.includes(status) || (status >= 400 && status < 500 && answers.noCreditMessages.some((shape) => shape.test(messageOf(apiError))))) {
+      // The account, not the request: every row would get it.
+      return make('quota', false, `${where} says the account has no credit left (${status}: ${said})`, `Add credits to that ${this.facts.label} account (or raise its limit), or configure another provider.`);
+    }
+    if (answers.rowStatuses.includes(status)) {
+      // This request's content (OpenRouter's moderation), not the key: only its row fails.
+      return make('rejected', false, `${where} refused this request's content (${status}: ${said})`);
+    }
+    const perDay = answers.perDayQuota && Array.isArray(body.quota_ids) ? body.quota_ids.find((id): id is string => typeof id === 'string' && (answers.perDayQuota as RegExp).test(id)) : undefined;
+    if (status === 429 && perDay !== undefined) {
+      return make('quota', false, `${where} has spent a daily quota, which waiting within this run will not bring back (429 ${perDay}: ${said})`, 'Run again when the daily quota has reset (the next day), raise the quota or the billing tier of that project, or configure another provider.');
     }
     if (status === 403) {
-      return google
+      return this.facts.auth === 'google-oauth'
         ? make('auth', false, `${where} refused access (403: ${said})`, `Grant the service account the Vertex AI User role (roles/aiplatform.user) in the project of base_url, and enable the Vertex AI API there; model ${this.model} must be available in that location.`)
         : make('auth', false, `${where} refused access (403: ${said})`, `The key in $${this.config.api_key_env} has no access to model ${this.model}, or the account is restricted.`);
     }
@@ -297,7 +332,9 @@ export class Provider {
       // Every row would get the same answer: the model (an Azure deployment) or the URL is wrong.
       return make('config', false, `${where} has no such model or endpoint (404: ${said})`, `Check llm.providers: model "${this.model}" may not exist at ${this.host}, or base_url may not be the API root.`);
     }
-    if (status === 400 && refusesModel(said, this.model)) {
+    // Only in the provider's own words: a row's comment naming the model, quoted back, is that row's.
+    const modelQuoted = (apiError.error as { model_quoted?: unknown } | undefined)?.model_quoted === true;
+    if (status === 400 && !modelQuoted && refusesModel(said, this.model)) {
       return make('config', false, `${where} does not know the model (400: ${said})`, `Check llm.providers: model "${this.model}" may not exist at ${this.host}.`);
     }
     const field = refusedField(apiError);
@@ -319,7 +356,9 @@ export class Provider {
     }
     if (status === 429) return make('rate_limit', true, `${where} rate-limited the request (429: ${said})`);
     if (status === 408 || status === 409 || status >= 500) return make('transient', true, `${where} failed (${status}: ${said})`);
-    if (status === 400 && (apiError.param === 'response_format' || /response_format|json_schema/i.test(said))) {
+    // A mention of the format counts only in the provider's own words (the dialect marks a row's text quoted back).
+    const formatQuoted = (apiError.error as { format_quoted?: unknown } | undefined)?.format_quoted === true;
+    if (status === 400 && (apiError.param === 'response_format' || (/response_format|json_schema/i.test(said) && !formatQuoted))) {
       return make('format_unsupported', false, `${where} does not support structured outputs (400: ${said})`);
     }
     return make('rejected', false, `${where} rejected the request (${status}: ${said})`);
@@ -360,13 +399,30 @@ export function neverFits(message: string): boolean {
   return report !== null && !/\bUsed \d+/i.test(message) && Number(report[2]) > Number(report[1]);
 }
 
-/** The field a 400 names as not accepted: the dialect layer (kinds/dialect.ts) puts it in `param`. */
+/**
+ * The field a 400 names as not accepted: the dialect layer (kinds/dialect.ts) decides it
+ * from the error's structured parts and the request it answers (never from a row's text
+ * quoted back), and marks it as `refused_field`.
+ */
 function refusedField(error: unknown): string | undefined {
   if (!(error instanceof OpenAI.APIError) || error.status !== 400) return undefined;
-  const body = error.error as { param?: unknown; code?: unknown } | undefined;
-  const text = (value: unknown) => (typeof value === 'string' ? value : undefined);
-  // The message (or an "unrecognized argument" code) must say it is refused: a param alone also marks invalid values.
-  return unsupportedField(messageOf(error as InstanceType<typeof OpenAI.APIError>), text(body?.code), text(body?.param));
+  const field = (error.error as { refused_field?: unknown } | undefined)?.refused_field;
+  return typeof field === 'string' ? field : undefined;
+}
+
+/**
+ * A 200 whose body holds an error and no choices (OpenRouter: "any error occurred while the
+ * LLM is producing the output will be emitted in the response body",
+ * https://openrouter.ai/docs/api/reference/errors-and-debugging), as the APIError its
+ * `error.code` would have been (a 502 when it names none), so it is classified as one.
+ */
+function errorInOk(data: unknown, headers: Headers): InstanceType<typeof OpenAI.APIError> {
+  const inner = typeof data === 'object' && data !== null ? (data as { error?: unknown }).error : undefined;
+  const error = typeof inner === 'object' && inner !== null ? (inner as { code?: unknown; message?: unknown }) : {};
+  const code = Number(error.code);
+  const status = Number.isInteger(code) && code >= 400 && code <= 599 ? code : 502;
+  const message = typeof error.message === 'string' && error.message !== '' ? error.message : 'the answer held no choices';
+  return OpenAI.APIError.generate(status, { error: { ...error, message } }, message, headers);
 }
 
 function messageOf(error: InstanceType<typeof OpenAI.APIError>): string {

@@ -1,5 +1,5 @@
 import { readErrorBody } from './error-body.js';
-import { unsupportedField } from './fields.js';
+import { quotesFormat, quotesText, sentModel, sentTexts, unsupportedField } from './fields.js';
 import type { KindFacts } from './types.js';
 
 /**
@@ -27,13 +27,21 @@ export function dialectFetch(facts: KindFacts, inner: typeof fetch): typeof fetc
       const wait = Number(headers.get('x-ratelimit-reset')) - Date.now();
       if (Number.isFinite(wait) && wait >= 0 && wait < 3_600_000) headers.set('retry-after-ms', String(Math.ceil(wait)));
     }
-    const field = unsupportedField(read.message, read.code, read.param);
+    // The rows' own text, sent in this request: a field named there is not the provider's word.
+    const quoted = typeof init?.body === 'string' ? sentTexts(init.body) : [];
+    const field = unsupportedField(read.message, read.code, read.param, quoted);
     const body = {
       error: {
         message: read.message ?? (read.code ? `${response.status} ${read.code}` : `${response.status} with an empty body`),
         type: read.type ?? null,
         code: read.code ?? null,
         param: field ?? read.param ?? null,
+        // Ours, read from the structured parts only: what Provider.classify decides by.
+        ...(field === undefined ? {} : { refused_field: field }),
+        ...(read.reason === undefined ? {} : { reason: read.reason }),
+        ...(read.quotaIds === undefined ? {} : { quota_ids: read.quotaIds }),
+        ...(quotesFormat(read.message, quoted) ? { format_quoted: true } : {}),
+        ...(quotesText(read.message, sentModel(init?.body), quoted) ? { model_quoted: true } : {}),
       },
     };
     headers.set('content-type', 'application/json');

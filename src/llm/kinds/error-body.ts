@@ -6,6 +6,10 @@ export interface ErrorBody {
   param: string | undefined;
   /** google.rpc.RetryInfo.retryDelay, in ms, when the body carries one. */
   retryAfterMs: number | undefined;
+  /** google.rpc.ErrorInfo.reason (Google's API_KEY_INVALID), when the body carries one. */
+  reason?: string | undefined;
+  /** google.rpc.QuotaFailure violations' quotaId (Google's GenerateRequestsPerDayPerProjectPerModel). */
+  quotaIds?: string[] | undefined;
 }
 
 const MAX_MESSAGE = 1000;
@@ -40,6 +44,10 @@ export function readErrorBody(text: string | null | undefined): ErrorBody {
   out.code = text_(error['code']);
   out.param = text_(error['param']);
   out.retryAfterMs = retryDelayOf(error['details']);
+  const details = Array.isArray(error['details']) ? error['details'].filter(isObject) : [];
+  out.reason = details.map((d) => text_(d['reason'])).find((r) => r !== undefined);
+  const quotaIds = details.flatMap((d) => (Array.isArray(d['violations']) ? d['violations'].filter(isObject).flatMap((v) => text_(v['quotaId']) ?? []) : []));
+  if (quotaIds.length > 0) out.quotaIds = quotaIds;
   return out;
 }
 

@@ -1,9 +1,22 @@
-import type { BatchFacts, KindFacts, ProviderKind } from './types.js';
+import type { AnswerFacts, BatchFacts, KindFacts, ProviderKind } from './types.js';
 
 /** OpenAI's Batch API (https://platform.openai.com/docs/api-reference/batch/create): only "24h" is accepted. */
 const OPENAI_BATCH: BatchFacts = { endpoint: '/v1/chat/completions', completionWindow: '24h' };
 
 const OPENAI_LIMITS = { retryAfterHeader: true, retryInfoBody: false, requestsHeader: 'minute', tokensHeader: 'minute', resetEpochHeader: false } as const;
+/** OpenAI's statuses say it all: nothing more to read. */
+const PLAIN: AnswerFacts = { rowStatuses: [], noCreditStatuses: [], noCreditMessages: [], badKeyReasons: [], perDayQuota: undefined };
+
+/**
+ * Google (Gemini, Vertex AI): a wrong key is 400 INVALID_ARGUMENT with ErrorInfo reason
+ * API_KEY_INVALID (https://cloud.google.com/apis/design/errors#error_info, seen on the
+ * OpenAI endpoint: https://github.com/continuedev/continue/issues/8516); a 429 whose
+ * QuotaFailure quotaId is per day (GenerateRequestsPerDayPerProjectPerModel[-FreeTier],
+ * https://ai.google.dev/gemini-api/docs/rate-limits, https://github.com/langgenius/dify/issues/19838)
+ * does not come back before the day ends.
+ */
+const GOOGLE: AnswerFacts = { ...PLAIN, badKeyReasons: ['API_KEY_INVALID'], perDayQuota: /PerDay/ };
+
 const NO_LIMIT_HEADERS = { retryAfterHeader: false, retryInfoBody: false, requestsHeader: 'none', tokensHeader: 'none', resetEpochHeader: false } as const;
 
 /**
@@ -30,6 +43,8 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
     // https://platform.openai.com/docs/guides/embeddings
     embeddings: true,
     embeddingModel: 'text-embedding-3-small',
+    answers: PLAIN,
+    deploymentPath: undefined,
   },
   azure: {
     kind: 'azure',
@@ -41,6 +56,10 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
       'https://learn.microsoft.com/en-us/answers/questions/5555284/azure-openai-wrong-api-status-code-formatting',
       // Only x-ratelimit-remaining-requests / -tokens, no -limit-: nothing to learn a per-minute limit from.
       'https://learn.microsoft.com/en-us/answers/questions/2147319/how-to-get-values-of-rate-limits-(same-as-x-rateli',
+      // Files and batches are the resource's: {endpoint}/openai/files, /openai/batches?api-version=… (REST tab).
+      'https://learn.microsoft.com/en-us/azure/ai-foundry/openai/how-to/batch',
+      // The model list too: GET {endpoint}/openai/models?api-version=….
+      'https://learn.microsoft.com/en-us/rest/api/azureopenai/models/list',
     ],
     request: { promptCacheKey: true, maxTokensField: 'max_completion_tokens', jsonObject: true, flex: false },
     auth: 'api-key',
@@ -53,6 +72,8 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
     // An embedding deployment of the user's own (its name is the model): https://learn.microsoft.com/en-us/azure/ai-foundry/openai/how-to/embeddings
     embeddings: true,
     embeddingModel: undefined,
+    answers: PLAIN,
+    deploymentPath: /\/deployments\/[^/]+\/?$/,
   },
   gemini: {
     kind: 'gemini',
@@ -77,6 +98,8 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
     // https://ai.google.dev/gemini-api/docs/openai#embeddings
     embeddings: true,
     embeddingModel: 'gemini-embedding-001',
+    answers: GOOGLE,
+    deploymentPath: undefined,
   },
   vertex: {
     kind: 'vertex',
@@ -99,6 +122,8 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
     // https://cloud.google.com/vertex-ai/generative-ai/docs/embeddings/get-text-embeddings
     embeddings: true,
     embeddingModel: 'google/gemini-embedding-001',
+    answers: GOOGLE,
+    deploymentPath: undefined,
   },
   ollama: {
     kind: 'ollama',
@@ -118,6 +143,8 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
     // /v1/embeddings: https://docs.ollama.com/api/openai-compatibility; nomic-embed-text: https://ollama.com/library/nomic-embed-text
     embeddings: true,
     embeddingModel: 'nomic-embed-text',
+    answers: PLAIN,
+    deploymentPath: undefined,
   },
   vllm: {
     kind: 'vllm',
@@ -137,6 +164,8 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
     // The Embeddings API of a server running an embedding model: https://docs.vllm.ai/en/latest/serving/openai_compatible_server.html
     embeddings: true,
     embeddingModel: undefined,
+    answers: PLAIN,
+    deploymentPath: undefined,
   },
   anthropic: {
     kind: 'anthropic',
@@ -145,6 +174,9 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
       'https://docs.claude.com/en/api/openai-sdk',
       // response_format must be json_schema with strict: true ("Input should be True"), additionalProperties: false.
       'https://github.com/steilerDev/cornerstone/pull/1561',
+      // An account without credit: 400 invalid_request_error "Your credit balance is too low to access the
+      // Anthropic API…" on every request (https://github.com/anthropics/claude-code/issues/4208).
+      'https://docs.claude.com/en/api/errors',
     ],
     request: { promptCacheKey: false, maxTokensField: 'max_completion_tokens', jsonObject: false, flex: false },
     auth: 'bearer',
@@ -155,6 +187,8 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
     // No embeddings of its own (it points to Voyage AI): https://docs.claude.com/en/docs/build-with-claude/embeddings
     embeddings: false,
     embeddingModel: undefined,
+    answers: { ...PLAIN, noCreditMessages: [/^Your credit balance is too low/] },
+    deploymentPath: undefined,
   },
   openrouter: {
     kind: 'openrouter',
@@ -164,6 +198,9 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
       // Rate limit headers on the 429 only; GET /api/v1/key checks a key (GET /models needs none).
       'https://openrouter.ai/docs/api_reference/limits',
       'https://openrouter.ai/docs/api/api-reference/api-keys/get-current-key.md',
+      // 402: insufficient credits; 403: the model requires moderation and the input was flagged (one
+      // request's content, not the key); an error after processing began comes in a 200 body.
+      'https://openrouter.ai/docs/api/reference/errors-and-debugging',
     ],
     // Passed through to models that know it, ignored by the others.
     request: { promptCacheKey: true, maxTokensField: 'max_tokens', jsonObject: true, flex: false },
@@ -175,6 +212,8 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
     // Chat completions only in its OpenAI-compatible API: https://openrouter.ai/docs/api-reference/parameters
     embeddings: false,
     embeddingModel: undefined,
+    answers: { ...PLAIN, rowStatuses: [403], noCreditStatuses: [402] },
+    deploymentPath: undefined,
   },
   groq: {
     kind: 'groq',
@@ -196,6 +235,8 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
     // No embedding models among its models: https://console.groq.com/docs/models
     embeddings: false,
     embeddingModel: undefined,
+    answers: PLAIN,
+    deploymentPath: undefined,
   },
   generic: {
     kind: 'generic',
@@ -211,5 +252,7 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
     // As OpenAI; cache.embedding_model names another.
     embeddings: true,
     embeddingModel: 'text-embedding-3-small',
+    answers: PLAIN,
+    deploymentPath: undefined,
   },
 };

@@ -69,4 +69,26 @@ export interface KindFacts {
   embeddings: boolean;
   /** The embedding model used when cache.embedding_model is unset (undefined: the user's own, e.g. an Azure deployment). */
   embeddingModel: string | undefined;
+  /** What this provider's error answers mean beyond OpenAI's statuses (cited in `sources`). */
+  answers: AnswerFacts;
+  /**
+   * A base_url path that names one deployment, whose resource serves files, batches and the
+   * model list one level up (Azure's classic `/openai/deployments/NAME` → `/openai`);
+   * undefined where those live under the base_url itself.
+   */
+  deploymentPath: RegExp | undefined;
+}
+
+/** How a provider says "the account", "the key" or "this row" where OpenAI's statuses would not tell. */
+export interface AnswerFacts {
+  /** Statuses that judge one request's content, not the key (OpenRouter's 403: moderation flagged the input). */
+  rowStatuses: readonly number[];
+  /** Statuses that mean the account has no credit left (OpenRouter's 402). */
+  noCreditStatuses: readonly number[];
+  /** Error messages, by their documented start, that mean no credit left whatever the status (Anthropic's 400). */
+  noCreditMessages: readonly RegExp[];
+  /** google.rpc.ErrorInfo reasons that mean a wrong key whatever the status (Google's 400 API_KEY_INVALID). */
+  badKeyReasons: readonly string[];
+  /** QuotaFailure quotaIds counted per day: once spent, waiting within a run will not help (Google's …PerDay…). */
+  perDayQuota: RegExp | undefined;
 }

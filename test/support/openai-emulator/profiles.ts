@@ -37,6 +37,8 @@ export interface EmulatorProfile {
   batch?: BatchDialect | false;
   /** POST /v1/embeddings exists (Anthropic's layer, Groq and OpenRouter have none: 404). */
   embeddings?: boolean;
+  /** Its answer to a key it does not know, when that is not OpenAI's 401 (Google: a 400 INVALID_ARGUMENT, API_KEY_INVALID). */
+  wrongKey?(): Outcome;
   /** Maps the provider's own URL paths onto the emulator's (Azure's classic deployment URLs), or refuses them. */
   route?(path: string, query: URLSearchParams): { path: string } | { refused: { status: number; body: unknown } } | undefined;
 }
@@ -88,6 +90,14 @@ function google(name: 'gemini' | 'vertex'): EmulatorProfile {
         { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: `${(ms / 1000).toFixed(3)}s` },
       ]),
     modelNotFound: (model) => status(404, `models/${model} is not found for API version v1beta, or is not supported for generateContent.`, 'NOT_FOUND'),
+    // A key Google does not know is a 400 INVALID_ARGUMENT (reason API_KEY_INVALID) in the
+    // same JSON array, not a 401: github.com/continuedev/continue/issues/8516 (the OpenAI
+    // endpoint's body as received), github.com/google/timesketch/pull/3703.
+    wrongKey: () =>
+      status(400, 'API key not valid. Please pass a valid API key.', 'INVALID_ARGUMENT', [
+        { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'API_KEY_INVALID', domain: 'googleapis.com', metadata: { service: 'generativelanguage.googleapis.com' } },
+        { '@type': 'type.googleapis.com/google.rpc.LocalizedMessage', locale: 'en-US', message: 'API key not valid. Please pass a valid API key.' },
+      ]),
     cachedTokens: true,
     authorization: bearer,
     modelsWithoutKey: false,
@@ -132,6 +142,18 @@ const azure: EmulatorProfile = {
   // Classic URLs: /openai/deployments/{deployment}/chat/completions?api-version=… (the
   // deployment stands for the model); without an api-version Azure answers 404.
   route: (path, query) => {
+    // Files, batches and the model list are the resource's, not a deployment's: POST {endpoint}/openai/files
+    // and /openai/batches with an api-version
+    // (https://learn.microsoft.com/en-us/azure/ai-foundry/openai/how-to/batch, REST tab);
+    // under /openai/deployments/NAME/ only the inference routes exist.
+    // The model list too: GET {endpoint}/openai/models?api-version=… (Models - List,
+    // https://learn.microsoft.com/en-us/rest/api/azureopenai/models/list).
+    const resource = /^\/openai\/((?:files|batches|models)(?:\/.*)?)$/.exec(path);
+    if (resource) {
+      if (!query.get('api-version')) return { refused: { status: 404, body: { error: { code: '404', message: 'Resource not found' } } } };
+      return { path: `/v1/${resource[1] ?? ''}` };
+    }
+    if (/^\/openai\/deployments\/[^/]+\/(?!chat\/completions$|embeddings$)/.test(path)) return { refused: { status: 404, body: { error: { code: '404', message: 'Resource not found' } } } };
     const match = /^\/openai\/deployments\/[^/]+\/(chat\/completions|embeddings)$/.exec(path);
     if (!match) return undefined;
     if (!query.get('api-version')) return { refused: { status: 404, body: { error: { code: '404', message: 'Resource not found' } } } };

@@ -385,7 +385,7 @@ class EmulatorServer implements OpenAIEmulator {
       if (denied) return { kind: 'error', status: denied.status, body: denied.body };
     } else if (this.opts.apiKey !== undefined && authorization !== null) {
       const denied = checkAuth(authorization, this.opts.apiKey);
-      if (denied) return denied;
+      if (denied) return this.profile?.wrongKey?.() ?? denied;
     }
     const parsed = parseJsonBody(raw);
     if (!parsed.ok) return parsed.outcome;
@@ -486,6 +486,9 @@ class EmulatorServer implements OpenAIEmulator {
     const row = extractRow(chat);
     const fault = takeFault(row, chat);
     let outcome: Outcome | undefined = fault === undefined ? undefined : faultOutcome(fault, row, chat.model);
+    // A line's body is a chat request like any other: what the provider refuses in one, it
+    // refuses here too, and the line ends in the error file (https://platform.openai.com/docs/guides/batch).
+    outcome ??= this.profile?.refuse(chat);
     outcome ??= checkRequest(chat, { models: this.opts.models, supportsJsonSchema: this.supportsJsonSchema, outputCaps: this.opts.outputCaps });
     if (outcome === undefined) {
       try {
@@ -509,11 +512,12 @@ class EmulatorServer implements OpenAIEmulator {
     const authorization = this.authorization(record);
     const authorize = this.opts.authorize;
     const refused = authorize && !keyless ? authorize(authorization ?? undefined) : undefined;
+    const checked = authorize || this.opts.apiKey === undefined || keyless || authorization === null ? undefined : checkAuth(authorization, this.opts.apiKey);
     const denied = refused
       ? ({ kind: 'error', status: refused.status, body: refused.body } as const)
-      : authorize || this.opts.apiKey === undefined || keyless || authorization === null
+      : checked === undefined
         ? undefined
-        : checkAuth(authorization, this.opts.apiKey);
+        : (this.profile?.wrongKey?.() ?? checked);
     if (denied?.kind === 'error') {
       reply = { status: denied.status, json: denied.body };
     } else if (body === undefined) {
