@@ -1,0 +1,66 @@
+import { afterEach } from 'vitest';
+import type { Bed } from './bed.js';
+import { waitFor } from './inspect.js';
+
+/** The machine token the serve tests give STATUS_VALIDATOR_TOKEN (the operator's cron caller). */
+export const SERVE_TOKEN = 'machine-token-0123456789abcdef';
+
+/** An answer of the server: its status and its JSON body. */
+export interface ServeAnswer {
+  status: number;
+  json: Record<string, unknown>;
+}
+
+/** `serve --port 0` running in this process over a bed. */
+export interface Served {
+  /** http://127.0.0.1:<port>, as the server printed it. */
+  base: string;
+  /** Everything the server wrote to stderr so far. */
+  log: () => string;
+  /** One request; `bearer` goes in `Authorization: Bearer`, `body` as JSON. */
+  call: (method: string, route: string, bearer?: string, body?: unknown) => Promise<ServeAnswer>;
+  /** Waits (about 20 s at most) until /health names no run in progress. */
+  idle: () => Promise<void>;
+  /** Stops the server (as SIGINT would) and waits for the command to end. */
+  close: () => Promise<unknown>;
+}
+
+/**
+ * Starts `serve --config <bed's> --port 0` through bed.cli, with the machine token `token`
+ * (SERVE_TOKEN by default) and `env` over the bed's environment, and waits for "listening on".
+ */
+export async function startServe(bed: Bed, options: { token?: string; env?: Record<string, string> } = {}): Promise<Served> {
+  const token = options.token ?? SERVE_TOKEN;
+  const stop = new AbortController();
+  let log = '';
+  const done = bed.cli(['serve', '--config', bed.configPath, '--port', '0'], { stop: stop.signal, env: { ...bed.env, STATUS_VALIDATOR_TOKEN: token, ...options.env }, stderr: { write: (s: string) => (log += s) } });
+  // A server that never listens is stopped here: the caller has nothing to close yet.
+  await waitFor('the server to listen', () => /listening on (\S+)/.test(log)).catch(async (error: unknown) => {
+    stop.abort();
+    await done;
+    throw error;
+  });
+  const base = /listening on (\S+)/.exec(log)?.[1] ?? '';
+  const call = async (method: string, route: string, bearer?: string, body?: unknown): Promise<ServeAnswer> => {
+    const res = await fetch(`${base}${route}`, { method, headers: bearer ? { authorization: `Bearer ${bearer}` } : {}, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    return { status: res.status, json: (await res.json()) as Record<string, unknown> };
+  };
+  const idle = async () => {
+    for (let i = 0; i < 1000 && (await call('GET', '/health', token)).json.running !== null; i++) await new Promise((r) => setTimeout(r, 20));
+  };
+  return { base, log: () => log, call, idle, close: () => (stop.abort(), done) };
+}
+
+/**
+ * Registers an afterEach that closes, last first, what a test hands to the returned function
+ * (the Google certs, then the bed, then the server: so the server stops before the bed goes).
+ */
+export function closeAfterEach(): <T extends { close(): Promise<unknown> }>(thing: T) => T {
+  let open: Array<{ close(): Promise<unknown> }> = [];
+  afterEach(async () => {
+    const now = open.reverse();
+    open = [];
+    for (const thing of now) await thing.close();
+  });
+  return (thing) => (open.push(thing), thing);
+}
