@@ -1,4 +1,8 @@
+import type { AddressInfo } from 'node:net';
 import { afterEach } from 'vitest';
+import { loadTargets } from '../../src/commands/context.js';
+import { openLasting } from '../../src/commands/lasting.js';
+import { createTriggerServer, type TriggerOptions } from '../../src/server/index.js';
 import type { Bed } from './bed.js';
 import { waitFor } from './inspect.js';
 
@@ -49,6 +53,33 @@ export async function startServe(bed: Bed, options: { token?: string; env?: Reco
     for (let i = 0; i < 1000 && (await call('GET', '/health', token)).json.running !== null; i++) await new Promise((r) => setTimeout(r, 20));
   };
   return { base, log: () => log, call, idle, close: () => (stop.abort(), done) };
+}
+
+/** The trigger server listening in this process (no CLI): for tests that need its timeouts or raw sockets. */
+export interface Trigger {
+  port: number;
+  whenIdle: () => Promise<void>;
+  /** Waits for the run in progress, then closes the server and the provider gates. */
+  close: () => Promise<void>;
+}
+
+/**
+ * createTriggerServer over the bed's config, as `serve` builds it (targets, lasting gates), on a
+ * free port of 127.0.0.1, with the machine token SERVE_TOKEN unless `options` names another.
+ */
+export async function listenTrigger(bed: Bed, options: Partial<Pick<TriggerOptions, 'token' | 'log' | 'bodyTimeoutMs' | 'requestTimeoutMs'>> = {}): Promise<Trigger> {
+  const quiet = { write: () => true };
+  const { targets, listed, secrets } = loadTargets(bed.configPath, { stdout: quiet, stderr: quiet, env: bed.env });
+  const lasting = openLasting(targets, secrets);
+  const { server, whenIdle } = createTriggerServer({ targets, listed, secrets, gates: lasting.gates, token: SERVE_TOKEN, log: () => undefined, ...options });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const { port } = server.address() as AddressInfo;
+  const close = async () => {
+    await whenIdle();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    lasting.close();
+  };
+  return { port, whenIdle, close };
 }
 
 /**
