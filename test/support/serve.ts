@@ -3,7 +3,7 @@ import { afterEach } from 'vitest';
 import { loadTargets } from '../../src/commands/context.js';
 import { openLasting } from '../../src/commands/lasting.js';
 import { createTriggerServer, type TriggerOptions } from '../../src/server/index.js';
-import type { Bed } from './bed.js';
+import type { Bed, CliResult } from './bed.js';
 import { waitFor } from './inspect.js';
 
 /** The machine token the serve tests give STATUS_VALIDATOR_TOKEN (the operator's cron caller). */
@@ -25,19 +25,20 @@ export interface Served {
   call: (method: string, route: string, bearer?: string, body?: unknown) => Promise<ServeAnswer>;
   /** Waits (about 20 s at most) until /health names no run in progress. */
   idle: () => Promise<void>;
-  /** Stops the server (as SIGINT would) and waits for the command to end. */
-  close: () => Promise<unknown>;
+  /** Stops the server (as SIGINT would) and waits for the command to end: its exit code and output. */
+  close: () => Promise<CliResult>;
 }
 
 /**
  * Starts `serve --config <bed's> --port 0` through bed.cli, with the machine token `token`
- * (SERVE_TOKEN by default) and `env` over the bed's environment, and waits for "listening on".
+ * (SERVE_TOKEN by default, none for null) and `env` over the bed's environment, and waits for "listening on".
  */
-export async function startServe(bed: Bed, options: { token?: string; env?: Record<string, string> } = {}): Promise<Served> {
-  const token = options.token ?? SERVE_TOKEN;
+export async function startServe(bed: Bed, options: { token?: string | null; env?: Record<string, string> } = {}): Promise<Served> {
+  // null: no machine token at all (only Google ID tokens are taken); idle() then asks /health unauthenticated.
+  const token = options.token === null ? undefined : (options.token ?? SERVE_TOKEN);
   const stop = new AbortController();
   let log = '';
-  const done = bed.cli(['serve', '--config', bed.configPath, '--port', '0'], { stop: stop.signal, env: { ...bed.env, STATUS_VALIDATOR_TOKEN: token, ...options.env }, stderr: { write: (s: string) => (log += s) } });
+  const done = bed.cli(['serve', '--config', bed.configPath, '--port', '0'], { stop: stop.signal, env: { ...bed.env, ...(token === undefined ? {} : { STATUS_VALIDATOR_TOKEN: token }), ...options.env }, stderr: { write: (s: string) => (log += s) } });
   // A server that never listens is stopped here: the caller has nothing to close yet.
   await waitFor('the server to listen', () => /listening on (\S+)/.test(log)).catch(async (error: unknown) => {
     stop.abort();
