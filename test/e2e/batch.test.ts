@@ -4,17 +4,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { col, startBed, type Bed } from '../support/bed.js';
 import { sampleRows } from '../support/sample-data.js';
 import { finishingClock } from '../support/virtual-clock.js';
+import { shownVerdicts as verdicts } from '../support/inspect.js';
 
 let bed: Bed | undefined;
 afterEach(async () => {
   await bed?.close();
   bed = undefined;
 });
-
-function verdicts(b: Bed): string[] {
-  const values = b.values();
-  return values.slice(1).map((r) => r[col(values, 'Validation')] ?? '');
-}
 
 function cachedKeys(b: Bed): number {
   const db = new Database(path.join(b.dir, 'cache.sqlite'), { readonly: true });
