@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CacheStore } from '../../src/cache/index.js';
 import { SPREADSHEET_ID, TAB, col, startBed, type Bed } from '../support/bed.js';
-import { cachedVerdicts, insertLock, liveStranger, lockRows } from '../support/inspect.js';
+import { cachedVerdicts, insertLock, liveStranger, lockRows, shownVerdicts as verdicts } from '../support/inspect.js';
 import { sampleRows } from '../support/sample-data.js';
 
 let bed: Bed | undefined;
@@ -22,11 +22,6 @@ afterEach(async () => {
 const cacheOf = (b: Bed) => String((b.config.cache as { path: string }).path);
 const submit = (b: Bed) => b.cli(['batch', 'submit', '--config', b.configPath]);
 const batchIdOf = (stdout: string) => /submitted (batch_\S+):/.exec(stdout)?.[1] ?? '';
-
-function verdicts(b: Bed): string[] {
-  const values = b.values();
-  return values.slice(1).map((r) => r[col(values, 'Validation')] ?? '');
-}
 
 interface Summary {
   rows: { asked: number; waitingForBatch: number; deduplicated: number };

@@ -1,19 +1,15 @@
 /** Issue 19, item 3: `batch results` says on stdout what it applied and what it cost; `batch wait` tells what it waits for. */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/commands/context.js';
-import { col, startBed, type Bed } from '../support/bed.js';
+import { startBed, type Bed } from '../support/bed.js';
 import { sampleRows } from '../support/sample-data.js';
+import { shownVerdicts as verdicts } from '../support/inspect.js';
 
 let bed: Bed | undefined;
 afterEach(async () => {
   await bed?.close();
   bed = undefined;
 });
-
-function verdicts(b: Bed): string[] {
-  const values = b.values();
-  return values.slice(1).map((r) => r[col(values, 'Validation')] ?? '');
-}
 
 const submit = async (b: Bed) => /submitted (batch_\S+):/.exec((await b.cli(['batch', 'submit', '--config', b.configPath])).stdout)?.[1] ?? '';
 

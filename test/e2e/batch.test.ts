@@ -1,30 +1,16 @@
 import Database from 'better-sqlite3';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Clock } from '../../src/commands/context.js';
 import { col, startBed, type Bed } from '../support/bed.js';
 import { sampleRows } from '../support/sample-data.js';
+import { finishingClock } from '../support/virtual-clock.js';
+import { shownVerdicts as verdicts } from '../support/inspect.js';
 
 let bed: Bed | undefined;
 afterEach(async () => {
   await bed?.close();
   bed = undefined;
 });
-
-/** A clock whose sleeps finish every batch at once: no real waiting. */
-function finishingClock(b: Bed): Clock {
-  return {
-    now: () => new Date(),
-    sleep: async () => {
-      for (const batch of b.llm.batches()) if (!['completed', 'failed', 'expired', 'cancelled'].includes(batch.status)) await b.llm.advanceBatch(batch.id, 'completed');
-    },
-  };
-}
-
-function verdicts(b: Bed): string[] {
-  const values = b.values();
-  return values.slice(1).map((r) => r[col(values, 'Validation')] ?? '');
-}
 
 function cachedKeys(b: Bed): number {
   const db = new Database(path.join(b.dir, 'cache.sqlite'), { readonly: true });

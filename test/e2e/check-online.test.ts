@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { API_KEY, HEADER, SPREADSHEET_ID, TAB, startBed, type Bed } from '../support/bed.js';
 import { sampleRows } from '../support/sample-data.js';
+import { closedPort } from '../support/closed-port.js';
 
 const BOT = 'bot@status-validator-test.iam.gserviceaccount.com';
 
@@ -35,15 +36,6 @@ async function check(b: Bed, ...extra: string[]) {
   expect(b.sheets.calls.filter((c) => c.op.startsWith('values.') && c.kind === 'write'), 'the check wrote values').toEqual([]);
   expect(result.stdout + result.stderr).not.toContain(API_KEY);
   return result;
-}
-
-/** A port nothing listens on (taken, then released). */
-async function closedPort(): Promise<number> {
-  const server = createHttpServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** A plain-HTTP server, for an https base_url whose TLS handshake cannot succeed. */

@@ -6,9 +6,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { col, startBed, type Bed } from '../support/bed.js';
 import { cachedVerdicts, expectedCells } from '../support/inspect.js';
-import type { Clock } from '../../src/commands/context.js';
 import { messageText, type ChatRequest } from '../support/openai-emulator/index.js';
 import { sampleRows } from '../support/sample-data.js';
+import { finishingClock } from '../support/virtual-clock.js';
 
 let bed: Bed | undefined;
 afterEach(async () => {
@@ -72,16 +72,6 @@ describe('garbage answers', () => {
     expect(bed.llm.requests.filter((r) => r.fault === 'garbage')).toHaveLength(5 * 15);
   });
 });
-
-/** A clock whose sleeps finish every batch at once. */
-function finishingClock(b: Bed): Clock {
-  return {
-    now: () => new Date(),
-    sleep: async () => {
-      for (const batch of b.llm.batches()) if (!['completed', 'failed', 'expired', 'cancelled'].includes(batch.status)) await b.llm.advanceBatch(batch.id, 'completed');
-    },
-  };
-}
 
 describe('garbage in Batch API results', () => {
   it('a packed batch line answered null fails only its rows; the job is applied, and the next run asks only those rows', async () => {

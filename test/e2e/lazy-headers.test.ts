@@ -7,7 +7,6 @@
  * writes nothing at all.
  */
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -15,6 +14,7 @@ import { HEADER, SPREADSHEET_ID, TAB, col, deepMerge, startBed, type Bed, type B
 import { expectedCells } from '../support/inspect.js';
 import type { RecordedCall } from '../support/sheets-emulator/index.js';
 import { sampleRows, targetRows } from '../support/sample-data.js';
+import { closedPort } from '../support/closed-port.js';
 
 let bed: Bed | undefined;
 afterEach(async () => {
@@ -30,15 +30,6 @@ interface Summary {
   status: string;
   fatal?: { message: string; hint?: string };
   writes: { rowsWritten: number; headersAdded: string[] };
-}
-
-/** A port nothing listens on: bound, then closed. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** Everything a person could see of the spreadsheet: its tabs, and each tab's cells and grid. */

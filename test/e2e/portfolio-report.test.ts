@@ -3,12 +3,12 @@ import { hostname } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CacheStore } from '../../src/cache/index.js';
-import type { Clock } from '../../src/commands/context.js';
 import { insertLock, liveStranger } from '../support/inspect.js';
 import { RUNS_HEADER } from '../../src/report/index.js';
 import { defaultVerdict } from '../support/openai-emulator/index.js';
 import { HEADER, SPREADSHEET_ID, TAB, col, startBed, type Bed } from '../support/bed.js';
 import { targetRows } from '../support/sample-data.js';
+import { finishingClock } from '../support/virtual-clock.js';
 
 const TEAM_B = 'Team B';
 const OTHER_BOOK = 'sheet-e2e-2';
@@ -232,16 +232,6 @@ describe('estimate over targets', () => {
     expect((JSON.parse(one.stdout) as EstimateJson).total).toMatchObject({ targets: 1, rows: 4 });
   });
 });
-
-/** A clock whose sleeps finish every batch at once: no real waiting. */
-function finishingClock(b: Bed): Clock {
-  return {
-    now: () => new Date(),
-    sleep: async () => {
-      for (const batch of b.llm.batches()) if (!['completed', 'failed', 'expired', 'cancelled'].includes(batch.status)) await b.llm.advanceBatch(batch.id, 'completed');
-    },
-  };
-}
 
 /** Two targets with the SAME tab name in two spreadsheets: a job told apart by tab name alone would go astray. */
 async function twinTabs(): Promise<{ b: Bed; one: string[][]; two: string[][] }> {

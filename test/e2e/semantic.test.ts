@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SPREADSHEET_ID, TAB, col, startBed, type Bed } from '../support/bed.js';
+import { SEMANTIC_CLOSE, SEMANTIC_FIRST } from '../support/sample-data.js';
 
 let bed: Bed | undefined;
 afterEach(async () => {
@@ -7,8 +8,7 @@ afterEach(async () => {
   bed = undefined;
 });
 
-const FIRST = ['C-1', 'Done', 'Shipped the new invoicing flow to all EU customers; the finance team validates the first month of invoices by Friday.', '2026-12-01'];
-const CLOSE = ['C-2', 'Done', 'Shipped the new invoicing flow to all EU customers; the finance team validates the first month of invoices by Friday!!', '2026-12-01'];
+const [FIRST, CLOSE] = [SEMANTIC_FIRST, SEMANTIC_CLOSE];
 const OTHER_STATUS = ['C-3', 'Planned', CLOSE[2] ?? '', '2026-12-01'];
 const DIFFERENT = ['C-4', 'Done', 'Hired two engineers for the platform team; onboarding plan approved by the leads last week.', '2026-12-01'];
 

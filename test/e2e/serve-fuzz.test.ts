@@ -11,8 +11,8 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { API_KEY, SPREADSHEET_ID, TAB, startBed, type Bed } from '../support/bed.js';
 import { CLIENT_ID, idClaims, startGoogleCerts, type GoogleCerts } from '../support/google-certs.js';
-import { waitFor } from '../support/inspect.js';
 import { sampleRows } from '../support/sample-data.js';
+import { startServe } from '../support/serve.js';
 
 const TOKEN = 'machine-token-0123456789abcdef';
 
@@ -83,11 +83,8 @@ describe('serve under random requests', () => {
     const c = certs;
     bed = await startBed({ rows: sampleRows(3), config: { serve: { allow: ['alice@example.com'], google_client_id: CLIENT_ID, google_certs_url: c.url, runs_per_hour: 3 } } });
     const b = bed;
-    const stop = new AbortController();
-    let log = '';
-    const done = b.cli(['serve', '--config', b.configPath, '--port', '0'], { stop: stop.signal, env: { ...b.env, STATUS_VALIDATOR_TOKEN: TOKEN }, stderr: { write: (s: string) => (log += s) } });
-    await waitFor('the server to listen', () => /listening on (\S+)/.test(log));
-    const base = new URL(/listening on (\S+)/.exec(log)?.[1] ?? '');
+    const served = await startServe(b, { token: TOKEN });
+    const base = new URL(served.base);
     const valid = c.sign(idClaims('alice@example.com'));
 
     const bearer = fc.oneof(
@@ -167,7 +164,7 @@ describe('serve under random requests', () => {
     expect([...statuses]).toEqual(expect.arrayContaining([400, 401, 404, 202]));
     // Flat: a leak of even a few hundred bytes a request would show as megabytes.
     expect(after - before, figures).toBeLessThan(20 * 1024 * 1024);
-    stop.abort();
+    const done = served.close();
     expect((await done).code).toBe(0);
   });
 });

@@ -6,8 +6,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SPREADSHEET_ID, TAB, startBed, type Bed, type ConfigPatch } from '../support/bed.js';
 import { CLIENT_ID, idClaims, startGoogleCerts, testKeys, type GoogleCerts } from '../support/google-certs.js';
-import { runRows, waitFor } from '../support/inspect.js';
+import { runRows } from '../support/inspect.js';
 import { sampleRows } from '../support/sample-data.js';
+import { startServe } from '../support/serve.js';
 
 const TOKEN = 'machine-token-0123456789abcdef';
 const ALICE = 'alice@example.com';
@@ -15,7 +16,7 @@ const LEAD = 'lead@example.com';
 
 let bed: Bed | undefined;
 let certs: GoogleCerts | undefined;
-let stopServer: (() => Promise<void>) | undefined;
+let stopServer: (() => Promise<unknown>) | undefined;
 afterEach(async () => {
   await stopServer?.();
   await bed?.close();
@@ -38,15 +39,9 @@ async function setUp(rows: number, serve: ConfigPatch = {}, config: ConfigPatch 
     config: { ...config, serve: { allow: [ALICE, '@team.example.org'], admins: [LEAD], google_client_id: CLIENT_ID, google_certs_url: certs.url, ...serve } },
   });
   const b = bed;
-  const stop = new AbortController();
-  let log = '';
-  const done = b.cli(['serve', '--config', b.configPath, '--port', '0'], { stop: stop.signal, env: { ...b.env, STATUS_VALIDATOR_TOKEN: TOKEN }, stderr: { write: (s: string) => (log += s) } });
-  await waitFor('the server to listen', () => /listening on (\S+)/.test(log));
-  const base = /listening on (\S+)/.exec(log)?.[1] ?? '';
-  stopServer = async () => {
-    stop.abort();
-    await done;
-  };
+  const served = await startServe(b, { token: TOKEN });
+  stopServer = served.close;
+  const { base } = served;
   const call = async (method: string, route: string, bearer: string | undefined, body?: unknown): Promise<Answer> => {
     const res = await fetch(`${base}${route}`, {
       method,
@@ -68,7 +63,7 @@ async function setUp(rows: number, serve: ConfigPatch = {}, config: ConfigPatch 
     }
     return view?.json ?? {};
   };
-  return { b, certs, post, call, finished, log: () => log };
+  return { b, certs, post, call, finished, log: served.log };
 }
 
 const ids = (...n: number[]) => n.map((i) => `PRJ-${String(i).padStart(4, '0')}`);
@@ -193,15 +188,9 @@ describe('serve and a model without a known price (a self-hosted endpoint)', () 
     // The bed is started first so the provider's url is known, then serve reads the config.
     const b = (bed = await startBed({ rows: sampleRows(2), config: { serve: { allow: [ALICE], google_client_id: CLIENT_ID, google_certs_url: c.url } } }));
     b.setConfig(selfHosted(b));
-    const stop = new AbortController();
-    let log = '';
-    const done = b.cli(['serve', '--config', b.configPath, '--port', '0'], { stop: stop.signal, env: b.env, stderr: { write: (s: string) => (log += s) } });
-    stopServer = async () => {
-      stop.abort();
-      await done;
-    };
-    await waitFor('the server to listen', () => /listening on (\S+)/.test(log));
-    const base = /listening on (\S+)/.exec(log)?.[1] ?? '';
+    const served = await startServe(b, { token: null });
+    stopServer = served.close;
+    const { base } = served;
     const res = await fetch(`${base}/runs`, { method: 'POST', headers: { authorization: `Bearer ${c.sign(idClaims(ALICE))}` }, body: JSON.stringify({ spreadsheet_id: SPREADSHEET_ID, sheet: TAB }) });
     const json = (await res.json()) as Record<string, unknown>;
     expect(res.status, JSON.stringify(json)).toBe(202);

@@ -8,8 +8,9 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HEADER, SPREADSHEET_ID, TAB, startBed, type Bed } from '../support/bed.js';
 import { CLIENT_ID, idClaims, startGoogleCerts, type GoogleCerts } from '../support/google-certs.js';
-import { runRows, waitFor } from '../support/inspect.js';
+import { runRows } from '../support/inspect.js';
 import { targetRows } from '../support/sample-data.js';
+import { startServe } from '../support/serve.js';
 
 const TOKEN = 'machine-token-0123456789abcdef';
 const ALICE = 'alice@example.com';
@@ -52,15 +53,9 @@ async function setUp(opts: { latencyMs?: number; workers?: number; rows?: number
   const b = bed;
   b.sheets.addSpreadsheet(OTHER_BOOK, [{ title: CYRILLIC, rows: [HEADER, ...targetRows('RU', 3, 40)] }]);
   b.setConfig({ targets: [{ name: 'programme-a', sheet: TAB }, { name: 'team-b', sheet: TEAM_B }, { name: 'москва', spreadsheet_id: OTHER_BOOK, sheet: CYRILLIC }] });
-  const stop = new AbortController();
-  let log = '';
-  const done = b.cli(['serve', '--config', b.configPath, '--port', '0'], { stop: stop.signal, env: { ...b.env, STATUS_VALIDATOR_TOKEN: TOKEN }, stderr: { write: (s: string) => (log += s) } });
-  await waitFor('the server to listen', () => /listening on (\S+)/.test(log));
-  const base = /listening on (\S+)/.exec(log)?.[1] ?? '';
-  stopServer = async () => {
-    stop.abort();
-    return done;
-  };
+  const served = await startServe(b, { token: TOKEN });
+  stopServer = served.close;
+  const { base } = served;
   const call = async (method: string, route: string, bearer: string, body?: unknown): Promise<Answer> => {
     const res = await fetch(`${base}${route}`, {
       method,
@@ -80,7 +75,7 @@ async function setUp(opts: { latencyMs?: number; workers?: number; rows?: number
     return view;
   };
   const alice = certs.sign(idClaims(ALICE));
-  return { b, post, call, finished, alice, log: () => log, done };
+  return { b, post, call, finished, alice, log: served.log };
 }
 
 const cacheOf = (b: Bed) => String((b.config.cache as { path: string }).path);

@@ -1,5 +1,6 @@
 /** Issue 19, item 3: the summary tells this run's answers apart from what the sheet shows. */
 import { afterEach, describe, expect, it } from 'vitest';
+import type { SheetCounts } from '../../src/pipeline/summary.js';
 import { HEADER, SPREADSHEET_ID, TAB, col, startBed, type Bed } from '../support/bed.js';
 import { sampleRows, targetRows } from '../support/sample-data.js';
 import { virtualClock } from '../support/virtual-clock.js';
@@ -12,18 +13,8 @@ afterEach(async () => {
   bed = undefined;
 });
 
-interface Counts {
-  rows: number;
-  valid: number;
-  invalid: number;
-  needsReview: number;
-  error: number;
-  reviewerValid: number;
-  reviewerInvalid: number;
-  unchecked: number;
-  incomplete: number;
-  other: number;
-}
+/** What `sheetShows` holds in run --json (the summary's own type: the test reads the same fields). */
+type Counts = SheetCounts;
 interface Summary {
   target: string;
   verdicts: { valid: number; invalid: number; error: number };

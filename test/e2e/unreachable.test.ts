@@ -6,13 +6,13 @@
  * mid-run ends the same way, after writing what was answered; a reachable fallback carries
  * the run on.
  */
-import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { API_KEY, HEADER, col, startBed, type Bed } from '../support/bed.js';
 import { cachedVerdicts, expectedCells } from '../support/inspect.js';
 import { startOpenAIEmulator, type OpenAIEmulator } from '../support/openai-emulator/index.js';
 import { sampleRows } from '../support/sample-data.js';
 import { virtualClock } from '../support/virtual-clock.js';
+import { closedPort } from '../support/closed-port.js';
 
 let bed: Bed | undefined;
 const extra: OpenAIEmulator[] = [];
@@ -32,15 +32,6 @@ interface Summary {
 }
 
 const cacheOf = (b: Bed) => String((b.config.cache as { path: string }).path);
-
-/** A port nothing listens on: bound, then closed. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /**
  * The tab as a person has it after a first run: its output headers are there (a run adds

@@ -9,27 +9,17 @@
  */
 import path from 'node:path';
 import { afterEach, expect, it } from 'vitest';
-import type { Clock } from '../../src/commands/context.js';
 import { SPREADSHEET_ID, TAB, col, startBed, type Bed } from '../support/bed.js';
 import { defaultVerdict } from '../support/openai-emulator/index.js';
 import { sampleRows } from '../support/sample-data.js';
 import { cachedVerdicts } from '../support/inspect.js';
+import { finishingClock } from '../support/virtual-clock.js';
 
 let bed: Bed | undefined;
 afterEach(async () => {
   await bed?.close();
   bed = undefined;
 });
-
-/** A clock whose sleeps finish every batch at once (as test/e2e/batch.test.ts). */
-function finishingClock(b: Bed): Clock {
-  return {
-    now: () => new Date(),
-    sleep: async () => {
-      for (const batch of b.llm.batches()) if (!['completed', 'failed', 'expired', 'cancelled'].includes(batch.status)) await b.llm.advanceBatch(batch.id, 'completed');
-    },
-  };
-}
 
 it('run --mode batch over a ticked Recheck box: the batch answer is written, the box unticked, and nothing is paid for again', async () => {
   bed = await startBed({ rows: sampleRows(4), config: { review: { recheck_column: 'Recheck' } } });

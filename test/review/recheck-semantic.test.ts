@@ -3,6 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SPREADSHEET_ID, TAB, col, startBed, type Bed } from '../support/bed.js';
 import { defaultVerdict } from '../support/openai-emulator/index.js';
+import { SEMANTIC_CLOSE, SEMANTIC_FIRST } from '../support/sample-data.js';
 
 let bed: Bed | undefined;
 afterEach(async () => {
@@ -10,8 +11,7 @@ afterEach(async () => {
   bed = undefined;
 });
 
-const FIRST = ['C-1', 'Done', 'Shipped the new invoicing flow to all EU customers; the finance team validates the first month of invoices by Friday.', '2026-12-01'];
-const CLOSE = ['C-2', 'Done', 'Shipped the new invoicing flow to all EU customers; the finance team validates the first month of invoices by Friday!!', '2026-12-01'];
+const [FIRST, CLOSE] = [SEMANTIC_FIRST, SEMANTIC_CLOSE];
 
 describe('a ticked Recheck box with the semantic cache on', () => {
   it('is asked again, not given a similar row’s stored verdict, and only then unticked', async () => {

@@ -11,27 +11,19 @@
 //  - a person's run routed to an expensive large model is estimated at the cheap first model's
 //    price and admitted far over the cap the operator set (the cap is the per-person spending
 //    limit of docs/apps-script.md; here a 25x under-estimate).
-import { afterEach, describe, expect, it } from 'vitest';
-import { SPREADSHEET_ID, TAB, startBed, type Bed } from '../support/bed.js';
-import { CLIENT_ID, idClaims, startGoogleCerts, type GoogleCerts } from '../support/google-certs.js';
-import { waitFor } from '../support/inspect.js';
+import { describe, expect, it } from 'vitest';
+import { SPREADSHEET_ID, TAB, startBed } from '../support/bed.js';
+import { CLIENT_ID, idClaims, startGoogleCerts } from '../support/google-certs.js';
 import { sampleRows } from '../support/sample-data.js';
+import { closeAfterEach, startServe } from '../support/serve.js';
 
-let bed: Bed | undefined;
-let certs: GoogleCerts | undefined;
-let stopServer: (() => Promise<unknown>) | undefined;
-afterEach(async () => {
-  await stopServer?.();
-  await bed?.close();
-  await certs?.close();
-  [bed, certs, stopServer] = [undefined, undefined, undefined];
-});
+const later = closeAfterEach();
 
 const provider = (model: string, url: string) => [{ name: 'emulator', model, base_url: url, api_key_env: 'TEST_OPENAI_KEY' }];
 
 describe('serve.max_cost_usd with llm.routing', () => {
   it('check-config refuses a cap when a routed model has no known price', async () => {
-    const b = (bed = await startBed({ rows: sampleRows(2) }));
+    const b = later(await startBed({ rows: sampleRows(2) }));
     b.setConfig({
       llm: { providers: provider('gpt-5-mini', b.llm.url), routing: { small: 'llama3.1:8b', large: 'llama3.1:70b' } },
       serve: { max_cost_usd: 1 },
@@ -43,20 +35,14 @@ describe('serve.max_cost_usd with llm.routing', () => {
   });
 
   it("refuses a person's run over the cap at the price of the model the rows are routed to", async () => {
-    certs = await startGoogleCerts();
-    const b = (bed = await startBed({ rows: sampleRows(40) }));
+    const certs = later(await startGoogleCerts());
+    const b = later(await startBed({ rows: sampleRows(40) }));
     const serveWith = async (llm: Record<string, unknown>) => {
-      b.setConfig({ llm, serve: { allow: ['alice@example.com'], google_client_id: CLIENT_ID, google_certs_url: certs?.url, max_rows: 1000, max_cost_usd: 0.02 } });
-      const stop = new AbortController();
-      let log = '';
-      const done = b.cli(['serve', '--config', b.configPath, '--port', '0'], { stop: stop.signal, env: { ...b.env, STATUS_VALIDATOR_TOKEN: 'machine-token-0123456789abcdef' }, stderr: { write: (s: string) => (log += s) } });
-      stopServer = () => (stop.abort(), done);
-      await waitFor('the server to listen', () => /listening on (\S+)/.test(log));
-      const base = /listening on (\S+)/.exec(log)?.[1] ?? '';
-      const res = await fetch(`${base}/runs`, { method: 'POST', headers: { authorization: `Bearer ${certs?.sign(idClaims('alice@example.com')) ?? ''}` }, body: JSON.stringify({ spreadsheet_id: SPREADSHEET_ID, sheet: TAB }) });
+      b.setConfig({ llm, serve: { allow: ['alice@example.com'], google_client_id: CLIENT_ID, google_certs_url: certs.url, max_rows: 1000, max_cost_usd: 0.02 } });
+      const served = later(await startServe(b));
+      const res = await fetch(`${served.base}/runs`, { method: 'POST', headers: { authorization: `Bearer ${certs.sign(idClaims('alice@example.com'))}` }, body: JSON.stringify({ spreadsheet_id: SPREADSHEET_ID, sheet: TAB }) });
       const body = (await res.json()) as Record<string, unknown>;
-      await stopServer();
-      stopServer = undefined;
+      await served.close();
       return { status: res.status, estimatedUsd: body.estimatedUsd };
     };
     // Every row asked of gpt-5 (no routing): over the cap, refused. The cap works for that price.

@@ -11,28 +11,19 @@
 // no other". Here any allowed person, pressing "Validate now" on a big tab at the cron's minute
 // (runs_per_hour of them an hour, each lasting as long as its run), keeps every other spreadsheet
 // from its scheduled validation: the refusal-based lockout issue 18 asks to rule out.
-import { afterEach, describe, expect, it } from 'vitest';
-import { HEADER, SPREADSHEET_ID, TAB, startBed, type Bed } from '../support/bed.js';
-import { CLIENT_ID, idClaims, startGoogleCerts, type GoogleCerts } from '../support/google-certs.js';
-import { waitFor } from '../support/inspect.js';
+import { describe, expect, it } from 'vitest';
+import { HEADER, SPREADSHEET_ID, TAB, startBed } from '../support/bed.js';
+import { CLIENT_ID, idClaims, startGoogleCerts } from '../support/google-certs.js';
 import { targetRows } from '../support/sample-data.js';
+import { SERVE_TOKEN as TOKEN, closeAfterEach, startServe } from '../support/serve.js';
 
-const TOKEN = 'machine-token-0123456789abcdef';
 const OTHER_BOOK = 'sheet-e2e-book-2';
-let bed: Bed | undefined;
-let certs: GoogleCerts | undefined;
-let stopServer: (() => Promise<unknown>) | undefined;
-afterEach(async () => {
-  await stopServer?.();
-  await bed?.close();
-  await certs?.close();
-  [bed, certs, stopServer] = [undefined, undefined, undefined];
-});
+const later = closeAfterEach();
 
 describe("serve, the operator's cron run of every target while a person runs one tab", () => {
   it('runs the other targets', async () => {
-    certs = await startGoogleCerts();
-    const b = (bed = await startBed({
+    const certs = later(await startGoogleCerts());
+    const b = later(await startBed({
       rows: targetRows('A', 6, 0),
       moreTabs: [{ title: 'Team B', rows: [HEADER, ...targetRows('B', 3, 20)] }],
       llm: { latencyMs: 400 },
@@ -44,16 +35,7 @@ describe("serve, the operator's cron run of every target while a person runs one
     }));
     b.sheets.addSpreadsheet(OTHER_BOOK, [{ title: 'Statuses', rows: [HEADER, ...targetRows('C', 3, 40)] }]);
     b.setConfig({ targets: [{ name: 'programme-a', sheet: TAB }, { name: 'team-b', sheet: 'Team B' }, { name: 'book-2', spreadsheet_id: OTHER_BOOK, sheet: 'Statuses' }] });
-    const stop = new AbortController();
-    let log = '';
-    const done = b.cli(['serve', '--config', b.configPath, '--port', '0'], { stop: stop.signal, env: { ...b.env, STATUS_VALIDATOR_TOKEN: TOKEN }, stderr: { write: (s: string) => (log += s) } });
-    stopServer = () => (stop.abort(), done);
-    await waitFor('the server to listen', () => /listening on (\S+)/.test(log));
-    const base = /listening on (\S+)/.exec(log)?.[1] ?? '';
-    const call = async (method: string, route: string, bearer: string, body?: unknown) => {
-      const res = await fetch(`${base}${route}`, { method, headers: { authorization: `Bearer ${bearer}` }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-      return { status: res.status, json: (await res.json()) as Record<string, unknown> };
-    };
+    const { call, idle } = later(await startServe(b));
     // Alice validates her tab (6 rows, one at a time: a few seconds).
     const hers = await call('POST', '/runs', certs.sign(idClaims('alice@example.com')), { spreadsheet_id: SPREADSHEET_ID, sheet: TAB });
     expect(hers.status).toBe(202);
@@ -61,9 +43,6 @@ describe("serve, the operator's cron run of every target while a person runs one
     const cron = await call('POST', '/runs', TOKEN, {});
     console.log(`cron while Alice's tab runs: ${cron.status} ${JSON.stringify(cron.json)}`);
     expect(cron.status, "the whole portfolio refused for one busy tab").toBe(202);
-    const idle = async () => {
-      for (let i = 0; i < 1000 && (await call('GET', '/health', TOKEN)).json.running !== null; i++) await new Promise((r) => setTimeout(r, 20));
-    };
     await idle();
     const view = await call('GET', `/runs/${String(cron.json.id)}`, TOKEN);
     const ran = ((view.json.summaries ?? []) as Array<{ target: string }>).map((s) => s.target);

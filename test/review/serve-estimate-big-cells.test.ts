@@ -14,22 +14,15 @@
 // press "Validate now"; the estimate runs for every person's request within max_rows (capped or
 // not). Measured: 2.4 s blocked (0.3 s when the same tab is refused over max_rows before the
 // estimate, so the estimate is the block).
-import { afterEach, describe, expect, it } from 'vitest';
-import { SPREADSHEET_ID, TAB, startBed, type Bed } from '../support/bed.js';
-import { CLIENT_ID, idClaims, startGoogleCerts, type GoogleCerts } from '../support/google-certs.js';
-import { seededRandom, waitFor } from '../support/inspect.js';
+import { describe, expect, it } from 'vitest';
+import { SPREADSHEET_ID, TAB, startBed } from '../support/bed.js';
+import { CLIENT_ID, idClaims, startGoogleCerts } from '../support/google-certs.js';
+import { seededRandom } from '../support/inspect.js';
+import { closeAfterEach, startServe } from '../support/serve.js';
 
 const ROWS = 200;
 const CELL_CHARS = 45_000; // under Sheets' 50,000 characters a cell
-let bed: Bed | undefined;
-let certs: GoogleCerts | undefined;
-let stopServer: (() => Promise<unknown>) | undefined;
-afterEach(async () => {
-  await stopServer?.();
-  await bed?.close();
-  await certs?.close();
-  [bed, certs, stopServer] = [undefined, undefined, undefined];
-});
+const later = closeAfterEach();
 
 /** A long status text of made-up words (what a pasted report or log looks like to a tokenizer). */
 function longComment(random: () => number): string {
@@ -44,22 +37,17 @@ function longComment(random: () => number): string {
 
 describe('serve estimating a person run of long cells, within serve.max_rows', () => {
   it('stays responsive: the event loop is never blocked for a second', async () => {
-    certs = await startGoogleCerts();
+    const certs = later(await startGoogleCerts());
     const random = seededRandom(18);
     const rows = Array.from({ length: ROWS }, (_, i) => [`PRJ-${String(i + 1).padStart(4, '0')}`, 'In progress', longComment(random), '2026-12-31']);
-    const b = (bed = await startBed({
+    const b = later(await startBed({
       rows,
       config: {
         sheets: { read_quota_per_minute: 100_000 },
         serve: { allow: ['alice@example.com'], google_client_id: CLIENT_ID, google_certs_url: certs.url, max_rows: ROWS, max_cost_usd: 0.01 },
       },
     }));
-    const stop = new AbortController();
-    let log = '';
-    const done = b.cli(['serve', '--config', b.configPath, '--port', '0'], { stop: stop.signal, env: { ...b.env, STATUS_VALIDATOR_TOKEN: 'machine-token-0123456789abcdef' }, stderr: { write: (s: string) => (log += s) } });
-    stopServer = () => (stop.abort(), done);
-    await waitFor('the server to listen', () => /listening on (\S+)/.test(log));
-    const base = /listening on (\S+)/.exec(log)?.[1] ?? '';
+    const { base } = later(await startServe(b));
     // serve runs in this process: the longest gap between ticks of a 10 ms timer is the longest time it answered nothing.
     let slowest = 0;
     let last = performance.now();

@@ -6,32 +6,19 @@
 // sheet's alert, is "the body must be at most 10000 bytes": it names neither the rows nor what to
 // do, while the same selection of 300 rows gets "select fewer rows" (422, serve.max_rows). The
 // project's rule: every failure a user can meet says what happened and what to do.
-import { afterEach, describe, expect, it } from 'vitest';
-import { SPREADSHEET_ID, TAB, startBed, type Bed } from '../support/bed.js';
-import { CLIENT_ID, idClaims, startGoogleCerts, type GoogleCerts } from '../support/google-certs.js';
-import { waitFor } from '../support/inspect.js';
+import { describe, expect, it } from 'vitest';
+import { SPREADSHEET_ID, TAB, startBed } from '../support/bed.js';
+import { CLIENT_ID, idClaims, startGoogleCerts } from '../support/google-certs.js';
 import { sampleRows } from '../support/sample-data.js';
+import { closeAfterEach, startServe } from '../support/serve.js';
 
-let bed: Bed | undefined;
-let certs: GoogleCerts | undefined;
-let stopServer: (() => Promise<unknown>) | undefined;
-afterEach(async () => {
-  await stopServer?.();
-  await bed?.close();
-  await certs?.close();
-  [bed, certs, stopServer] = [undefined, undefined, undefined];
-});
+const later = closeAfterEach();
 
 describe('serve, a person rechecking a selection of 1,500 rows', () => {
   it('is told to select fewer rows, as with 300', async () => {
-    certs = await startGoogleCerts();
-    const b = (bed = await startBed({ rows: sampleRows(1500), config: { serve: { allow: ['alice@example.com'], google_client_id: CLIENT_ID, google_certs_url: certs.url } } }));
-    const stop = new AbortController();
-    let log = '';
-    const done = b.cli(['serve', '--config', b.configPath, '--port', '0'], { stop: stop.signal, env: { ...b.env, STATUS_VALIDATOR_TOKEN: 'machine-token-0123456789abcdef' }, stderr: { write: (s: string) => (log += s) } });
-    stopServer = () => (stop.abort(), done);
-    await waitFor('the server to listen', () => /listening on (\S+)/.test(log));
-    const base = /listening on (\S+)/.exec(log)?.[1] ?? '';
+    const certs = later(await startGoogleCerts());
+    const b = later(await startBed({ rows: sampleRows(1500), config: { serve: { allow: ['alice@example.com'], google_client_id: CLIENT_ID, google_certs_url: certs.url } } }));
+    const { base } = later(await startServe(b));
     const alice = certs.sign(idClaims('alice@example.com'));
     const recheck = async (count: number) => {
       const rows = sampleRows(count).map((r) => r[0]);

@@ -9,41 +9,27 @@
 // review") and the id of its run, instead of the 404 "no target of this server is in the
 // spreadsheet ..." she gets when no run is in progress. Issue 18 item 3: a person sees only what
 // their request names from their own sheet; docs/apps-script.md: never another spreadsheet's tab.
-import { afterEach, describe, expect, it } from 'vitest';
-import { HEADER, SPREADSHEET_ID, TAB, startBed, type Bed } from '../support/bed.js';
-import { CLIENT_ID, idClaims, startGoogleCerts, type GoogleCerts } from '../support/google-certs.js';
-import { waitFor } from '../support/inspect.js';
+import { describe, expect, it } from 'vitest';
+import { HEADER, SPREADSHEET_ID, TAB, startBed } from '../support/bed.js';
+import { CLIENT_ID, idClaims, startGoogleCerts } from '../support/google-certs.js';
 import { targetRows } from '../support/sample-data.js';
+import { SERVE_TOKEN as TOKEN, closeAfterEach, startServe } from '../support/serve.js';
 
-const TOKEN = 'machine-token-0123456789abcdef';
 const BOARD_BOOK = 'sheet-e2e-board-book';
 const BOARD_TAB = 'Board pay review';
-let bed: Bed | undefined;
-let certs: GoogleCerts | undefined;
-let stopServer: (() => Promise<unknown>) | undefined;
-afterEach(async () => {
-  await stopServer?.();
-  await bed?.close();
-  await certs?.close();
-  [bed, certs, stopServer] = [undefined, undefined, undefined];
-});
+const later = closeAfterEach();
 
 describe('serve of one target (no targets:), a person naming a spreadsheet it does not check', () => {
   it('is answered 404 without its tab name, whether or not a run is in progress', async () => {
-    certs = await startGoogleCerts();
-    const b = (bed = await startBed({
+    const certs = later(await startGoogleCerts());
+    const b = later(await startBed({
       rows: targetRows('A', 2, 0),
       llm: { latencyMs: 1500 },
       config: { serve: { allow: ['alice@example.com'], google_client_id: CLIENT_ID, google_certs_url: certs.url } },
     }));
     b.sheets.addSpreadsheet(BOARD_BOOK, [{ title: BOARD_TAB, rows: [HEADER, ...targetRows('P', 2, 40)] }]);
     b.setConfig({ sheets: { spreadsheet_id: BOARD_BOOK, sheet: BOARD_TAB } });
-    const stop = new AbortController();
-    let log = '';
-    const done = b.cli(['serve', '--config', b.configPath, '--port', '0'], { stop: stop.signal, env: { ...b.env, STATUS_VALIDATOR_TOKEN: TOKEN }, stderr: { write: (s: string) => (log += s) } });
-    stopServer = () => (stop.abort(), done);
-    await waitFor('the server to listen', () => /listening on (\S+)/.test(log));
-    const base = /listening on (\S+)/.exec(log)?.[1] ?? '';
+    const { base } = later(await startServe(b));
     const alice = certs.sign(idClaims('alice@example.com'));
     // Alice's own spreadsheet and tab: not this server's.
     const hers = async () => {

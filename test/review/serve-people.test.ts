@@ -1,25 +1,16 @@
 // Review 2, findings 3 and 4: serve as a person (Google ID token), over three targets in two spreadsheets.
-import { afterEach, describe, expect, it } from 'vitest';
-import { HEADER, SPREADSHEET_ID, TAB, startBed, type Bed } from '../support/bed.js';
-import { CLIENT_ID, idClaims, startGoogleCerts, type GoogleCerts } from '../support/google-certs.js';
-import { waitFor } from '../support/inspect.js';
+import { describe, expect, it } from 'vitest';
+import { HEADER, SPREADSHEET_ID, TAB, startBed } from '../support/bed.js';
+import { CLIENT_ID, idClaims, startGoogleCerts } from '../support/google-certs.js';
 import { targetRows } from '../support/sample-data.js';
+import { SERVE_TOKEN as TOKEN, closeAfterEach, startServe } from '../support/serve.js';
 
-const TOKEN = 'machine-token-0123456789abcdef';
 const OTHER_BOOK = 'sheet-e2e-secret-book-2';
-let bed: Bed | undefined;
-let certs: GoogleCerts | undefined;
-let stopServer: (() => Promise<unknown>) | undefined;
-afterEach(async () => {
-  await stopServer?.();
-  await bed?.close();
-  await certs?.close();
-  [bed, certs, stopServer] = [undefined, undefined, undefined];
-});
+const later = closeAfterEach();
 
 async function setUp(serve: Record<string, unknown>, latencyMs = 0) {
-  certs = await startGoogleCerts();
-  const b = (bed = await startBed({
+  const certs = later(await startGoogleCerts());
+  const b = later(await startBed({
     rows: targetRows('A', 4, 0),
     moreTabs: [{ title: 'Team B', rows: [HEADER, ...targetRows('B', 4, 20)] }],
     llm: { latencyMs },
@@ -30,21 +21,9 @@ async function setUp(serve: Record<string, unknown>, latencyMs = 0) {
   }));
   b.sheets.addSpreadsheet(OTHER_BOOK, [{ title: 'Статусы', rows: [HEADER, ...targetRows('RU', 3, 40)] }]);
   b.setConfig({ targets: [{ name: 'programme-a', sheet: TAB }, { name: 'team-b', sheet: 'Team B' }, { name: 'москва', spreadsheet_id: OTHER_BOOK, sheet: 'Статусы' }] });
-  const stop = new AbortController();
-  let log = '';
-  const done = b.cli(['serve', '--config', b.configPath, '--port', '0'], { stop: stop.signal, env: { ...b.env, STATUS_VALIDATOR_TOKEN: TOKEN }, stderr: { write: (s: string) => (log += s) } });
-  stopServer = () => (stop.abort(), done);
-  await waitFor('the server to listen', () => /listening on (\S+)/.test(log));
-  const base = /listening on (\S+)/.exec(log)?.[1] ?? '';
-  const call = async (method: string, route: string, bearer?: string, body?: unknown) => {
-    const res = await fetch(`${base}${route}`, { method, headers: bearer ? { authorization: `Bearer ${bearer}` } : {}, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
-    return { status: res.status, json: (await res.json()) as Record<string, unknown> };
-  };
-  // /health names runs to the machine token only (finding 3).
-  const idle = async () => {
-    for (let i = 0; i < 500 && (await call('GET', '/health', TOKEN)).json.running !== null; i++) await new Promise((r) => setTimeout(r, 20));
-  };
-  return { call, idle, alice: certs.sign(idClaims('alice@example.com')) };
+  // /health names runs to the machine token only (finding 3): startServe's idle() asks with it.
+  const { call, idle } = later(await startServe(b));
+  return { bed: b, call, idle, alice: certs.sign(idClaims('alice@example.com')) };
 }
 
 describe('serve and a person', () => {
@@ -90,7 +69,7 @@ describe('serve and a person', () => {
   });
 
   it("nor when the person names that spreadsheet's target by name", async () => {
-    const { call, idle, alice } = await setUp({});
+    const { bed, call, idle, alice } = await setUp({});
     const started = await call('POST', '/runs', alice, { target: 'москва' });
     await idle();
     const seen = started.status === 202 ? await call('GET', `/runs/${String(started.json.id)}`, alice) : started;

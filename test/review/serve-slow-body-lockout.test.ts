@@ -13,23 +13,13 @@
 // body, as with several targets) or counts against its sender: either way the other person gets
 // in within runs_per_hour + 1 stalls.
 import { connect } from 'node:net';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
-import { loadTargets } from '../../src/commands/context.js';
-import { openLasting } from '../../src/commands/lasting.js';
-import { createTriggerServer } from '../../src/server/index.js';
-import { SPREADSHEET_ID, TAB, startBed, type Bed } from '../support/bed.js';
-import { CLIENT_ID, idClaims, startGoogleCerts, type GoogleCerts } from '../support/google-certs.js';
+import { describe, expect, it } from 'vitest';
+import { SPREADSHEET_ID, TAB, startBed } from '../support/bed.js';
+import { CLIENT_ID, idClaims, startGoogleCerts } from '../support/google-certs.js';
 import { sampleRows } from '../support/sample-data.js';
+import { SERVE_TOKEN as TOKEN, closeAfterEach, listenTrigger } from '../support/serve.js';
 
-const TOKEN = 'machine-token-0123456789abcdef';
-let bed: Bed | undefined;
-let certs: GoogleCerts | undefined;
-afterEach(async () => {
-  await bed?.close();
-  await certs?.close();
-  [bed, certs] = [undefined, undefined];
-});
+const later = closeAfterEach();
 
 /** A POST /runs whose headers arrive and whose announced body never does; resolves with the status line once the server gives up. */
 function stalledPost(port: number, bearer: string): { sent: Promise<void>; answered: Promise<string>; hangUp: () => void } {
@@ -49,45 +39,35 @@ function stalledPost(port: number, bearer: string): { sent: Promise<void>; answe
 
 describe('serve with one target, a person whose request body never arrives', () => {
   it('cannot keep another person (or the cron) out of the tab more than serve.runs_per_hour times', async () => {
-    certs = await startGoogleCerts();
-    const b = (bed = await startBed({
+    const certs = later(await startGoogleCerts());
+    const b = later(await startBed({
       rows: sampleRows(3),
       config: { serve: { allow: ['alice@example.com', 'bob@example.com'], google_client_id: CLIENT_ID, google_certs_url: certs.url, runs_per_hour: 1 } },
     }));
-    const { targets, listed, secrets } = loadTargets(b.configPath, { stdout: { write: () => true }, stderr: { write: () => true }, env: b.env });
-    const lasting = openLasting(targets, secrets);
-    const { server, whenIdle } = createTriggerServer({ targets, listed, secrets, gates: lasting.gates, token: TOKEN, log: () => undefined, bodyTimeoutMs: 600 });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-    try {
-      const { port } = server.address() as AddressInfo;
-      const alice = certs.sign(idClaims('alice@example.com'));
-      const bob = certs.sign(idClaims('bob@example.com'));
-      const bobs: number[] = [];
-      const aliceLines: string[] = [];
-      // runs_per_hour is 1: Alice stalls twice that, Bob tries during each stall.
-      for (let stall = 0; stall < 3; stall++) {
-        const stalled = stalledPost(port, alice);
-        await stalled.sent;
-        // Her token checked and her request admitted (today it then holds the tab: /health shows a run starting).
-        for (let i = 0; i < 25; i++) {
-          const health = (await (await fetch(`http://127.0.0.1:${port}/health`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { running: unknown };
-          if (health.running !== null) break;
-          await new Promise((resolve) => setTimeout(resolve, 20));
-        }
-        const res = await fetch(`http://127.0.0.1:${port}/runs`, { method: 'POST', headers: { authorization: `Bearer ${bob}` }, body: JSON.stringify({ spreadsheet_id: SPREADSHEET_ID, sheet: TAB }) });
-        bobs.push(res.status);
-        await res.arrayBuffer();
-        // Once refused, her connection may be kept open: hang up after the body timeout has passed in any case.
-        aliceLines.push(await Promise.race([stalled.answered, new Promise<string>((resolve) => setTimeout(() => resolve('(still open)'), 2000))]));
-        stalled.hangUp();
-        await whenIdle();
+    const { port, whenIdle } = later(await listenTrigger(b, { bodyTimeoutMs: 600 }));
+    const alice = certs.sign(idClaims('alice@example.com'));
+    const bob = certs.sign(idClaims('bob@example.com'));
+    const bobs: number[] = [];
+    const aliceLines: string[] = [];
+    // runs_per_hour is 1: Alice stalls twice that, Bob tries during each stall.
+    for (let stall = 0; stall < 3; stall++) {
+      const stalled = stalledPost(port, alice);
+      await stalled.sent;
+      // Her token checked and her request admitted (today it then holds the tab: /health shows a run starting).
+      for (let i = 0; i < 25; i++) {
+        const health = (await (await fetch(`http://127.0.0.1:${port}/health`, { headers: { authorization: `Bearer ${TOKEN}` } })).json()) as { running: unknown };
+        if (health.running !== null) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
       }
-      console.log(`Bob's answers while Alice stalled: ${bobs.join(', ')}; Alice's: ${aliceLines.join(' | ')}`);
-      expect(bobs, "Bob was kept out by Alice's stalled bodies, each given back to her allowance").toContain(202);
-    } finally {
+      const res = await fetch(`http://127.0.0.1:${port}/runs`, { method: 'POST', headers: { authorization: `Bearer ${bob}` }, body: JSON.stringify({ spreadsheet_id: SPREADSHEET_ID, sheet: TAB }) });
+      bobs.push(res.status);
+      await res.arrayBuffer();
+      // Once refused, her connection may be kept open: hang up after the body timeout has passed in any case.
+      aliceLines.push(await Promise.race([stalled.answered, new Promise<string>((resolve) => setTimeout(() => resolve('(still open)'), 2000))]));
+      stalled.hangUp();
       await whenIdle();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      lasting.close();
     }
+    console.log(`Bob's answers while Alice stalled: ${bobs.join(', ')}; Alice's: ${aliceLines.join(' | ')}`);
+    expect(bobs, "Bob was kept out by Alice's stalled bodies, each given back to her allowance").toContain(202);
   }, 30_000);
 });

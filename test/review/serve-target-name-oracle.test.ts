@@ -9,39 +9,26 @@
 // Issue 18 item 3: "A person sees ... only what their request names from their own sheet"; the
 // server's own comment: target names "are the config's business". A person should get the same
 // answer for another spreadsheet's target as for a name that does not exist.
-import { afterEach, describe, expect, it } from 'vitest';
-import { HEADER, SPREADSHEET_ID, TAB, startBed, type Bed } from '../support/bed.js';
-import { CLIENT_ID, idClaims, startGoogleCerts, type GoogleCerts } from '../support/google-certs.js';
-import { waitFor } from '../support/inspect.js';
+import { describe, expect, it } from 'vitest';
+import { HEADER, SPREADSHEET_ID, TAB, startBed } from '../support/bed.js';
+import { CLIENT_ID, idClaims, startGoogleCerts } from '../support/google-certs.js';
 import { targetRows } from '../support/sample-data.js';
+import { closeAfterEach, startServe } from '../support/serve.js';
 
 const OTHER_BOOK = 'sheet-e2e-secret-book-2';
-let bed: Bed | undefined;
-let certs: GoogleCerts | undefined;
-let stopServer: (() => Promise<unknown>) | undefined;
-afterEach(async () => {
-  await stopServer?.();
-  await bed?.close();
-  await certs?.close();
-  [bed, certs, stopServer] = [undefined, undefined, undefined];
-});
+const later = closeAfterEach();
 
 describe('serve, a person naming a target from her own tab', () => {
   it("gets the same refusal for another spreadsheet's target as for a name no target has", async () => {
-    certs = await startGoogleCerts();
-    const b = (bed = await startBed({
+    const certs = later(await startGoogleCerts());
+    const b = later(await startBed({
       rows: targetRows('A', 3, 0),
       moreTabs: [{ title: 'Team B', rows: [HEADER, ...targetRows('B', 3, 20)] }],
       config: { serve: { allow: ['alice@example.com'], google_client_id: CLIENT_ID, google_certs_url: certs.url } },
     }));
     b.sheets.addSpreadsheet(OTHER_BOOK, [{ title: 'Board pay review', rows: [HEADER, ...targetRows('RU', 3, 40)] }]);
     b.setConfig({ targets: [{ name: 'programme-a', sheet: TAB }, { name: 'team-b', sheet: 'Team B' }, { name: 'Board-Pay', spreadsheet_id: OTHER_BOOK, sheet: 'Board pay review' }] });
-    const stop = new AbortController();
-    let log = '';
-    const done = b.cli(['serve', '--config', b.configPath, '--port', '0'], { stop: stop.signal, env: { ...b.env, STATUS_VALIDATOR_TOKEN: 'machine-token-0123456789abcdef' }, stderr: { write: (s: string) => (log += s) } });
-    stopServer = () => (stop.abort(), done);
-    await waitFor('the server to listen', () => /listening on (\S+)/.test(log));
-    const base = /listening on (\S+)/.exec(log)?.[1] ?? '';
+    const { base } = later(await startServe(b));
     const alice = certs.sign(idClaims('alice@example.com'));
     const ask = async (target: string) => {
       const res = await fetch(`${base}/runs`, { method: 'POST', headers: { authorization: `Bearer ${alice}` }, body: JSON.stringify({ spreadsheet_id: SPREADSHEET_ID, sheet: TAB, target }) });

@@ -12,36 +12,23 @@
 // a refusal must not be repeatable at will. Fixed when such a refusal counts, or the same tab is
 // not read again for it at once: either way, six presses with runs_per_hour 1 read the tab at
 // most twice.
-import { afterEach, describe, expect, it } from 'vitest';
-import { SPREADSHEET_ID, TAB, startBed, type Bed } from '../support/bed.js';
-import { CLIENT_ID, idClaims, startGoogleCerts, type GoogleCerts } from '../support/google-certs.js';
-import { waitFor } from '../support/inspect.js';
+import { describe, expect, it } from 'vitest';
+import { SPREADSHEET_ID, TAB, startBed } from '../support/bed.js';
+import { CLIENT_ID, idClaims, startGoogleCerts } from '../support/google-certs.js';
 import { sampleRows } from '../support/sample-data.js';
+import { closeAfterEach, startServe } from '../support/serve.js';
 
-let bed: Bed | undefined;
-let certs: GoogleCerts | undefined;
-let stopServer: (() => Promise<unknown>) | undefined;
-afterEach(async () => {
-  await stopServer?.();
-  await bed?.close();
-  await certs?.close();
-  [bed, certs, stopServer] = [undefined, undefined, undefined];
-});
+const later = closeAfterEach();
 
 describe("serve, a person's tab whose header was renamed", () => {
   it('is not read again and again for one person beyond serve.runs_per_hour', async () => {
-    certs = await startGoogleCerts();
-    const b = (bed = await startBed({
+    const certs = later(await startGoogleCerts());
+    const b = later(await startBed({
       header: ['Project', 'State', 'Comment', 'Due date'], // "Status" renamed by an editor
       rows: sampleRows(50),
       config: { sheets: { read_quota_per_minute: 100_000 }, serve: { allow: ['alice@example.com'], google_client_id: CLIENT_ID, google_certs_url: certs.url, runs_per_hour: 1 } },
     }));
-    const stop = new AbortController();
-    let log = '';
-    const done = b.cli(['serve', '--config', b.configPath, '--port', '0'], { stop: stop.signal, env: { ...b.env, STATUS_VALIDATOR_TOKEN: 'machine-token-0123456789abcdef' }, stderr: { write: (s: string) => (log += s) } });
-    stopServer = () => (stop.abort(), done);
-    await waitFor('the server to listen', () => /listening on (\S+)/.test(log));
-    const base = /listening on (\S+)/.exec(log)?.[1] ?? '';
+    const { base } = later(await startServe(b));
     const alice = certs.sign(idClaims('alice@example.com'));
     b.sheets.resetCalls();
     const statuses: number[] = [];

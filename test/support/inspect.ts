@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { defaultVerdict, extractRow, messageText, ROW_MARKER, type Answer, type ChatRequest, type RowInput } from './openai-emulator/index.js';
-import type { Bed } from './bed.js';
+import { col, type Bed } from './bed.js';
 
 /** The repository root (the child CLI runs from there, so `tsx` and `src/` resolve). */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -238,4 +238,10 @@ export async function liveStranger(cleanups: Array<() => Promise<unknown>>): Pro
   });
   await waitFor('the sleeper to start', () => sleeper.pid !== undefined);
   return sleeper.pid ?? -1;
+}
+
+/** The Validation column of the bed's tab, row by row below the header (what a person sees of the verdicts). */
+export function shownVerdicts(b: Bed): string[] {
+  const values = b.values();
+  return values.slice(1).map((r) => r[col(values, 'Validation')] ?? '');
 }

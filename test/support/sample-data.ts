@@ -89,3 +89,7 @@ export function riskRows(count: number): string[][] {
 export function targetRows(prefix: string, count: number, offset: number): string[][] {
   return sampleRows(count + offset).slice(offset).map((row, i) => [`${prefix}-${i + 1}`, ...row.slice(1)]);
 }
+
+/** Two rows that differ only by "!!" at the end of the comment: near-duplicates for cache.semantic. */
+export const SEMANTIC_FIRST = ['C-1', 'Done', 'Shipped the new invoicing flow to all EU customers; the finance team validates the first month of invoices by Friday.', '2026-12-01'];
+export const SEMANTIC_CLOSE = ['C-2', 'Done', 'Shipped the new invoicing flow to all EU customers; the finance team validates the first month of invoices by Friday!!', '2026-12-01'];

@@ -9,59 +9,8 @@ import { createContext, runInContext } from 'node:vm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { normalizeHeader } from '../../src/sheets/index.js';
+import { BOOK, ID_TOKEN, SCRIPT, appsScript } from '../support/apps-script.js';
 import { REPO_ROOT } from '../support/inspect.js';
-
-const SCRIPT = readFileSync(path.join(REPO_ROOT, 'docs/apps-script.gs'), 'utf8');
-const BOOK = '1AbCdEf-spreadsheet-id';
-const ID_TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJlbWFpbCI6ImFAZXhhbXBsZS5jb20ifQ.c2ln';
-
-interface Fetched {
-  url: string;
-  options: { method: string; headers: Record<string, string>; payload?: string; contentType?: string; muteHttpExceptions?: boolean };
-}
-
-/** The sheet: a header row and data rows; the selection as 1-based [first row, last row] ranges. */
-function appsScript(opts: { grid: string[][]; selection: Array<[number, number]>; answer: { code: number; body: unknown }; props?: Record<string, string>; token?: string | null; tab?: string }) {
-  const fetched: Fetched[] = [];
-  const alerts: string[] = [];
-  const toasts: string[] = [];
-  const menu: string[] = [];
-  const userProps = new Map<string, string>();
-  const props = { VALIDATOR_URL: 'https://validator.example.com/', ...opts.props };
-  const block = (row: number, col: number, rows: number, cols: number) => Array.from({ length: rows }, (_, r) => Array.from({ length: cols }, (_, c) => opts.grid[row - 1 + r]?.[col - 1 + c] ?? ''));
-  // Texts only here: what a cell holds and what it shows are the same (apps-script-ids.test.ts has numbers).
-  const range = (row: number, col: number, rows: number, cols: number) => ({ getValues: () => block(row, col, rows, cols), getDisplayValues: () => block(row, col, rows, cols) });
-  const sheet = {
-    getName: () => opts.tab ?? 'Statuses',
-    getLastColumn: () => Math.max(...opts.grid.map((r) => r.length)),
-    getRange: range,
-    getActiveRangeList: () => ({ getRanges: () => opts.selection.map(([first, last]) => ({ getRow: () => first, getLastRow: () => last })) }),
-  };
-  const ui = {
-    alert: (text: string) => void alerts.push(text),
-    createMenu: () => {
-      const builder = { addItem: (label: string) => (menu.push(label), builder), addToUi: () => undefined };
-      return builder;
-    },
-  };
-  const context = createContext({
-    SpreadsheetApp: { getUi: () => ui, getActive: () => ({ toast: (text: string) => void toasts.push(text), getId: () => BOOK }), getActiveSheet: () => sheet },
-    ScriptApp: { getIdentityToken: () => (opts.token === undefined ? ID_TOKEN : opts.token) },
-    UrlFetchApp: {
-      fetch: (url: string, options: Fetched['options']) => {
-        fetched.push({ url, options });
-        return { getResponseCode: () => opts.answer.code, getContentText: () => JSON.stringify(opts.answer.body) };
-      },
-    },
-    PropertiesService: {
-      getScriptProperties: () => ({ getProperty: (k: string) => (props as Record<string, string>)[k] ?? null }),
-      getUserProperties: () => ({ getProperty: (k: string) => userProps.get(k) ?? null, setProperty: (k: string, v: string) => void userProps.set(k, v) }),
-    },
-  });
-  runInContext(SCRIPT, context);
-  const call = (fn: string) => runInContext(`${fn}()`, context) as unknown;
-  return { call, fetched, alerts, toasts, menu, userProps };
-}
 
 const GRID = [
   ['Project', 'Status', 'Comment'],

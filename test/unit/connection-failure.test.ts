@@ -4,26 +4,18 @@
  * hint, never its URL (nor a key) in a message that may end up in a cell.
  */
 import { createServer as createHttpServer } from 'node:http';
-import { createServer } from 'node:net';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { connectionFailureOf, endpointHost } from '../../src/llm/http.js';
 import { Provider } from '../../src/llm/index.js';
 import type { ProviderConfig } from '../../src/config/index.js';
+import { closedPort } from '../support/closed-port.js';
 
 const KEY = 'sk-test-connection-0123456789abcdef';
 
 function providerAt(baseUrl: string): Provider {
   const config = { name: 'primary', model: 'gpt-5-mini', base_url: baseUrl, api_key_env: 'SOME_KEY', structured_outputs: 'auto' } as unknown as ProviderConfig;
   return new Provider(config, { apiKey: KEY, timeoutMs: 5_000, maxCompletionTokens: 100, promptCacheKey: 'k' });
-}
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 describe('connectionFailureOf', () => {

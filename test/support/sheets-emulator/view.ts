@@ -6,6 +6,7 @@
  * recorded as an API call, counts against no quota, and changes nothing. Every cell,
  * tab name and id is escaped: a cell holds whatever a run or a person wrote into it.
  */
+import { columnName } from './a1.js';
 import type { HttpRequest, HttpResponse } from './server.js';
 import type { Spreadsheet } from './workbook.js';
 
@@ -30,7 +31,7 @@ export function viewPage(req: HttpRequest, books: ReadonlyMap<string, Spreadshee
   if (!sheet) return page(404, 'Not found', `${nav}<p>No tab ${html(JSON.stringify(tab ?? ''))} in this spreadsheet.</p>`);
   const values = sheet.read({ r0: 0, c0: 0, r1: sheet.rowCount - 1, c1: sheet.columnCount - 1 }, 'FORMATTED_VALUE');
   const width = values.reduce((w, row) => Math.max(w, row.length), 0);
-  const letters = Array.from({ length: width }, (_, c) => `<th>${columnLetter(c)}</th>`).join('');
+  const letters = Array.from({ length: width }, (_, c) => `<th>${columnName(c)}</th>`).join('');
   const rows = values
     .map((row, r) => `<tr><th>${r + 1}</th>${Array.from({ length: width }, (_, c) => `<td>${html(String(row[c] ?? ''))}</td>`).join('')}</tr>`)
     .join('\n');
@@ -60,13 +61,3 @@ function decode(segment: string): string {
   }
 }
 
-function columnLetter(index: number): string {
-  let n = index + 1;
-  let out = '';
-  while (n > 0) {
-    const rem = (n - 1) % 26;
-    out = String.fromCharCode(65 + rem) + out;
-    n = Math.floor((n - 1) / 26);
-  }
-  return out;
-}
