@@ -86,5 +86,10 @@ describe('the refusal judge', () => {
     const result = await b.run('--json');
     expect(result.code, result.stdout + result.stderr).toBe(0);
     expectRight(b, rows, new Set());
+    // Dropped like a bad key, and said so: not asked again for every row once judged.
+    const summary = JSON.parse(result.stdout) as { warnings?: string[] };
+    expect(summary.warnings?.join('\n')).toMatch(/provider "primary" is not used for the rest of this run: .*Invalid request: unsupported configuration for this deployment\..*the first 3 rows asked were all refused/);
+    const primaryAsked = b.llm.requests.filter((r) => r.path === '/v1/chat/completions' && r.model === 'gpt-5-mini');
+    expect(primaryAsked.length).toBeLessThanOrEqual(5 + 3);
   });
 });
