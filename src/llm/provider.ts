@@ -319,6 +319,10 @@ export class Provider {
       // This request's content (OpenRouter's moderation), not the key: only its row fails.
       return make('rejected', false, `${where} refused this request's content (${status}: ${said})`);
     }
+    if (status === 400 && contentCodeOf(apiError, answers.rowCodes) !== undefined) {
+      // Moderation of this row's prompt: the same words for every row it hits, yet never the configuration's.
+      return make('content', false, `${where} refused this request's content (${status} ${contentCodeOf(apiError, answers.rowCodes) ?? ''}: ${said})`, "The provider's content filter flagged this row's text; reword the comment, or have a person check the row.");
+    }
     const perDay = answers.perDayQuota && Array.isArray(body.quota_ids) ? body.quota_ids.find((id): id is string => typeof id === 'string' && (answers.perDayQuota as RegExp).test(id)) : undefined;
     if (status === 429 && perDay !== undefined) {
       return make('quota', false, `${where} has spent a daily quota, which waiting within this run will not bring back (429 ${perDay}: ${said})`, 'Run again when the daily quota has reset (the next day), raise the quota or the billing tier of that project, or configure another provider.');
@@ -385,6 +389,12 @@ export class Provider {
     }
     return [...forms].filter((f) => f.length > 3 && f !== 'the configured base_url').sort((a, b) => b.length - a.length);
   }
+}
+
+/** The content-refusal code of an error body (error.code, or Azure's error.innererror.code) when `codes` lists it. */
+function contentCodeOf(apiError: { code?: unknown; error?: unknown }, codes: readonly string[]): string | undefined {
+  const inner = (apiError.error as { innererror?: { code?: unknown } } | undefined)?.innererror?.code;
+  return [apiError.code, inner].find((code): code is string => typeof code === 'string' && codes.includes(code));
 }
 
 /**

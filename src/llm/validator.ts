@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { FatalRunError, LlmError } from '../errors.js';
 import { backoffDelay, sleep, type BackoffOptions } from '../retry/index.js';
 import type { RowInputs } from '../sheets/index.js';
@@ -83,7 +84,7 @@ export class Validator {
 
   async validate(inputs: RowInputs, signal?: AbortSignal): Promise<Outcome> {
     const asked = await this.ask(
-      { messages: buildMessages(inputs, this.options.rules, this.options.today), rows: 1, schema: ANSWER_FORMAT, parse: parseAnswer },
+      { messages: buildMessages(inputs, this.options.rules, this.options.today), rows: 1, schema: ANSWER_FORMAT, parse: parseAnswer, judged: true },
       this.chain(inputs),
       signal,
     );
@@ -141,7 +142,12 @@ export class Validator {
       // route still works (a 403 on one routed model), this row alone ends ERROR. An
       // outage is nobody's row: with every provider of its route unreachable, the run
       // stops and the row keeps what it shows, to be asked next run.
-      if (chain.some((p) => this.unreachable.has(p.name)) || this.providers.every((p) => this.unusable(p))) throw this.doomed(chain, reasons);
+      if (chain.some((p) => this.unreachable.has(p.name)) || this.providers.every((p) => this.unusable(p))) {
+        const fatal = this.doomed(chain, reasons);
+        // Stopped by the judge's verdict: the held ERROR cells are the configuration's, not written.
+        this.options.judge?.doomed(fatal);
+        throw fatal;
+      }
       const why = chain.map((p) => this.refusal(p)?.message).find((m) => m !== undefined);
       return { ok: false, reason: [...reasons, ...(reasons.length === 0 && why ? [why] : [])].join(' Then: ') || 'no provider of this row is left', usage };
     }
@@ -261,9 +267,14 @@ export class Validator {
           provider.mode = 'json_object';
           continue;
         }
-        if (error.kind === 'rejected' && error.status === 400) {
-          const fatal = this.options.judge?.refused(provider, error);
-          if (fatal) throw fatal;
+        // Only a one-row question is evidence: a packed request's 400 names no row, and its rows are asked alone next.
+        if (error.kind === 'rejected' && error.status === 400 && question.judged) {
+          const verdict = this.options.judge?.refused(provider, error, questionKey(question.messages));
+          if (verdict) {
+            // Every row gets this 400 from this provider: dropped like a refused key; a fallback carries on.
+            this.drop(provider, verdict);
+            return { ok: false, reason, usage };
+          }
         }
         if (!error.retryable) return { ok: false, reason, usage };
         attempt++;
@@ -278,7 +289,7 @@ export class Validator {
       const problem = completionProblem(completion);
       const parsed = problem === undefined ? question.parse(completion.content) : { ok: false as const, problem };
       if (parsed.ok) {
-        this.options.judge?.answered();
+        this.options.judge?.answered(provider);
         return { ok: true, value: parsed.value, provider: provider.name, model: provider.model, usage };
       }
       // A bad answer is retried at once, showing the model what was wrong with it.
@@ -302,6 +313,13 @@ interface Question<T> {
   rows: number;
   schema: ResponseSchema;
   parse: (content: string | null) => { ok: true; value: T } | { ok: false; problem: string };
+  /** One row's question: its 400 is evidence for the refusal judge (a packed one's is not). */
+  judged?: boolean;
+}
+
+/** A question's content, for the judge to count distinct rows (two rows alike are one). */
+function questionKey(messages: readonly ChatMessage[]): string {
+  return createHash('sha256').update(JSON.stringify(messages)).digest('base64url');
 }
 
 type Asked<T> = { ok: true; value: T; provider: string; model: string; usage: Usage } | { ok: false; reason: string; usage: Usage };

@@ -77,6 +77,45 @@ describe('a 400 every row gets', () => {
   });
 });
 
+/**
+ * Azure's content filter refusing a prompt: the same words for every row it hits, code
+ * content_filter, innererror ResponsibleAIPolicyViolation
+ * (https://learn.microsoft.com/en-us/azure/ai-foundry/openai/concepts/content-filter).
+ */
+const AZURE_FILTERED = {
+  kind: 'status',
+  status: 400,
+  body: {
+    error: {
+      message: "The response was filtered due to the prompt triggering Azure OpenAI's content management policy. Please modify your prompt and retry. To learn more about our content filtering policies please read our documentation: https://go.microsoft.com/fwlink/?linkid=2198766",
+      type: null,
+      param: 'prompt',
+      code: 'content_filter',
+      status: 400,
+      innererror: { code: 'ResponsibleAIPolicyViolation', content_filter_result: { violence: { filtered: true, severity: 'medium' } } },
+    },
+  },
+} as const;
+
+describe('a content filter’s 400, the same words for every row it hits', () => {
+  it('Azure content_filter on the first three rows: those rows ERROR (saying the content was refused), the rest answered, exit 3', async () => {
+    const rows = sampleRows(8);
+    bed = await startBed({ rows, llm: { profile: 'azure' }, config: { llm: { max_workers: 1, max_retries: 1 } } });
+    const origin = new URL(bed.llm.url).origin;
+    bed.setConfig({ llm: { providers: [{ name: 'azure', kind: 'azure', model: 'gpt-5-mini', base_url: `${origin}/openai/deployments/gpt-5-mini?api-version=2024-10-21`, api_key_env: 'TEST_OPENAI_KEY' }] } });
+    const flagged = new Set([rows[0]?.[2], rows[1]?.[2], rows[2]?.[2]]);
+    bed.llm.injectFault(AZURE_FILTERED, { times: Infinity, match: (row) => flagged.has(row?.comment) });
+    const result = await bed.run('--json');
+    expect(result.code, result.stdout + result.stderr).toBe(3);
+    const values = bed.values();
+    for (let i = 1; i <= 3; i++) {
+      expect(values[i]?.[col(values, 'Validation')]).toBe('ERROR');
+      expect(values[i]?.[col(values, 'Issues')]).toMatch(/refused this request's content \(400 content_filter: The response was filtered/);
+    }
+    expectRight(bed, rows, new Set([0, 1, 2]));
+  });
+});
+
 describe("a row's own 400", () => {
   it.each([1, 5])('ends that row alone as ERROR; the rest right, exit 3 (max_workers %i, the row asked first)', async (workers) => {
     const rows = sampleRows(12);

@@ -4,8 +4,22 @@ import type { AnswerFacts, BatchFacts, KindFacts, ProviderKind } from './types.j
 const OPENAI_BATCH: BatchFacts = { endpoint: '/v1/chat/completions', completionWindow: '24h' };
 
 const OPENAI_LIMITS = { retryAfterHeader: true, retryInfoBody: false, requestsHeader: 'minute', tokensHeader: 'minute', resetEpochHeader: false } as const;
-/** OpenAI's statuses say it all: nothing more to read. */
-const PLAIN: AnswerFacts = { rowStatuses: [], noCreditStatuses: [], noCreditMessages: [], badKeyReasons: [], perDayQuota: undefined };
+/**
+ * Codes that refuse one prompt's content (moderation), the same text for every row they hit:
+ * - OpenAI: 400 `invalid_prompt` "Invalid prompt: your prompt was flagged as potentially
+ *   violating our usage policy..." (https://platform.openai.com/docs/guides/error-codes; the
+ *   body as served: https://github.com/openai/codex/issues/7250), and
+ *   `content_policy_violation` for what its safety system rejects (images, moderated inputs).
+ * - Azure OpenAI: 400 `content_filter` "The response was filtered due to the prompt
+ *   triggering Azure OpenAI's content management policy...", innererror.code
+ *   `ResponsibleAIPolicyViolation`
+ *   (https://learn.microsoft.com/en-us/azure/ai-foundry/openai/concepts/content-filter).
+ * Relays (OpenRouter, LiteLLM, vLLM fronts) pass these codes on, so every kind reads them.
+ */
+const CONTENT_CODES = ['invalid_prompt', 'content_policy_violation', 'content_filter', 'ResponsibleAIPolicyViolation'] as const;
+
+/** OpenAI's statuses say it all, but for the content refusals' codes. */
+const PLAIN: AnswerFacts = { rowStatuses: [], rowCodes: CONTENT_CODES, noCreditStatuses: [], noCreditMessages: [], badKeyReasons: [], perDayQuota: undefined };
 
 /**
  * Google (Gemini, Vertex AI): a wrong key is 400 INVALID_ARGUMENT with ErrorInfo reason

@@ -83,6 +83,12 @@ export interface KindFacts {
 export interface AnswerFacts {
   /** Statuses that judge one request's content, not the key (OpenRouter's 403: moderation flagged the input). */
   rowStatuses: readonly number[];
+  /**
+   * Error codes (the body's error.code, or Azure's error.innererror.code) that judge one
+   * request's content, whatever the status: the same words for every row they hit, yet
+   * each row's own failure, never a sign of misconfiguration (src/llm/refusal-judge.ts).
+   */
+  rowCodes: readonly string[];
   /** Statuses that mean the account has no credit left (OpenRouter's 402). */
   noCreditStatuses: readonly number[];
   /** Error messages, by their documented start, that mean no credit left whatever the status (Anthropic's 400). */
