@@ -80,7 +80,7 @@ export class Provider {
     let apiKey = options.apiKey;
     if (this.facts.auth === 'google-oauth') {
       if (!options.serviceAccount) throw new RangeError(`provider "${config.name}" (${this.facts.label}) needs the service account's key`);
-      transport = googleBearerFetch(googleTokensFor(options.serviceAccount), jsonFetch);
+      transport = googleBearerFetch(googleTokensFor(options.serviceAccount), jsonFetch, options.timeoutMs);
       // The SDK wants a key; the bearer it would make of it is replaced by the access token.
       apiKey = 'google-oauth-access-token';
     }
@@ -263,6 +263,15 @@ export class Provider {
     // shared sheet; where the endpoint helps (unreachable, 404), the hint names its host.
     const where = `provider "${this.name}" (model ${this.model})`;
     const token = googleTokenErrorOf(error);
+    if (token?.connection) {
+      // No token, no request: an outage of the run like the model endpoint's own (DESIGN invariant 6).
+      return new LlmError(`could not connect to Google's token endpoint for ${where}: ${token.connection.what}`, {
+        ...base,
+        kind: 'unreachable',
+        retryable: true,
+        hint: `The service account's access token comes from ${token.host} (token_uri of the key file); is it reachable from this machine (proxy, firewall, DNS)?`,
+      });
+    }
     if (token) {
       // A refused assertion (revoked key, deleted account) fails every request: like a bad key.
       return token.retryable
