@@ -118,7 +118,11 @@ export class GoogleTokens {
         // (a private endpoint, an emulator) is honoured as Google's client libraries do.
         if (tokenUri && String(options.url) === GOOGLE_TOKEN_URL) options.url = new URL(tokenUri);
         // gaxios waits forever by default (https://github.com/googleapis/gaxios#request-options: timeout).
+        // It turns `timeout` into a signal before the interceptors run, so the signal is set
+        // here too; `timeout` still arms each of its own retries.
         options.timeout = timeoutMs;
+        const limit = AbortSignal.timeout(timeoutMs);
+        options.signal = options.signal && !options.signal.aborted ? AbortSignal.any([options.signal, limit]) : limit;
         return Promise.resolve(options);
       },
     });
