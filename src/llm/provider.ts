@@ -281,6 +281,7 @@ export class Provider {
         ...base,
         kind: 'unreachable',
         retryable: true,
+        endpoint: token.host,
         hint: `The service account's access token comes from ${token.host} (token_uri of the key file); is it reachable from this machine (proxy, firewall, DNS)?`,
       });
     }
