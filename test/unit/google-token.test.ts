@@ -79,6 +79,8 @@ describe('GoogleTokens', () => {
           if (status !== 200) expect((error as GoogleTokenError).retryable).toBe(false);
           expect((error as Error).message).not.toContain('PRIVATE KEY');
           expect((error as Error).message.length).toBeLessThan(600);
+          // A private token_uri's path stays out of the message (it may become a row's Issues cell).
+          expect((error as Error).message).not.toContain(url);
         }
       }),
       { numRuns: 40 },
