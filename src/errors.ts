@@ -83,6 +83,8 @@ export class LlmError extends RemoteError {
   readonly retryAfterMs: number | undefined;
   /** The response headers, when there was a response (rate-limit state lives there). */
   readonly headers: Headers | undefined;
+  /** host[:port] that could not be reached when it is not the provider's base_url (Vertex's token endpoint). */
+  readonly endpoint: string | undefined;
 
   constructor(
     message: string,
@@ -94,12 +96,14 @@ export class LlmError extends RemoteError {
       requestId?: string | undefined;
       retryAfterMs?: number | undefined;
       headers?: Headers | undefined;
+      endpoint?: string | undefined;
       hint?: string;
       cause?: unknown;
     },
   ) {
     super(message, options);
     this.headers = options.headers;
+    this.endpoint = options.endpoint;
     this.kind = options.kind;
     this.provider = options.provider;
     this.retryable = options.retryable;

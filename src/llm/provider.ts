@@ -64,6 +64,8 @@ export class Provider {
   private readonly client: OpenAI;
   /** Where the resource-level APIs (Files, Batches, the model list) are: the same client but on Azure's classic URLs. */
   private readonly resourceClient: OpenAI;
+  /** What each client is built from: the embeddings client of a classic Azure URL is another deployment's. */
+  private readonly clientOptions: ConstructorParameters<typeof OpenAI>[0] & { baseURL: string };
 
   constructor(
     readonly config: ProviderConfig,
@@ -80,17 +82,15 @@ export class Provider {
     let apiKey = options.apiKey;
     if (this.facts.auth === 'google-oauth') {
       if (!options.serviceAccount) throw new RangeError(`provider "${config.name}" (${this.facts.label}) needs the service account's key`);
-      transport = googleBearerFetch(googleTokensFor(options.serviceAccount), jsonFetch);
+      transport = googleBearerFetch(googleTokensFor(options.serviceAccount), jsonFetch, options.timeoutMs);
       // The SDK wants a key; the bearer it would make of it is replaced by the access token.
       apiKey = 'google-oauth-access-token';
     }
-    this.client = new OpenAI({ apiKey, ...connection, maxRetries: 0, timeout: options.timeoutMs, fetch: dialectFetch(this.facts, transport) });
+    this.clientOptions = { apiKey, ...connection, maxRetries: 0, timeout: options.timeoutMs, fetch: dialectFetch(this.facts, transport) };
+    this.client = new OpenAI(this.clientOptions);
     // Azure's classic URL names a deployment; its resource (one level up) serves files, batches and the model list.
     const deployment = this.facts.deploymentPath;
-    this.resourceClient =
-      deployment && deployment.test(connection.baseURL)
-        ? new OpenAI({ apiKey, ...connection, baseURL: connection.baseURL.replace(deployment, ''), maxRetries: 0, timeout: options.timeoutMs, fetch: dialectFetch(this.facts, transport) })
-        : this.client;
+    this.resourceClient = deployment && deployment.test(connection.baseURL) ? new OpenAI({ ...this.clientOptions, baseURL: connection.baseURL.replace(deployment, '') }) : this.client;
   }
 
   /** Whether `auto` structured outputs may fall back to json_object (Anthropic's layer refuses it). */
@@ -128,6 +128,18 @@ export class Provider {
   /** The OpenAI client of this provider, at its base_url (chat completions, embeddings). */
   get api(): OpenAI {
     return this.client;
+  }
+
+  /**
+   * The client for embeddings with `model`: where the base_url names a deployment (Azure's
+   * classic URL), the path picks the model and the body's `model` is not read, so the
+   * request goes to the deployment named `model` of the same resource:
+   * POST {endpoint}/openai/deployments/{deployment-id}/embeddings?api-version=…
+   * (https://learn.microsoft.com/en-us/azure/ai-foundry/openai/reference#embeddings).
+   */
+  embeddingsApi(model: string): OpenAI {
+    if (!this.namesDeployment) return this.client;
+    return new OpenAI({ ...this.clientOptions, baseURL: `${this.resourceClient.baseURL.replace(/\/+$/, '')}/deployments/${encodeURIComponent(model)}` });
   }
 
   /** Whether the base_url names one deployment (Azure's classic URL): the resource's model list then names models, not deployments. */
@@ -263,6 +275,16 @@ export class Provider {
     // shared sheet; where the endpoint helps (unreachable, 404), the hint names its host.
     const where = `provider "${this.name}" (model ${this.model})`;
     const token = googleTokenErrorOf(error);
+    if (token?.connection) {
+      // No token, no request: an outage of the run like the model endpoint's own (DESIGN invariant 6).
+      return new LlmError(`could not connect to Google's token endpoint for ${where}: ${token.connection.what}`, {
+        ...base,
+        kind: 'unreachable',
+        retryable: true,
+        endpoint: token.host,
+        hint: `The service account's access token comes from ${token.host} (token_uri of the key file); is it reachable from this machine (proxy, firewall, DNS)?`,
+      });
+    }
     if (token) {
       // A refused assertion (revoked key, deleted account) fails every request: like a bad key.
       return token.retryable

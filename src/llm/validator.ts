@@ -173,7 +173,7 @@ export class Validator {
     const firstOut = chain.find((p) => this.unreachable.has(p.name) || this.refusal(p) !== undefined);
     if (firstOut && this.unreachable.has(firstOut.name)) {
       // The endpoint is named here (the terminal, the log), never in a cell.
-      const each = down.map((p) => `${this.unreachable.get(p.name)?.message ?? ''} (endpoint ${p.host})`);
+      const each = down.map((p) => `${this.unreachable.get(p.name)?.message ?? ''} (endpoint ${this.unreachable.get(p.name)?.endpoint ?? p.host})`);
       const first = this.unreachable.get(down[0]?.name ?? '');
       const all = new Set(chain.map((p) => p.name)).size === down.length;
       return new FatalRunError(`No provider ${all ? 'can be reached' : 'can answer'}: ${each.join('; ')}.`, {

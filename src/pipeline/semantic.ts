@@ -22,9 +22,10 @@ export interface SemanticPass {
  */
 export async function semanticPass(config: Config, secrets: Secrets, store: CacheStore, jobs: Job[], dryRun: boolean, now: Date): Promise<SemanticPass> {
   if (!config.cache.semantic || jobs.length === 0) return { reused: [], ask: jobs, remember: () => undefined };
+  const model = embeddingModelOf(config);
   const cache = new SemanticCache(store, {
-    client: primaryProvider(config, secrets).api,
-    model: embeddingModelOf(config),
+    client: primaryProvider(config, secrets).embeddingsApi(model),
+    model,
     threshold: config.cache.semantic_threshold,
     scope: semanticScope(config),
   });

@@ -53,12 +53,18 @@ it('a token endpoint that refuses connections stops the run (exit 1) and writes 
   authority.adopt(b);
   const keyFile = path.join(b.dir, 'credentials.json');
   const key = JSON.parse(readFileSync(keyFile, 'utf8')) as Record<string, unknown>;
-  writeFileSync(keyFile, JSON.stringify({ ...key, token_uri: `http://127.0.0.1:${await closedPort()}/token` }), { mode: 0o600 });
+  const port = await closedPort();
+  writeFileSync(keyFile, JSON.stringify({ ...key, token_uri: `http://127.0.0.1:${port}/token` }), { mode: 0o600 });
   b.setConfig({ llm: { providers: [{ name: 'vertex', kind: 'vertex', model: 'google/gemini-2.5-flash', base_url: vertexBaseUrl(b) }] } });
   b.env = {};
 
   const result = await b.run('--json');
   expect(result.code, result.stdout + result.stderr).toBe(1);
+  // The host that could not be reached is named (the token endpoint's, not the model's), never its URL.
+  const fatal = (JSON.parse(result.stdout) as { fatal?: { message: string; hint?: string } }).fatal;
+  expect(`${fatal?.message ?? ''} ${fatal?.hint ?? ''}`).toContain(`127.0.0.1:${port}`);
+  expect(`${fatal?.message ?? ''} ${fatal?.hint ?? ''}`).toMatch(/token endpoint/);
+  expect(result.stdout + result.stderr).not.toContain(`127.0.0.1:${port}/token`);
   // An outage is nobody's row: every row keeps what it shows.
   expect(b.values().slice(1)).toEqual(rows);
 }, 120_000);

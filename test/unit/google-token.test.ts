@@ -79,6 +79,8 @@ describe('GoogleTokens', () => {
           if (status !== 200) expect((error as GoogleTokenError).retryable).toBe(false);
           expect((error as Error).message).not.toContain('PRIVATE KEY');
           expect((error as Error).message.length).toBeLessThan(600);
+          // A private token_uri's path stays out of the message (it may become a row's Issues cell).
+          expect((error as Error).message).not.toContain(url);
         }
       }),
       { numRuns: 40 },
@@ -99,5 +101,45 @@ describe('GoogleTokens', () => {
     expect(failed).toBeInstanceOf(GoogleTokenError);
     expect((failed as GoogleTokenError).retryable).toBe(true);
     expect((failed as GoogleTokenError).message).toMatch(/could not ask Google's token endpoint .* \(503: /);
+  });
+
+  it('a token endpoint that never answers: the wait ends when the caller aborts, and the token request itself at its timeout', async () => {
+    const held: Array<{ destroy: () => void }> = [];
+    server = createServer((req) => {
+      // Takes the request, never answers.
+      held.push(req.socket);
+      req.resume();
+    });
+    server.on('close', () => held.forEach((socket) => socket.destroy()));
+    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/private/token-path`;
+    const tokens = new GoogleTokens({ client_email: EMAIL, private_key: testPrivateKey(), token_uri: url });
+    const controller = new AbortController();
+    const waiting = tokens.bearer(controller.signal, 1_500).catch((error: unknown) => error);
+    setTimeout(() => controller.abort(), 100);
+    const aborted = await waiting;
+    // As fetch rejects on an aborted signal: the SDK reads the name to call it a timeout.
+    expect((aborted as Error).name).toBe('AbortError');
+    const started = Date.now();
+    const timedOut = await tokens.bearer(undefined, 1_500).catch((error: unknown) => error);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(timedOut).toBeInstanceOf(GoogleTokenError);
+    expect((timedOut as GoogleTokenError).retryable).toBe(true);
+    expect((timedOut as GoogleTokenError).connection).toBeUndefined();
+    expect((timedOut as GoogleTokenError).message).not.toContain('/private/token-path');
+    for (const socket of held) socket.destroy();
+  });
+
+  it('a token endpoint that refuses connections is a connection failure (unreachable), named by host, never by its URL', async () => {
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const tokens = new GoogleTokens({ client_email: EMAIL, private_key: testPrivateKey(), token_uri: `http://127.0.0.1:${port}/private/token-path` });
+    const failed = await tokens.bearer().catch((error: unknown) => error);
+    expect(failed).toBeInstanceOf(GoogleTokenError);
+    expect((failed as GoogleTokenError).connection?.code).toBe('ECONNREFUSED');
+    expect((failed as GoogleTokenError).host).toBe(`127.0.0.1:${port}`);
+    expect((failed as GoogleTokenError).message).not.toContain('/private/token-path');
   });
 });

@@ -154,10 +154,19 @@ const azure: EmulatorProfile = {
       return { path: `/v1/${resource[1] ?? ''}` };
     }
     if (/^\/openai\/deployments\/[^/]+\/(?!chat\/completions$|embeddings$)/.test(path)) return { refused: { status: 404, body: { error: { code: '404', message: 'Resource not found' } } } };
-    const match = /^\/openai\/deployments\/[^/]+\/(chat\/completions|embeddings)$/.exec(path);
+    const match = /^\/openai\/deployments\/([^/]+)\/(chat\/completions|embeddings)$/.exec(path);
     if (!match) return undefined;
     if (!query.get('api-version')) return { refused: { status: 404, body: { error: { code: '404', message: 'Resource not found' } } } };
-    return { path: `/v1/${match[1] ?? ''}` };
+    // The deployment in the path picks the model, whatever the body's `model` says
+    // (https://learn.microsoft.com/en-us/azure/ai-foundry/openai/reference#embeddings: "deployment-id");
+    // a deployment of the other sort of model refuses the operation. The emulator tells them by name.
+    const deployment = decodeURIComponent(match[1] ?? '');
+    const operation = match[2] ?? '';
+    if ((operation === 'embeddings') !== /embed/i.test(deployment)) {
+      const name = operation === 'embeddings' ? 'embeddings' : 'chatCompletion';
+      return { refused: { status: 400, body: { error: { code: 'OperationNotSupported', message: `The ${name} operation does not work with the specified model, ${deployment}. Please choose different model and try again. You can learn more about which models can be used with each operation here: https://go.microsoft.com/fwlink/?linkid=2197993.` } } } };
+    }
+    return { path: `/v1/${operation}` };
   },
 };
 

@@ -408,7 +408,7 @@ class EmulatorServer implements OpenAIEmulator {
     }
 
     if (this.profile && this.opts.models !== undefined && !this.opts.models.includes(chat.model)) return this.profile.modelNotFound(chat.model);
-    const refused = this.profile?.refuse(chat);
+    const refused = this.refusal(chat);
     if (refused) return refused;
     const rejected = checkRequest(chat, { models: this.opts.models, supportsJsonSchema: this.supportsJsonSchema, outputCaps: this.opts.outputCaps });
     if (rejected) return rejected;
@@ -477,6 +477,14 @@ class EmulatorServer implements OpenAIEmulator {
   }
 
   /** One batch line, answered as POST /v1/chat/completions would be (minus latency and rate limits). */
+  /** What the profile refuses in this request, the fields this deployment knows (`acceptedFields`) set aside. */
+  private refusal(chat: ChatRequest): Outcome | undefined {
+    const accepted = this.opts.acceptedFields;
+    if (!this.profile || !accepted || accepted.length === 0) return this.profile?.refuse(chat);
+    const known = Object.fromEntries(Object.entries(chat).filter(([field]) => !accepted.includes(field))) as ChatRequest;
+    return this.profile.refuse(known);
+  }
+
   private async answerBatchLine(
     body: Record<string, unknown>,
     takeFault: (row: RowInput | undefined, chat: ChatRequest) => Fault | undefined,
@@ -488,7 +496,7 @@ class EmulatorServer implements OpenAIEmulator {
     let outcome: Outcome | undefined = fault === undefined ? undefined : faultOutcome(fault, row, chat.model);
     // A line's body is a chat request like any other: what the provider refuses in one, it
     // refuses here too, and the line ends in the error file (https://platform.openai.com/docs/guides/batch).
-    outcome ??= this.profile?.refuse(chat);
+    outcome ??= this.refusal(chat);
     outcome ??= checkRequest(chat, { models: this.opts.models, supportsJsonSchema: this.supportsJsonSchema, outputCaps: this.opts.outputCaps });
     if (outcome === undefined) {
       try {

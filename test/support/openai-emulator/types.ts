@@ -131,6 +131,13 @@ export interface OpenAIEmulatorOptions {
    */
   profile?: ProfileName;
   /**
+   * Fields this deployment knows beyond those every compatible endpoint knows, which its
+   * profile would otherwise refuse. Azure: some deployments refuse prompt_cache_key
+   * (unrecognized_request_argument), newer ones take it ("set the prompt_cache_key
+   * parameter", https://learn.microsoft.com/en-us/azure/ai-foundry/openai/how-to/prompt-caching).
+   */
+  acceptedFields?: string[];
+  /**
    * Replaces the API key check: what the endpoint answers for this Authorization header
    * (undefined: let it through). Vertex AI: a Google OAuth access token, issued by the token
    * emulator and not expired (test/support/google-token-emulator.ts).
