@@ -1,5 +1,5 @@
 import { toFile, type OpenAI } from 'openai';
-import { FieldMemory, type CacheStore } from '../cache/index.js';
+import type { CacheStore } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { PACKED_FORMAT, buildMessages, buildPackedMessages, decideVerdict, isDroppable, packingOf, unsupportedField, type Provider, type Usage } from '../llm/index.js';
 import { localDate, primaryProvider, promptRulesOf, surveyTab } from '../pipeline/index.js';
@@ -34,7 +34,7 @@ export async function submitBatch(config: Config, secrets: Secrets, store: Cache
   const pending = jobs.pendingKeys();
   const fresh = selection.jobs.filter((job) => !pending.has(job.key));
   // Batch jobs go to the first provider: the Batch API has no fallback.
-  const provider = primaryProvider(config, secrets, new FieldMemory(store.db));
+  const provider = primaryProvider(config, secrets, store.fieldMemory());
   const batchFacts = provider.facts.batch;
   // The commands refuse --mode batch for such a kind before anything is read (commands/batch.ts).
   if (!batchFacts) throw new RangeError(`provider "${provider.name}" (${provider.facts.label}) has no Batch API`);
@@ -185,7 +185,7 @@ export async function applyResults(provider: Provider, jobs: BatchJobs, store: C
  * documented shapes, the fields the bot sends, never a naming its rows' own text holds).
  */
 function learnRefusals(provider: Provider, store: CacheStore): (record: ResultLine, questions: readonly BatchLine[]) => void {
-  const memory = new FieldMemory(store.db);
+  const memory = store.fieldMemory();
   const learned = new Set<string>();
   return (record, questions) => {
     const error = record.response?.body?.error;

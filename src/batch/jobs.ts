@@ -1,96 +1,10 @@
-import type { CacheStore } from '../cache/index.js';
+import { BatchJobs as StoredBatchJobs, type BatchLine as StoredBatchLine } from '../cache/index.js';
 import type { RowInputs } from '../sheets/index.js';
 
-export interface BatchJob {
-  id: string;
-  provider: string;
-  model: string;
-  spreadsheetId: string;
-  sheet: string;
-  /** The config's target the job was submitted for (jobs from before targets: their tab). Jobs are matched to a tab by spreadsheetId and sheet. */
-  target: string;
-  inputFileId: string;
-  status: string;
-  requests: number;
-  createdAt: string;
-  updatedAt: string;
-  outputFileId: string | null;
-  errorFileId: string | null;
-  appliedAt: string | null;
-}
+export type { BatchJob } from '../cache/index.js';
 
 /** One question in a job; a packed line (llm.rows_per_request > 1) holds several, told apart by label. */
-export interface BatchLine {
-  customId: string;
-  /** '' for a line asking one row; r1, r2… within a packed line. */
-  label: string;
-  key: string;
-  inputs: RowInputs;
-}
+export type BatchLine = StoredBatchLine<RowInputs>;
 
-const COLUMNS = `id, provider, model, spreadsheet_id AS spreadsheetId, sheet, coalesce(target, sheet) AS target, input_file_id AS inputFileId, status, requests,
-  created_at AS createdAt, updated_at AS updatedAt, output_file_id AS outputFileId, error_file_id AS errorFileId, applied_at AS appliedAt`;
-
-/** The Batch API jobs of this cache: recorded at submit, so they survive restarts. */
-export class BatchJobs {
-  constructor(private readonly store: CacheStore) {}
-
-  record(job: Omit<BatchJob, 'outputFileId' | 'errorFileId' | 'appliedAt' | 'updatedAt'>, lines: readonly BatchLine[]): void {
-    const db = this.store.db;
-    db.transaction(() => {
-      db.prepare(
-        `INSERT INTO batch_jobs (id, provider, model, spreadsheet_id, sheet, target, input_file_id, status, requests, created_at, updated_at)
-         VALUES (@id, @provider, @model, @spreadsheetId, @sheet, @target, @inputFileId, @status, @requests, @createdAt, @createdAt)`,
-      ).run(job);
-      const line = db.prepare('INSERT INTO batch_lines (batch_id, custom_id, label, key, inputs) VALUES (?, ?, ?, ?, ?)');
-      for (const l of lines) line.run(job.id, l.customId, l.label, l.key, JSON.stringify(l.inputs));
-    })();
-  }
-
-  update(id: string, fields: { status: string; outputFileId?: string | null; errorFileId?: string | null }): void {
-    this.store.db
-      .prepare('UPDATE batch_jobs SET status = ?, output_file_id = coalesce(?, output_file_id), error_file_id = coalesce(?, error_file_id), updated_at = ? WHERE id = ?')
-      .run(fields.status, fields.outputFileId ?? null, fields.errorFileId ?? null, new Date().toISOString(), id);
-  }
-
-  markApplied(id: string, summary: unknown): void {
-    this.store.db.prepare('UPDATE batch_jobs SET applied_at = ?, applied_summary = ? WHERE id = ?').run(new Date().toISOString(), JSON.stringify(summary), id);
-  }
-
-  get(id: string): BatchJob | undefined {
-    return this.store.db.prepare(`SELECT ${COLUMNS} FROM batch_jobs WHERE id = ?`).get(id) as BatchJob | undefined;
-  }
-
-  /** Newest first; `open` keeps the jobs whose results have not been applied yet. */
-  list(filter: { spreadsheetId?: string; sheet?: string; open?: boolean } = {}): BatchJob[] {
-    const jobs = this.store.db.prepare(`SELECT ${COLUMNS} FROM batch_jobs ORDER BY created_at DESC`).all() as BatchJob[];
-    return jobs.filter(
-      (j) =>
-        (filter.spreadsheetId === undefined || j.spreadsheetId === filter.spreadsheetId) &&
-        (filter.sheet === undefined || j.sheet === filter.sheet) &&
-        (!filter.open || j.appliedAt === null),
-    );
-  }
-
-  /** The questions of a job, grouped by the line (custom_id) that asks them. */
-  lines(id: string): Map<string, BatchLine[]> {
-    const rows = this.store.db
-      .prepare('SELECT custom_id AS customId, label, key, inputs FROM batch_lines WHERE batch_id = ? ORDER BY custom_id, label')
-      .all(id) as Array<{ customId: string; label: string; key: string; inputs: string }>;
-    const out = new Map<string, BatchLine[]>();
-    for (const r of rows) {
-      const list = out.get(r.customId) ?? [];
-      list.push({ customId: r.customId, label: r.label, key: r.key, inputs: JSON.parse(r.inputs) as RowInputs });
-      out.set(r.customId, list);
-    }
-    return out;
-  }
-
-  /** Keys already in a job not yet applied: submitting them again would pay twice. */
-  pendingKeys(): Set<string> {
-    const rows = this.store.db
-      .prepare('SELECT l.key FROM batch_lines l JOIN batch_jobs j ON j.id = l.batch_id WHERE j.applied_at IS NULL AND j.status NOT IN (\'failed\', \'cancelled\', \'expired\')')
-      .all() as Array<{ key: string }>;
-    return new Set(rows.map((r) => r.key));
-  }
-}
+/** The Batch API jobs of this cache (storage in src/cache/batch-jobs.ts), their lines holding a row's inputs. */
+export class BatchJobs extends StoredBatchJobs<RowInputs> {}

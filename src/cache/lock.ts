@@ -156,3 +156,8 @@ function exists(pid: number): boolean {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
+
+/** Who holds a lock now, if anyone: named when a run finds its lock taken over. */
+export function lockHolder(store: CacheStore, name: string): { runId: string; pid: number; host: string } | undefined {
+  return store.db.prepare('SELECT run_id AS runId, pid, host FROM locks WHERE name = ?').get(name) as { runId: string; pid: number; host: string } | undefined;
+}

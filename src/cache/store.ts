@@ -2,6 +2,8 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { StatusValidatorError } from '../errors.js';
+import { FieldMemory } from './fields.js';
+import { LimitMemory } from './limits.js';
 import { NewerSchemaError, migrate } from './schema.js';
 
 export interface CachedVerdict {
@@ -151,6 +153,29 @@ export class CacheStore {
 
   count(): number {
     return (this.db.prepare('SELECT count(*) AS n FROM verdicts').get() as { n: number }).n;
+  }
+
+  /** False once closed (a run's end may meet a store its caller already closed). */
+  get isOpen(): boolean {
+    return this.db.open;
+  }
+
+  /**
+   * Runs `fn` inside one transaction and returns its result: many lookups under one read
+   * lock instead of one per query, and writes in it commit together. `fn` must be synchronous.
+   */
+  inTransaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  /** The per-minute limits learned from this cache's providers. */
+  limitMemory(now?: () => number): LimitMemory {
+    return new LimitMemory(this.db, now);
+  }
+
+  /** The request fields this cache's providers refused. */
+  fieldMemory(now?: () => number): FieldMemory {
+    return new FieldMemory(this.db, now);
   }
 
   close(): void {

@@ -1,4 +1,4 @@
-import { CacheStore, LimitMemory } from '../cache/index.js';
+import { CacheStore } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import type { ProviderGate } from '../llm/index.js';
 import { describeSheet, formatUsd, portfolioTotal, renderOneLine, type TargetLine } from '../report/index.js';
@@ -29,7 +29,7 @@ export function openLasting(targets: readonly Config[], secrets: Secrets, log?: 
   const [first] = targets;
   if (!first) throw new RangeError('a command needs at least one target');
   const store = CacheStore.open(first.cache.path);
-  const gates = providerGates(first, secrets, new LimitMemory(store.db), log && ((text) => log(`warning: ${redact(text, secrets.all)}`)));
+  const gates = providerGates(first, secrets, store.limitMemory(), log && ((text) => log(`warning: ${redact(text, secrets.all)}`)));
   return { gates, store, close: () => store.close() };
 }
 

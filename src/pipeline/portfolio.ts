@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CacheStore, LimitMemory } from '../cache/index.js';
+import { CacheStore } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { LockedError, StatusValidatorError, redact } from '../errors.js';
 import type { ProviderGate } from '../llm/index.js';
@@ -47,7 +47,7 @@ export async function runPortfolio(targets: readonly Config[], secrets: Secrets,
   try {
     // What the gates doubt (an unbelievable rate-limit header) is said once, in the summary of
     // the target whose request showed it (each run hears its own lane: ProviderGate.heard).
-    const gates: ReadonlyMap<string, ProviderGate> = options.gates ?? providerGates(first, secrets, memory && new LimitMemory(memory.db));
+    const gates: ReadonlyMap<string, ProviderGate> = options.gates ?? providerGates(first, secrets, memory?.limitMemory());
     const progress = new CombinedProgress(targets.length, options.onProgress);
     const { each, ...shared } = options;
     // Across targets: one question asked once, and --limit N rows for the whole run.

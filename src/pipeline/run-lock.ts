@@ -1,4 +1,4 @@
-import { HEARTBEAT_MS, acquireLock, type CacheStore } from '../cache/index.js';
+import { HEARTBEAT_MS, acquireLock, lockHolder, type CacheStore } from '../cache/index.js';
 import type { Config } from '../config/index.js';
 import { StatusValidatorError } from '../errors.js';
 
@@ -78,8 +78,8 @@ export class LockLostError extends StatusValidatorError {
 
 function lostTo(store: CacheStore, name: string): string {
   try {
-    const row = store.db.prepare('SELECT run_id, pid, host FROM locks WHERE name = ?').get(name) as { run_id: string; pid: number; host: string } | undefined;
-    return row ? `run ${row.run_id} (pid ${row.pid} on ${row.host})` : 'another process (which has since released it)';
+    const row = lockHolder(store, name);
+    return row ? `run ${row.runId} (pid ${row.pid} on ${row.host})` : 'another process (which has since released it)';
   } catch {
     return 'another process';
   }

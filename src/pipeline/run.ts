@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { pendingQuestions, setAsidePending } from '../batch/pending.js';
-import { CacheStore, FieldMemory, LimitMemory, recordRunEnd, recordRunStart } from '../cache/index.js';
+import { CacheStore, recordRunEnd, recordRunStart } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { StatusValidatorError, redact } from '../errors.js';
 import { priceTable, type ProviderGate } from '../llm/index.js';
@@ -104,7 +104,7 @@ async function runHolding(config: Config, secrets: Secrets, options: RunOptions,
   } finally {
     const lost: unknown = lock?.lost.reason;
     if (lost instanceof LockLostError) tally.fatal(lost.message, lost.hint);
-    if (store.db.open) tally.naive(() => store.averageTokens());
+    if (store.isOpen) tally.naive(() => store.averageTokens());
     const summary = tally.finish(now(), options.stop?.aborted ?? false);
     if (!dryRun) await recordEnd(config, secrets, store, sheets, summary);
     options.onProgress?.({ ...tally.progress, phase: 'done' });
@@ -151,8 +151,8 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
     onCall: (model, usage) => tally.call(model, usage),
     onConnectionFailure: () => tally.connectionFailure(),
     onWarning: (text) => tally.summary.warnings.push(redact(text, secrets.all)),
-    limits: dryRun ? undefined : new LimitMemory(store.db),
-    fields: dryRun ? undefined : new FieldMemory(store.db),
+    limits: dryRun ? undefined : store.limitMemory(),
+    fields: dryRun ? undefined : store.fieldMemory(),
     gates: options.gates,
   });
   const { validator } = asking;
@@ -233,9 +233,9 @@ async function prepare(
   tally.pricing(priceTable(config.pricing), primaryModel(config));
   const staleAfterMs = staleAfterOf(config, options.recheckOlderThanMs);
   // One read transaction for all the lookups: SQLite takes its read lock once, not per row.
-  const selection = store.db.transaction(() =>
+  const selection = store.inTransaction(() =>
     selectWork(onlyRows(opened.entries, options.rows), keyerOf(config), lookupIn(store, config.review.min_confidence), { force: (options.force ?? false) || options.rows !== undefined, limit: options.limitBudget?.remaining ?? options.limit, staleAfterMs, now: now().getTime() }),
-  )();
+  );
   if (options.limitBudget) options.limitBudget.remaining -= selection.jobs.reduce((n, job) => n + job.entries.length, 0);
   // Questions a pending batch job asks are on their way, paid for: never asked twice (invariant 9).
   const { ask, waiting } = setAsidePending(selection.jobs, pendingQuestions(store));

@@ -28,8 +28,7 @@
  * across comments that say different things.
  */
 import OpenAI from 'openai';
-import type Database from 'better-sqlite3';
-import type { CacheStore } from '../cache/index.js';
+import { EmbeddingStore, type CacheStore } from '../cache/index.js';
 import { RemoteError, StatusValidatorError, redact } from '../errors.js';
 import type { RowInputs } from '../sheets/table.js';
 import { VectorIndex, fromBase64Float32, normalised, toFloat32Bytes } from './vectors.js';
@@ -100,10 +99,8 @@ export class SemanticCache {
   readonly scope: string;
   readonly dimensions: number | undefined;
   private readonly client: OpenAI;
-  private readonly db: Database.Database;
+  private readonly embeddings: EmbeddingStore;
   private readonly partitions = new Map<string, VectorIndex>();
-  private readonly previousStatement: Database.Statement<[string], { status: string; bytes: number; model: string; scope: string }>;
-  private readonly putStatement: Database.Statement<[string, string, string, string, Buffer]>;
 
   constructor(store: CacheStore, options: SemanticCacheOptions) {
     const { client, model = DEFAULT_EMBEDDING_MODEL, threshold, scope = '', dimensions } = options;
@@ -119,12 +116,7 @@ export class SemanticCache {
     this.model = model;
     this.threshold = threshold;
     this.scope = scope;
-    this.db = store.db;
-    this.previousStatement = this.db.prepare('SELECT status, length(vector) AS bytes, model, scope FROM embeddings WHERE key = ?');
-    this.putStatement = this.db.prepare(
-      `INSERT INTO embeddings (key, status, model, scope, vector) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (key) DO UPDATE SET status = excluded.status, model = excluded.model, scope = excluded.scope, vector = excluded.vector`,
-    );
+    this.embeddings = new EmbeddingStore(store);
   }
 
   /** One vector per text, in order; one API call per EMBED_CHUNK_SIZE texts. Texts must not be empty. */
@@ -144,8 +136,8 @@ export class SemanticCache {
     if (typeof key !== 'string' || key === '') throw new RangeError('key must be a non-empty string');
     const unit = normalised(vector, 'vector');
     const partition = statusPartition(status);
-    const previous = this.previousStatement.get(key);
-    this.putStatement.run(key, partition, this.model, this.scope, toFloat32Bytes(unit));
+    const previous = this.embeddings.previous(key);
+    this.embeddings.put(key, partition, this.model, this.scope, toFloat32Bytes(unit));
     if (previous) {
       // Replaced: the old vector may sit in a loaded partition; reload both on next use.
       if (previous.model === this.model && previous.scope === this.scope) this.partitions.delete(partitionId(previous.status, previous.bytes / 4));
@@ -166,12 +158,9 @@ export class SemanticCache {
     const id = partitionId(status, dimension);
     let index = this.partitions.get(id);
     if (index) return index;
-    const where = 'WHERE model = ? AND scope = ? AND status = ? AND length(vector) = ?';
-    const params = [this.model, this.scope, status, dimension * 4] as const;
-    const { n } = this.db.prepare(`SELECT count(*) AS n FROM embeddings ${where}`).get(...params) as { n: number };
-    index = new VectorIndex(dimension, n);
-    const rows = this.db.prepare(`SELECT key, vector FROM embeddings ${where}`).iterate(...params) as IterableIterator<{ key: string; vector: Buffer }>;
-    for (const row of rows) index.addBytes(row.key, row.vector);
+    const stored = { model: this.model, scope: this.scope, status, bytes: dimension * 4 };
+    index = new VectorIndex(dimension, this.embeddings.count(stored));
+    for (const row of this.embeddings.vectors(stored)) index.addBytes(row.key, row.vector);
     this.partitions.set(id, index);
     return index;
   }
