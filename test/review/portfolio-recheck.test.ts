@@ -1,3 +1,4 @@
+// From the review's reproduction ../shared/reproductions/portfolio-recheck.test.ts (issue 18), adapted to today's test support; its assertions kept.
 // Review 2, finding 1: over 2+ targets, answerShared takes any cached verdict (run.ts:179 lookup), so rows selectWork chose to ASK AGAIN are not asked.
 import { afterEach, describe, expect, it } from 'vitest';
 import { HEADER, SPREADSHEET_ID, TAB, col, startBed, type Bed } from '../support/bed.js';

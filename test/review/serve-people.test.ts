@@ -1,3 +1,4 @@
+// From the review's reproduction ../shared/reproductions/serve-people.test.ts (issue 18), adapted to today's test support; its assertions kept.
 // Review 2, findings 3 and 4: serve as a person (Google ID token), over three targets in two spreadsheets.
 import { describe, expect, it } from 'vitest';
 import { HEADER, SPREADSHEET_ID, TAB, startBed } from '../support/bed.js';
