@@ -1,0 +1,71 @@
+import pg from 'pg';
+import { StatusValidatorError } from '../../errors.js';
+
+/** Where a `cache.url` points, as messages may name it: never the password. */
+export interface Target {
+  host: string;
+  port: number;
+  database: string;
+  user: string;
+  /** host:port/database, for messages and `Store.location`. */
+  location: string;
+  /** host:port, what an unreachable server is named by. */
+  address: string;
+  /** Texts to scrub from any message that might echo them (the password, raw and URL-encoded). */
+  secrets: readonly string[];
+}
+
+/**
+ * Reads the URL as pg itself will (its ConnectionParameters: the URL, then PG* variables,
+ * then defaults), so the host and port a message names are the ones connected to. A URL pg
+ * cannot parse is refused without echoing it: it holds the password.
+ */
+export function targetOf(url: string): Target {
+  if (!/^postgres(ql)?:\/\//i.test(url.trim())) {
+    throw new StatusValidatorError('cache.url is not a PostgreSQL URL (it must start with postgres:// or postgresql://).', {
+      hint: 'Write it as postgres://USER:PASSWORD@HOST:PORT/DATABASE (or ${DATABASE_URL} to read it from the environment).',
+    });
+  }
+  let params: { host: string; port: number; database: string | undefined; user: string | undefined; password: unknown };
+  try {
+    params = (new pg.Client({ connectionString: url }) as unknown as { connectionParameters: typeof params }).connectionParameters;
+  } catch {
+    throw new StatusValidatorError('cache.url is not a valid PostgreSQL URL.', {
+      hint: 'Write it as postgres://USER:PASSWORD@HOST:PORT/DATABASE; a password with @, :, / or # must be percent-encoded (%40, %3A, %2F, %23).',
+    });
+  }
+  const host = params.host.includes(':') && !params.host.startsWith('/') ? `[${params.host}]` : params.host;
+  const port = Number(params.port) || 5432;
+  const user = params.user ?? '';
+  const database = params.database ?? user;
+  const secrets = new Set<string>();
+  for (const candidate of [typeof params.password === 'string' ? params.password : '', rawPassword(url)]) {
+    if (candidate) {
+      secrets.add(candidate);
+      secrets.add(encodeURIComponent(candidate));
+      secrets.add(safeDecode(candidate));
+    }
+  }
+  return { host, port, database, user, address: `${host}:${port}`, location: `${host}:${port}/${database}`, secrets: [...secrets].filter((s) => s.length >= 4) };
+}
+
+/** The text between user: and @ as written (what a message echoing the URL would show). */
+function rawPassword(url: string): string {
+  const match = /^[a-z]+:\/\/[^:@/]*:([^@]*)@/i.exec(url.trim());
+  return match?.[1] ?? '';
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/** A text with every form of the password replaced. */
+export function scrub(text: string, target: Pick<Target, 'secrets'>): string {
+  let out = text;
+  for (const secret of target.secrets) out = out.split(secret).join('[redacted]');
+  return out;
+}
