@@ -53,7 +53,7 @@ export class PostgresLocks implements Locks {
   ) {}
 
   async holder(name: string): Promise<LockHolder | undefined> {
-    const [row] = await this.db.rows<LockRow & { alive: boolean }>(`SELECT l.*, l.backend_pid IN (${ADVISORY_HOLDER.replace('$1', '$2')}) AS alive FROM (${ROW}) l`, [name, advisoryKey(name)]);
+    const [row] = await this.db.rows<LockRow & { alive: boolean }>(`SELECT l.*, l.backend_pid IN (${ADVISORY_HOLDER.replaceAll('$1', '$2')}) AS alive FROM (${ROW}) l`, [name, advisoryKey(name)]);
     // A row whose session has ended is a dead holder's leftover: nobody holds the lock.
     if (!row?.alive) return undefined;
     return { runId: row.run_id, pid: row.pid, host: row.host, startedAt: row.started_at, heartbeatAt: row.heartbeat_at };

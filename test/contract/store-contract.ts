@@ -1,0 +1,370 @@
+/**
+ * What every Store keeps (src/cache/contract.ts), whichever engine holds it: one suite, run
+ * against each implementation by a one-line test file (test/contract/<kind>.test.ts):
+ *
+ *   storeContract('postgres', () => openPostgresStoreForTest());
+ *
+ * `open` returns a new, empty store each call (a fresh file, a fresh database); the suite
+ * closes every store it opened. Anything store-specific (a server, a directory) belongs in
+ * the factory.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { BatchLine } from '../../src/cache/batch-jobs.js';
+import { DUMP_TABLES, type DumpChunk, type Store } from '../../src/cache/contract.js';
+import { FIELDS_MAX_AGE_MS } from '../../src/cache/fields.js';
+import { LIMITS_MAX_AGE_MS } from '../../src/cache/limits.js';
+import type { CachedVerdict, ReviewerVerdict } from '../../src/cache/store.js';
+import { LockedError } from '../../src/errors.js';
+
+export function verdictOf(key: string, overrides: Partial<CachedVerdict> = {}): CachedVerdict {
+  return {
+    key,
+    verdict: 'INVALID',
+    issues: ['No due date.', 'Статус не из списка.'],
+    suggestion: 'Say what is next and by when.',
+    model: 'gpt-5-mini',
+    provider: 'primary',
+    checkedAt: '2026-03-01T10:00:00.000Z',
+    confidence: 0.75,
+    promptTokens: 120,
+    completionTokens: 30,
+    cachedTokens: 64,
+    ...overrides,
+  };
+}
+
+const job = (id: string, createdAt: string) => ({
+  id,
+  provider: 'primary',
+  model: 'gpt-5-mini',
+  spreadsheetId: 'sheet-1',
+  sheet: 'Status',
+  target: 'Status',
+  inputFileId: `file-${id}`,
+  status: 'validating',
+  requests: 2,
+  createdAt,
+});
+
+const line = (customId: string, key: string, label = ''): BatchLine<{ row: string }> => ({ customId, label, key, inputs: { row: key } });
+
+async function drain<T>(iterable: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of iterable) out.push(item);
+  return out;
+}
+
+export function storeContract(name: string, open: () => Promise<Store>): void {
+  describe(`Store contract: ${name}`, () => {
+    const opened: Store[] = [];
+    const fresh = async () => {
+      const store = await open();
+      opened.push(store);
+      return store;
+    };
+    afterEach(async () => {
+      for (const store of opened.splice(0)) if (store.isOpen) await store.close();
+    });
+
+    it('names its kind and location, and is open until closed', async () => {
+      const store = await fresh();
+      expect(store.kind).toBe(name);
+      expect(store.location.length).toBeGreaterThan(0);
+      expect(store.isOpen).toBe(true);
+      await store.close();
+      expect(store.isOpen).toBe(false);
+    });
+
+    it('keeps a verdict as put, replaces it on a second put, and counts and averages the answers', async () => {
+      const store = await fresh();
+      expect(await store.get('k1')).toBeUndefined();
+      expect(await store.count()).toBe(0);
+      expect(await store.averageTokens()).toBeUndefined();
+      await store.put(verdictOf('k1'));
+      expect(await store.get('k1')).toEqual(verdictOf('k1'));
+      const replaced = verdictOf('k1', { verdict: 'VALID', issues: [], confidence: 1, promptTokens: 80, completionTokens: 10, checkedAt: '2026-03-02T00:00:00.000Z' });
+      await store.put(replaced);
+      expect(await store.get('k1')).toEqual(replaced);
+      await store.put(verdictOf('k2', { promptTokens: 0, completionTokens: 0 }));
+      expect(await store.count()).toBe(2);
+      // Answers without tokens (cached elsewhere) do not price the baseline.
+      expect(await store.averageTokens()).toEqual({ promptTokens: 80, completionTokens: 10 });
+    });
+
+    it('putUnlessNewer keeps a verdict computed at or after `since`, and replaces an older one', async () => {
+      const store = await fresh();
+      expect(await store.putUnlessNewer(verdictOf('k', { suggestion: 'batch' }), '2026-03-01T00:00:00.000Z')).toBe(true);
+      expect((await store.get('k'))?.suggestion).toBe('batch');
+      await store.put(verdictOf('k', { suggestion: 'fresh', checkedAt: '2026-03-05T00:00:00.000Z' }));
+      expect(await store.putUnlessNewer(verdictOf('k', { suggestion: 'late batch' }), '2026-03-05T00:00:00.000Z')).toBe(false);
+      expect((await store.get('k'))?.suggestion).toBe('fresh');
+      expect(await store.putUnlessNewer(verdictOf('k', { suggestion: 'newer batch' }), '2026-03-06T00:00:00.000Z')).toBe(true);
+      expect((await store.get('k'))?.suggestion).toBe('newer batch');
+    });
+
+    it('lookup reads verdicts, pending and answered batch questions of the keys asked, and only those', async () => {
+      const store = await fresh();
+      await store.put(verdictOf('a'));
+      await store.put(verdictOf('z'));
+      const jobs = store.batchJobs<{ row: string }>();
+      await jobs.record(job('old', '2026-03-01T00:00:00.000Z'), [line('c1', 'b'), line('c2', 'c')]);
+      await jobs.markApplied('old', { saved: 2 });
+      await jobs.record(job('open', '2026-03-02T00:00:00.000Z'), [line('c1', 'c'), line('c2', 'd', 'r1'), line('c2', 'e', 'r2')]);
+      await jobs.record(job('failed', '2026-03-03T00:00:00.000Z'), [line('c1', 'f')]);
+      await jobs.update('failed', { status: 'failed' });
+      const keys = ['a', 'b', 'c', 'd', 'f', 'missing', 'a'];
+      const { verdicts, pending, answeredBatches } = await store.lookup(keys);
+      expect([...verdicts.keys()].sort()).toEqual(['a']);
+      expect(verdicts.get('a')).toEqual(verdictOf('a'));
+      expect(Object.fromEntries(pending)).toEqual({
+        c: { batchId: 'open', submittedAt: '2026-03-02T00:00:00.000Z' },
+        d: { batchId: 'open', submittedAt: '2026-03-02T00:00:00.000Z' },
+      });
+      expect(Object.fromEntries(answeredBatches)).toEqual({ b: '2026-03-01T00:00:00.000Z', c: '2026-03-01T00:00:00.000Z' });
+      expect((await store.lookup([])).verdicts.size).toBe(0);
+    });
+
+    it('lookup of thousands of keys finds every one', async () => {
+      const store = await fresh();
+      const keys = Array.from({ length: 2_500 }, (_, i) => `key-${i}`);
+      await store.restore({ table: 'verdicts', rows: keys.map((key) => dumpRow(verdictOf(key))) });
+      const { verdicts } = await store.lookup(keys);
+      expect(verdicts.size).toBe(2_500);
+    });
+
+    it('keeps reviewers\' verdicts; an unchanged one keeps the time it was first recorded', async () => {
+      const store = await fresh();
+      const first: ReviewerVerdict = { key: 'k', verdict: 'VALID', note: 'fine', recordedAt: '2026-03-01T00:00:00.000Z' };
+      await store.putOverrides([first, { key: 'j', verdict: 'INVALID', note: 'no owner', recordedAt: '2026-03-01T00:00:00.000Z' }]);
+      await store.putOverrides([{ ...first, recordedAt: '2026-04-01T00:00:00.000Z' }]);
+      expect(await store.getOverride('k')).toEqual(first);
+      await store.putOverrides([{ ...first, note: 'fine after all', recordedAt: '2026-04-02T00:00:00.000Z' }]);
+      expect(await store.getOverride('k')).toEqual({ ...first, note: 'fine after all', recordedAt: '2026-04-02T00:00:00.000Z' });
+      expect(await store.getOverride('nope')).toBeUndefined();
+      const all = await store.allOverrides();
+      expect([...all.keys()].sort()).toEqual(['j', 'k']);
+      await store.putOverrides([]);
+    });
+
+    it('records runs: start, request, end with the summary\'s target and group, newest first with a group together', async () => {
+      const store = await fresh();
+      const run = (id: string, startedAt: string, target: string, group?: string) => ({ id, startedAt, trigger: 'cli', spreadsheetId: 'sheet-1', sheet: target, target, group });
+      await store.runs.start(run('solo-1', '2026-03-01T00:00:00.000Z', 'A'));
+      await store.runs.start(run('g-b', '2026-03-02T00:00:01.000Z', 'B', 'g'));
+      await store.runs.start(run('g-a', '2026-03-02T00:00:00.000Z', 'A', 'g'));
+      await store.runs.start(run('solo-2', '2026-03-03T00:00:00.000Z', 'C'));
+      await store.runs.request('solo-2', { by: 'ana@example.com', rows: ['r1'], force: false, estimatedUsd: 0.01 });
+      await store.runs.end('solo-1', 'done', { target: 'A renamed', group: 'late', asked: 3 });
+      const recent = await store.runs.recent(10);
+      expect(recent.map((r) => r.id)).toEqual(['solo-2', 'g-a', 'g-b', 'solo-1']);
+      const solo2 = recent[0];
+      expect(solo2).toMatchObject({ status: 'running', endedAt: null, triggeredBy: 'ana@example.com', group: null, summary: null, target: 'C' });
+      expect(solo2?.request).toEqual({ by: 'ana@example.com', rows: ['r1'], force: false, estimatedUsd: 0.01 });
+      const solo1 = recent[3];
+      expect(solo1).toMatchObject({ status: 'done', target: 'A renamed', group: 'late', summary: { target: 'A renamed', group: 'late', asked: 3 } });
+      expect(typeof solo1?.endedAt).toBe('string');
+      expect((await store.runs.recent(2)).map((r) => r.id)).toEqual(['solo-2', 'g-a']);
+      expect((await store.runs.recent(10, ['A', 'C'])).map((r) => r.id)).toEqual(['solo-2', 'g-a']);
+      expect(await store.runs.recent(10, [])).toEqual([]);
+    });
+
+    it('shows a damaged summary or request as null rather than failing the listing', async () => {
+      const store = await fresh();
+      await store.restore({
+        table: 'runs',
+        rows: [{ id: 'bad', started_at: '2026-03-01T00:00:00.000Z', ended_at: null, trigger: 'cli', spreadsheet_id: 's', sheet: 'T', status: 'done', summary: '{"cut', triggered_by: null, request: 'not json', target: null, run_group: null }],
+      });
+      const [run] = await store.runs.recent(5);
+      expect(run).toMatchObject({ id: 'bad', summary: null, request: null, target: 'T' });
+    });
+
+    it('keeps batch jobs: record, update, list newest first (and open ones), lines by custom id, pending keys, applied', async () => {
+      const store = await fresh();
+      const jobs = store.batchJobs<{ row: string }>();
+      await jobs.record(job('b1', '2026-03-01T00:00:00.000Z'), [line('c2', 'k3'), line('c1', 'k1', 'r2'), line('c1', 'k2', 'r1')]);
+      await jobs.record({ ...job('b2', '2026-03-02T00:00:00.000Z'), sheet: 'Other' }, [line('c1', 'k4')]);
+      expect(await jobs.get('b1')).toMatchObject({ id: 'b1', status: 'validating', outputFileId: null, errorFileId: null, appliedAt: null, target: 'Status', requests: 2, updatedAt: '2026-03-01T00:00:00.000Z' });
+      expect(await jobs.get('nope')).toBeUndefined();
+      await jobs.update('b1', { status: 'completed', outputFileId: 'out-1' });
+      await jobs.update('b1', { status: 'completed' });
+      const b1 = await jobs.get('b1');
+      expect(b1).toMatchObject({ status: 'completed', outputFileId: 'out-1', errorFileId: null });
+      expect(b1?.updatedAt).not.toBe('2026-03-01T00:00:00.000Z');
+      expect((await jobs.list()).map((j) => j.id)).toEqual(['b2', 'b1']);
+      expect((await jobs.list({ sheet: 'Status' })).map((j) => j.id)).toEqual(['b1']);
+      expect((await jobs.list({ spreadsheetId: 'other' })).map((j) => j.id)).toEqual([]);
+      const lines = await jobs.lines('b1');
+      expect([...lines.keys()]).toEqual(['c1', 'c2']);
+      expect(lines.get('c1')).toEqual([line('c1', 'k2', 'r1'), line('c1', 'k1', 'r2')]);
+      expect([...(await jobs.pendingKeys())].sort()).toEqual(['k1', 'k2', 'k3', 'k4']);
+      await jobs.markApplied('b1', { saved: 3 });
+      expect((await jobs.get('b1'))?.appliedAt).toEqual(expect.any(String));
+      expect((await jobs.list({ open: true })).map((j) => j.id)).toEqual(['b2']);
+      expect([...(await jobs.pendingKeys())]).toEqual(['k4']);
+      await jobs.update('b2', { status: 'expired' });
+      expect((await jobs.pendingKeys()).size).toBe(0);
+    });
+
+    it('recalls learned limits by provider, model and key until they age or a 429 contradicts them', async () => {
+      const store = await fresh();
+      let now = Date.parse('2026-03-01T00:00:00.000Z');
+      const memory = store.limitMemory(() => now);
+      const of = { provider: 'https://api.example.com/v1', model: 'm', apiKey: 'sk-secret-key-1234' };
+      expect(await memory.recall(of)).toBeUndefined();
+      await memory.learn(of, { rpm: 500.7, tpm: 0.5 });
+      expect(await memory.recall(of)).toEqual({ rpm: 500, tpm: undefined });
+      expect(await memory.recall({ ...of, apiKey: 'sk-another-key-5678' })).toBeUndefined();
+      now += LIMITS_MAX_AGE_MS + 1;
+      expect(await memory.recall(of)).toBeUndefined();
+      await memory.learn(of, { rpm: 60, tpm: 100_000 });
+      expect(await memory.recall(of)).toEqual({ rpm: 60, tpm: 100_000 });
+      await memory.learn(of, undefined);
+      expect(await memory.recall(of)).toBeUndefined();
+      await memory.learn(of, { tpm: 9_000 });
+      expect(await store.limitMemory(() => now).recall(of)).toEqual({ rpm: undefined, tpm: 9_000 });
+      // The key itself never reaches the store: only its hash.
+      const dumped = JSON.stringify((await drain(store.dump())).filter((c) => c.table === 'provider_limits'));
+      expect(dumped).not.toContain('sk-secret-key-1234');
+      expect(dumped).toContain('9000');
+    });
+
+    it('recalls refused fields per endpoint until they age', async () => {
+      const store = await fresh();
+      let now = Date.parse('2026-03-01T00:00:00.000Z');
+      const memory = store.fieldMemory(() => now);
+      const of = { provider: 'https://gemini.example.com', model: 'gemini-x' };
+      expect(await memory.recall(of)).toEqual([]);
+      await memory.learn(of, 'prompt_cache_key', `Unknown name "prompt_cache_key" ${'x'.repeat(900)}`);
+      await memory.learn(of, 'service_tier', 'Unknown name "service_tier"');
+      expect((await memory.recall(of)).sort()).toEqual(['prompt_cache_key', 'service_tier']);
+      expect(await memory.recall({ ...of, model: 'other' })).toEqual([]);
+      now += FIELDS_MAX_AGE_MS + 1;
+      expect(await memory.recall(of)).toEqual([]);
+      await memory.learn(of, 'service_tier', 'again');
+      expect(await memory.recall(of)).toEqual(['service_tier']);
+      const fields = (await drain(store.dump())).filter((c) => c.table === 'provider_fields').flatMap((c) => c.rows);
+      expect(Math.max(...fields.map((r) => String(r.message).length))).toBe(500);
+    });
+
+    it('keeps embeddings by key, counts and reads a partition\'s vectors', async () => {
+      const store = await fresh();
+      const vector = (seed: number, dims = 4) => Buffer.from(new Float32Array(Array.from({ length: dims }, (_, i) => seed + i / 10)).buffer);
+      expect(await store.embeddings.previous('e1')).toBeUndefined();
+      await store.embeddings.put('e1', 'VALID', 'emb-1', 'scope-a', vector(1));
+      await store.embeddings.put('e2', 'VALID', 'emb-1', 'scope-a', vector(2));
+      await store.embeddings.put('e3', 'INVALID', 'emb-1', 'scope-a', vector(3));
+      await store.embeddings.put('e4', 'VALID', 'emb-1', 'scope-a', vector(4, 8));
+      await store.embeddings.put('e2', 'VALID', 'emb-1', 'scope-a', vector(20));
+      expect(await store.embeddings.previous('e4')).toEqual({ status: 'VALID', bytes: 32, model: 'emb-1', scope: 'scope-a' });
+      const partition = { model: 'emb-1', scope: 'scope-a', status: 'VALID', bytes: 16 };
+      expect(await store.embeddings.count(partition)).toBe(2);
+      const read = await drain(store.embeddings.vectors(partition));
+      expect(read.map((r) => r.key).sort()).toEqual(['e1', 'e2']);
+      expect(Buffer.from(read.find((r) => r.key === 'e2')?.vector ?? []).equals(vector(20))).toBe(true);
+      expect(await store.embeddings.count({ ...partition, scope: 'other' })).toBe(0);
+    });
+
+    it('reads a partition of more vectors than one chunk holds', async () => {
+      const store = await fresh();
+      const rows = Array.from({ length: 1_234 }, (_, i) => ({ key: `v${i}`, status: 'VALID', model: 'm', scope: '', vector: Buffer.alloc(8, i % 256) }));
+      await store.restore({ table: 'embeddings', rows });
+      const read = await drain(store.embeddings.vectors({ model: 'm', scope: '', status: 'VALID', bytes: 8 }));
+      expect(new Set(read.map((r) => r.key)).size).toBe(1_234);
+    });
+
+    it('dump then restore into another store copies everything; restoring twice adds nothing', async () => {
+      const source = await fresh();
+      await source.put(verdictOf('v1'));
+      await source.put(verdictOf('v2', { verdict: 'VALID', issues: [] }));
+      await source.putOverrides([{ key: 'v1', verdict: 'VALID', note: 'ok', recordedAt: '2026-03-01T00:00:00.000Z' }]);
+      await source.runs.start({ id: 'r1', startedAt: '2026-03-01T00:00:00.000Z', trigger: 'cli', spreadsheetId: 's', sheet: 'T' });
+      await source.runs.end('r1', 'done', { asked: 1 });
+      const jobs = source.batchJobs<{ row: string }>();
+      await jobs.record(job('b1', '2026-03-01T00:00:00.000Z'), [line('c1', 'v3'), line('c2', 'v4')]);
+      await source.limitMemory(() => Date.parse('2026-03-01T00:00:00.000Z')).learn({ provider: 'p', model: 'm', apiKey: 'key-123456' }, { rpm: 10 });
+      await source.fieldMemory(() => Date.parse('2026-03-01T00:00:00.000Z')).learn({ provider: 'p', model: 'm' }, 'seed', 'Unknown name "seed"');
+      await source.embeddings.put('v1', 'INVALID', 'emb', '', Buffer.from([1, 2, 3, 4]));
+      const chunks = await drain(source.dump());
+      expect(new Set(chunks.map((c) => c.table))).toEqual(new Set(DUMP_TABLES));
+
+      const copy = await fresh();
+      let added = 0;
+      for (const chunk of chunks) added += await copy.restore(chunk);
+      expect(added).toBe(chunks.reduce((n, c) => n + c.rows.length, 0));
+      let again = 0;
+      for (const chunk of chunks) again += await copy.restore(chunk);
+      expect(again).toBe(0);
+      expect(await copy.restore({ table: 'verdicts', rows: [] })).toBe(0);
+
+      expect(await copy.get('v1')).toEqual(verdictOf('v1'));
+      expect(await copy.count()).toBe(2);
+      expect(await copy.getOverride('v1')).toEqual({ key: 'v1', verdict: 'VALID', note: 'ok', recordedAt: '2026-03-01T00:00:00.000Z' });
+      expect((await copy.runs.recent(5)).map((r) => [r.id, r.status, r.summary])).toEqual([['r1', 'done', { asked: 1 }]]);
+      expect(Object.fromEntries(await copy.batchJobs<{ row: string }>().lines('b1'))).toEqual({ c1: [line('c1', 'v3')], c2: [line('c2', 'v4')] });
+      expect([...(await copy.lookup(['v3'])).pending.keys()]).toEqual(['v3']);
+      expect(await copy.limitMemory(() => Date.parse('2026-03-01T01:00:00.000Z')).recall({ provider: 'p', model: 'm', apiKey: 'key-123456' })).toEqual({ rpm: 10, tpm: undefined });
+      expect(await copy.fieldMemory(() => Date.parse('2026-03-01T01:00:00.000Z')).recall({ provider: 'p', model: 'm' })).toEqual(['seed']);
+      expect(await copy.embeddings.previous('v1')).toEqual({ status: 'INVALID', bytes: 4, model: 'emb', scope: '' });
+      // The copy dumps the same rows as the source.
+      const normalized = (list: DumpChunk[]) => JSON.stringify(list.map((c) => ({ table: c.table, rows: c.rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Buffer.isBuffer(v) || v instanceof Uint8Array ? [...v] : v]))) })));
+      expect(normalized(await drain(copy.dump()))).toBe(normalized(chunks));
+    });
+
+    describe('locks', () => {
+      it('one holder at a time: a second acquire fails naming the holder; release frees the lock', async () => {
+        const store = await fresh();
+        expect(await store.locks.holder('sheet-1/Status')).toBeUndefined();
+        const lock = await store.locks.acquire('sheet-1/Status', 'run-1', { label: 'tab Status' });
+        expect(lock.tookOver).toBeUndefined();
+        expect(await lock.heartbeat()).toBe(true);
+        expect(await lock.heartbeat()).toBe(true);
+        expect(await store.locks.holder('sheet-1/Status')).toMatchObject({ runId: 'run-1', pid: process.pid });
+        const refused = await store.locks.acquire('sheet-1/Status', 'run-2', { label: 'tab Status' }).then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+        expect(refused).toBeInstanceOf(LockedError);
+        expect((refused as Error).message).toContain('tab Status');
+        expect((refused as Error).message).toContain('run-1');
+        expect((refused as Error).message).toContain(`pid ${process.pid}`);
+        // Another name is another lock.
+        const other = await store.locks.acquire('sheet-1/Other', 'run-3');
+        await other.release();
+        await lock.release();
+        expect(await store.locks.holder('sheet-1/Status')).toBeUndefined();
+        const next = await store.locks.acquire('sheet-1/Status', 'run-2');
+        expect(next.tookOver).toBeUndefined();
+        expect(await store.locks.holder('sheet-1/Status')).toMatchObject({ runId: 'run-2' });
+        await next.release();
+        // A released lock is no longer ours.
+        expect(await next.heartbeat()).toBe(false);
+      });
+
+      it('several acquires at once: exactly one wins', async () => {
+        const store = await fresh();
+        const results = await Promise.allSettled(Array.from({ length: 5 }, (_, i) => store.locks.acquire('race', `run-${i}`)));
+        const won = results.filter((r) => r.status === 'fulfilled');
+        expect(won).toHaveLength(1);
+        for (const r of results) if (r.status === 'rejected') expect(r.reason).toBeInstanceOf(LockedError);
+        for (const r of won) await r.value.release();
+      });
+    });
+  });
+}
+
+/** A verdict as a dump row (column names as the schema names them). */
+export function dumpRow(v: CachedVerdict): Record<string, unknown> {
+  return {
+    key: v.key,
+    verdict: v.verdict,
+    issues: JSON.stringify(v.issues),
+    suggestion: v.suggestion,
+    model: v.model,
+    provider: v.provider,
+    checked_at: v.checkedAt,
+    confidence: v.confidence,
+    prompt_tokens: v.promptTokens,
+    completion_tokens: v.completionTokens,
+    cached_tokens: v.cachedTokens,
+  };
+}
