@@ -9,12 +9,12 @@ import { startPostgres, type PostgresCluster } from './postgres.js';
 
 let cluster: Promise<PostgresCluster> | undefined;
 
+// Registered while the importing test file is collected (a hook registered inside a test would be lost).
+afterAll(async () => (await cluster)?.dispose());
+
 /** This file's cluster, started on first use and stopped after the file's tests. */
 export function testCluster(): Promise<PostgresCluster> {
-  if (!cluster) {
-    cluster = startPostgres();
-    afterAll(async () => (await cluster)?.dispose());
-  }
+  cluster ??= startPostgres();
   return cluster;
 }
 

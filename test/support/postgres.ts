@@ -14,7 +14,9 @@
  *
  * initdb and the server refuse to run as root: as root, every PostgreSQL binary runs as the
  * `postgres` user (runuser, or su), in directories that user owns. fsync is off: a test cluster
- * survives no power loss, and never needs to.
+ * survives no power loss, and never needs to; synchronous_commit stays on, since a commit must
+ * survive the server process being killed (the page cache keeps what was written), as the
+ * fault tests check.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -69,7 +71,7 @@ interface Template {
 /** The initdb'd data directory every cluster is copied from, built once per machine. */
 function template(): Template {
   const major = path.basename(path.dirname(path.dirname(bin('initdb'))));
-  const dir = path.join(tmpdir(), `sv-pg-template-${major}-${process.getuid?.() ?? 0}`);
+  const dir = path.join(tmpdir(), `sv-pg-template-v2-${major}-${process.getuid?.() ?? 0}`);
   const passwordFile = path.join(dir, 'test-password');
   if (!existsSync(passwordFile)) {
     const scratch = ownedTempDir('sv-pg-build-');
@@ -82,7 +84,7 @@ function template(): Template {
     rmSync(pwfile);
     appendFileSync(
       path.join(data, 'postgresql.conf'),
-      ['', "listen_addresses = '127.0.0.1'", 'fsync = off', 'synchronous_commit = off', 'full_page_writes = off', 'max_connections = 200', "password_encryption = 'scram-sha-256'", ''].join('\n'),
+      ['', "listen_addresses = '127.0.0.1'", 'fsync = off', 'full_page_writes = off', 'max_connections = 200', "password_encryption = 'scram-sha-256'", ''].join('\n'),
     );
     writeFileSync(path.join(data, 'test-password'), password, { mode: 0o644 });
     try {
@@ -125,6 +127,33 @@ export interface PostgresCluster {
 }
 
 let counter = 0;
+
+/** Alive and not a zombie. */
+function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** The pids whose parent is `pid` (from /proc). */
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Field 4 (ppid) follows the command in parentheses, which may itself hold spaces.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) out.push(Number(entry));
+    } catch {
+      // Exited while we looked.
+    }
+  }
+  return out;
+}
 
 /** Starts a cluster of its own (a copy of the template) on a free port of 127.0.0.1. */
 export async function startPostgres(): Promise<PostgresCluster> {
@@ -178,8 +207,22 @@ export async function startPostgres(): Promise<PostgresCluster> {
     start: () => void start(),
     restart: (mode = 'fast') => void ctl(['-m', mode, '-o', options, 'restart']),
     kill: () => {
+      // The postmaster and its backends, by id (a backend left running would keep the shared memory and refuse the next start).
       const pid = Number(readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
-      process.kill(pid, 'SIGKILL');
+      const family = [pid, ...childrenOf(pid)];
+      for (const p of family) {
+        try {
+          process.kill(p, 'SIGKILL');
+        } catch {
+          // Already gone.
+        }
+      }
+      // Wait until they are gone (or zombies: no parent here reaps them), then drop the pid file a
+      // crash leaves behind: a zombie's pid still answers kill(pid, 0), and the next start would
+      // take it for a running server.
+      const deadline = Date.now() + 5_000;
+      while (family.some((p) => isRunning(p)) && Date.now() < deadline) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+      runAs('rm', ['-f', path.join(data, 'postmaster.pid'), path.join(root, `.s.PGSQL.${port}.lock`), path.join(root, `.s.PGSQL.${port}`)]);
     },
     dispose: () => {
       process.removeListener('exit', dispose);
