@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/cache/contract.js';
+import { isConnectionFault } from '../../src/cache/postgres/faults.js';
 import { openPostgresStore } from '../../src/cache/postgres/index.js';
 import { StatusValidatorError } from '../../src/errors.js';
 import { closedPort } from '../support/closed-port.js';
@@ -28,6 +29,20 @@ async function failure(promise: Promise<unknown>): Promise<StatusValidatorError>
 }
 
 const everything = (e: StatusValidatorError) => `${e.message}\n${e.hint ?? ''}\n${String(e.stack)}`;
+
+describe('which failures are retried', () => {
+  // https://www.postgresql.org/docs/15/errcodes-appendix.html
+  const coded = (code: string) => Object.assign(new Error(`failure ${code}`), { code });
+  it('connection-class SQLSTATEs and socket errors are; a query the server refuses is not', () => {
+    for (const code of ['08000', '08003', '08006', '08001', '08004', '57P01', '57P02', '57P03', '53300', '40001', '40P01', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE']) {
+      expect(isConnectionFault(coded(code)), code).toBe(true);
+    }
+    expect(isConnectionFault(new Error('Connection terminated unexpectedly'))).toBe(true);
+    expect(isConnectionFault(new Error('timeout exceeded when trying to connect'))).toBe(true);
+    for (const code of ['28P01', '28000', '3D000', '42501', '23505', '42P01', '22P02', 'ENOTFOUND']) expect(isConnectionFault(coded(code)), code).toBe(false);
+    expect(isConnectionFault(new StatusValidatorError('Connection terminated'))).toBe(false);
+  });
+});
 
 describe('opening a PostgreSQL cache that will not open', () => {
   it('an unreachable port fails within the bound, naming 127.0.0.1:PORT', async () => {

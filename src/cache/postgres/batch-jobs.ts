@@ -17,11 +17,14 @@ export class PostgresBatchJobs<I = unknown> implements BatchJobStore<I> {
 
   async record(job: Omit<BatchJob, 'outputFileId' | 'errorFileId' | 'appliedAt' | 'updatedAt'>, lines: readonly BatchLine<I>[]): Promise<void> {
     await this.db.tx(async (client) => {
-      await client.query(
+      // A job and its lines commit together: a job already there is this very transaction
+      // committed before the connection dropped its acknowledgement (the provider's ids are unique).
+      const inserted = await client.query(
         `INSERT INTO batch_jobs (id, provider, model, spreadsheet_id, sheet, target, input_file_id, status, requests, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)`,
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) ON CONFLICT (id) DO NOTHING`,
         [job.id, job.provider, job.model, job.spreadsheetId, job.sheet, job.target, job.inputFileId, job.status, job.requests, job.createdAt],
       );
+      if (inserted.rowCount === 0) return;
       for (let i = 0; i < lines.length; i += LINES_PER_INSERT) {
         const chunk = lines.slice(i, i + LINES_PER_INSERT);
         await client.query(

@@ -10,9 +10,11 @@ export class PostgresRunLog implements RunLog {
     private readonly now: () => Date,
   ) {}
 
+  /** ON CONFLICT DO NOTHING: a retry after a commit whose acknowledgement the connection lost must not fail on its own row (run ids are unique). */
   async start(run: RunRecord): Promise<void> {
     await this.db.query(
-      `INSERT INTO runs (id, started_at, trigger, spreadsheet_id, sheet, status, target, run_group) VALUES ($1, $2, $3, $4, $5, 'running', $6, $7)`,
+      `INSERT INTO runs (id, started_at, trigger, spreadsheet_id, sheet, status, target, run_group) VALUES ($1, $2, $3, $4, $5, 'running', $6, $7)
+       ON CONFLICT (id) DO NOTHING`,
       [run.id, run.startedAt, run.trigger, run.spreadsheetId, run.sheet, run.target ?? run.sheet, run.group ?? null],
     );
   }
