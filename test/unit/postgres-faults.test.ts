@@ -117,6 +117,29 @@ describe('opening a PostgreSQL cache that will not open', () => {
 });
 
 describe('the server restarting or gone mid-run', () => {
+  it('idle pooled connections ended by the server (pg_terminate_backend) cost nothing: the next statements connect again', async () => {
+    const url = await cluster.createDatabase('idle');
+    const store = await openPostgresStore(url);
+    stores.push(store);
+    await Promise.all(Array.from({ length: 6 }, (_, i) => store.put(verdictOf(`k${i}`))));
+    const ended = await cluster.sql('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [url.split('/').pop()]);
+    expect(ended.length).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await store.count()).toBe(6);
+  });
+
+  it('closing the store releases the locks it holds', async () => {
+    const url = await cluster.createDatabase('close');
+    const a = await openPostgresStore(url);
+    const b = await openPostgresStore(url);
+    stores.push(b);
+    await a.locks.acquire('tab', 'run-a');
+    await a.close();
+    const lock = await b.locks.acquire('tab', 'run-b');
+    expect(lock.tookOver).toBeUndefined();
+    await lock.release();
+  });
+
   it('pg_ctl restart while puts are in flight: every put resolves (and is then readable) or fails naming host:port, never hangs', async () => {
     const store = await openPostgresStore(await cluster.createDatabase('restart'), { commitPatienceMs: 10_000 });
     stores.push(store);

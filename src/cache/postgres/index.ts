@@ -121,7 +121,9 @@ class PostgresStore implements Store {
     return restoreChunk(this.db, chunk);
   }
 
-  close(): Promise<void> {
-    return this.db.close();
+  async close(): Promise<void> {
+    if (!this.db.isOpen) return;
+    await this.locks.releaseAll();
+    await this.db.close();
   }
 }

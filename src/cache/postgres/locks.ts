@@ -47,6 +47,9 @@ interface LockRow {
 const SETTLE_MS = 5_000;
 
 export class PostgresLocks implements Locks {
+  /** Locks this store holds: closing the store releases them (their sessions would otherwise keep the process alive). */
+  private readonly held = new Set<AcquiredLock>();
+
   constructor(
     private readonly db: Db,
     private readonly staleAfterMs = STALE_AFTER_MS,
@@ -66,11 +69,18 @@ export class PostgresLocks implements Locks {
     const client = await this.db.retry(() => this.connect(), 'while taking the run lock');
     try {
       const tookOver = await this.claim(client, name, key, runId, label);
-      return held(this.db, client, name, key, runId, tookOver);
+      const lock = held(this.db, client, name, key, runId, tookOver, () => this.held.delete(lock));
+      this.held.add(lock);
+      return lock;
     } catch (error) {
       await client.end().catch(() => {});
       throw error instanceof LockedError ? error : this.db.final(error);
     }
+  }
+
+  /** Releases every lock still held (the store is closing). */
+  async releaseAll(): Promise<void> {
+    await Promise.all([...this.held].map((lock) => lock.release()));
   }
 
   private async connect(): Promise<pg.Client> {
@@ -165,7 +175,7 @@ function lockedError(label: string, row: LockRow | undefined, staleAfterMs: numb
 }
 
 /** The lock as its holder sees it: heartbeats and the release go through the lock's own session. */
-function held(db: Db, client: pg.Client, name: string, key: string, runId: string, tookOver: string | undefined): AcquiredLock {
+function held(db: Db, client: pg.Client, name: string, key: string, runId: string, tookOver: string | undefined, forget: () => void): AcquiredLock {
   const controller = new AbortController();
   let released = false;
   const lose = () => {
@@ -193,6 +203,7 @@ function held(db: Db, client: pg.Client, name: string, key: string, runId: strin
     async release() {
       if (released) return;
       released = true;
+      forget();
       try {
         if (!controller.signal.aborted) {
           await client.query('DELETE FROM locks WHERE name = $1 AND run_id = $2 AND backend_pid = pg_backend_pid()', [name, runId]);
