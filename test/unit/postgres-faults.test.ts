@@ -57,6 +57,22 @@ describe('opening a PostgreSQL cache that will not open', () => {
     expect(everything(error)).not.toContain('hunter2-secret');
   });
 
+  it('a host that never answers (a black-holed address) fails within the bound, naming it', async () => {
+    const started = Date.now();
+    // 192.0.2.0/24 is TEST-NET-1 (RFC 5737): never routed, so a connection either hangs or is refused by the network.
+    const error = await failure(openPostgresStore('postgres://sv:blackhole-pass@192.0.2.1:5432/cache', { connectTimeoutMs: 1_500 }));
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(error.message).toContain('192.0.2.1:5432/cache');
+    expect(everything(error)).not.toContain('blackhole-pass');
+  });
+
+  it('an open store\'s location names host, port and database, never the password', async () => {
+    const store = await openPostgresStore(cluster.url('postgres'));
+    stores.push(store);
+    expect(store.location).toBe(`127.0.0.1:${cluster.port}/postgres`);
+    expect(store.location).not.toContain(cluster.password);
+  });
+
   it('a wrong password is named as such, without the password', async () => {
     const error = await failure(openPostgresStore(`postgres://postgres:wrong-pass-123@127.0.0.1:${cluster.port}/postgres`));
     expect(error.message).toContain('refused the password of user "postgres"');
@@ -182,7 +198,7 @@ describe('the server restarting or gone mid-run', () => {
       const started = Date.now();
       const error = await failure(store.put(verdictOf('during')));
       expect(Date.now() - started).toBeLessThan(5_000);
-      expect(error.message).toMatch(new RegExp(`PostgreSQL cache at 127\\.0\\.0\\.1:${cluster.port}/\\w+ could not be reached`));
+      expect(error.message).toMatch(new RegExp(`PostgreSQL cache at 127\\.0\\.0\\.1:${cluster.port}/\\w+ stayed unreachable for \\d+ s while`));
       expect(error.hint).toContain(`127.0.0.1:${cluster.port}`);
       expect(error.hint).toMatch(/committed so far is kept/);
       expect(everything(error)).not.toContain(cluster.password);

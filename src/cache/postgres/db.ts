@@ -53,7 +53,10 @@ export class Db {
       // A statement that never answers (a server gone silent, a black-holed network) fails
       // like a dropped connection, then is retried within the patience.
       query_timeout: Math.max(5_000, this.options.commitPatienceMs),
+      // TCP keepalive from 10 s of silence (Linux's default waits two hours): a connection cut
+      // without a word (a partition, a NAT dropping state) is noticed, and a lock's `lost` fires.
       keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
       application_name: 'status-validator',
       types,
     };
