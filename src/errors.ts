@@ -21,6 +21,9 @@ export class StatusValidatorError extends Error {
 /** Bad command-line usage (unknown flag, bad number). Exit code 2. */
 export class UsageError extends StatusValidatorError {}
 
+/** The cache cannot be kept safely where the config puts it (a SQLite file on a network file system). Exit code 2: the config must change. */
+export class UnsafeCacheError extends StatusValidatorError {}
+
 export interface ConfigProblem {
   /** Dotted path of the key, e.g. `llm.providers[0].model`. */
   path: string;

@@ -12,7 +12,7 @@ import { checkServeCaps, serveCommand, type ServeFlags } from '../commands/serve
 import { watchCommand, type WatchFlags } from '../commands/watch.js';
 import { parseDuration } from '../llm/index.js';
 import { durationMs } from '../config/index.js';
-import { ConfigError, LockedError, RemoteError, StatusValidatorError, UsageError, redact } from '../errors.js';
+import { ConfigError, LockedError, RemoteError, StatusValidatorError, UnsafeCacheError, UsageError, redact } from '../errors.js';
 import { EXIT } from './exit.js';
 import { plural } from '../plural.js';
 
@@ -223,7 +223,7 @@ function reportError(error: unknown, io: CliIO): number {
       io.stderr.write(`  (status ${error.status ?? 'none'}${error.requestId ? `, request id ${error.requestId}` : ''})\n`);
     }
     if (error.hint) io.stderr.write(`Fix: ${error.hint}\n`);
-    if (error instanceof ConfigError || error instanceof UsageError) return EXIT.usage;
+    if (error instanceof ConfigError || error instanceof UsageError || error instanceof UnsafeCacheError) return EXIT.usage;
     if (error instanceof LockedError) return EXIT.locked;
     return EXIT.fatal;
   }
