@@ -131,6 +131,8 @@ const SECRET_PATTERNS: readonly RegExp[] = [
   /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g,
 ];
 
+const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s/@]+@/gi;
+
 /**
  * Removes anything that looks like a secret from a text meant for a log, an error
  * message, the cache or the sheet. `known` adds exact values (the configured keys).
@@ -141,5 +143,7 @@ export function redact(text: string, known: readonly string[] = []): string {
     if (secret.length >= 6) out = out.split(secret).join('[redacted]');
   }
   for (const pattern of SECRET_PATTERNS) out = out.replace(pattern, '[redacted]');
+  // A URL's password (postgres://user:password@host), whether or not it is known: the user and host stay readable.
+  out = out.replace(URL_PASSWORD, '$1[redacted]@');
   return out;
 }

@@ -11,7 +11,7 @@ import { scheduleCommand, type ScheduleFlags } from '../commands/schedule.js';
 import { checkServeCaps, serveCommand, type ServeFlags } from '../commands/serve.js';
 import { watchCommand, type WatchFlags } from '../commands/watch.js';
 import { parseDuration } from '../llm/index.js';
-import { durationMs } from '../config/index.js';
+import { cacheLocation, durationMs } from '../config/index.js';
 import { ConfigError, LockedError, RemoteError, StatusValidatorError, UnsafeCacheError, UsageError, redact } from '../errors.js';
 import { EXIT } from './exit.js';
 import { plural } from '../plural.js';
@@ -63,11 +63,13 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       const { targets, listed, warnings } = loaded;
       for (const warning of warnings) io.stderr.write(`warning: ${warning}\n`);
       const [first] = targets;
+      // A shared database is worth naming (never its password); the default file is not.
+      const store = first?.cache.url === undefined ? '' : `, cache ${cacheLocation(first.cache)}`;
       if (!listed && first) {
-        io.stdout.write(`${flags.config}: OK (${plural(first.llm.providers.length, 'provider')}, tab "${first.sheets.sheet}")\n`);
+        io.stdout.write(`${flags.config}: OK (${plural(first.llm.providers.length, 'provider')}, tab "${first.sheets.sheet}"${store})\n`);
         return;
       }
-      io.stdout.write(`${flags.config}: OK (${plural(first?.llm.providers.length ?? 0, 'provider')}, ${plural(targets.length, 'target')})\n`);
+      io.stdout.write(`${flags.config}: OK (${plural(first?.llm.providers.length ?? 0, 'provider')}, ${plural(targets.length, 'target')}${store})\n`);
       for (const t of targets) io.stdout.write(`  ${t.target.name}: tab "${t.sheets.sheet}" in ${t.sheets.spreadsheet_id}\n`);
     });
 
@@ -78,8 +80,8 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .option('-n, --limit <n>', 'how many runs', positiveInt, 20)
     .option('-t, --target <name>', "only this target's runs")
     .option('--json', 'print them as JSON')
-    .action((flags: { config: string; limit: number; json?: boolean; target?: string }) => {
-      exitCode = runsCommand(flags, io);
+    .action(async (flags: { config: string; limit: number; json?: boolean; target?: string }) => {
+      exitCode = await runsCommand(flags, io);
     });
 
   program
