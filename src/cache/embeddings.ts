@@ -56,7 +56,7 @@ export class SqliteEmbeddings {
    * A partition's vectors, a page at a time (by key): never the whole table at once, and no
    * statement left open between pages (the connection is shared with the run's other work).
    */
-  async *vectors(partition: EmbeddingPartition): AsyncIterable<{ key: string; vector: Buffer }> {
+  *vectors(partition: EmbeddingPartition): Generator<{ key: string; vector: Buffer }> {
     const page = this.db.prepare(`SELECT key, vector FROM embeddings ${WHERE} AND key > ? ORDER BY key LIMIT ${VECTOR_PAGE}`);
     let after = '';
     for (;;) {

@@ -21,7 +21,7 @@ export interface SemanticPass {
  * its rewrite (written for the other comment). See src/semantic for when it is safe.
  */
 export async function semanticPass(config: Config, secrets: Secrets, store: Store, jobs: Job[], dryRun: boolean, now: Date): Promise<SemanticPass> {
-  if (!config.cache.semantic || jobs.length === 0) return { reused: [], ask: jobs, remember: async () => undefined };
+  if (!config.cache.semantic || jobs.length === 0) return { reused: [], ask: jobs, remember: () => Promise.resolve() };
   const model = embeddingModelOf(config);
   const cache = new SemanticCache(store, {
     client: primaryProvider(config, secrets).embeddingsApi(model),

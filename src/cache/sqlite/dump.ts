@@ -1,4 +1,5 @@
 import type { Database, Statement } from 'better-sqlite3';
+import { asyncOf } from './settled.js';
 import { DUMP_TABLES, type DumpChunk, type DumpTable } from '../contract.js';
 
 /** Each table's primary key: a dump pages through it in this order. */
@@ -19,7 +20,11 @@ const PAGE = 500;
  * Every table a dump carries, a page at a time. Each page is one complete read (no
  * statement stays open across a yield: the connection may serve other work meanwhile).
  */
-export async function* dumpTables(db: Database): AsyncIterable<DumpChunk> {
+export function dumpTables(db: Database): AsyncIterable<DumpChunk> {
+  return asyncOf(() => pages(db));
+}
+
+function* pages(db: Database): Generator<DumpChunk> {
   for (const table of DUMP_TABLES) {
     const page = db.prepare(`SELECT * FROM ${table} ORDER BY ${KEYS[table]} LIMIT ? OFFSET ?`);
     for (let offset = 0; ; offset += PAGE) {

@@ -5,6 +5,7 @@ import { SqliteEmbeddings } from '../embeddings.js';
 import { FieldMemory } from '../fields.js';
 import { LimitMemory } from '../limits.js';
 import { acquireLock, lockHolder } from '../lock.js';
+import { asyncOf, settled } from './settled.js';
 import { recentRuns, recordRunEnd, recordRunRequest, recordRunStart } from '../runs.js';
 
 /*
@@ -15,57 +16,58 @@ import { recentRuns, recordRunEnd, recordRunRequest, recordRunStart } from '../r
 
 export function sqliteRunLog(db: Database): RunLog {
   return {
-    start: async (run) => recordRunStart(db, run),
-    end: async (id, status, summary) => recordRunEnd(db, id, status, summary),
-    request: async (id, request) => recordRunRequest(db, id, request),
-    recent: async (limit, targets) => recentRuns(db, limit, targets),
+    start: (run) => settled(() => recordRunStart(db, run)),
+    end: (id, status, summary) => settled(() => recordRunEnd(db, id, status, summary)),
+    request: (id, request) => settled(() => recordRunRequest(db, id, request)),
+    recent: (limit, targets) => settled(() => recentRuns(db, limit, targets)),
   };
 }
 
 /** The run locks (src/cache/lock.ts): one BEGIN IMMEDIATE transaction decides; no session, so `lost` is never set. */
 export function sqliteLocks(db: Database): Locks {
   return {
-    acquire: async (name, runId, options = {}) => {
-      const lock = acquireLock(db, name, runId, options.now, options.label ?? name);
-      return {
-        tookOver: lock.tookOver,
-        heartbeat: async () => lock.heartbeat(),
-        release: async () => lock.release(),
-      };
-    },
-    holder: async (name) => lockHolder(db, name),
+    acquire: (name, runId, options = {}) =>
+      settled(() => {
+        const lock = acquireLock(db, name, runId, options.now, options.label ?? name);
+        return {
+          tookOver: lock.tookOver,
+          heartbeat: () => settled(() => lock.heartbeat()),
+          release: () => settled(() => lock.release()),
+        };
+      }),
+    holder: (name) => settled(() => lockHolder(db, name)),
   };
 }
 
 export function sqliteLimits(db: Database, now?: () => number): LimitStore {
   const memory = new LimitMemory(db, now);
-  return { recall: async (of) => memory.recall(of), learn: async (of, limits) => memory.learn(of, limits) };
+  return { recall: (of) => settled(() => memory.recall(of)), learn: (of, limits) => settled(() => memory.learn(of, limits)) };
 }
 
 export function sqliteFields(db: Database, now?: () => number): FieldStore {
   const memory = new FieldMemory(db, now);
-  return { recall: async (of) => memory.recall(of), learn: async (of, field, message) => memory.learn(of, field, message) };
+  return { recall: (of) => settled(() => memory.recall(of)), learn: (of, field, message) => settled(() => memory.learn(of, field, message)) };
 }
 
 export function sqliteBatchJobs<I>(db: Database): BatchJobStore<I> {
   const jobs = new SqliteBatchJobs<I>(db);
   return {
-    record: async (job, lines) => jobs.record(job, lines),
-    update: async (id, fields) => jobs.update(id, fields),
-    markApplied: async (id, summary) => jobs.markApplied(id, summary),
-    get: async (id) => jobs.get(id),
-    list: async (filter) => jobs.list(filter),
-    lines: async (id) => jobs.lines(id),
-    pendingKeys: async () => jobs.pendingKeys(),
+    record: (job, lines) => settled(() => jobs.record(job, lines)),
+    update: (id, fields) => settled(() => jobs.update(id, fields)),
+    markApplied: (id, summary) => settled(() => jobs.markApplied(id, summary)),
+    get: (id) => settled(() => jobs.get(id)),
+    list: (filter) => settled(() => jobs.list(filter)),
+    lines: (id) => settled(() => jobs.lines(id)),
+    pendingKeys: () => settled(() => jobs.pendingKeys()),
   };
 }
 
 export function sqliteEmbeddings(db: Database): EmbeddingStore {
   const embeddings = new SqliteEmbeddings(db);
   return {
-    previous: async (key) => embeddings.previous(key),
-    put: async (key, status, model, scope, vector) => embeddings.put(key, status, model, scope, vector),
-    count: async (partition) => embeddings.count(partition),
-    vectors: (partition) => embeddings.vectors(partition),
+    previous: (key) => settled(() => embeddings.previous(key)),
+    put: (key, status, model, scope, vector) => settled(() => embeddings.put(key, status, model, scope, vector)),
+    count: (partition) => settled(() => embeddings.count(partition)),
+    vectors: (partition) => asyncOf(() => embeddings.vectors(partition)),
   };
 }

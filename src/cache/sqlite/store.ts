@@ -3,6 +3,7 @@ import { answeredBatchQuestionsOf, pendingQuestionsOf } from '../batch-jobs.js';
 import type { BatchJobStore, DumpChunk, EmbeddingStore, FieldStore, KeyLookup, LimitStore, Locks, RunLog, Store } from '../contract.js';
 import type { CachedVerdict, ReviewerVerdict } from '../store.js';
 import { dumpTables, restoreChunk } from './dump.js';
+import { settled } from './settled.js';
 import { openDatabase, type OpenSqliteOptions } from './open.js';
 import { sqliteBatchJobs, sqliteEmbeddings, sqliteFields, sqliteLimits, sqliteLocks, sqliteRunLog } from './parts.js';
 
@@ -62,8 +63,10 @@ export class SqliteStore implements Store {
     return this.db.open;
   }
 
-  async get(key: string): Promise<CachedVerdict | undefined> {
-    return this.getSync(key);
+  get(key: string): Promise<CachedVerdict | undefined> {
+    return settled(() => {
+      return this.getSync(key);
+    });
   }
 
   /**
@@ -72,63 +75,79 @@ export class SqliteStore implements Store {
    * parameter (json_each), so SQLite's limit on bound variables never applies, whatever
    * the tab's size; the verdicts are read a chunk at a time to bound each statement.
    */
-  async lookup(keys: readonly string[]): Promise<KeyLookup> {
-    const unique = [...new Set(keys)];
-    const byKey = this.db.prepare('SELECT * FROM verdicts WHERE key IN (SELECT value FROM json_each(?))');
-    return this.db.transaction((): KeyLookup => {
-      const verdicts = new Map<string, CachedVerdict>();
-      for (let start = 0; start < unique.length; start += LOOKUP_CHUNK) {
-        for (const row of byKey.all(JSON.stringify(unique.slice(start, start + LOOKUP_CHUNK))) as VerdictRow[]) {
-          const verdict = fromRow(row);
-          if (verdict) verdicts.set(verdict.key, verdict);
+  lookup(keys: readonly string[]): Promise<KeyLookup> {
+    return settled(() => {
+      const unique = [...new Set(keys)];
+      const byKey = this.db.prepare('SELECT * FROM verdicts WHERE key IN (SELECT value FROM json_each(?))');
+      return this.db.transaction((): KeyLookup => {
+        const verdicts = new Map<string, CachedVerdict>();
+        for (let start = 0; start < unique.length; start += LOOKUP_CHUNK) {
+          for (const row of byKey.all(JSON.stringify(unique.slice(start, start + LOOKUP_CHUNK))) as VerdictRow[]) {
+            const verdict = fromRow(row);
+            if (verdict) verdicts.set(verdict.key, verdict);
+          }
         }
-      }
-      const all = JSON.stringify(unique);
-      return { verdicts, pending: pendingQuestionsOf(this.db, all), answeredBatches: answeredBatchQuestionsOf(this.db, all) };
-    })();
+        const all = JSON.stringify(unique);
+        return { verdicts, pending: pendingQuestionsOf(this.db, all), answeredBatches: answeredBatchQuestionsOf(this.db, all) };
+      })();
+    });
   }
 
-  async put(verdict: CachedVerdict): Promise<void> {
-    this.putSync(verdict);
-  }
-
-  async putUnlessNewer(verdict: CachedVerdict, since: string): Promise<boolean> {
-    return this.db.transaction(() => {
-      const stored = this.getStatement.get(verdict.key);
-      if (stored && Date.parse(stored.checked_at) >= Date.parse(since)) return false;
+  put(verdict: CachedVerdict): Promise<void> {
+    return settled(() => {
       this.putSync(verdict);
-      return true;
-    })();
+    });
   }
 
-  async count(): Promise<number> {
-    return (this.db.prepare('SELECT count(*) AS n FROM verdicts').get() as { n: number }).n;
+  putUnlessNewer(verdict: CachedVerdict, since: string): Promise<boolean> {
+    return settled(() => {
+      return this.db.transaction(() => {
+        const stored = this.getStatement.get(verdict.key);
+        if (stored && Date.parse(stored.checked_at) >= Date.parse(since)) return false;
+        this.putSync(verdict);
+        return true;
+      })();
+    });
   }
 
-  async averageTokens(): Promise<{ promptTokens: number; completionTokens: number } | undefined> {
-    const row = this.db.prepare('SELECT count(*) AS n, avg(prompt_tokens) AS p, avg(completion_tokens) AS c FROM verdicts WHERE prompt_tokens > 0').get() as { n: number; p: number | null; c: number | null };
-    return row.n > 0 && row.p !== null && row.c !== null ? { promptTokens: row.p, completionTokens: row.c } : undefined;
+  count(): Promise<number> {
+    return settled(() => {
+      return (this.db.prepare('SELECT count(*) AS n FROM verdicts').get() as { n: number }).n;
+    });
   }
 
-  async getOverride(key: string): Promise<ReviewerVerdict | undefined> {
-    return this.db.prepare('SELECT key, verdict, note, recorded_at AS recordedAt FROM overrides WHERE key = ?').get(key) as ReviewerVerdict | undefined;
+  averageTokens(): Promise<{ promptTokens: number; completionTokens: number } | undefined> {
+    return settled(() => {
+      const row = this.db.prepare('SELECT count(*) AS n, avg(prompt_tokens) AS p, avg(completion_tokens) AS c FROM verdicts WHERE prompt_tokens > 0').get() as { n: number; p: number | null; c: number | null };
+      return row.n > 0 && row.p !== null && row.c !== null ? { promptTokens: row.p, completionTokens: row.c } : undefined;
+    });
+  }
+
+  getOverride(key: string): Promise<ReviewerVerdict | undefined> {
+    return settled(() => {
+      return this.db.prepare('SELECT key, verdict, note, recorded_at AS recordedAt FROM overrides WHERE key = ?').get(key) as ReviewerVerdict | undefined;
+    });
   }
 
   /** Every reviewer verdict, by key: few enough to hold, and one query instead of one per row. */
-  async allOverrides(): Promise<Map<string, ReviewerVerdict>> {
-    const rows = this.db.prepare('SELECT key, verdict, note, recorded_at AS recordedAt FROM overrides').all() as ReviewerVerdict[];
-    return new Map(rows.map((r) => [r.key, r]));
+  allOverrides(): Promise<Map<string, ReviewerVerdict>> {
+    return settled(() => {
+      const rows = this.db.prepare('SELECT key, verdict, note, recorded_at AS recordedAt FROM overrides').all() as ReviewerVerdict[];
+      return new Map(rows.map((r) => [r.key, r]));
+    });
   }
 
-  async putOverrides(verdicts: readonly ReviewerVerdict[]): Promise<void> {
-    const upsert = this.db.prepare(
-      `INSERT INTO overrides (key, verdict, note, recorded_at) VALUES (@key, @verdict, @note, @recordedAt)
-       ON CONFLICT (key) DO UPDATE SET verdict = excluded.verdict, note = excluded.note, recorded_at = excluded.recorded_at
-       WHERE overrides.verdict <> excluded.verdict OR overrides.note <> excluded.note`,
-    );
-    this.db.transaction(() => {
-      for (const { key, verdict, note, recordedAt } of verdicts) upsert.run({ key, verdict, note, recordedAt });
-    })();
+  putOverrides(verdicts: readonly ReviewerVerdict[]): Promise<void> {
+    return settled(() => {
+      const upsert = this.db.prepare(
+        `INSERT INTO overrides (key, verdict, note, recorded_at) VALUES (@key, @verdict, @note, @recordedAt)
+         ON CONFLICT (key) DO UPDATE SET verdict = excluded.verdict, note = excluded.note, recorded_at = excluded.recorded_at
+         WHERE overrides.verdict <> excluded.verdict OR overrides.note <> excluded.note`,
+      );
+      this.db.transaction(() => {
+        for (const { key, verdict, note, recordedAt } of verdicts) upsert.run({ key, verdict, note, recordedAt });
+      })();
+    });
   }
 
   limitMemory(now?: () => number): LimitStore {
@@ -147,12 +166,16 @@ export class SqliteStore implements Store {
     return dumpTables(this.db);
   }
 
-  async restore(chunk: DumpChunk): Promise<number> {
-    return restoreChunk(this.db, chunk);
+  restore(chunk: DumpChunk): Promise<number> {
+    return settled(() => {
+      return restoreChunk(this.db, chunk);
+    });
   }
 
-  async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+  close(): Promise<void> {
+    return settled(() => {
+      if (this.db.open) this.db.close();
+    });
   }
 
   private getSync(key: string): CachedVerdict | undefined {
