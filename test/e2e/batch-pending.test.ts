@@ -6,7 +6,7 @@
 import { hostname } from 'node:os';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CacheStore } from '../../src/cache/index.js';
+import { SqliteStore } from '../../src/cache/index.js';
 import { SPREADSHEET_ID, TAB, col, startBed, type Bed } from '../support/bed.js';
 import { cachedVerdicts, insertLock, liveStranger, lockRows, shownVerdicts as verdicts } from '../support/inspect.js';
 import { sampleRows } from '../support/sample-data.js';
