@@ -86,7 +86,7 @@ describe('batch submit and the sheet lock', () => {
   it('refuses to submit while another run holds the lock on the sheet, exit 4', async () => {
     bed = await startBed({ rows: sampleRows(3) });
     const b = bed;
-    CacheStore.open(cacheOf(b)).close();
+    await SqliteStore.open(cacheOf(b)).close();
     const strangerPid = await liveStranger(cleanups);
     const now = new Date().toISOString();
     insertLock(cacheOf(b), { name: `${SPREADSHEET_ID}/${TAB.toLowerCase()}`, run_id: 'run-in-progress', pid: strangerPid, host: hostname(), started_at: now, heartbeat_at: now });
