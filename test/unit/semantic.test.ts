@@ -175,7 +175,7 @@ describe('SemanticCache', () => {
     const file = path.join(dir, 'reopened.sqlite');
     const first = open(file);
     await answer(first, cache(first), 'key-a', 'Done');
-    first.close();
+    await first.close();
 
     const again = open(file);
     const semantic = cache(again);
