@@ -214,6 +214,13 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
 }
 
 /** The one place that decides what a user sees of a failure. */
+/** The exit code of a command's failure, from its class alone (DESIGN.md, Contracts: exit codes). */
+export function exitCodeOfError(error: StatusValidatorError): number {
+  if (error instanceof ConfigError || error instanceof UsageError || error instanceof UnsafeCacheError) return EXIT.usage;
+  if (error instanceof LockedError) return EXIT.locked;
+  return EXIT.fatal;
+}
+
 function reportError(error: unknown, io: CliIO): number {
   if (error instanceof CommanderError) {
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
@@ -225,9 +232,7 @@ function reportError(error: unknown, io: CliIO): number {
       io.stderr.write(`  (status ${error.status ?? 'none'}${error.requestId ? `, request id ${error.requestId}` : ''})\n`);
     }
     if (error.hint) io.stderr.write(`Fix: ${error.hint}\n`);
-    if (error instanceof ConfigError || error instanceof UsageError || error instanceof UnsafeCacheError) return EXIT.usage;
-    if (error instanceof LockedError) return EXIT.locked;
-    return EXIT.fatal;
+    return exitCodeOfError(error);
   }
   const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
   io.stderr.write(`Internal error (a bug in status-validator, please report it with this text):\n${redact(detail)}\n`);
