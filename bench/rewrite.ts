@@ -1,4 +1,4 @@
-import { CacheStore } from '../src/cache/index.js';
+import { openStore } from '../src/cache/index.js';
 import { loadConfig } from '../src/config/index.js';
 import { keyerOf } from '../src/pipeline/index.js';
 import { MAX_ROWS_PER_CALL, type Entry } from '../src/sheets/index.js';
@@ -27,7 +27,7 @@ export async function rewriteFromCache(): Promise<Figure[]> {
   const env = await benchEnv({ rows, sheets: { readQuotaPerMinute: QUOTA, writeQuotaPerMinute: QUOTA } });
   try {
     RENAMED.forEach((header, i) => env.sheets.setCell(SPREADSHEET_ID, TAB, 1, 5 + i, header));
-    fillCache(env.configPath, rows);
+    await fillCache(env.configPath, rows);
     env.sheets.resetCalls();
 
     const report = await runBuiltCli(env.configPath, { TEST_OPENAI_KEY: API_KEY });
@@ -53,20 +53,19 @@ export async function rewriteFromCache(): Promise<Figure[]> {
   }
 }
 
-/** Every row's verdict in the cache, as an earlier run left it (setup, not measured). */
-function fillCache(configPath: string, rows: string[][]): void {
+/** Every row's verdict in the cache, as an earlier run left it (setup, not measured): one restore, one transaction. */
+async function fillCache(configPath: string, rows: string[][]): Promise<void> {
   const config = loadConfig(configPath);
   const keyOf = keyerOf(config);
-  const store = CacheStore.open(config.cache.path);
+  const store = await openStore(config.cache);
   try {
-    store.db.transaction(() => {
-      for (const [id = '', status = '', comment = '', completion_date = ''] of rows) {
-        const entry = { row: 0, id, inputs: { status, comment, completion_date } } as unknown as Entry;
-        store.put({ key: keyOf(entry), verdict: 'VALID', issues: [], suggestion: `Rewrite: ${comment}`, model: 'gpt-5-mini', provider: 'emulator', checkedAt: '2026-11-30T00:00:00.000Z', confidence: 0.9, promptTokens: 900, completionTokens: 60, cachedTokens: 0 });
-      }
-    })();
+    const verdicts = rows.map(([id = '', status = '', comment = '', completion_date = '']) => {
+      const entry = { row: 0, id, inputs: { status, comment, completion_date } } as unknown as Entry;
+      return { key: keyOf(entry), verdict: 'VALID', issues: '[]', suggestion: `Rewrite: ${comment}`, model: 'gpt-5-mini', provider: 'emulator', checked_at: '2026-11-30T00:00:00.000Z', confidence: 0.9, prompt_tokens: 900, completion_tokens: 60, cached_tokens: 0 };
+    });
+    await store.restore({ table: 'verdicts', rows: verdicts });
   } finally {
-    store.close();
+    await store.close();
   }
 }
 

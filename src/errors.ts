@@ -21,6 +21,9 @@ export class StatusValidatorError extends Error {
 /** Bad command-line usage (unknown flag, bad number). Exit code 2. */
 export class UsageError extends StatusValidatorError {}
 
+/** The cache cannot be kept safely where the config puts it (a SQLite file on a network file system). Exit code 2: the config must change. */
+export class UnsafeCacheError extends StatusValidatorError {}
+
 export interface ConfigProblem {
   /** Dotted path of the key, e.g. `llm.providers[0].model`. */
   path: string;
@@ -128,6 +131,8 @@ const SECRET_PATTERNS: readonly RegExp[] = [
   /\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g,
 ];
 
+const URL_PASSWORD = /(\b[a-z][a-z0-9+.-]*:\/\/[^\s:/@]*:)[^\s/@]+@/gi;
+
 /**
  * Removes anything that looks like a secret from a text meant for a log, an error
  * message, the cache or the sheet. `known` adds exact values (the configured keys).
@@ -138,5 +143,7 @@ export function redact(text: string, known: readonly string[] = []): string {
     if (secret.length >= 6) out = out.split(secret).join('[redacted]');
   }
   for (const pattern of SECRET_PATTERNS) out = out.replace(pattern, '[redacted]');
+  // A URL's password (postgres://user:password@host), whether or not it is known: the user and host stay readable.
+  out = out.replace(URL_PASSWORD, '$1[redacted]@');
   return out;
 }

@@ -1,10 +1,10 @@
 import { toFile, type OpenAI } from 'openai';
-import type { CacheStore } from '../cache/index.js';
+import type { Store } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { PACKED_FORMAT, buildMessages, buildPackedMessages, decideVerdict, isDroppable, packingOf, unsupportedField, type Provider, type Usage } from '../llm/index.js';
 import { localDate, primaryProvider, promptRulesOf, surveyTab } from '../pipeline/index.js';
 import { backoffDelay, sleep } from '../retry/index.js';
-import { BatchJobs, type BatchJob, type BatchLine } from './jobs.js';
+import { batchJobsOf, type BatchJob, type BatchJobs, type BatchLine } from './jobs.js';
 import { answersOf, resultLineOf, type ResultLine } from './lines.js';
 
 /** The Batch API's limits per input file. */
@@ -28,13 +28,15 @@ export interface SubmitResult {
  * Submits the cache misses of the sheet as Batch API jobs (one model per file, split
  * past 50,000 lines or 200 MB) and records each job in SQLite before returning.
  */
-export async function submitBatch(config: Config, secrets: Secrets, store: CacheStore, now: Date, force = false, recheckOlderThanMs?: number): Promise<SubmitResult> {
+export async function submitBatch(config: Config, secrets: Secrets, store: Store, now: Date, force = false, recheckOlderThanMs?: number): Promise<SubmitResult> {
   const { selection } = await surveyTab(config, secrets, store, { force, now, recheckOlderThanMs });
-  const jobs = new BatchJobs(store);
-  const pending = jobs.pendingKeys();
+  const jobs = batchJobsOf(store);
+  const pending = await jobs.pendingKeys();
   const fresh = selection.jobs.filter((job) => !pending.has(job.key));
   // Batch jobs go to the first provider: the Batch API has no fallback.
-  const provider = primaryProvider(config, secrets, store.fieldMemory());
+  const [first] = config.llm.providers;
+  const refused = first ? await store.fieldMemory().recall({ provider: first.base_url, model: first.model }) : [];
+  const provider = primaryProvider(config, secrets, refused);
   const batchFacts = provider.facts.batch;
   // The commands refuse --mode batch for such a kind before anything is read (commands/batch.ts).
   if (!batchFacts) throw new RangeError(`provider "${provider.name}" (${provider.facts.label}) has no Batch API`);
@@ -85,7 +87,7 @@ export async function submitBatch(config: Config, secrets: Secrets, store: Cache
       requests: file.text.length,
       createdAt: new Date().toISOString(),
     };
-    jobs.record(job, file.lines);
+    await jobs.record(job, file.lines);
     submitted.push({ ...job, updatedAt: job.createdAt, outputFileId: null, errorFileId: null, appliedAt: null });
   }
   const rows = fresh.reduce((n, job) => n + job.entries.length, 0);
@@ -102,7 +104,7 @@ export interface JobProgress {
 /** Asks the provider how a job is doing and records it. */
 export async function refreshJob(provider: Provider, jobs: BatchJobs, id: string): Promise<JobProgress> {
   const batch = await explained(provider, () => provider.batchApi.batches.retrieve(id), true);
-  jobs.update(id, { status: batch.status, outputFileId: batch.output_file_id ?? null, errorFileId: batch.error_file_id ?? null });
+  await jobs.update(id, { status: batch.status, outputFileId: batch.output_file_id ?? null, errorFileId: batch.error_file_id ?? null });
   return { status: batch.status, total: batch.request_counts?.total ?? 0, completed: batch.request_counts?.completed ?? 0, failed: batch.request_counts?.failed ?? 0 };
 }
 
@@ -119,8 +121,8 @@ export interface AppliedResults {
  * commits the verdicts to the cache (the sheet is written afterwards, identity-
  * checked, from the cache). Failed lines are reported and left for the next run.
  */
-export async function applyResults(provider: Provider, jobs: BatchJobs, store: CacheStore, job: BatchJob, allowedStatuses: readonly string[]): Promise<AppliedResults> {
-  const lines = jobs.lines(job.id);
+export async function applyResults(provider: Provider, jobs: BatchJobs, store: Store, job: BatchJob, allowedStatuses: readonly string[]): Promise<AppliedResults> {
+  const lines = await jobs.lines(job.id);
   const result: AppliedResults = { answered: 0, keptNewer: 0, failed: [], usage: { promptTokens: 0, completionTokens: 0, cachedTokens: 0 } };
   const seen = new Set<string>();
   const fail = (questions: readonly BatchLine[], reason: string) => {
@@ -136,7 +138,7 @@ export async function applyResults(provider: Provider, jobs: BatchJobs, store: C
     seen.add(record.custom_id);
     const body = record.response?.body;
     if (!record.response || record.response.status_code >= 400 || !body) {
-      learn(record, questions);
+      await learn(record, questions);
       fail(questions, record.error?.message ?? `status ${record.response?.status_code ?? 'none'}`);
       continue;
     }
@@ -164,7 +166,7 @@ export async function applyResults(provider: Provider, jobs: BatchJobs, store: C
       // Invariant 2: committed to the cache before anything shows it. A verdict stored after
       // the job was submitted is newer than this answer: it stays.
       const verdict = { key: q.key, ...decideVerdict(answer, q.inputs, allowedStatuses), model: body.model ?? job.model, provider: `${job.provider} (batch)`, checkedAt: new Date().toISOString(), ...share };
-      if (store.putUnlessNewer(verdict, job.createdAt)) result.answered++;
+      if (await store.putUnlessNewer(verdict, job.createdAt)) result.answered++;
       else result.keptNewer++;
     }
   }
@@ -173,7 +175,7 @@ export async function applyResults(provider: Provider, jobs: BatchJobs, store: C
     const questions = lines.get(id);
     if (!questions || seen.has(id)) continue;
     seen.add(id);
-    learn(record, questions);
+    await learn(record, questions);
     fail(questions, record.error?.message ?? record.response?.body?.error?.message ?? 'failed in the batch');
   }
   for (const [id, questions] of lines) if (!seen.has(id)) fail(questions, `not answered (the job ended ${job.status})`);
@@ -184,17 +186,17 @@ export async function applyResults(provider: Provider, jobs: BatchJobs, store: C
  * Learns a field a failed line's 400 names as refused (read as a sync answer is: the
  * documented shapes, the fields the bot sends, never a naming its rows' own text holds).
  */
-function learnRefusals(provider: Provider, store: CacheStore): (record: ResultLine, questions: readonly BatchLine[]) => void {
+function learnRefusals(provider: Provider, store: Store): (record: ResultLine, questions: readonly BatchLine[]) => Promise<void> {
   const memory = store.fieldMemory();
   const learned = new Set<string>();
-  return (record, questions) => {
+  return async (record, questions) => {
     const error = record.response?.body?.error;
     if (record.response?.status_code !== 400 || !error) return;
     const quoted = questions.flatMap((q) => [q.inputs.status, q.inputs.comment, q.inputs.completion_date, ...(q.inputs.extra ?? [])]);
     const field = unsupportedField(error.message, error.code, error.param, quoted);
     if (field === undefined || !isDroppable(field) || learned.has(field)) return;
     learned.add(field);
-    memory.learn({ provider: provider.config.base_url, model: provider.model }, field, error.message ?? field);
+    await memory.learn({ provider: provider.config.base_url, model: provider.model }, field, error.message ?? field);
   };
 }
 

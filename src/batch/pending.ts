@@ -1,7 +1,7 @@
 import type { PendingBatch } from '../cache/index.js';
 
-// The queries moved to the cache's folder (no SQL outside src/cache/); re-exported for their callers.
-export { answeredBatchQuestions, pendingQuestions, type PendingBatch } from '../cache/index.js';
+// The pending questions are read with the run's keys (Store.lookup: KeyLookup.pending).
+export type { PendingBatch } from '../cache/index.js';
 
 /** Rows a run leaves to a pending batch job, per job. */
 export interface WaitingForBatch extends PendingBatch {

@@ -1,4 +1,4 @@
-import type { CacheStore } from './store.js';
+import type { Database } from 'better-sqlite3';
 
 export interface BatchJob {
   id: string;
@@ -40,12 +40,12 @@ export interface PendingBatch {
 const COLUMNS = `id, provider, model, spreadsheet_id AS spreadsheetId, sheet, coalesce(target, sheet) AS target, input_file_id AS inputFileId, status, requests,
   created_at AS createdAt, updated_at AS updatedAt, output_file_id AS outputFileId, error_file_id AS errorFileId, applied_at AS appliedAt`;
 
-/** The Batch API jobs of this cache: recorded at submit, so they survive restarts. */
-export class BatchJobs<I = unknown> {
-  constructor(private readonly store: CacheStore) {}
+/** The Batch API jobs of a SQLite cache: recorded at submit, so they survive restarts (synchronous: SqliteStore wraps it). */
+export class SqliteBatchJobs<I = unknown> {
+  constructor(private readonly db: Database) {}
 
   record(job: Omit<BatchJob, 'outputFileId' | 'errorFileId' | 'appliedAt' | 'updatedAt'>, lines: readonly BatchLine<I>[]): void {
-    const db = this.store.db;
+    const db = this.db;
     db.transaction(() => {
       db.prepare(
         `INSERT INTO batch_jobs (id, provider, model, spreadsheet_id, sheet, target, input_file_id, status, requests, created_at, updated_at)
@@ -57,22 +57,22 @@ export class BatchJobs<I = unknown> {
   }
 
   update(id: string, fields: { status: string; outputFileId?: string | null; errorFileId?: string | null }): void {
-    this.store.db
+    this.db
       .prepare('UPDATE batch_jobs SET status = ?, output_file_id = coalesce(?, output_file_id), error_file_id = coalesce(?, error_file_id), updated_at = ? WHERE id = ?')
       .run(fields.status, fields.outputFileId ?? null, fields.errorFileId ?? null, new Date().toISOString(), id);
   }
 
   markApplied(id: string, summary: unknown): void {
-    this.store.db.prepare('UPDATE batch_jobs SET applied_at = ?, applied_summary = ? WHERE id = ?').run(new Date().toISOString(), JSON.stringify(summary), id);
+    this.db.prepare('UPDATE batch_jobs SET applied_at = ?, applied_summary = ? WHERE id = ?').run(new Date().toISOString(), JSON.stringify(summary), id);
   }
 
   get(id: string): BatchJob | undefined {
-    return this.store.db.prepare(`SELECT ${COLUMNS} FROM batch_jobs WHERE id = ?`).get(id) as BatchJob | undefined;
+    return this.db.prepare(`SELECT ${COLUMNS} FROM batch_jobs WHERE id = ?`).get(id) as BatchJob | undefined;
   }
 
   /** Newest first; `open` keeps the jobs whose results have not been applied yet. */
   list(filter: { spreadsheetId?: string; sheet?: string; open?: boolean } = {}): BatchJob[] {
-    const jobs = this.store.db.prepare(`SELECT ${COLUMNS} FROM batch_jobs ORDER BY created_at DESC`).all() as BatchJob[];
+    const jobs = this.db.prepare(`SELECT ${COLUMNS} FROM batch_jobs ORDER BY created_at DESC`).all() as BatchJob[];
     return jobs.filter(
       (j) =>
         (filter.spreadsheetId === undefined || j.spreadsheetId === filter.spreadsheetId) &&
@@ -83,13 +83,20 @@ export class BatchJobs<I = unknown> {
 
   /** The questions of a job, grouped by the line (custom_id) that asks them. */
   lines(id: string): Map<string, BatchLine<I>[]> {
-    const rows = this.store.db
+    const rows = this.db
       .prepare('SELECT custom_id AS customId, label, key, inputs FROM batch_lines WHERE batch_id = ? ORDER BY custom_id, label')
       .all(id) as Array<{ customId: string; label: string; key: string; inputs: string }>;
     const out = new Map<string, BatchLine<I>[]>();
     for (const r of rows) {
+      let inputs: I;
+      try {
+        inputs = JSON.parse(r.inputs) as I;
+      } catch {
+        // A damaged line (a hand edit) is skipped: its question counts as unanswered.
+        continue;
+      }
       const list = out.get(r.customId) ?? [];
-      list.push({ customId: r.customId, label: r.label, key: r.key, inputs: JSON.parse(r.inputs) as I });
+      list.push({ customId: r.customId, label: r.label, key: r.key, inputs });
       out.set(r.customId, list);
     }
     return out;
@@ -97,7 +104,7 @@ export class BatchJobs<I = unknown> {
 
   /** Keys already in a job not yet applied: submitting them again would pay twice. */
   pendingKeys(): Set<string> {
-    const rows = this.store.db
+    const rows = this.db
       .prepare('SELECT l.key FROM batch_lines l JOIN batch_jobs j ON j.id = l.batch_id WHERE j.applied_at IS NULL AND j.status NOT IN (\'failed\', \'cancelled\', \'expired\')')
       .all() as Array<{ key: string }>;
     return new Set(rows.map((r) => r.key));
@@ -105,31 +112,31 @@ export class BatchJobs<I = unknown> {
 }
 
 /**
- * Questions in a job whose results have not been applied yet, by cache key (invariant 9).
- * A job that ended without answers (failed, cancelled, expired) holds nothing: its rows
- * are asked again. A completed job not yet applied still holds them: `batch results`
- * saves what was paid for.
+ * Questions in a job whose results have not been applied yet, by cache key (invariant 9),
+ * among `keys` (a JSON array: one parameter, whatever their number). A job that ended
+ * without answers (failed, cancelled, expired) holds nothing: its rows are asked again. A
+ * completed job not yet applied still holds them: `batch results` saves what was paid for.
  */
-export function pendingQuestions(store: CacheStore): Map<string, PendingBatch> {
-  const rows = store.db
+export function pendingQuestionsOf(db: Database, keys: string): Map<string, PendingBatch> {
+  const rows = db
     .prepare(
       `SELECT l.key, j.id AS batchId, j.created_at AS submittedAt FROM batch_lines l JOIN batch_jobs j ON j.id = l.batch_id
-       WHERE j.applied_at IS NULL AND j.status NOT IN ('failed', 'cancelled', 'expired') ORDER BY j.created_at`,
+       WHERE j.applied_at IS NULL AND j.status NOT IN ('failed', 'cancelled', 'expired') AND l.key IN (SELECT value FROM json_each(?)) ORDER BY j.created_at`,
     )
-    .all() as Array<{ key: string } & PendingBatch>;
+    .all(keys) as Array<{ key: string } & PendingBatch>;
   return new Map(rows.map((r) => [r.key, { batchId: r.batchId, submittedAt: r.submittedAt }]));
 }
 
 /**
- * When each question was last sent in a Batch API job whose results were applied (its
+ * When each of `keys` was last sent in a Batch API job whose results were applied (its
  * submission time, by cache key): a ticked row's answer, if saved since (src/pipeline/select.ts).
  */
-export function answeredBatchQuestions(store: CacheStore): Map<string, string> {
-  const rows = store.db
+export function answeredBatchQuestionsOf(db: Database, keys: string): Map<string, string> {
+  const rows = db
     .prepare(
       `SELECT l.key, MAX(j.created_at) AS submittedAt FROM batch_lines l JOIN batch_jobs j ON j.id = l.batch_id
-       WHERE j.applied_at IS NOT NULL GROUP BY l.key`,
+       WHERE j.applied_at IS NOT NULL AND l.key IN (SELECT value FROM json_each(?)) GROUP BY l.key`,
     )
-    .all() as Array<{ key: string; submittedAt: string }>;
+    .all(keys) as Array<{ key: string; submittedAt: string }>;
   return new Map(rows.map((r) => [r.key, r.submittedAt]));
 }

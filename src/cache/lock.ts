@@ -1,7 +1,8 @@
 import { hostname } from 'node:os';
 import { LockedError } from '../errors.js';
+import type { LockHolder } from './contract.js';
 import { ownStart, processStartOf, sameStart } from './process-start.js';
-import type { CacheStore } from './store.js';
+import type { Database } from 'better-sqlite3';
 
 /** How often a holder renews its lock. */
 export const HEARTBEAT_MS = 30_000;
@@ -50,7 +51,8 @@ function unchangedSince(holder: LockRow, sighting: Sighting | undefined): sighti
 /** Runs of this process that hold a lock now: a row of ours naming another run is a leftover. */
 const heldHere = new Set<string>();
 
-export interface AcquiredLock {
+/** The SQLite lock as better-sqlite3 gives it: synchronous (SqliteStore's `locks` wraps it in the Store's async AcquiredLock). */
+export interface SqliteLock {
   /** Renews the lock; false when the row is no longer ours (taken over): the run must stop. */
   heartbeat(): boolean;
   release(): void;
@@ -63,31 +65,31 @@ export interface AcquiredLock {
  * transaction, so two processes never both win. A holder is known by host, pid and its
  * process's start time; it is replaced when it is stale (see `whyStale`).
  */
-export function acquireLock(store: CacheStore, name: string, runId: string, now: () => Date = () => new Date(), label = name): AcquiredLock {
+export function acquireLock(db: Database, name: string, runId: string, now: () => Date = () => new Date(), label = name): SqliteLock {
   const host = hostname();
   const self = ownStart();
   const selfStart = self.kind === 'known' ? self.start : null;
   let tookOver: string | undefined;
-  const refused = store.db
+  const refused = db
     .transaction((): LockRow | undefined => {
-      const holder = store.db.prepare('SELECT * FROM locks WHERE name = ?').get(name) as LockRow | undefined;
-      const sighting = holder && holder.host !== host ? (store.db.prepare('SELECT run_id, beat, heartbeat_at, seen_at FROM lock_sightings WHERE name = ? AND host = ?').get(name, host) as Sighting | undefined) : undefined;
+      const holder = db.prepare('SELECT * FROM locks WHERE name = ?').get(name) as LockRow | undefined;
+      const sighting = holder && holder.host !== host ? (db.prepare('SELECT run_id, beat, heartbeat_at, seen_at FROM lock_sightings WHERE name = ? AND host = ?').get(name, host) as Sighting | undefined) : undefined;
       const stale = holder && whyStale(holder, host, selfStart, now(), sighting);
       if (holder && stale === undefined) {
         // Kept (the transaction commits): the next look measures the silence from here.
-        if (holder.host !== host) noteSighting(store, name, host, holder, sighting, now());
+        if (holder.host !== host) noteSighting(db, name, host, holder, sighting, now());
         return holder;
       }
       const stamp = now().toISOString();
       if (holder) {
         tookOver = `took over the lock of run ${holder.run_id} (pid ${holder.pid} on ${holder.host}, started ${holder.started_at}): ${stale ?? ''}`;
         // The dead holder's run will never record its end: say what became of it.
-        store.db.prepare(`UPDATE runs SET status = 'killed', ended_at = ? WHERE id = ? AND status = 'running'`).run(stamp, holder.run_id);
+        db.prepare(`UPDATE runs SET status = 'killed', ended_at = ? WHERE id = ? AND status = 'running'`).run(stamp, holder.run_id);
       }
-      store.db
+      db
         .prepare('INSERT OR REPLACE INTO locks (name, run_id, pid, host, process_start, started_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
         .run(name, runId, process.pid, host, selfStart, stamp, stamp);
-      store.db.prepare('DELETE FROM lock_sightings WHERE name = ?').run(name);
+      db.prepare('DELETE FROM lock_sightings WHERE name = ?').run(name);
       return undefined;
     })
     .immediate();
@@ -103,13 +105,13 @@ export function acquireLock(store: CacheStore, name: string, runId: string, now:
   return {
     tookOver,
     heartbeat: () => {
-      if (!store.db.open) return true;
-      return store.db.prepare('UPDATE locks SET heartbeat_at = ?, beat = beat + 1 WHERE name = ? AND run_id = ?').run(now().toISOString(), name, runId).changes > 0;
+      if (!db.open) return true;
+      return db.prepare('UPDATE locks SET heartbeat_at = ?, beat = beat + 1 WHERE name = ? AND run_id = ?').run(now().toISOString(), name, runId).changes > 0;
     },
     release: () => {
       // Forgotten first: should the DELETE fail, this process still takes the row over next time.
       heldHere.delete(runId);
-      if (store.db.open) store.db.prepare('DELETE FROM locks WHERE name = ? AND run_id = ?').run(name, runId);
+      if (db.open) db.prepare('DELETE FROM locks WHERE name = ? AND run_id = ?').run(name, runId);
     },
   };
 }
@@ -140,9 +142,9 @@ export function whyStale(holder: LockRow, host: string, selfStart: string | null
 }
 
 /** Notes another host's lock as first seen now; a sighting of the same beat and heartbeat time keeps its time. */
-function noteSighting(store: CacheStore, name: string, host: string, holder: LockRow, sighting: Sighting | undefined, now: Date): void {
+function noteSighting(db: Database, name: string, host: string, holder: LockRow, sighting: Sighting | undefined, now: Date): void {
   if (unchangedSince(holder, sighting)) return;
-  store.db
+  db
     .prepare('INSERT OR REPLACE INTO lock_sightings (name, host, run_id, beat, heartbeat_at, seen_at) VALUES (?, ?, ?, ?, ?, ?)')
     .run(name, host, holder.run_id, holder.beat ?? 0, holder.heartbeat_at, now.toISOString());
 }
@@ -158,6 +160,6 @@ function exists(pid: number): boolean {
 }
 
 /** Who holds a lock now, if anyone: named when a run finds its lock taken over. */
-export function lockHolder(store: CacheStore, name: string): { runId: string; pid: number; host: string } | undefined {
-  return store.db.prepare('SELECT run_id AS runId, pid, host FROM locks WHERE name = ?').get(name) as { runId: string; pid: number; host: string } | undefined;
+export function lockHolder(db: Database, name: string): LockHolder | undefined {
+  return db.prepare('SELECT run_id AS runId, pid, host, started_at AS startedAt, heartbeat_at AS heartbeatAt FROM locks WHERE name = ?').get(name) as LockHolder | undefined;
 }

@@ -1,4 +1,4 @@
-import type { CacheStore } from './store.js';
+import type { Database } from 'better-sqlite3';
 
 export interface RunRecord {
   id: string;
@@ -12,16 +12,16 @@ export interface RunRecord {
   group?: string | undefined;
 }
 
-export function recordRunStart(store: CacheStore, run: RunRecord): void {
-  store.db
+export function recordRunStart(db: Database, run: RunRecord): void {
+  db
     .prepare(`INSERT INTO runs (id, started_at, trigger, spreadsheet_id, sheet, status, target, run_group) VALUES (?, ?, ?, ?, ?, 'running', ?, ?)`)
     .run(run.id, run.startedAt, run.trigger, run.spreadsheetId, run.sheet, run.target ?? run.sheet, run.group ?? null);
 }
 
 /** The run's end; its summary's target and group (RunSummary) are recorded too, whatever the start knew. */
-export function recordRunEnd(store: CacheStore, id: string, status: string, summary: unknown): void {
+export function recordRunEnd(db: Database, id: string, status: string, summary: unknown): void {
   const { target, group } = namesOf(summary);
-  store.db
+  db
     .prepare(`UPDATE runs SET ended_at = ?, status = ?, summary = ?, target = coalesce(?, target), run_group = coalesce(?, run_group) WHERE id = ?`)
     .run(new Date().toISOString(), status, JSON.stringify(summary), target, group, id);
 }
@@ -44,8 +44,8 @@ export interface RunRequest {
 }
 
 /** Adds the request to a run's record (the run has already recorded its start). */
-export function recordRunRequest(store: CacheStore, id: string, request: RunRequest): void {
-  store.db.prepare(`UPDATE runs SET triggered_by = ?, request = ? WHERE id = ?`).run(request.by, JSON.stringify(request), id);
+export function recordRunRequest(db: Database, id: string, request: RunRequest): void {
+  db.prepare(`UPDATE runs SET triggered_by = ?, request = ? WHERE id = ?`).run(request.by, JSON.stringify(request), id);
 }
 
 export interface StoredRun {
@@ -71,9 +71,9 @@ export interface StoredRun {
  * rows together, in the order they started). `targets` keeps the runs of those targets
  * (their names exactly as the config spells them: the caller resolves --target first).
  */
-export function recentRuns(store: CacheStore, limit: number, targets?: readonly string[]): StoredRun[] {
+export function recentRuns(db: Database, limit: number, targets?: readonly string[]): StoredRun[] {
   const only = targets ? [...targets] : undefined;
-  const rows = store.db
+  const rows = db
     .prepare(
       `SELECT id, started_at AS startedAt, ended_at AS endedAt, trigger, status, spreadsheet_id AS spreadsheetId, sheet,
               coalesce(target, sheet) AS target, run_group AS "group", summary, triggered_by AS triggeredBy, request

@@ -11,8 +11,8 @@ import { scheduleCommand, type ScheduleFlags } from '../commands/schedule.js';
 import { checkServeCaps, serveCommand, type ServeFlags } from '../commands/serve.js';
 import { watchCommand, type WatchFlags } from '../commands/watch.js';
 import { parseDuration } from '../llm/index.js';
-import { durationMs } from '../config/index.js';
-import { ConfigError, LockedError, RemoteError, StatusValidatorError, UsageError, redact } from '../errors.js';
+import { cacheLocation, durationMs } from '../config/index.js';
+import { ConfigError, LockedError, RemoteError, StatusValidatorError, UnsafeCacheError, UsageError, redact } from '../errors.js';
 import { EXIT } from './exit.js';
 import { plural } from '../plural.js';
 
@@ -63,11 +63,13 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
       const { targets, listed, warnings } = loaded;
       for (const warning of warnings) io.stderr.write(`warning: ${warning}\n`);
       const [first] = targets;
+      // A shared database is worth naming (never its password); the default file is not.
+      const store = first?.cache.url === undefined ? '' : `, cache ${cacheLocation(first.cache)}`;
       if (!listed && first) {
-        io.stdout.write(`${flags.config}: OK (${plural(first.llm.providers.length, 'provider')}, tab "${first.sheets.sheet}")\n`);
+        io.stdout.write(`${flags.config}: OK (${plural(first.llm.providers.length, 'provider')}, tab "${first.sheets.sheet}"${store})\n`);
         return;
       }
-      io.stdout.write(`${flags.config}: OK (${plural(first?.llm.providers.length ?? 0, 'provider')}, ${plural(targets.length, 'target')})\n`);
+      io.stdout.write(`${flags.config}: OK (${plural(first?.llm.providers.length ?? 0, 'provider')}, ${plural(targets.length, 'target')}${store})\n`);
       for (const t of targets) io.stdout.write(`  ${t.target.name}: tab "${t.sheets.sheet}" in ${t.sheets.spreadsheet_id}\n`);
     });
 
@@ -78,8 +80,8 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .option('-n, --limit <n>', 'how many runs', positiveInt, 20)
     .option('-t, --target <name>', "only this target's runs")
     .option('--json', 'print them as JSON')
-    .action((flags: { config: string; limit: number; json?: boolean; target?: string }) => {
-      exitCode = runsCommand(flags, io);
+    .action(async (flags: { config: string; limit: number; json?: boolean; target?: string }) => {
+      exitCode = await runsCommand(flags, io);
     });
 
   program
@@ -212,6 +214,13 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
 }
 
 /** The one place that decides what a user sees of a failure. */
+/** The exit code of a command's failure, from its class alone (DESIGN.md, Contracts: exit codes). */
+export function exitCodeOfError(error: StatusValidatorError): number {
+  if (error instanceof ConfigError || error instanceof UsageError || error instanceof UnsafeCacheError) return EXIT.usage;
+  if (error instanceof LockedError) return EXIT.locked;
+  return EXIT.fatal;
+}
+
 function reportError(error: unknown, io: CliIO): number {
   if (error instanceof CommanderError) {
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
@@ -223,9 +232,7 @@ function reportError(error: unknown, io: CliIO): number {
       io.stderr.write(`  (status ${error.status ?? 'none'}${error.requestId ? `, request id ${error.requestId}` : ''})\n`);
     }
     if (error.hint) io.stderr.write(`Fix: ${error.hint}\n`);
-    if (error instanceof ConfigError || error instanceof UsageError) return EXIT.usage;
-    if (error instanceof LockedError) return EXIT.locked;
-    return EXIT.fatal;
+    return exitCodeOfError(error);
   }
   const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
   io.stderr.write(`Internal error (a bug in status-validator, please report it with this text):\n${redact(detail)}\n`);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { TERMINAL, applyResults, refreshJob, submitBatch, type SubmitResult } from '../batch/api.js';
-import { BatchJobs, type BatchJob } from '../batch/jobs.js';
-import { CacheStore } from '../cache/index.js';
+import { batchJobsOf, type BatchJob, type BatchJobs } from '../batch/jobs.js';
+import { openStore, type Store } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { LockedError, StatusValidatorError, UsageError, redact } from '../errors.js';
 import { costOf, factsOf, priceOf, priceTable } from '../llm/index.js';
@@ -24,7 +24,7 @@ interface Ctx {
   listed: boolean;
   secrets: Secrets;
   warnings: string[];
-  store: CacheStore;
+  store: Store;
   jobs: BatchJobs;
   io: CommandIO;
 }
@@ -34,11 +34,11 @@ type Flags = { config: string; target?: string };
 async function withJobs<T>(flags: Flags, io: CommandIO, fn: (ctx: Ctx) => Promise<T>): Promise<T> {
   const { targets, listed, secrets, warnings } = loadTargets(flags.config, io, flags.target);
   // The cache is top-level: every target has the same path.
-  const store = CacheStore.open((targets[0] as Config).cache.path);
+  const store = await openStore((targets[0] as Config).cache);
   try {
-    return await fn({ targets, listed, secrets, warnings, store, jobs: new BatchJobs(store), io });
+    return await fn({ targets, listed, secrets, warnings, store, jobs: batchJobsOf(store), io });
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -49,7 +49,7 @@ const tag = (ctx: Ctx, name: string) => (ctx.listed ? `[${name}] ` : '');
 const owns = (config: Config, job: BatchJob) => job.spreadsheetId === config.sheets.spreadsheet_id && sameTab(job.sheet, config.sheets.sheet);
 
 /** The selected targets' jobs not yet applied. */
-const openJobs = (ctx: Ctx, targets: readonly Config[] = ctx.targets) => ctx.jobs.list({ open: true }).filter((j) => targets.some((t) => owns(t, j)));
+const openJobs = async (ctx: Ctx, targets: readonly Config[] = ctx.targets) => (await ctx.jobs.list({ open: true })).filter((j) => targets.some((t) => owns(t, j)));
 
 /**
  * Submitting holds the target's lock, like a run (exit 4 when another holds it): two
@@ -58,23 +58,24 @@ const openJobs = (ctx: Ctx, targets: readonly Config[] = ctx.targets) => ctx.job
  */
 async function underLock<T>(ctx: Ctx, config: Config, fn: () => Promise<T>): Promise<T> {
   const clock = ctx.io.clock;
-  const lock = holdLock(ctx.store, config, `batch-submit-${randomUUID()}`, clock?.every ? { every: clock.every } : {});
+  const lock = await holdLock(ctx.store, config, `batch-submit-${randomUUID()}`, clock?.every ? { every: clock.every } : {});
   try {
     return await fn();
   } finally {
-    lock.release();
+    await lock.release();
   }
 }
 
 /** The jobs a command acts on: the ids given, else the selected targets' jobs not yet applied. */
-function chosen(ctx: Ctx, ids: readonly string[]): BatchJob[] {
+async function chosen(ctx: Ctx, ids: readonly string[]): Promise<BatchJob[]> {
   if (ids.length === 0) return openJobs(ctx);
-  return ids.map((id) => {
-    const job = ctx.jobs.get(id);
-    const path = (ctx.targets[0] as Config).cache.path;
-    if (!job) throw new UsageError(`No batch job ${id} in ${path}.`, { hint: 'status-validator batch list shows the recorded jobs.' });
-    return job;
-  });
+  const jobs: BatchJob[] = [];
+  for (const id of ids) {
+    const job = await ctx.jobs.get(id);
+    if (!job) throw new UsageError(`No batch job ${id} in ${ctx.store.location}.`, { hint: 'status-validator batch list shows the recorded jobs.' });
+    jobs.push(job);
+  }
+  return jobs;
 }
 
 /**
@@ -135,7 +136,7 @@ const nameOf = (ctx: Ctx, job: BatchJob) => ctx.targets.find((t) => owns(t, job)
 export async function batchStatus(flags: Flags, ids: string[], io: CommandIO): Promise<number> {
   return withJobs(flags, io, async (ctx) => {
     const provider = primaryProvider(ctx.targets[0] as Config, ctx.secrets);
-    const list = chosen(ctx, ids);
+    const list = await chosen(ctx, ids);
     if (list.length === 0) io.stdout.write('No batch jobs waiting for results.\n');
     for (const job of list) {
       const p = await refreshJob(provider, ctx.jobs, job.id);
@@ -146,7 +147,7 @@ export async function batchStatus(flags: Flags, ids: string[], io: CommandIO): P
 }
 
 export async function batchWait(flags: Flags & { every: number }, ids: string[], io: CommandIO): Promise<number> {
-  return withJobs(flags, io, async (ctx) => waitFor(ctx, chosen(ctx, ids), flags.every));
+  return withJobs(flags, io, async (ctx) => waitFor(ctx, await chosen(ctx, ids), flags.every));
 }
 
 async function waitFor(ctx: Ctx, list: BatchJob[], every: number): Promise<number> {
@@ -171,7 +172,7 @@ async function waitFor(ctx: Ctx, list: BatchJob[], every: number): Promise<numbe
 }
 
 export async function batchResults(flags: Flags & { json?: boolean }, ids: string[], io: CommandIO): Promise<number> {
-  return withJobs(flags, io, (ctx) => resultsOf(ctx, chosen(ctx, ids), ids.length > 0, flags.json ?? false));
+  return withJobs(flags, io, async (ctx) => resultsOf(ctx, await chosen(ctx, ids), ids.length > 0, flags.json ?? false));
 }
 
 /**
@@ -200,17 +201,17 @@ async function resultsOf(ctx: Ctx, list: BatchJob[], named: boolean, json: boole
     touched.add(owner);
     const at = tag(ctx, owner.target.name);
     await refreshJob(provider, ctx.jobs, listed.id);
-    const job = ctx.jobs.get(listed.id) ?? listed;
+    const job = (await ctx.jobs.get(listed.id)) ?? listed;
     if (job.appliedAt) continue;
     if (!TERMINAL.has(job.status)) {
       ctx.io.stderr.write(`${at}${job.id} is still ${job.status}; its results are not ready (batch wait, or try later).\n`);
       continue;
     }
     const result = await applyResults(provider, ctx.jobs, ctx.store, job, owner.rules.allowed_statuses ?? []);
-    ctx.jobs.markApplied(job.id, { answered: result.answered, keptNewer: result.keptNewer, failed: result.failed.length, usage: result.usage });
+    await ctx.jobs.markApplied(job.id, { answered: result.answered, keptNewer: result.keptNewer, failed: result.failed.length, usage: result.usage });
     failed += result.failed.length;
     const costUsd = price ? costOf(result.usage, price, true) : null;
-    const verdicts = verdictsOf(ctx, job, result.failed, owner.review.min_confidence);
+    const verdicts = await verdictsOf(ctx, job, result.failed, owner.review.min_confidence);
     applied.push({ target: owner.target.name, id: job.id, status: job.status, answered: result.answered, keptNewer: result.keptNewer, failed: result.failed.length, ...verdicts, promptTokens: result.usage.promptTokens, completionTokens: result.usage.completionTokens, costUsd });
     const kept = result.keptNewer > 0 ? ` (${result.keptNewer} not saved: a newer verdict was stored after the job was submitted)` : '';
     const cost = costUsd === null ? 'cost unknown (no price for this model)' : `${formatUsd(costUsd)} at the batch price`;
@@ -228,7 +229,7 @@ async function resultsOf(ctx: Ctx, list: BatchJob[], named: boolean, json: boole
 /** The verdicts are in the cache: a run that asks nothing writes them to each target's tab, identity-checked. */
 async function writeFromCache(ctx: Ctx, targets: readonly Config[], json: boolean, applied: readonly AppliedJob[]): Promise<number> {
   if (targets.length === 0) return EXIT.ok;
-  const options = { limit: 0, trigger: 'batch', warnings: ctx.warnings, ...(ctx.io.stop ? { stop: ctx.io.stop } : {}) };
+  const options = { limit: 0, trigger: 'batch', warnings: ctx.warnings, store: ctx.store, ...(ctx.io.stop ? { stop: ctx.io.stop } : {}) };
   const [only] = targets;
   if (!ctx.listed && only) {
     const summary = await runValidation(only, ctx.secrets, { ...options, warnings: [] });
@@ -265,13 +266,15 @@ interface AppliedJob {
 }
 
 /** The verdicts of a job's answered questions, as the cache holds them now. */
-function verdictsOf(ctx: Ctx, job: BatchJob, failed: ReadonlyArray<{ customId: string }>, minConfidence: number | undefined): { valid: number; invalid: number; needsReview: number } {
+async function verdictsOf(ctx: Ctx, job: BatchJob, failed: ReadonlyArray<{ customId: string }>, minConfidence: number | undefined): Promise<{ valid: number; invalid: number; needsReview: number }> {
   const lost = new Set(failed.map((f) => f.customId));
   const out = { valid: 0, invalid: 0, needsReview: 0 };
-  for (const [customId, questions] of ctx.jobs.lines(job.id)) {
+  const lines = await ctx.jobs.lines(job.id);
+  const { verdicts } = await ctx.store.lookup([...lines.values()].flatMap((questions) => questions.map((q) => q.key)));
+  for (const [customId, questions] of lines) {
     for (const q of questions) {
       if (lost.has(customId) || lost.has(`${customId}/${q.label}`)) continue;
-      const cached = ctx.store.get(q.key);
+      const cached = verdicts.get(q.key);
       if (cached?.verdict === 'VALID') out.valid++;
       else if (cached?.verdict === 'INVALID') out.invalid++;
       if (cached && minConfidence !== undefined && cached.confidence < minConfidence) out.needsReview++;
@@ -282,10 +285,10 @@ function verdictsOf(ctx: Ctx, job: BatchJob, failed: ReadonlyArray<{ customId: s
 
 export async function batchCancel(flags: Flags, id: string, io: CommandIO): Promise<number> {
   return withJobs(flags, io, async (ctx) => {
-    chosen(ctx, [id]);
+    await chosen(ctx, [id]);
     const provider = primaryProvider(ctx.targets[0] as Config, ctx.secrets);
     const batch = await provider.batchApi.batches.cancel(id);
-    ctx.jobs.update(id, { status: batch.status });
+    await ctx.jobs.update(id, { status: batch.status });
     io.stdout.write(`${id}: ${batch.status}. Answers already made are applied by batch results.\n`);
     return 0;
   });
@@ -293,8 +296,8 @@ export async function batchCancel(flags: Flags, id: string, io: CommandIO): Prom
 
 /** Every job of the cache (with --target: that target's), newest first, each with its target. */
 export async function batchList(flags: Flags & { json?: boolean }, io: CommandIO): Promise<number> {
-  return withJobs(flags, io, (ctx) => {
-    const all = ctx.jobs.list();
+  return withJobs(flags, io, async (ctx) => {
+    const all = await ctx.jobs.list();
     const list = flags.target === undefined ? all : all.filter((j) => ctx.targets.some((t) => owns(t, j)));
     if (flags.json) io.stdout.write(`${JSON.stringify(list, null, 2)}\n`);
     else if (list.length === 0) io.stdout.write('No batch jobs recorded.\n');
@@ -313,7 +316,7 @@ export async function batchRun(flags: Flags & { force?: boolean; json?: boolean;
     const { codes } = await submitAll(ctx, flags.force ?? false, (line) => logLine(io, line), flags.recheckOlderThan);
     // A target whose submit failed is left alone: its jobs (if any) wait for the next batch results.
     const submitted = ctx.targets.filter((t) => codes.get(t.target.name) === EXIT.ok);
-    const open = openJobs(ctx, submitted);
+    const open = await openJobs(ctx, submitted);
     const waited = await waitFor(ctx, open, flags.every);
     if (waited !== 0) return waited;
     const written = await resultsOf({ ...ctx, targets: submitted }, open, false, flags.json ?? false);

@@ -1,4 +1,4 @@
-import { CacheStore } from '../cache/index.js';
+import { openStore, type Store } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { StatusValidatorError, redact } from '../errors.js';
 import { loadTokenizer, priceOf, priceTable, routeModel } from '../llm/index.js';
@@ -14,7 +14,7 @@ const DEFAULT_COMPLETION_TOKENS = 120;
 
 interface Shared {
   secrets: Secrets;
-  store: CacheStore;
+  store: Store;
   count: (text: string) => number;
   now: Date;
   force: boolean;
@@ -32,7 +32,7 @@ export async function estimateCommand(flags: { config: string; json?: boolean; f
   const { targets, listed, secrets } = loadTargets(flags.config, io, flags.target);
   const first = targets[0] as Config;
   const count = await loadTokenizer();
-  const store = CacheStore.open(first.cache.path);
+  const store = await openStore(first.cache);
   const shared: Shared = { secrets, store, count, now: (io.clock ?? systemClock).now(), force: flags.force ?? false, io };
   const packing = estimatePacking(first.llm);
   let estimates: TargetEstimate[];
@@ -45,7 +45,7 @@ export async function estimateCommand(flags: { config: string; json?: boolean; f
       for (const config of targets) estimates.push(await estimateOrFailure(config, shared));
     }
   } finally {
-    store.close();
+    await store.close();
   }
   const packed = { requested: packing.requested, rows: packing.rows, ...(packing.cappedBy ? { cappedBy: packing.cappedBy, note: packing.note } : {}) };
   const routing = first.llm.routing;
@@ -80,7 +80,7 @@ async function estimateOrFailure(config: Config, shared: Shared): Promise<Target
 
 async function estimateOne(config: Config, { secrets, store, count, now, force, io }: Shared): Promise<TargetEstimate> {
   const { rows, selection } = await surveyTab(config, secrets, store, { force, now, signal: io.abort });
-  const history = store.averageTokens();
+  const history = await store.averageTokens();
   // With llm.routing each row is priced at the model it is routed to, as the run asks it.
   const routing = config.llm.routing;
   const primary = primaryModel(config);

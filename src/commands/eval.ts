@@ -1,9 +1,10 @@
-import { CacheStore } from '../cache/index.js';
+import { openStore, type Store } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { StatusValidatorError, redact } from '../errors.js';
 import { EXIT } from '../cli/exit.js';
 import { measureAgreement, overallAgreement, renderAgreement, renderPortfolioAgreement, type TargetAgreement } from '../eval/index.js';
-import { keyerOf, layoutConfigOf, sheetsClientFor } from '../pipeline/index.js';
+import { keyerOf, layoutConfigOf, sheetsClientFor, snapshotOf } from '../pipeline/index.js';
+import { parseOverride } from '../pipeline/review.js';
 import { mapHeaders, quoteSheetName, readEntries } from '../sheets/index.js';
 import { loadTargets, type CommandIO } from './context.js';
 
@@ -23,21 +24,21 @@ export async function evalCommand(flags: { config: string; json?: boolean; targe
       io.stderr.write(`Error: ${NO_OVERRIDE}.\nFix: add review: { override_column: "Reviewer verdict" } to the config and let reviewers fill it.\n`);
       return 2;
     }
-    const store = CacheStore.open(first.cache.path);
+    const store = await openStore(first.cache);
     try {
       const agreement = await measure(first, secrets, store, io);
       io.stdout.write(flags.json ? `${JSON.stringify(agreement, null, 2)}\n` : renderAgreement(agreement));
       return 0;
     } finally {
-      store.close();
+      await store.close();
     }
   }
-  const store = CacheStore.open(first.cache.path);
+  const store = await openStore(first.cache);
   const results: TargetAgreement[] = [];
   try {
     for (const config of targets) results.push(await measureOrFailure(config, secrets, store, io));
   } finally {
-    store.close();
+    await store.close();
   }
   // A target left out for want of an override column is said so, not a failure, unless no target is left.
   const exitCode = results.some((r) => 'error' in r) ? EXIT.fatal : results.every((r) => 'skipped' in r) ? EXIT.usage : EXIT.ok;
@@ -48,7 +49,7 @@ export async function evalCommand(flags: { config: string; json?: boolean; targe
   return exitCode;
 }
 
-async function measureOrFailure(config: Config, secrets: Secrets, store: CacheStore, io: CommandIO): Promise<TargetAgreement> {
+async function measureOrFailure(config: Config, secrets: Secrets, store: Store, io: CommandIO): Promise<TargetAgreement> {
   const where = { target: config.target.name, spreadsheetId: config.sheets.spreadsheet_id, sheet: config.sheets.sheet };
   if (!config.review.override_column) return { ...where, skipped: `${NO_OVERRIDE} for this target (add review.override_column to it or at the top level)` };
   try {
@@ -59,9 +60,12 @@ async function measureOrFailure(config: Config, secrets: Secrets, store: CacheSt
   }
 }
 
-async function measure(config: Config, secrets: Secrets, store: CacheStore, io: CommandIO) {
+async function measure(config: Config, secrets: Secrets, store: Store, io: CommandIO) {
   const values = await sheetsClientFor(config, secrets, io.abort).read(quoteSheetName(config.sheets.sheet));
   const layout = mapHeaders(values[config.sheets.header_row - 1] ?? [], layoutConfigOf(config));
   const { entries } = readEntries(values, layout);
-  return measureAgreement(entries, keyerOf(config), (key) => store.get(key));
+  // Only reviewed rows are compared: their model verdicts are read in one lookup.
+  const reviewed = entries.filter((entry) => parseOverride(entry.review.override));
+  const { keyOf, snapshot } = await snapshotOf(store, reviewed, keyerOf(config));
+  return measureAgreement(entries, keyOf, (key) => snapshot.verdicts.get(key));
 }

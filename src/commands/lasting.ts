@@ -1,4 +1,4 @@
-import { CacheStore } from '../cache/index.js';
+import { openStore, type Store } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import type { ProviderGate } from '../llm/index.js';
 import { describeSheet, formatUsd, portfolioTotal, renderOneLine, type TargetLine } from '../report/index.js';
@@ -17,20 +17,25 @@ import { redact } from '../errors.js';
  */
 export interface Lasting {
   gates: ReadonlyMap<string, ProviderGate>;
-  store: CacheStore;
-  close(): void;
+  store: Store;
+  close(): Promise<void>;
 }
 
 /**
  * `log`: the command's log, told at once what the gates doubt (an unbelievable rate-limit
  * header); the run whose request showed it keeps it in its summary as well (runs shows it).
  */
-export function openLasting(targets: readonly Config[], secrets: Secrets, log?: (line: string) => void): Lasting {
+export async function openLasting(targets: readonly Config[], secrets: Secrets, log?: (line: string) => void): Promise<Lasting> {
   const [first] = targets;
   if (!first) throw new RangeError('a command needs at least one target');
-  const store = CacheStore.open(first.cache.path);
-  const gates = providerGates(first, secrets, store.limitMemory(), log && ((text) => log(`warning: ${redact(text, secrets.all)}`)));
-  return { gates, store, close: () => store.close() };
+  const store = await openStore(first.cache);
+  try {
+    const gates = await providerGates(first, secrets, store.limitMemory(), log && ((text) => log(`warning: ${redact(text, secrets.all)}`)));
+    return { gates, store, close: () => store.close() };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { CacheStore, recentRuns, type StoredRun } from '../cache/index.js';
+import { openStore, type StoredRun } from '../cache/index.js';
 import { loadPortfolio, selectTargets } from '../config/index.js';
 import type { RunSummary } from '../pipeline/index.js';
 import { describeRequest, describeSheet, formatUsd } from '../report/index.js';
@@ -10,23 +10,24 @@ import type { CommandIO } from './context.js';
  * run, the runs started together (one `run` over a portfolio) next to each other under
  * one group id. `--target` keeps one target's runs.
  */
-export function runsCommand(flags: { config: string; limit: number; json?: boolean; target?: string }, io: CommandIO): number {
+export async function runsCommand(flags: { config: string; limit: number; json?: boolean; target?: string }, io: CommandIO): Promise<number> {
   // Only the cache path is needed: no secrets are loaded, so `runs` works without credentials.
   const portfolio = loadPortfolio(flags.config, io.env);
   const targets = selectTargets(portfolio, flags.target);
   const [first] = targets;
   const path = first?.cache.path ?? '';
-  if (!existsSync(path)) {
+  // A SQLite cache not made yet has no runs (and is not made just to say so); a database (cache.url) is asked.
+  if (first?.cache.url === undefined && !existsSync(path)) {
     io.stdout.write(flags.json ? '[]\n' : `No runs yet (no cache at ${path}).\n`);
     return 0;
   }
-  const store = CacheStore.open(path);
+  const store = await openStore(first?.cache ?? { path });
   try {
-    const runs = recentRuns(store, flags.limit, flags.target === undefined ? undefined : targets.map((t) => t.target.name));
+    const runs = await store.runs.recent(flags.limit, flags.target === undefined ? undefined : targets.map((t) => t.target.name));
     io.stdout.write(flags.json ? `${JSON.stringify(runs, null, 2)}\n` : renderRuns(runs));
     return 0;
   } finally {
-    store.close();
+    await store.close();
   }
 }
 

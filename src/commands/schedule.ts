@@ -2,7 +2,7 @@ import { Cron } from 'croner';
 import { UsageError, redact } from '../errors.js';
 import { runPortfolio } from '../pipeline/index.js';
 import { loadTargets, logLine, systemClock, type CommandIO } from './context.js';
-import { openLasting, portfolioLog } from './lasting.js';
+import { openLasting, portfolioLog, type Lasting } from './lasting.js';
 import { plural } from '../plural.js';
 
 export interface ScheduleFlags {
@@ -47,11 +47,11 @@ export async function scheduleCommand(flags: ScheduleFlags, io: CommandIO): Prom
   for (const warning of warnings) logLine(io, `warning: ${warning}`);
   const clock = io.clock ?? systemClock;
   if (listed) logLine(io, `scheduling ${plural(targets.length, 'target')}: ${targets.map((t) => t.target.name).join(', ')}`);
-  const lasting = openLasting(targets, secrets, (line) => logLine(io, line));
+  const lasting = await openLasting(targets, secrets, (line) => logLine(io, line));
   try {
-    await loop(flags, io, cron, { targets, listed, secrets }, lasting.gates, clock);
+    await loop(flags, io, cron, { targets, listed, secrets }, lasting, clock);
   } finally {
-    lasting.close();
+    await lasting.close();
   }
   logLine(io, 'scheduler stopped');
   return 0;
@@ -62,7 +62,7 @@ async function loop(
   io: CommandIO,
   cron: Cron,
   { targets, listed, secrets }: Pick<ReturnType<typeof loadTargets>, 'targets' | 'listed' | 'secrets'>,
-  gates: ReturnType<typeof openLasting>['gates'],
+  { gates, store }: Pick<Lasting, 'gates' | 'store'>,
   clock: NonNullable<CommandIO['clock']>,
 ): Promise<void> {
   let runs = 0;
@@ -83,6 +83,7 @@ async function loop(
     const run = await runPortfolio(targets, secrets, {
       trigger: 'schedule',
       gates,
+      store,
       warnings: [],
       now: () => clock.now(),
       ...(clock.every ? { every: clock.every } : {}),

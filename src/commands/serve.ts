@@ -39,11 +39,11 @@ export async function serveCommand(flags: ServeFlags, io: CommandIO): Promise<nu
       { path: 'serve.google_client_id', message: `serve needs callers it can check: set serve.google_client_id and serve.allow (people in the sheet), or ${flags.tokenEnv} (a machine token for cron)` },
     ], { hint: 'See docs/apps-script.md for the client id, and generate a machine token with: openssl rand -hex 32.' });
   }
-  const lasting = openLasting(targets, secrets, (line) => logLine(io, line));
+  const lasting = await openLasting(targets, secrets, (line) => logLine(io, line));
   try {
-    return await listen(flags, io, { targets, listed, secrets, token, gates: lasting.gates });
+    return await listen(flags, io, { targets, listed, secrets, token, gates: lasting.gates, store: lasting.store });
   } finally {
-    lasting.close();
+    await lasting.close();
   }
 }
 
@@ -56,12 +56,13 @@ export function checkServeCaps(file: string, targets: readonly Config[]): void {
 async function listen(
   flags: ServeFlags,
   io: CommandIO,
-  { targets, listed, secrets, token, gates }: Pick<TriggerOptions, 'targets' | 'listed' | 'secrets' | 'token' | 'gates'>,
+  { targets, listed, secrets, token, gates, store }: Pick<TriggerOptions, 'targets' | 'listed' | 'secrets' | 'token' | 'gates' | 'store'>,
 ): Promise<number> {
   const { server, whenIdle } = createTriggerServer({
     targets,
     listed,
     gates,
+    store,
     secrets: { ...secrets, all: token === undefined ? secrets.all : [...secrets.all, token] },
     token,
     log: (line) => logLine(io, line),

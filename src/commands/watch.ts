@@ -1,8 +1,8 @@
-import { pendingQuestions, setAsidePending } from '../batch/pending.js';
-import type { CacheStore } from '../cache/index.js';
+import { setAsidePending } from '../batch/pending.js';
+import type { Store } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { RemoteError, SheetsError, StatusValidatorError, redact } from '../errors.js';
-import { hasWork, keyerOf, layoutConfigOf, lookupIn, runPortfolio, selectWork, sheetsClientFor, staleAfterOf } from '../pipeline/index.js';
+import { hasWork, keyerOf, layoutConfigOf, lookupIn, runPortfolio, selectWork, sheetsClientFor, snapshotOf, staleAfterOf } from '../pipeline/index.js';
 import { mapHeaders, parseResults, quoteSheetName, readEntries, sameTab, showResults, type CellValues, type ParsedResults, type SheetsClient } from '../sheets/index.js';
 import { loadTargets, logLine, systemClock, type Clock, type CommandIO } from './context.js';
 import { openLasting, portfolioLog } from './lasting.js';
@@ -67,7 +67,7 @@ export async function watchCommand(flags: WatchFlags, io: CommandIO): Promise<nu
   const seconds = flags.every / 1000;
   if (!listed && targets[0]) logLine(io, `watching "${targets[0].sheets.sheet}" in ${targets[0].sheets.spreadsheet_id} every ${seconds} s (Ctrl-C to stop)`);
   else logLine(io, `watching ${plural(targets.length, 'target')} every ${seconds} s (Ctrl-C to stop): ${targets.map((t) => `${t.target.name} ("${t.sheets.sheet}" in ${t.sheets.spreadsheet_id})`).join(', ')}`);
-  const lasting = openLasting(targets, secrets, (line) => logLine(io, line));
+  const lasting = await openLasting(targets, secrets, (line) => logLine(io, line));
   try {
     for (let poll = 1; !io.stop?.aborted && (flags.polls === undefined || poll <= flags.polls); poll++) {
       const code = await onePoll(poll, watched, { io, secrets, listed, clock, store: lasting.store, gates: lasting.gates });
@@ -76,7 +76,7 @@ export async function watchCommand(flags: WatchFlags, io: CommandIO): Promise<nu
       await clock.sleep(flags.every, io.stop).catch(() => undefined);
     }
   } finally {
-    lasting.close();
+    await lasting.close();
   }
   logLine(io, 'watch stopped');
   return 0;
@@ -87,8 +87,8 @@ interface PollContext {
   secrets: Secrets;
   listed: boolean;
   clock: Clock;
-  store: CacheStore;
-  gates: ReturnType<typeof openLasting>['gates'];
+  store: Store;
+  gates: Awaited<ReturnType<typeof openLasting>>['gates'];
 }
 
 /** One poll over every target: read each, run those with work together. An exit code when the watch must end. */
@@ -116,6 +116,7 @@ async function onePoll(poll: number, watched: readonly Watched[], ctx: PollConte
       {
         trigger: 'watch',
         gates: ctx.gates,
+        store: ctx.store,
         each: (_config, i) => ({ sheets: (work[i] as (typeof work)[number]).watched.sheets, preread: (work[i] as (typeof work)[number]).values }),
         warnings: [],
         now: () => clock.now(),
@@ -153,16 +154,17 @@ function recover(w: Watched, say: (line: string) => void, at: (w: Watched) => st
 }
 
 /** Reads one target and decides whether it has work; never throws for a failure of the services. */
-async function look(w: Watched, store: CacheStore, clock: Clock): Promise<Look> {
+async function look(w: Watched, store: Store, clock: Clock): Promise<Look> {
   const { config } = w;
   try {
     const { values, results } = await readPoll(w.sheets, config);
     const layout = mapHeaders(values[config.sheets.header_row - 1] ?? [], w.layoutConfig);
     const { entries } = readEntries(values, layout);
     if (results) showResults(entries, results.lines, (w.sourceGid ??= await gidOf(w)));
-    const selected = selectWork(entries, w.keyOf, lookupIn(store, config.review.min_confidence), { force: false, limit: undefined, staleAfterMs: w.staleAfterMs, now: clock.now().getTime() });
+    const { keyOf, snapshot } = await snapshotOf(store, entries, w.keyOf);
+    const selected = selectWork(entries, keyOf, lookupIn(snapshot, config.review.min_confidence), { force: false, limit: undefined, staleAfterMs: w.staleAfterMs, now: clock.now().getTime() });
     // Rows a pending batch job will answer are no reason to run (the run would not ask them).
-    const selection = { ...selected, jobs: setAsidePending(selected.jobs, pendingQuestions(store)).ask };
+    const selection = { ...selected, jobs: setAsidePending(selected.jobs, snapshot.pending).ask };
     return hasWork(selection) ? { kind: 'work', values } : { kind: 'quiet' };
   } catch (error) {
     // A passing outage skips one poll of this target; no access, a missing tab: it is failing.

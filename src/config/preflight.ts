@@ -1,3 +1,4 @@
+import { cacheUrlSecrets } from './cache-url.js';
 import { ConfigError, type ConfigProblem } from '../errors.js';
 import { readServiceAccountKey, type ServiceAccountKey } from '../sheets/credentials.js';
 import type { Config } from './load.js';
@@ -53,7 +54,8 @@ export function loadSecrets(config: Config, env: NodeJS.ProcessEnv): { secrets: 
   });
   if (problems.length > 0 || !serviceAccount) throw new ConfigError(config.source.file, problems);
   return {
-    secrets: { serviceAccount, apiKeys, all: [serviceAccount.private_key, ...apiKeys.values()] },
+    // cache.url's password (PostgreSQL) is hidden from every message, log and summary like the keys.
+    secrets: { serviceAccount, apiKeys, all: [serviceAccount.private_key, ...apiKeys.values(), ...cacheUrlSecrets(config.cache.url)] },
     warnings,
   };
 }

@@ -139,9 +139,21 @@ const llmSchema = z.strictObject({
     .min(1, 'list at least one provider'),
 });
 
+/** postgres:// or postgresql:// with a host: what node-postgres connects to (https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNSTRING-URIS). */
+function isPostgresUrl(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname !== '';
+}
+
 const cacheSchema = z
   .strictObject({
     path: text('a file path').default('./status-validator.sqlite'),
+    /**
+     * A PostgreSQL database every instance shares (issue 21): wins over `path`. Usually
+     * "${DATABASE_URL}". Never echoed back in a message: it may hold a password.
+     */
+    url: text('a PostgreSQL URL').refine(isPostgresUrl, 'expected a PostgreSQL URL: postgres://user:password@host:5432/database (or postgresql://...)').optional(),
     /** Reuse the verdict of a very similar answered row (same status); off by default. */
     semantic: z.boolean({ error: 'expected true or false' }).default(false),
     /** Least cosine similarity (0.5–1) for a neighbour's verdict to be reused. */

@@ -23,7 +23,7 @@ export interface AnsweringOptions {
   /** The portfolio's questions in flight: shared by its targets, so that none pays for another's question. */
   board?: QuestionBoard | undefined;
   /** A verdict committed for a key since the run chose its questions, looked up before asking a cache miss (never a question chosen to be asked again). */
-  lookup?: ((key: string) => CachedVerdict | undefined) | undefined;
+  lookup?: ((key: string) => Promise<CachedVerdict | undefined>) | undefined;
 }
 
 /**
@@ -75,8 +75,8 @@ export class Answering {
     for (const job of group) {
       // The board's own answer first (a dry run's, not in the cache); a question asked again
       // takes the cache's only once this run gave it.
-      const known = board.keeps(job.key) || (job.again && !board.answered(job.key)) ? undefined : lookup?.(job.key);
-      if (known) settler.commit(job, known);
+      const known = board.keeps(job.key) || (job.again && !board.answered(job.key)) ? undefined : await lookup?.(job.key);
+      if (known) await settler.commit(job, known);
       else open.push(job);
     }
     const { mine, theirs, settle } = board.claim(open.map((job) => job.key));
@@ -85,7 +85,7 @@ export class Answering {
     for (const { index, answer } of theirs) {
       const job = open[index] as Job;
       const outcome = await answer;
-      if (outcome) settler.settle(job, shared(outcome));
+      if (outcome) await settler.settle(job, shared(outcome));
       else if (this.stop.aborted) this.options.onDeferred(rowsAnswered([job], this.options.sharing));
       // Their request failed (a timeout, an abort of theirs): this target asks for itself.
       else await this.ask([job]);
@@ -100,10 +100,11 @@ export class Answering {
         group.map((job) => job.inputs),
         this.inFlight,
       );
-      group.forEach((job, i) => {
+      // In order, each committed before the next (invariant 2 holds per verdict, whatever the store's latency).
+      for (const [i, job] of group.entries()) {
         const outcome = outcomes[i];
-        if (outcome) settler.settle(job, outcome);
-      });
+        if (outcome) await settler.settle(job, outcome);
+      }
       return outcomes;
     } catch (error) {
       this.options.onDeferred(rowsAnswered(group, sharing));

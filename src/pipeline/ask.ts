@@ -1,5 +1,5 @@
 import pLimit, { type LimitFunction } from 'p-limit';
-import type { FieldMemory, LimitMemory } from '../cache/index.js';
+import type { FieldStore, LimitStore } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { CacheKeySharder, Provider, ProviderGate, RefusalJudge, TokenEstimator, Validator, loadTokenizer, packingNote, packingOf, promptCacheKey, routeModel, type RetryEvent, type Usage } from '../llm/index.js';
 import type { RowInputs } from '../sheets/index.js';
@@ -24,12 +24,20 @@ export interface Asking {
  * first provider is asked with the small or the large model depending on the row;
  * the fallbacks keep their own models.
  */
-export function buildAsking(
+export async function buildAsking(
   config: Config,
   secrets: Secrets,
-  hooks: { today: string; onRetry: (event: RetryEvent) => void; onCall: (model: string, usage: Usage) => void; onConnectionFailure?: () => void; onWarning?: (text: string) => void; limits?: LimitMemory | undefined; fields?: FieldMemory | undefined; gates?: ReadonlyMap<string, ProviderGate> | undefined },
-): Asking {
+  hooks: { today: string; onRetry: (event: RetryEvent) => void; onCall: (model: string, usage: Usage) => void; onConnectionFailure?: () => void; onWarning?: (text: string) => void; limits?: LimitStore | undefined; fields?: FieldStore | undefined; gates?: ReadonlyMap<string, ProviderGate> | undefined },
+): Promise<Asking> {
   const rules = promptRulesOf(config);
+  const [first, ...rest] = config.llm.providers;
+  if (!first) throw new RangeError('llm.providers is empty');
+  const routing = config.llm.routing;
+  const firstModels = routing ? [routing.small, routing.large] : [first.model];
+  // What earlier runs learned each endpoint refuses, read once before any provider is made.
+  const endpoints = [...firstModels.map((model) => ({ provider: first.base_url, model })), ...rest.map((p) => ({ provider: p.base_url, model: p.model }))];
+  const refused = new Map<string, string[]>();
+  if (hooks.fields) for (const endpoint of endpoints) refused.set(endpointId(endpoint), await hooks.fields.recall(endpoint));
   const make = (provider: Config['llm']['providers'][number]) => {
     const endpoint = { provider: provider.base_url, model: provider.model };
     return new Provider(provider, {
@@ -39,19 +47,16 @@ export function buildAsking(
       maxCompletionTokens: config.llm.max_completion_tokens,
       // One key per model: each model's prefix is cached on its own; a busy run shards it.
       promptCacheKey: new CacheKeySharder(promptCacheKey(config.llm.prompt_cache_key, rules, provider.model), config.llm.prompt_cache_key_rpm),
-      droppedFields: hooks.fields?.recall(endpoint),
+      droppedFields: hooks.fields ? refused.get(endpointId(endpoint)) : undefined,
       onFieldDropped: (field, message) => {
-        hooks.fields?.learn(endpoint, field, message);
+        hooks.fields?.learn(endpoint, field, message).catch((error: unknown) => hooks.onWarning?.(`could not remember in the cache that ${provider.base_url} (model ${provider.model}) refuses "${field}": ${errorText(error)}`));
         hooks.onWarning?.(`provider "${provider.name}" (model ${provider.model}) does not accept the request field "${field}"; it is left out from now on, and in later runs (${message})`);
       },
     });
   };
-  const [first, ...rest] = config.llm.providers;
-  if (!first) throw new RangeError('llm.providers is empty');
   const fallbacks = rest.map(make);
-  const routing = config.llm.routing;
   const firsts = new Map<string, Provider>();
-  for (const model of routing ? [routing.small, routing.large] : [first.model]) firsts.set(model, make({ ...first, model }));
+  for (const model of firstModels) firsts.set(model, make({ ...first, model }));
   const modelOf = (inputs: RowInputs) => (routing ? routeModel(inputs, routing) : primaryModel(config));
   const chains = new Map([...firsts].map(([model, provider]) => [model, [provider, ...fallbacks]] as const));
   // Shared by every target of a portfolio, so that their requests together stay within the limits.
@@ -61,7 +66,7 @@ export function buildAsking(
     ? onWarning
       ? new Map([...hooks.gates].map(([name, gate]) => [name, gate.heard((text) => onWarning(`provider "${name}": ${text}`))] as const))
       : hooks.gates
-    : providerGates(config, secrets, hooks.limits, onWarning);
+    : await providerGates(config, secrets, hooks.limits, onWarning);
   // The tokenizer takes ~150 ms to load: only when a token budget asks for it.
   let estimator: Promise<TokenEstimator> | undefined;
   const judge = new RefusalJudge();
@@ -93,34 +98,49 @@ export function buildAsking(
   };
 }
 
-/** One pacing gate per provider: what every request to it, from any target of the process, goes through. */
-export function providerGates(config: Config, secrets: Secrets, memory: LimitMemory | undefined, onWarning?: (text: string) => void): Map<string, ProviderGate> {
+/**
+ * One pacing gate per provider: what every request to it, from any target of the process,
+ * goes through. The limits earlier runs learned are read here, once; what this process
+ * learns is saved as it goes, without waiting (a failure to save is a warning).
+ */
+export async function providerGates(config: Config, secrets: Secrets, memory: LimitStore | undefined, onWarning?: (text: string) => void): Promise<Map<string, ProviderGate>> {
   // One ceiling for all of them: the primary and its fallbacks together stay within max_workers.
   const inFlight = config.llm.providers.length > 1 ? pLimit(config.llm.max_workers) : undefined;
-  return new Map(config.llm.providers.map((p) => [p.name, gateOf(p, secrets.apiKeys.get(p.name) ?? '', config.llm.max_workers, memory, inFlight, onWarning)] as const));
+  const gates = new Map<string, ProviderGate>();
+  for (const p of config.llm.providers) gates.set(p.name, await gateOf(p, secrets.apiKeys.get(p.name) ?? '', config.llm.max_workers, memory, inFlight, onWarning));
+  return gates;
 }
 
 /** A provider's pacing: its configured limits, or those an earlier run learned (and this one will keep). */
-function gateOf(provider: Config['llm']['providers'][number], apiKey: string, maxConcurrency: number, memory: LimitMemory | undefined, inFlight: LimitFunction | undefined, onWarning: ((text: string) => void) | undefined): ProviderGate {
+async function gateOf(provider: Config['llm']['providers'][number], apiKey: string, maxConcurrency: number, memory: LimitStore | undefined, inFlight: LimitFunction | undefined, onWarning: ((text: string) => void) | undefined): Promise<ProviderGate> {
   const of = { provider: provider.base_url, model: provider.model, apiKey };
+  const warn = onWarning && ((text: string) => onWarning(`provider "${provider.name}": ${text}`));
   return new ProviderGate({
     rpm: provider.rpm,
     tpm: provider.tpm,
     maxConcurrency,
     inFlight,
-    remembered: memory?.recall(of),
-    onLearned: memory ? (limits) => memory.learn(of, limits) : undefined,
-    onWarning: onWarning && ((text) => onWarning(`provider "${provider.name}": ${text}`)),
+    remembered: await memory?.recall(of),
+    onLearned: memory ? (limits) => void memory.learn(of, limits).catch((error: unknown) => warn?.(`could not save the limits learned in the cache: ${errorText(error)}`)) : undefined,
+    onWarning: warn,
   });
 }
 
+function endpointId(endpoint: { provider: string; model: string }): string {
+  return `${endpoint.provider}\u0000${endpoint.model}`;
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 /** The first provider with its own model: what the Batch API and the embeddings go to. */
-export function primaryProvider(config: Config, secrets: Secrets, fields?: FieldMemory): Provider {
+export function primaryProvider(config: Config, secrets: Secrets, droppedFields?: readonly string[]): Provider {
   const [first] = config.llm.providers;
   if (!first) throw new RangeError('llm.providers is empty');
   return new Provider(first, {
-    // Batch lines leave out what a sync run learned this endpoint refuses.
-    droppedFields: fields?.recall({ provider: first.base_url, model: first.model }),
+    // Batch lines leave out what a sync run learned this endpoint refuses (FieldStore.recall, read by the caller).
+    droppedFields,
     apiKey: secrets.apiKeys.get(first.name) ?? '',
     serviceAccount: secrets.serviceAccount,
     timeoutMs: config.llm.request_timeout_seconds * 1000,

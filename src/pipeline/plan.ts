@@ -1,8 +1,7 @@
-import { cacheKey, type CacheStore } from '../cache/index.js';
+import { cacheKey, type KeyLookup, type Store } from '../cache/index.js';
 import { durationMs, type Config } from '../config/index.js';
 import { OUTPUT_SCHEMA_VERSION, PROMPT_VERSION, routeModel, shapeKey, type PromptRules, type RowShape } from '../llm/index.js';
 import type { Entry, LayoutConfig } from '../sheets/index.js';
-import { answeredBatchQuestions } from '../batch/pending.js';
 import { verdictCells } from './cells.js';
 import type { Known, Selection } from './select.js';
 
@@ -70,17 +69,26 @@ export function semanticScope(config: Config): string {
 }
 
 /**
- * The model's verdict known for a key. Reviewers' verdicts are not looked up here: one
- * applies only while its own row's cell says so (the overrides table keeps them for eval).
+ * The model's verdict known for a key, in a snapshot the store read for the run's keys
+ * (`snapshotOf`). Reviewers' verdicts are not looked up here: one applies only while its
+ * own row's cell says so (the overrides table keeps them for eval).
  */
-export function lookupIn(store: CacheStore, minConfidence: number | undefined): (key: string) => Known | undefined {
-  // Read once, and only when a row asks (a ticked box): most runs never need it.
-  let asked: ReadonlyMap<string, string> | undefined;
-  const askedAt = (key: string) => (asked ??= answeredBatchQuestions(store)).get(key);
+export function lookupIn(snapshot: KeyLookup, minConfidence: number | undefined): (key: string) => Known | undefined {
   return (key) => {
-    const cached = store.get(key);
-    return cached && { cells: verdictCells(cached, minConfidence), checkedAt: cached.checkedAt, askedAt: () => askedAt(key) };
+    const cached = snapshot.verdicts.get(key);
+    return cached && { cells: verdictCells(cached, minConfidence), checkedAt: cached.checkedAt, askedAt: () => snapshot.answeredBatches.get(key) };
   };
+}
+
+/**
+ * What the store knows of the rows' keys, read in one consistent lookup, and the keyer
+ * that computed them (each row's key is hashed once: selectWork asks again for the same rows).
+ */
+export async function snapshotOf(store: Store, entries: readonly Entry[], keyer: (entry: Entry) => string): Promise<{ keyOf: (entry: Entry) => string; snapshot: KeyLookup }> {
+  const keys = new Map<Entry, string>();
+  for (const entry of entries) keys.set(entry, keyer(entry));
+  const keyOf = (entry: Entry) => keys.get(entry) ?? keyer(entry);
+  return { keyOf, snapshot: await store.lookup([...keys.values()]) };
 }
 
 export function staleAfterOf(config: Config, flag: number | undefined): number | undefined {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CacheStore } from '../cache/index.js';
+import { openStore } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { LockedError, StatusValidatorError, redact } from '../errors.js';
 import type { ProviderGate } from '../llm/index.js';
@@ -43,11 +43,12 @@ export async function runPortfolio(targets: readonly Config[], secrets: Secrets,
   const [first] = targets;
   if (!first) throw new RangeError('runPortfolio needs at least one target');
   const group = randomUUID();
-  const memory = options.dryRun || options.gates ? undefined : CacheStore.open(first.cache.path);
+  // One store for every target (the cache is top-level: every target has the same), opened here unless the caller holds one.
+  const store = options.store ?? (await openStore(first.cache));
   try {
     // What the gates doubt (an unbelievable rate-limit header) is said once, in the summary of
     // the target whose request showed it (each run hears its own lane: ProviderGate.heard).
-    const gates: ReadonlyMap<string, ProviderGate> = options.gates ?? providerGates(first, secrets, memory?.limitMemory());
+    const gates: ReadonlyMap<string, ProviderGate> = options.gates ?? (await providerGates(first, secrets, options.dryRun ? undefined : store.limitMemory()));
     const progress = new CombinedProgress(targets.length, options.onProgress);
     const { each, ...shared } = options;
     // Across targets: one question asked once, and --limit N rows for the whole run.
@@ -61,7 +62,7 @@ export async function runPortfolio(targets: readonly Config[], secrets: Secrets,
           own.onProgress?.(p);
           progress.update(i, p);
         };
-        return runValidation(config, secrets, { ...shared, ...own, gates: lanesOf(gates, config.target.name), group, onProgress, ...(board ? { board } : {}), ...(limitBudget ? { limitBudget } : {}) });
+        return runValidation(config, secrets, { ...shared, ...own, store, gates: lanesOf(gates, config.target.name), group, onProgress, ...(board ? { board } : {}), ...(limitBudget ? { limitBudget } : {}) });
       }),
     );
     const outcomes: TargetOutcome[] = [];
@@ -76,7 +77,7 @@ export async function runPortfolio(targets: readonly Config[], secrets: Secrets,
     if (bug !== undefined) throw bug;
     return { group, targets: outcomes };
   } finally {
-    memory?.close();
+    if (!options.store) await store.close();
   }
 }
 

@@ -1,4 +1,4 @@
-import { HEARTBEAT_MS, acquireLock, lockHolder, type CacheStore } from '../cache/index.js';
+import { HEARTBEAT_MS, type Store } from '../cache/index.js';
 import type { Config } from '../config/index.js';
 import { StatusValidatorError } from '../errors.js';
 
@@ -19,46 +19,65 @@ export const realEvery: Every = (ms, tick) => {
 export const lockNameOf = (config: Config): string => `${config.sheets.spreadsheet_id}/${config.sheets.sheet.trim().toLocaleLowerCase()}`;
 
 export interface HeldLock {
-  /** Aborted when the heartbeat finds the lock taken over: stop asking, write what is answered. */
+  /** Aborted when the lock is lost (taken over, or the store's session holding it ended): stop asking, write what is answered. */
   readonly lost: AbortSignal;
   /** Who held the lock before this run took it over, if anyone. */
   readonly tookOver: string | undefined;
-  /** Stops the heartbeat and frees the lock (if still ours). Safe to call twice; never throws. */
-  release(): void;
+  /** Stops the heartbeat and frees the lock (if still ours). Safe to call twice; never rejects. */
+  release(): Promise<void>;
 }
 
 /**
  * The lock for the life of a run: taken (or LockedError), renewed every HEARTBEAT_MS,
- * and given up in `release`. A renewal that updates no row means another process judged
- * this run dead and took the sheet: `lost` aborts with a message that says so. A
- * renewal that fails (the file busy past its timeout) is tried again at the next beat.
+ * and given up in `release`. A renewal that resolves false means another process judged
+ * this run dead and took the sheet, and a lock whose `lost` signal aborts (a PostgreSQL
+ * session gone) is no longer held either: `lost` aborts with a message that says so. A
+ * renewal that fails (the file busy past its timeout, the database unreachable) is tried
+ * again at the next beat. A beat still waiting when the next is due is not doubled.
  */
-export function holdLock(store: CacheStore, config: Config, runId: string, options: { now?: () => Date; every?: Every } = {}): HeldLock {
+export async function holdLock(store: Store, config: Config, runId: string, options: { now?: () => Date; every?: Every } = {}): Promise<HeldLock> {
   const name = lockNameOf(config);
   // The key folds the tab; messages show it as the config spells it.
   const label = `"${config.sheets.sheet}" in ${config.sheets.spreadsheet_id}`;
-  const lock = acquireLock(store, name, runId, options.now, label);
+  const lock = await store.locks.acquire(name, runId, { ...(options.now ? { now: options.now } : {}), label });
   const lost = new AbortController();
-  const stopBeating = (options.every ?? realEvery)(HEARTBEAT_MS, () => {
-    if (lost.signal.aborted) return;
-    let held: boolean;
+  const onSessionLost = () => {
+    if (!lost.signal.aborted) lost.abort(new LockLostError(label, runId, 'nobody yet', 'the connection to the store that held it ended'));
+  };
+  if (lock.lost?.aborted) onSessionLost();
+  else lock.lost?.addEventListener('abort', onSessionLost, { once: true });
+  let beating = false;
+  const beat = async () => {
+    if (lost.signal.aborted || beating) return;
+    beating = true;
     try {
-      held = lock.heartbeat();
-    } catch {
-      return;
+      let held: boolean;
+      try {
+        held = await lock.heartbeat();
+      } catch {
+        return;
+      }
+      if (!held && !lost.signal.aborted) {
+        const holder = await lostTo(store, name);
+        if (!lost.signal.aborted) lost.abort(new LockLostError(label, runId, holder));
+      }
+    } finally {
+      beating = false;
     }
-    if (!held) lost.abort(new LockLostError(label, runId, lostTo(store, name)));
-  });
+  };
+  // beat never rejects: every failure is handled inside.
+  const stopBeating = (options.every ?? realEvery)(HEARTBEAT_MS, () => void beat());
   let released = false;
   return {
     lost: lost.signal,
     tookOver: lock.tookOver,
-    release: () => {
+    release: async () => {
       if (released) return;
       released = true;
       stopBeating();
+      lock.lost?.removeEventListener('abort', onSessionLost);
       try {
-        lock.release();
+        await lock.release();
       } catch {
         // The row names this run; another process takes it over once its heartbeat is stale.
       }
@@ -68,17 +87,23 @@ export function holdLock(store: CacheStore, config: Config, runId: string, optio
 
 /** The reason `lost` aborts with: what happened, and what to do about it. */
 export class LockLostError extends StatusValidatorError {
-  constructor(lockName: string, runId: string, holder: string) {
+  constructor(lockName: string, runId: string, holder: string, sessionEnded?: string) {
     super(
-      `Run ${runId} lost its lock on ${lockName}: ${holder} took it over, judging this run dead (its heartbeat was late). This run stopped asking the model; the answers it had are saved and written.`,
-      { hint: 'Make sure one process at a time runs on this sheet; a run whose heartbeat stops for minutes (a suspended machine, a frozen container) is taken over.' },
+      sessionEnded
+        ? `Run ${runId} lost its lock on ${lockName}: ${sessionEnded}, so another instance may take the sheet. This run stopped asking the model; the answers it had are saved and written.`
+        : `Run ${runId} lost its lock on ${lockName}: ${holder} took it over, judging this run dead (its heartbeat was late). This run stopped asking the model; the answers it had are saved and written.`,
+      {
+        hint: sessionEnded
+          ? 'Check the database server and the network to it (cache.url), then run again: nothing committed is asked again.'
+          : 'Make sure one process at a time runs on this sheet; a run whose heartbeat stops for minutes (a suspended machine, a frozen container) is taken over.',
+      },
     );
   }
 }
 
-function lostTo(store: CacheStore, name: string): string {
+async function lostTo(store: Store, name: string): Promise<string> {
   try {
-    const row = lockHolder(store, name);
+    const row = await store.locks.holder(name);
     return row ? `run ${row.runId} (pid ${row.pid} on ${row.host})` : 'another process (which has since released it)';
   } catch {
     return 'another process';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { pendingQuestions, setAsidePending } from '../batch/pending.js';
-import { CacheStore, recordRunEnd, recordRunStart } from '../cache/index.js';
+import { setAsidePending } from '../batch/pending.js';
+import { openStore, type Store } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { StatusValidatorError, redact } from '../errors.js';
 import { priceTable, type ProviderGate } from '../llm/index.js';
@@ -10,7 +10,7 @@ import { semanticPass } from './semantic.js';
 import { SheetWriter, fingerprintOf, openSheet, probeWrite, type CellValues, type Entry, type SheetsClient } from '../sheets/index.js';
 import { Tally } from './tally.js';
 import { LockLostError, holdLock, type Every, type HeldLock } from './run-lock.js';
-import { keyerOf, layoutConfigOf, localDate, lookupIn, primaryModel, staleAfterOf } from './plan.js';
+import { keyerOf, layoutConfigOf, localDate, lookupIn, primaryModel, snapshotOf, staleAfterOf } from './plan.js';
 import { isTicked } from './review.js';
 import { Answering } from './answering.js';
 import type { QuestionBoard } from './board.js';
@@ -66,27 +66,30 @@ export interface RunOptions {
   board?: QuestionBoard;
   /** --limit over a portfolio: the rows still to ask this run, taken by each target as it selects its work. */
   limitBudget?: { remaining: number };
+  /** The store the command (or the long-running process) opened: the run uses it and leaves it open. Without one, the run opens the config's own and closes it. */
+  store?: Store;
 }
 
 /** One validation pass: read → select → ask → commit → write → summary. */
 export async function runValidation(config: Config, secrets: Secrets, options: RunOptions = {}): Promise<RunSummary> {
   const runId = options.runId ?? randomUUID();
-  const store = CacheStore.open(config.cache.path);
+  const store = options.store ?? (await openStore(config.cache));
   try {
-    const lock = options.dryRun ? undefined : holdLock(store, config, runId, { ...(options.now ? { now: options.now } : {}), ...(options.every ? { every: options.every } : {}) });
+    const lock = options.dryRun ? undefined : await holdLock(store, config, runId, { ...(options.now ? { now: options.now } : {}), ...(options.every ? { every: options.every } : {}) });
     try {
       return await runHolding(config, secrets, options, store, runId, lock);
     } finally {
       // Every exit path frees the sheet, whatever failed before (watch and schedule live on).
-      lock?.release();
+      await lock?.release();
     }
   } finally {
-    store.close();
+    // Only what this run opened: a store handed down belongs to its caller.
+    if (!options.store) await store.close();
   }
 }
 
 /** The run itself, lock held: its end is recorded whatever happens, and never fails the run. */
-async function runHolding(config: Config, secrets: Secrets, options: RunOptions, store: CacheStore, runId: string, lock: HeldLock | undefined): Promise<RunSummary> {
+async function runHolding(config: Config, secrets: Secrets, options: RunOptions, store: Store, runId: string, lock: HeldLock | undefined): Promise<RunSummary> {
   const now = options.now ?? (() => new Date());
   const dryRun = options.dryRun ?? false;
   const tally = new Tally(runId, config, dryRun, now(), options.warnings ?? [], options.trigger ?? 'cli', options.group);
@@ -95,7 +98,7 @@ async function runHolding(config: Config, secrets: Secrets, options: RunOptions,
   const sheets = options.sheets ?? sheetsClientFor(config, secrets, undefined, () => tally.sheetRetry());
   // A lost lock stops the run like Ctrl-C: nothing new asked, what is answered written.
   const stop = lock ? AbortSignal.any([lock.lost, ...(options.stop ? [options.stop] : [])]) : options.stop;
-  if (!dryRun) recordRunStart(store, { id: runId, startedAt: tally.startedAt, trigger: options.trigger ?? 'cli', spreadsheetId: config.sheets.spreadsheet_id, sheet: config.sheets.sheet, target: config.target.name, ...(options.group ? { group: options.group } : {}) });
+  if (!dryRun) await store.runs.start({ id: runId, startedAt: tally.startedAt, trigger: options.trigger ?? 'cli', spreadsheetId: config.sheets.spreadsheet_id, sheet: config.sheets.sheet, target: config.target.name, ...(options.group ? { group: options.group } : {}) });
   try {
     await execute(config, secrets, { ...options, ...(stop ? { stop } : {}) }, store, tally, sheets);
   } catch (error) {
@@ -104,7 +107,10 @@ async function runHolding(config: Config, secrets: Secrets, options: RunOptions,
   } finally {
     const lost: unknown = lock?.lost.reason;
     if (lost instanceof LockLostError) tally.fatal(lost.message, lost.hint);
-    if (store.isOpen) tally.naive(() => store.averageTokens());
+    if (store.isOpen) {
+      const average = await store.averageTokens().catch(() => undefined);
+      tally.naive(() => average);
+    }
     const summary = tally.finish(now(), options.stop?.aborted ?? false);
     if (!dryRun) await recordEnd(config, secrets, store, sheets, summary);
     options.onProgress?.({ ...tally.progress, phase: 'done' });
@@ -113,7 +119,7 @@ async function runHolding(config: Config, secrets: Secrets, options: RunOptions,
 }
 
 /** The Runs tab row and the runs table: a failure of either is a warning, not a lost run. */
-async function recordEnd(config: Config, secrets: Secrets, store: CacheStore, sheets: SheetsClient, summary: RunSummary): Promise<void> {
+async function recordEnd(config: Config, secrets: Secrets, store: Store, sheets: SheetsClient, summary: RunSummary): Promise<void> {
   try {
     // A run stopped before it wrote anything (no provider usable, a tab it cannot read)
     // leaves the spreadsheet as it was, Runs tab included; the runs table keeps it.
@@ -123,13 +129,13 @@ async function recordEnd(config: Config, secrets: Secrets, store: CacheStore, sh
     summary.warnings.push(`could not append this run to the "${config.report.runs_sheet ?? ''}" tab: ${redact(error instanceof Error ? error.message : String(error), secrets.all)}`);
   }
   try {
-    recordRunEnd(store, summary.runId, summary.status, summary);
+    await store.runs.end(summary.runId, summary.status, summary);
   } catch (error) {
     summary.warnings.push(`could not record this run's end in the cache (the verdicts are saved; \`runs\` will show it as running): ${redact(error instanceof Error ? error.message : String(error), secrets.all)}`);
   }
 }
 
-async function execute(config: Config, secrets: Secrets, options: RunOptions, store: CacheStore, tally: Tally, sheets: SheetsClient): Promise<void> {
+async function execute(config: Config, secrets: Secrets, options: RunOptions, store: Store, tally: Tally, sheets: SheetsClient): Promise<void> {
   const dryRun = options.dryRun ?? false;
   const now = options.now ?? (() => new Date());
   const report = () => options.onProgress?.(tally.progress);
@@ -142,7 +148,7 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
   // sees (probeWrite), so that a refusal costs no answer.
   if (!dryRun && jobs.length > 0 && writer.firstWriteMakes) await probeWrite(sheets);
 
-  const asking = buildAsking(config, secrets, {
+  const asking = await buildAsking(config, secrets, {
     today: localDate(now()),
     onRetry: () => {
       tally.progress.retries++;
@@ -176,7 +182,7 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
     judge: asking.judge,
   });
   for (const { job, record } of semantic.reused) {
-    settler.commit(job, record);
+    await settler.commit(job, record);
     tally.semanticReused(job.entries.length);
   }
   const answering = new Answering({
@@ -217,7 +223,7 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
 async function prepare(
   config: Config,
   options: RunOptions,
-  store: CacheStore,
+  store: Store,
   tally: Tally,
   sheets: SheetsClient,
   report: () => void,
@@ -232,19 +238,20 @@ async function prepare(
 
   tally.pricing(priceTable(config.pricing), primaryModel(config));
   const staleAfterMs = staleAfterOf(config, options.recheckOlderThanMs);
-  // One read transaction for all the lookups: SQLite takes its read lock once, not per row.
-  const selection = store.inTransaction(() =>
-    selectWork(onlyRows(opened.entries, options.rows), keyerOf(config), lookupIn(store, config.review.min_confidence), { force: (options.force ?? false) || options.rows !== undefined, limit: options.limitBudget?.remaining ?? options.limit, staleAfterMs, now: now().getTime() }),
-  );
+  // One lookup for all the rows' keys (one read transaction: one snapshot, one round trip), then the sort over it.
+  const entries = onlyRows(opened.entries, options.rows);
+  const { keyOf, snapshot } = await snapshotOf(store, entries, keyerOf(config));
+  // The budget is read after the lookup's await: another target's selection may have taken from it meanwhile.
+  const selection = selectWork(entries, keyOf, lookupIn(snapshot, config.review.min_confidence), { force: (options.force ?? false) || options.rows !== undefined, limit: options.limitBudget?.remaining ?? options.limit, staleAfterMs, now: now().getTime() });
   if (options.limitBudget) options.limitBudget.remaining -= selection.jobs.reduce((n, job) => n + job.entries.length, 0);
   // Questions a pending batch job asks are on their way, paid for: never asked twice (invariant 9).
-  const { ask, waiting } = setAsidePending(selection.jobs, pendingQuestions(store));
+  const { ask, waiting } = setAsidePending(selection.jobs, snapshot.pending);
   tally.selected({ ...selection, jobs: ask });
   tally.waitingForBatch(waiting);
   if (!dryRun) {
     // Reviewers' verdicts are ground truth for those inputs: kept before anything else.
     const recordedAt = now().toISOString();
-    for (const { key, override } of selection.overrides) store.putOverride({ key, ...override, recordedAt });
+    if (selection.overrides.length > 0) await store.putOverrides(selection.overrides.map(({ key, override }) => ({ key, ...override, recordedAt })));
   }
 
   const writer = new SheetWriter(sheets, opened.layout, {

@@ -1,4 +1,4 @@
-import type { CacheStore, CachedVerdict } from '../cache/index.js';
+import type { CachedVerdict, Store } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { embeddingModelOf } from '../llm/index.js';
 import { SemanticCache, semanticPartition, semanticText } from '../semantic/index.js';
@@ -12,7 +12,7 @@ export interface SemanticPass {
   /** Jobs still to ask. */
   ask: Job[];
   /** Call after an answer is committed, so later rows can reuse it. */
-  remember: (job: Job) => void;
+  remember: (job: Job) => Promise<void>;
 }
 
 /**
@@ -20,8 +20,8 @@ export interface SemanticPass {
  * answered row's with the same status reuses that verdict, marked as reused, without
  * its rewrite (written for the other comment). See src/semantic for when it is safe.
  */
-export async function semanticPass(config: Config, secrets: Secrets, store: CacheStore, jobs: Job[], dryRun: boolean, now: Date): Promise<SemanticPass> {
-  if (!config.cache.semantic || jobs.length === 0) return { reused: [], ask: jobs, remember: () => undefined };
+export async function semanticPass(config: Config, secrets: Secrets, store: Store, jobs: Job[], dryRun: boolean, now: Date): Promise<SemanticPass> {
+  if (!config.cache.semantic || jobs.length === 0) return { reused: [], ask: jobs, remember: () => Promise.resolve() };
   const model = embeddingModelOf(config);
   const cache = new SemanticCache(store, {
     client: primaryProvider(config, secrets).embeddingsApi(model),
@@ -38,8 +38,8 @@ export async function semanticPass(config: Config, secrets: Secrets, store: Cach
     const vector = vectorOf.get(job);
     // A row chosen to be asked again (a ticked box, --force, an old verdict) gets a fresh
     // answer, not a neighbour's stored one: that would untick its box unasked.
-    const match = vector && !job.again ? cache.nearest(vector, semanticPartition(job.inputs)) : undefined;
-    const neighbour = match ? store.get(match.key) : undefined;
+    const match = vector && !job.again ? await cache.nearest(vector, semanticPartition(job.inputs)) : undefined;
+    const neighbour = match ? await store.get(match.key) : undefined;
     if (!match || !neighbour) {
       ask.push(job);
       continue;
@@ -62,9 +62,9 @@ export async function semanticPass(config: Config, secrets: Secrets, store: Cach
   return {
     reused,
     ask,
-    remember: (job) => {
+    remember: async (job) => {
       const vector = vectorOf.get(job);
-      if (vector && !dryRun) cache.remember(job.key, semanticPartition(job.inputs), vector);
+      if (vector && !dryRun) await cache.remember(job.key, semanticPartition(job.inputs), vector);
     },
   };
 }

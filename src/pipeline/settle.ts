@@ -1,4 +1,4 @@
-import type { CacheStore, CachedVerdict } from '../cache/index.js';
+import type { CachedVerdict, Store } from '../cache/index.js';
 import { redact } from '../errors.js';
 import type { Judgement, Outcome } from '../llm/index.js';
 import type { Entry, RowInputs } from '../sheets/index.js';
@@ -10,7 +10,7 @@ import type { Tally } from './tally.js';
 export type Enqueue = (entry: Entry, cells: OutputCells, answered?: boolean) => void;
 
 export interface SettleContext {
-  store: CacheStore;
+  store: Store;
   tally: Tally;
   enqueue: Enqueue;
   sharing: Sharing;
@@ -19,8 +19,8 @@ export interface SettleContext {
   secrets: readonly string[];
   now: () => Date;
   modelOf: (inputs: RowInputs) => string;
-  /** Called for every answered job (the semantic cache learns from it). */
-  onAnswered?: (job: Job) => void;
+  /** Called for every answered job once its verdict is committed (the semantic cache learns from it). */
+  onAnswered?: (job: Job) => Promise<void>;
   /**
    * While open, ERROR cells are held back: a run stopped because every row gets the same
    * 400 writes nothing; the first answer (or `release`) writes them.
@@ -57,7 +57,7 @@ export class Settler {
   }
 
   /** Commits a verdict for a job and its near-duplicates, then queues their cells. */
-  commit(job: Job, record: CachedVerdict): void {
+  async commit(job: Job, record: CachedVerdict): Promise<void> {
     const { store, tally, enqueue, sharing, dryRun, minConfidence } = this.context;
     // A near-duplicate shares the verdict, not the rewrite (which is of another comment).
     const shared = sharing.followersOf(job).map(({ item, similarity }) => ({
@@ -65,21 +65,21 @@ export class Settler {
       record: { ...record, key: item.key, provider: `${record.provider} (shared)`, suggestion: '', issues: [...record.issues, `Verdict shared with a ${similarity}% similar comment (dedup.fuzzy_threshold).`], promptTokens: 0, completionTokens: 0, cachedTokens: 0 },
     }));
     for (const { job: target, record: r } of [{ job, record }, ...shared]) {
-      // Invariant 2: the answer is durable before any cell shows it.
-      if (!dryRun) store.put(r);
+      // Invariant 2: the answer is durable (the put resolved: committed) before any cell shows it.
+      if (!dryRun) await store.put(r);
       for (const entry of target.entries) enqueue(entry, verdictCells(r, minConfidence));
       tally.verdict(r.verdict, target.entries.length, minConfidence !== undefined && r.confidence < minConfidence);
     }
   }
 
   /** A model's outcome for one job: a verdict committed, or ERROR cells (never cached). */
-  settle(job: Job, outcome: Outcome): void {
+  async settle(job: Job, outcome: Outcome): Promise<void> {
     const { tally, secrets, now } = this.context;
     const checkedAt = now().toISOString();
     if (outcome.kind === 'verdict') {
       tally.answer(outcome.usage);
-      this.commit(job, { key: job.key, ...outcome, checkedAt, promptTokens: outcome.usage.promptTokens, completionTokens: outcome.usage.completionTokens, cachedTokens: outcome.usage.cachedTokens });
-      this.context.onAnswered?.(job);
+      await this.commit(job, { key: job.key, ...outcome, checkedAt, promptTokens: outcome.usage.promptTokens, completionTokens: outcome.usage.completionTokens, cachedTokens: outcome.usage.cachedTokens });
+      await this.context.onAnswered?.(job);
       return;
     }
     const reason = redact(outcome.reason, secrets);

@@ -1,9 +1,9 @@
 import type { Config, Secrets } from '../config/index.js';
 import { redact } from '../errors.js';
 import { RUNS_HEADER, RUNS_IDENTITY, runsRow } from '../report/runs-row.js';
-import type { CacheStore } from '../cache/index.js';
+import type { Store } from '../cache/index.js';
 import { ResultsTab, SheetsClient, appendToOwnTab, mapHeaders, processPacers, quoteSheetName, readEntries, type OpenedSheet } from '../sheets/index.js';
-import { keyerOf, layoutConfigOf, lookupIn, staleAfterOf } from './plan.js';
+import { keyerOf, layoutConfigOf, lookupIn, snapshotOf, staleAfterOf } from './plan.js';
 import { selectWork, type Selection } from './select.js';
 import type { RunSummary } from './summary.js';
 import type { Tally } from './tally.js';
@@ -73,11 +73,12 @@ export async function appendRunsRow(sheets: SheetsClient, tab: string, summary: 
  * What a run would ask now (estimate, batch submit): the tab read once, its rows sorted
  * against the cache as a run sorts them (no --limit; a recheck age from --recheck-older-than, else the config).
  */
-export async function surveyTab(config: Config, secrets: Secrets, store: CacheStore, options: { force: boolean; now: Date; signal?: AbortSignal | undefined; recheckOlderThanMs?: number | undefined }): Promise<{ rows: number; selection: Selection }> {
+export async function surveyTab(config: Config, secrets: Secrets, store: Store, options: { force: boolean; now: Date; signal?: AbortSignal | undefined; recheckOlderThanMs?: number | undefined }): Promise<{ rows: number; selection: Selection }> {
   const values = await sheetsClientFor(config, secrets, options.signal).read(quoteSheetName(config.sheets.sheet));
   const layout = mapHeaders(values[config.sheets.header_row - 1] ?? [], layoutConfigOf(config));
   const { entries } = readEntries(values, layout);
-  const selection = selectWork(entries, keyerOf(config), lookupIn(store, config.review.min_confidence), {
+  const { keyOf, snapshot } = await snapshotOf(store, entries, keyerOf(config));
+  const selection = selectWork(entries, keyOf, lookupIn(snapshot, config.review.min_confidence), {
     force: options.force,
     limit: undefined,
     staleAfterMs: staleAfterOf(config, options.recheckOlderThanMs),

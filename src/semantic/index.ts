@@ -28,7 +28,7 @@
  * across comments that say different things.
  */
 import OpenAI from 'openai';
-import { EmbeddingStore, type CacheStore } from '../cache/index.js';
+import type { EmbeddingStore, Store } from '../cache/index.js';
 import { RemoteError, StatusValidatorError, redact } from '../errors.js';
 import type { RowInputs } from '../sheets/table.js';
 import { VectorIndex, fromBase64Float32, normalised, toFloat32Bytes } from './vectors.js';
@@ -102,7 +102,7 @@ export class SemanticCache {
   private readonly embeddings: EmbeddingStore;
   private readonly partitions = new Map<string, VectorIndex>();
 
-  constructor(store: CacheStore, options: SemanticCacheOptions) {
+  constructor(store: Pick<Store, 'embeddings'>, options: SemanticCacheOptions) {
     const { client, model = DEFAULT_EMBEDDING_MODEL, threshold, scope = '', dimensions } = options;
     if (typeof threshold !== 'number' || !Number.isFinite(threshold) || threshold < 0 || threshold > 1) {
       throw new RangeError(`threshold must be a number from 0 to 1, got ${String(threshold)}`);
@@ -116,7 +116,7 @@ export class SemanticCache {
     this.model = model;
     this.threshold = threshold;
     this.scope = scope;
-    this.embeddings = new EmbeddingStore(store);
+    this.embeddings = store.embeddings;
   }
 
   /** One vector per text, in order; one API call per EMBED_CHUNK_SIZE texts. Texts must not be empty. */
@@ -132,12 +132,12 @@ export class SemanticCache {
   }
 
   /** Stores (or replaces) the embedding of an answered row's text under its cache key. */
-  remember(key: string, status: string, vector: Float32Array): void {
+  async remember(key: string, status: string, vector: Float32Array): Promise<void> {
     if (typeof key !== 'string' || key === '') throw new RangeError('key must be a non-empty string');
     const unit = normalised(vector, 'vector');
     const partition = statusPartition(status);
-    const previous = this.embeddings.previous(key);
-    this.embeddings.put(key, partition, this.model, this.scope, toFloat32Bytes(unit));
+    const previous = await this.embeddings.previous(key);
+    await this.embeddings.put(key, partition, this.model, this.scope, toFloat32Bytes(unit));
     if (previous) {
       // Replaced: the old vector may sit in a loaded partition; reload both on next use.
       if (previous.model === this.model && previous.scope === this.scope) this.partitions.delete(partitionId(previous.status, previous.bytes / 4));
@@ -148,19 +148,22 @@ export class SemanticCache {
   }
 
   /** The most similar stored row with the same status, model and scope, if its similarity reaches the threshold. */
-  nearest(vector: Float32Array, status: string): SemanticMatch | undefined {
+  async nearest(vector: Float32Array, status: string): Promise<SemanticMatch | undefined> {
     const unit = normalised(vector, 'vector');
-    const best = this.partition(statusPartition(status), unit.length).best(unit);
+    const best = (await this.partition(statusPartition(status), unit.length)).best(unit);
     return best && best.similarity >= this.threshold ? best : undefined;
   }
 
-  private partition(status: string, dimension: number): VectorIndex {
+  private async partition(status: string, dimension: number): Promise<VectorIndex> {
     const id = partitionId(status, dimension);
-    let index = this.partitions.get(id);
-    if (index) return index;
+    const loaded = this.partitions.get(id);
+    if (loaded) return loaded;
     const stored = { model: this.model, scope: this.scope, status, bytes: dimension * 4 };
-    index = new VectorIndex(dimension, this.embeddings.count(stored));
-    for (const row of this.embeddings.vectors(stored)) index.addBytes(row.key, row.vector);
+    const index = new VectorIndex(dimension, await this.embeddings.count(stored));
+    for await (const row of this.embeddings.vectors(stored)) index.addBytes(row.key, row.vector);
+    // A look that loaded it meanwhile wins: one index per partition, the one `remember` adds to.
+    const raced = this.partitions.get(id);
+    if (raced) return raced;
     this.partitions.set(id, index);
     return index;
   }

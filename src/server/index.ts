@@ -1,3 +1,4 @@
+import type { Store } from '../cache/index.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Config, Secrets } from '../config/index.js';
@@ -29,6 +30,8 @@ export interface TriggerOptions {
   secrets: Secrets;
   /** The provider gates every run of the server shares (the command holds them for its life). */
   gates: ReadonlyMap<string, ProviderGate>;
+  /** The store every plan and run of the server uses (the command holds it for its life). */
+  store: Store;
   /** The shared machine token (cron callers); undefined when only Google ID tokens are taken. */
   token: string | undefined;
   log: (line: string) => void;
@@ -82,7 +85,7 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
   const failures = new RecentFailures(UNREADABLE_MEMORY_MS, options.now);
   const clients = new Map<Config, SheetsClient>(targets.map((t) => [t, sheetsClientFor(t, secrets)]));
   const clientOf = (t: Config) => clients.get(t) ?? sheetsClientFor(t, secrets);
-  const planOrAnswer = planner({ clientOf, failures, listed: options.listed, secrets, log: options.log, now: options.now ?? Date.now });
+  const planOrAnswer = planner({ clientOf, failures, listed: options.listed, secrets, store: options.store, log: options.log, now: options.now ?? Date.now });
 
   // No target is held while a body arrives, so "idle" also waits for the requests being answered:
   // one whose body arrives as the server stops is answered (503), not cut off.
@@ -247,7 +250,7 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
     const skipped = (claim.state.skipped ?? []).map((b) => `${b.target} (run ${b.busy.id.slice(0, 8)} holds it)`);
     options.log(`run ${claim.state.id.slice(0, 8)}${of} requested by ${request.by}${ask.rows ? ` (${plural(ask.rows.length, 'row')})` : ''}${ask.force ? ' (force)' : ''}${skipped.length > 0 ? `; skipped: ${skipped.join(', ')}` : ''}`);
     claim.start(
-      (state) => launchRun(state, { targets: chosen, secrets, gates: options.gates, request, stop: options.stop, abort: options.abort, log: options.log }),
+      (state) => launchRun(state, { targets: chosen, secrets, gates: options.gates, store: options.store, request, stop: options.stop, abort: options.abort, log: options.log }),
       (error) => {
         const text = redact(error instanceof StatusValidatorError ? error.message : `internal error: ${String(error)}`, secrets.all);
         options.log(`run ${claim.state.id.slice(0, 8)} failed: ${text}`);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { CacheStore, recordRunRequest, type RunRequest } from '../cache/index.js';
+import type { RunRequest, Store } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { redact } from '../errors.js';
 import type { ProviderGate } from '../llm/index.js';
@@ -20,6 +20,8 @@ export interface Launch {
   secrets: Secrets;
   /** The server's provider gates, shared by every run it starts. */
   gates: ReadonlyMap<string, ProviderGate>;
+  /** The server's store, shared by every run it starts. */
+  store: Store;
   request: RunRequest;
   stop: AbortSignal | undefined;
   abort: AbortSignal | undefined;
@@ -35,7 +37,7 @@ export interface Launch {
 export async function launchRun(state: RunState, launch: Launch): Promise<RunSummary[]> {
   const { secrets, request } = launch;
   const runIds = launch.targets.map((_, i) => (i === 0 && launch.targets.length === 1 ? state.id : randomUUID()));
-  const traced = launch.targets.map(() => false);
+  const traced: Array<Promise<void> | false> = launch.targets.map(() => false);
   const configs = launch.targets.map(({ config }) => {
     const { runs_sheet: _own, ...report } = config.report;
     return { ...config, report };
@@ -45,6 +47,7 @@ export async function launchRun(state: RunState, launch: Launch): Promise<RunSum
     force: request.force,
     ...(request.rows ? { rows: request.rows } : {}),
     gates: launch.gates,
+    store: launch.store,
     warnings: [],
     each: (_config, i) => {
       const target = launch.targets[i] as LaunchTarget;
@@ -53,7 +56,8 @@ export async function launchRun(state: RunState, launch: Launch): Promise<RunSum
         sheets: target.sheets,
         ...(target.values ? { preread: target.values } : {}),
         onProgress: () => {
-          if (!traced[i]) traced[i] = trace(target.config, runIds[i] as string, request, launch);
+          // The run recorded its start before its first progress report; the request is added to it (never rejects).
+          if (!traced[i]) traced[i] = trace(runIds[i] as string, request, launch);
         },
       };
     },
@@ -66,7 +70,7 @@ export async function launchRun(state: RunState, launch: Launch): Promise<RunSum
       const target = launch.targets[i] as LaunchTarget;
       const at = launch.targets.length > 1 ? ` [${target.config.target.name}]` : '';
       if (locked) return launch.log(`run ${state.id.slice(0, 8)}${at} not run: ${summary.fatal?.message ?? 'another run holds the lock'}`);
-      if (!traced[i]) trace(target.config, summary.runId, request, launch);
+      await (traced[i] || trace(summary.runId, request, launch));
       const runsSheet = target.config.report.runs_sheet;
       if (runsSheet !== undefined) {
         try {
@@ -81,18 +85,9 @@ export async function launchRun(state: RunState, launch: Launch): Promise<RunSum
   return run.targets.map((t) => t.summary);
 }
 
-/** Records who asked; a failure is logged, never the run's failure. True once recorded. */
-function trace(config: Config, id: string, request: RunRequest, launch: Launch): boolean {
-  try {
-    const store = CacheStore.open(config.cache.path);
-    try {
-      recordRunRequest(store, id, request);
-    } finally {
-      store.close();
-    }
-    return true;
-  } catch (error) {
+/** Records who asked; a failure is logged, never the run's failure (the promise never rejects). */
+function trace(id: string, request: RunRequest, launch: Launch): Promise<void> {
+  return launch.store.runs.request(id, request).catch((error: unknown) => {
     launch.log(`warning: could not record who asked for run ${id.slice(0, 8)}: ${redact(error instanceof Error ? error.message : String(error), launch.secrets.all)}`);
-    return true;
-  }
+  });
 }

@@ -1,4 +1,4 @@
-import { CacheStore } from '../cache/index.js';
+import type { Store } from '../cache/index.js';
 import type { Config } from '../config/index.js';
 import { estimateRoutedYielding } from '../estimate/index.js';
 import { loadTokenizer, priceOf, priceTable, routeModel } from '../llm/index.js';
@@ -40,7 +40,7 @@ let tokenizer: Promise<(text: string) => number> | undefined;
  * it is not estimated: the cheap limit is checked before the costly one. The estimate
  * yields to the event loop as it goes.
  */
-export async function planRun(config: Config, sheets: SheetsClient, ask: RunAsk, now: Date, maxRows = Infinity, signal?: AbortSignal): Promise<RunPlan> {
+export async function planRun(config: Config, sheets: SheetsClient, store: Store, ask: RunAsk, now: Date, maxRows = Infinity, signal?: AbortSignal): Promise<RunPlan> {
   tokenizer ??= loadTokenizer();
   const values = await sheets.read(quoteSheetName(config.sheets.sheet));
   if (signal?.aborted) throw new PlanAbandoned();
@@ -54,9 +54,11 @@ export async function planRun(config: Config, sheets: SheetsClient, ask: RunAsk,
     const wanted = new Set(ask.rows);
     entries = entries.filter((e) => wanted.has(e.id));
   }
-  const store = CacheStore.open(config.cache.path);
-  try {
-    const jobs = await selectInSteps(entries, keyerOf(config), lookupIn(store, config.review.min_confidence), {
+  {
+    const keyOf = await keysInSteps(entries, keyerOf(config));
+    if (signal?.aborted) throw new PlanAbandoned();
+    const snapshot = await store.lookup([...new Set(entries.map(keyOf))]);
+    const jobs = await selectInSteps(entries, keyOf, lookupIn(snapshot, config.review.min_confidence), {
       force: ask.force || ask.rows !== undefined,
       limit: undefined,
       staleAfterMs: staleAfterOf(config, undefined),
@@ -75,16 +77,24 @@ export async function planRun(config: Config, sheets: SheetsClient, ask: RunAsk,
         rules: promptRulesOf(config),
         today: localDate(now),
         count: await tokenizer,
-        completionPerRow: Math.round(store.averageTokens()?.completionTokens ?? DEFAULT_COMPLETION_TOKENS),
+        completionPerRow: Math.round((await store.averageTokens())?.completionTokens ?? DEFAULT_COMPLETION_TOKENS),
         packSize: config.llm.rows_per_request,
       },
       { modelOf: (inputs) => (routing ? routeModel(inputs, routing) : primary), priceOf: (model) => priceOf(model, priceTable(config.pricing)) },
     );
     const estimatedUsd = modes[config.llm.rows_per_request > 1 ? 2 : 1]?.costUsd ?? null;
     return { values, rows, estimatedUsd, estimated: true, unknownRows, knownRows };
-  } finally {
-    store.close();
   }
+}
+
+/** Each row's key, hashed a step at a time with a turn of the event loop between (see selectInSteps); the keyer then reads them back. */
+async function keysInSteps(entries: readonly Entry[], keyer: (entry: Entry) => string): Promise<(entry: Entry) => string> {
+  const keys = new Map<Entry, string>();
+  for (let i = 0; i < entries.length; i += SELECT_STEP) {
+    if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    for (const entry of entries.slice(i, i + SELECT_STEP)) keys.set(entry, keyer(entry));
+  }
+  return (entry) => keys.get(entry) ?? keyer(entry);
 }
 
 type Job = Selection['jobs'][number];
@@ -123,8 +133,8 @@ export interface TargetsPlan {
   estimatedUsd: number | null;
 }
 
-export async function planTargets(targets: ReadonlyArray<{ config: Config; sheets: SheetsClient }>, ask: RunAsk, now: Date): Promise<TargetsPlan> {
-  const settled = await Promise.allSettled(targets.map(({ config, sheets }) => planRun(config, sheets, ask, now)));
+export async function planTargets(targets: ReadonlyArray<{ config: Config; sheets: SheetsClient }>, store: Store, ask: RunAsk, now: Date): Promise<TargetsPlan> {
+  const settled = await Promise.allSettled(targets.map(({ config, sheets }) => planRun(config, sheets, store, ask, now)));
   const each = settled.map((result, i) => ({
     config: (targets[i] as { config: Config }).config,
     plan: result.status === 'fulfilled' ? result.value : undefined,

@@ -1,3 +1,4 @@
+import type { Store } from '../cache/index.js';
 import type { ServerResponse } from 'node:http';
 import type { Config, Secrets } from '../config/index.js';
 import { StatusValidatorError, redact } from '../errors.js';
@@ -22,6 +23,7 @@ export interface PlannerDeps {
   failures: RecentFailures;
   listed: boolean;
   secrets: Secrets;
+  store: Store;
   log: (line: string) => void;
   now: () => number;
 }
@@ -38,7 +40,7 @@ export function planner(deps: PlannerDeps) {
 
   async function planOne(res: ServerResponse, target: Config, ask: RunAsk, now: Date, maxRows: number, signal: AbortSignal): Promise<RunPlan | undefined> {
     try {
-      const plan = await planRun(target, clientOf(target), ask, now, maxRows, signal);
+      const plan = await planRun(target, clientOf(target), deps.store, ask, now, maxRows, signal);
       failures.forget(target.target.name);
       return plan;
     } catch (error) {
@@ -62,7 +64,7 @@ export function planner(deps: PlannerDeps) {
       const plan = await planOne(res, only, ask, now, maxRows, signal);
       return plan && { targets: [{ config: only, sheets: clientOf(only), values: plan.values }], single: plan, rows: plan.rows, estimatedUsd: plan.estimatedUsd };
     }
-    const planned = await planTargets(chosen.map((t) => ({ config: t, sheets: clientOf(t) })), ask, now);
+    const planned = await planTargets(chosen.map((t) => ({ config: t, sheets: clientOf(t) })), deps.store, ask, now);
     for (const { config: t, error } of planned.each) {
       if (error !== undefined) log(`[${t.target.name}] could not read the sheet before a run (it runs and reads again): ${redact(error instanceof Error ? error.message : 'an unexpected error', secrets.all)}`);
     }

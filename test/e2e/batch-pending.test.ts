@@ -6,7 +6,7 @@
 import { hostname } from 'node:os';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CacheStore } from '../../src/cache/index.js';
+import { SqliteStore } from '../../src/cache/index.js';
 import { SPREADSHEET_ID, TAB, col, startBed, type Bed } from '../support/bed.js';
 import { cachedVerdicts, insertLock, liveStranger, lockRows, shownVerdicts as verdicts } from '../support/inspect.js';
 import { sampleRows } from '../support/sample-data.js';
@@ -86,7 +86,7 @@ describe('batch submit and the sheet lock', () => {
   it('refuses to submit while another run holds the lock on the sheet, exit 4', async () => {
     bed = await startBed({ rows: sampleRows(3) });
     const b = bed;
-    CacheStore.open(cacheOf(b)).close();
+    await SqliteStore.open(cacheOf(b)).close();
     const strangerPid = await liveStranger(cleanups);
     const now = new Date().toISOString();
     insertLock(cacheOf(b), { name: `${SPREADSHEET_ID}/${TAB.toLowerCase()}`, run_id: 'run-in-progress', pid: strangerPid, host: hostname(), started_at: now, heartbeat_at: now });

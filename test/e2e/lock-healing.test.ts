@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { hostname } from 'node:os';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CacheStore } from '../../src/cache/index.js';
+import { SqliteStore } from '../../src/cache/index.js';
 import { ownStart } from '../../src/cache/process-start.js';
 import type { Clock } from '../../src/commands/context.js';
 import { SPREADSHEET_ID, TAB, col, startBed, type Bed } from '../support/bed.js';
@@ -76,7 +76,7 @@ describe('a lock left by a process with our host and pid but another start time'
       // No pid namespaces here (not root, or no unshare): the row a dead pid-1 holder leaves, as it
       // would look to this process, whose pid it names.
       b.llm.setLatency(0);
-      CacheStore.open(cacheOf(b)).close();
+      await SqliteStore.open(cacheOf(b)).close();
       insertLock(cacheOf(b), { name: lockName, run_id: 'run-before-restart', pid: process.pid, host: hostname(), process_start: anEarlierStart(), started_at: secondsAgo(20), heartbeat_at: secondsAgo(5) });
       const result = await b.run();
       expect(result.code, result.stderr).toBe(0);
@@ -91,7 +91,7 @@ describe('a lock left by a process with our host and pid but another start time'
   it('is taken over at once when fabricated with this process pid and host and a heartbeat seconds old', async () => {
     bed = await startBed({ rows: sampleRows(3) });
     const b = bed;
-    CacheStore.open(cacheOf(b)).close();
+    await SqliteStore.open(cacheOf(b)).close();
     const lock: LockRow = { name: lockName, run_id: 'run-before-restart', pid: process.pid, host: hostname(), process_start: anEarlierStart(), started_at: secondsAgo(20), heartbeat_at: secondsAgo(5) };
     insertLock(cacheOf(b), lock);
     const result = await b.run('--json');
@@ -107,7 +107,7 @@ describe('a lock whose heartbeat is stale', () => {
   it('is taken over even when a live process on this host has its pid', async () => {
     bed = await startBed({ rows: sampleRows(3) });
     const b = bed;
-    CacheStore.open(cacheOf(b)).close();
+    await SqliteStore.open(cacheOf(b)).close();
     const strangerPid = await liveStranger(cleanups);
     // A frozen holder (a suspended VM, a stopped container): alive, but silent for three minutes.
     insertLock(cacheOf(b), { name: lockName, run_id: 'run-frozen', pid: strangerPid, host: hostname(), started_at: secondsAgo(600), heartbeat_at: secondsAgo(180) });

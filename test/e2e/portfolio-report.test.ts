@@ -2,7 +2,7 @@
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CacheStore } from '../../src/cache/index.js';
+import { SqliteStore } from '../../src/cache/index.js';
 import { insertLock, liveStranger } from '../support/inspect.js';
 import { RUNS_HEADER } from '../../src/report/index.js';
 import { defaultVerdict } from '../support/openai-emulator/index.js';
@@ -296,7 +296,7 @@ describe('batch over targets', () => {
     const { b, two } = await twinTabs();
     bed = b;
     const cache = path.join(b.dir, 'cache.sqlite');
-    CacheStore.open(cache).close();
+    await SqliteStore.open(cache).close();
     const pid = await liveStranger(cleanups);
     const now = new Date().toISOString();
     insertLock(cache, { name: `${SPREADSHEET_ID}/${TAB.toLowerCase()}`, run_id: 'run-in-progress', pid, host: hostname(), started_at: now, heartbeat_at: now });

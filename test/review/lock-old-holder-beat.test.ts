@@ -13,27 +13,27 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { CacheStore, HEARTBEAT_MS, STALE_AFTER_MS, acquireLock } from '../../src/cache/index.js';
+import { HEARTBEAT_MS, STALE_AFTER_MS, SqliteStore } from '../../src/cache/index.js';
 import { LockedError } from '../../src/errors.js';
 import { insertLock, lockRows } from '../support/inspect.js';
 
 const NAME = 'sheet-1/Statuses';
 let dir = '';
-let store: CacheStore | undefined;
+let store: SqliteStore | undefined;
 beforeEach(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'sv-lock-old-'));
 });
-afterEach(() => {
-  store?.close();
+afterEach(async () => {
+  await store?.close();
   store = undefined;
   rmSync(dir, { recursive: true, force: true });
 });
 
 const T = Date.parse('2026-12-04T09:00:00.000Z');
 
-it("a previous release's holder on another host, renewing heartbeat_at every 30 s, keeps its lock", () => {
+it("a previous release's holder on another host, renewing heartbeat_at every 30 s, keeps its lock", async () => {
   const file = path.join(dir, 'cache.sqlite');
-  store = CacheStore.open(file);
+  store = SqliteStore.open(file);
   // The older release's row (no beat, no process_start), and its heartbeat as it wrote it then.
   insertLock(file, { name: NAME, run_id: 'run-old', pid: 4242, host: 'other-host.example', started_at: new Date(T).toISOString(), heartbeat_at: new Date(T).toISOString() });
   const oldHeartbeat = (ms: number) => store!.db.prepare('UPDATE locks SET heartbeat_at = ? WHERE name = ? AND run_id = ?').run(new Date(ms).toISOString(), NAME, 'run-old');
@@ -41,7 +41,7 @@ it("a previous release's holder on another host, renewing heartbeat_at every 30 
     oldHeartbeat(ms);
     let got: unknown;
     try {
-      got = acquireLock(store, NAME, 'run-here', () => new Date(ms + 1_000));
+      got = await store.locks.acquire(NAME, 'run-here', { now: () => new Date(ms + 1_000) });
     } catch (error) {
       got = error;
     }
@@ -50,22 +50,22 @@ it("a previous release's holder on another host, renewing heartbeat_at every 30 
   expect(lockRows(file).map((l) => l.run_id)).toEqual(['run-old']);
 });
 
-it("a sighting noted before heartbeat times were kept proves nothing: the watch starts again, and a silent holder is taken only after it", () => {
+it("a sighting noted before heartbeat times were kept proves nothing: the watch starts again, and a silent holder is taken only after it", async () => {
   const file = path.join(dir, 'cache.sqlite');
-  store = CacheStore.open(file);
+  store = SqliteStore.open(file);
   insertLock(file, { name: NAME, run_id: 'run-old', pid: 4242, host: 'other-host.example', started_at: new Date(T).toISOString(), heartbeat_at: new Date(T).toISOString() });
   // As the beat-only release noted it, long ago: same run, same beat, no heartbeat time.
   store.db.prepare('INSERT INTO lock_sightings (name, host, run_id, beat, seen_at) VALUES (?, ?, ?, 0, ?)').run(NAME, os.hostname(), 'run-old', new Date(T - 10 * STALE_AFTER_MS).toISOString());
-  const at = (ms: number): unknown => {
+  const at = async (ms: number): Promise<unknown> => {
     try {
-      return acquireLock(store!, NAME, 'run-here', () => new Date(ms));
+      return await store!.locks.acquire(NAME, 'run-here', { now: () => new Date(ms) });
     } catch (error) {
       return error;
     }
   };
-  expect(at(T + 1_000)).toBeInstanceOf(LockedError);
-  expect(at(T + 1_000 + STALE_AFTER_MS - 1)).toBeInstanceOf(LockedError);
+  expect(await at(T + 1_000)).toBeInstanceOf(LockedError);
+  expect(await at(T + 1_000 + STALE_AFTER_MS - 1)).toBeInstanceOf(LockedError);
   // Silent (no beat, no new time) for the whole bound since this host's own first look: taken.
-  expect(at(T + 1_000 + STALE_AFTER_MS)).not.toBeInstanceOf(LockedError);
+  expect(await at(T + 1_000 + STALE_AFTER_MS)).not.toBeInstanceOf(LockedError);
   expect(lockRows(file).map((l) => l.run_id)).toEqual(['run-here']);
 });

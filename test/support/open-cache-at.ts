@@ -3,7 +3,7 @@
  * cache module, waits until the given instant, then opens (creating) the cache file as
  * every command does, and exits 0, or 1 with the error the user would see.
  */
-import { CacheStore } from '../../src/cache/index.js';
+import { openStore } from '../../src/cache/index.js';
 
 const at = Number(process.argv[2]);
 const file = process.argv[3] ?? '';
@@ -11,7 +11,7 @@ while (Date.now() < at) {
   // Spinning, not sleeping: timers are only as precise as the event loop.
 }
 try {
-  CacheStore.open(file).close();
+  await (await openStore({ path: file })).close();
 } catch (error) {
   const e = error as Error & { hint?: string };
   process.stderr.write(`${e.message}\nFix: ${e.hint ?? ''}\n`);

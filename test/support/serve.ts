@@ -60,7 +60,7 @@ export async function startServe(bed: Bed, options: { token?: string | null; env
 export interface Trigger {
   port: number;
   whenIdle: () => Promise<void>;
-  /** Waits for the run in progress, then closes the server and the provider gates. */
+  /** Waits for the run in progress, then closes the server, the provider gates and the store. */
   close: () => Promise<void>;
 }
 
@@ -71,14 +71,14 @@ export interface Trigger {
 export async function listenTrigger(bed: Bed, options: Partial<Pick<TriggerOptions, 'token' | 'log' | 'bodyTimeoutMs' | 'requestTimeoutMs'>> = {}): Promise<Trigger> {
   const quiet = { write: () => true };
   const { targets, listed, secrets } = loadTargets(bed.configPath, { stdout: quiet, stderr: quiet, env: bed.env });
-  const lasting = openLasting(targets, secrets);
-  const { server, whenIdle } = createTriggerServer({ targets, listed, secrets, gates: lasting.gates, token: SERVE_TOKEN, log: () => undefined, ...options });
+  const lasting = await openLasting(targets, secrets);
+  const { server, whenIdle } = createTriggerServer({ targets, listed, secrets, gates: lasting.gates, store: lasting.store, token: SERVE_TOKEN, log: () => undefined, ...options });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const { port } = server.address() as AddressInfo;
   const close = async () => {
     await whenIdle();
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    lasting.close();
+    await lasting.close();
   };
   return { port, whenIdle, close };
 }

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CacheStore, FieldMemory } from '../../src/cache/index.js';
+import { SqliteStore } from '../../src/cache/index.js';
 import { parseConfig } from '../../src/config/index.js';
 import { KINDS, PROVIDER_KINDS, connectionOf, detectKind, dialectFetch, factsOf, readErrorBody, unsupportedField } from '../../src/llm/index.js';
 
@@ -164,25 +164,25 @@ describe('dialectFetch', () => {
   });
 });
 
-describe('FieldMemory', () => {
+describe('the store\'s field memory', () => {
   let dir: string | undefined;
   afterEach(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
     dir = undefined;
   });
 
-  it('remembers a refused field per endpoint and model, for a week', () => {
+  it('remembers a refused field per endpoint and model, for a week', async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'sv-fields-'));
-    const store = CacheStore.open(path.join(dir, 'c.sqlite'));
+    const store = SqliteStore.open(path.join(dir, 'c.sqlite'));
     let now = 1_000_000;
-    const memory = new FieldMemory(store.db, () => now);
+    const memory = store.fieldMemory(() => now);
     const gemini = { provider: 'https://generativelanguage.googleapis.com/v1beta/openai/', model: 'gemini-2.5-flash' };
-    expect(memory.recall(gemini)).toEqual([]);
-    memory.learn(gemini, 'prompt_cache_key', 'Unknown name "prompt_cache_key"');
-    expect(memory.recall(gemini)).toEqual(['prompt_cache_key']);
-    expect(memory.recall({ ...gemini, model: 'gemini-2.5-pro' })).toEqual([]);
+    expect(await memory.recall(gemini)).toEqual([]);
+    await memory.learn(gemini, 'prompt_cache_key', 'Unknown name "prompt_cache_key"');
+    expect(await memory.recall(gemini)).toEqual(['prompt_cache_key']);
+    expect(await memory.recall({ ...gemini, model: 'gemini-2.5-pro' })).toEqual([]);
     now += 8 * 24 * 60 * 60 * 1000;
-    expect(memory.recall(gemini)).toEqual([]);
-    store.close();
+    expect(await memory.recall(gemini)).toEqual([]);
+    await store.close();
   });
 });

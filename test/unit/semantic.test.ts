@@ -4,7 +4,7 @@ import path from 'node:path';
 import OpenAI from 'openai';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
-import { CacheStore, type CachedVerdict } from '../../src/cache/index.js';
+import { SqliteStore, type CachedVerdict } from '../../src/cache/index.js';
 import { RemoteError } from '../../src/errors.js';
 import { EMBED_CHUNK_SIZE, SemanticCache, semanticText, type SemanticCacheOptions } from '../../src/semantic/index.js';
 import { DEFAULT_EMBEDDING_DIMENSIONS, embedText, startOpenAIEmulator, type OpenAIEmulator } from '../support/openai-emulator/index.js';
@@ -18,7 +18,7 @@ const DATE = '2025-07-15';
 let dir = '';
 let emu: OpenAIEmulator;
 let client: OpenAI;
-const stores: CacheStore[] = [];
+const stores: SqliteStore[] = [];
 
 beforeEach(async () => {
   dir = mkdtempSync(path.join(os.tmpdir(), 'sv-semantic-'));
@@ -27,18 +27,18 @@ beforeEach(async () => {
 });
 
 afterEach(async () => {
-  for (const store of stores.splice(0)) store.close();
+  for (const store of stores.splice(0)) await store.close();
   await emu.close();
   rmSync(dir, { recursive: true, force: true });
 });
 
-function open(file = path.join(dir, 'cache.sqlite')): CacheStore {
-  const store = CacheStore.open(file);
+function open(file = path.join(dir, 'cache.sqlite')): SqliteStore {
+  const store = SqliteStore.open(file);
   stores.push(store);
   return store;
 }
 
-function cache(store: CacheStore, options: Partial<SemanticCacheOptions> = {}): SemanticCache {
+function cache(store: SqliteStore, options: Partial<SemanticCacheOptions> = {}): SemanticCache {
   return new SemanticCache(store, { client, threshold: 0.92, ...options });
 }
 
@@ -59,10 +59,10 @@ function verdict(key: string): CachedVerdict {
 }
 
 /** Embeds the row text of `comment` and remembers it under `key` with a verdict, as the pipeline would. */
-async function answer(store: CacheStore, semantic: SemanticCache, key: string, status: string, comment = COMMENT, date = DATE): Promise<void> {
+async function answer(store: SqliteStore, semantic: SemanticCache, key: string, status: string, comment = COMMENT, date = DATE): Promise<void> {
   const [vector] = await semantic.embed([semanticText({ comment, completion_date: date })]);
-  store.put(verdict(key));
-  semantic.remember(key, status, vector!);
+  await store.put(verdict(key));
+  await semantic.remember(key, status, vector!);
 }
 
 async function embedOne(semantic: SemanticCache, comment: string, date = DATE): Promise<Float32Array> {
@@ -76,12 +76,12 @@ describe('SemanticCache', () => {
     const semantic = cache(store);
     await answer(store, semantic, 'key-a', 'Done');
 
-    const hit = semantic.nearest(await embedOne(semantic, NEAR_DUPLICATE), 'Done');
+    const hit = await semantic.nearest(await embedOne(semantic, NEAR_DUPLICATE), 'Done');
 
     expect(hit?.key).toBe('key-a');
     expect(hit?.similarity).toBeGreaterThanOrEqual(0.92);
     expect(hit?.similarity).toBeLessThan(1);
-    expect(store.get(hit!.key)?.verdict).toBe('INVALID');
+    expect((await store.get(hit!.key))?.verdict).toBe('INVALID');
   });
 
   it('compares statuses trimmed and case-insensitively', async () => {
@@ -89,7 +89,7 @@ describe('SemanticCache', () => {
     const semantic = cache(store);
     await answer(store, semantic, 'key-a', 'In progress');
 
-    expect(semantic.nearest(await embedOne(semantic, COMMENT), '  IN PROGRESS ')?.key).toBe('key-a');
+    expect((await semantic.nearest(await embedOne(semantic, COMMENT), '  IN PROGRESS '))?.key).toBe('key-a');
   });
 
   it('never reuses a verdict across statuses, even for the same text', async () => {
@@ -98,8 +98,8 @@ describe('SemanticCache', () => {
     await answer(store, semantic, 'key-a', 'Done');
 
     const vector = await embedOne(semantic, COMMENT);
-    expect(semantic.nearest(vector, 'In progress')).toBeUndefined();
-    expect(semantic.nearest(vector, 'Done')?.similarity).toBeCloseTo(1, 6);
+    expect(await semantic.nearest(vector, 'In progress')).toBeUndefined();
+    expect((await semantic.nearest(vector, 'Done'))?.similarity).toBeCloseTo(1, 6);
   });
 
   it('does not reuse a neighbour below the threshold', async () => {
@@ -107,11 +107,11 @@ describe('SemanticCache', () => {
     const semantic = cache(store);
     await answer(store, semantic, 'key-a', 'Done');
     const near = await embedOne(semantic, NEAR_DUPLICATE);
-    const similarity = semantic.nearest(near, 'Done')?.similarity ?? NaN;
+    const similarity = (await semantic.nearest(near, 'Done'))?.similarity ?? NaN;
 
-    expect(semantic.nearest(await embedOne(semantic, UNRELATED), 'Done')).toBeUndefined();
-    expect(cache(store, { threshold: similarity }).nearest(near, 'Done')?.key).toBe('key-a');
-    expect(cache(store, { threshold: Math.min(1, similarity + 1e-6) }).nearest(near, 'Done')).toBeUndefined();
+    expect(await semantic.nearest(await embedOne(semantic, UNRELATED), 'Done')).toBeUndefined();
+    expect((await cache(store, { threshold: similarity }).nearest(near, 'Done'))?.key).toBe('key-a');
+    expect(await cache(store, { threshold: Math.min(1, similarity + 1e-6) }).nearest(near, 'Done')).toBeUndefined();
   });
 
   it('returns the closest of several neighbours', async () => {
@@ -121,7 +121,7 @@ describe('SemanticCache', () => {
     await answer(store, semantic, 'close', 'Done', NEAR_DUPLICATE);
     await answer(store, semantic, 'other-date', 'Done', COMMENT, '2025-09-30');
 
-    expect(semantic.nearest(await embedOne(semantic, COMMENT), 'Done')?.key).toBe('close');
+    expect((await semantic.nearest(await embedOne(semantic, COMMENT), 'Done'))?.key).toBe('close');
   });
 
   it('embeds the due date with the comment, so another date is another text', async () => {
@@ -146,8 +146,8 @@ describe('SemanticCache', () => {
     // The emulator gives every model the same vectors: only the cache can keep them apart.
     const vector = await embedOne(large, COMMENT);
 
-    expect(large.nearest(vector, 'Done')).toBeUndefined();
-    expect(small.nearest(vector, 'Done')?.key).toBe('key-a');
+    expect(await large.nearest(vector, 'Done')).toBeUndefined();
+    expect((await small.nearest(vector, 'Done'))?.key).toBe('key-a');
     const models = emu.requests.filter((r) => r.path === '/v1/embeddings').map((r) => r.model);
     expect(models).toEqual(['text-embedding-3-small', 'text-embedding-3-large']);
   });
@@ -157,47 +157,47 @@ describe('SemanticCache', () => {
     await answer(store, cache(store, { scope: 'rules-v1', threshold: 0 }), 'key-a', 'Done');
     const vector = await embedOne(cache(store), COMMENT);
 
-    expect(cache(store, { scope: 'rules-v2', threshold: 0 }).nearest(vector, 'Done')).toBeUndefined();
-    expect(cache(store, { threshold: 0 }).nearest(vector, 'Done')).toBeUndefined();
-    expect(cache(store, { scope: 'rules-v1', threshold: 0 }).nearest(vector, 'Done')?.key).toBe('key-a');
+    expect(await cache(store, { scope: 'rules-v2', threshold: 0 }).nearest(vector, 'Done')).toBeUndefined();
+    expect(await cache(store, { threshold: 0 }).nearest(vector, 'Done')).toBeUndefined();
+    expect((await cache(store, { scope: 'rules-v1', threshold: 0 }).nearest(vector, 'Done'))?.key).toBe('key-a');
   });
 
   it('never compares vectors of another dimension', async () => {
     const store = open();
     const semantic = cache(store, { threshold: 0 });
-    semantic.remember('tiny', 'Done', new Float32Array([1, 0, 0]));
+    await semantic.remember('tiny', 'Done', new Float32Array([1, 0, 0]));
 
-    expect(semantic.nearest(await embedOne(semantic, COMMENT), 'Done')).toBeUndefined();
-    expect(semantic.nearest(new Float32Array([2, 0, 0]), 'Done')).toEqual({ key: 'tiny', similarity: 1 });
+    expect(await semantic.nearest(await embedOne(semantic, COMMENT), 'Done')).toBeUndefined();
+    expect(await semantic.nearest(new Float32Array([2, 0, 0]), 'Done')).toEqual({ key: 'tiny', similarity: 1 });
   });
 
   it('finds the stored vectors again after the database is reopened', async () => {
     const file = path.join(dir, 'reopened.sqlite');
     const first = open(file);
     await answer(first, cache(first), 'key-a', 'Done');
-    first.close();
+    await first.close();
 
     const again = open(file);
     const semantic = cache(again);
-    const hit = semantic.nearest(await embedOne(semantic, COMMENT), 'Done');
+    const hit = await semantic.nearest(await embedOne(semantic, COMMENT), 'Done');
 
     expect(hit?.key).toBe('key-a');
     expect(hit?.similarity).toBeCloseTo(1, 6);
-    expect(again.get('key-a')?.suggestion).toBe(verdict('key-a').suggestion);
+    expect((await again.get('key-a'))?.suggestion).toBe(verdict('key-a').suggestion);
   });
 
   it('sees rows remembered after its first lookup, and forgets a replaced vector', async () => {
     const store = open();
     const semantic = cache(store);
     const vector = await embedOne(semantic, COMMENT);
-    expect(semantic.nearest(vector, 'Done')).toBeUndefined();
+    expect(await semantic.nearest(vector, 'Done')).toBeUndefined();
 
-    semantic.remember('key-a', 'Done', vector);
-    expect(semantic.nearest(vector, 'Done')?.key).toBe('key-a');
+    await semantic.remember('key-a', 'Done', vector);
+    expect((await semantic.nearest(vector, 'Done'))?.key).toBe('key-a');
 
-    semantic.remember('key-a', 'Cancelled', vector);
-    expect(semantic.nearest(vector, 'Done')).toBeUndefined();
-    expect(semantic.nearest(vector, 'cancelled')?.key).toBe('key-a');
+    await semantic.remember('key-a', 'Cancelled', vector);
+    expect(await semantic.nearest(vector, 'Done')).toBeUndefined();
+    expect((await semantic.nearest(vector, 'cancelled'))?.key).toBe('key-a');
   });
 
   it('sends one embeddings request per 256 texts and keeps the order', async () => {
@@ -262,12 +262,12 @@ describe('SemanticCache', () => {
     expect((error as RemoteError).message).not.toContain(wrongKey);
   });
 
-  it('rejects a threshold outside 0..1 and a vector that is not one', () => {
+  it('rejects a threshold outside 0..1 and a vector that is not one', async () => {
     const store = open();
 
     for (const threshold of [-0.1, 1.01, Number.NaN]) expect(() => cache(store, { threshold })).toThrow(/threshold must be a number from 0 to 1/);
-    expect(() => cache(store).remember('k', 'Done', new Float32Array(4))).toThrow(/vector must be a non-empty vector/);
-    expect(() => cache(store).nearest(new Float32Array([Number.NaN]), 'Done')).toThrow(RangeError);
+    await expect(cache(store).remember('k', 'Done', new Float32Array(4))).rejects.toThrow(/vector must be a non-empty vector/);
+    await expect(cache(store).nearest(new Float32Array([Number.NaN]), 'Done')).rejects.toThrow(RangeError);
   });
 });
 

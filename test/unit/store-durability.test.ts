@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CacheStore } from '../../src/cache/index.js';
+import { SqliteStore, openStore } from '../../src/cache/index.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -17,17 +17,20 @@ afterEach(() => {
 });
 
 describe('the cache store on SQLite', () => {
-  it('opens every connection in WAL mode with synchronous = FULL (2), a new file and an existing one alike', () => {
+  it('opens every connection in WAL mode with synchronous = FULL (2), a new file and an existing one alike', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'sv-durable-'));
     dirs.push(dir);
     const file = path.join(dir, 'cache.sqlite');
     for (let i = 0; i < 2; i++) {
-      const store = CacheStore.open(file);
+      // As every command opens it.
+      const store = await openStore({ path: file });
       try {
+        expect(store).toBeInstanceOf(SqliteStore);
+        if (!(store instanceof SqliteStore)) return;
         expect(store.db.pragma('journal_mode', { simple: true })).toBe('wal');
         expect(store.db.pragma('synchronous', { simple: true })).toBe(2);
       } finally {
-        store.close();
+        await store.close();
       }
     }
   });

@@ -1,0 +1,15 @@
+import type { Store } from './contract.js';
+import { settled } from './sqlite/settled.js';
+import { SqliteStore } from './sqlite/store.js';
+import type { OpenSqliteOptions } from './sqlite/open.js';
+
+export type OpenStoreOptions = OpenSqliteOptions;
+
+/**
+ * The store a config names: PostgreSQL when `cache.url` is set (it wins over `cache.path`),
+ * else the SQLite file at `cache.path`. Opened once per command or process and handed down.
+ */
+export function openStore(cache: { path: string; url?: string | undefined }, options: OpenStoreOptions = {}): Promise<Store> {
+  // cache.url: the lead wires openPostgresStore here at merge
+  return settled(() => SqliteStore.open(cache.path, options));
+}

@@ -1,0 +1,228 @@
+import type Database from 'better-sqlite3';
+import { answeredBatchQuestionsOf, pendingQuestionsOf } from '../batch-jobs.js';
+import type { BatchJobStore, DumpChunk, EmbeddingStore, FieldStore, KeyLookup, LimitStore, Locks, RunLog, Store } from '../contract.js';
+import type { CachedVerdict, ReviewerVerdict } from '../store.js';
+import { dumpTables, restoreChunk } from './dump.js';
+import { settled } from './settled.js';
+import { openDatabase, type OpenSqliteOptions } from './open.js';
+import { sqliteBatchJobs, sqliteEmbeddings, sqliteFields, sqliteLimits, sqliteLocks, sqliteRunLog } from './parts.js';
+
+interface VerdictRow {
+  key: string;
+  verdict: 'VALID' | 'INVALID';
+  issues: string;
+  suggestion: string;
+  model: string;
+  provider: string;
+  checked_at: string;
+  confidence: number;
+  prompt_tokens: number;
+  completion_tokens: number;
+  cached_tokens: number;
+}
+
+/**
+ * The Store on one SQLite file (better-sqlite3): the embedded default, for processes that
+ * share one local disk. better-sqlite3 is synchronous, so every write here is one atomic
+ * transaction that cannot interleave with another; a verdict is durable once `put`
+ * resolves (WAL with synchronous=FULL: src/cache/sqlite/open.ts).
+ */
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  readonly location: string;
+  /** The raw database, for tests that plant rows: not part of the Store (nothing in src/ outside src/cache/ may use it). */
+  readonly db: Database.Database;
+  readonly runs: RunLog;
+  readonly locks: Locks;
+  readonly embeddings: EmbeddingStore;
+  private readonly getStatement: Database.Statement<[string], VerdictRow>;
+  private readonly putStatement: Database.Statement<VerdictRow>;
+
+  private constructor(db: Database.Database, file: string) {
+    this.db = db;
+    this.location = file;
+    this.runs = sqliteRunLog(db);
+    this.locks = sqliteLocks(db);
+    this.embeddings = sqliteEmbeddings(db);
+    this.getStatement = db.prepare('SELECT * FROM verdicts WHERE key = ?');
+    this.putStatement = db.prepare(
+      `INSERT INTO verdicts (key, verdict, issues, suggestion, model, provider, checked_at, confidence, prompt_tokens, completion_tokens, cached_tokens)
+       VALUES (@key, @verdict, @issues, @suggestion, @model, @provider, @checked_at, @confidence, @prompt_tokens, @completion_tokens, @cached_tokens)
+       ON CONFLICT (key) DO UPDATE SET verdict = excluded.verdict, issues = excluded.issues, suggestion = excluded.suggestion,
+         model = excluded.model, provider = excluded.provider, checked_at = excluded.checked_at, confidence = excluded.confidence,
+         prompt_tokens = excluded.prompt_tokens, completion_tokens = excluded.completion_tokens, cached_tokens = excluded.cached_tokens`,
+    );
+  }
+
+  /** Opens (creating it if need be) the cache file; refused on a network file system (exit 2). */
+  static open(file: string, options: OpenSqliteOptions = {}): SqliteStore {
+    return new SqliteStore(openDatabase(file, options), file);
+  }
+
+  get isOpen(): boolean {
+    return this.db.open;
+  }
+
+  get(key: string): Promise<CachedVerdict | undefined> {
+    return settled(() => {
+      return this.getSync(key);
+    });
+  }
+
+  /**
+   * One read transaction for all the keys: SQLite takes its read lock once, and the
+   * verdicts and the batch jobs are seen as of one moment. The keys go in as one JSON
+   * parameter (json_each), so SQLite's limit on bound variables never applies, whatever
+   * the tab's size; the verdicts are read a chunk at a time to bound each statement.
+   */
+  lookup(keys: readonly string[]): Promise<KeyLookup> {
+    return settled(() => {
+      const unique = [...new Set(keys)];
+      const byKey = this.db.prepare('SELECT * FROM verdicts WHERE key IN (SELECT value FROM json_each(?))');
+      return this.db.transaction((): KeyLookup => {
+        const verdicts = new Map<string, CachedVerdict>();
+        for (let start = 0; start < unique.length; start += LOOKUP_CHUNK) {
+          for (const row of byKey.all(JSON.stringify(unique.slice(start, start + LOOKUP_CHUNK))) as VerdictRow[]) {
+            const verdict = fromRow(row);
+            if (verdict) verdicts.set(verdict.key, verdict);
+          }
+        }
+        const all = JSON.stringify(unique);
+        return { verdicts, pending: pendingQuestionsOf(this.db, all), answeredBatches: answeredBatchQuestionsOf(this.db, all) };
+      })();
+    });
+  }
+
+  put(verdict: CachedVerdict): Promise<void> {
+    return settled(() => {
+      this.putSync(verdict);
+    });
+  }
+
+  putUnlessNewer(verdict: CachedVerdict, since: string): Promise<boolean> {
+    return settled(() => {
+      return this.db.transaction(() => {
+        const stored = this.getStatement.get(verdict.key);
+        if (stored && Date.parse(stored.checked_at) >= Date.parse(since)) return false;
+        this.putSync(verdict);
+        return true;
+      })();
+    });
+  }
+
+  count(): Promise<number> {
+    return settled(() => {
+      return (this.db.prepare('SELECT count(*) AS n FROM verdicts').get() as { n: number }).n;
+    });
+  }
+
+  averageTokens(): Promise<{ promptTokens: number; completionTokens: number } | undefined> {
+    return settled(() => {
+      const row = this.db.prepare('SELECT count(*) AS n, avg(prompt_tokens) AS p, avg(completion_tokens) AS c FROM verdicts WHERE prompt_tokens > 0').get() as { n: number; p: number | null; c: number | null };
+      return row.n > 0 && row.p !== null && row.c !== null ? { promptTokens: row.p, completionTokens: row.c } : undefined;
+    });
+  }
+
+  getOverride(key: string): Promise<ReviewerVerdict | undefined> {
+    return settled(() => {
+      return this.db.prepare('SELECT key, verdict, note, recorded_at AS recordedAt FROM overrides WHERE key = ?').get(key) as ReviewerVerdict | undefined;
+    });
+  }
+
+  /** Every reviewer verdict, by key: few enough to hold, and one query instead of one per row. */
+  allOverrides(): Promise<Map<string, ReviewerVerdict>> {
+    return settled(() => {
+      const rows = this.db.prepare('SELECT key, verdict, note, recorded_at AS recordedAt FROM overrides').all() as ReviewerVerdict[];
+      return new Map(rows.map((r) => [r.key, r]));
+    });
+  }
+
+  putOverrides(verdicts: readonly ReviewerVerdict[]): Promise<void> {
+    return settled(() => {
+      const upsert = this.db.prepare(
+        `INSERT INTO overrides (key, verdict, note, recorded_at) VALUES (@key, @verdict, @note, @recordedAt)
+         ON CONFLICT (key) DO UPDATE SET verdict = excluded.verdict, note = excluded.note, recorded_at = excluded.recorded_at
+         WHERE overrides.verdict <> excluded.verdict OR overrides.note <> excluded.note`,
+      );
+      this.db.transaction(() => {
+        for (const { key, verdict, note, recordedAt } of verdicts) upsert.run({ key, verdict, note, recordedAt });
+      })();
+    });
+  }
+
+  limitMemory(now?: () => number): LimitStore {
+    return sqliteLimits(this.db, now);
+  }
+
+  fieldMemory(now?: () => number): FieldStore {
+    return sqliteFields(this.db, now);
+  }
+
+  batchJobs<I = unknown>(): BatchJobStore<I> {
+    return sqliteBatchJobs<I>(this.db);
+  }
+
+  dump(): AsyncIterable<DumpChunk> {
+    return dumpTables(this.db);
+  }
+
+  restore(chunk: DumpChunk): Promise<number> {
+    return settled(() => {
+      return restoreChunk(this.db, chunk);
+    });
+  }
+
+  close(): Promise<void> {
+    return settled(() => {
+      if (this.db.open) this.db.close();
+    });
+  }
+
+  private getSync(key: string): CachedVerdict | undefined {
+    const row = this.getStatement.get(key);
+    return row && fromRow(row);
+  }
+
+  private putSync(verdict: CachedVerdict): void {
+    this.putStatement.run({
+      key: verdict.key,
+      verdict: verdict.verdict,
+      issues: JSON.stringify(verdict.issues),
+      suggestion: verdict.suggestion,
+      model: verdict.model,
+      provider: verdict.provider,
+      checked_at: verdict.checkedAt,
+      confidence: verdict.confidence,
+      prompt_tokens: verdict.promptTokens,
+      completion_tokens: verdict.completionTokens,
+      cached_tokens: verdict.cachedTokens,
+    });
+  }
+}
+
+/** Keys per verdicts statement in `lookup`. */
+const LOOKUP_CHUNK = 5_000;
+
+/** A stored verdict; one whose issues are damaged JSON (a hand edit) is skipped: the row is asked again. */
+function fromRow(row: VerdictRow): CachedVerdict | undefined {
+  let issues: unknown;
+  try {
+    issues = JSON.parse(row.issues);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(issues)) return undefined;
+  return {
+    key: row.key,
+    verdict: row.verdict,
+    issues: issues.map(String),
+    suggestion: row.suggestion,
+    model: row.model,
+    provider: row.provider,
+    checkedAt: row.checked_at,
+    confidence: row.confidence,
+    promptTokens: row.prompt_tokens,
+    completionTokens: row.completion_tokens,
+    cachedTokens: row.cached_tokens,
+  };
+}

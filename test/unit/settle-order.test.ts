@@ -1,0 +1,83 @@
+/**
+ * Invariant 2 on the async Store: a verdict is committed (the put has resolved) before its
+ * rows are queued for the sheet, whatever the store's latency; a put that fails queues
+ * nothing. The store is a real SqliteStore whose put is delayed (as a network database's is).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { stringify } from 'yaml';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { SqliteStore, type CachedVerdict, type Store } from '../../src/cache/index.js';
+import { parseConfig, type Config } from '../../src/config/index.js';
+import { Settler } from '../../src/pipeline/settle.js';
+import { Tally } from '../../src/pipeline/tally.js';
+import type { Job } from '../../src/pipeline/select.js';
+import type { Entry } from '../../src/sheets/index.js';
+
+let dir = '';
+let store: SqliteStore;
+let config: Config;
+beforeEach(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'sv-settle-'));
+  store = SqliteStore.open(path.join(dir, 'cache.sqlite'));
+  config = parseConfig(
+    stringify({ sheets: { spreadsheet_id: 's', sheet: 'Statuses' }, columns: { status: 'Status', comment: 'Comment' }, rules: { allowed_statuses: ['Done'], text: 'x' }, llm: { providers: [{ name: 'primary', model: 'gpt-5-mini' }] } }),
+    path.join(dir, 'config.yaml'),
+    {},
+  );
+});
+afterEach(async () => {
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const entry = (row: number): Entry => ({ row, id: `r${row}`, inputs: { status: 'Done', comment: `comment ${row}`, completion_date: '' }, outputs: { verdict: '', issues: '', suggestion: '', checked_at: '', model: '' }, review: { recheck: '', override: '' } });
+const job = (key: string, rows: number[]): Job => ({ key, inputs: entry(rows[0] ?? 0).inputs, entries: rows.map(entry) });
+const record = (key: string): CachedVerdict => ({ key, verdict: 'VALID', issues: [], suggestion: '', model: 'gpt-5-mini', provider: 'primary', checkedAt: '2026-12-04T00:00:00.000Z', confidence: 1, promptTokens: 1, completionTokens: 1, cachedTokens: 0 });
+
+function settlerOver(target: Store, queued: Array<{ row: number; committed: boolean }>): Settler {
+  const tally = new Tally('run-1', config, false, new Date(), [], 'cli');
+  return new Settler({
+    store: target,
+    tally,
+    enqueue: (e) => {
+      // What the store holds at the moment the row is queued for the sheet.
+      queued.push({ row: e.row, committed: store.db.prepare('SELECT 1 FROM verdicts WHERE key = ?').get(`k${e.row}`) !== undefined });
+    },
+    sharing: { leaders: [], followersOf: () => [] },
+    dryRun: false,
+    minConfidence: undefined,
+    secrets: [],
+    now: () => new Date(),
+    modelOf: () => 'gpt-5-mini',
+  });
+}
+
+it('queues a verdict for the sheet only once its put has resolved, however slow the store', async () => {
+  let puts = 0;
+  const slow = Object.assign(Object.create(store) as Store, {
+    put: async (v: CachedVerdict) => {
+      puts++;
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      await store.put(v);
+    },
+  });
+  const queued: Array<{ row: number; committed: boolean }> = [];
+  const settler = settlerOver(slow, queued);
+  const commits = [settler.commit(job('k2', [2]), record('k2')), settler.commit(job('k3', [3]), record('k3'))];
+  expect(queued).toEqual([]);
+  await Promise.all(commits);
+  expect(puts).toBe(2);
+  expect(queued).toEqual([
+    { row: 2, committed: true },
+    { row: 3, committed: true },
+  ]);
+});
+
+it('queues nothing when the put fails: the sheet never shows a verdict the store does not hold', async () => {
+  const failing = Object.assign(Object.create(store) as Store, { put: () => Promise.reject(new Error('database unreachable')) });
+  const queued: Array<{ row: number; committed: boolean }> = [];
+  await expect(settlerOver(failing, queued).commit(job('k4', [4]), record('k4'))).rejects.toThrow('database unreachable');
+  expect(queued).toEqual([]);
+});
