@@ -1,15 +1,16 @@
 import type { Store } from './contract.js';
+import { openPostgresStore, type PostgresStoreOptions } from './postgres/index.js';
 import { settled } from './sqlite/settled.js';
 import { SqliteStore } from './sqlite/store.js';
 import type { OpenSqliteOptions } from './sqlite/open.js';
 
-export type OpenStoreOptions = OpenSqliteOptions;
+export type OpenStoreOptions = OpenSqliteOptions & PostgresStoreOptions;
 
 /**
  * The store a config names: PostgreSQL when `cache.url` is set (it wins over `cache.path`),
  * else the SQLite file at `cache.path`. Opened once per command or process and handed down.
  */
 export function openStore(cache: { path: string; url?: string | undefined }, options: OpenStoreOptions = {}): Promise<Store> {
-  // cache.url: the lead wires openPostgresStore here at merge
+  if (cache.url !== undefined && cache.url !== '') return openPostgresStore(cache.url, options);
   return settled(() => SqliteStore.open(cache.path, options));
 }
