@@ -92,7 +92,7 @@ async function attemptOnce(delivery: Delivery, timeoutMs: number, outer: AbortSi
     if (status >= 200 && status < 300) return { kind: 'ok' };
     const said = `${delivery.name} answered ${status}${text ? ` ${text}` : ''}`;
     if (status === 429 || status >= 500 || status === 408) {
-      return { kind: 'retry', reason: said, waitMs: retryAfterMs(response.headers as Record<string, string | string[] | undefined>) };
+      return { kind: 'retry', reason: said, waitMs: retryAfterMs(response.headers) };
     }
     return { kind: 'refused', reason: said };
   } catch (error) {
