@@ -84,7 +84,7 @@ describe('metrics', () => {
     });
     const result = await bed.cli(['watch', '--config', bed.configPath, '--every', '60s', '--polls', '2', '--metrics-port', '0'], { clock, stderr: { write: (s: string) => (log += s) } });
     expect(result.code, log).toBe(0);
-    expect(valueOf(families ?? new Map(), 'status_validator_runs_total', { status: 'completed', target: 'Statuses', trigger: 'watch' })).toBe(1);
+    expect(valueOf(families ?? new Map<string, Family>(), 'status_validator_runs_total', { status: 'completed', target: 'Statuses', trigger: 'watch' })).toBe(1);
     expect(answers).toEqual([404, 404]);
   });
 
