@@ -1,11 +1,12 @@
 import { CacheStore, recordRunEnd } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { exitCodeOfTarget, worstExit } from '../cli/exit.js';
-import { redact } from '../errors.js';
+import { randomUUID } from 'node:crypto';
+import { LockedError, redact, type StatusValidatorError } from '../errors.js';
 import { formatLog } from '../log/index.js';
 import type { Metrics } from '../metrics/index.js';
 import { NOTIFY_BUDGET_MS, Notifier, type NotifiedTarget } from '../notify/index.js';
-import { sheetsClientFor, type TargetOutcome } from '../pipeline/index.js';
+import { sheetsClientFor, type RunSummary, type TargetOutcome } from '../pipeline/index.js';
 import { sameTab } from '../sheets/index.js';
 import { systemClock, type CommandIO } from './context.js';
 
@@ -42,13 +43,20 @@ export class Background {
   }
 }
 
+export interface AnnounceOptions {
+  trigger: string;
+  dryRun?: boolean;
+  /** The outcomes are of no recorded run (announceFailure): nothing to record again. */
+  unrecorded?: boolean;
+}
+
 /**
  * Metrics and the json log event of each target at once; then the notifications, within
  * NOTIFY_BUDGET_MS. Returns the warnings of the deliveries that failed, which are also
  * added to every summary of the run and recorded with it. `run` awaits this before it
  * prints its summary; watch, schedule and serve hand it to their Background.
  */
-export async function announce(a: Announcer, outcomes: readonly TargetOutcome[], io: CommandIO, options: { trigger: string; dryRun?: boolean }): Promise<string[]> {
+export async function announce(a: Announcer, outcomes: readonly TargetOutcome[], io: CommandIO, options: AnnounceOptions): Promise<string[]> {
   try {
     return await announceUnsafe(a, outcomes, io, options);
   } catch (error) {
@@ -59,7 +67,7 @@ export async function announce(a: Announcer, outcomes: readonly TargetOutcome[],
   }
 }
 
-async function announceUnsafe(a: Announcer, outcomes: readonly TargetOutcome[], io: CommandIO, options: { trigger: string; dryRun?: boolean }): Promise<string[]> {
+async function announceUnsafe(a: Announcer, outcomes: readonly TargetOutcome[], io: CommandIO, options: AnnounceOptions): Promise<string[]> {
   const clock = io.clock ?? systemClock;
   for (const outcome of outcomes) {
     a.metrics?.runEnded({ ...outcome, exitCode: exitCodeOfTarget(outcome), providerOf: (model) => providerOf(a.targets[0], model) });
@@ -76,7 +84,7 @@ async function announceUnsafe(a: Announcer, outcomes: readonly TargetOutcome[], 
   if (warnings.length === 0) return [];
   for (const o of outcomes) {
     o.summary.warnings.push(...warnings);
-    if (!o.locked && !o.summary.dryRun) rerecord(a, o);
+    if (!o.locked && !o.summary.dryRun && !options.unrecorded) rerecord(a, o);
   }
   return warnings;
 }
@@ -141,4 +149,37 @@ function runFields(o: TargetOutcome): Record<string, string | number | boolean |
     wallMs: s.wallMs,
     fatal: s.fatal ? redact(s.fatal.message) : null,
   };
+}
+
+/**
+ * A target that failed before any run of it could start (its lock held by another run,
+ * a tab a watch cannot read, a key refused): told as a run that failed, so that `on:
+ * failed` hears of it (exit 4 for a held lock, else 1). Nothing was done, so nothing is
+ * recorded; the caller ends or goes on as it would have.
+ */
+export async function announceFailure(a: Announcer, config: Config, error: StatusValidatorError, io: CommandIO, trigger: string): Promise<string[]> {
+  const at = (io.clock ?? systemClock).now().toISOString();
+  const message = redact(error.message, a.secrets.all);
+  const summary: RunSummary = {
+    runId: randomUUID(),
+    status: 'failed',
+    trigger,
+    target: config.target.name,
+    dryRun: false,
+    spreadsheetId: config.sheets.spreadsheet_id,
+    sheet: config.sheets.sheet,
+    startedAt: at,
+    endedAt: at,
+    wallMs: 0,
+    rows: { read: 0, incomplete: 0, upToDate: 0, fromCache: 0, asked: 0, deduplicated: 0, deferred: 0, rechecked: 0, overridden: 0, fuzzyShared: 0, semanticReused: 0, waitingForBatch: 0 },
+    waitingForBatch: [],
+    llm: { calls: 0, retries: 0, connectionFailures: 0, questions: 0, promptTokens: 0, completionTokens: 0, cachedTokens: 0, cacheHitRate: null, costUsd: 0, naiveCostUsd: null, savedUsd: null, byModel: {}, routing: {}, promptCacheKey: '' },
+    verdicts: { valid: 0, invalid: 0, error: 0, needsReview: 0 },
+    sheetShows: null,
+    writes: { calls: 0, rowsWritten: 0, rowsMoved: 0, skipped: [], sheetRetries: 0, headersAdded: [], stopped: [], rowsNotWritten: 0 },
+    errors: [],
+    warnings: [],
+    fatal: error.hint === undefined ? { message } : { message, hint: redact(error.hint, a.secrets.all) },
+  };
+  return announce(a, [{ summary, locked: error instanceof LockedError }], io, { trigger, unrecorded: true });
 }

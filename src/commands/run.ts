@@ -1,10 +1,10 @@
-import { redact } from '../errors.js';
+import { StatusValidatorError, redact } from '../errors.js';
 import { runPortfolio, runValidation, type RunOptions, type RunSummary } from '../pipeline/index.js';
 import { ProgressView, renderFatal, renderPortfolio, renderPortfolioFatal, renderSummary, portfolioTotal, type TargetLine } from '../report/index.js';
 import { exitCodeOf, exitCodeOfTarget, worstExit } from '../cli/exit.js';
 import type { Secrets } from '../config/index.js';
 import { loadTargets, logLine, systemClock, type CommandIO } from './context.js';
-import { announce, announcerFor } from './announce.js';
+import { announce, announceFailure, announcerFor } from './announce.js';
 
 export interface RunFlags {
   config: string;
@@ -41,7 +41,13 @@ export async function runCommand(flags: RunFlags, io: CommandIO, trigger = 'cli'
   // A bar per target on a terminal, timestamped lines in a log; taken down before the summary.
   const progress = new ProgressView(io.logFormat === 'json' ? { write: () => true } : io.stderr, { clock: () => (io.clock ?? systemClock).now().getTime() });
   if (!listed && only) {
-    const summary = await runValidation(only, secrets, { ...options, onProgress: progress.listener() }).finally(() => progress.stop());
+    const summary = await runValidation(only, secrets, { ...options, onProgress: progress.listener() })
+      .finally(() => progress.stop())
+      .catch(async (error: unknown) => {
+        // No run to report (its lock held, its cache unreadable): `on: failed` still hears of it.
+        if (error instanceof StatusValidatorError && !options.dryRun) await announceFailure(announcer, only, error, io, trigger);
+        throw error;
+      });
     // After the writes (invariant 12): notifications within 15 s; a failed one is a warning of this summary.
     await announce(announcer, [{ summary, locked: false }], io, { trigger, dryRun: options.dryRun ?? false });
     return reportOne(summary, flags, io, secrets);

@@ -6,7 +6,7 @@ import { hasWork, keyerOf, layoutConfigOf, lookupIn, runPortfolio, selectWork, s
 import { mapHeaders, parseResults, quoteSheetName, readEntries, sameTab, showResults, type CellValues, type ParsedResults, type SheetsClient } from '../sheets/index.js';
 import { loadTargets, logLine, systemClock, type Clock, type CommandIO } from './context.js';
 import { openLasting, portfolioLog } from './lasting.js';
-import { announce, announcerFor, Background, type Announcer } from './announce.js';
+import { announce, announceFailure, announcerFor, Background, type Announcer } from './announce.js';
 import { startObserving } from './observe.js';
 import { plural } from '../plural.js';
 
@@ -115,12 +115,20 @@ async function onePoll(poll: number, watched: readonly Watched[], ctx: PollConte
     const w = watched[i] as Watched;
     if (found.kind === 'work') work.push({ watched: w, values: found.values });
     else if (found.kind === 'skipped') say(`${at(w)}poll ${poll} skipped: ${found.reason}`);
-    else if (found.kind === 'failed') fail(w, `cannot be read: ${found.error.message}${found.error.hint ? ` Fix: ${found.error.hint}` : ''}`, say, at);
+    else if (found.kind === 'failed') {
+      const reason = `cannot be read: ${found.error.message}${found.error.hint ? ` Fix: ${found.error.hint}` : ''}`;
+      // A target newly failing (a key expired, a share withdrawn) is told once, in the background.
+      if (listed && w.failing !== reason) ctx.background.track(announceFailure(ctx.announcer, w.config, found.error, io, 'watch').then((warnings) => warnings.forEach((x) => say(`warning: ${x}`))));
+      fail(w, reason, say, at);
+    }
     else recover(w, say, at);
   });
   // A watch of one target ends on what it cannot read, as it always did: the CLI says why.
   const [only] = looks;
-  if (!listed && only?.kind === 'failed') throw only.error;
+  if (!listed && only?.kind === 'failed') {
+    if (watched[0]) await announceFailure(ctx.announcer, watched[0].config, only.error, io, 'watch');
+    throw only.error;
+  }
   if (work.length > 0) {
     for (const { watched: w } of work) w.sourceGid = undefined;
     const run = await runPortfolio(

@@ -7,7 +7,12 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { API_KEY, SPREADSHEET_ID, TAB, col, startBed, testPrivateKey, type Bed } from '../support/bed.js';
-import { runRows } from '../support/inspect.js';
+import { hostname } from 'node:os';
+import { CacheStore } from '../../src/cache/index.js';
+import { closedPort } from '../support/closed-port.js';
+import { insertLock, liveStranger, runRows } from '../support/inspect.js';
+import { virtualClock } from '../support/virtual-clock.js';
+import { SERVE_TOKEN, startServe } from '../support/serve.js';
 import { sampleRows } from '../support/sample-data.js';
 import { CHAT_KEY, CHAT_TOKEN, SLACK_SECRET, startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 import { verifySignature } from '../../src/notify/index.js';
@@ -15,7 +20,9 @@ import { messageText, type ChatRequest } from '../support/openai-emulator/index.
 
 let bed: Bed | undefined;
 let receiver: WebhookReceiver | undefined;
+const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
+  for (const cleanup of cleanups.splice(0)) await cleanup();
   await Promise.all([bed?.close(), receiver?.close()]);
   bed = undefined;
   receiver = undefined;
@@ -195,5 +202,53 @@ describe('notify', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('notify[0].url');
     expect(result.stderr).not.toContain(CHAT_KEY);
+  });
+
+  it('a failing scheduled run reaches the receiver once per run, in the background; a dead receiver beside it is a warning in the log and the schedule goes on', async () => {
+    receiver = await startWebhookReceiver();
+    const dead = `http://127.0.0.1:${await closedPort()}/services/T0/B0/deadsecret123456`;
+    bed = await startBed({ rows: sampleRows(2), config: { notify: [{ url: receiver.chatUrl, format: 'google_chat', on: ['failed'] }, { url: dead, format: 'slack', on: ['failed'] }] } });
+    bed.setConfig({ sheets: { sheet: 'Gone' } });
+    let log = '';
+    const clock = virtualClock('2026-11-20T06:59:00Z');
+    const result = await bed.cli(['schedule', '--config', bed.configPath, '--cron', '0 7 * * *', '--tz', 'UTC', '--runs', '2'], { clock, stderr: { write: (s: string) => (log += s) } });
+    expect(result.code, log).toBe(0);
+    expect(log.match(/next run at/g)?.length).toBe(2);
+    expect(receiver.requests).toHaveLength(2);
+    for (const r of receiver.requests) expect(String((JSON.parse(r.body) as { text: string }).text)).toMatch(/^status-validator schedule run FAILED \(exit 1\)/);
+    expect(log.match(/warning: could not notify the slack webhook at 127\.0\.0\.1:\d+: .*could not connect/g)).toHaveLength(2);
+    expect(log).not.toContain('deadsecret123456');
+    expect(log).not.toContain(CHAT_KEY);
+  }, 30_000);
+
+  it('a run that finds its sheet locked by another run tells on: failed (exit 4), and says who holds it', async () => {
+    receiver = await startWebhookReceiver();
+    bed = await startBed({ rows: sampleRows(2), config: { notify: [{ url: receiver.chatUrl, format: 'google_chat', on: ['failed'] }] } });
+    CacheStore.open(cacheOf(bed)).close();
+    const pid = await liveStranger(cleanups);
+    const now = new Date().toISOString();
+    insertLock(cacheOf(bed), { name: `${SPREADSHEET_ID}/${TAB.toLowerCase()}`, run_id: 'run-in-progress', pid, host: hostname(), started_at: now, heartbeat_at: now });
+    const result = await bed.run();
+    expect(result.code).toBe(4);
+    expect(receiver.requests).toHaveLength(1);
+    const text = String((JSON.parse(receiver.requests[0]?.body ?? '{}') as { text: string }).text);
+    expect(text).toMatch(/FAILED \(exit 4\)/);
+    expect(text).toContain('skipped, another run holds its lock');
+  });
+
+  it('serve tells of the runs it starts, after their writes', async () => {
+    receiver = await startWebhookReceiver();
+    bed = await startBed({ rows: sampleRows(2), config: { notify: [{ url: receiver.slackUrl, format: 'slack', on: ['finished'] }] } });
+    const served = await startServe(bed);
+    try {
+      expect((await served.call('POST', '/runs', SERVE_TOKEN, {})).status).toBe(202);
+      await served.idle();
+      for (let i = 0; i < 100 && receiver.requests.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      expect(receiver.requests).toHaveLength(1);
+      expect(receiver.requests[0]?.status).toBe(200);
+      expect(String((JSON.parse(receiver.requests[0]?.body ?? '{}') as { text: string }).text)).toMatch(/^status-validator serve run finished \(exit 0\)/);
+    } finally {
+      expect((await served.close()).code).toBe(0);
+    }
   });
 });
