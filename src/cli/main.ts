@@ -15,6 +15,7 @@ import { cacheLocation, durationMs } from '../config/index.js';
 import { ConfigError, LockedError, RemoteError, StatusValidatorError, UnsafeCacheError, UsageError, redact } from '../errors.js';
 import { EXIT } from './exit.js';
 import { plural } from '../plural.js';
+import { LOG_FORMATS, type LogFormat } from '../log/index.js';
 
 export type CliIO = CommandIO;
 
@@ -41,8 +42,10 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .option('--json', 'print the run summary as JSON on stdout (progress still goes to stderr)')
     .option('--mode <mode>', 'sync (answers now) or batch (Batch API: half price, waits for the job)', mode, 'sync')
     .option('--every <interval>', 'with --mode batch: time between polls of the job', interval, 30_000)
-    .action(async (flags: RunFlags & { mode: string; every: number }) => {
-      exitCode = flags.mode === 'batch' ? await batchRun(flags, io) : await runCommand(flags, io);
+    .option('--log-format <format>', LOG_FORMAT_HELP, logFormat, 'human')
+    .action(async (flags: RunFlags & { mode: string; every: number; logFormat: LogFormat }) => {
+      const logged = { ...io, logFormat: flags.logFormat };
+      exitCode = flags.mode === 'batch' ? await batchRun(flags, logged) : await runCommand(flags, logged);
     });
 
   program
@@ -91,8 +94,11 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .option('-t, --target <name>', 'only this target of the config (default: all of them)')
     .option('--every <interval>', 'time between polls (30s, 5m, 1h)', interval, 60_000)
     .option('--polls <n>', 'stop after N polls', positiveInt)
-    .action(async (flags: WatchFlags) => {
-      exitCode = await watchCommand(flags, io);
+    .option('--metrics-port <port>', 'serve Prometheus metrics at GET /metrics on this port', port)
+    .option('--metrics-host <address>', 'address the metrics port binds', '127.0.0.1')
+    .option('--log-format <format>', LOG_FORMAT_HELP, logFormat, 'human')
+    .action(async (flags: WatchFlags & { logFormat: LogFormat }) => {
+      exitCode = await watchCommand(flags, { ...io, logFormat: flags.logFormat });
     });
 
   program
@@ -103,8 +109,11 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .requiredOption('--cron <expression>', 'five-field cron expression, e.g. "0 7 * * 1-5" (07:00 on weekdays)')
     .option('--tz <zone>', 'IANA time zone of the expression, e.g. Europe/Moscow (default: the machine\'s)')
     .option('--runs <n>', 'stop after N runs', positiveInt)
-    .action(async (flags: ScheduleFlags) => {
-      exitCode = await scheduleCommand(flags, io);
+    .option('--metrics-port <port>', 'serve Prometheus metrics at GET /metrics on this port', port)
+    .option('--metrics-host <address>', 'address the metrics port binds', '127.0.0.1')
+    .option('--log-format <format>', LOG_FORMAT_HELP, logFormat, 'human')
+    .action(async (flags: ScheduleFlags & { logFormat: LogFormat }) => {
+      exitCode = await scheduleCommand(flags, { ...io, logFormat: flags.logFormat });
     });
 
   program
@@ -115,8 +124,9 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .option('--port <port>', 'port to listen on', port, 8080)
     .option('--host <address>', 'address to bind (127.0.0.1 keeps it local; put anything else behind HTTPS)', '127.0.0.1')
     .option('--token-env <name>', 'environment variable holding the bearer token', 'STATUS_VALIDATOR_TOKEN')
-    .action(async (flags: ServeFlags) => {
-      exitCode = await serveCommand(flags, io);
+    .option('--log-format <format>', LOG_FORMAT_HELP, logFormat, 'human')
+    .action(async (flags: ServeFlags & { logFormat: LogFormat }) => {
+      exitCode = await serveCommand(flags, { ...io, logFormat: flags.logFormat });
     });
 
   const batch = program.command('batch').description('the Batch API: half price, results within 24 h; jobs are recorded and survive restarts');
@@ -262,6 +272,14 @@ function port(value: string): number {
   const parsed = Number(value);
   if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65_535) throw new InvalidArgumentError(`expected a port from 0 to 65535, got "${value}"`);
   return parsed;
+}
+
+const LOG_FORMAT_HELP = 'human (timestamped lines, the default) or json (one JSON object per line on stderr, for Cloud Logging and log shippers)';
+
+function logFormat(value: string): LogFormat {
+  const found = LOG_FORMATS.find((f) => f === value);
+  if (!found) throw new InvalidArgumentError(`expected human or json, got "${value}"`);
+  return found;
 }
 
 function positiveInt(value: string): number {

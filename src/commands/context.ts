@@ -3,6 +3,7 @@ import { ConfigError, UsageError } from '../errors.js';
 import { embeddingProblem } from '../llm/index.js';
 import type { ProgressStream } from '../report/index.js';
 import { sleep } from '../retry/index.js';
+import { formatLog, type LogFormat } from '../log/index.js';
 
 /** Time, injectable so that long-running commands are tested without waiting. */
 export interface Clock {
@@ -27,11 +28,13 @@ export interface CommandIO {
   /** Aborted on the second signal or the deadline: cancel calls in flight. */
   abort?: AbortSignal;
   clock?: Clock;
+  /** --log-format: human lines (the default) or one JSON object per line (issue 22). */
+  logFormat?: LogFormat;
 }
 
 /** A log line for long-running commands: timestamped, on stderr. */
 export function logLine(io: CommandIO, text: string): void {
-  io.stderr.write(`${(io.clock ?? systemClock).now().toISOString()} ${text}\n`);
+  io.stderr.write(formatLog(io.logFormat ?? 'human', (io.clock ?? systemClock).now(), text));
 }
 
 export interface Loaded {

@@ -3,6 +3,8 @@ import { UsageError, redact } from '../errors.js';
 import { runPortfolio } from '../pipeline/index.js';
 import { loadTargets, logLine, systemClock, type CommandIO } from './context.js';
 import { openLasting, portfolioLog, type Lasting } from './lasting.js';
+import { announce, announcerFor, Background, type Announcer } from './announce.js';
+import { startObserving } from './observe.js';
 import { plural } from '../plural.js';
 
 export interface ScheduleFlags {
@@ -13,6 +15,9 @@ export interface ScheduleFlags {
   tz?: string;
   /** Stop after this many runs (for trying it out, and for tests). */
   runs?: number;
+  /** Serve GET /metrics on this port (issue 22). */
+  metricsPort?: number;
+  metricsHost?: string;
 }
 
 /** Parses a cron expression and time zone, or says what is wrong with them. */
@@ -47,11 +52,15 @@ export async function scheduleCommand(flags: ScheduleFlags, io: CommandIO): Prom
   for (const warning of warnings) logLine(io, `warning: ${warning}`);
   const clock = io.clock ?? systemClock;
   if (listed) logLine(io, `scheduling ${plural(targets.length, 'target')}: ${targets.map((t) => t.target.name).join(', ')}`);
+  const observing = await startObserving(flags, io);
+  const told = { announcer: announcerFor(flags.config, targets, secrets, io.env, observing.metrics), background: new Background() };
   const lasting = await openLasting(targets, secrets, (line) => logLine(io, line));
   try {
-    await loop(flags, io, cron, { targets, listed, secrets }, lasting, clock);
+    await loop(flags, io, cron, { targets, listed, secrets }, lasting, clock, told);
   } finally {
     await lasting.close();
+    await told.background.drain();
+    await observing.close();
   }
   logLine(io, 'scheduler stopped');
   return 0;
@@ -64,6 +73,7 @@ async function loop(
   { targets, listed, secrets }: Pick<ReturnType<typeof loadTargets>, 'targets' | 'listed' | 'secrets'>,
   { gates, store }: Pick<Lasting, 'gates' | 'store'>,
   clock: NonNullable<CommandIO['clock']>,
+  told: { announcer: Announcer; background: Background },
 ): Promise<void> {
   let runs = 0;
   for (;;) {
@@ -91,6 +101,8 @@ async function loop(
       ...(io.abort ? { abort: io.abort } : {}),
     });
     for (const line of portfolioLog(run.targets, listed)) logLine(io, redact(line, secrets.all));
+    // In the background (issue 22): the schedule goes on while a receiver is slow.
+    told.background.track(announce(told.announcer, run.targets, io, { trigger: 'schedule' }).then((warnings) => warnings.forEach((w) => logLine(io, `warning: ${w}`))));
     runs++;
     if (flags.runs !== undefined && runs >= flags.runs) break;
   }

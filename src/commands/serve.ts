@@ -4,6 +4,8 @@ import type { Config } from '../config/index.js';
 import { createTriggerServer, serveCapProblems, type TriggerOptions } from '../server/index.js';
 import { loadTargets, logLine, type CommandIO } from './context.js';
 import { openLasting } from './lasting.js';
+import { announce, announcerFor, Background } from './announce.js';
+import { Metrics } from '../metrics/index.js';
 
 export interface ServeFlags {
   config: string;
@@ -39,11 +41,18 @@ export async function serveCommand(flags: ServeFlags, io: CommandIO): Promise<nu
       { path: 'serve.google_client_id', message: `serve needs callers it can check: set serve.google_client_id and serve.allow (people in the sheet), or ${flags.tokenEnv} (a machine token for cron)` },
     ], { hint: 'See docs/apps-script.md for the client id, and generate a machine token with: openssl rand -hex 32.' });
   }
+  const metrics = new Metrics();
+  const announcer = announcerFor(flags.config, targets, secrets, io.env, metrics);
+  const background = new Background();
+  // After each triggered run's writes, in the background: the answer to a GET never waits for a receiver.
+  const onRunEnd = (outcomes: Parameters<typeof announce>[1]) =>
+    background.track(announce(announcer, outcomes, io, { trigger: 'serve' }).then((warnings) => warnings.forEach((w) => logLine(io, `warning: ${w}`))));
   const lasting = await openLasting(targets, secrets, (line) => logLine(io, line));
   try {
-    return await listen(flags, io, { targets, listed, secrets, token, gates: lasting.gates, store: lasting.store });
+    return await listen(flags, io, { targets, listed, secrets, token, gates: lasting.gates, store: lasting.store, metrics, onRunEnd });
   } finally {
     await lasting.close();
+    await background.drain();
   }
 }
 
@@ -56,7 +65,7 @@ export function checkServeCaps(file: string, targets: readonly Config[]): void {
 async function listen(
   flags: ServeFlags,
   io: CommandIO,
-  { targets, listed, secrets, token, gates, store }: Pick<TriggerOptions, 'targets' | 'listed' | 'secrets' | 'token' | 'gates' | 'store'>,
+  { targets, listed, secrets, token, gates, store, metrics, onRunEnd }: Pick<TriggerOptions, 'targets' | 'listed' | 'secrets' | 'token' | 'gates' | 'store' | 'metrics' | 'onRunEnd'>,
 ): Promise<number> {
   const { server, whenIdle } = createTriggerServer({
     targets,
@@ -66,6 +75,8 @@ async function listen(
     secrets: { ...secrets, all: token === undefined ? secrets.all : [...secrets.all, token] },
     token,
     log: (line) => logLine(io, line),
+    ...(metrics ? { metrics } : {}),
+    ...(onRunEnd ? { onRunEnd } : {}),
     ...(io.stop ? { stop: io.stop } : {}),
     ...(io.abort ? { abort: io.abort } : {}),
   });
@@ -74,7 +85,7 @@ async function listen(
     server.listen(flags.port, flags.host, () => resolve());
   });
   const { address, port } = server.address() as AddressInfo;
-  logLine(io, `listening on http://${address.includes(':') ? `[${address}]` : address}:${port} (POST /runs, GET /runs/:id, GET /health)`);
+  logLine(io, `listening on http://${address.includes(':') ? `[${address}]` : address}:${port} (POST /runs, GET /runs/:id, GET /health, GET /metrics)`);
   if (listed) logLine(io, `targets: ${targets.map((t) => `${t.target.name} ("${t.sheets.sheet}" in ${t.sheets.spreadsheet_id})`).join(', ')}`);
   if (flags.host !== '127.0.0.1' && flags.host !== 'localhost' && flags.host !== '::1') {
     logLine(io, `warning: listening on ${flags.host}, reachable from other machines: put it behind HTTPS`);

@@ -6,6 +6,8 @@ import { hasWork, keyerOf, layoutConfigOf, lookupIn, runPortfolio, selectWork, s
 import { mapHeaders, parseResults, quoteSheetName, readEntries, sameTab, showResults, type CellValues, type ParsedResults, type SheetsClient } from '../sheets/index.js';
 import { loadTargets, logLine, systemClock, type Clock, type CommandIO } from './context.js';
 import { openLasting, portfolioLog } from './lasting.js';
+import { announce, announceFailure, announcerFor, Background, type Announcer } from './announce.js';
+import { startObserving } from './observe.js';
 import { plural } from '../plural.js';
 
 export interface WatchFlags {
@@ -16,6 +18,9 @@ export interface WatchFlags {
   every: number;
   /** Stop after this many polls (for trying it out, and for tests). */
   polls?: number;
+  /** Serve GET /metrics on this port (issue 22). */
+  metricsPort?: number;
+  metricsHost?: string;
 }
 
 /** A watched target: what its polls need, made once, and whether it is failing. */
@@ -67,16 +72,22 @@ export async function watchCommand(flags: WatchFlags, io: CommandIO): Promise<nu
   const seconds = flags.every / 1000;
   if (!listed && targets[0]) logLine(io, `watching "${targets[0].sheets.sheet}" in ${targets[0].sheets.spreadsheet_id} every ${seconds} s (Ctrl-C to stop)`);
   else logLine(io, `watching ${plural(targets.length, 'target')} every ${seconds} s (Ctrl-C to stop): ${targets.map((t) => `${t.target.name} ("${t.sheets.sheet}" in ${t.sheets.spreadsheet_id})`).join(', ')}`);
+  const observing = await startObserving(flags, io);
+  const announcer = announcerFor(flags.config, targets, secrets, io.env, observing.metrics);
+  const background = new Background();
   const lasting = await openLasting(targets, secrets, (line) => logLine(io, line));
   try {
     for (let poll = 1; !io.stop?.aborted && (flags.polls === undefined || poll <= flags.polls); poll++) {
-      const code = await onePoll(poll, watched, { io, secrets, listed, clock, store: lasting.store, gates: lasting.gates });
+      const code = await onePoll(poll, watched, { io, secrets, listed, clock, store: lasting.store, gates: lasting.gates, announcer, background });
       if (code !== undefined) return code;
       if (flags.polls !== undefined && poll >= flags.polls) break;
       await clock.sleep(flags.every, io.stop).catch(() => undefined);
     }
   } finally {
     await lasting.close();
+    // Deliveries under way end within their budget; then the metrics server closes.
+    await background.drain();
+    await observing.close();
   }
   logLine(io, 'watch stopped');
   return 0;
@@ -89,6 +100,8 @@ interface PollContext {
   clock: Clock;
   store: Store;
   gates: Awaited<ReturnType<typeof openLasting>>['gates'];
+  announcer: Announcer;
+  background: Background;
 }
 
 /** One poll over every target: read each, run those with work together. An exit code when the watch must end. */
@@ -102,12 +115,20 @@ async function onePoll(poll: number, watched: readonly Watched[], ctx: PollConte
     const w = watched[i] as Watched;
     if (found.kind === 'work') work.push({ watched: w, values: found.values });
     else if (found.kind === 'skipped') say(`${at(w)}poll ${poll} skipped: ${found.reason}`);
-    else if (found.kind === 'failed') fail(w, `cannot be read: ${found.error.message}${found.error.hint ? ` Fix: ${found.error.hint}` : ''}`, say, at);
+    else if (found.kind === 'failed') {
+      const reason = `cannot be read: ${found.error.message}${found.error.hint ? ` Fix: ${found.error.hint}` : ''}`;
+      // A target newly failing (a key expired, a share withdrawn) is told once, in the background.
+      if (listed && w.failing !== reason) ctx.background.track(announceFailure(ctx.announcer, w.config, found.error, io, 'watch').then((warnings) => warnings.forEach((x) => say(`warning: ${x}`))));
+      fail(w, reason, say, at);
+    }
     else recover(w, say, at);
   });
   // A watch of one target ends on what it cannot read, as it always did: the CLI says why.
   const [only] = looks;
-  if (!listed && only?.kind === 'failed') throw only.error;
+  if (!listed && only?.kind === 'failed') {
+    if (watched[0]) await announceFailure(ctx.announcer, watched[0].config, only.error, io, 'watch');
+    throw only.error;
+  }
   if (work.length > 0) {
     for (const { watched: w } of work) w.sourceGid = undefined;
     const run = await runPortfolio(
@@ -126,6 +147,8 @@ async function onePoll(poll: number, watched: readonly Watched[], ctx: PollConte
       },
     );
     for (const line of portfolioLog(run.targets, listed)) say(line);
+    // In the background (issue 22): the next poll never waits for a receiver.
+    ctx.background.track(announce(ctx.announcer, run.targets, io, { trigger: 'watch' }).then((warnings) => warnings.forEach((w) => say(`warning: ${w}`))));
     run.targets.forEach((outcome, i) => {
       const w = (work[i] as (typeof work)[number]).watched;
       if (outcome.locked) return;

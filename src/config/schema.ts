@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { notifySchema } from './notify.js';
 
 /**
  * The config file's schema. Every object is strict (unknown keys are errors, since a
@@ -254,6 +255,7 @@ export const configSchema = z.strictObject({
   pricing: pricingSchema.default({}),
   dedup: dedupSchema,
   serve: serveSchema,
+  notify: notifySchema,
 });
 
 /** "7d" → ms. */

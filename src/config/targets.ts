@@ -106,7 +106,7 @@ function singleName(root: Record<string, unknown>): string {
 }
 
 function unknownTargetKey(key: string): string {
-  const shared = ['llm', 'cache', 'pricing', 'dedup', 'serve', 'sheets', 'targets'];
+  const shared = ['llm', 'cache', 'pricing', 'dedup', 'serve', 'sheets', 'targets', 'notify'];
   if (shared.includes(key)) {
     return `a target cannot set ${key}: it is shared by all targets (one provider gate, one cache and one Sheets quota for the process); set it at the top level. A target may set: ${TARGET_KEYS.join(', ')}`;
   }

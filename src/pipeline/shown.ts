@@ -27,6 +27,7 @@ interface Change {
   index: number;
   /** The entry's row when read: the identity its write (and any skip of it) carries. */
   row: number;
+  id: string;
   from: Bucket;
   to: Bucket;
 }
@@ -58,7 +59,7 @@ export class ShownCounts {
     const index = this.queued++;
     const from = bucketOf(entry.outputs.verdict);
     const to = bucketOf(verdict);
-    if (from !== to) this.changes.push({ index, row: entry.row, from, to });
+    if (from !== to) this.changes.push({ index, row: entry.row, id: entry.id, from, to });
   }
 
   /** The counts after the writes the writer got to; null when the tab was never read. */
@@ -81,5 +82,24 @@ export class ShownCounts {
       now.set(change.row, change.to);
     }
     return counts;
+  }
+
+  /**
+   * The rows the writes the writer got to turned INVALID from anything else (issue 22's
+   * "newly INVALID"): told by the same rule as `after`, so a skipped or unreached write
+   * names no row. The first `keep` are listed; all are counted.
+   */
+  newlyInvalid(written: { rowsWritten: number; skipped: readonly SkippedWrite[] }, keep: number): { count: number; rows: Array<{ row: number; id: string }> } {
+    const skippedRows = new Set(written.skipped.map((s) => s.row));
+    const reached = written.rowsWritten + written.skipped.length;
+    const rows: Array<{ row: number; id: string }> = [];
+    let count = 0;
+    for (const change of this.changes) {
+      if (change.index >= reached) break;
+      if (skippedRows.has(change.row) || change.to !== 'invalid' || change.from === 'invalid') continue;
+      count++;
+      if (rows.length < keep) rows.push({ row: change.row, id: change.id });
+    }
+    return { count, rows };
   }
 }

@@ -122,6 +122,12 @@ export interface RunSummary {
     rowsNotWritten: number;
   };
   errors: Array<{ row: number; id: string; reason: string }>;
+  /**
+   * Rows this run's writes turned INVALID where the sheet did not show INVALID before
+   * (what `notify: on: invalid` reports): their count, and the first NEWLY_INVALID_KEPT
+   * by the row where they were read. Absent on a run that wrote nothing.
+   */
+  newlyInvalid?: { count: number; rows: Array<{ row: number; id: string }> };
   warnings: string[];
   fatal?: { message: string; hint?: string };
 }

@@ -8,6 +8,9 @@ import { ShownCounts } from './shown.js';
 import type { Progress } from './run.js';
 import type { RunStatus, RunSummary } from './summary.js';
 
+/** How many newly INVALID rows a summary lists (all are counted): a notification shows fewer. */
+const NEWLY_INVALID_KEPT = 100;
+
 /** Accumulates what a run does, as it does it, into its RunSummary. */
 export class Tally {
   readonly summary: RunSummary;
@@ -212,6 +215,7 @@ export class Tally {
     s.llm.retries = this.progress.retries;
     s.llm.costUsd = totalCost(s.llm.byModel);
     s.sheetShows = this.shown.after(s.writes);
+    if (s.writes.rowsWritten > 0) s.newlyInvalid = this.shown.newlyInvalid(s.writes, NEWLY_INVALID_KEPT);
     s.llm.cacheHitRate = s.llm.promptTokens > 0 ? s.llm.cachedTokens / s.llm.promptTokens : null;
     s.llm.savedUsd = s.llm.naiveCostUsd === null || s.llm.costUsd === null ? null : s.llm.naiveCostUsd - s.llm.costUsd;
     // Rows left unwritten by a vanished header are like rows in ERROR: the run is done, a

@@ -19,6 +19,8 @@ import { resolveTargets, targetsOfTab } from './targets.js';
 import { everything, healthView, runView, type Scope } from './views.js';
 
 import { plural } from '../plural.js';
+import { sendMetrics, type Metrics } from '../metrics/index.js';
+import type { TargetOutcome } from '../pipeline/index.js';
 
 export { serveCapProblems } from './caps.js';
 
@@ -44,6 +46,10 @@ export interface TriggerOptions {
   /** How long any request may take to be answered (ms). */
   requestTimeoutMs?: number;
   now?: () => number;
+  /** GET /metrics answers from these (issue 22); no route without them. */
+  metrics?: Metrics;
+  /** Told of each triggered run's end, after its writes (metrics, notifications). */
+  onRunEnd?: (outcomes: readonly TargetOutcome[]) => void;
 }
 
 /** How long a tab a person's request could not read is answered from memory rather than read again. */
@@ -120,6 +126,8 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
       const operator = req.headers.authorization !== undefined && isOperator(await authenticate(req.headers.authorization));
       return send(res, 200, healthView(slot.active, operator));
     }
+    // No token, as /health: the metrics hold nothing personal (no emails, tokens or row contents).
+    if (req.method === 'GET' && url.pathname === '/metrics' && options.metrics) return sendMetrics(res, options.metrics);
     const auth = await authenticate(req.headers.authorization);
     if (!auth.ok) {
       if (auth.status === 401) res.setHeader('www-authenticate', 'Bearer');
@@ -250,7 +258,7 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
     const skipped = (claim.state.skipped ?? []).map((b) => `${b.target} (run ${b.busy.id.slice(0, 8)} holds it)`);
     options.log(`run ${claim.state.id.slice(0, 8)}${of} requested by ${request.by}${ask.rows ? ` (${plural(ask.rows.length, 'row')})` : ''}${ask.force ? ' (force)' : ''}${skipped.length > 0 ? `; skipped: ${skipped.join(', ')}` : ''}`);
     claim.start(
-      (state) => launchRun(state, { targets: chosen, secrets, gates: options.gates, store: options.store, request, stop: options.stop, abort: options.abort, log: options.log }),
+      (state) => launchRun(state, { targets: chosen, secrets, gates: options.gates, store: options.store, request, stop: options.stop, abort: options.abort, log: options.log, ...(options.onRunEnd ? { onEnd: options.onRunEnd } : {}) }),
       (error) => {
         const text = redact(error instanceof StatusValidatorError ? error.message : `internal error: ${String(error)}`, secrets.all);
         options.log(`run ${claim.state.id.slice(0, 8)} failed: ${text}`);

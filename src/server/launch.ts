@@ -3,7 +3,7 @@ import type { RunRequest, Store } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { redact } from '../errors.js';
 import type { ProviderGate } from '../llm/index.js';
-import { runPortfolio, type RunSummary } from '../pipeline/index.js';
+import { runPortfolio, type RunSummary, type TargetOutcome } from '../pipeline/index.js';
 import { RUNS_HEADER, RUNS_IDENTITY, runsRow } from '../report/index.js';
 import { appendToOwnTab, type CellValues, type SheetsClient } from '../sheets/index.js';
 import type { RunState } from './admission.js';
@@ -26,6 +26,8 @@ export interface Launch {
   stop: AbortSignal | undefined;
   abort: AbortSignal | undefined;
   log: (line: string) => void;
+  /** Told of the run's end once every target's writes are done (metrics, notifications: issue 22). */
+  onEnd?: (outcomes: readonly TargetOutcome[]) => void;
 }
 
 /**
@@ -82,6 +84,7 @@ export async function launchRun(state: RunState, launch: Launch): Promise<RunSum
       launch.log(`run ${state.id.slice(0, 8)}${at} by ${request.by} ${summary.status}`);
     }),
   );
+  launch.onEnd?.(run.targets);
   return run.targets.map((t) => t.summary);
 }
 
