@@ -2,8 +2,8 @@
  * Review of the PostgreSQL store (issue 21, invariant 2; the Store contract: "a verdict is durable
  * once `put` resolves"). With synchronous_commit = off — a setting any database owner may put on a
  * database or role (ALTER DATABASE … SET), and a common tuning on managed servers — the server
- * acknowledges a COMMIT before its WAL reaches the disk, and "the most recent transactions might be
- * lost if the database crashes" (https://www.postgresql.org/docs/15/wal-async-commit.html). The
+ * acknowledges a COMMIT before its WAL reaches the disk, "at the cost that the most recent transactions
+ * may be lost if the database should crash" (https://www.postgresql.org/docs/15/wal-async-commit.html). The
  * store takes the server's setting as it finds it: a put resolves, the verdict reaches the sheet,
  * the server crashes, and the verdict is gone: the next run pays for it again. synchronous_commit
  * is a per-session setting a client may choose for itself (context "user":
