@@ -113,7 +113,7 @@ describe('PostgreSQL locks: a dead holder\'s leftover row is not the live holder
     const a = await open(url, STALE_MS);
     const b = await open(url, STALE_MS);
     const problems: string[] = [];
-    for (let round = 0; round < 6; round++) {
+    for (let round = 0; round < 12; round++) {
       await leaveDeadHolder(url, name, `dead-${round}`);
       await sleep(STALE_MS * 2);
       const results = await Promise.allSettled([a.locks.acquire('tab', `a-${round}`), b.locks.acquire('tab', `b-${round}`)]);
