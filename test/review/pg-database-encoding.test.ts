@@ -47,6 +47,9 @@ describe('a database created with a non-UTF8 encoding', () => {
     );
     if ('error' in opened) {
       expect(opened.error.message).toMatch(/LATIN1/);
+      // What to do, and nothing left behind in the refused database.
+      expect((opened.error as Error & { hint?: string }).hint).toMatch(/ENCODING 'UTF8'/);
+      expect(await cluster.sql(`SELECT tablename FROM pg_tables WHERE schemaname = 'public'`, [], name)).toEqual([]);
       return;
     }
     stores.push(opened.store);

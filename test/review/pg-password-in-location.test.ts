@@ -55,4 +55,21 @@ describe('a password holding "/" written into cache.url unencoded', () => {
       { numRuns: 200 },
     );
   });
+
+  it('is refused with what to do, and the same password percent-encoded reads the host the user meant', () => {
+    for (const password of ['Zk3q/9Tx2+w=', 'Zk3q?9Tx2', 'Zk3q#9Tx2', 'Zk/3q@9Tx2']) {
+      let refusal: (Error & { hint?: string }) | undefined;
+      try {
+        targetOf(`postgres://app:${password}@db.internal:5432/cache`);
+      } catch (error) {
+        refusal = error as Error & { hint?: string };
+      }
+      expect(refusal?.message).toMatch(/password/);
+      expect(refusal?.hint).toMatch(/encodeURIComponent/);
+      for (const text of [refusal?.message ?? '', refusal?.hint ?? '']) expect(text).not.toContain('9Tx2');
+      const target = targetOf(`postgres://app:${encodeURIComponent(password)}@db.internal:5432/cache`);
+      expect(target.location).toBe('db.internal:5432/cache');
+      expect(target.secrets).toContain(password);
+    }
+  });
 });
