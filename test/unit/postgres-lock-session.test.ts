@@ -11,6 +11,7 @@ import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/cache/contract.js';
 import { openPostgresStore } from '../../src/cache/postgres/index.js';
+import { LockedError } from '../../src/errors.js';
 import { testCluster } from '../support/postgres-store.js';
 
 const stores: Store[] = [];
@@ -27,8 +28,8 @@ async function database(): Promise<{ url: string; name: string }> {
   return { url, name: url.split('/').pop() ?? '' };
 }
 
-async function open(url: string): Promise<Store> {
-  const s = await openPostgresStore(url);
+async function open(url: string, staleAfterMs?: number): Promise<Store> {
+  const s = await openPostgresStore(url, staleAfterMs === undefined ? {} : { staleAfterMs });
   stores.push(s);
   return s;
 }
@@ -92,5 +93,36 @@ describe('the PostgreSQL lock\'s session', () => {
       const [held] = await (await testCluster()).sql<{ n: number }>(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'`, [], name);
       expect(held?.n).toBe(0);
     }
+  });
+
+  it('a holder judged silent whose heartbeat commits before it is ended is left alone (the silence is judged again at the end)', async () => {
+    const { url } = await database();
+    const a = await open(url, 400);
+    const b = await open(url, 400);
+    const lock = await a.locks.acquire('tab', 'slow-beater');
+    await sleep(800);
+    // The holder's heartbeat is held up (a slow disk, a lock queue): B reads the row while it is still stale.
+    const blocker = new pg.Client({ connectionString: url });
+    blocker.on('error', () => {});
+    await blocker.connect();
+    clients.push(blocker);
+    await blocker.query('BEGIN');
+    await blocker.query(`SELECT 1 FROM locks WHERE name = 'tab' FOR UPDATE`);
+    const beat = lock.heartbeat();
+    await sleep(100);
+    const taking = b.locks.acquire('tab', 'taker').then(
+      (taken) => taken,
+      (error: unknown) => error as Error,
+    );
+    await sleep(300);
+    await blocker.query('COMMIT');
+    expect(await beat).toBe(true);
+    const outcome = await taking;
+    expect(outcome).toBeInstanceOf(LockedError);
+    expect((outcome as Error).message).toContain('slow-beater');
+    await sleep(100);
+    expect(lock.lost?.aborted).toBe(false);
+    expect(await lock.heartbeat()).toBe(true);
+    await lock.release();
   });
 });
