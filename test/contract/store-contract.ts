@@ -102,6 +102,35 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       expect((await store.get('k'))?.suggestion).toBe('newer batch');
     });
 
+    it('keeps text holding U+0000 and U+0001 exactly, through put, overrides and a dump restored elsewhere', async () => {
+      const store = await fresh();
+      const odd = verdictOf('k\u0000nul', { suggestion: 'a\u0000b\u0001c\u00010', issues: ['x\u0000'], model: 'm\u0001' });
+      await store.put(odd);
+      expect(await store.get('k\u0000nul')).toEqual(odd);
+      expect((await store.lookup(['k\u0000nul'])).verdicts.get('k\u0000nul')).toEqual(odd);
+      await store.putOverrides([{ key: 'o', verdict: 'VALID', note: '\u0001\u0000', recordedAt: '2026-03-01T00:00:00.000Z' }]);
+      const copy = await fresh();
+      for await (const chunk of store.dump()) await copy.restore(chunk);
+      expect(await copy.get('k\u0000nul')).toEqual(odd);
+      expect((await copy.getOverride('o'))?.note).toBe('\u0001\u0000');
+    });
+
+    it('putUnlessNewer compares times as times, and takes an unreadable stored time for an older one', async () => {
+      const store = await fresh();
+      // 01:00 at +01:00 is 00:00 UTC: older than `since` (00:30 UTC), though its text sorts after it.
+      await store.restore({ table: 'verdicts', rows: [dumpRow(verdictOf('offset', { suggestion: 'old', checkedAt: '2026-03-05T01:00:00+01:00' }))] });
+      expect(await store.putUnlessNewer(verdictOf('offset', { suggestion: 'batch' }), '2026-03-05T00:30:00.000Z')).toBe(true);
+      expect((await store.get('offset'))?.suggestion).toBe('batch');
+      // A hand-edited time: not newer than anything, so the batch answer replaces it (and nothing fails).
+      await store.restore({ table: 'verdicts', rows: [dumpRow(verdictOf('garbled', { suggestion: 'old', checkedAt: 'last tuesday' }))] });
+      expect(await store.putUnlessNewer(verdictOf('garbled', { suggestion: 'batch' }), '2026-03-05T00:30:00.000Z')).toBe(true);
+      expect((await store.get('garbled'))?.suggestion).toBe('batch');
+      // A row added concurrently is never overwritten: it is at or after `since` here.
+      await store.put(verdictOf('live', { suggestion: 'live', checkedAt: '2026-03-05T00:30:00.000Z' }));
+      expect(await store.putUnlessNewer(verdictOf('live', { suggestion: 'batch' }), '2026-03-05T00:30:00.000Z')).toBe(false);
+      expect((await store.get('live'))?.suggestion).toBe('live');
+    });
+
     it('lookup reads verdicts, pending and answered batch questions of the keys asked, and only those', async () => {
       const store = await fresh();
       await store.put(verdictOf('a'));

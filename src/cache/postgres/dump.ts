@@ -6,10 +6,12 @@ import type { Db } from './db.js';
  * Each table's columns (SQLite's names, so that dumps cross between the stores) and primary
  * key. Only these names ever reach SQL: a dump's row is read by them, never by its own keys.
  */
-const TABLES: Record<DumpTable, { columns: readonly string[]; key: readonly string[] }> = {
+const TABLES: Record<DumpTable, { columns: readonly string[]; key: readonly string[]; order?: string }> = {
   verdicts: { columns: ['key', 'verdict', 'issues', 'suggestion', 'model', 'provider', 'checked_at', 'confidence', 'prompt_tokens', 'completion_tokens', 'cached_tokens'], key: ['key'] },
   overrides: { columns: ['key', 'verdict', 'note', 'recorded_at'], key: ['key'] },
-  runs: { columns: ['id', 'started_at', 'ended_at', 'trigger', 'spreadsheet_id', 'sheet', 'status', 'summary', 'triggered_by', 'request', 'target', 'run_group'], key: ['id'] },
+  // Runs in the order they were added (seq, SQLite's rowid): recent() breaks ties of one start
+  // time by it, and a restore adds rows in the dump's order, so the copy numbers them alike.
+  runs: { columns: ['id', 'started_at', 'ended_at', 'trigger', 'spreadsheet_id', 'sheet', 'status', 'summary', 'triggered_by', 'request', 'target', 'run_group'], key: ['id'], order: 'seq' },
   batch_jobs: {
     columns: ['id', 'provider', 'model', 'spreadsheet_id', 'sheet', 'target', 'input_file_id', 'status', 'requests', 'created_at', 'updated_at', 'output_file_id', 'error_file_id', 'applied_at', 'applied_summary'],
     key: ['id'],
@@ -27,15 +29,21 @@ const MAX_PARAMETERS = 65_535;
 /** Every table, a chunk at a time in primary-key order (keyset paging: each chunk starts after the last key read). */
 export async function* dumpTables(db: Db): AsyncIterable<DumpChunk> {
   for (const table of DUMP_TABLES) {
-    const { columns, key } = TABLES[table];
+    const { columns, key, order } = TABLES[table];
+    // Keyset paging on the listing's order: the primary key, or a single ordering column of its own.
+    const by = order ? [order] : key;
+    const selected = order ? [...columns, order] : columns;
     let after: unknown[] | undefined;
     for (;;) {
-      const where = after ? `WHERE (${key.join(', ')}) > (${key.map((_, i) => `$${i + 1}`).join(', ')})` : '';
-      const rows = await db.rows(`SELECT ${columns.join(', ')} FROM ${table} ${where} ORDER BY ${key.join(', ')} LIMIT ${CHUNK_ROWS}`, after);
+      const where = after ? `WHERE (${by.join(', ')}) > (${by.map((_, i) => `$${i + 1}`).join(', ')})` : '';
+      const rows = await db.rows(`SELECT ${selected.join(', ')} FROM ${table} ${where} ORDER BY ${by.join(', ')} LIMIT ${CHUNK_ROWS}`, after);
+      const last: Record<string, unknown> = rows[rows.length - 1] ?? {};
+      const next = by.map((k) => last[k]);
+      // The ordering column is this store's own numbering: it is not part of the dump (a restore numbers rows anew).
+      if (order) for (const row of rows) delete (row as Record<string, unknown>)[order];
       if (rows.length > 0) yield { table, rows };
       if (rows.length < CHUNK_ROWS) break;
-      const last: Record<string, unknown> = rows[rows.length - 1] ?? {};
-      after = key.map((k) => last[k]);
+      after = next;
     }
   }
 }

@@ -113,6 +113,15 @@ export const PG_MIGRATIONS: readonly string[] = [
      beat bigint NOT NULL DEFAULT 0,
      backend_pid integer NOT NULL
    );`,
+  // A stored ISO time as a timestamp, or NULL when unreadable (a hand edit, a restored dump):
+  // putUnlessNewer compares times in one statement, and a text that does not parse must not fail it.
+  `CREATE OR REPLACE FUNCTION sv_time(t text) RETURNS timestamptz LANGUAGE plpgsql STABLE AS $fn$
+   BEGIN
+     RETURN t::timestamptz;
+   EXCEPTION WHEN others THEN
+     RETURN NULL;
+   END
+   $fn$;`,
 ];
 
 /** The key of the transaction-level advisory lock migrations run under ("sv-schema"). */
@@ -124,6 +133,7 @@ const MIGRATION_LOCK = 0x73762d736368656dn;
  * database written by a newer version is refused, untouched (the transaction rolls back).
  */
 export async function migratePostgres(client: pg.ClientBase, target: Target): Promise<void> {
+  await refuseNonUtf8(client, target);
   const current = await versionOf(client);
   if (current === PG_MIGRATIONS.length) return;
   if (current !== undefined && current > PG_MIGRATIONS.length) throw newerSchema(target, current);
@@ -141,6 +151,21 @@ export async function migratePostgres(client: pg.ClientBase, target: Target): Pr
     await client.query('ROLLBACK').catch(() => {});
     throw error;
   }
+}
+
+/**
+ * A database's encoding is fixed when it is created, and a text it cannot hold is refused
+ * (22P05, https://www.postgresql.org/docs/15/multibyte.html): in a LATIN1 database the first
+ * verdict holding an emoji would fail at put, after the model was paid for it. SQLite keeps any
+ * text; so does a UTF8 database. Anything else is refused before a table is created.
+ */
+async function refuseNonUtf8(client: pg.ClientBase, target: Target): Promise<void> {
+  const row = await client.query<{ encoding: string }>('SELECT pg_encoding_to_char(encoding) AS encoding FROM pg_database WHERE datname = current_database()');
+  const encoding = row.rows[0]?.encoding;
+  if (encoding === undefined || encoding === 'UTF8') return;
+  throw new StatusValidatorError(`The PostgreSQL database "${target.database}" at ${target.location} uses the encoding ${encoding}, which cannot hold every text a verdict may carry (an emoji, a CJK character, a curly quote).`, {
+    hint: `Create a database with ENCODING 'UTF8' (CREATE DATABASE "${target.database}_utf8" ENCODING 'UTF8' TEMPLATE template0;) and point cache.url at it; nothing was written to this one.`,
+  });
 }
 
 /** The schema's version, or undefined when the database holds no cache yet. */

@@ -26,6 +26,7 @@ export function targetOf(url: string): Target {
       hint: 'Write it as postgres://USER:PASSWORD@HOST:PORT/DATABASE (or ${DATABASE_URL} to read it from the environment).',
     });
   }
+  refuseAmbiguous(url.trim());
   let params: { host: string; port: number; database: string | undefined; user: string | undefined; password: unknown };
   try {
     params = (new pg.Client({ connectionString: url }) as unknown as { connectionParameters: typeof params }).connectionParameters;
@@ -47,6 +48,24 @@ export function targetOf(url: string): Target {
     }
   }
   return { host, port, database, user, address: `${host}:${port}`, location: `${host}:${port}/${database}`, secrets: [...secrets].filter((s) => s.length >= 4) };
+}
+
+/**
+ * node-postgres reads the URL by the WHATWG rules (https://url.spec.whatwg.org/#authority-state):
+ * the authority ends at the first '/', '?' or '#', and the user info at the last '@' before
+ * that. A password holding one of those three unencoded (a base64 password holds '/') moves
+ * the host into the user info and the password's tail, '@' and the real host into the path:
+ * pg would connect to the wrong host and read "database" as the password's remainder, which
+ * every message would then print. Any '@' after the authority's end means exactly that, so it
+ * is refused, and the message quotes nothing of the URL.
+ */
+function refuseAmbiguous(url: string): void {
+  const rest = url.slice(url.indexOf('://') + 3);
+  const end = rest.search(/[/?#]/);
+  if (end === -1 || !rest.slice(end).includes('@')) return;
+  throw new StatusValidatorError('cache.url cannot be read unambiguously: an "@" follows a "/", "?" or "#", so its password (or user name) holds one of those characters unencoded.', {
+    hint: 'Percent-encode the user name and password in the URL (encodeURIComponent in JavaScript, or urllib.parse.quote(p, safe="") in Python): "/" is %2F, "?" %3F, "#" %23, "@" %40, ":" %3A. Nothing was sent to any server.',
+  });
 }
 
 /** The text between user: and @ as written (what a message echoing the URL would show). */

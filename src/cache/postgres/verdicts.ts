@@ -44,15 +44,22 @@ export class Verdicts {
     await this.db.query(UPSERT, values(verdict));
   }
 
+  /**
+   * One statement: the upsert itself decides, under the row lock ON CONFLICT takes, so a put of
+   * the same key by another instance committing meanwhile is seen (INSERT waits for it, then
+   * takes the UPDATE path against the committed row) and never overwritten when it is at or
+   * after `since`. A SELECT … FOR UPDATE first would lock nothing while no row is committed yet
+   * (https://www.postgresql.org/docs/15/sql-select.html#SQL-FOR-UPDATE-SHARE). Times are stored
+   * as text: compared as timestamps (sv_time, schema step 2), and as SQLite's store does, an
+   * unreadable time (either one) is not newer.
+   */
   async putUnlessNewer(verdict: CachedVerdict, since: string): Promise<boolean> {
+    const sinceMs = Date.parse(since);
+    const sinceAt = Number.isFinite(sinceMs) ? new Date(sinceMs).toISOString() : null;
+    // In a transaction of its own so that a lost COMMIT acknowledgement is settled by asking the server (Db.tx), not by running it again.
     return this.db.tx(async (client) => {
-      // A row locked FOR UPDATE (or none yet) cannot change under us before the upsert.
-      const stored = await client.query<{ checked_at: string }>('SELECT checked_at FROM verdicts WHERE key = $1 FOR UPDATE', [verdict.key]);
-      const at = stored.rows[0]?.checked_at;
-      // As SQLite's store: an unreadable time (NaN) is not newer.
-      if (at !== undefined && Date.parse(at) >= Date.parse(since)) return false;
-      await client.query(UPSERT, values(verdict));
-      return true;
+      const result = await client.query(`${UPSERT} WHERE NOT coalesce(sv_time(verdicts.checked_at) >= $12::timestamptz, false)`, [...values(verdict), sinceAt]);
+      return (result.rowCount ?? 0) > 0;
     });
   }
 
@@ -93,7 +100,7 @@ export class Verdicts {
         for (const r of answered.rows) answeredBatches.set(r.key, r.submittedAt);
       }
       return { verdicts, pending, answeredBatches };
-    }, 'REPEATABLE READ');
+    }, { isolation: 'REPEATABLE READ', readOnly: true });
   }
 
   async getOverride(key: string): Promise<ReviewerVerdict | undefined> {
