@@ -339,6 +339,19 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       expect(normalized(await drain(copy.dump()))).toBe(normalized(chunks));
     });
 
+    it('dump then restore keeps the order of a group\'s runs started in one millisecond (ids sorting otherwise)', async () => {
+      const source = await fresh();
+      const at = '2026-12-04T23:00:00.000Z';
+      for (const [id, target] of [['r-9f', 'Orders'], ['r-1c', 'Invoices'], ['r-5a', 'Returns']] as const) {
+        await source.runs.start({ id, startedAt: at, trigger: 'cli', spreadsheetId: 's', sheet: target, target, group: 'g-1' });
+      }
+      const before = (await source.runs.recent(10)).map((r) => r.id);
+      expect(before).toEqual(['r-9f', 'r-1c', 'r-5a']);
+      const copy = await fresh();
+      for await (const chunk of source.dump()) await copy.restore(chunk);
+      expect((await copy.runs.recent(10)).map((r) => r.id)).toEqual(before);
+    });
+
     describe('locks', () => {
       it('one holder at a time: a second acquire fails naming the holder; release frees the lock', async () => {
         const store = await fresh();

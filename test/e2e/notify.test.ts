@@ -147,7 +147,10 @@ describe('notify', () => {
     expect(lastWrite).toBeGreaterThan(0);
     expect(firstAttempt).toBeGreaterThanOrEqual(lastWrite);
     expect(ended - firstAttempt).toBeLessThan(16_500);
-    expect(ended - firstAttempt).toBeGreaterThanOrEqual(14_000);
+    // The 15 s budget starts before the first attempt (the tab's gid is looked up first, up to
+    // 3 s), so the wait seen from the first attempt is shorter by that lookup: on a loaded
+    // machine a second or more. Still far beyond any single attempt's timeout.
+    expect(ended - firstAttempt).toBeGreaterThanOrEqual(12_000);
     expect(receiver.requests.length).toBeGreaterThanOrEqual(2);
     expect(receiver.requests.length).toBeLessThanOrEqual(5);
     const summary = JSON.parse(result.stdout) as { warnings: string[]; runId: string };

@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/cache/contract.js';
-import { CacheStore, type CachedVerdict } from '../../src/cache/index.js';
+import { SqliteStore, type CachedVerdict } from '../../src/cache/index.js';
 import { freshPostgresStore } from '../support/postgres-store.js';
 
 const opened: Store[] = [];
@@ -32,10 +32,10 @@ async function pgStore(): Promise<Store> {
   return s;
 }
 
-function sqlite(): CacheStore {
+function sqlite(): SqliteStore {
   const dir = mkdtempSync(path.join(tmpdir(), 'sv-nul-'));
   dirs.push(dir);
-  return CacheStore.open(path.join(dir, 'cache.sqlite'));
+  return SqliteStore.open(path.join(dir, 'cache.sqlite'));
 }
 
 const verdict: CachedVerdict = {
@@ -56,9 +56,9 @@ const verdict: CachedVerdict = {
 describe('PostgreSQL store: a NUL character in a text', () => {
   it('SQLite keeps such a verdict exactly (the behaviour the contract asks of both stores)', () => {
     const s = sqlite();
-    s.put(verdict);
-    expect(s.get('k-nul')).toEqual(verdict);
-    s.close();
+    await s.put(verdict);
+    expect(await s.get('k-nul')).toEqual(verdict);
+    await s.close();
   });
 
   it('put of a verdict whose suggestion holds U+0000 resolves, and get gives it back exactly', async () => {
