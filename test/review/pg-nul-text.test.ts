@@ -54,7 +54,7 @@ const verdict: CachedVerdict = {
 };
 
 describe('PostgreSQL store: a NUL character in a text', () => {
-  it('SQLite keeps such a verdict exactly (the behaviour the contract asks of both stores)', () => {
+  it('SQLite keeps such a verdict exactly (the behaviour the contract asks of both stores)', async () => {
     const s = sqlite();
     await s.put(verdict);
     expect(await s.get('k-nul')).toEqual(verdict);
