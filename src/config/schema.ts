@@ -76,6 +76,8 @@ const outputSchema = z
     sheet: text('a tab name').optional(),
     columns: outputColumnsSchema,
     write_batch_size: count(1, 1000, 10),
+    /** Colours on the verdict column, checkboxes on the recheck column, a VALID/INVALID list on the reviewer column; false: values only. */
+    format: z.boolean({ error: 'expected true (colours, checkboxes, lists) or false (values only)' }).default(true),
   })
   .prefault({});
 
@@ -172,6 +174,8 @@ const reportSchema = z
   .strictObject({
     /** A tab that gets one row per run, so the people in the sheet see when it last ran. */
     runs_sheet: text('a tab name').optional(),
+    /** A tab of native charts over the Runs tab (needs runs_sheet), kept by the bot. */
+    dashboard_sheet: text('a tab name').optional(),
   })
   .prefault({});
 

@@ -7,8 +7,9 @@ import { priceTable, type ProviderGate } from '../llm/index.js';
 import { buildAsking } from './ask.js';
 import { appendRunsRow, resultsTarget, sheetsClientFor } from './sheet-io.js';
 import { semanticPass } from './semantic.js';
-import { SheetWriter, fingerprintOf, openSheet, probeWrite, type CellValues, type Entry, type SheetsClient } from '../sheets/index.js';
+import { SheetWriter, fingerprintOf, keepColumnLook, openSheet, probeWrite, type CellValues, type Entry, type SheetsClient } from '../sheets/index.js';
 import { Tally } from './tally.js';
+import { lookPieces } from './look.js';
 import { LockLostError, holdLock, type Every, type HeldLock } from './run-lock.js';
 import { keyerOf, layoutConfigOf, localDate, lookupIn, primaryModel, staleAfterOf } from './plan.js';
 import { isTicked } from './review.js';
@@ -250,6 +251,8 @@ async function prepare(
   const writer = new SheetWriter(sheets, opened.layout, {
     batchSize: config.output.write_batch_size,
     ...(target ? { target } : {}),
+    // output.format: the columns' look is checked (and made) with the first write, never on a run that writes nothing.
+    afterPrepare: async () => void tally.summary.warnings.push(...(await keepColumnLook(sheets, lookPieces(config)))),
     onFlush: (stats) => {
       tally.progress.rowsWritten = stats.rowsWritten;
       report();

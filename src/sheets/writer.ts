@@ -72,6 +72,12 @@ export interface WriterOptions {
   batchSize: number;
   signal?: AbortSignal;
   onFlush?: (stats: Readonly<WriterStats>) => void;
+  /**
+   * Runs once the headers and tabs are made, before the first write (output.format: the
+   * look of the columns, column-look.ts). It must not throw; what it fails at is its own
+   * warning, never a lost verdict.
+   */
+  afterPrepare?: () => Promise<void>;
 }
 
 /** No write call carries more rows than this, however many piled up behind the quota. */
@@ -236,6 +242,7 @@ export class SheetWriter {
   private async prepare(): Promise<void> {
     this.stats.headersAdded = await addMissingHeaders(this.client, this.layout);
     await this.target.prepare?.();
+    await this.options.afterPrepare?.().catch(() => undefined);
   }
 
   /** One attempt: undefined when done (written, or stopped), else the write's error. */

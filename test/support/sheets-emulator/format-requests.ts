@@ -93,7 +93,13 @@ function indexIn(raw: unknown, size: number, name: string, fail: Fail, allowEnd:
 
 /** The rule as spreadsheets.get returns it. */
 export function ruleJson(rule: CfRule): Json {
-  return { ranges: rule.ranges.map((span) => gridRangeOf(rule.sheetId, span)), ...structuredClone(rule.body) };
+  const body = structuredClone(rule.body);
+  // Sheets answers each colour in both forms, the old (backgroundColor) and the new (…Style.rgbColor).
+  const format = obj(obj(body['booleanRule'])['format']);
+  if (isObject(format['backgroundColor']) && format['backgroundColorStyle'] === undefined) format['backgroundColorStyle'] = { rgbColor: format['backgroundColor'] };
+  const text = obj(format['textFormat']);
+  if (isObject(text['foregroundColor']) && text['foregroundColorStyle'] === undefined) text['foregroundColorStyle'] = { rgbColor: text['foregroundColor'] };
+  return { ranges: rule.ranges.map((span) => gridRangeOf(rule.sheetId, span)), ...body };
 }
 
 export const formatHandlers: Record<string, Handler> = {
