@@ -177,6 +177,11 @@ const reportSchema = z
     /** A tab of native charts over the Runs tab (needs runs_sheet), kept by the bot. */
     dashboard_sheet: text('a tab name').optional(),
   })
+  .superRefine((report, ctx) => {
+    if (report.dashboard_sheet === undefined) return;
+    if (report.runs_sheet === undefined) ctx.addIssue({ code: 'custom', path: ['dashboard_sheet'], message: 'the dashboard charts the Runs tab: set report.runs_sheet too (e.g. "Runs")' });
+    else if (report.runs_sheet.trim().toLowerCase() === report.dashboard_sheet.trim().toLowerCase()) ctx.addIssue({ code: 'custom', path: ['dashboard_sheet'], message: `"${report.dashboard_sheet}" is the Runs tab; give the dashboard a tab of its own (e.g. "Dashboard")` });
+  })
   .prefault({});
 
 const usdPerMillion = z.number({ error: 'expected US dollars per million tokens' }).min(0, 'expected US dollars per million tokens (≥ 0)');

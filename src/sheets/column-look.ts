@@ -23,6 +23,7 @@ import { columnLetter, quoteSheetName } from './a1.js';
 import type { SheetsClient } from './client.js';
 import { normalizeHeader } from './layout.js';
 import { VERDICT_LOOKS, rgb, type VerdictLook } from './palette.js';
+import { sameJson } from './same-json.js';
 
 export type LookKind = 'verdict' | 'recheck' | 'reviewer';
 
@@ -163,25 +164,6 @@ function what(kind: LookKind): string {
   return kind === 'verdict' ? 'colours' : kind === 'recheck' ? 'checkboxes' : 'VALID/INVALID list';
 }
 
-/** Deep equality of JSON, absent and default-valued fields alike (what Sheets returns omits false and empty). */
-export function sameJson(a: unknown, b: unknown): boolean {
-  return JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
-}
-
-function canonical(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(canonical);
-  // Colours come back as floats (0.8352941): three decimals tell the palette's apart.
-  if (typeof v === 'number') return v === 0 ? undefined : Math.round(v * 1000) / 1000;
-  if (v === null || typeof v !== 'object') return v === false ? undefined : v;
-  const entries = Object.entries(v as Record<string, unknown>)
-    // Sheets returns each colour twice (backgroundColor and backgroundColorStyle.rgbColor): one is enough to compare.
-    .filter(([k]) => !k.endsWith('ColorStyle'))
-    .map(([k, x]) => [k, canonical(x)] as const)
-    .filter(([, x]) => x !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : 1));
-  return entries.length === 0 ? undefined : Object.fromEntries(entries);
-}
-
-function messageOf(error: unknown): string {
+export function messageOf(error: unknown): string {
   return error instanceof SheetsError || error instanceof Error ? error.message : String(error);
 }

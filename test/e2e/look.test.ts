@@ -10,7 +10,7 @@ afterEach(async () => {
   bed = undefined;
 });
 
-const REVIEW = { review: { recheck_column: 'Recheck', override_column: 'Reviewer verdict' } };
+const REVIEW = { sheets: { read_quota_per_minute: 100_000, write_quota_per_minute: 100_000 }, review: { recheck_column: 'Recheck', override_column: 'Reviewer verdict' } };
 
 /** What a person does in the sheet, through the same API a person's add-on would use. */
 function personApi(b: Bed) {

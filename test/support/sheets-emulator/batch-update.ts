@@ -1,4 +1,5 @@
 /** `spreadsheets.batchUpdate`: structural requests, applied all-or-nothing. */
+import { cellHandlers } from './cell-requests.js';
 import { chartHandlers } from './chart-requests.js';
 import { dropSheetDecor, restoreDecor, snapshotDecor } from './decor.js';
 import { developerMetadataHandlers, dropSheetMetadata, restoreMetadata, snapshotMetadata } from './developer-metadata.js';
@@ -149,6 +150,7 @@ const handlers: Record<string, Handler> = {
   ...developerMetadataHandlers,
   ...formatHandlers,
   ...chartHandlers,
+  ...cellHandlers,
 };
 
 export const SUPPORTED_REQUESTS = Object.keys(handlers);
