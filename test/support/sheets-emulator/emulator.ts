@@ -5,6 +5,7 @@ import { metadataOf, type DeveloperMetadata } from './developer-metadata.js';
 import { decorOf, gridRangeOf } from './decor.js';
 import { ruleJson } from './format-requests.js';
 import { chartJson } from './chart-requests.js';
+import { picturePage, type PictureOptions } from './picture.js';
 import { Pipeline } from './pipeline.js';
 import { share, type Role } from './sharing.js';
 import { viewPage } from './view.js';
@@ -71,6 +72,9 @@ export interface SheetsEmulator {
 
   /** A tab's conditional format rules, data validations (as GridRanges) and charts, as spreadsheets.get shows them. */
   decor(id: string, tab: string): TabDecor;
+
+  /** The spreadsheet as a person sees it (values, rule formats, checkboxes, charts), as a self-contained HTML page (picture.ts). */
+  picture(id: string, options?: PictureOptions): string;
 
   /** Runs before each request is served (after it is recorded); returns an unsubscribe function. */
   onRequest(hook: RequestHook): () => void;
@@ -272,6 +276,10 @@ class Emulator implements SheetsEmulator {
       validations: decor.validations.filter((v) => v.sheetId === sheetId).map((v) => ({ range: gridRangeOf(sheetId, v.span), rule: structuredClone(v.rule) })),
       charts: decor.charts.filter((c) => c.sheetId === sheetId).map(chartJson),
     };
+  }
+
+  picture(id: string, options?: PictureOptions): string {
+    return picturePage(this.book(id), options);
   }
 
   onRequest(hook: RequestHook): () => void {
