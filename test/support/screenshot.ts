@@ -14,7 +14,7 @@ export interface Shot {
   html: string;
   /** Where the PNG goes. */
   file: string;
-  /** `data-cell` names ("Tab!J2") whose colour at their centre is wanted. */
+  /** `data-cell` names ("Tab!J2") whose fill colour is wanted. */
   cells?: readonly string[];
   /** CSS width of the page; the height is the page's own. */
   width?: number;
@@ -22,7 +22,7 @@ export interface Shot {
 
 export interface Photo {
   file: string;
-  /** The picture's colour (#rrggbb) at the centre of each asked cell. */
+  /** The picture's colour (#rrggbb) of each asked cell's fill (a point in its padding). */
   colours: Record<string, string>;
   /** Per chart canvas, how many of its pixels are neither white nor transparent (a drawn chart has many). */
   inkedChartPixels: number[];
@@ -34,7 +34,8 @@ const PROBE = `async ({ data, cells }) => {
   const points = cells.map((name) => {
     const el = all.find((e) => e.getAttribute('data-cell') === name);
     const r = el && el.getBoundingClientRect();
-    return r ? { x: Math.round(r.left + r.width / 2 + window.scrollX), y: Math.round(r.top + r.height / 2 + window.scrollY) } : null;
+    // Inside the cell's right padding, below its top border: the fill, never a letter of the text.
+    return r ? { x: Math.round(r.right - 4 + window.scrollX), y: Math.round(r.top + 3 + window.scrollY) } : null;
   });
   const rects = [...document.querySelectorAll('canvas')].map((c) => {
     const r = c.getBoundingClientRect();

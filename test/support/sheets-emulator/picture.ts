@@ -8,6 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import { columnName } from './a1.js';
 import { decorOf, validationAt, type CfRule, type Chart } from './decor.js';
 import type { Sheet } from './grid.js';
@@ -29,7 +30,8 @@ export interface PictureOptions {
 let chartJs: string | undefined;
 
 function chartScript(): string {
-  chartJs ??= readFileSync(createRequire(import.meta.url).resolve('chart.js/dist/chart.umd.min.js'), 'utf8');
+  // The UMD build sits beside the package's entry point (its "exports" do not list it).
+  chartJs ??= readFileSync(path.join(path.dirname(createRequire(import.meta.url).resolve('chart.js')), 'chart.umd.min.js'), 'utf8');
   return chartJs;
 }
 
