@@ -68,7 +68,9 @@ export async function startDemo(options: { dir: string; rows: number; sheetsPort
       allowed_statuses: ['Planned', 'In progress', 'Done', 'Cancelled'],
       text: 'The comment must say what was done, what is next and by when. Vague comments (TBD, "working on it") are invalid.',
     },
-    review: { override_column: DEMO_REVIEW_HEADER },
+    review: { override_column: DEMO_REVIEW_HEADER, recheck_column: 'Recheck' },
+    // The run history, and a dashboard of charts over it (the demo's page shows both).
+    report: { runs_sheet: 'Runs', dashboard_sheet: 'Dashboard' },
     llm: { max_workers: 8, providers: [{ name: 'emulator', model: DEMO_MODEL, base_url: llm.url, api_key_env: DEMO_KEY_ENV }] },
     cache: { path: path.join(options.dir, 'demo-cache.sqlite') },
     // `serve` takes a machine token (DEMO_SERVE_TOKEN_ENV) here: ID tokens need a Google Cloud project.
