@@ -19,7 +19,7 @@ function personApi(b: Bed) {
 
 const PERSON_RULE = (sheetId: number, column: number) => ({
   ranges: [{ sheetId, startRowIndex: 1, endRowIndex: 500, startColumnIndex: column, endColumnIndex: column + 1 }],
-  booleanRule: { condition: { type: 'TEXT_CONTAINS', values: [{ userEnteredValue: 'INVALID' }] }, format: { textFormat: { underline: true } } },
+  booleanRule: { condition: { type: 'TEXT_CONTAINS', values: [{ userEnteredValue: 'INVALID' }] }, format: { backgroundColor: { red: 1 }, textFormat: { italic: true } } },
 });
 
 function botRules(b: Bed, tab = TAB) {
@@ -71,7 +71,9 @@ describe('output.format: the look of the bot’s columns', () => {
     expect(botRules(bed)).toHaveLength(VERDICT_LOOKS.length);
     for (const rule of botRules(bed)) expect(rule['ranges']).toEqual([{ sheetId, startColumnIndex: moved, endColumnIndex: moved + 1 }]);
     // The person's rule: still first, moved with its column by Sheets, otherwise untouched.
-    expect(all[0]).toEqual({ ...PERSON_RULE(sheetId, moved), booleanRule: PERSON_RULE(sheetId, moved).booleanRule });
+    // (Sheets echoes each colour twice, as backgroundColor and backgroundColorStyle.rgbColor.)
+    const theirs = PERSON_RULE(sheetId, moved);
+    expect(all[0]).toEqual({ ...theirs, booleanRule: { ...theirs.booleanRule, format: { ...theirs.booleanRule.format, backgroundColorStyle: { rgbColor: { red: 1 } } } } });
     expect(all).toHaveLength(VERDICT_LOOKS.length + 1);
     validations = bed.sheets.decor(SPREADSHEET_ID, TAB).validations;
     expect(validations.map((v) => [v.range['startColumnIndex'], (v.rule['condition'] as { type: string }).type])).toEqual([

@@ -14,7 +14,9 @@ import type { Spreadsheet } from './workbook.js';
 
 type Handler = (book: Spreadsheet, req: Json, fail: Fail) => Json;
 
-const TEXT_FORMAT_FIELDS = new Set(['bold', 'italic', 'strikethrough', 'underline', 'foregroundColor', 'foregroundColorStyle']);
+// "Conditional formatting can only apply a subset of formatting: bold, italic, strikethrough,
+// foreground color and, background color" (reference: spreadsheets/sheets#BooleanRule).
+const TEXT_FORMAT_FIELDS = new Set(['bold', 'italic', 'strikethrough', 'foregroundColor', 'foregroundColorStyle']);
 const FORMAT_FIELDS = new Set(['backgroundColor', 'backgroundColorStyle', 'textFormat']);
 const COLOR_PARTS = new Set(['red', 'green', 'blue', 'alpha']);
 

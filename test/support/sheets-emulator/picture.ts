@@ -91,8 +91,7 @@ function ruleStyle(rules: readonly CfRule[], r: number, c: number, text: string)
     if (ink) css.push(`color:${ink}`);
     if (tf['bold'] === true) css.push('font-weight:bold');
     if (tf['italic'] === true) css.push('font-style:italic');
-    const lines = [tf['strikethrough'] === true ? 'line-through' : '', tf['underline'] === true ? 'underline' : ''].filter((x) => x !== '');
-    if (lines.length > 0) css.push(`text-decoration:${lines.join(' ')}`);
+    if (tf['strikethrough'] === true) css.push('text-decoration:line-through');
     return css.join(';');
   }
   return '';
