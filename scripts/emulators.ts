@@ -25,6 +25,7 @@ const view = `${demo.sheets.url}view/${encodeURIComponent(DEMO_SPREADSHEET)}`;
 console.log(`Sheets API emulator:        ${demo.sheets.url}  (${rows} rows a tab; DEMO_ROWS=N for another size)`);
 console.log(`OpenAI-compatible emulator: ${demo.llm.url}  (a simulated ${DEMO_MODEL}: costs shown are what its tokens would cost, nothing is paid)`);
 console.log(`The sheet, read-only:       ${view}  (open it in a browser; reload after a run)`);
+console.log(`As a person sees it:        ${demo.sheets.url}picture/${encodeURIComponent(DEMO_SPREADSHEET)}  (colours, checkboxes, the Dashboard's charts)`);
 console.log(`Configs written to:         ${rel(demo.dir)}/ (kept after Ctrl-C; they point at these ports)\n`);
 console.log('In another terminal, in this folder (npx finds the status-validator of this clone):');
 console.log(`  export ${DEMO_KEY_ENV}=${DEMO_KEY}`);

@@ -135,6 +135,26 @@ describe('sheets emulator: conditional formats, validation, charts', () => {
     expect(sheets[0]?.data[0]?.columnMetadata[1]).toEqual({});
   });
 
+  it('draws the sheet as a page (GET /picture/ID): rule colours on the cells, no cell text as markup or script', async () => {
+    const e = await start();
+    e.setCell(ID, 'Tab', 3, 1, '</script><script>alert(1)</script>');
+    await post(e, {
+      requests: [
+        { addConditionalFormatRule: { rule: RULE(1) } },
+        { addChart: { chart: { spec: { title: '</script><b>x', basicChart: { chartType: 'LINE', series: [{ series: { sourceRange: { sources: [{ sheetId: 0, startColumnIndex: 0, endColumnIndex: 1 }] } } }] } }, position: { sheetId: 9 } } } },
+      ],
+    });
+    const res = await fetch(`${e.url}picture/${ID}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-security-policy')).toBe("default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'");
+    const page = await res.text();
+    expect(page).toContain('<td data-cell="Tab!B2" style="background:#009900;font-weight:bold">VALID</td>');
+    expect(page).toContain('<td data-cell="Tab!B3" style="">INVALID</td>');
+    expect(page).not.toContain('<script>alert(1)');
+    expect(page).not.toContain('</script><b>x');
+    expect(page.match(/<script>/g)).toHaveLength(1);
+  });
+
   it('shifts intervals as Sheets shifts ranges', () => {
     expect(shiftInterval(2, 5, { kind: 'insert', dim: 'COLUMNS', at: 2, count: 1 })).toEqual([3, 6]);
     expect(shiftInterval(2, 5, { kind: 'insert', dim: 'COLUMNS', at: 3, count: 2 })).toEqual([2, 7]);
