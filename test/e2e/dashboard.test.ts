@@ -93,6 +93,20 @@ describe('report.dashboard_sheet: native charts over the Runs tab', () => {
     expect(bed.sheets.decor(SPREADSHEET_ID, 'Dashboard').charts).toEqual([]);
   });
 
+  it('keeps the run, its verdicts and its Runs row when Sheets refuses the charts, and says so', async () => {
+    bed = await startBed({ rows: sampleRows(3), config: REPORT });
+    bed.sheets.injectFault({ status: 400, message: 'Invalid requests[3].addChart: something Sheets did not like' }, { match: (c) => c.op === 'batchUpdate' && JSON.stringify(c.body).includes('addChart') });
+    const result = await bed.run();
+    expect(result.code).toBe(0);
+    expect(result.stdout + result.stderr).toMatch(/could not update the "Dashboard" tab's charts \(the run and its Runs row are kept\): .*something Sheets did not like/s);
+    expect(bed.values().slice(1).every((row) => /^(VALID|INVALID)$/.test(row[4] ?? ''))).toBe(true);
+    expect(bed.sheets.values(SPREADSHEET_ID, 'Runs')).toHaveLength(2);
+    expect(bed.sheets.tabs(SPREADSHEET_ID)).not.toContain('Dashboard');
+    // The next run draws it.
+    expect((await bed.run()).code).toBe(0);
+    expect(bed.sheets.decor(SPREADSHEET_ID, 'Dashboard').charts).toHaveLength(3);
+  });
+
   it('refuses a dashboard without a Runs tab in the config', async () => {
     bed = await startBed({ rows: sampleRows(1), config: { sheets: FAST, report: { dashboard_sheet: 'Dashboard' } } });
     const result = await bed.run();

@@ -60,13 +60,16 @@ describe('output.format: the look of the bot’s columns', () => {
       },
     });
     bed.sheets.insertColumns(SPREADSHEET_ID, TAB, 2, 1);
+    // …and the Recheck column dragged to the far left (its checkboxes and mark go with it, as Sheets moves them).
+    const recheckNow = (bed.values()[0] ?? []).indexOf('Recheck');
+    bed.sheets.moveColumns(SPREADSHEET_ID, TAB, recheckNow + 1, 1, 1);
 
     // Four more runs that write (so that each checks its pieces).
     for (let run = 0; run < 4; run++) expect((await bed.run('--force')).code).toBe(0);
 
     header = bed.values()[0] ?? [];
     const moved = header.indexOf('Validation');
-    expect(moved).toBe(verdict + 1);
+    expect(moved).toBe(verdict + 2);
     const all = bed.sheets.decor(SPREADSHEET_ID, TAB).conditionalFormats;
     expect(botRules(bed)).toHaveLength(VERDICT_LOOKS.length);
     for (const rule of botRules(bed)) expect(rule['ranges']).toEqual([{ sheetId, startColumnIndex: moved, endColumnIndex: moved + 1 }]);
@@ -76,15 +79,18 @@ describe('output.format: the look of the bot’s columns', () => {
     expect(all[0]).toEqual({ ...theirs, booleanRule: { ...theirs.booleanRule, format: { ...theirs.booleanRule.format, backgroundColorStyle: { rgbColor: { red: 1 } } } } });
     expect(all).toHaveLength(VERDICT_LOOKS.length + 1);
     validations = bed.sheets.decor(SPREADSHEET_ID, TAB).validations;
-    expect(validations.map((v) => [v.range['startColumnIndex'], (v.rule['condition'] as { type: string }).type])).toEqual([
-      [header.indexOf('Recheck'), 'BOOLEAN'],
+    expect(header.indexOf('Recheck')).toBe(0);
+    const byColumn = validations.map((v) => [v.range['startColumnIndex'] ?? 0, (v.rule['condition'] as { type: string }).type] as const).sort((a, b) => Number(a[0]) - Number(b[0]));
+    expect(byColumn).toEqual([
+      [0, 'BOOLEAN'],
+      [3, 'ONE_OF_LIST'],
       [header.indexOf('Reviewer verdict'), 'ONE_OF_LIST'],
-      [2, 'ONE_OF_LIST'],
     ]);
-    expect(validations[2]?.rule).toEqual({ condition: { type: 'ONE_OF_LIST', values: [{ userEnteredValue: 'Done' }] }, strict: true });
+    // The person's list on Status (now column D): theirs, untouched.
+    expect(validations.find((v) => v.range['startColumnIndex'] === 3)?.rule).toEqual({ condition: { type: 'ONE_OF_LIST', values: [{ userEnteredValue: 'Done' }] }, strict: true });
     const marks = bed.sheets.developerMetadata(SPREADSHEET_ID).filter((m) => m.metadataKey === LOOK_KEY);
     expect(marks.map((m) => [m.metadataValue, (m.location['dimensionRange'] as { startIndex: number }).startIndex])).toEqual([
-      ['recheck', header.indexOf('Recheck')],
+      ['recheck', 0],
       ['reviewer', header.indexOf('Reviewer verdict')],
     ]);
 
