@@ -253,8 +253,10 @@ async function prepare(
   const writer = new SheetWriter(sheets, opened.layout, {
     batchSize: config.output.write_batch_size,
     ...(target ? { target } : {}),
-    // output.format: the columns' look is checked (and made) with the first write, never on a run that writes nothing.
-    afterPrepare: async () => void tally.summary.warnings.push(...(await keepColumnLook(sheets, lookPieces(config)))),
+    // output.format: the columns' look is checked (and made) after a run's writes; not on a run that writes nothing, nor an interrupted one.
+    afterWrites: async () => {
+      if (!options.stop?.aborted) tally.summary.warnings.push(...(await keepColumnLook(sheets, lookPieces(config))));
+    },
     onFlush: (stats) => {
       tally.progress.rowsWritten = stats.rowsWritten;
       report();

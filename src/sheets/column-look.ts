@@ -74,9 +74,27 @@ export function verdictOf(rule: sheets_v4.Schema$ConditionalFormatRule): Verdict
 
 const FIELDS = 'sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),conditionalFormats,data(rowData(values(formattedValue,dataValidation)),columnMetadata(developerMetadata(metadataId,metadataKey,metadataValue))))';
 
+/**
+ * When a client (a watch, schedule or serve process keeps one for all its runs) last
+ * found these pieces in place: they are not checked again for CHECKED_FOR_MS, so that a
+ * poll that rechecks one row costs no extra read. A run of the CLI has a client of its own.
+ */
+const checked = new WeakMap<SheetsClient, Map<string, number>>();
+export const CHECKED_FOR_MS = 10 * 60_000;
+
 /** Makes sure every piece is there once; returns warnings (never throws). */
-export async function keepColumnLook(client: SheetsClient, pieces: readonly LookPiece[]): Promise<string[]> {
+export async function keepColumnLook(client: SheetsClient, pieces: readonly LookPiece[], now = Date.now()): Promise<string[]> {
   if (pieces.length === 0) return [];
+  const key = JSON.stringify(pieces);
+  const seen = checked.get(client) ?? new Map<string, number>();
+  checked.set(client, seen);
+  if ((seen.get(key) ?? -Infinity) > now - CHECKED_FOR_MS) return [];
+  const warnings = await checkLook(client, pieces);
+  if (warnings.length === 0) seen.set(key, now);
+  return warnings;
+}
+
+async function checkLook(client: SheetsClient, pieces: readonly LookPiece[]): Promise<string[]> {
   const tabs = [...new Map(pieces.map((p) => [p.tab, p])).values()];
   let found: Sheet[];
   try {

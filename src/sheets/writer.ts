@@ -73,11 +73,12 @@ export interface WriterOptions {
   signal?: AbortSignal;
   onFlush?: (stats: Readonly<WriterStats>) => void;
   /**
-   * Runs once the headers and tabs are made, before the first write (output.format: the
-   * look of the columns, column-look.ts). It must not throw; what it fails at is its own
-   * warning, never a lost verdict.
+   * Runs once, when close() has written everything, if the run wrote (or tried to): the
+   * look of the columns (output.format, column-look.ts) comes after the verdicts, never
+   * before or between them. It must not throw; what it fails at is its own warning,
+   * never a lost verdict.
    */
-  afterPrepare?: () => Promise<void>;
+  afterWrites?: () => Promise<void>;
 }
 
 /** No write call carries more rows than this, however many piled up behind the quota. */
@@ -175,6 +176,7 @@ export class SheetWriter {
     await this.running;
     await this.pump();
     if (this.failure !== undefined) throw this.failure;
+    if (this.prepared !== undefined && this.stats.stopped === undefined) await this.options.afterWrites?.().catch(() => undefined);
   }
 
   private async pump(): Promise<void> {
@@ -242,7 +244,6 @@ export class SheetWriter {
   private async prepare(): Promise<void> {
     this.stats.headersAdded = await addMissingHeaders(this.client, this.layout);
     await this.target.prepare?.();
-    await this.options.afterPrepare?.().catch(() => undefined);
   }
 
   /** One attempt: undefined when done (written, or stopped), else the write's error. */
