@@ -49,7 +49,7 @@ function review(say: (line: string) => void, env: DemoEnvironment, verdicts: Rea
 /** Runs the demo on `rows`-row tabs, in a temporary folder it removes; returns the exit code. */
 export async function runDemo(out: DemoOutput, options: { rows: number; latencyMs?: number; pictureFile?: string }): Promise<number> {
   const dir = mkdtempSync(path.join(tmpdir(), 'status-validator-demo-'));
-  const demo = await startDemo({ dir, rows: options.rows, ...(options.latencyMs === undefined ? {} : { latencyMs: options.latencyMs }) });
+  const demo = await startDemo({ dir, rows: options.rows, dashboard: true, ...(options.latencyMs === undefined ? {} : { latencyMs: options.latencyMs }) });
   const io = { stdout: out.stdout, stderr: out.stderr, env: demo.env };
   const say = (line: string) => out.stdout.write(`${line}\n`);
   try {

@@ -19,7 +19,7 @@ const dir = path.resolve('.status-validator');
 const sheetsPort = whole('SHEETS_EMULATOR_PORT', 8085, 1, 65_535);
 const llmPort = whole('OPENAI_EMULATOR_PORT', 8086, 1, 65_535);
 const rows = whole('DEMO_ROWS', 100, 1, 100_000);
-const demo = await startDemo({ dir, rows, sheetsPort, llmPort });
+const demo = await startDemo({ dir, rows, sheetsPort, llmPort, dashboard: true });
 const rel = (file: string) => path.relative(process.cwd(), file);
 const view = `${demo.sheets.url}view/${encodeURIComponent(DEMO_SPREADSHEET)}`;
 console.log(`Sheets API emulator:        ${demo.sheets.url}  (${rows} rows a tab; DEMO_ROWS=N for another size)`);
