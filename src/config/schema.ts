@@ -179,8 +179,8 @@ const reportSchema = z
   })
   .superRefine((report, ctx) => {
     if (report.dashboard_sheet === undefined) return;
+    // (That it is a tab of its own, not the data, results or Runs tab, is checked with the other tabs: load.ts tabCollisions.)
     if (report.runs_sheet === undefined) ctx.addIssue({ code: 'custom', path: ['dashboard_sheet'], message: 'the dashboard charts the Runs tab: set report.runs_sheet too (e.g. "Runs")' });
-    else if (report.runs_sheet.trim().toLowerCase() === report.dashboard_sheet.trim().toLowerCase()) ctx.addIssue({ code: 'custom', path: ['dashboard_sheet'], message: `"${report.dashboard_sheet}" is the Runs tab; give the dashboard a tab of its own (e.g. "Dashboard")` });
   })
   .prefault({});
 

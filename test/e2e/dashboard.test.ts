@@ -112,5 +112,10 @@ describe('report.dashboard_sheet: native charts over the Runs tab', () => {
     const result = await bed.run();
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/report\.dashboard_sheet.*set report\.runs_sheet too/);
+ 
+    bed.setConfig({ report: { runs_sheet: 'Runs', dashboard_sheet: 'statuses' } });
+    const same = await bed.run();
+    expect(same.code).toBe(2);
+    expect(same.stderr).toMatch(/report\.dashboard_sheet.*"statuses" is the same tab as sheets\.sheet/);
   });
 });
