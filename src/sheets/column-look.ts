@@ -65,7 +65,7 @@ export function validationRule(kind: Exclude<LookKind, 'verdict'>): sheets_v4.Sc
 
 /** Whether a rule read back is one of the palette's (its ranges aside): the bot's own. */
 export function verdictOf(rule: sheets_v4.Schema$ConditionalFormatRule): VerdictLook | undefined {
-  const boolean = rule.booleanRule;
+  const boolean = rule?.booleanRule;
   const text = boolean?.condition?.values?.[0]?.userEnteredValue;
   const look = VERDICT_LOOKS.find((l) => l.text === text);
   if (!look || !boolean) return undefined;
@@ -105,7 +105,7 @@ async function checkLook(client: SheetsClient, pieces: readonly LookPiece[]): Pr
   const warnings: string[] = [];
   const requests: Request[] = [];
   for (const p of tabs) {
-    const sheet = found.find((s) => normalizeHeader(s.properties?.title ?? '') === normalizeHeader(p.tab));
+    const sheet = list(found).find((s) => normalizeHeader(textOf(s?.properties?.title)) === normalizeHeader(p.tab));
     if (!sheet) continue;
     requests.push(...tabRequests(sheet, pieces.filter((q) => q.tab === p.tab), warnings));
   }
@@ -119,12 +119,13 @@ async function checkLook(client: SheetsClient, pieces: readonly LookPiece[]): Pr
 }
 
 /** What one tab lacks, as requests: stale pieces of the bot removed first, then what is missing. */
-function tabRequests(sheet: Sheet, pieces: readonly LookPiece[], warnings: string[]): Request[] {
-  const sheetId = sheet.properties?.sheetId ?? 0;
-  const grid = sheet.data?.[0];
-  const header = (grid?.rowData?.[0]?.values ?? []).map((cell) => normalizeHeader(cell.formattedValue ?? ''));
-  const firstRow = grid?.rowData?.[1]?.values ?? [];
-  const columnMeta = grid?.columnMetadata ?? [];
+export function tabRequests(sheet: Sheet, pieces: readonly LookPiece[], warnings: string[]): Request[] {
+  const sheetId = typeof sheet.properties?.sheetId === 'number' ? sheet.properties.sheetId : 0;
+  const grid = list(sheet.data)[0];
+  const rows = list(grid?.rowData);
+  const header = list(rows[0]?.values).map((cell) => normalizeHeader(textOf(cell?.formattedValue)));
+  const firstRow = list(rows[1]?.values);
+  const columnMeta = list(grid?.columnMetadata);
   const requests: Request[] = [];
   for (const piece of pieces) {
     const columns = header.flatMap((text, i) => (text === normalizeHeader(piece.header) ? [i + 1] : []));
@@ -138,7 +139,7 @@ function tabRequests(sheet: Sheet, pieces: readonly LookPiece[], warnings: strin
       requests.push(...verdictRequests(sheet, sheetId, headerRow, column));
       continue;
     }
-    const marks = columnMeta.flatMap((meta, i) => (meta.developerMetadata ?? []).filter((m) => m.metadataKey === LOOK_KEY && m.metadataValue === piece.kind).map((m) => ({ column: i + 1, id: m.metadataId ?? 0 })));
+    const marks = columnMeta.flatMap((meta, i) => list(meta?.developerMetadata).filter((m) => m?.metadataKey === LOOK_KEY && m.metadataValue === piece.kind).map((m) => ({ column: i + 1, id: m.metadataId ?? 0 })));
     if (marks.some((m) => m.column === column)) continue;
     // Marks of this piece elsewhere: its column lost its header (the text moved, not the column). The old validation goes with the mark.
     for (const stale of marks) {
@@ -162,7 +163,7 @@ function tabRequests(sheet: Sheet, pieces: readonly LookPiece[], warnings: strin
 
 /** The verdict rules: nothing when each is there once on the column; else the bot's are replaced, after the person's. */
 function verdictRequests(sheet: Sheet, sheetId: number, headerRow: number, column: number): Request[] {
-  const rules = sheet.conditionalFormats ?? [];
+  const rules = list(sheet.conditionalFormats);
   const ours = rules.flatMap((rule, index) => (verdictOf(rule) ? [{ rule, index }] : []));
   const wanted = VERDICT_LOOKS.map((look) => verdictRule(look, sheetId, headerRow, column));
   const inPlace = wanted.every((w) => ours.filter((o) => sameJson(o.rule, w)).length === 1) && ours.length === wanted.length;
@@ -180,6 +181,15 @@ function columnRange(sheetId: number, headerRow: number, column: number): sheets
 
 function what(kind: LookKind): string {
   return kind === 'verdict' ? 'colours' : kind === 'recheck' ? 'checkboxes' : 'VALID/INVALID list';
+}
+
+/** What Sheets answers is read defensively: a list where a list is expected, text where text is. */
+export function list<T>(v: readonly T[] | null | undefined): T[] {
+  return Array.isArray(v) ? (v as T[]) : [];
+}
+
+export function textOf(v: unknown): string {
+  return typeof v === 'string' ? v : '';
 }
 
 export function messageOf(error: unknown): string {

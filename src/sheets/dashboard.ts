@@ -21,7 +21,7 @@ import { createHash } from 'node:crypto';
 import type { sheets_v4 } from '@googleapis/sheets';
 import { quoteSheetName } from './a1.js';
 import type { SheetsClient } from './client.js';
-import { messageOf } from './column-look.js';
+import { list, messageOf, textOf } from './column-look.js';
 import { normalizeHeader } from './layout.js';
 import { OKABE_ITO, VERDICT_LOOKS, rgb } from './palette.js';
 import { sameJson } from './same-json.js';
@@ -118,8 +118,8 @@ function numberOf(text: string | undefined): number | undefined {
 
 type Request = sheets_v4.Schema$Request;
 
-function dashboardRequests(sheets: sheets_v4.Schema$Sheet[], title: string, targets: TargetRuns[]): { requests: Request[] } | { warning: string } {
-  const sheet = sheets.find((s) => normalizeHeader(s.properties?.title ?? '') === normalizeHeader(title));
+export function dashboardRequests(sheets: sheets_v4.Schema$Sheet[], title: string, targets: TargetRuns[]): { requests: Request[] } | { warning: string } {
+  const sheet = list(sheets).find((s) => normalizeHeader(textOf(s?.properties?.title)) === normalizeHeader(title));
   const requests: Request[] = [];
   const rowsNeeded = Math.max(targets.length * CHART_ROWS, ...targets.map((t) => t.rows.length + 2));
   const columnsNeeded = FIRST_BLOCK_COLUMN + targets.length * BLOCK_STRIDE;
@@ -127,20 +127,22 @@ function dashboardRequests(sheets: sheets_v4.Schema$Sheet[], title: string, targ
   if (!sheet) {
     // An id of its own, so that the same batch can place charts on the new tab.
     sheetId = Number.parseInt(createHash('sha256').update(title).digest('hex').slice(0, 7), 16);
-    if (sheets.some((s) => s.properties?.sheetId === sheetId)) sheetId += 1;
+    if (list(sheets).some((s) => s?.properties?.sheetId === sheetId)) sheetId += 1;
     requests.push({ addSheet: { properties: { sheetId, title, gridProperties: { rowCount: Math.max(1000, rowsNeeded), columnCount: columnsNeeded } } } });
     requests.push({ createDeveloperMetadata: { developerMetadata: { metadataKey: DASHBOARD_KEY, metadataValue: 'dashboard', visibility: 'DOCUMENT', location: { sheetId } } } });
   } else {
-    sheetId = sheet.properties?.sheetId ?? 0;
-    if (!(sheet.developerMetadata ?? []).some((m) => m.metadataKey === DASHBOARD_KEY)) {
+    sheetId = typeof sheet.properties?.sheetId === 'number' ? sheet.properties.sheetId : 0;
+    if (!list(sheet.developerMetadata).some((m) => m?.metadataKey === DASHBOARD_KEY)) {
       return { warning: `the "${title}" tab is not the bot's (someone made a tab of that name): no charts were drawn; set report.dashboard_sheet to a tab name not in use` };
     }
     const grid = sheet.properties?.gridProperties;
-    if ((grid?.rowCount ?? 0) < rowsNeeded) requests.push({ appendDimension: { sheetId, dimension: 'ROWS', length: rowsNeeded - (grid?.rowCount ?? 0) } });
-    if ((grid?.columnCount ?? 0) < columnsNeeded) requests.push({ appendDimension: { sheetId, dimension: 'COLUMNS', length: columnsNeeded - (grid?.columnCount ?? 0) } });
+    const rowCount = typeof grid?.rowCount === 'number' ? grid.rowCount : 0;
+    const columnCount = typeof grid?.columnCount === 'number' ? grid.columnCount : 0;
+    if (rowCount < rowsNeeded) requests.push({ appendDimension: { sheetId, dimension: 'ROWS', length: rowsNeeded - rowCount } });
+    if (columnCount < columnsNeeded) requests.push({ appendDimension: { sheetId, dimension: 'COLUMNS', length: columnsNeeded - columnCount } });
   }
-  const marks = (sheet?.developerMetadata ?? []).filter((m) => m.metadataKey === CHART_KEY);
-  const charts = sheet?.charts ?? [];
+  const marks = list(sheet?.developerMetadata).filter((m) => m?.metadataKey === CHART_KEY);
+  const charts = list(sheet?.charts).filter((c) => c !== null && typeof c === 'object');
   targets.forEach((runs, k) => {
     const first = FIRST_BLOCK_COLUMN + k * BLOCK_STRIDE;
     requests.push({ updateCells: { range: { sheetId, startRowIndex: 0, startColumnIndex: first, endColumnIndex: first + BLOCK.length }, rows: blockRows(runs), fields: 'userEnteredValue' } });
