@@ -50,7 +50,7 @@ export interface DemoEnvironment {
  * Both emulators with a sample sheet, a throwaway service-account key and a config
  * pointing at them: everything the CLI needs, with no Google or OpenAI account.
  */
-export async function startDemo(options: { dir: string; rows: number; sheetsPort?: number; llmPort?: number; latencyMs?: number }): Promise<DemoEnvironment> {
+export async function startDemo(options: { dir: string; rows: number; sheetsPort?: number; llmPort?: number; latencyMs?: number; dashboard?: boolean }): Promise<DemoEnvironment> {
   mkdirSync(options.dir, { recursive: true });
   const sheets = await startSheetsEmulator({ ...(options.sheetsPort ? { port: options.sheetsPort } : {}) });
   const llm = await startOpenAIEmulator({ apiKey: DEMO_KEY, latencyMs: { mean: options.latencyMs ?? 120, jitter: 40 }, ...(options.llmPort ? { port: options.llmPort } : {}) });
@@ -68,7 +68,10 @@ export async function startDemo(options: { dir: string; rows: number; sheetsPort
       allowed_statuses: ['Planned', 'In progress', 'Done', 'Cancelled'],
       text: 'The comment must say what was done, what is next and by when. Vague comments (TBD, "working on it") are invalid.',
     },
-    review: { override_column: DEMO_REVIEW_HEADER },
+    review: { override_column: DEMO_REVIEW_HEADER, recheck_column: 'Recheck' },
+    // The run history, and a dashboard of charts over it (the demo's page shows both): a few
+    // more Sheets calls a run, paced at Google's default quotas, so only where it is shown.
+    ...(options.dashboard === true ? { report: { runs_sheet: 'Runs', dashboard_sheet: 'Dashboard' } } : {}),
     llm: { max_workers: 8, providers: [{ name: 'emulator', model: DEMO_MODEL, base_url: llm.url, api_key_env: DEMO_KEY_ENV }] },
     cache: { path: path.join(options.dir, 'demo-cache.sqlite') },
     // `serve` takes a machine token (DEMO_SERVE_TOKEN_ENV) here: ID tokens need a Google Cloud project.

@@ -6,7 +6,7 @@
  * and prints part of each tab. Its configs live in a temporary folder removed at the end:
  * `npm run emulators` writes ones that stay, to try the commands by hand.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { main } from '../src/cli/main.js';
@@ -15,6 +15,8 @@ import { plural } from '../src/plural.js';
 import { clip } from './text.js';
 
 const CONFIG = 'demo-portfolio-config.yaml';
+/** Where the demo leaves its picture of the sheet (beside what `npm run emulators` keeps). */
+export const PICTURE = path.resolve('.status-validator', 'demo-sheet.html');
 
 export interface DemoOutput {
   /** The demo's own lines (and the CLI's stdout). */
@@ -45,9 +47,9 @@ function review(say: (line: string) => void, env: DemoEnvironment, verdicts: Rea
 }
 
 /** Runs the demo on `rows`-row tabs, in a temporary folder it removes; returns the exit code. */
-export async function runDemo(out: DemoOutput, options: { rows: number; latencyMs?: number }): Promise<number> {
+export async function runDemo(out: DemoOutput, options: { rows: number; latencyMs?: number; pictureFile?: string }): Promise<number> {
   const dir = mkdtempSync(path.join(tmpdir(), 'status-validator-demo-'));
-  const demo = await startDemo({ dir, rows: options.rows, ...(options.latencyMs === undefined ? {} : { latencyMs: options.latencyMs }) });
+  const demo = await startDemo({ dir, rows: options.rows, dashboard: true, ...(options.latencyMs === undefined ? {} : { latencyMs: options.latencyMs }) });
   const io = { stdout: out.stdout, stderr: out.stderr, env: demo.env };
   const say = (line: string) => out.stdout.write(`${line}\n`);
   try {
@@ -77,6 +79,11 @@ export async function runDemo(out: DemoOutput, options: { rows: number; latencyM
     say(`Again: unchanged rows cost nothing, the reviewers' verdicts are written without asking the model:\n$ status-validator run --config ${CONFIG}`);
     const second = await main(['run', '--config', path.join(dir, CONFIG)], io);
     say(`(exit code ${second})`);
+    // The sheet as a person would see it in Sheets: kept after the demo (the emulated sheet is not).
+    const picture = options.pictureFile ?? PICTURE;
+    mkdirSync(path.dirname(picture), { recursive: true });
+    writeFileSync(picture, demo.sheets.picture(DEMO_SPREADSHEET, { tabs: [DEMO_TAB, DEMO_RISK_TAB, 'Dashboard', 'Runs'], maxRows: 25 }));
+    say(`\nThe sheet as a person sees it (verdict colours, checkboxes, the reviewers' list, the Dashboard tab's charts): open ${path.relative(process.cwd(), picture) || picture} in a browser.`);
     say('\nTo try every command by hand on a sheet that stays: npm run emulators (see README, "Try it without any account").');
     return first === 0 || first === 3 ? second : first;
   } finally {

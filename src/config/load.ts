@@ -203,6 +203,7 @@ function configuredTabs(root: Record<string, unknown>): Array<[key: string, tab:
     ['sheets.sheet', asRecord(root.sheets).sheet],
     ['output.sheet', asRecord(root.output).sheet],
     ['report.runs_sheet', asRecord(root.report).runs_sheet],
+    ['report.dashboard_sheet', asRecord(root.report).dashboard_sheet],
   ];
   return tabs.filter((entry): entry is [string, string] => typeof entry[1] === 'string' && entry[1].trim() !== '');
 }

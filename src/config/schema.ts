@@ -77,6 +77,8 @@ const outputSchema = z
     sheet: text('a tab name').optional(),
     columns: outputColumnsSchema,
     write_batch_size: count(1, 1000, 10),
+    /** Colours on the verdict column, checkboxes on the recheck column, a VALID/INVALID list on the reviewer column; false: values only. */
+    format: z.boolean({ error: 'expected true (colours, checkboxes, lists) or false (values only)' }).default(true),
   })
   .prefault({});
 
@@ -185,6 +187,13 @@ const reportSchema = z
   .strictObject({
     /** A tab that gets one row per run, so the people in the sheet see when it last ran. */
     runs_sheet: text('a tab name').optional(),
+    /** A tab of native charts over the Runs tab (needs runs_sheet), kept by the bot. */
+    dashboard_sheet: text('a tab name').optional(),
+  })
+  .superRefine((report, ctx) => {
+    if (report.dashboard_sheet === undefined) return;
+    // (That it is a tab of its own, not the data, results or Runs tab, is checked with the other tabs: load.ts tabCollisions.)
+    if (report.runs_sheet === undefined) ctx.addIssue({ code: 'custom', path: ['dashboard_sheet'], message: 'the dashboard charts the Runs tab: set report.runs_sheet too (e.g. "Runs")' });
   })
   .prefault({});
 

@@ -98,6 +98,7 @@ function ownTabs(config: Config, titles: readonly string[]): Finding[] {
   const own: Array<[string, string | undefined]> = [
     ['output.sheet', config.output.sheet],
     ['report.runs_sheet', config.report.runs_sheet],
+    ['report.dashboard_sheet', config.report.dashboard_sheet],
   ];
   for (const [key, tab] of own) {
     if (tab === undefined) continue;

@@ -7,8 +7,9 @@ import { priceTable, type ProviderGate } from '../llm/index.js';
 import { buildAsking } from './ask.js';
 import { appendRunsRow, resultsTarget, sheetsClientFor } from './sheet-io.js';
 import { semanticPass } from './semantic.js';
-import { SheetWriter, fingerprintOf, openSheet, probeWrite, type CellValues, type Entry, type SheetsClient } from '../sheets/index.js';
+import { SheetWriter, fingerprintOf, keepColumnLook, keepDashboard, openSheet, probeWrite, type CellValues, type Entry, type SheetsClient } from '../sheets/index.js';
 import { Tally } from './tally.js';
+import { lookPieces } from './look.js';
 import { LockLostError, holdLock, type Every, type HeldLock } from './run-lock.js';
 import { keyerOf, layoutConfigOf, localDate, lookupIn, primaryModel, snapshotOf, staleAfterOf } from './plan.js';
 import { isTicked } from './review.js';
@@ -125,6 +126,8 @@ async function recordEnd(config: Config, secrets: Secrets, store: Store, sheets:
     // leaves the spreadsheet as it was, Runs tab included; the runs table keeps it.
     const stoppedUnwritten = summary.fatal !== undefined && summary.writes.calls === 0 && summary.writes.headersAdded.length === 0;
     if (config.report.runs_sheet && !stoppedUnwritten) await appendRunsRow(sheets, config.report.runs_sheet, summary, secrets);
+    // report.dashboard_sheet: its charts follow the Runs tab; what fails there is a warning (keepDashboard never throws).
+    if (config.report.runs_sheet && config.report.dashboard_sheet && !stoppedUnwritten) summary.warnings.push(...(await keepDashboard(sheets, { runsTab: config.report.runs_sheet, dashboardTab: config.report.dashboard_sheet })));
   } catch (error) {
     summary.warnings.push(`could not append this run to the "${config.report.runs_sheet ?? ''}" tab: ${redact(error instanceof Error ? error.message : String(error), secrets.all)}`);
   }
@@ -257,6 +260,10 @@ async function prepare(
   const writer = new SheetWriter(sheets, opened.layout, {
     batchSize: config.output.write_batch_size,
     ...(target ? { target } : {}),
+    // output.format: the columns' look is checked (and made) after a run's writes; not on a run that writes nothing, nor an interrupted one.
+    afterWrites: async () => {
+      if (!options.stop?.aborted) tally.summary.warnings.push(...(await keepColumnLook(sheets, lookPieces(config))));
+    },
     onFlush: (stats) => {
       tally.progress.rowsWritten = stats.rowsWritten;
       report();

@@ -9,7 +9,7 @@ import type { RunSummary } from '../pipeline/index.js';
 /** The Runs tab's column that tells runs apart: a retried append looks for it first (appendToOwnTab). */
 export const RUNS_IDENTITY = 'Run id';
 
-export const RUNS_HEADER = ['Started (UTC)', 'Finished (UTC)', 'Trigger', 'Status', 'Rows', 'Asked', 'Valid', 'Invalid', 'Errors', 'LLM calls', 'Tokens', 'Cost (USD)', 'Seconds', 'Run id', 'Triggered by', 'Request', 'Target', 'Run group', 'Sheet VALID', 'Sheet INVALID', 'Sheet NEEDS REVIEW', 'Sheet ERROR', 'Sheet reviewer verdicts', 'Sheet not checked'];
+export const RUNS_HEADER = ['Started (UTC)', 'Finished (UTC)', 'Trigger', 'Status', 'Rows', 'Asked', 'Valid', 'Invalid', 'Errors', 'LLM calls', 'Tokens', 'Cost (USD)', 'Seconds', 'Run id', 'Triggered by', 'Request', 'Target', 'Run group', 'Sheet VALID', 'Sheet INVALID', 'Sheet NEEDS REVIEW', 'Sheet ERROR', 'Sheet reviewer verdicts', 'Sheet not checked', 'Retries (429, 5xx)'];
 
 /** One row of the Runs tab: what the people in the sheet want to see of a run, and who asked for it (serve). */
 export function runsRow(s: RunSummary, request?: RunRequest): string[] {
@@ -34,6 +34,8 @@ export function runsRow(s: RunSummary, request?: RunRequest): string[] {
     s.group ?? '',
     // What the tab shows after the run (Valid/Invalid/Errors above are this run's answers).
     ...(s.sheetShows ? [s.sheetShows.valid, s.sheetShows.invalid, s.sheetShows.needsReview, s.sheetShows.error, s.sheetShows.reviewerValid + s.sheetShows.reviewerInvalid, s.sheetShows.unchecked + s.sheetShows.incomplete].map(String) : ['', '', '', '', '', '']),
+    // The dashboard's "errors and 429s": every retried call, to the models and to Sheets.
+    String(s.llm.retries + s.writes.sheetRetries),
   ];
 }
 

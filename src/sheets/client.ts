@@ -85,6 +85,12 @@ export class SheetsClient {
     }));
   }
 
+  /** spreadsheets.get of some tabs (those `ranges` name, all when none), with grid data for the ranges when `fields` asks for it. */
+  async getSheets(ranges: readonly string[], fields: string, what: string): Promise<sheets_v4.Schema$Sheet[]> {
+    const response = await this.call('read', what, undefined, () => this.api.spreadsheets.get({ spreadsheetId: this.spreadsheetId, ranges: [...ranges], fields }));
+    return response.data.sheets ?? [];
+  }
+
   /** One tab's size and id; needed only when the grid must grow. */
   async metadata(tab: string): Promise<TabMetadata> {
     const all = await this.sheetsMetadata();

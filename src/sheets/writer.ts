@@ -72,6 +72,13 @@ export interface WriterOptions {
   batchSize: number;
   signal?: AbortSignal;
   onFlush?: (stats: Readonly<WriterStats>) => void;
+  /**
+   * Runs once, when close() has written everything, if the run wrote (or tried to): the
+   * look of the columns (output.format, column-look.ts) comes after the verdicts, never
+   * before or between them. It must not throw; what it fails at is its own warning,
+   * never a lost verdict.
+   */
+  afterWrites?: () => Promise<void>;
 }
 
 /** No write call carries more rows than this, however many piled up behind the quota. */
@@ -169,6 +176,7 @@ export class SheetWriter {
     await this.running;
     await this.pump();
     if (this.failure !== undefined) throw this.failure;
+    if (this.prepared !== undefined && this.stats.stopped === undefined) await this.options.afterWrites?.().catch(() => undefined);
   }
 
   private async pump(): Promise<void> {

@@ -1,11 +1,11 @@
 /** The README's first command runs the demo: its configs must stay valid and its runs work. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { DEMO_REVIEWS, DEMO_RISK_TAB, DEMO_SERVE_TOKEN, DEMO_SPREADSHEET, DEMO_TAB, startDemo, type DemoEnvironment } from '../../scripts/demo-env.js';
-import { runDemo } from '../../scripts/demo-run.js';
+import { PICTURE, runDemo } from '../../scripts/demo-run.js';
 
 let demo: DemoEnvironment | undefined;
 let dir: string | undefined;
@@ -117,5 +117,12 @@ describe('the demo', () => {
     expect(shown.filter((l) => /\S… /.test(l)).length).toBeGreaterThan(0);
     for (const line of shown) expect(line.length).toBeLessThanOrEqual(2 + 13 * 4 + 60);
     expect(stdout).toMatch(/Reviewed rows: \d+; compared with the model: 3;/);
+    // The page of the sheet as a person sees it: where it is, and the bot's colours, boxes and charts in it.
+    expect(stdout).toContain(`open ${path.relative(process.cwd(), PICTURE)} in a browser`);
+    const page = readFileSync(PICTURE, 'utf8');
+    expect(page).toContain('<section data-tab="Dashboard">');
+    expect(page.match(/<canvas [^>]*data-chart=/g)?.length).toBe(6);
+    expect(page).toMatch(/data-cell="Statuses![A-Z]+\d+" style="background:#009e73/);
+    expect(page).toContain('role="checkbox"');
   });
 });

@@ -132,6 +132,8 @@ describe('runs and the Runs tab over targets', () => {
     bed = b;
     expect((await b.run('--target', 'programme-a')).code).toBe(0);
     const before = b.sheets.values(SPREADSHEET_ID, 'Runs');
+    // The Runs tab's grid is as wide as its header (26 columns since 'Retries (429, 5xx)'): a person widens it first.
+    b.sheets.setGridSize(SPREADSHEET_ID, 'Runs', { columnCount: RUNS_HEADER.length + 4 });
     b.sheets.setCell(SPREADSHEET_ID, 'Runs', 1, RUNS_HEADER.length + 2, 'Target');
     const again = await b.run('--target', 'programme-a', '--json');
     const report = JSON.parse(again.stdout) as { targets: Array<{ warnings: string[] }> };

@@ -18,7 +18,7 @@ const KEYS = [
   'spreadsheet_id', 'sheet', 'header_row', 'credentials_file', 'api_root', 'id', 'status', 'comment', 'completion_date', 'inputs',
   'allowed_statuses', 'text', 'providers', 'name', 'model', 'base_url', 'api_key_env', 'rpm', 'tpm', 'max_workers', 'routing',
   'small', 'large', 'threshold', 'path', 'semantic', 'min_confidence', 'recheck_older_than', 'override_column', 'runs_sheet',
-  'input', 'output', 'fuzzy_threshold', 'allow', 'admins', 'max_rows', 'google_client_id', 'x',
+  'input', 'output', 'fuzzy_threshold', 'allow', 'admins', 'max_rows', 'google_client_id', 'format', 'dashboard_sheet', 'x',
 ];
 
 const scalar = fc.oneof(fc.constant(null), fc.boolean(), fc.integer({ min: -5, max: 2000 }), fc.double({ noNaN: true }), fc.string({ maxLength: 12 }), fc.constantFrom('', 'gpt-5-mini', 'https://x.example/v1', '7d', 'a@b.cd', 'Status'));

@@ -61,7 +61,7 @@ async function failure(p: Promise<unknown>): Promise<ApiFailure> {
 describe('sheets emulator: reading', () => {
   it('serves spreadsheet metadata with every tab and its grid size', async () => {
     const { api } = await start([{ title: 'Tab', rows: [['a']] }, { title: 'Small', rowCount: 10, columnCount: 3, sheetId: 77 }]);
-    const res = await api.spreadsheets.get({ spreadsheetId: ID, fields: 'sheets.properties' });
+    const res = await api.spreadsheets.get({ spreadsheetId: ID, fields: 'spreadsheetId,sheets.properties' });
     expect(res.data.spreadsheetId).toBe(ID);
     expect(res.data.sheets?.map((s) => s.properties)).toEqual([
       { sheetId: 0, title: 'Tab', index: 0, sheetType: 'GRID', gridProperties: { rowCount: 1000, columnCount: 26 } },

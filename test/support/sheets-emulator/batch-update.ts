@@ -1,5 +1,9 @@
 /** `spreadsheets.batchUpdate`: structural requests, applied all-or-nothing. */
-import { developerMetadataHandlers, restoreMetadata, snapshotMetadata } from './developer-metadata.js';
+import { cellHandlers } from './cell-requests.js';
+import { chartHandlers } from './chart-requests.js';
+import { dropSheetDecor, restoreDecor, snapshotDecor } from './decor.js';
+import { developerMetadataHandlers, dropSheetMetadata, restoreMetadata, snapshotMetadata } from './developer-metadata.js';
+import { formatHandlers } from './format-requests.js';
 import { invalidArgument, type ApiError } from './errors.js';
 import type { Sheet } from './grid.js';
 import type { Dimension } from './types.js';
@@ -111,6 +115,8 @@ const handlers: Record<string, Handler> = {
     if (!sheet) throw fail(`No sheet with id: ${idText(req['sheetId'])}`);
     if (book.sheets.length === 1) throw fail("You can't remove all the sheets in a document.");
     book.sheets.splice(book.sheets.indexOf(sheet), 1);
+    dropSheetDecor(book, sheet.sheetId);
+    dropSheetMetadata(book, sheet.sheetId);
     return {};
   },
   updateSheetProperties(book, req, fail) {
@@ -142,6 +148,9 @@ const handlers: Record<string, Handler> = {
     return {};
   },
   ...developerMetadataHandlers,
+  ...formatHandlers,
+  ...chartHandlers,
+  ...cellHandlers,
 };
 
 export const SUPPORTED_REQUESTS = Object.keys(handlers);
@@ -151,6 +160,7 @@ export function batchUpdate(book: Spreadsheet, body: Json): Json {
   if (requests.length === 0) throw invalidArgument('Must specify at least one request.');
   const snapshot = requests.length > 1 ? book.snapshot() : undefined;
   const metadata = requests.length > 1 ? snapshotMetadata(book) : undefined;
+  const decor = requests.length > 1 ? snapshotDecor(book) : undefined;
   const spreadsheetTitle = book.title;
   try {
     const replies = requests.map((raw, i) => {
@@ -173,6 +183,7 @@ export function batchUpdate(book: Spreadsheet, body: Json): Json {
       book.title = spreadsheetTitle;
     }
     if (metadata) restoreMetadata(book, metadata);
+    if (decor) restoreDecor(book, decor);
     throw err;
   }
 }

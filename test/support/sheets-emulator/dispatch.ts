@@ -2,6 +2,7 @@
 import { batchUpdate } from './batch-update.js';
 import type { Evaluate } from './cells.js';
 import { invalidArgument } from './errors.js';
+import { getSpreadsheet } from './get.js';
 import type { CallOp } from './types.js';
 import {
   appendValues,
@@ -37,7 +38,7 @@ export function dispatch(
   const r = range ?? '';
   switch (op) {
     case 'get':
-      return book.metadata();
+      return getSpreadsheet(book, query);
     case 'values.get':
       return getValues(ctx, r);
     case 'values.batchGet':

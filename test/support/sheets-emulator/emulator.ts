@@ -2,6 +2,10 @@
 import { defaultEvaluate, flagOption } from './cells.js';
 import type { Sheet } from './grid.js';
 import { metadataOf, type DeveloperMetadata } from './developer-metadata.js';
+import { decorOf, gridRangeOf } from './decor.js';
+import { ruleJson } from './format-requests.js';
+import { chartJson } from './chart-requests.js';
+import { picturePage, type PictureOptions } from './picture.js';
 import { Pipeline } from './pipeline.js';
 import { share, type Role } from './sharing.js';
 import { viewPage } from './view.js';
@@ -66,6 +70,12 @@ export interface SheetsEmulator {
   /** The spreadsheet's developer metadata (none is ever shown in the sheet). */
   developerMetadata(id: string): DeveloperMetadata[];
 
+  /** A tab's conditional format rules, data validations (as GridRanges) and charts, as spreadsheets.get shows them. */
+  decor(id: string, tab: string): TabDecor;
+
+  /** The spreadsheet as a person sees it (values, rule formats, checkboxes, charts), as a self-contained HTML page (picture.ts). */
+  picture(id: string, options?: PictureOptions): string;
+
   /** Runs before each request is served (after it is recorded); returns an unsubscribe function. */
   onRequest(hook: RequestHook): () => void;
   /** Runs after each request is served, before the client gets the answer (see ResponseHook). */
@@ -83,6 +93,12 @@ export interface SheetsEmulator {
   resetQuota(): void;
   setQuota(quota: { readPerMinute?: number; writePerMinute?: number }): void;
   setLatency(ms: number): void;
+}
+
+export interface TabDecor {
+  conditionalFormats: Array<Record<string, unknown>>;
+  validations: Array<{ range: Record<string, unknown>; rule: Record<string, unknown> }>;
+  charts: Array<Record<string, unknown>>;
 }
 
 function seedRows(sheet: Sheet, rows: Cell[][], startRow = 0): void {
@@ -249,6 +265,21 @@ class Emulator implements SheetsEmulator {
 
   developerMetadata(id: string): DeveloperMetadata[] {
     return metadataOf(this.book(id));
+  }
+
+  decor(id: string, tab: string): TabDecor {
+    const book = this.book(id);
+    const sheetId = this.tab(id, tab).sheetId;
+    const decor = decorOf(book);
+    return {
+      conditionalFormats: decor.rules.filter((r) => r.sheetId === sheetId).map(ruleJson),
+      validations: decor.validations.filter((v) => v.sheetId === sheetId).map((v) => ({ range: gridRangeOf(sheetId, v.span), rule: structuredClone(v.rule) })),
+      charts: decor.charts.filter((c) => c.sheetId === sheetId).map(chartJson),
+    };
+  }
+
+  picture(id: string, options?: PictureOptions): string {
+    return picturePage(this.book(id), options);
   }
 
   onRequest(hook: RequestHook): () => void {

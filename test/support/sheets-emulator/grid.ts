@@ -80,8 +80,15 @@ export interface StoredCell {
   flag: number;
 }
 
+/** A change of the grid's shape, for what lives on ranges (rules, validation, charts, metadata: decor.ts). */
+export type Shift =
+  | { kind: 'insert' | 'delete'; dim: 'ROWS' | 'COLUMNS'; at: number; count: number }
+  | { kind: 'move'; dim: 'ROWS' | 'COLUMNS'; start: number; end: number; destination: number };
+
 export class Sheet {
   rows: (Row | undefined)[] = [];
+  /** Told of every insert, delete and move, so that ranges on this grid follow it as Sheets moves them. */
+  shifted: ((shift: Shift) => void) | undefined = undefined;
 
   constructor(
     public sheetId: number,
@@ -93,6 +100,7 @@ export class Sheet {
   clone(): Sheet {
     const s = new Sheet(this.sheetId, this.title, this.rowCount, this.columnCount);
     s.rows = this.rows.map((r) => r?.clone());
+    s.shifted = this.shifted;
     return s;
   }
 
@@ -179,6 +187,7 @@ export class Sheet {
   }
 
   insertRows(at: number, count: number): void {
+    this.shifted?.({ kind: 'insert', dim: 'ROWS', at, count });
     this.rowCount += count;
     if (at >= this.rows.length) return;
     const tail = this.rows.slice(at);
@@ -188,17 +197,20 @@ export class Sheet {
   }
 
   deleteRows(at: number, count: number): void {
+    this.shifted?.({ kind: 'delete', dim: 'ROWS', at, count });
     this.rowCount -= count;
     if (at < this.rows.length) this.rows.splice(at, count);
     this.trimRows();
   }
 
   insertCols(at: number, count: number): void {
+    this.shifted?.({ kind: 'insert', dim: 'COLUMNS', at, count });
     this.columnCount += count;
     for (const row of this.rows) row?.spliceCols(at, 0, count);
   }
 
   deleteCols(at: number, count: number): void {
+    this.shifted?.({ kind: 'delete', dim: 'COLUMNS', at, count });
     this.columnCount -= count;
     for (const row of this.rows) row?.spliceCols(at, count, 0);
     this.trimRows();
@@ -209,6 +221,7 @@ export class Sheet {
    * the API documents for MoveDimensionRequest.destinationIndex.
    */
   moveCols(start: number, end: number, destination: number): void {
+    this.shifted?.({ kind: 'move', dim: 'COLUMNS', start, end, destination });
     const count = end - start;
     const to = destination > start ? destination - count : destination;
     for (const row of this.rows) row?.moveCols(start, count, to);
@@ -217,6 +230,7 @@ export class Sheet {
 
   /** moveDimension on ROWS, with the same destination rule. */
   moveRows(start: number, end: number, destination: number): void {
+    this.shifted?.({ kind: 'move', dim: 'ROWS', start, end, destination });
     const count = end - start;
     const to = destination > start ? destination - count : destination;
     while (this.rows.length < Math.max(end, destination)) this.rows.push(undefined);

@@ -7,13 +7,27 @@
  * tab name and id is escaped: a cell holds whatever a run or a person wrote into it.
  */
 import { columnName } from './a1.js';
+import { picturePage } from './picture.js';
 import type { HttpRequest, HttpResponse } from './server.js';
 import type { Spreadsheet } from './workbook.js';
 
 const PREFIX = '/view';
 
-/** The page for a /view request, or undefined for any other path (the API's). */
+/**
+ * GET /picture/ID: the spreadsheet drawn as Sheets would show it (picture.ts: rule
+ * formats, checkboxes, charts). Its one script is the page's own (Chart.js and the chart
+ * data, every "<" of which is escaped): the CSP allows inline script and nothing else.
+ */
+function picture(req: HttpRequest, books: ReadonlyMap<string, Spreadsheet>): HttpResponse | undefined {
+  if (!req.path.startsWith('/picture/')) return undefined;
+  const book = books.get(decode(req.path.slice('/picture/'.length)));
+  if (!book) return page(404, 'Not found', `<p>No such spreadsheet. <a href="${PREFIX}">All spreadsheets</a></p>`);
+  return { status: 200, text: picturePage(book), headers: { 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'" } };
+}
+
+/** The page for a /view (or /picture) request, or undefined for any other path (the API's). */
 export function viewPage(req: HttpRequest, books: ReadonlyMap<string, Spreadsheet>): HttpResponse | undefined {
+  if (req.method === 'GET' && req.path.startsWith('/picture/')) return picture(req, books);
   if (req.path !== PREFIX && !req.path.startsWith(`${PREFIX}/`)) return undefined;
   if (req.method !== 'GET' && req.method !== 'HEAD') return page(405, 'Read-only', '<p>This view is read-only. To change a cell, see the README ("Try it without any account").</p>', { allow: 'GET, HEAD' });
   const [id, tab] = req.path.slice(PREFIX.length).split('/').filter((s) => s !== '').map(decode);

@@ -1,7 +1,7 @@
 /** A spreadsheet: its tabs, range resolution against them, and grid-limit checks. */
 import { formatBox, parseA1, type Box, type CellSpan } from './a1.js';
 import { invalidArgument, unparsableRange, type ApiError } from './errors.js';
-import { Sheet } from './grid.js';
+import { Sheet, type Shift } from './grid.js';
 
 export const DEFAULT_ROWS = 1000;
 export const DEFAULT_COLUMNS = 26;
@@ -50,6 +50,8 @@ export function echoRange(sheet: Sheet, span: CellSpan | undefined, box: Box): s
 export class Spreadsheet {
   sheets: Sheet[] = [];
   forbidden = false;
+  /** Told of every grid shift of any tab (decor.ts keeps rules, validation, charts and metadata on their cells). */
+  readonly shiftListeners: Array<(sheetId: number, shift: Shift) => void> = [];
 
   constructor(
     readonly id: string,
@@ -88,6 +90,9 @@ export class Spreadsheet {
     }
     const sheetId = opts.sheetId ?? this.freshSheetId();
     const sheet = new Sheet(sheetId, title, opts.rowCount ?? DEFAULT_ROWS, opts.columnCount ?? DEFAULT_COLUMNS);
+    sheet.shifted = (shift) => {
+      for (const listener of this.shiftListeners) listener(sheetId, shift);
+    };
     const index = Math.max(0, Math.min(opts.index ?? this.sheets.length, this.sheets.length));
     this.sheets.splice(index, 0, sheet);
     return sheet;
