@@ -57,6 +57,19 @@ describe('cache migrate', () => {
   it('copies every table into cache.url, says what it found and added, changes nothing the second time, and the next run from a fresh directory asks the model nothing', async () => {
     const { url, dir, pgConfig, oldFile, password, cluster } = await answeredOnSqlite(20);
     const b = bed!;
+    // Rows in the tables a plain run leaves empty: a reviewer's verdict, a batch job and its line, a vector.
+    const old = SqliteStore.open(oldFile);
+    await old.putOverrides([{ key: 'reviewed-key', verdict: 'INVALID', note: 'the date is wrong', recordedAt: '2026-12-01T10:00:00.000Z' }]);
+    await old.batchJobs().record(
+      { id: 'batch_old_1', provider: 'emulator', model: 'gpt-5-mini', spreadsheetId: SPREADSHEET_ID, sheet: TAB, target: TAB, inputFileId: 'file-1', status: 'in_progress', requests: 1, createdAt: '2026-12-01T09:00:00.000Z' },
+      [{ customId: 'q1', label: '', key: 'pending-key', inputs: { status: 'Done', comment: 'Shipped.' } }],
+    );
+    await old.embeddings.put('reviewed-key', 'Done', 'text-embedding-3-small', 'scope', Buffer.from(new Float32Array([0.25, 0.5]).buffer));
+    const inFile = new Map<string, number>();
+    for (const table of ['verdicts', 'overrides', 'runs', 'batch_jobs', 'batch_lines', 'provider_limits', 'provider_fields', 'embeddings']) {
+      inFile.set(table, (old.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n);
+    }
+    await old.close();
 
     const migrated = await b.cli(['cache', 'migrate', '--config', pgConfig, '--from', oldFile, '--json']);
     expect(migrated.code, migrated.stderr).toBe(0);
@@ -65,6 +78,13 @@ describe('cache migrate', () => {
     expect(byTable.get('verdicts')).toEqual({ table: 'verdicts', found: 20, added: 20, alreadyThere: 0 });
     expect(byTable.get('runs')).toEqual({ table: 'runs', found: 1, added: 1, alreadyThere: 0 });
     expect([...byTable.keys()]).toEqual(['verdicts', 'overrides', 'runs', 'batch_jobs', 'batch_lines', 'provider_limits', 'provider_fields', 'embeddings']);
+    const database = new URL(url).pathname.slice(1);
+    for (const [table, n] of inFile) {
+      expect(byTable.get(table), table).toEqual({ table, found: n, added: n, alreadyThere: 0 });
+      const [row] = await cluster.sql<{ n: string }>(`SELECT count(*) AS n FROM ${table}`, [], database);
+      expect(Number(row?.n), table).toBe(n);
+    }
+    for (const table of ['overrides', 'batch_jobs', 'batch_lines', 'embeddings']) expect(inFile.get(table), table).toBe(1);
     // Progress per table on stderr; the database named by host:port/database, never with its password.
     expect(migrated.stderr).toContain('verdicts: 20 read, 20 added, 0 already there, done');
     expect(migrated.stderr).toContain('runs: 1 read, 1 added');
@@ -74,9 +94,15 @@ describe('cache migrate', () => {
       expect(text).not.toContain(encodeURIComponent(password));
     }
 
-    // The database holds what the file held, row for row.
-    const [verdictRows] = await cluster.sql<{ n: string }>('SELECT count(*) AS n FROM verdicts', [], new URL(url).pathname.slice(1));
-    expect(Number(verdictRows?.n)).toBe(20);
+    // What was copied reads back through the Store: the reviewer's verdict, the pending batch question, the vector.
+    const copied = await openPostgresStore(url);
+    try {
+      expect(await copied.getOverride('reviewed-key')).toEqual({ key: 'reviewed-key', verdict: 'INVALID', note: 'the date is wrong', recordedAt: '2026-12-01T10:00:00.000Z' });
+      expect([...(await copied.batchJobs().pendingKeys())]).toEqual(['pending-key']);
+      expect((await copied.embeddings.previous('reviewed-key'))?.model).toBe('text-embedding-3-small');
+    } finally {
+      await copied.close();
+    }
 
     // Twice: nothing added, everything already there; the human summary says so.
     const again = await b.cli(['cache', 'migrate', '--config', pgConfig, '--from', oldFile]);
