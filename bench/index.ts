@@ -7,6 +7,7 @@ import { costModes } from './cost.js';
 import { latencyBound } from './latency.js';
 import { largeSheet } from './load.js';
 import { portfolioFairness } from './portfolio.js';
+import { postgresBesideSqlite } from './postgres.js';
 import { requestBound, requestBoundWarm, tokenBound } from './rate.js';
 import { rewriteFromCache } from './rewrite.js';
 import { requestTooLarge } from './too-large.js';
@@ -34,6 +35,7 @@ const benches: Record<string, () => Promise<Figure[]>> = {
   B8: rewriteFromCache,
   B9: portfolioFairness,
   B10: requestTooLarge,
+  B15: postgresBesideSqlite,
 };
 
 const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(benches);

@@ -11,3 +11,4 @@ export type { RunRecord, RunRequest, StoredRun } from './runs.js';
 export { FIELDS_MAX_AGE_MS, type FieldsOf } from './fields.js';
 export type { BatchJob, BatchLine, PendingBatch } from './batch-jobs.js';
 export type { EmbeddingPartition, StoredEmbedding } from './embeddings.js';
+export { openSqliteSource, type SqliteSource, type OldLock } from './sqlite/source.js';

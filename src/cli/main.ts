@@ -7,6 +7,7 @@ import { estimateCommand } from '../commands/estimate.js';
 import { evalCommand } from '../commands/eval.js';
 import { rulesPublishCommand } from '../commands/rules.js';
 import { runsCommand } from '../commands/runs.js';
+import { cacheMigrateCommand, type CacheMigrateFlags } from '../commands/cache-migrate.js';
 import { scheduleCommand, type ScheduleFlags } from '../commands/schedule.js';
 import { checkServeCaps, serveCommand, type ServeFlags } from '../commands/serve.js';
 import { watchCommand, type WatchFlags } from '../commands/watch.js';
@@ -85,6 +86,18 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .option('--json', 'print them as JSON')
     .action(async (flags: { config: string; limit: number; json?: boolean; target?: string }) => {
       exitCode = await runsCommand(flags, io);
+    });
+
+  program
+    .command('cache')
+    .description('the cache itself')
+    .command('migrate')
+    .description("copy an old SQLite cache (verdicts, reviewers' verdicts, runs, batch jobs, learned limits) into the PostgreSQL database of cache.url; running it twice changes nothing")
+    .requiredOption('-c, --config <file>', 'the YAML config file (its cache.url is where the rows go)')
+    .requiredOption('--from <file>', 'the old SQLite cache file (only read)')
+    .option('--json', 'print the per-table summary as JSON')
+    .action(async (flags: CacheMigrateFlags) => {
+      exitCode = await cacheMigrateCommand(flags, io);
     });
 
   program

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { notifySchema } from './notify.js';
+import { isPostgresUrl } from './cache-url.js';
 
 /**
  * The config file's schema. Every object is strict (unknown keys are errors, since a
@@ -141,13 +142,6 @@ const llmSchema = z.strictObject({
     .array(providerSchema, { error: 'expected a list of providers (name, model, base_url, api_key_env)' })
     .min(1, 'list at least one provider'),
 });
-
-/** postgres:// or postgresql:// with a host: what node-postgres connects to (https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNSTRING-URIS). */
-function isPostgresUrl(value: string): boolean {
-  if (!URL.canParse(value)) return false;
-  const url = new URL(value);
-  return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname !== '';
-}
 
 const cacheSchema = z
   .strictObject({

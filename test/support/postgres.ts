@@ -110,6 +110,8 @@ export interface PostgresCluster {
   readonly port: number;
   readonly user: 'postgres';
   readonly password: string;
+  /** The folder holding the server's Unix socket (.s.PGSQL.<port>): what Cloud SQL's /cloudsql/PROJECT:REGION:INSTANCE is on Cloud Run. */
+  readonly socketDir: string;
   /** postgres://postgres:PASSWORD@127.0.0.1:PORT/<database> */
   url(database?: string): string;
   /** A new, empty database on this cluster; its URL. */
@@ -196,6 +198,7 @@ export async function startPostgres(): Promise<PostgresCluster> {
     port,
     user: 'postgres',
     password,
+    socketDir: root,
     url,
     sql,
     async createDatabase(prefix = 'test') {
