@@ -1,5 +1,4 @@
 import { pushTo } from '../collections.js';
-import type { Config } from '../config/index.js';
 import { groupNearDuplicates } from '../dedup/index.js';
 import type { Job } from './select.js';
 import type { Tally } from './tally.js';
@@ -22,8 +21,7 @@ const NO_FOLLOWERS: readonly Follower[] = Object.freeze([]);
  * dedup.fuzzy_threshold: near-duplicate questions share one answer. When it is off,
  * nothing is allocated per job (a 100,000-row first run holds no map of empty lists).
  */
-export function shareNearDuplicates(config: Config, jobs: Job[], tally: Tally): Sharing {
-  const threshold = config.dedup.fuzzy_threshold;
+export function shareNearDuplicates(threshold: number | undefined, jobs: Job[], tally: Tally): Sharing {
   if (threshold === undefined) return { leaders: jobs, followersOf: () => NO_FOLLOWERS };
   // A job chosen to be asked again (a ticked box, --force, an old verdict) must get a fresh
   // answer, whether it would lead its group or follow: one following a new row would take

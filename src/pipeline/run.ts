@@ -3,14 +3,15 @@ import { setAsidePending } from '../batch/pending.js';
 import { openStore, type Store } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { StatusValidatorError, redact } from '../errors.js';
-import { priceTable, type ProviderGate } from '../llm/index.js';
+import type { ProviderGate } from '../llm/index.js';
 import { buildAsking } from './ask.js';
 import { appendRunsRow, resultsTarget, sheetsClientFor } from './sheet-io.js';
 import { semanticPass } from './semantic.js';
 import { SheetWriter, fingerprintOf, openSheet, probeWrite, type CellValues, type Entry, type SheetsClient } from '../sheets/index.js';
 import { Tally } from './tally.js';
-import { LockLostError, holdLock, type Every, type HeldLock } from './run-lock.js';
-import { keyerOf, layoutConfigOf, localDate, lookupIn, primaryModel, snapshotOf, staleAfterOf } from './plan.js';
+import { LockLostError, holdRunLock, type Every, type HeldLock } from './run-lock.js';
+import { localDate, lookupIn, snapshotOf } from './plan.js';
+import { planOf, type RunPlan } from './run-plan.js';
 import { isTicked } from './review.js';
 import { Answering } from './answering.js';
 import type { QuestionBoard } from './board.js';
@@ -72,12 +73,14 @@ export interface RunOptions {
 
 /** One validation pass: read → select → ask → commit → write → summary. */
 export async function runValidation(config: Config, secrets: Secrets, options: RunOptions = {}): Promise<RunSummary> {
+  // The config resolved once for this run: below here, the steps take the plan.
+  const plan = planOf(config, secrets);
   const runId = options.runId ?? randomUUID();
-  const store = options.store ?? (await openStore(config.cache));
+  const store = options.store ?? (await openStore(plan.cache));
   try {
-    const lock = options.dryRun ? undefined : await holdLock(store, config, runId, { ...(options.now ? { now: options.now } : {}), ...(options.every ? { every: options.every } : {}) });
+    const lock = options.dryRun ? undefined : await holdRunLock(store, plan.lock, runId, { ...(options.now ? { now: options.now } : {}), ...(options.every ? { every: options.every } : {}) });
     try {
-      return await runHolding(config, secrets, options, store, runId, lock);
+      return await runHolding(plan, secrets, options, store, runId, lock);
     } finally {
       // Every exit path frees the sheet, whatever failed before (watch and schedule live on).
       await lock?.release();
@@ -89,18 +92,18 @@ export async function runValidation(config: Config, secrets: Secrets, options: R
 }
 
 /** The run itself, lock held: its end is recorded whatever happens, and never fails the run. */
-async function runHolding(config: Config, secrets: Secrets, options: RunOptions, store: Store, runId: string, lock: HeldLock | undefined): Promise<RunSummary> {
+async function runHolding(plan: RunPlan, secrets: Secrets, options: RunOptions, store: Store, runId: string, lock: HeldLock | undefined): Promise<RunSummary> {
   const now = options.now ?? (() => new Date());
   const dryRun = options.dryRun ?? false;
-  const tally = new Tally(runId, config, dryRun, now(), options.warnings ?? [], options.trigger ?? 'cli', options.group);
+  const tally = new Tally(runId, plan, dryRun, now(), options.warnings ?? [], options.trigger ?? 'cli', options.group);
   if (lock?.tookOver) tally.summary.warnings.push(lock.tookOver);
   // Sheets calls are never aborted: the last writes are what makes an interrupted run lose nothing.
-  const sheets = options.sheets ?? sheetsClientFor(config, secrets, undefined, () => tally.sheetRetry());
+  const sheets = options.sheets ?? sheetsClientFor(plan, secrets, undefined, () => tally.sheetRetry());
   // A lost lock stops the run like Ctrl-C: nothing new asked, what is answered written.
   const stop = lock ? AbortSignal.any([lock.lost, ...(options.stop ? [options.stop] : [])]) : options.stop;
-  if (!dryRun) await store.runs.start({ id: runId, startedAt: tally.startedAt, trigger: options.trigger ?? 'cli', spreadsheetId: config.sheets.spreadsheet_id, sheet: config.sheets.sheet, target: config.target.name, ...(options.group ? { group: options.group } : {}) });
+  if (!dryRun) await store.runs.start({ id: runId, startedAt: tally.startedAt, trigger: options.trigger ?? 'cli', spreadsheetId: plan.sheets.spreadsheet_id, sheet: plan.sheets.sheet, target: plan.target.name, ...(options.group ? { group: options.group } : {}) });
   try {
-    await execute(config, secrets, { ...options, ...(stop ? { stop } : {}) }, store, tally, sheets);
+    await execute(plan, secrets, { ...options, ...(stop ? { stop } : {}) }, store, tally, sheets);
   } catch (error) {
     if (!(error instanceof StatusValidatorError)) throw error;
     tally.fatal(redact(error.message, secrets.all), error.hint);
@@ -112,21 +115,21 @@ async function runHolding(config: Config, secrets: Secrets, options: RunOptions,
       tally.naive(() => average);
     }
     const summary = tally.finish(now(), options.stop?.aborted ?? false);
-    if (!dryRun) await recordEnd(config, secrets, store, sheets, summary);
+    if (!dryRun) await recordEnd(plan.runsSheet, secrets, store, sheets, summary);
     options.onProgress?.({ ...tally.progress, phase: 'done' });
   }
   return tally.summary;
 }
 
 /** The Runs tab row and the runs table: a failure of either is a warning, not a lost run. */
-async function recordEnd(config: Config, secrets: Secrets, store: Store, sheets: SheetsClient, summary: RunSummary): Promise<void> {
+async function recordEnd(runsSheet: string | undefined, secrets: Secrets, store: Store, sheets: SheetsClient, summary: RunSummary): Promise<void> {
   try {
     // A run stopped before it wrote anything (no provider usable, a tab it cannot read)
     // leaves the spreadsheet as it was, Runs tab included; the runs table keeps it.
     const stoppedUnwritten = summary.fatal !== undefined && summary.writes.calls === 0 && summary.writes.headersAdded.length === 0;
-    if (config.report.runs_sheet && !stoppedUnwritten) await appendRunsRow(sheets, config.report.runs_sheet, summary, secrets);
+    if (runsSheet && !stoppedUnwritten) await appendRunsRow(sheets, runsSheet, summary, secrets);
   } catch (error) {
-    summary.warnings.push(`could not append this run to the "${config.report.runs_sheet ?? ''}" tab: ${redact(error instanceof Error ? error.message : String(error), secrets.all)}`);
+    summary.warnings.push(`could not append this run to the "${runsSheet ?? ''}" tab: ${redact(error instanceof Error ? error.message : String(error), secrets.all)}`);
   }
   try {
     await store.runs.end(summary.runId, summary.status, summary);
@@ -135,20 +138,20 @@ async function recordEnd(config: Config, secrets: Secrets, store: Store, sheets:
   }
 }
 
-async function execute(config: Config, secrets: Secrets, options: RunOptions, store: Store, tally: Tally, sheets: SheetsClient): Promise<void> {
+async function execute(plan: RunPlan, secrets: Secrets, options: RunOptions, store: Store, tally: Tally, sheets: SheetsClient): Promise<void> {
   const dryRun = options.dryRun ?? false;
   const now = options.now ?? (() => new Date());
   const report = () => options.onProgress?.(tally.progress);
   tally.progress.phase = 'reading';
   report();
-  const { writer, enqueue, jobs } = await prepare(config, options, store, tally, sheets, report);
+  const { writer, enqueue, jobs } = await prepare(plan, options, store, tally, sheets, report);
   // The headers (or the results tab) are made only before the first write, after answers
   // are paid for: on a tab the bot has not written to yet, where a share made read-only
   // by mistake is most likely, write access is checked first with a write no person
   // sees (probeWrite), so that a refusal costs no answer.
   if (!dryRun && jobs.length > 0 && writer.firstWriteMakes) await probeWrite(sheets);
 
-  const asking = await buildAsking(config, secrets, {
+  const asking = await buildAsking(plan, {
     today: localDate(now()),
     onRetry: () => {
       tally.progress.retries++;
@@ -163,8 +166,8 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
   });
   const { validator } = asking;
   tally.promptCacheKey = asking.promptCacheKeys.join(', ');
-  const sharing = shareNearDuplicates(config, jobs, tally);
-  const semantic = await semanticPass(config, secrets, store, sharing.leaders, dryRun, now());
+  const sharing = shareNearDuplicates(plan.fuzzyThreshold, jobs, tally);
+  const semantic = await semanticPass(plan, store, sharing.leaders, dryRun, now());
 
   tally.progress.phase = 'validating';
   report();
@@ -174,7 +177,7 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
     enqueue,
     sharing,
     dryRun,
-    minConfidence: config.review.min_confidence,
+    minConfidence: plan.minConfidence,
     secrets: secrets.all,
     now,
     modelOf: asking.modelOf,
@@ -189,7 +192,7 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
     validator,
     settler,
     sharing,
-    maxWorkers: config.llm.max_workers,
+    maxWorkers: plan.llm.max_workers,
     stop: options.stop,
     abort: options.abort,
     onDeferred: (rows) => tally.deferred(rows),
@@ -201,7 +204,7 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
   for (const [model, routed] of routes) tally.routed(model, routed.length);
   const { count, requests } = requestsOf(routes, asking.rowsPerRequest);
   if (count > 0) await asking.checkFallbacks(answering.stop);
-  await drain(requests, count, config.llm.max_workers, answering.answer);
+  await drain(requests, count, plan.llm.max_workers, answering.answer);
   // Never judged (nothing answered, no 400 repeated): the ERRORs held back are the rows' own.
   settler.release();
 
@@ -221,7 +224,7 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
  * rows read are no longer held once this returns, only the rows of those questions.
  */
 async function prepare(
-  config: Config,
+  plan: RunPlan,
   options: RunOptions,
   store: Store,
   tally: Tally,
@@ -231,18 +234,18 @@ async function prepare(
   const dryRun = options.dryRun ?? false;
   const now = options.now ?? (() => new Date());
   // Nothing is written here: the headers a write needs are made before the first write (SheetWriter).
-  const opened = await openSheet(sheets, layoutConfigOf(config), options.preread);
+  const opened = await openSheet(sheets, plan.layout, options.preread);
   tally.read(opened);
-  const target = await resultsTarget(config, sheets, opened, tally);
+  const target = await resultsTarget(plan, sheets, opened, tally);
   tally.sheetRead(opened);
 
-  tally.pricing(priceTable(config.pricing), primaryModel(config));
-  const staleAfterMs = staleAfterOf(config, options.recheckOlderThanMs);
+  tally.pricing(plan.prices, plan.primaryModel);
+  const staleAfterMs = options.recheckOlderThanMs ?? plan.staleAfterMs;
   // One lookup for all the rows' keys (one read transaction: one snapshot, one round trip), then the sort over it.
   const entries = onlyRows(opened.entries, options.rows);
-  const { keyOf, snapshot } = await snapshotOf(store, entries, keyerOf(config));
+  const { keyOf, snapshot } = await snapshotOf(store, entries, plan.keyOf);
   // The budget is read after the lookup's await: another target's selection may have taken from it meanwhile.
-  const selection = selectWork(entries, keyOf, lookupIn(snapshot, config.review.min_confidence), { force: (options.force ?? false) || options.rows !== undefined, limit: options.limitBudget?.remaining ?? options.limit, staleAfterMs, now: now().getTime() });
+  const selection = selectWork(entries, keyOf, lookupIn(snapshot, plan.minConfidence), { force: (options.force ?? false) || options.rows !== undefined, limit: options.limitBudget?.remaining ?? options.limit, staleAfterMs, now: now().getTime() });
   if (options.limitBudget) options.limitBudget.remaining -= selection.jobs.reduce((n, job) => n + job.entries.length, 0);
   // Questions a pending batch job asks are on their way, paid for: never asked twice (invariant 9).
   const { ask, waiting } = setAsidePending(selection.jobs, snapshot.pending);
@@ -255,7 +258,7 @@ async function prepare(
   }
 
   const writer = new SheetWriter(sheets, opened.layout, {
-    batchSize: config.output.write_batch_size,
+    batchSize: plan.writeBatchSize,
     ...(target ? { target } : {}),
     onFlush: (stats) => {
       tally.progress.rowsWritten = stats.rowsWritten;

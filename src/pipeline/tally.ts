@@ -24,7 +24,8 @@ export class Tally {
   /** The verdict cells read, and the writes queued: what the sheet shows at the end. */
   private readonly shown = new ShownCounts();
 
-  constructor(runId: string, config: Config, dryRun: boolean, start: Date, warnings: string[], trigger: string, group?: string) {
+  /** `config`: the run's target, a Config or the RunPlan resolved from it. */
+  constructor(runId: string, config: Pick<Config, 'target' | 'sheets'>, dryRun: boolean, start: Date, warnings: string[], trigger: string, group?: string) {
     this.started = start.getTime();
     this.startedAt = start.toISOString();
     this.summary = {
