@@ -26,7 +26,7 @@ export interface Asking {
  */
 export async function buildAsking(
   plan: RunPlan,
-  hooks: { today: string; onRetry: (event: RetryEvent) => void; onCall: (model: string, usage: Usage) => void; onConnectionFailure?: () => void; onWarning?: (text: string) => void; limits?: LimitStore | undefined; fields?: FieldStore | undefined; gates?: ReadonlyMap<string, ProviderGate> | undefined },
+  hooks: { today: string; onRetry: (event: RetryEvent) => void; onCall: (provider: string, model: string, usage: Usage) => void; onConnectionFailure?: () => void; onWarning?: (text: string) => void; limits?: LimitStore | undefined; fields?: FieldStore | undefined; gates?: ReadonlyMap<string, ProviderGate> | undefined },
 ): Promise<Asking> {
   const { rules, llm, routing, modelOf } = plan;
   const [first, ...rest] = plan.providers.map((p) => p.config);
@@ -78,7 +78,7 @@ export async function buildAsking(
     today: hooks.today,
     route: (inputs) => chains.get(modelOf(inputs)) ?? [...firsts.values(), ...fallbacks],
     onRetry: hooks.onRetry,
-    onCall: (provider, usage) => hooks.onCall(provider.model, usage),
+    onCall: (provider, usage) => hooks.onCall(provider.name, provider.model, usage),
     onConnectionFailure: () => hooks.onConnectionFailure?.(),
     judge,
     onDropped: (provider, error) => hooks.onWarning?.(`provider "${provider.name}"${error.status === 403 ? ` (model ${provider.model})` : ""} is not used for the rest of this run: ${error.message}${error.hint ? `${/[.!?)]$/.test(error.message) ? '' : '.'} ${error.hint}` : ''}`),

@@ -9,6 +9,7 @@ import { appendRunsRow, resultsTarget, sheetsClientFor } from './sheet-io.js';
 import { semanticPass } from './semantic.js';
 import { SheetWriter, fingerprintOf, openSheet, probeWrite, type CellValues, type Entry, type SheetsClient } from '../sheets/index.js';
 import { Tally } from './tally.js';
+import { RunEvents, reportProgress, type RunEvent, type RunEventSink } from './events.js';
 import { LockLostError, holdRunLock, type Every, type HeldLock } from './run-lock.js';
 import { localDate, lookupIn, snapshotOf } from './plan.js';
 import { planOf, type RunPlan } from './run-plan.js';
@@ -67,6 +68,11 @@ export interface RunOptions {
   board?: QuestionBoard;
   /** --limit over a portfolio: the rows still to ask this run, taken by each target as it selects its work. */
   limitBudget?: { remaining: number };
+  /**
+   * Hears every event of the run as it happens (events.ts), after the run's own counters:
+   * what a long-running process's metrics can count. What it throws is ignored (a metric never fails a run).
+   */
+  onEvent?: (event: RunEvent) => void;
   /** The store the command (or the long-running process) opened: the run uses it and leaves it open. Without one, the run opens the config's own and closes it. */
   store?: Store;
 }
@@ -96,14 +102,29 @@ async function runHolding(plan: RunPlan, secrets: Secrets, options: RunOptions, 
   const now = options.now ?? (() => new Date());
   const dryRun = options.dryRun ?? false;
   const tally = new Tally(runId, plan, dryRun, now(), options.warnings ?? [], options.trigger ?? 'cli', options.group);
-  if (lock?.tookOver) tally.summary.warnings.push(lock.tookOver);
+  tally.pricing(plan.prices, plan.primaryModel);
+  // The steps tell what happens; the counters and the progress are built from it.
+  const events = new RunEvents();
+  tally.listen(events);
+  if (options.onProgress) reportProgress(events, () => tally.progress, options.onProgress);
+  const onEvent = options.onEvent;
+  if (onEvent) {
+    events.on((event) => {
+      try {
+        onEvent(event);
+      } catch {
+        // Another's listener (metrics): never the run's failure.
+      }
+    });
+  }
+  if (lock?.tookOver) events.emit({ type: 'warning', text: lock.tookOver });
   // Sheets calls are never aborted: the last writes are what makes an interrupted run lose nothing.
-  const sheets = options.sheets ?? sheetsClientFor(plan, secrets, undefined, () => tally.sheetRetry());
+  const sheets = options.sheets ?? sheetsClientFor(plan, secrets, undefined, () => events.emit({ type: 'sheet-retry' }));
   // A lost lock stops the run like Ctrl-C: nothing new asked, what is answered written.
   const stop = lock ? AbortSignal.any([lock.lost, ...(options.stop ? [options.stop] : [])]) : options.stop;
   if (!dryRun) await store.runs.start({ id: runId, startedAt: tally.startedAt, trigger: options.trigger ?? 'cli', spreadsheetId: plan.sheets.spreadsheet_id, sheet: plan.sheets.sheet, target: plan.target.name, ...(options.group ? { group: options.group } : {}) });
   try {
-    await execute(plan, secrets, { ...options, ...(stop ? { stop } : {}) }, store, tally, sheets);
+    await execute(plan, secrets, { ...options, ...(stop ? { stop } : {}) }, store, events, sheets);
   } catch (error) {
     if (!(error instanceof StatusValidatorError)) throw error;
     tally.fatal(redact(error.message, secrets.all), error.hint);
@@ -138,13 +159,11 @@ async function recordEnd(runsSheet: string | undefined, secrets: Secrets, store:
   }
 }
 
-async function execute(plan: RunPlan, secrets: Secrets, options: RunOptions, store: Store, tally: Tally, sheets: SheetsClient): Promise<void> {
+async function execute(plan: RunPlan, secrets: Secrets, options: RunOptions, store: Store, events: RunEventSink, sheets: SheetsClient): Promise<void> {
   const dryRun = options.dryRun ?? false;
   const now = options.now ?? (() => new Date());
-  const report = () => options.onProgress?.(tally.progress);
-  tally.progress.phase = 'reading';
-  report();
-  const { writer, enqueue, jobs } = await prepare(plan, options, store, tally, sheets, report);
+  events.emit({ type: 'phase', phase: 'reading' });
+  const { writer, enqueue, jobs } = await prepare(plan, options, store, events, sheets);
   // The headers (or the results tab) are made only before the first write, after answers
   // are paid for: on a tab the bot has not written to yet, where a share made read-only
   // by mistake is most likely, write access is checked first with a write no person
@@ -153,27 +172,23 @@ async function execute(plan: RunPlan, secrets: Secrets, options: RunOptions, sto
 
   const asking = await buildAsking(plan, {
     today: localDate(now()),
-    onRetry: () => {
-      tally.progress.retries++;
-      report();
-    },
-    onCall: (model, usage) => tally.call(model, usage),
-    onConnectionFailure: () => tally.connectionFailure(),
-    onWarning: (text) => tally.summary.warnings.push(redact(text, secrets.all)),
+    onRetry: (retry) => events.emit({ type: 'retried', retry }),
+    onCall: (provider, model, usage) => events.emit({ type: 'asked', provider, model, usage }),
+    onConnectionFailure: () => events.emit({ type: 'connection-failure' }),
+    onWarning: (text) => events.emit({ type: 'warning', text: redact(text, secrets.all) }),
     limits: dryRun ? undefined : store.limitMemory(),
     fields: dryRun ? undefined : store.fieldMemory(),
     gates: options.gates,
   });
   const { validator } = asking;
-  tally.promptCacheKey = asking.promptCacheKeys.join(', ');
-  const sharing = shareNearDuplicates(plan.fuzzyThreshold, jobs, tally);
+  events.emit({ type: 'prompt-cache-key', key: asking.promptCacheKeys.join(', ') });
+  const sharing = shareNearDuplicates(plan.fuzzyThreshold, jobs, events);
   const semantic = await semanticPass(plan, store, sharing.leaders, dryRun, now());
 
-  tally.progress.phase = 'validating';
-  report();
+  events.emit({ type: 'phase', phase: 'validating' });
   const settler = new Settler({
     store,
-    tally,
+    tally: events,
     enqueue,
     sharing,
     dryRun,
@@ -186,7 +201,7 @@ async function execute(plan: RunPlan, secrets: Secrets, options: RunOptions, sto
   });
   for (const { job, record } of semantic.reused) {
     await settler.commit(job, record);
-    tally.semanticReused(job.entries.length);
+    events.emit({ type: 'semantic-reused', rows: job.entries.length });
   }
   const answering = new Answering({
     validator,
@@ -195,25 +210,24 @@ async function execute(plan: RunPlan, secrets: Secrets, options: RunOptions, sto
     maxWorkers: plan.llm.max_workers,
     stop: options.stop,
     abort: options.abort,
-    onDeferred: (rows) => tally.deferred(rows),
-    onRequest: report,
+    onDeferred: (rows) => events.emit({ type: 'deferred', rows }),
+    onRequest: () => events.emit({ type: 'request-done' }),
     board: options.board,
     lookup: options.board ? (key) => store.get(key) : undefined,
   });
   const routes = byModel(semantic.ask, (job) => asking.modelOf(job.inputs));
-  for (const [model, routed] of routes) tally.routed(model, routed.length);
+  for (const [model, routed] of routes) events.emit({ type: 'routed', model, questions: routed.length });
   const { count, requests } = requestsOf(routes, asking.rowsPerRequest);
   if (count > 0) await asking.checkFallbacks(answering.stop);
   await drain(requests, count, plan.llm.max_workers, answering.answer);
   // Never judged (nothing answered, no 400 repeated): the ERRORs held back are the rows' own.
   settler.release();
 
-  tally.progress.phase = 'writing';
-  report();
+  events.emit({ type: 'phase', phase: 'writing' });
   try {
     await writer.close();
   } finally {
-    tally.written(writer.stats);
+    events.emit({ type: 'written', stats: writer.stats });
   }
   if (answering.failure !== undefined) throw answering.failure;
 }
@@ -227,19 +241,17 @@ async function prepare(
   plan: RunPlan,
   options: RunOptions,
   store: Store,
-  tally: Tally,
+  events: RunEventSink,
   sheets: SheetsClient,
-  report: () => void,
 ): Promise<{ writer: SheetWriter; enqueue: Enqueue; jobs: Job[] }> {
   const dryRun = options.dryRun ?? false;
   const now = options.now ?? (() => new Date());
   // Nothing is written here: the headers a write needs are made before the first write (SheetWriter).
   const opened = await openSheet(sheets, plan.layout, options.preread);
-  tally.read(opened);
-  const target = await resultsTarget(plan, sheets, opened, tally);
-  tally.sheetRead(opened);
+  events.emit({ type: 'read', opened });
+  const target = await resultsTarget(plan, sheets, opened, events);
+  events.emit({ type: 'shown', opened });
 
-  tally.pricing(plan.prices, plan.primaryModel);
   const staleAfterMs = options.recheckOlderThanMs ?? plan.staleAfterMs;
   // One lookup for all the rows' keys (one read transaction: one snapshot, one round trip), then the sort over it.
   const entries = onlyRows(opened.entries, options.rows);
@@ -249,8 +261,8 @@ async function prepare(
   if (options.limitBudget) options.limitBudget.remaining -= selection.jobs.reduce((n, job) => n + job.entries.length, 0);
   // Questions a pending batch job asks are on their way, paid for: never asked twice (invariant 9).
   const { ask, waiting } = setAsidePending(selection.jobs, snapshot.pending);
-  tally.selected({ ...selection, jobs: ask });
-  tally.waitingForBatch(waiting);
+  events.emit({ type: 'selected', selection: { ...selection, jobs: ask } });
+  events.emit({ type: 'waiting', waiting });
   if (!dryRun) {
     // Reviewers' verdicts are ground truth for those inputs: kept before anything else.
     const recordedAt = now().toISOString();
@@ -261,8 +273,7 @@ async function prepare(
     batchSize: plan.writeBatchSize,
     ...(target ? { target } : {}),
     onFlush: (stats) => {
-      tally.progress.rowsWritten = stats.rowsWritten;
-      report();
+      events.emit({ type: 'flushed', rowsWritten: stats.rowsWritten });
     },
   });
   const enqueue: Enqueue = (entry, cells, answered = true) => {
@@ -270,7 +281,7 @@ async function prepare(
     // The identity the write is checked against: hashed only for rows being written.
     if (dryRun) return;
     writer.enqueue({ row: entry.row, id: entry.id, fingerprint: fingerprintOf(entry.id, entry.inputs, entry.review.override), cells, clearRecheck });
-    tally.queued(entry, cells.verdict);
+    events.emit({ type: 'queued', entry, verdict: cells.verdict });
   };
   // A known verdict unticks a box only when it answers the request (a batch job's answer, select.ts).
   for (const { entry, cells, answersRecheck } of selection.rewrites) enqueue(entry, cells, answersRecheck === true);

@@ -7,14 +7,14 @@ import { lookupIn, snapshotOf } from './plan.js';
 import type { QuestionPlan, RunPlan } from './run-plan.js';
 import { selectWork, type Selection } from './select.js';
 import type { RunSummary } from './summary.js';
-import type { Tally } from './tally.js';
+import type { RunEventSink } from './events.js';
 
 /**
  * Results-tab mode: reads the results tab and shows each entry the results its line
  * already has there, so that up-to-date rows cost nothing as in the default mode. The
  * tab is created (and its headers added) only before the first verdict is written.
  */
-export async function resultsTarget(plan: Pick<RunPlan, 'resultsTab'>, sheets: SheetsClient, opened: OpenedSheet, tally: Tally): Promise<ResultsTab | undefined> {
+export async function resultsTarget(plan: Pick<RunPlan, 'resultsTab'>, sheets: SheetsClient, opened: OpenedSheet, events: RunEventSink): Promise<ResultsTab | undefined> {
   const of = plan.resultsTab;
   if (of === undefined) return undefined;
   const tab = of.tab;
@@ -22,7 +22,7 @@ export async function resultsTarget(plan: Pick<RunPlan, 'resultsTab'>, sheets: S
   await results.open();
   const duplicates = results.show(opened.entries);
   if (duplicates.size > 0) {
-    tally.summary.warnings.push(`ids used by more than one row: ${[...duplicates].slice(0, 10).join(', ')}; each of those rows has a line of the "${tab}" tab by its row number, which a sort or an inserted row makes it lose (it is written again, on a new line): give each row its own id`);
+    events.emit({ type: 'warning', text: `ids used by more than one row: ${[...duplicates].slice(0, 10).join(', ')}; each of those rows has a line of the "${tab}" tab by its row number, which a sort or an inserted row makes it lose (it is written again, on a new line): give each row its own id` });
   }
   return results;
 }
