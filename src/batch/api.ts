@@ -2,7 +2,7 @@ import { toFile, type OpenAI } from 'openai';
 import type { Store } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { PACKED_FORMAT, buildMessages, buildPackedMessages, decideVerdict, isDroppable, packingOf, unsupportedField, type Provider, type Usage } from '../llm/index.js';
-import { localDate, primaryProvider, promptRulesOf, surveyTab } from '../pipeline/index.js';
+import { localDate, planOf, primaryProviderOf, surveyTab } from '../pipeline/index.js';
 import { backoffDelay, sleep } from '../retry/index.js';
 import { batchJobsOf, type BatchJob, type BatchJobs, type BatchLine } from './jobs.js';
 import { answersOf, resultLineOf, type ResultLine } from './lines.js';
@@ -29,21 +29,23 @@ export interface SubmitResult {
  * past 50,000 lines or 200 MB) and records each job in SQLite before returning.
  */
 export async function submitBatch(config: Config, secrets: Secrets, store: Store, now: Date, force = false, recheckOlderThanMs?: number): Promise<SubmitResult> {
-  const { selection } = await surveyTab(config, secrets, store, { force, now, recheckOlderThanMs });
+  // The config resolved once for this submit: the survey, the provider and the prompts share it.
+  const plan = planOf(config, secrets);
+  const { selection } = await surveyTab(plan, secrets, store, { force, now, recheckOlderThanMs });
   const jobs = batchJobsOf(store);
   const pending = await jobs.pendingKeys();
   const fresh = selection.jobs.filter((job) => !pending.has(job.key));
   // Batch jobs go to the first provider: the Batch API has no fallback.
-  const [first] = config.llm.providers;
+  const first = plan.providers[0]?.config;
   const refused = first ? await store.fieldMemory().recall({ provider: first.base_url, model: first.model }) : [];
-  const provider = primaryProvider(config, secrets, refused);
+  const provider = primaryProviderOf(plan, refused);
   const batchFacts = provider.facts.batch;
   // The commands refuse --mode batch for such a kind before anything is read (commands/batch.ts).
   if (!batchFacts) throw new RangeError(`provider "${provider.name}" (${provider.facts.label}) has no Batch API`);
-  const rules = promptRulesOf(config);
+  const rules = plan.rules;
   const today = localDate(now);
   const files: Array<{ lines: BatchLine[]; text: string[]; bytes: number }> = [];
-  const pack = packingOf(config.llm).rows;
+  const pack = packingOf(plan.llm).rows;
   for (let at = 0; at < fresh.length; at += pack) {
     const group = fresh.slice(at, at + pack);
     const first = group[0];
@@ -54,7 +56,7 @@ export async function submitBatch(config: Config, secrets: Secrets, store: Store
     const body =
       group.length === 1
         ? provider.requestBody(buildMessages(first.inputs, rules, today))
-        : provider.requestBody(buildPackedMessages(lines.map((l) => ({ label: l.label, inputs: l.inputs })), rules, today), PACKED_FORMAT, Math.min(100_000, config.llm.max_completion_tokens * group.length));
+        : provider.requestBody(buildPackedMessages(lines.map((l) => ({ label: l.label, inputs: l.inputs })), rules, today), PACKED_FORMAT, Math.min(100_000, plan.llm.max_completion_tokens * group.length));
     // The job's endpoint in the provider's own words (Azure's has no /v1), repeated by every line.
     const json = JSON.stringify({ custom_id: customId, method: 'POST', url: batchFacts.endpoint, body });
     let file = files.at(-1);

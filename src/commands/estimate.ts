@@ -1,8 +1,8 @@
 import { openStore, type Store } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { StatusValidatorError, redact } from '../errors.js';
-import { loadTokenizer, priceOf, priceTable, routeModel } from '../llm/index.js';
-import { localDate, primaryModel, promptRulesOf, surveyTab } from '../pipeline/index.js';
+import { loadTokenizer, priceOf } from '../llm/index.js';
+import { localDate, primaryModel, questionPlanOf, surveyTab } from '../pipeline/index.js';
 import { formatUsd } from '../report/index.js';
 import { EXIT, worstExit } from '../cli/exit.js';
 import { estimatePacking, estimateRouted, estimateTotal, renderPortfolioEstimate, type TargetEstimate } from '../estimate/index.js';
@@ -79,21 +79,20 @@ async function estimateOrFailure(config: Config, shared: Shared): Promise<Target
 }
 
 async function estimateOne(config: Config, { secrets, store, count, now, force, io }: Shared): Promise<TargetEstimate> {
-  const { rows, selection } = await surveyTab(config, secrets, store, { force, now, signal: io.abort });
+  const plan = questionPlanOf(config);
+  const { rows, selection } = await surveyTab(plan, secrets, store, { force, now, signal: io.abort });
   const history = await store.averageTokens();
-  // With llm.routing each row is priced at the model it is routed to, as the run asks it.
-  const routing = config.llm.routing;
-  const primary = primaryModel(config);
   const modes = estimateRouted(
     {
       questions: selection.jobs.map((j) => j.inputs),
-      rules: promptRulesOf(config),
+      rules: plan.rules,
       today: localDate(now),
       count,
       completionPerRow: Math.round(history?.completionTokens ?? DEFAULT_COMPLETION_TOKENS),
       packSize: estimatePacking(config.llm).rows,
     },
-    { modelOf: (inputs) => (routing ? routeModel(inputs, routing) : primary), priceOf: (model) => priceOf(model, priceTable(config.pricing)) },
+    // With llm.routing each row is priced at the model it is routed to, as the run asks it.
+    { modelOf: plan.modelOf, priceOf: (model) => priceOf(model, plan.prices) },
   );
   return {
     target: config.target.name,

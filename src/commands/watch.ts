@@ -2,7 +2,7 @@ import { setAsidePending } from '../batch/pending.js';
 import type { Store } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { RemoteError, SheetsError, StatusValidatorError, redact } from '../errors.js';
-import { hasWork, keyerOf, layoutConfigOf, lookupIn, runPortfolio, selectWork, sheetsClientFor, snapshotOf, staleAfterOf } from '../pipeline/index.js';
+import { hasWork, lookupIn, questionPlanOf, runPortfolio, selectWork, sheetsClientFor, snapshotOf, type QuestionPlan } from '../pipeline/index.js';
 import { mapHeaders, parseResults, quoteSheetName, readEntries, sameTab, showResults, type CellValues, type ParsedResults, type SheetsClient } from '../sheets/index.js';
 import { loadTargets, logLine, systemClock, type Clock, type CommandIO } from './context.js';
 import { openLasting, portfolioLog } from './lasting.js';
@@ -28,9 +28,8 @@ interface Watched {
   config: Config;
   /** Shared with the runs it starts, whose last writes are never aborted. */
   sheets: SheetsClient;
-  keyOf: ReturnType<typeof keyerOf>;
-  layoutConfig: ReturnType<typeof layoutConfigOf>;
-  staleAfterMs: number | undefined;
+  /** Its config resolved once for every poll: the layout, the keyer, the recheck age. */
+  plan: QuestionPlan;
   /** Why its last poll or run failed (a 403, a missing tab); undefined while it is fine. */
   failing: string | undefined;
   /**
@@ -64,9 +63,7 @@ export async function watchCommand(flags: WatchFlags, io: CommandIO): Promise<nu
   const watched: Watched[] = targets.map((config) => ({
     config,
     sheets: sheetsClientFor(config, secrets),
-    keyOf: keyerOf(config),
-    layoutConfig: layoutConfigOf(config),
-    staleAfterMs: staleAfterOf(config, undefined),
+    plan: questionPlanOf(config),
     failing: undefined,
   }));
   const seconds = flags.every / 1000;
@@ -181,11 +178,11 @@ async function look(w: Watched, store: Store, clock: Clock): Promise<Look> {
   const { config } = w;
   try {
     const { values, results } = await readPoll(w.sheets, config);
-    const layout = mapHeaders(values[config.sheets.header_row - 1] ?? [], w.layoutConfig);
+    const layout = mapHeaders(values[config.sheets.header_row - 1] ?? [], w.plan.layout);
     const { entries } = readEntries(values, layout);
     if (results) showResults(entries, results.lines, (w.sourceGid ??= await gidOf(w)));
-    const { keyOf, snapshot } = await snapshotOf(store, entries, w.keyOf);
-    const selected = selectWork(entries, keyOf, lookupIn(snapshot, config.review.min_confidence), { force: false, limit: undefined, staleAfterMs: w.staleAfterMs, now: clock.now().getTime() });
+    const { keyOf, snapshot } = await snapshotOf(store, entries, w.plan.keyOf);
+    const selected = selectWork(entries, keyOf, lookupIn(snapshot, w.plan.minConfidence), { force: false, limit: undefined, staleAfterMs: w.plan.staleAfterMs, now: clock.now().getTime() });
     // Rows a pending batch job will answer are no reason to run (the run would not ask them).
     const selection = { ...selected, jobs: setAsidePending(selected.jobs, snapshot.pending).ask };
     return hasWork(selection) ? { kind: 'work', values } : { kind: 'quiet' };

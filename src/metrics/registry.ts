@@ -18,6 +18,13 @@ const PREFIX = 'status_validator_';
  * end events (RunEnd: the summary the pipeline hands back), never by reading the
  * pipeline's counters. Labels are the config's own names (targets, providers, models)
  * and fixed words: no email, token, row content or URL ever becomes a label.
+ *
+ * Not yet done (issue 21): the run's events (RunOptions.onEvent, src/pipeline/events.ts)
+ * carry each call's provider and model ('asked') and each retry's provider ('retried'),
+ * which would label llm_requests_total's retried and connection_failure per provider
+ * instead of "(any)". Subscribing means every command that runs (watch, schedule, and
+ * serve's launch) hands `onEvent` to runPortfolio, and runEnded then stops counting those
+ * from the summary, so that nothing is counted twice.
  */
 export class Metrics {
   readonly registry = new Registry();

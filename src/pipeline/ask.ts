@@ -1,9 +1,9 @@
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { FieldStore, LimitStore } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
-import { CacheKeySharder, Provider, ProviderGate, RefusalJudge, TokenEstimator, Validator, loadTokenizer, packingNote, packingOf, promptCacheKey, routeModel, type RetryEvent, type Usage } from '../llm/index.js';
+import { CacheKeySharder, Provider, ProviderGate, RefusalJudge, TokenEstimator, Validator, loadTokenizer, packingNote, packingOf, promptCacheKey, type RetryEvent, type Usage } from '../llm/index.js';
 import type { RowInputs } from '../sheets/index.js';
-import { primaryModel, promptRulesOf } from './plan.js';
+import { planOf, type ProviderPlan, type RunPlan } from './run-plan.js';
 
 export interface Asking {
   validator: Validator;
@@ -25,14 +25,13 @@ export interface Asking {
  * the fallbacks keep their own models.
  */
 export async function buildAsking(
-  config: Config,
-  secrets: Secrets,
-  hooks: { today: string; onRetry: (event: RetryEvent) => void; onCall: (model: string, usage: Usage) => void; onConnectionFailure?: () => void; onWarning?: (text: string) => void; limits?: LimitStore | undefined; fields?: FieldStore | undefined; gates?: ReadonlyMap<string, ProviderGate> | undefined },
+  plan: RunPlan,
+  hooks: { today: string; onRetry: (event: RetryEvent) => void; onCall: (provider: string, model: string, usage: Usage) => void; onConnectionFailure?: () => void; onWarning?: (text: string) => void; limits?: LimitStore | undefined; fields?: FieldStore | undefined; gates?: ReadonlyMap<string, ProviderGate> | undefined },
 ): Promise<Asking> {
-  const rules = promptRulesOf(config);
-  const [first, ...rest] = config.llm.providers;
+  const { rules, llm, routing, modelOf } = plan;
+  const [first, ...rest] = plan.providers.map((p) => p.config);
   if (!first) throw new RangeError('llm.providers is empty');
-  const routing = config.llm.routing;
+  const keys = new Map(plan.providers.map((p) => [p.config.name, p.apiKey] as const));
   const firstModels = routing ? [routing.small, routing.large] : [first.model];
   // What earlier runs learned each endpoint refuses, read once before any provider is made.
   const endpoints = [...firstModels.map((model) => ({ provider: first.base_url, model })), ...rest.map((p) => ({ provider: p.base_url, model: p.model }))];
@@ -41,12 +40,12 @@ export async function buildAsking(
   const make = (provider: Config['llm']['providers'][number]) => {
     const endpoint = { provider: provider.base_url, model: provider.model };
     return new Provider(provider, {
-      apiKey: secrets.apiKeys.get(provider.name) ?? '',
-      serviceAccount: secrets.serviceAccount,
-      timeoutMs: config.llm.request_timeout_seconds * 1000,
-      maxCompletionTokens: config.llm.max_completion_tokens,
+      apiKey: keys.get(provider.name) ?? '',
+      serviceAccount: plan.serviceAccount,
+      timeoutMs: llm.request_timeout_seconds * 1000,
+      maxCompletionTokens: llm.max_completion_tokens,
       // One key per model: each model's prefix is cached on its own; a busy run shards it.
-      promptCacheKey: new CacheKeySharder(promptCacheKey(config.llm.prompt_cache_key, rules, provider.model), config.llm.prompt_cache_key_rpm),
+      promptCacheKey: new CacheKeySharder(promptCacheKey(llm.prompt_cache_key, rules, provider.model), llm.prompt_cache_key_rpm),
       droppedFields: hooks.fields ? refused.get(endpointId(endpoint)) : undefined,
       onFieldDropped: (field, message) => {
         hooks.fields?.learn(endpoint, field, message).catch((error: unknown) => hooks.onWarning?.(`could not remember in the cache that ${provider.base_url} (model ${provider.model}) refuses "${field}": ${errorText(error)}`));
@@ -57,7 +56,6 @@ export async function buildAsking(
   const fallbacks = rest.map(make);
   const firsts = new Map<string, Provider>();
   for (const model of firstModels) firsts.set(model, make({ ...first, model }));
-  const modelOf = (inputs: RowInputs) => (routing ? routeModel(inputs, routing) : primaryModel(config));
   const chains = new Map([...firsts].map(([model, provider]) => [model, [provider, ...fallbacks]] as const));
   // Shared by every target of a portfolio, so that their requests together stay within the limits.
   // Shared gates were built before this run: its own requests' doubtful headers are said in its summary too.
@@ -66,33 +64,33 @@ export async function buildAsking(
     ? onWarning
       ? new Map([...hooks.gates].map(([name, gate]) => [name, gate.heard((text) => onWarning(`provider "${name}": ${text}`))] as const))
       : hooks.gates
-    : await providerGates(config, secrets, hooks.limits, onWarning);
+    : await gatesOf(plan.providers, llm.max_workers, hooks.limits, onWarning);
   // The tokenizer takes ~150 ms to load: only when a token budget asks for it.
   let estimator: Promise<TokenEstimator> | undefined;
   const judge = new RefusalJudge();
   const validator = new Validator([...firsts.values(), ...fallbacks], {
     rules,
     allowedStatuses: rules.allowedStatuses,
-    maxRetries: config.llm.max_retries,
+    maxRetries: llm.max_retries,
     gates,
     estimate: async (messages) => (await (estimator ??= loadTokenizer().then((count) => new TokenEstimator(count)))).prompt(messages),
-    maxCompletionTokens: config.llm.max_completion_tokens,
+    maxCompletionTokens: llm.max_completion_tokens,
     today: hooks.today,
     route: (inputs) => chains.get(modelOf(inputs)) ?? [...firsts.values(), ...fallbacks],
     onRetry: hooks.onRetry,
-    onCall: (provider, usage) => hooks.onCall(provider.model, usage),
+    onCall: (provider, usage) => hooks.onCall(provider.name, provider.model, usage),
     onConnectionFailure: () => hooks.onConnectionFailure?.(),
     judge,
     onDropped: (provider, error) => hooks.onWarning?.(`provider "${provider.name}"${error.status === 403 ? ` (model ${provider.model})` : ""} is not used for the rest of this run: ${error.message}${error.hint ? `${/[.!?)]$/.test(error.message) ? '' : '.'} ${error.hint}` : ''}`),
   });
-  const packing = packingOf(config.llm);
-  const capped = packingNote(packing, config.llm.max_completion_tokens);
+  const packing = packingOf(llm);
+  const capped = packingNote(packing, llm.max_completion_tokens);
   if (capped) hooks.onWarning?.(capped);
   return {
     validator,
     rowsPerRequest: packing.rows,
     modelOf,
-    promptCacheKeys: [...firsts.values()].map((p) => promptCacheKey(config.llm.prompt_cache_key, rules, p.model)),
+    promptCacheKeys: [...firsts.values()].map((p) => promptCacheKey(llm.prompt_cache_key, rules, p.model)),
     checkFallbacks: (signal) => validator.dropRefused(fallbacks, signal),
     judge,
   };
@@ -103,11 +101,16 @@ export async function buildAsking(
  * goes through. The limits earlier runs learned are read here, once; what this process
  * learns is saved as it goes, without waiting (a failure to save is a warning).
  */
-export async function providerGates(config: Config, secrets: Secrets, memory: LimitStore | undefined, onWarning?: (text: string) => void): Promise<Map<string, ProviderGate>> {
+export async function providerGates(config: Config, secrets: Pick<Secrets, 'apiKeys'>, memory: LimitStore | undefined, onWarning?: (text: string) => void): Promise<Map<string, ProviderGate>> {
+  return gatesOf(config.llm.providers.map((p) => ({ config: p, apiKey: secrets.apiKeys.get(p.name) ?? '' })), config.llm.max_workers, memory, onWarning);
+}
+
+/** providerGates over a plan's providers. */
+async function gatesOf(providers: readonly ProviderPlan[], maxWorkers: number, memory: LimitStore | undefined, onWarning?: (text: string) => void): Promise<Map<string, ProviderGate>> {
   // One ceiling for all of them: the primary and its fallbacks together stay within max_workers.
-  const inFlight = config.llm.providers.length > 1 ? pLimit(config.llm.max_workers) : undefined;
+  const inFlight = providers.length > 1 ? pLimit(maxWorkers) : undefined;
   const gates = new Map<string, ProviderGate>();
-  for (const p of config.llm.providers) gates.set(p.name, await gateOf(p, secrets.apiKeys.get(p.name) ?? '', config.llm.max_workers, memory, inFlight, onWarning));
+  for (const p of providers) gates.set(p.config.name, await gateOf(p.config, p.apiKey, maxWorkers, memory, inFlight, onWarning));
   return gates;
 }
 
@@ -136,15 +139,19 @@ function errorText(error: unknown): string {
 
 /** The first provider with its own model: what the Batch API and the embeddings go to. */
 export function primaryProvider(config: Config, secrets: Secrets, droppedFields?: readonly string[]): Provider {
-  const [first] = config.llm.providers;
+  return primaryProviderOf(planOf(config, secrets), droppedFields);
+}
+
+export function primaryProviderOf(plan: RunPlan, droppedFields?: readonly string[]): Provider {
+  const [first] = plan.providers;
   if (!first) throw new RangeError('llm.providers is empty');
-  return new Provider(first, {
+  return new Provider(first.config, {
     // Batch lines leave out what a sync run learned this endpoint refuses (FieldStore.recall, read by the caller).
     droppedFields,
-    apiKey: secrets.apiKeys.get(first.name) ?? '',
-    serviceAccount: secrets.serviceAccount,
-    timeoutMs: config.llm.request_timeout_seconds * 1000,
-    maxCompletionTokens: config.llm.max_completion_tokens,
-    promptCacheKey: promptCacheKey(config.llm.prompt_cache_key, promptRulesOf(config), first.model),
+    apiKey: first.apiKey,
+    serviceAccount: plan.serviceAccount,
+    timeoutMs: plan.llm.request_timeout_seconds * 1000,
+    maxCompletionTokens: plan.llm.max_completion_tokens,
+    promptCacheKey: promptCacheKey(plan.llm.prompt_cache_key, plan.rules, first.config.model),
   });
 }

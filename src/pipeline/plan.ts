@@ -1,6 +1,6 @@
 import { cacheKey, type KeyLookup, type Store } from '../cache/index.js';
 import { durationMs, type Config } from '../config/index.js';
-import { OUTPUT_SCHEMA_VERSION, PROMPT_VERSION, routeModel, shapeKey, type PromptRules, type RowShape } from '../llm/index.js';
+import { OUTPUT_SCHEMA_VERSION, PROMPT_VERSION, routeModel, shapeKey, type PromptRules, type Routing, type RowShape } from '../llm/index.js';
 import type { Entry, LayoutConfig } from '../sheets/index.js';
 import { verdictCells } from './cells.js';
 import type { Known, Selection } from './select.js';
@@ -45,9 +45,11 @@ export function primaryModel(config: Config): string {
 
 /** A row's cache key: its inputs and everything else that could change the answer. */
 export function keyerOf(config: Config): (entry: Entry) => string {
-  const rules = promptRulesOf(config);
-  const primary = primaryModel(config);
-  const routing = config.llm.routing;
+  return keyerFrom(promptRulesOf(config), primaryModel(config), config.llm.routing);
+}
+
+/** The keyer over parts already resolved (a RunPlan's): the rules' shape is hashed once, not per row. */
+export function keyerFrom(rules: PromptRules, primary: string, routing: Routing | undefined): (entry: Entry) => string {
   const shape = shapeKey(rules);
   return (entry) =>
     cacheKey({
@@ -64,8 +66,11 @@ export function keyerOf(config: Config): (entry: Entry) => string {
 
 /** What a verdict depends on besides the row (the semantic cache's partition, like the cache key's other parts). */
 export function semanticScope(config: Config): string {
-  const rules = promptRulesOf(config);
-  return cacheKey({ inputs: { status: '', comment: '', completion_date: '' }, rulesText: rules.rulesText, allowedStatuses: rules.allowedStatuses, promptVersion: PROMPT_VERSION, model: primaryModel(config), schemaVersion: OUTPUT_SCHEMA_VERSION, shape: shapeKey(rules) }).slice(0, 32);
+  return scopeFrom(promptRulesOf(config), primaryModel(config));
+}
+
+export function scopeFrom(rules: PromptRules, primary: string): string {
+  return cacheKey({ inputs: { status: '', comment: '', completion_date: '' }, rulesText: rules.rulesText, allowedStatuses: rules.allowedStatuses, promptVersion: PROMPT_VERSION, model: primary, schemaVersion: OUTPUT_SCHEMA_VERSION, shape: shapeKey(rules) }).slice(0, 32);
 }
 
 /**

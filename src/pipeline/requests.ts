@@ -1,8 +1,7 @@
 import { pushTo } from '../collections.js';
-import type { Config } from '../config/index.js';
 import { groupNearDuplicates } from '../dedup/index.js';
 import type { Job } from './select.js';
-import type { Tally } from './tally.js';
+import type { RunEventSink } from './events.js';
 
 export interface Follower {
   item: Job;
@@ -22,8 +21,7 @@ const NO_FOLLOWERS: readonly Follower[] = Object.freeze([]);
  * dedup.fuzzy_threshold: near-duplicate questions share one answer. When it is off,
  * nothing is allocated per job (a 100,000-row first run holds no map of empty lists).
  */
-export function shareNearDuplicates(config: Config, jobs: Job[], tally: Tally): Sharing {
-  const threshold = config.dedup.fuzzy_threshold;
+export function shareNearDuplicates(threshold: number | undefined, jobs: Job[], events: RunEventSink): Sharing {
   if (threshold === undefined) return { leaders: jobs, followersOf: () => NO_FOLLOWERS };
   // A job chosen to be asked again (a ticked box, --force, an old verdict) must get a fresh
   // answer, whether it would lead its group or follow: one following a new row would take
@@ -38,8 +36,8 @@ export function shareNearDuplicates(config: Config, jobs: Job[], tally: Tally): 
   const { groups, truncated } = groupNearDuplicates(ordered, (job) => job.inputs, { threshold });
   if (again.length > 0) groups.sort((x, y) => (position.get(x.leader) ?? 0) - (position.get(y.leader) ?? 0));
   const shared = groups.reduce((n, g) => n + g.followers.reduce((m, f) => m + f.item.entries.length, 0), 0);
-  tally.fuzzyShared(shared);
-  if (truncated) tally.summary.warnings.push('too many questions to compare them all for near-duplicates; the rest were asked as usual');
+  events.emit({ type: 'fuzzy-shared', rows: shared });
+  if (truncated) events.emit({ type: 'warning', text: 'too many questions to compare them all for near-duplicates; the rest were asked as usual' });
   const followers = new Map(groups.filter((g) => g.followers.length > 0).map((g) => [g.leader, g.followers]));
   return { leaders: groups.map((g) => g.leader), followersOf: (job) => followers.get(job) ?? NO_FOLLOWERS };
 }

@@ -16,7 +16,17 @@ export const realEvery: Every = (ms, tick) => {
  * tab is folded as Sheets compares tab names (it refuses two that differ only in case),
  * so "Statuses" and " statuses" in two configs are one tab and one lock.
  */
-export const lockNameOf = (config: Config): string => `${config.sheets.spreadsheet_id}/${config.sheets.sheet.trim().toLocaleLowerCase()}`;
+export const lockNameOf = (config: Pick<Config, 'sheets'>): string => lockOf(config.sheets).name;
+
+/** A tab's lock: its name (folded) and how messages show it (as the config spells it). */
+export interface RunLockName {
+  readonly name: string;
+  readonly label: string;
+}
+
+export function lockOf(sheets: { spreadsheet_id: string; sheet: string }): RunLockName {
+  return { name: `${sheets.spreadsheet_id}/${sheets.sheet.trim().toLocaleLowerCase()}`, label: `"${sheets.sheet}" in ${sheets.spreadsheet_id}` };
+}
 
 export interface HeldLock {
   /** Aborted when the lock is lost (taken over, or the store's session holding it ended): stop asking, write what is answered. */
@@ -35,10 +45,12 @@ export interface HeldLock {
  * renewal that fails (the file busy past its timeout, the database unreachable) is tried
  * again at the next beat. A beat still waiting when the next is due is not doubled.
  */
-export async function holdLock(store: Store, config: Config, runId: string, options: { now?: () => Date; every?: Every } = {}): Promise<HeldLock> {
-  const name = lockNameOf(config);
-  // The key folds the tab; messages show it as the config spells it.
-  const label = `"${config.sheets.sheet}" in ${config.sheets.spreadsheet_id}`;
+export async function holdLock(store: Store, config: Pick<Config, 'sheets'>, runId: string, options: { now?: () => Date; every?: Every } = {}): Promise<HeldLock> {
+  return holdRunLock(store, lockOf(config.sheets), runId, options);
+}
+
+/** holdLock for a lock already named (a RunPlan's). */
+export async function holdRunLock(store: Store, { name, label }: RunLockName, runId: string, options: { now?: () => Date; every?: Every } = {}): Promise<HeldLock> {
   const lock = await store.locks.acquire(name, runId, { ...(options.now ? { now: options.now } : {}), label });
   const lost = new AbortController();
   const onSessionLost = () => {

@@ -3,15 +3,16 @@ import { setAsidePending } from '../batch/pending.js';
 import { openStore, type Store } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { StatusValidatorError, redact } from '../errors.js';
-import { priceTable, type ProviderGate } from '../llm/index.js';
+import type { ProviderGate } from '../llm/index.js';
 import { buildAsking } from './ask.js';
 import { appendRunsRow, resultsTarget, sheetsClientFor } from './sheet-io.js';
 import { semanticPass } from './semantic.js';
 import { SheetWriter, fingerprintOf, keepColumnLook, keepDashboard, openSheet, probeWrite, type CellValues, type Entry, type SheetsClient } from '../sheets/index.js';
 import { Tally } from './tally.js';
-import { lookPieces } from './look.js';
-import { LockLostError, holdLock, type Every, type HeldLock } from './run-lock.js';
-import { keyerOf, layoutConfigOf, localDate, lookupIn, primaryModel, snapshotOf, staleAfterOf } from './plan.js';
+import { RunEvents, reportProgress, type RunEvent, type RunEventSink } from './events.js';
+import { LockLostError, holdRunLock, type Every, type HeldLock } from './run-lock.js';
+import { localDate, lookupIn, snapshotOf } from './plan.js';
+import { planOf, type RunPlan } from './run-plan.js';
 import { isTicked } from './review.js';
 import { Answering } from './answering.js';
 import type { QuestionBoard } from './board.js';
@@ -67,18 +68,25 @@ export interface RunOptions {
   board?: QuestionBoard;
   /** --limit over a portfolio: the rows still to ask this run, taken by each target as it selects its work. */
   limitBudget?: { remaining: number };
+  /**
+   * Hears every event of the run as it happens (events.ts), after the run's own counters:
+   * what a long-running process's metrics can count. What it throws is ignored (a metric never fails a run).
+   */
+  onEvent?: (event: RunEvent) => void;
   /** The store the command (or the long-running process) opened: the run uses it and leaves it open. Without one, the run opens the config's own and closes it. */
   store?: Store;
 }
 
 /** One validation pass: read → select → ask → commit → write → summary. */
 export async function runValidation(config: Config, secrets: Secrets, options: RunOptions = {}): Promise<RunSummary> {
+  // The config resolved once for this run: below here, the steps take the plan.
+  const plan = planOf(config, secrets);
   const runId = options.runId ?? randomUUID();
-  const store = options.store ?? (await openStore(config.cache));
+  const store = options.store ?? (await openStore(plan.cache));
   try {
-    const lock = options.dryRun ? undefined : await holdLock(store, config, runId, { ...(options.now ? { now: options.now } : {}), ...(options.every ? { every: options.every } : {}) });
+    const lock = options.dryRun ? undefined : await holdRunLock(store, plan.lock, runId, { ...(options.now ? { now: options.now } : {}), ...(options.every ? { every: options.every } : {}) });
     try {
-      return await runHolding(config, secrets, options, store, runId, lock);
+      return await runHolding(plan, secrets, options, store, runId, lock);
     } finally {
       // Every exit path frees the sheet, whatever failed before (watch and schedule live on).
       await lock?.release();
@@ -90,18 +98,33 @@ export async function runValidation(config: Config, secrets: Secrets, options: R
 }
 
 /** The run itself, lock held: its end is recorded whatever happens, and never fails the run. */
-async function runHolding(config: Config, secrets: Secrets, options: RunOptions, store: Store, runId: string, lock: HeldLock | undefined): Promise<RunSummary> {
+async function runHolding(plan: RunPlan, secrets: Secrets, options: RunOptions, store: Store, runId: string, lock: HeldLock | undefined): Promise<RunSummary> {
   const now = options.now ?? (() => new Date());
   const dryRun = options.dryRun ?? false;
-  const tally = new Tally(runId, config, dryRun, now(), options.warnings ?? [], options.trigger ?? 'cli', options.group);
-  if (lock?.tookOver) tally.summary.warnings.push(lock.tookOver);
+  const tally = new Tally(runId, plan, dryRun, now(), options.warnings ?? [], options.trigger ?? 'cli', options.group);
+  tally.pricing(plan.prices, plan.primaryModel);
+  // The steps tell what happens; the counters and the progress are built from it.
+  const events = new RunEvents();
+  tally.listen(events);
+  if (options.onProgress) reportProgress(events, () => tally.progress, options.onProgress);
+  const onEvent = options.onEvent;
+  if (onEvent) {
+    events.on((event) => {
+      try {
+        onEvent(event);
+      } catch {
+        // Another's listener (metrics): never the run's failure.
+      }
+    });
+  }
+  if (lock?.tookOver) events.emit({ type: 'warning', text: lock.tookOver });
   // Sheets calls are never aborted: the last writes are what makes an interrupted run lose nothing.
-  const sheets = options.sheets ?? sheetsClientFor(config, secrets, undefined, () => tally.sheetRetry());
+  const sheets = options.sheets ?? sheetsClientFor(plan, secrets, undefined, () => events.emit({ type: 'sheet-retry' }));
   // A lost lock stops the run like Ctrl-C: nothing new asked, what is answered written.
   const stop = lock ? AbortSignal.any([lock.lost, ...(options.stop ? [options.stop] : [])]) : options.stop;
-  if (!dryRun) await store.runs.start({ id: runId, startedAt: tally.startedAt, trigger: options.trigger ?? 'cli', spreadsheetId: config.sheets.spreadsheet_id, sheet: config.sheets.sheet, target: config.target.name, ...(options.group ? { group: options.group } : {}) });
+  if (!dryRun) await store.runs.start({ id: runId, startedAt: tally.startedAt, trigger: options.trigger ?? 'cli', spreadsheetId: plan.sheets.spreadsheet_id, sheet: plan.sheets.sheet, target: plan.target.name, ...(options.group ? { group: options.group } : {}) });
   try {
-    await execute(config, secrets, { ...options, ...(stop ? { stop } : {}) }, store, tally, sheets);
+    await execute(plan, secrets, { ...options, ...(stop ? { stop } : {}) }, store, events, sheets);
   } catch (error) {
     if (!(error instanceof StatusValidatorError)) throw error;
     tally.fatal(redact(error.message, secrets.all), error.hint);
@@ -113,23 +136,23 @@ async function runHolding(config: Config, secrets: Secrets, options: RunOptions,
       tally.naive(() => average);
     }
     const summary = tally.finish(now(), options.stop?.aborted ?? false);
-    if (!dryRun) await recordEnd(config, secrets, store, sheets, summary);
+    if (!dryRun) await recordEnd(plan, secrets, store, sheets, summary);
     options.onProgress?.({ ...tally.progress, phase: 'done' });
   }
   return tally.summary;
 }
 
 /** The Runs tab row and the runs table: a failure of either is a warning, not a lost run. */
-async function recordEnd(config: Config, secrets: Secrets, store: Store, sheets: SheetsClient, summary: RunSummary): Promise<void> {
+async function recordEnd(plan: Pick<RunPlan, 'runsSheet' | 'dashboardSheet'>, secrets: Secrets, store: Store, sheets: SheetsClient, summary: RunSummary): Promise<void> {
   try {
     // A run stopped before it wrote anything (no provider usable, a tab it cannot read)
     // leaves the spreadsheet as it was, Runs tab included; the runs table keeps it.
     const stoppedUnwritten = summary.fatal !== undefined && summary.writes.calls === 0 && summary.writes.headersAdded.length === 0;
-    if (config.report.runs_sheet && !stoppedUnwritten) await appendRunsRow(sheets, config.report.runs_sheet, summary, secrets);
+    if (plan.runsSheet && !stoppedUnwritten) await appendRunsRow(sheets, plan.runsSheet, summary, secrets);
     // report.dashboard_sheet: its charts follow the Runs tab; what fails there is a warning (keepDashboard never throws).
-    if (config.report.runs_sheet && config.report.dashboard_sheet && !stoppedUnwritten) summary.warnings.push(...(await keepDashboard(sheets, { runsTab: config.report.runs_sheet, dashboardTab: config.report.dashboard_sheet })));
+    if (plan.runsSheet && plan.dashboardSheet && !stoppedUnwritten) summary.warnings.push(...(await keepDashboard(sheets, { runsTab: plan.runsSheet, dashboardTab: plan.dashboardSheet })));
   } catch (error) {
-    summary.warnings.push(`could not append this run to the "${config.report.runs_sheet ?? ''}" tab: ${redact(error instanceof Error ? error.message : String(error), secrets.all)}`);
+    summary.warnings.push(`could not append this run to the "${plan.runsSheet ?? ''}" tab: ${redact(error instanceof Error ? error.message : String(error), secrets.all)}`);
   }
   try {
     await store.runs.end(summary.runId, summary.status, summary);
@@ -138,46 +161,40 @@ async function recordEnd(config: Config, secrets: Secrets, store: Store, sheets:
   }
 }
 
-async function execute(config: Config, secrets: Secrets, options: RunOptions, store: Store, tally: Tally, sheets: SheetsClient): Promise<void> {
+async function execute(plan: RunPlan, secrets: Secrets, options: RunOptions, store: Store, events: RunEventSink, sheets: SheetsClient): Promise<void> {
   const dryRun = options.dryRun ?? false;
   const now = options.now ?? (() => new Date());
-  const report = () => options.onProgress?.(tally.progress);
-  tally.progress.phase = 'reading';
-  report();
-  const { writer, enqueue, jobs } = await prepare(config, options, store, tally, sheets, report);
+  events.emit({ type: 'phase', phase: 'reading' });
+  const { writer, enqueue, jobs } = await prepare(plan, options, store, events, sheets);
   // The headers (or the results tab) are made only before the first write, after answers
   // are paid for: on a tab the bot has not written to yet, where a share made read-only
   // by mistake is most likely, write access is checked first with a write no person
   // sees (probeWrite), so that a refusal costs no answer.
   if (!dryRun && jobs.length > 0 && writer.firstWriteMakes) await probeWrite(sheets);
 
-  const asking = await buildAsking(config, secrets, {
+  const asking = await buildAsking(plan, {
     today: localDate(now()),
-    onRetry: () => {
-      tally.progress.retries++;
-      report();
-    },
-    onCall: (model, usage) => tally.call(model, usage),
-    onConnectionFailure: () => tally.connectionFailure(),
-    onWarning: (text) => tally.summary.warnings.push(redact(text, secrets.all)),
+    onRetry: (retry) => events.emit({ type: 'retried', retry }),
+    onCall: (provider, model, usage) => events.emit({ type: 'asked', provider, model, usage }),
+    onConnectionFailure: () => events.emit({ type: 'connection-failure' }),
+    onWarning: (text) => events.emit({ type: 'warning', text: redact(text, secrets.all) }),
     limits: dryRun ? undefined : store.limitMemory(),
     fields: dryRun ? undefined : store.fieldMemory(),
     gates: options.gates,
   });
   const { validator } = asking;
-  tally.promptCacheKey = asking.promptCacheKeys.join(', ');
-  const sharing = shareNearDuplicates(config, jobs, tally);
-  const semantic = await semanticPass(config, secrets, store, sharing.leaders, dryRun, now());
+  events.emit({ type: 'prompt-cache-key', key: asking.promptCacheKeys.join(', ') });
+  const sharing = shareNearDuplicates(plan.fuzzyThreshold, jobs, events);
+  const semantic = await semanticPass(plan, store, sharing.leaders, dryRun, now());
 
-  tally.progress.phase = 'validating';
-  report();
+  events.emit({ type: 'phase', phase: 'validating' });
   const settler = new Settler({
     store,
-    tally,
+    tally: events,
     enqueue,
     sharing,
     dryRun,
-    minConfidence: config.review.min_confidence,
+    minConfidence: plan.minConfidence,
     secrets: secrets.all,
     now,
     modelOf: asking.modelOf,
@@ -186,34 +203,33 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
   });
   for (const { job, record } of semantic.reused) {
     await settler.commit(job, record);
-    tally.semanticReused(job.entries.length);
+    events.emit({ type: 'semantic-reused', rows: job.entries.length });
   }
   const answering = new Answering({
     validator,
     settler,
     sharing,
-    maxWorkers: config.llm.max_workers,
+    maxWorkers: plan.llm.max_workers,
     stop: options.stop,
     abort: options.abort,
-    onDeferred: (rows) => tally.deferred(rows),
-    onRequest: report,
+    onDeferred: (rows) => events.emit({ type: 'deferred', rows }),
+    onRequest: () => events.emit({ type: 'request-done' }),
     board: options.board,
     lookup: options.board ? (key) => store.get(key) : undefined,
   });
   const routes = byModel(semantic.ask, (job) => asking.modelOf(job.inputs));
-  for (const [model, routed] of routes) tally.routed(model, routed.length);
+  for (const [model, routed] of routes) events.emit({ type: 'routed', model, questions: routed.length });
   const { count, requests } = requestsOf(routes, asking.rowsPerRequest);
   if (count > 0) await asking.checkFallbacks(answering.stop);
-  await drain(requests, count, config.llm.max_workers, answering.answer);
+  await drain(requests, count, plan.llm.max_workers, answering.answer);
   // Never judged (nothing answered, no 400 repeated): the ERRORs held back are the rows' own.
   settler.release();
 
-  tally.progress.phase = 'writing';
-  report();
+  events.emit({ type: 'phase', phase: 'writing' });
   try {
     await writer.close();
   } finally {
-    tally.written(writer.stats);
+    events.emit({ type: 'written', stats: writer.stats });
   }
   if (answering.failure !== undefined) throw answering.failure;
 }
@@ -224,33 +240,31 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
  * rows read are no longer held once this returns, only the rows of those questions.
  */
 async function prepare(
-  config: Config,
+  plan: RunPlan,
   options: RunOptions,
   store: Store,
-  tally: Tally,
+  events: RunEventSink,
   sheets: SheetsClient,
-  report: () => void,
 ): Promise<{ writer: SheetWriter; enqueue: Enqueue; jobs: Job[] }> {
   const dryRun = options.dryRun ?? false;
   const now = options.now ?? (() => new Date());
   // Nothing is written here: the headers a write needs are made before the first write (SheetWriter).
-  const opened = await openSheet(sheets, layoutConfigOf(config), options.preread);
-  tally.read(opened);
-  const target = await resultsTarget(config, sheets, opened, tally);
-  tally.sheetRead(opened);
+  const opened = await openSheet(sheets, plan.layout, options.preread);
+  events.emit({ type: 'read', opened });
+  const target = await resultsTarget(plan, sheets, opened, events);
+  events.emit({ type: 'shown', opened });
 
-  tally.pricing(priceTable(config.pricing), primaryModel(config));
-  const staleAfterMs = staleAfterOf(config, options.recheckOlderThanMs);
+  const staleAfterMs = options.recheckOlderThanMs ?? plan.staleAfterMs;
   // One lookup for all the rows' keys (one read transaction: one snapshot, one round trip), then the sort over it.
   const entries = onlyRows(opened.entries, options.rows);
-  const { keyOf, snapshot } = await snapshotOf(store, entries, keyerOf(config));
+  const { keyOf, snapshot } = await snapshotOf(store, entries, plan.keyOf);
   // The budget is read after the lookup's await: another target's selection may have taken from it meanwhile.
-  const selection = selectWork(entries, keyOf, lookupIn(snapshot, config.review.min_confidence), { force: (options.force ?? false) || options.rows !== undefined, limit: options.limitBudget?.remaining ?? options.limit, staleAfterMs, now: now().getTime() });
+  const selection = selectWork(entries, keyOf, lookupIn(snapshot, plan.minConfidence), { force: (options.force ?? false) || options.rows !== undefined, limit: options.limitBudget?.remaining ?? options.limit, staleAfterMs, now: now().getTime() });
   if (options.limitBudget) options.limitBudget.remaining -= selection.jobs.reduce((n, job) => n + job.entries.length, 0);
   // Questions a pending batch job asks are on their way, paid for: never asked twice (invariant 9).
   const { ask, waiting } = setAsidePending(selection.jobs, snapshot.pending);
-  tally.selected({ ...selection, jobs: ask });
-  tally.waitingForBatch(waiting);
+  events.emit({ type: 'selected', selection: { ...selection, jobs: ask } });
+  events.emit({ type: 'waiting', waiting });
   if (!dryRun) {
     // Reviewers' verdicts are ground truth for those inputs: kept before anything else.
     const recordedAt = now().toISOString();
@@ -258,15 +272,15 @@ async function prepare(
   }
 
   const writer = new SheetWriter(sheets, opened.layout, {
-    batchSize: config.output.write_batch_size,
+    batchSize: plan.writeBatchSize,
     ...(target ? { target } : {}),
     // output.format: the columns' look is checked (and made) after a run's writes; not on a run that writes nothing, nor an interrupted one.
     afterWrites: async () => {
-      if (!options.stop?.aborted) tally.summary.warnings.push(...(await keepColumnLook(sheets, lookPieces(config))));
+      if (options.stop?.aborted) return;
+      for (const text of await keepColumnLook(sheets, plan.look)) events.emit({ type: 'warning', text });
     },
     onFlush: (stats) => {
-      tally.progress.rowsWritten = stats.rowsWritten;
-      report();
+      events.emit({ type: 'flushed', rowsWritten: stats.rowsWritten });
     },
   });
   const enqueue: Enqueue = (entry, cells, answered = true) => {
@@ -274,7 +288,7 @@ async function prepare(
     // The identity the write is checked against: hashed only for rows being written.
     if (dryRun) return;
     writer.enqueue({ row: entry.row, id: entry.id, fingerprint: fingerprintOf(entry.id, entry.inputs, entry.review.override), cells, clearRecheck });
-    tally.queued(entry, cells.verdict);
+    events.emit({ type: 'queued', entry, verdict: cells.verdict });
   };
   // A known verdict unticks a box only when it answers the request (a batch job's answer, select.ts).
   for (const { entry, cells, answersRecheck } of selection.rewrites) enqueue(entry, cells, answersRecheck === true);

@@ -1,9 +1,8 @@
 import type { CachedVerdict, Store } from '../cache/index.js';
-import type { Config, Secrets } from '../config/index.js';
 import { embeddingModelOf } from '../llm/index.js';
 import { SemanticCache, semanticPartition, semanticText } from '../semantic/index.js';
-import { primaryProvider } from './ask.js';
-import { promptRulesOf, semanticScope } from './plan.js';
+import { primaryProviderOf } from './ask.js';
+import type { RunPlan } from './run-plan.js';
 import type { Job } from './select.js';
 
 export interface SemanticPass {
@@ -20,16 +19,18 @@ export interface SemanticPass {
  * answered row's with the same status reuses that verdict, marked as reused, without
  * its rewrite (written for the other comment). See src/semantic for when it is safe.
  */
-export async function semanticPass(config: Config, secrets: Secrets, store: Store, jobs: Job[], dryRun: boolean, now: Date): Promise<SemanticPass> {
-  if (!config.cache.semantic || jobs.length === 0) return { reused: [], ask: jobs, remember: () => Promise.resolve() };
-  const model = embeddingModelOf(config);
+export async function semanticPass(plan: RunPlan, store: Store, jobs: Job[], dryRun: boolean, now: Date): Promise<SemanticPass> {
+  const semantic = plan.semantic;
+  if (!semantic || jobs.length === 0) return { reused: [], ask: jobs, remember: () => Promise.resolve() };
+  // Resolved here, not in the plan: a run with nothing to ask never needs (nor refuses) an embedding model.
+  const model = embeddingModelOf(plan);
   const cache = new SemanticCache(store, {
-    client: primaryProvider(config, secrets).embeddingsApi(model),
+    client: primaryProviderOf(plan).embeddingsApi(model),
     model,
-    threshold: config.cache.semantic_threshold,
-    scope: semanticScope(config),
+    threshold: semantic.threshold,
+    scope: semantic.scope,
   });
-  const headers = promptRulesOf(config).shape?.extras ?? [];
+  const headers = semantic.headers;
   const vectors = await cache.embed(jobs.map((job) => semanticText(job.inputs, headers)));
   const vectorOf = new Map(jobs.map((job, i) => [job, vectors[i]] as const));
   const reused: SemanticPass['reused'] = [];

@@ -5,13 +5,14 @@ import type { Entry, RowInputs } from '../sheets/index.js';
 import { errorCells, verdictCells, type OutputCells } from './cells.js';
 import type { Sharing } from './requests.js';
 import type { Job } from './select.js';
-import type { Tally } from './tally.js';
+import type { RunEventSink } from './events.js';
 
 export type Enqueue = (entry: Entry, cells: OutputCells, answered?: boolean) => void;
 
 export interface SettleContext {
   store: Store;
-  tally: Tally;
+  /** Told of each verdict committed, answer and ERROR: the run's events (RunEvents), or a Tally told directly. */
+  tally: RunEventSink;
   enqueue: Enqueue;
   sharing: Sharing;
   dryRun: boolean;
@@ -68,7 +69,7 @@ export class Settler {
       // Invariant 2: the answer is durable (the put resolved: committed) before any cell shows it.
       if (!dryRun) await store.put(r);
       for (const entry of target.entries) enqueue(entry, verdictCells(r, minConfidence));
-      tally.verdict(r.verdict, target.entries.length, minConfidence !== undefined && r.confidence < minConfidence);
+      tally.emit({ type: 'committed', verdict: r.verdict, rows: target.entries.length, unsure: minConfidence !== undefined && r.confidence < minConfidence });
     }
   }
 
@@ -77,7 +78,7 @@ export class Settler {
     const { tally, secrets, now } = this.context;
     const checkedAt = now().toISOString();
     if (outcome.kind === 'verdict') {
-      tally.answer(outcome.usage);
+      tally.emit({ type: 'answered', usage: outcome.usage });
       await this.commit(job, { key: job.key, ...outcome, checkedAt, promptTokens: outcome.usage.promptTokens, completionTokens: outcome.usage.completionTokens, cachedTokens: outcome.usage.cachedTokens });
       await this.context.onAnswered?.(job);
       return;
@@ -94,7 +95,7 @@ export class Settler {
     // The recheck box stays ticked: the row is asked again next time anyway.
     for (const target of [job, ...sharing.followersOf(job).map((f) => f.item)]) {
       for (const entry of target.entries) enqueue(entry, errorCells(reason, modelOf(target.inputs), checkedAt), false);
-      tally.error(target.entries, reason);
+      tally.emit({ type: 'error', entries: target.entries, reason });
     }
   }
 }

@@ -3,30 +3,26 @@ import { redact } from '../errors.js';
 import { RUNS_HEADER, RUNS_IDENTITY, runsRow } from '../report/runs-row.js';
 import type { Store } from '../cache/index.js';
 import { ResultsTab, SheetsClient, appendToOwnTab, mapHeaders, processPacers, quoteSheetName, readEntries, type OpenedSheet } from '../sheets/index.js';
-import { keyerOf, layoutConfigOf, lookupIn, snapshotOf, staleAfterOf } from './plan.js';
+import { lookupIn, snapshotOf } from './plan.js';
+import type { QuestionPlan, RunPlan } from './run-plan.js';
 import { selectWork, type Selection } from './select.js';
 import type { RunSummary } from './summary.js';
-import type { Tally } from './tally.js';
+import type { RunEventSink } from './events.js';
 
 /**
  * Results-tab mode: reads the results tab and shows each entry the results its line
  * already has there, so that up-to-date rows cost nothing as in the default mode. The
  * tab is created (and its headers added) only before the first verdict is written.
  */
-export async function resultsTarget(config: Config, sheets: SheetsClient, opened: OpenedSheet, tally: Tally): Promise<ResultsTab | undefined> {
-  const tab = config.output.sheet;
-  if (tab === undefined) return undefined;
-  const results = new ResultsTab(sheets, {
-    spreadsheetId: config.sheets.spreadsheet_id,
-    tab,
-    sourceTab: config.sheets.sheet,
-    idHeader: config.columns.id ?? 'Id',
-    outputs: config.output.columns,
-  });
+export async function resultsTarget(plan: Pick<RunPlan, 'resultsTab'>, sheets: SheetsClient, opened: OpenedSheet, events: RunEventSink): Promise<ResultsTab | undefined> {
+  const of = plan.resultsTab;
+  if (of === undefined) return undefined;
+  const tab = of.tab;
+  const results = new ResultsTab(sheets, of);
   await results.open();
   const duplicates = results.show(opened.entries);
   if (duplicates.size > 0) {
-    tally.summary.warnings.push(`ids used by more than one row: ${[...duplicates].slice(0, 10).join(', ')}; each of those rows has a line of the "${tab}" tab by its row number, which a sort or an inserted row makes it lose (it is written again, on a new line): give each row its own id`);
+    events.emit({ type: 'warning', text: `ids used by more than one row: ${[...duplicates].slice(0, 10).join(', ')}; each of those rows has a line of the "${tab}" tab by its row number, which a sort or an inserted row makes it lose (it is written again, on a new line): give each row its own id` });
   }
   return results;
 }
@@ -37,7 +33,7 @@ export async function resultsTarget(config: Config, sheets: SheetsClient, opened
  * and target using that account in this process (watch and serve together) stays
  * within the one quota Google counts.
  */
-export function sheetsClientFor(config: Config, secrets: Secrets, signal?: AbortSignal, onRetry?: () => void): SheetsClient {
+export function sheetsClientFor(config: Pick<Config, 'sheets'>, secrets: Pick<Secrets, 'serviceAccount'>, signal?: AbortSignal, onRetry?: () => void): SheetsClient {
   const account = secrets.serviceAccount;
   // Keys without a project_id share a pacer per account anyway; their project is unknown.
   const project = account.project_id ?? `(project of ${account.client_email})`;
@@ -73,15 +69,15 @@ export async function appendRunsRow(sheets: SheetsClient, tab: string, summary: 
  * What a run would ask now (estimate, batch submit): the tab read once, its rows sorted
  * against the cache as a run sorts them (no --limit; a recheck age from --recheck-older-than, else the config).
  */
-export async function surveyTab(config: Config, secrets: Secrets, store: Store, options: { force: boolean; now: Date; signal?: AbortSignal | undefined; recheckOlderThanMs?: number | undefined }): Promise<{ rows: number; selection: Selection }> {
-  const values = await sheetsClientFor(config, secrets, options.signal).read(quoteSheetName(config.sheets.sheet));
-  const layout = mapHeaders(values[config.sheets.header_row - 1] ?? [], layoutConfigOf(config));
+export async function surveyTab(plan: QuestionPlan, secrets: Pick<Secrets, 'serviceAccount'>, store: Store, options: { force: boolean; now: Date; signal?: AbortSignal | undefined; recheckOlderThanMs?: number | undefined }): Promise<{ rows: number; selection: Selection }> {
+  const values = await sheetsClientFor(plan, secrets, options.signal).read(quoteSheetName(plan.sheets.sheet));
+  const layout = mapHeaders(values[plan.sheets.header_row - 1] ?? [], plan.layout);
   const { entries } = readEntries(values, layout);
-  const { keyOf, snapshot } = await snapshotOf(store, entries, keyerOf(config));
-  const selection = selectWork(entries, keyOf, lookupIn(snapshot, config.review.min_confidence), {
+  const { keyOf, snapshot } = await snapshotOf(store, entries, plan.keyOf);
+  const selection = selectWork(entries, keyOf, lookupIn(snapshot, plan.minConfidence), {
     force: options.force,
     limit: undefined,
-    staleAfterMs: staleAfterOf(config, options.recheckOlderThanMs),
+    staleAfterMs: options.recheckOlderThanMs ?? plan.staleAfterMs,
     now: options.now.getTime(),
   });
   return { rows: entries.length, selection };

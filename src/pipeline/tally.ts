@@ -1,18 +1,22 @@
 import type { WaitingForBatch } from '../batch/pending.js';
-import type { Config } from '../config/index.js';
 import { costOf, naiveCostOf, priceOf, type PriceTable, type Usage } from '../llm/index.js';
 import type { Entry, OpenedSheet, WriterStats } from '../sheets/index.js';
 import type { Selection } from './select.js';
 import { plural, rowList } from '../plural.js';
 import { ShownCounts } from './shown.js';
 import type { Progress } from './run.js';
+import type { RunEvent, RunEventSink, RunEvents } from './events.js';
 import type { RunStatus, RunSummary } from './summary.js';
 
 /** How many newly INVALID rows a summary lists (all are counted): a notification shows fewer. */
 const NEWLY_INVALID_KEPT = 100;
 
-/** Accumulates what a run does, as it does it, into its RunSummary. */
-export class Tally {
+/**
+ * Accumulates what a run does, as it does it, into its RunSummary: a listener of the
+ * run's events (`listen`), or told them directly (`emit`, a RunEventSink: a unit test's
+ * settler). The run's start and end (pricing, a fatal error, finish) are told by the run.
+ */
+export class Tally implements RunEventSink {
   readonly summary: RunSummary;
   readonly progress: Progress = { phase: 'reading', questions: 0, answered: 0, errors: 0, retries: 0, rowsWritten: 0, costUsd: 0 };
   readonly startedAt: string;
@@ -24,7 +28,8 @@ export class Tally {
   /** The verdict cells read, and the writes queued: what the sheet shows at the end. */
   private readonly shown = new ShownCounts();
 
-  constructor(runId: string, config: Config, dryRun: boolean, start: Date, warnings: string[], trigger: string, group?: string) {
+  /** `config`: the run's target, a Config or the RunPlan resolved from it. */
+  constructor(runId: string, config: { target: { name: string }; sheets: { spreadsheet_id: string; sheet: string } }, dryRun: boolean, start: Date, warnings: string[], trigger: string, group?: string) {
     this.started = start.getTime();
     this.startedAt = start.toISOString();
     this.summary = {
@@ -50,6 +55,66 @@ export class Tally {
     };
   }
 
+  /** Builds the counters from the run's events from now on. */
+  listen(events: RunEvents): () => void {
+    return events.on((event) => this.emit(event));
+  }
+
+  /** Counts one event of the run. */
+  emit(event: RunEvent): void {
+    switch (event.type) {
+      case 'read':
+        return this.read(event.opened);
+      case 'shown':
+        return this.sheetRead(event.opened);
+      case 'selected':
+        return this.selected(event.selection);
+      case 'waiting':
+        return this.waitingForBatch(event.waiting);
+      case 'routed':
+        return this.routed(event.model, event.questions);
+      case 'asked':
+        return this.call(event.model, event.usage);
+      case 'connection-failure':
+        return this.connectionFailure();
+      case 'retried':
+        this.progress.retries++;
+        return;
+      case 'answered':
+        return this.answer(event.usage);
+      case 'committed':
+        return this.verdict(event.verdict, event.rows, event.unsure);
+      case 'error':
+        return this.error(event.entries, event.reason);
+      case 'deferred':
+        return this.deferred(event.rows);
+      case 'semantic-reused':
+        return this.semanticReused(event.rows);
+      case 'fuzzy-shared':
+        return this.fuzzyShared(event.rows);
+      case 'queued':
+        return this.queued(event.entry, event.verdict);
+      case 'flushed':
+        this.progress.rowsWritten = event.rowsWritten;
+        return;
+      case 'written':
+        return this.written(event.stats);
+      case 'sheet-retry':
+        return this.sheetRetry();
+      case 'warning':
+        this.summary.warnings.push(event.text);
+        return;
+      case 'prompt-cache-key':
+        this.promptCacheKey = event.key;
+        return;
+      case 'phase':
+        this.progress.phase = event.phase;
+        return;
+      case 'request-done':
+        return;
+    }
+  }
+
   /** The price table and the model a naive run would have called. */
   pricing(prices: PriceTable, primaryModel: string): void {
     this.prices = prices;
@@ -60,7 +125,7 @@ export class Tally {
     this.summary.llm.promptCacheKey = key;
   }
 
-  read(opened: OpenedSheet): void {
+  read(opened: Pick<OpenedSheet, 'entries' | 'incomplete'>): void {
     this.summary.rows.read = opened.entries.length + opened.incomplete.length;
     this.summary.rows.incomplete = opened.incomplete.length;
     if (opened.incomplete.length > 0) {

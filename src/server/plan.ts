@@ -1,8 +1,8 @@
 import type { Store } from '../cache/index.js';
 import type { Config } from '../config/index.js';
 import { estimateRoutedYielding } from '../estimate/index.js';
-import { loadTokenizer, priceOf, priceTable, routeModel } from '../llm/index.js';
-import { keyerOf, layoutConfigOf, localDate, lookupIn, primaryModel, promptRulesOf, selectWork, staleAfterOf, type Selection } from '../pipeline/index.js';
+import { loadTokenizer, priceOf } from '../llm/index.js';
+import { localDate, lookupIn, questionPlanOf, selectWork, type Selection } from '../pipeline/index.js';
 import { mapHeaders, quoteSheetName, readEntries, type CellValues, type Entry, type SheetsClient } from '../sheets/index.js';
 import type { RunAsk } from './request.js';
 
@@ -42,9 +42,11 @@ let tokenizer: Promise<(text: string) => number> | undefined;
  */
 export async function planRun(config: Config, sheets: SheetsClient, store: Store, ask: RunAsk, now: Date, maxRows = Infinity, signal?: AbortSignal): Promise<RunPlan> {
   tokenizer ??= loadTokenizer();
+  // The config resolved once: the keys, the rules, the models and prices the run would use.
+  const plan = questionPlanOf(config);
   const values = await sheets.read(quoteSheetName(config.sheets.sheet));
   if (signal?.aborted) throw new PlanAbandoned();
-  const layout = mapHeaders(values[config.sheets.header_row - 1] ?? [], layoutConfigOf(config));
+  const layout = mapHeaders(values[config.sheets.header_row - 1] ?? [], plan.layout);
   let { entries } = readEntries(values, layout);
   const present = new Set(entries.map((e) => e.id).filter((id) => id !== ''));
   const knownRows = ask.rows?.filter((id) => present.has(id)) ?? [];
@@ -55,13 +57,13 @@ export async function planRun(config: Config, sheets: SheetsClient, store: Store
     entries = entries.filter((e) => wanted.has(e.id));
   }
   {
-    const keyOf = await keysInSteps(entries, keyerOf(config));
+    const keyOf = await keysInSteps(entries, plan.keyOf);
     if (signal?.aborted) throw new PlanAbandoned();
     const snapshot = await store.lookup([...new Set(entries.map(keyOf))]);
-    const jobs = await selectInSteps(entries, keyOf, lookupIn(snapshot, config.review.min_confidence), {
+    const jobs = await selectInSteps(entries, keyOf, lookupIn(snapshot, plan.minConfidence), {
       force: ask.force || ask.rows !== undefined,
       limit: undefined,
-      staleAfterMs: staleAfterOf(config, undefined),
+      staleAfterMs: plan.staleAfterMs,
       now: now.getTime(),
     });
     const rows = jobs.reduce((n, j) => n + j.entries.length, 0);
@@ -69,18 +71,16 @@ export async function planRun(config: Config, sheets: SheetsClient, store: Store
     if (signal?.aborted) throw new PlanAbandoned();
     // With llm.routing each row is asked of the model it is routed to (src/pipeline/ask.ts),
     // and priced at that model's price; a model without one leaves the run unpriced.
-    const routing = config.llm.routing;
-    const primary = primaryModel(config);
     const modes = await estimateRoutedYielding(
       {
         questions: jobs.map((j) => j.inputs),
-        rules: promptRulesOf(config),
+        rules: plan.rules,
         today: localDate(now),
         count: await tokenizer,
         completionPerRow: Math.round((await store.averageTokens())?.completionTokens ?? DEFAULT_COMPLETION_TOKENS),
         packSize: config.llm.rows_per_request,
       },
-      { modelOf: (inputs) => (routing ? routeModel(inputs, routing) : primary), priceOf: (model) => priceOf(model, priceTable(config.pricing)) },
+      { modelOf: plan.modelOf, priceOf: (model) => priceOf(model, plan.prices) },
     );
     const estimatedUsd = modes[config.llm.rows_per_request > 1 ? 2 : 1]?.costUsd ?? null;
     return { values, rows, estimatedUsd, estimated: true, unknownRows, knownRows };
