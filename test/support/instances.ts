@@ -93,3 +93,14 @@ export async function stopAll(children: Array<Pick<Child, 'process' | 'exited'>>
   await Promise.all(children.map((c) => c.exited.catch(() => undefined)));
   children.length = 0;
 }
+
+/** The comments whose verdict the database holds (the emulator's default model answers "Rewrite: " + the comment). */
+export async function committedComments(cluster: PostgresCluster, database: string): Promise<Set<string>> {
+  const rows = await cluster.sql<{ suggestion: string }>('SELECT suggestion FROM verdicts', [], database);
+  return new Set(rows.map((r) => r.suggestion.replace(/^Rewrite: /, '')));
+}
+
+/** The runs table, oldest first. */
+export async function runsIn(cluster: PostgresCluster, database: string): Promise<Array<{ id: string; status: string; trigger: string; summary: string | null; request: string | null }>> {
+  return cluster.sql('SELECT id, status, trigger, summary, request FROM runs ORDER BY seq', [], database);
+}
