@@ -106,7 +106,7 @@ async function runHolding(config: Config, secrets: Secrets, options: RunOptions,
     tally.fatal(redact(error.message, secrets.all), error.hint);
   } finally {
     const lost: unknown = lock?.lost.reason;
-    if (lost instanceof LockLostError) tally.fatal(lost.message, lost.hint);
+    if (lost instanceof LockLostError) tally.fatal(redact(lost.message, secrets.all), lost.hint);
     if (store.isOpen) {
       const average = await store.averageTokens().catch(() => undefined);
       tally.naive(() => average);

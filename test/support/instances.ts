@@ -104,3 +104,33 @@ export async function committedComments(cluster: PostgresCluster, database: stri
 export async function runsIn(cluster: PostgresCluster, database: string): Promise<Array<{ id: string; status: string; trigger: string; summary: string | null; request: string | null }>> {
   return cluster.sql('SELECT id, status, trigger, summary, request FROM runs ORDER BY seq', [], database);
 }
+
+/**
+ * Invariant 2 watched at every write to the sheet: once a write is served, each suggestion
+ * the tab shows must be in the database. A check while the database is down waits for it
+ * (what was committed before the write is there when it is back). `violations` names the
+ * suggestions shown but not committed; `checks` counts the writes looked at.
+ */
+export function watchShownCommitted(bed: Bed, cluster: PostgresCluster, database: string): { violations: string[]; checks: () => number; stop: () => void } {
+  const violations: string[] = [];
+  let checks = 0;
+  const stop = bed.sheets.onResponse(async (call) => {
+    if (call.kind !== 'write' || call.status !== 200) return;
+    const values = bed.values();
+    const column = values[0]?.indexOf('Suggested rewrite') ?? -1;
+    if (column < 0) return;
+    const shown = values.slice(1).map((r) => r[column] ?? '').filter((s) => s !== '');
+    let stored: Set<string> | undefined;
+    for (const until = Date.now() + 60_000; stored === undefined && Date.now() < until; ) {
+      try {
+        stored = new Set((await cluster.sql<{ suggestion: string }>('SELECT suggestion FROM verdicts', [], database)).map((r) => r.suggestion.trim()));
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+    if (stored === undefined) throw new Error('the database stayed down for a minute while a write was checked');
+    checks++;
+    for (const s of shown) if (!stored.has(s)) violations.push(s);
+  });
+  return { violations, checks: () => checks, stop };
+}
