@@ -12,11 +12,11 @@ import { Tally } from './tally.js';
 import { LockLostError, holdLock, type Every, type HeldLock } from './run-lock.js';
 import { keyerOf, layoutConfigOf, localDate, lookupIn, primaryModel, snapshotOf, staleAfterOf } from './plan.js';
 import { isTicked } from './review.js';
-import { Answering } from './answering.js';
+import { answerAll } from './answer-all.js';
 import type { QuestionBoard } from './board.js';
-import { byModel, drain, requestsOf, shareNearDuplicates } from './requests.js';
+import { shareNearDuplicates } from './requests.js';
 import { selectWork, type Job } from './select.js';
-import { Settler, type Enqueue } from './settle.js';
+import type { Enqueue } from './settle.js';
 import type { RunSummary } from './summary.js';
 
 export interface Progress {
@@ -106,7 +106,11 @@ async function runHolding(config: Config, secrets: Secrets, options: RunOptions,
     tally.fatal(redact(error.message, secrets.all), error.hint);
   } finally {
     const lost: unknown = lock?.lost.reason;
-    if (lost instanceof LockLostError) tally.fatal(redact(lost.message, secrets.all), lost.hint);
+    // A run stopped by a failure first (the database unreachable, which ends the lock's session too) says that failure; the lost lock is a warning then.
+    if (lost instanceof LockLostError) {
+      if (tally.summary.fatal === undefined) tally.fatal(redact(lost.message, secrets.all), lost.hint);
+      else tally.summary.warnings.push(redact(lost.message, secrets.all));
+    }
     if (store.isOpen) {
       const average = await store.averageTokens().catch(() => undefined);
       tally.naive(() => average);
@@ -161,58 +165,34 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
     fields: dryRun ? undefined : store.fieldMemory(),
     gates: options.gates,
   });
-  const { validator } = asking;
   tally.promptCacheKey = asking.promptCacheKeys.join(', ');
   const sharing = shareNearDuplicates(config, jobs, tally);
   const semantic = await semanticPass(config, secrets, store, sharing.leaders, dryRun, now());
 
   tally.progress.phase = 'validating';
   report();
-  const settler = new Settler({
-    store,
-    tally,
-    enqueue,
-    sharing,
-    dryRun,
-    minConfidence: config.review.min_confidence,
-    secrets: secrets.all,
-    now,
-    modelOf: asking.modelOf,
-    onAnswered: semantic.remember,
-    judge: asking.judge,
-  });
-  for (const { job, record } of semantic.reused) {
-    await settler.commit(job, record);
-    tally.semanticReused(job.entries.length);
+  // A failure while answering (above all the store unreachable past its patience: a commit
+  // that never resolved) stops the asking, and what was committed before it is still written:
+  // every cell queued so far holds a committed verdict (invariant 2), and answers paid for
+  // belong in the sheet now, not in the next run's.
+  let failure: Error | undefined;
+  try {
+    failure = await answerAll(config, options, store, tally, { asking, sharing, semantic, enqueue, dryRun, now, report, secrets: secrets.all });
+  } catch (error) {
+    failure = error instanceof Error ? error : new Error(String(error));
   }
-  const answering = new Answering({
-    validator,
-    settler,
-    sharing,
-    maxWorkers: config.llm.max_workers,
-    stop: options.stop,
-    abort: options.abort,
-    onDeferred: (rows) => tally.deferred(rows),
-    onRequest: report,
-    board: options.board,
-    lookup: options.board ? (key) => store.get(key) : undefined,
-  });
-  const routes = byModel(semantic.ask, (job) => asking.modelOf(job.inputs));
-  for (const [model, routed] of routes) tally.routed(model, routed.length);
-  const { count, requests } = requestsOf(routes, asking.rowsPerRequest);
-  if (count > 0) await asking.checkFallbacks(answering.stop);
-  await drain(requests, count, config.llm.max_workers, answering.answer);
-  // Never judged (nothing answered, no 400 repeated): the ERRORs held back are the rows' own.
-  settler.release();
 
   tally.progress.phase = 'writing';
   report();
   try {
     await writer.close();
+  } catch (error) {
+    if (failure === undefined) throw error;
+    tally.summary.warnings.push(`some verdicts could not be written to the sheet after the run stopped: ${redact(error instanceof Error ? error.message : String(error), secrets.all)}`);
   } finally {
     tally.written(writer.stats);
   }
-  if (answering.failure !== undefined) throw answering.failure;
+  if (failure !== undefined) throw failure;
 }
 
 /**
