@@ -68,23 +68,34 @@ export interface RunOptions {
   limitBudget?: { remaining: number };
   /** The store the command (or the long-running process) opened: the run uses it and leaves it open. Without one, the run opens the config's own and closes it. */
   store?: Store;
+  /**
+   * The tab's lock, already taken in `store` for this run's `runId` (serve takes it when it
+   * admits a request, so that of several instances only one answers 202): the run holds it
+   * instead of taking its own, and releases it at its end as it would its own.
+   */
+  heldLock?: HeldLock;
 }
 
 /** One validation pass: read → select → ask → commit → write → summary. */
 export async function runValidation(config: Config, secrets: Secrets, options: RunOptions = {}): Promise<RunSummary> {
   const runId = options.runId ?? randomUUID();
-  const store = options.store ?? (await openStore(config.cache));
   try {
-    const lock = options.dryRun ? undefined : await holdLock(store, config, runId, { ...(options.now ? { now: options.now } : {}), ...(options.every ? { every: options.every } : {}) });
+    const store = options.store ?? (await openStore(config.cache));
     try {
-      return await runHolding(config, secrets, options, store, runId, lock);
+      const lock = options.heldLock ?? (options.dryRun ? undefined : await holdLock(store, config, runId, { ...(options.now ? { now: options.now } : {}), ...(options.every ? { every: options.every } : {}) }));
+      try {
+        return await runHolding(config, secrets, options, store, runId, lock);
+      } finally {
+        // Every exit path frees the sheet, whatever failed before (watch and schedule live on).
+        await lock?.release();
+      }
     } finally {
-      // Every exit path frees the sheet, whatever failed before (watch and schedule live on).
-      await lock?.release();
+      // Only what this run opened: a store handed down belongs to its caller.
+      if (!options.store) await store.close();
     }
   } finally {
-    // Only what this run opened: a store handed down belongs to its caller.
-    if (!options.store) await store.close();
+    // A lock handed in is this run's to free, even when the run never got to hold it.
+    await options.heldLock?.release();
   }
 }
 
