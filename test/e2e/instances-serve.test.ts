@@ -6,7 +6,7 @@
  * nothing exits 4 behind a 202.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Bed } from '../support/bed.js';
+import { HEADER, type Bed } from '../support/bed.js';
 import { expectedCells, waitFor, type Child } from '../support/inspect.js';
 import { postgresBed, runsIn, spawnCli, stopAll } from '../support/instances.js';
 import { sampleRows } from '../support/sample-data.js';
@@ -91,5 +91,38 @@ describe('two serve instances on one cache.url', () => {
     expect(again.status, JSON.stringify(again.json)).toBe(202);
     expect((await finished(loser, String(again.json.id))).status).toBe('finished');
     expect(b.llm.callCount()).toBe(rows.length);
+  });
+
+  it('a cron run of every target skips the tab a `run` on another host holds (named with its host); a POST for that tab alone is 409', { timeout: 120_000 }, async () => {
+    const made = await postgresBed({
+      rows: sampleRows(6),
+      moreTabs: [{ title: 'Team B', rows: [HEADER, ...sampleRows(30).slice(6, 26)] }],
+      llm: { latencyMs: 300 },
+      config: { llm: { max_workers: 1 }, sheets: { read_quota_per_minute: 100_000, write_quota_per_minute: 100_000 } },
+    });
+    bed = made.bed;
+    const b = bed;
+    b.setConfig({ targets: [{ name: 'programme-a', sheet: 'Statuses' }, { name: 'team-b', sheet: 'Team B' }] });
+    const holder = spawnCli(['run', '--config', b.configPath, '--target', 'team-b'], { env: b.env, host: 'host-b' });
+    children.push(holder);
+    let holderRun = '';
+    for (let i = 0; i < 300 && holderRun === ''; i++) {
+      // The table exists once the holder's store has opened (it makes the schema).
+      holderRun = (await made.cluster.sql<{ run_id: string }>('SELECT run_id FROM locks', [], made.database).catch(() => []))[0]?.run_id ?? '';
+      if (holderRun === '') await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(holderRun).not.toBe('');
+    const server = await serve(b, 'host-a');
+    const alone = await server.post({ target: 'team-b' });
+    expect(alone.status, JSON.stringify(alone.json)).toBe(409);
+    expect(alone.json).toMatchObject({ id: holderRun, target: 'team-b', host: 'host-b' });
+    expect(String(alone.json.error)).toMatch(/^target "team-b" has a run in progress \(run \w{8} on host-b, an instance sharing the cache\); try again once it has ended$/);
+    const all = await server.post({});
+    expect(all.status, JSON.stringify(all.json)).toBe(202);
+    expect(all.json).toMatchObject({ targets: ['programme-a'], skipped: [{ target: 'team-b', heldBy: holderRun, host: 'host-b' }] });
+    expect((await finished(server, String(all.json.id))).status).toBe('finished');
+    expect((await holder.exited).code, holder.stderr()).toBe(0);
+    // Each row of both tabs asked once: by the cron run for one tab, by the other host's run for the other.
+    expect(b.llm.callCount()).toBe(26);
   });
 });
