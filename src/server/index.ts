@@ -223,24 +223,6 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
       if ('busy' in taken) return busy(res, taken.busy, taken.target);
       claim = taken;
       const { state } = taken;
-      // This server's slot is free; the store's lock says whether another process sharing the
-      // cache (another instance) runs the tab: taken now, before any read of the sheet, and
-      // handed to the run (store-locks.ts).
-      try {
-        locks = await lockTargets(options.store, chosen.filter((t) => state.targets.includes(t.target.name)), state.id);
-      } catch (error) {
-        const text = redact(error instanceof Error ? error.message : String(error), secrets.all);
-        options.log(`could not take the run lock in the cache: ${text}`);
-        return send(res, 503, { error: `could not take the tab's run lock in the cache, so nothing was started: ${text}; try again` });
-      }
-      if (deadline.passed) return;
-      const [elsewhere] = locks.elsewhere;
-      if (elsewhere) {
-        // A cron run of several targets runs those that are free, as with this server's own runs.
-        if (locks.held.size === 0 || !(caller.kind === 'machine' && chosen.length > 1)) return busy(res, elsewhere.busy, elsewhere.target);
-        taken.skip(locks.elsewhere);
-      }
-      const held = locks;
       const running = chosen.filter((t) => state.targets.includes(t.target.name));
       if (options.stop?.aborted) return send(res, 503, { error: 'the server is stopping; try again once it is back' });
       // A person's run is refused on its row count before it is estimated (the cheap limit first).
@@ -257,10 +239,36 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
         counted = false;
         return send(res, 503, { error: 'the server is stopping; try again once it is back' });
       }
-      begin(taken, caller, ask, launch.targets, launch.estimatedUsd, held);
+      // This server's slot is free; the store's lock says whether another process sharing the
+      // cache (another instance, a `run`) works on the tab. Taken last before the 202, and handed
+      // to the run (store-locks.ts): a request answered 503 for being slow (mostly while it plans)
+      // has taken no lock that its retry could meet.
+      try {
+        locks = await lockTargets(options.store, launch.targets.map((t) => t.config), state.id);
+      } catch (error) {
+        counted = false;
+        const text = redact(error instanceof Error ? error.message : String(error), secrets.all);
+        options.log(`could not take the run lock in the cache: ${text}`);
+        return send(res, 503, { error: `could not take the tab's run lock in the cache, so nothing was started: ${text}; try again` });
+      }
+      if (deadline.passed) return;
+      let { targets: launched, rows, estimatedUsd } = launch;
+      const [elsewhere] = locks.elsewhere;
+      if (elsewhere) {
+        // A cron run of several targets runs those that are free, as with this server's own runs; a busy tab is no run of the hour.
+        if (locks.held.size === 0 || !(caller.kind === 'machine' && chosen.length > 1)) {
+          counted = false;
+          return busy(res, elsewhere.busy, elsewhere.target);
+        }
+        taken.skip(locks.elsewhere);
+        launched = launched.filter((t) => state.targets.includes(t.config.target.name));
+        rows = launched.reduce((n, t) => n + (t.rows ?? 0), 0);
+        estimatedUsd = launched.some((t) => t.estimatedUsd === null || t.estimatedUsd === undefined) ? null : launched.reduce((n, t) => n + (t.estimatedUsd ?? 0), 0);
+      }
+      begin(taken, caller, ask, launched, estimatedUsd, locks);
       started = true;
       const scope: Scope = caller.kind === 'machine' ? everything : { all: false, targets: new Set(state.targets) };
-      return send(res, 202, { ...runView(state, scope), url: `/runs/${state.id}`, rows: launch.rows, estimatedUsd: launch.estimatedUsd, unknownRows: one?.unknownRows ?? [] });
+      return send(res, 202, { ...runView(state, scope), url: `/runs/${state.id}`, rows, estimatedUsd, unknownRows: one?.unknownRows ?? [] });
     } finally {
       if (!started) {
         claim?.cancel();

@@ -14,6 +14,9 @@ export interface LaunchTarget {
   config: Config;
   sheets: SheetsClient;
   values: CellValues | undefined;
+  /** What its plan found to ask, and at what estimated cost (null: a price unknown); undefined when it could not be planned. */
+  rows?: number | undefined;
+  estimatedUsd?: number | null | undefined;
 }
 
 export interface Launch {

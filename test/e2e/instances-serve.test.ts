@@ -119,7 +119,7 @@ describe('two serve instances on one cache.url', () => {
     expect(String(alone.json.error)).toMatch(/^target "team-b" has a run in progress \(run \w{8} on host-b, an instance sharing the cache\); try again once it has ended$/);
     const all = await server.post({});
     expect(all.status, JSON.stringify(all.json)).toBe(202);
-    expect(all.json).toMatchObject({ targets: ['programme-a'], skipped: [{ target: 'team-b', heldBy: holderRun, host: 'host-b' }] });
+    expect(all.json).toMatchObject({ targets: ['programme-a'], rows: 6, skipped: [{ target: 'team-b', heldBy: holderRun, host: 'host-b' }] });
     expect((await finished(server, String(all.json.id))).status).toBe('finished');
     expect((await holder.exited).code, holder.stderr()).toBe(0);
     // Each row of both tabs asked once: by the cron run for one tab, by the other host's run for the other.
