@@ -57,10 +57,21 @@ export class Answering {
       this.options.onDeferred(rowsAnswered(group, this.options.sharing));
       return;
     }
-    if (this.options.board) await this.answerShared(group, this.options.board);
-    else await this.ask(group);
+    if (this.options.board) {
+      // A commit of another target's answer, or a look-up, failing (the store unreachable) stops the run as a failed request does.
+      await this.answerShared(group, this.options.board).catch((error: unknown) => this.fail(error, group));
+    } else await this.ask(group);
     this.options.onRequest();
   };
+
+  /** A request whose rows cannot be answered: they wait for the next run; a failure that dooms the run stops the others. */
+  private fail(error: unknown, group: Job[]): void {
+    this.options.onDeferred(rowsAnswered(group, this.options.sharing));
+    if (!this.inFlight.aborted || error instanceof FatalRunError) {
+      this.error ??= error instanceof Error ? error : new Error(String(error));
+      this.doomed.abort(error);
+    }
+  }
 
   /**
    * In a portfolio: a question another target has answered during this run (then in the
@@ -94,7 +105,7 @@ export class Answering {
 
   /** Asks the validator and settles each job; undefined when the request failed (the rows are deferred). */
   private async ask(group: Job[]): Promise<Array<Outcome | undefined> | undefined> {
-    const { validator, settler, sharing } = this.options;
+    const { validator, settler } = this.options;
     try {
       const outcomes = await validator.validateMany(
         group.map((job) => job.inputs),
@@ -107,11 +118,7 @@ export class Answering {
       }
       return outcomes;
     } catch (error) {
-      this.options.onDeferred(rowsAnswered(group, sharing));
-      if (!this.inFlight.aborted || error instanceof FatalRunError) {
-        this.error ??= error instanceof Error ? error : new Error(String(error));
-        this.doomed.abort(error);
-      }
+      this.fail(error, group);
       return undefined;
     }
   }

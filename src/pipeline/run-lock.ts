@@ -1,6 +1,6 @@
 import { HEARTBEAT_MS, type Store } from '../cache/index.js';
 import type { Config } from '../config/index.js';
-import { StatusValidatorError } from '../errors.js';
+import { LockedError, StatusValidatorError } from '../errors.js';
 
 /** Repeats `tick` every `ms` until the returned function is called. Injectable for tests. */
 export type Every = (ms: number, tick: () => void) => () => void;
@@ -40,35 +40,82 @@ export interface HeldLock {
 /**
  * The lock for the life of a run: taken (or LockedError), renewed every HEARTBEAT_MS,
  * and given up in `release`. A renewal that resolves false means another process judged
- * this run dead and took the sheet, and a lock whose `lost` signal aborts (a PostgreSQL
- * session gone) is no longer held either: `lost` aborts with a message that says so. A
- * renewal that fails (the file busy past its timeout, the database unreachable) is tried
- * again at the next beat. A beat still waiting when the next is due is not doubled.
+ * this run dead and took the sheet: `lost` aborts with a message that says so. A renewal
+ * that fails (the file busy past its timeout, the database unreachable) is tried again at
+ * the next beat. A beat still waiting when the next is due is not doubled.
+ *
+ * A lock whose store says it is lost (`AcquiredLock.lost`: the PostgreSQL session holding it
+ * ended) is taken again under the same run id before the run is stopped. Why: a session ends
+ * when the database restarts, fails over, or a proxy drops the connection, and none of that
+ * is a takeover; stopping a healthy run for it would leave its tab half done for nothing.
+ * If nobody took the tab in the meantime, the run carries on holding the lock again (the
+ * store's acquire retries the connection within its commit patience); if another run took
+ * it (a holder whose session ended looks dead to the others: that is the point of a session
+ * lock), or the database stays unreachable past that patience, `lost` aborts and the run
+ * stops like one taken over. The price: between the session's end and the lock taken again
+ * (while the database is down, and the moment it is back) this run goes on asking, and a run
+ * starting elsewhere in that moment could take the tab; then this run stops at once, and a
+ * question both asked in that moment is the only one paid twice.
  */
 export async function holdLock(store: Store, config: Pick<Config, 'sheets'>, runId: string, options: { now?: () => Date; every?: Every } = {}): Promise<HeldLock> {
   return holdRunLock(store, lockOf(config.sheets), runId, options);
 }
 
-/** holdLock for a lock already named (a RunPlan's). */
+/** holdLock for a lock already named (a RunPlan's); the label is how messages name it (the key folds the tab). */
 export async function holdRunLock(store: Store, { name, label }: RunLockName, runId: string, options: { now?: () => Date; every?: Every } = {}): Promise<HeldLock> {
-  const lock = await store.locks.acquire(name, runId, { ...(options.now ? { now: options.now } : {}), label });
+  const acquireOptions = { ...(options.now ? { now: options.now } : {}), label };
+  let lock = await store.locks.acquire(name, runId, acquireOptions);
   const lost = new AbortController();
-  const onSessionLost = () => {
-    if (!lost.signal.aborted) lost.abort(new LockLostError(label, runId, 'nobody yet', 'the connection to the store that held it ended'));
+  let released = false;
+  /** Set while the lock is being taken again: beats wait for it. */
+  let regaining: Promise<void> | undefined;
+  const regain = async (): Promise<void> => {
+    const previous = lock;
+    await previous.release().catch(() => {});
+    try {
+      const again = await store.locks.acquire(name, runId, acquireOptions);
+      if (released || lost.signal.aborted) {
+        await again.release().catch(() => {});
+        return;
+      }
+      lock = again;
+      watch(again);
+    } catch (error) {
+      if (lost.signal.aborted) return;
+      const holder = error instanceof LockedError ? await lostTo(store, name) : undefined;
+      lost.abort(
+        holder !== undefined
+          ? new LockLostError(label, runId, holder, 'the connection to the store that held it ended and, before it could be taken again')
+          : new LockLostError(label, runId, 'nobody yet', `the connection to the store that held it ended and it could not be taken again (${error instanceof Error ? error.message : String(error)})`),
+      );
+    }
   };
-  if (lock.lost?.aborted) onSessionLost();
-  else lock.lost?.addEventListener('abort', onSessionLost, { once: true });
+  const onSessionLost = () => {
+    if (released || lost.signal.aborted || regaining) return;
+    regaining = regain().finally(() => (regaining = undefined));
+  };
+  const watching = new Set<AbortSignal>();
+  const watch = (held: typeof lock) => {
+    if (!held.lost) return;
+    if (held.lost.aborted) return onSessionLost();
+    held.lost.addEventListener('abort', onSessionLost, { once: true });
+    watching.add(held.lost);
+  };
+  watch(lock);
   let beating = false;
   const beat = async () => {
-    if (lost.signal.aborted || beating) return;
+    if (lost.signal.aborted || beating || regaining) return;
     beating = true;
     try {
+      const current = lock;
       let held: boolean;
       try {
-        held = await lock.heartbeat();
+        held = await current.heartbeat();
       } catch {
         return;
       }
+      // A session that ended while this beat waited is being taken again, not taken over.
+      if (!held && current.lost?.aborted) return;
       if (!held && !lost.signal.aborted) {
         const holder = await lostTo(store, name);
         if (!lost.signal.aborted) lost.abort(new LockLostError(label, runId, holder));
@@ -79,7 +126,6 @@ export async function holdRunLock(store: Store, { name, label }: RunLockName, ru
   };
   // beat never rejects: every failure is handled inside.
   const stopBeating = (options.every ?? realEvery)(HEARTBEAT_MS, () => void beat());
-  let released = false;
   return {
     lost: lost.signal,
     tookOver: lock.tookOver,
@@ -87,7 +133,9 @@ export async function holdRunLock(store: Store, { name, label }: RunLockName, ru
       if (released) return;
       released = true;
       stopBeating();
-      lock.lost?.removeEventListener('abort', onSessionLost);
+      for (const signal of watching) signal.removeEventListener('abort', onSessionLost);
+      // A lock being taken again is released by regain itself once it has it (released is set).
+      await regaining;
       try {
         await lock.release();
       } catch {
@@ -102,7 +150,7 @@ export class LockLostError extends StatusValidatorError {
   constructor(lockName: string, runId: string, holder: string, sessionEnded?: string) {
     super(
       sessionEnded
-        ? `Run ${runId} lost its lock on ${lockName}: ${sessionEnded}, so another instance may take the sheet. This run stopped asking the model; the answers it had are saved and written.`
+        ? `Run ${runId} lost its lock on ${lockName}: ${sessionEnded}${holder === 'nobody yet' ? ', so another instance may take the sheet' : `, ${holder} took it`}. This run stopped asking the model; the answers it had are saved and written.`
         : `Run ${runId} lost its lock on ${lockName}: ${holder} took it over, judging this run dead (its heartbeat was late). This run stopped asking the model; the answers it had are saved and written.`,
       {
         hint: sessionEnded

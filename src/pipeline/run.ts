@@ -14,11 +14,11 @@ import { LockLostError, holdRunLock, type Every, type HeldLock } from './run-loc
 import { localDate, lookupIn, snapshotOf } from './plan.js';
 import { planOf, type RunPlan } from './run-plan.js';
 import { isTicked } from './review.js';
-import { Answering } from './answering.js';
+import { answerAll } from './answer-all.js';
 import type { QuestionBoard } from './board.js';
-import { byModel, drain, requestsOf, shareNearDuplicates } from './requests.js';
+import { shareNearDuplicates } from './requests.js';
 import { selectWork, type Job } from './select.js';
-import { Settler, type Enqueue } from './settle.js';
+import type { Enqueue } from './settle.js';
 import type { RunSummary } from './summary.js';
 
 export interface Progress {
@@ -75,6 +75,12 @@ export interface RunOptions {
   onEvent?: (event: RunEvent) => void;
   /** The store the command (or the long-running process) opened: the run uses it and leaves it open. Without one, the run opens the config's own and closes it. */
   store?: Store;
+  /**
+   * The tab's lock, already taken in `store` for this run's `runId` (serve takes it when it
+   * admits a request, so that of several instances only one answers 202): the run holds it
+   * instead of taking its own, and releases it at its end as it would its own.
+   */
+  heldLock?: HeldLock;
 }
 
 /** One validation pass: read → select → ask → commit → write → summary. */
@@ -82,18 +88,23 @@ export async function runValidation(config: Config, secrets: Secrets, options: R
   // The config resolved once for this run: below here, the steps take the plan.
   const plan = planOf(config, secrets);
   const runId = options.runId ?? randomUUID();
-  const store = options.store ?? (await openStore(plan.cache));
   try {
-    const lock = options.dryRun ? undefined : await holdRunLock(store, plan.lock, runId, { ...(options.now ? { now: options.now } : {}), ...(options.every ? { every: options.every } : {}) });
+    const store = options.store ?? (await openStore(plan.cache));
     try {
-      return await runHolding(plan, secrets, options, store, runId, lock);
+      const lock = options.heldLock ?? (options.dryRun ? undefined : await holdRunLock(store, plan.lock, runId, { ...(options.now ? { now: options.now } : {}), ...(options.every ? { every: options.every } : {}) }));
+      try {
+        return await runHolding(plan, secrets, options, store, runId, lock);
+      } finally {
+        // Every exit path frees the sheet, whatever failed before (watch and schedule live on).
+        await lock?.release();
+      }
     } finally {
-      // Every exit path frees the sheet, whatever failed before (watch and schedule live on).
-      await lock?.release();
+      // Only what this run opened: a store handed down belongs to its caller.
+      if (!options.store) await store.close();
     }
   } finally {
-    // Only what this run opened: a store handed down belongs to its caller.
-    if (!options.store) await store.close();
+    // A lock handed in is this run's to free, even when the run never got to hold it (release is idempotent).
+    await options.heldLock?.release();
   }
 }
 
@@ -130,7 +141,11 @@ async function runHolding(plan: RunPlan, secrets: Secrets, options: RunOptions, 
     tally.fatal(redact(error.message, secrets.all), error.hint);
   } finally {
     const lost: unknown = lock?.lost.reason;
-    if (lost instanceof LockLostError) tally.fatal(lost.message, lost.hint);
+    // A run stopped by a failure first (the database unreachable, which ends the lock's session too) says that failure; the lost lock is a warning then.
+    if (lost instanceof LockLostError) {
+      if (tally.summary.fatal === undefined) tally.fatal(redact(lost.message, secrets.all), lost.hint);
+      else tally.summary.warnings.push(redact(lost.message, secrets.all));
+    }
     if (store.isOpen) {
       const average = await store.averageTokens().catch(() => undefined);
       tally.naive(() => average);
@@ -182,56 +197,32 @@ async function execute(plan: RunPlan, secrets: Secrets, options: RunOptions, sto
     fields: dryRun ? undefined : store.fieldMemory(),
     gates: options.gates,
   });
-  const { validator } = asking;
   events.emit({ type: 'prompt-cache-key', key: asking.promptCacheKeys.join(', ') });
   const sharing = shareNearDuplicates(plan.fuzzyThreshold, jobs, events);
   const semantic = await semanticPass(plan, store, sharing.leaders, dryRun, now());
 
   events.emit({ type: 'phase', phase: 'validating' });
-  const settler = new Settler({
-    store,
-    tally: events,
-    enqueue,
-    sharing,
-    dryRun,
-    minConfidence: plan.minConfidence,
-    secrets: secrets.all,
-    now,
-    modelOf: asking.modelOf,
-    onAnswered: semantic.remember,
-    judge: asking.judge,
-  });
-  for (const { job, record } of semantic.reused) {
-    await settler.commit(job, record);
-    events.emit({ type: 'semantic-reused', rows: job.entries.length });
+  // A failure while answering (above all the store unreachable past its patience: a commit
+  // that never resolved) stops the asking, and what was committed before it is still written:
+  // every cell queued so far holds a committed verdict (invariant 2), and answers paid for
+  // belong in the sheet now, not in the next run's.
+  let failure: Error | undefined;
+  try {
+    failure = await answerAll(plan, options, store, events, { asking, sharing, semantic, enqueue, dryRun, now, secrets: secrets.all });
+  } catch (error) {
+    failure = error instanceof Error ? error : new Error(String(error));
   }
-  const answering = new Answering({
-    validator,
-    settler,
-    sharing,
-    maxWorkers: plan.llm.max_workers,
-    stop: options.stop,
-    abort: options.abort,
-    onDeferred: (rows) => events.emit({ type: 'deferred', rows }),
-    onRequest: () => events.emit({ type: 'request-done' }),
-    board: options.board,
-    lookup: options.board ? (key) => store.get(key) : undefined,
-  });
-  const routes = byModel(semantic.ask, (job) => asking.modelOf(job.inputs));
-  for (const [model, routed] of routes) events.emit({ type: 'routed', model, questions: routed.length });
-  const { count, requests } = requestsOf(routes, asking.rowsPerRequest);
-  if (count > 0) await asking.checkFallbacks(answering.stop);
-  await drain(requests, count, plan.llm.max_workers, answering.answer);
-  // Never judged (nothing answered, no 400 repeated): the ERRORs held back are the rows' own.
-  settler.release();
 
   events.emit({ type: 'phase', phase: 'writing' });
   try {
     await writer.close();
+  } catch (error) {
+    if (failure === undefined) throw error;
+    events.emit({ type: 'warning', text: `some verdicts could not be written to the sheet after the run stopped: ${redact(error instanceof Error ? error.message : String(error), secrets.all)}` });
   } finally {
     events.emit({ type: 'written', stats: writer.stats });
   }
-  if (answering.failure !== undefined) throw answering.failure;
+  if (failure !== undefined) throw failure;
 }
 
 /**

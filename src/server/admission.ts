@@ -21,11 +21,19 @@ export interface Claim {
   state: RunState;
   start(run: (state: RunState) => Promise<RunSummary[]>, describe: (error: unknown) => string): void;
   cancel(): void;
+  /** Gives back targets another process turned out to hold (their lock in the store), noting them as skipped. */
+  skip(busy: readonly Busy[]): void;
+}
+
+/** The run holding a target: one of this server's, or another process's sharing the store (its host then named). */
+export interface Holder {
+  id: string;
+  host?: string;
 }
 
 /** Why a claim was refused: the run that holds one of its targets. */
 export interface Busy {
-  busy: RunState;
+  busy: Holder;
   target: string;
 }
 
@@ -70,7 +78,7 @@ export class RunSlot {
       const holder = this.holders.get(target);
       if (holder) busy.push({ busy: holder, target });
     }
-    const targets = partial ? wanted.filter((t) => !this.holders.has(t)) : wanted;
+    const targets = partial ? wanted.filter((t) => !this.holders.has(t)) : [...wanted];
     const [first] = busy;
     if (first && (!partial || targets.length === 0)) return first;
     const state: RunState = { id: randomUUID(), status: 'starting', startedAt: new Date().toISOString(), targets: [...targets], progress: undefined, summaries: [], error: undefined, ...(busy.length > 0 ? { skipped: busy } : {}) };
@@ -89,6 +97,13 @@ export class RunSlot {
     };
     return {
       state,
+      skip: (others) => {
+        const names = new Set(others.map((b) => b.target));
+        for (const name of names) if (this.holders.get(name) === state) this.holders.delete(name);
+        state.targets = state.targets.filter((t) => !names.has(t));
+        targets.splice(0, targets.length, ...targets.filter((t) => !names.has(t)));
+        state.skipped = [...(state.skipped ?? []), ...others];
+      },
       cancel: () => {
         if (settled) return;
         settled = true;

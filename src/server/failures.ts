@@ -4,7 +4,8 @@
  * each press taking a read from the one Sheets quota every run of the process shares.
  * Within that while, people are answered from here without a read; the operator's cron
  * reads again, and a read that works forgets the failure. Keyed by target name, so it
- * holds at most one entry per target.
+ * holds at most one entry per target. Each process keeps its own: N instances sharing a
+ * cache read an unreadable tab at most N times a while, which the Sheets quota bears.
  */
 export class RecentFailures {
   private readonly seen = new Map<string, { at: number; body: Record<string, unknown> }>();

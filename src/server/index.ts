@@ -6,7 +6,7 @@ import { StatusValidatorError, redact } from '../errors.js';
 import type { ProviderGate } from '../llm/index.js';
 import { sheetsClientFor } from '../pipeline/index.js';
 import type { SheetsClient } from '../sheets/index.js';
-import { RunSlot, type Claim, type RunState } from './admission.js';
+import { RunSlot, type Claim, type Holder } from './admission.js';
 import { authenticator, callerName, type AuthResult, type Caller } from './auth.js';
 import { overCaps } from './caps.js';
 import { RecentFailures } from './failures.js';
@@ -15,6 +15,7 @@ import { launchRun, type LaunchTarget } from './launch.js';
 import { HourlyLimit, type Reservation, type RunAllowance } from './limits.js';
 import { planner } from './planner.js';
 import { parseRunAsk, type RunAsk } from './request.js';
+import { lockTargets, type AdmissionLocks } from './store-locks.js';
 import { resolveTargets, targetsOfTab } from './targets.js';
 import { everything, healthView, runView, type Scope } from './views.js';
 
@@ -184,6 +185,7 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
       reservation = taken;
     }
     let claim: Claim | undefined;
+    let locks: AdmissionLocks | undefined;
     let started = false;
     let counted = false;
     // Answered 503 for being slow: give back at once what it holds, so the retry the 503
@@ -192,6 +194,7 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
     deadline.onPass = () => {
       abandoned.abort();
       claim?.cancel();
+      void locks?.release();
       reservation?.release();
     };
     try {
@@ -236,29 +239,65 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
         counted = false;
         return send(res, 503, { error: 'the server is stopping; try again once it is back' });
       }
-      begin(taken, caller, ask, launch.targets, launch.estimatedUsd);
+      // This server's slot is free; the store's lock says whether another process sharing the
+      // cache (another instance, a `run`) works on the tab. Taken last before the 202, and handed
+      // to the run (store-locks.ts): a request answered 503 for being slow (mostly while it plans)
+      // has taken no lock that its retry could meet.
+      try {
+        locks = await lockTargets(options.store, launch.targets.map((t) => t.config), state.id);
+      } catch (error) {
+        counted = false;
+        const text = redact(error instanceof Error ? error.message : String(error), secrets.all);
+        options.log(`could not take the run lock in the cache: ${text}`);
+        return send(res, 503, { error: `could not take the tab's run lock in the cache, so nothing was started: ${text}; try again` });
+      }
+      if (deadline.passed) return;
+      let { targets: launched, rows, estimatedUsd } = launch;
+      const [elsewhere] = locks.elsewhere;
+      if (elsewhere) {
+        // A cron run of several targets runs those that are free, as with this server's own runs; a busy tab is no run of the hour.
+        if (locks.held.size === 0 || !(caller.kind === 'machine' && chosen.length > 1)) {
+          counted = false;
+          return busy(res, elsewhere.busy, elsewhere.target);
+        }
+        taken.skip(locks.elsewhere);
+        launched = launched.filter((t) => state.targets.includes(t.config.target.name));
+        rows = launched.reduce((n, t) => n + (t.rows ?? 0), 0);
+        estimatedUsd = launched.some((t) => t.estimatedUsd === null || t.estimatedUsd === undefined) ? null : launched.reduce((n, t) => n + (t.estimatedUsd ?? 0), 0);
+      }
+      begin(taken, caller, ask, launched, estimatedUsd, locks);
       started = true;
       const scope: Scope = caller.kind === 'machine' ? everything : { all: false, targets: new Set(state.targets) };
-      return send(res, 202, { ...runView(state, scope), url: `/runs/${state.id}`, rows: launch.rows, estimatedUsd: launch.estimatedUsd, unknownRows: one?.unknownRows ?? [] });
+      return send(res, 202, { ...runView(state, scope), url: `/runs/${state.id}`, rows, estimatedUsd, unknownRows: one?.unknownRows ?? [] });
     } finally {
-      if (!started) claim?.cancel();
+      if (!started) {
+        claim?.cancel();
+        await locks?.release();
+      }
       if (counted) reservation?.keep();
       else reservation?.release();
     }
   }
 
-  function busy(res: ServerResponse, holder: RunState, target: string): void {
-    const error = options.listed ? `target "${target}" has a run in progress; try again once it has ended` : 'a run is already in progress';
-    send(res, 409, { error, id: holder.id, url: `/runs/${holder.id}`, target });
+  /**
+   * 409: the run holding the target, this server's or another process's sharing the cache
+   * (its host named: its GET /runs/:id answers on that instance).
+   */
+  function busy(res: ServerResponse, holder: Holder, target: string): void {
+    const where = holder.host === undefined ? '' : holder.id ? ` (run ${holder.id.slice(0, 8)} on ${holder.host}, an instance sharing the cache)` : ' (another instance sharing the cache)';
+    const error = options.listed ? `target "${target}" has a run in progress${where}; try again once it has ended` : `a run is already in progress${where}`;
+    send(res, 409, { error, id: holder.id || null, url: holder.id ? `/runs/${holder.id}` : null, target, ...(holder.host === undefined ? {} : { host: holder.host }) });
   }
 
-  function begin(claim: Claim, caller: Caller, ask: RunAsk, chosen: LaunchTarget[], estimatedUsd: number | null): void {
+  function begin(claim: Claim, caller: Caller, ask: RunAsk, chosen: LaunchTarget[], estimatedUsd: number | null, locks: AdmissionLocks): void {
     const request = { by: callerName(caller), rows: ask.rows, force: ask.force, estimatedUsd };
     const of = options.listed ? ` of ${chosen.map((t) => t.config.target.name).join(', ')}` : '';
-    const skipped = (claim.state.skipped ?? []).map((b) => `${b.target} (run ${b.busy.id.slice(0, 8)} holds it)`);
+    const skipped = (claim.state.skipped ?? []).map((b) => `${b.target} (${b.busy.id ? `run ${b.busy.id.slice(0, 8)}` : 'another run'}${b.busy.host === undefined ? '' : ` on ${b.busy.host}`} holds it)`);
     options.log(`run ${claim.state.id.slice(0, 8)}${of} requested by ${request.by}${ask.rows ? ` (${plural(ask.rows.length, 'row')})` : ''}${ask.force ? ' (force)' : ''}${skipped.length > 0 ? `; skipped: ${skipped.join(', ')}` : ''}`);
     claim.start(
-      (state) => launchRun(state, { targets: chosen, secrets, gates: options.gates, store: options.store, request, stop: options.stop, abort: options.abort, log: options.log, ...(options.onRunEnd ? { onEnd: options.onRunEnd } : {}) }),
+      // The locks go to the runs, which free them; freed here too, should the launch fail before a run took charge.
+      (state) =>
+        launchRun(state, { targets: chosen, secrets, gates: options.gates, store: options.store, locks: locks.held, request, stop: options.stop, abort: options.abort, log: options.log, ...(options.onRunEnd ? { onEnd: options.onRunEnd } : {}) }).finally(() => locks.release()),
       (error) => {
         const text = redact(error instanceof StatusValidatorError ? error.message : `internal error: ${String(error)}`, secrets.all);
         options.log(`run ${claim.state.id.slice(0, 8)} failed: ${text}`);

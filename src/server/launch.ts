@@ -7,12 +7,16 @@ import { runPortfolio, type RunSummary, type TargetOutcome } from '../pipeline/i
 import { RUNS_HEADER, RUNS_IDENTITY, runsRow } from '../report/index.js';
 import { appendToOwnTab, type CellValues, type SheetsClient } from '../sheets/index.js';
 import type { RunState } from './admission.js';
+import type { TargetLock } from './store-locks.js';
 
 /** One target of a triggered run: its config, its client, and its tab as the plan read it (if it could). */
 export interface LaunchTarget {
   config: Config;
   sheets: SheetsClient;
   values: CellValues | undefined;
+  /** What its plan found to ask, and at what estimated cost (null: a price unknown); undefined when it could not be planned. */
+  rows?: number | undefined;
+  estimatedUsd?: number | null | undefined;
 }
 
 export interface Launch {
@@ -22,6 +26,8 @@ export interface Launch {
   gates: ReadonlyMap<string, ProviderGate>;
   /** The server's store, shared by every run it starts. */
   store: Store;
+  /** The targets' locks, taken at admission (store-locks.ts), by target name: each run holds its own and frees it. */
+  locks?: ReadonlyMap<string, TargetLock>;
   request: RunRequest;
   stop: AbortSignal | undefined;
   abort: AbortSignal | undefined;
@@ -38,7 +44,8 @@ export interface Launch {
  */
 export async function launchRun(state: RunState, launch: Launch): Promise<RunSummary[]> {
   const { secrets, request } = launch;
-  const runIds = launch.targets.map((_, i) => (i === 0 && launch.targets.length === 1 ? state.id : randomUUID()));
+  // A lock taken at admission was taken for its run's id.
+  const runIds = launch.targets.map((t, i) => launch.locks?.get(t.config.target.name)?.runId ?? (i === 0 && launch.targets.length === 1 ? state.id : randomUUID()));
   const traced: Array<Promise<void> | false> = launch.targets.map(() => false);
   const configs = launch.targets.map(({ config }) => {
     const { runs_sheet: _own, ...report } = config.report;
@@ -53,8 +60,10 @@ export async function launchRun(state: RunState, launch: Launch): Promise<RunSum
     warnings: [],
     each: (_config, i) => {
       const target = launch.targets[i] as LaunchTarget;
+      const held = launch.locks?.get(target.config.target.name);
       return {
         runId: runIds[i] as string,
+        ...(held ? { heldLock: held.lock } : {}),
         sheets: target.sheets,
         ...(target.values ? { preread: target.values } : {}),
         onProgress: () => {

@@ -19,9 +19,18 @@ export interface NoSlot {
  * Where a person's runs an hour are counted. `reserve` checks and takes a slot in one
  * step, so that two requests arriving together can never both pass a limit of one: the
  * caller reserves before its first await and releases the slot when its request ends
- * without counting. A store shared by several instances (PostgreSQL is coming) would
- * implement it as one statement (insert the request where fewer than `perHour` are
- * recorded for that person in the last hour, in a serializable transaction).
+ * without counting.
+ *
+ * Not shared yet by instances sharing a PostgreSQL cache (cache.url): the count is each
+ * process's own, so behind a load balancer of N `serve` instances a person may start up to
+ * N × runs_per_hour runs an hour (the runs themselves never overlap on a tab: the store's
+ * lock, store-locks.ts). The runs table alone cannot carry the count: a refusal over the caps
+ * counts and records no run, and a request being answered is in no table yet. What sharing
+ * it takes: a Store table of admissions (who, at, pending) in both stores; `reserve` as one
+ * statement in a SERIALIZABLE transaction (insert where fewer than `perHour` rows of that
+ * person are younger than an hour, retried on 40001), `keep` and `release` an update or a
+ * delete of its row; `reserve` then becomes async, so the in-process HourlyLimit stays in
+ * front of it (taken before any await, as now) and the store's is asked next.
  */
 export interface RunAllowance {
   readonly perHour: number;

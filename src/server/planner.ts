@@ -69,7 +69,7 @@ export function planner(deps: PlannerDeps) {
       if (error !== undefined) log(`[${t.target.name}] could not read the sheet before a run (it runs and reads again): ${redact(error instanceof Error ? error.message : 'an unexpected error', secrets.all)}`);
     }
     return {
-      targets: planned.each.map(({ config: t, plan }) => ({ config: t, sheets: clientOf(t), values: plan?.values })),
+      targets: planned.each.map(({ config: t, plan }) => ({ config: t, sheets: clientOf(t), values: plan?.values, rows: plan?.rows, estimatedUsd: plan?.estimatedUsd })),
       single: undefined,
       rows: planned.rows,
       estimatedUsd: planned.estimatedUsd,

@@ -16,7 +16,7 @@ export function runView(state: RunState, scope: Scope): Record<string, unknown> 
   if (scope.all) {
     const [only, ...more] = state.summaries;
     // One target: its summary, as before targets existed; several: one summary each.
-    const skipped = (state.skipped ?? []).map((b) => ({ target: b.target, heldBy: b.busy.id }));
+    const skipped = (state.skipped ?? []).map((b) => ({ target: b.target, heldBy: b.busy.id || null, ...(b.busy.host === undefined ? {} : { host: b.busy.host }) }));
     return { ...common, targets: state.targets, ...(skipped.length > 0 ? { skipped } : {}), progress: state.progress ?? null, summary: more.length === 0 ? (only ?? null) : null, summaries: state.summaries, error: state.error ?? null };
   }
   const targets = state.targets.filter((name) => scope.targets.has(name));

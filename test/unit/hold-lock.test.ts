@@ -1,8 +1,9 @@
 /**
  * The run lock's heartbeat on the async Store (issue 21): a renewal that resolves false, or
- * the lock's `lost` signal (a PostgreSQL session that ended), stops the run like a lock taken
- * over; a renewal that throws is tried again at the next beat; a beat still waiting is not
- * doubled; release never rejects. The store is a real SqliteStore; where a test needs a
+ * the lock's `lost` signal (a PostgreSQL session that ended) when the lock cannot be taken
+ * again, stops the run like a lock taken over (a session that ended with nobody taking the
+ * tab is taken again, and the run goes on); a renewal that throws is tried again at the next
+ * beat; a beat still waiting is not doubled; release never rejects. The store is a real SqliteStore; where a test needs a
  * behaviour SQLite has not (a lost session, a failing or slow renewal), its lock is wrapped.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteStore, type AcquiredLock, type Store } from '../../src/cache/index.js';
 import { parseConfig, type Config } from '../../src/config/index.js';
 import { LockLostError, holdLock, lockNameOf, type Every } from '../../src/pipeline/index.js';
+import { StatusValidatorError } from '../../src/errors.js';
 
 let dir = '';
 let store: SqliteStore;
@@ -69,6 +71,32 @@ function wrapped(change: (lock: AcquiredLock) => Partial<AcquiredLock>): Store {
   return Object.assign(Object.create(store) as Store, { locks });
 }
 
+/**
+ * The store with a session per lock, as PostgreSQL's: `sessions[i]` aborts the i-th lock's
+ * `lost`, `inner[i]` is the lock under it. `failAgain` makes every acquire after the first throw.
+ */
+function sessionStore(failAgain?: () => never): { store: Store; sessions: AbortController[]; inner: AcquiredLock[] } {
+  const sessions: AbortController[] = [];
+  const inner: AcquiredLock[] = [];
+  const locks = {
+    ...store.locks,
+    acquire: async (...args: Parameters<Store['locks']['acquire']>): Promise<AcquiredLock> => {
+      if (failAgain && inner.length > 0) failAgain();
+      const lock = await store.locks.acquire(...args);
+      const session = new AbortController();
+      sessions.push(session);
+      inner.push(lock);
+      return { heartbeat: async () => !session.signal.aborted && (await lock.heartbeat()), release: () => lock.release(), tookOver: lock.tookOver, lost: session.signal };
+    },
+  };
+  return { store: Object.assign(Object.create(store) as Store, { locks }), sessions, inner };
+}
+
+async function until(check: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
+  expect(check()).toBe(true);
+}
+
 describe('holdLock on the async Store', () => {
   it('stops the run when a renewal finds the lock taken over, naming the new holder', async () => {
     const timer = manualEvery();
@@ -106,14 +134,56 @@ describe('holdLock on the async Store', () => {
     expect(await store.locks.holder(lockNameOf(config))).toBeUndefined();
   });
 
-  it('stops the run as soon as the store says the lock is lost (its session ended), without waiting for a beat', async () => {
-    const session = new AbortController();
-    const held = await holdLock(wrapped(() => ({ lost: session.signal })), config, 'run-A', { every: manualEvery().every });
+  it('takes the lock again when its session ends and nobody took the tab (a database restart is no takeover): the run goes on, its beats renew the new lock', async () => {
+    const timer = manualEvery();
+    const { store: restarting, sessions, inner } = sessionStore();
+    const held = await holdLock(restarting, config, 'run-A', { every: timer.every });
+    // The server restarts: the session ends, and the lock with it (as PostgreSQL ends an advisory lock with its session).
+    await inner[0]?.release();
+    sessions[0]?.abort(new Error('terminating connection due to administrator command'));
+    await until(() => inner.length === 2);
     expect(held.lost.aborted).toBe(false);
-    session.abort(new Error('connection terminated'));
-    expect(held.lost.aborted).toBe(true);
+    expect((await store.locks.holder(lockNameOf(config)))?.runId).toBe('run-A');
+    await timer.beat();
+    expect(held.lost.aborted).toBe(false);
+    // Ended again later: taken again again.
+    await inner[1]?.release();
+    sessions[1]?.abort(new Error('connection lost'));
+    await until(() => inner.length === 3);
+    expect(held.lost.aborted).toBe(false);
+    await held.release();
+    expect(await store.locks.holder(lockNameOf(config))).toBeUndefined();
+  });
+
+  it('stops the run when its session ended and another run took the tab before it could be taken again, naming that run', async () => {
+    const { store: restarting, sessions, inner } = sessionStore();
+    const held = await holdLock(restarting, config, 'run-A', { every: manualEvery().every });
+    await inner[0]?.release();
+    const thief = await store.locks.acquire(lockNameOf(config), 'run-thief');
+    sessions[0]?.abort(new Error('connection lost'));
+    await until(() => held.lost.aborted);
     expect(held.lost.reason).toBeInstanceOf(LockLostError);
-    expect((held.lost.reason as LockLostError).message).toContain('the connection to the store that held it ended');
+    const message = (held.lost.reason as LockLostError).message;
+    expect(message).toContain('the connection to the store that held it ended');
+    expect(message).toMatch(/run run-thief \(pid \d+ on [^)]+\) took it/);
+    await held.release();
+    // The thief's lock is untouched by the loser's release.
+    expect((await store.locks.holder(lockNameOf(config)))?.runId).toBe('run-thief');
+    await thief.release();
+  });
+
+  it('stops the run when its session ended and the store cannot be reached to take it again, saying why', async () => {
+    const { store: restarting, sessions, inner } = sessionStore(() => {
+      throw new StatusValidatorError('The PostgreSQL cache at db.example:5432/cache stayed unreachable for 30 s while taking the run lock (ECONNREFUSED: connection refused); the run stops.');
+    });
+    const held = await holdLock(restarting, config, 'run-A', { every: manualEvery().every });
+    await inner[0]?.release();
+    sessions[0]?.abort(new Error('connection lost'));
+    await until(() => held.lost.aborted);
+    const message = (held.lost.reason as LockLostError).message;
+    expect(message).toContain('the connection to the store that held it ended and it could not be taken again');
+    expect(message).toContain('db.example:5432');
+    expect(message).toContain('another instance may take the sheet');
     await held.release();
   });
 

@@ -188,10 +188,23 @@ export class Db {
     throw Object.assign(new Error('Connection ended before the transaction\'s outcome was known'), { code: '08007' });
   }
 
+  /**
+   * Set when a statement gave up on a server unreachable for the whole patience: the statements
+   * after it try once, until one gets through. A run stopping for an unreachable database still
+   * reads and records a few things on its way out (the tokens average, the run's end); each of
+   * those waiting the whole patience again would hold the exit for minutes, for nothing.
+   */
+  private unreachable = false;
+
   async retry<T>(op: () => Promise<T>, doing: string): Promise<T> {
     if (this.closed) throw new StatusValidatorError(`The PostgreSQL cache at ${this.target.location} is closed.`);
     try {
-      return await retrying(op, this.options.commitPatienceMs, (error, waited) => unavailable(this.target, error, waited, doing));
+      const result = await retrying(op, this.unreachable ? 0 : this.options.commitPatienceMs, (error, waited) => {
+        this.unreachable = true;
+        return unavailable(this.target, error, waited, doing);
+      });
+      this.unreachable = false;
+      return result;
     } catch (error) {
       throw this.final(error);
     }

@@ -49,7 +49,7 @@ export function describe(error: unknown, target: Target): string {
 /** The database stayed unreachable for longer than the bound: the run stops (exit 1), having kept what was committed. */
 export function unavailable(target: Target, error: unknown, waitedMs: number, doing: string): StatusValidatorError {
   return new StatusValidatorError(
-    `The PostgreSQL cache at ${target.location} stayed unreachable for ${Math.round(waitedMs / 1000)} s ${doing} (${describe(error, target)}); the run stops.`,
+    `The PostgreSQL cache at ${target.location} ${waitedMs < 1_000 ? 'is still unreachable' : `stayed unreachable for ${Math.round(waitedMs / 1000)} s`} ${doing} (${describe(error, target)}); the run stops.`,
     {
       hint: `Check that the server at ${target.address} is running and reachable from this host (firewall, Cloud SQL proxy, maintenance window), then run again: every verdict committed so far is kept, and the next run pays only for the rest.`,
     },

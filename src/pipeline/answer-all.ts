@@ -1,0 +1,57 @@
+import type { Store } from '../cache/index.js';
+import { Answering } from './answering.js';
+import type { Asking } from './ask.js';
+import type { RunEventSink } from './events.js';
+import { byModel, drain, requestsOf, type Sharing } from './requests.js';
+import type { RunOptions } from './run.js';
+import type { RunPlan } from './run-plan.js';
+import type { SemanticPass } from './semantic.js';
+import { Settler, type Enqueue } from './settle.js';
+
+/** Commits the semantic cache's reuses, then asks every question: the failure that stopped the run, if one did. */
+export async function answerAll(
+  plan: Pick<RunPlan, 'minConfidence' | 'llm'>,
+  options: RunOptions,
+  store: Store,
+  events: RunEventSink,
+  run: { asking: Asking; sharing: Sharing; semantic: SemanticPass; enqueue: Enqueue; dryRun: boolean; now: () => Date; secrets: readonly string[] },
+): Promise<Error | undefined> {
+  const { asking, sharing, semantic } = run;
+  const settler = new Settler({
+    store,
+    tally: events,
+    enqueue: run.enqueue,
+    sharing,
+    dryRun: run.dryRun,
+    minConfidence: plan.minConfidence,
+    secrets: run.secrets,
+    now: run.now,
+    modelOf: asking.modelOf,
+    onAnswered: semantic.remember,
+    judge: asking.judge,
+  });
+  for (const { job, record } of semantic.reused) {
+    await settler.commit(job, record);
+    events.emit({ type: 'semantic-reused', rows: job.entries.length });
+  }
+  const answering = new Answering({
+    validator: asking.validator,
+    settler,
+    sharing,
+    maxWorkers: plan.llm.max_workers,
+    stop: options.stop,
+    abort: options.abort,
+    onDeferred: (rows) => events.emit({ type: 'deferred', rows }),
+    onRequest: () => events.emit({ type: 'request-done' }),
+    board: options.board,
+    lookup: options.board ? (key) => store.get(key) : undefined,
+  });
+  const routes = byModel(semantic.ask, (job) => asking.modelOf(job.inputs));
+  for (const [model, routed] of routes) events.emit({ type: 'routed', model, questions: routed.length });
+  const { count, requests } = requestsOf(routes, asking.rowsPerRequest);
+  if (count > 0) await asking.checkFallbacks(answering.stop);
+  await drain(requests, count, plan.llm.max_workers, answering.answer);
+  // Never judged (nothing answered, no 400 repeated): the ERRORs held back are the rows' own.
+  settler.release();
+  return answering.failure;
+}
