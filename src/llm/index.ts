@@ -14,3 +14,4 @@ export { KNOWN_OUTPUT_CAPS, outputCapOf, packingNote, packingOf, type Packing, t
 export { clipText, cutText } from './clip.js';
 export { KINDS, PROVIDER_KINDS, connectionOf, detectKind, dialectFetch, embeddingModelOf, embeddingProblem, factsOf, isDroppable, readErrorBody, unsupportedField, type KindFacts, type ProviderKind } from './kinds/index.js';
 export { RefusalJudge, SAME_REFUSALS_TO_STOP, type Judgement } from './refusal-judge.js';
+export { FLEX_TIMEOUT_MS, billedTier, isFlexCapacity, serviceTierProblems, type BilledTier } from './kinds/index.js';
