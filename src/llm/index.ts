@@ -4,7 +4,7 @@ export { PROMPT_VERSION, buildMessages, buildPackedMessages, extraKeys, isAllowe
 export { Provider, type Completion, type ProviderOptions, type Usage } from './provider.js';
 export { Validator, type Outcome, type RetryEvent, type ValidatorOptions } from './validator.js';
 export { decideVerdict, type Verdict } from './verdict.js';
-export { DEFAULT_PRICES, costOf, naiveCostOf, priceOf, priceTable, type Price, type PriceTable } from './pricing.js';
+export { DEFAULT_PRICES, costOf, naiveCostOf, priceOf, priceTable, tierCostOf, type Price, type PriceTable } from './pricing.js';
 export { ProviderGate, type GateOptions, type GateResult, type Limits, type Ticket, type TokenEstimate } from './gate.js';
 export { LATE_SLACK_MS, Meter, PACE_HEADROOM, PLAUSIBLE_LIMITS, parseDuration, plausibleLimit, readRateHeaders, type RateHeaders } from './budget.js';
 export { TokenEstimator, loadTokenizer } from './tokens.js';

@@ -157,7 +157,8 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
       tally.progress.retries++;
       report();
     },
-    onCall: (model, usage) => tally.call(model, usage),
+    onCall: (model, usage, billed) => tally.call(model, usage, billed),
+    onFlex: (event) => tally.flex(event),
     onConnectionFailure: () => tally.connectionFailure(),
     onWarning: (text) => tally.summary.warnings.push(redact(text, secrets.all)),
     limits: dryRun ? undefined : store.limitMemory(),
