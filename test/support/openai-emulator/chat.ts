@@ -144,6 +144,7 @@ export class ChatModel {
   /** Usage (with simulated prompt caching) for an answer the "model" produced. */
   private complete(record: RecordedRequest, chat: ChatRequest, outcome: Extract<Outcome, { kind: 'completion' }>): void {
     record.usage = this.usageFor(chat, outcome);
+    record.serviceTier = servedTier(chat);
     record.content = outcome.content;
     if (outcome.fault !== undefined) record.fault = outcome.fault;
   }
@@ -189,12 +190,21 @@ export class ChatModel {
     }
     if (outcome.kind !== 'completion') return lineAnswer(outcome);
     const usage = this.usageFor(chat, outcome);
-    return { status: 200, body: chatCompletionBody(chat.model, usage, outcome), usage };
+    return { status: 200, body: chatCompletionBody(chat.model, usage, outcome, 'default'), usage };
   }
 }
 
 /** A chat.completion body for an answer. */
-export function chatCompletionBody(model: string, usage: RecordedUsage, outcome: Extract<Outcome, { kind: 'completion' }>): unknown {
+/**
+ * The tier OpenAI says served a request: the one asked for flex and priority, "default" for
+ * auto, default or none (a project whose default tier is standard). The answer names it in
+ * `service_tier` (https://platform.openai.com/docs/api-reference/chat/object).
+ */
+export function servedTier(chat: ChatRequest): string {
+  return chat.service_tier === 'flex' || chat.service_tier === 'priority' ? chat.service_tier : 'default';
+}
+
+export function chatCompletionBody(model: string, usage: RecordedUsage, outcome: Extract<Outcome, { kind: 'completion' }>, serviceTier = 'default'): unknown {
   return {
     id: newId('chatcmpl-'),
     object: 'chat.completion',
@@ -209,7 +219,7 @@ export function chatCompletionBody(model: string, usage: RecordedUsage, outcome:
       },
     ],
     usage: usageBody(usage),
-    service_tier: 'default',
+    service_tier: serviceTier,
     system_fingerprint: 'fp_emulator',
   };
 }
