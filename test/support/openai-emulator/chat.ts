@@ -144,7 +144,8 @@ export class ChatModel {
   /** Usage (with simulated prompt caching) for an answer the "model" produced. */
   private complete(record: RecordedRequest, chat: ChatRequest, outcome: Extract<Outcome, { kind: 'completion' }>): void {
     record.usage = this.usageFor(chat, outcome);
-    record.serviceTier = servedTier(chat);
+    const tier = servedTier(chat, this.profile?.name);
+    if (tier !== undefined) record.serviceTier = tier;
     record.content = outcome.content;
     if (outcome.fault !== undefined) record.fault = outcome.fault;
   }
@@ -198,13 +199,17 @@ export class ChatModel {
 /**
  * The tier OpenAI says served a request: the one asked for flex and priority, "default" for
  * auto, default or none (a project whose default tier is standard). The answer names it in
- * `service_tier` (https://platform.openai.com/docs/api-reference/chat/object).
+ * `service_tier` (https://platform.openai.com/docs/api-reference/chat/object). Groq names
+ * its own (flex, else on_demand: https://console.groq.com/docs/service-tiers); the other
+ * profiles have no tiers and say none.
  */
-export function servedTier(chat: ChatRequest): string {
+export function servedTier(chat: ChatRequest, profile: string | undefined): string | undefined {
+  if (profile === 'groq') return chat.service_tier === 'flex' ? 'flex' : 'on_demand';
+  if (profile !== undefined && profile !== 'openai' && profile !== 'generic') return undefined;
   return chat.service_tier === 'flex' || chat.service_tier === 'priority' ? chat.service_tier : 'default';
 }
 
-export function chatCompletionBody(model: string, usage: RecordedUsage, outcome: Extract<Outcome, { kind: 'completion' }>, serviceTier = 'default'): unknown {
+export function chatCompletionBody(model: string, usage: RecordedUsage, outcome: Extract<Outcome, { kind: 'completion' }>, serviceTier: string | undefined = 'default'): unknown {
   return {
     id: newId('chatcmpl-'),
     object: 'chat.completion',
@@ -219,7 +224,7 @@ export function chatCompletionBody(model: string, usage: RecordedUsage, outcome:
       },
     ],
     usage: usageBody(usage),
-    service_tier: serviceTier,
+    ...(serviceTier === undefined ? {} : { service_tier: serviceTier }),
     system_fingerprint: 'fp_emulator',
   };
 }
