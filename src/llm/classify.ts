@@ -124,7 +124,7 @@ export function classifyFailure(error: unknown, p: FailureContext): LlmError {
     // A field the bot cannot do without (or one still refused once dropped): no row can be asked.
     return make('config', false, `${where} does not accept the request field "${field}" (400: ${said})`, `${p.facts.label} refuses "${field}"; set llm.providers[].kind if "${p.facts.kind}" is not the right kind for ${p.host}.`);
   }
-  if (p.flex === true && isFlexCapacity(status, apiError.error as { code?: unknown; type?: unknown; message?: unknown } | undefined)) {
+  if (p.flex === true && isFlexCapacity(status, apiError.error)) {
     // Flex's own "no capacity now": not the account's rate limit (no shared cool-down, nothing
     // learned about the limits); unbilled; retried with backoff, then sent at auto.
     return make('flex_capacity', true, `${where} has no flex capacity right now (${status}: ${said})`);

@@ -89,7 +89,7 @@ export function checkRequest(req: ChatRequest, checks: ModelChecks): Outcome | u
   if (req.stream === true) return invalid('The emulator does not support stream=true.', 'stream');
   // service_tier: "auto", "default", "flex", "scale" or "priority" (https://platform.openai.com/docs/api-reference/chat/create).
   if (req.service_tier !== undefined && req.service_tier !== null && !SERVICE_TIERS.includes(req.service_tier)) {
-    return invalid(`Invalid value: '${String(req.service_tier)}'. Supported values are: 'auto', 'default', 'flex', 'scale', and 'priority'.`, 'service_tier', 'invalid_value');
+    return invalid(`Invalid value: '${JSON.stringify(req.service_tier)}'. Supported values are: 'auto', 'default', 'flex', 'scale', and 'priority'.`, 'service_tier', 'invalid_value');
   }
   const tooMany = checkOutputCap(req, checks.outputCaps);
   if (tooMany) return tooMany;
