@@ -102,6 +102,22 @@ describe('flex processing (llm.providers[].service_tier: flex)', () => {
     expect((JSON.parse(result.stdout) as Summary).llm.flex).toMatchObject({ capacityRefusals: FLEX_RETRIES + 1, fellBack: 1 });
   });
 
+  it("Groq's flex: sent, its 498 capacity_exceeded retried, and billed at Groq's standard price (flex costs what on_demand does)", async () => {
+    const bed = await startBed({ rows: sampleRows(5), llm: { profile: 'groq' } });
+    beds.push(bed);
+    bed.setConfig({ llm: { providers: [{ name: 'groq', kind: 'groq', model: 'gpt-5-mini', base_url: bed.llm.url, api_key_env: 'TEST_OPENAI_KEY', service_tier: 'flex' }] } });
+    bed.llm.injectFault({ kind: 'flex_unavailable' }, { times: 1 });
+    const result = await bed.run('--json');
+    expect(result.code).toBe(0);
+    const summary = JSON.parse(result.stdout) as Summary;
+    expect(bed.llm.requests.find((r) => r.fault === 'flex_unavailable')?.status).toBe(498);
+    expect(bed.llm.requests.filter((r) => r.status === 200).every((r) => r.serviceTier === 'flex' && tierOf(r.body) === 'flex')).toBe(true);
+    expect(summary.llm.flex).toEqual({ requests: 6, capacityRefusals: 1, fellBack: 0 });
+    const price = priceOf('gpt-5-mini');
+    const full = bed.llm.requests.reduce((sum, r) => (r.usage && price ? sum + costOf({ promptTokens: r.usage.prompt_tokens, completionTokens: r.usage.completion_tokens, cachedTokens: r.usage.cached_tokens }, price) : sum), 0);
+    expect(summary.llm.costUsd).toBeCloseTo(full, 10);
+  });
+
   it('refuses service_tier on a kind that has none (exit 2, naming the field), warns on a generic endpoint', async () => {
     const bed = await startBed({ rows: sampleRows(2) });
     beds.push(bed);

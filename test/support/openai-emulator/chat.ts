@@ -82,6 +82,11 @@ export class ChatModel {
     if (fault?.kind === 'rate_limit' && this.profile) {
       return { ...this.profile.rateLimited(fault.retryAfterMs ?? (fault.retryAfterSeconds ?? 1) * 1000), fault: 'rate_limit' };
     }
+    if (fault?.kind === 'flex_unavailable' && this.profile?.name === 'groq') {
+      // Groq's flex when full: "requests will fail quickly with status 498 and error
+      // capacity_exceeded" (https://console.groq.com/docs/flex-processing).
+      return { ...errorOutcome(498, { message: 'Flex tier capacity exceeded. This is a temporary condition: retry with backoff, or use the on_demand tier.', type: 'capacity_exceeded', code: 'capacity_exceeded' }), fault: 'flex_unavailable' };
+    }
     if (fault !== undefined) {
       const outcome = faultOutcome(fault, row, chat.model);
       if (outcome.kind === 'completion') this.complete(record, chat, outcome);
