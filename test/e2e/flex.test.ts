@@ -62,6 +62,18 @@ describe('flex processing (llm.providers[].service_tier: flex)', () => {
     expect(text.stdout).toMatch(/flex\s+8 requests sent at flex; 0 capacity refusals \(not billed\); 0 questions sent again at auto/);
   });
 
+  it('waits for a slow flex answer past llm.request_timeout_seconds (OpenAI advises 15 minutes), not for a standard one', async () => {
+    const options = { rows: sampleRows(2), llm: { latencyMs: 1_500 }, config: { llm: { request_timeout_seconds: 1, max_retries: 0 } } };
+    const flex = await bedAt('flex', options);
+    const standard = await bedAt('default', options);
+    const slow = JSON.parse((await flex.run('--json')).stdout) as Summary;
+    expect(slow.verdicts.error).toBe(0);
+    expect(slow.verdicts.valid + slow.verdicts.invalid).toBe(2);
+    const timedOut = await standard.run('--json');
+    expect(timedOut.code).toBe(3);
+    expect((JSON.parse(timedOut.stdout) as Summary).verdicts.error).toBe(2);
+  });
+
   it('retries a flex capacity 429 with backoff, then sends that request at auto; refusals unbilled, counted in the summary and the runs record', async () => {
     const bed = await bedAt('flex', { rows: sampleRows(6) });
     // PRJ-0002 is refused every time it asks flex; PRJ-0004 once.
