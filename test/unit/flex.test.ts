@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import OpenAI from 'openai';
 import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/index.js';
 import { classifyFailure, type FailureContext } from '../../src/llm/classify.js';
 import { KINDS, PROVIDER_KINDS, billedTier, costOf, isFlexCapacity, priceOf, serviceTierProblems, tierCostOf } from '../../src/llm/index.js';
 
@@ -89,6 +90,14 @@ describe('service_tier against the kind', () => {
     const generic = serviceTierProblems([provider(undefined, 'flex')]);
     expect(generic.problems).toEqual([]);
     expect(generic.warnings[0]).toContain('llm.providers[0].service_tier (flex)');
+  });
+
+  it('the config takes service_tier auto, default, flex or priority, and refuses anything else naming the choices', () => {
+    const yaml = (tier: string) =>
+      `sheets: {spreadsheet_id: x, sheet: S, credentials_file: ./k.json}\ncolumns: {id: A, status: B, comment: C, completion_date: D}\nrules: {text: t}\nllm: {providers: [{name: o, model: gpt-5-mini, service_tier: ${tier}}]}\n`;
+    for (const tier of ['auto', 'default', 'flex', 'priority']) expect(parseConfig(yaml(tier), '/tmp/c.yaml', {}).llm.providers[0]?.service_tier).toBe(tier);
+    expect(() => parseConfig(yaml('turbo'), '/tmp/c.yaml', {})).toThrow(/service_tier.*expected one of auto, default, flex, priority/s);
+    expect(parseConfig(yaml('flex').replace(', service_tier: flex', ''), '/tmp/c.yaml', {}).llm.providers[0]?.service_tier).toBeUndefined();
   });
 
   it('every kind that refuses unknown fields has no tiers (Gemini, Vertex, Anthropic, Azure)', () => {
