@@ -130,6 +130,26 @@ describe('flex processing (llm.providers[].service_tier: flex)', () => {
     expect(summary.llm.costUsd).toBeCloseTo(full, 10);
   });
 
+  it('a model without flex refuses the field: it is dropped (said, and remembered), the rows answered at standard prices', async () => {
+    const bed = await bedAt('flex', { rows: sampleRows(4) });
+    bed.setConfig({ llm: { providers: [{ name: 'openai', kind: 'openai', model: 'gpt-4o-mini', base_url: bed.llm.url, api_key_env: 'TEST_OPENAI_KEY', service_tier: 'flex' }] } });
+    const result = await bed.run('--json');
+    expect(result.code).toBe(0);
+    const summary = JSON.parse(result.stdout) as Summary;
+    expect(summary.verdicts.error).toBe(0);
+    expect(summary.warnings.some((w) => w.includes('"service_tier"') && w.includes('left out'))).toBe(true);
+    const answered = bed.llm.requests.filter((r) => r.status === 200);
+    expect(answered).toHaveLength(4);
+    expect(answered.every((r) => tierOf(r.body) === undefined && r.serviceTier === 'default')).toBe(true);
+    const price = priceOf('gpt-4o-mini');
+    const full = answered.reduce((sum, r) => (r.usage && price ? sum + costOf({ promptTokens: r.usage.prompt_tokens, completionTokens: r.usage.completion_tokens, cachedTokens: r.usage.cached_tokens }, price) : sum), 0);
+    expect(summary.llm.costUsd).toBeCloseTo(full, 10);
+    // The next run remembers: no request carries the field.
+    const before = bed.llm.requests.length;
+    expect((await bed.run('--json', '--force')).code).toBe(0);
+    expect(bed.llm.requests.slice(before).every((r) => tierOf(r.body) === undefined)).toBe(true);
+  });
+
   it('refuses service_tier on a kind that has none (exit 2, naming the field), warns on a generic endpoint', async () => {
     const bed = await startBed({ rows: sampleRows(2) });
     beds.push(bed);

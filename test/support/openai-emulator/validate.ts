@@ -91,6 +91,11 @@ export function checkRequest(req: ChatRequest, checks: ModelChecks): Outcome | u
   if (req.service_tier !== undefined && req.service_tier !== null && !SERVICE_TIERS.includes(req.service_tier)) {
     return invalid(`Invalid value: '${JSON.stringify(req.service_tier)}'. Supported values are: 'auto', 'default', 'flex', 'scale', and 'priority'.`, 'service_tier', 'invalid_value');
   }
+  // Flex is "in beta with limited model availability" (https://platform.openai.com/docs/guides/flex-processing):
+  // the gpt-5 family, o3 and o4-mini, not gpt-4.1 / gpt-4o (https://platform.openai.com/docs/pricing?latest-pricing=flex).
+  if (req.service_tier === 'flex' && /^gpt-(4|3\.5)/.test(req.model)) {
+    return invalid("Unsupported parameter: 'service_tier' is not supported with this model.", 'service_tier', 'unsupported_parameter');
+  }
   const tooMany = checkOutputCap(req, checks.outputCaps);
   if (tooMany) return tooMany;
   const format: unknown = req.response_format;
