@@ -74,7 +74,7 @@ export class SheetsError extends RemoteError {}
  *    field the provider refuses that the bot cannot do without): like a refused key;
  *  - rejected: this request will never succeed here (bad request, unknown model).
  */
-export type LlmErrorKind = 'auth' | 'quota' | 'rate_limit' | 'too_large' | 'transient' | 'unreachable' | 'format_unsupported' | 'config' | 'rejected' | 'content';
+export type LlmErrorKind = 'auth' | 'quota' | 'rate_limit' | 'too_large' | 'transient' | 'unreachable' | 'format_unsupported' | 'config' | 'rejected' | 'content' | 'flex_capacity';
 
 /** An LLM provider refused or failed a request. */
 export class LlmError extends RemoteError {

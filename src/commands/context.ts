@@ -1,6 +1,6 @@
 import { loadPortfolio, loadSecrets, selectTargets, type Config, type Secrets } from '../config/index.js';
 import { ConfigError, UsageError } from '../errors.js';
-import { embeddingProblem } from '../llm/index.js';
+import { embeddingProblem, serviceTierProblems } from '../llm/index.js';
 import type { ProgressStream } from '../report/index.js';
 import { sleep } from '../retry/index.js';
 import { formatLog, type LogFormat } from '../log/index.js';
@@ -58,9 +58,10 @@ export function loadTargets(configFile: string, io: CommandIO, target?: string):
   const targets = selectTargets(portfolio, target);
   const first = targets[0] as Config;
   refuseSemanticWithoutEmbeddings(configFile, targets);
+  const tiers = checkServiceTiers(configFile, first);
   // Credentials and providers are top-level: every target has the same.
   const { secrets, warnings } = loadSecrets(first, io.env);
-  return { targets, listed: first.target.index !== undefined, secrets, warnings };
+  return { targets, listed: first.target.index !== undefined, secrets, warnings: [...tiers, ...warnings] };
 }
 
 /**
@@ -76,6 +77,18 @@ function refuseSemanticWithoutEmbeddings(configFile: string, targets: readonly C
   const [first] = problems;
   if (!first) return;
   throw new ConfigError(configFile, problems.filter((p, i) => problems.findIndex((o) => o.message === p.message) === i), { hint: first.hint });
+}
+
+/**
+ * llm.providers[].service_tier on a kind that does not take it: a config problem (exit 2)
+ * before anything is sent; on a generic endpoint a warning (src/llm/kinds/service-tier.ts).
+ * Providers are top-level: the first target's are every target's.
+ */
+function checkServiceTiers(configFile: string, config: Config): string[] {
+  const { problems, warnings } = serviceTierProblems(config.llm.providers);
+  const [first] = problems;
+  if (first) throw new ConfigError(configFile, problems, { hint: first.hint });
+  return warnings;
 }
 
 /** For commands that work on one target: the file's only one, or the one --target names. */

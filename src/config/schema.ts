@@ -97,6 +97,10 @@ const MAX_OUTPUT_TOKENS = "expected the model's max output tokens per request (a
 export const PROVIDER_KINDS = ['openai', 'azure', 'gemini', 'vertex', 'ollama', 'vllm', 'anthropic', 'openrouter', 'groq', 'generic'] as const;
 export type ProviderKind = (typeof PROVIDER_KINDS)[number];
 
+/** `llm.providers[].service_tier`: what a request may ask to be served at. */
+export const SERVICE_TIERS = ['auto', 'default', 'flex', 'priority'] as const;
+export type ServiceTier = (typeof SERVICE_TIERS)[number];
+
 const providerSchema = z.strictObject({
   name: text('a provider name'),
   /** The provider family; detected from base_url when unset (src/llm/kinds/detect.ts). */
@@ -114,6 +118,12 @@ const providerSchema = z.strictObject({
   tpm: z.number({ error: 'expected a number of tokens per minute' }).int().min(100).max(10_000_000_000).optional(),
   /** The most tokens the model may answer in one request (known for the built-in models): caps rows_per_request. */
   max_output_tokens: z.number({ error: MAX_OUTPUT_TOKENS }).int(MAX_OUTPUT_TOKENS).min(16, MAX_OUTPUT_TOKENS).max(10_000_000, MAX_OUTPUT_TOKENS).optional(),
+  /**
+   * The request's `service_tier` (OpenAI's words; https://platform.openai.com/docs/api-reference/chat/create):
+   * flex is billed at Batch prices, slower, and sometimes refused for capacity. Sent only to
+   * kinds that know it (src/llm/kinds/table.ts); unset: not sent (the project's default tier).
+   */
+  service_tier: z.enum(SERVICE_TIERS, { error: `expected one of ${SERVICE_TIERS.join(', ')}` }).optional(),
 });
 
 const llmSchema = z.strictObject({

@@ -3,7 +3,7 @@ import { LlmError, type LlmErrorKind } from '../errors.js';
 import { retryAfterMs } from '../retry/index.js';
 import { googleTokenErrorOf } from './google-token.js';
 import { connectionFailureOf } from './http.js';
-import { refusesModel, type KindFacts } from './kinds/index.js';
+import { isFlexCapacity, refusesModel, type KindFacts } from './kinds/index.js';
 
 /**
  * What a failure of a provider's request is, for the run: which kind of error (a row's own,
@@ -21,6 +21,8 @@ export interface FailureContext {
   apiKeyEnv: string;
   /** Removes the key and the endpoint's address from a provider's words. */
   scrub(text: string): string;
+  /** The request was sent at service_tier flex: a capacity refusal is flex's, not a rate limit. */
+  flex?: boolean;
 }
 
 export function classifyFailure(error: unknown, p: FailureContext): LlmError {
@@ -121,6 +123,11 @@ export function classifyFailure(error: unknown, p: FailureContext): LlmError {
   if (status === 400 && field !== undefined && field !== 'response_format') {
     // A field the bot cannot do without (or one still refused once dropped): no row can be asked.
     return make('config', false, `${where} does not accept the request field "${field}" (400: ${said})`, `${p.facts.label} refuses "${field}"; set llm.providers[].kind if "${p.facts.kind}" is not the right kind for ${p.host}.`);
+  }
+  if (p.flex === true && isFlexCapacity(status, apiError.error)) {
+    // Flex's own "no capacity now": not the account's rate limit (no shared cool-down, nothing
+    // learned about the limits); unbilled; retried with backoff, then sent at auto.
+    return make('flex_capacity', true, `${where} has no flex capacity right now (${status}: ${said})`);
   }
   if (status === 429 && (apiError.code === 'insufficient_quota' || apiError.type === 'insufficient_quota')) {
     return make('quota', false, `${where} says the account has no quota left (429 insufficient_quota: ${said})`, 'Add credit or raise the spending limit of that account, or configure another provider.');

@@ -4,7 +4,7 @@ export { PROMPT_VERSION, buildMessages, buildPackedMessages, extraKeys, isAllowe
 export { Provider, type Completion, type ProviderOptions, type Usage } from './provider.js';
 export { Validator, type Outcome, type RetryEvent, type ValidatorOptions } from './validator.js';
 export { decideVerdict, type Verdict } from './verdict.js';
-export { DEFAULT_PRICES, costOf, naiveCostOf, priceOf, priceTable, type Price, type PriceTable } from './pricing.js';
+export { DEFAULT_PRICES, costOf, naiveCostOf, priceOf, priceTable, tierCostOf, type Price, type PriceTable } from './pricing.js';
 export { ProviderGate, type GateOptions, type GateResult, type Limits, type Ticket, type TokenEstimate } from './gate.js';
 export { LATE_SLACK_MS, Meter, PACE_HEADROOM, PLAUSIBLE_LIMITS, parseDuration, plausibleLimit, readRateHeaders, type RateHeaders } from './budget.js';
 export { TokenEstimator, loadTokenizer } from './tokens.js';
@@ -14,3 +14,4 @@ export { KNOWN_OUTPUT_CAPS, outputCapOf, packingNote, packingOf, type Packing, t
 export { clipText, cutText } from './clip.js';
 export { KINDS, PROVIDER_KINDS, connectionOf, detectKind, dialectFetch, embeddingModelOf, embeddingProblem, factsOf, isDroppable, readErrorBody, unsupportedField, type KindFacts, type ProviderKind } from './kinds/index.js';
 export { RefusalJudge, SAME_REFUSALS_TO_STOP, type Judgement } from './refusal-judge.js';
+export { FLEX_TIMEOUT_MS, billedTier, isFlexCapacity, serviceTierProblems, type BilledTier } from './kinds/index.js';

@@ -1,3 +1,4 @@
+import type { BilledTier } from './kinds/index.js';
 import type { Usage } from './provider.js';
 
 /** US dollars per million tokens, and the Batch API's discount (0.5 = half price). */
@@ -6,6 +7,8 @@ export interface Price {
   cachedInput: number;
   output: number;
   batchDiscount: number;
+  /** Priority processing's prices (service_tier priority), where the model has them; unknown: no dollar figure. */
+  priority?: { input: number; cachedInput: number; output: number } | undefined;
 }
 
 export type PriceTable = Readonly<Record<string, Price>>;
@@ -16,14 +19,15 @@ export type PriceTable = Readonly<Record<string, Price>>;
  * figure in the report rather than a wrong one.
  */
 export const DEFAULT_PRICES: PriceTable = {
-  'gpt-5': { input: 1.25, cachedInput: 0.125, output: 10, batchDiscount: 0.5 },
-  'gpt-5-mini': { input: 0.25, cachedInput: 0.025, output: 2, batchDiscount: 0.5 },
+  // Flex is billed as Batch (batchDiscount); priority at the "Priority" prices of https://platform.openai.com/docs/pricing.
+  'gpt-5': { input: 1.25, cachedInput: 0.125, output: 10, batchDiscount: 0.5, priority: { input: 2.5, cachedInput: 0.25, output: 20 } },
+  'gpt-5-mini': { input: 0.25, cachedInput: 0.025, output: 2, batchDiscount: 0.5, priority: { input: 0.45, cachedInput: 0.045, output: 3.6 } },
   'gpt-5-nano': { input: 0.05, cachedInput: 0.005, output: 0.4, batchDiscount: 0.5 },
-  'gpt-4.1': { input: 2, cachedInput: 0.5, output: 8, batchDiscount: 0.5 },
-  'gpt-4.1-mini': { input: 0.4, cachedInput: 0.1, output: 1.6, batchDiscount: 0.5 },
-  'gpt-4.1-nano': { input: 0.1, cachedInput: 0.025, output: 0.4, batchDiscount: 0.5 },
-  'gpt-4o': { input: 2.5, cachedInput: 1.25, output: 10, batchDiscount: 0.5 },
-  'gpt-4o-mini': { input: 0.15, cachedInput: 0.075, output: 0.6, batchDiscount: 0.5 },
+  'gpt-4.1': { input: 2, cachedInput: 0.5, output: 8, batchDiscount: 0.5, priority: { input: 3.5, cachedInput: 0.875, output: 14 } },
+  'gpt-4.1-mini': { input: 0.4, cachedInput: 0.1, output: 1.6, batchDiscount: 0.5, priority: { input: 0.7, cachedInput: 0.175, output: 2.8 } },
+  'gpt-4.1-nano': { input: 0.1, cachedInput: 0.025, output: 0.4, batchDiscount: 0.5, priority: { input: 0.2, cachedInput: 0.05, output: 0.8 } },
+  'gpt-4o': { input: 2.5, cachedInput: 1.25, output: 10, batchDiscount: 0.5, priority: { input: 4.25, cachedInput: 2.125, output: 17 } },
+  'gpt-4o-mini': { input: 0.15, cachedInput: 0.075, output: 0.6, batchDiscount: 0.5, priority: { input: 0.25, cachedInput: 0.125, output: 1 } },
 };
 
 /** The config's `pricing:` entries over the defaults. */
@@ -50,6 +54,17 @@ export function costOf(usage: Usage, price: Price, batch = false): number {
   const uncached = Math.max(0, usage.promptTokens - usage.cachedTokens);
   const full = (uncached * price.input + usage.cachedTokens * price.cachedInput + usage.completionTokens * price.output) / 1_000_000;
   return batch ? full * (1 - price.batchDiscount) : full;
+}
+
+/**
+ * Dollars for some usage served at `tier`: flex at Batch prices ("Tokens are priced at Batch
+ * API rates", https://platform.openai.com/docs/guides/flex-processing), priority at the
+ * model's priority prices, null where those are unknown (no figure rather than a wrong one).
+ */
+export function tierCostOf(usage: Usage, price: Price, tier: BilledTier): number | null {
+  if (tier === 'flex') return costOf(usage, price, true);
+  if (tier === 'priority') return price.priority ? costOf(usage, { ...price.priority, batchDiscount: 0 }) : null;
+  return costOf(usage, price);
 }
 
 /** What one answer would cost the naive way: a full-price call with nothing cached. */

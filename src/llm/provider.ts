@@ -1,10 +1,10 @@
 import OpenAI from 'openai';
-import type { ProviderConfig } from '../config/index.js';
+import type { ProviderConfig, ServiceTier } from '../config/index.js';
 import { LlmError, redact } from '../errors.js';
 import { ANSWER_FORMAT, type ResponseSchema } from './answer.js';
 import { googleBearerFetch, googleTokensFor, type GoogleServiceAccount } from './google-token.js';
 import { endpointHost, jsonFetch } from './http.js';
-import { connectionOf, dialectFetch, factsOf, isDroppable, type KindFacts } from './kinds/index.js';
+import { FLEX_TIMEOUT_MS, billedTier, connectionOf, dialectFetch, factsOf, isDroppable, type BilledTier, type KindFacts } from './kinds/index.js';
 import { classifyFailure, messageOf, refusedField } from './classify.js';
 import { outputCapOf } from './output-cap.js';
 import type { CacheKeySharder } from './cache-key.js';
@@ -26,6 +26,14 @@ export interface Completion {
   usage: Usage;
   requestId: string | undefined;
   headers: Headers;
+  /** The prices it is billed at: the tier the response's service_tier says served it. */
+  billed: BilledTier;
+}
+
+/** What one request asks beyond its messages. */
+export interface RequestChoice {
+  /** The service_tier to send instead of the configured one (the flex fallback sends auto). */
+  serviceTier?: ServiceTier | undefined;
 }
 
 export interface ProviderOptions {
@@ -103,6 +111,16 @@ export class Provider {
     return [...this.dropped];
   }
 
+  /**
+   * The service_tier its requests carry: the configured one, where the kind takes it and the
+   * endpoint has not refused the field; undefined: the field is not sent.
+   */
+  get serviceTier(): ServiceTier | undefined {
+    const tier = this.config.service_tier;
+    if (tier === undefined || this.dropped.has('service_tier') || !this.facts.request.serviceTiers.includes(tier)) return undefined;
+    return tier;
+  }
+
   /** The body of a chat completion request: what `complete` sends, and what a Batch API line holds. */
   requestBody(messages: readonly ChatMessage[], format: ResponseSchema = ANSWER_FORMAT, maxCompletionTokens = this.options.maxCompletionTokens): OpenAI.ChatCompletionCreateParamsNonStreaming {
     const response_format =
@@ -152,14 +170,14 @@ export class Provider {
     return this.resourceClient;
   }
 
-  async complete(messages: readonly ChatMessage[], signal?: AbortSignal, format: ResponseSchema = ANSWER_FORMAT, maxCompletionTokens = this.options.maxCompletionTokens): Promise<Completion> {
+  async complete(messages: readonly ChatMessage[], signal?: AbortSignal, format: ResponseSchema = ANSWER_FORMAT, maxCompletionTokens = this.options.maxCompletionTokens, ask: RequestChoice = {}): Promise<Completion> {
     // The SDK adds an abort listener to the signal it is given and never removes it; a
     // run-long signal would collect one per request. Hand it a per-request signal.
     const local = new AbortController();
     const forward = () => local.abort(signal?.reason);
     signal?.addEventListener('abort', forward, { once: true });
     try {
-      const { data, response, request_id } = await this.send(messages, format, maxCompletionTokens, local.signal);
+      const { data, response, request_id } = await this.send(messages, format, maxCompletionTokens, local.signal, ask.serviceTier ?? this.serviceTier);
       if (!Array.isArray((data as { choices?: unknown }).choices)) throw errorInOk(data, response.headers);
       const choice = data.choices[0];
       return {
@@ -173,10 +191,11 @@ export class Provider {
         },
         requestId: request_id ?? undefined,
         headers: response.headers,
+        billed: billedTier((data as { service_tier?: unknown }).service_tier, this.facts),
       };
     } catch (error) {
       if (error instanceof OpenAI.APIUserAbortError || signal?.aborted) throw error;
-      throw this.classify(error);
+      throw this.classify(error, (ask.serviceTier ?? this.serviceTier) === 'flex');
     } finally {
       signal?.removeEventListener('abort', forward);
     }
@@ -186,10 +205,16 @@ export class Provider {
    * Sends the request; a 400 naming a field this endpoint does not accept (and the bot can
    * do without) drops that field for good and sends the request again without it.
    */
-  private async send(messages: readonly ChatMessage[], format: ResponseSchema, maxCompletionTokens: number, signal: AbortSignal) {
+  private async send(messages: readonly ChatMessage[], format: ResponseSchema, maxCompletionTokens: number, signal: AbortSignal, tier: ServiceTier | undefined) {
     for (let drops = 0; ; drops++) {
       try {
-        return await this.client.chat.completions.create(this.requestBody(messages, format, maxCompletionTokens), { signal }).withResponse();
+        // Not in requestBody: a Batch API line is billed as batch, whatever tier it would name.
+        const body = this.requestBody(messages, format, maxCompletionTokens);
+        const sent = tier !== undefined && !this.dropped.has('service_tier') ? tier : undefined;
+        if (sent !== undefined) body.service_tier = sent;
+        // A flex request may queue: OpenAI advises 15 minutes (FLEX_TIMEOUT_MS).
+        const timeout = sent === 'flex' ? Math.max(this.options.timeoutMs, FLEX_TIMEOUT_MS) : this.options.timeoutMs;
+        return await this.client.chat.completions.create(body, { signal, timeout }).withResponse();
       } catch (error) {
         const field = refusedField(error);
         if (field === undefined || !isDroppable(field) || drops >= MAX_FIELD_DROPS) throw error;
@@ -269,8 +294,9 @@ export class Provider {
     return endpointHost(this.config.base_url);
   }
 
-  private classify(error: unknown): LlmError {
+  private classify(error: unknown, flex = false): LlmError {
     return classifyFailure(error, {
+      flex,
       name: this.name,
       model: this.model,
       facts: this.facts,

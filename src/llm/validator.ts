@@ -6,7 +6,9 @@ import { ANSWER_FORMAT, PACKED_FORMAT, parseAnswer, parsePacked, type ResponseSc
 import type { ProviderGate } from './gate.js';
 import { clipText } from './clip.js';
 import { buildMessages, buildPackedMessages, type ChatMessage, type PromptRules } from './prompt.js';
+import type { BilledTier } from './kinds/index.js';
 import type { Completion, Provider, Usage } from './provider.js';
+import type { ServiceTier } from '../config/index.js';
 import type { RefusalJudge } from './refusal-judge.js';
 import { decideVerdict, type Verdict } from './verdict.js';
 import { plural } from '../plural.js';
@@ -37,7 +39,13 @@ export interface ValidatorOptions {
   maxCompletionTokens: number;
   backoff?: BackoffOptions;
   onRetry?: (event: RetryEvent) => void;
-  onCall?: (provider: Provider, usage: Usage) => void;
+  /** A call answered or refused; `billed`: the prices its answer is billed at (the tier that served it). */
+  onCall?: (provider: Provider, usage: Usage, billed: BilledTier) => void;
+  /**
+   * Flex at work: a request sent at flex, a flex capacity refusal (unbilled), a request sent
+   * again at auto after FLEX_RETRIES refusals.
+   */
+  onFlex?: (event: 'sent' | 'refused' | 'fell_back', provider: Provider) => void;
   /** A request never reached the provider (refused, DNS, TLS): not a call, counted apart. */
   onConnectionFailure?: (provider: Provider, error: LlmError) => void;
   /** A provider was dropped for the rest of the run (its key was refused): said once per provider. */
@@ -58,6 +66,15 @@ const zeroUsage = (): Usage => ({ promptTokens: 0, completionTokens: 0, cachedTo
  */
 export const CONNECT_RETRIES = 3;
 const CONNECT_BACKOFF: BackoffOptions = { baseMs: 250, capMs: 2_000 };
+
+/**
+ * A request refused for flex capacity is sent again at flex this many times, with backoff,
+ * then at service_tier auto, as OpenAI advises ("retry with exponential backoff", or send it
+ * "with service_tier auto" to fall back to standard processing when timely completion matters:
+ * https://platform.openai.com/docs/guides/flex-processing). Not counted against max_retries:
+ * the row's request did not fail, flex had no room for it.
+ */
+export const FLEX_RETRIES = 2;
 
 /**
  * Gets one row's verdict: tries each provider in order, retrying transient failures
@@ -223,6 +240,9 @@ export class Validator {
     let conversation = question.messages;
     let reason = '';
     let connectRetries = 0;
+    // Flex refused for capacity FLEX_RETRIES + 1 times: this question goes at auto from then on.
+    let flexRefusals = 0;
+    let tier: ServiceTier | undefined;
     for (let attempt = 0; attempt <= this.options.maxRetries; ) {
       // Given up by another request meanwhile: this one goes on to the next provider.
       const down = this.unreachable.get(provider.name);
@@ -232,8 +252,10 @@ export class Validator {
       // Estimated only once the gate meters tokens (it may learn to while this waits for a slot).
       const ticket = await gate.enter(async () => ({ prompt: await this.options.estimate(conversation), completion: maxTokens }), signal);
       let completion: Completion;
+      const sentTier = tier ?? provider.serviceTier;
+      if (sentTier === 'flex') this.options.onFlex?.('sent', provider);
       try {
-        completion = await provider.complete(conversation, signal, question.schema, maxTokens);
+        completion = await provider.complete(conversation, signal, question.schema, maxTokens, { serviceTier: sentTier });
       } catch (error) {
         if (!(error instanceof LlmError)) {
           gate.leave(ticket, { kind: 'failed' });
@@ -249,10 +271,27 @@ export class Validator {
           await sleep(backoffDelay(connectRetries++, CONNECT_BACKOFF), signal);
           continue;
         }
+        if (error.kind === 'flex_capacity') {
+          // Not a rate limit: no shared cool-down, no limit corrected, nothing learned from its headers.
+          gate.leave(ticket, { kind: 'failed' });
+          this.options.onCall?.(provider, zeroUsage(), 'standard');
+          this.options.onFlex?.('refused', provider);
+          reason = error.message;
+          if (flexRefusals >= FLEX_RETRIES) {
+            tier = 'auto';
+            this.options.onFlex?.('fell_back', provider);
+            continue;
+          }
+          const flexWaitMs = error.retryAfterMs ?? backoffDelay(flexRefusals, this.options.backoff);
+          flexRefusals++;
+          this.options.onRetry?.({ provider: provider.name, attempt: flexRefusals, reason, waitMs: flexWaitMs });
+          await sleep(flexWaitMs, signal);
+          continue;
+        }
         const waitMs = error.retryAfterMs ?? backoffDelay(attempt, this.options.backoff);
         // A 429 pauses every worker of this provider (the gate's shared cool-down).
         gate.leave(ticket, error.kind === 'rate_limit' ? { kind: 'rate_limited', waitMs } : { kind: 'failed' }, error.headers);
-        this.options.onCall?.(provider, zeroUsage());
+        this.options.onCall?.(provider, zeroUsage(), 'standard');
         reason = error.message;
         if (error.kind === 'auth' || error.kind === 'config') {
           this.drop(provider, error);
@@ -285,7 +324,7 @@ export class Validator {
       }
       gate.leave(ticket, { kind: 'answered', promptTokens: completion.usage.promptTokens }, completion.headers);
       add(usage, completion.usage);
-      this.options.onCall?.(provider, completion.usage);
+      this.options.onCall?.(provider, completion.usage, completion.billed);
       const problem = completionProblem(completion);
       const parsed = problem === undefined ? question.parse(completion.content) : { ok: false as const, problem };
       if (parsed.ok) {

@@ -1,7 +1,7 @@
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { FieldStore, LimitStore } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
-import { CacheKeySharder, Provider, ProviderGate, RefusalJudge, TokenEstimator, Validator, loadTokenizer, packingNote, packingOf, promptCacheKey, type RetryEvent, type Usage } from '../llm/index.js';
+import { CacheKeySharder, Provider, ProviderGate, RefusalJudge, TokenEstimator, Validator, loadTokenizer, packingNote, packingOf, promptCacheKey, type BilledTier, type RetryEvent, type Usage } from '../llm/index.js';
 import type { RowInputs } from '../sheets/index.js';
 import { planOf, type ProviderPlan, type RunPlan } from './run-plan.js';
 
@@ -26,7 +26,7 @@ export interface Asking {
  */
 export async function buildAsking(
   plan: RunPlan,
-  hooks: { today: string; onRetry: (event: RetryEvent) => void; onCall: (provider: string, model: string, usage: Usage) => void; onConnectionFailure?: () => void; onWarning?: (text: string) => void; limits?: LimitStore | undefined; fields?: FieldStore | undefined; gates?: ReadonlyMap<string, ProviderGate> | undefined },
+  hooks: { today: string; onRetry: (event: RetryEvent) => void; onCall: (provider: string, model: string, usage: Usage, billed: BilledTier) => void; onFlex?: (event: 'sent' | 'refused' | 'fell_back') => void; onConnectionFailure?: () => void; onWarning?: (text: string) => void; limits?: LimitStore | undefined; fields?: FieldStore | undefined; gates?: ReadonlyMap<string, ProviderGate> | undefined },
 ): Promise<Asking> {
   const { rules, llm, routing, modelOf } = plan;
   const [first, ...rest] = plan.providers.map((p) => p.config);
@@ -78,7 +78,8 @@ export async function buildAsking(
     today: hooks.today,
     route: (inputs) => chains.get(modelOf(inputs)) ?? [...firsts.values(), ...fallbacks],
     onRetry: hooks.onRetry,
-    onCall: (provider, usage) => hooks.onCall(provider.name, provider.model, usage),
+    onCall: (provider, usage, billed) => hooks.onCall(provider.name, provider.model, usage, billed),
+    onFlex: (event) => hooks.onFlex?.(event),
     onConnectionFailure: () => hooks.onConnectionFailure?.(),
     judge,
     onDropped: (provider, error) => hooks.onWarning?.(`provider "${provider.name}"${error.status === 403 ? ` (model ${provider.model})` : ""} is not used for the rest of this run: ${error.message}${error.hint ? `${/[.!?)]$/.test(error.message) ? '' : '.'} ${error.hint}` : ''}`),

@@ -1,5 +1,5 @@
 import type { WaitingForBatch } from '../batch/pending.js';
-import type { RetryEvent, Usage } from '../llm/index.js';
+import type { BilledTier, RetryEvent, Usage } from '../llm/index.js';
 import type { Entry, OpenedSheet, WriterStats } from '../sheets/index.js';
 import type { Progress } from './run.js';
 import type { Selection } from './select.js';
@@ -20,7 +20,9 @@ export type RunEvent =
   /** Questions sent to a model (routing's split). */
   | { type: 'routed'; model: string; questions: number }
   /** A call answered by a provider, with its usage (a retried call is several). */
-  | { type: 'asked'; provider: string; model: string; usage: Usage }
+  | { type: 'asked'; provider: string; model: string; usage: Usage; billed: BilledTier }
+  /** Flex at work: a request sent at flex, a capacity refusal, a question sent again at auto. */
+  | { type: 'flex'; flex: 'sent' | 'refused' | 'fell_back' }
   /** A request that never reached its provider. */
   | { type: 'connection-failure' }
   | { type: 'retried'; retry: RetryEvent }

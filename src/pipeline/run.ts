@@ -190,7 +190,8 @@ async function execute(plan: RunPlan, secrets: Secrets, options: RunOptions, sto
   const asking = await buildAsking(plan, {
     today: localDate(now()),
     onRetry: (retry) => events.emit({ type: 'retried', retry }),
-    onCall: (provider, model, usage) => events.emit({ type: 'asked', provider, model, usage }),
+    onCall: (provider, model, usage, billed) => events.emit({ type: 'asked', provider, model, usage, billed }),
+    onFlex: (flex) => events.emit({ type: 'flex', flex }),
     onConnectionFailure: () => events.emit({ type: 'connection-failure' }),
     onWarning: (text) => events.emit({ type: 'warning', text: redact(text, secrets.all) }),
     limits: dryRun ? undefined : store.limitMemory(),

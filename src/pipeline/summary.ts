@@ -37,6 +37,12 @@ export interface SheetCounts {
 }
 
 /** What a run did and cost: rendered for the terminal, printed as --json, stored in SQLite. */
+export interface FlexCounts {
+  requests: number;
+  capacityRefusals: number;
+  fellBack: number;
+}
+
 export interface RunSummary {
   runId: string;
   status: RunStatus;
@@ -98,6 +104,12 @@ export interface RunSummary {
     /** Questions per model asked first (with llm.routing: the small/large split). */
     routing: Record<string, number>;
     promptCacheKey: string;
+    /**
+     * Flex processing (llm.providers[].service_tier flex), when any request went flex:
+     * requests sent at flex, those refused for capacity (unbilled), and the questions sent
+     * again at auto after FLEX_RETRIES refusals.
+     */
+    flex?: FlexCounts;
   };
   /**
    * This run's answers, for the rows it asked about (a second run: zeros). needsReview

@@ -1,5 +1,5 @@
 import type { WaitingForBatch } from '../batch/pending.js';
-import { costOf, naiveCostOf, priceOf, type PriceTable, type Usage } from '../llm/index.js';
+import { costOf, naiveCostOf, priceOf, tierCostOf, type BilledTier, type PriceTable, type Usage } from '../llm/index.js';
 import type { Entry, OpenedSheet, WriterStats } from '../sheets/index.js';
 import type { Selection } from './select.js';
 import { plural, rowList } from '../plural.js';
@@ -24,6 +24,8 @@ export class Tally implements RunEventSink {
   /** Tokens of the answers received, to price the naive way (one full call per row). */
   private readonly answered = { count: 0, promptTokens: 0, completionTokens: 0 };
   private prices: PriceTable = {};
+  /** Each model's usage per billed tier: flex and priority answers are priced apart. */
+  private readonly tiers = new Map<string, Map<BilledTier, Usage>>();
   private primaryModel = '';
   /** The verdict cells read, and the writes queued: what the sheet shows at the end. */
   private readonly shown = new ShownCounts();
@@ -74,7 +76,9 @@ export class Tally implements RunEventSink {
       case 'routed':
         return this.routed(event.model, event.questions);
       case 'asked':
-        return this.call(event.model, event.usage);
+        return this.call(event.model, event.usage, event.billed);
+      case 'flex':
+        return this.flex(event.flex);
       case 'connection-failure':
         return this.connectionFailure();
       case 'retried':
@@ -181,7 +185,7 @@ export class Tally implements RunEventSink {
     this.summary.llm.connectionFailures++;
   }
 
-  call(model: string, usage: Usage): void {
+  call(model: string, usage: Usage, billed: BilledTier = 'standard'): void {
     const llm = this.summary.llm;
     llm.calls++;
     llm.promptTokens += usage.promptTokens;
@@ -192,9 +196,21 @@ export class Tally implements RunEventSink {
     entry.promptTokens += usage.promptTokens;
     entry.completionTokens += usage.completionTokens;
     entry.cachedTokens += usage.cachedTokens;
+    const byTier = this.tiers.get(model) ?? new Map<BilledTier, Usage>();
+    this.tiers.set(model, byTier);
+    const inTier = byTier.get(billed) ?? { promptTokens: 0, completionTokens: 0, cachedTokens: 0 };
+    byTier.set(billed, { promptTokens: inTier.promptTokens + usage.promptTokens, completionTokens: inTier.completionTokens + usage.completionTokens, cachedTokens: inTier.cachedTokens + usage.cachedTokens });
     const price = priceOf(model, this.prices);
-    entry.costUsd = price ? costOf(entry, price) : null;
+    entry.costUsd = price ? sumOrNull([...byTier].map(([tier, used]) => tierCostOf(used, price, tier))) : null;
     this.progress.costUsd = totalCost(llm.byModel);
+  }
+
+  /** Flex at work (src/llm/validator.ts onFlex): counted in llm.flex. */
+  flex(event: 'sent' | 'refused' | 'fell_back'): void {
+    const counts = (this.summary.llm.flex ??= { requests: 0, capacityRefusals: 0, fellBack: 0 });
+    if (event === 'sent') counts.requests++;
+    else if (event === 'refused') counts.capacityRefusals++;
+    else counts.fellBack++;
   }
 
   /** An answer arrived (after any retries): its total usage prices the naive baseline. */
@@ -291,6 +307,10 @@ export class Tally implements RunEventSink {
     s.status = status;
     return s;
   }
+}
+
+function sumOrNull(costs: ReadonlyArray<number | null>): number | null {
+  return costs.some((c) => c === null) ? null : costs.reduce<number>((a, c) => a + (c ?? 0), 0);
 }
 
 /** The cost of all models' calls; null when a model's price is unknown. */

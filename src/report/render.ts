@@ -40,6 +40,8 @@ export function renderSummary(s: RunSummary): string {
     ['sheet', `${plural(s.writes.rowsWritten, 'row')} written in ${plural(s.writes.calls, 'call')}${s.writes.rowsMoved ? `, ${n(s.writes.rowsMoved)} found moved and written where they are now` : ''}`],
     ['wall time', seconds(s.wallMs)],
   ];
+  const flex = s.llm.flex;
+  if (flex) rows.splice(rows.findIndex(([label]) => label === 'cost') + 1, 0, ['flex', `${plural(flex.requests, 'request')} sent at flex; ${plural(flex.capacityRefusals, 'capacity refusal')} (not billed); ${plural(flex.fellBack, 'question')} sent again at auto`]);
   if (s.rows.deferred) rows.splice(4, 0, ['left for the next run', n(s.rows.deferred)]);
   for (const w of [...s.waitingForBatch].reverse()) {
     rows.splice(4, 0, [`waiting for ${w.batchId}`, `${plural(w.rows, 'row')}, not asked: the job submitted ${age(Date.parse(s.endedAt) - Date.parse(w.submittedAt))} ago answers ${w.rows === 1 ? 'it' : 'them'} (batch status, then batch results)`]);

@@ -45,8 +45,8 @@ describe('the Tally, a listener', () => {
     tally.listen(events);
     const sent: RunEvent[] = [
       { type: 'read', opened: { entries: [entry(2), entry(3), entry(4)], incomplete: [5] } },
-      { type: 'asked', provider: 'primary', model: 'gpt-5-mini', usage },
-      { type: 'asked', provider: 'primary', model: 'gpt-5-mini', usage },
+      { type: 'asked', provider: 'primary', model: 'gpt-5-mini', usage, billed: 'standard' },
+      { type: 'asked', provider: 'primary', model: 'gpt-5-mini', usage, billed: 'standard' },
       { type: 'retried', retry: { provider: 'primary', attempt: 1, reason: '429', waitMs: 10 } },
       { type: 'connection-failure' },
       { type: 'answered', usage },

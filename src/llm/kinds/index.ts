@@ -6,3 +6,4 @@ export { isDroppable, refusesModel, unsupportedField } from './fields.js';
 export { dialectFetch } from './dialect.js';
 export { connectionOf, type Connection } from './connection.js';
 export { embeddingChoice, embeddingModelOf, embeddingProblem, type EmbeddingChoice } from './embeddings.js';
+export { FLEX_TIMEOUT_MS, billedTier, isFlexCapacity, serviceTierProblems, type BilledTier } from './service-tier.js';

@@ -48,7 +48,10 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
       'https://platform.openai.com/docs/guides/prompt-caching',
       'https://platform.openai.com/docs/guides/flex-processing',
     ],
-    request: { promptCacheKey: true, maxTokensField: 'max_completion_tokens', jsonObject: true, flex: true },
+    // service_tier auto | default | flex | priority (https://platform.openai.com/docs/api-reference/chat/create);
+    // flex "priced at Batch API rates" (https://platform.openai.com/docs/guides/flex-processing),
+    // priority at its own prices (https://platform.openai.com/docs/pricing).
+    request: { promptCacheKey: true, maxTokensField: 'max_completion_tokens', jsonObject: true, serviceTiers: ['auto', 'default', 'flex', 'priority'], flexAtBatchPrices: true, priorityPrices: true },
     auth: 'bearer',
     limits: OPENAI_LIMITS,
     keyCheck: 'models',
@@ -75,7 +78,7 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
       // The model list too: GET {endpoint}/openai/models?api-version=….
       'https://learn.microsoft.com/en-us/rest/api/azureopenai/models/list',
     ],
-    request: { promptCacheKey: true, maxTokensField: 'max_completion_tokens', jsonObject: true, flex: false },
+    request: { promptCacheKey: true, maxTokensField: 'max_completion_tokens', jsonObject: true, serviceTiers: [], flexAtBatchPrices: false, priorityPrices: false },
     auth: 'api-key',
     limits: { retryAfterHeader: true, retryInfoBody: false, requestsHeader: 'none', tokensHeader: 'none', resetEpochHeader: false },
     keyCheck: 'models',
@@ -101,7 +104,7 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
       'https://github.com/RooCodeInc/Roo-Code/issues/8012',
       'https://developers.googleblog.com/gemini-batch-api-now-supports-embeddings-and-openai-compatibility',
     ],
-    request: { promptCacheKey: false, maxTokensField: 'max_tokens', jsonObject: true, flex: false },
+    request: { promptCacheKey: false, maxTokensField: 'max_tokens', jsonObject: true, serviceTiers: [], flexAtBatchPrices: false, priorityPrices: false },
     auth: 'bearer',
     limits: { retryAfterHeader: false, retryInfoBody: true, requestsHeader: 'none', tokensHeader: 'none', resetEpochHeader: false },
     keyCheck: 'models',
@@ -125,7 +128,7 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
       'https://docs.cloud.google.com/vertex-ai/generative-ai/docs/migrate/openai/auth-and-credentials',
       'https://github.com/RooCodeInc/Roo-Code/issues/8012',
     ],
-    request: { promptCacheKey: false, maxTokensField: 'max_tokens', jsonObject: true, flex: false },
+    request: { promptCacheKey: false, maxTokensField: 'max_tokens', jsonObject: true, serviceTiers: [], flexAtBatchPrices: false, priorityPrices: false },
     auth: 'google-oauth',
     limits: { retryAfterHeader: false, retryInfoBody: true, requestsHeader: 'none', tokensHeader: 'none', resetEpochHeader: false },
     // Its OpenAI endpoint lists no models: check-config obtains a token and asks the model one tiny question.
@@ -148,7 +151,7 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
       // 503 when the queue (OLLAMA_MAX_QUEUE) is full.
       'https://github.com/ollama/ollama/pull/4144',
     ],
-    request: { promptCacheKey: false, maxTokensField: 'max_tokens', jsonObject: true, flex: false },
+    request: { promptCacheKey: false, maxTokensField: 'max_tokens', jsonObject: true, serviceTiers: [], flexAtBatchPrices: false, priorityPrices: false },
     auth: 'bearer',
     limits: NO_LIMIT_HEADERS,
     keyCheck: 'models',
@@ -168,7 +171,7 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
       // Unknown fields are ignored (with a warning) rather than refused since this change.
       'https://github.com/vllm-project/vllm/pull/10463',
     ],
-    request: { promptCacheKey: false, maxTokensField: 'max_completion_tokens', jsonObject: true, flex: false },
+    request: { promptCacheKey: false, maxTokensField: 'max_completion_tokens', jsonObject: true, serviceTiers: [], flexAtBatchPrices: false, priorityPrices: false },
     auth: 'bearer',
     limits: NO_LIMIT_HEADERS,
     keyCheck: 'models',
@@ -192,7 +195,7 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
       // Anthropic API…" on every request (https://github.com/anthropics/claude-code/issues/4208).
       'https://docs.claude.com/en/api/errors',
     ],
-    request: { promptCacheKey: false, maxTokensField: 'max_completion_tokens', jsonObject: false, flex: false },
+    request: { promptCacheKey: false, maxTokensField: 'max_completion_tokens', jsonObject: false, serviceTiers: [], flexAtBatchPrices: false, priorityPrices: false },
     auth: 'bearer',
     limits: { retryAfterHeader: true, retryInfoBody: false, requestsHeader: 'none', tokensHeader: 'none', resetEpochHeader: false },
     keyCheck: 'models',
@@ -217,7 +220,7 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
       'https://openrouter.ai/docs/api/reference/errors-and-debugging',
     ],
     // Passed through to models that know it, ignored by the others.
-    request: { promptCacheKey: true, maxTokensField: 'max_tokens', jsonObject: true, flex: false },
+    request: { promptCacheKey: true, maxTokensField: 'max_tokens', jsonObject: true, serviceTiers: [], flexAtBatchPrices: false, priorityPrices: false },
     auth: 'bearer',
     limits: { ...NO_LIMIT_HEADERS, resetEpochHeader: true },
     keyCheck: 'key',
@@ -239,7 +242,10 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
       'https://console.groq.com/docs/flex-processing',
       'https://console.groq.com/docs/batch',
     ],
-    request: { promptCacheKey: false, maxTokensField: 'max_completion_tokens', jsonObject: true, flex: true },
+    // service_tier performance | on_demand | flex | auto (https://console.groq.com/docs/service-tiers): of
+    // OpenAI's words only auto and flex mean the same there; flex "pricing matches the on-demand tier"
+    // (https://console.groq.com/docs/flex-processing).
+    request: { promptCacheKey: false, maxTokensField: 'max_completion_tokens', jsonObject: true, serviceTiers: ['auto', 'flex'], flexAtBatchPrices: false, priorityPrices: false },
     auth: 'bearer',
     limits: { retryAfterHeader: true, retryInfoBody: false, requestsHeader: 'day', tokensHeader: 'minute', resetEpochHeader: false },
     keyCheck: 'models',
@@ -256,8 +262,9 @@ export const KINDS: Readonly<Record<ProviderKind, KindFacts>> = {
     kind: 'generic',
     label: 'any OpenAI-compatible endpoint',
     sources: ['https://platform.openai.com/docs/api-reference/chat/create'],
-    // Sent as to OpenAI; whatever the endpoint refuses by name is learned and dropped.
-    request: { promptCacheKey: true, maxTokensField: 'max_completion_tokens', jsonObject: true, flex: false },
+    // Sent as to OpenAI; whatever the endpoint refuses by name is learned and dropped (service_tier
+    // too: a gateway in front of OpenAI passes it on, another refuses it once; check-config warns).
+    request: { promptCacheKey: true, maxTokensField: 'max_completion_tokens', jsonObject: true, serviceTiers: ['auto', 'default', 'flex', 'priority'], flexAtBatchPrices: true, priorityPrices: true },
     auth: 'bearer',
     limits: { ...OPENAI_LIMITS, retryInfoBody: true },
     keyCheck: 'models',

@@ -1,6 +1,6 @@
-import type { ProviderKind } from '../../config/index.js';
+import type { ProviderKind, ServiceTier } from '../../config/index.js';
 
-export { PROVIDER_KINDS, type ProviderKind } from '../../config/index.js';
+export { PROVIDER_KINDS, type ProviderKind, type ServiceTier } from '../../config/index.js';
 
 /** A request field the bot may send that some providers refuse, and that can be done without. */
 export type DroppableField = 'prompt_cache_key' | 'service_tier' | 'max_completion_tokens';
@@ -32,8 +32,15 @@ export interface KindFacts {
     maxTokensField: 'max_completion_tokens' | 'max_tokens';
     /** response_format json_object is accepted (when json_schema is refused, the bot falls back to it). */
     jsonObject: boolean;
-    /** service_tier "flex" exists (half price, slower). */
-    flex: boolean;
+    /**
+     * The `service_tier` values this kind takes (`llm.providers[].service_tier`); empty: the
+     * field is never sent (such endpoints refuse fields they do not know).
+     */
+    serviceTiers: readonly ServiceTier[];
+    /** An answer served at flex (the response's service_tier) is billed at Batch prices (OpenAI), not the standard ones (Groq). */
+    flexAtBatchPrices: boolean;
+    /** An answer served at priority is billed at the model's priority prices (OpenAI). */
+    priorityPrices: boolean;
   };
   /**
    * How the endpoint authenticates: a bearer token (the API key), Azure's `api-key` header

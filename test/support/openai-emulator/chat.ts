@@ -82,6 +82,11 @@ export class ChatModel {
     if (fault?.kind === 'rate_limit' && this.profile) {
       return { ...this.profile.rateLimited(fault.retryAfterMs ?? (fault.retryAfterSeconds ?? 1) * 1000), fault: 'rate_limit' };
     }
+    if (fault?.kind === 'flex_unavailable' && this.profile?.name === 'groq') {
+      // Groq's flex when full: "requests will fail quickly with status 498 and error
+      // capacity_exceeded" (https://console.groq.com/docs/flex-processing).
+      return { ...errorOutcome(498, { message: 'Flex tier capacity exceeded. This is a temporary condition: retry with backoff, or use the on_demand tier.', type: 'capacity_exceeded', code: 'capacity_exceeded' }), fault: 'flex_unavailable' };
+    }
     if (fault !== undefined) {
       const outcome = faultOutcome(fault, row, chat.model);
       if (outcome.kind === 'completion') this.complete(record, chat, outcome);
@@ -144,6 +149,8 @@ export class ChatModel {
   /** Usage (with simulated prompt caching) for an answer the "model" produced. */
   private complete(record: RecordedRequest, chat: ChatRequest, outcome: Extract<Outcome, { kind: 'completion' }>): void {
     record.usage = this.usageFor(chat, outcome);
+    const tier = servedTier(chat, this.profile?.name);
+    if (tier !== undefined) record.serviceTier = tier;
     record.content = outcome.content;
     if (outcome.fault !== undefined) record.fault = outcome.fault;
   }
@@ -189,12 +196,25 @@ export class ChatModel {
     }
     if (outcome.kind !== 'completion') return lineAnswer(outcome);
     const usage = this.usageFor(chat, outcome);
-    return { status: 200, body: chatCompletionBody(chat.model, usage, outcome), usage };
+    return { status: 200, body: chatCompletionBody(chat.model, usage, outcome, 'default'), usage };
   }
 }
 
 /** A chat.completion body for an answer. */
-export function chatCompletionBody(model: string, usage: RecordedUsage, outcome: Extract<Outcome, { kind: 'completion' }>): unknown {
+/**
+ * The tier OpenAI says served a request: the one asked for flex and priority, "default" for
+ * auto, default or none (a project whose default tier is standard). The answer names it in
+ * `service_tier` (https://platform.openai.com/docs/api-reference/chat/object). Groq names
+ * its own (flex, else on_demand: https://console.groq.com/docs/service-tiers); the other
+ * profiles have no tiers and say none.
+ */
+export function servedTier(chat: ChatRequest, profile: string | undefined): string | undefined {
+  if (profile === 'groq') return chat.service_tier === 'flex' ? 'flex' : 'on_demand';
+  if (profile !== undefined && profile !== 'openai' && profile !== 'generic') return undefined;
+  return chat.service_tier === 'flex' || chat.service_tier === 'priority' ? chat.service_tier : 'default';
+}
+
+export function chatCompletionBody(model: string, usage: RecordedUsage, outcome: Extract<Outcome, { kind: 'completion' }>, serviceTier: string | undefined = 'default'): unknown {
   return {
     id: newId('chatcmpl-'),
     object: 'chat.completion',
@@ -209,7 +229,7 @@ export function chatCompletionBody(model: string, usage: RecordedUsage, outcome:
       },
     ],
     usage: usageBody(usage),
-    service_tier: 'default',
+    ...(serviceTier === undefined ? {} : { service_tier: serviceTier }),
     system_fingerprint: 'fp_emulator',
   };
 }

@@ -25,6 +25,8 @@ export class FaultQueue {
       const entry = this.queue[i];
       if (entry === undefined) continue;
       if (entry.match !== undefined && !entry.match(row, req)) continue;
+      // Only a flex request can lack flex capacity.
+      if (entry.fault.kind === 'flex_unavailable' && req.service_tier !== 'flex') continue;
       entry.remaining -= 1;
       if (entry.remaining <= 0) this.queue.splice(i, 1);
       return entry.fault;
@@ -102,6 +104,13 @@ export function faultOutcome(fault: Fault, row: RowInput | undefined, model = 'g
       return { kind: 'completion', content: fault.content, finishReason: 'stop', fault: 'content' };
     case 'garbage':
       return { kind: 'completion', content: garbage(fault), finishReason: 'stop', fault: 'garbage' };
+    case 'flex_unavailable':
+      // No usage: a refused flex request is not billed (https://platform.openai.com/docs/guides/flex-processing:
+      // "a 429 Resource Unavailable error code. You will not be charged when this occurs").
+      return {
+        ...errorOutcome(429, { message: 'Resource Unavailable: there is not enough flex processing capacity for this request right now (emulated). Retry later, or send it with service_tier auto.', type: 'resource_unavailable', code: 'resource_unavailable' }),
+        fault: 'flex_unavailable',
+      };
     case 'request_too_large':
       return { ...requestTooLarge(model, fault.limit, fault.requested), fault: 'request_too_large' };
   }

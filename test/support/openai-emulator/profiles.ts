@@ -273,7 +273,11 @@ function openrouter(now: () => number): EmulatorProfile {
 const groq: EmulatorProfile = {
   name: 'groq',
   refuse: (req) => {
-    // Groq knows service_tier (its Flex tier, https://console.groq.com/docs/flex-processing).
+    // Groq knows service_tier (its Flex tier, https://console.groq.com/docs/flex-processing), in its
+    // own words: performance, on_demand, flex, auto (https://console.groq.com/docs/service-tiers).
+    if (req.service_tier !== undefined && (typeof req.service_tier !== 'string' || !['performance', 'on_demand', 'flex', 'auto'].includes(req.service_tier))) {
+      return errorOutcome(400, { message: `service_tier: must be one of performance, on_demand, flex, auto`, type: 'invalid_request_error', param: 'service_tier' });
+    }
     const field = Object.keys(req).find((f) => !COMMON_FIELDS.has(f) && f !== 'service_tier');
     if (field === undefined) return undefined;
     return errorOutcome(400, { message: `property '${field}' is unsupported`, type: 'invalid_request_error' });

@@ -110,7 +110,7 @@ export function sendOutcome(req: IncomingMessage, res: ServerResponse, record: R
   } else {
     status = 200;
     headers['content-type'] = 'application/json';
-    payload = JSON.stringify(chatCompletionBody(record.model ?? 'unknown', record.usage ?? buildUsage(0, 0, 0), outcome));
+    payload = JSON.stringify(chatCompletionBody(record.model ?? 'unknown', record.usage ?? buildUsage(0, 0, 0), outcome, record.serviceTier));
   }
   record.status = status;
   res.writeHead(status, headers);

@@ -83,7 +83,13 @@ export type Fault =
    * The 429 OpenAI sends when one request alone is larger than the tokens-per-minute limit
    * (waiting never helps). `limit` defaults to 30,000, `requested` to limit + 1.
    */
-  | { kind: 'request_too_large'; limit?: number; requested?: number };
+  | { kind: 'request_too_large'; limit?: number; requested?: number }
+  /**
+   * Flex processing has no capacity for this request: OpenAI's 429 "Resource Unavailable",
+   * unbilled ("You will not be charged"; https://platform.openai.com/docs/guides/flex-processing).
+   * Taken only by requests sent with service_tier flex.
+   */
+  | { kind: 'flex_unavailable' };
 
 export type FaultMatcher = (row: RowInput | undefined, req: ChatRequest) => boolean;
 
@@ -221,6 +227,8 @@ export interface RecordedRequest {
   /** Message content sent back on 200 answers (null for refusals). */
   content?: string | null;
   usage?: RecordedUsage;
+  /** The service_tier the answer says served it (200 answers): flex, priority or default. */
+  serviceTier?: string;
   /** Wall-clock ms (Date.now) when the request arrived. */
   startedAt: number;
   /** Wall-clock ms when the response finished or the socket closed. */

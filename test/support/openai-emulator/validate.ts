@@ -41,6 +41,8 @@ export function parseJsonBody(raw: string): { ok: true; value: unknown } | { ok:
   }
 }
 
+const SERVICE_TIERS: readonly unknown[] = ['auto', 'default', 'flex', 'scale', 'priority'];
+
 function invalid(message: string, param: string | null, code: string | null = null): Outcome {
   return errorOutcome(400, { message, type: 'invalid_request_error', param, code });
 }
@@ -85,6 +87,15 @@ export function checkRequest(req: ChatRequest, checks: ModelChecks): Outcome | u
     });
   }
   if (req.stream === true) return invalid('The emulator does not support stream=true.', 'stream');
+  // service_tier: "auto", "default", "flex", "scale" or "priority" (https://platform.openai.com/docs/api-reference/chat/create).
+  if (req.service_tier !== undefined && req.service_tier !== null && !SERVICE_TIERS.includes(req.service_tier)) {
+    return invalid(`Invalid value: '${JSON.stringify(req.service_tier)}'. Supported values are: 'auto', 'default', 'flex', 'scale', and 'priority'.`, 'service_tier', 'invalid_value');
+  }
+  // Flex is "in beta with limited model availability" (https://platform.openai.com/docs/guides/flex-processing):
+  // the gpt-5 family, o3 and o4-mini, not gpt-4.1 / gpt-4o (https://platform.openai.com/docs/pricing?latest-pricing=flex).
+  if (req.service_tier === 'flex' && /^gpt-(4|3\.5)/.test(req.model)) {
+    return invalid("Unsupported parameter: 'service_tier' is not supported with this model.", 'service_tier', 'unsupported_parameter');
+  }
   const tooMany = checkOutputCap(req, checks.outputCaps);
   if (tooMany) return tooMany;
   const format: unknown = req.response_format;
