@@ -1,5 +1,5 @@
 import type { WaitingForBatch } from '../batch/pending.js';
-import { costOf, naiveCostOf, priceOf, tierCostOf, type BilledTier, type PriceTable, type Usage } from '../llm/index.js';
+import { naiveCostOf, priceOf, tierCostOf, type BilledTier, type PriceTable, type Usage } from '../llm/index.js';
 import type { Entry, OpenedSheet, WriterStats } from '../sheets/index.js';
 import type { Selection } from './select.js';
 import { plural, rowList } from '../plural.js';
