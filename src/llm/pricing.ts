@@ -19,7 +19,9 @@ export type PriceTable = Readonly<Record<string, Price>>;
  * figure in the report rather than a wrong one.
  */
 export const DEFAULT_PRICES: PriceTable = {
-  // Flex is billed as Batch (batchDiscount); priority at the "Priority" prices of https://platform.openai.com/docs/pricing.
+  // Flex is billed as Batch (batchDiscount); priority at the prices of https://openai.com/api-priority-processing/
+  // (checked 2026-12-05 for gpt-5, gpt-5-mini, gpt-4.1, -mini, -nano and gpt-4o; a model that page does not
+  // list has no priority price here: its priority calls get no dollar figure rather than a guessed one).
   'gpt-5': { input: 1.25, cachedInput: 0.125, output: 10, batchDiscount: 0.5, priority: { input: 2.5, cachedInput: 0.25, output: 20 } },
   'gpt-5-mini': { input: 0.25, cachedInput: 0.025, output: 2, batchDiscount: 0.5, priority: { input: 0.45, cachedInput: 0.045, output: 3.6 } },
   'gpt-5-nano': { input: 0.05, cachedInput: 0.005, output: 0.4, batchDiscount: 0.5 },
@@ -27,7 +29,7 @@ export const DEFAULT_PRICES: PriceTable = {
   'gpt-4.1-mini': { input: 0.4, cachedInput: 0.1, output: 1.6, batchDiscount: 0.5, priority: { input: 0.7, cachedInput: 0.175, output: 2.8 } },
   'gpt-4.1-nano': { input: 0.1, cachedInput: 0.025, output: 0.4, batchDiscount: 0.5, priority: { input: 0.2, cachedInput: 0.05, output: 0.8 } },
   'gpt-4o': { input: 2.5, cachedInput: 1.25, output: 10, batchDiscount: 0.5, priority: { input: 4.25, cachedInput: 2.125, output: 17 } },
-  'gpt-4o-mini': { input: 0.15, cachedInput: 0.075, output: 0.6, batchDiscount: 0.5, priority: { input: 0.25, cachedInput: 0.125, output: 1 } },
+  'gpt-4o-mini': { input: 0.15, cachedInput: 0.075, output: 0.6, batchDiscount: 0.5 },
 };
 
 /** The config's `pricing:` entries over the defaults. */
