@@ -3,6 +3,7 @@ import type { FieldStore, LimitStore } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { CacheKeySharder, Provider, ProviderGate, RefusalJudge, TokenEstimator, Validator, loadTokenizer, packingNote, packingOf, promptCacheKey, routeModel, type RetryEvent, type Usage } from '../llm/index.js';
 import type { RowInputs } from '../sheets/index.js';
+import { cascadeModelName } from './cascade/scope.js';
 import { primaryModel, promptRulesOf } from './plan.js';
 
 export interface Asking {
@@ -17,6 +18,8 @@ export interface Asking {
   checkFallbacks: (signal?: AbortSignal) => Promise<void>;
   /** Whether the 400s of the run's first questions are the configuration's fault (the Settler holds ERROR cells until it knows). */
   judge: RefusalJudge;
+  /** With llm.cascade: a validator per model of the pair (the cascade asks each row of one, then maybe the other). */
+  perModel?: ReadonlyMap<string, Validator> | undefined;
 }
 
 /**
@@ -33,7 +36,8 @@ export async function buildAsking(
   const [first, ...rest] = config.llm.providers;
   if (!first) throw new RangeError('llm.providers is empty');
   const routing = config.llm.routing;
-  const firstModels = routing ? [routing.small, routing.large] : [first.model];
+  const cascade = config.llm.cascade;
+  const firstModels = routing ? [routing.small, routing.large] : cascade ? [cascade.small, cascade.large] : [first.model];
   // What earlier runs learned each endpoint refuses, read once before any provider is made.
   const endpoints = [...firstModels.map((model) => ({ provider: first.base_url, model })), ...rest.map((p) => ({ provider: p.base_url, model: p.model }))];
   const refused = new Map<string, string[]>();
@@ -57,7 +61,7 @@ export async function buildAsking(
   const fallbacks = rest.map(make);
   const firsts = new Map<string, Provider>();
   for (const model of firstModels) firsts.set(model, make({ ...first, model }));
-  const modelOf = (inputs: RowInputs) => (routing ? routeModel(inputs, routing) : primaryModel(config));
+  const modelOf = (inputs: RowInputs) => (routing ? routeModel(inputs, routing) : cascade ? cascadeModelName(cascade) : primaryModel(config));
   const chains = new Map([...firsts].map(([model, provider]) => [model, [provider, ...fallbacks]] as const));
   // Shared by every target of a portfolio, so that their requests together stay within the limits.
   // Shared gates were built before this run: its own requests' doubtful headers are said in its summary too.
@@ -70,7 +74,7 @@ export async function buildAsking(
   // The tokenizer takes ~150 ms to load: only when a token budget asks for it.
   let estimator: Promise<TokenEstimator> | undefined;
   const judge = new RefusalJudge();
-  const validator = new Validator([...firsts.values(), ...fallbacks], {
+  const options: ConstructorParameters<typeof Validator>[1] = {
     rules,
     allowedStatuses: rules.allowedStatuses,
     maxRetries: config.llm.max_retries,
@@ -84,7 +88,10 @@ export async function buildAsking(
     onConnectionFailure: () => hooks.onConnectionFailure?.(),
     judge,
     onDropped: (provider, error) => hooks.onWarning?.(`provider "${provider.name}"${error.status === 403 ? ` (model ${provider.model})` : ""} is not used for the rest of this run: ${error.message}${error.hint ? `${/[.!?)]$/.test(error.message) ? '' : '.'} ${error.hint}` : ''}`),
-  });
+  };
+  const validator = new Validator([...firsts.values(), ...fallbacks], options);
+  // The cascade's two validators share the gates, the judge and the providers; each asks its own model first.
+  const perModel = cascade ? new Map([...chains].map(([model, chain]) => [model, new Validator([...firsts.values(), ...fallbacks], { ...options, route: () => chain })] as const)) : undefined;
   const packing = packingOf(config.llm);
   const capped = packingNote(packing, config.llm.max_completion_tokens);
   if (capped) hooks.onWarning?.(capped);
@@ -95,6 +102,7 @@ export async function buildAsking(
     promptCacheKeys: [...firsts.values()].map((p) => promptCacheKey(config.llm.prompt_cache_key, rules, p.model)),
     checkFallbacks: (signal) => validator.dropRefused(fallbacks, signal),
     judge,
+    perModel,
   };
 }
 

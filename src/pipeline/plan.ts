@@ -2,6 +2,7 @@ import { cacheKey, type KeyLookup, type Store } from '../cache/index.js';
 import { durationMs, type Config } from '../config/index.js';
 import { OUTPUT_SCHEMA_VERSION, PROMPT_VERSION, routeModel, shapeKey, type PromptRules, type RowShape } from '../llm/index.js';
 import type { Entry, LayoutConfig } from '../sheets/index.js';
+import { cascadeModelName } from './cascade/scope.js';
 import { verdictCells } from './cells.js';
 import type { Known, Selection } from './select.js';
 
@@ -55,8 +56,8 @@ export function keyerOf(config: Config): (entry: Entry) => string {
       rulesText: rules.rulesText,
       allowedStatuses: rules.allowedStatuses,
       promptVersion: PROMPT_VERSION,
-      // With routing, the model the row is routed to: switching models re-asks.
-      model: routing ? routeModel(entry.inputs, routing) : primary,
+      // With routing, the model the row is routed to: switching models re-asks. With a cascade, the pair.
+      model: routing ? routeModel(entry.inputs, routing) : config.llm.cascade ? cascadeModelName(config.llm.cascade) : primary,
       schemaVersion: OUTPUT_SCHEMA_VERSION,
       shape,
     });

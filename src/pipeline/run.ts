@@ -5,6 +5,7 @@ import type { Config, Secrets } from '../config/index.js';
 import { StatusValidatorError, redact } from '../errors.js';
 import { priceTable, type ProviderGate } from '../llm/index.js';
 import { buildAsking } from './ask.js';
+import { cascadeOf, type Labelled } from './cascade/index.js';
 import { appendRunsRow, resultsTarget, sheetsClientFor } from './sheet-io.js';
 import { semanticPass } from './semantic.js';
 import { SheetWriter, fingerprintOf, keepColumnLook, keepDashboard, openSheet, probeWrite, type CellValues, type Entry, type SheetsClient } from '../sheets/index.js';
@@ -144,7 +145,7 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
   const report = () => options.onProgress?.(tally.progress);
   tally.progress.phase = 'reading';
   report();
-  const { writer, enqueue, jobs } = await prepare(config, options, store, tally, sheets, report);
+  const { writer, enqueue, jobs, labelled } = await prepare(config, options, store, tally, sheets, report);
   // The headers (or the results tab) are made only before the first write, after answers
   // are paid for: on a tab the bot has not written to yet, where a share made read-only
   // by mistake is most likely, write access is checked first with a write no person
@@ -188,8 +189,10 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
     await settler.commit(job, record);
     tally.semanticReused(job.entries.length);
   }
+  // llm.cascade: calibrated first (its rows answered by both models), then the rest asked small-first.
+  const cascade = await cascadeOf(config, asking, { store, dryRun, now, jobs: semantic.ask, labelled, settle: (job, outcome) => settler.settle(job, outcome), signal: options.abort });
   const answering = new Answering({
-    validator,
+    validator: cascade?.validator ?? validator,
     settler,
     sharing,
     maxWorkers: config.llm.max_workers,
@@ -200,13 +203,14 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
     board: options.board,
     lookup: options.board ? (key) => store.get(key) : undefined,
   });
-  const routes = byModel(semantic.ask, (job) => asking.modelOf(job.inputs));
+  const routes = byModel(cascade?.rest ?? semantic.ask, (job) => asking.modelOf(job.inputs));
   for (const [model, routed] of routes) tally.routed(model, routed.length);
   const { count, requests } = requestsOf(routes, asking.rowsPerRequest);
   if (count > 0) await asking.checkFallbacks(answering.stop);
   await drain(requests, count, config.llm.max_workers, answering.answer);
   // Never judged (nothing answered, no 400 repeated): the ERRORs held back are the rows' own.
   settler.release();
+  if (cascade) tally.summary.llm.cascade = cascade.report();
 
   tally.progress.phase = 'writing';
   report();
@@ -230,7 +234,7 @@ async function prepare(
   tally: Tally,
   sheets: SheetsClient,
   report: () => void,
-): Promise<{ writer: SheetWriter; enqueue: Enqueue; jobs: Job[] }> {
+): Promise<{ writer: SheetWriter; enqueue: Enqueue; jobs: Job[]; labelled: Labelled[] }> {
   const dryRun = options.dryRun ?? false;
   const now = options.now ?? (() => new Date());
   // Nothing is written here: the headers a write needs are made before the first write (SheetWriter).
@@ -278,7 +282,9 @@ async function prepare(
   };
   // A known verdict unticks a box only when it answers the request (a batch job's answer, select.ts).
   for (const { entry, cells, answersRecheck } of selection.rewrites) enqueue(entry, cells, answersRecheck === true);
-  return { writer, enqueue, jobs: ask };
+  // A reviewer's verdict labels its row for a cascade's calibration.
+  const labelled = config.llm.cascade ? selection.overrides.map(({ key, entry, override }) => ({ key, inputs: entry.inputs, verdict: override.verdict })) : [];
+  return { writer, enqueue, jobs: ask, labelled };
 }
 
 /** The entries a run works on: all, or those whose id was named. */
