@@ -7,4 +7,4 @@ export { selectWork, type Selection } from './select.js';
 export type { ModelUsage, RunStatus, RunSummary, SheetCounts } from './summary.js';
 export { primaryProvider } from './ask.js';
 export { holdLock, lockNameOf, LockLostError, type Every, type HeldLock } from './run-lock.js';
-export { cascadeCostRatio, cascadeModelName, type CascadeReport } from './cascade/index.js';
+export { cascadeCostRatio, cascadeModelName, estimateCascade, modelKeyer, type CascadeEstimate, type CascadeReport } from './cascade/index.js';

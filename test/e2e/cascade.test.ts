@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/cache/index.js';
 import { SPREADSHEET_ID, TAB, startBed, type Bed } from '../support/bed.js';
-import { smallAnswer, twoModels } from '../support/openai-emulator/two-models.js';
+import { largeAnswer, smallAnswer, twoModels } from '../support/openai-emulator/two-models.js';
 
 let bed: Bed | undefined;
 afterEach(async () => {
@@ -125,5 +125,51 @@ describe('llm.cascade', () => {
     } finally {
       await store.close();
     }
+  });
+});
+
+describe('llm.cascade in eval and estimate', () => {
+  it('estimate puts the cascade beside large-only and small-only; eval gives each model\'s agreement with reviewers and the cascade\'s', async () => {
+    const rows = rowsOf(90);
+    bed = await startBed({ rows, header: ['Project', 'Status', 'Comment', 'Due date', 'Reviewer'], llm: { respond: twoModels({ small: SMALL, large: LARGE }) }, config: { ...cascadeConfig({ label_budget: 40 }), review: { override_column: 'Reviewer' } } });
+    // Before any run: not calibrated, a range from "all kept" to "all escalated".
+    const before = await bed.cli(['estimate', '--config', bed.configPath, '--json']);
+    expect(before.code, before.stderr).toBe(0);
+    const b = (JSON.parse(before.stdout) as { cascade: { smallOnlyUsd: number; largeOnlyUsd: number; cascadeUsd: number | null; cascadeRange: { low: number; high: number }; calibrationRows: number; note: string } }).cascade;
+    expect(b.calibrationRows).toBe(40);
+    expect(b.cascadeUsd).toBeNull();
+    expect(b.smallOnlyUsd).toBeLessThan(b.largeOnlyUsd);
+    expect(b.cascadeRange.low).toBeGreaterThan(b.smallOnlyUsd);
+    expect(b.cascadeRange.high).toBeGreaterThan(b.largeOnlyUsd);
+    expect(b.note).toContain('not calibrated yet');
+    expect(bed.llm.callCount()).toBe(0);
+
+    expect((await bed.run()).code).toBe(0);
+    // After: the stored calibration prices the cascade; --force asks every row again.
+    const after = await bed.cli(['estimate', '--config', bed.configPath, '--force']);
+    expect(after.code, after.stderr).toBe(0);
+    expect(after.stdout).toMatch(/cascade \(gpt-5-nano first, then gpt-5-mini\)\s+\$\d/);
+    expect(after.stdout).toMatch(/large-only \(gpt-5-mini\)\s+\$\d/);
+    expect(after.stdout).toMatch(/small-only \(gpt-5-nano\)\s+\$\d/);
+    expect(after.stdout).toContain('calibrated on 40 rows');
+
+    // Reviewers agree with the large model on 10 rows: the large model agrees wherever it answered them.
+    const values = bed.values();
+    const reviewerCol = (values[0]?.indexOf('Reviewer') ?? -1) + 1;
+    for (let i = 0; i < 10; i++) {
+      const r = rows[i] ?? [];
+      const truth = largeAnswer({ status: r[1] ?? '', comment: r[2] ?? '', completion_date: r[3] ?? '' }, undefined, { small: SMALL, large: LARGE });
+      bed.sheets.setCell(SPREADSHEET_ID, TAB, i + 2, reviewerCol, truth.is_valid ? 'VALID' : 'INVALID');
+    }
+    const evaluated = await bed.cli(['eval', '--config', bed.configPath, '--json']);
+    expect(evaluated.code, evaluated.stderr).toBe(0);
+    const byModel = (JSON.parse(evaluated.stdout) as { byModel: Array<{ model: string; compared: number; agreed: number }> }).byModel;
+    expect(byModel.map((m) => m.model)).toEqual([SMALL, LARGE, `cascade:${SMALL}>${LARGE}`]);
+    expect(byModel[0]?.compared).toBe(10);
+    const large = byModel[1];
+    expect(large?.agreed).toBe(large?.compared);
+    expect(byModel[2]?.compared).toBe(10);
+    const text = await bed.cli(['eval', '--config', bed.configPath]);
+    expect(text.stdout).toContain('Per model (llm.cascade');
   });
 });

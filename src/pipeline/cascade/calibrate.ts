@@ -185,3 +185,12 @@ export async function startCascade(start: CascadeStart): Promise<CascadeRun> {
 function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }
+
+/** What the stored calibration says for a config (the `estimate` command): rows it holds, and the share of them the small model would not keep. */
+export async function storedCalibration(store: Store, config: Config, cascade: CascadeConfig): Promise<{ rows: number; threshold: number | null; escalated: number } | undefined> {
+  const parsed = recordSchema.safeParse((await store.calibrations.get(calibrationScope(config, cascade)))?.record);
+  if (!parsed.success) return undefined;
+  const { threshold, samples } = parsed.data;
+  const escalated = samples.length === 0 ? 1 : threshold === null ? 1 : samples.filter((s) => s.confidence < threshold).length / samples.length;
+  return { rows: samples.length, threshold, escalated };
+}

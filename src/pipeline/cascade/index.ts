@@ -4,3 +4,4 @@ export { startCascade, type CascadeRun, type CascadeStart, type Labelled } from 
 export { cascadeCostRatio, type CascadeReport } from './report.js';
 export { calibrationScope, cascadeModelName, modelKeyer } from './scope.js';
 export { cascadeOf } from './hook.js';
+export { estimateCascade, type CascadeEstimate } from './estimate.js';
