@@ -173,3 +173,19 @@ describe('llm.cascade in eval and estimate', () => {
     expect(text.stdout).toContain('Per model (llm.cascade');
   });
 });
+
+describe('llm.cascade refused where it cannot work', () => {
+  it('beside llm.routing (exit 2, naming both), and in batch mode (exit 2, saying why), before anything is asked', async () => {
+    bed = await startBed({ rows: rowsOf(3), config: { llm: { cascade: { small: SMALL, large: LARGE }, routing: { small: SMALL, large: LARGE } } } });
+    const both = await bed.run();
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('llm.cascade');
+    expect(both.stderr).toContain('llm.routing and llm.cascade both choose the model each row is asked of: keep one');
+    bed.setConfig({ llm: { routing: undefined } });
+    const batch = await bed.run('--mode', 'batch');
+    expect(batch.code).toBe(2);
+    expect(batch.stderr).toContain('the Batch API asks one model per request, so a cascade runs in sync mode only');
+    expect(batch.stderr).toContain('Run without --mode batch');
+    expect(bed.llm.callCount()).toBe(0);
+  });
+});
