@@ -92,7 +92,8 @@ export async function buildAsking(
   const validator = new Validator([...firsts.values(), ...fallbacks], options);
   // The cascade's two validators share the gates, the judge and the providers; each asks its own model first.
   const perModel = cascade ? new Map([...chains].map(([model, chain]) => [model, new Validator([...firsts.values(), ...fallbacks], { ...options, route: () => chain })] as const)) : undefined;
-  const packing = packingOf(config.llm);
+  // A cascade's pair caps packing as routing's does: a packed request may go to either model.
+  const packing = packingOf({ ...config.llm, routing: config.llm.routing ?? config.llm.cascade });
   const capped = packingNote(packing, config.llm.max_completion_tokens);
   if (capped) hooks.onWarning?.(capped);
   return {

@@ -52,3 +52,14 @@ describe('llm.cascade', () => {
     expect(found[0]?.message).toContain('must differ from the small one');
   });
 });
+
+describe('llm.cascade elsewhere', () => {
+  it('check-config looks for both models at the first provider, named by their keys', async () => {
+    const { wantedModels } = await import('../../src/doctor/providers.js');
+    const config = parse({ cascade: { small: 'gpt-5-nano', large: 'gpt-5' } });
+    expect(wantedModels(config, 0)).toEqual([
+      { model: 'gpt-5-nano', key: 'llm.cascade.small' },
+      { model: 'gpt-5', key: 'llm.cascade.large' },
+    ]);
+  });
+});
