@@ -190,7 +190,7 @@ async function execute(config: Config, secrets: Secrets, options: RunOptions, st
     tally.semanticReused(job.entries.length);
   }
   // llm.cascade: calibrated first (its rows answered by both models), then the rest asked small-first.
-  const cascade = await cascadeOf(config, asking, { store, dryRun, now, jobs: semantic.ask, labelled, settle: (job, outcome) => settler.settle(job, outcome), signal: options.abort });
+  const cascade = await cascadeOf(config, asking, { store, dryRun, now, jobs: semantic.ask, labelled, settle: (job, outcome) => settler.settle(job, outcome), signal: options.abort, stop: options.stop });
   const answering = new Answering({
     validator: cascade?.validator ?? validator,
     settler,

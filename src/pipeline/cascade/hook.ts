@@ -10,7 +10,7 @@ import { startCascade } from './calibrate.js';
 export async function cascadeOf(
   config: Config,
   asking: { perModel?: ReadonlyMap<string, Validator> | undefined },
-  run: Pick<CascadeStart, 'store' | 'dryRun' | 'now' | 'jobs' | 'labelled' | 'settle' | 'signal'>,
+  run: Pick<CascadeStart, 'store' | 'dryRun' | 'now' | 'jobs' | 'labelled' | 'settle' | 'signal' | 'stop'>,
 ): Promise<CascadeRun | undefined> {
   const cascade = config.llm.cascade;
   const small = cascade && asking.perModel?.get(cascade.small);
