@@ -115,6 +115,11 @@ describe('llm.cascade', () => {
     expect(contradicted).toBe(12);
     const second = JSON.parse((await bed.run('--json')).stdout) as CascadeJson;
     expect(second.llm.cascade?.reviewerLabels).toBe(12);
+    // The same verdicts again: nothing new to learn, nothing asked.
+    const calls = bed.llm.callCount();
+    const third = JSON.parse((await bed.run('--json')).stdout) as CascadeJson;
+    expect(third.llm.cascade?.note).toMatch(/^calibrated earlier|^the threshold calibrated earlier/);
+    expect(bed.llm.callCount()).toBe(calls);
     expect(second.llm.cascade?.note).toContain("calibrated again: 12 reviewers' verdicts brought the agreement bound");
     // A higher threshold, or none at all (then every row goes to the large model).
     expect(second.llm.cascade?.threshold ?? 1).toBeGreaterThan(threshold ?? 0);
@@ -171,6 +176,23 @@ describe('llm.cascade in eval and estimate', () => {
     expect(byModel[2]?.compared).toBe(10);
     const text = await bed.cli(['eval', '--config', bed.configPath]);
     expect(text.stdout).toContain('Per model (llm.cascade');
+  });
+});
+
+describe('llm.cascade with packed requests', () => {
+  it('packs the small model\'s questions and the escalated ones alike, and every row gets a verdict', async () => {
+    bed = await startBed({ rows: rowsOf(80), llm: { respond: twoModels({ small: SMALL, large: LARGE }) }, config: { ...cascadeConfig({ label_budget: 30 }), llm: { rows_per_request: 5, cascade: { small: SMALL, large: LARGE, target_agreement: 0.9, confidence: 0.9, label_budget: 30 } } } });
+    const result = await bed.run('--json');
+    expect(result.code, result.stderr).toBe(0);
+    const c = (JSON.parse(result.stdout) as CascadeJson).llm.cascade;
+    expect((c?.kept ?? 0) + (c?.escalated ?? 0)).toBe(50);
+    expect(c?.calibrationRows).toBe(30);
+    const values = bed.values();
+    const verdict = values[0]?.indexOf('Validation') ?? -1;
+    expect(values.slice(1).every((r) => r[verdict] === 'VALID' || r[verdict] === 'INVALID')).toBe(true);
+    // The rows outside the calibration went to the small model in packs (fewer requests than rows).
+    const smallRequests = bed.llm.requests.filter((r) => r.model === SMALL).length;
+    expect(smallRequests).toBeLessThan(30 + 50);
   });
 });
 

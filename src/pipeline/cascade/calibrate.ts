@@ -11,7 +11,7 @@ import type { CascadeReport } from './report.js';
 import { calibrationScope, drawSample, modelKeyer, seededRandom, type CascadeConfig } from './scope.js';
 
 /** A calibration row as the store keeps it: the row's key, the small model's confidence, whether it agreed with the label, and whose label. */
-const sampleSchema = z.object({ key: z.string(), confidence: z.number().min(0).max(1), agrees: z.boolean(), by: z.enum(['large', 'reviewer']) });
+const sampleSchema = z.object({ key: z.string(), confidence: z.number().min(0).max(1), agrees: z.boolean(), by: z.enum(['large', 'reviewer']), label: z.enum(['VALID', 'INVALID']).optional() });
 const recordSchema = z.object({ version: z.literal(1), threshold: z.number().min(0).max(1).nullable(), bound: z.number().min(0).max(1), samples: z.array(sampleSchema) });
 type Sample = z.infer<typeof sampleSchema>;
 type CalibrationRecord = z.infer<typeof recordSchema>;
@@ -93,7 +93,9 @@ export async function startCascade(start: CascadeStart): Promise<CascadeRun> {
   // Reviewers' verdicts: labels that cost one small-model answer at most (often cached).
   let newReviewerLabels = 0;
   for (const row of start.labelled.slice(0, cascade.label_budget)) {
-    if (samples.get(row.key)?.by === 'reviewer' || start.stop?.aborted) continue;
+    const had = samples.get(row.key);
+    // A reviewer's verdict already counted, unchanged: nothing new. Changed: the label follows it.
+    if ((had?.by === 'reviewer' && (had.label === undefined || had.label === row.verdict)) || start.stop?.aborted) continue;
     const known = await store.get(smallKey(row.inputs));
     let answer = known && { confidence: known.confidence, verdict: known.verdict };
     if (!answer) {
@@ -102,7 +104,7 @@ export async function startCascade(start: CascadeStart): Promise<CascadeRun> {
       await validator.account(row.inputs, outcome, undefined, 'label');
       answer = outcome;
     }
-    samples.set(row.key, { key: row.key, confidence: answer.confidence, agrees: answer.verdict === row.verdict, by: 'reviewer' });
+    samples.set(row.key, { key: row.key, confidence: answer.confidence, agrees: answer.verdict === row.verdict, by: 'reviewer', label: row.verdict });
     newReviewerLabels++;
   }
 
