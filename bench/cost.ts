@@ -11,7 +11,7 @@ import type { Figure } from './lib.js';
  */
 
 /** A rulebook of the length a project office writes (about 1,100 tokens with the instructions). */
-const RULES = `
+export const RULES = `
 Every row describes the state of one project on the day it is updated. Read the status, the comment and the due date together.
 
 1. The comment must say what was done since the last update, in concrete terms: a deliverable, a decision, a meeting held, a number reached. "Working on it", "in progress", "TBD" and similar phrases say nothing and make the row invalid.
@@ -41,7 +41,7 @@ const NEXT = ['next the finance team validates the first month of invoices by 15
 const VAGUE = ['working on it', 'in progress, more soon', 'TBD after the holidays', 'see last week'];
 
 /** Row i: mostly good comments of varied length, one in four vague. */
-function realisticRow(i: number): string[] {
+export function realisticRow(i: number): string[] {
   const id = `PRJ-${String(i + 1).padStart(4, '0')}`;
   const status = ['In progress', 'Done', 'Planned', 'In progress'][i % 4] ?? 'Planned';
   const due = new Date(Date.UTC(2026, 11, 1) + (i % 60) * 86_400_000).toISOString().slice(0, 10);

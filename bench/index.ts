@@ -3,6 +3,7 @@
  * the ideal and the ratio, and writes bench/results/<bench>.json. Never part of npm test.
  */
 import { formatFigure, missesTarget, saveResults, type Figure } from './lib.js';
+import { cascadeCost } from './cascade.js';
 import { costModes } from './cost.js';
 import { latencyBound } from './latency.js';
 import { largeSheet } from './load.js';
@@ -35,6 +36,7 @@ const benches: Record<string, () => Promise<Figure[]>> = {
   B8: rewriteFromCache,
   B9: portfolioFairness,
   B10: requestTooLarge,
+  B11: cascadeCost,
   B15: postgresBesideSqlite,
 };
 

@@ -67,6 +67,8 @@ export interface Store {
   /** The Batch API jobs (inputs typed by the caller: the store keeps them as JSON). */
   batchJobs<I = unknown>(): BatchJobStore<I>;
   readonly embeddings: EmbeddingStore;
+  /** The thresholds a model cascade was calibrated to (llm.cascade), by scope (issue 24). */
+  readonly calibrations: CalibrationStore;
 
   /** Everything the store holds, a table at a time in chunks (for `cache migrate`). */
   dump(): AsyncIterable<DumpChunk>;
@@ -148,8 +150,25 @@ export interface EmbeddingStore {
   vectors(partition: EmbeddingPartition): AsyncIterable<{ key: string; vector: Buffer }>;
 }
 
+/**
+ * A cascade's calibration, by a scope key naming everything it depends on (rules, the two
+ * models, the prompt version, the target): the record is the caller's JSON, kept whole.
+ */
+export interface CalibrationStore {
+  /** The calibration kept for a scope; its record is null when the stored text is damaged. */
+  get(scope: string): Promise<StoredCalibration | undefined>;
+  /** Saves (or replaces) a scope's calibration. */
+  put(scope: string, record: unknown, calibratedAt: string): Promise<void>;
+}
+
+export interface StoredCalibration {
+  scope: string;
+  record: unknown;
+  calibratedAt: string;
+}
+
 /** The tables a dump carries, in the order a restore needs them (jobs before their lines). */
-export const DUMP_TABLES = ['verdicts', 'overrides', 'runs', 'batch_jobs', 'batch_lines', 'provider_limits', 'provider_fields', 'embeddings'] as const;
+export const DUMP_TABLES = ['verdicts', 'overrides', 'runs', 'batch_jobs', 'batch_lines', 'provider_limits', 'provider_fields', 'embeddings', 'calibrations'] as const;
 export type DumpTable = (typeof DUMP_TABLES)[number];
 
 /** Rows of one table, by column name as the schema names them (BLOBs as Buffers). */

@@ -132,6 +132,12 @@ export const MIGRATIONS: readonly string[] = [
   // 0): a sighting notes the heartbeat_at it saw as well, and a change of either is a holder
   // alive (src/cache/lock.ts). NULL in a sighting noted before this column: nothing known.
   `ALTER TABLE lock_sightings ADD COLUMN heartbeat_at TEXT;`,
+  // Issue 24: a model cascade's calibrated threshold, by the scope it holds for (rules, models, prompt version).
+  `CREATE TABLE calibrations (
+     scope TEXT PRIMARY KEY,
+     record TEXT NOT NULL,
+     calibrated_at TEXT NOT NULL
+   ) WITHOUT ROWID;`,
 ];
 
 export function migrate(db: Database): void {

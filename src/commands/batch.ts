@@ -112,6 +112,13 @@ async function submitAll(ctx: Ctx, force: boolean, say: (line: string) => void, 
  * vLLM, Anthropic's OpenAI layer and OpenRouter have none). Said before anything is sent.
  */
 function requireBatchApi(targets: readonly Config[]): void {
+  // A batch line asks one model; a cascade asks the small one, then (hours later) maybe the large one.
+  const cascaded = targets.find((t) => t.llm.cascade);
+  if (cascaded) {
+    throw new UsageError(`llm.cascade (target "${cascaded.target.name}") asks each row of the small model first and, below its calibrated threshold, of the large one: the Batch API asks one model per request, so a cascade runs in sync mode only.`, {
+      hint: 'Run without --mode batch, or drop llm.cascade for the targets you want answered by the Batch API.',
+    });
+  }
   const first = targets[0]?.llm.providers[0];
   if (!first) return;
   const facts = factsOf(first);

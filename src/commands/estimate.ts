@@ -2,7 +2,7 @@ import { openStore, type Store } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { StatusValidatorError, redact } from '../errors.js';
 import { loadTokenizer, priceOf } from '../llm/index.js';
-import { localDate, primaryModel, questionPlanOf, surveyTab } from '../pipeline/index.js';
+import { estimateCascade, localDate, primaryModel, questionPlanOf, surveyTab, type CascadeEstimate } from '../pipeline/index.js';
 import { formatUsd } from '../report/index.js';
 import { EXIT, worstExit } from '../cli/exit.js';
 import { estimatePacking, estimateRouted, estimateTotal, renderPortfolioEstimate, type TargetEstimate } from '../estimate/index.js';
@@ -49,13 +49,15 @@ export async function estimateCommand(flags: { config: string; json?: boolean; f
   }
   const packed = { requested: packing.requested, rows: packing.rows, ...(packing.cappedBy ? { cappedBy: packing.cappedBy, note: packing.note } : {}) };
   const routing = first.llm.routing;
-  const model = routing ? `${routing.small} or ${routing.large} (llm.routing)` : primaryModel(first);
+  const cascade = first.llm.cascade;
+  const model = routing ? `${routing.small} or ${routing.large} (llm.routing)` : cascade ? `${cascade.large} (large-only; llm.cascade below)` : primaryModel(first);
   const exitCode = worstExit(estimates.map((e) => ('error' in e ? EXIT.fatal : EXIT.ok)));
   const notes = ['Answer tokens are estimated from the cached answers (or 120 per row); prompt tokens are counted exactly.', ...(packing.note ? [`Packing is capped: ${packing.note}`] : [])];
   const [only] = estimates;
   if (!listed && only && 'modes' in only) {
-    if (flags.json) io.stdout.write(`${JSON.stringify({ rows: only.rows, toAsk: only.toAsk, questions: only.questions, model, packing: packed, modes: only.modes }, null, 2)}\n`);
-    else io.stdout.write(`${[...renderOne(only, model), '', ...notes].join('\n')}\n`);
+    const c = 'cascade' in only ? only.cascade : undefined;
+    if (flags.json) io.stdout.write(`${JSON.stringify({ rows: only.rows, toAsk: only.toAsk, questions: only.questions, model, packing: packed, modes: only.modes, ...(c ? { cascade: c } : {}) }, null, 2)}\n`);
+    else io.stdout.write(`${[...renderOne(only, model), ...(c && cascade ? ['', ...renderCascade(c, cascade.small, cascade.large)] : []), '', ...notes].join('\n')}\n`);
     return exitCode;
   }
   if (flags.json) {
@@ -82,6 +84,7 @@ async function estimateOne(config: Config, { secrets, store, count, now, force, 
   const plan = questionPlanOf(config);
   const { rows, selection } = await surveyTab(plan, secrets, store, { force, now, signal: io.abort });
   const history = await store.averageTokens();
+  const cascade = config.llm.cascade;
   const modes = estimateRouted(
     {
       questions: selection.jobs.map((j) => j.inputs),
@@ -91,10 +94,21 @@ async function estimateOne(config: Config, { secrets, store, count, now, force, 
       completionPerRow: Math.round(history?.completionTokens ?? DEFAULT_COMPLETION_TOKENS),
       packSize: estimatePacking(config.llm).rows,
     },
-    // With llm.routing each row is priced at the model it is routed to, as the run asks it.
-    { modelOf: plan.modelOf, priceOf: (model) => priceOf(model, plan.prices) },
+    // With llm.routing each row is priced at the model it is routed to, as the run asks it; with a cascade, at the large model (its worst case).
+    { modelOf: cascade ? () => cascade.large : plan.modelOf, priceOf: (model) => priceOf(model, plan.prices) },
   );
+  // llm.cascade: the same questions at each model's price (sync requests), then the cascade between them.
+  let cascadeEstimate: CascadeEstimate | undefined;
+  if (cascade) {
+    const sync = (model: string) =>
+      estimateRouted(
+        { questions: selection.jobs.map((j) => j.inputs), rules: plan.rules, today: localDate(now), count, completionPerRow: Math.round(history?.completionTokens ?? DEFAULT_COMPLETION_TOKENS), packSize: estimatePacking(config.llm).rows },
+        { modelOf: () => model, priceOf: (m) => priceOf(m, plan.prices) },
+      )[1]?.costUsd ?? null;
+    cascadeEstimate = await estimateCascade(store, config, cascade, selection.jobs.length, { small: sync(cascade.small), large: sync(cascade.large) });
+  }
   return {
+    ...(cascadeEstimate ? { cascade: cascadeEstimate } : {}),
     target: config.target.name,
     spreadsheetId: config.sheets.spreadsheet_id,
     sheet: config.sheets.sheet,
@@ -114,5 +128,17 @@ function renderOne(e: Extract<TargetEstimate, { modes: unknown }>, model: string
       (m) =>
         `${m.mode.padEnd(42)} ${String(m.requests).padStart(9)} ${String(m.promptTokens).padStart(15)} ${String(m.cachedTokens).padStart(10)} ${String(m.completionTokens).padStart(15)}   ${formatUsd(m.costUsd)}`,
     ),
+  ];
+}
+
+/** llm.cascade beside large-only and small-only (synchronous requests with prompt caching). */
+function renderCascade(c: CascadeEstimate, small: string, large: string): string[] {
+  const cascadeCost = c.cascadeUsd !== null ? formatUsd(c.cascadeUsd) : c.cascadeRange ? `${formatUsd(c.cascadeRange.low)} to ${formatUsd(c.cascadeRange.high)}` : 'unknown';
+  return [
+    'llm.cascade (sync requests)                    cost',
+    `${`  cascade (${small} first, then ${large})`.padEnd(46)} ${cascadeCost}`,
+    `${`  large-only (${large})`.padEnd(46)} ${formatUsd(c.largeOnlyUsd)}`,
+    `${`  small-only (${small})`.padEnd(46)} ${formatUsd(c.smallOnlyUsd)}`,
+    `  ${c.note}.`,
   ];
 }

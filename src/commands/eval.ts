@@ -2,8 +2,8 @@ import { openStore, type Store } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { StatusValidatorError, redact } from '../errors.js';
 import { EXIT } from '../cli/exit.js';
-import { measureAgreement, overallAgreement, renderAgreement, renderPortfolioAgreement, type TargetAgreement } from '../eval/index.js';
-import { keyerOf, layoutConfigOf, sheetsClientFor, snapshotOf } from '../pipeline/index.js';
+import { measureAgreement, overallAgreement, type ModelAgreement, renderAgreement, renderPortfolioAgreement, type TargetAgreement } from '../eval/index.js';
+import { cascadeModelName, keyerOf, layoutConfigOf, modelKeyer, sheetsClientFor, snapshotOf } from '../pipeline/index.js';
 import { parseOverride } from '../pipeline/review.js';
 import { mapHeaders, quoteSheetName, readEntries } from '../sheets/index.js';
 import { loadTargets, type CommandIO } from './context.js';
@@ -67,5 +67,16 @@ async function measure(config: Config, secrets: Secrets, store: Store, io: Comma
   // Only reviewed rows are compared: their model verdicts are read in one lookup.
   const reviewed = entries.filter((entry) => parseOverride(entry.review.override));
   const { keyOf, snapshot } = await snapshotOf(store, reviewed, keyerOf(config));
-  return measureAgreement(entries, keyOf, (key) => snapshot.verdicts.get(key));
+  const agreement = measureAgreement(entries, keyOf, (key) => snapshot.verdicts.get(key));
+  const cascade = config.llm.cascade;
+  if (!cascade) return agreement;
+  // llm.cascade: each model's own answers are kept under its own key; the cascade's verdict above.
+  const byModel: ModelAgreement[] = [];
+  for (const model of [cascade.small, cascade.large]) {
+    const own = await snapshotOf(store, reviewed, (entry) => modelKeyer(config, model)(entry.inputs));
+    const { compared, agreed, rate } = measureAgreement(reviewed, own.keyOf, (key) => own.snapshot.verdicts.get(key));
+    byModel.push({ model, compared, agreed, rate });
+  }
+  byModel.push({ model: cascadeModelName(cascade), compared: agreement.compared, agreed: agreement.agreed, rate: agreement.rate });
+  return { ...agreement, byModel };
 }

@@ -57,6 +57,8 @@ function renderRuns(runs: StoredRun[]): string {
     lines.push(cols.join(' '));
     // valid/invalid/error above are the run's answers; this is what the tab showed after it.
     if (s?.sheetShows) lines.push(`    the sheet showed after it: ${describeSheet(s.sheetShows)}`);
+    const c = s?.llm?.cascade;
+    if (c) lines.push(`    cascade: ${c.kept} kept by ${c.small}, ${c.escalated} escalated to ${c.large}, ${c.calibrationRows} calibration rows, agreement ≥ ${c.bound.toFixed(3)}${c.costUsd !== null && c.largeOnlyCostUsd ? `, cost ${(c.costUsd / c.largeOnlyCostUsd).toFixed(2)}× large-only` : ''}`);
     if (run.request) lines.push(`    by ${run.request.by}: ${describeRequest(run.request)}`);
     if (s?.fatal) lines.push(`    error: ${s.fatal.message}`);
   }

@@ -148,9 +148,31 @@ const llmSchema = z.strictObject({
       threshold: z.number({ error: 'expected a complexity from 0 to 1' }).min(0).max(1).default(0.5),
     })
     .optional(),
+  /**
+   * The small model first, the large one for the rows it is unsure of, at a threshold on the
+   * small model's confidence calibrated so that agreement with the large model meets a target (issue 24).
+   */
+  cascade: z
+    .strictObject({
+      small: text('a model name'),
+      large: text('a model name'),
+      target_agreement: z.number({ error: 'expected a share from 0.5 to 0.999, e.g. 0.95' }).min(0.5, 'expected a share from 0.5 to 0.999, e.g. 0.95').max(0.999, 'expected a share from 0.5 to 0.999, e.g. 0.95').default(0.95),
+      confidence: z.number({ error: 'expected a probability from 0.5 to 0.999, e.g. 0.95' }).min(0.5, 'expected a probability from 0.5 to 0.999, e.g. 0.95').max(0.999, 'expected a probability from 0.5 to 0.999, e.g. 0.95').default(0.95),
+      label_budget: z.number({ error: 'expected a whole number of rows from 30 to 100000' }).int('expected a whole number of rows from 30 to 100000').min(30, 'expected at least 30 rows: fewer can never bound agreement at 0.9 or more').max(100_000, 'expected a whole number of rows from 30 to 100000').default(200),
+    })
+    .refine((c) => c.small !== c.large, { path: ['large'], message: 'the large model must differ from the small one (a cascade of one model only costs more)' })
+    .optional(),
   providers: z
     .array(providerSchema, { error: 'expected a list of providers (name, model, base_url, api_key_env)' })
     .min(1, 'list at least one provider'),
+}).superRefine((llm, ctx) => {
+  // Both pick the model a row is asked of: one guesses from the row, the other measures.
+  if (llm.routing && llm.cascade)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['cascade'],
+      message: 'llm.routing and llm.cascade both choose the model each row is asked of: keep one. The cascade asks the small model first and escalates what it is unsure of, with an agreement bound; routing guesses from the row\'s length and bounds nothing',
+    });
 });
 
 const cacheSchema = z

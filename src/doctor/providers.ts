@@ -14,12 +14,19 @@ export function wantedModels(config: Config, index: number): WantedModel[] {
   const provider = config.llm.providers[index];
   if (!provider) return [];
   const routing = index === 0 ? config.llm.routing : undefined;
+  // llm.cascade asks its pair of the first provider, as routing does.
+  const cascade = index === 0 ? config.llm.cascade : undefined;
   const wanted: WantedModel[] = routing
     ? [
         { model: routing.small, key: 'llm.routing.small' },
         { model: routing.large, key: 'llm.routing.large' },
       ]
-    : [{ model: provider.model, key: `llm.providers[${index}].model` }];
+    : cascade
+      ? [
+          { model: cascade.small, key: 'llm.cascade.small' },
+          { model: cascade.large, key: 'llm.cascade.large' },
+        ]
+      : [{ model: provider.model, key: `llm.providers[${index}].model` }];
   if (index === 0 && config.cache.semantic) wanted.push({ model: embeddingModelOf(config), key: 'cache.embedding_model' });
   return wanted.filter((w, i) => wanted.findIndex((o) => o.model === w.model) === i);
 }
@@ -89,7 +96,7 @@ async function checkProvider(config: Config, provider: ProviderConfig, index: nu
  */
 async function checkServiceAccountProvider(client: Provider, config: Config, provider: ProviderConfig, index: number, secrets: Secrets, scope: string, signal?: AbortSignal): Promise<Finding[]> {
   const account = secrets.serviceAccount.client_email;
-  const modelKey = index === 0 && config.llm.routing ? 'llm.routing' : `llm.providers[${index}].model`;
+  const modelKey = index === 0 && config.llm.routing ? 'llm.routing' : index === 0 && config.llm.cascade ? 'llm.cascade' : `llm.providers[${index}].model`;
   try {
     await client.ping(signal);
   } catch (error) {

@@ -200,4 +200,4 @@ function sumModes(parts: readonly ModeEstimate[][]): ModeEstimate[] {
   );
 }
 
-export { estimateTotal, renderPortfolioEstimate, type EstimateTotal, type TargetEstimate } from './portfolio.js';
+export { estimateTotal, renderPortfolioEstimate, type CascadeEstimate, type EstimateTotal, type TargetEstimate } from './portfolio.js';

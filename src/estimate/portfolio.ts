@@ -1,9 +1,23 @@
 import type { ModeEstimate } from './index.js';
 import { plural } from '../plural.js';
 
+/** The cascade beside large-only and small-only, for `estimate` (one mode: synchronous requests). */
+export interface CascadeEstimate {
+  smallOnlyUsd: number | null;
+  largeOnlyUsd: number | null;
+  /** A point estimate once calibrated; before, the range from "the small model keeps every row" to "it keeps none". */
+  cascadeUsd: number | null;
+  cascadeRange: { low: number; high: number } | null;
+  /** Rows a run would ask of both models to calibrate (up to label_budget, less what the store holds). */
+  calibrationRows: number;
+  /** Share of the other rows sent on to the large model, as the stored calibration says; null before one. */
+  escalationShare: number | null;
+  note: string;
+}
+
 /** What one target would send, or why it could not be estimated (its tab unreadable: a 403, a missing tab). */
 export type TargetEstimate =
-  | { target: string; spreadsheetId: string; sheet: string; rows: number; toAsk: number; questions: number; modes: ModeEstimate[] }
+  | { target: string; spreadsheetId: string; sheet: string; rows: number; toAsk: number; questions: number; modes: ModeEstimate[]; cascade?: CascadeEstimate }
   | { target: string; spreadsheetId: string; sheet: string; error: { message: string; hint?: string } };
 
 export interface EstimateTotal {

@@ -27,6 +27,16 @@ export interface Agreement {
   disagreements: Disagreement[];
   /** Reviewed rows the model never answered (reviewed before any run asked). */
   withoutModel: number[];
+  /** With llm.cascade: the agreement of each model's own answers, and of the cascade's. */
+  byModel?: ModelAgreement[];
+}
+
+export interface ModelAgreement {
+  /** A model, or the cascade (cascade:small>large). */
+  model: string;
+  compared: number;
+  agreed: number;
+  rate: number | null;
 }
 
 /** Compares reviewers' verdicts with the model's, row by row. */
@@ -73,6 +83,10 @@ export function renderAgreement(a: Agreement): string {
     for (const d of a.disagreements) {
       lines.push(`  row ${d.row}${d.id ? ` (${d.id})` : ''}: reviewer ${d.reviewer}${d.note ? ` — ${d.note}` : ''}; model ${d.model}${d.modelIssues.length ? ` — ${d.modelIssues.join('; ')}` : ''}`);
     }
+  }
+  if (a.byModel) {
+    lines.push('', 'Per model (llm.cascade; each over the reviewed rows it answered):');
+    for (const m of a.byModel) lines.push(`  ${m.model.padEnd(Math.max(...a.byModel.map((x) => x.model.length)))}  ${m.rate === null ? 'n/a' : `${(m.rate * 100).toFixed(1)}%`} (${m.agreed}/${m.compared})`);
   }
   if (a.withoutModel.length > 0) {
     lines.push('', `${plural(a.withoutModel.length, 'reviewed row')} ${a.withoutModel.length === 1 ? 'was' : 'were'} never answered by the model (${rowList(a.withoutModel)}), so ${a.withoutModel.length === 1 ? 'it is' : 'they are'} not compared.`);

@@ -1,5 +1,6 @@
 import type { Store } from '../cache/index.js';
 import { Answering } from './answering.js';
+import { cascadeOf, type Labelled } from './cascade/index.js';
 import type { Asking } from './ask.js';
 import type { RunEventSink } from './events.js';
 import { byModel, drain, requestsOf, type Sharing } from './requests.js';
@@ -10,11 +11,11 @@ import { Settler, type Enqueue } from './settle.js';
 
 /** Commits the semantic cache's reuses, then asks every question: the failure that stopped the run, if one did. */
 export async function answerAll(
-  plan: Pick<RunPlan, 'minConfidence' | 'llm'>,
+  plan: Pick<RunPlan, 'minConfidence' | 'llm' | 'source'>,
   options: RunOptions,
   store: Store,
   events: RunEventSink,
-  run: { asking: Asking; sharing: Sharing; semantic: SemanticPass; enqueue: Enqueue; dryRun: boolean; now: () => Date; secrets: readonly string[] },
+  run: { asking: Asking; sharing: Sharing; semantic: SemanticPass; enqueue: Enqueue; dryRun: boolean; now: () => Date; secrets: readonly string[]; labelled: readonly Labelled[] },
 ): Promise<Error | undefined> {
   const { asking, sharing, semantic } = run;
   const settler = new Settler({
@@ -34,8 +35,10 @@ export async function answerAll(
     await settler.commit(job, record);
     events.emit({ type: 'semantic-reused', rows: job.entries.length });
   }
+  // llm.cascade: calibrated first (its rows answered by both models), then the rest asked small-first.
+  const cascade = await cascadeOf(plan.source, asking, { store, dryRun: run.dryRun, now: run.now, jobs: semantic.ask, labelled: [...run.labelled], settle: (job, outcome) => settler.settle(job, outcome), signal: options.abort, stop: options.stop });
   const answering = new Answering({
-    validator: asking.validator,
+    validator: cascade?.validator ?? asking.validator,
     settler,
     sharing,
     maxWorkers: plan.llm.max_workers,
@@ -46,12 +49,13 @@ export async function answerAll(
     board: options.board,
     lookup: options.board ? (key) => store.get(key) : undefined,
   });
-  const routes = byModel(semantic.ask, (job) => asking.modelOf(job.inputs));
+  const routes = byModel(cascade?.rest ?? semantic.ask, (job) => asking.modelOf(job.inputs));
   for (const [model, routed] of routes) events.emit({ type: 'routed', model, questions: routed.length });
   const { count, requests } = requestsOf(routes, asking.rowsPerRequest);
   if (count > 0) await asking.checkFallbacks(answering.stop);
   await drain(requests, count, plan.llm.max_workers, answering.answer);
   // Never judged (nothing answered, no 400 repeated): the ERRORs held back are the rows' own.
   settler.release();
+  if (cascade) events.emit({ type: 'cascade', report: cascade.report() });
   return answering.failure;
 }

@@ -8,7 +8,8 @@ import type { Job } from './select.js';
 import type { Settler } from './settle.js';
 
 export interface AnsweringOptions {
-  validator: Validator;
+  /** The run's validator, or a cascade over two of them (src/pipeline/cascade). */
+  validator: Pick<Validator, 'validateMany'>;
   settler: Settler;
   sharing: Sharing;
   maxWorkers: number;

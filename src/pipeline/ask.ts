@@ -17,6 +17,8 @@ export interface Asking {
   checkFallbacks: (signal?: AbortSignal) => Promise<void>;
   /** Whether the 400s of the run's first questions are the configuration's fault (the Settler holds ERROR cells until it knows). */
   judge: RefusalJudge;
+  /** With llm.cascade: a validator per model of the pair (the cascade asks each row of one, then maybe the other). */
+  perModel?: ReadonlyMap<string, Validator> | undefined;
 }
 
 /**
@@ -32,7 +34,8 @@ export async function buildAsking(
   const [first, ...rest] = plan.providers.map((p) => p.config);
   if (!first) throw new RangeError('llm.providers is empty');
   const keys = new Map(plan.providers.map((p) => [p.config.name, p.apiKey] as const));
-  const firstModels = routing ? [routing.small, routing.large] : [first.model];
+  const cascade = llm.cascade;
+  const firstModels = routing ? [routing.small, routing.large] : cascade ? [cascade.small, cascade.large] : [first.model];
   // What earlier runs learned each endpoint refuses, read once before any provider is made.
   const endpoints = [...firstModels.map((model) => ({ provider: first.base_url, model })), ...rest.map((p) => ({ provider: p.base_url, model: p.model }))];
   const refused = new Map<string, string[]>();
@@ -68,7 +71,7 @@ export async function buildAsking(
   // The tokenizer takes ~150 ms to load: only when a token budget asks for it.
   let estimator: Promise<TokenEstimator> | undefined;
   const judge = new RefusalJudge();
-  const validator = new Validator([...firsts.values(), ...fallbacks], {
+  const options: ConstructorParameters<typeof Validator>[1] = {
     rules,
     allowedStatuses: rules.allowedStatuses,
     maxRetries: llm.max_retries,
@@ -83,8 +86,12 @@ export async function buildAsking(
     onConnectionFailure: () => hooks.onConnectionFailure?.(),
     judge,
     onDropped: (provider, error) => hooks.onWarning?.(`provider "${provider.name}"${error.status === 403 ? ` (model ${provider.model})` : ""} is not used for the rest of this run: ${error.message}${error.hint ? `${/[.!?)]$/.test(error.message) ? '' : '.'} ${error.hint}` : ''}`),
-  });
-  const packing = packingOf(llm);
+  };
+  const validator = new Validator([...firsts.values(), ...fallbacks], options);
+  // The cascade's two validators share the gates, the judge and the providers; each asks its own model first.
+  const perModel = cascade ? new Map([...chains].map(([model, chain]) => [model, new Validator([...firsts.values(), ...fallbacks], { ...options, route: () => chain })] as const)) : undefined;
+  // A cascade's pair caps packing as routing's does: a packed request may go to either model.
+  const packing = packingOf({ ...llm, routing: llm.routing ?? llm.cascade });
   const capped = packingNote(packing, llm.max_completion_tokens);
   if (capped) hooks.onWarning?.(capped);
   return {
@@ -94,6 +101,7 @@ export async function buildAsking(
     promptCacheKeys: [...firsts.values()].map((p) => promptCacheKey(llm.prompt_cache_key, rules, p.model)),
     checkFallbacks: (signal) => validator.dropRefused(fallbacks, signal),
     judge,
+    perModel,
   };
 }
 

@@ -1,5 +1,6 @@
 import type { WaitingForBatch } from '../batch/pending.js';
 import type { BilledTier, RetryEvent, Usage } from '../llm/index.js';
+import type { CascadeReport } from './cascade/index.js';
 import type { Entry, OpenedSheet, WriterStats } from '../sheets/index.js';
 import type { Progress } from './run.js';
 import type { Selection } from './select.js';
@@ -21,6 +22,8 @@ export type RunEvent =
   | { type: 'routed'; model: string; questions: number }
   /** A call answered by a provider, with its usage (a retried call is several). */
   | { type: 'asked'; provider: string; model: string; usage: Usage; billed: BilledTier }
+  /** llm.cascade: what the cascade did (kept, escalated, calibration rows, the bound), once its questions are answered. */
+  | { type: 'cascade'; report: CascadeReport }
   /** Flex at work: a request sent at flex, a capacity refusal, a question sent again at auto. */
   | { type: 'flex'; flex: 'sent' | 'refused' | 'fell_back' }
   /** A request that never reached its provider. */

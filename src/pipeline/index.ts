@@ -8,3 +8,4 @@ export type { ModelUsage, RunStatus, RunSummary, SheetCounts } from './summary.j
 export { primaryProvider, primaryProviderOf } from './ask.js';
 export { planOf, questionPlanOf, type ProviderPlan, type QuestionPlan, type RunPlan } from './run-plan.js';
 export { holdLock, holdRunLock, lockNameOf, lockOf, LockLostError, type Every, type HeldLock, type RunLockName } from './run-lock.js';
+export { cascadeCostRatio, cascadeModelName, estimateCascade, modelKeyer, type CascadeEstimate, type CascadeReport } from './cascade/index.js';

@@ -2,6 +2,7 @@ import { cacheKey, type KeyLookup, type Store } from '../cache/index.js';
 import { durationMs, type Config } from '../config/index.js';
 import { OUTPUT_SCHEMA_VERSION, PROMPT_VERSION, routeModel, shapeKey, type PromptRules, type Routing, type RowShape } from '../llm/index.js';
 import type { Entry, LayoutConfig } from '../sheets/index.js';
+import { cascadeModelName, type CascadeConfig } from './cascade/scope.js';
 import { verdictCells } from './cells.js';
 import type { Known, Selection } from './select.js';
 
@@ -45,20 +46,21 @@ export function primaryModel(config: Config): string {
 
 /** A row's cache key: its inputs and everything else that could change the answer. */
 export function keyerOf(config: Config): (entry: Entry) => string {
-  return keyerFrom(promptRulesOf(config), primaryModel(config), config.llm.routing);
+  return keyerFrom(promptRulesOf(config), primaryModel(config), config.llm.routing, config.llm.cascade);
 }
 
 /** The keyer over parts already resolved (a RunPlan's): the rules' shape is hashed once, not per row. */
-export function keyerFrom(rules: PromptRules, primary: string, routing: Routing | undefined): (entry: Entry) => string {
+export function keyerFrom(rules: PromptRules, primary: string, routing: Routing | undefined, cascade?: CascadeConfig): (entry: Entry) => string {
   const shape = shapeKey(rules);
+  const pair = cascade ? cascadeModelName(cascade) : undefined;
   return (entry) =>
     cacheKey({
       inputs: entry.inputs,
       rulesText: rules.rulesText,
       allowedStatuses: rules.allowedStatuses,
       promptVersion: PROMPT_VERSION,
-      // With routing, the model the row is routed to: switching models re-asks.
-      model: routing ? routeModel(entry.inputs, routing) : primary,
+      // With routing, the model the row is routed to: switching models re-asks. With a cascade, the pair.
+      model: routing ? routeModel(entry.inputs, routing) : (pair ?? primary),
       schemaVersion: OUTPUT_SCHEMA_VERSION,
       shape,
     });

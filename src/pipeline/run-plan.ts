@@ -1,6 +1,7 @@
 import type { Config, ProviderConfig, Secrets } from '../config/index.js';
 import { priceTable, routeModel, type PriceTable, type PromptRules, type Routing } from '../llm/index.js';
 import type { Entry, LayoutConfig, LookPiece, ResultsTabConfig, RowInputs } from '../sheets/index.js';
+import { cascadeModelName } from './cascade/scope.js';
 import { lookPieces } from './look.js';
 import { keyerFrom, layoutConfigOf, primaryModel, promptRulesOf, scopeFrom, staleAfterOf } from './plan.js';
 import { lockOf, type RunLockName } from './run-lock.js';
@@ -52,6 +53,11 @@ export interface RunPlan extends QuestionPlan {
   readonly fuzzyThreshold: number | undefined;
   readonly writeBatchSize: number;
   readonly runsSheet: string | undefined;
+  /**
+   * The config this plan was resolved from: only for llm.cascade (src/pipeline/cascade), which
+   * still resolves its calibration scope and per-model keys from the config itself.
+   */
+  readonly source: Config;
   /** report.dashboard_sheet: charts over the Runs tab, kept after each run's Runs row. */
   readonly dashboardSheet: string | undefined;
   /** output.format: the columns whose look (colours, checkboxes, the reviewer list) the run keeps. */
@@ -64,6 +70,7 @@ export function questionPlanOf(config: Config): QuestionPlan {
   const rules = promptRulesOf(config);
   const primary = primaryModel(config);
   const routing = config.llm.routing;
+  const cascade = config.llm.cascade;
   return {
     target: config.target,
     sheets: config.sheets,
@@ -71,8 +78,9 @@ export function questionPlanOf(config: Config): QuestionPlan {
     rules,
     primaryModel: primary,
     routing,
-    modelOf: routing ? (inputs) => routeModel(inputs, routing) : () => primary,
-    keyOf: keyerFrom(rules, primary, routing),
+    // With a cascade every row is asked of the pair (small first), and cached under the pair's name.
+    modelOf: routing ? (inputs) => routeModel(inputs, routing) : cascade ? () => cascadeModelName(cascade) : () => primary,
+    keyOf: keyerFrom(rules, primary, routing, cascade),
     minConfidence: config.review.min_confidence,
     staleAfterMs: staleAfterOf(config, undefined),
     prices: priceTable(config.pricing),
@@ -93,6 +101,7 @@ export function planOf(config: Config, secrets: Pick<Secrets, 'apiKeys' | 'servi
     fuzzyThreshold: config.dedup.fuzzy_threshold,
     writeBatchSize: config.output.write_batch_size,
     runsSheet: config.report.runs_sheet,
+    source: config,
     dashboardSheet: config.report.dashboard_sheet,
     look: lookPieces(config),
     resultsTab:

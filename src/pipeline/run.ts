@@ -5,6 +5,7 @@ import type { Config, Secrets } from '../config/index.js';
 import { StatusValidatorError, redact } from '../errors.js';
 import type { ProviderGate } from '../llm/index.js';
 import { buildAsking } from './ask.js';
+import type { Labelled } from './cascade/index.js';
 import { appendRunsRow, resultsTarget, sheetsClientFor } from './sheet-io.js';
 import { semanticPass } from './semantic.js';
 import { SheetWriter, fingerprintOf, keepColumnLook, keepDashboard, openSheet, probeWrite, type CellValues, type Entry, type SheetsClient } from '../sheets/index.js';
@@ -180,7 +181,7 @@ async function execute(plan: RunPlan, secrets: Secrets, options: RunOptions, sto
   const dryRun = options.dryRun ?? false;
   const now = options.now ?? (() => new Date());
   events.emit({ type: 'phase', phase: 'reading' });
-  const { writer, enqueue, jobs } = await prepare(plan, options, store, events, sheets);
+  const { writer, enqueue, jobs, labelled } = await prepare(plan, options, store, events, sheets);
   // The headers (or the results tab) are made only before the first write, after answers
   // are paid for: on a tab the bot has not written to yet, where a share made read-only
   // by mistake is most likely, write access is checked first with a write no person
@@ -209,7 +210,7 @@ async function execute(plan: RunPlan, secrets: Secrets, options: RunOptions, sto
   // belong in the sheet now, not in the next run's.
   let failure: Error | undefined;
   try {
-    failure = await answerAll(plan, options, store, events, { asking, sharing, semantic, enqueue, dryRun, now, secrets: secrets.all });
+    failure = await answerAll(plan, options, store, events, { asking, sharing, semantic, enqueue, dryRun, now, secrets: secrets.all, labelled });
   } catch (error) {
     failure = error instanceof Error ? error : new Error(String(error));
   }
@@ -237,7 +238,7 @@ async function prepare(
   store: Store,
   events: RunEventSink,
   sheets: SheetsClient,
-): Promise<{ writer: SheetWriter; enqueue: Enqueue; jobs: Job[] }> {
+): Promise<{ writer: SheetWriter; enqueue: Enqueue; jobs: Job[]; labelled: Labelled[] }> {
   const dryRun = options.dryRun ?? false;
   const now = options.now ?? (() => new Date());
   // Nothing is written here: the headers a write needs are made before the first write (SheetWriter).
@@ -284,7 +285,9 @@ async function prepare(
   };
   // A known verdict unticks a box only when it answers the request (a batch job's answer, select.ts).
   for (const { entry, cells, answersRecheck } of selection.rewrites) enqueue(entry, cells, answersRecheck === true);
-  return { writer, enqueue, jobs: ask };
+  // A reviewer's verdict labels its row for a cascade's calibration.
+  const labelled = plan.llm.cascade ? selection.overrides.map(({ key, entry, override }) => ({ key, inputs: entry.inputs, verdict: override.verdict })) : [];
+  return { writer, enqueue, jobs: ask, labelled };
 }
 
 /** The entries a run works on: all, or those whose id was named. */

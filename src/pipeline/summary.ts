@@ -1,3 +1,4 @@
+import type { CascadeReport } from './cascade/report.js';
 import type { LostHeader, SkippedWrite } from '../sheets/index.js';
 
 export type RunStatus = 'completed' | 'completed_with_errors' | 'interrupted' | 'failed';
@@ -103,6 +104,8 @@ export interface RunSummary {
     byModel: Record<string, ModelUsage>;
     /** Questions per model asked first (with llm.routing: the small/large split). */
     routing: Record<string, number>;
+    /** With llm.cascade: rows kept by the small model, escalated, the calibration and the cost against large-only. */
+    cascade?: CascadeReport;
     promptCacheKey: string;
     /**
      * Flex processing (llm.providers[].service_tier flex), when any request went flex:

@@ -79,6 +79,9 @@ export class Tally implements RunEventSink {
         return this.call(event.model, event.usage, event.billed);
       case 'flex':
         return this.flex(event.flex);
+      case 'cascade':
+        this.summary.llm.cascade = event.report;
+        return;
       case 'connection-failure':
         return this.connectionFailure();
       case 'retried':

@@ -1,4 +1,4 @@
-import type { RunSummary } from '../pipeline/index.js';
+import { cascadeCostRatio, type CascadeReport, type RunSummary } from '../pipeline/index.js';
 import { describeAnswers, describeSheet, n, plural } from './words.js';
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
@@ -42,6 +42,7 @@ export function renderSummary(s: RunSummary): string {
   ];
   const flex = s.llm.flex;
   if (flex) rows.splice(rows.findIndex(([label]) => label === 'cost') + 1, 0, ['flex', `${plural(flex.requests, 'request')} sent at flex; ${plural(flex.capacityRefusals, 'capacity refusal')} (not billed); ${plural(flex.fellBack, 'question')} sent again at auto`]);
+  if (s.llm.cascade) rows.splice(rows.length - 2, 0, ['cascade', describeCascade(s.llm.cascade)]);
   if (s.rows.deferred) rows.splice(4, 0, ['left for the next run', n(s.rows.deferred)]);
   for (const w of [...s.waitingForBatch].reverse()) {
     rows.splice(4, 0, [`waiting for ${w.batchId}`, `${plural(w.rows, 'row')}, not asked: the job submitted ${age(Date.parse(s.endedAt) - Date.parse(w.submittedAt))} ago answers ${w.rows === 1 ? 'it' : 'them'} (batch status, then batch results)`]);
@@ -78,4 +79,12 @@ export function renderOneLine(s: RunSummary): string {
   const sheet = s.sheetShows ? `; the sheet shows ${describeSheet(s.sheetShows)}` : '';
   const waiting = s.waitingForBatch.map((w) => `, ${n(w.rows)} waiting for ${w.batchId} (${age(Date.parse(s.endedAt) - Date.parse(w.submittedAt))})`).join('');
   return `${head}: ${body}${waiting}${sheet}${s.fatal ? ` — ${s.fatal.message}` : ''}`;
+}
+
+/** llm.cascade in a line: what the small model kept, what went on, the calibration and the bound, the cost against large-only; then why. */
+function describeCascade(c: CascadeReport): string {
+  const ratio = cascadeCostRatio(c);
+  const cost = c.costUsd === null || c.largeOnlyCostUsd === null ? '' : `; ${formatUsd(c.costUsd)} against ${formatUsd(c.largeOnlyCostUsd)} asking ${c.large} alone${ratio ? ` (${ratio})` : ''}`;
+  const calibration = `${plural(c.calibrationRows, 'calibration row')}${c.calibratedNow ? ` (${n(c.calibratedNow)} asked of both models this run)` : ''}${c.reviewerLabels ? `, ${n(c.reviewerLabels)} labelled by reviewers` : ''}`;
+  return `${n(c.kept)} kept by ${c.small}, ${n(c.escalated)} escalated to ${c.large}; ${calibration}; agreement ≥ ${c.bound.toFixed(3)} at ${c.confidence} confidence (target ${c.targetAgreement})${cost}. ${c.note}`;
 }

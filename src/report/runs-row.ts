@@ -1,5 +1,5 @@
 import type { RunRequest } from '../cache/index.js';
-import type { RunSummary } from '../pipeline/index.js';
+import type { CascadeReport, RunSummary } from '../pipeline/index.js';
 
 /**
  * New columns go at the end. Cells are placed under their header's text wherever it is
@@ -9,7 +9,7 @@ import type { RunSummary } from '../pipeline/index.js';
 /** The Runs tab's column that tells runs apart: a retried append looks for it first (appendToOwnTab). */
 export const RUNS_IDENTITY = 'Run id';
 
-export const RUNS_HEADER = ['Started (UTC)', 'Finished (UTC)', 'Trigger', 'Status', 'Rows', 'Asked', 'Valid', 'Invalid', 'Errors', 'LLM calls', 'Tokens', 'Cost (USD)', 'Seconds', 'Run id', 'Triggered by', 'Request', 'Target', 'Run group', 'Sheet VALID', 'Sheet INVALID', 'Sheet NEEDS REVIEW', 'Sheet ERROR', 'Sheet reviewer verdicts', 'Sheet not checked', 'Retries (429, 5xx)'];
+export const RUNS_HEADER = ['Started (UTC)', 'Finished (UTC)', 'Trigger', 'Status', 'Rows', 'Asked', 'Valid', 'Invalid', 'Errors', 'LLM calls', 'Tokens', 'Cost (USD)', 'Seconds', 'Run id', 'Triggered by', 'Request', 'Target', 'Run group', 'Sheet VALID', 'Sheet INVALID', 'Sheet NEEDS REVIEW', 'Sheet ERROR', 'Sheet reviewer verdicts', 'Sheet not checked', 'Retries (429, 5xx)', 'Cascade kept (small)', 'Cascade escalated (large)', 'Cascade calibration rows', 'Cascade agreement bound', 'Cascade cost / large-only'];
 
 /** One row of the Runs tab: what the people in the sheet want to see of a run, and who asked for it (serve). */
 export function runsRow(s: RunSummary, request?: RunRequest): string[] {
@@ -36,6 +36,8 @@ export function runsRow(s: RunSummary, request?: RunRequest): string[] {
     ...(s.sheetShows ? [s.sheetShows.valid, s.sheetShows.invalid, s.sheetShows.needsReview, s.sheetShows.error, s.sheetShows.reviewerValid + s.sheetShows.reviewerInvalid, s.sheetShows.unchecked + s.sheetShows.incomplete].map(String) : ['', '', '', '', '', '']),
     // The dashboard's "errors and 429s": every retried call, to the models and to Sheets.
     String(s.llm.retries + s.writes.sheetRetries),
+    // llm.cascade (issue 24); empty for a run without one.
+    ...cascadeCells(s.llm.cascade),
   ];
 }
 
@@ -44,4 +46,10 @@ export function describeRequest(request: RunRequest): string {
   const rows = request.rows === undefined ? 'all rows' : `${request.rows.length === 1 ? 'row' : 'rows'} ${request.rows.slice(0, 20).join(', ')}${request.rows.length > 20 ? ` (+${request.rows.length - 20} more)` : ''}`;
   const estimate = request.estimatedUsd === null ? '' : `; estimated $${request.estimatedUsd.toFixed(4)}`;
   return `${rows}${request.force ? '; force' : ''}${estimate}`;
+}
+
+function cascadeCells(c: CascadeReport | undefined): string[] {
+  if (!c) return ['', '', '', '', ''];
+  const ratio = c.costUsd !== null && c.largeOnlyCostUsd !== null && c.largeOnlyCostUsd > 0 ? (c.costUsd / c.largeOnlyCostUsd).toFixed(3) : '';
+  return [String(c.kept), String(c.escalated), String(c.calibrationRows), c.bound.toFixed(4), ratio];
 }

@@ -114,6 +114,8 @@ async function appendOnce(client: SheetsClient, tab: string, rows: string[][], i
  * and their rows are appended after it.
  */
 async function headerThenRows(client: SheetsClient, tab: string, header: string[], rows: string[][], identity: string | undefined): Promise<void> {
+  // A new tab is 26 columns wide (addSheet's default grid): a longer header needs the room first.
+  if (header.length > 26) await growColumnsTo(client, tab, header.length);
   await client.write([{ range: a1Range(tab, { row: 1, column: 1 }, { row: 1, column: header.length }), values: [header] }]);
   await appendOnce(client, tab, rows, identityOf(header, header.map((_, i) => i + 1), rows, identity));
 }

@@ -301,6 +301,21 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       expect(new Set(read.map((r) => r.key)).size).toBe(1_234);
     });
 
+    it('keeps a cascade calibration per scope: replaced by a newer one, another scope apart, a damaged record read as null', async () => {
+      const store = await fresh();
+      expect(await store.calibrations.get('scope-a')).toBeUndefined();
+      const record = { threshold: 0.82, bound: 0.951, samples: [{ c: 0.9, agree: true }], note: 'Статус ✓' };
+      await store.calibrations.put('scope-a', record, '2026-03-01T00:00:00.000Z');
+      await store.calibrations.put('scope-b', { threshold: null }, '2026-03-01T00:00:00.000Z');
+      expect(await store.calibrations.get('scope-a')).toEqual({ scope: 'scope-a', record, calibratedAt: '2026-03-01T00:00:00.000Z' });
+      await store.calibrations.put('scope-a', { threshold: 0.9 }, '2026-03-02T00:00:00.000Z');
+      expect(await store.calibrations.get('scope-a')).toEqual({ scope: 'scope-a', record: { threshold: 0.9 }, calibratedAt: '2026-03-02T00:00:00.000Z' });
+      expect((await store.calibrations.get('scope-b'))?.record).toEqual({ threshold: null });
+      // A hand-edited (damaged) record, restored from a dump: read as null, never a failure.
+      await store.restore({ table: 'calibrations', rows: [{ scope: 'scope-c', record: '{not json', calibrated_at: '2026-03-01T00:00:00.000Z' }] });
+      expect(await store.calibrations.get('scope-c')).toEqual({ scope: 'scope-c', record: null, calibratedAt: '2026-03-01T00:00:00.000Z' });
+    });
+
     it('dump then restore into another store copies everything; restoring twice adds nothing', async () => {
       const source = await fresh();
       await source.put(verdictOf('v1'));
@@ -313,6 +328,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       await source.limitMemory(() => Date.parse('2026-03-01T00:00:00.000Z')).learn({ provider: 'p', model: 'm', apiKey: 'key-123456' }, { rpm: 10 });
       await source.fieldMemory(() => Date.parse('2026-03-01T00:00:00.000Z')).learn({ provider: 'p', model: 'm' }, 'seed', 'Unknown name "seed"');
       await source.embeddings.put('v1', 'INVALID', 'emb', '', Buffer.from([1, 2, 3, 4]));
+      await source.calibrations.put('cascade-1', { threshold: 0.7 }, '2026-03-01T00:00:00.000Z');
       const chunks = await drain(source.dump());
       expect(new Set(chunks.map((c) => c.table))).toEqual(new Set(DUMP_TABLES));
 
@@ -334,6 +350,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       expect(await copy.limitMemory(() => Date.parse('2026-03-01T01:00:00.000Z')).recall({ provider: 'p', model: 'm', apiKey: 'key-123456' })).toEqual({ rpm: 10, tpm: undefined });
       expect(await copy.fieldMemory(() => Date.parse('2026-03-01T01:00:00.000Z')).recall({ provider: 'p', model: 'm' })).toEqual(['seed']);
       expect(await copy.embeddings.previous('v1')).toEqual({ status: 'INVALID', bytes: 4, model: 'emb', scope: '' });
+      expect(await copy.calibrations.get('cascade-1')).toEqual({ scope: 'cascade-1', record: { threshold: 0.7 }, calibratedAt: '2026-03-01T00:00:00.000Z' });
       // The copy dumps the same rows as the source.
       const normalized = (list: DumpChunk[]) => JSON.stringify(list.map((c) => ({ table: c.table, rows: c.rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Buffer.isBuffer(v) || v instanceof Uint8Array ? [...v] : v]))) })));
       expect(normalized(await drain(copy.dump()))).toBe(normalized(chunks));

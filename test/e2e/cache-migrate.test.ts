@@ -65,8 +65,9 @@ describe('cache migrate', () => {
       [{ customId: 'q1', label: '', key: 'pending-key', inputs: { status: 'Done', comment: 'Shipped.' } }],
     );
     await old.embeddings.put('reviewed-key', 'Done', 'text-embedding-3-small', 'scope', Buffer.from(new Float32Array([0.25, 0.5]).buffer));
+    await old.calibrations.put('cascade-scope', { threshold: 0.8, bound: 0.96 }, '2026-12-01T10:00:00.000Z');
     const inFile = new Map<string, number>();
-    for (const table of ['verdicts', 'overrides', 'runs', 'batch_jobs', 'batch_lines', 'provider_limits', 'provider_fields', 'embeddings']) {
+    for (const table of ['verdicts', 'overrides', 'runs', 'batch_jobs', 'batch_lines', 'provider_limits', 'provider_fields', 'embeddings', 'calibrations']) {
       inFile.set(table, (old.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n);
     }
     await old.close();
@@ -77,14 +78,14 @@ describe('cache migrate', () => {
     const byTable = new Map(summary.tables.map((t) => [t.table, t]));
     expect(byTable.get('verdicts')).toEqual({ table: 'verdicts', found: 20, added: 20, alreadyThere: 0 });
     expect(byTable.get('runs')).toEqual({ table: 'runs', found: 1, added: 1, alreadyThere: 0 });
-    expect([...byTable.keys()]).toEqual(['verdicts', 'overrides', 'runs', 'batch_jobs', 'batch_lines', 'provider_limits', 'provider_fields', 'embeddings']);
+    expect([...byTable.keys()]).toEqual(['verdicts', 'overrides', 'runs', 'batch_jobs', 'batch_lines', 'provider_limits', 'provider_fields', 'embeddings', 'calibrations']);
     const database = new URL(url).pathname.slice(1);
     for (const [table, n] of inFile) {
       expect(byTable.get(table), table).toEqual({ table, found: n, added: n, alreadyThere: 0 });
       const [row] = await cluster.sql<{ n: string }>(`SELECT count(*) AS n FROM ${table}`, [], database);
       expect(Number(row?.n), table).toBe(n);
     }
-    for (const table of ['overrides', 'batch_jobs', 'batch_lines', 'embeddings']) expect(inFile.get(table), table).toBe(1);
+    for (const table of ['overrides', 'batch_jobs', 'batch_lines', 'embeddings', 'calibrations']) expect(inFile.get(table), table).toBe(1);
     // Progress per table on stderr; the database named by host:port/database, never with its password.
     expect(migrated.stderr).toContain('verdicts: 20 read, 20 added, 0 already there, done');
     expect(migrated.stderr).toContain('runs: 1 read, 1 added');
@@ -100,6 +101,7 @@ describe('cache migrate', () => {
       expect(await copied.getOverride('reviewed-key')).toEqual({ key: 'reviewed-key', verdict: 'INVALID', note: 'the date is wrong', recordedAt: '2026-12-01T10:00:00.000Z' });
       expect([...(await copied.batchJobs().pendingKeys())]).toEqual(['pending-key']);
       expect((await copied.embeddings.previous('reviewed-key'))?.model).toBe('text-embedding-3-small');
+      expect(await copied.calibrations.get('cascade-scope')).toEqual({ scope: 'cascade-scope', record: { threshold: 0.8, bound: 0.96 }, calibratedAt: '2026-12-01T10:00:00.000Z' });
     } finally {
       await copied.close();
     }

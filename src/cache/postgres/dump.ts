@@ -20,6 +20,7 @@ const TABLES: Record<DumpTable, { columns: readonly string[]; key: readonly stri
   provider_limits: { columns: ['provider', 'model', 'key_hash', 'rpm', 'tpm', 'learned_at', 'contradicted'], key: ['provider', 'model', 'key_hash'] },
   provider_fields: { columns: ['provider', 'model', 'field', 'learned_at', 'message'], key: ['provider', 'model', 'field'] },
   embeddings: { columns: ['key', 'status', 'model', 'scope', 'vector'], key: ['key'] },
+  calibrations: { columns: ['scope', 'record', 'calibrated_at'], key: ['scope'] },
 };
 
 const CHUNK_ROWS = 500;

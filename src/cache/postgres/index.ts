@@ -4,6 +4,7 @@ import { PostgresBatchJobs } from './batch-jobs.js';
 import { Db } from './db.js';
 import { dumpTables, restoreChunk } from './dump.js';
 import { PostgresEmbeddings } from './embeddings.js';
+import { PostgresCalibrations } from './calibrations.js';
 import { isConnectionFault, openFailure } from './faults.js';
 import { PostgresLocks } from './locks.js';
 import { PostgresFieldMemory, PostgresLimitMemory } from './memory.js';
@@ -74,6 +75,7 @@ class PostgresStore implements Store {
   readonly runs: PostgresRunLog;
   readonly locks: PostgresLocks;
   readonly embeddings: PostgresEmbeddings;
+  readonly calibrations: PostgresCalibrations;
   private readonly verdicts: Verdicts;
 
   constructor(
@@ -85,6 +87,7 @@ class PostgresStore implements Store {
     this.runs = new PostgresRunLog(db, db.options.now);
     this.locks = new PostgresLocks(db, staleAfterMs);
     this.embeddings = new PostgresEmbeddings(db);
+    this.calibrations = new PostgresCalibrations(db);
   }
 
   get isOpen(): boolean {

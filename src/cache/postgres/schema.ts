@@ -122,6 +122,12 @@ export const PG_MIGRATIONS: readonly string[] = [
      RETURN NULL;
    END
    $fn$;`,
+  // Issue 24: a model cascade's calibrated threshold, by the scope it holds for (as SQLite's).
+  `CREATE TABLE calibrations (
+     scope ${C} PRIMARY KEY,
+     record text NOT NULL,
+     calibrated_at ${C} NOT NULL
+   );`,
 ];
 
 /** The key of the transaction-level advisory lock migrations run under ("sv-schema"). */

@@ -16,6 +16,7 @@ const KEYS: Record<DumpTable, string> = {
   provider_limits: 'provider, model, key_hash',
   provider_fields: 'provider, model, field',
   embeddings: 'key',
+  calibrations: 'scope',
 };
 
 const PAGE = 500;

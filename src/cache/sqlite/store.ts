@@ -1,7 +1,8 @@
 import type Database from 'better-sqlite3';
 import { answeredBatchQuestionsOf, pendingQuestionsOf } from '../batch-jobs.js';
-import type { BatchJobStore, DumpChunk, EmbeddingStore, FieldStore, KeyLookup, LimitStore, Locks, RunLog, Store } from '../contract.js';
+import type { BatchJobStore, CalibrationStore, DumpChunk, EmbeddingStore, FieldStore, KeyLookup, LimitStore, Locks, RunLog, Store } from '../contract.js';
 import type { CachedVerdict, ReviewerVerdict } from '../store.js';
+import { sqliteCalibrations } from './calibrations.js';
 import { dumpTables, restoreChunk } from './dump.js';
 import { settled } from './settled.js';
 import { openDatabase, type OpenSqliteOptions } from './open.js';
@@ -35,6 +36,7 @@ export class SqliteStore implements Store {
   readonly runs: RunLog;
   readonly locks: Locks;
   readonly embeddings: EmbeddingStore;
+  readonly calibrations: CalibrationStore;
   private readonly getStatement: Database.Statement<[string], VerdictRow>;
   private readonly putStatement: Database.Statement<VerdictRow>;
 
@@ -44,6 +46,7 @@ export class SqliteStore implements Store {
     this.runs = sqliteRunLog(db);
     this.locks = sqliteLocks(db);
     this.embeddings = sqliteEmbeddings(db);
+    this.calibrations = sqliteCalibrations(db);
     this.getStatement = db.prepare('SELECT * FROM verdicts WHERE key = ?');
     this.putStatement = db.prepare(
       `INSERT INTO verdicts (key, verdict, issues, suggestion, model, provider, checked_at, confidence, prompt_tokens, completion_tokens, cached_tokens)
