@@ -96,7 +96,16 @@ async function attemptOnce(delivery: Delivery, timeoutMs: number, outer: AbortSi
     }
     return { kind: 'refused', reason: said };
   } catch (error) {
-    const why = timeout.aborted ? `no answer within ${Math.ceil(timeoutMs / 1000)} s` : outer?.aborted ? 'stopped' : `could not connect (${error instanceof Error ? error.message : String(error)})`;
+    // undici's own headers/body timeouts (set to the same bound) may fire before the abort timer
+    // on a loaded machine: the receiver took the connection and did not answer, all the same.
+    const unanswered = timeout.aborted || isUndiciTimeout(error);
+    const why = unanswered ? `no answer within ${Math.ceil(timeoutMs / 1000)} s` : outer?.aborted ? 'stopped' : `could not connect (${error instanceof Error ? error.message : String(error)})`;
     return { kind: 'retry', reason: `${delivery.name}: ${why}`, waitMs: undefined };
   }
+}
+
+/** undici's HeadersTimeoutError / BodyTimeoutError (https://undici.nodejs.org/#/docs/api/Errors). */
+function isUndiciTimeout(error: unknown): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT';
 }

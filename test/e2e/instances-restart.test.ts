@@ -36,10 +36,13 @@ describe('the database restarting mid-run', () => {
     const run = spawnCli(['run', '--config', b.configPath, '--json'], { env: b.env, host: 'host-a' });
     children.push(run);
     await waitFor('a third of the answers', () => b.llm.requests.filter(delivered).length >= 20, 60_000);
+    // Who holds the lock just before the restart (read first: on a loaded machine the run may
+    // take its lock again before the polling below starts), then while the run goes on.
+    const before = await cluster.sql<{ run_id: string; backend_pid: number }>('SELECT run_id, backend_pid FROM locks', [], database);
+    expect(before).toHaveLength(1);
     cluster.restart('fast');
     const restartedAt = Date.now();
-    // While the run goes on: who holds the lock (polled from before the restart ends).
-    const holders = await lockHoldersWhile(run, cluster, database);
+    const holders = [...before, ...(await lockHoldersWhile(run, cluster, database))];
     const exit = await run.exited;
     expect(exit.code, run.stderr()).toBe(0);
     const summary = JSON.parse(run.stdout()) as { status: string; fatal?: unknown; rows: { asked: number }; verdicts: { error: number }; llm: { calls: number } };
