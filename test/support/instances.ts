@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach } from 'vitest';
 import { startBed, type Bed, type BedOptions } from './bed.js';
-import { REPO_ROOT, type Child } from './inspect.js';
+import { captured, REPO_ROOT, type Child } from './inspect.js';
 import { testCluster } from './postgres-store.js';
 import type { RecordedRequest } from './openai-emulator/index.js';
 import type { PostgresCluster } from './postgres.js';
@@ -60,16 +60,7 @@ export function spawnCli(args: readonly string[], options: CliOptions): Child & 
     [command, ...argv] = node as [string, ...string[]];
   }
   const child = spawn(command, argv, { cwd, env: { ...options.env, PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code, signal) => resolve({ code, signal }));
-  });
-  if (child.pid === undefined) throw new Error(`could not spawn ${command}`);
-  return { process: child, pid: child.pid, stdout: () => out, stderr: () => err, exited, cwd };
+  return { ...captured(child, command), cwd };
 }
 
 /** A bed whose config names a fresh database of this file's cluster as `cache.url` (no `cache.path`). */
