@@ -8,31 +8,15 @@
  * - Closing the store while an acquire is in flight must leave no session holding the lock.
  */
 import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Store } from '../../src/cache/contract.js';
-import { openPostgresStore } from '../../src/cache/postgres/index.js';
+import { describe, expect, it } from 'vitest';
 import { LockedError } from '../../src/errors.js';
-import { testCluster } from '../support/postgres-store.js';
+import { freshDatabase, postgresAfterEach, testCluster } from '../support/postgres-store.js';
 
-const stores: Store[] = [];
-const clients: pg.Client[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.end().catch(() => {});
-  for (const s of stores.splice(0)) if (s.isOpen) await s.close();
-});
+const { clients, open } = postgresAfterEach();
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function database(): Promise<{ url: string; name: string }> {
-  const url = await (await testCluster()).createDatabase('locksession');
-  return { url, name: url.split('/').pop() ?? '' };
-}
-
-async function open(url: string, staleAfterMs?: number): Promise<Store> {
-  const s = await openPostgresStore(url, staleAfterMs === undefined ? {} : { staleAfterMs });
-  stores.push(s);
-  return s;
-}
+const database = () => freshDatabase('locksession');
 
 /** Sessions of the store (application_name status-validator) connected to this database. */
 async function storeSessions(name: string): Promise<number> {
