@@ -18,6 +18,17 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const database = () => freshDatabase('locksession');
 
+/** Another session that holds the tab's lock row (an open transaction, FOR UPDATE): a heartbeat's UPDATE waits on it. */
+async function holdLockRow(url: string): Promise<pg.Client> {
+  const blocker = new pg.Client({ connectionString: url });
+  blocker.on('error', () => {});
+  await blocker.connect();
+  clients.push(blocker);
+  await blocker.query('BEGIN');
+  await blocker.query(`SELECT 1 FROM locks WHERE name = 'tab' FOR UPDATE`);
+  return blocker;
+}
+
 /** Sessions of the store (application_name status-validator) connected to this database. */
 async function storeSessions(name: string): Promise<number> {
   const [row] = await (await testCluster()).sql<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND application_name = 'status-validator'`, [name]);
@@ -42,12 +53,7 @@ describe('the PostgreSQL lock\'s session', () => {
     const store = await open(url);
     const lock = await store.locks.acquire('tab', 'run-1');
     // Another session holds the row: the heartbeat's UPDATE waits on it.
-    const blocker = new pg.Client({ connectionString: url });
-    blocker.on('error', () => {});
-    await blocker.connect();
-    clients.push(blocker);
-    await blocker.query('BEGIN');
-    await blocker.query(`SELECT 1 FROM locks WHERE name = 'tab' FOR UPDATE`);
+    const blocker = await holdLockRow(url);
     const beat = lock.heartbeat();
     await sleep(200);
     const released = lock.release();
@@ -86,12 +92,7 @@ describe('the PostgreSQL lock\'s session', () => {
     const lock = await a.locks.acquire('tab', 'slow-beater');
     await sleep(800);
     // The holder's heartbeat is held up (a slow disk, a lock queue): B reads the row while it is still stale.
-    const blocker = new pg.Client({ connectionString: url });
-    blocker.on('error', () => {});
-    await blocker.connect();
-    clients.push(blocker);
-    await blocker.query('BEGIN');
-    await blocker.query(`SELECT 1 FROM locks WHERE name = 'tab' FOR UPDATE`);
+    const blocker = await holdLockRow(url);
     const beat = lock.heartbeat();
     await sleep(100);
     const taking = b.locks.acquire('tab', 'taker').then(
