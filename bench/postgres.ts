@@ -1,13 +1,10 @@
-import { fork } from 'node:child_process';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { API_KEY } from '../test/support/bed.js';
 import { startPostgres, type PostgresCluster } from '../test/support/postgres.js';
 import { sampleRows } from '../test/support/sample-data.js';
 import { benchEnv, type BenchEnv, type Figure } from './lib.js';
 import { runBuiltCli } from './built-cli.js';
 import { holderKillToFirstCall } from './postgres-kill.js';
-import type { ChildReport } from './warm-child.js';
+import { forkWarmChild } from './warm-rerun.js';
 
 /**
  * B15: the PostgreSQL store (cache.url, issue 21) beside SQLite, in one run, as ratios of
@@ -101,14 +98,7 @@ async function warmRerunBoth(cluster: PostgresCluster): Promise<Figure[]> {
 async function rerun(env: BenchEnv, store: StoreName): Promise<Rerun> {
   env.sheets.resetQuota();
   env.llm.reset();
-  const child = fork(fileURLToPath(new URL('./warm-child.ts', import.meta.url)), [env.configPath, API_KEY], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const exited = once(child, 'exit');
-  const report = await new Promise<ChildReport>((resolve, reject) => {
-    child.once('message', (message) => resolve(message as ChildReport));
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`B15 ${store}: the rerun process exited ${code} without a report`)));
-  });
-  await exited;
+  const report = await forkWarmChild(env.configPath, `B15 ${store}`);
   if (report.code !== 0) throw new Error(`B15 ${store} warm rerun exited ${report.code}`);
   const mainCalls = env.llm.callCount();
   env.sheets.resetQuota();

@@ -1,14 +1,10 @@
-import { fork } from 'node:child_process';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import { once } from 'node:events';
 import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { API_KEY } from '../test/support/bed.js';
 import { sampleRows } from '../test/support/sample-data.js';
 import type { RecordedCall } from '../test/support/sheets-emulator/index.js';
 import { benchEnv, type BenchEnv, type Figure } from './lib.js';
-import type { ChildReport } from './warm-child.js';
+import { forkWarmChild } from './warm-rerun.js';
 
 const ROWS = 50_000;
 /** Generous quotas and big batches for the cold run that fills the cache and the sheet (setup, not measured). */
@@ -102,14 +98,7 @@ async function warmRun(env: BenchEnv): Promise<WarmRun> {
   env.sheets.resetQuota();
   env.sheets.resetCalls();
   env.llm.reset();
-  const child = fork(fileURLToPath(new URL('./warm-child.ts', import.meta.url)), [env.configPath, API_KEY], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const exited = once(child, 'exit');
-  const report = await new Promise<ChildReport>((resolve, reject) => {
-    child.once('message', (message) => resolve(message as ChildReport));
-    child.once('error', reject);
-    child.once('exit', (code) => reject(new Error(`B4: the rerun process exited ${code} without a report`)));
-  });
-  await exited;
+  const report = await forkWarmChild(env.configPath, 'B4');
   if (report.code !== 0) throw new Error(`B4 warm run exited ${report.code}`);
   const rows = report.summary.rows as { upToDate: number };
   return { wallMs: report.wallMs, upToDate: rows.upToDate, calls: [...env.sheets.calls], llmCalls: env.llm.callCount(), maxRssBytes: report.maxRssBytes };

@@ -30,6 +30,35 @@ export interface BatchLine<I = unknown> {
   inputs: I;
 }
 
+/** A batch_lines row as both stores select it: inputs still JSON text. */
+export interface BatchLineRow {
+  customId: string;
+  label: string;
+  key: string;
+  inputs: string;
+}
+
+/**
+ * A job's lines grouped by the line (custom_id) that asks them, in the rows' order. A damaged
+ * line (a hand edit, a restored dump) is skipped: its question counts as unanswered and its row
+ * is asked again (the store contract: never fail on damaged JSON).
+ */
+export function linesByCustomId<I>(rows: readonly BatchLineRow[]): Map<string, BatchLine<I>[]> {
+  const out = new Map<string, BatchLine<I>[]>();
+  for (const r of rows) {
+    let inputs: I;
+    try {
+      inputs = JSON.parse(r.inputs) as I;
+    } catch {
+      continue;
+    }
+    const list = out.get(r.customId) ?? [];
+    list.push({ customId: r.customId, label: r.label, key: r.key, inputs });
+    out.set(r.customId, list);
+  }
+  return out;
+}
+
 /** A Batch API job that already asks a question: its answer is paid for and on its way. */
 export interface PendingBatch {
   batchId: string;
@@ -85,21 +114,8 @@ export class SqliteBatchJobs<I = unknown> {
   lines(id: string): Map<string, BatchLine<I>[]> {
     const rows = this.db
       .prepare('SELECT custom_id AS customId, label, key, inputs FROM batch_lines WHERE batch_id = ? ORDER BY custom_id, label')
-      .all(id) as Array<{ customId: string; label: string; key: string; inputs: string }>;
-    const out = new Map<string, BatchLine<I>[]>();
-    for (const r of rows) {
-      let inputs: I;
-      try {
-        inputs = JSON.parse(r.inputs) as I;
-      } catch {
-        // A damaged line (a hand edit) is skipped: its question counts as unanswered.
-        continue;
-      }
-      const list = out.get(r.customId) ?? [];
-      list.push({ customId: r.customId, label: r.label, key: r.key, inputs });
-      out.set(r.customId, list);
-    }
-    return out;
+      .all(id) as BatchLineRow[];
+    return linesByCustomId<I>(rows);
   }
 
   /** Keys already in a job not yet applied: submitting them again would pay twice. */

@@ -6,7 +6,7 @@ import { LockedError, redact, type StatusValidatorError } from '../errors.js';
 import { formatLog } from '../log/index.js';
 import type { Metrics } from '../metrics/index.js';
 import { NOTIFY_BUDGET_MS, Notifier, type NotifiedTarget } from '../notify/index.js';
-import { sheetsClientFor, type RunSummary, type TargetOutcome } from '../pipeline/index.js';
+import { sheetsClientFor, zeroCounters, type RunSummary, type TargetOutcome } from '../pipeline/index.js';
 import { sameTab } from '../sheets/index.js';
 import { systemClock, type CommandIO } from './context.js';
 
@@ -170,14 +170,7 @@ export async function announceFailure(a: Announcer, config: Config, error: Statu
     sheet: config.sheets.sheet,
     startedAt: at,
     endedAt: at,
-    wallMs: 0,
-    rows: { read: 0, incomplete: 0, upToDate: 0, fromCache: 0, asked: 0, deduplicated: 0, deferred: 0, rechecked: 0, overridden: 0, fuzzyShared: 0, semanticReused: 0, waitingForBatch: 0 },
-    waitingForBatch: [],
-    llm: { calls: 0, retries: 0, connectionFailures: 0, questions: 0, promptTokens: 0, completionTokens: 0, cachedTokens: 0, cacheHitRate: null, costUsd: 0, naiveCostUsd: null, savedUsd: null, byModel: {}, routing: {}, promptCacheKey: '' },
-    verdicts: { valid: 0, invalid: 0, error: 0, needsReview: 0 },
-    sheetShows: null,
-    writes: { calls: 0, rowsWritten: 0, rowsMoved: 0, skipped: [], sheetRetries: 0, headersAdded: [], stopped: [], rowsNotWritten: 0 },
-    errors: [],
+    ...zeroCounters(),
     warnings: [],
     fatal: error.hint === undefined ? { message } : { message, hint: redact(error.hint, a.secrets.all) },
   };

@@ -5,6 +5,7 @@ export { sheetsClientFor, surveyTab } from './sheet-io.js';
 export { hasWork, keyerOf, layoutConfigOf, localDate, lookupIn, primaryModel, promptRulesOf, snapshotOf, staleAfterOf } from './plan.js';
 export { selectWork, type Selection } from './select.js';
 export type { ModelUsage, RunStatus, RunSummary, SheetCounts } from './summary.js';
+export { zeroCounters } from './summary.js';
 export { primaryProvider, primaryProviderOf } from './ask.js';
 export { planOf, questionPlanOf, type ProviderPlan, type QuestionPlan, type RunPlan } from './run-plan.js';
 export { holdLock, holdRunLock, lockNameOf, lockOf, LockLostError, type Every, type HeldLock, type RunLockName } from './run-lock.js';

@@ -146,3 +146,20 @@ export interface RunSummary {
   warnings: string[];
   fatal?: { message: string; hint?: string };
 }
+
+/** A summary's counters before anything was counted: a run's start, or a run that failed before reading. */
+export type ZeroCounters = Pick<RunSummary, 'wallMs' | 'rows' | 'waitingForBatch' | 'llm' | 'verdicts' | 'sheetShows' | 'writes' | 'errors'>;
+
+/** Every counter at zero, fresh objects each call (the Tally adds to them in place). Keys in the summary's order. */
+export function zeroCounters(): ZeroCounters {
+  return {
+    wallMs: 0,
+    rows: { read: 0, incomplete: 0, upToDate: 0, fromCache: 0, asked: 0, deduplicated: 0, deferred: 0, rechecked: 0, overridden: 0, fuzzyShared: 0, semanticReused: 0, waitingForBatch: 0 },
+    waitingForBatch: [],
+    llm: { calls: 0, retries: 0, connectionFailures: 0, questions: 0, promptTokens: 0, completionTokens: 0, cachedTokens: 0, cacheHitRate: null, costUsd: 0, naiveCostUsd: null, savedUsd: null, byModel: {}, routing: {}, promptCacheKey: '' },
+    verdicts: { valid: 0, invalid: 0, error: 0, needsReview: 0 },
+    sheetShows: null,
+    writes: { calls: 0, rowsWritten: 0, rowsMoved: 0, skipped: [], sheetRetries: 0, headersAdded: [], stopped: [], rowsNotWritten: 0 },
+    errors: [],
+  };
+}

@@ -6,7 +6,7 @@ import { plural, rowList } from '../plural.js';
 import { ShownCounts } from './shown.js';
 import type { Progress } from './run.js';
 import type { RunEvent, RunEventSink, RunEvents } from './events.js';
-import type { RunStatus, RunSummary } from './summary.js';
+import { zeroCounters, type RunStatus, type RunSummary } from './summary.js';
 
 /** How many newly INVALID rows a summary lists (all are counted): a notification shows fewer. */
 const NEWLY_INVALID_KEPT = 100;
@@ -45,14 +45,7 @@ export class Tally implements RunEventSink {
       sheet: config.sheets.sheet,
       startedAt: this.startedAt,
       endedAt: this.startedAt,
-      wallMs: 0,
-      rows: { read: 0, incomplete: 0, upToDate: 0, fromCache: 0, asked: 0, deduplicated: 0, deferred: 0, rechecked: 0, overridden: 0, fuzzyShared: 0, semanticReused: 0, waitingForBatch: 0 },
-      waitingForBatch: [],
-      llm: { calls: 0, retries: 0, connectionFailures: 0, questions: 0, promptTokens: 0, completionTokens: 0, cachedTokens: 0, cacheHitRate: null, costUsd: 0, naiveCostUsd: null, savedUsd: null, byModel: {}, routing: {}, promptCacheKey: '' },
-      verdicts: { valid: 0, invalid: 0, error: 0, needsReview: 0 },
-      sheetShows: null,
-      writes: { calls: 0, rowsWritten: 0, rowsMoved: 0, skipped: [], sheetRetries: 0, headersAdded: [], stopped: [], rowsNotWritten: 0 },
-      errors: [],
+      ...zeroCounters(),
       warnings: [...warnings],
     };
   }

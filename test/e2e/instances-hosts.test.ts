@@ -6,25 +6,17 @@
 import { copyFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Bed } from '../support/bed.js';
-import { expectedCells, type Child } from '../support/inspect.js';
-import { postgresBed, requireUnshare, spawnCli, sqliteFilesIn, stopAll } from '../support/instances.js';
+import { expectedCells } from '../support/inspect.js';
+import { FAST_SHEETS, instancesAfterEach, requireUnshare, sqliteFilesIn } from '../support/instances.js';
 import { sampleRows } from '../support/sample-data.js';
 
-let bed: Bed | undefined;
-const children: Child[] = [];
-afterEach(async () => {
-  await stopAll(children);
-  await bed?.close();
-  bed = undefined;
-});
+const instances = instancesAfterEach();
 
-const FAST_SHEETS = { read_quota_per_minute: 100_000, write_quota_per_minute: 100_000 };
 
 function cli(b: Bed, args: string[], options: { host?: string; cwd?: string; at?: number } = {}) {
-  const child = spawnCli(args, { env: b.env, ...options });
-  children.push(child);
+  const child = instances.spawn(args, { env: b.env, ...options });
   return child;
 }
 
@@ -33,7 +25,7 @@ describe('two hosts, one cache.url, one tab', () => {
     requireUnshare();
     const rows = sampleRows(30);
     // Slow answers: the winner holds the tab for seconds, well past the loser's start.
-    ({ bed } = await postgresBed({ rows, llm: { latencyMs: 150 }, config: { llm: { max_workers: 3 }, sheets: FAST_SHEETS } }));
+    const { bed } = await instances.postgresBed({ rows, llm: { latencyMs: 150 }, config: { llm: { max_workers: 3 }, sheets: FAST_SHEETS } });
     const b = bed;
     const at = Date.now() + 3_000;
     const a = cli(b, ['run', '--config', b.configPath], { host: 'host-a', at });
@@ -62,7 +54,7 @@ describe('two hosts, one cache.url, one tab', () => {
   it('a fresh directory on another host reruns a tab another instance answered: no LLM call, no write', { timeout: 90_000 }, async () => {
     requireUnshare();
     const rows = sampleRows(25);
-    ({ bed } = await postgresBed({ rows, config: { sheets: FAST_SHEETS } }));
+    const { bed } = await instances.postgresBed({ rows, config: { sheets: FAST_SHEETS } });
     const b = bed;
     const first = cli(b, ['run', '--config', b.configPath], { host: 'host-a' });
     expect((await first.exited).code, first.stderr()).toBe(0);

@@ -4,36 +4,24 @@
  * so the next instance works within seconds (the seconds are printed: the goal is 5), and
  * nothing the first one answered is asked again.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Bed } from '../support/bed.js';
-import { commentOf, expectedCells, waitFor, type Child } from '../support/inspect.js';
-import { committedComments, postgresBed, runsIn, spawnCli, stopAll } from '../support/instances.js';
+import { describe, expect, it } from 'vitest';
+import { commentOf, expectedCells, waitFor } from '../support/inspect.js';
+import { committedComments, delivered, FAST_SHEETS, instancesAfterEach, isChat, runsIn } from '../support/instances.js';
 import type { ChatRequest, RecordedRequest } from '../support/openai-emulator/index.js';
 import { sampleRows } from '../support/sample-data.js';
 
-let bed: Bed | undefined;
-const children: Child[] = [];
-afterEach(async () => {
-  await stopAll(children);
-  await bed?.close();
-  bed = undefined;
-});
+const instances = instancesAfterEach();
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const isChat = (r: RecordedRequest) => r.path === '/v1/chat/completions';
-/** An answer the emulator sent in full: the process received it (or dies with it in its buffers). */
-const delivered = (r: RecordedRequest) => isChat(r) && r.status === 200 && r.endedAt !== undefined;
 const commentOfRequest = (r: RecordedRequest) => commentOf(r.body as ChatRequest);
 
 describe('the holder SIGKILLed mid-run', () => {
   it('a second instance on another host works within seconds and asks nothing the first answered', { timeout: 120_000 }, async () => {
     const rows = sampleRows(60);
-    const made = await postgresBed({ rows, llm: { latencyMs: 300 }, config: { llm: { max_workers: 3 }, sheets: { read_quota_per_minute: 100_000, write_quota_per_minute: 100_000 } } });
-    bed = made.bed;
+    const made = await instances.postgresBed({ rows, llm: { latencyMs: 300 }, config: { llm: { max_workers: 3 }, sheets: FAST_SHEETS } });
     const { cluster, database } = made;
-    const b = bed;
-    const first = spawnCli(['run', '--config', b.configPath], { env: b.env, host: 'host-a' });
-    children.push(first);
+    const b = made.bed;
+    const first = instances.spawn(['run', '--config', b.configPath], { env: b.env, host: 'host-a' });
     await waitFor('the first instance to have 12 answers', () => b.llm.requests.filter(delivered).length >= 12, 60_000);
 
     // Quiet kill: new questions hang, so every answer delivered was received long before the
@@ -41,8 +29,7 @@ describe('the holder SIGKILLed mid-run', () => {
     b.llm.setLatency(600_000);
     const killAt = Date.now() + 4_000;
     // Loaded now, it starts its run at the instant of the kill (module loading is not the lock's time).
-    const second = spawnCli(['run', '--config', b.configPath], { env: b.env, host: 'host-b', at: killAt });
-    children.push(second);
+    const second = instances.spawn(['run', '--config', b.configPath], { env: b.env, host: 'host-b', at: killAt });
     await sleep(killAt - Date.now() - 200);
     b.llm.setLatency(300);
     await sleep(Math.max(0, killAt - Date.now()));

@@ -4,34 +4,23 @@
  * what was committed and nothing else (invariant 2); no row is marked ERROR for the outage.
  * With the server back, the next run pays only for the rows nothing was committed for.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Bed } from '../support/bed.js';
-import { commentOf, expectedCells, waitFor, type Child } from '../support/inspect.js';
-import { committedComments, postgresBed, spawnCli, stopAll } from '../support/instances.js';
-import type { ChatRequest, RecordedRequest } from '../support/openai-emulator/index.js';
+import { describe, expect, it } from 'vitest';
+import { commentOf, expectedCells, waitFor } from '../support/inspect.js';
+import { committedComments, delivered, FAST_SHEETS, instancesAfterEach, isChat } from '../support/instances.js';
+import type { ChatRequest } from '../support/openai-emulator/index.js';
 import { sampleRows } from '../support/sample-data.js';
 
-let bed: Bed | undefined;
-const children: Child[] = [];
-afterEach(async () => {
-  await stopAll(children);
-  await bed?.close();
-  bed = undefined;
-});
+const instances = instancesAfterEach();
 
-const isChat = (r: RecordedRequest) => r.path === '/v1/chat/completions';
-const delivered = (r: RecordedRequest) => isChat(r) && r.status === 200 && r.endedAt !== undefined;
 const WORKERS = 3;
 
 describe('the database gone for longer than the bound, mid-run', () => {
   it('the run stops with exit 1 naming host and port, having written exactly what was committed; the next run pays only for the rest', { timeout: 150_000 }, async () => {
     const rows = sampleRows(80);
-    const made = await postgresBed({ rows, llm: { latencyMs: 200 }, config: { llm: { max_workers: WORKERS }, sheets: { read_quota_per_minute: 100_000, write_quota_per_minute: 100_000 } } });
-    bed = made.bed;
-    const b = bed;
+    const made = await instances.postgresBed({ rows, llm: { latencyMs: 200 }, config: { llm: { max_workers: WORKERS }, sheets: FAST_SHEETS } });
+    const b = made.bed;
     const { cluster, database } = made;
-    const run = spawnCli(['run', '--config', b.configPath, '--json'], { env: b.env, host: 'host-a' });
-    children.push(run);
+    const run = instances.spawn(['run', '--config', b.configPath, '--json'], { env: b.env, host: 'host-a' });
     await waitFor('a quarter of the answers', () => b.llm.requests.filter(delivered).length >= 20, 60_000);
     cluster.stop('fast');
     const stoppedAt = Date.now();
@@ -69,8 +58,7 @@ describe('the database gone for longer than the bound, mid-run', () => {
 
     // The server back: the next run asks only for the rows nothing was committed for.
     const before = b.llm.requests.filter(isChat).length;
-    const next = spawnCli(['run', '--config', b.configPath, '--json'], { env: b.env, host: 'host-b' });
-    children.push(next);
+    const next = instances.spawn(['run', '--config', b.configPath, '--json'], { env: b.env, host: 'host-b' });
     expect((await next.exited).code, next.stderr()).toBe(0);
     const askedNext = b.llm.requests.filter(isChat).slice(before).map((r) => commentOf(r.body as ChatRequest));
     expect(askedNext.filter((c) => committed.has(c))).toEqual([]);

@@ -4,25 +4,17 @@
  * password appears nowhere: not in the output of run, run --json, check-config, runs and
  * runs --json, not in the runs table, not in the sheet (the Runs tab included).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Bed } from '../support/bed.js';
 import { closedPort } from '../support/closed-port.js';
-import type { Child } from '../support/inspect.js';
-import { postgresBed, spawnCli, stopAll } from '../support/instances.js';
+import { instancesAfterEach } from '../support/instances.js';
 import { sampleRows } from '../support/sample-data.js';
 
-let bed: Bed | undefined;
-const children: Child[] = [];
-afterEach(async () => {
-  await stopAll(children);
-  await bed?.close();
-  bed = undefined;
-});
+const instances = instancesAfterEach();
 
 async function cli(b: Bed, args: string[], env: NodeJS.ProcessEnv = b.env): Promise<{ code: number | null; out: string; err: string; seconds: number }> {
   const started = Date.now();
-  const child = spawnCli(args, { env });
-  children.push(child);
+  const child = instances.spawn(args, { env });
   const { code } = await child.exited;
   return { code, out: child.stdout(), err: child.stderr(), seconds: (Date.now() - started) / 1000 };
 }
@@ -32,7 +24,7 @@ const forms = (password: string) => [...new Set([password, encodeURIComponent(pa
 
 describe('a PostgreSQL cache that will not open', () => {
   it('unreachable at start: exit 1 within 30 s, naming host and port, the password nowhere', { timeout: 60_000 }, async () => {
-    ({ bed } = await postgresBed({ rows: sampleRows(3) }));
+    const { bed } = await instances.postgresBed({ rows: sampleRows(3) });
     const port = await closedPort();
     const password = 'unreachable-S3cret/pw';
     const env = { ...bed.env, DATABASE_URL: `postgres://sv:${encodeURIComponent(password)}@127.0.0.1:${port}/cache` };
@@ -49,8 +41,8 @@ describe('a PostgreSQL cache that will not open', () => {
   });
 
   it('a wrong password: a message that says so, naming user, host and port, never the password', { timeout: 60_000 }, async () => {
-    const made = await postgresBed({ rows: sampleRows(3) });
-    bed = made.bed;
+    const made = await instances.postgresBed({ rows: sampleRows(3) });
+    const { bed } = made;
     const wrong = 'not-the-Passw0rd!';
     const env = { ...bed.env, DATABASE_URL: `postgres://postgres:${encodeURIComponent(wrong)}@127.0.0.1:${made.cluster.port}/${made.database}` };
     for (const args of [['run', '--config', bed.configPath], ['runs', '--config', bed.configPath, '--json']]) {
@@ -65,9 +57,8 @@ describe('a PostgreSQL cache that will not open', () => {
 
 describe('the URL\'s password', () => {
   it('appears in no output (run, run --json, check-config, runs, runs --json), not in the runs table, not in the sheet or its Runs tab', { timeout: 90_000 }, async () => {
-    const made = await postgresBed({ rows: [...sampleRows(6), ['P-bad', 'Unknown status', 'A comment', '2026-01-01']] });
-    bed = made.bed;
-    const b = bed;
+    const made = await instances.postgresBed({ rows: [...sampleRows(6), ['P-bad', 'Unknown status', 'A comment', '2026-01-01']] });
+    const b = made.bed;
     const { cluster, database } = made;
     b.setConfig({ report: { runs_sheet: 'Runs' } });
     const outputs: string[] = [];

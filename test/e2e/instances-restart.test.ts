@@ -4,37 +4,25 @@
  * restart) is taken again since nobody else took the tab, and it ends as if nothing happened:
  * exit 0, every row right, nothing asked twice, no verdict in the sheet before the database.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Bed } from '../support/bed.js';
+import { describe, expect, it } from 'vitest';
 import { commentOf, expectedCells, waitFor, type Child } from '../support/inspect.js';
-import { committedComments, postgresBed, runsIn, spawnCli, stopAll, watchShownCommitted } from '../support/instances.js';
-import type { ChatRequest, RecordedRequest } from '../support/openai-emulator/index.js';
+import { committedComments, delivered, FAST_SHEETS, instancesAfterEach, isChat, runsIn, watchShownCommitted } from '../support/instances.js';
+import type { ChatRequest } from '../support/openai-emulator/index.js';
 import type { PostgresCluster } from '../support/postgres.js';
 import { sampleRows } from '../support/sample-data.js';
 
-let bed: Bed | undefined;
-const children: Child[] = [];
-afterEach(async () => {
-  await stopAll(children);
-  await bed?.close();
-  bed = undefined;
-});
+const instances = instancesAfterEach();
 
-const isChat = (r: RecordedRequest) => r.path === '/v1/chat/completions';
-const delivered = (r: RecordedRequest) => isChat(r) && r.status === 200 && r.endedAt !== undefined;
-const FAST_SHEETS = { read_quota_per_minute: 100_000, write_quota_per_minute: 100_000 };
 
 describe('the database restarting mid-run', () => {
   it('pg_ctl restart: the run carries on, exits 0, every row right, nothing asked twice, its lock taken again', { timeout: 120_000 }, async () => {
     const rows = sampleRows(60);
-    const made = await postgresBed({ rows, llm: { latencyMs: 200 }, config: { llm: { max_workers: 3 }, sheets: FAST_SHEETS } });
-    bed = made.bed;
-    const b = bed;
+    const made = await instances.postgresBed({ rows, llm: { latencyMs: 200 }, config: { llm: { max_workers: 3 }, sheets: FAST_SHEETS } });
+    const b = made.bed;
     const { cluster, database } = made;
     // Every flush: no verdict in the sheet that the database does not hold (invariant 2), even across the restart.
     const watch = watchShownCommitted(b, cluster, database);
-    const run = spawnCli(['run', '--config', b.configPath, '--json'], { env: b.env, host: 'host-a' });
-    children.push(run);
+    const run = instances.spawn(['run', '--config', b.configPath, '--json'], { env: b.env, host: 'host-a' });
     await waitFor('a third of the answers', () => b.llm.requests.filter(delivered).length >= 20, 60_000);
     // Who holds the lock just before the restart (read first: on a loaded machine the run may
     // take its lock again before the polling below starts), then while the run goes on.
@@ -71,8 +59,7 @@ describe('the database restarting mid-run', () => {
     expect(new Set(holders.map((h) => h.backend_pid)).size).toBeGreaterThanOrEqual(2);
     expect(await cluster.sql('SELECT name FROM locks', [], database)).toEqual([]);
     // A rerun asks nothing.
-    const again = spawnCli(['run', '--config', b.configPath], { env: b.env, host: 'host-b' });
-    children.push(again);
+    const again = instances.spawn(['run', '--config', b.configPath], { env: b.env, host: 'host-b' });
     expect((await again.exited).code, again.stderr()).toBe(0);
     expect(b.llm.requests.filter(isChat).length).toBe(rows.length);
   });

@@ -5,19 +5,13 @@
  * that holds the tab, in the shape a 409 of one server has: its run is never started, so
  * nothing exits 4 behind a 202.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { HEADER, type Bed } from '../support/bed.js';
 import { expectedCells, waitFor, type Child } from '../support/inspect.js';
-import { postgresBed, runsIn, spawnCli, stopAll } from '../support/instances.js';
+import { FAST_SHEETS, instancesAfterEach, runsIn } from '../support/instances.js';
 import { sampleRows } from '../support/sample-data.js';
 
-let bed: Bed | undefined;
-const children: Child[] = [];
-afterEach(async () => {
-  await stopAll(children);
-  await bed?.close();
-  bed = undefined;
-});
+const instances = instancesAfterEach();
 
 const TOKEN = 'instances-token-0123456789abcdef';
 
@@ -29,8 +23,7 @@ interface Server {
 }
 
 async function serve(b: Bed, host: string): Promise<Server> {
-  const child = spawnCli(['serve', '--config', b.configPath, '--port', '0'], { env: { ...b.env, STATUS_VALIDATOR_TOKEN: TOKEN }, host });
-  children.push(child);
+  const child = instances.spawn(['serve', '--config', b.configPath, '--port', '0'], { env: { ...b.env, STATUS_VALIDATOR_TOKEN: TOKEN }, host });
   await waitFor('the server to listen', () => /listening on (\S+)/.test(child.stderr()), 30_000);
   const base = /listening on (\S+)/.exec(child.stderr())?.[1] ?? '';
   const headers = { authorization: `Bearer ${TOKEN}` };
@@ -57,9 +50,8 @@ async function finished(server: Server, id: string): Promise<Record<string, unkn
 describe('two serve instances on one cache.url', () => {
   it('answer two POSTs for one tab at the same moment with exactly one 202 and one 409 naming who holds it; the run is done once', { timeout: 120_000 }, async () => {
     const rows = sampleRows(20);
-    const made = await postgresBed({ rows, llm: { latencyMs: 100 }, config: { llm: { max_workers: 2 }, sheets: { read_quota_per_minute: 100_000, write_quota_per_minute: 100_000 } } });
-    bed = made.bed;
-    const b = bed;
+    const made = await instances.postgresBed({ rows, llm: { latencyMs: 100 }, config: { llm: { max_workers: 2 }, sheets: FAST_SHEETS } });
+    const b = made.bed;
     const [a, c] = await Promise.all([serve(b, 'host-a'), serve(b, 'host-b')]);
     const answers = await Promise.all([a.post({}), c.post({})]);
     expect(answers.map((x) => x.status).sort(), JSON.stringify(answers)).toEqual([202, 409]);
@@ -94,17 +86,15 @@ describe('two serve instances on one cache.url', () => {
   });
 
   it('a cron run of every target skips the tab a `run` on another host holds (named with its host); a POST for that tab alone is 409', { timeout: 120_000 }, async () => {
-    const made = await postgresBed({
+    const made = await instances.postgresBed({
       rows: sampleRows(6),
       moreTabs: [{ title: 'Team B', rows: [HEADER, ...sampleRows(30).slice(6, 26)] }],
       llm: { latencyMs: 300 },
-      config: { llm: { max_workers: 1 }, sheets: { read_quota_per_minute: 100_000, write_quota_per_minute: 100_000 } },
+      config: { llm: { max_workers: 1 }, sheets: FAST_SHEETS },
     });
-    bed = made.bed;
-    const b = bed;
+    const b = made.bed;
     b.setConfig({ targets: [{ name: 'programme-a', sheet: 'Statuses' }, { name: 'team-b', sheet: 'Team B' }] });
-    const holder = spawnCli(['run', '--config', b.configPath, '--target', 'team-b'], { env: b.env, host: 'host-b' });
-    children.push(holder);
+    const holder = instances.spawn(['run', '--config', b.configPath, '--target', 'team-b'], { env: b.env, host: 'host-b' });
     let holderRun = '';
     for (let i = 0; i < 300 && holderRun === ''; i++) {
       // The table exists once the holder's store has opened (it makes the schema).

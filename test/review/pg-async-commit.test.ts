@@ -12,16 +12,12 @@
  * test/support/postgres.ts; a user's server does not. Without the CHECKPOINT below, even the tables the
  * open created are gone after the crash: the next statement fails with 42P01.)
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Store } from '../../src/cache/contract.js';
+import { describe, expect, it } from 'vitest';
 import { openPostgresStore } from '../../src/cache/postgres/index.js';
 import type { CachedVerdict } from '../../src/cache/store.js';
-import { testCluster } from '../support/postgres-store.js';
+import { postgresAfterEach, testCluster } from '../support/postgres-store.js';
 
-const stores: Store[] = [];
-afterEach(async () => {
-  for (const s of stores.splice(0)) await s.close();
-});
+const { stores } = postgresAfterEach();
 
 const verdict = (key: string): CachedVerdict => ({
   key,

@@ -11,16 +11,12 @@
  * text. The store should refuse the database at open, naming its encoding and what to do (a
  * database created WITH ENCODING 'UTF8'), or keep the text.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Store } from '../../src/cache/contract.js';
+import { describe, expect, it } from 'vitest';
 import { openPostgresStore } from '../../src/cache/postgres/index.js';
 import type { CachedVerdict } from '../../src/cache/store.js';
-import { testCluster } from '../support/postgres-store.js';
+import { postgresAfterEach, testCluster } from '../support/postgres-store.js';
 
-const stores: Store[] = [];
-afterEach(async () => {
-  for (const s of stores.splice(0)) await s.close();
-});
+const { stores } = postgresAfterEach();
 
 const verdict: CachedVerdict = {
   key: 'k-emoji',

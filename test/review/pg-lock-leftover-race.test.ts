@@ -23,33 +23,18 @@
  * the winner's session is in that window); the last test races two real acquires.
  */
 import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { AcquiredLock, Store } from '../../src/cache/contract.js';
-import { openPostgresStore } from '../../src/cache/postgres/index.js';
+import { describe, expect, it } from 'vitest';
+import type { AcquiredLock } from '../../src/cache/contract.js';
 import { advisoryKey } from '../../src/cache/postgres/locks.js';
 import { LockedError } from '../../src/errors.js';
-import { testCluster } from '../support/postgres-store.js';
+import { freshDatabase, postgresAfterEach, testCluster } from '../support/postgres-store.js';
 
-const stores: Store[] = [];
-const clients: pg.Client[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.end().catch(() => {});
-  for (const s of stores.splice(0)) await s.close();
-});
+const { clients, open } = postgresAfterEach();
 
 const STALE_MS = 400;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function database(): Promise<{ url: string; name: string }> {
-  const url = await (await testCluster()).createDatabase('lockrace');
-  return { url, name: url.split('/').pop() ?? '' };
-}
-
-async function open(url: string, staleAfterMs?: number): Promise<Store> {
-  const s = await openPostgresStore(url, staleAfterMs === undefined ? {} : { staleAfterMs });
-  stores.push(s);
-  return s;
-}
+const database = () => freshDatabase('lockrace');
 
 /** A holder that died: it took the lock, then its session ended (its process was killed); its row stays. */
 async function leaveDeadHolder(url: string, db: string, runId: string): Promise<void> {

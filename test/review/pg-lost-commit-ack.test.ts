@@ -22,14 +22,14 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/cache/contract.js';
 import { openPostgresStore } from '../../src/cache/postgres/index.js';
 import type { CachedVerdict } from '../../src/cache/store.js';
-import { testCluster } from '../support/postgres-store.js';
+import { postgresAfterEach, testCluster } from '../support/postgres-store.js';
 
-const stores: Store[] = [];
 const servers: Server[] = [];
 afterEach(async () => {
-  for (const s of stores.splice(0)) await s.close();
   for (const s of servers.splice(0)) await new Promise((resolve) => s.close(resolve));
 });
+// Registered after the servers' hook, so it runs before it (vitest runs afterEach hooks as a stack): stores close, then the proxies.
+const { stores } = postgresAfterEach();
 
 /** A proxy to the cluster; `arm()` makes the next COMMIT's answer be lost (once). */
 async function proxy(port: number): Promise<{ port: number; arm: () => void; cuts: () => number }> {

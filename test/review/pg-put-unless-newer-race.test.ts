@@ -19,18 +19,12 @@
  * still to come: exactly the state of a concurrent autocommit put in flight.
  */
 import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Store } from '../../src/cache/contract.js';
+import { describe, expect, it } from 'vitest';
 import { openPostgresStore } from '../../src/cache/postgres/index.js';
 import type { CachedVerdict } from '../../src/cache/store.js';
-import { testCluster } from '../support/postgres-store.js';
+import { postgresAfterEach, testCluster } from '../support/postgres-store.js';
 
-const stores: Store[] = [];
-const clients: pg.Client[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.end().catch(() => {});
-  for (const s of stores.splice(0)) await s.close();
-});
+const { stores, clients } = postgresAfterEach();
 
 const verdict = (checkedAt: string, suggestion: string): CachedVerdict => ({
   key: 'k1',

@@ -168,15 +168,20 @@ export function spawnRun(bed: Bed, ...extra: string[]): Child {
     env: { ...bed.env, PATH: process.env.PATH ?? '' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  return captured(child, 'the CLI');
+}
+
+/** A spawned process (stdio 'pipe' for stdout and stderr) as a Child: its output kept, its exit awaited. */
+export function captured(child: ChildProcess, what: string): Child {
   let out = '';
   let err = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
+  child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
+  child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (code, signal) => resolve({ code, signal }));
   });
-  if (child.pid === undefined) throw new Error('could not spawn the CLI');
+  if (child.pid === undefined) throw new Error(`could not spawn ${what}`);
   return { process: child, pid: child.pid, stdout: () => out, stderr: () => err, exited };
 }
 

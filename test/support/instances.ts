@@ -8,9 +8,11 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { afterEach } from 'vitest';
 import { startBed, type Bed, type BedOptions } from './bed.js';
-import { REPO_ROOT, type Child } from './inspect.js';
+import { captured, REPO_ROOT, type Child } from './inspect.js';
 import { testCluster } from './postgres-store.js';
+import type { RecordedRequest } from './openai-emulator/index.js';
 import type { PostgresCluster } from './postgres.js';
 
 const TSX = path.join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs');
@@ -58,16 +60,7 @@ export function spawnCli(args: readonly string[], options: CliOptions): Child & 
     [command, ...argv] = node as [string, ...string[]];
   }
   const child = spawn(command, argv, { cwd, env: { ...options.env, PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString('utf8')));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code, signal) => resolve({ code, signal }));
-  });
-  if (child.pid === undefined) throw new Error(`could not spawn ${command}`);
-  return { process: child, pid: child.pid, stdout: () => out, stderr: () => err, exited, cwd };
+  return { ...captured(child, command), cwd };
 }
 
 /** A bed whose config names a fresh database of this file's cluster as `cache.url` (no `cache.path`). */
@@ -79,6 +72,47 @@ export async function postgresBed(options: BedOptions = {}): Promise<{ bed: Bed;
   // The URL reaches the CLI as the README says to pass it: an environment variable.
   bed.env.DATABASE_URL = url;
   return { bed, cluster, url, database: url.split('/').pop() ?? '' };
+}
+
+/** Sheets quotas no test of several instances should wait on. */
+export const FAST_SHEETS = { read_quota_per_minute: 100_000, write_quota_per_minute: 100_000 };
+
+/** A chat completion the emulator was asked for. */
+export const isChat = (r: RecordedRequest): boolean => r.path === '/v1/chat/completions';
+/** An answer the emulator sent in full: the process received it (or dies with it in its buffers). */
+export const delivered = (r: RecordedRequest): boolean => isChat(r) && r.status === 200 && r.endedAt !== undefined;
+
+export interface Instances {
+  /** spawnCli, the child SIGKILLed after the test if still running. */
+  spawn(args: readonly string[], options: CliOptions): Child & { cwd: string };
+  /** postgresBed, the bed closed after the test (once the children are stopped). */
+  postgresBed(options?: BedOptions): ReturnType<typeof postgresBed>;
+}
+
+/**
+ * Registers the afterEach of a test file of several instances: every child spawned through the
+ * returned `spawn` is stopped, then the bed made through its `postgresBed` is closed.
+ */
+export function instancesAfterEach(): Instances {
+  const children: Child[] = [];
+  let bed: Bed | undefined;
+  afterEach(async () => {
+    await stopAll(children);
+    await bed?.close();
+    bed = undefined;
+  });
+  return {
+    spawn(args, options) {
+      const child = spawnCli(args, options);
+      children.push(child);
+      return child;
+    },
+    async postgresBed(options) {
+      const made = await postgresBed(options);
+      bed = made.bed;
+      return made;
+    },
+  };
 }
 
 /** Every SQLite file (and its WAL) under `dir`: a run on cache.url makes none. */

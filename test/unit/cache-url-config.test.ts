@@ -3,15 +3,14 @@
  * validated with an error that names the field (and never echoes the URL, which may hold a
  * password), and its password a secret: redact() hides it wherever it would appear.
  */
-import { generateKeyPairSync } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { cacheLocation, cacheUrlSecrets, displayCacheUrl, loadConfig, loadSecrets } from '../../src/config/index.js';
-import { ConfigError, redact } from '../../src/errors.js';
+import { redact } from '../../src/errors.js';
+import { configError, configWithCache } from '../support/config-file.js';
 
 let dir = '';
 beforeEach(() => {
@@ -23,34 +22,7 @@ afterEach(() => {
 
 const PASSWORD = 's3cr3t-Pa55word';
 
-function configFile(cache: Record<string, unknown>): string {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
-  const key = path.join(dir, 'key.json');
-  writeFileSync(key, JSON.stringify({ type: 'service_account', project_id: 'p', private_key_id: 'k', private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), client_email: 'bot@p.iam.gserviceaccount.com' }));
-  chmodSync(key, 0o600);
-  const file = path.join(dir, 'config.yaml');
-  writeFileSync(
-    file,
-    stringify({
-      sheets: { spreadsheet_id: '1AbC', sheet: 'Statuses', credentials_file: key },
-      columns: { status: 'Status', comment: 'Comment' },
-      rules: { allowed_statuses: ['Done'], text: 'Say what is next.' },
-      llm: { providers: [{ name: 'primary', model: 'gpt-5-mini' }] },
-      cache,
-    }),
-  );
-  return file;
-}
-
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-}
+const configFile = (cache: Record<string, unknown>): string => configWithCache(dir, cache);
 
 describe('cache.url', () => {
   it('takes ${DATABASE_URL} and keeps cache.path beside it', () => {

@@ -7,16 +7,15 @@
  * Config validation accepts both forms, the password is a secret in either, and a real
  * server is reached through its socket with such a URL.
  */
-import { generateKeyPairSync } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { openPostgresStore } from '../../src/cache/postgres/index.js';
 import { targetOf } from '../../src/cache/postgres/target.js';
 import { cacheLocation, displayCacheUrl, loadConfig, loadSecrets } from '../../src/config/index.js';
 import { ConfigError, redact } from '../../src/errors.js';
+import { configWithCache } from '../support/config-file.js';
 import { testCluster } from '../support/postgres-store.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'sv-cache-socket-'));
@@ -26,22 +25,7 @@ const SOCKET = '/cloudsql/my-project:europe-west1:validator-db';
 
 /** A config whose cache.url is ${DATABASE_URL} (the URL itself comes from the environment). */
 function configFile(): string {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
-  const key = path.join(dir, 'key.json');
-  writeFileSync(key, JSON.stringify({ type: 'service_account', project_id: 'p', private_key_id: 'k', private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(), client_email: 'bot@p.iam.gserviceaccount.com' }));
-  chmodSync(key, 0o600);
-  const file = path.join(dir, 'config.yaml');
-  writeFileSync(
-    file,
-    stringify({
-      sheets: { spreadsheet_id: '1AbC', sheet: 'Statuses', credentials_file: key },
-      columns: { status: 'Status', comment: 'Comment' },
-      rules: { allowed_statuses: ['Done'], text: 'Say what is next.' },
-      llm: { providers: [{ name: 'primary', model: 'gpt-5-mini' }] },
-      cache: { url: '${DATABASE_URL}' },
-    }),
-  );
-  return file;
+  return configWithCache(dir, { url: '${DATABASE_URL}' });
 }
 
 const FORMS = [

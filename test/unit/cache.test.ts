@@ -9,6 +9,7 @@ import { HEARTBEAT_MS, STALE_AFTER_MS, SqliteStore, cacheKey, type AcquiredLock,
 import { fromProcStat, ownStart, processStartOf, sameStart } from '../../src/cache/process-start.js';
 import fc from 'fast-check';
 import { LockedError, type StatusValidatorError } from '../../src/errors.js';
+import { verdictOf } from '../contract/store-contract.js';
 
 let dir = '';
 const stores: SqliteStore[] = [];
@@ -35,21 +36,9 @@ function acquireLock(store: SqliteStore, name: string, runId: string, now?: () =
   return store.locks.acquire(name, runId, now ? { now } : {});
 }
 
+/** The contract's verdict, with this file's own time, confidence and token counts. */
 function verdict(key: string, overrides: Partial<CachedVerdict> = {}): CachedVerdict {
-  return {
-    key,
-    verdict: 'INVALID',
-    issues: ['No due date.', 'Статус не из списка.'],
-    suggestion: 'Say what is next and by when.',
-    model: 'gpt-5-mini',
-    provider: 'primary',
-    checkedAt: '2025-06-30T10:00:00.000Z',
-    confidence: 0.9,
-    promptTokens: 812,
-    completionTokens: 64,
-    cachedTokens: 768,
-    ...overrides,
-  };
+  return verdictOf(key, { checkedAt: '2025-06-30T10:00:00.000Z', confidence: 0.9, promptTokens: 812, completionTokens: 64, cachedTokens: 768, ...overrides });
 }
 
 describe('cacheKey', () => {

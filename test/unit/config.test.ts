@@ -5,7 +5,8 @@ import path from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import { loadConfig, loadSecrets, parseConfig, type Config } from '../../src/config/index.js';
-import { ConfigError } from '../../src/errors.js';
+import type { ConfigError } from '../../src/errors.js';
+import { configError } from '../support/config-file.js';
 
 let dir = '';
 let privateKeyPem = '';
@@ -37,17 +38,6 @@ function writeConfig(data: unknown, name = 'config.yaml'): string {
   const file = path.join(dir, name);
   writeFileSync(file, typeof data === 'string' ? data : stringify(data));
   return file;
-}
-
-/** Runs `fn`, expects a ConfigError and returns it. */
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  throw new Error('expected a ConfigError, but nothing was thrown');
 }
 
 function problemAt(error: ConfigError, at: string): string {

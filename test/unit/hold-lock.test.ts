@@ -6,34 +6,16 @@
  * beat; a beat still waiting is not doubled; release never rejects. The store is a real SqliteStore; where a test needs a
  * behaviour SQLite has not (a lost session, a failing or slow renewal), its lock is wrapped.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { stringify } from 'yaml';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SqliteStore, type AcquiredLock, type Store } from '../../src/cache/index.js';
-import { parseConfig, type Config } from '../../src/config/index.js';
+import { describe, expect, it } from 'vitest';
+import type { AcquiredLock, SqliteStore, Store } from '../../src/cache/index.js';
+import type { Config } from '../../src/config/index.js';
 import { LockLostError, holdLock, lockNameOf, type Every } from '../../src/pipeline/index.js';
 import { StatusValidatorError } from '../../src/errors.js';
+import { scratchStoreEach } from '../support/scratch-store.js';
 
-let dir = '';
 let store: SqliteStore;
 let config: Config;
-beforeEach(() => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'sv-hold-lock-'));
-  store = SqliteStore.open(path.join(dir, 'cache.sqlite'));
-  const yaml = stringify({
-    sheets: { spreadsheet_id: 'sheet-1', sheet: 'Statuses' },
-    columns: { status: 'Status', comment: 'Comment' },
-    rules: { allowed_statuses: ['Done'], text: 'Say what is next.' },
-    llm: { providers: [{ name: 'primary', model: 'gpt-5-mini' }] },
-  });
-  config = parseConfig(yaml, path.join(dir, 'config.yaml'), {});
-});
-afterEach(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+scratchStoreEach('sv-hold-lock-', (made) => ({ store, config } = made), { spreadsheetId: 'sheet-1', rulesText: 'Say what is next.' });
 
 /** Lets the promise callbacks already queued run (the store's calls resolve without I/O waits). */
 async function settle(): Promise<void> {

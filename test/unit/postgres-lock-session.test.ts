@@ -8,30 +8,25 @@
  * - Closing the store while an acquire is in flight must leave no session holding the lock.
  */
 import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Store } from '../../src/cache/contract.js';
-import { openPostgresStore } from '../../src/cache/postgres/index.js';
+import { describe, expect, it } from 'vitest';
 import { LockedError } from '../../src/errors.js';
-import { testCluster } from '../support/postgres-store.js';
+import { freshDatabase, postgresAfterEach, testCluster } from '../support/postgres-store.js';
 
-const stores: Store[] = [];
-const clients: pg.Client[] = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.end().catch(() => {});
-  for (const s of stores.splice(0)) if (s.isOpen) await s.close();
-});
+const { clients, open } = postgresAfterEach();
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function database(): Promise<{ url: string; name: string }> {
-  const url = await (await testCluster()).createDatabase('locksession');
-  return { url, name: url.split('/').pop() ?? '' };
-}
+const database = () => freshDatabase('locksession');
 
-async function open(url: string, staleAfterMs?: number): Promise<Store> {
-  const s = await openPostgresStore(url, staleAfterMs === undefined ? {} : { staleAfterMs });
-  stores.push(s);
-  return s;
+/** Another session that holds the tab's lock row (an open transaction, FOR UPDATE): a heartbeat's UPDATE waits on it. */
+async function holdLockRow(url: string): Promise<pg.Client> {
+  const blocker = new pg.Client({ connectionString: url });
+  blocker.on('error', () => {});
+  await blocker.connect();
+  clients.push(blocker);
+  await blocker.query('BEGIN');
+  await blocker.query(`SELECT 1 FROM locks WHERE name = 'tab' FOR UPDATE`);
+  return blocker;
 }
 
 /** Sessions of the store (application_name status-validator) connected to this database. */
@@ -58,12 +53,7 @@ describe('the PostgreSQL lock\'s session', () => {
     const store = await open(url);
     const lock = await store.locks.acquire('tab', 'run-1');
     // Another session holds the row: the heartbeat's UPDATE waits on it.
-    const blocker = new pg.Client({ connectionString: url });
-    blocker.on('error', () => {});
-    await blocker.connect();
-    clients.push(blocker);
-    await blocker.query('BEGIN');
-    await blocker.query(`SELECT 1 FROM locks WHERE name = 'tab' FOR UPDATE`);
+    const blocker = await holdLockRow(url);
     const beat = lock.heartbeat();
     await sleep(200);
     const released = lock.release();
@@ -102,12 +92,7 @@ describe('the PostgreSQL lock\'s session', () => {
     const lock = await a.locks.acquire('tab', 'slow-beater');
     await sleep(800);
     // The holder's heartbeat is held up (a slow disk, a lock queue): B reads the row while it is still stale.
-    const blocker = new pg.Client({ connectionString: url });
-    blocker.on('error', () => {});
-    await blocker.connect();
-    clients.push(blocker);
-    await blocker.query('BEGIN');
-    await blocker.query(`SELECT 1 FROM locks WHERE name = 'tab' FOR UPDATE`);
+    const blocker = await holdLockRow(url);
     const beat = lock.heartbeat();
     await sleep(100);
     const taking = b.locks.acquire('tab', 'taker').then(

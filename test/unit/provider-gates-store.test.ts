@@ -3,34 +3,18 @@
  * (awaited), and what a provider's headers state is saved without waiting; a save that fails
  * becomes a warning, never an unhandled rejection that would end the process.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { stringify } from 'yaml';
-import { afterEach, beforeEach, expect, it } from 'vitest';
-import { SqliteStore, type LimitStore } from '../../src/cache/index.js';
-import { parseConfig, type Config, type Secrets } from '../../src/config/index.js';
+import { expect, it } from 'vitest';
+import type { LimitStore, SqliteStore } from '../../src/cache/index.js';
+import type { Config, Secrets } from '../../src/config/index.js';
 import { providerGates } from '../../src/pipeline/index.js';
+import { scratchStoreEach } from '../support/scratch-store.js';
 
-let dir = '';
 let store: SqliteStore;
 let config: Config;
 const secrets = { apiKeys: new Map([['primary', 'sk-test-gates-0123456789']]), all: [] } as unknown as Secrets;
 const of = { provider: 'https://api.openai.com/v1', model: 'gpt-5-mini', apiKey: 'sk-test-gates-0123456789' };
 
-beforeEach(() => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'sv-gates-store-'));
-  store = SqliteStore.open(path.join(dir, 'cache.sqlite'));
-  config = parseConfig(
-    stringify({ sheets: { spreadsheet_id: 's', sheet: 'Statuses' }, columns: { status: 'Status', comment: 'Comment' }, rules: { allowed_statuses: ['Done'], text: 'x' }, llm: { providers: [{ name: 'primary', model: 'gpt-5-mini' }] } }),
-    path.join(dir, 'config.yaml'),
-    {},
-  );
-});
-afterEach(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+scratchStoreEach('sv-gates-store-', (made) => ({ store, config } = made));
 
 const headers = (rpm: number) => new Headers({ 'x-ratelimit-limit-requests': String(rpm), 'x-ratelimit-remaining-requests': String(rpm - 1), 'x-ratelimit-reset-requests': '1s' });
 const settle = async () => {

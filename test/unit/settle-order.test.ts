@@ -3,34 +3,18 @@
  * rows are queued for the sheet, whatever the store's latency; a put that fails queues
  * nothing. The store is a real SqliteStore whose put is delayed (as a network database's is).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { stringify } from 'yaml';
-import { afterEach, beforeEach, expect, it } from 'vitest';
-import { SqliteStore, type CachedVerdict, type Store } from '../../src/cache/index.js';
-import { parseConfig, type Config } from '../../src/config/index.js';
+import { expect, it } from 'vitest';
+import type { CachedVerdict, SqliteStore, Store } from '../../src/cache/index.js';
+import type { Config } from '../../src/config/index.js';
 import { Settler } from '../../src/pipeline/settle.js';
 import { Tally } from '../../src/pipeline/tally.js';
 import type { Job } from '../../src/pipeline/select.js';
 import type { Entry } from '../../src/sheets/index.js';
+import { scratchStoreEach } from '../support/scratch-store.js';
 
-let dir = '';
 let store: SqliteStore;
 let config: Config;
-beforeEach(() => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'sv-settle-'));
-  store = SqliteStore.open(path.join(dir, 'cache.sqlite'));
-  config = parseConfig(
-    stringify({ sheets: { spreadsheet_id: 's', sheet: 'Statuses' }, columns: { status: 'Status', comment: 'Comment' }, rules: { allowed_statuses: ['Done'], text: 'x' }, llm: { providers: [{ name: 'primary', model: 'gpt-5-mini' }] } }),
-    path.join(dir, 'config.yaml'),
-    {},
-  );
-});
-afterEach(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+scratchStoreEach('sv-settle-', (made) => ({ store, config } = made));
 
 const entry = (row: number): Entry => ({ row, id: `r${row}`, inputs: { status: 'Done', comment: `comment ${row}`, completion_date: '' }, outputs: { verdict: '', issues: '', suggestion: '', checked_at: '', model: '' }, review: { recheck: '', override: '' } });
 const job = (key: string, rows: number[]): Job => ({ key, inputs: entry(rows[0] ?? 0).inputs, entries: rows.map(entry) });

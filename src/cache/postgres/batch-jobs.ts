@@ -1,4 +1,4 @@
-import type { BatchJob, BatchLine } from '../batch-jobs.js';
+import { linesByCustomId, type BatchJob, type BatchLine, type BatchLineRow } from '../batch-jobs.js';
 import type { BatchJobStore } from '../contract.js';
 import type { Db } from './db.js';
 
@@ -64,24 +64,11 @@ export class PostgresBatchJobs<I = unknown> implements BatchJobStore<I> {
   }
 
   async lines(id: string): Promise<Map<string, BatchLine<I>[]>> {
-    const rows = await this.db.rows<{ customId: string; label: string; key: string; inputs: string }>(
+    const rows = await this.db.rows<BatchLineRow>(
       'SELECT custom_id AS "customId", label, key, inputs FROM batch_lines WHERE batch_id = $1 ORDER BY custom_id, label',
       [id],
     );
-    const out = new Map<string, BatchLine<I>[]>();
-    for (const r of rows) {
-      let inputs: I;
-      try {
-        inputs = JSON.parse(r.inputs) as I;
-      } catch {
-        // A damaged line cannot be applied: skipped, its row is asked again (the contract: never fail on damaged JSON).
-        continue;
-      }
-      const list = out.get(r.customId) ?? [];
-      list.push({ customId: r.customId, label: r.label, key: r.key, inputs });
-      out.set(r.customId, list);
-    }
-    return out;
+    return linesByCustomId<I>(rows);
   }
 
   async pendingKeys(): Promise<Set<string>> {

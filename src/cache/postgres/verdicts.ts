@@ -1,21 +1,8 @@
 import type { KeyLookup } from '../contract.js';
 import type { PendingBatch } from '../batch-jobs.js';
 import type { CachedVerdict, ReviewerVerdict } from '../store.js';
+import { verdictFromRow, type VerdictRow } from '../verdict-row.js';
 import type { Db, Queryable } from './db.js';
-
-interface VerdictRow {
-  key: string;
-  verdict: 'VALID' | 'INVALID';
-  issues: string;
-  suggestion: string;
-  model: string;
-  provider: string;
-  checked_at: string;
-  confidence: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-  cached_tokens: number;
-}
 
 const UPSERT = `INSERT INTO verdicts (key, verdict, issues, suggestion, model, provider, checked_at, confidence, prompt_tokens, completion_tokens, cached_tokens)
   VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
@@ -132,19 +119,7 @@ async function putOverride(client: Queryable, v: ReviewerVerdict): Promise<void>
 }
 
 function fromRow(row: VerdictRow): CachedVerdict {
-  return {
-    key: row.key,
-    verdict: row.verdict,
-    issues: parsedIssues(row.issues),
-    suggestion: row.suggestion,
-    model: row.model,
-    provider: row.provider,
-    checkedAt: row.checked_at,
-    confidence: row.confidence,
-    promptTokens: row.prompt_tokens,
-    completionTokens: row.completion_tokens,
-    cachedTokens: row.cached_tokens,
-  };
+  return verdictFromRow(row, parsedIssues(row.issues));
 }
 
 /** A damaged issues text (a hand edit, a restored dump) reads as no issues rather than failing the run's selection. */

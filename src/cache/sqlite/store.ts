@@ -3,24 +3,11 @@ import { answeredBatchQuestionsOf, pendingQuestionsOf } from '../batch-jobs.js';
 import type { BatchJobStore, CalibrationStore, DumpChunk, EmbeddingStore, FieldStore, KeyLookup, LimitStore, Locks, RunLog, Store } from '../contract.js';
 import type { CachedVerdict, ReviewerVerdict } from '../store.js';
 import { sqliteCalibrations } from './calibrations.js';
+import { rowFromVerdict, verdictFromRow, type VerdictRow } from '../verdict-row.js';
 import { dumpTables, restoreChunk } from './dump.js';
 import { settled } from './settled.js';
 import { openDatabase, type OpenSqliteOptions } from './open.js';
 import { sqliteBatchJobs, sqliteEmbeddings, sqliteFields, sqliteLimits, sqliteLocks, sqliteRunLog } from './parts.js';
-
-interface VerdictRow {
-  key: string;
-  verdict: 'VALID' | 'INVALID';
-  issues: string;
-  suggestion: string;
-  model: string;
-  provider: string;
-  checked_at: string;
-  confidence: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-  cached_tokens: number;
-}
 
 /**
  * The Store on one SQLite file (better-sqlite3): the embedded default, for processes that
@@ -187,19 +174,7 @@ export class SqliteStore implements Store {
   }
 
   private putSync(verdict: CachedVerdict): void {
-    this.putStatement.run({
-      key: verdict.key,
-      verdict: verdict.verdict,
-      issues: JSON.stringify(verdict.issues),
-      suggestion: verdict.suggestion,
-      model: verdict.model,
-      provider: verdict.provider,
-      checked_at: verdict.checkedAt,
-      confidence: verdict.confidence,
-      prompt_tokens: verdict.promptTokens,
-      completion_tokens: verdict.completionTokens,
-      cached_tokens: verdict.cachedTokens,
-    });
+    this.putStatement.run(rowFromVerdict(verdict));
   }
 }
 
@@ -215,17 +190,5 @@ function fromRow(row: VerdictRow): CachedVerdict | undefined {
     return undefined;
   }
   if (!Array.isArray(issues)) return undefined;
-  return {
-    key: row.key,
-    verdict: row.verdict,
-    issues: issues.map(String),
-    suggestion: row.suggestion,
-    model: row.model,
-    provider: row.provider,
-    checkedAt: row.checked_at,
-    confidence: row.confidence,
-    promptTokens: row.prompt_tokens,
-    completionTokens: row.completion_tokens,
-    cachedTokens: row.cached_tokens,
-  };
+  return verdictFromRow(row, issues.map(String));
 }
