@@ -67,3 +67,18 @@ it('one copy of each piece, and no false warning, after a person swaps the reche
   expect(summary.warnings.filter((w) => /validation someone set/.test(w))).toEqual([]);
   expectOneOfEach(bed);
 });
+
+it('one copy of each piece, and no false warning, after the header swap and a run that writes (the look is checked)', async () => {
+  bed = await startBed({ header: ['Weekly statuses'], rows: [HEADER, ...sampleRows(6)], config: CONFIG });
+  expect((await bed.run()).code).toBe(0);
+  const h = header(bed);
+  bed.sheets.setCell(SPREADSHEET_ID, TAB, 2, h.indexOf('Recheck') + 1, 'Reviewer verdict');
+  bed.sheets.setCell(SPREADSHEET_ID, TAB, 2, h.indexOf('Reviewer verdict') + 1, 'Recheck');
+  // A new row: the run writes, so the look is checked after its writes.
+  bed.sheets.insertRows(SPREADSHEET_ID, TAB, 4, [['PRJ-NEW', 'Planned', 'Kick-off done; next: design review by Friday.', '']]);
+  const result = await bed.run('--json');
+  expect(result.code, result.stderr).toBe(0);
+  const summary = JSON.parse(result.stdout) as { warnings: string[] };
+  expect(summary.warnings.filter((w) => /validation someone set/.test(w))).toEqual([]);
+  expectOneOfEach(bed);
+});
