@@ -158,6 +158,11 @@ function runFields(o: TargetOutcome): Record<string, string | number | boolean |
  * recorded; the caller ends or goes on as it would have.
  */
 export async function announceFailure(a: Announcer, config: Config, error: StatusValidatorError, io: CommandIO, trigger: string): Promise<string[]> {
+  return announce(a, [failedOutcome(a, config, error, io, trigger)], io, { trigger, unrecorded: true });
+}
+
+/** A target that did not run, as the outcome of a run that failed (a held lock: `locked`, exit 4); told with others in one message. */
+export function failedOutcome(a: Announcer, config: Config, error: StatusValidatorError, io: CommandIO, trigger: string): TargetOutcome {
   const at = (io.clock ?? systemClock).now().toISOString();
   const message = redact(error.message, a.secrets.all);
   const summary: RunSummary = {
@@ -181,5 +186,5 @@ export async function announceFailure(a: Announcer, config: Config, error: Statu
     warnings: [],
     fatal: error.hint === undefined ? { message } : { message, hint: redact(error.hint, a.secrets.all) },
   };
-  return announce(a, [{ summary, locked: error instanceof LockedError }], io, { trigger, unrecorded: true });
+  return { summary, locked: error instanceof LockedError };
 }

@@ -32,8 +32,15 @@ export interface Launch {
   stop: AbortSignal | undefined;
   abort: AbortSignal | undefined;
   log: (line: string) => void;
-  /** Told of the run's end once every target's writes are done (metrics, notifications: issue 22). */
-  onEnd?: (outcomes: readonly TargetOutcome[]) => void;
+  /** Told of the run's end once every target's writes are done (metrics, notifications: issue 22), with the targets it left out for another run holding them. */
+  onEnd?: (outcomes: readonly TargetOutcome[], skipped: readonly SkippedTarget[]) => void;
+}
+
+/** A target a cron run of every target left out: another run held it (told to `on: failed` as exit 4, as `run` tells a held lock). */
+export interface SkippedTarget {
+  target: string;
+  /** Who holds it, in words (never a secret: a run id and a host). */
+  heldBy: string;
 }
 
 /**
@@ -93,7 +100,8 @@ export async function launchRun(state: RunState, launch: Launch): Promise<RunSum
       launch.log(`run ${state.id.slice(0, 8)}${at} by ${request.by} ${summary.status}`);
     }),
   );
-  launch.onEnd?.(run.targets);
+  const skipped = (state.skipped ?? []).map((b) => ({ target: b.target, heldBy: `${b.busy.id ? `run ${b.busy.id.slice(0, 8)}` : 'another run'}${b.busy.host === undefined ? '' : ` on ${b.busy.host}`}` }));
+  launch.onEnd?.(run.targets, skipped);
   return run.targets.map((t) => t.summary);
 }
 
