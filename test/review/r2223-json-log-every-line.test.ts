@@ -39,4 +39,9 @@ it('run --log-format json: a config problem (exit 2) is logged as JSON too', asy
   expect(result.code).toBe(2);
   expect(result.stderr.trim()).not.toBe('');
   expect(nonJsonLines(result.stderr)).toEqual([]);
+  // The failure itself is the line a shipper alerts on: severity ERROR, naming the field, with its exit code.
+  const errors = result.stderr.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, unknown>).filter((e) => e['severity'] === 'ERROR');
+  expect(errors).toHaveLength(1);
+  expect(String(errors[0]?.['message'])).toContain('max_workers');
+  expect(errors[0]?.['exitCode']).toBe(2);
 });
