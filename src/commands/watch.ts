@@ -7,7 +7,7 @@ import { mapHeaders, parseResults, quoteSheetName, readEntries, sameTab, showRes
 import { loadTargets, logLine, systemClock, type Clock, type CommandIO } from './context.js';
 import { openLasting, portfolioLog } from './lasting.js';
 import { announce, announceFailure, announcerFor, Background, type Announcer } from './announce.js';
-import { startObserving } from './observe.js';
+import { metricsEvents, startObserving } from './observe.js';
 import { plural } from '../plural.js';
 
 export interface WatchFlags {
@@ -135,7 +135,7 @@ async function onePoll(poll: number, watched: readonly Watched[], ctx: PollConte
         trigger: 'watch',
         gates: ctx.gates,
         store: ctx.store,
-        each: (_config, i) => ({ sheets: (work[i] as (typeof work)[number]).watched.sheets, preread: (work[i] as (typeof work)[number]).values }),
+        each: (config, i) => ({ sheets: (work[i] as (typeof work)[number]).watched.sheets, preread: (work[i] as (typeof work)[number]).values, ...metricsEvents(ctx.announcer.metrics, config) }),
         warnings: [],
         now: () => clock.now(),
         ...(clock.every ? { every: clock.every } : {}),

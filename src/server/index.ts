@@ -298,7 +298,7 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
     claim.start(
       // The locks go to the runs, which free them; freed here too, should the launch fail before a run took charge.
       (state) =>
-        launchRun(state, { targets: chosen, secrets, gates: options.gates, store: options.store, locks: locks.held, request, stop: options.stop, abort: options.abort, log: options.log, ...(options.onRunEnd ? { onEnd: options.onRunEnd } : {}) }).finally(() => locks.release()),
+        launchRun(state, { targets: chosen, secrets, gates: options.gates, store: options.store, locks: locks.held, request, stop: options.stop, abort: options.abort, log: options.log, metrics: options.metrics, ...(options.onRunEnd ? { onEnd: options.onRunEnd } : {}) }).finally(() => locks.release()),
       (error) => {
         const text = redact(error instanceof StatusValidatorError ? error.message : `internal error: ${String(error)}`, secrets.all);
         options.log(`run ${claim.state.id.slice(0, 8)} failed: ${text}`);
