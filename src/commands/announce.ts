@@ -48,6 +48,8 @@ export interface AnnounceOptions {
   dryRun?: boolean;
   /** The outcomes are of no recorded run (announceFailure): nothing to record again. */
   unrecorded?: boolean;
+  /** Whether a target's ERROR rows were already told of (watch: the same rows as at its last run): `on: errors` does not hear of them again. */
+  errorsAlreadyTold?: (outcome: TargetOutcome) => boolean;
 }
 
 /**
@@ -76,7 +78,9 @@ async function announceUnsafe(a: Announcer, outcomes: readonly TargetOutcome[], 
   // A dry run writes nothing and records nothing: it tells nobody either.
   if (options.dryRun || a.notifier.size === 0 || outcomes.length === 0) return [];
   const started = Date.now();
-  const targets: NotifiedTarget[] = await Promise.all(outcomes.map(async (o) => ({ summary: o.summary, exitCode: exitCodeOfTarget(o), locked: o.locked, gid: await gidOf(a, o) })));
+  const targets: NotifiedTarget[] = await Promise.all(
+    outcomes.map(async (o) => ({ summary: o.summary, exitCode: exitCodeOfTarget(o), locked: o.locked, gid: await gidOf(a, o), errorsAlreadyTold: options.errorsAlreadyTold?.(o) ?? false })),
+  );
   const warnings = await a.notifier.send(
     { trigger: options.trigger, group: outcomes[0]?.summary.group, exitCode: worstExit(targets.map((t) => t.exitCode)), targets },
     { budgetMs: Math.max(1000, NOTIFY_BUDGET_MS - (Date.now() - started)), now: () => clock.now() },
