@@ -83,7 +83,8 @@ async function announceUnsafe(a: Announcer, outcomes: readonly TargetOutcome[], 
   );
   const warnings = await a.notifier.send(
     { trigger: options.trigger, group: outcomes[0]?.summary.group, exitCode: worstExit(targets.map((t) => t.exitCode)), targets },
-    { budgetMs: Math.max(1000, NOTIFY_BUDGET_MS - (Date.now() - started)), now: () => clock.now() },
+    // A second Ctrl-C (or the interrupt's deadline) cuts a hanging delivery short: the process is told to end now.
+    { budgetMs: Math.max(1000, NOTIFY_BUDGET_MS - (Date.now() - started)), now: () => clock.now(), signal: io.abort },
   );
   if (warnings.length === 0) return [];
   for (const o of outcomes) {
