@@ -110,7 +110,10 @@ async function rerecord(a: Announcer, outcome: TargetOutcome): Promise<void> {
   }
 }
 
-/** The tab's gid, for row links: asked only of targets with newly INVALID rows, one read call, at most 3 s. */
+/**
+ * The tab's gid, for row links: asked only of targets with newly INVALID rows, one read call, at most 3 s.
+ * sheetsClientFor's clients of one service account share its read and write pacers (invariant 4): this call is paced with the run's.
+ */
 async function gidOf(a: Announcer, outcome: TargetOutcome): Promise<number | undefined> {
   if ((outcome.summary.newlyInvalid?.count ?? 0) === 0) return undefined;
   const config = a.targets.find((t) => t.target.name === outcome.summary.target);
