@@ -1,5 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { loadTargets, type CommandIO } from '../commands/context.js';
+import { loadTargets, systemClock, type CommandIO } from '../commands/context.js';
 import { runCommand, type RunFlags } from '../commands/run.js';
 import { checkOnlineCommand } from '../commands/check-online.js';
 import { batchCancel, batchList, batchResults, batchRun, batchStatus, batchSubmit, batchWait } from '../commands/batch.js';
@@ -16,13 +16,15 @@ import { cacheLocation, durationMs } from '../config/index.js';
 import { ConfigError, LockedError, RemoteError, StatusValidatorError, UnsafeCacheError, UsageError, redact } from '../errors.js';
 import { EXIT } from './exit.js';
 import { plural } from '../plural.js';
-import { LOG_FORMATS, type LogFormat } from '../log/index.js';
+import { LOG_FORMATS, formatLog, type LogFormat } from '../log/index.js';
 
 export type CliIO = CommandIO;
 
 /** Parses argv (without node and script) and runs a command. Returns the exit code; never exits. */
 export async function main(argv: readonly string[], io: CliIO): Promise<number> {
   let exitCode: number = EXIT.ok;
+  // The chosen --log-format, once a command that takes it starts: its failure is then one JSON line too.
+  let errorFormat: LogFormat = 'human';
   const program = new Command()
     .name('status-validator')
     .description('Checks project status rows in a Google Sheet with an LLM and writes the verdicts back.')
@@ -45,6 +47,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .option('--every <interval>', 'with --mode batch: time between polls of the job', interval, 30_000)
     .option('--log-format <format>', LOG_FORMAT_HELP, logFormat, 'human')
     .action(async (flags: RunFlags & { mode: string; every: number; logFormat: LogFormat }) => {
+      errorFormat = flags.logFormat;
       const logged = { ...io, logFormat: flags.logFormat };
       exitCode = flags.mode === 'batch' ? await batchRun(flags, logged) : await runCommand(flags, logged);
     });
@@ -111,6 +114,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .option('--metrics-host <address>', 'address the metrics port binds', '127.0.0.1')
     .option('--log-format <format>', LOG_FORMAT_HELP, logFormat, 'human')
     .action(async (flags: WatchFlags & { logFormat: LogFormat }) => {
+      errorFormat = flags.logFormat;
       exitCode = await watchCommand(flags, { ...io, logFormat: flags.logFormat });
     });
 
@@ -126,6 +130,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .option('--metrics-host <address>', 'address the metrics port binds', '127.0.0.1')
     .option('--log-format <format>', LOG_FORMAT_HELP, logFormat, 'human')
     .action(async (flags: ScheduleFlags & { logFormat: LogFormat }) => {
+      errorFormat = flags.logFormat;
       exitCode = await scheduleCommand(flags, { ...io, logFormat: flags.logFormat });
     });
 
@@ -139,6 +144,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .option('--token-env <name>', 'environment variable holding the bearer token', 'STATUS_VALIDATOR_TOKEN')
     .option('--log-format <format>', LOG_FORMAT_HELP, logFormat, 'human')
     .action(async (flags: ServeFlags & { logFormat: LogFormat }) => {
+      errorFormat = flags.logFormat;
       exitCode = await serveCommand(flags, { ...io, logFormat: flags.logFormat });
     });
 
@@ -232,7 +238,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;
   } catch (error) {
-    return reportError(error, io);
+    return reportError(error, io, errorFormat);
   }
 }
 
@@ -244,11 +250,12 @@ export function exitCodeOfError(error: StatusValidatorError): number {
   return EXIT.fatal;
 }
 
-function reportError(error: unknown, io: CliIO): number {
+function reportError(error: unknown, io: CliIO, format: LogFormat = 'human'): number {
   if (error instanceof CommanderError) {
     if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
     return EXIT.usage;
   }
+  if (format === 'json') return reportErrorJson(error, io);
   if (error instanceof StatusValidatorError) {
     io.stderr.write(`Error: ${redact(error.message)}\n`);
     if (error instanceof RemoteError && (error.status !== undefined || error.requestId)) {
@@ -259,6 +266,23 @@ function reportError(error: unknown, io: CliIO): number {
   }
   const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
   io.stderr.write(`Internal error (a bug in status-validator, please report it with this text):\n${redact(detail)}\n`);
+  return EXIT.fatal;
+}
+
+/**
+ * --log-format json: the failure as one JSON line at severity ERROR (a shipper alerts on it),
+ * with its fix, exit code and request id as fields; the same words as the human lines.
+ */
+function reportErrorJson(error: unknown, io: CliIO): number {
+  const now = (io.clock ?? systemClock).now();
+  if (error instanceof StatusValidatorError) {
+    const code = exitCodeOfError(error);
+    const remote = error instanceof RemoteError ? { status: error.status ?? null, requestId: error.requestId ?? null } : {};
+    io.stderr.write(formatLog('json', now, `Error: ${redact(error.message)}`, 'error', { fix: error.hint === undefined ? undefined : redact(error.hint), exitCode: code, kind: error.name, ...remote }, 'ERROR'));
+    return code;
+  }
+  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  io.stderr.write(formatLog('json', now, `Internal error (a bug in status-validator, please report it with this text): ${redact(detail)}`, 'error', { exitCode: EXIT.fatal, kind: 'internal' }, 'ERROR'));
   return EXIT.fatal;
 }
 

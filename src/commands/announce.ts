@@ -48,6 +48,8 @@ export interface AnnounceOptions {
   dryRun?: boolean;
   /** The outcomes are of no recorded run (announceFailure): nothing to record again. */
   unrecorded?: boolean;
+  /** Whether a target's ERROR rows were already told of (watch: the same rows as at its last run): `on: errors` does not hear of them again. */
+  errorsAlreadyTold?: (outcome: TargetOutcome) => boolean;
 }
 
 /**
@@ -76,10 +78,13 @@ async function announceUnsafe(a: Announcer, outcomes: readonly TargetOutcome[], 
   // A dry run writes nothing and records nothing: it tells nobody either.
   if (options.dryRun || a.notifier.size === 0 || outcomes.length === 0) return [];
   const started = Date.now();
-  const targets: NotifiedTarget[] = await Promise.all(outcomes.map(async (o) => ({ summary: o.summary, exitCode: exitCodeOfTarget(o), locked: o.locked, gid: await gidOf(a, o) })));
+  const targets: NotifiedTarget[] = await Promise.all(
+    outcomes.map(async (o) => ({ summary: o.summary, exitCode: exitCodeOfTarget(o), locked: o.locked, gid: await gidOf(a, o), errorsAlreadyTold: options.errorsAlreadyTold?.(o) ?? false })),
+  );
   const warnings = await a.notifier.send(
     { trigger: options.trigger, group: outcomes[0]?.summary.group, exitCode: worstExit(targets.map((t) => t.exitCode)), targets },
-    { budgetMs: Math.max(1000, NOTIFY_BUDGET_MS - (Date.now() - started)), now: () => clock.now() },
+    // A second Ctrl-C (or the interrupt's deadline) cuts a hanging delivery short: the process is told to end now.
+    { budgetMs: Math.max(1000, NOTIFY_BUDGET_MS - (Date.now() - started)), now: () => clock.now(), signal: io.abort },
   );
   if (warnings.length === 0) return [];
   for (const o of outcomes) {
@@ -105,7 +110,10 @@ async function rerecord(a: Announcer, outcome: TargetOutcome): Promise<void> {
   }
 }
 
-/** The tab's gid, for row links: asked only of targets with newly INVALID rows, one read call, at most 3 s. */
+/**
+ * The tab's gid, for row links: asked only of targets with newly INVALID rows, one read call, at most 3 s.
+ * sheetsClientFor's clients of one service account share its read and write pacers (invariant 4): this call is paced with the run's.
+ */
 async function gidOf(a: Announcer, outcome: TargetOutcome): Promise<number | undefined> {
   if ((outcome.summary.newlyInvalid?.count ?? 0) === 0) return undefined;
   const config = a.targets.find((t) => t.target.name === outcome.summary.target);
@@ -158,6 +166,11 @@ function runFields(o: TargetOutcome): Record<string, string | number | boolean |
  * recorded; the caller ends or goes on as it would have.
  */
 export async function announceFailure(a: Announcer, config: Config, error: StatusValidatorError, io: CommandIO, trigger: string): Promise<string[]> {
+  return announce(a, [failedOutcome(a, config, error, io, trigger)], io, { trigger, unrecorded: true });
+}
+
+/** A target that did not run, as the outcome of a run that failed (a held lock: `locked`, exit 4); told with others in one message. */
+export function failedOutcome(a: Announcer, config: Config, error: StatusValidatorError, io: CommandIO, trigger: string): TargetOutcome {
   const at = (io.clock ?? systemClock).now().toISOString();
   const message = redact(error.message, a.secrets.all);
   const summary: RunSummary = {
@@ -174,5 +187,5 @@ export async function announceFailure(a: Announcer, config: Config, error: Statu
     warnings: [],
     fatal: error.hint === undefined ? { message } : { message, hint: redact(error.hint, a.secrets.all) },
   };
-  return announce(a, [{ summary, locked: error instanceof LockedError }], io, { trigger, unrecorded: true });
+  return { summary, locked: error instanceof LockedError };
 }

@@ -10,6 +10,7 @@ import { duration, formatUsd, plural, portfolioTotal, renderPortfolio, renderSum
 import { sameTab } from '../sheets/index.js';
 import { EXIT, exitCodeOf, exitCodeOfTarget, worstExit } from '../cli/exit.js';
 import { loadTargets, logLine, systemClock, type CommandIO } from './context.js';
+import { announce, announceFailure, announcerFor, type Announcer } from './announce.js';
 
 /**
  * The Batch API over a config's targets (or the one --target names). Each target submits
@@ -27,6 +28,8 @@ interface Ctx {
   store: Store;
   jobs: BatchJobs;
   io: CommandIO;
+  /** The commands that write verdicts (run --mode batch, batch results) tell `notify:` as `run` does (issue 22). */
+  announcer?: Announcer;
 }
 
 type Flags = { config: string; target?: string };
@@ -92,6 +95,8 @@ async function submitAll(ctx: Ctx, force: boolean, say: (line: string) => void, 
     try {
       result = await underLock(ctx, config, () => submitBatch(config, ctx.secrets, ctx.store, (ctx.io.clock ?? systemClock).now(), force, recheckOlderThanMs));
     } catch (error) {
+      // `on: failed` hears of a target that could not submit (its lock held: exit 4), as of a run that failed.
+      if (ctx.announcer && error instanceof StatusValidatorError) await announceFailure(ctx.announcer, config, error, ctx.io, 'batch');
       // A single target fails as it always did: its error is the command's.
       if (!ctx.listed || !(error instanceof StatusValidatorError)) throw error;
       codes.set(name, error instanceof LockedError ? EXIT.locked : EXIT.fatal);
@@ -179,7 +184,15 @@ async function waitFor(ctx: Ctx, list: BatchJob[], every: number): Promise<numbe
 }
 
 export async function batchResults(flags: Flags & { json?: boolean }, ids: string[], io: CommandIO): Promise<number> {
-  return withJobs(flags, io, async (ctx) => resultsOf(ctx, await chosen(ctx, ids), ids.length > 0, flags.json ?? false));
+  return withJobs(flags, io, async (bare) => {
+    const ctx = withAnnouncer(bare, flags.config);
+    return resultsOf(ctx, await chosen(ctx, ids), ids.length > 0, flags.json ?? false);
+  });
+}
+
+/** The context with its announcer: a json destination without its secret is a config problem (exit 2) before anything is done. */
+function withAnnouncer(ctx: Ctx, file: string): Ctx {
+  return { ...ctx, announcer: announcerFor(file, ctx.targets, ctx.secrets, ctx.io.env) };
 }
 
 /**
@@ -239,11 +252,18 @@ async function writeFromCache(ctx: Ctx, targets: readonly Config[], json: boolea
   const options = { limit: 0, trigger: 'batch', warnings: ctx.warnings, store: ctx.store, ...(ctx.io.stop ? { stop: ctx.io.stop } : {}) };
   const [only] = targets;
   if (!ctx.listed && only) {
-    const summary = await runValidation(only, ctx.secrets, { ...options, warnings: [] });
+    const summary = await runValidation(only, ctx.secrets, { ...options, warnings: [] }).catch(async (error: unknown) => {
+      // No run to report (its lock held): `on: failed` still hears of it, as with `run`.
+      if (ctx.announcer && error instanceof StatusValidatorError) await announceFailure(ctx.announcer, only, error, ctx.io, 'batch');
+      throw error;
+    });
+    // After the writes (invariant 12), before the summary: a failed delivery is one of its warnings.
+    if (ctx.announcer) await announce(ctx.announcer, [{ summary, locked: false }], ctx.io, { trigger: 'batch' });
     ctx.io.stdout.write(`${redact(json ? JSON.stringify({ ...summary, batch: applied }, null, 2) : renderSummary(summary), ctx.secrets.all)}\n`);
     return exitCodeOf(summary);
   }
   const run = await runPortfolio(targets, ctx.secrets, options);
+  if (ctx.announcer) await announce(ctx.announcer, run.targets, ctx.io, { trigger: 'batch' });
   const lines: TargetLine[] = run.targets.map((t) => ({ ...t, exitCode: exitCodeOfTarget(t) }));
   const exitCode = worstExit(lines.map((l) => l.exitCode));
   const text = json
@@ -317,7 +337,8 @@ export async function batchList(flags: Flags & { json?: boolean }, io: CommandIO
 
 /** `run --mode batch`: submit every target, wait, apply, write each target's tab, in one go. */
 export async function batchRun(flags: Flags & { force?: boolean; json?: boolean; every: number; recheckOlderThan?: number | undefined }, io: CommandIO): Promise<number> {
-  return withJobs(flags, io, async (ctx) => {
+  return withJobs(flags, io, async (bare) => {
+    const ctx = withAnnouncer(bare, flags.config);
     requireBatchApi(ctx.targets);
     // --recheck-older-than holds in batch mode too: the rows it makes old are submitted.
     const { codes } = await submitAll(ctx, flags.force ?? false, (line) => logLine(io, line), flags.recheckOlderThan);

@@ -1,6 +1,13 @@
 import { Metrics, startMetricsServer } from '../metrics/index.js';
+import type { Config } from '../config/index.js';
+import type { RunOptions } from '../pipeline/index.js';
 import { UsageError } from '../errors.js';
 import { logLine, type CommandIO } from './context.js';
+
+/** A target's run options that feed the metrics from its events as they happen (none without metrics). */
+export function metricsEvents(metrics: Metrics | undefined, config: Config): Pick<RunOptions, 'onEvent'> {
+  return metrics ? { onEvent: metrics.listen(config.target.name) } : {};
+}
 
 /**
  * `--metrics-port N` of watch and schedule: the process's metrics and the server that

@@ -4,7 +4,7 @@ import { runPortfolio } from '../pipeline/index.js';
 import { loadTargets, logLine, systemClock, type CommandIO } from './context.js';
 import { openLasting, portfolioLog, type Lasting } from './lasting.js';
 import { announce, announcerFor, Background, type Announcer } from './announce.js';
-import { startObserving } from './observe.js';
+import { metricsEvents, startObserving } from './observe.js';
 import { plural } from '../plural.js';
 
 export interface ScheduleFlags {
@@ -92,6 +92,7 @@ async function loop(
     // A target whose lock is held comes back as "locked" (not run); one failing stops no other.
     const run = await runPortfolio(targets, secrets, {
       trigger: 'schedule',
+      each: (config) => metricsEvents(told.announcer.metrics, config),
       gates,
       store,
       warnings: [],

@@ -1,10 +1,11 @@
 import type { AddressInfo } from 'node:net';
-import { ConfigError } from '../errors.js';
+import { ConfigError, LockedError } from '../errors.js';
+import type { TargetOutcome } from '../pipeline/index.js';
 import type { Config } from '../config/index.js';
-import { createTriggerServer, serveCapProblems, type TriggerOptions } from '../server/index.js';
+import { createTriggerServer, serveCapProblems, type SkippedTarget, type TriggerOptions } from '../server/index.js';
 import { loadTargets, logLine, type CommandIO } from './context.js';
 import { openLasting } from './lasting.js';
-import { announce, announcerFor, Background } from './announce.js';
+import { announce, announcerFor, Background, failedOutcome } from './announce.js';
 import { Metrics } from '../metrics/index.js';
 
 export interface ServeFlags {
@@ -45,8 +46,16 @@ export async function serveCommand(flags: ServeFlags, io: CommandIO): Promise<nu
   const announcer = announcerFor(flags.config, targets, secrets, io.env, metrics);
   const background = new Background();
   // After each triggered run's writes, in the background: the answer to a GET never waits for a receiver.
-  const onRunEnd = (outcomes: Parameters<typeof announce>[1]) =>
-    background.track(announce(announcer, outcomes, io, { trigger: 'serve' }).then((warnings) => warnings.forEach((w) => logLine(io, `warning: ${w}`))));
+  // A target the run left out for another run holding it is told as `run` tells a held lock (exit 4), in the same message.
+  const onRunEnd = (outcomes: readonly TargetOutcome[], skipped: readonly SkippedTarget[]) => {
+    const left = skipped.flatMap(({ target, heldBy }) => {
+      const config = targets.find((t) => t.target.name === target);
+      const error = new LockedError(`target "${target}" was not run: ${heldBy} holds its lock`, { hint: 'It runs with the next request once that run has ended.' });
+      return config ? [failedOutcome(announcer, config, error, io, 'serve')] : [];
+    });
+    // The skipped targets are of no recorded run: announce() re-records only targets that ran (not locked).
+    background.track(announce(announcer, [...outcomes, ...left], io, { trigger: 'serve' }).then((warnings) => warnings.forEach((w) => logLine(io, `warning: ${w}`))));
+  };
   const lasting = await openLasting(targets, secrets, (line) => logLine(io, line));
   try {
     return await listen(flags, io, { targets, listed, secrets, token, gates: lasting.gates, store: lasting.store, metrics, onRunEnd });

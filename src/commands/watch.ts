@@ -2,13 +2,14 @@ import { setAsidePending } from '../batch/pending.js';
 import type { Store } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { RemoteError, SheetsError, StatusValidatorError, redact } from '../errors.js';
-import { hasWork, lookupIn, questionPlanOf, runPortfolio, selectWork, sheetsClientFor, snapshotOf, type QuestionPlan } from '../pipeline/index.js';
+import { hasWork, lookupIn, questionPlanOf, runPortfolio, selectWork, sheetsClientFor, snapshotOf, type QuestionPlan, type TargetOutcome } from '../pipeline/index.js';
 import { mapHeaders, parseResults, quoteSheetName, readEntries, sameTab, showResults, type CellValues, type ParsedResults, type SheetsClient } from '../sheets/index.js';
 import { loadTargets, logLine, systemClock, type Clock, type CommandIO } from './context.js';
 import { openLasting, portfolioLog } from './lasting.js';
 import { announce, announceFailure, announcerFor, Background, type Announcer } from './announce.js';
-import { startObserving } from './observe.js';
+import { metricsEvents, startObserving } from './observe.js';
 import { plural } from '../plural.js';
+import { EXIT, exitCodeOfTarget } from '../cli/exit.js';
 
 export interface WatchFlags {
   config: string;
@@ -32,6 +33,8 @@ interface Watched {
   plan: QuestionPlan;
   /** Why its last poll or run failed (a 403, a missing tab); undefined while it is fine. */
   failing: string | undefined;
+  /** The ERROR rows its last run ended with (their ids), told to `on: errors` once: the same set again is not told again. */
+  errorRows?: string | undefined;
   /**
    * Results-tab mode: the data tab's gid, which tells its lines from another target's in
    * a shared results tab (LineIndex). Read once (a tab keeps its gid); forgotten after
@@ -135,7 +138,7 @@ async function onePoll(poll: number, watched: readonly Watched[], ctx: PollConte
         trigger: 'watch',
         gates: ctx.gates,
         store: ctx.store,
-        each: (_config, i) => ({ sheets: (work[i] as (typeof work)[number]).watched.sheets, preread: (work[i] as (typeof work)[number]).values }),
+        each: (config, i) => ({ sheets: (work[i] as (typeof work)[number]).watched.sheets, preread: (work[i] as (typeof work)[number]).values, ...metricsEvents(ctx.announcer.metrics, config) }),
         warnings: [],
         now: () => clock.now(),
         ...(clock.every ? { every: clock.every } : {}),
@@ -144,8 +147,10 @@ async function onePoll(poll: number, watched: readonly Watched[], ctx: PollConte
       },
     );
     for (const line of portfolioLog(run.targets, listed)) say(line);
+    // `on: errors` hears of a target's ERROR rows when they change, not at every poll that retries the same ones (as read failures are told once).
+    const alreadyTold = new Set(run.targets.filter((outcome, i) => errorsSeen((work[i] as (typeof work)[number]).watched, outcome)).map((o) => o.summary));
     // In the background (issue 22): the next poll never waits for a receiver.
-    ctx.background.track(announce(ctx.announcer, run.targets, io, { trigger: 'watch' }).then((warnings) => warnings.forEach((w) => say(`warning: ${w}`))));
+    ctx.background.track(announce(ctx.announcer, run.targets, io, { trigger: 'watch', errorsAlreadyTold: (o) => alreadyTold.has(o.summary) }).then((warnings) => warnings.forEach((w) => say(`warning: ${w}`))));
     run.targets.forEach((outcome, i) => {
       const w = (work[i] as (typeof work)[number]).watched;
       if (outcome.locked) return;
@@ -214,4 +219,21 @@ async function readPoll(sheets: SheetsClient, config: Config): Promise<{ values:
     if (!(error instanceof SheetsError) || error.status !== 400) throw error;
     return { values: await sheets.read(quoteSheetName(config.sheets.sheet)), results: undefined };
   }
+}
+
+/**
+ * Whether this run's ERROR rows are those the target's last run ended with (already told),
+ * remembering them for the next poll. A run without ERROR rows forgets them: the same row
+ * failing again later is news again. Locked (not run): nothing changes.
+ */
+function errorsSeen(w: Watched, outcome: TargetOutcome): boolean {
+  if (outcome.locked) return false;
+  if (exitCodeOfTarget(outcome) !== EXIT.rowErrors) {
+    w.errorRows = undefined;
+    return false;
+  }
+  const rows = `${outcome.summary.verdicts.error}:${[...new Set(outcome.summary.errors.map((e) => e.id))].sort().join('\n')}`;
+  const seen = w.errorRows === rows;
+  w.errorRows = rows;
+  return seen;
 }

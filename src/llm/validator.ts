@@ -40,7 +40,8 @@ export interface ValidatorOptions {
   backoff?: BackoffOptions;
   onRetry?: (event: RetryEvent) => void;
   /** A call answered or refused; `billed`: the prices its answer is billed at (the tier that served it). */
-  onCall?: (provider: Provider, usage: Usage, billed: BilledTier) => void;
+  /** Each call a provider answered; `failed` when it answered with an error ('rate_limited': a 429), for the metrics. */
+  onCall?: (provider: Provider, usage: Usage, billed: BilledTier, failed?: 'rate_limited' | 'failed') => void;
   /**
    * Flex at work: a request sent at flex, a flex capacity refusal (unbilled), a request sent
    * again at auto after FLEX_RETRIES refusals.
@@ -274,7 +275,7 @@ export class Validator {
         if (error.kind === 'flex_capacity') {
           // Not a rate limit: no shared cool-down, no limit corrected, nothing learned from its headers.
           gate.leave(ticket, { kind: 'failed' });
-          this.options.onCall?.(provider, zeroUsage(), 'standard');
+          this.options.onCall?.(provider, zeroUsage(), 'standard', 'failed');
           this.options.onFlex?.('refused', provider);
           reason = error.message;
           if (flexRefusals >= FLEX_RETRIES) {
@@ -291,7 +292,7 @@ export class Validator {
         const waitMs = error.retryAfterMs ?? backoffDelay(attempt, this.options.backoff);
         // A 429 pauses every worker of this provider (the gate's shared cool-down).
         gate.leave(ticket, error.kind === 'rate_limit' ? { kind: 'rate_limited', waitMs } : { kind: 'failed' }, error.headers);
-        this.options.onCall?.(provider, zeroUsage(), 'standard');
+        this.options.onCall?.(provider, zeroUsage(), 'standard', error.kind === 'rate_limit' ? 'rate_limited' : 'failed');
         reason = error.message;
         if (error.kind === 'auth' || error.kind === 'config') {
           this.drop(provider, error);

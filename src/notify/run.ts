@@ -9,6 +9,8 @@ export interface NotifiedTarget {
   locked?: boolean;
   /** The data tab's sheet id, which a row link needs (#gid=…); undefined when it could not be learnt. */
   gid?: number | undefined;
+  /** Its ERROR rows are those already told of (a watch re-running the same ERROR rows each poll): not an `errors` event again. */
+  errorsAlreadyTold?: boolean;
 }
 
 /** A whole run (a portfolio's targets together): one message per destination tells of it. */
@@ -25,7 +27,7 @@ const FAILED_EXITS: readonly number[] = [1, 2, 4];
 export function eventsOf(target: NotifiedTarget): Set<NotifyEvent> {
   const events = new Set<NotifyEvent>(['finished']);
   if (FAILED_EXITS.includes(target.exitCode)) events.add('failed');
-  if (target.exitCode === 3) events.add('errors');
+  if (target.exitCode === 3 && !target.errorsAlreadyTold) events.add('errors');
   if ((target.summary.newlyInvalid?.count ?? 0) > 0) events.add('invalid');
   return events;
 }

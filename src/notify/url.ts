@@ -29,6 +29,13 @@ export function urlSecrets(url: string): string[] {
     out.push(parsed.href, parsed.username, parsed.password, decodeURIComponentSafe(parsed.password));
     for (const value of parsed.searchParams.values()) out.push(value, encodeURIComponent(value));
     if (parsed.search.length > 1) out.push(parsed.search.slice(1));
+    // Each query value as written too, and every way of decoding it: URLSearchParams
+    // reads '+' as a space, but a receiver echoing the token (`?token=Ab+Cd`) gives it
+    // back as written, or percent-decoded with its '+' kept (invariant 7).
+    for (const pair of parsed.search.slice(1).split('&')) {
+      const raw = pair.slice(pair.indexOf('=') + 1);
+      out.push(raw, decodeURIComponentSafe(raw), decodeURIComponentSafe(raw.replace(/\+/g, '%20')), encodeURIComponent(decodeURIComponentSafe(raw)));
+    }
     for (const segment of parsed.pathname.split('/')) out.push(segment, decodeURIComponentSafe(segment));
   } catch {
     // Not a URL: the whole text is all there is to scrub.

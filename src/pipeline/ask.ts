@@ -28,7 +28,7 @@ export interface Asking {
  */
 export async function buildAsking(
   plan: RunPlan,
-  hooks: { today: string; onRetry: (event: RetryEvent) => void; onCall: (provider: string, model: string, usage: Usage, billed: BilledTier) => void; onFlex?: (event: 'sent' | 'refused' | 'fell_back') => void; onConnectionFailure?: () => void; onWarning?: (text: string) => void; limits?: LimitStore | undefined; fields?: FieldStore | undefined; gates?: ReadonlyMap<string, ProviderGate> | undefined },
+  hooks: { today: string; onRetry: (event: RetryEvent) => void; onCall: (provider: string, model: string, usage: Usage, billed: BilledTier, failed?: 'rate_limited' | 'failed') => void; onFlex?: (event: 'sent' | 'refused' | 'fell_back') => void; onConnectionFailure?: () => void; onWarning?: (text: string) => void; limits?: LimitStore | undefined; fields?: FieldStore | undefined; gates?: ReadonlyMap<string, ProviderGate> | undefined },
 ): Promise<Asking> {
   const { rules, llm, routing, modelOf } = plan;
   const [first, ...rest] = plan.providers.map((p) => p.config);
@@ -81,7 +81,7 @@ export async function buildAsking(
     today: hooks.today,
     route: (inputs) => chains.get(modelOf(inputs)) ?? [...firsts.values(), ...fallbacks],
     onRetry: hooks.onRetry,
-    onCall: (provider, usage, billed) => hooks.onCall(provider.name, provider.model, usage, billed),
+    onCall: (provider, usage, billed, failed) => hooks.onCall(provider.name, provider.model, usage, billed, failed),
     onFlex: (event) => hooks.onFlex?.(event),
     onConnectionFailure: () => hooks.onConnectionFailure?.(),
     judge,

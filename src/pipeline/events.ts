@@ -20,8 +20,8 @@ export type RunEvent =
   | { type: 'waiting'; waiting: readonly WaitingForBatch[] }
   /** Questions sent to a model (routing's split). */
   | { type: 'routed'; model: string; questions: number }
-  /** A call answered by a provider, with its usage (a retried call is several). */
-  | { type: 'asked'; provider: string; model: string; usage: Usage; billed: BilledTier }
+  /** A call answered by a provider, with its usage (a retried call is several); `failed` when it answered with an error ('rate_limited': a 429). */
+  | { type: 'asked'; provider: string; model: string; usage: Usage; billed: BilledTier; failed?: 'rate_limited' | 'failed' }
   /** llm.cascade: what the cascade did (kept, escalated, calibration rows, the bound), once its questions are answered. */
   | { type: 'cascade'; report: CascadeReport }
   /** Flex at work: a request sent at flex, a capacity refusal, a question sent again at auto. */
@@ -48,6 +48,8 @@ export type RunEvent =
   /** The writer closed: what it did. */
   | { type: 'written'; stats: WriterStats }
   | { type: 'sheet-retry' }
+  /** A Sheets API call went out (each attempt): its kind, and the HTTP status it failed with, if it failed (429: throttled). */
+  | { type: 'sheet-call'; kind: 'read' | 'write'; status?: number | undefined; failed: boolean }
   | { type: 'warning'; text: string }
   /** The prompt_cache_key of each model asked first, as the summary shows them. */
   | { type: 'prompt-cache-key'; key: string }

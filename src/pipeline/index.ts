@@ -1,4 +1,5 @@
 export { runValidation, type Progress, type RunOptions } from './run.js';
+export type { RunEvent } from './events.js';
 export { runPortfolio, type PortfolioOptions, type PortfolioRun, type TargetOptions, type TargetOutcome } from './portfolio.js';
 export { providerGates } from './ask.js';
 export { sheetsClientFor, surveyTab } from './sheet-io.js';

@@ -10,7 +10,7 @@ import type { RunSummary } from './summary.js';
 import { Tally } from './tally.js';
 
 /** What may differ between the targets of one portfolio run (watch and serve know each target's tab, client and id; serve holds its lock). */
-export type TargetOptions = Pick<RunOptions, 'runId' | 'preread' | 'sheets' | 'onProgress' | 'heldLock'>;
+export type TargetOptions = Pick<RunOptions, 'runId' | 'preread' | 'sheets' | 'onProgress' | 'heldLock' | 'onEvent'>;
 
 export type PortfolioOptions = Omit<RunOptions, 'runId' | 'preread' | 'sheets' | 'group' | 'heldLock'> & {
   /** Per-target options: the tab a caller has just read, its client, its run id, its own progress. */

@@ -132,6 +132,8 @@ async function runHolding(plan: RunPlan, secrets: Secrets, options: RunOptions, 
   if (lock?.tookOver) events.emit({ type: 'warning', text: lock.tookOver });
   // Sheets calls are never aborted: the last writes are what makes an interrupted run lose nothing.
   const sheets = options.sheets ?? sheetsClientFor(plan, secrets, undefined, () => events.emit({ type: 'sheet-retry' }));
+  // Each Sheets call this run makes (reads too, with their 429s) is one of its events, for the metrics; heard until the run's end is recorded.
+  const unhear = sheets.onCall((call) => events.emit({ type: 'sheet-call', ...call }));
   // A lost lock stops the run like Ctrl-C: nothing new asked, what is answered written.
   const stop = lock ? AbortSignal.any([lock.lost, ...(options.stop ? [options.stop] : [])]) : options.stop;
   if (!dryRun) await store.runs.start({ id: runId, startedAt: tally.startedAt, trigger: options.trigger ?? 'cli', spreadsheetId: plan.sheets.spreadsheet_id, sheet: plan.sheets.sheet, target: plan.target.name, ...(options.group ? { group: options.group } : {}) });
@@ -152,7 +154,8 @@ async function runHolding(plan: RunPlan, secrets: Secrets, options: RunOptions, 
       tally.naive(() => average);
     }
     const summary = tally.finish(now(), options.stop?.aborted ?? false);
-    if (!dryRun) await recordEnd(plan, secrets, store, sheets, summary);
+    if (!dryRun) await recordEnd(plan, secrets, store, sheets, summary).finally(unhear);
+    else unhear();
     options.onProgress?.({ ...tally.progress, phase: 'done' });
   }
   return tally.summary;
@@ -191,7 +194,7 @@ async function execute(plan: RunPlan, secrets: Secrets, options: RunOptions, sto
   const asking = await buildAsking(plan, {
     today: localDate(now()),
     onRetry: (retry) => events.emit({ type: 'retried', retry }),
-    onCall: (provider, model, usage, billed) => events.emit({ type: 'asked', provider, model, usage, billed }),
+    onCall: (provider, model, usage, billed, failed) => events.emit({ type: 'asked', provider, model, usage, billed, ...(failed ? { failed } : {}) }),
     onFlex: (flex) => events.emit({ type: 'flex', flex }),
     onConnectionFailure: () => events.emit({ type: 'connection-failure' }),
     onWarning: (text) => events.emit({ type: 'warning', text: redact(text, secrets.all) }),

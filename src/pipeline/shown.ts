@@ -87,18 +87,21 @@ export class ShownCounts {
   /**
    * The rows the writes the writer got to turned INVALID from anything else (issue 22's
    * "newly INVALID"): told by the same rule as `after`, so a skipped or unreached write
-   * names no row. The first `keep` are listed; all are counted.
+   * names no row. The first `keep` are listed, at the row their verdict was written to
+   * (`writtenAt`: read-time row → written row, for the rows that moved); all are counted.
    */
-  newlyInvalid(written: { rowsWritten: number; skipped: readonly SkippedWrite[] }, keep: number): { count: number; rows: Array<{ row: number; id: string }> } {
+  newlyInvalid(written: { rowsWritten: number; skipped: readonly SkippedWrite[] }, keep: number, writtenAt: ReadonlyMap<number, number> = new Map()): { count: number; rows: Array<{ row: number; id: string }> } {
     const skippedRows = new Set(written.skipped.map((s) => s.row));
     const reached = written.rowsWritten + written.skipped.length;
     const rows: Array<{ row: number; id: string }> = [];
     let count = 0;
     for (const change of this.changes) {
       if (change.index >= reached) break;
-      if (skippedRows.has(change.row) || change.to !== 'invalid' || change.from === 'invalid') continue;
+      // A row that showed INVALID in any form (the reviewer's too) before is not newly INVALID.
+      if (skippedRows.has(change.row) || change.to !== 'invalid' || change.from === 'invalid' || change.from === 'reviewerInvalid') continue;
       count++;
-      if (rows.length < keep) rows.push({ row: change.row, id: change.id });
+      // Named where the writer put the verdict (rows inserted above move it), so the link opens it.
+      if (rows.length < keep) rows.push({ row: writtenAt.get(change.row) ?? change.row, id: change.id });
     }
     return { count, rows };
   }

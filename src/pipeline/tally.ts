@@ -29,6 +29,8 @@ export class Tally implements RunEventSink {
   private primaryModel = '';
   /** The verdict cells read, and the writes queued: what the sheet shows at the end. */
   private readonly shown = new ShownCounts();
+  /** Where the writer put the verdicts of rows that moved (read-time row → written row). */
+  private writtenAt: ReadonlyMap<number, number> = new Map();
 
   /** `config`: the run's target, a Config or the RunPlan resolved from it. */
   constructor(runId: string, config: { target: { name: string }; sheets: { spreadsheet_id: string; sheet: string } }, dryRun: boolean, start: Date, warnings: string[], trigger: string, group?: string) {
@@ -279,6 +281,7 @@ export class Tally implements RunEventSink {
     writes.headersAdded = [...stats.headersAdded];
     writes.stopped = stats.stopped ? [stats.stopped] : [];
     writes.rowsNotWritten = stats.rowsNotWritten;
+    this.writtenAt = new Map(stats.writtenAt);
   }
 
   fatal(message: string, hint: string | undefined): void {
@@ -292,7 +295,7 @@ export class Tally implements RunEventSink {
     s.llm.retries = this.progress.retries;
     s.llm.costUsd = totalCost(s.llm.byModel);
     s.sheetShows = this.shown.after(s.writes);
-    if (s.writes.rowsWritten > 0) s.newlyInvalid = this.shown.newlyInvalid(s.writes, NEWLY_INVALID_KEPT);
+    if (s.writes.rowsWritten > 0) s.newlyInvalid = this.shown.newlyInvalid(s.writes, NEWLY_INVALID_KEPT, this.writtenAt);
     s.llm.cacheHitRate = s.llm.promptTokens > 0 ? s.llm.cachedTokens / s.llm.promptTokens : null;
     s.llm.savedUsd = s.llm.naiveCostUsd === null || s.llm.costUsd === null ? null : s.llm.naiveCostUsd - s.llm.costUsd;
     // Rows left unwritten by a vanished header are like rows in ERROR: the run is done, a

@@ -11,7 +11,7 @@ import { authenticator, callerName, type AuthResult, type Caller } from './auth.
 import { overCaps } from './caps.js';
 import { RecentFailures } from './failures.js';
 import { closeAfter, InFlight, MAX_BODY, readJson, send } from './http.js';
-import { launchRun, type LaunchTarget } from './launch.js';
+import { launchRun, type LaunchTarget, type SkippedTarget } from './launch.js';
 import { HourlyLimit, type Reservation, type RunAllowance } from './limits.js';
 import { planner } from './planner.js';
 import { parseRunAsk, type RunAsk } from './request.js';
@@ -24,6 +24,7 @@ import { sendMetrics, type Metrics } from '../metrics/index.js';
 import type { TargetOutcome } from '../pipeline/index.js';
 
 export { serveCapProblems } from './caps.js';
+export type { SkippedTarget } from './launch.js';
 
 export interface TriggerOptions {
   /** The targets a request may name (every one of the config, or the one --target names). */
@@ -50,7 +51,7 @@ export interface TriggerOptions {
   /** GET /metrics answers from these (issue 22); no route without them. */
   metrics?: Metrics;
   /** Told of each triggered run's end, after its writes (metrics, notifications). */
-  onRunEnd?: (outcomes: readonly TargetOutcome[]) => void;
+  onRunEnd?: (outcomes: readonly TargetOutcome[], skipped: readonly SkippedTarget[]) => void;
 }
 
 /** How long a tab a person's request could not read is answered from memory rather than read again. */
@@ -297,7 +298,7 @@ export function createTriggerServer(options: TriggerOptions): { server: Server; 
     claim.start(
       // The locks go to the runs, which free them; freed here too, should the launch fail before a run took charge.
       (state) =>
-        launchRun(state, { targets: chosen, secrets, gates: options.gates, store: options.store, locks: locks.held, request, stop: options.stop, abort: options.abort, log: options.log, ...(options.onRunEnd ? { onEnd: options.onRunEnd } : {}) }).finally(() => locks.release()),
+        launchRun(state, { targets: chosen, secrets, gates: options.gates, store: options.store, locks: locks.held, request, stop: options.stop, abort: options.abort, log: options.log, metrics: options.metrics, ...(options.onRunEnd ? { onEnd: options.onRunEnd } : {}) }).finally(() => locks.release()),
       (error) => {
         const text = redact(error instanceof StatusValidatorError ? error.message : `internal error: ${String(error)}`, secrets.all);
         options.log(`run ${claim.state.id.slice(0, 8)} failed: ${text}`);

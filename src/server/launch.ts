@@ -7,6 +7,7 @@ import { runPortfolio, type RunSummary, type TargetOutcome } from '../pipeline/i
 import { RUNS_HEADER, RUNS_IDENTITY, runsRow } from '../report/index.js';
 import { appendToOwnTab, type CellValues, type SheetsClient } from '../sheets/index.js';
 import type { RunState } from './admission.js';
+import type { Metrics } from '../metrics/index.js';
 import type { TargetLock } from './store-locks.js';
 
 /** One target of a triggered run: its config, its client, and its tab as the plan read it (if it could). */
@@ -32,8 +33,17 @@ export interface Launch {
   stop: AbortSignal | undefined;
   abort: AbortSignal | undefined;
   log: (line: string) => void;
-  /** Told of the run's end once every target's writes are done (metrics, notifications: issue 22). */
-  onEnd?: (outcomes: readonly TargetOutcome[]) => void;
+  /** The server's metrics: each target's run feeds them its events as they happen (429s by provider, Sheets calls by kind). */
+  metrics?: Metrics | undefined;
+  /** Told of the run's end once every target's writes are done (metrics, notifications: issue 22), with the targets it left out for another run holding them. */
+  onEnd?: (outcomes: readonly TargetOutcome[], skipped: readonly SkippedTarget[]) => void;
+}
+
+/** A target a cron run of every target left out: another run held it (told to `on: failed` as exit 4, as `run` tells a held lock). */
+export interface SkippedTarget {
+  target: string;
+  /** Who holds it, in words (never a secret: a run id and a host). */
+  heldBy: string;
 }
 
 /**
@@ -66,6 +76,7 @@ export async function launchRun(state: RunState, launch: Launch): Promise<RunSum
         ...(held ? { heldLock: held.lock } : {}),
         sheets: target.sheets,
         ...(target.values ? { preread: target.values } : {}),
+        ...(launch.metrics ? { onEvent: launch.metrics.listen(target.config.target.name) } : {}),
         onProgress: () => {
           // The run recorded its start before its first progress report; the request is added to it (never rejects).
           if (!traced[i]) traced[i] = trace(runIds[i] as string, request, launch);
@@ -93,7 +104,8 @@ export async function launchRun(state: RunState, launch: Launch): Promise<RunSum
       launch.log(`run ${state.id.slice(0, 8)}${at} by ${request.by} ${summary.status}`);
     }),
   );
-  launch.onEnd?.(run.targets);
+  const skipped = (state.skipped ?? []).map((b) => ({ target: b.target, heldBy: `${b.busy.id ? `run ${b.busy.id.slice(0, 8)}` : 'another run'}${b.busy.host === undefined ? '' : ` on ${b.busy.host}`}` }));
+  launch.onEnd?.(run.targets, skipped);
   return run.targets.map((t) => t.summary);
 }
 

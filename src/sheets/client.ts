@@ -20,9 +20,14 @@ export interface SheetsClientOptions {
   backoff?: BackoffOptions;
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Told about each call's attempt, for the metrics (Sheets calls by kind, 429s); also settable later with onCall(). */
+  onCall?: SheetsCallListener;
   /** Told about each retry, for the run's counters and progress. */
   onRetry?: (info: { kind: 'read' | 'write'; what: string; attempt: number; waitMs: number; status?: number | undefined }) => void;
 }
+
+/** One attempt of a Sheets API call: its kind, and the HTTP status it failed with (none: a network error) when `failed`. */
+export type SheetsCallListener = (call: { kind: 'read' | 'write'; failed: boolean; status?: number | undefined }) => void;
 
 export interface TabMetadata {
   sheetId: number;
@@ -51,6 +56,7 @@ export class SheetsClient {
   readonly writes: QuotaPacer;
   private readonly api: sheets_v4.Sheets;
   private readonly secrets: string[];
+  private readonly callListeners = new Set<SheetsCallListener>();
 
   constructor(private readonly options: SheetsClientOptions) {
     this.serviceAccountEmail = options.key.client_email;
@@ -70,6 +76,23 @@ export class SheetsClient {
     this.api = sheets({ version: 'v4', auth, retry: false, timeout: options.timeoutMs ?? 60_000, ...(root ? { rootUrl: root } : {}) });
     this.reads = options.pacers?.reads ?? new QuotaPacer(options.readsPerMinute);
     this.writes = options.pacers?.writes ?? new QuotaPacer(options.writesPerMinute);
+    if (options.onCall) this.callListeners.add(options.onCall);
+  }
+
+  /** Hears of every call's attempt (a run's metrics, while it runs) until the returned function is called; a listener that throws is ignored. */
+  onCall(listener: SheetsCallListener): () => void {
+    this.callListeners.add(listener);
+    return () => this.callListeners.delete(listener);
+  }
+
+  private told(call: Parameters<SheetsCallListener>[0]): void {
+    for (const listener of this.callListeners) {
+      try {
+        listener(call);
+      } catch {
+        // A listener's bug (metrics) never fails a Sheets call.
+      }
+    }
   }
 
   /** Every tab's id, title and grid size (one read call). */
@@ -202,8 +225,11 @@ export class SheetsClient {
     for (let attempt = 0; ; attempt++) {
       await pacer.take(this.options.signal);
       try {
-        return await send();
+        const result = await send();
+        this.told({ kind, failed: false });
+        return result;
       } catch (error) {
+        this.told({ kind, failed: true, status: statusOf(error) });
         const waitMs = this.retryWait(kind, error, attempt, maxRetries, what);
         if (waitMs === undefined) throw this.explain(error, what, attempt);
         await sleep(waitMs, this.options.signal);

@@ -78,7 +78,7 @@ async function relocate(client: SheetsClient, layout: Layout, batch: readonly Pe
     const row = rows.includes(write.row) ? write.row : rows.length === 1 ? rows[0] : undefined;
     if (row !== undefined) {
       if (row !== write.row) moved++;
-      placed.push({ ...write, row });
+      placed.push(row === write.row ? { ...write } : { ...write, readRow: write.readRow ?? write.row, row });
       taken.add(row);
     } else {
       const reason =

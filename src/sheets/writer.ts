@@ -40,6 +40,8 @@ export interface WriterStats {
   rowsNotWritten: number;
   /** The output and reviewer headers added to the data tab before the first write. */
   headersAdded: string[];
+  /** Where each written entry's verdict went, by the row it was read at, for those written elsewhere (rows moved): a link must open the row where the verdict is. */
+  writtenAt: Map<number, number>;
 }
 
 /**
@@ -104,7 +106,7 @@ interface Queued {
  * MAX_ROWS_PER_CALL rows and MAX_BYTES_PER_CALL bytes.
  */
 export class SheetWriter {
-  readonly stats: WriterStats = { writeCalls: 0, verifyReads: 0, rowsWritten: 0, rowsMoved: 0, skipped: [], largestBatch: 0, stopped: undefined, rowsNotWritten: 0, headersAdded: [] };
+  readonly stats: WriterStats = { writeCalls: 0, verifyReads: 0, rowsWritten: 0, rowsMoved: 0, skipped: [], largestBatch: 0, stopped: undefined, rowsNotWritten: 0, headersAdded: [], writtenAt: new Map() };
   private pending: Queued[] = [];
   private readonly flushing = new Mutex();
   private running: Promise<void> | undefined;
@@ -278,6 +280,7 @@ export class SheetWriter {
     if (wrote) {
       this.stats.writeCalls++;
       this.stats.rowsWritten += located.placed.length;
+      for (const p of located.placed) if (p.readRow !== undefined && p.readRow !== p.row) this.stats.writtenAt.set(p.readRow, p.row);
       this.stats.largestBatch = Math.max(this.stats.largestBatch, located.placed.length);
     }
     this.options.onFlush?.(this.stats);
@@ -296,7 +299,11 @@ export class SheetWriter {
     this.moved = where;
     for (const { write } of this.pending) {
       const found = where.get(write.fingerprint);
-      if (found?.length === 1 && found[0] !== undefined) write.row = found[0];
+      if (found?.length === 1 && found[0] !== undefined && found[0] !== write.row) {
+        // The read-time row stays the entry's identity (a skip names it, a moved write is told by it).
+        write.readRow ??= write.row;
+        write.row = found[0];
+      }
     }
   }
 }
