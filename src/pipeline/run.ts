@@ -270,9 +270,11 @@ async function prepare(
     // output.format: the columns' look is checked (and made) after a run's writes; not on an interrupted run nor a dry one.
     // Within CHECKED_FOR_MS of the client's last check, a run checks it again only when its read shows a header where the client did not last find it
     // (a person swapped the recheck and reviewer headers), or when the client never checked (a CLI run: one read).
-    afterWrites: async () => {
+    afterWrites: async (wrote) => {
       if (options.stop?.aborted || dryRun) return;
       const layout = opened.layout;
+      // A tab the bot has not finished setting up (headers still to add) is left as it was by a run that wrote nothing.
+      if (!wrote && layout.missingHeaders.length > 0) return;
       const columnsRead = (piece: LookPiece): number | undefined =>
         piece.tab !== layout.sheet ? undefined : piece.kind === 'verdict' ? (layout.outputsInPlace ? layout.outputs.verdict : undefined) : piece.kind === 'recheck' ? layout.review.recheck : layout.review.override;
       for (const text of await keepColumnLook(sheets, plan.look, { columnsRead })) events.emit({ type: 'warning', text });
