@@ -37,6 +37,12 @@ export interface LookPiece {
 
 /** The developer metadata key the bot marks its validated columns with; the value says which piece. */
 export const LOOK_KEY = 'status-validator.look';
+/**
+ * The mark on the column the bot coloured (a key of its own: LOOK_KEY marks the validated columns). A palette rule
+ * is the bot's when it covers exactly the verdict column, or exactly a column with this mark: after a person moves
+ * the verdict header to another column, the rules left on the old one are found and removed.
+ */
+export const VERDICT_MARK_KEY = 'status-validator.look.verdict';
 
 type Request = sheets_v4.Schema$Request;
 type Sheet = sheets_v4.Schema$Sheet;
@@ -168,6 +174,7 @@ export function tabRequests(sheet: Sheet, pieces: readonly LookPiece[], warnings
   });
   // Where each validation piece goes this time: a column another piece goes to is not cleared as stale.
   const targets = new Set(pieces.flatMap((p) => (p.kind === 'verdict' ? [] : [columnOf(header, p)]).filter((c): c is number => c !== undefined)));
+  const verdictMarks = list(grid?.columnMetadata).flatMap((meta, i) => list(meta?.developerMetadata).flatMap((m) => (m?.metadataKey === VERDICT_MARK_KEY ? [{ column: i + 1, id: m.metadataId ?? 0 }] : [])));
   const requests: Request[] = [];
   for (const piece of pieces) {
     const columns = header.flatMap((text, i) => (text === normalizeHeader(piece.header) ? [i + 1] : []));
@@ -178,7 +185,7 @@ export function tabRequests(sheet: Sheet, pieces: readonly LookPiece[], warnings
     const column = columns[0] as number;
     const headerRow = piece.headerRow;
     if (piece.kind === 'verdict') {
-      requests.push(...verdictRequests(sheet, sheetId, headerRow, column));
+      requests.push(...verdictRequests(sheet, sheetId, headerRow, column, verdictMarks));
       continue;
     }
     const kind = piece.kind;
@@ -208,22 +215,31 @@ export function tabRequests(sheet: Sheet, pieces: readonly LookPiece[], warnings
 }
 
 /**
- * The verdict rules: nothing when each is there once on the column; else the bot's are replaced, after the person's.
- * A rule is the bot's only when it is exactly one of the palette's AND covers exactly the verdict column from its
- * header row down: a person's copy of the look on another column (format painter) is theirs and left alone.
+ * The verdict rules: nothing when each is there once on the column and the column carries the mark; else the bot's
+ * are replaced, after the person's. A rule is the bot's only when it is exactly one of the palette's AND covers
+ * exactly the verdict column from its header row down, or exactly a column the bot marked as its verdict column: a
+ * person's copy of the look on another column (format painter) is theirs and left alone.
  */
-function verdictRequests(sheet: Sheet, sheetId: number, headerRow: number, column: number): Request[] {
+function verdictRequests(sheet: Sheet, sheetId: number, headerRow: number, column: number, marks: ReadonlyArray<{ column: number; id: number }>): Request[] {
   const rules = list(sheet.conditionalFormats);
   const wanted = VERDICT_LOOKS.map((look) => verdictRule(look, sheetId, headerRow, column));
-  const range = wanted[0]?.ranges;
-  const ours = rules.flatMap((rule, index) => (verdictOf(rule) && sameJson(rule?.ranges, range) ? [{ rule, index }] : []));
+  const rangeAt = (c: number): unknown => verdictRule(VERDICT_LOOKS[0] as VerdictLook, sheetId, headerRow, c).ranges;
+  const columns = [column, ...marks.map((m) => m.column)];
+  const ours = rules.flatMap((rule, index) => (verdictOf(rule) && columns.some((c) => sameJson(rule?.ranges, rangeAt(c))) ? [{ rule, index }] : []));
+  const marked = marks.length === 1 && marks[0]?.column === column;
   const inPlace = wanted.every((w) => ours.filter((o) => sameJson(o.rule, w)).length === 1) && ours.length === wanted.length;
-  if (inPlace) return [];
+  const markRequests: Request[] = marked
+    ? []
+    : [
+        ...marks.map((m): Request => ({ deleteDeveloperMetadata: { dataFilter: { developerMetadataLookup: { metadataId: m.id } } } })),
+        { createDeveloperMetadata: { developerMetadata: { metadataKey: VERDICT_MARK_KEY, metadataValue: 'verdict', visibility: 'DOCUMENT', location: { dimensionRange: { sheetId, dimension: 'COLUMNS', startIndex: column - 1, endIndex: column } } } } },
+      ];
+  if (inPlace) return markRequests;
   // Highest index first: each delete leaves the indexes below it as they were.
   const deletes = ours.map((o) => o.index).sort((a, b) => b - a).map((index): Request => ({ deleteConditionalFormatRule: { sheetId, index } }));
   const kept = rules.length - ours.length;
   // After the person's rules: where both apply, theirs wins.
-  return [...deletes, ...wanted.map((rule, i): Request => ({ addConditionalFormatRule: { rule, index: kept + i } }))];
+  return [...deletes, ...wanted.map((rule, i): Request => ({ addConditionalFormatRule: { rule, index: kept + i } })), ...markRequests];
 }
 
 function columnRange(sheetId: number, headerRow: number, column: number): sheets_v4.Schema$GridRange {
