@@ -8,7 +8,7 @@ import { buildAsking } from './ask.js';
 import type { Labelled } from './cascade/index.js';
 import { appendRunsRow, resultsTarget, sheetsClientFor } from './sheet-io.js';
 import { semanticPass } from './semantic.js';
-import { SheetWriter, fingerprintOf, keepColumnLook, keepDashboard, openSheet, probeWrite, type CellValues, type Entry, type SheetsClient } from '../sheets/index.js';
+import { SheetWriter, fingerprintOf, keepColumnLook, keepDashboard, openSheet, probeWrite, type CellValues, type Entry, type LookPiece, type SheetsClient } from '../sheets/index.js';
 import { Tally } from './tally.js';
 import { RunEvents, reportProgress, type RunEvent, type RunEventSink } from './events.js';
 import { LockLostError, holdRunLock, type Every, type HeldLock } from './run-lock.js';
@@ -270,10 +270,17 @@ async function prepare(
   const writer = new SheetWriter(sheets, opened.layout, {
     batchSize: plan.writeBatchSize,
     ...(target ? { target } : {}),
-    // output.format: the columns' look is checked (and made) after a run's writes; not on a run that writes nothing, nor an interrupted one.
-    afterWrites: async () => {
-      if (options.stop?.aborted) return;
-      for (const text of await keepColumnLook(sheets, plan.look)) events.emit({ type: 'warning', text });
+    // output.format: the columns' look is checked (and made) after a run's writes; not on an interrupted run nor a dry one.
+    // Within CHECKED_FOR_MS of the client's last check, a run checks it again only when its read shows a header where the client did not last find it
+    // (a person swapped the recheck and reviewer headers), or when the client never checked (a CLI run: one read).
+    afterWrites: async (wrote) => {
+      if (options.stop?.aborted || dryRun) return;
+      const layout = opened.layout;
+      // A tab the bot has not finished setting up (headers still to add) is left as it was by a run that wrote nothing.
+      if (!wrote && layout.missingHeaders.length > 0) return;
+      const columnsRead = (piece: LookPiece): number | undefined =>
+        piece.tab !== layout.sheet ? undefined : piece.kind === 'verdict' ? (layout.outputsInPlace ? layout.outputs.verdict : undefined) : piece.kind === 'recheck' ? layout.review.recheck : layout.review.override;
+      for (const text of await keepColumnLook(sheets, plan.look, { columnsRead })) events.emit({ type: 'warning', text });
     },
     onFlush: (stats) => {
       events.emit({ type: 'flushed', rowsWritten: stats.rowsWritten });

@@ -37,6 +37,12 @@ export interface LookPiece {
 
 /** The developer metadata key the bot marks its validated columns with; the value says which piece. */
 export const LOOK_KEY = 'status-validator.look';
+/**
+ * The mark on the column the bot coloured (a key of its own: LOOK_KEY marks the validated columns). A palette rule
+ * is the bot's when it covers exactly the verdict column, or exactly a column with this mark: after a person moves
+ * the verdict header to another column, the rules left on the old one are found and removed.
+ */
+export const VERDICT_MARK_KEY = 'status-validator.look.verdict';
 
 type Request = sheets_v4.Schema$Request;
 type Sheet = sheets_v4.Schema$Sheet;
@@ -76,56 +82,99 @@ const FIELDS = 'sheets(properties(sheetId,title,gridProperties(rowCount,columnCo
 
 /**
  * When a client (a watch, schedule or serve process keeps one for all its runs) last
- * found these pieces in place: they are not checked again for CHECKED_FOR_MS, so that a
- * poll that rechecks one row costs no extra read. A run of the CLI has a client of its own.
+ * found these pieces in place, and in which columns: they are not checked again for
+ * CHECKED_FOR_MS, so that a poll that rechecks one row costs no extra read. A run of the
+ * CLI has a client of its own.
  */
-const checked = new WeakMap<SheetsClient, Map<string, number>>();
+const checked = new WeakMap<SheetsClient, Map<string, { at: number; columns: ReadonlyArray<number | undefined> }>>();
 export const CHECKED_FOR_MS = 10 * 60_000;
 
+export interface LookOptions {
+  now?: number;
+  /**
+   * A run that wrote nothing passes where its own read of the tab put each piece's header
+   * (undefined: a tab it did not read). The look was last made after some writes; since
+   * then a person may have swapped or moved headers, which no write revealed. When the
+   * columns are those the client last found the pieces in, nothing is read; otherwise
+   * (or when this client never checked, as in a fresh CLI run: one read, the warm rerun's
+   * second call) the look is checked.
+   */
+  columnsRead?: (piece: LookPiece) => number | undefined;
+}
+
 /** Makes sure every piece is there once; returns warnings (never throws). */
-export async function keepColumnLook(client: SheetsClient, pieces: readonly LookPiece[], now = Date.now()): Promise<string[]> {
+export async function keepColumnLook(client: SheetsClient, pieces: readonly LookPiece[], options: LookOptions = {}): Promise<string[]> {
   if (pieces.length === 0) return [];
+  const now = options.now ?? Date.now();
   const key = JSON.stringify(pieces);
-  const seen = checked.get(client) ?? new Map<string, number>();
+  const seen = checked.get(client) ?? new Map<string, { at: number; columns: ReadonlyArray<number | undefined> }>();
   checked.set(client, seen);
-  if ((seen.get(key) ?? -Infinity) > now - CHECKED_FOR_MS) return [];
-  const warnings = await checkLook(client, pieces);
-  if (warnings.length === 0) seen.set(key, now);
+  const last = seen.get(key);
+  const read = options.columnsRead;
+  const moved = last !== undefined && read !== undefined && pieces.some((p, i) => read(p) !== undefined && read(p) !== last.columns[i]);
+  if (last !== undefined && last.at > now - CHECKED_FOR_MS && !moved) return [];
+  const { warnings, columns } = await checkLook(client, pieces);
+  if (warnings.length === 0) seen.set(key, { at: now, columns });
+  else seen.delete(key);
   return warnings;
 }
 
-async function checkLook(client: SheetsClient, pieces: readonly LookPiece[]): Promise<string[]> {
+async function checkLook(client: SheetsClient, pieces: readonly LookPiece[]): Promise<{ warnings: string[]; columns: Array<number | undefined> }> {
   const tabs = [...new Map(pieces.map((p) => [p.tab, p])).values()];
+  const columns: Array<number | undefined> = pieces.map(() => undefined);
   let found: Sheet[];
   try {
     found = await client.getSheets(tabs.map((p) => `${quoteSheetName(p.tab)}!${p.headerRow}:${p.headerRow + 1}`), FIELDS, 'read the formats of the output columns');
   } catch (error) {
-    return [`could not check the colours, checkboxes and lists of the bot's columns (the verdicts are written): ${messageOf(error)}`];
+    return { warnings: [`could not check the colours, checkboxes and lists of the bot's columns (the verdicts are written): ${messageOf(error)}`], columns };
   }
   const warnings: string[] = [];
   const requests: Request[] = [];
   for (const p of tabs) {
     const sheet = list(found).find((s) => normalizeHeader(textOf(s?.properties?.title)) === normalizeHeader(p.tab));
     if (!sheet) continue;
+    const header = headerOf(sheet);
+    pieces.forEach((q, i) => {
+      if (q.tab === p.tab) columns[i] = columnOf(header, q);
+    });
     requests.push(...tabRequests(sheet, pieces.filter((q) => q.tab === p.tab), warnings));
   }
-  if (requests.length === 0) return warnings;
+  if (requests.length === 0) return { warnings, columns };
   try {
     await client.batchUpdate(requests, `colour the verdict column and add checkboxes and lists (${requests.length} requests)`);
   } catch (error) {
     warnings.push(`Sheets refused the bot's colours, checkboxes or lists (the verdicts are written; nothing of the look was changed): ${messageOf(error)}. Set output.format: false to write values only.`);
   }
-  return warnings;
+  return { warnings, columns };
+}
+
+function headerOf(sheet: Sheet): string[] {
+  return list(list(list(sheet.data)[0]?.rowData)[0]?.values).map((cell) => normalizeHeader(textOf(cell?.formattedValue)));
+}
+
+/** The piece's column (1-based) when exactly one header names it. */
+function columnOf(header: readonly string[], piece: LookPiece): number | undefined {
+  const columns = header.flatMap((text, i) => (text === normalizeHeader(piece.header) ? [i + 1] : []));
+  return columns.length === 1 ? columns[0] : undefined;
 }
 
 /** What one tab lacks, as requests: stale pieces of the bot removed first, then what is missing. */
 export function tabRequests(sheet: Sheet, pieces: readonly LookPiece[], warnings: string[]): Request[] {
   const sheetId = typeof sheet.properties?.sheetId === 'number' ? sheet.properties.sheetId : 0;
   const grid = list(sheet.data)[0];
-  const rows = list(grid?.rowData);
-  const header = list(rows[0]?.values).map((cell) => normalizeHeader(textOf(cell?.formattedValue)));
-  const firstRow = list(rows[1]?.values);
-  const columnMeta = list(grid?.columnMetadata);
+  const header = headerOf(sheet);
+  const firstRow = list(list(grid?.rowData)[1]?.values);
+  // Every mark of the bot on this tab: which column holds which piece's validation, as Sheets moved them.
+  const allMarks: Array<{ column: number; kind: Exclude<LookKind, 'verdict'>; id: number }> = [];
+  list(grid?.columnMetadata).forEach((meta, i) => {
+    for (const m of list(meta?.developerMetadata)) {
+      const kind = m?.metadataValue;
+      if (m?.metadataKey === LOOK_KEY && (kind === 'recheck' || kind === 'reviewer')) allMarks.push({ column: i + 1, kind, id: m.metadataId ?? 0 });
+    }
+  });
+  // Where each validation piece goes this time: a column another piece goes to is not cleared as stale.
+  const targets = new Set(pieces.flatMap((p) => (p.kind === 'verdict' ? [] : [columnOf(header, p)]).filter((c): c is number => c !== undefined)));
+  const verdictMarks = list(grid?.columnMetadata).flatMap((meta, i) => list(meta?.developerMetadata).flatMap((m) => (m?.metadataKey === VERDICT_MARK_KEY ? [{ column: i + 1, id: m.metadataId ?? 0 }] : [])));
   const requests: Request[] = [];
   for (const piece of pieces) {
     const columns = header.flatMap((text, i) => (text === normalizeHeader(piece.header) ? [i + 1] : []));
@@ -136,43 +185,61 @@ export function tabRequests(sheet: Sheet, pieces: readonly LookPiece[], warnings
     const column = columns[0] as number;
     const headerRow = piece.headerRow;
     if (piece.kind === 'verdict') {
-      requests.push(...verdictRequests(sheet, sheetId, headerRow, column));
+      requests.push(...verdictRequests(sheet, sheetId, headerRow, column, verdictMarks));
       continue;
     }
-    const marks = columnMeta.flatMap((meta, i) => list(meta?.developerMetadata).filter((m) => m?.metadataKey === LOOK_KEY && m.metadataValue === piece.kind).map((m) => ({ column: i + 1, id: m.metadataId ?? 0 })));
+    const kind = piece.kind;
+    const marks = allMarks.filter((m) => m.kind === kind);
     if (marks.some((m) => m.column === column)) continue;
-    // Marks of this piece elsewhere: its column lost its header (the text moved, not the column). The old validation goes with the mark.
+    // Marks of this piece elsewhere: its column lost its header (the text moved, not the column). The old
+    // validation goes with the mark, unless another piece of the bot takes that column now (it sets its own there).
     for (const stale of marks) {
       requests.push({ deleteDeveloperMetadata: { dataFilter: { developerMetadataLookup: { metadataId: stale.id } } } });
-      if (sameJson(firstRow[stale.column - 1]?.dataValidation, validationRule(piece.kind))) requests.push({ setDataValidation: { range: columnRange(sheetId, headerRow, stale.column) } });
+      if (!targets.has(stale.column) && sameJson(firstRow[stale.column - 1]?.dataValidation, validationRule(kind))) requests.push({ setDataValidation: { range: columnRange(sheetId, headerRow, stale.column) } });
     }
     const present = firstRow[column - 1]?.dataValidation;
-    if (present && !sameJson(present, validationRule(piece.kind))) {
-      warnings.push(`the "${piece.header}" column of "${piece.tab}" has a validation someone set: the bot leaves it as it is (no ${what(piece.kind)} added)`);
+    // The bot's own other validation, left here by a header swap (its mark says so and it is exactly the bot's): replaced.
+    const ours = present !== undefined && present !== null && allMarks.some((m) => m.column === column && sameJson(present, validationRule(m.kind)));
+    if (present && !ours && !sameJson(present, validationRule(kind))) {
+      warnings.push(`the "${piece.header}" column of "${piece.tab}" has a validation someone set: the bot leaves it as it is (no ${what(kind)} added)`);
       continue;
     }
-    if (!present) requests.push({ setDataValidation: { range: columnRange(sheetId, headerRow, column), rule: validationRule(piece.kind) } });
+    if (!present || ours) requests.push({ setDataValidation: { range: columnRange(sheetId, headerRow, column), rule: validationRule(kind) } });
     requests.push({
       createDeveloperMetadata: {
-        developerMetadata: { metadataKey: LOOK_KEY, metadataValue: piece.kind, visibility: 'DOCUMENT', location: { dimensionRange: { sheetId, dimension: 'COLUMNS', startIndex: column - 1, endIndex: column } } },
+        developerMetadata: { metadataKey: LOOK_KEY, metadataValue: kind, visibility: 'DOCUMENT', location: { dimensionRange: { sheetId, dimension: 'COLUMNS', startIndex: column - 1, endIndex: column } } },
       },
     });
   }
   return requests;
 }
 
-/** The verdict rules: nothing when each is there once on the column; else the bot's are replaced, after the person's. */
-function verdictRequests(sheet: Sheet, sheetId: number, headerRow: number, column: number): Request[] {
+/**
+ * The verdict rules: nothing when each is there once on the column and the column carries the mark; else the bot's
+ * are replaced, after the person's. A rule is the bot's only when it is exactly one of the palette's AND covers
+ * exactly the verdict column from its header row down, or exactly a column the bot marked as its verdict column: a
+ * person's copy of the look on another column (format painter) is theirs and left alone.
+ */
+function verdictRequests(sheet: Sheet, sheetId: number, headerRow: number, column: number, marks: ReadonlyArray<{ column: number; id: number }>): Request[] {
   const rules = list(sheet.conditionalFormats);
-  const ours = rules.flatMap((rule, index) => (verdictOf(rule) ? [{ rule, index }] : []));
   const wanted = VERDICT_LOOKS.map((look) => verdictRule(look, sheetId, headerRow, column));
+  const rangeAt = (c: number): unknown => verdictRule(VERDICT_LOOKS[0] as VerdictLook, sheetId, headerRow, c).ranges;
+  const columns = [column, ...marks.map((m) => m.column)];
+  const ours = rules.flatMap((rule, index) => (verdictOf(rule) && columns.some((c) => sameJson(rule?.ranges, rangeAt(c))) ? [{ rule, index }] : []));
+  const marked = marks.length === 1 && marks[0]?.column === column;
   const inPlace = wanted.every((w) => ours.filter((o) => sameJson(o.rule, w)).length === 1) && ours.length === wanted.length;
-  if (inPlace) return [];
+  const markRequests: Request[] = marked
+    ? []
+    : [
+        ...marks.map((m): Request => ({ deleteDeveloperMetadata: { dataFilter: { developerMetadataLookup: { metadataId: m.id } } } })),
+        { createDeveloperMetadata: { developerMetadata: { metadataKey: VERDICT_MARK_KEY, metadataValue: 'verdict', visibility: 'DOCUMENT', location: { dimensionRange: { sheetId, dimension: 'COLUMNS', startIndex: column - 1, endIndex: column } } } } },
+      ];
+  if (inPlace) return markRequests;
   // Highest index first: each delete leaves the indexes below it as they were.
   const deletes = ours.map((o) => o.index).sort((a, b) => b - a).map((index): Request => ({ deleteConditionalFormatRule: { sheetId, index } }));
   const kept = rules.length - ours.length;
   // After the person's rules: where both apply, theirs wins.
-  return [...deletes, ...wanted.map((rule, i): Request => ({ addConditionalFormatRule: { rule, index: kept + i } }))];
+  return [...deletes, ...wanted.map((rule, i): Request => ({ addConditionalFormatRule: { rule, index: kept + i } })), ...markRequests];
 }
 
 function columnRange(sheetId: number, headerRow: number, column: number): sheets_v4.Schema$GridRange {

@@ -18,6 +18,7 @@
  * and https://developers.google.com/sheets/api/reference/rest/v4/spreadsheets/request#UpdateCellsRequest
  */
 import { createHash } from 'node:crypto';
+import { Mutex } from 'async-mutex';
 import type { sheets_v4 } from '@googleapis/sheets';
 import { quoteSheetName } from './a1.js';
 import type { SheetsClient } from './client.js';
@@ -33,6 +34,7 @@ export const CHART_KEY = 'status-validator.chart';
 export const RUNS_COLUMNS = {
   started: 'Started (UTC)',
   target: 'Target',
+  runId: 'Run id',
   valid: 'Sheet VALID',
   invalid: 'Sheet INVALID',
   needsReview: 'Sheet NEEDS REVIEW',
@@ -77,37 +79,87 @@ interface TargetRuns {
   rows: Array<Array<string | number | undefined>>;
 }
 
+/**
+ * Targets of a portfolio run at once and share one Dashboard tab: each would read "no
+ * Dashboard tab" and send addSheet of the same tab, and Sheets refuses all but one batch.
+ * Within a process the upkeep of one spreadsheet's dashboard takes turns; across processes
+ * (a serve and a watch) a refusal for "already exists" means another got there first: the
+ * tab is read again and the batch made again, once.
+ */
+const turns = new Map<string, Mutex>();
+function turnOf(spreadsheetId: string, tab: string): Mutex {
+  const key = `${spreadsheetId}\u0000${normalizeHeader(tab)}`;
+  let mutex = turns.get(key);
+  if (!mutex) turns.set(key, (mutex = new Mutex()));
+  return mutex;
+}
+
+const FOUND_FIELDS = 'sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),charts(chartId,spec),developerMetadata(metadataId,metadataKey,metadataValue))';
+
 /** Reads the Runs tab and keeps the dashboard; returns warnings (never throws). */
 export async function keepDashboard(client: SheetsClient, plan: DashboardPlan): Promise<string[]> {
   try {
-    const runs = await client.read(quoteSheetName(plan.runsTab));
-    const targets = runsByTarget(runs);
-    if (targets.length === 0) return [];
-    const found = await client.getSheets([], 'sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),charts(chartId,spec),developerMetadata(metadataId,metadataKey,metadataValue))', `read the "${plan.dashboardTab}" tab's charts`);
-    const requests = dashboardRequests(found, plan.dashboardTab, targets);
-    if ('warning' in requests) return [requests.warning];
-    await client.batchUpdate(requests.requests, `draw the "${plan.dashboardTab}" tab's charts`);
-    return [];
+    return await turnOf(client.spreadsheetId, plan.dashboardTab).runExclusive(async () => {
+      const runs = await client.read(quoteSheetName(plan.runsTab));
+      const targets = runsByTarget(runs);
+      if (targets.length === 0) return [];
+      for (let attempt = 0; ; attempt++) {
+        const found = await client.getSheets([], FOUND_FIELDS, `read the "${plan.dashboardTab}" tab's charts`);
+        const requests = dashboardRequests(found, plan.dashboardTab, targets);
+        if ('warning' in requests) return [requests.warning];
+        try {
+          await client.batchUpdate(requests.requests, `draw the "${plan.dashboardTab}" tab's charts`);
+          return [];
+        } catch (error) {
+          // Another process added the tab or a chart between the read and the write: what it made is found on the next read.
+          if (attempt > 0 || !/already exists/i.test(messageOf(error))) throw error;
+        }
+      }
+    });
   } catch (error) {
     return [`could not update the "${plan.dashboardTab}" tab's charts (the run and its Runs row are kept): ${messageOf(error)}`];
   }
 }
 
-/** The Runs tab's rows per target, in the order targets first appear; the latest MAX_RUNS of each. */
+/**
+ * The Runs tab's rows per target, in the order targets first appear; each target's runs
+ * in time order (people sort the tab, newest first or by anything), the latest MAX_RUNS by
+ * time. A row is a run only when its Started cell reads as a time and it names its target
+ * or its run id: a note a person types in the tab is not a run.
+ */
 export function runsByTarget(values: readonly string[][]): TargetRuns[] {
-  const header = (values[0] ?? []).map(normalizeHeader);
+  const header = (values[0] ?? []).map((h) => normalizeHeader(textOf(h)));
   const at = (field: Field): number => header.indexOf(normalizeHeader(RUNS_COLUMNS[field]));
   if (at('started') < 0) return [];
-  const byTarget = new Map<string, TargetRuns>();
+  const cell = (row: readonly string[], i: number): string => (i < 0 ? '' : textOf(row[i]).trim());
+  const byTarget = new Map<string, TargetRuns & { times: number[] }>();
   for (const row of values.slice(1)) {
-    const started = row[at('started')] ?? '';
-    if (started.trim() === '') continue;
-    const target = at('target') < 0 ? '' : (row[at('target')] ?? '').trim();
+    if (!Array.isArray(row)) continue;
+    const started = cell(row, at('started'));
+    const time = timeOf(started);
+    const target = cell(row, at('target'));
+    if (time === undefined || (target === '' && cell(row, at('runId')) === '')) continue;
     let entry = byTarget.get(target);
-    if (!entry) byTarget.set(target, (entry = { target, rows: [] }));
-    entry.rows.push(BLOCK.map(({ field }) => (field === 'started' ? started : numberOf(at(field) < 0 ? '' : row[at(field)]))));
+    if (!entry) byTarget.set(target, (entry = { target, rows: [], times: [] }));
+    entry.rows.push(BLOCK.map(({ field }) => (field === 'started' ? started : numberOf(cell(row, at(field))))));
+    entry.times.push(time);
   }
-  return [...byTarget.values()].map((t) => ({ ...t, rows: t.rows.slice(-MAX_RUNS) }));
+  return [...byTarget.values()].map(({ target, rows, times }) => {
+    // A stable sort by time: runs of the same instant keep the tab's order.
+    const order = rows.map((_, i) => i).sort((a, b) => (times[a] as number) - (times[b] as number));
+    return { target, rows: order.slice(-MAX_RUNS).map((i) => rows[i] as TargetRuns['rows'][number]) };
+  });
+}
+
+/**
+ * A Started cell as a time (ms), or undefined. The bot writes ISO 8601 times; a person may
+ * have let Sheets show them another way ("12/5/2026 0:49:21"). A text without a four-digit
+ * year is not a time, though Date.parse would read "Note 1" as one.
+ */
+export function timeOf(text: string): number | undefined {
+  if (!/\b\d{4}\b|^\d{4}-/.test(text)) return undefined;
+  const ms = Date.parse(text);
+  return Number.isFinite(ms) ? ms : undefined;
 }
 
 function numberOf(text: string | undefined): number | undefined {
@@ -119,7 +171,9 @@ function numberOf(text: string | undefined): number | undefined {
 type Request = sheets_v4.Schema$Request;
 
 export function dashboardRequests(sheets: sheets_v4.Schema$Sheet[], title: string, targets: TargetRuns[]): { requests: Request[] } | { warning: string } {
-  const sheet = list(sheets).find((s) => normalizeHeader(textOf(s?.properties?.title)) === normalizeHeader(title));
+  // By its mark first: a person may rename the bot's tab, and it is still the bot's (invariant 11); by its name only when no tab carries the mark.
+  const marked = list(sheets).find((s) => list(s?.developerMetadata).some((m) => m?.metadataKey === DASHBOARD_KEY));
+  const sheet = marked ?? list(sheets).find((s) => normalizeHeader(textOf(s?.properties?.title)) === normalizeHeader(title));
   const requests: Request[] = [];
   const rowsNeeded = Math.max(targets.length * CHART_ROWS, ...targets.map((t) => t.rows.length + 2));
   const columnsNeeded = FIRST_BLOCK_COLUMN + targets.length * BLOCK_STRIDE;

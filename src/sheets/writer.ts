@@ -75,12 +75,12 @@ export interface WriterOptions {
   signal?: AbortSignal;
   onFlush?: (stats: Readonly<WriterStats>) => void;
   /**
-   * Runs once, when close() has written everything, if the run wrote (or tried to): the
-   * look of the columns (output.format, column-look.ts) comes after the verdicts, never
-   * before or between them. It must not throw; what it fails at is its own warning,
-   * never a lost verdict.
+   * Runs once, when close() has written everything (`wrote`: whether the run wrote, or
+   * tried to): the look of the columns (output.format, column-look.ts) comes after the
+   * verdicts, never before or between them. It must not throw; what it fails at is its
+   * own warning, never a lost verdict.
    */
-  afterWrites?: () => Promise<void>;
+  afterWrites?: (wrote: boolean) => Promise<void>;
 }
 
 /** No write call carries more rows than this, however many piled up behind the quota. */
@@ -178,7 +178,7 @@ export class SheetWriter {
     await this.running;
     await this.pump();
     if (this.failure !== undefined) throw this.failure;
-    if (this.prepared !== undefined && this.stats.stopped === undefined) await this.options.afterWrites?.().catch(() => undefined);
+    if (this.stats.stopped === undefined) await this.options.afterWrites?.(this.prepared !== undefined).catch(() => undefined);
   }
 
   private async pump(): Promise<void> {

@@ -118,4 +118,19 @@ describe('report.dashboard_sheet: native charts over the Runs tab', () => {
     expect(same.code).toBe(2);
     expect(same.stderr).toMatch(/report\.dashboard_sheet.*"statuses" is the same tab as sheets\.sheet/);
   });
+  it('finds its dashboard by its mark after a person renamed the tab: no second dashboard', async () => {
+    bed = await startBed({ rows: sampleRows(4), config: REPORT });
+    expect((await bed.run()).code).toBe(0);
+    const dashboard = bed.sheets.sheetId(SPREADSHEET_ID, 'Dashboard');
+    const api = sheetsApi({ version: 'v4', rootUrl: bed.sheets.url, headers: { authorization: 'Bearer person' } }).spreadsheets;
+    await api.batchUpdate({ spreadsheetId: SPREADSHEET_ID, requestBody: { requests: [{ updateSheetProperties: { properties: { sheetId: dashboard, title: 'Our charts' }, fields: 'title' } }] } });
+    const second = await bed.run('--json');
+    expect(second.code, second.stderr).toBe(0);
+    expect((JSON.parse(second.stdout) as { warnings: string[] }).warnings.filter((w) => /Dashboard|chart/i.test(w))).toEqual([]);
+    expect(bed.sheets.developerMetadata(SPREADSHEET_ID).filter((m) => m.metadataKey === DASHBOARD_KEY)).toHaveLength(1);
+    const charts = bed.sheets.decor(SPREADSHEET_ID, 'Our charts').charts;
+    expect(charts.map(titleOf)).toEqual(['What the sheet shows after each run — Statuses', 'Cost per run (USD) — Statuses', 'Errors and retries (429, 5xx) per run — Statuses']);
+    // Both runs are charted on the renamed tab.
+    expect(bed.sheets.values(SPREADSHEET_ID, 'Our charts').slice(2).filter((row) => (row[FIRST_BLOCK_COLUMN] ?? '') !== '')).toHaveLength(2);
+  });
 });

@@ -55,7 +55,8 @@ async function unreachable(b: Bed): Promise<void> {
  * The write-access check a run makes on a tab it has not written to yet, before paying for
  * an answer: a developer-metadata entry added and removed in one request, which no person sees.
  */
-const isProbe = (call: { op: string; body?: unknown }) => call.op === 'batchUpdate' && JSON.stringify(call.body ?? '').includes('createDeveloperMetadata');
+// The probe's metadata is on the spreadsheet and removed in the same batch (write-probe.ts); the look's marks are on columns.
+const isProbe = (call: { op: string; body?: unknown }) => call.op === 'batchUpdate' && /"createDeveloperMetadata":\{"developerMetadata":\{[^}]*"location":\{"spreadsheet":true\}/.test(JSON.stringify(call.body ?? '')) && JSON.stringify(call.body ?? '').includes('deleteDeveloperMetadata');
 
 /** The Sheets writes other than that check. */
 const realWrites = (b: Bed) => b.sheets.calls.filter((c) => c.kind === 'write' && !isProbe(c));

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { sheets as sheetsApi } from '@googleapis/sheets';
 import { SPREADSHEET_ID, TAB, col, startBed, type Bed } from '../support/bed.js';
 import { sampleRows } from '../support/sample-data.js';
-import { LOOK_KEY, VERDICT_LOOKS, verdictOf } from '../../src/sheets/index.js';
+import { LOOK_KEY, VERDICT_LOOKS, VERDICT_MARK_KEY, verdictOf } from '../../src/sheets/index.js';
 
 let bed: Bed | undefined;
 afterEach(async () => {
@@ -134,5 +134,21 @@ describe('output.format: the look of the bot’s columns', () => {
     expect(botRules(bed, 'Results').map((r) => r['ranges'])).toEqual(VERDICT_LOOKS.map(() => [{ sheetId: resultsId, startColumnIndex: verdict, endColumnIndex: verdict + 1 }]));
     expect(botRules(bed, TAB)).toEqual([]);
     expect(bed.sheets.decor(SPREADSHEET_ID, TAB).validations.map((v) => (v.rule['condition'] as { type: string }).type)).toEqual(['BOOLEAN', 'ONE_OF_LIST']);
+  });
+  it('moves its colours after the verdict header when a person moves the header text to another column, leaving none behind', async () => {
+    bed = await startBed({ rows: sampleRows(4), config: REVIEW });
+    expect((await bed.run()).code).toBe(0);
+    const header = bed.values()[0] ?? [];
+    const old = header.indexOf('Validation');
+    const fresh = header.length;
+    // The person types the header in an empty column to the right and clears the old one.
+    bed.sheets.setCell(SPREADSHEET_ID, TAB, 1, fresh + 1, 'Validation');
+    bed.sheets.setCell(SPREADSHEET_ID, TAB, 1, old + 1, '');
+    const second = await bed.run('--json');
+    expect(second.code, second.stderr).toBe(0);
+    const columns = botRules(bed).flatMap((rule) => ((rule['ranges'] ?? []) as Array<{ startColumnIndex?: number }>).map((r) => r.startColumnIndex ?? 0));
+    expect(columns).toEqual(VERDICT_LOOKS.map(() => fresh));
+    const marks = bed.sheets.developerMetadata(SPREADSHEET_ID).filter((m) => m.metadataKey === VERDICT_MARK_KEY);
+    expect(marks.map((m) => (m.location['dimensionRange'] as { startIndex: number }).startIndex)).toEqual([fresh]);
   });
 });

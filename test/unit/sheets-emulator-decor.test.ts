@@ -72,6 +72,10 @@ describe('sheets emulator: conditional formats, validation, charts', () => {
       [{ addConditionalFormatRule: { rule: { ...RULE(1), ranges: [{ sheetId: 0, startRowIndex: 0, endRowIndex: 101 }] } } }, /exceeds grid limits\. Max rows: 100, max columns: 6/],
       [{ setDataValidation: { range: { sheetId: 0, startColumnIndex: 2, endColumnIndex: 3 }, rule: { condition: { type: 'TEXT_STARTS_WITH', values: [{ userEnteredValue: 'a' }] } } } }, /Invalid ConditionType TEXT_STARTS_WITH for data validation/],
       [{ deleteConditionalFormatRule: { sheetId: 0, index: 3 } }, /Invalid index: 3/],
+      // relativeDate: only DATE_BEFORE/AFTER/ON_OR_BEFORE/ON_OR_AFTER, in conditional formatting only, and only the RelativeDate enum.
+      [{ addConditionalFormatRule: { rule: { ...RULE(1), booleanRule: { ...RULE(1).booleanRule, condition: { type: 'TEXT_EQ', values: [{ relativeDate: 'TODAY' }] } } } } }, /a relativeDate is valid only for DATE_BEFORE/],
+      [{ addConditionalFormatRule: { rule: { ...RULE(1), booleanRule: { ...RULE(1).booleanRule, condition: { type: 'DATE_BEFORE', values: [{ relativeDate: 'LAST_CENTURY' }] } } } } }, /RelativeDate\), "LAST_CENTURY"/],
+      [{ setDataValidation: { range: { sheetId: 0, startColumnIndex: 2, endColumnIndex: 3 }, rule: { condition: { type: 'DATE_AFTER', values: [{ relativeDate: 'TODAY' }] } } } }, /relative dates are not supported in data validation/],
       [{ addChart: { chart: { spec: { basicChart: { chartType: 'COLUMN', series: [{ series: { sourceRange: { sources: [{ sheetId: 0, startColumnIndex: 0, endColumnIndex: 2 }] } } }] } }, position: { sheetId: 9 } } } }, /exactly one dimension must have a length of 1/],
       [{ updateChartSpec: { chartId: 42, spec: { basicChart: { chartType: 'LINE' } } } }, /No chart with id: 42/],
       [{ createDeveloperMetadata: { developerMetadata: { metadataKey: 'k', visibility: 'DOCUMENT', location: { dimensionRange: { sheetId: 0, dimension: 'COLUMNS', startIndex: 0, endIndex: 2 } } } } }, /must represent a single row or column/],

@@ -111,10 +111,28 @@ export function checkCondition(raw: unknown, feature: Feature, fail: Fail): void
     if (kinds.length !== 1 || (value['userEnteredValue'] !== undefined && typeof value['userEnteredValue'] !== 'string')) {
       throw fail(`Each ConditionValue of a ${type} condition must set exactly one of userEnteredValue (a string) or relativeDate.`);
     }
+    if (value['relativeDate'] !== undefined) checkRelativeDate(value['relativeDate'], type, feature, fail);
   }
   const [min, max] = limits;
   if (values.length < min || values.length > max) {
     const wanted = min === max ? `${min}` : `${min} to ${max}`;
     throw fail(`${type} condition for ${feature} takes ${wanted} ConditionValue${max === 1 ? '' : 's'}, got ${values.length}.`);
   }
+}
+
+/**
+ * A ConditionValue's relativeDate: "Valid only if the type is DATE_BEFORE, DATE_AFTER,
+ * DATE_ON_OR_BEFORE or DATE_ON_OR_AFTER. Relative dates are not supported in data
+ * validation. They are supported only in conditional formatting and conditional filters."
+ * Its values are the RelativeDate enum (PAST_YEAR, PAST_MONTH, PAST_WEEK, YESTERDAY, TODAY, TOMORROW).
+ * https://developers.google.com/sheets/api/reference/rest/v4/spreadsheets/other#ConditionValue
+ * https://developers.google.com/sheets/api/reference/rest/v4/spreadsheets/other#RelativeDate
+ */
+const RELATIVE_DATES = ['PAST_YEAR', 'PAST_MONTH', 'PAST_WEEK', 'YESTERDAY', 'TODAY', 'TOMORROW'];
+const RELATIVE_DATE_TYPES = ['DATE_BEFORE', 'DATE_AFTER', 'DATE_ON_OR_BEFORE', 'DATE_ON_OR_AFTER'];
+
+function checkRelativeDate(raw: unknown, type: string, feature: Feature, fail: Fail): void {
+  if (typeof raw !== 'string' || !RELATIVE_DATES.includes(raw)) throw fail(`Invalid value at 'condition.values.relative_date' (type.googleapis.com/google.apps.sheets.v4.ConditionValue.RelativeDate), ${JSON.stringify(raw)}`);
+  if (feature === 'data validation') throw fail(`Invalid ConditionValue for ${type}: relative dates are not supported in data validation.`);
+  if (!RELATIVE_DATE_TYPES.includes(type)) throw fail(`Invalid ConditionValue for ${type}: a relativeDate is valid only for DATE_BEFORE, DATE_AFTER, DATE_ON_OR_BEFORE or DATE_ON_OR_AFTER.`);
 }
