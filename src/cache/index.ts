@@ -2,6 +2,7 @@ export type { CachedVerdict, ReviewerVerdict } from './store.js';
 export type { Store, StoreKind, KeyLookup, RunLog, Locks, LockHolder, AcquiredLock, LimitStore, FieldStore, BatchJobStore, EmbeddingStore, CalibrationStore, StoredCalibration, DumpChunk, DumpTable } from './contract.js';
 export { DUMP_TABLES } from './contract.js';
 export { openStore, type OpenStoreOptions } from './open.js';
+export { UnreachableCacheError } from './postgres/faults.js';
 export { SqliteStore } from './sqlite/store.js';
 export { networkFileSystemOf } from './sqlite/filesystem.js';
 export { cacheKey, type KeyParts } from './key.js';
