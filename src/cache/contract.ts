@@ -72,8 +72,13 @@ export interface Store {
 
   /** Everything the store holds, a table at a time in chunks (for `cache migrate`). */
   dump(): AsyncIterable<DumpChunk>;
-  /** Adds a dump's rows, keeping rows already present: restoring twice changes nothing. Returns the rows added. */
-  restore(chunk: DumpChunk): Promise<number>;
+  /**
+   * Adds a dump's rows, keeping rows already present: restoring twice changes nothing. Returns
+   * the rows added. A run the target holds as running while the dump's has ended, and a batch
+   * job not applied in the target that the dump has applied or updated since, take the dump's
+   * state instead (./catch-up.ts): those are counted in `counts.updated`.
+   */
+  restore(chunk: DumpChunk, counts?: { updated: number }): Promise<number>;
 
   close(): Promise<void>;
 }

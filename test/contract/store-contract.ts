@@ -356,6 +356,38 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       expect(normalized(await drain(copy.dump()))).toBe(normalized(chunks));
     });
 
+    it('restoring again brings up to date a run copied while running and a batch job applied since, never the other way', async () => {
+      const source = await fresh();
+      await source.runs.start({ id: 'r1', startedAt: '2026-03-01T00:00:00.000Z', trigger: 'cli', spreadsheetId: 's', sheet: 'T' });
+      const jobs = source.batchJobs<{ row: string }>();
+      await jobs.record(job('b1', '2026-03-01T00:00:00.000Z'), [line('c1', 'v3')]);
+      const early = await drain(source.dump());
+      const copy = await fresh();
+      for (const chunk of early) await copy.restore(chunk);
+      expect((await copy.runs.recent(5)).map((r) => r.status)).toEqual(['running']);
+
+      await source.runs.end('r1', 'completed', { asked: 1 });
+      await jobs.markApplied('b1', { saved: 1 });
+      const counts = { updated: 0 };
+      let added = 0;
+      for (const chunk of await drain(source.dump())) added += await copy.restore(chunk, counts);
+      expect(added).toBe(0);
+      expect(counts.updated).toBe(2);
+      const [ended] = await copy.runs.recent(5);
+      expect([ended?.status, ended?.summary]).toEqual(['completed', { asked: 1 }]);
+      expect(ended?.endedAt).toBeTruthy();
+      const applied = await copy.batchJobs<{ row: string }>().get('b1');
+      expect(applied?.appliedAt).toBeTruthy();
+      expect(applied?.appliedAt).toBe((await jobs.get('b1'))?.appliedAt);
+
+      // The older dump again: nothing goes back, nothing is counted.
+      const again = { updated: 0 };
+      for (const chunk of early) await copy.restore(chunk, again);
+      expect(again.updated).toBe(0);
+      expect((await copy.runs.recent(5)).map((r) => r.status)).toEqual(['completed']);
+      expect((await copy.batchJobs<{ row: string }>().get('b1'))?.appliedAt).toBe(applied?.appliedAt);
+    });
+
     it('dump then restore keeps the order of a group\'s runs started in one millisecond (ids sorting otherwise)', async () => {
       const source = await fresh();
       const at = '2026-12-04T23:00:00.000Z';

@@ -120,8 +120,8 @@ class PostgresStore implements Store {
     return dumpTables(this.db);
   }
 
-  restore(chunk: DumpChunk): Promise<number> {
-    return restoreChunk(this.db, chunk);
+  restore(chunk: DumpChunk, counts?: { updated: number }): Promise<number> {
+    return restoreChunk(this.db, chunk, counts);
   }
 
   async close(): Promise<void> {

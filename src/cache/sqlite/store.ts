@@ -169,9 +169,9 @@ export class SqliteStore implements Store {
     return dumpTables(this.db);
   }
 
-  restore(chunk: DumpChunk): Promise<number> {
+  restore(chunk: DumpChunk, counts?: { updated: number }): Promise<number> {
     return settled(() => {
-      return restoreChunk(this.db, chunk);
+      return restoreChunk(this.db, chunk, counts);
     });
   }
 
