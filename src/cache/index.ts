@@ -13,3 +13,4 @@ export { FIELDS_MAX_AGE_MS, type FieldsOf } from './fields.js';
 export type { BatchJob, BatchLine, PendingBatch } from './batch-jobs.js';
 export type { EmbeddingPartition, StoredEmbedding } from './embeddings.js';
 export { openSqliteSource, type SqliteSource, type OldLock } from './sqlite/source.js';
+export { VerdictJournal } from './journal.js';
