@@ -80,7 +80,27 @@ export interface Store {
    */
   restore(chunk: DumpChunk, counts?: { updated: number }): Promise<number>;
 
+  /** Questions in flight across processes sharing this store (invariant 9). */
+  readonly claims: Claims;
+
   close(): Promise<void>;
+}
+
+/**
+ * Claims on questions being asked, so that two instances sharing a store do not both pay for
+ * one: the first to claim a key asks; another waits for its verdict (src/pipeline/claims.ts).
+ * Times are ISO 8601 UTC text of the claiming process's clock.
+ */
+export interface Claims {
+  /**
+   * Claims the keys for `holder` at `now`: the keys it now holds (unclaimed, already its own,
+   * or taken over from a claim made before `staleBefore`, its holder presumed gone).
+   */
+  claim(keys: readonly string[], holder: string, now: string, staleBefore: string): Promise<Set<string>>;
+  /** Who holds a key's claim, and since when; undefined when nobody does. */
+  holderOf(key: string): Promise<{ holder: string; claimedAt: string } | undefined>;
+  /** Drops the holder's claims on these keys (its answers committed, or its request failed). */
+  release(keys: readonly string[], holder: string): Promise<void>;
 }
 
 export interface RunLog {

@@ -1,6 +1,7 @@
 import { VerdictJournal, type Store } from '../cache/index.js';
 import { Answering } from './answering.js';
 import { cascadeOf, type Labelled } from './cascade/index.js';
+import { ClaimBook } from './claims.js';
 import type { Asking } from './ask.js';
 import type { RunEventSink } from './events.js';
 import { byModel, drain, requestsOf, type Sharing } from './requests.js';
@@ -54,6 +55,8 @@ export async function answerAll(
     onRequest: () => events.emit({ type: 'request-done' }),
     board: options.board,
     lookup: options.board ? (key) => store.get(key) : undefined,
+    // A dry run commits nothing: no other instance could ever find its answers.
+    claims: run.dryRun ? undefined : new ClaimBook(store, run.now),
   });
   const routes = byModel(cascade?.rest ?? semantic.ask, (job) => asking.modelOf(job.inputs));
   for (const [model, routed] of routes) events.emit({ type: 'routed', model, questions: routed.length });

@@ -401,6 +401,28 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       expect((await copy.runs.recent(10)).map((r) => r.id)).toEqual(before);
     });
 
+    it('claims: the first holder keeps a key until it releases it or the claim goes stale; another gets only the free keys', async () => {
+      const store = await fresh();
+      const t0 = '2026-03-01T00:00:00.000Z';
+      const before = '2026-02-28T23:58:00.000Z';
+      expect([...(await store.claims.claim(['a', 'b', 'a'], 'one', t0, before))].sort()).toEqual(['a', 'b']);
+      expect(await store.claims.holderOf('a')).toEqual({ holder: 'one', claimedAt: t0 });
+      expect([...(await store.claims.claim(['a', 'c'], 'two', t0, before))]).toEqual(['c']);
+      // Its own claim again: still its own, renewed.
+      expect([...(await store.claims.claim(['a'], 'one', '2026-03-01T00:00:01.000Z', before))]).toEqual(['a']);
+      // Another's release changes nothing; the holder's frees the key.
+      await store.claims.release(['a'], 'two');
+      expect((await store.claims.holderOf('a'))?.holder).toBe('one');
+      await store.claims.release(['a', 'b'], 'one');
+      expect(await store.claims.holderOf('a')).toBeUndefined();
+      expect([...(await store.claims.claim(['a'], 'two', t0, before))]).toEqual(['a']);
+      // A claim older than staleBefore is taken over.
+      expect([...(await store.claims.claim(['c'], 'three', '2026-03-01T00:05:00.000Z', '2026-03-01T00:03:00.000Z'))]).toEqual(['c']);
+      expect((await store.claims.holderOf('c'))?.holder).toBe('three');
+      expect((await store.claims.claim([], 'one', t0, before)).size).toBe(0);
+      await store.claims.release([], 'one');
+    });
+
     describe('locks', () => {
       it('one holder at a time: a second acquire fails naming the holder; release frees the lock', async () => {
         const store = await fresh();

@@ -1,6 +1,7 @@
+import { sqliteClaims } from './claims.js';
 import type Database from 'better-sqlite3';
 import { answeredBatchQuestionsOf, pendingQuestionsOf } from '../batch-jobs.js';
-import type { BatchJobStore, CalibrationStore, DumpChunk, EmbeddingStore, FieldStore, KeyLookup, LimitStore, Locks, RunLog, Store } from '../contract.js';
+import type { BatchJobStore, CalibrationStore, Claims, DumpChunk, EmbeddingStore, FieldStore, KeyLookup, LimitStore, Locks, RunLog, Store } from '../contract.js';
 import type { CachedVerdict, ReviewerVerdict } from '../store.js';
 import { sqliteCalibrations } from './calibrations.js';
 import { dumpTables, restoreChunk } from './dump.js';
@@ -37,6 +38,7 @@ export class SqliteStore implements Store {
   readonly locks: Locks;
   readonly embeddings: EmbeddingStore;
   readonly calibrations: CalibrationStore;
+  readonly claims: Claims;
   private readonly getStatement: Database.Statement<[string], VerdictRow>;
   private readonly putStatement: Database.Statement<VerdictRow>;
 
@@ -47,6 +49,7 @@ export class SqliteStore implements Store {
     this.locks = sqliteLocks(db);
     this.embeddings = sqliteEmbeddings(db);
     this.calibrations = sqliteCalibrations(db);
+    this.claims = sqliteClaims(db);
     this.getStatement = db.prepare('SELECT * FROM verdicts WHERE key = ?');
     this.putStatement = db.prepare(
       `INSERT INTO verdicts (key, verdict, issues, suggestion, model, provider, checked_at, confidence, prompt_tokens, completion_tokens, cached_tokens)
