@@ -93,12 +93,13 @@ export interface Store {
  */
 export interface Claims {
   /**
-   * Claims the keys for `holder` at `now`: the keys it now holds (unclaimed, already its own,
-   * or taken over from a claim made before `staleBefore`, its holder presumed gone).
+   * Claims the keys for run `holder` at `now`: the keys it now holds (unclaimed, already its
+   * own, or taken over from a claim made before `staleBefore` or whose holder holds no run
+   * lock any more: killed, its lock taken over, or ended).
    */
   claim(keys: readonly string[], holder: string, now: string, staleBefore: string): Promise<Set<string>>;
-  /** Who holds a key's claim, and since when; undefined when nobody does. */
-  holderOf(key: string): Promise<{ holder: string; claimedAt: string } | undefined>;
+  /** Who holds a key's claim, since when, and whether that run still holds a lock; undefined when nobody does. */
+  holderOf(key: string): Promise<{ holder: string; claimedAt: string; live: boolean } | undefined>;
   /** Drops the holder's claims on these keys (its answers committed, or its request failed). */
   release(keys: readonly string[], holder: string): Promise<void>;
 }

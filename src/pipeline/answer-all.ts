@@ -55,8 +55,8 @@ export async function answerAll(
     onRequest: () => events.emit({ type: 'request-done' }),
     board: options.board,
     lookup: options.board ? (key) => store.get(key) : undefined,
-    // A dry run commits nothing: no other instance could ever find its answers.
-    claims: run.dryRun ? undefined : new ClaimBook(store, run.now),
+    // A dry run commits nothing: no other instance could ever find its answers. Claims are the run's (its lock vouches it is alive).
+    claims: run.dryRun || options.runId === undefined ? undefined : new ClaimBook(store, options.runId, run.now),
   });
   const routes = byModel(cascade?.rest ?? semantic.ask, (job) => asking.modelOf(job.inputs));
   for (const [model, routed] of routes) events.emit({ type: 'routed', model, questions: routed.length });

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import type { CachedVerdict, Store } from '../cache/index.js';
 import type { Job } from './select.js';
 
@@ -19,10 +18,10 @@ export const CLAIM_POLL_MS = 200;
  * stale. Within one process the QuestionBoard does this without the store.
  */
 export class ClaimBook {
-  readonly holder = `${process.pid}/${randomUUID()}`;
-
   constructor(
     private readonly store: Pick<Store, 'claims' | 'get'>,
+    /** The run asking: its claims hold while it holds its run lock (a killed run's are taken over with its lock). */
+    private readonly holder: string,
     private readonly now: () => Date,
     private readonly staleMs: number = CLAIM_STALE_MS,
     private readonly pollMs: number = CLAIM_POLL_MS,
@@ -43,7 +42,7 @@ export class ClaimBook {
   /**
    * Waits for the verdict of a question another instance claimed: the verdict once committed
    * (for a question asked again, only one computed since that claim), or undefined once the
-   * claim is gone without one or stale (the caller then claims and asks itself) or `stop` aborts.
+   * claim is gone without one, its run holds no lock any more, or it is stale (the caller then claims and asks itself) or `stop` aborts.
    */
   async waitFor(job: Job, stop: AbortSignal): Promise<CachedVerdict | undefined> {
     // The first claim seen dates the answer awaited (a question asked again has an older verdict to replace).
@@ -53,7 +52,7 @@ export class ClaimBook {
       since ??= claim?.claimedAt;
       const verdict = await this.store.get(job.key);
       if (verdict && (!job.again || (since !== undefined && verdict.checkedAt >= since))) return verdict;
-      if (!claim || claim.holder === this.holder || Date.parse(claim.claimedAt) < this.now().getTime() - this.staleMs || stop.aborted) return undefined;
+      if (!claim || !claim.live || claim.holder === this.holder || Date.parse(claim.claimedAt) < this.now().getTime() - this.staleMs || stop.aborted) return undefined;
       await new Promise((resolve) => setTimeout(resolve, this.pollMs));
     }
   }

@@ -143,7 +143,7 @@ async function runHolding(plan: RunPlan, secrets: Secrets, options: RunOptions, 
     if (committed > 0) events.emit({ type: 'warning', text: `${committed} answer${committed === 1 ? '' : 's'} paid for by an earlier run while the cache was unreachable committed from ${journal.file}` });
   }
   try {
-    await execute(plan, secrets, { ...options, ...(stop ? { stop } : {}) }, store, events, sheets);
+    await execute(plan, secrets, { ...options, runId, ...(stop ? { stop } : {}) }, store, events, sheets);
   } catch (error) {
     if (!(error instanceof StatusValidatorError)) throw error;
     tally.fatal(redact(error.message, secrets.all), error.hint);

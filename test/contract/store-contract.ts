@@ -403,10 +403,12 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
 
     it('claims: the first holder keeps a key until it releases it or the claim goes stale; another gets only the free keys', async () => {
       const store = await fresh();
+      // A claim holds while its run holds a run lock.
+      const locks = [await store.locks.acquire('sheet-1/One', 'one'), await store.locks.acquire('sheet-1/Two', 'two')];
       const t0 = '2026-03-01T00:00:00.000Z';
       const before = '2026-02-28T23:58:00.000Z';
       expect([...(await store.claims.claim(['a', 'b', 'a'], 'one', t0, before))].sort()).toEqual(['a', 'b']);
-      expect(await store.claims.holderOf('a')).toEqual({ holder: 'one', claimedAt: t0 });
+      expect(await store.claims.holderOf('a')).toEqual({ holder: 'one', claimedAt: t0, live: true });
       expect([...(await store.claims.claim(['a', 'c'], 'two', t0, before))]).toEqual(['c']);
       // Its own claim again: still its own, renewed.
       expect([...(await store.claims.claim(['a'], 'one', '2026-03-01T00:00:01.000Z', before))]).toEqual(['a']);
@@ -421,6 +423,12 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       expect((await store.claims.holderOf('c'))?.holder).toBe('three');
       expect((await store.claims.claim([], 'one', t0, before)).size).toBe(0);
       await store.claims.release([], 'one');
+      // A run that no longer holds its lock (ended, killed and taken over): its claims are free at once.
+      expect([...(await store.claims.claim(['d'], 'one', t0, before))]).toEqual(['d']);
+      await locks[0]?.release();
+      expect(await store.claims.holderOf('d')).toEqual({ holder: 'one', claimedAt: t0, live: false });
+      expect([...(await store.claims.claim(['d'], 'two', t0, before))]).toEqual(['d']);
+      await locks[1]?.release();
     });
 
     describe('locks', () => {

@@ -10,15 +10,15 @@ export function postgresClaims(db: Db): Claims {
       const rows = await db.rows<{ key: string }>(
         `INSERT INTO claims (key, holder, claimed_at) SELECT k, $2, $3 FROM unnest($1::text[]) AS k
          ON CONFLICT (key) DO UPDATE SET holder = excluded.holder, claimed_at = excluded.claimed_at
-         WHERE claims.holder = excluded.holder OR claims.claimed_at < $4
+         WHERE claims.holder = excluded.holder OR claims.claimed_at < $4 OR NOT EXISTS (SELECT 1 FROM locks WHERE locks.run_id = claims.holder COLLATE "C")
          RETURNING key`,
         [[...new Set(keys)], holder, now, staleBefore],
       );
       return new Set(rows.map((r) => r.key));
     },
     async holderOf(key) {
-      const [row] = await db.rows<{ holder: string; claimed_at: string }>('SELECT holder, claimed_at FROM claims WHERE key = $1', [key]);
-      return row ? { holder: row.holder, claimedAt: row.claimed_at } : undefined;
+      const [row] = await db.rows<{ holder: string; claimed_at: string; live: number | boolean }>('SELECT holder, claimed_at, EXISTS (SELECT 1 FROM locks WHERE locks.run_id = claims.holder COLLATE "C") AS live FROM claims WHERE key = $1', [key]);
+      return row ? { holder: row.holder, claimedAt: row.claimed_at, live: Boolean(row.live) } : undefined;
     },
     async release(keys, holder) {
       if (keys.length === 0) return;

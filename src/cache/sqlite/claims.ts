@@ -8,9 +8,9 @@ export function sqliteClaims(db: Database): Claims {
   const claim = db.prepare<[string, string, string, string]>(
     `INSERT INTO claims (key, holder, claimed_at) VALUES (?, ?, ?)
      ON CONFLICT (key) DO UPDATE SET holder = excluded.holder, claimed_at = excluded.claimed_at
-     WHERE claims.holder = excluded.holder OR claims.claimed_at < ?`,
+     WHERE claims.holder = excluded.holder OR claims.claimed_at < ? OR NOT EXISTS (SELECT 1 FROM locks WHERE locks.run_id = claims.holder)`,
   );
-  const holderOf = db.prepare<[string], { holder: string; claimed_at: string }>('SELECT holder, claimed_at FROM claims WHERE key = ?');
+  const holderOf = db.prepare<[string], { holder: string; claimed_at: string; live: number | boolean }>('SELECT holder, claimed_at, EXISTS (SELECT 1 FROM locks WHERE locks.run_id = claims.holder) AS live FROM claims WHERE key = ?');
   const release = db.prepare<[string, string]>('DELETE FROM claims WHERE key = ? AND holder = ?');
   return {
     claim: (keys, holder, now, staleBefore) =>
@@ -24,7 +24,7 @@ export function sqliteClaims(db: Database): Claims {
     holderOf: (key) =>
       settled(() => {
         const row = holderOf.get(key);
-        return row ? { holder: row.holder, claimedAt: row.claimed_at } : undefined;
+        return row ? { holder: row.holder, claimedAt: row.claimed_at, live: Boolean(row.live) } : undefined;
       }),
     release: (keys, holder) =>
       settled(() => {
