@@ -72,10 +72,36 @@ export interface Store {
 
   /** Everything the store holds, a table at a time in chunks (for `cache migrate`). */
   dump(): AsyncIterable<DumpChunk>;
-  /** Adds a dump's rows, keeping rows already present: restoring twice changes nothing. Returns the rows added. */
-  restore(chunk: DumpChunk): Promise<number>;
+  /**
+   * Adds a dump's rows, keeping rows already present: restoring twice changes nothing. Returns
+   * the rows added. A run the target holds as running while the dump's has ended, and a batch
+   * job not applied in the target that the dump has applied or updated since, take the dump's
+   * state instead (./catch-up.ts): those are counted in `counts.updated`.
+   */
+  restore(chunk: DumpChunk, counts?: { updated: number }): Promise<number>;
+
+  /** Questions in flight across processes sharing this store (invariant 9). */
+  readonly claims: Claims;
 
   close(): Promise<void>;
+}
+
+/**
+ * Claims on questions being asked, so that two instances sharing a store do not both pay for
+ * one: the first to claim a key asks; another waits for its verdict (src/pipeline/claims.ts).
+ * Times are ISO 8601 UTC text of the claiming process's clock.
+ */
+export interface Claims {
+  /**
+   * Claims the keys for run `holder` at `now`: the keys it now holds (unclaimed, already its
+   * own, or taken over from a claim made before `staleBefore` or whose holder holds no run
+   * lock any more: killed, its lock taken over, or ended).
+   */
+  claim(keys: readonly string[], holder: string, now: string, staleBefore: string): Promise<Set<string>>;
+  /** Who holds a key's claim, since when, and whether that run still holds a lock; undefined when nobody does. */
+  holderOf(key: string): Promise<{ holder: string; claimedAt: string; live: boolean } | undefined>;
+  /** Drops the holder's claims on these keys (its answers committed, or its request failed). */
+  release(keys: readonly string[], holder: string): Promise<void>;
 }
 
 export interface RunLog {

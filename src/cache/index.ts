@@ -1,7 +1,8 @@
 export type { CachedVerdict, ReviewerVerdict } from './store.js';
-export type { Store, StoreKind, KeyLookup, RunLog, Locks, LockHolder, AcquiredLock, LimitStore, FieldStore, BatchJobStore, EmbeddingStore, CalibrationStore, StoredCalibration, DumpChunk, DumpTable } from './contract.js';
+export type { Claims, Store, StoreKind, KeyLookup, RunLog, Locks, LockHolder, AcquiredLock, LimitStore, FieldStore, BatchJobStore, EmbeddingStore, CalibrationStore, StoredCalibration, DumpChunk, DumpTable } from './contract.js';
 export { DUMP_TABLES } from './contract.js';
 export { openStore, type OpenStoreOptions } from './open.js';
+export { UnreachableCacheError } from './postgres/faults.js';
 export { SqliteStore } from './sqlite/store.js';
 export { networkFileSystemOf } from './sqlite/filesystem.js';
 export { cacheKey, type KeyParts } from './key.js';
@@ -12,3 +13,4 @@ export { FIELDS_MAX_AGE_MS, type FieldsOf } from './fields.js';
 export type { BatchJob, BatchLine, PendingBatch } from './batch-jobs.js';
 export type { EmbeddingPartition, StoredEmbedding } from './embeddings.js';
 export { openSqliteSource, type SqliteSource, type OldLock } from './sqlite/source.js';
+export { VerdictJournal } from './journal.js';

@@ -138,6 +138,13 @@ export const MIGRATIONS: readonly string[] = [
      record TEXT NOT NULL,
      calibrated_at TEXT NOT NULL
    ) WITHOUT ROWID;`,
+  // Issue 21 (invariant 9): questions in flight, claimed by the run asking them, so that another
+  // instance on the same cache waits for the answer instead of paying for it too.
+  `CREATE TABLE claims (
+     key TEXT PRIMARY KEY,
+     holder TEXT NOT NULL,
+     claimed_at TEXT NOT NULL
+   ) WITHOUT ROWID;`,
 ];
 
 export function migrate(db: Database): void {

@@ -16,8 +16,10 @@ export interface TableCopy {
   found: number;
   /** Rows the database did not hold yet, now copied. */
   added: number;
-  /** Rows it held already (same key): kept as they are. */
+  /** Rows it held already (same key): kept as they are, except those counted in `updated`. */
   alreadyThere: number;
+  /** Of those, rows the old file has moved on since the last copy, brought up to date: a run that was running and has ended, a batch job applied since. */
+  updated: number;
 }
 
 /** How often, at most, a table's progress is told while it is being copied. */
@@ -56,7 +58,7 @@ export async function cacheMigrateCommand(flags: CacheMigrateFlags, io: CommandI
 }
 
 async function copyAll(source: SqliteSource, store: Store, from: string, io: CommandIO): Promise<TableCopy[]> {
-  const copies = new Map<DumpTable, TableCopy>(DUMP_TABLES.map((table) => [table, { table, found: 0, added: 0, alreadyThere: 0 }]));
+  const copies = new Map<DumpTable, TableCopy>(DUMP_TABLES.map((table) => [table, { table, found: 0, added: 0, alreadyThere: 0, updated: 0 }]));
   io.stderr.write(`Copying ${from} into ${store.location}...\n`);
   let current: TableCopy | undefined;
   let toldAt = 0;
@@ -72,7 +74,9 @@ async function copyAll(source: SqliteSource, store: Store, from: string, io: Com
         current = copy;
         toldAt = Date.now();
       }
-      const added = await store.restore(chunk);
+      const counts = { updated: 0 };
+      const added = await store.restore(chunk, counts);
+      copy.updated += counts.updated;
       copy.found += chunk.rows.length;
       copy.added += added;
       copy.alreadyThere = copy.found - copy.added;
@@ -100,14 +104,16 @@ async function copyAll(source: SqliteSource, store: Store, from: string, io: Com
 const n = (value: number) => value.toLocaleString('en-US');
 
 function progress(copy: TableCopy): string {
-  return `${n(copy.found)} read, ${n(copy.added)} added, ${n(copy.alreadyThere)} already there`;
+  return `${n(copy.found)} read, ${n(copy.added)} added, ${n(copy.alreadyThere)} already there${copy.updated > 0 ? ` (${n(copy.updated)} of them updated)` : ''}`;
 }
 
 function render(copies: readonly TableCopy[], from: string, to: string, locks: readonly OldLock[]): string {
   const lines = [`Copied ${from} into ${to}:`, `  ${'table'.padEnd(16)}${'found'.padStart(9)}${'added'.padStart(9)}${'already there'.padStart(15)}`];
   for (const c of copies) lines.push(`  ${c.table.padEnd(16)}${n(c.found).padStart(9)}${n(c.added).padStart(9)}${n(c.alreadyThere).padStart(15)}`);
   const added = copies.reduce((sum, c) => sum + c.added, 0);
-  lines.push(added === 0 ? 'Nothing new: the database already held every row.' : `${plural(added, 'row')} added; rows the database already held were kept as they were.`);
+  const updated = copies.filter((c) => c.updated > 0);
+  const kept = updated.length === 0 ? 'rows the database already held were kept as they were' : `rows the database already held were kept as they were, except ${updated.map((c) => `${plural(c.updated, c.table === 'runs' ? 'run' : 'batch job')} in ${c.table}`).join(' and ')} updated to the old file's newer state (${updated.some((c) => c.table === 'runs') ? 'a run copied while it was running has ended since' : 'a batch job applied since the last copy'})`;
+  lines.push(added === 0 && updated.length === 0 ? 'Nothing new: the database already held every row.' : `${plural(added, 'row')} added; ${kept}.`);
   lines.push(
     locks.length === 0
       ? 'Run locks are not copied (they belong to live processes); the old file held none.'

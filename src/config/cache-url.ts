@@ -31,27 +31,57 @@ export function isPostgresUrl(value: string): boolean {
   return socket !== '' || (!emptyHost && url.hostname !== '');
 }
 
-/** The URL's password as written and as decoded (either may reach a text); empty when none. */
+/**
+ * Query parameters that carry a credential. libpq takes any connection parameter as a query
+ * parameter (https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNSTRING-URIS),
+ * and node-postgres's pg-connection-string reads `password` and `sslpassword` from the query
+ * too; sslkey/sslcert/sslrootcert are file paths, not secrets.
+ */
+const SECRET_PARAMS = ['password', 'sslpassword'];
+
+/** The URL's password(s) as written and as decoded (either may reach a text); empty when none. */
 export function cacheUrlSecrets(url: string | undefined): string[] {
   const parsed = url === undefined ? undefined : parseCacheUrl(url);
   if (url === undefined || !parsed) return [];
+  const found: string[] = [];
   const { password } = parsed.url;
-  if (password === '') return [];
-  let decoded = password;
-  try {
-    decoded = decodeURIComponent(password);
-  } catch {
-    // A malformed escape: the raw form is the one to hide.
+  if (password !== '') found.push(password, safeDecode(password));
+  for (const [name, value] of parsed.url.searchParams) {
+    if (SECRET_PARAMS.includes(name.toLowerCase()) && value !== '') found.push(value, encodeURIComponent(value), ...rawQueryValues(url, name));
   }
-  return [...new Set([password, decoded, url])];
+  if (found.length === 0) return [];
+  return [...new Set([...found, url])].filter((s) => s !== '');
 }
 
-/** The URL as messages show it: the password replaced (the user name, host, port and database kept). */
+/** The value of query parameter `name` exactly as written in the URL (what an echo would show). */
+function rawQueryValues(url: string, name: string): string[] {
+  const query = url.split('#')[0]?.split('?').slice(1).join('?') ?? '';
+  return query
+    .split('&')
+    .map((pair) => pair.split('='))
+    .filter(([key]) => safeDecode(key ?? '').toLowerCase() === name.toLowerCase())
+    .map((pair) => pair.slice(1).join('='))
+    .filter((value) => value !== '');
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    // A malformed escape: the raw form is the one to hide.
+    return text;
+  }
+}
+
+/** The URL as messages show it: the passwords replaced (the user name, host, port and database kept). */
 export function displayCacheUrl(url: string): string {
   const parsed = parseCacheUrl(url);
   if (!parsed) return '(cache.url)';
   const shown = parsed.url;
   if (shown.password !== '') shown.password = 'redacted';
+  for (const name of [...new Set([...shown.searchParams.keys()])]) {
+    if (SECRET_PARAMS.includes(name.toLowerCase())) shown.searchParams.set(name, 'redacted');
+  }
   return parsed.emptyHost ? shown.toString().replace(`@${PLACEHOLDER_HOST}/`, '@/') : shown.toString();
 }
 

@@ -1,4 +1,5 @@
 import type { Config, Secrets } from '../config/index.js';
+import { checkCaches } from './cache.js';
 import type { Finding } from './findings.js';
 import { checkProviders } from './providers.js';
 import { checkSpreadsheet } from './spreadsheets.js';
@@ -10,7 +11,7 @@ export { checkHeaders, wantedHeaders } from './headers.js';
 
 /**
  * `check-config --online`: every spreadsheet of the targets (its access, its tabs, the
- * header rows, write access) and every provider (key, endpoint, models), all at once.
+ * header rows, write access) and every provider (key, endpoint, models) and the PostgreSQL cache (cache.url), all at once.
  * Reads a spreadsheet twice (its tabs, then every header row in one call) and writes
  * nothing a person sees.
  */
@@ -22,9 +23,10 @@ export async function checkOnline(targets: readonly Config[], secrets: Secrets, 
     else bySpreadsheet.set(target.sheets.spreadsheet_id, [target]);
   }
   const first = targets[0];
-  const [sheets, providers] = await Promise.all([
+  const [sheets, providers, caches] = await Promise.all([
     Promise.all([...bySpreadsheet.values()].map((group) => checkSpreadsheet(group, secrets, signal))),
     first ? checkProviders(first, secrets, signal) : Promise.resolve([]),
+    checkCaches(targets),
   ]);
-  return [...sheets.flat(), ...providers];
+  return [...sheets.flat(), ...providers, ...caches];
 }

@@ -1,6 +1,7 @@
-import type { Store } from '../cache/index.js';
+import { VerdictJournal, type Store } from '../cache/index.js';
 import { Answering } from './answering.js';
 import { cascadeOf, type Labelled } from './cascade/index.js';
+import { ClaimBook } from './claims.js';
 import type { Asking } from './ask.js';
 import type { RunEventSink } from './events.js';
 import { byModel, drain, requestsOf, type Sharing } from './requests.js';
@@ -18,7 +19,13 @@ export async function answerAll(
   run: { asking: Asking; sharing: Sharing; semantic: SemanticPass; enqueue: Enqueue; dryRun: boolean; now: () => Date; secrets: readonly string[]; labelled: readonly Labelled[] },
 ): Promise<Error | undefined> {
   const { asking, sharing, semantic } = run;
+  // The database unreachable past its patience: nothing more is asked, and the answers in
+  // flight, already paid for, are kept in a journal on this machine for the next run to commit.
+  const storeDown = new AbortController();
+  const journal = !run.dryRun && store.kind === 'postgres' ? VerdictJournal.forStore(store) : undefined;
   const settler = new Settler({
+    journal,
+    onStoreDown: (error) => storeDown.abort(error),
     store,
     tally: events,
     enqueue: run.enqueue,
@@ -42,12 +49,14 @@ export async function answerAll(
     settler,
     sharing,
     maxWorkers: plan.llm.max_workers,
-    stop: options.stop,
+    stop: options.stop ? AbortSignal.any([options.stop, storeDown.signal]) : storeDown.signal,
     abort: options.abort,
     onDeferred: (rows) => events.emit({ type: 'deferred', rows }),
     onRequest: () => events.emit({ type: 'request-done' }),
     board: options.board,
     lookup: options.board ? (key) => store.get(key) : undefined,
+    // A dry run commits nothing: no other instance could ever find its answers. Claims are the run's (its lock vouches it is alive).
+    claims: run.dryRun || options.runId === undefined ? undefined : new ClaimBook(store, options.runId, run.now),
   });
   const routes = byModel(cascade?.rest ?? semantic.ask, (job) => asking.modelOf(job.inputs));
   for (const [model, routed] of routes) events.emit({ type: 'routed', model, questions: routed.length });
@@ -57,5 +66,6 @@ export async function answerAll(
   // Never judged (nothing answered, no 400 repeated): the ERRORs held back are the rows' own.
   settler.release();
   if (cascade) events.emit({ type: 'cascade', report: cascade.report() });
-  return answering.failure;
+  if (settler.uncommitted > 0) events.emit({ type: 'warning', text: `${settler.uncommitted} answer${settler.uncommitted === 1 ? '' : 's'} paid for could not be committed (the cache was unreachable): kept in ${journal?.file ?? 'a journal'} on this machine, the next run here commits them first instead of asking again` });
+  return answering.failure ?? settler.failure;
 }

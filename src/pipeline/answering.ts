@@ -3,6 +3,7 @@ import { FatalRunError } from '../errors.js';
 import type { CachedVerdict } from '../cache/index.js';
 import type { Outcome, Validator } from '../llm/index.js';
 import { shared, type QuestionBoard } from './board.js';
+import type { ClaimBook } from './claims.js';
 import { rowsAnswered, type Sharing } from './requests.js';
 import type { Job } from './select.js';
 import type { Settler } from './settle.js';
@@ -25,6 +26,8 @@ export interface AnsweringOptions {
   board?: QuestionBoard | undefined;
   /** A verdict committed for a key since the run chose its questions, looked up before asking a cache miss (never a question chosen to be asked again). */
   lookup?: ((key: string) => Promise<CachedVerdict | undefined>) | undefined;
+  /** Claims in the store (other instances sharing it): a question another instance is asking is waited for, not asked. */
+  claims?: ClaimBook | undefined;
 }
 
 /**
@@ -61,6 +64,8 @@ export class Answering {
     if (this.options.board) {
       // A commit of another target's answer, or a look-up, failing (the store unreachable) stops the run as a failed request does.
       await this.answerShared(group, this.options.board).catch((error: unknown) => this.fail(error, group));
+    } else if (this.options.claims) {
+      await this.askClaimed(group, this.options.claims).catch((error: unknown) => this.fail(error, group));
     } else await this.ask(group);
     this.options.onRequest();
   };
@@ -102,6 +107,30 @@ export class Answering {
       // Their request failed (a timeout, an abort of theirs): this target asks for itself.
       else await this.ask([job]);
     }
+  }
+
+  /**
+   * Across instances: the group's questions another instance claimed are waited for (their
+   * verdict committed here as a known one), the rest asked; a claim released without a
+   * verdict, or gone stale, is claimed again and asked.
+   */
+  private async askClaimed(group: Job[], claims: ClaimBook): Promise<void> {
+    const { mine, theirs } = await claims.split(group);
+    const waiting = Promise.all(
+      theirs.map(async (job) => {
+        const verdict = await claims.waitFor(job, this.stop);
+        if (verdict) await this.options.settler.commit(job, verdict);
+        else if (this.stop.aborted) this.options.onDeferred(rowsAnswered([job], this.options.sharing));
+        else await this.askClaimed([job], claims);
+      }),
+    );
+    try {
+      if (mine.length > 0) await this.ask(mine);
+    } finally {
+      // Released once settled (committed, or failed): a waiter then finds the verdict, or asks itself.
+      if (mine.length > 0) await claims.release(mine).catch(() => undefined);
+    }
+    await waiting;
   }
 
   /** Asks the validator and settles each job; undefined when the request failed (the rows are deferred). */

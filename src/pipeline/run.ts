@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setAsidePending } from '../batch/pending.js';
-import { openStore, type Store } from '../cache/index.js';
+import { VerdictJournal, openStore, type Store } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { StatusValidatorError, redact } from '../errors.js';
 import type { ProviderGate } from '../llm/index.js';
@@ -137,8 +137,15 @@ async function runHolding(plan: RunPlan, secrets: Secrets, options: RunOptions, 
   // A lost lock stops the run like Ctrl-C: nothing new asked, what is answered written.
   const stop = lock ? AbortSignal.any([lock.lost, ...(options.stop ? [options.stop] : [])]) : options.stop;
   if (!dryRun) await store.runs.start({ id: runId, startedAt: tally.startedAt, trigger: options.trigger ?? 'cli', spreadsheetId: plan.sheets.spreadsheet_id, sheet: plan.sheets.sheet, target: plan.target.name, ...(options.group ? { group: options.group } : {}) });
+  if (!dryRun && store.kind === 'postgres') {
+    // Answers a run here paid for while the database was unreachable: committed before the
+    // selection looks the keys up, so that none of them is asked (and paid for) again.
+    const journal = VerdictJournal.forStore(store);
+    const committed = await journal.commitTo(store);
+    if (committed > 0) events.emit({ type: 'warning', text: `${committed} answer${committed === 1 ? '' : 's'} paid for by an earlier run while the cache was unreachable committed from ${journal.file}` });
+  }
   try {
-    await execute(plan, secrets, { ...options, ...(stop ? { stop } : {}) }, store, events, sheets);
+    await execute(plan, secrets, { ...options, runId, ...(stop ? { stop } : {}) }, store, events, sheets);
   } catch (error) {
     if (!(error instanceof StatusValidatorError)) throw error;
     tally.fatal(redact(error.message, secrets.all), error.hint);

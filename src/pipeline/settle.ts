@@ -1,4 +1,4 @@
-import type { CachedVerdict, Store } from '../cache/index.js';
+import type { CachedVerdict, Store, VerdictJournal } from '../cache/index.js';
 import { redact } from '../errors.js';
 import type { Judgement, Outcome } from '../llm/index.js';
 import type { Entry, RowInputs } from '../sheets/index.js';
@@ -27,6 +27,14 @@ export interface SettleContext {
    * 400 writes nothing; the first answer (or `release`) writes them.
    */
   judge?: { readonly judgement: Judgement; onJudged(listener: (judgement: Judgement) => void): void };
+  /**
+   * Where an answer goes whose commit failed (the database unreachable past its patience):
+   * kept on this machine for the next run to commit, never shown in the sheet (invariant 2),
+   * instead of paid for again (invariant 9). Without one, the failure is thrown as before.
+   */
+  journal?: VerdictJournal | undefined;
+  /** Told once, of the first commit that failed with a journal: the run asks nothing more. */
+  onStoreDown?: (error: Error) => void;
 }
 
 interface HeldError {
@@ -41,6 +49,18 @@ interface HeldError {
  */
 export class Settler {
   private held: HeldError[] = [];
+  private storeDown: Error | undefined;
+  private journaled = 0;
+
+  /** The commit failure that stopped the run, if one did (the answers since are in the journal). */
+  get failure(): Error | undefined {
+    return this.storeDown;
+  }
+
+  /** Answers paid for but not committed, kept in the journal for the next run. */
+  get uncommitted(): number {
+    return this.journaled;
+  }
 
   constructor(private readonly context: SettleContext) {
     context.judge?.onJudged((judgement) => {
@@ -57,20 +77,50 @@ export class Settler {
     for (const { job, reason, checkedAt } of held) this.writeError(job, reason, checkedAt);
   }
 
-  /** Commits a verdict for a job and its near-duplicates, then queues their cells. */
-  async commit(job: Job, record: CachedVerdict): Promise<void> {
+  /** Commits a verdict for a job and its near-duplicates, then queues their cells: false when the job's own went to the journal. */
+  async commit(job: Job, record: CachedVerdict): Promise<boolean> {
     const { store, tally, enqueue, sharing, dryRun, minConfidence } = this.context;
     // A near-duplicate shares the verdict, not the rewrite (which is of another comment).
     const shared = sharing.followersOf(job).map(({ item, similarity }) => ({
       job: item,
       record: { ...record, key: item.key, provider: `${record.provider} (shared)`, suggestion: '', issues: [...record.issues, `Verdict shared with a ${similarity}% similar comment (dedup.fuzzy_threshold).`], promptTokens: 0, completionTokens: 0, cachedTokens: 0 },
     }));
+    let committed = true;
     for (const { job: target, record: r } of [{ job, record }, ...shared]) {
       // Invariant 2: the answer is durable (the put resolved: committed) before any cell shows it.
-      if (!dryRun) await store.put(r);
+      if (!dryRun && !(await this.put(store, r, target.entries.length))) {
+        if (target === job) committed = false;
+        continue;
+      }
       for (const entry of target.entries) enqueue(entry, verdictCells(r, minConfidence));
       tally.emit({ type: 'committed', verdict: r.verdict, rows: target.entries.length, unsure: minConfidence !== undefined && r.confidence < minConfidence });
     }
+    return committed;
+  }
+
+  /**
+   * Commits one verdict: false when it could not be and went to the journal instead (then,
+   * once the store failed, every later answer goes straight there without waiting again).
+   */
+  private async put(store: Store, record: CachedVerdict, rows: number): Promise<boolean> {
+    const { journal, tally } = this.context;
+    if (!journal) {
+      await store.put(record);
+      return true;
+    }
+    if (this.storeDown === undefined) {
+      try {
+        await store.put(record);
+        return true;
+      } catch (error) {
+        this.storeDown = error instanceof Error ? error : new Error(String(error));
+        this.context.onStoreDown?.(this.storeDown);
+      }
+    }
+    journal.keep(record);
+    this.journaled++;
+    tally.emit({ type: 'deferred', rows });
+    return false;
   }
 
   /** A model's outcome for one job: a verdict committed, or ERROR cells (never cached). */
@@ -79,8 +129,8 @@ export class Settler {
     const checkedAt = now().toISOString();
     if (outcome.kind === 'verdict') {
       tally.emit({ type: 'answered', usage: outcome.usage });
-      await this.commit(job, { key: job.key, ...outcome, checkedAt, promptTokens: outcome.usage.promptTokens, completionTokens: outcome.usage.completionTokens, cachedTokens: outcome.usage.cachedTokens });
-      await this.context.onAnswered?.(job);
+      const committed = await this.commit(job, { key: job.key, ...outcome, checkedAt, promptTokens: outcome.usage.promptTokens, completionTokens: outcome.usage.completionTokens, cachedTokens: outcome.usage.cachedTokens });
+      if (committed) await this.context.onAnswered?.(job);
       return;
     }
     const reason = redact(outcome.reason, secrets);

@@ -356,6 +356,38 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       expect(normalized(await drain(copy.dump()))).toBe(normalized(chunks));
     });
 
+    it('restoring again brings up to date a run copied while running and a batch job applied since, never the other way', async () => {
+      const source = await fresh();
+      await source.runs.start({ id: 'r1', startedAt: '2026-03-01T00:00:00.000Z', trigger: 'cli', spreadsheetId: 's', sheet: 'T' });
+      const jobs = source.batchJobs<{ row: string }>();
+      await jobs.record(job('b1', '2026-03-01T00:00:00.000Z'), [line('c1', 'v3')]);
+      const early = await drain(source.dump());
+      const copy = await fresh();
+      for (const chunk of early) await copy.restore(chunk);
+      expect((await copy.runs.recent(5)).map((r) => r.status)).toEqual(['running']);
+
+      await source.runs.end('r1', 'completed', { asked: 1 });
+      await jobs.markApplied('b1', { saved: 1 });
+      const counts = { updated: 0 };
+      let added = 0;
+      for (const chunk of await drain(source.dump())) added += await copy.restore(chunk, counts);
+      expect(added).toBe(0);
+      expect(counts.updated).toBe(2);
+      const [ended] = await copy.runs.recent(5);
+      expect([ended?.status, ended?.summary]).toEqual(['completed', { asked: 1 }]);
+      expect(ended?.endedAt).toBeTruthy();
+      const applied = await copy.batchJobs<{ row: string }>().get('b1');
+      expect(applied?.appliedAt).toBeTruthy();
+      expect(applied?.appliedAt).toBe((await jobs.get('b1'))?.appliedAt);
+
+      // The older dump again: nothing goes back, nothing is counted.
+      const again = { updated: 0 };
+      for (const chunk of early) await copy.restore(chunk, again);
+      expect(again.updated).toBe(0);
+      expect((await copy.runs.recent(5)).map((r) => r.status)).toEqual(['completed']);
+      expect((await copy.batchJobs<{ row: string }>().get('b1'))?.appliedAt).toBe(applied?.appliedAt);
+    });
+
     it('dump then restore keeps the order of a group\'s runs started in one millisecond (ids sorting otherwise)', async () => {
       const source = await fresh();
       const at = '2026-12-04T23:00:00.000Z';
@@ -367,6 +399,36 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       const copy = await fresh();
       for await (const chunk of source.dump()) await copy.restore(chunk);
       expect((await copy.runs.recent(10)).map((r) => r.id)).toEqual(before);
+    });
+
+    it('claims: the first holder keeps a key until it releases it or the claim goes stale; another gets only the free keys', async () => {
+      const store = await fresh();
+      // A claim holds while its run holds a run lock.
+      const locks = [await store.locks.acquire('sheet-1/One', 'one'), await store.locks.acquire('sheet-1/Two', 'two')];
+      const t0 = '2026-03-01T00:00:00.000Z';
+      const before = '2026-02-28T23:58:00.000Z';
+      expect([...(await store.claims.claim(['a', 'b', 'a'], 'one', t0, before))].sort()).toEqual(['a', 'b']);
+      expect(await store.claims.holderOf('a')).toEqual({ holder: 'one', claimedAt: t0, live: true });
+      expect([...(await store.claims.claim(['a', 'c'], 'two', t0, before))]).toEqual(['c']);
+      // Its own claim again: still its own, renewed.
+      expect([...(await store.claims.claim(['a'], 'one', '2026-03-01T00:00:01.000Z', before))]).toEqual(['a']);
+      // Another's release changes nothing; the holder's frees the key.
+      await store.claims.release(['a'], 'two');
+      expect((await store.claims.holderOf('a'))?.holder).toBe('one');
+      await store.claims.release(['a', 'b'], 'one');
+      expect(await store.claims.holderOf('a')).toBeUndefined();
+      expect([...(await store.claims.claim(['a'], 'two', t0, before))]).toEqual(['a']);
+      // A claim older than staleBefore is taken over.
+      expect([...(await store.claims.claim(['c'], 'three', '2026-03-01T00:05:00.000Z', '2026-03-01T00:03:00.000Z'))]).toEqual(['c']);
+      expect((await store.claims.holderOf('c'))?.holder).toBe('three');
+      expect((await store.claims.claim([], 'one', t0, before)).size).toBe(0);
+      await store.claims.release([], 'one');
+      // A run that no longer holds its lock (ended, killed and taken over): its claims are free at once.
+      expect([...(await store.claims.claim(['d'], 'one', t0, before))]).toEqual(['d']);
+      await locks[0]?.release();
+      expect(await store.claims.holderOf('d')).toEqual({ holder: 'one', claimedAt: t0, live: false });
+      expect([...(await store.claims.claim(['d'], 'two', t0, before))]).toEqual(['d']);
+      await locks[1]?.release();
     });
 
     describe('locks', () => {

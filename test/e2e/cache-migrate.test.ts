@@ -32,7 +32,7 @@ function freshDir(): string {
 interface MigrateJson {
   from: string;
   to: string;
-  tables: Array<{ table: string; found: number; added: number; alreadyThere: number }>;
+  tables: Array<{ table: string; found: number; added: number; alreadyThere: number; updated: number }>;
   locksNotCopied: Array<{ name: string; host: string; pid: number }>;
 }
 
@@ -76,12 +76,12 @@ describe('cache migrate', () => {
     expect(migrated.code, migrated.stderr).toBe(0);
     const summary = JSON.parse(migrated.stdout) as MigrateJson;
     const byTable = new Map(summary.tables.map((t) => [t.table, t]));
-    expect(byTable.get('verdicts')).toEqual({ table: 'verdicts', found: 20, added: 20, alreadyThere: 0 });
-    expect(byTable.get('runs')).toEqual({ table: 'runs', found: 1, added: 1, alreadyThere: 0 });
+    expect(byTable.get('verdicts')).toEqual({ table: 'verdicts', found: 20, added: 20, alreadyThere: 0, updated: 0 });
+    expect(byTable.get('runs')).toEqual({ table: 'runs', found: 1, added: 1, alreadyThere: 0, updated: 0 });
     expect([...byTable.keys()]).toEqual(['verdicts', 'overrides', 'runs', 'batch_jobs', 'batch_lines', 'provider_limits', 'provider_fields', 'embeddings', 'calibrations']);
     const database = new URL(url).pathname.slice(1);
     for (const [table, n] of inFile) {
-      expect(byTable.get(table), table).toEqual({ table, found: n, added: n, alreadyThere: 0 });
+      expect(byTable.get(table), table).toEqual({ table, found: n, added: n, alreadyThere: 0, updated: 0 });
       const [row] = await cluster.sql<{ n: string }>(`SELECT count(*) AS n FROM ${table}`, [], database);
       expect(Number(row?.n), table).toBe(n);
     }

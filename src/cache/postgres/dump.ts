@@ -1,4 +1,5 @@
 import { StatusValidatorError } from '../../errors.js';
+import { CATCH_UP, slotsOf } from '../catch-up.js';
 import { DUMP_TABLES, type DumpChunk, type DumpTable } from '../contract.js';
 import type { Db } from './db.js';
 
@@ -49,8 +50,12 @@ export async function* dumpTables(db: Db): AsyncIterable<DumpChunk> {
   }
 }
 
-/** Adds the chunk's rows, keeping any row already present (ON CONFLICT DO NOTHING): the rows added. */
-export async function restoreChunk(db: Db, chunk: DumpChunk): Promise<number> {
+/**
+ * Adds the chunk's rows, keeping any row already present (ON CONFLICT DO NOTHING): the rows
+ * added. Rows of runs and batch_jobs the source has moved on since (../catch-up.ts) are then
+ * updated, counted in `counts.updated`.
+ */
+export async function restoreChunk(db: Db, chunk: DumpChunk, counts?: { updated: number }): Promise<number> {
   const spec = (TABLES as Partial<Record<string, (typeof TABLES)[DumpTable]>>)[chunk.table];
   if (!spec) throw new StatusValidatorError(`A dump names a table this cache does not know: ${String(chunk.table).slice(0, 60)}.`);
   if (chunk.rows.length === 0) return 0;
@@ -65,6 +70,21 @@ export async function restoreChunk(db: Db, chunk: DumpChunk): Promise<number> {
       const tuples = rows.map((row) => `(${columns.map((c) => `$${values.push(cell(row[c]))}`).join(', ')})`);
       const result = await client.query(`INSERT INTO ${chunk.table} (${columns.join(', ')}) VALUES ${tuples.join(', ')} ON CONFLICT DO NOTHING`, values);
       added += result.rowCount ?? 0;
+    }
+    const rule = CATCH_UP[chunk.table];
+    // Only when some row was already there: a chunk added whole has nothing to catch up.
+    if (rule && added < chunk.rows.length) {
+      const slots = slotsOf(rule.when);
+      let n = rule.set.length + 1;
+      const when = rule.when.replace(/:[a-z_]+/g, () => `$${++n}::text`);
+      const sql = `UPDATE ${chunk.table} SET ${rule.set.map((c, i) => `${c} = $${i + 1}`).join(', ')} WHERE id = $${rule.set.length + 1} AND (${when})`;
+      let updated = 0;
+      for (const row of chunk.rows) {
+        if (row.id === undefined) continue;
+        const result = await client.query(sql, [...rule.set.map((c) => cell(row[c])), cell(row.id), ...slots.map((c) => cell(row[c]))]);
+        updated += result.rowCount ?? 0;
+      }
+      if (counts) counts.updated += updated;
     }
     return added;
   });

@@ -56,6 +56,9 @@ export function unavailable(target: Target, error: unknown, waitedMs: number, do
   );
 }
 
+/** The server could not be reached at all (nothing to fix in the config necessarily: the network, the server down). */
+export class UnreachableCacheError extends StatusValidatorError {}
+
 /** Why the store will not open, by cause: what to fix, naming host, port, database and user, never the password. */
 export function openFailure(target: Target, error: unknown, waitedMs: number): StatusValidatorError {
   if (error instanceof StatusValidatorError) return error;
@@ -82,7 +85,7 @@ export function openFailure(target: Target, error: unknown, waitedMs: number): S
     });
   }
   if (isConnectionFault(error) || code === 'ENOTFOUND') {
-    return new StatusValidatorError(`Cannot reach ${where} (${describe(error, target)}; tried for ${Math.round(waitedMs / 1000)} s).`, {
+    return new UnreachableCacheError(`Cannot reach ${where} (${describe(error, target)}; tried for ${Math.round(waitedMs / 1000)} s).`, {
       hint: `Check the host and port in cache.url (${target.address}), that the server is running and accepts TCP connections from this host (listen_addresses, firewall, Cloud SQL proxy).`,
     });
   }

@@ -1,4 +1,5 @@
-import type { DumpChunk, Store } from '../contract.js';
+import { postgresClaims } from './claims.js';
+import type { Claims, DumpChunk, Store } from '../contract.js';
 import { STALE_AFTER_MS } from '../lock.js';
 import { PostgresBatchJobs } from './batch-jobs.js';
 import { Db } from './db.js';
@@ -76,6 +77,7 @@ class PostgresStore implements Store {
   readonly locks: PostgresLocks;
   readonly embeddings: PostgresEmbeddings;
   readonly calibrations: PostgresCalibrations;
+  readonly claims: Claims;
   private readonly verdicts: Verdicts;
 
   constructor(
@@ -88,6 +90,7 @@ class PostgresStore implements Store {
     this.locks = new PostgresLocks(db, staleAfterMs);
     this.embeddings = new PostgresEmbeddings(db);
     this.calibrations = new PostgresCalibrations(db);
+    this.claims = postgresClaims(db);
   }
 
   get isOpen(): boolean {
@@ -120,8 +123,8 @@ class PostgresStore implements Store {
     return dumpTables(this.db);
   }
 
-  restore(chunk: DumpChunk): Promise<number> {
-    return restoreChunk(this.db, chunk);
+  restore(chunk: DumpChunk, counts?: { updated: number }): Promise<number> {
+    return restoreChunk(this.db, chunk, counts);
   }
 
   async close(): Promise<void> {

@@ -128,6 +128,12 @@ export const PG_MIGRATIONS: readonly string[] = [
      record text NOT NULL,
      calibrated_at ${C} NOT NULL
    );`,
+  // Issue 21 (invariant 9): questions in flight, claimed by the run asking them (as SQLite's).
+  `CREATE TABLE claims (
+     key ${C} PRIMARY KEY,
+     holder ${C} NOT NULL,
+     claimed_at ${C} NOT NULL
+   );`,
 ];
 
 /** The key of the transaction-level advisory lock migrations run under ("sv-schema"). */

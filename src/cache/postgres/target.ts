@@ -40,7 +40,7 @@ export function targetOf(url: string): Target {
   const user = params.user ?? '';
   const database = params.database ?? user;
   const secrets = new Set<string>();
-  for (const candidate of [typeof params.password === 'string' ? params.password : '', rawPassword(url)]) {
+  for (const candidate of [typeof params.password === 'string' ? params.password : '', rawPassword(url), ...queryCredentials(url)]) {
     if (candidate) {
       secrets.add(candidate);
       secrets.add(encodeURIComponent(candidate));
@@ -66,6 +66,22 @@ function refuseAmbiguous(url: string): void {
   throw new StatusValidatorError('cache.url cannot be read unambiguously: an "@" follows a "/", "?" or "#", so its password (or user name) holds one of those characters unencoded.', {
     hint: 'Percent-encode the user name and password in the URL (encodeURIComponent in JavaScript, or urllib.parse.quote(p, safe="") in Python): "/" is %2F, "?" %3F, "#" %23, "@" %40, ":" %3A. Nothing was sent to any server.',
   });
+}
+
+/**
+ * Credentials given as query parameters (libpq and pg-connection-string take `password` and
+ * `sslpassword` there: https://www.postgresql.org/docs/current/libpq-connect.html#LIBPQ-CONNSTRING-URIS),
+ * decoded and as written.
+ */
+function queryCredentials(url: string): string[] {
+  const query = url.trim().split('#')[0]?.split('?').slice(1).join('?') ?? '';
+  const out: string[] = [];
+  for (const pair of query.split('&')) {
+    const [key = '', ...rest] = pair.split('=');
+    const raw = rest.join('=');
+    if (raw !== '' && ['password', 'sslpassword'].includes(safeDecode(key).toLowerCase())) out.push(raw, safeDecode(raw.replace(/\+/g, ' ')));
+  }
+  return out;
 }
 
 /** The text between user: and @ as written (what a message echoing the URL would show). */

@@ -1,5 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { asyncOf } from './settled.js';
+import { CATCH_UP, slotsOf } from '../catch-up.js';
 import { DUMP_TABLES, type DumpChunk, type DumpTable } from '../contract.js';
 
 /**
@@ -43,12 +44,19 @@ function* pages(db: Database): Generator<DumpChunk> {
 /**
  * Adds a chunk's rows in one transaction, keeping any row already present (same primary
  * key): restoring twice changes nothing. Columns are checked against the table's own (never
- * spliced into SQL unchecked); a column the table lacks is refused. Returns the rows added.
+ * spliced into SQL unchecked); a column the table lacks is refused. Returns the rows added;
+ * rows of runs and batch_jobs the source has moved on since (../catch-up.ts) are updated
+ * instead and counted in `counts.updated`.
  */
-export function restoreChunk(db: Database, chunk: DumpChunk): number {
+export function restoreChunk(db: Database, chunk: DumpChunk, counts?: { updated: number }): number {
   if (!(DUMP_TABLES as readonly string[]).includes(chunk.table)) throw new RangeError(`not a table of the cache: ${String(chunk.table)}`);
   const known = new Set((db.pragma(`table_info(${chunk.table})`) as Array<{ name: string }>).map((c) => c.name));
   const statements = new Map<string, Statement<unknown[]>>();
+  const rule = CATCH_UP[chunk.table];
+  const slots = rule ? slotsOf(rule.when) : [];
+  const catchUp = db.prepare<unknown[]>(
+    rule ? `UPDATE ${chunk.table} SET ${rule.set.map((c) => `"${c}" = ?`).join(', ')} WHERE id = ? AND (${rule.when.replace(/:[a-z_]+/g, '?')})` : 'SELECT 1',
+  );
   return db.transaction(() => {
     let added = 0;
     for (const row of chunk.rows) {
@@ -61,7 +69,12 @@ export function restoreChunk(db: Database, chunk: DumpChunk): number {
         insert = db.prepare<unknown[]>(`INSERT INTO ${chunk.table} (${columns.map((c) => `"${c}"`).join(', ')}) VALUES (${columns.map(() => '?').join(', ')}) ON CONFLICT DO NOTHING`);
         statements.set(shape, insert);
       }
-      added += insert.run(...columns.map((c) => sqliteValue(row[c]))).changes;
+      const inserted = insert.run(...columns.map((c) => sqliteValue(row[c]))).changes;
+      added += inserted;
+      if (inserted === 0 && rule && row.id !== undefined) {
+        const changed = catchUp.run(...rule.set.map((c) => sqliteValue(row[c] ?? null)), row.id, ...slots.map((c) => sqliteValue(row[c] ?? null))).changes;
+        if (counts) counts.updated += changed;
+      }
     }
     return added;
   })();

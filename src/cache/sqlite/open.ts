@@ -1,4 +1,4 @@
-import { mkdirSync, statfsSync } from 'node:fs';
+import { lstatSync, mkdirSync, readlinkSync, realpathSync, statfsSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { StatusValidatorError, UnsafeCacheError } from '../../errors.js';
@@ -45,7 +45,7 @@ export function openDatabase(file: string, options: OpenSqliteOptions = {}): Dat
 
 /** Issue 21 item 6: see ./filesystem.ts. A folder statfs cannot read (another platform) is not refused: nothing is known against it. */
 function refuseNetworkFileSystem(file: string, statfs: (folder: string) => { type: number | bigint }): void {
-  const folder = path.dirname(path.resolve(file));
+  const folder = realFolderOf(file);
   let type: number | bigint;
   try {
     type = statfs(folder).type;
@@ -60,6 +60,35 @@ function refuseNetworkFileSystem(file: string, statfs: (folder: string) => { typ
       hint: `Set cache.path to a folder on a local disk, or, to share the cache between machines or instances, set cache.url to a PostgreSQL database (e.g. cache.url: "\${DATABASE_URL}").`,
     },
   );
+}
+
+/**
+ * The folder the file really lives in, which is what SQLite will write to: a cache.path
+ * that is a symlink (even one to a file not created yet) leads elsewhere, perhaps onto a
+ * mounted share, and the folder holding the link says nothing about that. Follows links
+ * (at most 40, as Linux's ELOOP limit) then realpaths the folder, or its nearest existing
+ * ancestor when the folder does not exist yet.
+ */
+function realFolderOf(file: string): string {
+  let current = path.resolve(file);
+  for (let hops = 0; hops < 40; hops++) {
+    try {
+      if (!lstatSync(current).isSymbolicLink()) break;
+      current = path.resolve(path.dirname(current), readlinkSync(current));
+    } catch {
+      break;
+    }
+  }
+  let folder = path.dirname(current);
+  for (;;) {
+    try {
+      return realpathSync(folder);
+    } catch {
+      const parent = path.dirname(folder);
+      if (parent === folder) return path.dirname(current);
+      folder = parent;
+    }
+  }
 }
 
 /**

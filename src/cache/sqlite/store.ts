@@ -1,6 +1,7 @@
+import { sqliteClaims } from './claims.js';
 import type Database from 'better-sqlite3';
 import { answeredBatchQuestionsOf, pendingQuestionsOf } from '../batch-jobs.js';
-import type { BatchJobStore, CalibrationStore, DumpChunk, EmbeddingStore, FieldStore, KeyLookup, LimitStore, Locks, RunLog, Store } from '../contract.js';
+import type { BatchJobStore, CalibrationStore, Claims, DumpChunk, EmbeddingStore, FieldStore, KeyLookup, LimitStore, Locks, RunLog, Store } from '../contract.js';
 import type { CachedVerdict, ReviewerVerdict } from '../store.js';
 import { sqliteCalibrations } from './calibrations.js';
 import { rowFromVerdict, verdictFromRow, type VerdictRow } from '../verdict-row.js';
@@ -24,6 +25,7 @@ export class SqliteStore implements Store {
   readonly locks: Locks;
   readonly embeddings: EmbeddingStore;
   readonly calibrations: CalibrationStore;
+  readonly claims: Claims;
   private readonly getStatement: Database.Statement<[string], VerdictRow>;
   private readonly putStatement: Database.Statement<VerdictRow>;
 
@@ -34,6 +36,7 @@ export class SqliteStore implements Store {
     this.locks = sqliteLocks(db);
     this.embeddings = sqliteEmbeddings(db);
     this.calibrations = sqliteCalibrations(db);
+    this.claims = sqliteClaims(db);
     this.getStatement = db.prepare('SELECT * FROM verdicts WHERE key = ?');
     this.putStatement = db.prepare(
       `INSERT INTO verdicts (key, verdict, issues, suggestion, model, provider, checked_at, confidence, prompt_tokens, completion_tokens, cached_tokens)
@@ -156,9 +159,9 @@ export class SqliteStore implements Store {
     return dumpTables(this.db);
   }
 
-  restore(chunk: DumpChunk): Promise<number> {
+  restore(chunk: DumpChunk, counts?: { updated: number }): Promise<number> {
     return settled(() => {
-      return restoreChunk(this.db, chunk);
+      return restoreChunk(this.db, chunk, counts);
     });
   }
 

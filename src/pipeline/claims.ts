@@ -1,0 +1,66 @@
+import type { CachedVerdict, Store } from '../cache/index.js';
+import type { Job } from './select.js';
+
+/**
+ * How long a claim holds without its verdict before another instance takes it over (its
+ * holder presumed gone: killed, or its host cut off). Longer than a request with its retries
+ * normally takes; a holder still asking past it may see its question asked twice.
+ */
+export const CLAIM_STALE_MS = 120_000;
+/** How often a waiting instance looks for the verdict of a question another one is asking. */
+export const CLAIM_POLL_MS = 200;
+
+/**
+ * Invariant 9 across instances sharing one store (two hosts, two targets with the same rows):
+ * a question is claimed in the store before it is asked; an instance that finds it claimed by
+ * another waits for that one's verdict (polling the store) instead of paying for it too, and
+ * asks itself only when the claim is released without a verdict (the request failed) or goes
+ * stale. Within one process the QuestionBoard does this without the store.
+ */
+export class ClaimBook {
+  constructor(
+    private readonly store: Pick<Store, 'claims' | 'get'>,
+    /** The run asking: its claims hold while it holds its run lock (a killed run's are taken over with its lock). */
+    private readonly holder: string,
+    private readonly now: () => Date,
+    private readonly staleMs: number = CLAIM_STALE_MS,
+    private readonly pollMs: number = CLAIM_POLL_MS,
+  ) {}
+
+  /** Claims the jobs' keys: those this instance asks (mine), and those another is asking (theirs). */
+  async split(jobs: readonly Job[]): Promise<{ mine: Job[]; theirs: Job[] }> {
+    const at = this.now();
+    const held = await this.store.claims.claim(
+      jobs.map((j) => j.key),
+      this.holder,
+      at.toISOString(),
+      new Date(at.getTime() - this.staleMs).toISOString(),
+    );
+    return { mine: jobs.filter((j) => held.has(j.key)), theirs: jobs.filter((j) => !held.has(j.key)) };
+  }
+
+  /**
+   * Waits for the verdict of a question another instance claimed: the verdict once committed
+   * (for a question asked again, only one computed since that claim), or undefined once the
+   * claim is gone without one, its run holds no lock any more, or it is stale (the caller then claims and asks itself) or `stop` aborts.
+   */
+  async waitFor(job: Job, stop: AbortSignal): Promise<CachedVerdict | undefined> {
+    // The first claim seen dates the answer awaited (a question asked again has an older verdict to replace).
+    let since: string | undefined;
+    for (;;) {
+      const claim = await this.store.claims.holderOf(job.key);
+      since ??= claim?.claimedAt;
+      const verdict = await this.store.get(job.key);
+      if (verdict && (!job.again || (since !== undefined && verdict.checkedAt >= since))) return verdict;
+      if (!claim || !claim.live || claim.holder === this.holder || Date.parse(claim.claimedAt) < this.now().getTime() - this.staleMs || stop.aborted) return undefined;
+      await new Promise((resolve) => setTimeout(resolve, this.pollMs));
+    }
+  }
+
+  async release(jobs: readonly Job[]): Promise<void> {
+    await this.store.claims.release(
+      jobs.map((j) => j.key),
+      this.holder,
+    );
+  }
+}
