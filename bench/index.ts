@@ -4,6 +4,7 @@
  */
 import { formatFigure, missesTarget, saveResults, type Figure } from './lib.js';
 import { cascadeCost } from './cascade.js';
+import { flexCost } from './flex.js';
 import { costModes } from './cost.js';
 import { latencyBound } from './latency.js';
 import { largeSheet } from './load.js';
@@ -37,6 +38,7 @@ const benches: Record<string, () => Promise<Figure[]>> = {
   B9: portfolioFairness,
   B10: requestTooLarge,
   B11: cascadeCost,
+  B12: flexCost,
   B15: postgresBesideSqlite,
 };
 
