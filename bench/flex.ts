@@ -1,4 +1,5 @@
 import { startBed, type Bed } from '../test/support/bed.js';
+import { seededRandom } from '../test/support/inspect.js';
 import { RULES, realisticRow } from './cost.js';
 import type { Figure } from './lib.js';
 
@@ -17,18 +18,6 @@ interface FlexSummary {
   llm: { costUsd: number | null; calls: number; flex?: { requests: number; capacityRefusals: number; fellBack: number } };
 }
 
-/** A seeded generator (mulberry32): the same refusals on every run of the bench. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 async function runAt(tier: 'flex' | 'default', refuse: boolean): Promise<FlexSummary> {
   const bed: Bed = await startBed({
     rows: Array.from({ length: ROWS }, (_, i) => realisticRow(i)),
@@ -37,7 +26,7 @@ async function runAt(tier: 'flex' | 'default', refuse: boolean): Promise<FlexSum
   try {
     bed.setConfig({ llm: { providers: [{ name: 'openai', kind: 'openai', model: 'gpt-5-mini', base_url: bed.llm.url, api_key_env: 'TEST_OPENAI_KEY', service_tier: tier }] } });
     // Each flex request is refused with probability REFUSED_SHARE (the emulator answers only flex requests with it).
-    const random = seeded(12);
+    const random = seededRandom(12);
     if (refuse) bed.llm.injectFault({ kind: 'flex_unavailable' }, { times: Infinity, match: () => random() < REFUSED_SHARE });
     const result = await bed.run('--json');
     if (result.code !== 0 && result.code !== 3) throw new Error(`the ${tier} run exited ${result.code}: ${result.stderr}`);

@@ -9,6 +9,7 @@
 import { afterEach, expect, it } from 'vitest';
 import { SPREADSHEET_ID, startBed, type Bed } from '../support/bed.js';
 import { sampleRows } from '../support/sample-data.js';
+import { DASHBOARD_REPORT, chartTitle } from '../support/dashboard.js';
 
 let bed: Bed | undefined;
 afterEach(async () => {
@@ -16,11 +17,9 @@ afterEach(async () => {
   bed = undefined;
 });
 
-const REPORT = { sheets: { read_quota_per_minute: 100_000, write_quota_per_minute: 100_000 }, report: { runs_sheet: 'Runs', dashboard_sheet: 'Dashboard' } };
-const titleOf = (chart: Record<string, unknown>): string => String((chart['spec'] as { title?: string }).title);
 
 it('a person’s note in the Runs tab draws no charts of its own', async () => {
-  bed = await startBed({ rows: sampleRows(4), config: REPORT });
+  bed = await startBed({ rows: sampleRows(4), config: DASHBOARD_REPORT });
   expect((await bed.run()).code).toBe(0);
   const runs = bed.sheets.values(SPREADSHEET_ID, 'Runs');
   const started = (runs[0] ?? []).indexOf('Started (UTC)');
@@ -28,6 +27,6 @@ it('a person’s note in the Runs tab draws no charts of its own', async () => {
   // Two rows below the last run, a note in the first column of the Runs tab.
   bed.sheets.setCell(SPREADSHEET_ID, 'Runs', runs.length + 2, started + 1, 'Note: the rules changed on Monday, counts before are not comparable');
   expect((await bed.run()).code).toBe(0);
-  const titles = bed.sheets.decor(SPREADSHEET_ID, 'Dashboard').charts.map(titleOf);
+  const titles = bed.sheets.decor(SPREADSHEET_ID, 'Dashboard').charts.map(chartTitle);
   expect(titles).toEqual(['What the sheet shows after each run — Statuses', 'Cost per run (USD) — Statuses', 'Errors and retries (429, 5xx) per run — Statuses']);
 });

@@ -10,6 +10,7 @@ import { afterEach, expect, it } from 'vitest';
 import { HEADER, SPREADSHEET_ID, TAB, startBed, type Bed } from '../support/bed.js';
 import { sampleRows } from '../support/sample-data.js';
 import { DASHBOARD_KEY } from '../../src/sheets/index.js';
+import { DASHBOARD_REPORT, chartTitle } from '../support/dashboard.js';
 
 let bed: Bed | undefined;
 afterEach(async () => {
@@ -17,8 +18,6 @@ afterEach(async () => {
   bed = undefined;
 });
 
-const REPORT = { sheets: { read_quota_per_minute: 100_000, write_quota_per_minute: 100_000 }, report: { runs_sheet: 'Runs', dashboard_sheet: 'Dashboard' } };
-const titleOf = (chart: Record<string, unknown>): string => String((chart['spec'] as { title?: string }).title);
 
 it('draws every target’s charts on the first run of a portfolio sharing one Dashboard tab, without a warning', async () => {
   bed = await startBed({
@@ -27,7 +26,7 @@ it('draws every target’s charts on the first run of a portfolio sharing one Da
       { title: 'Team B', rows: [HEADER, ...sampleRows(4)] },
       { title: 'Team C', rows: [HEADER, ...sampleRows(5)] },
     ],
-    config: REPORT,
+    config: DASHBOARD_REPORT,
   });
   bed.setConfig({ targets: [{ name: 'team-a', sheet: TAB }, { name: 'team-b', sheet: 'Team B' }, { name: 'team-c', sheet: 'Team C' }] });
   const result = await bed.run('--json');
@@ -36,6 +35,6 @@ it('draws every target’s charts on the first run of a portfolio sharing one Da
   const warnings = summary.targets.flatMap((t) => t.warnings.map((w) => `${t.target}: ${w}`)).filter((w) => /Dashboard|chart/i.test(w));
   expect(warnings).toEqual([]);
   expect(bed.sheets.developerMetadata(SPREADSHEET_ID).filter((m) => m.metadataKey === DASHBOARD_KEY)).toHaveLength(1);
-  const titles = bed.sheets.decor(SPREADSHEET_ID, 'Dashboard').charts.map(titleOf);
+  const titles = bed.sheets.decor(SPREADSHEET_ID, 'Dashboard').charts.map(chartTitle);
   for (const target of ['team-a', 'team-b', 'team-c']) expect(titles.filter((t) => t.endsWith(`— ${target}`)), target).toHaveLength(3);
 });

@@ -9,6 +9,7 @@ import { afterEach, expect, it } from 'vitest';
 import { SPREADSHEET_ID, startBed, type Bed } from '../support/bed.js';
 import { sampleRows } from '../support/sample-data.js';
 import { FIRST_BLOCK_COLUMN } from '../../src/sheets/index.js';
+import { DASHBOARD_REPORT } from '../support/dashboard.js';
 
 let bed: Bed | undefined;
 afterEach(async () => {
@@ -16,7 +17,6 @@ afterEach(async () => {
   bed = undefined;
 });
 
-const REPORT = { sheets: { read_quota_per_minute: 100_000, write_quota_per_minute: 100_000 }, report: { runs_sheet: 'Runs', dashboard_sheet: 'Dashboard' } };
 
 /** The block's data rows' "Run started" cells (row 3 down), as the charts read them (every non-empty cell). */
 function charted(b: Bed): string[] {
@@ -28,7 +28,7 @@ function charted(b: Bed): string[] {
 }
 
 it('charts the runs in time order after a person sorted the Runs tab newest first', async () => {
-  bed = await startBed({ rows: sampleRows(4), config: REPORT });
+  bed = await startBed({ rows: sampleRows(4), config: DASHBOARD_REPORT });
   for (let i = 0; i < 3; i++) expect((await bed.run()).code).toBe(0);
   const startedAt = (bed.sheets.values(SPREADSHEET_ID, 'Runs')[0] ?? []).indexOf('Started (UTC)');
   bed.sheets.sortRows(SPREADSHEET_ID, 'Runs', 2, (x, y) => String(y[startedAt] ?? '').localeCompare(String(x[startedAt] ?? '')));
