@@ -69,6 +69,8 @@ export interface Store {
   readonly embeddings: EmbeddingStore;
   /** The thresholds a model cascade was calibrated to (llm.cascade), by scope (issue 24). */
   readonly calibrations: CalibrationStore;
+  /** How many tokens answers take, per endpoint, model and prompt (issue 25: what a request reserves). */
+  readonly answerSizes: AnswerSizeStore;
 
   /** Everything the store holds, a table at a time in chunks (for `cache migrate`). */
   dump(): AsyncIterable<DumpChunk>;
@@ -187,6 +189,25 @@ export interface CalibrationStore {
   put(scope: string, record: unknown, calibratedAt: string): Promise<void>;
 }
 
+/** Which answers: one endpoint (its base URL), one model, one prompt (rules digest, answer shape, rows per request). */
+export interface AnswerSizesOf {
+  provider: string;
+  model: string;
+  prompt: string;
+}
+
+/**
+ * The sizes (completion tokens) of the last answers to one prompt, as src/llm/reserve.ts keeps
+ * them: a short list, replaced whole. Several instances on one store each save their own
+ * window: the last to save wins, which loses nothing a run needs (each window is a fair sample).
+ */
+export interface AnswerSizeStore {
+  /** The sizes kept, oldest first; [] when none, or when the kept text is damaged (a hand edit). */
+  recall(of: AnswerSizesOf): Promise<number[]>;
+  /** Replaces the sizes kept. */
+  learn(of: AnswerSizesOf, sizes: readonly number[]): Promise<void>;
+}
+
 export interface StoredCalibration {
   scope: string;
   record: unknown;
@@ -194,7 +215,7 @@ export interface StoredCalibration {
 }
 
 /** The tables a dump carries, in the order a restore needs them (jobs before their lines). */
-export const DUMP_TABLES = ['verdicts', 'overrides', 'runs', 'batch_jobs', 'batch_lines', 'provider_limits', 'provider_fields', 'embeddings', 'calibrations'] as const;
+export const DUMP_TABLES = ['verdicts', 'overrides', 'runs', 'batch_jobs', 'batch_lines', 'provider_limits', 'provider_fields', 'embeddings', 'calibrations', 'answer_sizes'] as const;
 export type DumpTable = (typeof DUMP_TABLES)[number];
 
 /** Rows of one table, by column name as the schema names them (BLOBs as Buffers). */

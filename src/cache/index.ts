@@ -1,5 +1,5 @@
 export type { CachedVerdict, ReviewerVerdict } from './store.js';
-export type { Claims, Store, StoreKind, KeyLookup, RunLog, Locks, LockHolder, AcquiredLock, LimitStore, FieldStore, BatchJobStore, EmbeddingStore, CalibrationStore, StoredCalibration, DumpChunk, DumpTable } from './contract.js';
+export type { Claims, Store, StoreKind, KeyLookup, RunLog, Locks, LockHolder, AcquiredLock, LimitStore, FieldStore, AnswerSizeStore, AnswerSizesOf, BatchJobStore, EmbeddingStore, CalibrationStore, StoredCalibration, DumpChunk, DumpTable } from './contract.js';
 export { DUMP_TABLES } from './contract.js';
 export { openStore, type OpenStoreOptions } from './open.js';
 export { UnreachableCacheError } from './postgres/faults.js';

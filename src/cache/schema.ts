@@ -145,6 +145,16 @@ export const MIGRATIONS: readonly string[] = [
      holder TEXT NOT NULL,
      claimed_at TEXT NOT NULL
    ) WITHOUT ROWID;`,
+  // Issue 25: the sizes of the last answers per endpoint, model and prompt (a JSON list of
+  // completion tokens), so that a run reserves what answers use from its first request.
+  `CREATE TABLE answer_sizes (
+     provider TEXT NOT NULL,
+     model TEXT NOT NULL,
+     prompt TEXT NOT NULL,
+     sizes TEXT NOT NULL,
+     learned_at INTEGER NOT NULL,
+     PRIMARY KEY (provider, model, prompt)
+   ) WITHOUT ROWID;`,
 ];
 
 export function migrate(db: Database): void {

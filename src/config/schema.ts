@@ -138,6 +138,12 @@ const llmSchema = z.strictObject({
   prompt_cache_key_rpm: count(0, 100_000, 0),
   max_comment_chars: count(100, 1_000_000, 4000),
   max_completion_tokens: count(16, 100_000, 1000),
+  /**
+   * Against a tokens-per-minute limit, reserve (and ask for) what answers of this prompt use
+   * (a high percentile of the sizes seen, with a margin) instead of the full max_completion_tokens;
+   * an answer cut short is asked again at the full cap (issue 25). false: always the full cap.
+   */
+  learn_answer_size: z.boolean({ error: 'expected true (reserve what answers use) or false (always reserve max_completion_tokens)' }).default(true),
   /** Rows per request: more than 1 shares the static prompt among them (cheaper, a little riskier). */
   rows_per_request: count(1, 50, 1),
   /** Simple rows to a small model, the rest to a large one (replaces the first provider's model). */

@@ -15,3 +15,5 @@ export { clipText, cutText } from './clip.js';
 export { KINDS, PROVIDER_KINDS, connectionOf, detectKind, dialectFetch, embeddingModelOf, embeddingProblem, factsOf, isDroppable, readErrorBody, unsupportedField, type KindFacts, type ProviderKind } from './kinds/index.js';
 export { RefusalJudge, SAME_REFUSALS_TO_STOP, type Judgement } from './refusal-judge.js';
 export { FLEX_TIMEOUT_MS, billedTier, isFlexCapacity, serviceTierProblems, type BilledTier } from './kinds/index.js';
+export { AnswerSizes, LEARN_AFTER, MARGIN, PERCENTILE, SLACK_TOKENS, WINDOW, percentile } from './answer-size.js';
+export { AnswerReserve, SAVE_EVERY, type AnswerSizeMemory, type AnswerSizesOf } from './reserve.js';

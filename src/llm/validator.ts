@@ -10,6 +10,7 @@ import type { BilledTier } from './kinds/index.js';
 import type { Completion, Provider, Usage } from './provider.js';
 import type { ServiceTier } from '../config/index.js';
 import type { RefusalJudge } from './refusal-judge.js';
+import type { AnswerReserve, AnswerSizesOf } from './reserve.js';
 import { decideVerdict, type Verdict } from './verdict.js';
 import { plural } from '../plural.js';
 
@@ -55,6 +56,13 @@ export interface ValidatorOptions {
   route?: (inputs: RowInputs) => readonly Provider[];
   /** Tells a 400 every row gets (stops the run) from a row's own (src/llm/refusal-judge.ts). */
   judge?: RefusalJudge;
+  /**
+   * What answers use (src/llm/reserve.ts): against a token budget a request reserves and asks
+   * for the size learned for its prompt (`prompt`: the rules' digest) instead of the full cap.
+   */
+  answerSizes?: { reserve: AnswerReserve; prompt: string } | undefined;
+  /** An answer cut at a learned (lower) cap, asked again at the full cap. */
+  onAskedAgain?: (provider: Provider) => void;
 }
 
 const zeroUsage = (): Usage => ({ promptTokens: 0, completionTokens: 0, cachedTokens: 0 });
@@ -136,6 +144,13 @@ export class Validator {
         return { kind: 'verdict' as const, provider: asked.provider, model: asked.model, usage: share, ...decideVerdict(answer, inputs, this.options.allowedStatuses) };
       }),
     );
+  }
+
+  /** Which answer sizes a question of `rows` rows to this provider learns and reserves by. */
+  private sizesOf(provider: Provider, rows: number): AnswerSizesOf | undefined {
+    const sizes = this.options.answerSizes;
+    if (!sizes?.reserve.enabled) return undefined;
+    return { provider: provider.config.base_url, model: provider.model, prompt: `${sizes.prompt}/rows-${rows}` };
   }
 
   private chain(inputs: RowInputs): readonly Provider[] {
@@ -244,14 +259,23 @@ export class Validator {
     // Flex refused for capacity FLEX_RETRIES + 1 times: this question goes at auto from then on.
     let flexRefusals = 0;
     let tier: ServiceTier | undefined;
+    // Once an answer was cut at the learned cap, this question asks for the full cap.
+    let atFullCap = false;
+    const sizesOf = this.sizesOf(provider, question.rows);
     for (let attempt = 0; attempt <= this.options.maxRetries; ) {
       // Given up by another request meanwhile: this one goes on to the next provider.
       const down = this.unreachable.get(provider.name);
       if (down) return { ok: false, reason: down.message, usage };
       const mode = provider.mode;
-      const maxTokens = Math.min(100_000, provider.outputCap ?? Infinity, this.options.maxCompletionTokens * question.rows);
+      const fullCap = Math.min(100_000, provider.outputCap ?? Infinity, this.options.maxCompletionTokens * question.rows);
       // Estimated only once the gate meters tokens (it may learn to while this waits for a slot).
-      const ticket = await gate.enter(async () => ({ prompt: await this.options.estimate(conversation), completion: maxTokens }), signal);
+      // Only then is the learned size asked for: without a token budget a lower cap saves
+      // nothing and risks a cut answer (Ollama, a local vLLM, a provider that states no limit).
+      let maxTokens = fullCap;
+      const ticket = await gate.enter(async () => {
+        if (sizesOf && !atFullCap) maxTokens = await this.options.answerSizes?.reserve.reserve(sizesOf, fullCap) ?? fullCap;
+        return { prompt: await this.options.estimate(conversation), completion: maxTokens };
+      }, signal);
       let completion: Completion;
       const sentTier = tier ?? provider.serviceTier;
       if (sentTier === 'flex') this.options.onFlex?.('sent', provider);
@@ -326,6 +350,15 @@ export class Validator {
       gate.leave(ticket, { kind: 'answered', promptTokens: completion.usage.promptTokens }, completion.headers);
       add(usage, completion.usage);
       this.options.onCall?.(provider, completion.usage, completion.billed);
+      if (completion.finishReason === 'length' && maxTokens < fullCap) {
+        // Cut at the learned cap: asked again at once at the full one, not counted as a retry
+        // (the row did nothing wrong); its size is learned from that answer.
+        atFullCap = true;
+        this.options.onAskedAgain?.(provider);
+        continue;
+      }
+      // A cut answer's size says only "at least the cap": learned as the cap (the tail grows).
+      if (sizesOf && completion.usage.completionTokens > 0) this.options.answerSizes?.reserve.observe(sizesOf, completion.usage.completionTokens, atFullCap);
       const problem = completionProblem(completion);
       const parsed = problem === undefined ? question.parse(completion.content) : { ok: false as const, problem };
       if (parsed.ok) {

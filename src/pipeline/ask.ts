@@ -1,7 +1,7 @@
 import pLimit, { type LimitFunction } from 'p-limit';
-import type { FieldStore, LimitStore } from '../cache/index.js';
+import type { AnswerSizeStore, FieldStore, LimitStore } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
-import { CacheKeySharder, Provider, ProviderGate, RefusalJudge, TokenEstimator, Validator, loadTokenizer, packingNote, packingOf, promptCacheKey, type BilledTier, type RetryEvent, type Usage } from '../llm/index.js';
+import { AnswerReserve, CacheKeySharder, OUTPUT_SCHEMA_VERSION, Provider, ProviderGate, RefusalJudge, TokenEstimator, Validator, loadTokenizer, packingNote, packingOf, promptCacheKey, type BilledTier, type RetryEvent, type Usage } from '../llm/index.js';
 import type { RowInputs } from '../sheets/index.js';
 import { planOf, type ProviderPlan, type RunPlan } from './run-plan.js';
 
@@ -19,6 +19,8 @@ export interface Asking {
   judge: RefusalJudge;
   /** With llm.cascade: a validator per model of the pair (the cascade asks each row of one, then maybe the other). */
   perModel?: ReadonlyMap<string, Validator> | undefined;
+  /** The answer sizes learned (llm.learn_answer_size): flushed to the store before it closes. */
+  answerSizes: AnswerReserve;
 }
 
 /**
@@ -28,7 +30,7 @@ export interface Asking {
  */
 export async function buildAsking(
   plan: RunPlan,
-  hooks: { today: string; onRetry: (event: RetryEvent) => void; onCall: (provider: string, model: string, usage: Usage, billed: BilledTier, failed?: 'rate_limited' | 'failed') => void; onFlex?: (event: 'sent' | 'refused' | 'fell_back') => void; onConnectionFailure?: () => void; onWarning?: (text: string) => void; limits?: LimitStore | undefined; fields?: FieldStore | undefined; gates?: ReadonlyMap<string, ProviderGate> | undefined },
+  hooks: { today: string; onRetry: (event: RetryEvent) => void; onCall: (provider: string, model: string, usage: Usage, billed: BilledTier, failed?: 'rate_limited' | 'failed') => void; onFlex?: (event: 'sent' | 'refused' | 'fell_back') => void; onConnectionFailure?: () => void; onWarning?: (text: string) => void; limits?: LimitStore | undefined; fields?: FieldStore | undefined; gates?: ReadonlyMap<string, ProviderGate> | undefined; sizes?: AnswerSizeStore | undefined; onAskedAgain?: () => void },
 ): Promise<Asking> {
   const { rules, llm, routing, modelOf } = plan;
   const [first, ...rest] = plan.providers.map((p) => p.config);
@@ -71,6 +73,10 @@ export async function buildAsking(
   // The tokenizer takes ~150 ms to load: only when a token budget asks for it.
   let estimator: Promise<TokenEstimator> | undefined;
   const judge = new RefusalJudge();
+  // One prompt for the answer sizes: the rules' digest (as prompt_cache_key auto derives it,
+  // whatever key is configured) and the answer's shape; the model and rows are added per request.
+  const answerSizes = new AnswerReserve({ enabled: llm.learn_answer_size, memory: hooks.sizes, onWarning: hooks.onWarning });
+  const prompt = `${promptCacheKey('auto', rules, '')}/${OUTPUT_SCHEMA_VERSION}`;
   const options: ConstructorParameters<typeof Validator>[1] = {
     rules,
     allowedStatuses: rules.allowedStatuses,
@@ -85,6 +91,8 @@ export async function buildAsking(
     onFlex: (event) => hooks.onFlex?.(event),
     onConnectionFailure: () => hooks.onConnectionFailure?.(),
     judge,
+    answerSizes: { reserve: answerSizes, prompt },
+    onAskedAgain: () => hooks.onAskedAgain?.(),
     onDropped: (provider, error) => hooks.onWarning?.(`provider "${provider.name}"${error.status === 403 ? ` (model ${provider.model})` : ""} is not used for the rest of this run: ${error.message}${error.hint ? `${/[.!?)]$/.test(error.message) ? '' : '.'} ${error.hint}` : ''}`),
   };
   const validator = new Validator([...firsts.values(), ...fallbacks], options);
@@ -102,6 +110,7 @@ export async function buildAsking(
     checkFallbacks: (signal) => validator.dropRefused(fallbacks, signal),
     judge,
     perModel,
+    answerSizes,
   };
 }
 

@@ -28,6 +28,8 @@ export type RunEvent =
   | { type: 'flex'; flex: 'sent' | 'refused' | 'fell_back' }
   /** A request that never reached its provider. */
   | { type: 'connection-failure' }
+  /** An answer cut at the learned answer size, asked again at the full max_completion_tokens (llm.learn_answer_size). */
+  | { type: 'asked-again' }
   | { type: 'retried'; retry: RetryEvent }
   /** A question's answer arrived (after any retries): its total usage. */
   | { type: 'answered'; usage: Usage }

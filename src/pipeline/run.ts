@@ -204,9 +204,11 @@ async function execute(plan: RunPlan, secrets: Secrets, options: RunOptions, sto
     onCall: (provider, model, usage, billed, failed) => events.emit({ type: 'asked', provider, model, usage, billed, ...(failed ? { failed } : {}) }),
     onFlex: (flex) => events.emit({ type: 'flex', flex }),
     onConnectionFailure: () => events.emit({ type: 'connection-failure' }),
+    onAskedAgain: () => events.emit({ type: 'asked-again' }),
     onWarning: (text) => events.emit({ type: 'warning', text: redact(text, secrets.all) }),
     limits: dryRun ? undefined : store.limitMemory(),
     fields: dryRun ? undefined : store.fieldMemory(),
+    sizes: dryRun ? undefined : store.answerSizes,
     gates: options.gates,
   });
   events.emit({ type: 'prompt-cache-key', key: asking.promptCacheKeys.join(', ') });
@@ -224,6 +226,8 @@ async function execute(plan: RunPlan, secrets: Secrets, options: RunOptions, sto
   } catch (error) {
     failure = error instanceof Error ? error : new Error(String(error));
   }
+  // The answer sizes learned, for the next run to start from (a failure to save is a warning).
+  await asking.answerSizes.flush();
 
   events.emit({ type: 'phase', phase: 'writing' });
   try {

@@ -108,6 +108,11 @@ export interface RunSummary {
     cascade?: CascadeReport;
     promptCacheKey: string;
     /**
+     * Answers cut at the learned answer size (llm.learn_answer_size) and asked again at the
+     * full max_completion_tokens: each cost one more request, never a row.
+     */
+    askedAgainAtFullCap?: number;
+    /**
      * Flex processing (llm.providers[].service_tier flex), when any request went flex:
      * requests sent at flex, those refused for capacity (unbilled), and the questions sent
      * again at auto after FLEX_RETRIES refusals.
@@ -156,7 +161,7 @@ export function zeroCounters(): ZeroCounters {
     wallMs: 0,
     rows: { read: 0, incomplete: 0, upToDate: 0, fromCache: 0, asked: 0, deduplicated: 0, deferred: 0, rechecked: 0, overridden: 0, fuzzyShared: 0, semanticReused: 0, waitingForBatch: 0 },
     waitingForBatch: [],
-    llm: { calls: 0, retries: 0, connectionFailures: 0, questions: 0, promptTokens: 0, completionTokens: 0, cachedTokens: 0, cacheHitRate: null, costUsd: 0, naiveCostUsd: null, savedUsd: null, byModel: {}, routing: {}, promptCacheKey: '' },
+    llm: { calls: 0, retries: 0, connectionFailures: 0, questions: 0, promptTokens: 0, completionTokens: 0, cachedTokens: 0, cacheHitRate: null, costUsd: 0, naiveCostUsd: null, savedUsd: null, byModel: {}, routing: {}, promptCacheKey: '', askedAgainAtFullCap: 0 },
     verdicts: { valid: 0, invalid: 0, error: 0, needsReview: 0 },
     sheetShows: null,
     writes: { calls: 0, rowsWritten: 0, rowsMoved: 0, skipped: [], sheetRetries: 0, headersAdded: [], stopped: [], rowsNotWritten: 0 },

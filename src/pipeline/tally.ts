@@ -74,6 +74,9 @@ export class Tally implements RunEventSink {
         return this.call(event.model, event.usage, event.billed);
       case 'flex':
         return this.flex(event.flex);
+      case 'asked-again':
+        this.summary.llm.askedAgainAtFullCap = (this.summary.llm.askedAgainAtFullCap ?? 0) + 1;
+        return;
       case 'cascade':
         this.summary.llm.cascade = event.report;
         return;

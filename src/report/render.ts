@@ -42,6 +42,8 @@ export function renderSummary(s: RunSummary): string {
   ];
   const flex = s.llm.flex;
   if (flex) rows.splice(rows.findIndex(([label]) => label === 'cost') + 1, 0, ['flex', `${plural(flex.requests, 'request')} sent at flex; ${plural(flex.capacityRefusals, 'capacity refusal')} (not billed); ${plural(flex.fellBack, 'question')} sent again at auto`]);
+  const again = s.llm.askedAgainAtFullCap ?? 0;
+  if (again > 0) rows.splice(rows.findIndex(([label]) => label === 'cost') + 1, 0, ['asked again', `${plural(again, 'answer')} longer than the learned answer size, asked again at max_completion_tokens`]);
   if (s.llm.cascade) rows.splice(rows.length - 2, 0, ['cascade', describeCascade(s.llm.cascade)]);
   if (s.rows.deferred) rows.splice(4, 0, ['left for the next run', n(s.rows.deferred)]);
   for (const w of [...s.waitingForBatch].reverse()) {

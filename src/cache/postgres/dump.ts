@@ -22,6 +22,7 @@ const TABLES: Record<DumpTable, { columns: readonly string[]; key: readonly stri
   provider_fields: { columns: ['provider', 'model', 'field', 'learned_at', 'message'], key: ['provider', 'model', 'field'] },
   embeddings: { columns: ['key', 'status', 'model', 'scope', 'vector'], key: ['key'] },
   calibrations: { columns: ['scope', 'record', 'calibrated_at'], key: ['scope'] },
+  answer_sizes: { columns: ['provider', 'model', 'prompt', 'sizes', 'learned_at'], key: ['provider', 'model', 'prompt'] },
 };
 
 const CHUNK_ROWS = 500;

@@ -5,6 +5,7 @@ import { PostgresBatchJobs } from './batch-jobs.js';
 import { Db } from './db.js';
 import { dumpTables, restoreChunk } from './dump.js';
 import { PostgresEmbeddings } from './embeddings.js';
+import { PostgresAnswerSizes } from './answer-sizes.js';
 import { PostgresCalibrations } from './calibrations.js';
 import { isConnectionFault, openFailure } from './faults.js';
 import { PostgresLocks } from './locks.js';
@@ -77,6 +78,7 @@ class PostgresStore implements Store {
   readonly locks: PostgresLocks;
   readonly embeddings: PostgresEmbeddings;
   readonly calibrations: PostgresCalibrations;
+  readonly answerSizes: PostgresAnswerSizes;
   readonly claims: Claims;
   private readonly verdicts: Verdicts;
 
@@ -90,6 +92,7 @@ class PostgresStore implements Store {
     this.locks = new PostgresLocks(db, staleAfterMs);
     this.embeddings = new PostgresEmbeddings(db);
     this.calibrations = new PostgresCalibrations(db);
+    this.answerSizes = new PostgresAnswerSizes(db, () => db.options.now().getTime());
     this.claims = postgresClaims(db);
   }
 

@@ -134,6 +134,15 @@ export const PG_MIGRATIONS: readonly string[] = [
      holder ${C} NOT NULL,
      claimed_at ${C} NOT NULL
    );`,
+  // Issue 25: the sizes of the last answers per endpoint, model and prompt (as SQLite's).
+  `CREATE TABLE answer_sizes (
+     provider ${C} NOT NULL,
+     model ${C} NOT NULL,
+     prompt ${C} NOT NULL,
+     sizes text NOT NULL,
+     learned_at bigint NOT NULL,
+     PRIMARY KEY (provider, model, prompt)
+   );`,
 ];
 
 /** The key of the transaction-level advisory lock migrations run under ("sv-schema"). */

@@ -18,6 +18,7 @@ const KEYS: Record<DumpTable, string> = {
   provider_fields: 'provider, model, field',
   embeddings: 'key',
   calibrations: 'scope',
+  answer_sizes: 'provider, model, prompt',
 };
 
 const PAGE = 500;

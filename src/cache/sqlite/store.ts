@@ -1,8 +1,9 @@
 import { sqliteClaims } from './claims.js';
 import type Database from 'better-sqlite3';
 import { answeredBatchQuestionsOf, pendingQuestionsOf } from '../batch-jobs.js';
-import type { BatchJobStore, CalibrationStore, Claims, DumpChunk, EmbeddingStore, FieldStore, KeyLookup, LimitStore, Locks, RunLog, Store } from '../contract.js';
+import type { AnswerSizeStore, BatchJobStore, CalibrationStore, Claims, DumpChunk, EmbeddingStore, FieldStore, KeyLookup, LimitStore, Locks, RunLog, Store } from '../contract.js';
 import type { CachedVerdict, ReviewerVerdict } from '../store.js';
+import { sqliteAnswerSizes } from './answer-sizes.js';
 import { sqliteCalibrations } from './calibrations.js';
 import { rowFromVerdict, verdictFromRow, type VerdictRow } from '../verdict-row.js';
 import { dumpTables, restoreChunk } from './dump.js';
@@ -25,6 +26,7 @@ export class SqliteStore implements Store {
   readonly locks: Locks;
   readonly embeddings: EmbeddingStore;
   readonly calibrations: CalibrationStore;
+  readonly answerSizes: AnswerSizeStore;
   readonly claims: Claims;
   private readonly getStatement: Database.Statement<[string], VerdictRow>;
   private readonly putStatement: Database.Statement<VerdictRow>;
@@ -36,6 +38,7 @@ export class SqliteStore implements Store {
     this.locks = sqliteLocks(db);
     this.embeddings = sqliteEmbeddings(db);
     this.calibrations = sqliteCalibrations(db);
+    this.answerSizes = sqliteAnswerSizes(db);
     this.claims = sqliteClaims(db);
     this.getStatement = db.prepare('SELECT * FROM verdicts WHERE key = ?');
     this.putStatement = db.prepare(
