@@ -7,6 +7,7 @@ import type { EmulatorProfile } from './profiles.js';
 import { DEFAULT_COMPLETION_BUDGET, RateLimiter } from './ratelimit.js';
 import { defaultVerdict, extractRow, extractRows, toContent } from './responder.js';
 import type { ChatRequest, Fault, OpenAIEmulatorOptions, RecordedRequest, RecordedUsage, RespondFn, RowInput } from './types.js';
+import { capOf, sizeAnswer } from './length.js';
 import { buildUsage, estimateTokens, PromptCache, promptText, usageBody } from './usage.js';
 import { asChatRequest, checkAuth, checkRequest, parseJsonBody } from './validate.js';
 
@@ -74,6 +75,8 @@ export class ChatModel {
     const chat = asChatRequest(parsed.value);
     if (!isChatRequest(chat)) return chat;
     record.model = chat.model;
+    const cap = capOf(chat, this.profile);
+    if (cap !== undefined) record.cap = cap;
     if (typeof chat.prompt_cache_key === 'string') record.promptCacheKey = chat.prompt_cache_key;
     const row = extractRow(chat);
     if (row !== undefined) record.row = row;
@@ -126,7 +129,7 @@ export class ChatModel {
       const message = err instanceof Error ? err.message : String(err);
       return errorOutcome(500, { message: `emulator respond() threw: ${message}`, type: 'server_error' });
     }
-    const outcome: Outcome = { kind: 'completion', content, finishReason: 'stop' };
+    const outcome = this.sized(content, row, chat);
     this.complete(record, chat, outcome);
     return outcome;
   }
@@ -146,6 +149,12 @@ export class ChatModel {
     return JSON.stringify({ results });
   }
 
+  /** The answer as long as the "model" made it, cut at the request's cap (./length.ts). */
+  private sized(content: string, row: RowInput | undefined, chat: ChatRequest): Extract<Outcome, { kind: 'completion' }> {
+    const sized = sizeAnswer(content, chat, this.profile, this.opts.answerTokens?.(row ?? {}, chat));
+    return { kind: 'completion', content: sized.content, finishReason: sized.finishReason, tokens: { completion: sized.completionTokens, reasoning: sized.reasoningTokens } };
+  }
+
   /** Usage (with simulated prompt caching) for an answer the "model" produced. */
   private complete(record: RecordedRequest, chat: ChatRequest, outcome: Extract<Outcome, { kind: 'completion' }>): void {
     record.usage = this.usageFor(chat, outcome);
@@ -161,7 +170,7 @@ export class ChatModel {
     const key = typeof chat.prompt_cache_key === 'string' ? chat.prompt_cache_key : undefined;
     const cached = this.profile?.cachedTokens === false ? 0 : this.cache.lookup(key, prompt);
     const produced = outcome.content ?? outcome.refusal ?? '';
-    return buildUsage(promptTokens, produced.length, cached);
+    return buildUsage(promptTokens, produced.length, cached, outcome.tokens);
   }
 
   /** What the profile refuses in this request, the fields this deployment knows (`acceptedFields`) set aside. */
@@ -188,7 +197,7 @@ export class ChatModel {
     outcome ??= checkRequest(chat, { models: this.opts.models, supportsJsonSchema: this.supportsJsonSchema, outputCaps: this.opts.outputCaps });
     if (outcome === undefined) {
       try {
-        outcome = { kind: 'completion', content: await this.answerFor(row, chat), finishReason: 'stop' };
+        outcome = this.sized(await this.answerFor(row, chat), row, chat);
       } catch (err) {
         const message = err instanceof Error ? err.message : String(err);
         outcome = errorOutcome(500, { message: `emulator respond() threw: ${message}`, type: 'server_error' });

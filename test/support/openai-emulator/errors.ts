@@ -14,6 +14,8 @@ export type Outcome =
       refusal?: string;
       finishReason: 'stop' | 'length';
       fault?: string;
+      /** The tokens generated, when not the content's own size (reasoning, or a cut answer). */
+      tokens?: { completion: number; reasoning: number };
     }
   | { kind: 'reset'; fault: string }
   | { kind: 'hang'; fault: string };

@@ -107,6 +107,13 @@ export interface OpenAIEmulatorOptions {
   apiKey?: string;
   /** Default: {@link defaultVerdict}. A string is sent raw as the message content. */
   respond?: RespondFn;
+  /**
+   * The size of each answer in tokens, reasoning included, drawn per request (e.g. ~150 with a
+   * tail): what the responder's text does not fill is reasoning. An answer larger than the
+   * request's max_completion_tokens (max_tokens) is cut there, finish_reason "length" (as is
+   * any answer whose text alone is larger). Default: the text's own size.
+   */
+  answerTokens?: (row: RowInput, req: ChatRequest) => number;
   /** Enforced request/token budgets per window; 429 past them. Also turns on x-ratelimit-* headers. */
   rateLimit?: RateLimitOptions;
   /**
@@ -203,6 +210,8 @@ export interface RecordedUsage {
   completion_tokens: number;
   total_tokens: number;
   cached_tokens: number;
+  /** The part of completion_tokens the model spent reasoning (usage.completion_tokens_details.reasoning_tokens). */
+  reasoning_tokens?: number;
 }
 
 export interface RecordedRequest {
@@ -227,6 +236,8 @@ export interface RecordedRequest {
   /** Message content sent back on 200 answers (null for refusals). */
   content?: string | null;
   usage?: RecordedUsage;
+  /** The answer cap the endpoint read (max_completion_tokens, else max_tokens; Ollama: max_tokens only), when the request had one. */
+  cap?: number;
   /** The service_tier the answer says served it (200 answers): flex, priority or default. */
   serviceTier?: string;
   /** Wall-clock ms (Date.now) when the request arrived. */

@@ -72,13 +72,14 @@ export class PromptCache {
   }
 }
 
-export function buildUsage(promptTokens: number, completionChars: number, cachedTokens: number): RecordedUsage {
-  const completionTokens = estimateTokens(completionChars);
+export function buildUsage(promptTokens: number, completionChars: number, cachedTokens: number, generated?: { completion: number; reasoning: number }): RecordedUsage {
+  const completionTokens = generated?.completion ?? estimateTokens(completionChars);
   return {
     prompt_tokens: promptTokens,
     completion_tokens: completionTokens,
     total_tokens: promptTokens + completionTokens,
     cached_tokens: Math.min(cachedTokens, promptTokens),
+    ...(generated ? { reasoning_tokens: generated.reasoning } : {}),
   };
 }
 
@@ -90,7 +91,7 @@ export function usageBody(usage: RecordedUsage): Record<string, unknown> {
     total_tokens: usage.total_tokens,
     prompt_tokens_details: { cached_tokens: usage.cached_tokens, audio_tokens: 0 },
     completion_tokens_details: {
-      reasoning_tokens: 0,
+      reasoning_tokens: usage.reasoning_tokens ?? 0,
       audio_tokens: 0,
       accepted_prediction_tokens: 0,
       rejected_prediction_tokens: 0,
