@@ -161,6 +161,7 @@ export class ChatModel {
     const tier = servedTier(chat, this.profile?.name);
     if (tier !== undefined) record.serviceTier = tier;
     record.content = outcome.content;
+    record.finishReason = outcome.finishReason;
     if (outcome.fault !== undefined) record.fault = outcome.fault;
   }
 

@@ -236,6 +236,8 @@ export interface RecordedRequest {
   /** Message content sent back on 200 answers (null for refusals). */
   content?: string | null;
   usage?: RecordedUsage;
+  /** How a 200 answer ended: stop, or length (cut at the cap). */
+  finishReason?: 'stop' | 'length';
   /** The answer cap the endpoint read (max_completion_tokens, else max_tokens; Ollama: max_tokens only), when the request had one. */
   cap?: number;
   /** The service_tier the answer says served it (200 answers): flex, priority or default. */
