@@ -316,6 +316,29 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       expect(await store.calibrations.get('scope-c')).toEqual({ scope: 'scope-c', record: null, calibratedAt: '2026-03-01T00:00:00.000Z' });
     });
 
+    it('keeps the answer sizes per endpoint, model and prompt: replaced whole, others apart, a damaged text read as none', async () => {
+      const store = await fresh();
+      const of = { provider: 'https://api.openai.com/v1', model: 'gpt-5-mini', prompt: 'status-validator-0123/answer-v2/rows-1' };
+      expect(await store.answerSizes.recall(of)).toEqual([]);
+      await store.answerSizes.learn(of, [150, 162, 171]);
+      await store.answerSizes.learn({ ...of, prompt: 'status-validator-0123/answer-v2/rows-5' }, [700]);
+      await store.answerSizes.learn({ ...of, model: 'gpt-5-nano' }, [90]);
+      expect(await store.answerSizes.recall(of)).toEqual([150, 162, 171]);
+      await store.answerSizes.learn(of, [180, 900]);
+      expect(await store.answerSizes.recall(of)).toEqual([180, 900]);
+      expect(await store.answerSizes.recall({ ...of, prompt: 'status-validator-0123/answer-v2/rows-5' })).toEqual([700]);
+      expect(await store.answerSizes.recall({ ...of, model: 'gpt-5-nano' })).toEqual([90]);
+      expect(await store.answerSizes.recall({ ...of, provider: 'http://127.0.0.1:11434/v1' })).toEqual([]);
+      // Only whole sizes ≥ 0 are kept: what a broken usage reports never reaches the store.
+      await store.answerSizes.learn(of, [12, -1, 1.5, Number.NaN, Infinity, 40]);
+      expect(await store.answerSizes.recall(of)).toEqual([12, 40]);
+      // A hand-edited (damaged) text, restored from a dump: read as none, never a failure.
+      await store.restore({ table: 'answer_sizes', rows: [{ provider: 'p', model: 'm', prompt: 'bad', sizes: '{not json', learned_at: 1 }] });
+      await store.restore({ table: 'answer_sizes', rows: [{ provider: 'p', model: 'm', prompt: 'odd', sizes: '[1, "two", null, 3, {"x": 4}]', learned_at: 1 }] });
+      expect(await store.answerSizes.recall({ provider: 'p', model: 'm', prompt: 'bad' })).toEqual([]);
+      expect(await store.answerSizes.recall({ provider: 'p', model: 'm', prompt: 'odd' })).toEqual([1, 3]);
+    });
+
     it('dump then restore into another store copies everything; restoring twice adds nothing', async () => {
       const source = await fresh();
       await source.put(verdictOf('v1'));
@@ -329,6 +352,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       await source.fieldMemory(() => Date.parse('2026-03-01T00:00:00.000Z')).learn({ provider: 'p', model: 'm' }, 'seed', 'Unknown name "seed"');
       await source.embeddings.put('v1', 'INVALID', 'emb', '', Buffer.from([1, 2, 3, 4]));
       await source.calibrations.put('cascade-1', { threshold: 0.7 }, '2026-03-01T00:00:00.000Z');
+      await source.answerSizes.learn({ provider: 'p', model: 'm', prompt: 'q/rows-1' }, [150, 160]);
       const chunks = await drain(source.dump());
       expect(new Set(chunks.map((c) => c.table))).toEqual(new Set(DUMP_TABLES));
 
@@ -351,6 +375,7 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
       expect(await copy.fieldMemory(() => Date.parse('2026-03-01T01:00:00.000Z')).recall({ provider: 'p', model: 'm' })).toEqual(['seed']);
       expect(await copy.embeddings.previous('v1')).toEqual({ status: 'INVALID', bytes: 4, model: 'emb', scope: '' });
       expect(await copy.calibrations.get('cascade-1')).toEqual({ scope: 'cascade-1', record: { threshold: 0.7 }, calibratedAt: '2026-03-01T00:00:00.000Z' });
+      expect(await copy.answerSizes.recall({ provider: 'p', model: 'm', prompt: 'q/rows-1' })).toEqual([150, 160]);
       // The copy dumps the same rows as the source.
       const normalized = (list: DumpChunk[]) => JSON.stringify(list.map((c) => ({ table: c.table, rows: c.rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Buffer.isBuffer(v) || v instanceof Uint8Array ? [...v] : v]))) })));
       expect(normalized(await drain(copy.dump()))).toBe(normalized(chunks));

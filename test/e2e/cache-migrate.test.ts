@@ -66,8 +66,9 @@ describe('cache migrate', () => {
     );
     await old.embeddings.put('reviewed-key', 'Done', 'text-embedding-3-small', 'scope', Buffer.from(new Float32Array([0.25, 0.5]).buffer));
     await old.calibrations.put('cascade-scope', { threshold: 0.8, bound: 0.96 }, '2026-12-01T10:00:00.000Z');
+    await old.answerSizes.learn({ provider: 'https://api.openai.com/v1', model: 'gpt-5-mini', prompt: 'p/rows-1' }, [150, 171, 164]);
     const inFile = new Map<string, number>();
-    for (const table of ['verdicts', 'overrides', 'runs', 'batch_jobs', 'batch_lines', 'provider_limits', 'provider_fields', 'embeddings', 'calibrations']) {
+    for (const table of ['verdicts', 'overrides', 'runs', 'batch_jobs', 'batch_lines', 'provider_limits', 'provider_fields', 'embeddings', 'calibrations', 'answer_sizes']) {
       inFile.set(table, (old.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n);
     }
     await old.close();
@@ -78,13 +79,14 @@ describe('cache migrate', () => {
     const byTable = new Map(summary.tables.map((t) => [t.table, t]));
     expect(byTable.get('verdicts')).toEqual({ table: 'verdicts', found: 20, added: 20, alreadyThere: 0, updated: 0 });
     expect(byTable.get('runs')).toEqual({ table: 'runs', found: 1, added: 1, alreadyThere: 0, updated: 0 });
-    expect([...byTable.keys()]).toEqual(['verdicts', 'overrides', 'runs', 'batch_jobs', 'batch_lines', 'provider_limits', 'provider_fields', 'embeddings', 'calibrations']);
+    expect([...byTable.keys()]).toEqual(['verdicts', 'overrides', 'runs', 'batch_jobs', 'batch_lines', 'provider_limits', 'provider_fields', 'embeddings', 'calibrations', 'answer_sizes']);
     const database = new URL(url).pathname.slice(1);
     for (const [table, n] of inFile) {
       expect(byTable.get(table), table).toEqual({ table, found: n, added: n, alreadyThere: 0, updated: 0 });
       const [row] = await cluster.sql<{ n: string }>(`SELECT count(*) AS n FROM ${table}`, [], database);
       expect(Number(row?.n), table).toBe(n);
     }
+    expect(inFile.get('answer_sizes'), 'the run learned its answer sizes too').toBe(2);
     for (const table of ['overrides', 'batch_jobs', 'batch_lines', 'embeddings', 'calibrations']) expect(inFile.get(table), table).toBe(1);
     // Progress per table on stderr; the database named by host:port/database, never with its password.
     expect(migrated.stderr).toContain('verdicts: 20 read, 20 added, 0 already there, done');
@@ -102,6 +104,7 @@ describe('cache migrate', () => {
       expect([...(await copied.batchJobs().pendingKeys())]).toEqual(['pending-key']);
       expect((await copied.embeddings.previous('reviewed-key'))?.model).toBe('text-embedding-3-small');
       expect(await copied.calibrations.get('cascade-scope')).toEqual({ scope: 'cascade-scope', record: { threshold: 0.8, bound: 0.96 }, calibratedAt: '2026-12-01T10:00:00.000Z' });
+      expect(await copied.answerSizes.recall({ provider: 'https://api.openai.com/v1', model: 'gpt-5-mini', prompt: 'p/rows-1' })).toEqual([150, 171, 164]);
     } finally {
       await copied.close();
     }

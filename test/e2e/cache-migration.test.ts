@@ -37,7 +37,7 @@ function schemaOf(file: string): { tables: string[]; version: number } {
   }
 }
 
-const TABLES = ['batch_jobs', 'batch_lines', 'calibrations', 'claims', 'embeddings', 'lock_sightings', 'locks', 'overrides', 'provider_fields', 'provider_limits', 'runs', 'verdicts'];
+const TABLES = ['answer_sizes', 'batch_jobs', 'batch_lines', 'calibrations', 'claims', 'embeddings', 'lock_sightings', 'locks', 'overrides', 'provider_fields', 'provider_limits', 'runs', 'verdicts'];
 
 describe('a new cache file', () => {
   it('is created by four processes opening it within a millisecond, and all of them can use it (five fresh files)', { timeout: 90_000 }, async () => {

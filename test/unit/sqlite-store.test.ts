@@ -126,6 +126,7 @@ describe('SqliteStore dump and restore', () => {
     await from.fieldMemory().learn({ provider: 'https://api.openai.com/v1', model: 'gpt-5-mini' }, 'prompt_cache_key', 'Unknown name');
     await from.embeddings.put('k1', 'done', 'text-embedding-3-small', '', Buffer.from(new Float32Array([1, 0, 0]).buffer));
     await from.calibrations.put('cascade-scope', { threshold: 0.8 }, '2026-12-01T00:00:00.000Z');
+    await from.answerSizes.learn({ provider: 'https://api.openai.com/v1', model: 'gpt-5-mini', prompt: 'p/rows-1' }, [150]);
 
     const chunks = await dumpOf(from);
     expect(new Set(chunks.map((c) => c.table))).toEqual(new Set(DUMP_TABLES));
