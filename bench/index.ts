@@ -10,6 +10,7 @@ import { latencyBound } from './latency.js';
 import { largeSheet } from './load.js';
 import { portfolioFairness } from './portfolio.js';
 import { postgresBesideSqlite } from './postgres.js';
+import { tokenBoundAnswers } from './answers.js';
 import { requestBound, requestBoundWarm, tokenBound } from './rate.js';
 import { rewriteFromCache } from './rewrite.js';
 import { requestTooLarge } from './too-large.js';
@@ -30,6 +31,7 @@ const benches: Record<string, () => Promise<Figure[]>> = {
   B2: requestBound,
   'B2-warm': requestBoundWarm,
   B3: tokenBound,
+  'B3-answers': tokenBoundAnswers,
   B4: warmRerun,
   B5: writeEconomy,
   B6: costModes,

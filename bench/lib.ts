@@ -17,6 +17,8 @@ export interface Figure {
   target?: number;
   /** For figures with no ideal (counts, shares, delays): the value must stay at or under this. */
   limit?: number;
+  /** For a speed-up (a ratio of rates, better when larger): the value must be at or above this. */
+  atLeast?: number;
   note?: string;
 }
 
@@ -69,7 +71,7 @@ export function ratio(figure: Figure): number | undefined {
 /** Whether a figure misses its target ratio or its limit. */
 export function missesTarget(figure: Figure): boolean {
   const r = ratio(figure);
-  return (figure.target !== undefined && r !== undefined && r > figure.target) || (figure.limit !== undefined && figure.value > figure.limit);
+  return (figure.target !== undefined && r !== undefined && r > figure.target) || (figure.limit !== undefined && figure.value > figure.limit) || (figure.atLeast !== undefined && !(figure.value >= figure.atLeast));
 }
 
 export function formatFigure(figure: Figure): string {
@@ -78,7 +80,8 @@ export function formatFigure(figure: Figure): string {
   const ideal = figure.ideal !== undefined ? ` (ideal ${round(figure.ideal)} ${figure.unit}, ratio ${r?.toFixed(3)}${verdict})` : '';
   const limit =
     figure.limit !== undefined ? ` (limit ≤ ${round(figure.limit)} ${figure.unit}, ${figure.value <= figure.limit ? 'ok' : 'MISSED'})` : '';
-  return `${figure.name}: ${round(figure.value)} ${figure.unit}${ideal}${limit}${figure.note ? ` — ${figure.note}` : ''}`;
+  const atLeast = figure.atLeast !== undefined ? ` (target ≥ ${figure.atLeast}, ${figure.value >= figure.atLeast ? 'ok' : 'MISSED'})` : '';
+  return `${figure.name}: ${round(figure.value)} ${figure.unit}${ideal}${limit}${atLeast}${figure.note ? ` — ${figure.note}` : ''}`;
 }
 
 const round = (n: number) => (n === 0 || Number.isInteger(n) ? String(n) : Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 1 ? n.toFixed(2) : n.toPrecision(3));
