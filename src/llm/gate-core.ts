@@ -43,12 +43,19 @@ export const MAX_TIMER_MS = 60_000;
 export interface TokenEstimate {
   prompt: number;
   completion: number;
+  /**
+   * The completion tokens to reserve, asked when the request leaves (else `completion`): what
+   * answers use may have been learned while it waited in the queue (src/llm/reserve.ts).
+   */
+  completionAtDeparture?: () => number;
 }
 
 /** A pass through the gate: what it reserved and when it left, to settle when the answer comes. */
 export interface Ticket {
   /** Tokens reserved (0 when the gate does not meter tokens). */
   tokens: number;
+  /** Of those, the completion tokens: what the request must ask for at most (0 when the gate does not meter tokens). */
+  completion: number;
   /** Our estimate of the prompt, to calibrate against what the provider reports. */
   promptEstimate: number;
   departedAt: number;
@@ -247,11 +254,12 @@ export class GateCore {
       // The probe left: if it is not answered soon (a hang, a slow model), the others go
       // anyway, and a 429 among them still corrects the pace once.
       if (this.probing && this.probeTimer === undefined) this.probeTimer = setTimeout(() => this.endProbe(), PROBE_PATIENCE_MS).unref();
-      const tokens = head.estimate ? Math.ceil(head.estimate.prompt * this.calibration) + head.estimate.completion : 0;
+      const completion = head.estimate ? Math.max(0, head.estimate.completionAtDeparture?.() ?? head.estimate.completion) : 0;
+      const tokens = head.estimate ? Math.ceil(head.estimate.prompt * this.calibration) + completion : 0;
       this.requests?.take(1, now);
       this.tokens?.take(tokens, now);
       this.out++;
-      head.resolve({ tokens, promptEstimate: head.estimate?.prompt ?? 0, departedAt: now });
+      head.resolve({ tokens, completion, promptEstimate: head.estimate?.prompt ?? 0, departedAt: now });
     }
   }
 

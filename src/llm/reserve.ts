@@ -36,6 +36,8 @@ interface Entry {
  */
 export class AnswerReserve {
   private readonly entries = new Map<string, Promise<Entry>>();
+  /** The entries recalled already, for {@link reserveNow}. */
+  private readonly loaded = new Map<string, Entry>();
   /** Saves go one after another: a later summary is never overwritten by an earlier one. */
   private saving: Promise<void> = Promise.resolve();
 
@@ -57,6 +59,21 @@ export class AnswerReserve {
     return (await this.entry(of)).sizes.reserve(cap);
   }
 
+  /** Recalls these answers' sizes from the store, if not done yet: {@link reserveNow} then knows them. */
+  async load(of: AnswerSizesOf): Promise<void> {
+    if (this.options.enabled) await this.entry(of);
+  }
+
+  /**
+   * {@link reserve} at once, for a request leaving the pacing gate: it waited in the queue
+   * while answers arrived, and reserves what they taught. The cap while the sizes are not
+   * recalled yet (see {@link load}).
+   */
+  reserveNow(of: AnswerSizesOf, cap: number): number {
+    if (!this.options.enabled) return cap;
+    return this.loaded.get(keyOf(of))?.sizes.reserve(cap) ?? cap;
+  }
+
   /** An answer's completion tokens (reasoning included); `urgent`: save now (the size had outgrown the reserve). */
   observe(of: AnswerSizesOf, tokens: number, urgent = false): void {
     if (!this.options.enabled) return;
@@ -76,10 +93,13 @@ export class AnswerReserve {
   }
 
   private entry(of: AnswerSizesOf): Promise<Entry> {
-    const key = JSON.stringify({ provider: of.provider, model: of.model, prompt: of.prompt });
+    const key = keyOf(of);
     let entry = this.entries.get(key);
     if (!entry) {
-      entry = this.recall(of);
+      entry = this.recall(of).then((recalled) => {
+        this.loaded.set(key, recalled);
+        return recalled;
+      });
       this.entries.set(key, entry);
     }
     return entry;
@@ -107,6 +127,10 @@ export class AnswerReserve {
       }),
     );
   }
+}
+
+function keyOf(of: AnswerSizesOf): string {
+  return JSON.stringify({ provider: of.provider, model: of.model, prompt: of.prompt });
 }
 
 function errorText(error: unknown): string {

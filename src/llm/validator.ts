@@ -271,11 +271,15 @@ export class Validator {
       // Estimated only once the gate meters tokens (it may learn to while this waits for a slot).
       // Only then is the learned size asked for: without a token budget a lower cap saves
       // nothing and risks a cut answer (Ollama, a local vLLM, a provider that states no limit).
-      let maxTokens = fullCap;
+      // Decided when the request leaves the gate, not when it joins the queue: the answers
+      // that arrived while it waited count.
+      const sizes = sizesOf && !atFullCap ? this.options.answerSizes?.reserve : undefined;
       const ticket = await gate.enter(async () => {
-        if (sizesOf && !atFullCap) maxTokens = await this.options.answerSizes?.reserve.reserve(sizesOf, fullCap) ?? fullCap;
-        return { prompt: await this.options.estimate(conversation), completion: maxTokens };
+        if (sizes && sizesOf) await sizes.load(sizesOf);
+        const prompt = await this.options.estimate(conversation);
+        return sizes && sizesOf ? { prompt, completion: fullCap, completionAtDeparture: () => sizes.reserveNow(sizesOf, fullCap) } : { prompt, completion: fullCap };
       }, signal);
+      const maxTokens = ticket.completion > 0 ? Math.min(fullCap, ticket.completion) : fullCap;
       let completion: Completion;
       const sentTier = tier ?? provider.serviceTier;
       if (sentTier === 'flex') this.options.onFlex?.('sent', provider);
