@@ -8,8 +8,8 @@ import { variedRows } from './rows.js';
  * B3 again with answers of about 150 tokens (issue 25): B3's token-bound server (200,000
  * tokens a minute enforced per second, requests plentiful, 100 workers, a 100 ms model) and
  * the default llm.max_completion_tokens of 1,000, which every request reserved until now,
- * while the answers (reasoning included, as a gpt-5-mini answer is) take ~150 tokens with a
- * thin tail. Comments of 200 to 1,200 characters: prompts of ~450–700 tokens.
+ * while the answers (reasoning included, as a gpt-5-mini answer is) take ~150 tokens, 1 % of
+ * them 300–600. Comments of 200 to 1,200 characters: prompts of ~450–700 tokens.
  *
  * Measured three times on the same rows and the same server (reset between runs):
  *  - before: llm.learn_answer_size false, every request asks for and reserves the full cap
@@ -25,17 +25,19 @@ const TPM = 200_000;
 
 /**
  * Each row's answer size, fixed per row (every run sees the same answers): ~150 tokens (an
- * approximately normal body, 150 ± 15 sd, from the sum of three uniforms) and 0.5 % of the
- * answers from 300 to 600 tokens, the tail a learned reserve leaves to be asked again.
+ * approximately normal body, 150 ± 15 sd, from the sum of three uniforms), and a tail of
+ * exactly 1 % of the rows, at seeded random places, from 300 to 600 tokens: the answers a
+ * learned reserve leaves to be asked again at the full cap.
  */
 function answerSizes(rows: readonly string[][]): (row: RowInput) => number {
   const random = seededRandom(25);
+  const tail = new Set<number>();
+  while (tail.size < Math.round(rows.length / 100)) tail.add(Math.floor(random() * rows.length));
   const byComment = new Map<string, number>();
-  for (const [, , comment = ''] of rows) {
-    const body = 150 + 30 * (random() + random() + random() - 1.5);
-    const tail = random() < 0.005 ? 300 + 300 * random() : undefined;
-    byComment.set(comment, Math.round(tail ?? body));
-  }
+  rows.forEach(([, , comment = ''], i) => {
+    const size = tail.has(i) ? 300 + 300 * random() : 150 + 30 * (random() + random() + random() - 1.5);
+    byComment.set(comment, Math.round(size));
+  });
   return (row) => byComment.get(String(row.comment ?? '')) ?? 150;
 }
 

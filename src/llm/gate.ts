@@ -74,7 +74,9 @@ export class ProviderGate {
    * Waits for this lane's turn, a concurrency slot and the moment the pace lets this
    * request leave, then returns the ticket. The slot stays taken until {@link leave}.
    * `estimate` (the prompt's tokens and max_completion_tokens, as OpenAI counts a
-   * request before it runs) is asked for only when the gate meters tokens.
+   * request before it runs) is asked for only when the gate meters tokens; its
+   * completionAtDeparture, when given, says the completion tokens as the request leaves
+   * (the learned answer size: src/llm/reserve.ts), which the ticket carries.
    */
   enter(estimate: TokenEstimate | (() => Promise<TokenEstimate>), signal?: AbortSignal): Promise<Ticket> {
     const entered = this.core.enter(this.laneName, estimate, signal);
