@@ -8,8 +8,8 @@ import { variedRows } from './rows.js';
  * B3 again with answers of about 150 tokens (issue 25): B3's token-bound server (200,000
  * tokens a minute enforced per second, requests plentiful, 100 workers, a 100 ms model) and
  * the default llm.max_completion_tokens of 1,000, which every request reserved until now,
- * while the answers (reasoning included, as a gpt-5-mini answer is) take ~150 tokens, 1 % of
- * them 300–600. Comments of 200 to 1,200 characters: prompts of ~450–700 tokens.
+ * while the answers (reasoning included, as a gpt-5-mini answer is) take ~150 tokens, 0.5 %
+ * of them 300–600. Comments of 200 to 1,200 characters: prompts of ~450–700 tokens.
  *
  * Measured three times on the same rows and the same server (reset between runs):
  *  - before: llm.learn_answer_size false, every request asks for and reserves the full cap
@@ -26,13 +26,14 @@ const TPM = 200_000;
 /**
  * Each row's answer size, fixed per row (every run sees the same answers): ~150 tokens (an
  * approximately normal body, 150 ± 15 sd, from the sum of three uniforms), and a tail of
- * exactly 1 % of the rows, at seeded random places, from 300 to 600 tokens: the answers a
- * learned reserve leaves to be asked again at the full cap.
+ * 0.5 % of the rows (2 of 300), at seeded random places, from 300 to 600 tokens: the answers
+ * a learned reserve leaves to be asked again at the full cap. (A tail of 1 % or more is what
+ * a 99th percentile reserves for: the reserve then rises into it, by design.)
  */
 function answerSizes(rows: readonly string[][]): (row: RowInput) => number {
   const random = seededRandom(25);
   const tail = new Set<number>();
-  while (tail.size < Math.round(rows.length / 100)) tail.add(Math.floor(random() * rows.length));
+  while (tail.size < Math.round(rows.length / 200)) tail.add(Math.floor(random() * rows.length));
   const byComment = new Map<string, number>();
   rows.forEach(([, , comment = ''], i) => {
     const size = tail.has(i) ? 300 + 300 * random() : 150 + 30 * (random() + random() + random() - 1.5);
