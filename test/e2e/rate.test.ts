@@ -74,7 +74,9 @@ describe('pacing at the limits providers enforce (per-minute limits metered per 
     const result = await bed.run('--json');
     expect(result.code).toBe(0);
     const requests = chats(bed);
-    const cost = (r: RecordedRequest) => (r.usage?.prompt_tokens ?? 0) + 300;
+    // What the server charges at admission: the prompt plus the cap the request asked for (300,
+    // or the learned answer size once 20 answers are known: issue 25).
+    const cost = (r: RecordedRequest) => (r.usage?.prompt_tokens ?? 0) + (r.cap ?? 300);
     const biggest = Math.max(...requests.map(cost));
     // An even pace keeps any window within its share and the request that straddles its edge
     // (plus, as above, one request's worth of jitter in how the emulator records arrivals).
