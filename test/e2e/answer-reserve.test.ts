@@ -110,6 +110,26 @@ describe('reserving what answers use', () => {
     expect(second.filter((r) => r.cap === CAP).length).toBeLessThanOrEqual(LONG.size);
   });
 
+  it('learns a packed request\'s size apart, per number of rows, and asks a packed request for less than rows × the cap once known', async () => {
+    bed = await startBed({ rows: sampleRows(125), llm: { latencyMs: { mean: 5, jitter: 3 } }, config: { llm: { max_workers: 3, max_completion_tokens: CAP, rows_per_request: 5 } } });
+    const base = bed.config as { llm: { providers: Array<Record<string, unknown>> } };
+    bed.setConfig({ llm: { providers: [{ ...base.llm.providers[0], tpm: 5_000_000 }] } });
+    const result = await bed.run('--json');
+    expect(result.code, result.stderr).toBe(0);
+    expect((JSON.parse(result.stdout) as Summary).verdicts.error).toBe(0);
+    const requests = chats(bed);
+    expect(requests).toHaveLength(25);
+    expect(requests.slice(0, LEARN_AFTER).every((r) => r.cap === 5 * CAP)).toBe(true);
+    const later = requests.slice(LEARN_AFTER);
+    expect(later.every((r) => (r.cap ?? Infinity) < 5 * CAP && r.finishReason === 'stop')).toBe(true);
+    const db = new Database(path.join(bed.dir, 'cache.sqlite'), { readonly: true });
+    try {
+      expect((db.prepare('SELECT prompt FROM answer_sizes').all() as Array<{ prompt: string }>).map((r) => r.prompt.split('/').at(-1))).toEqual(['rows-5']);
+    } finally {
+      db.close();
+    }
+  });
+
   it('with llm.learn_answer_size false, every request asks for the full cap as before', async () => {
     bed = await tokenBoundBed({ learn_answer_size: false });
     const result = await bed.run('--json');
