@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { sizesOf as read, sizesText as write } from '../../src/cache/answer-sizes.js';
 import { AnswerSizes, LEARN_AFTER, MARGIN, SLACK_TOKENS, WINDOW, percentile } from '../../src/llm/answer-size.js';
 import { AnswerReserve, SAVE_EVERY, type AnswerSizeMemory, type AnswerSizesOf } from '../../src/llm/reserve.js';
 
@@ -154,5 +155,22 @@ describe('AnswerReserve', () => {
       expect.stringMatching(/could not read the answer sizes of model gpt-5-mini .*max_completion_tokens until 20 answers.*disk I\/O error/),
       expect.stringMatching(/could not save the answer sizes of model gpt-5-mini .*next run learns them again.*database is locked/),
     ]);
+  });
+});
+
+describe('the stored text of answer sizes', () => {
+  it('never throws on any text, reads only whole sizes ≥ 0, and reads back what was written', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.string(), fc.json(), fc.constant(null), fc.constant(undefined)), (text) => {
+        const sizes = read(text);
+        expect(sizes.every((n) => Number.isSafeInteger(n) && n >= 0)).toBe(true);
+        expect(read(write(sizes))).toEqual(sizes);
+      }),
+    );
+    fc.assert(
+      fc.property(fc.array(fc.oneof(fc.integer({ min: -5, max: 100_000 }), fc.double())), (sizes) => {
+        expect(read(write(sizes))).toEqual(sizes.filter((n) => Number.isSafeInteger(n) && n >= 0).map((n) => n + 0));
+      }),
+    );
   });
 });
