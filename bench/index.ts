@@ -6,7 +6,7 @@ import { formatFigure, missesTarget, saveResults, type Figure } from './lib.js';
 import { cascadeCost } from './cascade.js';
 import { flexCost } from './flex.js';
 import { costModes } from './cost.js';
-import { latencyBound } from './latency.js';
+import { latencyBound, latencyBoundProcess } from './latency.js';
 import { largeSheet } from './load.js';
 import { portfolioFairness } from './portfolio.js';
 import { postgresBesideSqlite } from './postgres.js';
@@ -21,6 +21,8 @@ const benches: Record<string, () => Promise<Figure[]>> = {
   R1: () => latencyBound('R1 1,000 rows', 1000, 20, { mean: 100, jitter: 0 }),
   B1: async () => [
     ...(await latencyBound('B1 latency-bound', 2000, 50, { mean: 100, jitter: 20 }, 1.1)),
+    // Issue 25 item 4: as a user runs it, startup and exit included.
+    ...(await latencyBoundProcess('B1 latency-bound', 2000, 50, { mean: 100, jitter: 20 }, 1.15)),
     ...(await latencyBound('B1 sequential baseline (200 rows, 1 worker)', 200, 1, { mean: 100, jitter: 20 })).map((f) => ({
       ...f,
       name: 'B1 before: sequential, scaled to 2,000 rows',

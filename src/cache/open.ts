@@ -1,5 +1,5 @@
 import type { Store } from './contract.js';
-import { openPostgresStore, type PostgresStoreOptions } from './postgres/index.js';
+import type { PostgresStoreOptions } from './postgres/index.js';
 import { settled } from './sqlite/settled.js';
 import { SqliteStore } from './sqlite/store.js';
 import type { OpenSqliteOptions } from './sqlite/open.js';
@@ -11,6 +11,7 @@ export type OpenStoreOptions = OpenSqliteOptions & PostgresStoreOptions;
  * else the SQLite file at `cache.path`. Opened once per command or process and handed down.
  */
 export function openStore(cache: { path: string; url?: string | undefined }, options: OpenStoreOptions = {}): Promise<Store> {
-  if (cache.url !== undefined && cache.url !== '') return openPostgresStore(cache.url, options);
+  // Loaded only for a cache.url: a run on SQLite does without pg (startup: issue 25).
+  if (cache.url !== undefined && cache.url !== '') return import('./postgres/index.js').then(({ openPostgresStore }) => openPostgresStore(cache.url ?? '', options));
   return settled(() => SqliteStore.open(cache.path, options));
 }

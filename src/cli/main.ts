@@ -1,22 +1,34 @@
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { loadTargets, systemClock, type CommandIO } from '../commands/context.js';
-import { runCommand, type RunFlags } from '../commands/run.js';
-import { checkOnlineCommand } from '../commands/check-online.js';
-import { batchCancel, batchList, batchResults, batchRun, batchStatus, batchSubmit, batchWait } from '../commands/batch.js';
-import { estimateCommand } from '../commands/estimate.js';
-import { evalCommand } from '../commands/eval.js';
-import { rulesPublishCommand } from '../commands/rules.js';
-import { runsCommand } from '../commands/runs.js';
-import { cacheMigrateCommand, type CacheMigrateFlags } from '../commands/cache-migrate.js';
-import { scheduleCommand, type ScheduleFlags } from '../commands/schedule.js';
-import { checkServeCaps, serveCommand, type ServeFlags } from '../commands/serve.js';
-import { watchCommand, type WatchFlags } from '../commands/watch.js';
+import type { CommandIO } from '../commands/context.js';
+import type { RunFlags } from '../commands/run.js';
+import type { CacheMigrateFlags } from '../commands/cache-migrate.js';
+import type { ScheduleFlags } from '../commands/schedule.js';
+import type { ServeFlags } from '../commands/serve.js';
+import type { WatchFlags } from '../commands/watch.js';
 import { parseDuration } from '../llm/index.js';
 import { cacheLocation, durationMs } from '../config/index.js';
 import { ConfigError, LockedError, RemoteError, StatusValidatorError, UnsafeCacheError, UsageError, redact } from '../errors.js';
 import { EXIT } from './exit.js';
 import { plural } from '../plural.js';
 import { LOG_FORMATS, formatLog, type LogFormat } from '../log/index.js';
+
+// Each command's module is loaded when that command runs: a `run` does not load the HTTP
+// server, the metrics registry, the cron parser or the Batch API (startup is part of every
+// run's wall time: issue 25, bench B1).
+const commands = {
+  context: () => import('../commands/context.js'),
+  run: () => import('../commands/run.js'),
+  checkOnline: () => import('../commands/check-online.js'),
+  batch: () => import('../commands/batch.js'),
+  estimate: () => import('../commands/estimate.js'),
+  eval: () => import('../commands/eval.js'),
+  rules: () => import('../commands/rules.js'),
+  runs: () => import('../commands/runs.js'),
+  cacheMigrate: () => import('../commands/cache-migrate.js'),
+  schedule: () => import('../commands/schedule.js'),
+  serve: () => import('../commands/serve.js'),
+  watch: () => import('../commands/watch.js'),
+};
 
 export type CliIO = CommandIO;
 
@@ -49,7 +61,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .action(async (flags: RunFlags & { mode: string; every: number; logFormat: LogFormat }) => {
       errorFormat = flags.logFormat;
       const logged = { ...io, logFormat: flags.logFormat };
-      exitCode = flags.mode === 'batch' ? await batchRun(flags, logged) : await runCommand(flags, logged);
+      exitCode = flags.mode === 'batch' ? await (await commands.batch()).batchRun(flags, logged) : await (await commands.run()).runCommand(flags, logged);
     });
 
   program
@@ -60,11 +72,11 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .option('--online', "also contact them: the spreadsheet and its tabs, every configured header, write access (changing nothing a person sees), each provider's key and model")
     .addHelpText('after', ONLINE_HELP)
     .action(async (flags: { config: string; target?: string; online?: boolean }) => {
-      const loaded = loadTargets(flags.config, io, flags.target);
+      const loaded = (await commands.context()).loadTargets(flags.config, io, flags.target);
       // Offline checks that need no network run first, for --online too.
-      checkServeCaps(flags.config, loaded.targets);
+      (await commands.serve()).checkServeCaps(flags.config, loaded.targets);
       if (flags.online) {
-        exitCode = await checkOnlineCommand(flags.config, loaded, io);
+        exitCode = await (await commands.checkOnline()).checkOnlineCommand(flags.config, loaded, io);
         return;
       }
       const { targets, listed, warnings } = loaded;
@@ -88,7 +100,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .option('-t, --target <name>', "only this target's runs")
     .option('--json', 'print them as JSON')
     .action(async (flags: { config: string; limit: number; json?: boolean; target?: string }) => {
-      exitCode = await runsCommand(flags, io);
+      exitCode = await (await commands.runs()).runsCommand(flags, io);
     });
 
   program
@@ -100,7 +112,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .requiredOption('--from <file>', 'the old SQLite cache file (only read)')
     .option('--json', 'print the per-table summary as JSON')
     .action(async (flags: CacheMigrateFlags) => {
-      exitCode = await cacheMigrateCommand(flags, io);
+      exitCode = await (await commands.cacheMigrate()).cacheMigrateCommand(flags, io);
     });
 
   program
@@ -115,7 +127,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .option('--log-format <format>', LOG_FORMAT_HELP, logFormat, 'human')
     .action(async (flags: WatchFlags & { logFormat: LogFormat }) => {
       errorFormat = flags.logFormat;
-      exitCode = await watchCommand(flags, { ...io, logFormat: flags.logFormat });
+      exitCode = await (await commands.watch()).watchCommand(flags, { ...io, logFormat: flags.logFormat });
     });
 
   program
@@ -131,7 +143,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .option('--log-format <format>', LOG_FORMAT_HELP, logFormat, 'human')
     .action(async (flags: ScheduleFlags & { logFormat: LogFormat }) => {
       errorFormat = flags.logFormat;
-      exitCode = await scheduleCommand(flags, { ...io, logFormat: flags.logFormat });
+      exitCode = await (await commands.schedule()).scheduleCommand(flags, { ...io, logFormat: flags.logFormat });
     });
 
   program
@@ -145,7 +157,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .option('--log-format <format>', LOG_FORMAT_HELP, logFormat, 'human')
     .action(async (flags: ServeFlags & { logFormat: LogFormat }) => {
       errorFormat = flags.logFormat;
-      exitCode = await serveCommand(flags, { ...io, logFormat: flags.logFormat });
+      exitCode = await (await commands.serve()).serveCommand(flags, { ...io, logFormat: flags.logFormat });
     });
 
   const batch = program.command('batch').description('the Batch API: half price, results within 24 h; jobs are recorded and survive restarts');
@@ -156,7 +168,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .option('--force', 'every row, not only cache misses')
     .option('-t, --target <name>', 'only this target of the config (default: all of them)')
     .action(async (flags: { config: string; force?: boolean; target?: string }) => {
-      exitCode = await batchSubmit(flags, io);
+      exitCode = await (await commands.batch()).batchSubmit(flags, io);
     });
   batch
     .command('status [ids...]')
@@ -164,7 +176,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .requiredOption('-c, --config <file>', 'the YAML config file')
     .option('-t, --target <name>', 'only this target of the config (default: all of them)')
     .action(async (ids: string[], flags: { config: string; target?: string }) => {
-      exitCode = await batchStatus(flags, ids, io);
+      exitCode = await (await commands.batch()).batchStatus(flags, ids, io);
     });
   batch
     .command('wait [ids...]')
@@ -173,7 +185,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .option('--every <interval>', 'time between polls', interval, 30_000)
     .option('-t, --target <name>', 'only this target of the config (default: all of them)')
     .action(async (ids: string[], flags: { config: string; every: number; target?: string }) => {
-      exitCode = await batchWait(flags, ids, io);
+      exitCode = await (await commands.batch()).batchWait(flags, ids, io);
     });
   batch
     .command('results [ids...]')
@@ -182,14 +194,14 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .option('-t, --target <name>', 'only this target of the config (default: all of them)')
     .option('--json', 'print the write summary as JSON')
     .action(async (ids: string[], flags: { config: string; json?: boolean; target?: string }) => {
-      exitCode = await batchResults(flags, ids, io);
+      exitCode = await (await commands.batch()).batchResults(flags, ids, io);
     });
   batch
     .command('cancel <id>')
     .description('cancel a job (answers already made can still be applied)')
     .requiredOption('-c, --config <file>', 'the YAML config file')
     .action(async (id: string, flags: { config: string }) => {
-      exitCode = await batchCancel(flags, id, io);
+      exitCode = await (await commands.batch()).batchCancel(flags, id, io);
     });
   batch
     .command('list')
@@ -198,7 +210,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .option('-t, --target <name>', "only this target's jobs")
     .option('--json', 'print them as JSON')
     .action(async (flags: { config: string; json?: boolean; target?: string }) => {
-      exitCode = await batchList(flags, io);
+      exitCode = await (await commands.batch()).batchList(flags, io);
     });
 
   program
@@ -209,7 +221,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .option('-t, --target <name>', 'only this target of the config (default: all of them)')
     .option('--json', 'print the estimate as JSON')
     .action(async (flags: { config: string; json?: boolean; force?: boolean; target?: string }) => {
-      exitCode = await estimateCommand(flags, io);
+      exitCode = await (await commands.estimate()).estimateCommand(flags, io);
     });
 
   program
@@ -219,7 +231,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .option('-t, --target <name>', 'only this target of the config (default: all of them)')
     .option('--json', 'print the result as JSON')
     .action(async (flags: { config: string; json?: boolean; target?: string }) => {
-      exitCode = await evalCommand(flags, io);
+      exitCode = await (await commands.eval()).evalCommand(flags, io);
     });
 
   program
@@ -231,7 +243,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
     .option('--tab <name>', 'the tab to write (replaced each time)', 'Rules')
     .option('-t, --target <name>', 'only this target of the config (default: all of them)')
     .action(async (flags: { config: string; tab: string; target?: string }) => {
-      exitCode = await rulesPublishCommand(flags, io);
+      exitCode = await (await commands.rules()).rulesPublishCommand(flags, io);
     });
 
   try {
@@ -274,7 +286,7 @@ function reportError(error: unknown, io: CliIO, format: LogFormat = 'human'): nu
  * with its fix, exit code and request id as fields; the same words as the human lines.
  */
 function reportErrorJson(error: unknown, io: CliIO): number {
-  const now = (io.clock ?? systemClock).now();
+  const now = io.clock?.now() ?? new Date();
   if (error instanceof StatusValidatorError) {
     const code = exitCodeOfError(error);
     const remote = error instanceof RemoteError ? { status: error.status ?? null, requestId: error.requestId ?? null } : {};

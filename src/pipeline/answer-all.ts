@@ -63,6 +63,8 @@ export async function answerAll(
   const { count, requests } = requestsOf(routes, asking.rowsPerRequest);
   if (count > 0) await asking.checkFallbacks(answering.stop);
   await drain(requests, count, plan.llm.max_workers, answering.answer);
+  // The last answers' commits (and the claims released after them) end before the run's final writes.
+  await answering.settled();
   // Never judged (nothing answered, no 400 repeated): the ERRORs held back are the rows' own.
   settler.release();
   if (cascade) events.emit({ type: 'cascade', report: cascade.report() });

@@ -41,6 +41,8 @@ export class Answering {
   private readonly inFlight: AbortSignal;
   private readonly doomed = new AbortController();
   private error: Error | undefined;
+  /** Answers received and being committed (then queued for the sheet), each worker's own request already on its way. */
+  private readonly settling = new Set<Promise<void>>();
 
   constructor(private readonly options: AnsweringOptions) {
     this.stop = AbortSignal.any([this.doomed.signal, ...(options.stop ? [options.stop] : [])]);
@@ -52,6 +54,11 @@ export class Answering {
   /** The failure that stopped the run, if one did. */
   get failure(): Error | undefined {
     return this.error;
+  }
+
+  /** Waits until every answer received is committed and queued (or failed): after the last request, before the final writes. */
+  async settled(): Promise<void> {
+    while (this.settling.size > 0) await Promise.all([...this.settling]);
   }
 
   /** One request: a job, or llm.rows_per_request jobs packed together. */
@@ -66,8 +73,10 @@ export class Answering {
       await this.answerShared(group, this.options.board).catch((error: unknown) => this.fail(error, group));
     } else if (this.options.claims) {
       await this.askClaimed(group, this.options.claims).catch((error: unknown) => this.fail(error, group));
-    } else await this.ask(group);
+    } else void this.track((await this.ask(group)).settled);
     this.options.onRequest();
+    // A store slower than the model (a remote database, a busy disk) holds the workers back, so that answers waiting for their commit stay bounded.
+    while (this.settling.size > this.options.maxWorkers) await Promise.race(this.settling);
   };
 
   /** A request whose rows cannot be answered: they wait for the next run; a failure that dooms the run stops the others. */
@@ -97,7 +106,10 @@ export class Answering {
       else open.push(job);
     }
     const { mine, theirs, settle } = board.claim(open.map((job) => job.key));
-    const outcomes = mine.length > 0 ? await this.ask(mine.map((i) => open[i] as Job)) : [];
+    const asked = mine.length > 0 ? await this.ask(mine.map((i) => open[i] as Job)) : undefined;
+    // Committed before the other targets hear of it: one asking again looks the cache up once the board says this run answered.
+    await asked?.settled;
+    const outcomes = asked?.outcomes;
     mine.forEach((i, k) => settle(i, outcomes?.[k]));
     for (const { index, answer } of theirs) {
       const job = open[index] as Job;
@@ -105,7 +117,7 @@ export class Answering {
       if (outcome) await settler.settle(job, shared(outcome));
       else if (this.stop.aborted) this.options.onDeferred(rowsAnswered([job], this.options.sharing));
       // Their request failed (a timeout, an abort of theirs): this target asks for itself.
-      else await this.ask([job]);
+      else await (await this.ask([job])).settled;
     }
   }
 
@@ -124,32 +136,49 @@ export class Answering {
         else await this.askClaimed([job], claims);
       }),
     );
+    let settled = Promise.resolve();
     try {
-      if (mine.length > 0) await this.ask(mine);
+      if (mine.length > 0) settled = (await this.ask(mine)).settled;
     } finally {
       // Released once settled (committed, or failed): a waiter then finds the verdict, or asks itself.
-      if (mine.length > 0) await claims.release(mine).catch(() => undefined);
+      if (mine.length > 0) void this.track(settled.then(() => claims.release(mine)).catch(() => undefined));
     }
     await waiting;
   }
 
-  /** Asks the validator and settles each job; undefined when the request failed (the rows are deferred). */
-  private async ask(group: Job[]): Promise<Array<Outcome | undefined> | undefined> {
+  /**
+   * Asks the validator, then settles each job while the worker goes on to its next request:
+   * a commit's wait (a sync of the disk, a database's round trip) is not added to every
+   * worker's turn (issue 25, bench B1). `outcomes` is undefined when the request failed
+   * (the rows are deferred); `settled` resolves once the jobs are committed and queued (it
+   * never rejects: a failure is the run's, through fail()). The caller tracks or awaits it.
+   */
+  private async ask(group: Job[]): Promise<{ outcomes: Array<Outcome | undefined> | undefined; settled: Promise<void> }> {
     const { validator, settler } = this.options;
+    let outcomes: Array<Outcome | undefined>;
     try {
-      const outcomes = await validator.validateMany(
+      outcomes = await validator.validateMany(
         group.map((job) => job.inputs),
         this.inFlight,
       );
+    } catch (error) {
+      this.fail(error, group);
+      return { outcomes: undefined, settled: Promise.resolve() };
+    }
+    const settled = (async () => {
       // In order, each committed before the next (invariant 2 holds per verdict, whatever the store's latency).
       for (const [i, job] of group.entries()) {
         const outcome = outcomes[i];
         if (outcome) await settler.settle(job, outcome);
       }
-      return outcomes;
-    } catch (error) {
-      this.fail(error, group);
-      return undefined;
-    }
+    })().catch((error: unknown) => this.fail(error, group));
+    return { outcomes, settled };
+  }
+
+  /** Keeps a settling answer in view until it is done (it never rejects: failures are the run's, through fail()). */
+  private track(settling: Promise<void>): Promise<void> {
+    this.settling.add(settling);
+    void settling.finally(() => this.settling.delete(settling));
+    return settling;
   }
 }

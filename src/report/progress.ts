@@ -1,4 +1,5 @@
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type cliProgressModule from 'cli-progress';
 import type { Progress } from '../pipeline/index.js';
 import { cost, duration, eta, figuresOf, progressLine, rate, type Figures } from './progress-figures.js';
 import { n, plural } from './words.js';
@@ -22,7 +23,7 @@ interface Track {
   askingSince: number | undefined;
   phase: Progress['phase'] | undefined;
   loggedAt: number;
-  bar: cliProgress.SingleBar | undefined;
+  bar: cliProgressModule.SingleBar | undefined;
 }
 
 export const LOG_EVERY_MS = 10_000;
@@ -37,7 +38,7 @@ export class ProgressView {
   private readonly tty: boolean;
   private readonly clock: () => number;
   private readonly logEveryMs: number;
-  private bars: cliProgress.MultiBar | undefined;
+  private bars: cliProgressModule.MultiBar | undefined;
   private readonly tracks: Track[] = [];
 
   constructor(
@@ -75,6 +76,7 @@ export class ProgressView {
   }
 
   private draw(track: Track, p: Progress, f: Figures): void {
+    const cliProgress = loadCliProgress();
     this.bars ??= new cliProgress.MultiBar(
       {
         // cli-progress writes only through stream.write (and readline's cursor moves, which do too).
@@ -99,6 +101,13 @@ export class ProgressView {
       track.bar.update(value, payload);
     }
   }
+}
+
+/** cli-progress, loaded on a terminal only: a run logging to a file or a pipe does without it (startup: issue 25). */
+let loaded: typeof cliProgressModule | undefined;
+function loadCliProgress(): typeof cliProgressModule {
+  loaded ??= createRequire(import.meta.url)('cli-progress') as typeof cliProgressModule;
+  return loaded;
 }
 
 /**

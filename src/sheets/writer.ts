@@ -210,15 +210,16 @@ export class SheetWriter {
   }
 
   /**
-   * Sleeps until a verify read and a write may go. Regular flushes leave one slot of
-   * each quota in reserve, so that the final flush after the last answer goes out at
-   * once instead of waiting for the next slot. True when it had to wait.
+   * Sleeps until a verify read and a write may go. Regular flushes leave all but one slot
+   * of each quota's burst in reserve, so that the calls after the last answer (the final
+   * flush, then the look of the columns: ACCOUNT_BURST) go out at once instead of waiting
+   * for the next slots. True when it had to wait.
    */
   private async waitForSlots(): Promise<boolean> {
     let waited = false;
     for (;;) {
-      const reserve = this.closing ? 0 : 1;
-      const wait = Math.max(this.client.writes.delay(reserve), this.client.reads.delay(reserve));
+      const { reads, writes } = this.client;
+      const wait = Math.max(writes.delay(this.closing ? 0 : writes.burst - 1), reads.delay(this.closing ? 0 : reads.burst - 1));
       if (wait <= 0) return waited;
       waited = true;
       // Short naps: close() may lift the reserve while this flush is waiting.

@@ -242,6 +242,40 @@ describe('PacerRegistry (one pacer per service account and project, for the whol
     expect(registry.forAccount({ ...owner, apiRoot: 'http://127.0.0.1:9/' }).reads).not.toBe(registry.forAccount(owner).reads);
     expect(registry.forAccount({ ...owner, readsPerMinute: 30 }).reads.perMinute).toBe(30);
   });
+
+  it.each([
+    { after: 'a quarter second', gap: 250 },
+    { after: 'a moment', gap: 7 },
+  ])("lets a run's last calls go without waiting an interval: after flushes that keep all but one slot of the burst, the final flush and the look each get a read and a write, within the quota (last answer $after after a flush)", async ({ gap }) => {
+    const clock = manualClock();
+    const registry = new PacerRegistry(clock.now);
+    const emulator = { reads: new SheetsQuota(60, 300), writes: new SheetsQuota(60, 300) };
+    const { reads, writes } = registry.forAccount({ account: 'bot@p-3.iam', project: 'p-3', readsPerMinute: 60, writesPerMinute: 60 });
+    // The first read of the tab, then a minute of regular flushes as the writer makes them (a verify read and a write each).
+    await reads.take();
+    expect(emulator.reads.tryTake(clock.now(), 'bot')).toBeUndefined();
+    const stop = clock.now() + 60_000;
+    while (clock.now() < stop) {
+      for (let wait = Math.max(reads.delay(reads.burst - 1), writes.delay(writes.burst - 1)); wait > 0; wait = Math.max(reads.delay(reads.burst - 1), writes.delay(writes.burst - 1))) clock.advance(wait);
+      for (const kind of ['reads', 'writes'] as const) {
+        await (kind === 'reads' ? reads : writes).take();
+        expect(emulator[kind].tryTake(clock.now(), 'bot'), kind).toBeUndefined();
+      }
+      clock.advance(gap);
+    }
+    // The final flush, then the look of the columns: neither waits for the account's next slot
+    // (~1 s); right after a flush the look waits the project's interval at most (0.2 s at 300 a minute).
+    const project = new QuotaPacer(300);
+    for (let call = 0; call < 2; call++) {
+      const wait = Math.max(reads.delay(), writes.delay());
+      expect(wait, `call ${call}`).toBeLessThanOrEqual(call === 0 || gap >= project.intervalMs ? 0 : project.intervalMs);
+      clock.advance(wait);
+      for (const kind of ['reads', 'writes'] as const) {
+        expect(await (kind === 'reads' ? reads : writes).take()).toBe(0);
+        expect(emulator[kind].tryTake(clock.now(), 'bot'), `${kind} ${call}`).toBeUndefined();
+      }
+    }
+  });
 });
 
 describe('sheets emulator quotas', () => {

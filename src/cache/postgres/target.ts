@@ -1,4 +1,5 @@
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pgModule from 'pg';
 import { StatusValidatorError } from '../../errors.js';
 
 /** Where a `cache.url` points, as messages may name it: never the password. */
@@ -16,6 +17,9 @@ export interface Target {
 }
 
 /**
+ * pg is required here, not imported: this module's scrub() serves every command's error
+ * messages, and a run on SQLite never loads pg (startup: issue 25).
+ *
  * Reads the URL as pg itself will (its ConnectionParameters: the URL, then PG* variables,
  * then defaults), so the host and port a message names are the ones connected to. A URL pg
  * cannot parse is refused without echoing it: it holds the password.
@@ -29,6 +33,7 @@ export function targetOf(url: string): Target {
   refuseAmbiguous(url.trim());
   let params: { host: string; port: number; database: string | undefined; user: string | undefined; password: unknown };
   try {
+    const pg = createRequire(import.meta.url)('pg') as typeof pgModule;
     params = (new pg.Client({ connectionString: url }) as unknown as { connectionParameters: typeof params }).connectionParameters;
   } catch {
     throw new StatusValidatorError('cache.url is not a valid PostgreSQL URL.', {

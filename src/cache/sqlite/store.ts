@@ -1,3 +1,4 @@
+import { realpathSync } from 'node:fs';
 import { sqliteClaims } from './claims.js';
 import type Database from 'better-sqlite3';
 import { answeredBatchQuestionsOf, pendingQuestionsOf } from '../batch-jobs.js';
@@ -8,6 +9,7 @@ import { sqliteCalibrations } from './calibrations.js';
 import { rowFromVerdict, verdictFromRow, type VerdictRow } from '../verdict-row.js';
 import { dumpTables, restoreChunk } from './dump.js';
 import { settled } from './settled.js';
+import { GroupCommit, walSync } from './group-commit.js';
 import { openDatabase, type OpenSqliteOptions } from './open.js';
 import { sqliteBatchJobs, sqliteEmbeddings, sqliteFields, sqliteLimits, sqliteLocks, sqliteRunLog } from './parts.js';
 
@@ -30,6 +32,9 @@ export class SqliteStore implements Store {
   readonly claims: Claims;
   private readonly getStatement: Database.Statement<[string], VerdictRow>;
   private readonly putStatement: Database.Statement<VerdictRow>;
+  /** `put`s of one turn of the event loop share one transaction (./group-commit.ts). */
+  private readonly commits: GroupCommit<CachedVerdict>;
+  private readonly wal: ReturnType<typeof walSync>;
 
   private constructor(db: Database.Database, file: string) {
     this.db = db;
@@ -48,6 +53,8 @@ export class SqliteStore implements Store {
          model = excluded.model, provider = excluded.provider, checked_at = excluded.checked_at, confidence = excluded.confidence,
          prompt_tokens = excluded.prompt_tokens, completion_tokens = excluded.completion_tokens, cached_tokens = excluded.cached_tokens`,
     );
+    this.wal = walSync(realpathSync(file));
+    this.commits = new GroupCommit(db, (verdict) => this.putSync(verdict), this.wal.sync);
   }
 
   /** Opens (creating it if need be) the cache file; refused on a network file system (exit 2). */
@@ -61,6 +68,7 @@ export class SqliteStore implements Store {
 
   get(key: string): Promise<CachedVerdict | undefined> {
     return settled(() => {
+      this.commits.flush();
       return this.getSync(key);
     });
   }
@@ -73,6 +81,7 @@ export class SqliteStore implements Store {
    */
   lookup(keys: readonly string[]): Promise<KeyLookup> {
     return settled(() => {
+      this.commits.flush();
       const unique = [...new Set(keys)];
       const byKey = this.db.prepare('SELECT * FROM verdicts WHERE key IN (SELECT value FROM json_each(?))');
       return this.db.transaction((): KeyLookup => {
@@ -89,14 +98,14 @@ export class SqliteStore implements Store {
     });
   }
 
+  /** Durable once resolved: committed with the other verdicts answered in the same turn (./group-commit.ts). */
   put(verdict: CachedVerdict): Promise<void> {
-    return settled(() => {
-      this.putSync(verdict);
-    });
+    return this.commits.add(verdict);
   }
 
   putUnlessNewer(verdict: CachedVerdict, since: string): Promise<boolean> {
     return settled(() => {
+      this.commits.flush();
       return this.db.transaction(() => {
         const stored = this.getStatement.get(verdict.key);
         if (stored && Date.parse(stored.checked_at) >= Date.parse(since)) return false;
@@ -164,11 +173,15 @@ export class SqliteStore implements Store {
 
   restore(chunk: DumpChunk, counts?: { updated: number }): Promise<number> {
     return settled(() => {
+      this.commits.flush();
       return restoreChunk(this.db, chunk, counts);
     });
   }
 
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    if (this.db.open) this.commits.flush();
+    await this.commits.settle();
+    await this.wal.close();
     return settled(() => {
       if (this.db.open) this.db.close();
     });
