@@ -1,6 +1,6 @@
 import { Mutex } from 'async-mutex';
 import { sleep } from '../retry/index.js';
-import type { CellValues, SheetsClient, ValueRange } from './client.js';
+import { appendBody, bodyBytes, writeBody, type CellValues, type SheetsClient, type ValueRange } from './client.js';
 import { InPlaceTarget } from './in-place.js';
 import type { Columns, Layout, LostHeader, OutputField } from './layout.js';
 import { locate, type Located } from './locate.js';
@@ -72,6 +72,10 @@ export interface WriterOptions {
   /** Where the verdicts go; the data rows' own output columns by default. */
   target?: WriteTarget;
   batchSize: number;
+  /** Largest write request body, in bytes (MAX_BYTES_PER_CALL by default; tests lower it). */
+  maxBodyBytes?: number;
+  /** Largest identity read answer, about, in bytes (MAX_READ_BYTES_PER_CALL by default). */
+  maxReadBytes?: number;
   signal?: AbortSignal;
   onFlush?: (stats: Readonly<WriterStats>) => void;
   /**
@@ -83,14 +87,29 @@ export interface WriterOptions {
   afterWrites?: (wrote: boolean) => Promise<void>;
 }
 
-/** No write call carries more rows than this, however many piled up behind the quota. */
-export const MAX_ROWS_PER_CALL = 1000;
-/** …nor more bytes of values: Google recommends at most 2 MB a request (Sheets API "Usage limits"). */
-export const MAX_BYTES_PER_CALL = 1_900_000;
+/**
+ * No write request body is larger than this, counted as the client sends it (JSON of the
+ * values, the ranges, the recheck boxes unticked, the results tab's new lines): Google
+ * recommends "a 2 MB maximum payload" (https://developers.google.com/sheets/api/limits,
+ * "Quota limits"). A single row larger than this still goes, alone.
+ */
+export const MAX_BYTES_PER_CALL = 2_000_000;
+/**
+ * …and the identity read before it brings about this much at most: the same 2 MB, for
+ * the answer (the rows' cells, learned from the reads so far).
+ */
+export const MAX_READ_BYTES_PER_CALL = 2_000_000;
+
+/** Bytes of a row's cells in a write body before any was measured: what its range and brackets add, generously. */
+const FIRST_OVERHEAD = 400;
+/** Bytes of the identity read per row before any was measured (a first flush has `batchSize` rows and measures it). */
+const FIRST_READ_PER_ROW = 1000;
+/** The estimates fill a batch to this share of the caps: a body found too large after all is trimmed, which wastes work. */
+const FILL = 0.95;
 
 interface Queued {
   write: PendingWrite;
-  /** Size of its values in the request body, about. */
+  /** Bytes of its cells' JSON in the request body (exact; the ranges around them are estimated). */
   bytes: number;
 }
 
@@ -102,8 +121,9 @@ interface Queued {
  * header that vanished stops writes to the tab for the rest of the run.
  *
  * Batching: a flush starts once `batchSize` rows are pending. When the write quota
- * makes it wait, what arrived meanwhile goes out in the same call (coalescing), up to
- * MAX_ROWS_PER_CALL rows and MAX_BYTES_PER_CALL bytes.
+ * makes it wait (and on close), what arrived meanwhile goes out in the same call
+ * (coalescing), sized by bytes, not rows: a request body of at most `maxBodyBytes`,
+ * measured exactly as sent, and an identity read of about as much at most.
  */
 export class SheetWriter {
   readonly stats: WriterStats = { writeCalls: 0, verifyReads: 0, rowsWritten: 0, rowsMoved: 0, skipped: [], largestBatch: 0, stopped: undefined, rowsNotWritten: 0, headersAdded: [], writtenAt: new Map() };
@@ -117,6 +137,12 @@ export class SheetWriter {
   private failure: Error | undefined;
   /** The headers and tabs the writes need, made once, before the first of them. */
   private prepared: Promise<void> | undefined;
+  private readonly maxBody: number;
+  private readonly maxRead: number;
+  /** What a row adds to a write body besides its cells' JSON (its ranges, brackets, the target's own cells), as measured: the largest lately. */
+  private overhead = FIRST_OVERHEAD;
+  /** What a row of a batch brings in its identity read, as measured: the largest lately. */
+  private readPerRow = FIRST_READ_PER_ROW;
 
   constructor(
     private readonly client: SheetsClient,
@@ -124,6 +150,10 @@ export class SheetWriter {
     private readonly options: WriterOptions,
   ) {
     if (!Number.isInteger(options.batchSize) || options.batchSize < 1) throw new RangeError(`batchSize must be a whole number ≥ 1, got ${options.batchSize}`);
+    this.maxBody = options.maxBodyBytes ?? MAX_BYTES_PER_CALL;
+    this.maxRead = options.maxReadBytes ?? MAX_READ_BYTES_PER_CALL;
+    if (!(this.maxBody >= 1000)) throw new RangeError(`maxBodyBytes must be at least 1000, got ${this.maxBody}`);
+    if (!(this.maxRead >= 1000)) throw new RangeError(`maxReadBytes must be at least 1000, got ${this.maxRead}`);
     this.target = options.target ?? new InPlaceTarget(layout);
   }
 
@@ -151,7 +181,7 @@ export class SheetWriter {
       write.readRow ??= write.row;
       write.row = now[0];
     }
-    this.pending.push({ write, bytes: bytesOf(write) });
+    this.pending.push(queued(write));
     if (this.pending.length >= this.options.batchSize) this.kick();
   }
 
@@ -185,25 +215,32 @@ export class SheetWriter {
     await this.flushing.runExclusive(async () => {
       while (this.failure === undefined && (this.pending.length >= this.options.batchSize || (this.closing && this.pending.length > 0))) {
         const waited = await this.waitForSlots();
-        // Rows that piled up while the quota made us wait go out together (coalescing), within bounds.
-        const batch = this.take(waited ? MAX_ROWS_PER_CALL : Math.min(this.options.batchSize, MAX_ROWS_PER_CALL));
+        // Rows that piled up while the quota made us wait go out together (coalescing), as
+        // many as the byte caps allow; so does everything left at the end.
+        const batch = this.take(waited || this.closing ? Infinity : this.options.batchSize);
         try {
           await this.flush(batch);
         } catch (error) {
-          this.pending = batch.map((write) => ({ write, bytes: bytesOf(write) })).concat(this.pending);
+          this.pending = batch.map(queued).concat(this.pending);
           this.failure = error instanceof Error ? error : new Error(String(error));
         }
       }
     });
   }
 
-  /** The next batch: at most `rows` rows and MAX_BYTES_PER_CALL bytes (always at least one row). */
+  /** The next batch: at most `rows` rows whose write body and identity read fit the caps, by the estimates (always at least one row). */
   private take(rows: number): PendingWrite[] {
+    const bodyRoom = this.maxBody * FILL - BODY_FRAME;
+    const readRoom = this.maxRead * FILL;
     let count = 0;
-    let bytes = 0;
-    for (const queued of this.pending) {
-      if (count >= rows || (count > 0 && bytes + queued.bytes > MAX_BYTES_PER_CALL)) break;
-      bytes += queued.bytes;
+    let body = 0;
+    let read = 0;
+    for (const { bytes } of this.pending) {
+      const nextBody = body + bytes + this.overhead;
+      const nextRead = read + this.readPerRow;
+      if (count >= rows || (count > 0 && (nextBody > bodyRoom || nextRead > readRoom))) break;
+      body = nextBody;
+      read = nextRead;
       count++;
     }
     return this.pending.splice(0, count).map((q) => q.write);
@@ -248,7 +285,12 @@ export class SheetWriter {
     await this.target.prepare?.();
   }
 
-  /** One attempt: undefined when done (written, or stopped), else the write's error. */
+  /**
+   * One attempt: undefined when done (written, or stopped), else the write's error. The
+   * bodies are measured as the client sends them; a batch whose body the estimates put
+   * past the cap is cut to the rows that fit, and the rest go back to the head of the
+   * queue, where they are now (this attempt re-identified them).
+   */
   private async attempt(batch: PendingWrite[]): Promise<Error | undefined> {
     const located = await locate(this.client, this.layout, batch, this.target.ranges());
     this.stats.verifyReads += 'where' in located && located.where ? 2 : 1;
@@ -257,11 +299,14 @@ export class SheetWriter {
       return undefined;
     }
     if (located.where) this.remember(located.where);
-    const built = located.placed.length > 0 ? await this.target.build(located.placed, located.extra, located.columns) : { data: [] };
-    if ('lost' in built) {
-      this.stop(built.lost, batch.length);
+    else if (batch.length > 0) this.readPerRow = learn(this.readPerRow, located.readBytes / batch.length);
+    const fitted = await this.fit(located);
+    if ('lost' in fitted) {
+      this.stop(fitted.lost, batch.length);
       return undefined;
     }
+    const { built, placed } = fitted;
+    if (placed.length < located.placed.length) this.putBack(batch, located, placed.length);
     try {
       // New lines before anything that depends on them (the recheck box of their row is unticked in `data`).
       // A lost answer to the append is safe: the retry re-reads the tab and finds its lines.
@@ -270,8 +315,40 @@ export class SheetWriter {
     } catch (error) {
       return error instanceof Error ? error : new Error(String(error));
     }
-    this.settled(located, built.data.length > 0 || (built.append?.rows.length ?? 0) > 0);
+    this.settled({ ...located, placed }, built.data.length > 0 || (built.append?.rows.length ?? 0) > 0);
     return undefined;
+  }
+
+  /** The writes of the attempt, built; when a body would pass the cap, the first rows whose bodies fit (always one at least). */
+  private async fit(located: Located): Promise<{ built: Built; placed: PendingWrite[] } | { lost: LostHeader }> {
+    let placed = located.placed;
+    for (;;) {
+      const built = placed.length > 0 ? await this.target.build(placed, located.extra, located.columns) : { data: [] };
+      if ('lost' in built) return built;
+      const { write, append } = sizesOf(built);
+      if (placed.length > 0) {
+        const cells = placed.reduce((n, p) => n + cellsBytes(p), 0);
+        this.overhead = learn(this.overhead, (write + append - cells) / placed.length);
+      }
+      const largest = Math.max(write, append);
+      if (largest <= this.maxBody || placed.length <= 1) return { built, placed };
+      // Cut in proportion, a little more: the next build is measured again.
+      placed = placed.slice(0, Math.max(1, Math.min(placed.length - 1, Math.floor((placed.length * this.maxBody * FILL) / largest))));
+    }
+  }
+
+  /**
+   * The writes cut from this attempt go back to the head of the queue, where this attempt
+   * found them; the batch keeps the others (a retry re-identifies exactly those, and a
+   * failure puts back exactly those).
+   */
+  private putBack(batch: PendingWrite[], located: Located, kept: number): void {
+    const cut = new Set(located.from.slice(kept));
+    const rest = located.placed.slice(kept);
+    const keep = batch.filter((_, i) => !cut.has(i));
+    batch.length = 0;
+    batch.push(...keep);
+    this.pending = rest.map(queued).concat(this.pending);
   }
 
   private settled(located: Located, wrote: boolean): void {
@@ -308,9 +385,31 @@ export class SheetWriter {
   }
 }
 
-/** About what a write's values add to the request body (JSON-escaped text, plus its range). */
-function bytesOf(write: PendingWrite): number {
-  let bytes = 48;
+/** JSON around the data of a values.batchUpdate body: `{"valueInputOption":"RAW","data":[]}`. */
+const BODY_FRAME = 40;
+
+/** A queued write, with the exact bytes of its cells in a request body. */
+function queued(write: PendingWrite): Queued {
+  return { write, bytes: cellsBytes(write) };
+}
+
+/** Bytes of a write's cells as JSON strings in a body, with the commas between them. */
+function cellsBytes(write: PendingWrite): number {
+  let bytes = 0;
   for (const text of Object.values(write.cells)) bytes += Buffer.byteLength(JSON.stringify(text)) + 1;
   return bytes;
+}
+
+/** The exact bodies of an attempt's requests, as the client sends them (0 for a request not sent). */
+function sizesOf(built: Built): { write: number; append: number } {
+  return {
+    write: built.data.length > 0 ? bodyBytes(writeBody(built.data)) : 0,
+    append: built.append && built.append.rows.length > 0 ? bodyBytes(appendBody(built.append.rows)) : 0,
+  };
+}
+
+/** An estimate that follows a larger measure at once and a smaller one slowly: batches shrink fast and grow back with care. */
+function learn(estimate: number, measured: number): number {
+  if (!Number.isFinite(measured)) return estimate;
+  return measured >= estimate ? measured : Math.max(measured, 0.75 * estimate + 0.25 * measured);
 }
