@@ -298,6 +298,11 @@ export class SheetsClient {
           });
         }
         return new SheetsError(`Sheets refused to ${what} in ${where} (400: ${remote}).`, base);
+      case 414:
+        return new SheetsError(`Google's front end refused the request to ${what} in ${where}: its URL is too long (414).`, {
+          ...base,
+          hint: 'Nothing was changed. This is a bug in status-validator (a read too large for one URL): please report it with the command you ran.',
+        });
       case 429:
         return new SheetsError(`Sheets quota exhausted while trying to ${what}${after} (429: ${remote}).`, {
           ...base,
