@@ -34,6 +34,8 @@ const scenario = fc.record({
   // Long cells, or many short ones (then the ranges and the recheck boxes weigh more than the text).
   rows: fc.oneof(rowsOf(fc.oneof({ arbitrary: shortText, weight: 3 }, { arbitrary: cellText, weight: 1 }), 60), rowsOf(shortText, 300)),
   resultsTab: fc.boolean(),
+  // A long spreadsheet id weighs in every results-tab line's link: the first estimate is short, the built body is cut.
+  longId: fc.boolean(),
 });
 
 /** The data rows one write call carries: rows of its ranges (a values.batchUpdate), or lines (a values.append). */
@@ -49,16 +51,17 @@ function rowsIn(call: RecordedCall): number {
 }
 
 interface Scenario {
+  longId?: boolean;
   tab: string;
   rows: Array<{ cells: Record<OutputField, string>; recheck: boolean }>;
   resultsTab: boolean;
 }
 
-async function runWriter(emu: SheetsEmulator, input: Scenario): Promise<void> {
+async function runWriter(emu: SheetsEmulator, input: Scenario, spreadsheetId = input.longId ? `1${'x'.repeat(1200)}` : SPREADSHEET_ID): Promise<void> {
   const body = input.rows.map((r, i) => [`PRJ-${i + 1}`, 'Done', `comment ${i + 1}`, '2026-12-01', r.recheck ? 'TRUE' : 'FALSE']);
-  emu.addSpreadsheet(SPREADSHEET_ID, [{ title: input.tab, rows: [input.resultsTab ? HEADER.slice(0, 5) : HEADER, ...body] }]);
+  emu.addSpreadsheet(spreadsheetId, [{ title: input.tab, rows: [input.resultsTab ? HEADER.slice(0, 5) : HEADER, ...body] }]);
   const client = new SheetsClient({
-    spreadsheetId: SPREADSHEET_ID,
+    spreadsheetId,
     key: { client_email: 'bot@t.iam.gserviceaccount.com', private_key: testPrivateKey() },
     apiRoot: emu.url,
     readsPerMinute: 60_000,
@@ -69,7 +72,7 @@ async function runWriter(emu: SheetsEmulator, input: Scenario): Promise<void> {
   const opened = await openSheet(client, config);
   let target: ResultsTab | undefined;
   if (input.resultsTab) {
-    target = new ResultsTab(client, { spreadsheetId: SPREADSHEET_ID, tab: 'Results', sourceTab: input.tab, idHeader: 'Project', outputs: OUTPUTS });
+    target = new ResultsTab(client, { spreadsheetId, tab: 'Results', sourceTab: input.tab, idHeader: 'Project', outputs: OUTPUTS });
     await target.open();
     target.show(opened.entries);
   }
@@ -91,13 +94,14 @@ describe('write bodies sized by bytes', () => {
         const emu = await startSheetsEmulator({ payloadLimitBytes: 1_000_000 });
         try {
           await runWriter(emu, input);
+          const id = input.longId ? `1${'x'.repeat(1200)}` : SPREADSHEET_ID;
           const writes = emu.calls.filter((c) => c.op === 'values.batchUpdate' || c.op === 'values.append');
           for (const call of writes) {
             expect(call.status, `${call.op} of ${call.bodyBytes} bytes`).toBe(200);
             if (rowsIn(call) > 1) expect(call.bodyBytes).toBeLessThanOrEqual(CAP);
           }
           // Every verdict is where it belongs, as written (RAW), and every ticked box is unticked.
-          const values = emu.values(SPREADSHEET_ID, input.resultsTab ? 'Results' : input.tab);
+          const values = emu.values(id, input.resultsTab ? 'Results' : input.tab);
           const header = values[0] ?? [];
           const at = (name: string) => header.indexOf(name);
           input.rows.forEach((row, i) => {
@@ -106,7 +110,7 @@ describe('write bodies sized by bytes', () => {
             expect(line?.[at('Suggested rewrite')]).toBe(row.cells.suggestion);
             expect(line?.[at('Validation')]).toBe(row.cells.verdict);
           });
-          const data = emu.values(SPREADSHEET_ID, input.tab);
+          const data = emu.values(id, input.tab);
           for (let i = 0; i < input.rows.length; i++) expect(data[i + 1]?.[4]).toBe('FALSE');
           // Enough text to need several calls: the rows were split, not sent in one body past the cap.
           const total = writes.reduce((n, c) => n + c.bodyBytes, 0);
@@ -133,6 +137,29 @@ describe('write bodies sized by bytes', () => {
       expect(over).toHaveLength(1);
       expect(rowsIn(over[0] as RecordedCall)).toBe(1);
       expect(emu.values(SPREADSHEET_ID, 'Statuses')[2]?.[6]).toBe(big.issues);
+    } finally {
+      await emu.close();
+    }
+  });
+
+  it('cuts a batch whose measured body passes the cap and writes the rest next, each row once, where it belongs', async () => {
+    // The link back to each data row holds the spreadsheet id: a long one makes every new results-tab line weigh
+    // more than the writer guessed before measuring, so the first batch is cut after it is built.
+    const spreadsheetId = `1${'x'.repeat(1200)}`;
+    const emu = await startSheetsEmulator({ payloadLimitBytes: CAP });
+    try {
+      const cells = (i: number) => ({ verdict: 'VALID', issues: '', suggestion: `ok ${i}`, checked_at: 't', model: 'm' });
+      const rows = Array.from({ length: 40 }, (_, i) => ({ cells: cells(i), recheck: false }));
+      await runWriter(emu, { tab: 'Statuses', resultsTab: true, rows }, spreadsheetId);
+      const appends = emu.calls.filter((c) => c.op === 'values.append');
+      expect(appends.length).toBeGreaterThan(1);
+      for (const call of appends) {
+        expect(call.status).toBe(200);
+        expect(call.bodyBytes).toBeLessThanOrEqual(CAP);
+      }
+      const lines = emu.values(spreadsheetId, 'Results').slice(1).filter((line) => line[0] !== '');
+      expect(lines.map((line) => line[0]).sort()).toEqual(rows.map((_, i) => `PRJ-${i + 1}`).sort());
+      for (const line of lines) expect(line[1]).toMatch(new RegExp(`range=${Number(line[0]?.slice(4)) + 1}:`));
     } finally {
       await emu.close();
     }
