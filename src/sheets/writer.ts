@@ -1,9 +1,10 @@
 import { Mutex } from 'async-mutex';
 import { sleep } from '../retry/index.js';
-import { appendBody, bodyBytes, writeBody, type CellValues, type SheetsClient, type ValueRange } from './client.js';
+import type { CellValues, SheetsClient, ValueRange } from './client.js';
 import { InPlaceTarget } from './in-place.js';
 import type { Columns, Layout, LostHeader, OutputField } from './layout.js';
 import { locate, type Located } from './locate.js';
+import { BatchSizer, MAX_BYTES_PER_CALL, MAX_READ_BYTES_PER_CALL, queued, type Queued } from './write-size.js';
 import { addMissingHeaders } from './open.js';
 
 export interface PendingWrite {
@@ -87,31 +88,6 @@ export interface WriterOptions {
   afterWrites?: (wrote: boolean) => Promise<void>;
 }
 
-/**
- * No write request body is larger than this, counted as the client sends it (JSON of the
- * values, the ranges, the recheck boxes unticked, the results tab's new lines): Google
- * recommends "a 2 MB maximum payload" (https://developers.google.com/sheets/api/limits,
- * "Quota limits"). A single row larger than this still goes, alone.
- */
-export const MAX_BYTES_PER_CALL = 2_000_000;
-/**
- * …and the identity read before it brings about this much at most: the same 2 MB, for
- * the answer (the rows' cells, learned from the reads so far).
- */
-export const MAX_READ_BYTES_PER_CALL = 2_000_000;
-
-/** Bytes of a row's cells in a write body before any was measured: what its range and brackets add, generously. */
-const FIRST_OVERHEAD = 400;
-/** Bytes of the identity read per row before any was measured (a first flush has `batchSize` rows and measures it). */
-const FIRST_READ_PER_ROW = 1000;
-/** The estimates fill a batch to this share of the caps: a body found too large after all is trimmed, which wastes work. */
-const FILL = 0.95;
-
-interface Queued {
-  write: PendingWrite;
-  /** Bytes of its cells' JSON in the request body (exact; the ranges around them are estimated). */
-  bytes: number;
-}
 
 /**
  * Writes verdicts back in batches, never to a wrong cell (invariant 1): before each
@@ -137,12 +113,8 @@ export class SheetWriter {
   private failure: Error | undefined;
   /** The headers and tabs the writes need, made once, before the first of them. */
   private prepared: Promise<void> | undefined;
-  private readonly maxBody: number;
-  private readonly maxRead: number;
-  /** What a row adds to a write body besides its cells' JSON (its ranges, brackets, the target's own cells), as measured: the largest lately. */
-  private overhead = FIRST_OVERHEAD;
-  /** What a row of a batch brings in its identity read, as measured: the largest lately. */
-  private readPerRow = FIRST_READ_PER_ROW;
+  /** How many rows fit a write call and its identity read (write-size.ts). */
+  private readonly sizer: BatchSizer;
 
   constructor(
     private readonly client: SheetsClient,
@@ -150,10 +122,7 @@ export class SheetWriter {
     private readonly options: WriterOptions,
   ) {
     if (!Number.isInteger(options.batchSize) || options.batchSize < 1) throw new RangeError(`batchSize must be a whole number ≥ 1, got ${options.batchSize}`);
-    this.maxBody = options.maxBodyBytes ?? MAX_BYTES_PER_CALL;
-    this.maxRead = options.maxReadBytes ?? MAX_READ_BYTES_PER_CALL;
-    if (!(this.maxBody >= 1000)) throw new RangeError(`maxBodyBytes must be at least 1000, got ${this.maxBody}`);
-    if (!(this.maxRead >= 1000)) throw new RangeError(`maxReadBytes must be at least 1000, got ${this.maxRead}`);
+    this.sizer = new BatchSizer(options.maxBodyBytes ?? MAX_BYTES_PER_CALL, options.maxReadBytes ?? MAX_READ_BYTES_PER_CALL);
     this.target = options.target ?? new InPlaceTarget(layout);
   }
 
@@ -230,20 +199,7 @@ export class SheetWriter {
 
   /** The next batch: at most `rows` rows whose write body and identity read fit the caps, by the estimates (always at least one row). */
   private take(rows: number): PendingWrite[] {
-    const bodyRoom = this.maxBody * FILL - BODY_FRAME;
-    const readRoom = this.maxRead * FILL;
-    let count = 0;
-    let body = 0;
-    let read = 0;
-    for (const { bytes } of this.pending) {
-      const nextBody = body + bytes + this.overhead;
-      const nextRead = read + this.readPerRow;
-      if (count >= rows || (count > 0 && (nextBody > bodyRoom || nextRead > readRoom))) break;
-      body = nextBody;
-      read = nextRead;
-      count++;
-    }
-    return this.pending.splice(0, count).map((q) => q.write);
+    return this.pending.splice(0, this.sizer.count(this.pending, rows)).map((q) => q.write);
   }
 
   /**
@@ -299,7 +255,7 @@ export class SheetWriter {
       return undefined;
     }
     if (located.where) this.remember(located.where);
-    else if (batch.length > 0) this.readPerRow = learn(this.readPerRow, located.readBytes / batch.length);
+    else this.sizer.measuredRead(located.readBytes, batch.length);
     const fitted = await this.fit(located);
     if ('lost' in fitted) {
       this.stop(fitted.lost, batch.length);
@@ -325,15 +281,9 @@ export class SheetWriter {
     for (;;) {
       const built = placed.length > 0 ? await this.target.build(placed, located.extra, located.columns) : { data: [] };
       if ('lost' in built) return built;
-      const { write, append } = sizesOf(built);
-      if (placed.length > 0) {
-        const cells = placed.reduce((n, p) => n + cellsBytes(p), 0);
-        this.overhead = learn(this.overhead, (write + append - cells) / placed.length);
-      }
-      const largest = Math.max(write, append);
-      if (largest <= this.maxBody || placed.length <= 1) return { built, placed };
-      // Cut in proportion, a little more: the next build is measured again.
-      placed = placed.slice(0, Math.max(1, Math.min(placed.length - 1, Math.floor((placed.length * this.maxBody * FILL) / largest))));
+      const keep = this.sizer.fits(placed, built);
+      if (keep === placed.length) return { built, placed };
+      placed = placed.slice(0, keep);
     }
   }
 
@@ -383,33 +333,4 @@ export class SheetWriter {
       }
     }
   }
-}
-
-/** JSON around the data of a values.batchUpdate body: `{"valueInputOption":"RAW","data":[]}`. */
-const BODY_FRAME = 40;
-
-/** A queued write, with the exact bytes of its cells in a request body. */
-function queued(write: PendingWrite): Queued {
-  return { write, bytes: cellsBytes(write) };
-}
-
-/** Bytes of a write's cells as JSON strings in a body, with the commas between them. */
-function cellsBytes(write: PendingWrite): number {
-  let bytes = 0;
-  for (const text of Object.values(write.cells)) bytes += Buffer.byteLength(JSON.stringify(text)) + 1;
-  return bytes;
-}
-
-/** The exact bodies of an attempt's requests, as the client sends them (0 for a request not sent). */
-function sizesOf(built: Built): { write: number; append: number } {
-  return {
-    write: built.data.length > 0 ? bodyBytes(writeBody(built.data)) : 0,
-    append: built.append && built.append.rows.length > 0 ? bodyBytes(appendBody(built.append.rows)) : 0,
-  };
-}
-
-/** An estimate that follows a larger measure at once and a smaller one slowly: batches shrink fast and grow back with care. */
-function learn(estimate: number, measured: number): number {
-  if (!Number.isFinite(measured)) return estimate;
-  return measured >= estimate ? measured : Math.max(measured, 0.75 * estimate + 0.25 * measured);
 }
