@@ -17,7 +17,7 @@ export const MAX_READ_BYTES_PER_CALL = 2_000_000;
 /** What a row adds to a write body besides its cells before any was measured: its ranges and brackets, generously. */
 const FIRST_OVERHEAD = 400;
 /** Bytes of the identity read per row before any was measured (a first flush has `batchSize` rows and measures it). */
-const FIRST_READ_PER_ROW = 1000;
+const FIRST_READ_PER_ROW = 500;
 /** The estimates fill a batch to this share of the caps: a body found too large after all is cut, which costs a build. */
 const FILL = 0.95;
 /** JSON around the data of a values.batchUpdate body: `{"valueInputOption":"RAW","data":[]}`. */
@@ -102,8 +102,8 @@ function cellsBytes(write: PendingWrite): number {
   return bytes;
 }
 
-/** An estimate that follows a larger measure at once and a smaller one slowly: batches shrink fast and grow back with care. */
+/** An estimate that follows a larger measure at once and a smaller one halfway: batches shrink at once and grow back over a few calls. */
 function learn(estimate: number, measured: number): number {
   if (!Number.isFinite(measured)) return estimate;
-  return measured >= estimate ? measured : Math.max(measured, 0.75 * estimate + 0.25 * measured);
+  return measured >= estimate ? measured : (estimate + measured) / 2;
 }

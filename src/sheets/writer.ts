@@ -97,7 +97,7 @@ export interface WriterOptions {
  * header that vanished stops writes to the tab for the rest of the run.
  *
  * Batching: a flush starts once `batchSize` rows are pending. When the write quota
- * makes it wait (and on close), what arrived meanwhile goes out in the same call
+ * makes it wait, what arrived meanwhile goes out in the same call
  * (coalescing), sized by bytes, not rows: a request body of at most `maxBodyBytes`,
  * measured exactly as sent, and an identity read of about as much at most.
  */
@@ -185,8 +185,8 @@ export class SheetWriter {
       while (this.failure === undefined && (this.pending.length >= this.options.batchSize || (this.closing && this.pending.length > 0))) {
         const waited = await this.waitForSlots();
         // Rows that piled up while the quota made us wait go out together (coalescing), as
-        // many as the byte caps allow; so does everything left at the end.
-        const batch = this.take(waited || this.closing ? Infinity : this.options.batchSize);
+        // many as the byte caps allow; while it does not, batches of `batchSize`.
+        const batch = this.take(waited ? Infinity : this.options.batchSize);
         try {
           await this.flush(batch);
         } catch (error) {
