@@ -6,6 +6,7 @@ import { sameTab } from './a1.js';
 import type { ServiceAccountKey } from './credentials.js';
 import { QuotaPacer } from './quota.js';
 import { plural } from '../plural.js';
+import { pushTo } from '../collections.js';
 
 export interface SheetsClientOptions {
   spreadsheetId: string;
@@ -135,14 +136,36 @@ export class SheetsClient {
     return normalizeValues(response.data.values);
   }
 
-  /** Reads several ranges in one call. */
+  /**
+   * Reads several ranges in one call. values.batchGet carries its ranges in the URL, which
+   * Google's front end refuses past about 8 KB; a read of many ranges (a write's rows, one
+   * range per run of adjacent rows) goes as values.batchGetByDataFilter instead, its
+   * ranges in a POST body: one read call either way.
+   */
   async readMany(ranges: readonly string[]): Promise<CellValues[]> {
     if (ranges.length === 0) return [];
+    if (batchGetUrlBytes(this.spreadsheetId, ranges) > MAX_GET_URL_BYTES) return this.readByFilters(ranges);
     const response = await this.call('read', `read ${ranges.length} ranges`, undefined, () =>
       this.api.spreadsheets.values.batchGet({ spreadsheetId: this.spreadsheetId, ranges: [...ranges], valueRenderOption: 'FORMATTED_VALUE', majorDimension: 'ROWS' }),
     );
     const valueRanges = response.data.valueRanges ?? [];
     return ranges.map((_, i) => normalizeValues(valueRanges[i]?.values));
+  }
+
+  /** values.batchGetByDataFilter with one a1Range filter per range; each answer is matched to its range by the filter it names. */
+  private async readByFilters(ranges: readonly string[]): Promise<CellValues[]> {
+    const response = await this.call('read', `read ${ranges.length} ranges`, undefined, () =>
+      this.api.spreadsheets.values.batchGetByDataFilter({
+        spreadsheetId: this.spreadsheetId,
+        requestBody: { dataFilters: ranges.map((a1Range) => ({ a1Range })), valueRenderOption: 'FORMATTED_VALUE', majorDimension: 'ROWS' },
+      }),
+    );
+    // Google documents no order for the matched ranges: each is found by its filter (a range asked twice gets its answers in turn).
+    const byRange = new Map<string, Array<unknown[][] | null | undefined>>();
+    for (const matched of response.data.valueRanges ?? []) {
+      for (const filter of matched.dataFilters ?? []) if (typeof filter.a1Range === 'string') pushTo(byRange, filter.a1Range, matched.valueRange?.values);
+    }
+    return ranges.map((range) => normalizeValues(byRange.get(range)?.shift()));
   }
 
   /**
@@ -153,10 +176,7 @@ export class SheetsClient {
   async write(data: ReadonlyArray<ValueRange>, options: { retry?: boolean } = {}): Promise<void> {
     if (data.length === 0) return;
     await this.call('write', `write ${data.length} ranges`, options.retry === false ? 0 : undefined, () =>
-      this.api.spreadsheets.values.batchUpdate({
-        spreadsheetId: this.spreadsheetId,
-        requestBody: { valueInputOption: 'RAW', data: data.map((d) => ({ range: d.range, majorDimension: 'ROWS', values: d.values.map((row) => [...row]) })) },
-      }),
+      this.api.spreadsheets.values.batchUpdate({ spreadsheetId: this.spreadsheetId, requestBody: writeBody(data) }),
     );
   }
 
@@ -172,7 +192,7 @@ export class SheetsClient {
         range,
         valueInputOption: 'RAW',
         insertDataOption: 'INSERT_ROWS',
-        requestBody: { majorDimension: 'ROWS', values: rows },
+        requestBody: appendBody(rows),
       }),
     );
   }
@@ -278,6 +298,11 @@ export class SheetsClient {
           });
         }
         return new SheetsError(`Sheets refused to ${what} in ${where} (400: ${remote}).`, base);
+      case 414:
+        return new SheetsError(`Google's front end refused the request to ${what} in ${where}: its URL is too long (414).`, {
+          ...base,
+          hint: 'Nothing was changed. This is a bug in status-validator (a read too large for one URL): please report it with the command you ran.',
+        });
       case 429:
         return new SheetsError(`Sheets quota exhausted while trying to ${what}${after} (429: ${remote}).`, {
           ...base,
@@ -295,6 +320,39 @@ export class SheetsClient {
         });
     }
   }
+}
+
+/** The body of values.batchUpdate as write() sends it (RAW: invariant 3); the writer measures its batches by it. */
+export function writeBody(data: ReadonlyArray<ValueRange>): sheets_v4.Schema$BatchUpdateValuesRequest {
+  return { valueInputOption: 'RAW', data: data.map((d) => ({ range: d.range, majorDimension: 'ROWS', values: d.values.map((row) => [...row]) })) };
+}
+
+/** The body of values.append as append() sends it. */
+export function appendBody(rows: string[][]): sheets_v4.Schema$ValueRange {
+  return { majorDimension: 'ROWS', values: rows };
+}
+
+/** Bytes of a request body as the client sends it: gaxios sends JSON.stringify of it, in UTF-8. */
+export function bodyBytes(body: object): number {
+  return Buffer.byteLength(JSON.stringify(body));
+}
+
+/**
+ * Longest values.batchGet URL the client sends; longer ones go as a POST. Google's own
+ * Python client turns a GET past 2,048 characters into a POST (googleapiclient/http.py,
+ * MAX_URI_LENGTH) and Google's front ends refuse URLs past about 8 KB with a 414
+ * (googleapis/google-api-nodejs-client#972).
+ */
+export const MAX_GET_URL_BYTES = 2048;
+
+/**
+ * At most what the batchGet URL takes: googleapis-common encodes each range with qs
+ * (RFC 3986), three characters at most per UTF-8 byte, one `ranges=` parameter each.
+ */
+function batchGetUrlBytes(spreadsheetId: string, ranges: readonly string[]): number {
+  let bytes = 'https://sheets.googleapis.com/v4/spreadsheets//values:batchGet?valueRenderOption=FORMATTED_VALUE&majorDimension=ROWS'.length + 3 * Buffer.byteLength(spreadsheetId);
+  for (const range of ranges) bytes += '&ranges='.length + 3 * Buffer.byteLength(range);
+  return bytes;
 }
 
 function normalizeValues(values: unknown[][] | null | undefined): CellValues {

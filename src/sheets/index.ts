@@ -3,7 +3,8 @@ export { readServiceAccountKey, type ServiceAccountKey } from './credentials.js'
 export { OUTPUT_FIELDS, headerPositions, locateColumns, mapHeaders, normalizeHeader, type Columns, type Layout, type LayoutConfig, type LostHeader, type OutputField } from './layout.js';
 export { lastUsedColumn, openSheet, type OpenedSheet } from './open.js';
 export { fingerprintOf, readEntries, type Entry, type RowInputs } from './table.js';
-export { MAX_BYTES_PER_CALL, MAX_ROWS_PER_CALL, SheetWriter, type PendingWrite, type SkippedWrite, type WriteTarget, type WriterStats } from './writer.js';
+export { MAX_BYTES_PER_CALL, MAX_READ_BYTES_PER_CALL } from './write-size.js';
+export { SheetWriter, type PendingWrite, type SkippedWrite, type WriteTarget, type WriterStats } from './writer.js';
 export { InPlaceTarget } from './in-place.js';
 export { ResultsTab, SOURCE_ROW_HEADER, parseResults, type ParsedResults, type ResultsTabConfig } from './results-tab.js';
 export { LineIndex, parseSourceLink, showResults, sourceLink, type ResultLine } from './result-lines.js';

@@ -5,10 +5,11 @@ import { locateColumns, type Columns, type Layout, type LostHeader } from './lay
 import { rowFingerprint } from './table.js';
 import type { PendingWrite, SkippedWrite } from './writer.js';
 
-/** Above this many rows between the first and last row of a batch, small batches re-read rows one range each. */
-const SPARSE_SPAN = 2000;
-/** Up to this many rows a batch may be re-read as one range per row (the ranges go in the URL). */
-const SPARSE_ROWS = 100;
+/**
+ * Rows between two rows of a write read with them rather than cut into two ranges: a
+ * row read for nothing costs its cells, a range more about 25 characters of request.
+ */
+const GAP_READ = 4;
 
 /** One write attempt's view of the tab: where its columns and rows are now. */
 export interface Located {
@@ -22,6 +23,10 @@ export interface Located {
   extra: CellValues[];
   /** Every identity's rows, when the whole tab had to be read: fixes the positions of later writes. */
   where?: Map<string, number[]>;
+  /** For each placed write, its index in the batch (placed writes keep the batch's order). */
+  from: number[];
+  /** About how many bytes of cells the identity read brought for the batch's rows (the whole tab's, when it had to be read). */
+  readBytes: number;
 }
 
 /**
@@ -33,14 +38,8 @@ export interface Located {
  */
 export async function locate(client: SheetsClient, layout: Layout, batch: readonly PendingWrite[], extraRanges: readonly string[]): Promise<Located | { lost: LostHeader }> {
   const tab = quoteSheetName(layout.sheet);
-  let low = Infinity;
-  let high = 0;
-  for (const write of batch) {
-    low = Math.min(low, write.row);
-    high = Math.max(high, write.row);
-  }
-  const sparse = high - low > SPARSE_SPAN && batch.length <= SPARSE_ROWS;
-  const rowRanges = sparse ? batch.map((w) => `${tab}!${w.row}:${w.row}`) : [`${tab}!${low}:${high}`];
+  const runs = rowRuns(batch);
+  const rowRanges = runs.map(([first, last]) => `${tab}!${first}:${last}`);
   const header = `${tab}!${layout.headerRow}:${layout.headerRow}`;
   const results = await client.readMany([header, ...rowRanges, ...extraRanges]);
   const extra = results.slice(1 + rowRanges.length);
@@ -48,16 +47,39 @@ export async function locate(client: SheetsClient, layout: Layout, batch: readon
   if ('lost' in found) return found;
   const { columns } = found;
   const byRow = new Map<number, readonly string[]>();
-  if (sparse) batch.forEach((w, i) => byRow.set(w.row, results[1 + i]?.[0] ?? []));
-  const dense = sparse ? [] : (results[1] ?? []);
-  const current = (row: number): readonly string[] => (sparse ? (byRow.get(row) ?? []) : (dense[row - low] ?? []));
+  let readBytes = 0;
+  runs.forEach(([first], i) => {
+    (results[1 + i] ?? []).forEach((cells, offset) => {
+      byRow.set(first + offset, cells);
+      readBytes += cellBytes(cells);
+    });
+  });
 
   const placed: PendingWrite[] = [];
   for (const write of batch) {
-    if (rowFingerprint(current(write.row), columns) !== write.fingerprint) return relocate(client, layout, batch, extra);
+    if (rowFingerprint(byRow.get(write.row) ?? [], columns) !== write.fingerprint) return relocate(client, layout, batch, extra);
     placed.push(write);
   }
-  return { placed, skipped: [], moved: 0, columns, extra };
+  return { placed, skipped: [], moved: 0, columns, extra, from: placed.map((_, i) => i), readBytes };
+}
+
+/** The batch's rows as runs [first, last] of rows read together (gaps of up to GAP_READ rows are read too), in order. */
+export function rowRuns(batch: readonly PendingWrite[]): Array<[number, number]> {
+  const rows = [...new Set(batch.map((w) => w.row))].sort((a, b) => a - b);
+  const runs: Array<[number, number]> = [];
+  for (const row of rows) {
+    const last = runs.at(-1);
+    if (last && row - last[1] <= GAP_READ + 1) last[1] = row;
+    else runs.push([row, row]);
+  }
+  return runs;
+}
+
+/** About what a row's cells weigh in a values response: its text and the JSON around each cell. */
+function cellBytes(cells: readonly string[]): number {
+  let bytes = 2;
+  for (const cell of cells) bytes += cell.length + 3;
+  return bytes;
 }
 
 /** Some rows are not where they were: read the whole tab once and find every row of the batch in it. */
@@ -69,16 +91,20 @@ async function relocate(client: SheetsClient, layout: Layout, batch: readonly Pe
   const where = new Map<string, number[]>();
   for (let index = layout.headerRow; index < values.length; index++) pushTo(where, rowFingerprint(values[index] ?? [], columns), index + 1);
   const placed: PendingWrite[] = [];
+  const from: number[] = [];
   const skipped: SkippedWrite[] = [];
   const taken = new Set<number>();
   let moved = 0;
-  for (const write of batch) {
+  let readBytes = 0;
+  for (const cells of values) readBytes += cellBytes(cells);
+  for (const [index, write] of batch.entries()) {
     const rows = (where.get(write.fingerprint) ?? []).filter((row) => !taken.has(row));
     // Still in its place (even with a twin elsewhere), or found in exactly one other place.
     const row = rows.includes(write.row) ? write.row : rows.length === 1 ? rows[0] : undefined;
     if (row !== undefined) {
       if (row !== write.row) moved++;
       placed.push(row === write.row ? { ...write } : { ...write, readRow: write.readRow ?? write.row, row });
+      from.push(index);
       taken.add(row);
     } else {
       const reason =
@@ -88,5 +114,5 @@ async function relocate(client: SheetsClient, layout: Layout, batch: readonly Pe
       skipped.push({ row: write.readRow ?? write.row, id: write.id, reason });
     }
   }
-  return { placed, skipped, moved, columns, extra, where };
+  return { placed, skipped, moved, columns, extra, where, from, readBytes };
 }

@@ -59,6 +59,8 @@ export class ResultsTab implements WriteTarget {
   private at = { id: 1, link: 2 };
   private columnCount = 0;
   private sourceGid = 0;
+  /** The columns confirmed for the last identity read built from. */
+  private confirmed: { read: readonly CellValues[]; found: Awaited<ReturnType<ResultsTab['confirm']>> } | undefined;
 
   constructor(
     private readonly client: SheetsClient,
@@ -148,7 +150,9 @@ export class ResultsTab implements WriteTarget {
   }
 
   async build(placed: readonly PendingWrite[], read: readonly CellValues[], columns: Columns): Promise<Built | { lost: LostHeader }> {
-    const found = await this.confirm(read);
+    // The writer may build one attempt's read again for fewer rows (a body past the cap): the columns are confirmed once per read.
+    if (this.confirmed?.read !== read) this.confirmed = { read, found: await this.confirm(read) };
+    const found = this.confirmed.found;
     if ('lost' in found) return found;
     const { cols, ids, links } = found;
     const index = new LineIndex(this.sourceGid, this.ambiguous);

@@ -4,6 +4,7 @@ import type { CellValues, SheetsClient, ValueRange } from './client.js';
 import { InPlaceTarget } from './in-place.js';
 import type { Columns, Layout, LostHeader, OutputField } from './layout.js';
 import { locate, type Located } from './locate.js';
+import { BatchSizer, MAX_BYTES_PER_CALL, MAX_READ_BYTES_PER_CALL, queued, type Queued } from './write-size.js';
 import { addMissingHeaders } from './open.js';
 
 export interface PendingWrite {
@@ -72,6 +73,10 @@ export interface WriterOptions {
   /** Where the verdicts go; the data rows' own output columns by default. */
   target?: WriteTarget;
   batchSize: number;
+  /** Largest write request body, in bytes (MAX_BYTES_PER_CALL by default; tests lower it). */
+  maxBodyBytes?: number;
+  /** Largest identity read answer, about, in bytes (MAX_READ_BYTES_PER_CALL by default). */
+  maxReadBytes?: number;
   signal?: AbortSignal;
   onFlush?: (stats: Readonly<WriterStats>) => void;
   /**
@@ -83,16 +88,6 @@ export interface WriterOptions {
   afterWrites?: (wrote: boolean) => Promise<void>;
 }
 
-/** No write call carries more rows than this, however many piled up behind the quota. */
-export const MAX_ROWS_PER_CALL = 1000;
-/** …nor more bytes of values: Google recommends at most 2 MB a request (Sheets API "Usage limits"). */
-export const MAX_BYTES_PER_CALL = 1_900_000;
-
-interface Queued {
-  write: PendingWrite;
-  /** Size of its values in the request body, about. */
-  bytes: number;
-}
 
 /**
  * Writes verdicts back in batches, never to a wrong cell (invariant 1): before each
@@ -102,8 +97,9 @@ interface Queued {
  * header that vanished stops writes to the tab for the rest of the run.
  *
  * Batching: a flush starts once `batchSize` rows are pending. When the write quota
- * makes it wait, what arrived meanwhile goes out in the same call (coalescing), up to
- * MAX_ROWS_PER_CALL rows and MAX_BYTES_PER_CALL bytes.
+ * makes it wait, what arrived meanwhile goes out in the same call
+ * (coalescing), sized by bytes, not rows: a request body of at most `maxBodyBytes`,
+ * measured exactly as sent, and an identity read of about as much at most.
  */
 export class SheetWriter {
   readonly stats: WriterStats = { writeCalls: 0, verifyReads: 0, rowsWritten: 0, rowsMoved: 0, skipped: [], largestBatch: 0, stopped: undefined, rowsNotWritten: 0, headersAdded: [], writtenAt: new Map() };
@@ -117,6 +113,8 @@ export class SheetWriter {
   private failure: Error | undefined;
   /** The headers and tabs the writes need, made once, before the first of them. */
   private prepared: Promise<void> | undefined;
+  /** How many rows fit a write call and its identity read (write-size.ts). */
+  private readonly sizer: BatchSizer;
 
   constructor(
     private readonly client: SheetsClient,
@@ -124,6 +122,7 @@ export class SheetWriter {
     private readonly options: WriterOptions,
   ) {
     if (!Number.isInteger(options.batchSize) || options.batchSize < 1) throw new RangeError(`batchSize must be a whole number ≥ 1, got ${options.batchSize}`);
+    this.sizer = new BatchSizer(options.maxBodyBytes ?? MAX_BYTES_PER_CALL, options.maxReadBytes ?? MAX_READ_BYTES_PER_CALL);
     this.target = options.target ?? new InPlaceTarget(layout);
   }
 
@@ -151,7 +150,7 @@ export class SheetWriter {
       write.readRow ??= write.row;
       write.row = now[0];
     }
-    this.pending.push({ write, bytes: bytesOf(write) });
+    this.pending.push(queued(write));
     if (this.pending.length >= this.options.batchSize) this.kick();
   }
 
@@ -185,28 +184,22 @@ export class SheetWriter {
     await this.flushing.runExclusive(async () => {
       while (this.failure === undefined && (this.pending.length >= this.options.batchSize || (this.closing && this.pending.length > 0))) {
         const waited = await this.waitForSlots();
-        // Rows that piled up while the quota made us wait go out together (coalescing), within bounds.
-        const batch = this.take(waited ? MAX_ROWS_PER_CALL : Math.min(this.options.batchSize, MAX_ROWS_PER_CALL));
+        // Rows that piled up while the quota made us wait go out together (coalescing), as
+        // many as the byte caps allow; while it does not, batches of `batchSize`.
+        const batch = this.take(waited ? Infinity : this.options.batchSize);
         try {
           await this.flush(batch);
         } catch (error) {
-          this.pending = batch.map((write) => ({ write, bytes: bytesOf(write) })).concat(this.pending);
+          this.pending = batch.map(queued).concat(this.pending);
           this.failure = error instanceof Error ? error : new Error(String(error));
         }
       }
     });
   }
 
-  /** The next batch: at most `rows` rows and MAX_BYTES_PER_CALL bytes (always at least one row). */
+  /** The next batch: at most `rows` rows whose write body and identity read fit the caps, by the estimates (always at least one row). */
   private take(rows: number): PendingWrite[] {
-    let count = 0;
-    let bytes = 0;
-    for (const queued of this.pending) {
-      if (count >= rows || (count > 0 && bytes + queued.bytes > MAX_BYTES_PER_CALL)) break;
-      bytes += queued.bytes;
-      count++;
-    }
-    return this.pending.splice(0, count).map((q) => q.write);
+    return this.pending.splice(0, this.sizer.count(this.pending, rows)).map((q) => q.write);
   }
 
   /**
@@ -249,7 +242,12 @@ export class SheetWriter {
     await this.target.prepare?.();
   }
 
-  /** One attempt: undefined when done (written, or stopped), else the write's error. */
+  /**
+   * One attempt: undefined when done (written, or stopped), else the write's error. The
+   * bodies are measured as the client sends them; a batch whose body the estimates put
+   * past the cap is cut to the rows that fit, and the rest go back to the head of the
+   * queue, where they are now (this attempt re-identified them).
+   */
   private async attempt(batch: PendingWrite[]): Promise<Error | undefined> {
     const located = await locate(this.client, this.layout, batch, this.target.ranges());
     this.stats.verifyReads += 'where' in located && located.where ? 2 : 1;
@@ -258,11 +256,14 @@ export class SheetWriter {
       return undefined;
     }
     if (located.where) this.remember(located.where);
-    const built = located.placed.length > 0 ? await this.target.build(located.placed, located.extra, located.columns) : { data: [] };
-    if ('lost' in built) {
-      this.stop(built.lost, batch.length);
+    else this.sizer.measuredRead(located.readBytes, batch.length);
+    const fitted = await this.fit(located);
+    if ('lost' in fitted) {
+      this.stop(fitted.lost, batch.length);
       return undefined;
     }
+    const { built, placed } = fitted;
+    if (placed.length < located.placed.length) this.putBack(batch, located, placed.length);
     try {
       // New lines before anything that depends on them (the recheck box of their row is unticked in `data`).
       // A lost answer to the append is safe: the retry re-reads the tab and finds its lines.
@@ -271,8 +272,34 @@ export class SheetWriter {
     } catch (error) {
       return error instanceof Error ? error : new Error(String(error));
     }
-    this.settled(located, built.data.length > 0 || (built.append?.rows.length ?? 0) > 0);
+    this.settled({ ...located, placed }, built.data.length > 0 || (built.append?.rows.length ?? 0) > 0);
     return undefined;
+  }
+
+  /** The writes of the attempt, built; when a body would pass the cap, the first rows whose bodies fit (always one at least). */
+  private async fit(located: Located): Promise<{ built: Built; placed: PendingWrite[] } | { lost: LostHeader }> {
+    let placed = located.placed;
+    for (;;) {
+      const built = placed.length > 0 ? await this.target.build(placed, located.extra, located.columns) : { data: [] };
+      if ('lost' in built) return built;
+      const keep = this.sizer.fits(placed, built);
+      if (keep === placed.length) return { built, placed };
+      placed = placed.slice(0, keep);
+    }
+  }
+
+  /**
+   * The writes cut from this attempt go back to the head of the queue, where this attempt
+   * found them; the batch keeps the others (a retry re-identifies exactly those, and a
+   * failure puts back exactly those).
+   */
+  private putBack(batch: PendingWrite[], located: Located, kept: number): void {
+    const cut = new Set(located.from.slice(kept));
+    const rest = located.placed.slice(kept);
+    const keep = batch.filter((_, i) => !cut.has(i));
+    batch.length = 0;
+    batch.push(...keep);
+    this.pending = rest.map(queued).concat(this.pending);
   }
 
   private settled(located: Located, wrote: boolean): void {
@@ -307,11 +334,4 @@ export class SheetWriter {
       }
     }
   }
-}
-
-/** About what a write's values add to the request body (JSON-escaped text, plus its range). */
-function bytesOf(write: PendingWrite): number {
-  let bytes = 48;
-  for (const text of Object.values(write.cells)) bytes += Buffer.byteLength(JSON.stringify(text)) + 1;
-  return bytes;
 }

@@ -8,6 +8,7 @@ import {
   appendValues,
   batchClearValues,
   batchGetValues,
+  batchGetValuesByDataFilter,
   batchUpdateValues,
   clearValues,
   getValues,
@@ -43,6 +44,8 @@ export function dispatch(
       return getValues(ctx, r);
     case 'values.batchGet':
       return batchGetValues(ctx);
+    case 'values.batchGetByDataFilter':
+      return batchGetValuesByDataFilter(ctx);
     case 'values.update':
       return updateValues(ctx, r);
     case 'values.append':

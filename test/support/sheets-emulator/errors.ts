@@ -101,3 +101,34 @@ export function quotaExceeded(kind: 'read' | 'write', limit: number, scope: 'use
 export const PAYLOAD_LIMIT_BYTES = 10_485_760;
 
 export const payloadTooLarge = (limit: number): ApiError => invalidArgument(`Request payload size exceeds the limit: ${limit} bytes.`);
+
+/**
+ * Longest request target (path and query) Google's front end takes. A GET carries its
+ * parameters in the URL (values.batchGet: one `ranges=` per range), and the front end
+ * refuses a URL past about 8 KB before the API sees it: "HTTP GET requests URLs are
+ * limited to 8192 symbols" against Google's APIs (googleapis/google-api-nodejs-client#972,
+ * where the maintainers answer that servers stop at about 8k characters and the limit
+ * will not change); Google's own Python client turns a GET whose URI passes 2,048
+ * characters into a POST with `X-HTTP-Method-Override: GET` (googleapiclient/http.py,
+ * MAX_URI_LENGTH), and Sheets importers chunk their ranges to stay under it
+ * (dust-tt/dust#4042). The refusal is an HTML page, not a JSON error (below).
+ */
+export const URL_LIMIT_BYTES = 8192;
+
+/**
+ * The page Google's front end answers a URL too long with: status 414 and HTML, not the
+ * API's JSON error ("The requested URL … is too large to process. That’s all we know.",
+ * as quoted in mohamedmansour/extended-share-extension#36).
+ */
+export function urlTooLargePage(path: string): string {
+  const shown = path.length > 60 ? `${path.slice(0, 60)}...` : path;
+  return [
+    '<!DOCTYPE html>',
+    '<html lang=en>',
+    '  <meta charset=utf-8>',
+    '  <title>Error 414 (Request-URI Too Large)!!1</title>',
+    '  <p><b>414.</b> <ins>That’s an error.</ins>',
+    `  <p>The requested URL <code>${shown.replace(/[<>&]/g, '')}</code> is too large to process.  <ins>That’s all we know.</ins>`,
+    '',
+  ].join('\n');
+}

@@ -5,7 +5,7 @@
 export { startSheetsEmulator, type SheetsEmulator, type TabDecor } from './emulator.js';
 export { columnIndex, columnName, parseA1, quoteTitle } from './a1.js';
 export { QUOTA_WINDOW_MS } from './quota.js';
-export { PAYLOAD_LIMIT_BYTES } from './errors.js';
+export { PAYLOAD_LIMIT_BYTES, URL_LIMIT_BYTES } from './errors.js';
 export type { Role } from './sharing.js';
 export type { DeveloperMetadata } from './developer-metadata.js';
 export type {

@@ -1,7 +1,7 @@
 /** The request pipeline: record → hooks → latency → faults → auth → quota → serve. */
 import type { Evaluate } from './cells.js';
 import { dispatch } from './dispatch.js';
-import { ApiError, PAYLOAD_LIMIT_BYTES, defaultMessage, googleStatus, notFound, payloadTooLarge, permissionDenied, quotaExceeded, unauthenticated } from './errors.js';
+import { ApiError, PAYLOAD_LIMIT_BYTES, URL_LIMIT_BYTES, defaultMessage, googleStatus, notFound, payloadTooLarge, permissionDenied, quotaExceeded, unauthenticated, urlTooLargePage } from './errors.js';
 import { SheetsQuota } from './quota.js';
 import { readBearer, route } from './router.js';
 import { allowed } from './sharing.js';
@@ -19,6 +19,12 @@ interface ArmedFault {
 function rangesOf(op: string, query: URLSearchParams, body: unknown): string[] | undefined {
   if (op === 'values.batchGet') return query.getAll('ranges');
   const b = body !== null && typeof body === 'object' ? (body as Record<string, unknown>) : {};
+  if (op === 'values.batchGetByDataFilter' && Array.isArray(b['dataFilters'])) {
+    return (b['dataFilters'] as unknown[]).map((f) => {
+      const range = (f as Record<string, unknown> | null)?.['a1Range'];
+      return typeof range === 'string' ? range : '';
+    });
+  }
   if (op === 'values.batchClear' && Array.isArray(b['ranges'])) return (b['ranges'] as unknown[]).map(String);
   if (op === 'values.batchUpdate' && Array.isArray(b['data'])) {
     return (b['data'] as unknown[]).map((d) => {
@@ -52,6 +58,7 @@ export class Pipeline {
   readonly hookErrors: unknown[] = [];
   latencyMs: number;
   payloadLimitBytes = PAYLOAD_LIMIT_BYTES;
+  urlLimitBytes = URL_LIMIT_BYTES;
   private hooks: RequestHook[] = [];
   private responseHooks: ResponseHook[] = [];
   private faults: ArmedFault[] = [];
@@ -100,7 +107,7 @@ export class Pipeline {
   async handle(req: HttpRequest): Promise<HttpResponse> {
     const r = route(req.method, req.path);
     const bearer = readBearer(req.authorization);
-    const call: Mutable<RecordedCall> = { kind: r.kind, op: r.op, method: req.method, path: req.path, at: this.now(), status: 0 };
+    const call: Mutable<RecordedCall> = { kind: r.kind, op: r.op, method: req.method, path: req.path, at: this.now(), status: 0, bodyBytes: req.bodyBytes, urlBytes: req.urlBytes };
     if (r.spreadsheetId !== undefined) call.spreadsheetId = r.spreadsheetId;
     if (r.range !== undefined) call.range = r.range;
     const ranges = rangesOf(r.op, req.query, req.body);
@@ -134,6 +141,8 @@ export class Pipeline {
   }
 
   private async serve(call: RecordedCall, req: HttpRequest, authorised: boolean): Promise<HttpResponse> {
+    // Google's front end refuses a URL too long before the API sees it: no hook, no quota, nothing changed.
+    if (req.urlBytes > this.urlLimitBytes) return { status: 414, text: urlTooLargePage(req.path), headers: { 'content-type': 'text/html; charset=UTF-8' } };
     for (const hook of this.hooks.slice()) {
       try {
         await hook(call);

@@ -10,7 +10,7 @@ export interface Route {
 }
 
 const PREFIX = '/v4/spreadsheets/';
-const READ_OPS: ReadonlySet<CallOp> = new Set<CallOp>(['get', 'values.get', 'values.batchGet']);
+const READ_OPS: ReadonlySet<CallOp> = new Set<CallOp>(['get', 'values.get', 'values.batchGet', 'values.batchGetByDataFilter']);
 
 function decode(segment: string): string {
   try {
@@ -35,6 +35,7 @@ function opFor(method: string, rest: string): { op: CallOp; id?: string; range?:
   }
   if (verb !== '') return { op: 'unknown', id };
   if (tail === '/values:batchGet' && method === 'GET') return { op: 'values.batchGet', id };
+  if (tail === '/values:batchGetByDataFilter' && method === 'POST') return { op: 'values.batchGetByDataFilter', id };
   if (tail === '/values:batchUpdate' && method === 'POST') return { op: 'values.batchUpdate', id };
   if (tail === '/values:batchClear' && method === 'POST') return { op: 'values.batchClear', id };
   if (!tail.startsWith('/values/')) return { op: 'unknown', id };

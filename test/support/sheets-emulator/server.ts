@@ -15,6 +15,8 @@ export interface HttpRequest {
   bodyError: string | undefined;
   /** Size of the body as sent (before gunzip), for the payload limit. */
   bodyBytes: number;
+  /** Length of the request target (path and query) as sent, for the URL limit. */
+  urlBytes: number;
 }
 
 export interface HttpResponse {
@@ -53,6 +55,7 @@ async function parseRequest(req: IncomingMessage): Promise<HttpRequest> {
     body: undefined,
     bodyError: undefined,
     bodyBytes: 0,
+    urlBytes: Buffer.byteLength(url),
   };
   const { raw, sent } = await readBody(req);
   out.bodyBytes = sent;

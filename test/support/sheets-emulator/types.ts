@@ -65,6 +65,7 @@ export type CallOp =
   | 'batchUpdate'
   | 'values.get'
   | 'values.batchGet'
+  | 'values.batchGetByDataFilter'
   | 'values.update'
   | 'values.append'
   | 'values.clear'
@@ -82,7 +83,7 @@ export interface PendingCall {
   readonly spreadsheetId?: string;
   /** Decoded A1 range of values.get/update/append/clear. */
   readonly range?: string;
-  /** Ranges of batchGet / batchClear / values:batchUpdate. */
+  /** Ranges of batchGet / batchGetByDataFilter (their a1Range filters) / batchClear / values:batchUpdate. */
   readonly ranges?: string[];
   readonly body?: unknown;
   readonly valueInputOption?: string;
@@ -90,6 +91,10 @@ export interface PendingCall {
   readonly caller?: string;
   /** Arrival time, from the emulator clock. */
   readonly at: number;
+  /** Size of the request body as it arrived (before any gunzip): what the payload limit is checked against. */
+  readonly bodyBytes: number;
+  /** Length of the request target (path and query) as it arrived: what the URL limit is checked against. */
+  readonly urlBytes: number;
 }
 
 /** A request as recorded in `calls`; `status` is 0 until it has been answered. */

@@ -53,6 +53,26 @@ export function batchGetValues(ctx: ValuesContext): Json {
   return out;
 }
 
+/**
+ * spreadsheets.values.batchGetByDataFilter: a read whose ranges travel in a POST body, not
+ * in the URL (https://developers.google.com/sheets/api/reference/rest/v4/spreadsheets.values/batchGetByDataFilter):
+ * "Ranges that match any of the data filters in the request will be returned", each as a
+ * MatchedValueRange with the filters that matched it. Only a1Range filters are modelled.
+ */
+export function batchGetValuesByDataFilter(ctx: ValuesContext): Json {
+  const filters = Array.isArray(ctx.body['dataFilters']) ? (ctx.body['dataFilters'] as unknown[]) : [];
+  const dim = parseDimension(ctx.body['majorDimension']);
+  const render = ctx.body['valueRenderOption'];
+  const matched = filters.map((filter, i) => {
+    const range = filter !== null && typeof filter === 'object' ? (filter as Json)['a1Range'] : undefined;
+    if (typeof range !== 'string') throw invalidArgument(`Invalid data_filters[${i}]: this emulator models a1Range filters only.`);
+    return { valueRange: valueRange(ctx.book, range, render, dim), dataFilters: [{ a1Range: range }] };
+  });
+  const out: Json = { spreadsheetId: ctx.book.id };
+  if (matched.length > 0) out['valueRanges'] = matched;
+  return out;
+}
+
 function withData(resp: Json, plan: WritePlan, include: unknown, render: unknown): Json {
   if (include !== true && include !== 'true') return resp;
   const renderOption = parseRenderOption(render, 'response_value_render_option');
