@@ -3,6 +3,7 @@ import { a1Range, columnLetter, quoteSheetName, wholeSheet } from './a1.js';
 import type { CellValues, SheetsClient } from './client.js';
 import { mapHeaders, type Layout, type LayoutConfig } from './layout.js';
 import { readEntries, type ReadResult } from './table.js';
+import { ChunkSizer, chunkTargetBytes, lastUsedColumnStreamed, readChunks } from './chunks.js';
 
 export interface OpenedSheet extends ReadResult {
   /** Where the columns are; output and reviewer headers the tab lacks are planned in `missingHeaders`, not added. */
@@ -24,6 +25,50 @@ export async function openSheet(client: SheetsClient, config: LayoutConfig, prer
   return { ...readEntries(values, layout), layout };
 }
 
+/** Rows read in one request and turned into entries (`incomplete` rows are this chunk's). */
+export interface ChunkRead extends ReadResult {
+  firstRow: number;
+  lastRow: number;
+}
+
+export interface StreamedSheet {
+  layout: Layout;
+  /** The data rows, chunk after chunk, in row order; each row once. */
+  chunks: AsyncIterable<ChunkRead>;
+}
+
+/**
+ * Opens the tab for a streamed read: its size from the grid (metadata), then the header
+ * rows with the first rows under them (the layout is mapped once, from that read), then
+ * the rest chunk by chunk as the caller iterates (src/sheets/chunks.ts). Values already
+ * read (watch's `preread`) are one chunk. Like openSheet, nothing is written.
+ */
+export async function openStreamed(client: SheetsClient, config: LayoutConfig, options: { preread?: CellValues | undefined; targetBytes?: number } = {}): Promise<StreamedSheet> {
+  const preread = options.preread;
+  if (preread !== undefined) {
+    const layout = mapHeaders(preread[config.headerRow - 1] ?? [], config, lastUsedColumn(preread));
+    const only: ChunkRead = { ...readEntries(preread, layout), firstRow: 1, lastRow: preread.length };
+    return { layout, chunks: (async function* () { yield only; })() };
+  }
+  const meta = await client.metadata(config.sheet); // a missing tab: the message lists those that exist
+  const sizer = new ChunkSizer(options.targetBytes ?? chunkTargetBytes());
+  const firstLast = Math.min(meta.rowCount, config.headerRow + sizer.next());
+  const first = await client.read(`${quoteSheetName(config.sheet)}!1:${Math.max(firstLast, 1)}`);
+  sizer.observe(firstLast, first);
+  // The output columns are planned after the last used column of this first read; a later
+  // row using a column further right is found by addMissingHeaders, which checks the planned
+  // columns empty before it adds a header (and plans again, reading chunk by chunk).
+  const layout = mapHeaders(first[config.headerRow - 1] ?? [], config, lastUsedColumn(first));
+  const head: ChunkRead = { ...readEntries(first, layout), firstRow: 1, lastRow: firstLast };
+  async function* all(): AsyncGenerator<ChunkRead> {
+    yield head;
+    for await (const chunk of readChunks(client, config.sheet, firstLast + 1, meta.rowCount, sizer)) {
+      yield { ...readEntries(chunk.values, layout, chunk.firstRow), firstRow: chunk.firstRow, lastRow: chunk.lastRow };
+    }
+  }
+  return { layout, chunks: all() };
+}
+
 /**
  * Adds the headers `layout` planned and the tab still lacks after the last used column of
  * the grid (header or data: a column is taken only when all of it is empty), growing the
@@ -42,8 +87,9 @@ export async function addMissingHeaders(client: SheetsClient, planned: Layout): 
         hint: `Run again once people have finished editing (the answers are kept, not asked again), or add the headers yourself: ${layout.missingHeaders.map((h) => `"${h.header}"`).join(', ')}.`,
       });
     }
-    const values = await readTab(client, config.sheet);
-    layout = mapHeaders(values[config.headerRow - 1] ?? [], config, lastUsedColumn(values));
+    // The header row, and the last used column found chunk by chunk: a large tab is never held whole.
+    const header = await client.read(`${quoteSheetName(config.sheet)}!${config.headerRow}:${config.headerRow}`);
+    layout = mapHeaders(header[0] ?? [], config, await lastUsedColumnStreamed(client, config.sheet));
   }
   if (layout.missingHeaders.length === 0) return [];
   await addHeaders(client, layout, config);
