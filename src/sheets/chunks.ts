@@ -12,6 +12,8 @@ import type { CellValues, SheetsClient } from './client.js';
 export const CHUNK_TARGET_BYTES = 1_500_000;
 /** The first read's rows (the header rows come on top): small, since nothing is known of the rows yet. */
 export const FIRST_CHUNK_ROWS = 1_000;
+/** The bytes a row is guessed to weigh before any is read: a wide row, so that the first read stays within a small target too. */
+const GUESSED_ROW_BYTES = 1_500;
 /** However sparse the rows, one read asks for at most this many: a stretch of empty rows must not make the next read huge when the data resumes. */
 export const MAX_CHUNK_ROWS = 50_000;
 
@@ -49,7 +51,7 @@ export class ChunkSizer {
   constructor(
     private readonly targetBytes: number = CHUNK_TARGET_BYTES,
     private readonly maxRows: number = MAX_CHUNK_ROWS,
-    first: number = FIRST_CHUNK_ROWS,
+    first: number = Math.max(1, Math.min(FIRST_CHUNK_ROWS, Math.floor(targetBytes / GUESSED_ROW_BYTES))),
   ) {
     if (!(targetBytes >= 1)) throw new RangeError(`targetBytes must be ≥ 1, got ${targetBytes}`);
     if (!Number.isInteger(maxRows) || maxRows < 1) throw new RangeError(`maxRows must be a whole number ≥ 1, got ${maxRows}`);
