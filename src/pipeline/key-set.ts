@@ -57,15 +57,23 @@ export class KeySet {
   }
 }
 
-/** Two 32-bit FNV-1a hashes with different seeds; never (0, 0), which marks an empty slot. */
+/**
+ * A 64-bit hash of the string (cyrb53's two 32-bit lanes, both kept: a public-domain
+ * string hash with good avalanche); never (0, 0), which marks an empty slot.
+ */
 function hash64(key: string): [number, number] {
-  let a = 0x811c9dc5;
-  let b = 0x01000193 ^ 0x9e3779b9;
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
   for (let i = 0; i < key.length; i++) {
     const c = key.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193) >>> 0;
-    b = Math.imul(b ^ c, 0x5bd1e995) >>> 0;
-    b ^= b >>> 13;
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
   }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507);
+  h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
+  h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  const a = h1 >>> 0;
+  const b = h2 >>> 0;
   return a === 0 && b === 0 ? [0, 1] : [a, b];
 }
