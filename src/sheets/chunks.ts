@@ -81,33 +81,48 @@ export interface RowChunk {
   values: CellValues;
 }
 
-/** Reads rows `from`..`to` (1-based, inclusive) of a tab in one request. */
-export async function readRows(client: SheetsClient, tab: string, from: number, to: number): Promise<CellValues> {
-  return client.read(`${quoteSheetName(tab)}!${from}:${to}`);
+/** The last row of an A1 range as Sheets echoes it ("'Tab'!A1:J1000" → 1000); undefined when it names none. */
+export function lastRowOf(range: string | undefined): number | undefined {
+  const cells = range?.slice(range.lastIndexOf('!') + 1) ?? '';
+  const end = /(?::[A-Z]*|^[A-Z]*)(\d+)$/i.exec(cells);
+  return end?.[1] === undefined ? undefined : Number(end[1]);
 }
 
 /**
- * Reads rows `from` to the grid's last row (`rowCount`, from the tab's metadata: where the
- * tab ends is never guessed from a short answer, since values.get trims trailing empty
- * rows and a sheet may have long empty stretches) in chunks the sizer sizes. The next
- * chunk is read while the caller works on the current one (one read ahead, no more: the
- * rows held stay bounded). A grid that shrank meanwhile (rows deleted) ends the reading
- * where it now ends.
+ * Reads rows `from`..`to` (1-based, inclusive) of a tab in one request. `gridEnd`: the
+ * grid's last row when the request reached past it (Sheets clips the range it echoes to
+ * the grid), else undefined.
  */
-export async function* readChunks(client: SheetsClient, tab: string, from: number, rowCount: number, sizer: ChunkSizer): AsyncGenerator<RowChunk> {
-  let end = rowCount;
+export async function readRows(client: SheetsClient, tab: string, from: number, to: number): Promise<{ values: CellValues; gridEnd: number | undefined }> {
+  const { values, range } = await client.readRange(`${quoteSheetName(tab)}!${from}:${to}`);
+  const last = lastRowOf(range);
+  return { values, gridEnd: last !== undefined && last < to ? last : undefined };
+}
+
+/**
+ * Reads rows `from` to the end of the grid in chunks the sizer sizes. Where the tab ends
+ * is the grid's (`rowCount` when known, else the clipped range of the read that reached
+ * it, else the tab's metadata when a read starts past it): never guessed from a short
+ * answer, since values.get trims trailing empty rows and a sheet may have long empty
+ * stretches. The next chunk is read while the caller works on the current one (one read
+ * ahead, no more: the rows held stay bounded). A grid that shrank meanwhile (rows
+ * deleted) ends the reading where it now ends.
+ */
+export async function* readChunks(client: SheetsClient, tab: string, from: number, rowCount: number | undefined, sizer: ChunkSizer): AsyncGenerator<RowChunk> {
+  let end = rowCount ?? Infinity;
   const fetch = async (first: number): Promise<RowChunk | undefined> => {
     for (;;) {
       if (first > end) return undefined;
       const last = Math.min(end, first + sizer.next() - 1);
       try {
-        const values = await readRows(client, tab, first, last);
+        const { values, gridEnd } = await readRows(client, tab, first, last);
         sizer.observe(last - first + 1, values);
-        return { firstRow: first, lastRow: last, values };
+        if (gridEnd !== undefined) end = gridEnd;
+        return { firstRow: first, lastRow: Math.min(last, end), values };
       } catch (error) {
         if (!(error instanceof SheetsError) || !/exceeds grid limits/i.test(error.message)) throw error;
         const now = (await client.metadata(tab)).rowCount;
-        if (now >= end) throw error;
+        if (now >= end || now >= last) throw error;
         end = now;
       }
     }
@@ -128,9 +143,8 @@ export async function* readChunks(client: SheetsClient, tab: string, from: numbe
  * count): where the bot may add its output headers on a tab too large to hold at once.
  */
 export async function lastUsedColumnStreamed(client: SheetsClient, tab: string, targetBytes: number = CHUNK_TARGET_BYTES): Promise<number> {
-  const { rowCount } = await client.metadata(tab);
   let last = 0;
-  for await (const chunk of readChunks(client, tab, 1, rowCount, new ChunkSizer(targetBytes))) {
+  for await (const chunk of readChunks(client, tab, 1, undefined, new ChunkSizer(targetBytes))) {
     for (const row of chunk.values) if (row.length > last) last = row.length;
   }
   return last;

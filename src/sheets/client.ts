@@ -135,6 +135,18 @@ export class SheetsClient {
     return normalizeValues(response.data.values);
   }
 
+  /**
+   * Reads a range's displayed values with the range Sheets says they cover: a range past
+   * the grid's last row comes back clipped to it, which tells where the tab ends without
+   * asking for its size (chunks.ts).
+   */
+  async readRange(range: string): Promise<{ values: CellValues; range: string | undefined }> {
+    const response = await this.call('read', `read ${range}`, undefined, () =>
+      this.api.spreadsheets.values.get({ spreadsheetId: this.spreadsheetId, range, valueRenderOption: 'FORMATTED_VALUE', majorDimension: 'ROWS' }),
+    );
+    return { values: normalizeValues(response.data.values), range: response.data.range ?? undefined };
+  }
+
   /** Reads several ranges in one call. */
   async readMany(ranges: readonly string[]): Promise<CellValues[]> {
     if (ranges.length === 0) return [];

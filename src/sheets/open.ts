@@ -3,7 +3,7 @@ import { a1Range, columnLetter, quoteSheetName, wholeSheet } from './a1.js';
 import type { CellValues, SheetsClient } from './client.js';
 import { mapHeaders, type Layout, type LayoutConfig } from './layout.js';
 import { readEntries, type ReadResult } from './table.js';
-import { ChunkSizer, chunkTargetBytes, lastUsedColumnStreamed, readChunks } from './chunks.js';
+import { ChunkSizer, chunkTargetBytes, lastUsedColumnStreamed, readChunks, readRows } from './chunks.js';
 
 export interface OpenedSheet extends ReadResult {
   /** Where the columns are; output and reviewer headers the tab lacks are planned in `missingHeaders`, not added. */
@@ -50,11 +50,13 @@ export async function openStreamed(client: SheetsClient, config: LayoutConfig, o
     const only: ChunkRead = { ...readEntries(preread, layout), firstRow: 1, lastRow: preread.length };
     return { layout, chunks: (async function* () { yield only; })() };
   }
-  const meta = await client.metadata(config.sheet); // a missing tab: the message lists those that exist
   const sizer = new ChunkSizer(options.targetBytes ?? chunkTargetBytes());
-  const firstLast = Math.min(meta.rowCount, config.headerRow + sizer.next());
-  const first = await client.read(`${quoteSheetName(config.sheet)}!1:${Math.max(firstLast, 1)}`);
-  sizer.observe(firstLast, first);
+  // The header rows and the first rows under them, in one read; a tab shorter than that
+  // comes back clipped to its grid, and its end is known (readRows).
+  const asked = config.headerRow + sizer.next();
+  const { values: first, gridEnd } = await readFirstRows(client, config.sheet, asked);
+  sizer.observe(asked, first);
+  const firstLast = gridEnd ?? asked;
   // The output columns are planned after the last used column of this first read; a later
   // row using a column further right is found by addMissingHeaders, which checks the planned
   // columns empty before it adds a header (and plans again, reading chunk by chunk).
@@ -62,7 +64,8 @@ export async function openStreamed(client: SheetsClient, config: LayoutConfig, o
   const head: ChunkRead = { ...readEntries(first, layout), firstRow: 1, lastRow: firstLast };
   async function* all(): AsyncGenerator<ChunkRead> {
     yield head;
-    for await (const chunk of readChunks(client, config.sheet, firstLast + 1, meta.rowCount, sizer)) {
+    if (gridEnd !== undefined) return;
+    for await (const chunk of readChunks(client, config.sheet, firstLast + 1, undefined, sizer)) {
       yield { ...readEntries(chunk.values, layout, chunk.firstRow), firstRow: chunk.firstRow, lastRow: chunk.lastRow };
     }
   }
@@ -94,6 +97,17 @@ export async function addMissingHeaders(client: SheetsClient, planned: Layout): 
   if (layout.missingHeaders.length === 0) return [];
   await addHeaders(client, layout, config);
   return layout.missingHeaders.map((h) => h.header);
+}
+
+/** The first rows of the tab; when it does not exist, says which tabs do (one more read, on failure only). */
+async function readFirstRows(client: SheetsClient, tab: string, rows: number): ReturnType<typeof readRows> {
+  try {
+    return await readRows(client, tab, 1, rows);
+  } catch (error) {
+    if (!(error instanceof SheetsError) || error.status !== 400 || !/tab does not exist|unable to parse range/i.test(error.message)) throw error;
+    await client.metadata(tab); // throws the message listing the tabs that exist
+    throw error;
+  }
 }
 
 /** Reads the tab; when it does not exist, says which tabs do (one more read, on failure only). */

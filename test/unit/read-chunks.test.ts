@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ChunkSizer, SheetsClient, openStreamed, readChunks, valuesBytes, type LayoutConfig } from '../../src/sheets/index.js';
+import { ChunkSizer, SheetsClient, lastRowOf, openStreamed, readChunks, valuesBytes, type LayoutConfig } from '../../src/sheets/index.js';
 import { HEADER, SPREADSHEET_ID, TAB, testPrivateKey } from '../support/bed.js';
 import { startSheetsEmulator, type SheetsEmulator } from '../support/sheets-emulator/index.js';
 
@@ -66,6 +66,22 @@ describe('ChunkSizer', () => {
   });
 });
 
+describe('lastRowOf', () => {
+  it('reads the last row of a range as Sheets echoes it, and never throws on any text', () => {
+    expect(lastRowOf("'My tab'!A1:J1000")).toBe(1000);
+    expect(lastRowOf('Statuses!A5:Z5')).toBe(5);
+    expect(lastRowOf("'Tab!with bang'!C7")).toBe(7);
+    expect(lastRowOf('Statuses!A:Z')).toBeUndefined();
+    expect(lastRowOf(undefined)).toBeUndefined();
+    fc.assert(
+      fc.property(fc.string(), (text) => {
+        const row = lastRowOf(text);
+        expect(row === undefined || (Number.isInteger(row) && row >= 0)).toBe(true);
+      }),
+    );
+  });
+});
+
 describe('readChunks', () => {
   it('reads every row of a tab with random row sizes and empty stretches exactly once, in order, each answer within the target', async () => {
     await fc.assert(
@@ -103,6 +119,19 @@ describe('readChunks', () => {
       ),
       { numRuns: 25 },
     );
+  });
+
+  it('finds the end of the grid from the range Sheets echoes, without asking for the tab\'s size', async () => {
+    const rows = Array.from({ length: 45 }, (_, i) => [`P${i}`, 'Done', `row ${i}`]);
+    const client = seed([...rows, null, null], 1 + rows.length + 2);
+    const before = emu.readCount();
+    const chunks = [];
+    for await (const chunk of readChunks(client, TAB, 2, undefined, new ChunkSizer(100_000, 50_000, 20))) chunks.push(chunk);
+    expect(chunks.map((c) => [c.firstRow, c.lastRow])).toEqual([
+      [2, 21],
+      [22, 48],
+    ]);
+    expect(emu.readCount() - before).toBe(2);
   });
 
   it('goes past an empty stretch longer than a chunk to the rows after it, and stops at the grid\'s last row', async () => {
