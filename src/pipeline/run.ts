@@ -263,20 +263,18 @@ async function roomInQueue(writer: SheetWriter, stop: AbortSignal | undefined): 
  * are laid over the rows (which needs them all: that tab's rows are read whole). Returns
  * the writer, the run's write queue, and the chunks of rows still to select.
  */
-async function prepare(plan: RunPlan, options: RunOptions, events: RunEventSink, sheets: SheetsClient): Promise<{ writer: SheetWriter; enqueue: Enqueue; chunks: AsyncIterable<ChunkRead> }> {
+async function prepare(plan: RunPlan, options: RunOptions, events: RunEventSink, sheets: SheetsClient): Promise<{ writer: SheetWriter; enqueue: Enqueue; chunks: AsyncIterable<ChunkRead> | Iterable<ChunkRead> }> {
   const dryRun = options.dryRun ?? false;
   // Nothing is written here: the headers a write needs are made before the first write (SheetWriter).
   const opened = await openStreamed(sheets, plan.layout, { preread: options.preread });
-  let chunks: AsyncIterable<ChunkRead> = opened.chunks;
+  let chunks: AsyncIterable<ChunkRead> | Iterable<ChunkRead> = opened.chunks;
   let target: Awaited<ReturnType<typeof resultsTarget>> = undefined;
   if (plan.resultsTab) {
     // output.sheet: a line of the results tab is matched to its row among all the rows (ids
     // used twice are told apart by row), so the rows are gathered before they are shown.
     const all = await gather(opened.chunks);
     target = await resultsTarget(plan, sheets, { ...all, layout: opened.layout }, events);
-    chunks = (async function* () {
-      yield all;
-    })();
+    chunks = [all];
   }
   const writer = new SheetWriter(sheets, opened.layout, {
     batchSize: plan.writeBatchSize,
@@ -308,7 +306,7 @@ async function prepare(plan: RunPlan, options: RunOptions, events: RunEventSink,
 }
 
 /** All the chunks as one read (a results tab's run). */
-async function gather(chunks: AsyncIterable<ChunkRead>): Promise<ChunkRead> {
+async function gather(chunks: AsyncIterable<ChunkRead> | Iterable<ChunkRead>): Promise<ChunkRead> {
   const all: ChunkRead = { entries: [], incomplete: [], firstRow: 1, lastRow: 0 };
   for await (const chunk of chunks) {
     for (const entry of chunk.entries) all.entries.push(entry);

@@ -33,8 +33,8 @@ export interface ChunkRead extends ReadResult {
 
 export interface StreamedSheet {
   layout: Layout;
-  /** The data rows, chunk after chunk, in row order; each row once. */
-  chunks: AsyncIterable<ChunkRead>;
+  /** The data rows, chunk after chunk, in row order; each row once (`for await` over either). */
+  chunks: AsyncIterable<ChunkRead> | Iterable<ChunkRead>;
 }
 
 /**
@@ -48,7 +48,7 @@ export async function openStreamed(client: SheetsClient, config: LayoutConfig, o
   if (preread !== undefined) {
     const layout = mapHeaders(preread[config.headerRow - 1] ?? [], config, lastUsedColumn(preread));
     const only: ChunkRead = { ...readEntries(preread, layout), firstRow: 1, lastRow: preread.length };
-    return { layout, chunks: (async function* () { yield only; })() };
+    return { layout, chunks: [only] };
   }
   const sizer = new ChunkSizer(options.targetBytes ?? chunkTargetBytes());
   // The header rows and the first rows under them, in one read; a tab shorter than that

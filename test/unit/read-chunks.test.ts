@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChunkSizer, SheetsClient, lastRowOf, openStreamed, readChunks, valuesBytes, type LayoutConfig } from '../../src/sheets/index.js';
-import { HEADER, SPREADSHEET_ID, TAB, testPrivateKey } from '../support/bed.js';
+import { HEADER, TAB, testPrivateKey } from '../support/bed.js';
 import { startSheetsEmulator, type SheetsEmulator } from '../support/sheets-emulator/index.js';
 
 const CONFIG: LayoutConfig = {
