@@ -220,6 +220,9 @@ async function execute(plan: RunPlan, secrets: Secrets, options: RunOptions, sto
     }
     await answers?.finish();
   } catch (error) {
+    // Before the providers were made (the first rows unreadable, write access refused, no
+    // provider usable): nothing was paid for, and the tab is left as it was.
+    if (answers === undefined) throw error;
     failure = error instanceof Error ? error : new Error(String(error));
   }
 
