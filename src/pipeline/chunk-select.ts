@@ -20,7 +20,8 @@ import type { Enqueue } from './settle.js';
  * run's answers (nothing is committed: the only place they are), and --limit's budget.
  */
 export class ChunkSelector {
-  private readonly asked = new KeySet();
+  /** undefined when no row can be asked again (no --force, no named rows, no recheck column, no age limit): a known verdict then always stands, and nothing need be kept. */
+  private readonly asked: KeySet | undefined;
   private readonly errored = new Map<string, { cells: OutputCells; reason: string }>();
   private readonly dryAnswers: Map<string, OutputCells> | undefined;
   private limitLeft: number | undefined;
@@ -28,7 +29,7 @@ export class ChunkSelector {
   private keyOf: (entry: Entry) => string;
 
   constructor(
-    private readonly plan: Pick<RunPlan, 'keyOf' | 'minConfidence' | 'staleAfterMs' | 'llm'>,
+    private readonly plan: Pick<RunPlan, 'keyOf' | 'minConfidence' | 'staleAfterMs' | 'llm' | 'layout'>,
     private readonly options: RunOptions,
     private readonly store: Store,
     private readonly events: RunEventSink,
@@ -38,6 +39,8 @@ export class ChunkSelector {
     private readonly now: () => Date,
   ) {
     this.dryAnswers = dryRun ? new Map() : undefined;
+    const againPossible = (options.force ?? false) || options.rows !== undefined || plan.layout.review?.recheck !== undefined || (options.recheckOlderThanMs ?? plan.staleAfterMs) !== undefined;
+    this.asked = againPossible ? new KeySet() : undefined;
     this.limitLeft = options.limit;
     this.keyOf = plan.keyOf;
   }
@@ -81,14 +84,14 @@ export class ChunkSelector {
       limit,
       staleAfterMs,
       now: now().getTime(),
-      askedThisRun: (key) => this.asked.has(key),
+      askedThisRun: (key) => this.asked?.has(key) ?? false,
     });
     const asked = selection.jobs.reduce((n, job) => n + job.entries.length, 0);
     if (options.limitBudget) options.limitBudget.remaining -= asked;
     else if (this.limitLeft !== undefined) this.limitLeft -= asked;
     // Questions a pending batch job asks are on their way, paid for: never asked twice (invariant 9).
     const { ask, waiting } = setAsidePending(selection.jobs, snapshot.pending);
-    for (const job of ask) this.asked.add(job.key);
+    if (this.asked) for (const job of ask) this.asked.add(job.key);
     events.emit({ type: 'selected', selection: { ...selection, jobs: ask } });
     events.emit({ type: 'waiting', waiting });
     if (!this.dryRun && selection.overrides.length > 0) {
