@@ -7,7 +7,7 @@ import { cascadeCost } from './cascade.js';
 import { flexCost } from './flex.js';
 import { costModes } from './cost.js';
 import { latencyBound, latencyBoundProcess } from './latency.js';
-import { largeSheet } from './load.js';
+import { flatMemory, largeSheet, largestSheet } from './load.js';
 import { portfolioFairness } from './portfolio.js';
 import { postgresBesideSqlite } from './postgres.js';
 import { tokenBoundAnswers } from './answers.js';
@@ -43,6 +43,8 @@ const benches: Record<string, () => Promise<Figure[]>> = {
   B10: requestTooLarge,
   B11: cascadeCost,
   B12: flexCost,
+  B13: flatMemory,
+  B14: largestSheet,
   B15: postgresBesideSqlite,
 };
 

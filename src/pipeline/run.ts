@@ -1,24 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { setAsidePending } from '../batch/pending.js';
 import { VerdictJournal, openStore, type Store } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { StatusValidatorError, redact } from '../errors.js';
 import type { ProviderGate } from '../llm/index.js';
 import { buildAsking } from './ask.js';
-import type { Labelled } from './cascade/index.js';
 import { appendRunsRow, resultsTarget, sheetsClientFor } from './sheet-io.js';
-import { semanticPass } from './semantic.js';
-import { SheetWriter, fingerprintOf, keepColumnLook, keepDashboard, openSheet, probeWrite, type CellValues, type Entry, type LookPiece, type SheetsClient } from '../sheets/index.js';
+import { SheetWriter, fingerprintOf, keepColumnLook, keepDashboard, openStreamed, probeWrite, type CellValues, type ChunkRead, type LookPiece, type SheetsClient } from '../sheets/index.js';
 import { Tally } from './tally.js';
 import { RunEvents, reportProgress, type RunEvent, type RunEventSink } from './events.js';
 import { LockLostError, holdRunLock, type Every, type HeldLock } from './run-lock.js';
-import { localDate, lookupIn, snapshotOf } from './plan.js';
+import { localDate } from './plan.js';
 import { planOf, type RunPlan } from './run-plan.js';
 import { isTicked } from './review.js';
-import { answerAll } from './answer-all.js';
+import { AnswerRun } from './answer-all.js';
 import type { QuestionBoard } from './board.js';
-import { shareNearDuplicates } from './requests.js';
-import { selectWork, type Job } from './select.js';
+import { ChunkSelector } from './chunk-select.js';
 import type { Enqueue } from './settle.js';
 import type { RunSummary } from './summary.js';
 
@@ -187,47 +183,50 @@ async function recordEnd(plan: Pick<RunPlan, 'runsSheet' | 'dashboardSheet'>, se
   }
 }
 
+/** Rows the write queue may hold before the next chunk is selected: answers wait in the store, not in memory, while the writes catch up. */
+const QUEUE_BOUND = 25_000;
+
 async function execute(plan: RunPlan, secrets: Secrets, options: RunOptions, store: Store, events: RunEventSink, sheets: SheetsClient): Promise<void> {
   const dryRun = options.dryRun ?? false;
   const now = options.now ?? (() => new Date());
   events.emit({ type: 'phase', phase: 'reading' });
-  const { writer, enqueue, jobs, labelled } = await prepare(plan, options, store, events, sheets);
-  // The headers (or the results tab) are made only before the first write, after answers
-  // are paid for: on a tab the bot has not written to yet, where a share made read-only
-  // by mistake is most likely, write access is checked first with a write no person
-  // sees (probeWrite), so that a refusal costs no answer.
-  if (!dryRun && jobs.length > 0 && writer.firstWriteMakes) await probeWrite(sheets);
-
-  const asking = await buildAsking(plan, {
-    today: localDate(now()),
-    onRetry: (retry) => events.emit({ type: 'retried', retry }),
-    onCall: (provider, model, usage, billed, failed) => events.emit({ type: 'asked', provider, model, usage, billed, ...(failed ? { failed } : {}) }),
-    onFlex: (flex) => events.emit({ type: 'flex', flex }),
-    onConnectionFailure: () => events.emit({ type: 'connection-failure' }),
-    onAskedAgain: () => events.emit({ type: 'asked-again' }),
-    onWarning: (text) => events.emit({ type: 'warning', text: redact(text, secrets.all) }),
-    limits: dryRun ? undefined : store.limitMemory(),
-    fields: dryRun ? undefined : store.fieldMemory(),
-    sizes: dryRun ? undefined : store.answerSizes,
-    gates: options.gates,
-  });
-  events.emit({ type: 'prompt-cache-key', key: asking.promptCacheKeys.join(', ') });
-  const sharing = shareNearDuplicates(plan.fuzzyThreshold, jobs, events);
-  const semantic = await semanticPass(plan, store, sharing.leaders, dryRun, now());
-
-  events.emit({ type: 'phase', phase: 'validating' });
+  const { writer, enqueue, chunks } = await prepare(plan, options, events, sheets);
+  const selector = new ChunkSelector(plan, options, store, events, enqueue, dryRun, now);
   // A failure while answering (above all the store unreachable past its patience: a commit
-  // that never resolved) stops the asking, and what was committed before it is still written:
-  // every cell queued so far holds a committed verdict (invariant 2), and answers paid for
-  // belong in the sheet now, not in the next run's.
+  // that never resolved) or while reading a later chunk stops the run, and what was committed
+  // before it is still written: every cell queued so far holds a committed verdict (invariant
+  // 2), and answers paid for belong in the sheet now, not in the next run's.
   let failure: Error | undefined;
+  let answers: AnswerRun | undefined;
+  let probed = false;
   try {
-    failure = await answerAll(plan, options, store, events, { asking, sharing, semantic, enqueue, dryRun, now, secrets: secrets.all, labelled });
+    // Select, ask and queue as the chunks arrive; the next chunk is read while this one is asked (readChunks).
+    for await (const chunk of chunks) {
+      events.emit({ type: 'read', opened: chunk });
+      events.emit({ type: 'shown', opened: chunk });
+      const { ask, labelled } = await selector.select(chunk);
+      // The headers (or the results tab) are made only before the first write, after answers
+      // are paid for: on a tab the bot has not written to yet, where a share made read-only
+      // by mistake is most likely, write access is checked first with a write no person
+      // sees (probeWrite), so that a refusal costs no answer.
+      if (!dryRun && ask.length > 0 && writer.firstWriteMakes && !probed) {
+        probed = true;
+        await probeWrite(sheets);
+      }
+      answers ??= await startAnswering(plan, secrets, options, store, events, { enqueue: selector.answered, dryRun, now });
+      failure = await answers.answer(ask, labelled);
+      if (failure !== undefined || options.stop?.aborted) break;
+      await roomInQueue(writer, options.stop);
+    }
+    await answers?.finish();
   } catch (error) {
+    // Before the providers were made (the first rows unreadable, write access refused, no
+    // provider usable): nothing was paid for, and the tab is left as it was.
+    if (answers === undefined) throw error;
     failure = error instanceof Error ? error : new Error(String(error));
   }
-  // The answer sizes learned, for the next run to start from (a failure to save is a warning).
-  await asking.answerSizes.flush();
+  // The answer sizes learned, for the next run to start from, whatever stopped the run.
+  await answers?.saveAnswerSizes();
 
   events.emit({ type: 'phase', phase: 'writing' });
   try {
@@ -241,43 +240,49 @@ async function execute(plan: RunPlan, secrets: Secrets, options: RunOptions, sto
   if (failure !== undefined) throw failure;
 }
 
+/** The providers and the run's answering, made once the first chunk is selected (as the whole-tab read did once its rows were). */
+async function startAnswering(plan: RunPlan, secrets: Secrets, options: RunOptions, store: Store, events: RunEventSink, run: { enqueue: Enqueue; dryRun: boolean; now: () => Date }): Promise<AnswerRun> {
+  const asking = await buildAsking(plan, {
+    today: localDate(run.now()),
+    onRetry: (retry) => events.emit({ type: 'retried', retry }),
+    onCall: (provider, model, usage, billed, failed) => events.emit({ type: 'asked', provider, model, usage, billed, ...(failed ? { failed } : {}) }),
+    onFlex: (flex) => events.emit({ type: 'flex', flex }),
+    onConnectionFailure: () => events.emit({ type: 'connection-failure' }),
+    onAskedAgain: () => events.emit({ type: 'asked-again' }),
+    onWarning: (text) => events.emit({ type: 'warning', text: redact(text, secrets.all) }),
+    limits: run.dryRun ? undefined : store.limitMemory(),
+    fields: run.dryRun ? undefined : store.fieldMemory(),
+    sizes: run.dryRun ? undefined : store.answerSizes,
+    gates: options.gates,
+  });
+  events.emit({ type: 'prompt-cache-key', key: asking.promptCacheKeys.join(', ') });
+  events.emit({ type: 'phase', phase: 'validating' });
+  return new AnswerRun(plan, options, store, events, asking, { ...run, secrets: secrets.all });
+}
+
+/** Back-pressure: while the writes lag (the write quota sets their pace), no more rows are read and asked. */
+async function roomInQueue(writer: SheetWriter, stop: AbortSignal | undefined): Promise<void> {
+  while (writer.pendingCount > QUEUE_BOUND && writer.error === undefined && !stop?.aborted) await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
 /**
- * Reads the tab and sorts its rows; keeps the reviewers' verdicts; queues the known
- * verdicts the sheet does not show. Returns the writer and the questions to ask: the
- * rows read are no longer held once this returns, only the rows of those questions.
+ * Opens the tab for a streamed read and makes the writer; with a results tab, its lines
+ * are laid over the rows (which needs them all: that tab's rows are read whole). Returns
+ * the writer, the run's write queue, and the chunks of rows still to select.
  */
-async function prepare(
-  plan: RunPlan,
-  options: RunOptions,
-  store: Store,
-  events: RunEventSink,
-  sheets: SheetsClient,
-): Promise<{ writer: SheetWriter; enqueue: Enqueue; jobs: Job[]; labelled: Labelled[] }> {
+async function prepare(plan: RunPlan, options: RunOptions, events: RunEventSink, sheets: SheetsClient): Promise<{ writer: SheetWriter; enqueue: Enqueue; chunks: AsyncIterable<ChunkRead> | Iterable<ChunkRead> }> {
   const dryRun = options.dryRun ?? false;
-  const now = options.now ?? (() => new Date());
   // Nothing is written here: the headers a write needs are made before the first write (SheetWriter).
-  const opened = await openSheet(sheets, plan.layout, options.preread);
-  events.emit({ type: 'read', opened });
-  const target = await resultsTarget(plan, sheets, opened, events);
-  events.emit({ type: 'shown', opened });
-
-  const staleAfterMs = options.recheckOlderThanMs ?? plan.staleAfterMs;
-  // One lookup for all the rows' keys (one read transaction: one snapshot, one round trip), then the sort over it.
-  const entries = onlyRows(opened.entries, options.rows);
-  const { keyOf, snapshot } = await snapshotOf(store, entries, plan.keyOf);
-  // The budget is read after the lookup's await: another target's selection may have taken from it meanwhile.
-  const selection = selectWork(entries, keyOf, lookupIn(snapshot, plan.minConfidence), { force: (options.force ?? false) || options.rows !== undefined, limit: options.limitBudget?.remaining ?? options.limit, staleAfterMs, now: now().getTime() });
-  if (options.limitBudget) options.limitBudget.remaining -= selection.jobs.reduce((n, job) => n + job.entries.length, 0);
-  // Questions a pending batch job asks are on their way, paid for: never asked twice (invariant 9).
-  const { ask, waiting } = setAsidePending(selection.jobs, snapshot.pending);
-  events.emit({ type: 'selected', selection: { ...selection, jobs: ask } });
-  events.emit({ type: 'waiting', waiting });
-  if (!dryRun) {
-    // Reviewers' verdicts are ground truth for those inputs: kept before anything else.
-    const recordedAt = now().toISOString();
-    if (selection.overrides.length > 0) await store.putOverrides(selection.overrides.map(({ key, override }) => ({ key, ...override, recordedAt })));
+  const opened = await openStreamed(sheets, plan.layout, { preread: options.preread });
+  let chunks: AsyncIterable<ChunkRead> | Iterable<ChunkRead> = opened.chunks;
+  let target: Awaited<ReturnType<typeof resultsTarget>> = undefined;
+  if (plan.resultsTab) {
+    // output.sheet: a line of the results tab is matched to its row among all the rows (ids
+    // used twice are told apart by row), so the rows are gathered before they are shown.
+    const all = await gather(opened.chunks);
+    target = await resultsTarget(plan, sheets, { ...all, layout: opened.layout }, events);
+    chunks = [all];
   }
-
   const writer = new SheetWriter(sheets, opened.layout, {
     batchSize: plan.writeBatchSize,
     ...(target ? { target } : {}),
@@ -304,16 +309,16 @@ async function prepare(
     writer.enqueue({ row: entry.row, id: entry.id, fingerprint: fingerprintOf(entry.id, entry.inputs, entry.review.override), cells, clearRecheck });
     events.emit({ type: 'queued', entry, verdict: cells.verdict });
   };
-  // A known verdict unticks a box only when it answers the request (a batch job's answer, select.ts).
-  for (const { entry, cells, answersRecheck } of selection.rewrites) enqueue(entry, cells, answersRecheck === true);
-  // A reviewer's verdict labels its row for a cascade's calibration.
-  const labelled = plan.llm.cascade ? selection.overrides.map(({ key, entry, override }) => ({ key, inputs: entry.inputs, verdict: override.verdict })) : [];
-  return { writer, enqueue, jobs: ask, labelled };
+  return { writer, enqueue, chunks };
 }
 
-/** The entries a run works on: all, or those whose id was named. */
-function onlyRows(entries: Entry[], ids: readonly string[] | undefined): Entry[] {
-  if (ids === undefined) return entries;
-  const wanted = new Set(ids);
-  return entries.filter((entry) => entry.id !== '' && wanted.has(entry.id));
+/** All the chunks as one read (a results tab's run). */
+async function gather(chunks: AsyncIterable<ChunkRead> | Iterable<ChunkRead>): Promise<ChunkRead> {
+  const all: ChunkRead = { entries: [], incomplete: [], firstRow: 1, lastRow: 0 };
+  for await (const chunk of chunks) {
+    for (const entry of chunk.entries) all.entries.push(entry);
+    for (const row of chunk.incomplete) all.incomplete.push(row);
+    all.lastRow = chunk.lastRow;
+  }
+  return all;
 }

@@ -77,6 +77,12 @@ export interface SelectOptions {
   /** Rows whose verdict is older than this are asked again. */
   staleAfterMs?: number | undefined;
   now?: number;
+  /**
+   * Keys this run has already asked (a streamed read selects chunk by chunk): their known
+   * verdict is this run's answer, so it stands for --force and a ticked box or an old
+   * verdict too, as a row sharing the question in one selection would have got it.
+   */
+  askedThisRun?: (key: string) => boolean;
 }
 
 /** Sorts the rows into nothing-to-do, write-a-known-verdict and ask-the-model. */
@@ -110,9 +116,10 @@ export function selectWork(
     const ticked = isTicked(entry.review.recheck);
     const stale = options.staleAfterMs !== undefined && isStale(entry, options.staleAfterMs, now);
     const known = lookup(key);
-    const answered = known !== undefined && (ticked || stale) && answersRequest(entry, known, options.staleAfterMs, now);
+    const givenNow = known !== undefined && (options.askedThisRun?.(key) ?? false);
+    const answered = known !== undefined && (ticked || stale) && (givenNow || answersRequest(entry, known, options.staleAfterMs, now));
     const recheck = (ticked || stale) && !answered;
-    if (known && !options.force && !recheck) {
+    if (known && (!options.force || givenNow) && !recheck) {
       if (showsVerdict(entry, known.cells) && !ticked) selection.upToDate++;
       else selection.rewrites.push({ entry, cells: known.cells, ...(answered && ticked ? { answersRecheck: true } : {}) });
       continue;

@@ -10,6 +10,8 @@ import { zeroCounters, type RunStatus, type RunSummary } from './summary.js';
 
 /** How many newly INVALID rows a summary lists (all are counted): a notification shows fewer. */
 const NEWLY_INVALID_KEPT = 100;
+/** How many incomplete rows the warning names (all are counted): rowList shows ten, then "…". */
+const INCOMPLETE_NAMED = 11;
 
 /**
  * Accumulates what a run does, as it does it, into its RunSummary: a listener of the
@@ -29,8 +31,14 @@ export class Tally implements RunEventSink {
   private primaryModel = '';
   /** The verdict cells read, and the writes queued: what the sheet shows at the end. */
   private readonly shown = new ShownCounts();
-  /** Where the writer put the verdicts of rows that moved (read-time row → written row). */
+  /** Where the writer put the verdicts of rows that moved (read-time row → written row): the writer's own map, not a copy. */
   private writtenAt: ReadonlyMap<number, number> = new Map();
+  private readonly incompleteRows: number[] = [];
+  private rowWarningsAt: number | undefined;
+  private readonly unreadable: number[] = [];
+  private unreadableCount = 0;
+  private readonly underOverride: number[] = [];
+  private underOverrideCount = 0;
 
   /** `config`: the run's target, a Config or the RunPlan resolved from it. */
   constructor(runId: string, config: { target: { name: string }; sheets: { spreadsheet_id: string; sheet: string } }, dryRun: boolean, start: Date, warnings: string[], trigger: string, group?: string) {
@@ -130,13 +138,13 @@ export class Tally implements RunEventSink {
     this.summary.llm.promptCacheKey = key;
   }
 
+  /** Rows read (a streamed read tells each chunk): counted, and the first incomplete ones kept to name them. */
   read(opened: Pick<OpenedSheet, 'entries' | 'incomplete'>): void {
-    this.summary.rows.read = opened.entries.length + opened.incomplete.length;
-    this.summary.rows.incomplete = opened.incomplete.length;
-    if (opened.incomplete.length > 0) {
-      const many = opened.incomplete.length !== 1;
-      this.summary.warnings.push(`${plural(opened.incomplete.length, 'row')} ${many ? 'have' : 'has'} neither status nor comment and ${many ? 'were' : 'was'} skipped (${rowList(opened.incomplete)})`);
-    }
+    // The rows' warnings go where the whole-tab read put them: after those told before the read.
+    this.rowWarningsAt ??= this.summary.warnings.length;
+    this.summary.rows.read += opened.entries.length + opened.incomplete.length;
+    this.summary.rows.incomplete += opened.incomplete.length;
+    for (const row of opened.incomplete) if (this.incompleteRows.length < INCOMPLETE_NAMED) this.incompleteRows.push(row);
   }
 
   /** The verdict cells as the run found them (call once a results tab's lines are laid over the entries). */
@@ -149,33 +157,56 @@ export class Tally implements RunEventSink {
     this.shown.queue(entry, verdict);
   }
 
+  /** One selection's rows (a streamed read selects chunk by chunk): added to the run's counts. */
   selected(selection: Selection): void {
     const rows = this.summary.rows;
-    rows.upToDate = selection.upToDate;
-    rows.fromCache = selection.rewrites.length;
-    rows.asked = selection.jobs.reduce((n, job) => n + job.entries.length, 0);
-    rows.deduplicated = selection.deduplicated;
-    rows.deferred = selection.deferred;
-    rows.rechecked = selection.rechecked;
-    rows.overridden = selection.overrides.length;
-    if (selection.unreadableOverrides.length > 0) {
+    rows.upToDate += selection.upToDate;
+    rows.fromCache += selection.rewrites.length;
+    rows.asked += selection.jobs.reduce((n, job) => n + job.entries.length, 0);
+    rows.deduplicated += selection.deduplicated;
+    rows.deferred += selection.deferred;
+    rows.rechecked += selection.rechecked;
+    rows.overridden += selection.overrides.length;
+    for (const row of selection.unreadableOverrides) if (this.unreadable.length < INCOMPLETE_NAMED) this.unreadable.push(row);
+    this.unreadableCount += selection.unreadableOverrides.length;
+    for (const row of selection.recheckUnderOverride) if (this.underOverride.length < INCOMPLETE_NAMED) this.underOverride.push(row);
+    this.underOverrideCount += selection.recheckUnderOverride.length;
+    this.summary.llm.questions += selection.jobs.length;
+    this.progress.questions += selection.jobs.length;
+  }
+
+  /** The warnings about rows, once all are read (each names the first rows, as rowList shows them). */
+  private rowWarnings(): void {
+    const at = this.rowWarningsAt ?? this.summary.warnings.length;
+    const told = this.summary.warnings.splice(at);
+    const incomplete = this.summary.rows.incomplete;
+    if (incomplete > 0) {
+      const many = incomplete !== 1;
+      this.summary.warnings.push(`${plural(incomplete, 'row')} ${many ? 'have' : 'has'} neither status nor comment and ${many ? 'were' : 'was'} skipped (${rowList(this.incompleteRows, 10, incomplete)})`);
+    }
+    if (this.unreadableCount > 0) {
       this.summary.warnings.push(
-        `${selection.unreadableOverrides.length === 1 ? 'reviewer verdict' : 'reviewer verdicts'} not understood in ${rowList(selection.unreadableOverrides)}: write VALID or INVALID, then an optional note`,
+        `${this.unreadableCount === 1 ? 'reviewer verdict' : 'reviewer verdicts'} not understood in ${rowList(this.unreadable, 10, this.unreadableCount)}: write VALID or INVALID, then an optional note`,
       );
     }
-    if (selection.recheckUnderOverride.length > 0) {
+    const under = this.underOverrideCount;
+    if (under > 0) {
       this.summary.warnings.push(
-        `${selection.recheckUnderOverride.length === 1 ? 'recheck box ticked in' : 'recheck boxes ticked in'} ${rowList(selection.recheckUnderOverride)} ${selection.recheckUnderOverride.length === 1 ? 'was' : 'were'} left ticked: a reviewer's verdict stands there; clear the reviewer verdict cell to have the model check the row again`,
+        `${under === 1 ? 'recheck box ticked in' : 'recheck boxes ticked in'} ${rowList(this.underOverride, 10, under)} ${under === 1 ? 'was' : 'were'} left ticked: a reviewer's verdict stands there; clear the reviewer verdict cell to have the model check the row again`,
       );
     }
-    this.summary.llm.questions = selection.jobs.length;
-    this.progress.questions = selection.jobs.length;
+    this.summary.warnings.push(...told);
   }
 
   /** Rows set aside for pending batch jobs (after `selected`): not asked, not counted as identical-row shares. */
   waitingForBatch(waiting: readonly WaitingForBatch[]): void {
     for (const w of waiting) {
-      this.summary.waitingForBatch.push({ batchId: w.batchId, submittedAt: w.submittedAt, questions: w.questions, rows: w.rows });
+      // A batch job's questions may come in several chunks: one line per job.
+      const same = this.summary.waitingForBatch.find((line) => line.batchId === w.batchId);
+      if (same) {
+        same.questions += w.questions;
+        same.rows += w.rows;
+      } else this.summary.waitingForBatch.push({ batchId: w.batchId, submittedAt: w.submittedAt, questions: w.questions, rows: w.rows });
       this.summary.rows.waitingForBatch += w.rows;
       this.summary.rows.deduplicated -= w.rows - w.questions;
     }
@@ -268,7 +299,7 @@ export class Tally implements RunEventSink {
   }
 
   fuzzyShared(rows: number): void {
-    this.summary.rows.fuzzyShared = rows;
+    this.summary.rows.fuzzyShared += rows;
   }
 
   sheetRetry(): void {
@@ -284,7 +315,8 @@ export class Tally implements RunEventSink {
     writes.headersAdded = [...stats.headersAdded];
     writes.stopped = stats.stopped ? [stats.stopped] : [];
     writes.rowsNotWritten = stats.rowsNotWritten;
-    this.writtenAt = new Map(stats.writtenAt);
+    // Not copied: only the few rows a notification links are looked up in it.
+    this.writtenAt = stats.writtenAt;
   }
 
   fatal(message: string, hint: string | undefined): void {
@@ -293,6 +325,7 @@ export class Tally implements RunEventSink {
 
   finish(end: Date, interrupted: boolean): RunSummary {
     const s = this.summary;
+    this.rowWarnings();
     s.endedAt = end.toISOString();
     s.wallMs = end.getTime() - this.started;
     s.llm.retries = this.progress.retries;

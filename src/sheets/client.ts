@@ -137,6 +137,18 @@ export class SheetsClient {
   }
 
   /**
+   * Reads a range's displayed values with the range Sheets says they cover: a range past
+   * the grid's last row comes back clipped to it, which tells where the tab ends without
+   * asking for its size (chunks.ts).
+   */
+  async readRange(range: string): Promise<{ values: CellValues; range: string | undefined }> {
+    const response = await this.call('read', `read ${range}`, undefined, () =>
+      this.api.spreadsheets.values.get({ spreadsheetId: this.spreadsheetId, range, valueRenderOption: 'FORMATTED_VALUE', majorDimension: 'ROWS' }),
+    );
+    return { values: normalizeValues(response.data.values), range: response.data.range ?? undefined };
+  }
+
+  /**
    * Reads several ranges in one call. values.batchGet carries its ranges in the URL, which
    * Google's front end refuses past about 8 KB; a read of many ranges (a write's rows, one
    * range per run of adjacent rows) goes as values.batchGetByDataFilter instead, its

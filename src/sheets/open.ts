@@ -3,6 +3,7 @@ import { a1Range, columnLetter, quoteSheetName, wholeSheet } from './a1.js';
 import type { CellValues, SheetsClient } from './client.js';
 import { mapHeaders, type Layout, type LayoutConfig } from './layout.js';
 import { readEntries, type ReadResult } from './table.js';
+import { ChunkSizer, chunkTargetBytes, lastUsedColumnStreamed, readChunks, readRows } from './chunks.js';
 
 export interface OpenedSheet extends ReadResult {
   /** Where the columns are; output and reviewer headers the tab lacks are planned in `missingHeaders`, not added. */
@@ -24,6 +25,53 @@ export async function openSheet(client: SheetsClient, config: LayoutConfig, prer
   return { ...readEntries(values, layout), layout };
 }
 
+/** Rows read in one request and turned into entries (`incomplete` rows are this chunk's). */
+export interface ChunkRead extends ReadResult {
+  firstRow: number;
+  lastRow: number;
+}
+
+export interface StreamedSheet {
+  layout: Layout;
+  /** The data rows, chunk after chunk, in row order; each row once (`for await` over either). */
+  chunks: AsyncIterable<ChunkRead> | Iterable<ChunkRead>;
+}
+
+/**
+ * Opens the tab for a streamed read: its size from the grid (metadata), then the header
+ * rows with the first rows under them (the layout is mapped once, from that read), then
+ * the rest chunk by chunk as the caller iterates (src/sheets/chunks.ts). Values already
+ * read (watch's `preread`) are one chunk. Like openSheet, nothing is written.
+ */
+export async function openStreamed(client: SheetsClient, config: LayoutConfig, options: { preread?: CellValues | undefined; targetBytes?: number } = {}): Promise<StreamedSheet> {
+  const preread = options.preread;
+  if (preread !== undefined) {
+    const layout = mapHeaders(preread[config.headerRow - 1] ?? [], config, lastUsedColumn(preread));
+    const only: ChunkRead = { ...readEntries(preread, layout), firstRow: 1, lastRow: preread.length };
+    return { layout, chunks: [only] };
+  }
+  const sizer = new ChunkSizer(options.targetBytes ?? chunkTargetBytes());
+  // The header rows and the first rows under them, in one read; a tab shorter than that
+  // comes back clipped to its grid, and its end is known (readRows).
+  const asked = config.headerRow + sizer.next();
+  const { values: first, gridEnd } = await readFirstRows(client, config.sheet, asked);
+  sizer.observe(asked, first);
+  const firstLast = gridEnd ?? asked;
+  // The output columns are planned after the last used column of this first read; a later
+  // row using a column further right is found by addMissingHeaders, which checks the planned
+  // columns empty before it adds a header (and plans again, reading chunk by chunk).
+  const layout = mapHeaders(first[config.headerRow - 1] ?? [], config, lastUsedColumn(first));
+  const head: ChunkRead = { ...readEntries(first, layout), firstRow: 1, lastRow: firstLast };
+  async function* all(): AsyncGenerator<ChunkRead> {
+    yield head;
+    if (gridEnd !== undefined) return;
+    for await (const chunk of readChunks(client, config.sheet, firstLast + 1, undefined, sizer)) {
+      yield { ...readEntries(chunk.values, layout, chunk.firstRow), firstRow: chunk.firstRow, lastRow: chunk.lastRow };
+    }
+  }
+  return { layout, chunks: all() };
+}
+
 /**
  * Adds the headers `layout` planned and the tab still lacks after the last used column of
  * the grid (header or data: a column is taken only when all of it is empty), growing the
@@ -42,12 +90,24 @@ export async function addMissingHeaders(client: SheetsClient, planned: Layout): 
         hint: `Run again once people have finished editing (the answers are kept, not asked again), or add the headers yourself: ${layout.missingHeaders.map((h) => `"${h.header}"`).join(', ')}.`,
       });
     }
-    const values = await readTab(client, config.sheet);
-    layout = mapHeaders(values[config.headerRow - 1] ?? [], config, lastUsedColumn(values));
+    // The header row, and the last used column found chunk by chunk: a large tab is never held whole.
+    const header = await client.read(`${quoteSheetName(config.sheet)}!${config.headerRow}:${config.headerRow}`);
+    layout = mapHeaders(header[0] ?? [], config, await lastUsedColumnStreamed(client, config.sheet));
   }
   if (layout.missingHeaders.length === 0) return [];
   await addHeaders(client, layout, config);
   return layout.missingHeaders.map((h) => h.header);
+}
+
+/** The first rows of the tab; when it does not exist, says which tabs do (one more read, on failure only). */
+async function readFirstRows(client: SheetsClient, tab: string, rows: number): ReturnType<typeof readRows> {
+  try {
+    return await readRows(client, tab, 1, rows);
+  } catch (error) {
+    if (!(error instanceof SheetsError) || error.status !== 400 || !/tab does not exist|unable to parse range/i.test(error.message)) throw error;
+    await client.metadata(tab); // throws the message listing the tabs that exist
+    throw error;
+  }
 }
 
 /** Reads the tab; when it does not exist, says which tabs do (one more read, on failure only). */

@@ -70,13 +70,16 @@ export function fingerprintOf(id: string, inputs: RowInputs, override = ''): str
     .toString('base64url');
 }
 
-/** Turns the tab's values (row 1 first) into entries, skipping blank rows. */
-export function readEntries(values: CellValues, layout: Layout): ReadResult {
+/**
+ * Turns the tab's values into entries, skipping blank rows and the rows down to the
+ * header row. `values[0]` is sheet row `firstRow` (1: the whole tab; else a chunk of it).
+ */
+export function readEntries(values: CellValues, layout: Layout, firstRow = 1): ReadResult {
   const entries: Entry[] = [];
   const incomplete: number[] = [];
-  for (let index = layout.headerRow; index < values.length; index++) {
+  for (let index = Math.max(0, layout.headerRow + 1 - firstRow); index < values.length; index++) {
     const cells = values[index] ?? [];
-    const row = index + 1;
+    const row = firstRow + index;
     const id = cellAt(cells, layout.inputs.id);
     const inputs: RowInputs = {
       status: cellAt(cells, layout.inputs.status),

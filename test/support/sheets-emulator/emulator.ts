@@ -93,6 +93,8 @@ export interface SheetsEmulator {
   resetQuota(): void;
   setQuota(quota: { readPerMinute?: number; writePerMinute?: number }): void;
   setLatency(ms: number): void;
+  /** Reads processed at this many cells a second (Infinity: at once), within `deadlineMs` (Google: 180 s). */
+  setReadRate(cellsPerSecond: number, deadlineMs?: number): void;
 }
 
 export interface TabDecor {
@@ -322,6 +324,10 @@ class Emulator implements SheetsEmulator {
   setLatency(ms: number): void {
     this.pipe.latencyMs = ms;
   }
+  setReadRate(cellsPerSecond: number, deadlineMs?: number): void {
+    this.pipe.readCellsPerSecond = cellsPerSecond;
+    if (deadlineMs !== undefined) this.pipe.deadlineMs = deadlineMs;
+  }
 
   private book(id: string): Spreadsheet {
     const book = this.pipe.books.get(id);
@@ -356,6 +362,8 @@ export async function startSheetsEmulator(opts: SheetsEmulatorOptions = {}): Pro
     opts.evaluateFormula ?? defaultEvaluate,
   );
   if (opts.payloadLimitBytes !== undefined) pipe.payloadLimitBytes = opts.payloadLimitBytes;
+  if (opts.readCellsPerSecond !== undefined) pipe.readCellsPerSecond = opts.readCellsPerSecond;
+  if (opts.deadlineMs !== undefined) pipe.deadlineMs = opts.deadlineMs;
   // The read-only HTML view (view.ts) first: it is no API call, so neither recorded nor counted.
   const server = await listen(opts.port ?? 0, async (req) => viewPage(req, pipe.books) ?? pipe.handle(req));
   return new Emulator(server, pipe);

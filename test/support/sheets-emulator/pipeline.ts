@@ -59,6 +59,10 @@ export class Pipeline {
   latencyMs: number;
   payloadLimitBytes = PAYLOAD_LIMIT_BYTES;
   urlLimitBytes = URL_LIMIT_BYTES;
+  /** Read processing rate (cells returned per second); Infinity: reads cost no time. */
+  readCellsPerSecond = Infinity;
+  /** Google's processing deadline for one request (https://developers.google.com/sheets/api/limits: 180 s). */
+  deadlineMs = DEADLINE_MS;
   private hooks: RequestHook[] = [];
   private responseHooks: ResponseHook[] = [];
   private faults: ArmedFault[] = [];
@@ -167,9 +171,26 @@ export class Pipeline {
     if (book.forbidden) throw permissionDenied();
     if (!allowed(book, call.kind, call.caller)) throw permissionDenied();
     const body = dispatch(call.op, book, call.range, req.query, req.body, this.evaluate);
+    if (call.kind === 'read' && Number.isFinite(this.readCellsPerSecond)) await this.process(cellsIn(body));
     // Applied, and the answer lost on the way back.
     if (fault) return fault.response;
     return { status: 200, body };
+  }
+
+  /**
+   * A read's processing time at the configured rate; past the deadline, the answer Google
+   * gives a request processed for more than 180 seconds ("the request returns a timeout
+   * error", https://developers.google.com/sheets/api/limits): 504 DEADLINE_EXCEEDED, the
+   * status Google APIs map that code to (https://cloud.google.com/apis/design/errors#handling_errors).
+   */
+  private async process(cells: number): Promise<void> {
+    const ms = (cells / this.readCellsPerSecond) * 1000;
+    if (ms <= this.deadlineMs) {
+      if (ms >= 1) await sleep(ms);
+      return;
+    }
+    await sleep(this.deadlineMs);
+    throw new ApiError(504, 'Deadline exceeded: the request took longer than the processing limit.', 'DEADLINE_EXCEEDED');
   }
 
   private takeFault(call: PendingCall): { response: HttpResponse; afterServe: boolean } | undefined {
@@ -190,4 +211,16 @@ export class Pipeline {
     if (fault.headers) out.headers = fault.headers;
     return { response: out, afterServe };
   }
+}
+
+/** Google's per-request processing limit: "When Sheets processes a request for more than 180 seconds, the request returns a timeout error" (https://developers.google.com/sheets/api/limits). */
+export const DEADLINE_MS = 180_000;
+
+/** The cells a read answers with (values.get, values.batchGet, spreadsheets.get's grid data rows). */
+function cellsIn(body: unknown): number {
+  if (body === null || typeof body !== 'object') return 0;
+  const b = body as Record<string, unknown>;
+  const rows = (values: unknown): number => (Array.isArray(values) ? values.reduce<number>((n, row) => n + (Array.isArray(row) ? row.length : 0), 0) : 0);
+  if (Array.isArray(b['valueRanges'])) return (b['valueRanges'] as unknown[]).reduce<number>((n, r) => n + rows((r as Record<string, unknown> | null)?.['values']), 0);
+  return rows(b['values']);
 }

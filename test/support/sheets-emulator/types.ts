@@ -54,6 +54,16 @@ export interface SheetsEmulatorOptions {
    * enforces: see PAYLOAD_LIMIT_BYTES in errors.ts). Tests may lower it.
    */
   payloadLimitBytes?: number;
+  /**
+   * How fast reads are processed, in cells returned per second; default unlimited. A read
+   * takes cells / rate seconds before it is answered, and one that would take longer than
+   * `deadlineMs` is answered 504 DEADLINE_EXCEEDED at the deadline, as Google does: "When
+   * Sheets processes a request for more than 180 seconds, the request returns a timeout
+   * error" (https://developers.google.com/sheets/api/limits).
+   */
+  readCellsPerSecond?: number;
+  /** The processing deadline of one request, in ms; default 180,000 (Google's). Tests scale it down. */
+  deadlineMs?: number;
   /** Computes what a formula displays; default: `#NAME?` for every formula. */
   evaluateFormula?: (formula: string) => Scalar;
 }

@@ -1,0 +1,119 @@
+import { setAsidePending } from '../batch/pending.js';
+import type { Store } from '../cache/index.js';
+import type { Entry, ReadResult } from '../sheets/index.js';
+import type { Labelled } from './cascade/index.js';
+import type { OutputCells } from './cells.js';
+import type { RunEventSink } from './events.js';
+import { KeySet } from './key-set.js';
+import { lookupIn, snapshotOf } from './plan.js';
+import type { RunOptions } from './run.js';
+import type { RunPlan } from './run-plan.js';
+import { selectWork, type Job, type Known } from './select.js';
+import type { Enqueue } from './settle.js';
+
+/**
+ * Sorts a streamed read's rows chunk after chunk, with what the whole-tab selection knew
+ * across all rows kept run-wide, compactly: the keys asked so far (a question in chunk 1
+ * and chunk 30 is paid once: by chunk 30 its verdict is in the store, committed before it
+ * was queued, and stands even for --force or a ticked box), the questions that ended in
+ * ERROR (their later rows get that ERROR, as rows sharing the question would have), a dry
+ * run's answers (nothing is committed: the only place they are), and --limit's budget.
+ */
+export class ChunkSelector {
+  /** undefined when no row can be asked again (no --force, no named rows, no recheck column, no age limit): a known verdict then always stands, and nothing need be kept. */
+  private readonly asked: KeySet | undefined;
+  private readonly errored = new Map<string, { cells: OutputCells; reason: string }>();
+  private readonly dryAnswers: Map<string, OutputCells> | undefined;
+  private limitLeft: number | undefined;
+  /** The keys of the chunk being answered (its answers are told by entry). */
+  private keyOf: (entry: Entry) => string;
+
+  constructor(
+    private readonly plan: Pick<RunPlan, 'keyOf' | 'minConfidence' | 'staleAfterMs' | 'llm' | 'layout'>,
+    private readonly options: RunOptions,
+    private readonly store: Store,
+    private readonly events: RunEventSink,
+    /** The run's write queue. */
+    private readonly enqueue: Enqueue,
+    private readonly dryRun: boolean,
+    private readonly now: () => Date,
+  ) {
+    this.dryAnswers = dryRun ? new Map() : undefined;
+    const againPossible = (options.force ?? false) || options.rows !== undefined || plan.layout.review?.recheck !== undefined || (options.recheckOlderThanMs ?? plan.staleAfterMs) !== undefined;
+    this.asked = againPossible ? new KeySet() : undefined;
+    this.limitLeft = options.limit;
+    this.keyOf = plan.keyOf;
+  }
+
+  /** What the Settler queues through: the run's queue, remembering the ERRORs (and a dry run's answers) by key. */
+  readonly answered: Enqueue = (entry, cells, answered = true) => {
+    if (!answered && cells.verdict === 'ERROR') this.errored.set(this.keyOf(entry), { cells, reason: cells.issues });
+    else if (answered && this.dryAnswers) this.dryAnswers.set(this.keyOf(entry), cells);
+    this.enqueue(entry, cells, answered);
+  };
+
+  /**
+   * One chunk's rows: reviewers' verdicts kept, known verdicts queued, and the questions
+   * to ask returned (with the reviewer labels a cascade calibrates on).
+   */
+  async select(chunk: ReadResult): Promise<{ ask: Job[]; labelled: Labelled[] }> {
+    const { plan, options, store, events } = this;
+    const now = this.now;
+    const staleAfterMs = options.recheckOlderThanMs ?? plan.staleAfterMs;
+    // One lookup for the chunk's keys (one read transaction: one snapshot, one round trip), then the sort over it.
+    const rows = onlyRows(chunk.entries, options.rows);
+    const { keyOf, snapshot } = await snapshotOf(store, rows, plan.keyOf);
+    this.keyOf = keyOf;
+    const entries: Entry[] = [];
+    for (const entry of rows) {
+      const failed = this.errored.size > 0 && entry.review.override === '' ? this.errored.get(keyOf(entry)) : undefined;
+      if (failed === undefined) {
+        entries.push(entry);
+        continue;
+      }
+      events.emit({ type: 'error', entries: [entry], reason: failed.reason });
+      this.enqueue(entry, failed.cells, false);
+    }
+    const known = lookupIn(snapshot, plan.minConfidence);
+    const dry = this.dryAnswers;
+    const lookup = dry === undefined ? known : (key: string): Known | undefined => known(key) ?? dryKnown(dry.get(key));
+    // The budget is read after the lookup's await: another target's selection may have taken from it meanwhile.
+    const limit = options.limitBudget?.remaining ?? this.limitLeft;
+    const selection = selectWork(entries, keyOf, lookup, {
+      force: (options.force ?? false) || options.rows !== undefined,
+      limit,
+      staleAfterMs,
+      now: now().getTime(),
+      askedThisRun: (key) => this.asked?.has(key) ?? false,
+    });
+    const asked = selection.jobs.reduce((n, job) => n + job.entries.length, 0);
+    if (options.limitBudget) options.limitBudget.remaining -= asked;
+    else if (this.limitLeft !== undefined) this.limitLeft -= asked;
+    // Questions a pending batch job asks are on their way, paid for: never asked twice (invariant 9).
+    const { ask, waiting } = setAsidePending(selection.jobs, snapshot.pending);
+    if (this.asked) for (const job of ask) this.asked.add(job.key);
+    events.emit({ type: 'selected', selection: { ...selection, jobs: ask } });
+    events.emit({ type: 'waiting', waiting });
+    if (!this.dryRun && selection.overrides.length > 0) {
+      // Reviewers' verdicts are ground truth for those inputs: kept before anything else.
+      const recordedAt = now().toISOString();
+      await store.putOverrides(selection.overrides.map(({ key, override }) => ({ key, ...override, recordedAt })));
+    }
+    // A known verdict unticks a box only when it answers the request (a batch job's answer, select.ts).
+    for (const { entry, cells, answersRecheck } of selection.rewrites) this.enqueue(entry, cells, answersRecheck === true);
+    // A reviewer's verdict labels its row for a cascade's calibration.
+    const labelled = plan.llm.cascade ? selection.overrides.map(({ key, entry, override }) => ({ key, inputs: entry.inputs, verdict: override.verdict })) : [];
+    return { ask, labelled };
+  }
+}
+
+function dryKnown(cells: OutputCells | undefined): Known | undefined {
+  return cells && { cells, checkedAt: cells.checked_at };
+}
+
+/** The entries a run works on: all, or those whose id was named. */
+function onlyRows(entries: Entry[], ids: readonly string[] | undefined): Entry[] {
+  if (ids === undefined) return entries;
+  const wanted = new Set(ids);
+  return entries.filter((entry) => entry.id !== '' && wanted.has(entry.id));
+}

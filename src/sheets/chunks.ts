@@ -1,0 +1,151 @@
+import { SheetsError } from '../errors.js';
+import { quoteSheetName } from './a1.js';
+import type { CellValues, SheetsClient } from './client.js';
+
+/**
+ * What one read of rows aims to stay under. Google recommends "a 2 MB maximum payload"
+ * (Sheets API "Usage limits", https://developers.google.com/sheets/api/limits) and times
+ * out a request it processes for more than 180 seconds (same page): a tab is read in
+ * chunks of rows, each sized from the bytes per row seen so far to answer within this.
+ * The margin below 2 MB absorbs rows denser than any seen before.
+ */
+export const CHUNK_TARGET_BYTES = 1_500_000;
+/** The first read's rows (the header rows come on top): small, since nothing is known of the rows yet. */
+export const FIRST_CHUNK_ROWS = 1_000;
+/** The bytes a row is guessed to weigh before any is read: a wide row, so that the first read stays within a small target too. */
+const GUESSED_ROW_BYTES = 1_500;
+/** However sparse the rows, one read asks for at most this many: a stretch of empty rows must not make the next read huge when the data resumes. */
+export const MAX_CHUNK_ROWS = 50_000;
+
+/** The target a test may shrink (STATUS_VALIDATOR_READ_CHUNK_BYTES), so that a small sheet is read in many chunks. */
+export function chunkTargetBytes(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env['STATUS_VALIDATOR_READ_CHUNK_BYTES'];
+  if (raw === undefined || raw.trim() === '') return CHUNK_TARGET_BYTES;
+  const bytes = Number(raw);
+  if (!Number.isInteger(bytes) || bytes < 1) throw new RangeError(`STATUS_VALIDATOR_READ_CHUNK_BYTES must be a whole number of bytes ≥ 1, got "${raw}"`);
+  return bytes;
+}
+
+/** About what the rows weigh in a values.get answer (JSON: quotes, commas, brackets). */
+export function valuesBytes(values: CellValues): number {
+  let bytes = 0;
+  for (const row of values) {
+    bytes += 3;
+    for (const cell of row) bytes += Buffer.byteLength(cell) + 3;
+  }
+  return bytes;
+}
+
+/**
+ * How many rows the next read asks for: as many as fit the target at the densest bytes
+ * per row seen so far (a sparse stretch never loosens it), at most twice the last read
+ * (a guess grows step by step, never in one leap), and at most `maxRows`.
+ */
+export class ChunkSizer {
+  /** The most bytes per returned row of any read so far (0 while every read came back empty). */
+  private densest = 0;
+  /** Rows the last read asked for; 0 before the first. */
+  private last = 0;
+  private readonly first: number;
+
+  constructor(
+    private readonly targetBytes: number = CHUNK_TARGET_BYTES,
+    private readonly maxRows: number = MAX_CHUNK_ROWS,
+    first: number = Math.max(1, Math.min(FIRST_CHUNK_ROWS, Math.floor(targetBytes / GUESSED_ROW_BYTES))),
+  ) {
+    if (!(targetBytes >= 1)) throw new RangeError(`targetBytes must be ≥ 1, got ${targetBytes}`);
+    if (!Number.isInteger(maxRows) || maxRows < 1) throw new RangeError(`maxRows must be a whole number ≥ 1, got ${maxRows}`);
+    if (!Number.isInteger(first) || first < 1) throw new RangeError(`first must be a whole number ≥ 1, got ${first}`);
+    this.first = Math.min(first, maxRows);
+  }
+
+  /** The rows of the next read (≥ 1). */
+  next(): number {
+    if (this.last === 0) return this.first;
+    const fit = this.densest > 0 ? Math.floor(this.targetBytes / this.densest) : Infinity;
+    return Math.max(1, Math.min(this.maxRows, fit, this.last * 2));
+  }
+
+  /** A read asked for `asked` rows and got `values` (trailing empty rows trimmed, as values.get does). */
+  observe(asked: number, values: CellValues): void {
+    this.last = asked;
+    if (values.length === 0) return;
+    this.densest = Math.max(this.densest, valuesBytes(values) / values.length);
+  }
+}
+
+/** Rows read in one request: `values[i]` is sheet row `firstRow + i`; rows from `firstRow + values.length` to `lastRow` are empty. */
+export interface RowChunk {
+  firstRow: number;
+  lastRow: number;
+  values: CellValues;
+}
+
+/** The last row of an A1 range as Sheets echoes it ("'Tab'!A1:J1000" → 1000); undefined when it names none. */
+export function lastRowOf(range: string | undefined): number | undefined {
+  const cells = range?.slice(range.lastIndexOf('!') + 1) ?? '';
+  const end = /(?::[A-Z]*|^[A-Z]*)(\d+)$/i.exec(cells);
+  return end?.[1] === undefined ? undefined : Number(end[1]);
+}
+
+/**
+ * Reads rows `from`..`to` (1-based, inclusive) of a tab in one request. `gridEnd`: the
+ * grid's last row when the request reached past it (Sheets clips the range it echoes to
+ * the grid), else undefined.
+ */
+export async function readRows(client: SheetsClient, tab: string, from: number, to: number): Promise<{ values: CellValues; gridEnd: number | undefined }> {
+  const { values, range } = await client.readRange(`${quoteSheetName(tab)}!${from}:${to}`);
+  const last = lastRowOf(range);
+  return { values, gridEnd: last !== undefined && last < to ? last : undefined };
+}
+
+/**
+ * Reads rows `from` to the end of the grid in chunks the sizer sizes. Where the tab ends
+ * is the grid's (`rowCount` when known, else the clipped range of the read that reached
+ * it, else the tab's metadata when a read starts past it): never guessed from a short
+ * answer, since values.get trims trailing empty rows and a sheet may have long empty
+ * stretches. The next chunk is read while the caller works on the current one (one read
+ * ahead, no more: the rows held stay bounded). A grid that shrank meanwhile (rows
+ * deleted) ends the reading where it now ends.
+ */
+export async function* readChunks(client: SheetsClient, tab: string, from: number, rowCount: number | undefined, sizer: ChunkSizer): AsyncGenerator<RowChunk> {
+  let end = rowCount ?? Infinity;
+  const fetch = async (first: number): Promise<RowChunk | undefined> => {
+    for (;;) {
+      if (first > end) return undefined;
+      const last = Math.min(end, first + sizer.next() - 1);
+      try {
+        const { values, gridEnd } = await readRows(client, tab, first, last);
+        sizer.observe(last - first + 1, values);
+        if (gridEnd !== undefined) end = gridEnd;
+        return { firstRow: first, lastRow: Math.min(last, end), values };
+      } catch (error) {
+        if (!(error instanceof SheetsError) || !/exceeds grid limits/i.test(error.message)) throw error;
+        const now = (await client.metadata(tab)).rowCount;
+        if (now >= end || now >= last) throw error;
+        end = now;
+      }
+    }
+  };
+  let next = fetch(from);
+  for (;;) {
+    const chunk = await next;
+    if (chunk === undefined) return;
+    next = fetch(chunk.lastRow + 1);
+    // A read ahead that fails while the caller works is seen when its turn comes, not as an unhandled rejection.
+    next.catch(() => undefined);
+    yield chunk;
+  }
+}
+
+/**
+ * The rightmost column with a value in any row, read chunk by chunk (nothing kept but the
+ * count): where the bot may add its output headers on a tab too large to hold at once.
+ */
+export async function lastUsedColumnStreamed(client: SheetsClient, tab: string, targetBytes: number = CHUNK_TARGET_BYTES): Promise<number> {
+  let last = 0;
+  for await (const chunk of readChunks(client, tab, 1, undefined, new ChunkSizer(targetBytes))) {
+    for (const row of chunk.values) if (row.length > last) last = row.length;
+  }
+  return last;
+}

@@ -1,0 +1,157 @@
+/**
+ * Issue 25, item 1: a run reads its tab in chunks (here forced small with
+ * STATUS_VALIDATOR_READ_CHUNK_BYTES) and selects, asks and queues as they arrive, with
+ * every guarantee of the whole-tab read across chunks. The CLI runs in-process through
+ * the real googleapis and openai clients against the emulators.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { SheetsClient } from '../../src/sheets/index.js';
+import { HEADER, SPREADSHEET_ID, TAB, col, startBed, testPrivateKey, type Bed } from '../support/bed.js';
+import { expectedCells } from '../support/inspect.js';
+import { sampleRow, sampleRows } from '../support/sample-data.js';
+
+const OUTPUT_HEADERS = ['Validation', 'Issues', 'Suggested rewrite', 'Checked at', 'Model'];
+const FAST_SHEETS = { read_quota_per_minute: 60_000, write_quota_per_minute: 60_000 };
+/** About 15 sample rows a chunk. */
+const CHUNK_BYTES = '3000';
+
+let saved: string | undefined;
+beforeAll(() => {
+  saved = process.env['STATUS_VALIDATOR_READ_CHUNK_BYTES'];
+  process.env['STATUS_VALIDATOR_READ_CHUNK_BYTES'] = CHUNK_BYTES;
+});
+afterAll(() => {
+  if (saved === undefined) delete process.env['STATUS_VALIDATOR_READ_CHUNK_BYTES'];
+  else process.env['STATUS_VALIDATOR_READ_CHUNK_BYTES'] = saved;
+});
+
+let bed: Bed | undefined;
+afterEach(async () => {
+  await bed?.close();
+  bed = undefined;
+});
+
+/** Reads of data rows (values.get of a row range), as the emulator saw them. */
+const rowReads = (b: Bed) => b.sheets.calls.filter((c) => c.op === 'values.get' && /!\d+:\d+$/.test(c.range ?? ''));
+
+/** Each data row of the tab shows the verdict its own inputs get (the emulator's model, the status rule). */
+function expectRightVerdicts(values: string[][], rows: ReadonlyArray<readonly string[] | null>): void {
+  const verdict = col(values, 'Validation');
+  rows.forEach((row, i) => {
+    const shown = values[i + 1] ?? [];
+    if (row === null) expect(shown[verdict] ?? '').toBe('');
+    else expect({ row: i + 2, verdict: shown[verdict] }).toEqual({ row: i + 2, verdict: expectedCells(row).verdict });
+  });
+}
+
+describe('streamed reads', () => {
+  it('asks a question met in the first chunk and again in a late one once, on a cold run and with --force, and writes both rows', async () => {
+    const rows = sampleRows(120);
+    // Row 110 (the tab's row 111) asks exactly what row 0 (the tab's row 2) asks.
+    rows[110] = [...(rows[0] ?? [])];
+    rows[110][0] = 'PRJ-TWIN';
+    bed = await startBed({ rows, header: [...HEADER, ...OUTPUT_HEADERS], config: { sheets: FAST_SHEETS, llm: { max_workers: 3 } } });
+    const first = await bed.run('--json');
+    expect(first.code, first.stderr).toBe(0);
+    expect(rowReads(bed).length).toBeGreaterThan(4);
+    expect(bed.llm.callCount()).toBe(119);
+    expectRightVerdicts(bed.values(), rows);
+    const summary = JSON.parse(first.stdout) as { rows: { read: number; asked: number; fromCache: number; deduplicated: number }; llm: { questions: number } };
+    expect(summary.rows.read).toBe(120);
+    expect(summary.llm.questions).toBe(119);
+    // The twin is written from the verdict its question got in the first chunk.
+    expect(summary.rows.asked + summary.rows.fromCache + summary.rows.deduplicated).toBe(120);
+
+    bed.llm.reset();
+    const forced = await bed.run('--json', '--force');
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(bed.llm.callCount()).toBe(119);
+    expectRightVerdicts(bed.values(), rows);
+  });
+
+  it('counts --limit across chunks: exactly that many rows get a new answer, the rest wait', async () => {
+    const rows = sampleRows(90);
+    bed = await startBed({ rows, header: [...HEADER, ...OUTPUT_HEADERS], config: { sheets: FAST_SHEETS } });
+    const result = await bed.run('--json', '--limit', '37');
+    expect(result.code, result.stderr).toBe(0);
+    expect(bed.llm.callCount()).toBe(37);
+    const values = bed.values();
+    const verdict = col(values, 'Validation');
+    const written = values.slice(1).filter((r) => (r[verdict] ?? '') !== '');
+    expect(written).toHaveLength(37);
+    const summary = JSON.parse(result.stdout) as { rows: { asked: number; deferred: number } };
+    expect(summary.rows).toMatchObject({ asked: 37, deferred: 53 });
+    expect(rowReads(bed).length).toBeGreaterThan(3);
+  });
+
+  it('keeps a reviewer\'s verdict and answers a ticked box in a late chunk, unticking it in the same write', async () => {
+    const rows = sampleRows(100);
+    bed = await startBed({
+      rows,
+      header: [...HEADER, ...OUTPUT_HEADERS, 'Recheck', 'Reviewer verdict'],
+      config: { sheets: FAST_SHEETS, review: { recheck_column: 'Recheck', override_column: 'Reviewer verdict' } },
+    });
+    expect((await bed.run()).code).toBe(0);
+    // Late in the tab: a reviewer's verdict on row 95, a ticked box on row 98.
+    bed.sheets.setCell(SPREADSHEET_ID, TAB, 95, 11, 'INVALID: the due date is a holiday');
+    bed.sheets.setCell(SPREADSHEET_ID, TAB, 98, 10, true);
+    bed.llm.reset();
+    const second = await bed.run('--json');
+    expect(second.code, second.stderr).toBe(0);
+    expect(bed.llm.callCount()).toBe(1);
+    const values = bed.values();
+    expect(values[94]?.[col(values, 'Validation')]).toBe('INVALID (reviewer)');
+    expect(values[97]?.[col(values, 'Recheck')] ?? '').toMatch(/^(FALSE)?$/);
+    const summary = JSON.parse(second.stdout) as { rows: { overridden: number; rechecked: number } };
+    expect(summary.rows).toMatchObject({ overridden: 1, rechecked: 1 });
+  });
+
+  it('skips the write of a row edited after its chunk was read, and writes every other row', async () => {
+    const rows = sampleRows(80);
+    bed = await startBed({ rows, header: [...HEADER, ...OUTPUT_HEADERS], config: { sheets: FAST_SHEETS, output: { write_batch_size: 500 } } });
+    const b = bed;
+    let edited = false;
+    b.sheets.onRequest((call) => {
+      // Once the row range holding row 70 has been read, a person edits row 70's comment.
+      const m = /!(\d+):(\d+)$/.exec(call.range ?? '');
+      if (!edited && call.op === 'values.get' && m && Number(m[1]) > 70) {
+        edited = true;
+        b.sheets.setCell(SPREADSHEET_ID, TAB, 70, 3, 'Edited by a person after the bot read it.');
+      }
+    });
+    const result = await b.run('--json');
+    expect(result.code, result.stderr).toBe(0);
+    expect(edited).toBe(true);
+    const summary = JSON.parse(result.stdout) as { writes: { skipped: Array<{ row: number }> } };
+    expect(summary.writes.skipped.map((s) => s.row)).toEqual([70]);
+    const values = b.values();
+    expect(values[69]?.[col(values, 'Validation')] ?? '').toBe('');
+    expectRightVerdicts(values, rows.map((r, i) => (i === 68 ? null : r)));
+  });
+
+  it('reads past an empty stretch longer than a chunk to the rows under it', async () => {
+    const rows: Array<string[] | null> = [...sampleRows(10), ...Array.from({ length: 200 }, () => null), ...Array.from({ length: 10 }, (_, i) => sampleRow(10 + i))];
+    bed = await startBed({ rows: rows.map((r) => r ?? []), header: [...HEADER, ...OUTPUT_HEADERS], rowCount: 400, config: { sheets: FAST_SHEETS } });
+    const result = await bed.run('--json');
+    expect(result.code, result.stderr).toBe(0);
+    expect(rowReads(bed).some((c) => c.status === 200)).toBe(true);
+    expect(bed.llm.callCount()).toBe(20);
+    expectRightVerdicts(bed.values(), rows);
+    const summary = JSON.parse(result.stdout) as { rows: { read: number } };
+    expect(summary.rows.read).toBe(20);
+  });
+});
+
+describe('the processing deadline', () => {
+  it('fails one whole-tab read of a big tab with 504 DEADLINE_EXCEEDED, while the streamed run reads it all and puts every verdict on its row', async () => {
+    const rows = sampleRows(1500);
+    // 20,000 cells a second, a 250 ms deadline: the whole tab (~6,000 cells) takes ~300 ms to process.
+    bed = await startBed({ rows, header: [...HEADER, ...OUTPUT_HEADERS], sheets: { readCellsPerSecond: 20_000, deadlineMs: 250, recordBodies: false }, config: { sheets: FAST_SHEETS, llm: { max_workers: 10 } } });
+    const client = new SheetsClient({ spreadsheetId: SPREADSHEET_ID, key: { client_email: 'bot@t.iam.gserviceaccount.com', private_key: testPrivateKey() }, apiRoot: bed.sheets.url, readsPerMinute: 60_000, writesPerMinute: 60_000, maxRetries: 1 });
+    await expect(client.read(`'${TAB}'`)).rejects.toMatchObject({ status: 504 });
+    const result = await bed.run('--json');
+    expect(result.code, result.stderr).toBe(0);
+    expect(rowReads(bed).every((c) => c.status === 200)).toBe(true);
+    expectRightVerdicts(bed.values(), rows);
+  }, 120_000);
+});
