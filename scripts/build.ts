@@ -24,11 +24,11 @@ const DIST = path.join(ROOT, 'dist');
 export const EXTERNAL = ['better-sqlite3', 'pg', 'pg-native', 'cli-progress'];
 
 /**
- * Code a plain `run` must not load: each of these is reached only through a command's lazy
- * import (src/cli/main.ts), so it lands in a chunk of its own. The build fails if one is
- * pulled into the entry's static imports again.
+ * Code a plain `run` must not load: each of these is reached only through a lazy import
+ * (a command's in src/cli/main.ts, the tokenizer's, undici's), so it lands in a chunk of its
+ * own. The build fails if one is pulled into what `run` loads before its first request again.
  */
-const NOT_AT_STARTUP = [/node_modules\/prom-client\//, /^src\/server\//, /^src\/commands\/serve\.ts$/, /node_modules\/gpt-tokenizer\/.*encodings?\//, /node_modules\/croner\//];
+const NOT_IN_A_RUN = [/node_modules\/prom-client\//, /^src\/server\//, /^src\/commands\/serve\.ts$/, /node_modules\/gpt-tokenizer\//, /node_modules\/croner\//, /node_modules\/undici\//, /^src\/cache\/postgres\/(db|locks)\.ts$/];
 
 /** Builds dist/ from src/ and returns the files the entry loads before any command runs. */
 export async function buildDist(): Promise<string[]> {
@@ -54,10 +54,15 @@ export async function buildDist(): Promise<string[]> {
     metafile: true,
     logLevel: 'warning',
   });
-  const eager = staticClosure(result.metafile, 'dist/cli/index.js');
-  const inputs = eager.flatMap((file) => Object.keys(result.metafile.outputs[file]?.inputs ?? {}));
-  const wrong = inputs.filter((input) => NOT_AT_STARTUP.some((pattern) => pattern.test(input)));
-  if (wrong.length > 0) throw new Error(`the CLI's entry loads ${wrong.slice(0, 5).join(', ')} at startup: reach it through a lazy import() so that a run does not pay for it`);
+  const meta = result.metafile;
+  const eager = staticClosure(meta, 'dist/cli/index.js');
+  const runChunk = Object.keys(meta.outputs).find((file) => meta.outputs[file]?.entryPoint === 'src/commands/run.ts');
+  if (!runChunk) throw new Error('the build has no chunk for src/commands/run.ts: is `run` still imported lazily by src/cli/main.ts?');
+  const run = new Set([...eager, ...staticClosure(meta, runChunk)]);
+  const inputs = [...run].flatMap((file) => Object.keys(meta.outputs[file]?.inputs ?? {}));
+  const wrong = inputs.filter((input) => NOT_IN_A_RUN.some((pattern) => pattern.test(input)));
+  const externals = [...run].flatMap((file) => (meta.outputs[file]?.imports ?? []).filter((i) => i.external && i.kind === 'import-statement' && i.path === 'pg').map(() => 'pg'));
+  if (wrong.length + externals.length > 0) throw new Error(`a run loads ${[...new Set([...wrong, ...externals])].slice(0, 5).join(', ')} before its first request: reach it through a lazy import() so that a run does not pay for it`);
   return eager;
 }
 
