@@ -54,6 +54,9 @@ export async function buildDist(): Promise<string[]> {
     metafile: true,
     logLevel: 'warning',
   });
+  // A warning is a require() or import() esbuild could not follow (a dependency's new optional
+  // module, say): at run time it would throw in the user's hands, so the build stops here.
+  if (result.warnings.length > 0) throw new Error(`esbuild warned (above): keep that module external (EXTERNAL in scripts/build.ts) or make it resolvable`);
   const meta = result.metafile;
   const eager = staticClosure(meta, 'dist/cli/index.js');
   const runChunk = Object.keys(meta.outputs).find((file) => meta.outputs[file]?.entryPoint === 'src/commands/run.ts');
