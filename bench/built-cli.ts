@@ -1,17 +1,18 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildDist } from '../scripts/build.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 let built = false;
 
-/** Compiles src/ to dist/ (what the bin runs) once per bench process, so the figure is of the code as it is now. */
-export function buildOnce(): void {
+/** Builds dist/ (what the bin runs: `npm run build`) once per bench process, so the figure is of the code as it is now. */
+export async function buildOnce(): Promise<void> {
   if (built) return;
-  execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit' });
+  await buildDist();
   built = true;
 }
 
@@ -28,7 +29,7 @@ export interface CliRun {
  * own (no TypeScript loader in its memory). `nodeOptions` go to that node process.
  */
 export async function runBuiltCli(configPath: string, env: Record<string, string>, nodeOptions: string[] = []): Promise<CliRun> {
-  buildOnce();
+  await buildOnce();
   const dir = mkdtempSync(path.join(tmpdir(), 'sv-rss-'));
   const rssFile = path.join(dir, 'peak-rss');
   try {

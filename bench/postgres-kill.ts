@@ -54,7 +54,7 @@ async function until<T>(what: string, timeoutMs: number, probe: () => T | undefi
 export async function holderKillToFirstCall(cluster: PostgresCluster): Promise<Figure[]> {
   const env = await benchEnv({ rows: sampleRows(200), llm: { latencyMs: { mean: LATENCY_MS, jitter: 0 } }, config: { llm: { max_workers: WORKERS }, cache: { url: await cluster.createDatabase('kill') } } });
   const started: Instance[] = [];
-  buildOnce();
+  await buildOnce();
   try {
     // The holder, started with the lock free: its start-to-first-call is the ideal.
     const holderStart = Date.now();

@@ -37,5 +37,13 @@ process.on('SIGTERM', onSignal);
 
 const code = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, stop: stop.signal, abort: abort.signal });
 process.exitCode = code;
-// Let stdout drain, then leave even if a socket keeps the loop alive.
-setTimeout(() => process.exit(code), 50).unref();
+// Leave as soon as stdout and stderr have drained (a piped --json summary must not be cut
+// short), even if a keep-alive socket would hold the loop: a fixed wait here was part of
+// every run's wall time (issue 25, B1). The timer is only a backstop.
+let draining = 2;
+const leave = () => {
+  if (--draining === 0) process.exit(code);
+};
+process.stdout.write('', leave);
+process.stderr.write('', leave);
+setTimeout(() => process.exit(code), 1000).unref();

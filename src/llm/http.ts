@@ -1,11 +1,25 @@
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
-import { Agent, interceptors, request } from 'undici';
+import type { Dispatcher, request as undiciRequest } from 'undici';
+
+interface Transport {
+  request: typeof undiciRequest;
+  dispatcher: Dispatcher;
+}
+
+let transport: Promise<Transport> | undefined;
 
 /**
- * Redirects (a gateway answering 307/308, http to https) are followed as the global
- * fetch follows them; `request` alone would hand the SDK a 3xx.
+ * undici (a megabyte of code) is loaded on first use, not at startup: a run needs it only
+ * once the sheet is read (issue 25, B1). A Provider starts loading it when created, so that
+ * it loads while the run waits for the sheet. Redirects (a gateway answering 307/308, http
+ * to https) are followed as the global fetch follows them; `request` alone would hand the
+ * SDK a 3xx.
  */
-const dispatcher = new Agent().compose(interceptors.redirect({ maxRedirections: 5 }));
+export function loadTransport(): Promise<Transport> {
+  // Its module.exports, through `default`: a bundle's lazy chunk of a CommonJS package has no named exports.
+  transport ??= import('undici').then(({ default: { Agent, interceptors, request } }) => ({ request, dispatcher: new Agent().compose(interceptors.redirect({ maxRedirections: 5 })) }));
+  return transport;
+}
 
 /** Statuses whose Response may not carry a body (the Response constructor throws otherwise). */
 const NULL_BODY = new Set([101, 204, 205, 304]);
@@ -24,6 +38,7 @@ export const jsonFetch: typeof fetch = async (input, init) => {
   const body = init?.body;
   if (typeof body !== 'string' || input instanceof Request) return fetch(input, init);
   const url = input instanceof URL ? input : new URL(input);
+  const { request, dispatcher } = await loadTransport();
   const response = await request(url, {
     method: (init?.method ?? 'POST') as 'POST',
     // Answers are small JSON: asked uncompressed (undici's decoder is still experimental and warns).

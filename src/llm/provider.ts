@@ -3,7 +3,7 @@ import type { ProviderConfig, ServiceTier } from '../config/index.js';
 import { LlmError, redact } from '../errors.js';
 import { ANSWER_FORMAT, type ResponseSchema } from './answer.js';
 import { googleBearerFetch, googleTokensFor, type GoogleServiceAccount } from './google-token.js';
-import { endpointHost, jsonFetch } from './http.js';
+import { endpointHost, jsonFetch, loadTransport } from './http.js';
 import { FLEX_TIMEOUT_MS, billedTier, connectionOf, dialectFetch, factsOf, isDroppable, type BilledTier, type KindFacts } from './kinds/index.js';
 import { classifyFailure, messageOf, refusedField } from './classify.js';
 import { outputCapOf } from './output-cap.js';
@@ -86,6 +86,8 @@ export class Provider {
     this.facts = factsOf(config);
     this.dropped = new Set(options.droppedFields ?? []);
     const connection = connectionOf(this.facts, config.base_url, options.apiKey);
+    // Loads while the run reads the sheet (http.ts); a failure to load shows on the first request.
+    loadTransport().catch(() => {});
     let transport: typeof fetch = jsonFetch;
     let apiKey = options.apiKey;
     if (this.facts.auth === 'google-oauth') {

@@ -1,4 +1,3 @@
-import { request } from 'undici';
 import { backoffDelay, retryAfterMs, sleep } from '../retry/index.js';
 import { scrub } from './url.js';
 
@@ -79,6 +78,9 @@ async function attemptOnce(delivery: Delivery, timeoutMs: number, outer: AbortSi
   const timeout = AbortSignal.timeout(timeoutMs);
   const signal = outer ? AbortSignal.any([timeout, outer]) : timeout;
   try {
+    // undici loads when a message is sent, not with every run (startup: issue 25, B1); its
+    // module.exports through `default`, as a bundle's lazy chunk of a CommonJS package has it.
+    const { request } = (await import('undici')).default;
     const response = await request(delivery.url, {
       method: 'POST',
       body: delivery.body,

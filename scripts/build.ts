@@ -1,0 +1,91 @@
+/**
+ * `npm run build` (and `prepare`): what bin/status-validator.js runs, dist/cli/index.js, as
+ * an ESM bundle. Loading ~600 modules one by one cost a `run` ~350 ms before its first
+ * Sheets read (issue 25, bench B1); a bundle is a handful of files. Types are checked by
+ * `npm run typecheck` (tsc --noEmit), not here: esbuild only strips them.
+ */
+import { build, type Metafile } from 'esbuild';
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const DIST = path.join(ROOT, 'dist');
+
+/**
+ * Left to node_modules at run time:
+ * - better-sqlite3: a native addon, found by its `bindings` next to its own files.
+ * - pg: src/cache/postgres/target.ts requires it through createRequire (a run on SQLite must
+ *   not load it), which esbuild cannot follow; bundling the static imports as well would
+ *   load a second copy of pg beside that one. pg-native is pg's optional native driver,
+ *   required only if a user asks for it (not installed here).
+ * - cli-progress: required through createRequire (on a terminal only), as pg.
+ */
+export const EXTERNAL = ['better-sqlite3', 'pg', 'pg-native', 'cli-progress'];
+
+/**
+ * Code a plain `run` must not load: each of these is reached only through a lazy import
+ * (a command's in src/cli/main.ts, the tokenizer's, undici's), so it lands in a chunk of its
+ * own. The build fails if one is pulled into what `run` loads before its first request again.
+ */
+const NOT_IN_A_RUN = [/node_modules\/prom-client\//, /^src\/server\//, /^src\/commands\/serve\.ts$/, /node_modules\/gpt-tokenizer\//, /node_modules\/croner\//, /node_modules\/undici\//, /^src\/cache\/postgres\/(db|locks)\.ts$/];
+
+/** Builds dist/ from src/ and returns the files the entry loads before any command runs. */
+export async function buildDist(): Promise<string[]> {
+  rmSync(DIST, { recursive: true, force: true });
+  const result = await build({
+    absWorkingDir: ROOT,
+    entryPoints: { 'cli/index': 'src/cli/index.ts' },
+    outdir: DIST,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20.19',
+    external: EXTERNAL,
+    chunkNames: 'chunks/[name]-[hash]',
+    // The bundled CommonJS packages (googleapis, openai's deps, commander…) call require()
+    // for Node's own modules; an ES module has none until it makes one.
+    banner: { js: "import { createRequire as __svCreateRequire } from 'node:module';\nconst require = __svCreateRequire(import.meta.url);" },
+    // Not minified: a stack trace a user pastes keeps the functions' names. The linked map
+    // leads it back to src/ (node --enable-source-maps, or any map-aware tool); Node reads
+    // it only when asked, so startup pays nothing for it.
+    sourcemap: 'linked',
+    // Paths and lines only: a trace names src/ files, which a clone has (dist/ stays half the size).
+    sourcesContent: false,
+    metafile: true,
+    logLevel: 'warning',
+  });
+  // A warning is a require() or import() esbuild could not follow (a dependency's new optional
+  // module, say): at run time it would throw in the user's hands, so the build stops here.
+  if (result.warnings.length > 0) throw new Error(`esbuild warned (above): keep that module external (EXTERNAL in scripts/build.ts) or make it resolvable`);
+  const meta = result.metafile;
+  const eager = staticClosure(meta, 'dist/cli/index.js');
+  const runChunk = Object.keys(meta.outputs).find((file) => meta.outputs[file]?.entryPoint === 'src/commands/run.ts');
+  if (!runChunk) throw new Error('the build has no chunk for src/commands/run.ts: is `run` still imported lazily by src/cli/main.ts?');
+  const run = new Set([...eager, ...staticClosure(meta, runChunk)]);
+  const inputs = [...run].flatMap((file) => Object.keys(meta.outputs[file]?.inputs ?? {}));
+  const wrong = inputs.filter((input) => NOT_IN_A_RUN.some((pattern) => pattern.test(input)));
+  const externals = [...run].flatMap((file) => (meta.outputs[file]?.imports ?? []).filter((i) => i.external && i.kind === 'import-statement' && i.path === 'pg').map(() => 'pg'));
+  if (wrong.length + externals.length > 0) throw new Error(`a run loads ${[...new Set([...wrong, ...externals])].slice(0, 5).join(', ')} before its first request: reach it through a lazy import() so that a run does not pay for it`);
+  return eager;
+}
+
+/** The output files an entry loads through static imports alone (dynamic imports wait for their command). */
+function staticClosure(meta: Metafile, entry: string): string[] {
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const imported of meta.outputs[file]?.imports ?? []) {
+      if (imported.kind === 'import-statement' && !imported.external) visit(imported.path);
+    }
+  };
+  visit(entry);
+  return [...seen];
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const eager = await buildDist();
+  console.log(`dist/: built (${eager.length} files load at startup)`);
+}
