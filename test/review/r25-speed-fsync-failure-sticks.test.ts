@@ -5,15 +5,17 @@
  * durable. They are not:
  *
  * - On Linux a failed fsync/fdatasync marks the dirty pages it could not write clean (or
- *   drops them); the next fsync has nothing to write and returns 0. "fsync() may report
- *   success after a previous failure even though the data never reached disk"
+ *   drops them); the next fsync has nothing to write and returns 0: a later fsync may
+ *   report success although the data never reached the disk
  *   (https://wiki.postgresql.org/wiki/Fsync_Errors — PostgreSQL's answer is to PANIC;
  *   https://lwn.net/Articles/752063/, "PostgreSQL's fsync() surprise").
- * - SQLite's WAL frames carry cumulative checksums: on recovery "the checksum for each
- *   frame ... is computed over the frame header and data of all prior frames", and the
- *   log is truncated at the first frame that does not check (https://www.sqlite.org/fileformat2.html#walformat,
- *   "4.3 WAL File Checksum Algorithm"). A frame of the failed round that never reached
- *   the disk therefore voids every later frame, those of the "successful" round included.
+ * - SQLite's WAL frames carry cumulative checksums: a frame is valid only if its checksum
+ *   matches "the checksum computed consecutively on the first 24 bytes of the WAL header
+ *   and the first 8 bytes and the content of all frames up to and including the current
+ *   frame", and recovery stops at the first frame that is not valid
+ *   (https://www.sqlite.org/fileformat2.html#walformat). A frame of the failed round that
+ *   never reached the disk therefore voids every later frame, those of the "successful"
+ *   round included.
  *
  * So a verdict committed while the failing sync ran (or a put retried after it) resolves,
  * reaches the sheet, and is gone from the cache after a power loss: invariant 2 ("Every
