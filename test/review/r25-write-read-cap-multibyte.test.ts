@@ -8,12 +8,13 @@
  * in the JSON answer (emoji: four bytes per two units). On a tab whose rows carry such text
  * in columns the bot does not write (the identity read brings whole rows; the write body
  * only the verdict), the writer learns a third of the real size and its identity reads
- * answer about three times the cap: ~6 MB instead of 2 MB. (The brief: "bytes vs UTF-16
+ * answer nearly three times the cap: 5.4 MB measured instead of 2 MB. (The brief: "bytes vs UTF-16
  * length!"; the existing e2e test large-writes.test.ts uses mostly-ASCII cells, so it
  * cannot see it.)
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { HEADER, TAB, startBed, type Bed } from '../support/bed.js';
+import { waitFor } from '../support/inspect.js';
 import type { RecordedCall } from '../support/sheets-emulator/index.js';
 import { sampleRows } from '../support/sample-data.js';
 
@@ -39,10 +40,22 @@ function rowsCovered(range: string): number {
 
 const identityReads = (calls: readonly RecordedCall[]) => calls.filter((c) => (c.op === 'values.batchGet' || c.op === 'values.batchGetByDataFilter') && (c.ranges ?? []).some((r) => r.startsWith(`'${TAB}'!`) && rowsCovered(r) > 0));
 
+/** Holds the first verdict write until every answer is in (a slow Sheets): rows pile up and go out in byte-sized batches (as large-writes.test.ts does). */
+function holdFirstWrite(b: Bed, answers: number): void {
+  let held = false;
+  b.sheets.onRequest(async (call) => {
+    if (held || call.op !== 'values.batchUpdate' || !(call.ranges ?? []).some((r) => /!E\d+:I\d+$/.test(r))) return;
+    held = true;
+    await waitFor(`${answers} answers`, () => b.llm.callCount() >= answers, 60_000);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+  });
+}
+
 describe('identity reads of rows holding multibyte text', () => {
   it('answer about 2 MB at most, counted in bytes as Google sends them', async () => {
     const rows = sampleRows(1000).map(([id = '', status = '', comment = '', due = '']) => [id, status, comment, due, '', '', '', '', '', NOTES]);
     bed = await startBed({ rows, header: [...HEADER, ...OUTPUT_HEADERS, 'Notes'], llm: { latencyMs: 1 }, config: { llm: { max_workers: 20 }, sheets: DEFAULT_QUOTAS } });
+    holdFirstWrite(bed, rows.length);
     const result = await bed.run('--json');
     expect(result.code, result.stderr).toBe(0);
     const rowBytes = Buffer.byteLength(JSON.stringify(NOTES));
