@@ -1,5 +1,6 @@
 import { pushTo } from '../collections.js';
-import { quoteSheetName, wholeSheet } from './a1.js';
+import { quoteSheetName } from './a1.js';
+import { ChunkSizer, chunkTargetBytes, readChunks } from './chunks.js';
 import type { CellValues, SheetsClient } from './client.js';
 import { locateColumns, type Columns, type Layout, type LostHeader } from './layout.js';
 import { rowFingerprint } from './table.js';
@@ -36,7 +37,7 @@ export interface Located {
  * row by its identity. Rows not where they were are looked up in one read of the whole
  * tab, which then decides the columns too (a person may have edited in between).
  */
-export async function locate(client: SheetsClient, layout: Layout, batch: readonly PendingWrite[], extraRanges: readonly string[]): Promise<Located | { lost: LostHeader }> {
+export async function locate(client: SheetsClient, layout: Layout, batch: readonly PendingWrite[], extraRanges: readonly string[], alsoWanted: () => Iterable<string> = () => []): Promise<Located | { lost: LostHeader }> {
   const tab = quoteSheetName(layout.sheet);
   const runs = rowRuns(batch);
   const rowRanges = runs.map(([first, last]) => `${tab}!${first}:${last}`);
@@ -57,7 +58,7 @@ export async function locate(client: SheetsClient, layout: Layout, batch: readon
 
   const placed: PendingWrite[] = [];
   for (const write of batch) {
-    if (rowFingerprint(byRow.get(write.row) ?? [], columns) !== write.fingerprint) return relocate(client, layout, batch, extra);
+    if (rowFingerprint(byRow.get(write.row) ?? [], columns) !== write.fingerprint) return relocate(client, layout, batch, extra, alsoWanted());
     placed.push(write);
   }
   return { placed, skipped: [], moved: 0, columns, extra, from: placed.map((_, i) => i), readBytes };
@@ -82,21 +83,70 @@ function cellBytes(cells: readonly string[]): number {
   return bytes;
 }
 
-/** Some rows are not where they were: read the whole tab once and find every row of the batch in it. */
-async function relocate(client: SheetsClient, layout: Layout, batch: readonly PendingWrite[], extra: CellValues[]): Promise<Located | { lost: LostHeader }> {
-  const values = await client.read(wholeSheet(layout.sheet));
-  const found = locateColumns(values[layout.headerRow - 1] ?? [], layout.config);
-  if ('lost' in found) return found;
-  const { columns } = found;
+/** How many times a search for moved rows starts again when the header changed while it read the tab in chunks. */
+const SEARCH_TRIES = 2;
+
+/**
+ * Some rows are not where they were: the tab is read again, in chunks (a tab `run` reads
+ * in chunks is too large for one read: Google times out a request after 180 s and
+ * recommends 2 MB a payload, https://developers.google.com/sheets/api/limits), and every
+ * row of the batch found by its identity. Only the identities asked for (the batch's and
+ * those of the writes still pending) are kept, so that memory stays flat in the tab's
+ * size. The header row is read again after the last chunk: a column moved meanwhile means
+ * the rows were matched with stale columns, and the search starts again.
+ */
+async function relocate(client: SheetsClient, layout: Layout, batch: readonly PendingWrite[], extra: CellValues[], alsoWanted: Iterable<string>): Promise<Located | { lost: LostHeader }> {
+  const wanted = new Set(batch.map((w) => w.fingerprint));
+  for (const fingerprint of alsoWanted) wanted.add(fingerprint);
+  for (let tries = 1; ; tries++) {
+    const search = await searchTab(client, layout, wanted);
+    if ('lost' in search) return search;
+    const again = locateColumns((await client.read(`${quoteSheetName(layout.sheet)}!${layout.headerRow}:${layout.headerRow}`))[0] ?? [], layout.config);
+    if ('lost' in again) return again;
+    if (sameColumns(again.columns, search.columns)) return place(batch, search, extra);
+    if (tries >= SEARCH_TRIES) {
+      // Columns kept moving while the tab was read: nothing of the batch is written this attempt's way.
+      return { placed: [], skipped: batch.map((w) => ({ row: w.readRow ?? w.row, id: w.id, reason: 'the columns moved while the bot looked for the row; it will be checked again on the next run' })), moved: 0, columns: again.columns, extra, where: new Map(), from: [], readBytes: search.readBytes };
+    }
+  }
+}
+
+/** One pass over the tab in chunks: its columns (from the header in the first chunk) and where each wanted identity is. */
+async function searchTab(client: SheetsClient, layout: Layout, wanted: ReadonlySet<string>): Promise<{ columns: Columns; where: Map<string, number[]>; readBytes: number } | { lost: LostHeader }> {
   const where = new Map<string, number[]>();
-  for (let index = layout.headerRow; index < values.length; index++) pushTo(where, rowFingerprint(values[index] ?? [], columns), index + 1);
+  let found: { columns: Columns } | { lost: LostHeader } | undefined;
+  let readBytes = 0;
+  for await (const chunk of readChunks(client, layout.sheet, 1, undefined, new ChunkSizer(chunkTargetBytes()))) {
+    chunk.values.forEach((cells, offset) => {
+      readBytes += cellBytes(cells);
+      const row = chunk.firstRow + offset;
+      if (row === layout.headerRow) found = locateColumns(cells, layout.config);
+      else if (row > layout.headerRow && found !== undefined && !('lost' in found)) {
+        const fingerprint = rowFingerprint(cells, found.columns);
+        if (wanted.has(fingerprint)) pushTo(where, fingerprint, row);
+      }
+    });
+    // The header row is in the first chunk (it holds at least the rows up to it): without it, nothing below can be matched.
+    if (found === undefined || 'lost' in found) break;
+  }
+  // A tab emptied down to its header row (the read trimmed it away): the header is what the empty row says.
+  found ??= locateColumns([], layout.config);
+  if ('lost' in found) return found;
+  return { columns: found.columns, where, readBytes };
+}
+
+function sameColumns(a: Columns, b: Columns): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** Places each write of the batch where its identity was found: still in its place, or in exactly one other. */
+function place(batch: readonly PendingWrite[], search: { columns: Columns; where: Map<string, number[]>; readBytes: number }, extra: CellValues[]): Located {
+  const { columns, where, readBytes } = search;
   const placed: PendingWrite[] = [];
   const from: number[] = [];
   const skipped: SkippedWrite[] = [];
   const taken = new Set<number>();
   let moved = 0;
-  let readBytes = 0;
-  for (const cells of values) readBytes += cellBytes(cells);
   for (const [index, write] of batch.entries()) {
     const rows = (where.get(write.fingerprint) ?? []).filter((row) => !taken.has(row));
     // Still in its place (even with a twin elsewhere), or found in exactly one other place.

@@ -249,7 +249,7 @@ export class SheetWriter {
    * queue, where they are now (this attempt re-identified them).
    */
   private async attempt(batch: PendingWrite[]): Promise<Error | undefined> {
-    const located = await locate(this.client, this.layout, batch, this.target.ranges());
+    const located = await locate(this.client, this.layout, batch, this.target.ranges(), () => this.pending.map((q) => q.write.fingerprint));
     this.stats.verifyReads += 'where' in located && located.where ? 2 : 1;
     if ('lost' in located) {
       this.stop(located.lost, batch.length);
