@@ -114,8 +114,8 @@ describe('a sync of the cache file refused by the disk', () => {
     expect(result.stderr).toMatch(/disk refused to sync the cache file/);
     // The two syncs that succeeded confirmed what was committed before the second began; the rest is not shown.
     const confirmed = syncs.committedAt[1] ?? 0;
-    const committedBeforeFailure = syncs.committedAt[2] ?? 0;
-    expect(committedBeforeFailure).toBeGreaterThan(confirmed);
+    // (A commit may rewrite a key already counted: the count at the failing sync is not always larger.)
+    expect(syncs.committedAt[2] ?? 0).toBeGreaterThanOrEqual(confirmed);
     const shown = shownVerdicts(bed.values());
     expect(shown).toBeLessThanOrEqual(confirmed);
     // …and what the first sync confirmed, well before the failure, is in the sheet (the run stops as for an unreachable store: what was committed is written).
