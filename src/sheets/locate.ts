@@ -1,4 +1,5 @@
 import { pushTo } from '../collections.js';
+import { SheetsError } from '../errors.js';
 import { quoteSheetName } from './a1.js';
 import { ChunkSizer, chunkTargetBytes, readChunks } from './chunks.js';
 import type { CellValues, SheetsClient } from './client.js';
@@ -38,12 +39,8 @@ export interface Located {
  * tab, which then decides the columns too (a person may have edited in between).
  */
 export async function locate(client: SheetsClient, layout: Layout, batch: readonly PendingWrite[], extraRanges: readonly string[], alsoWanted: () => Iterable<string> = () => []): Promise<Located | { lost: LostHeader }> {
-  const tab = quoteSheetName(layout.sheet);
-  const runs = rowRuns(batch);
-  const rowRanges = runs.map(([first, last]) => `${tab}!${first}:${last}`);
-  const header = `${tab}!${layout.headerRow}:${layout.headerRow}`;
-  const results = await client.readMany([header, ...rowRanges, ...extraRanges]);
-  const extra = results.slice(1 + rowRanges.length);
+  const { runs, results } = await readRuns(client, layout, rowRuns(batch), extraRanges);
+  const extra = results.slice(1 + runs.length);
   const found = locateColumns(results[0]?.[0] ?? [], layout.config);
   if ('lost' in found) return found;
   const { columns } = found;
@@ -64,6 +61,34 @@ export async function locate(client: SheetsClient, layout: Layout, batch: readon
   return { placed, skipped: [], moved: 0, columns, extra, from: placed.map((_, i) => i), readBytes };
 }
 
+/**
+ * One read of the header row, the runs of rows and the extra ranges. A run that starts
+ * past the grid's last row makes Google refuse the whole read (400 "Range ('Tab'!10:13)
+ * exceeds grid limits. Max rows: 9, …"): a person deleted the tab's last rows, on a tab
+ * whose grid ends with its data (an import, a form's responses, values.append). The grid's
+ * row count is then learned (one metadata call) and only the runs within it read again;
+ * the rows past it are not in the answer, so they fail the identity check and are looked
+ * for in the whole tab (relocate): moved up when rows above them went, or skipped as
+ * vanished (invariant 1). Runs are cut, never the check.
+ */
+async function readRuns(client: SheetsClient, layout: Layout, wanted: Array<[number, number]>, extraRanges: readonly string[]): Promise<{ runs: Array<[number, number]>; results: CellValues[] }> {
+  const tab = quoteSheetName(layout.sheet);
+  const header = `${tab}!${layout.headerRow}:${layout.headerRow}`;
+  let runs = wanted;
+  for (;;) {
+    try {
+      const results = await client.readMany([header, ...runs.map(([first, last]) => `${tab}!${first}:${last}`), ...extraRanges]);
+      return { runs, results };
+    } catch (error) {
+      if (!(error instanceof SheetsError) || !/exceeds grid limits/i.test(error.message)) throw error;
+      const rowCount = (await client.metadata(layout.sheet)).rowCount;
+      // Every run already within the grid: the refusal is about another range (the header, the target's), not deleted rows.
+      if (runs.every(([, last]) => last <= rowCount)) throw error;
+      runs = runs.filter(([first]) => first <= rowCount).map(([first, last]): [number, number] => [first, Math.min(last, rowCount)]);
+    }
+  }
+}
+
 /** The batch's rows as runs [first, last] of rows read together (gaps of up to GAP_READ rows are read too), in order. */
 export function rowRuns(batch: readonly PendingWrite[]): Array<[number, number]> {
   const rows = [...new Set(batch.map((w) => w.row))].sort((a, b) => a - b);
@@ -76,10 +101,15 @@ export function rowRuns(batch: readonly PendingWrite[]): Array<[number, number]>
   return runs;
 }
 
-/** About what a row's cells weigh in a values response: its text and the JSON around each cell. */
-function cellBytes(cells: readonly string[]): number {
+/**
+ * About what a row's cells weigh in a values response: its UTF-8 bytes and the JSON around
+ * each cell. Counted in bytes, not UTF-16 units: a CJK character is one unit but three
+ * bytes on the wire, and a read sized from units would answer three times its cap.
+ */
+export function cellBytes(cells: readonly string[]): number {
   let bytes = 2;
-  for (const cell of cells) bytes += cell.length + 3;
+  // Buffer.byteLength counts without encoding (a lone surrogate as U+FFFD's 3 bytes, as sent); measured faster than a scan in JS, ~30 ns a short cell.
+  for (const cell of cells) bytes += Buffer.byteLength(cell, 'utf8') + 3;
   return bytes;
 }
 

@@ -18,6 +18,14 @@ export const MAX_READ_BYTES_PER_CALL = 2_000_000;
 const FIRST_OVERHEAD = 400;
 /** Bytes of the identity read per row before any was measured (a first flush has `batchSize` rows and measures it). */
 const FIRST_READ_PER_ROW = 500;
+/**
+ * Rows of a batch before any identity read was measured: rows piled up while the first
+ * write waited (coalescing) would otherwise go out in one read sized by a guess, and rows
+ * carrying long text in columns the bot does not write (9 KB of Japanese notes a row)
+ * would make it answer several times the cap. The first read measures; the next are sized
+ * by it (as chunks.ts grows its reads step by step, never in one leap).
+ */
+export const FIRST_READ_ROWS = 100;
 /** The estimates fill a batch to this share of the caps: a body found too large after all is cut, which costs a build. */
 const FILL = 0.95;
 /** JSON around the data of a values.batchUpdate body: `{"valueInputOption":"RAW","data":[]}`. */
@@ -45,6 +53,8 @@ export class BatchSizer {
   private overhead = FIRST_OVERHEAD;
   /** What a row of a batch brings in its identity read, as measured: the largest lately. */
   private readPerRow = FIRST_READ_PER_ROW;
+  /** Whether an identity read was measured yet (before: batches of FIRST_READ_ROWS at most). */
+  private measured = false;
 
   constructor(
     readonly maxBody: number,
@@ -61,6 +71,7 @@ export class BatchSizer {
     let count = 0;
     let body = 0;
     let read = 0;
+    if (!this.measured) rows = Math.min(rows, FIRST_READ_ROWS);
     for (const { bytes } of pending) {
       const nextBody = body + bytes + this.overhead;
       const nextRead = read + this.readPerRow;
@@ -74,7 +85,9 @@ export class BatchSizer {
 
   /** Learns from an identity read of `rows` rows that brought about `bytes` bytes of cells. */
   measuredRead(bytes: number, rows: number): void {
-    if (rows > 0) this.readPerRow = learn(this.readPerRow, bytes / rows);
+    if (rows <= 0) return;
+    this.readPerRow = learn(this.readPerRow, bytes / rows);
+    this.measured = true;
   }
 
   /**

@@ -68,4 +68,44 @@ describe('rows deleted at the end of a tab whose grid ends with its data', () =>
     const summary = JSON.parse(result.stdout) as { writes: { skipped: Array<{ id: string }> } };
     expect(summary.writes.skipped.map((s) => s.id).sort()).toEqual(rows.slice(8).map((r) => String(r[0])).sort());
   });
+
+  it('finds rows that moved up past the grid (rows deleted above them) and writes them where they are now', async () => {
+    const rows = sampleRows(12);
+    bed = await startBed({
+      rows,
+      header: [...HEADER, ...OUTPUT_HEADERS],
+      rowCount: 13,
+      llm: { latencyMs: 5 },
+      config: { llm: { max_workers: 1 }, output: { write_batch_size: 4 }, sheets: FAST_SHEETS },
+    });
+    const b = bed;
+    let deleted = false;
+    b.sheets.onRequest((call) => {
+      if (deleted || call.kind !== 'read') return;
+      const last = (call.ranges ?? []).some((range) => {
+        const m = /!(\d+):(\d+)$/.exec(range);
+        return m !== null && Number(m[1]) >= 10;
+      });
+      if (!last) return;
+      deleted = true;
+      // Rows 2–5 go: rows 10–13 are now rows 6–9, and the grid ends at row 9.
+      b.sheets.deleteRows(SPREADSHEET_ID, TAB, 2, 4);
+    });
+    const result = await b.run('--json');
+    expect(deleted).toBe(true);
+    expect(b.sheets.hookErrors).toEqual([]);
+    expect(result.code, result.stderr).toBe(0);
+
+    const values = b.values();
+    expect(values.map((row) => row[0])).toEqual(['Project', ...rows.slice(4).map((r) => r[0])]);
+    const [verdictCol, suggestionCol] = ['Validation', 'Suggested rewrite'].map((h) => col(values, h));
+    // Every surviving row shows its own verdict, the four that moved past the old grid included.
+    for (const row of values.slice(1)) {
+      expect({ verdict: row[verdictCol ?? -1] ?? '', suggestion: row[suggestionCol ?? -1] ?? '' }, String(row[0])).toEqual(expectedCells(row));
+    }
+    const summary = JSON.parse(result.stdout) as { writes: { rowsMoved: number; skipped: Array<{ id: string }> } };
+    expect(summary.writes.rowsMoved).toBeGreaterThanOrEqual(4);
+    const deletedIds = new Set(rows.slice(0, 4).map((r) => String(r[0])));
+    for (const s of summary.writes.skipped) expect(deletedIds.has(s.id), s.id).toBe(true);
+  });
 });

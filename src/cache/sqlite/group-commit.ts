@@ -1,6 +1,7 @@
 import { close, fdatasync, open } from 'node:fs';
 import { promisify } from 'node:util';
 import type { Database, Statement } from 'better-sqlite3';
+import { StatusValidatorError } from '../../errors.js';
 
 interface Waiting<T> {
   item: T;
@@ -27,6 +28,13 @@ export type WalSync = () => Promise<void>;
  * before each checkpoint and the database after it (same page), and the WAL is reused only
  * after that. Commits made while a sync runs wait for the next one, so a slow disk makes
  * larger groups, not a longer queue.
+ *
+ * A failed sync is final for this connection (`broken`): Linux may drop the pages a failed
+ * fdatasync could not write and report the next one a success
+ * (https://wiki.postgresql.org/wiki/Fsync_Errors), and SQLite's WAL frames are checksummed
+ * cumulatively, so a lost frame voids every later one at recovery
+ * (https://www.sqlite.org/fileformat2.html#walformat). Every put committed after the
+ * failure, or made later, fails with it (as PostgreSQL PANICs): none is shown as durable.
  */
 export class GroupCommit<T> {
   private waiting: Array<Waiting<T>> = [];
@@ -34,16 +42,26 @@ export class GroupCommit<T> {
   /** Committed, waiting for the next sync of the WAL. */
   private unsynced: Array<Omit<Waiting<T>, 'item'>> = [];
   private syncing: Promise<void> | undefined;
+  /** The first failed sync: every put since fails with it (see above). */
+  private broken: Error | undefined;
 
   constructor(
     private readonly db: Database,
     /** One write, inside the group's transaction. */
     private readonly write: (item: T) => void,
     private readonly sync: WalSync,
+    /** The database file, named in the failure. */
+    private readonly file = 'the cache file',
   ) {}
+
+  /** Why puts fail for good on this connection, once a sync of its WAL failed. */
+  get failure(): Error | undefined {
+    return this.broken;
+  }
 
   /** Resolves once `item` is committed and on disk; rejects with its own failure. */
   add(item: T): Promise<void> {
+    if (this.broken) return Promise.reject(this.broken);
     return new Promise<void>((resolve, reject) => {
       this.waiting.push({ item, resolve, reject });
       if (this.scheduled) return;
@@ -58,6 +76,11 @@ export class GroupCommit<T> {
     const group = this.waiting;
     if (group.length === 0) return;
     this.waiting = [];
+    const broken = this.broken;
+    if (broken) {
+      for (const { reject } of group) reject(broken);
+      return;
+    }
     try {
       this.commit(() => {
         for (const { item } of group) this.write(item);
@@ -103,14 +126,17 @@ export class GroupCommit<T> {
       while (this.unsynced.length > 0) {
         const round = this.unsynced;
         this.unsynced = [];
-        try {
-          await this.sync();
-        } catch (error) {
-          // The disk refused (an I/O error): these verdicts may not be durable, so their puts fail (the run stops, nothing shown).
-          for (const { reject } of round) reject(asError(error));
-          continue;
+        if (!this.broken) {
+          try {
+            await this.sync();
+            for (const { resolve } of round) resolve();
+            continue;
+          } catch (error) {
+            this.broken = syncRefused(this.file, error);
+          }
         }
-        for (const { resolve } of round) resolve();
+        // The disk refused (an I/O error), in this round or before: these verdicts may not be durable, so their puts fail (the run stops, nothing shown).
+        for (const { reject } of round) reject(this.broken);
       }
     } finally {
       // In the step that finds nothing left: a commit after it starts a loop of its own.
@@ -154,6 +180,15 @@ function syncModes(db: Database): { normal: Statement; full: Statement } {
     modes.set(db, found);
   }
   return found;
+}
+
+/** The failure every put gets once a sync failed: what happened to which file, and what to do. */
+function syncRefused(file: string, error: unknown): StatusValidatorError {
+  const cause = asError(error);
+  return new StatusValidatorError(`The disk refused to sync the cache file ${file} (${cause.message}): the answers committed since may not be on disk, so none of them is written to the sheet and the run stops.`, {
+    hint: `Check the disk that holds ${file} (free space, I/O errors in the system log), then run again: the answers committed before the failure are kept, and the others are asked again.`,
+    cause,
+  });
 }
 
 function codeOf(error: unknown): unknown {

@@ -53,8 +53,9 @@ export class SqliteStore implements Store {
          model = excluded.model, provider = excluded.provider, checked_at = excluded.checked_at, confidence = excluded.confidence,
          prompt_tokens = excluded.prompt_tokens, completion_tokens = excluded.completion_tokens, cached_tokens = excluded.cached_tokens`,
     );
-    this.wal = walSync(realpathSync(file));
-    this.commits = new GroupCommit(db, (verdict) => this.putSync(verdict), this.wal.sync);
+    const real = realpathSync(file);
+    this.wal = walSync(real);
+    this.commits = new GroupCommit(db, (verdict) => this.putSync(verdict), this.wal.sync, real);
   }
 
   /** Opens (creating it if need be) the cache file; refused on a network file system (exit 2). */
@@ -106,6 +107,9 @@ export class SqliteStore implements Store {
   putUnlessNewer(verdict: CachedVerdict, since: string): Promise<boolean> {
     return settled(() => {
       this.commits.flush();
+      // A sync of the WAL failed: this commit's frames follow frames the disk may have lost (./group-commit.ts).
+      const broken = this.commits.failure;
+      if (broken) throw broken;
       return this.db.transaction(() => {
         const stored = this.getStatement.get(verdict.key);
         if (stored && Date.parse(stored.checked_at) >= Date.parse(since)) return false;
