@@ -43,7 +43,7 @@ function sheetRows(): string[][] {
   const rows = sampleRows(60);
   const twin = (from: number, to: number, id: string) => {
     rows[to] = [...(rows[from] ?? [])];
-    (rows[to] as string[])[0] = id;
+    rows[to][0] = id;
   };
   twin(0, 1, 'PRJ-TWIN-A'); // same chunk as its original
   twin(2, 45, 'PRJ-TWIN-B'); // chunks later
