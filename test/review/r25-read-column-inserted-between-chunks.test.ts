@@ -31,6 +31,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HEADER, SPREADSHEET_ID, TAB, col, startBed, type Bed } from '../support/bed.js';
 import { expectedCells } from '../support/inspect.js';
 import { sampleRows } from '../support/sample-data.js';
+import { rowRangeOf } from '../support/row-reads.js';
 
 const OUTPUT_HEADERS = ['Validation', 'Issues', 'Suggested rewrite', 'Checked at', 'Model'];
 const FAST_SHEETS = { read_quota_per_minute: 60_000, write_quota_per_minute: 60_000 };
@@ -60,8 +61,9 @@ describe('r25: a column inserted between two chunk reads', () => {
     let inserted = false;
     b.sheets.onRequest((call) => {
       // The first read of rows under the first chunk: a person has just inserted a column before "Status".
-      const m = /!(\d+):(\d+)$/.exec(call.range ?? '');
-      if (!inserted && call.op === 'values.get' && m && Number(m[1]) > 1) {
+      // A read of rows: values.get of the first chunk, values.batchGet of the header row and each later chunk.
+      const m = rowRangeOf(call);
+      if (!inserted && m && m[0] > 1) {
         inserted = true;
         b.sheets.insertColumns(SPREADSHEET_ID, TAB, 2, 1);
       }

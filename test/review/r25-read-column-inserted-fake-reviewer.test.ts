@@ -27,6 +27,7 @@ import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { HEADER, SPREADSHEET_ID, TAB, startBed, type Bed } from '../support/bed.js';
 import { sampleRows } from '../support/sample-data.js';
+import { rowRangeOf } from '../support/row-reads.js';
 
 const FAST_SHEETS = { read_quota_per_minute: 60_000, write_quota_per_minute: 60_000 };
 
@@ -60,8 +61,9 @@ describe('r25: a column inserted before the verdict column between chunk reads',
     expect(first.code, first.stderr).toBe(0);
     let inserted = false;
     const off = b.sheets.onRequest((call) => {
-      const m = /!(\d+):(\d+)$/.exec(call.range ?? '');
-      if (!inserted && call.op === 'values.get' && m && Number(m[1]) > 1) {
+      // A read of rows: values.get of the first chunk, values.batchGet of the header row and each later chunk.
+      const m = rowRangeOf(call);
+      if (!inserted && m && m[0] > 1) {
         inserted = true;
         // Column 5 is "Validation": a person inserts a column before it.
         b.sheets.insertColumns(SPREADSHEET_ID, TAB, 5, 1);
