@@ -143,25 +143,45 @@ export async function readRowsUnder(client: SheetsClient, tab: string, headerRow
  * ahead, no more: the rows held stay bounded). A grid that shrank meanwhile (rows
  * deleted) ends the reading where it now ends.
  */
-export async function* readChunks(client: SheetsClient, tab: string, from: number, rowCount: number | undefined, sizer: ChunkSizer, options: { headerRow?: number; emptyBefore?: number } = {}): AsyncGenerator<RowChunk> {
+export async function* readChunks(
+  client: SheetsClient,
+  tab: string,
+  from: number,
+  rowCount: number | undefined,
+  sizer: ChunkSizer,
+  options: { headerRow?: number; emptyBefore?: number; lastRowRead?: readonly string[] | undefined } = {},
+): AsyncGenerator<RowChunk> {
   let end = rowCount ?? Infinity;
   // The empty rows just crossed (trailing the last read, or whole empty reads): the next read grows over them (EMPTY_GROWTH).
   let empty = options.emptyBefore ?? 0;
   const headerRow = options.headerRow;
-  const fetch = async (first: number): Promise<RowChunk | undefined> => {
+  // With the header row (a run's read): the last row of the previous read, when it held
+  // anything. Each read starts one row above its chunk, at that row: found further down, it
+  // says rows were inserted above meanwhile, and the rows it was followed by before (already
+  // read, now shifted down) are not read twice.
+  let remembered = headerRow === undefined ? undefined : options.lastRowRead;
+  const fetch = async (from: number): Promise<RowChunk | undefined> => {
     for (;;) {
-      if (first > end) return undefined;
+      if (from > end) return undefined;
+      const overlap = remembered !== undefined && from > 1 ? 1 : 0;
+      const start = from - overlap;
       const normal = sizer.next();
       const rows = empty > 0 ? Math.max(normal, Math.min(MAX_EMPTY_CHUNK_ROWS, EMPTY_CHUNKS_MAX * normal, EMPTY_GROWTH * empty)) : normal;
-      const last = Math.min(end, first + rows - 1);
+      const last = Math.min(end, from + rows - 1);
       try {
-        const read: { values: CellValues; gridEnd: number | undefined; header?: string[] } = headerRow === undefined ? await readRows(client, tab, first, last) : await readRowsUnder(client, tab, headerRow, first, last);
-        const { values, gridEnd } = read;
-        sizer.observe(last - first + 1, values);
-        if (gridEnd !== undefined) end = gridEnd;
+        const read: { values: CellValues; gridEnd: number | undefined; header?: string[] } = headerRow === undefined ? await readRows(client, tab, start, last) : await readRowsUnder(client, tab, headerRow, start, last);
+        sizer.observe(last - start + 1, read.values);
+        if (read.gridEnd !== undefined) end = read.gridEnd;
         const lastRow = Math.min(last, end);
-        empty = values.length === 0 ? empty + (lastRow - first + 1) : lastRow - first + 1 - values.length;
-        return { firstRow: first, lastRow, values, ...(read.header !== undefined ? { header: read.header } : {}) };
+        // Not found (the row edited, or rows deleted above): the rows are taken from `from`, as without the overlap.
+        const at = overlap === 0 || remembered === undefined ? -1 : indexOfRow(read.values, remembered);
+        const skip = at >= 0 ? at + 1 : overlap;
+        const values = read.values.slice(skip);
+        const firstRow = start + skip;
+        const span = Math.max(0, lastRow - firstRow + 1);
+        empty = values.length === 0 ? empty + span : span - values.length;
+        remembered = headerRow === undefined || values.length === 0 || values.length < span ? undefined : values[values.length - 1];
+        return { firstRow, lastRow, values, ...(read.header !== undefined ? { header: read.header } : {}) };
       } catch (error) {
         if (!(error instanceof SheetsError) || !/exceeds grid limits/i.test(error.message)) throw error;
         const now = (await client.metadata(tab)).rowCount;
@@ -179,6 +199,17 @@ export async function* readChunks(client: SheetsClient, tab: string, from: numbe
     next.catch(() => undefined);
     yield chunk;
   }
+}
+
+/** Where a row read before is among `values` (same cells, trailing empty cells ignored), or -1. */
+function indexOfRow(values: CellValues, row: readonly string[]): number {
+  const trimmed = (cells: readonly string[]): number => {
+    let n = cells.length;
+    while (n > 0 && cells[n - 1] === '') n--;
+    return n;
+  };
+  const length = trimmed(row);
+  return values.findIndex((cells) => trimmed(cells) === length && row.slice(0, length).every((cell, i) => cells[i] === cell));
 }
 
 /**

@@ -77,7 +77,7 @@ export async function openStreamed(client: SheetsClient, config: LayoutConfig, o
     yield head;
     if (gridEnd !== undefined) return;
     let moved: string | undefined;
-    for await (const chunk of readChunks(client, config.sheet, firstLast + 1, undefined, sizer, { headerRow: config.headerRow, emptyBefore: firstLast - first.length })) {
+    for await (const chunk of readChunks(client, config.sheet, firstLast + 1, undefined, sizer, { headerRow: config.headerRow, emptyBefore: firstLast - first.length, lastRowRead: first.length === firstLast && first.length > config.headerRow ? first[first.length - 1] : undefined })) {
       const under = mapHeaders(chunk.header ?? [], config, used);
       // Not re-mapped mid-run: the writer, the planned headers and the look checks hold the
       // first layout; the rows under a moved header are simply left for the next run, which
