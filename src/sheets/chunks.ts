@@ -149,38 +149,44 @@ export async function* readChunks(
   from: number,
   rowCount: number | undefined,
   sizer: ChunkSizer,
-  options: { headerRow?: number; emptyBefore?: number; lastRowRead?: readonly string[] | undefined } = {},
+  options: { headerRow?: number; emptyBefore?: number; lastRowRead?: { row: number; cells: readonly string[] } | undefined } = {},
 ): AsyncGenerator<RowChunk> {
   let end = rowCount ?? Infinity;
   // The empty rows just crossed (trailing the last read, or whole empty reads): the next read grows over them (EMPTY_GROWTH).
   let empty = options.emptyBefore ?? 0;
   const headerRow = options.headerRow;
-  // With the header row (a run's read): the last row of the previous read, when it held
-  // anything. Each read starts one row above its chunk, at that row: found further down, it
-  // says rows were inserted above meanwhile, and the rows it was followed by before (already
-  // read, now shifted down) are not read twice.
+  // With the header row (a run's read): the last row read that held anything, and where.
+  // Each read starts at that row (the empty rows under it cost no payload): found further
+  // down, it says rows were inserted above meanwhile, and the rows it was followed by before
+  // (already read, now shifted down) are not read twice. Not found (the row edited, rows
+  // deleted above, or more rows inserted than the read holds): the rows are taken from
+  // where the last read ended, as without it.
   let remembered = headerRow === undefined ? undefined : options.lastRowRead;
   const fetch = async (from: number): Promise<RowChunk | undefined> => {
     for (;;) {
       if (from > end) return undefined;
-      const overlap = remembered !== undefined && from > 1 ? 1 : 0;
-      const start = from - overlap;
+      const start = remembered !== undefined && remembered.row < from && from - remembered.row <= MAX_CHUNK_ROWS ? remembered.row : from;
       const normal = sizer.next();
       const rows = empty > 0 ? Math.max(normal, Math.min(MAX_EMPTY_CHUNK_ROWS, EMPTY_CHUNKS_MAX * normal, EMPTY_GROWTH * empty)) : normal;
       const last = Math.min(end, from + rows - 1);
       try {
         const read: { values: CellValues; gridEnd: number | undefined; header?: string[] } = headerRow === undefined ? await readRows(client, tab, start, last) : await readRowsUnder(client, tab, headerRow, start, last);
-        sizer.observe(last - start + 1, read.values);
         if (read.gridEnd !== undefined) end = read.gridEnd;
         const lastRow = Math.min(last, end);
-        // Not found (the row edited, or rows deleted above): the rows are taken from `from`, as without the overlap.
-        const at = overlap === 0 || remembered === undefined ? -1 : indexOfRow(read.values, remembered);
-        const skip = at >= 0 ? at + 1 : overlap;
+        // Where the last row held was read before, if it still holds what it held then (see above).
+        const at = start === from || remembered === undefined ? -1 : indexOfRow(read.values, remembered.cells);
+        const skip = at >= 0 ? at + 1 : from - start;
         const values = read.values.slice(skip);
         const firstRow = start + skip;
+        // Sized on the rows new to this read: the row read again is no measure of what follows.
+        sizer.observe(last - from + 1, values);
         const span = Math.max(0, lastRow - firstRow + 1);
         empty = values.length === 0 ? empty + span : span - values.length;
-        remembered = headerRow === undefined || values.length === 0 || values.length < span ? undefined : values[values.length - 1];
+        if (headerRow !== undefined) {
+          const lastHeld = values.findLastIndex((row) => row.length > 0);
+          const cells = values[lastHeld];
+          if (cells !== undefined) remembered = { row: firstRow + lastHeld, cells };
+        }
         return { firstRow, lastRow, values, ...(read.header !== undefined ? { header: read.header } : {}) };
       } catch (error) {
         if (!(error instanceof SheetsError) || !/exceeds grid limits/i.test(error.message)) throw error;

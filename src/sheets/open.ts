@@ -77,7 +77,7 @@ export async function openStreamed(client: SheetsClient, config: LayoutConfig, o
     yield head;
     if (gridEnd !== undefined) return;
     let moved: string | undefined;
-    for await (const chunk of readChunks(client, config.sheet, firstLast + 1, undefined, sizer, { headerRow: config.headerRow, emptyBefore: firstLast - first.length, lastRowRead: first.length === firstLast && first.length > config.headerRow ? first[first.length - 1] : undefined })) {
+    for await (const chunk of readChunks(client, config.sheet, firstLast + 1, undefined, sizer, { headerRow: config.headerRow, emptyBefore: firstLast - first.length, lastRowRead: lastHeldRow(first, config.headerRow) })) {
       const under = mapHeaders(chunk.header ?? [], config, used);
       // Not re-mapped mid-run: the writer, the planned headers and the look checks hold the
       // first layout; the rows under a moved header are simply left for the next run, which
@@ -89,6 +89,15 @@ export async function openStreamed(client: SheetsClient, config: LayoutConfig, o
     }
   }
   return { layout, chunks: all() };
+}
+
+/** The last data row of a read that holds anything, and its row (the read starts at row 1). */
+function lastHeldRow(values: CellValues, headerRow: number): { row: number; cells: string[] } | undefined {
+  for (let i = values.length - 1; i >= headerRow; i--) {
+    const cells = values[i];
+    if (cells !== undefined && cells.length > 0) return { row: i + 1, cells };
+  }
+  return undefined;
 }
 
 /** What a layout maps, as one comparable text: the columns rows are read from and written to, and the headers still missing. */
