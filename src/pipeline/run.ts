@@ -205,13 +205,13 @@ async function execute(plan: RunPlan, secrets: Secrets, options: RunOptions, sto
   let failure: Error | undefined;
   let answers: AnswerRun | undefined;
   let probed = false;
+  let leaving: 'stopped' | 'moved' | undefined;
+  let leftReads = 0;
   try {
     // Select, ask and queue as the chunks arrive; the next chunk is read while this one is asked (readChunks).
     // Once the run stops (Ctrl-C, a lost lock) or the tab's columns moved under it, the rows
     // not read yet are counted as left for the next run (rows.deferred), as a whole-tab read
     // counted them: a few more reads, never asked; past LEFT_READS the rest is only said to exist.
-    let leaving: 'stopped' | 'moved' | undefined;
-    let leftReads = 0;
     for await (const chunk of chunks) {
       events.emit({ type: 'read', opened: chunk });
       events.emit({ type: 'shown', opened: chunk });
@@ -245,12 +245,16 @@ async function execute(plan: RunPlan, secrets: Secrets, options: RunOptions, sto
       }
       await roomInQueue(writer, options.stop);
     }
+    // Past the reads: a failure from here on is the run's, even while it stops.
+    leaving = undefined;
     await answers?.finish();
   } catch (error) {
     // Before the providers were made (the first rows unreadable, write access refused, no
     // provider usable): nothing was paid for, and the tab is left as it was.
     if (answers === undefined) throw error;
-    failure = error instanceof Error ? error : new Error(String(error));
+    // A read made only to count the rows left (the run already stopping): a warning, not the run's failure.
+    if (leaving !== undefined) events.emit({ type: 'warning', text: `the rows of "${plan.layout.sheet}" left for the next run could not all be counted: ${redact(error instanceof Error ? error.message : String(error), secrets.all)}` });
+    else failure = error instanceof Error ? error : new Error(String(error));
   }
   // The answer sizes learned, for the next run to start from, whatever stopped the run.
   await answers?.saveAnswerSizes();
