@@ -20,8 +20,8 @@ import type { Enqueue } from './settle.js';
  * run's answers (nothing is committed: the only place they are), and --limit's budget.
  */
 export class ChunkSelector {
-  /** undefined when no row can be asked again (no --force, no named rows, no recheck column, no age limit): a known verdict then always stands, and nothing need be kept. */
-  private readonly asked: KeySet | undefined;
+  /** The keys this run asked: a known verdict under one is this run's answer (it stands for --force and a ticked box, and a row under it is a twin, counted as deduplicated). */
+  private readonly asked = new KeySet();
   private readonly errored = new Map<string, { cells: OutputCells; reason: string }>();
   private readonly dryAnswers: Map<string, OutputCells> | undefined;
   private limitLeft: number | undefined;
@@ -39,8 +39,6 @@ export class ChunkSelector {
     private readonly now: () => Date,
   ) {
     this.dryAnswers = dryRun ? new Map() : undefined;
-    const againPossible = (options.force ?? false) || options.rows !== undefined || plan.layout.review?.recheck !== undefined || (options.recheckOlderThanMs ?? plan.staleAfterMs) !== undefined;
-    this.asked = againPossible ? new KeySet() : undefined;
     this.limitLeft = options.limit;
     this.keyOf = plan.keyOf;
   }
@@ -84,15 +82,19 @@ export class ChunkSelector {
       limit,
       staleAfterMs,
       now: now().getTime(),
-      askedThisRun: (key) => this.asked?.has(key) ?? false,
+      askedThisRun: (key) => this.asked.size > 0 && this.asked.has(key),
     });
     const asked = selection.jobs.reduce((n, job) => n + job.entries.length, 0);
     if (options.limitBudget) options.limitBudget.remaining -= asked;
     else if (this.limitLeft !== undefined) this.limitLeft -= asked;
     // Questions a pending batch job asks are on their way, paid for: never asked twice (invariant 9).
     const { ask, waiting } = setAsidePending(selection.jobs, snapshot.pending);
-    if (this.asked) for (const job of ask) this.asked.add(job.key);
+    for (const job of ask) this.asked.add(job.key);
     events.emit({ type: 'selected', selection: { ...selection, jobs: ask } });
+    for (const { key } of selection.shared) {
+      const cached = snapshot.verdicts.get(key);
+      if (cached) events.emit({ type: 'shared-verdict', verdict: cached.verdict, unsure: plan.minConfidence !== undefined && cached.confidence < plan.minConfidence });
+    }
     events.emit({ type: 'waiting', waiting });
     if (!this.dryRun && selection.overrides.length > 0) {
       // Reviewers' verdicts are ground truth for those inputs: kept before anything else.

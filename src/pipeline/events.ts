@@ -35,6 +35,10 @@ export type RunEvent =
   | { type: 'answered'; usage: Usage }
   /** A verdict committed to the store for `rows` rows (a question's, a near-duplicate's, a reused one). */
   | { type: 'committed'; verdict: 'VALID' | 'INVALID'; rows: number; unsure: boolean }
+  /** A row given the answer this run committed for an earlier chunk's twin (streamed read). */
+  /** Rows not read to be asked because the run stopped (or the columns moved) before their chunk: left for the next run. */
+  | { type: 'left'; rows: number }
+  | { type: 'shared-verdict'; verdict: 'VALID' | 'INVALID'; unsure: boolean }
   /** Rows that end in ERROR. */
   | { type: 'error'; entries: readonly Entry[]; reason: string }
   /** Rows not asked this run (stopped before their turn, or their request failed the run). */

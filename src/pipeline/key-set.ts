@@ -3,7 +3,13 @@
  * bytes a key at most, where a Set of 64-character cache keys costs well over 100. What a
  * streamed run must remember of every question it asked (a million rows: ~16 MB, not
  * ~150). Two keys whose 64-bit hashes collide (about 1 in 10^7 over a million keys) count
- * as one: the second row then takes the first's verdict from the cache, as identical rows do.
+ * as one, and what that can do is bounded by how the set is used (chunk-select.ts): it only
+ * says whether a key was asked this run. A verdict is always looked up in the store by the
+ * row's own key, so a collision never hands one question's verdict to another. A row whose
+ * key falsely collides is taken as "asked this run": if the store holds a verdict for its own
+ * key (an old one), that verdict stands where --force, a ticked box or an old verdict would
+ * have asked it again, and the row is counted as deduplicated instead of from the cache; if
+ * the store holds none, the row is asked as usual.
  */
 export class KeySet {
   private slots = new Uint32Array(2 * 1024);

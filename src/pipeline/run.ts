@@ -185,6 +185,12 @@ async function recordEnd(plan: Pick<RunPlan, 'runsSheet' | 'dashboardSheet'>, se
 
 /** Rows the write queue may hold before the next chunk is selected: answers wait in the store, not in memory, while the writes catch up. */
 const QUEUE_BOUND = 25_000;
+/**
+ * Reads made after the run stopped, only to count the rows left for the next run: the reads
+ * grow over empty stretches (chunks.ts), so a few reach the end of most tabs; a large tab
+ * left mostly unread is not read whole while the user waits for Ctrl-C to end the run.
+ */
+const LEFT_READS = 4;
 
 async function execute(plan: RunPlan, secrets: Secrets, options: RunOptions, store: Store, events: RunEventSink, sheets: SheetsClient): Promise<void> {
   const dryRun = options.dryRun ?? false;
@@ -199,11 +205,28 @@ async function execute(plan: RunPlan, secrets: Secrets, options: RunOptions, sto
   let failure: Error | undefined;
   let answers: AnswerRun | undefined;
   let probed = false;
+  let leaving: 'stopped' | 'moved' | undefined;
+  let leftReads = 0;
   try {
     // Select, ask and queue as the chunks arrive; the next chunk is read while this one is asked (readChunks).
+    // Once the run stops (Ctrl-C, a lost lock) or the tab's columns moved under it, the rows
+    // not read yet are counted as left for the next run (rows.deferred), as a whole-tab read
+    // counted them: a few more reads, never asked; past LEFT_READS the rest is only said to exist.
     for await (const chunk of chunks) {
       events.emit({ type: 'read', opened: chunk });
       events.emit({ type: 'shown', opened: chunk });
+      if (leaving === undefined && chunk.unverified !== undefined) {
+        leaving = 'moved';
+        events.emit({ type: 'warning', text: chunk.unverified });
+      }
+      if (leaving !== undefined) {
+        events.emit({ type: 'left', rows: onlyNamed(chunk, options.rows) });
+        if (++leftReads >= LEFT_READS) {
+          events.emit({ type: 'warning', text: `the run stopped reading "${plan.layout.sheet}" at row ${chunk.lastRow}: the rows under it were not counted, and are read next run` });
+          break;
+        }
+        continue;
+      }
       const { ask, labelled } = await selector.select(chunk);
       // The headers (or the results tab) are made only before the first write, after answers
       // are paid for: on a tab the bot has not written to yet, where a share made read-only
@@ -215,15 +238,23 @@ async function execute(plan: RunPlan, secrets: Secrets, options: RunOptions, sto
       }
       answers ??= await startAnswering(plan, secrets, options, store, events, { enqueue: selector.answered, dryRun, now });
       failure = await answers.answer(ask, labelled);
-      if (failure !== undefined || options.stop?.aborted) break;
+      if (failure !== undefined) break;
+      if (options.stop?.aborted) {
+        leaving = 'stopped';
+        continue;
+      }
       await roomInQueue(writer, options.stop);
     }
+    // Past the reads: a failure from here on is the run's, even while it stops.
+    leaving = undefined;
     await answers?.finish();
   } catch (error) {
     // Before the providers were made (the first rows unreadable, write access refused, no
     // provider usable): nothing was paid for, and the tab is left as it was.
     if (answers === undefined) throw error;
-    failure = error instanceof Error ? error : new Error(String(error));
+    // A read made only to count the rows left (the run already stopping): a warning, not the run's failure.
+    if (leaving !== undefined) events.emit({ type: 'warning', text: `the rows of "${plan.layout.sheet}" left for the next run could not all be counted: ${redact(error instanceof Error ? error.message : String(error), secrets.all)}` });
+    else failure = error instanceof Error ? error : new Error(String(error));
   }
   // The answer sizes learned, for the next run to start from, whatever stopped the run.
   await answers?.saveAnswerSizes();
@@ -279,9 +310,9 @@ async function prepare(plan: RunPlan, options: RunOptions, events: RunEventSink,
   if (plan.resultsTab) {
     // output.sheet: a line of the results tab is matched to its row among all the rows (ids
     // used twice are told apart by row), so the rows are gathered before they are shown.
-    const all = await gather(opened.chunks);
+    const { all, unverified } = await gather(opened.chunks);
     target = await resultsTarget(plan, sheets, { ...all, layout: opened.layout }, events);
-    chunks = [all];
+    chunks = [all, ...unverified];
   }
   const writer = new SheetWriter(sheets, opened.layout, {
     batchSize: plan.writeBatchSize,
@@ -312,13 +343,25 @@ async function prepare(plan: RunPlan, options: RunOptions, events: RunEventSink,
   return { writer, enqueue, chunks };
 }
 
-/** All the chunks as one read (a results tab's run). */
-async function gather(chunks: AsyncIterable<ChunkRead> | Iterable<ChunkRead>): Promise<ChunkRead> {
+/** The data rows of a chunk not read to be asked (the named rows only, for a run of named rows): left for the next run. */
+function onlyNamed(chunk: ChunkRead, ids: readonly string[] | undefined): number {
+  if (ids === undefined) return chunk.entries.length;
+  const wanted = new Set(ids);
+  return chunk.entries.filter((entry) => entry.id !== '' && wanted.has(entry.id)).length;
+}
+
+/** All the chunks as one read (a results tab's run); the chunks read under moved columns stay apart, never asked. */
+async function gather(chunks: AsyncIterable<ChunkRead> | Iterable<ChunkRead>): Promise<{ all: ChunkRead; unverified: ChunkRead[] }> {
   const all: ChunkRead = { entries: [], incomplete: [], firstRow: 1, lastRow: 0 };
+  const unverified: ChunkRead[] = [];
   for await (const chunk of chunks) {
+    if (chunk.unverified !== undefined || unverified.length > 0) {
+      unverified.push(chunk);
+      continue;
+    }
     for (const entry of chunk.entries) all.entries.push(entry);
     for (const row of chunk.incomplete) all.incomplete.push(row);
     all.lastRow = chunk.lastRow;
   }
-  return all;
+  return { all, unverified };
 }

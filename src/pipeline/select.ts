@@ -38,6 +38,12 @@ export interface Selection {
   unreadableOverrides: number[];
   /** Rows whose recheck box is ticked while a reviewer's verdict stands: the box is left ticked. */
   recheckUnderOverride: number[];
+  /**
+   * Rows given the answer this run paid for a question an earlier chunk's row asked (a
+   * streamed read): a twin of that row, deduplicated as one selection over both would have
+   * counted it, not an answer from the cache. `rewrite`: the row is also in `rewrites`.
+   */
+  shared: Array<{ key: string; rewrite: boolean }>;
 }
 
 /** The model's verdict already known for a key (the cache's). */
@@ -92,7 +98,7 @@ export function selectWork(
   lookup: (key: string) => Known | undefined,
   options: SelectOptions,
 ): Selection {
-  const selection: Selection = { upToDate: 0, rewrites: [], jobs: [], deduplicated: 0, deferred: 0, overrides: [], rechecked: 0, unreadableOverrides: [], recheckUnderOverride: [] };
+  const selection: Selection = { upToDate: 0, rewrites: [], jobs: [], deduplicated: 0, deferred: 0, overrides: [], rechecked: 0, unreadableOverrides: [], recheckUnderOverride: [], shared: [] };
   const jobs = new Map<string, Job>();
   const now = options.now ?? Date.now();
   const checkedAt = new Date(now).toISOString();
@@ -120,8 +126,11 @@ export function selectWork(
     const answered = known !== undefined && (ticked || stale) && (givenNow || answersRequest(entry, known, options.staleAfterMs, now));
     const recheck = (ticked || stale) && !answered;
     if (known && (!options.force || givenNow) && !recheck) {
-      if (showsVerdict(entry, known.cells) && !ticked) selection.upToDate++;
-      else selection.rewrites.push({ entry, cells: known.cells, ...(answered && ticked ? { answersRecheck: true } : {}) });
+      const upToDate = showsVerdict(entry, known.cells) && !ticked;
+      if (givenNow) selection.shared.push({ key, rewrite: !upToDate });
+      if (upToDate) {
+        if (!givenNow) selection.upToDate++;
+      } else selection.rewrites.push({ entry, cells: known.cells, ...(answered && ticked ? { answersRecheck: true } : {}) });
       continue;
     }
     if (options.limit !== undefined && asked >= options.limit) {

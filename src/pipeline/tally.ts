@@ -97,6 +97,11 @@ export class Tally implements RunEventSink {
         return this.answer(event.usage);
       case 'committed':
         return this.verdict(event.verdict, event.rows, event.unsure);
+      case 'left':
+        this.summary.rows.deferred += event.rows;
+        return;
+      case 'shared-verdict':
+        return this.sharedVerdict(event.verdict, event.unsure);
       case 'error':
         return this.error(event.entries, event.reason);
       case 'deferred':
@@ -161,9 +166,11 @@ export class Tally implements RunEventSink {
   selected(selection: Selection): void {
     const rows = this.summary.rows;
     rows.upToDate += selection.upToDate;
-    rows.fromCache += selection.rewrites.length;
-    rows.asked += selection.jobs.reduce((n, job) => n + job.entries.length, 0);
-    rows.deduplicated += selection.deduplicated;
+    const shared = selection.shared ?? [];
+    rows.fromCache += selection.rewrites.length - shared.filter((s) => s.rewrite).length;
+    // A twin of a question this run asked in an earlier chunk: asked and deduplicated, as in one selection.
+    rows.asked += selection.jobs.reduce((n, job) => n + job.entries.length, 0) + shared.length;
+    rows.deduplicated += selection.deduplicated + shared.length;
     rows.deferred += selection.deferred;
     rows.rechecked += selection.rechecked;
     rows.overridden += selection.overrides.length;
@@ -275,6 +282,13 @@ export class Tally implements RunEventSink {
     else this.summary.verdicts.invalid += rows;
     if (unsure) this.summary.verdicts.needsReview += rows;
     this.progress.answered++;
+  }
+
+  /** A row that took the answer this run paid for an earlier chunk's twin: counted among the verdicts, as that twin's row is (no question answered). */
+  sharedVerdict(verdict: 'VALID' | 'INVALID', unsure: boolean): void {
+    if (verdict === 'VALID') this.summary.verdicts.valid++;
+    else this.summary.verdicts.invalid++;
+    if (unsure) this.summary.verdicts.needsReview++;
   }
 
   error(entries: readonly Entry[], reason: string): void {

@@ -16,6 +16,28 @@ export const FIRST_CHUNK_ROWS = 1_000;
 const GUESSED_ROW_BYTES = 1_500;
 /** However sparse the rows, one read asks for at most this many: a stretch of empty rows must not make the next read huge when the data resumes. */
 export const MAX_CHUNK_ROWS = 50_000;
+/**
+ * Over an empty stretch (a read that came back with no rows, or the empty rows trailing a
+ * read) the next read asks for this many times the empty rows just crossed: empty rows cost
+ * no payload, and a tab of 10 rows on a 1,000,000-row grid (what an import or "add 1000
+ * rows" leaves) is then read to its end in four reads, not a hundred (the read quota is 60
+ * a minute per user, https://developers.google.com/sheets/api/limits).
+ */
+const EMPTY_GROWTH = 16;
+/**
+ * The bound on such a read, in normal chunks (the rows that fit the target at the densest
+ * rows seen, at most MAX_CHUNK_ROWS): what a dense resumption can cost. Should the data
+ * resume, as dense as any row seen, right where a grown read starts, its answer weighs at
+ * most this many targets (128 × 1.5 MB ≈ 190 MB) — the price of crossing a long empty
+ * stretch in a few reads instead of one read per chunk of emptiness (a 1,000,000-row grid of
+ * short rows needs about that many rows in its last of four reads). A stretch shorter than
+ * 8 chunks is crossed by reads of at most 16× its length, so only a dense block right after
+ * thousands of empty rows can make one answer that large; should it pass Sheets' 180-second
+ * deadline (same page), the read fails as the whole-tab read did.
+ */
+const EMPTY_CHUNKS_MAX = 128;
+/** However long the empty stretch, a read asks for at most this many rows. */
+export const MAX_EMPTY_CHUNK_ROWS = 1_000_000;
 
 /** The target a test may shrink (STATUS_VALIDATOR_READ_CHUNK_BYTES), so that a small sheet is read in many chunks. */
 export function chunkTargetBytes(env: NodeJS.ProcessEnv = process.env): number {
@@ -79,6 +101,8 @@ export interface RowChunk {
   firstRow: number;
   lastRow: number;
   values: CellValues;
+  /** The header row, read in the same call as the rows (when readChunks was given a header row): the columns the rows were read under. */
+  header?: string[];
 }
 
 /** The last row of an A1 range as Sheets echoes it ("'Tab'!A1:J1000" → 1000); undefined when it names none. */
@@ -100,6 +124,17 @@ export async function readRows(client: SheetsClient, tab: string, from: number, 
 }
 
 /**
+ * Reads the header row and rows `from`..`to` in one values.batchGet: the rows and the header
+ * they are parsed under come from one call, as the whole-tab read's did (a column a person
+ * inserts between two chunk reads is seen in the header read with the rows it moved).
+ */
+export async function readRowsUnder(client: SheetsClient, tab: string, headerRow: number, from: number, to: number): Promise<{ values: CellValues; gridEnd: number | undefined; header: string[] }> {
+  const [header, rows] = await client.readRanges([`${quoteSheetName(tab)}!${headerRow}:${headerRow}`, `${quoteSheetName(tab)}!${from}:${to}`]);
+  const last = lastRowOf(rows?.range);
+  return { values: rows?.values ?? [], gridEnd: last !== undefined && last < to ? last : undefined, header: header?.values[0] ?? [] };
+}
+
+/**
  * Reads rows `from` to the end of the grid in chunks the sizer sizes. Where the tab ends
  * is the grid's (`rowCount` when known, else the clipped range of the read that reached
  * it, else the tab's metadata when a read starts past it): never guessed from a short
@@ -108,17 +143,51 @@ export async function readRows(client: SheetsClient, tab: string, from: number, 
  * ahead, no more: the rows held stay bounded). A grid that shrank meanwhile (rows
  * deleted) ends the reading where it now ends.
  */
-export async function* readChunks(client: SheetsClient, tab: string, from: number, rowCount: number | undefined, sizer: ChunkSizer): AsyncGenerator<RowChunk> {
+export async function* readChunks(
+  client: SheetsClient,
+  tab: string,
+  from: number,
+  rowCount: number | undefined,
+  sizer: ChunkSizer,
+  options: { headerRow?: number; emptyBefore?: number; lastRowRead?: { row: number; cells: readonly string[] } | undefined } = {},
+): AsyncGenerator<RowChunk> {
   let end = rowCount ?? Infinity;
-  const fetch = async (first: number): Promise<RowChunk | undefined> => {
+  // The empty rows just crossed (trailing the last read, or whole empty reads): the next read grows over them (EMPTY_GROWTH).
+  let empty = options.emptyBefore ?? 0;
+  const headerRow = options.headerRow;
+  // With the header row (a run's read): the last row read that held anything, and where.
+  // Each read starts at that row (the empty rows under it cost no payload): found further
+  // down, it says rows were inserted above meanwhile, and the rows it was followed by before
+  // (already read, now shifted down) are not read twice. Not found (the row edited, rows
+  // deleted above, or more rows inserted than the read holds): the rows are taken from
+  // where the last read ended, as without it.
+  let remembered = headerRow === undefined ? undefined : options.lastRowRead;
+  const fetch = async (from: number): Promise<RowChunk | undefined> => {
     for (;;) {
-      if (first > end) return undefined;
-      const last = Math.min(end, first + sizer.next() - 1);
+      if (from > end) return undefined;
+      const start = remembered !== undefined && remembered.row < from && from - remembered.row <= MAX_CHUNK_ROWS ? remembered.row : from;
+      const normal = sizer.next();
+      const rows = empty > 0 ? Math.max(normal, Math.min(MAX_EMPTY_CHUNK_ROWS, EMPTY_CHUNKS_MAX * normal, EMPTY_GROWTH * empty)) : normal;
+      const last = Math.min(end, from + rows - 1);
       try {
-        const { values, gridEnd } = await readRows(client, tab, first, last);
-        sizer.observe(last - first + 1, values);
-        if (gridEnd !== undefined) end = gridEnd;
-        return { firstRow: first, lastRow: Math.min(last, end), values };
+        const read: { values: CellValues; gridEnd: number | undefined; header?: string[] } = headerRow === undefined ? await readRows(client, tab, start, last) : await readRowsUnder(client, tab, headerRow, start, last);
+        if (read.gridEnd !== undefined) end = read.gridEnd;
+        const lastRow = Math.min(last, end);
+        // Where the last row held was read before, if it still holds what it held then (see above).
+        const at = start === from || remembered === undefined ? -1 : indexOfRow(read.values, remembered.cells);
+        const skip = at >= 0 ? at + 1 : from - start;
+        const values = read.values.slice(skip);
+        const firstRow = start + skip;
+        // Sized on the rows new to this read: the row read again is no measure of what follows.
+        sizer.observe(last - from + 1, values);
+        const span = Math.max(0, lastRow - firstRow + 1);
+        empty = values.length === 0 ? empty + span : span - values.length;
+        if (headerRow !== undefined) {
+          const lastHeld = values.findLastIndex((row) => row.length > 0);
+          const cells = values[lastHeld];
+          if (cells !== undefined) remembered = { row: firstRow + lastHeld, cells };
+        }
+        return { firstRow, lastRow, values, ...(read.header !== undefined ? { header: read.header } : {}) };
       } catch (error) {
         if (!(error instanceof SheetsError) || !/exceeds grid limits/i.test(error.message)) throw error;
         const now = (await client.metadata(tab)).rowCount;
@@ -136,6 +205,17 @@ export async function* readChunks(client: SheetsClient, tab: string, from: numbe
     next.catch(() => undefined);
     yield chunk;
   }
+}
+
+/** Where a row read before is among `values` (same cells, trailing empty cells ignored), or -1. */
+function indexOfRow(values: CellValues, row: readonly string[]): number {
+  const trimmed = (cells: readonly string[]): number => {
+    let n = cells.length;
+    while (n > 0 && cells[n - 1] === '') n--;
+    return n;
+  };
+  const length = trimmed(row);
+  return values.findIndex((cells) => trimmed(cells) === length && row.slice(0, length).every((cell, i) => cells[i] === cell));
 }
 
 /**

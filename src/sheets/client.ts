@@ -164,6 +164,19 @@ export class SheetsClient {
     return ranges.map((_, i) => normalizeValues(valueRanges[i]?.values));
   }
 
+  /**
+   * Reads a few ranges in one values.batchGet, each with the range Sheets says it covers (a
+   * range past the grid comes back clipped to it, as values.get's): the header row and a
+   * chunk of rows read together always agree (chunks.ts).
+   */
+  async readRanges(ranges: readonly string[]): Promise<Array<{ values: CellValues; range: string | undefined }>> {
+    const response = await this.call('read', `read ${ranges.join(', ')}`, undefined, () =>
+      this.api.spreadsheets.values.batchGet({ spreadsheetId: this.spreadsheetId, ranges: [...ranges], valueRenderOption: 'FORMATTED_VALUE', majorDimension: 'ROWS' }),
+    );
+    const valueRanges = response.data.valueRanges ?? [];
+    return ranges.map((_, i) => ({ values: normalizeValues(valueRanges[i]?.values), range: valueRanges[i]?.range ?? undefined }));
+  }
+
   /** values.batchGetByDataFilter with one a1Range filter per range; each answer is matched to its range by the filter it names. */
   private async readByFilters(ranges: readonly string[]): Promise<CellValues[]> {
     const response = await this.call('read', `read ${ranges.length} ranges`, undefined, () =>

@@ -29,6 +29,13 @@ export async function openSheet(client: SheetsClient, config: LayoutConfig, prer
 export interface ChunkRead extends ReadResult {
   firstRow: number;
   lastRow: number;
+  /**
+   * Set when the header row read with this chunk no longer maps the columns the run's layout
+   * does (a person inserted, moved or renamed a column while the tab was read): the rows are
+   * parsed under that header only to be counted as left for the next run, never asked. The
+   * text says so, naming the tab. The chunks after it are read the same way.
+   */
+  unverified?: string;
 }
 
 export interface StreamedSheet {
@@ -38,10 +45,12 @@ export interface StreamedSheet {
 }
 
 /**
- * Opens the tab for a streamed read: its size from the grid (metadata), then the header
- * rows with the first rows under them (the layout is mapped once, from that read), then
- * the rest chunk by chunk as the caller iterates (src/sheets/chunks.ts). Values already
- * read (watch's `preread`) are one chunk. Like openSheet, nothing is written.
+ * Opens the tab for a streamed read: the header rows with the first rows under them (the
+ * layout is mapped from that read), then the rest chunk by chunk as the caller iterates
+ * (src/sheets/chunks.ts), each chunk read with the header row in the same call
+ * (values.batchGet): a chunk whose header no longer maps the layout's columns is marked
+ * `unverified` (the run asks nothing from it; its rows are read next run, under the new
+ * header). Values already read (watch's `preread`) are one chunk. Like openSheet, nothing is written.
  */
 export async function openStreamed(client: SheetsClient, config: LayoutConfig, options: { preread?: CellValues | undefined; targetBytes?: number } = {}): Promise<StreamedSheet> {
   const preread = options.preread;
@@ -60,16 +69,40 @@ export async function openStreamed(client: SheetsClient, config: LayoutConfig, o
   // The output columns are planned after the last used column of this first read; a later
   // row using a column further right is found by addMissingHeaders, which checks the planned
   // columns empty before it adds a header (and plans again, reading chunk by chunk).
-  const layout = mapHeaders(first[config.headerRow - 1] ?? [], config, lastUsedColumn(first));
+  const used = lastUsedColumn(first);
+  const layout = mapHeaders(first[config.headerRow - 1] ?? [], config, used);
   const head: ChunkRead = { ...readEntries(first, layout), firstRow: 1, lastRow: firstLast };
+  const mapped = columnsOf(layout);
   async function* all(): AsyncGenerator<ChunkRead> {
     yield head;
     if (gridEnd !== undefined) return;
-    for await (const chunk of readChunks(client, config.sheet, firstLast + 1, undefined, sizer)) {
-      yield { ...readEntries(chunk.values, layout, chunk.firstRow), firstRow: chunk.firstRow, lastRow: chunk.lastRow };
+    let moved: string | undefined;
+    for await (const chunk of readChunks(client, config.sheet, firstLast + 1, undefined, sizer, { headerRow: config.headerRow, emptyBefore: firstLast - first.length, lastRowRead: lastHeldRow(first, config.headerRow) })) {
+      const under = mapHeaders(chunk.header ?? [], config, used);
+      // Not re-mapped mid-run: the writer, the planned headers and the look checks hold the
+      // first layout; the rows under a moved header are simply left for the next run, which
+      // maps the new header from its first read.
+      if (moved === undefined && columnsOf(under) !== mapped) {
+        moved = `the columns of "${config.sheet}" changed while it was read (a column inserted, moved or renamed above row ${chunk.firstRow}): rows ${chunk.firstRow} onwards were not checked, and are read next run`;
+      }
+      yield { ...readEntries(chunk.values, moved === undefined ? layout : under, chunk.firstRow), firstRow: chunk.firstRow, lastRow: chunk.lastRow, ...(moved !== undefined ? { unverified: moved } : {}) };
     }
   }
   return { layout, chunks: all() };
+}
+
+/** The last data row of a read that holds anything, and its row (the read starts at row 1). */
+function lastHeldRow(values: CellValues, headerRow: number): { row: number; cells: string[] } | undefined {
+  for (let i = values.length - 1; i >= headerRow; i--) {
+    const cells = values[i];
+    if (cells !== undefined && cells.length > 0) return { row: i + 1, cells };
+  }
+  return undefined;
+}
+
+/** What a layout maps, as one comparable text: the columns rows are read from and written to, and the headers still missing. */
+function columnsOf(layout: Layout): string {
+  return JSON.stringify([layout.inputs, layout.extras, layout.outputsInPlace ? layout.outputs : null, layout.review, layout.missingHeaders.map((h) => h.header)]);
 }
 
 /**

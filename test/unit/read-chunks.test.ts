@@ -164,6 +164,38 @@ describe('readChunks', () => {
   });
 });
 
+describe('readChunks with the header row (a run\'s read)', () => {
+  it('reads each row once, in order, when a person inserts rows above between two reads (fewer than a read holds: each read starts at the last row read)', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 120 }),
+        fc.integer({ min: 0, max: 6 }),
+        fc.integer({ min: 0, max: 2 }),
+        fc.integer({ min: 300, max: 3_000 }),
+        async (count, insertAfter, inserted, target) => {
+          const rows = Array.from({ length: count }, (_, i) => [`P${i}`, 'Done', `row ${i} `.repeat(1 + (i % 7))]);
+          const id = `chunks-${++sheetNo}`;
+          emu.addSpreadsheet(id, [{ title: TAB, rows: [HEADER, ...rows], columnCount: 6, rowCount: 1 + count + 3 }]);
+          const client = clientFor(id);
+          const seen: string[] = [];
+          let reads = 0;
+          for await (const chunk of readChunks(client, TAB, 2, undefined, new ChunkSizer(target, 50_000, 2), { headerRow: 1 })) {
+            expect(chunk.header).toEqual(HEADER);
+            chunk.values.forEach((row) => {
+              if (row.length > 0) seen.push(row[0] ?? '');
+            });
+            // A person inserts rows right under the header while the tab is read (the rows read so far shift down).
+            if (++reads === insertAfter && inserted > 0) emu.insertRows(id, TAB, 2, Array.from({ length: inserted }, (_, j) => [`NEW${j}`, 'Done', 'inserted']));
+          }
+          // Each row of the tab read once, in order; the rows inserted above what was read are not among them.
+          expect(seen).toEqual(rows.map((r) => r[0]));
+        },
+      ),
+      { numRuns: 30 },
+    );
+  });
+});
+
 describe('openStreamed', () => {
   it('maps the layout from the header row and turns every chunk into entries at their sheet rows', async () => {
     const rows: Array<string[] | null> = Array.from({ length: 120 }, (_, i) => (i % 7 === 3 ? null : [`P${i}`, 'Done', `comment ${i}`]));
