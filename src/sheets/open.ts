@@ -101,8 +101,14 @@ function lastHeldRow(values: CellValues, headerRow: number): { row: number; cell
 }
 
 /** What a layout maps, as one comparable text: the columns rows are read from and written to, and the headers still missing. */
+/**
+ * Where the columns a row is read by are: inputs, extras, outputs and reviewer columns, by
+ * position. A header still to add counts at the column planned for it, so the bot adding
+ * its own output headers there between two chunks (before its first write) changes nothing
+ * here; a person's insert, move or rename does.
+ */
 function columnsOf(layout: Layout): string {
-  return JSON.stringify([layout.inputs, layout.extras, layout.outputsInPlace ? layout.outputs : null, layout.review, layout.missingHeaders.map((h) => h.header)]);
+  return JSON.stringify([layout.inputs, layout.extras, layout.outputsInPlace ? layout.outputs : null, layout.review]);
 }
 
 /**

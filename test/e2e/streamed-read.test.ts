@@ -46,6 +46,19 @@ function expectRightVerdicts(values: string[][], rows: ReadonlyArray<readonly st
 }
 
 describe('streamed reads', () => {
+  it('answers every row of a tab that has no output headers yet: the headers the bot adds between two chunks are not a person moving columns', async () => {
+    // A first run on a fresh tab (B7's sheet): the output headers are planned from the first
+    // chunk and added before the first write, while later chunks are still to be read.
+    const rows = sampleRows(90);
+    bed = await startBed({ rows, header: [...HEADER], config: { sheets: FAST_SHEETS, llm: { max_workers: 3 } } });
+    const result = await bed.run('--json');
+    expect(result.code, result.stderr).toBe(0);
+    expect(rowReads(bed).length).toBeGreaterThan(4);
+    const summary = JSON.parse(result.stdout) as { rows: { asked: number; deferred: number }; warnings: string[] };
+    expect({ asked: summary.rows.asked, deferred: summary.rows.deferred, warnings: summary.warnings }).toEqual({ asked: 90, deferred: 0, warnings: [] });
+    expectRightVerdicts(bed.values(), rows);
+  });
+
   it('asks a question met in the first chunk and again in a late one once, on a cold run and with --force, and writes both rows', async () => {
     const rows = sampleRows(120);
     // Row 110 (the tab's row 111) asks exactly what row 0 (the tab's row 2) asks.
