@@ -3,7 +3,7 @@ import type { Store } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { RemoteError, SheetsError, StatusValidatorError, redact } from '../errors.js';
 import { hasWork, lookupIn, questionPlanOf, runPortfolio, selectWork, sheetsClientFor, snapshotOf, type QuestionPlan, type TargetOutcome } from '../pipeline/index.js';
-import { ChunkSizer, chunkTargetBytes, mapHeaders, parseResults, quoteSheetName, readChunks, readEntries, readRows, sameTab, showResults, type CellValues, type Entry, type ParsedResults, type SheetsClient } from '../sheets/index.js';
+import { ChunkSizer, chunkTargetBytes, lastRowOf, mapHeaders, parseResults, quoteSheetName, readChunks, readEntries, readRows, sameTab, showResults, type CellValues, type Entry, type ParsedResults, type SheetsClient } from '../sheets/index.js';
 import { loadTargets, logLine, systemClock, type Clock, type CommandIO } from './context.js';
 import { openLasting, portfolioLog } from './lasting.js';
 import { announce, announceFailure, announcerFor, Background, type Announcer } from './announce.js';
@@ -48,10 +48,10 @@ type Look = { kind: 'quiet' } | { kind: 'work'; values: CellValues | undefined }
 
 /**
  * `watch`: makes the sheets themselves the trigger. Each poll reads each target as `run`
- * does, in chunks (the data tab, and the results tab beside its first rows) and runs, together and
+ * does, in chunks (the results tab in the same batchGet as the data tab's first rows) and runs, together and
  * through the one provider gate of the process, only the targets where a row changed,
  * a box was ticked or a verdict is missing; a quiet poll costs one read call per chunk of
- * each target (one for a tab under about 1.5 MB; two in results-tab mode) and nothing else. A passing outage or a held lock skips a target for one poll.
+ * each target (one for a tab under about 1.5 MB, the results tab in the same call) and nothing else. A passing outage or a held lock skips a target for one poll.
  *
  * A target that fails for good (no access, a missing tab, a failed run) is logged
  * loudly, once per new reason, and polled again at every poll: a sheet shared again or
@@ -198,7 +198,7 @@ async function look(w: Watched, store: Store, clock: Clock): Promise<Look> {
     const tab = config.sheets.sheet;
     const sizer = new ChunkSizer(chunkTargetBytes());
     const asked = config.sheets.header_row + sizer.next();
-    const [{ values: first, gridEnd }, results] = await Promise.all([readFirstRows(w.sheets, tab, asked), readResults(w.sheets, config)]);
+    const { first, gridEnd, results } = await readPoll(w.sheets, config, asked);
     sizer.observe(asked, first);
     const layout = mapHeaders(first[config.sheets.header_row - 1] ?? [], w.plan.layout);
     const gid = results ? (w.sourceGid ??= await gidOf(w)) : 0;
@@ -236,27 +236,41 @@ async function readFirstRows(sheets: SheetsClient, tab: string, rows: number): R
     return await readRows(sheets, tab, 1, rows);
   } catch (error) {
     if (!(error instanceof SheetsError) || error.status !== 400 || !/tab does not exist|unable to parse range/i.test(error.message)) throw error;
-    await sheets.metadata(tab); // throws the message listing the tabs that exist
+    // The message listing the tabs that exist, kept a 400: a missing tab is a failing target, not a passing outage.
+    try {
+      await sheets.metadata(tab);
+    } catch (listed) {
+      if (listed instanceof SheetsError && listed.status === undefined) throw new SheetsError(listed.message, { status: 400, cause: error, ...(listed.hint ? { hint: listed.hint } : {}) });
+      throw listed;
+    }
     throw error;
   }
 }
 
 /**
- * Results-tab mode: the results tab, read beside the data tab's first rows (one read call
- * more per poll than when both came in one batchGet: the data tab's read must say where its
- * grid ends, which only a values.get echoes). A results tab that does not exist yet shows
- * no results: its rows are work as any row showing nothing.
+ * One read call: the data tab's header rows and the first rows under them (with where its
+ * grid ends, when it ends within them), and in results-tab mode the results tab in the
+ * same batchGet. A results tab that does not exist yet shows no results: its rows are
+ * work as any row showing nothing.
  */
-async function readResults(sheets: SheetsClient, config: Config): Promise<ParsedResults | undefined> {
+async function readPoll(sheets: SheetsClient, config: Config, rows: number): Promise<{ first: CellValues; gridEnd: number | undefined; results: ParsedResults | undefined }> {
   const tab = config.output.sheet;
-  if (tab === undefined) return undefined;
-  try {
-    const values = await sheets.read(quoteSheetName(tab));
-    return parseResults(values, { idHeader: config.columns.id ?? '', outputs: config.output.columns });
-  } catch (error) {
-    if (!(error instanceof SheetsError) || error.status !== 400) throw error;
-    return undefined;
+  const data = `${quoteSheetName(config.sheets.sheet)}!1:${rows}`;
+  if (tab !== undefined) {
+    try {
+      const [read, resultsRead] = await sheets.readRanges([data, quoteSheetName(tab)]);
+      const last = lastRowOf(read?.range);
+      return {
+        first: read?.values ?? [],
+        gridEnd: last !== undefined && last < rows ? last : undefined,
+        results: parseResults(resultsRead?.values ?? [], { idHeader: config.columns.id ?? '', outputs: config.output.columns }),
+      };
+    } catch (error) {
+      if (!(error instanceof SheetsError) || error.status !== 400) throw error;
+    }
   }
+  const { values, gridEnd } = await readFirstRows(sheets, config.sheets.sheet, rows);
+  return { first: values, gridEnd, results: undefined };
 }
 
 /**
