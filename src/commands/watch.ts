@@ -3,7 +3,7 @@ import type { Store } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { RemoteError, SheetsError, StatusValidatorError, redact } from '../errors.js';
 import { hasWork, lookupIn, questionPlanOf, runPortfolio, selectWork, sheetsClientFor, snapshotOf, type QuestionPlan, type TargetOutcome } from '../pipeline/index.js';
-import { ChunkSizer, chunkTargetBytes, lastRowOf, mapHeaders, parseResults, quoteSheetName, readChunks, readEntries, readRows, sameTab, showResults, type CellValues, type Entry, type ParsedResults, type SheetsClient } from '../sheets/index.js';
+import { ChunkSizer, chunkTargetBytes, lastRowOf, mapHeaders, parseResults, quoteSheetName, readChunks, readEntries, readFirstRows, sameTab, showResults, type CellValues, type Entry, type ParsedResults, type SheetsClient } from '../sheets/index.js';
 import { loadTargets, logLine, systemClock, type Clock, type CommandIO } from './context.js';
 import { openLasting, portfolioLog } from './lasting.js';
 import { announce, announceFailure, announcerFor, Background, type Announcer } from './announce.js';
@@ -228,23 +228,6 @@ async function look(w: Watched, store: Store, clock: Clock): Promise<Look> {
 async function gidOf(w: Watched): Promise<number> {
   const tabs = await w.sheets.sheetsMetadata();
   return tabs.find((t) => sameTab(t.title, w.config.sheets.sheet))?.sheetId ?? 0;
-}
-
-/** The first rows of the data tab; when it does not exist, says which tabs do (one more read, on failure only). */
-async function readFirstRows(sheets: SheetsClient, tab: string, rows: number): ReturnType<typeof readRows> {
-  try {
-    return await readRows(sheets, tab, 1, rows);
-  } catch (error) {
-    if (!(error instanceof SheetsError) || error.status !== 400 || !/tab does not exist|unable to parse range/i.test(error.message)) throw error;
-    // The message listing the tabs that exist, kept a 400: a missing tab is a failing target, not a passing outage.
-    try {
-      await sheets.metadata(tab);
-    } catch (listed) {
-      if (listed instanceof SheetsError && listed.status === undefined) throw new SheetsError(listed.message, { status: 400, cause: error, ...(listed.hint ? { hint: listed.hint } : {}) });
-      throw listed;
-    }
-    throw error;
-  }
 }
 
 /**

@@ -16,3 +16,4 @@ export { probeWrite } from './write-probe.js';
 export { LOOK_KEY, VERDICT_MARK_KEY, keepColumnLook, verdictOf, type LookKind, type LookPiece } from './column-look.js';
 export { VERDICT_LOOKS, OKABE_ITO, contrast, rgb, type VerdictLook } from './palette.js';
 export { CHART_KEY, DASHBOARD_KEY, FIRST_BLOCK_COLUMN, MAX_RUNS, RUNS_COLUMNS, chartSpec, keepDashboard, runsByTarget, type DashboardPlan } from './dashboard.js';
+export { readFirstRows, readTabChunks, type TabRead } from './read-whole.js';
