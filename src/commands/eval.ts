@@ -5,7 +5,7 @@ import { EXIT } from '../cli/exit.js';
 import { measureAgreement, overallAgreement, type ModelAgreement, renderAgreement, renderPortfolioAgreement, type TargetAgreement } from '../eval/index.js';
 import { cascadeModelName, keyerOf, layoutConfigOf, modelKeyer, sheetsClientFor, snapshotOf } from '../pipeline/index.js';
 import { parseOverride } from '../pipeline/review.js';
-import { mapHeaders, quoteSheetName, readEntries } from '../sheets/index.js';
+import { mapHeaders, readEntries, readTabChunks, type Entry, type Layout } from '../sheets/index.js';
 import { loadTargets, type CommandIO } from './context.js';
 
 const NO_OVERRIDE = 'eval compares the model with reviewers, and no review.override_column is configured';
@@ -61,9 +61,14 @@ async function measureOrFailure(config: Config, secrets: Secrets, store: Store, 
 }
 
 async function measure(config: Config, secrets: Secrets, store: Store, io: CommandIO) {
-  const values = await sheetsClientFor(config, secrets, io.abort).read(quoteSheetName(config.sheets.sheet));
-  const layout = mapHeaders(values[config.sheets.header_row - 1] ?? [], layoutConfigOf(config));
-  const { entries } = readEntries(values, layout);
+  // In chunks, as the run reads (issue 25): a tab past the 180 s processing deadline in one read is read in several.
+  const client = sheetsClientFor(config, secrets, io.abort);
+  let layout: Layout | undefined;
+  const entries: Entry[] = [];
+  for await (const read of readTabChunks(client, config.sheets.sheet, config.sheets.header_row)) {
+    layout ??= mapHeaders(read.values[config.sheets.header_row - 1] ?? [], layoutConfigOf(config));
+    for (const entry of readEntries(read.values, layout, read.firstRow).entries) entries.push(entry);
+  }
   // Only reviewed rows are compared: their model verdicts are read in one lookup.
   const reviewed = entries.filter((entry) => parseOverride(entry.review.override));
   const { keyOf, snapshot } = await snapshotOf(store, reviewed, keyerOf(config));

@@ -3,7 +3,7 @@ import type { Store } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { RemoteError, SheetsError, StatusValidatorError, redact } from '../errors.js';
 import { hasWork, lookupIn, questionPlanOf, runPortfolio, selectWork, sheetsClientFor, snapshotOf, type QuestionPlan, type TargetOutcome } from '../pipeline/index.js';
-import { mapHeaders, parseResults, quoteSheetName, readEntries, sameTab, showResults, type CellValues, type ParsedResults, type SheetsClient } from '../sheets/index.js';
+import { ChunkSizer, chunkTargetBytes, lastRowOf, mapHeaders, parseResults, quoteSheetName, readChunks, readEntries, readFirstRows, sameTab, showResults, type CellValues, type Entry, type ParsedResults, type SheetsClient } from '../sheets/index.js';
 import { loadTargets, logLine, systemClock, type Clock, type CommandIO } from './context.js';
 import { openLasting, portfolioLog } from './lasting.js';
 import { announce, announceFailure, announcerFor, Background, type Announcer } from './announce.js';
@@ -44,14 +44,14 @@ interface Watched {
 }
 
 /** What one poll found in one target: nothing to do, work (and the tab as read), or a failure. */
-type Look = { kind: 'quiet' } | { kind: 'work'; values: CellValues } | { kind: 'skipped'; reason: string } | { kind: 'failed'; error: StatusValidatorError };
+type Look = { kind: 'quiet' } | { kind: 'work'; values: CellValues | undefined } | { kind: 'skipped'; reason: string } | { kind: 'failed'; error: StatusValidatorError };
 
 /**
- * `watch`: makes the sheets themselves the trigger. Each poll reads each target once
- * (the data tab, with the results tab in the same batchGet) and runs, together and
+ * `watch`: makes the sheets themselves the trigger. Each poll reads each target as `run`
+ * does, in chunks (the results tab in the same batchGet as the data tab's first rows) and runs, together and
  * through the one provider gate of the process, only the targets where a row changed,
- * a box was ticked or a verdict is missing; a quiet poll costs one read call per target
- * and nothing else. A passing outage or a held lock skips a target for one poll.
+ * a box was ticked or a verdict is missing; a quiet poll costs one read call per chunk of
+ * each target (one for a tab under about 1.5 MB, the results tab in the same call) and nothing else. A passing outage or a held lock skips a target for one poll.
  *
  * A target that fails for good (no access, a missing tab, a failed run) is logged
  * loudly, once per new reason, and polled again at every poll: a sheet shared again or
@@ -110,7 +110,7 @@ async function onePoll(poll: number, watched: readonly Watched[], ctx: PollConte
   const say = (line: string) => logLine(io, redact(line, secrets.all));
   const at = (w: Watched) => (listed ? `[${w.config.target.name}] ` : '');
   const looks = await Promise.all(watched.map((w) => look(w, ctx.store, clock)));
-  const work: Array<{ watched: Watched; values: CellValues }> = [];
+  const work: Array<{ watched: Watched; values: CellValues | undefined }> = [];
   looks.forEach((found, i) => {
     const w = watched[i] as Watched;
     if (found.kind === 'work') work.push({ watched: w, values: found.values });
@@ -138,7 +138,7 @@ async function onePoll(poll: number, watched: readonly Watched[], ctx: PollConte
         trigger: 'watch',
         gates: ctx.gates,
         store: ctx.store,
-        each: (config, i) => ({ sheets: (work[i] as (typeof work)[number]).watched.sheets, preread: (work[i] as (typeof work)[number]).values, ...metricsEvents(ctx.announcer.metrics, config) }),
+        each: (config, i) => ({ sheets: (work[i] as (typeof work)[number]).watched.sheets, ...preread((work[i] as (typeof work)[number]).values), ...metricsEvents(ctx.announcer.metrics, config) }),
         warnings: [],
         now: () => clock.now(),
         ...(clock.every ? { every: clock.every } : {}),
@@ -166,6 +166,11 @@ async function onePoll(poll: number, watched: readonly Watched[], ctx: PollConte
   return undefined;
 }
 
+/** A tab the poll read whole goes to the run; a larger one the run reads itself, in chunks. */
+function preread(values: CellValues | undefined): { preread?: CellValues } {
+  return values === undefined ? {} : { preread: values };
+}
+
 /** Marks a target failing; logs it when the reason is new (a run's failure has its own line already). */
 function fail(w: Watched, reason: string, say: (line: string) => void, at: (w: Watched) => string, logged = false): void {
   const fresh = w.failing !== reason;
@@ -178,19 +183,39 @@ function recover(w: Watched, say: (line: string) => void, at: (w: Watched) => st
   w.failing = undefined;
 }
 
-/** Reads one target and decides whether it has work; never throws for a failure of the services. */
+/**
+ * Reads one target and decides whether it has work; never throws for a failure of the services.
+ * The tab is read as `run` reads it (issue 25): the header rows with the first rows under
+ * them, then chunk by chunk (src/sheets/chunks.ts), each chunk sorted against the cache as
+ * the run sorts it (chunk by chunk) and then dropped, so a poll holds one chunk, never the
+ * tab. A tab that fits the first read is handed to the run (no second read); a larger one
+ * is read by the run itself, in chunks: one more read of the tab on a poll that finds work.
+ * The reading stops at the first chunk with work: the run reads it all anyway.
+ */
 async function look(w: Watched, store: Store, clock: Clock): Promise<Look> {
   const { config } = w;
   try {
-    const { values, results } = await readPoll(w.sheets, config);
-    const layout = mapHeaders(values[config.sheets.header_row - 1] ?? [], w.plan.layout);
-    const { entries } = readEntries(values, layout);
-    if (results) showResults(entries, results.lines, (w.sourceGid ??= await gidOf(w)));
-    const { keyOf, snapshot } = await snapshotOf(store, entries, w.plan.keyOf);
-    const selected = selectWork(entries, keyOf, lookupIn(snapshot, w.plan.minConfidence), { force: false, limit: undefined, staleAfterMs: w.plan.staleAfterMs, now: clock.now().getTime() });
-    // Rows a pending batch job will answer are no reason to run (the run would not ask them).
-    const selection = { ...selected, jobs: setAsidePending(selected.jobs, snapshot.pending).ask };
-    return hasWork(selection) ? { kind: 'work', values } : { kind: 'quiet' };
+    const tab = config.sheets.sheet;
+    const sizer = new ChunkSizer(chunkTargetBytes());
+    const asked = config.sheets.header_row + sizer.next();
+    const { first, gridEnd, results } = await readPoll(w.sheets, config, asked);
+    sizer.observe(asked, first);
+    const layout = mapHeaders(first[config.sheets.header_row - 1] ?? [], w.plan.layout);
+    const gid = results ? (w.sourceGid ??= await gidOf(w)) : 0;
+    const chunkHasWork = async (entries: Entry[]): Promise<boolean> => {
+      if (results) showResults(entries, results.lines, gid);
+      const { keyOf, snapshot } = await snapshotOf(store, entries, w.plan.keyOf);
+      const selected = selectWork(entries, keyOf, lookupIn(snapshot, w.plan.minConfidence), { force: false, limit: undefined, staleAfterMs: w.plan.staleAfterMs, now: clock.now().getTime() });
+      // Rows a pending batch job will answer are no reason to run (the run would not ask them).
+      return hasWork({ ...selected, jobs: setAsidePending(selected.jobs, snapshot.pending).ask });
+    };
+    // The whole tab came in the first read (its grid ends within it): the run is handed it.
+    if (gridEnd !== undefined) return (await chunkHasWork(readEntries(first, layout).entries)) ? { kind: 'work', values: first } : { kind: 'quiet' };
+    if (await chunkHasWork(readEntries(first, layout).entries)) return { kind: 'work', values: undefined };
+    for await (const chunk of readChunks(w.sheets, tab, asked + 1, undefined, sizer)) {
+      if (await chunkHasWork(readEntries(chunk.values, layout, chunk.firstRow).entries)) return { kind: 'work', values: undefined };
+    }
+    return { kind: 'quiet' };
   } catch (error) {
     // A passing outage skips one poll of this target; no access, a missing tab: it is failing.
     if (error instanceof RemoteError && (error.status === undefined || error.status === 429 || error.status >= 500)) return { kind: 'skipped', reason: error.message };
@@ -206,19 +231,29 @@ async function gidOf(w: Watched): Promise<number> {
 }
 
 /**
- * One read call per poll (and, in results-tab mode, one for the list of tabs at the first): the data tab, and in results-tab mode the results tab in the
- * same batchGet. A results tab that does not exist yet shows no results: its rows are work as any row showing nothing.
+ * One read call: the data tab's header rows and the first rows under them (with where its
+ * grid ends, when it ends within them), and in results-tab mode the results tab in the
+ * same batchGet. A results tab that does not exist yet shows no results: its rows are
+ * work as any row showing nothing.
  */
-async function readPoll(sheets: SheetsClient, config: Config): Promise<{ values: CellValues; results: ParsedResults | undefined }> {
+async function readPoll(sheets: SheetsClient, config: Config, rows: number): Promise<{ first: CellValues; gridEnd: number | undefined; results: ParsedResults | undefined }> {
   const tab = config.output.sheet;
-  if (tab === undefined) return { values: await sheets.read(quoteSheetName(config.sheets.sheet)), results: undefined };
-  try {
-    const [values = [], resultValues = []] = await sheets.readMany([quoteSheetName(config.sheets.sheet), quoteSheetName(tab)]);
-    return { values, results: parseResults(resultValues, { idHeader: config.columns.id ?? '', outputs: config.output.columns }) };
-  } catch (error) {
-    if (!(error instanceof SheetsError) || error.status !== 400) throw error;
-    return { values: await sheets.read(quoteSheetName(config.sheets.sheet)), results: undefined };
+  const data = `${quoteSheetName(config.sheets.sheet)}!1:${rows}`;
+  if (tab !== undefined) {
+    try {
+      const [read, resultsRead] = await sheets.readRanges([data, quoteSheetName(tab)]);
+      const last = lastRowOf(read?.range);
+      return {
+        first: read?.values ?? [],
+        gridEnd: last !== undefined && last < rows ? last : undefined,
+        results: parseResults(resultsRead?.values ?? [], { idHeader: config.columns.id ?? '', outputs: config.output.columns }),
+      };
+    } catch (error) {
+      if (!(error instanceof SheetsError) || error.status !== 400) throw error;
+    }
   }
+  const { values, gridEnd } = await readFirstRows(sheets, config.sheets.sheet, rows);
+  return { first: values, gridEnd, results: undefined };
 }
 
 /**

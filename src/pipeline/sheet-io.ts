@@ -2,7 +2,7 @@ import type { Config, Secrets } from '../config/index.js';
 import { redact } from '../errors.js';
 import { RUNS_HEADER, RUNS_IDENTITY, runsRow } from '../report/runs-row.js';
 import type { Store } from '../cache/index.js';
-import { ResultsTab, SheetsClient, appendToOwnTab, mapHeaders, processPacers, quoteSheetName, readEntries, type OpenedSheet } from '../sheets/index.js';
+import { ResultsTab, SheetsClient, appendToOwnTab, mapHeaders, processPacers, readEntries, readTabChunks, type Entry, type Layout, type OpenedSheet } from '../sheets/index.js';
 import { lookupIn, snapshotOf } from './plan.js';
 import type { QuestionPlan, RunPlan } from './run-plan.js';
 import { selectWork, type Selection } from './select.js';
@@ -70,9 +70,15 @@ export async function appendRunsRow(sheets: SheetsClient, tab: string, summary: 
  * against the cache as a run sorts them (no --limit; a recheck age from --recheck-older-than, else the config).
  */
 export async function surveyTab(plan: QuestionPlan, secrets: Pick<Secrets, 'serviceAccount'>, store: Store, options: { force: boolean; now: Date; signal?: AbortSignal | undefined; recheckOlderThanMs?: number | undefined }): Promise<{ rows: number; selection: Selection }> {
-  const values = await sheetsClientFor(plan, secrets, options.signal).read(quoteSheetName(plan.sheets.sheet));
-  const layout = mapHeaders(values[plan.sheets.header_row - 1] ?? [], plan.layout);
-  const { entries } = readEntries(values, layout);
+  // In chunks, as the run reads (issue 25): a tab past the 180 s processing deadline in one read is read in several.
+  // The rows are kept (the selection spans them all, as one run's would), the raw values of each chunk are not.
+  const client = sheetsClientFor(plan, secrets, options.signal);
+  let layout: Layout | undefined;
+  const entries: Entry[] = [];
+  for await (const read of readTabChunks(client, plan.sheets.sheet, plan.sheets.header_row)) {
+    layout ??= mapHeaders(read.values[plan.sheets.header_row - 1] ?? [], plan.layout);
+    for (const entry of readEntries(read.values, layout, read.firstRow).entries) entries.push(entry);
+  }
   const { keyOf, snapshot } = await snapshotOf(store, entries, plan.keyOf);
   const selection = selectWork(entries, keyOf, lookupIn(snapshot, plan.minConfidence), {
     force: options.force,

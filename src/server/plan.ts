@@ -3,7 +3,7 @@ import type { Config } from '../config/index.js';
 import { estimateRoutedYielding } from '../estimate/index.js';
 import { loadTokenizer, priceOf } from '../llm/index.js';
 import { localDate, lookupIn, questionPlanOf, selectWork, type Selection } from '../pipeline/index.js';
-import { mapHeaders, quoteSheetName, readEntries, type CellValues, type Entry, type SheetsClient } from '../sheets/index.js';
+import { mapHeaders, readEntries, readTabChunks, type CellValues, type Entry, type Layout, type SheetsClient } from '../sheets/index.js';
 import type { RunAsk } from './request.js';
 
 /** Expected answer tokens per row when the cache has no history (as `estimate` assumes). */
@@ -11,8 +11,8 @@ const DEFAULT_COMPLETION_TOKENS = 120;
 
 /** What a run would do, found before it starts: the figures the caps are checked against. */
 export interface RunPlan {
-  /** The tab as read: handed to the run, so that it does not read it again. */
-  values: CellValues;
+  /** The tab as read when it came in one read (handed to the run, which then does not read it again); undefined for a tab read in chunks, which the run reads itself. */
+  values: CellValues | undefined;
   /** Rows the run would ask the model about. */
   rows: number;
   /** By the estimate (sync mode, prompt caching); null when the model has no price or the run was not estimated (over `maxRows`). */
@@ -44,10 +44,16 @@ export async function planRun(config: Config, sheets: SheetsClient, store: Store
   tokenizer ??= loadTokenizer();
   // The config resolved once: the keys, the rules, the models and prices the run would use.
   const plan = questionPlanOf(config);
-  const values = await sheets.read(quoteSheetName(config.sheets.sheet));
-  if (signal?.aborted) throw new PlanAbandoned();
-  const layout = mapHeaders(values[config.sheets.header_row - 1] ?? [], plan.layout);
-  let { entries } = readEntries(values, layout);
+  // In chunks, as the run reads (issue 25): a tab past the 180 s processing deadline in one read is read in several.
+  let values: CellValues | undefined;
+  let layout: Layout | undefined;
+  let entries: Entry[] = [];
+  for await (const read of readTabChunks(sheets, config.sheets.sheet, config.sheets.header_row)) {
+    if (signal?.aborted) throw new PlanAbandoned();
+    layout ??= mapHeaders(read.values[config.sheets.header_row - 1] ?? [], plan.layout);
+    if (read.whole) values = read.values;
+    for (const entry of readEntries(read.values, layout, read.firstRow).entries) entries.push(entry);
+  }
   const present = new Set(entries.map((e) => e.id).filter((id) => id !== ''));
   const knownRows = ask.rows?.filter((id) => present.has(id)) ?? [];
   const unknownRows = ask.rows?.filter((id) => !present.has(id)) ?? [];

@@ -149,6 +149,21 @@ export class SheetsClient {
   }
 
   /**
+   * Reads a few ranges in one values.batchGet, each with the range Sheets says it covers
+   * (clipped to the grid, as readRange): watch reads the data tab's first rows, learning
+   * where its grid ends, and the results tab in one call. For a few short ranges only
+   * (readMany handles a long list).
+   */
+  async readRanges(ranges: readonly string[]): Promise<Array<{ values: CellValues; range: string | undefined }>> {
+    if (ranges.length === 0) return [];
+    const response = await this.call('read', `read ${ranges.length} ranges`, undefined, () =>
+      this.api.spreadsheets.values.batchGet({ spreadsheetId: this.spreadsheetId, ranges: [...ranges], valueRenderOption: 'FORMATTED_VALUE', majorDimension: 'ROWS' }),
+    );
+    const valueRanges = response.data.valueRanges ?? [];
+    return ranges.map((_, i) => ({ values: normalizeValues(valueRanges[i]?.values), range: valueRanges[i]?.range ?? undefined }));
+  }
+
+  /**
    * Reads several ranges in one call. values.batchGet carries its ranges in the URL, which
    * Google's front end refuses past about 8 KB; a read of many ranges (a write's rows, one
    * range per run of adjacent rows) goes as values.batchGetByDataFilter instead, its

@@ -2,7 +2,7 @@ export { SheetsClient, type SheetsClientOptions, type CellValues, type ValueRang
 export { readServiceAccountKey, type ServiceAccountKey } from './credentials.js';
 export { OUTPUT_FIELDS, headerPositions, locateColumns, mapHeaders, normalizeHeader, type Columns, type Layout, type LayoutConfig, type LostHeader, type OutputField } from './layout.js';
 export { lastUsedColumn, openSheet, openStreamed, type ChunkRead, type OpenedSheet, type StreamedSheet } from './open.js';
-export { CHUNK_TARGET_BYTES, ChunkSizer, chunkTargetBytes, lastRowOf, readChunks, valuesBytes, type RowChunk } from './chunks.js';
+export { CHUNK_TARGET_BYTES, ChunkSizer, chunkTargetBytes, lastRowOf, readChunks, readRows, valuesBytes, type RowChunk } from './chunks.js';
 export { fingerprintOf, readEntries, type Entry, type ReadResult, type RowInputs } from './table.js';
 export { MAX_BYTES_PER_CALL, MAX_READ_BYTES_PER_CALL } from './write-size.js';
 export { SheetWriter, type PendingWrite, type SkippedWrite, type WriteTarget, type WriterStats } from './writer.js';
@@ -16,3 +16,4 @@ export { probeWrite } from './write-probe.js';
 export { LOOK_KEY, VERDICT_MARK_KEY, keepColumnLook, verdictOf, type LookKind, type LookPiece } from './column-look.js';
 export { VERDICT_LOOKS, OKABE_ITO, contrast, rgb, type VerdictLook } from './palette.js';
 export { CHART_KEY, DASHBOARD_KEY, FIRST_BLOCK_COLUMN, MAX_RUNS, RUNS_COLUMNS, chartSpec, keepDashboard, runsByTarget, type DashboardPlan } from './dashboard.js';
+export { readFirstRows, readTabChunks, type TabRead } from './read-whole.js';

@@ -15,10 +15,15 @@ const NOTE = 'call back Tuesday';
 const FIRST_FREE = HEADER.length + 1;
 
 /** A person types a note in the first free column right after the bot read the whole tab. */
+/** A read of the data rows: the whole tab, or (issue 25, streamed reads) or a chunk of its rows. */
+function isTabRead(range: string | undefined): boolean {
+  return range === `'${TAB}'` || (range?.startsWith(`'${TAB}'!`) === true && /!\d+:\d+$/.test(range));
+}
+
 function typeAfterTheRead(b: Bed, row: number, column: number, value: string, times = 1): void {
   let left = times;
   b.sheets.onResponse((call) => {
-    if (left > 0 && call.op === 'values.get' && call.range === `'${TAB}'`) {
+    if (left > 0 && call.op === 'values.get' && isTabRead(call.range)) {
       left--;
       b.sheets.setCell(SPREADSHEET_ID, TAB, row, column + (times - 1 - left), value);
     }
