@@ -150,9 +150,9 @@ export class SheetsClient {
 
   /**
    * Reads a few ranges in one values.batchGet, each with the range Sheets says it covers
-   * (clipped to the grid, as readRange): watch reads the data tab's first rows, learning
-   * where its grid ends, and the results tab in one call. For a few short ranges only
-   * (readMany handles a long list).
+   * (clipped to the grid, as readRange): the header row and a chunk of rows read together
+   * always agree (chunks.ts); watch reads the data tab's first rows, learning where its grid
+   * ends, and the results tab in one call. For a few short ranges only (readMany handles a long list).
    */
   async readRanges(ranges: readonly string[]): Promise<Array<{ values: CellValues; range: string | undefined }>> {
     if (ranges.length === 0) return [];
@@ -177,19 +177,6 @@ export class SheetsClient {
     );
     const valueRanges = response.data.valueRanges ?? [];
     return ranges.map((_, i) => normalizeValues(valueRanges[i]?.values));
-  }
-
-  /**
-   * Reads a few ranges in one values.batchGet, each with the range Sheets says it covers (a
-   * range past the grid comes back clipped to it, as values.get's): the header row and a
-   * chunk of rows read together always agree (chunks.ts).
-   */
-  async readRanges(ranges: readonly string[]): Promise<Array<{ values: CellValues; range: string | undefined }>> {
-    const response = await this.call('read', `read ${ranges.join(', ')}`, undefined, () =>
-      this.api.spreadsheets.values.batchGet({ spreadsheetId: this.spreadsheetId, ranges: [...ranges], valueRenderOption: 'FORMATTED_VALUE', majorDimension: 'ROWS' }),
-    );
-    const valueRanges = response.data.valueRanges ?? [];
-    return ranges.map((_, i) => ({ values: normalizeValues(valueRanges[i]?.values), range: valueRanges[i]?.range ?? undefined }));
   }
 
   /** values.batchGetByDataFilter with one a1Range filter per range; each answer is matched to its range by the filter it names. */
