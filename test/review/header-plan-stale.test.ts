@@ -15,9 +15,14 @@ const NOTE = 'call back Tuesday';
 const FIRST_FREE = HEADER.length + 1;
 
 /** A person types a note in the first free column right after the bot read the whole tab. */
-/** A read of the data rows: the whole tab, or (issue 25, streamed reads) or a chunk of its rows. */
+/**
+ * A read the bot plans its headers from: the whole tab, or (issue 25, streamed reads) the
+ * first chunk of its rows (from row 1). A plan may read further chunks and the tab's size
+ * too; the person types once per plan, as when one read was one plan.
+ */
 function isTabRead(range: string | undefined): boolean {
-  return range === `'${TAB}'` || (range?.startsWith(`'${TAB}'!`) === true && /!\d+:\d+$/.test(range));
+  const first = /^'[^']*'!1:(\d+)$/.exec(range ?? '');
+  return range === `'${TAB}'` || (range?.startsWith(`'${TAB}'!`) === true && first !== null && Number(first[1]) > 1);
 }
 
 function typeAfterTheRead(b: Bed, row: number, column: number, value: string, times = 1): void {
