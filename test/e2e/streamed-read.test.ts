@@ -4,7 +4,8 @@
  * every guarantee of the whole-tab read across chunks. The CLI runs in-process through
  * the real googleapis and openai clients against the emulators.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { readInChunksOf } from '../support/read-chunk-bytes.js';
 import { SheetsClient } from '../../src/sheets/index.js';
 import { HEADER, SPREADSHEET_ID, TAB, col, startBed, testPrivateKey, type Bed } from '../support/bed.js';
 import { expectedCells } from '../support/inspect.js';
@@ -16,15 +17,7 @@ const FAST_SHEETS = { read_quota_per_minute: 60_000, write_quota_per_minute: 60_
 /** About 15 sample rows a chunk. */
 const CHUNK_BYTES = '3000';
 
-let saved: string | undefined;
-beforeAll(() => {
-  saved = process.env['STATUS_VALIDATOR_READ_CHUNK_BYTES'];
-  process.env['STATUS_VALIDATOR_READ_CHUNK_BYTES'] = CHUNK_BYTES;
-});
-afterAll(() => {
-  if (saved === undefined) delete process.env['STATUS_VALIDATOR_READ_CHUNK_BYTES'];
-  else process.env['STATUS_VALIDATOR_READ_CHUNK_BYTES'] = saved;
-});
+readInChunksOf(Number(CHUNK_BYTES));
 
 let bed: Bed | undefined;
 afterEach(async () => {

@@ -27,7 +27,8 @@
  * row moved between chunks may be read twice or not at all, not that a moved column
  * poisons every later chunk).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { readInChunksOf } from '../support/read-chunk-bytes.js';
 import { HEADER, SPREADSHEET_ID, TAB, col, startBed, type Bed } from '../support/bed.js';
 import { expectedCells } from '../support/inspect.js';
 import { sampleRows } from '../support/sample-data.js';
@@ -36,16 +37,8 @@ import { rowRangeOf } from '../support/row-reads.js';
 const OUTPUT_HEADERS = ['Validation', 'Issues', 'Suggested rewrite', 'Checked at', 'Model'];
 const FAST_SHEETS = { read_quota_per_minute: 60_000, write_quota_per_minute: 60_000 };
 
-let saved: string | undefined;
-beforeAll(() => {
-  saved = process.env['STATUS_VALIDATOR_READ_CHUNK_BYTES'];
-  // About 15 sample rows a chunk (as test/e2e/streamed-read.test.ts).
-  process.env['STATUS_VALIDATOR_READ_CHUNK_BYTES'] = '3000';
-});
-afterAll(() => {
-  if (saved === undefined) delete process.env['STATUS_VALIDATOR_READ_CHUNK_BYTES'];
-  else process.env['STATUS_VALIDATOR_READ_CHUNK_BYTES'] = saved;
-});
+// About 15 sample rows a chunk (as test/e2e/streamed-read.test.ts).
+readInChunksOf(3000);
 
 let bed: Bed | undefined;
 afterEach(async () => {

@@ -24,22 +24,15 @@
  * (store.putOverrides of selection.overrides), src/pipeline/select.ts (parseOverride).
  */
 import Database from 'better-sqlite3';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { readInChunksOf } from '../support/read-chunk-bytes.js';
 import { HEADER, SPREADSHEET_ID, TAB, startBed, type Bed } from '../support/bed.js';
 import { sampleRows } from '../support/sample-data.js';
 import { rowRangeOf } from '../support/row-reads.js';
 
 const FAST_SHEETS = { read_quota_per_minute: 60_000, write_quota_per_minute: 60_000 };
 
-let saved: string | undefined;
-beforeAll(() => {
-  saved = process.env['STATUS_VALIDATOR_READ_CHUNK_BYTES'];
-  process.env['STATUS_VALIDATOR_READ_CHUNK_BYTES'] = '3000';
-});
-afterAll(() => {
-  if (saved === undefined) delete process.env['STATUS_VALIDATOR_READ_CHUNK_BYTES'];
-  else process.env['STATUS_VALIDATOR_READ_CHUNK_BYTES'] = saved;
-});
+readInChunksOf(3000);
 
 let bed: Bed | undefined;
 afterEach(async () => {

@@ -17,7 +17,8 @@
  * Sources relied on: src/sheets/locate.ts relocate, the emulator's read deadline
  * (test/support/sheets-emulator/pipeline.ts), DESIGN.md invariant 1.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { readInChunksOf } from '../support/read-chunk-bytes.js';
 import { HEADER, SPREADSHEET_ID, TAB, col, startBed, type Bed } from '../support/bed.js';
 import { expectedCells } from '../support/inspect.js';
 import { sampleRows } from '../support/sample-data.js';
@@ -28,20 +29,12 @@ const FAST_SHEETS = { read_quota_per_minute: 60_000, write_quota_per_minute: 60_
 // The chunk target scaled down with the deadline, as test/e2e/streamed-read.test.ts scales both
 // (a 250 ms deadline at 20,000 cells a second is ~5,000 cells a read, where Google's is 180 s
 // for a 2 MB read): the run's reads and the search for moved rows both keep to it.
-const CHUNK_BYTES = '3000';
-let saved: string | undefined;
+readInChunksOf(3000);
 let bed: Bed | undefined;
-beforeEach(() => {
-  saved = process.env['STATUS_VALIDATOR_READ_CHUNK_BYTES'];
-  process.env['STATUS_VALIDATOR_READ_CHUNK_BYTES'] = CHUNK_BYTES;
-});
 afterEach(async () => {
   await bed?.close();
   bed = undefined;
-  if (saved === undefined) delete process.env['STATUS_VALIDATOR_READ_CHUNK_BYTES'];
-  else process.env['STATUS_VALIDATOR_READ_CHUNK_BYTES'] = saved;
 });
-
 describe('r25: rows moved on a tab too large for one read', () => {
   it('writes every verdict where its row now is after a person inserts a row at the top', async () => {
     const rows = sampleRows(1500);

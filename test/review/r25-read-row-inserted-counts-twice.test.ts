@@ -15,7 +15,8 @@
  * Sources relied on: src/pipeline/shown.ts (ShownCounts.read / queue / newlyInvalid),
  * src/pipeline/run.ts execute, README "Large sheets".
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { readInChunksOf } from '../support/read-chunk-bytes.js';
 import { HEADER, SPREADSHEET_ID, TAB, startBed, type Bed } from '../support/bed.js';
 import { expectedCells } from '../support/inspect.js';
 import { sampleRows } from '../support/sample-data.js';
@@ -24,16 +25,8 @@ import { rowRangeOf } from '../support/row-reads.js';
 const OUTPUT_HEADERS = ['Validation', 'Issues', 'Suggested rewrite', 'Checked at', 'Model'];
 const FAST_SHEETS = { read_quota_per_minute: 60_000, write_quota_per_minute: 60_000 };
 
-let saved: string | undefined;
-beforeAll(() => {
-  saved = process.env['STATUS_VALIDATOR_READ_CHUNK_BYTES'];
-  // The first chunk is the header and 2 rows at this target.
-  process.env['STATUS_VALIDATOR_READ_CHUNK_BYTES'] = '3000';
-});
-afterAll(() => {
-  if (saved === undefined) delete process.env['STATUS_VALIDATOR_READ_CHUNK_BYTES'];
-  else process.env['STATUS_VALIDATOR_READ_CHUNK_BYTES'] = saved;
-});
+// The first chunk is the header and 2 rows at this target.
+readInChunksOf(3000);
 
 let bed: Bed | undefined;
 afterEach(async () => {
