@@ -70,7 +70,7 @@ export function renderFatal(s: RunSummary): string | undefined {
   if (!s.fatal) return undefined;
   const lines = [`Error: ${s.fatal.message}`];
   if (s.fatal.hint) lines.push(`Fix: ${s.fatal.hint}`);
-  if (s.llm.calls > 0 && !s.dryRun) lines.push('Answers received before the failure are saved in the cache and will not be paid for again.');
+  if (s.llm.calls > 0 && !s.dryRun) lines.push('Answers the cache confirmed before the failure are kept and will not be paid for again.');
   return lines.join('\n');
 }
 
