@@ -75,6 +75,9 @@ const shownVerdicts = (values: string[][]): number => {
 };
 
 describe('a sync of the cache file refused by the disk', () => {
+  // Linux only, on purpose: the fault is injected for the WAL's descriptor alone, found by its path in
+  // /proc/self/fd, which other systems lack (elsewhere every sync would be real and the test prove nothing).
+  // CI and the deployments the README documents (Cloud Run, Actions, Kubernetes) are Linux.
   it.skipIf(process.platform !== 'linux')('stops the run with a message naming the file, and shows no verdict whose commit was not confirmed', async () => {
     const rows = sampleRows(40);
     bed = await startBed({
@@ -99,6 +102,9 @@ describe('a sync of the cache file refused by the disk', () => {
     expect(shownVerdicts(bed.values())).toBe(0);
   }, 60_000);
 
+  // Linux only, on purpose: the fault is injected for the WAL's descriptor alone, found by its path in
+  // /proc/self/fd, which other systems lack (elsewhere every sync would be real and the test prove nothing).
+  // CI and the deployments the README documents (Cloud Run, Actions, Kubernetes) are Linux.
   it.skipIf(process.platform !== 'linux')('writes the verdicts confirmed before the failure, and none committed after it', async () => {
     const rows = sampleRows(60);
     bed = await startBed({
