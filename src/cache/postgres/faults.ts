@@ -101,7 +101,7 @@ function cap(text: string): string {
 /**
  * Runs `op` again while it fails with a connection-class fault, waiting 100 ms, 200 ms, …
  * (at most 2 s, with jitter so that several instances do not return in step), until
- * `patienceMs` would be exceeded; then `giveUp` says why the caller stops.
+ * `patienceMs` has passed (the last wait cut to fit); then `giveUp` says why the caller stops.
  */
 export async function retrying<T>(op: () => Promise<T>, patienceMs: number, giveUp: (error: unknown, waitedMs: number) => Error): Promise<T> {
   const start = Date.now();
@@ -110,10 +110,12 @@ export async function retrying<T>(op: () => Promise<T>, patienceMs: number, give
       return await op();
     } catch (error) {
       if (!isConnectionFault(error)) throw error;
-      const delay = Math.min(2_000, 100 * 2 ** attempt) * (0.5 + Math.random() / 2);
       const waited = Date.now() - start;
-      if (waited + delay > patienceMs) throw giveUp(error, waited);
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      if (waited >= patienceMs) throw giveUp(error, waited);
+      // The last wait is cut to the patience left, so a run gives up having waited the whole
+      // patience (not at a random point short of it when the next backoff would overshoot).
+      const delay = Math.min(2_000, 100 * 2 ** attempt) * (0.5 + Math.random() / 2);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(delay, patienceMs - waited)));
     }
   }
 }
