@@ -143,7 +143,7 @@ export async function readRowsUnder(client: SheetsClient, tab: string, headerRow
  * ahead, no more: the rows held stay bounded). A grid that shrank meanwhile (rows
  * deleted) ends the reading where it now ends.
  */
-export async function* readChunks(
+export function readChunks(
   client: SheetsClient,
   tab: string,
   from: number,
@@ -196,15 +196,23 @@ export async function* readChunks(
       }
     }
   };
-  let next = fetch(from);
-  for (;;) {
-    const chunk = await next;
-    if (chunk === undefined) return;
-    next = fetch(chunk.lastRow + 1);
-    // A read ahead that fails while the caller works is seen when its turn comes, not as an unhandled rejection.
-    next.catch(() => undefined);
-    yield chunk;
-  }
+  // The first read starts now, not when the caller first asks: a caller still working on rows
+  // it read itself (openStreamed's first read) has the next chunk read meanwhile, one ahead as
+  // later. Before, a run's second chunk was read only once its first was answered: every
+  // worker stood idle for that read (bench B1).
+  const first = fetch(from);
+  first.catch(() => undefined);
+  return (async function* chunks(): AsyncGenerator<RowChunk> {
+    let next = first;
+    for (;;) {
+      const chunk = await next;
+      if (chunk === undefined) return;
+      next = fetch(chunk.lastRow + 1);
+      // A read ahead that fails while the caller works is seen when its turn comes, not as an unhandled rejection.
+      next.catch(() => undefined);
+      yield chunk;
+    }
+  })();
 }
 
 /** Where a row read before is among `values` (same cells, trailing empty cells ignored), or -1. */

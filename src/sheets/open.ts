@@ -74,10 +74,12 @@ export async function openStreamed(client: SheetsClient, config: LayoutConfig, o
   const head: ChunkRead = { ...readEntries(first, layout), firstRow: 1, lastRow: firstLast };
   const mapped = columnsOf(layout);
   async function* all(): AsyncGenerator<ChunkRead> {
+    // The rest starts being read as the first rows are handed out (one read ahead, as between later chunks).
+    const rest = gridEnd === undefined ? readChunks(client, config.sheet, firstLast + 1, undefined, sizer, { headerRow: config.headerRow, emptyBefore: firstLast - first.length, lastRowRead: lastHeldRow(first, config.headerRow) }) : undefined;
     yield head;
-    if (gridEnd !== undefined) return;
+    if (rest === undefined) return;
     let moved: string | undefined;
-    for await (const chunk of readChunks(client, config.sheet, firstLast + 1, undefined, sizer, { headerRow: config.headerRow, emptyBefore: firstLast - first.length, lastRowRead: lastHeldRow(first, config.headerRow) })) {
+    for await (const chunk of rest) {
       const under = mapHeaders(chunk.header ?? [], config, used);
       // Not re-mapped mid-run: the writer, the planned headers and the look checks hold the
       // first layout; the rows under a moved header are simply left for the next run, which

@@ -138,6 +138,26 @@ describe('streamed reads', () => {
     expectRightVerdicts(values, rows.map((r, i) => (i === 68 ? null : r)));
   });
 
+  it('reads the second chunk while the first is asked, not once its last answer is in (the workers would stand idle for that read)', async () => {
+    const rows = sampleRows(40);
+    bed = await startBed({ rows, header: [...HEADER, ...OUTPUT_HEADERS], config: { sheets: FAST_SHEETS, llm: { max_workers: 2 } }, llm: { latencyMs: 60 } });
+    const result = await bed.run('--json');
+    expect(result.code, result.stderr).toBe(0);
+    const reads = rowReads(bed);
+    const [first, second] = reads.map((call) => ({ at: call.at, rows: rowRangeOf(call) ?? [0, 0] }));
+    expect(first && second, 'two reads of rows at least').toBeTruthy();
+    if (!first || !second) return;
+    // The chats about the first chunk's rows: sample rows are asked in order, one a request.
+    const firstChunkRows = first.rows[1] - 1;
+    const chats = bed.llm.requests.filter((r) => r.path.endsWith('/chat/completions'));
+    expect(chats.length).toBe(40);
+    const lastOfFirstChunk = chats.slice(0, firstChunkRows).reduce((latest, r) => Math.max(latest, r.endedAt ?? Infinity), 0);
+    // Two workers at 60 ms a question: the first chunk's answers take several hundred ms, and the second chunk is read at their start.
+    expect(second.at).toBeLessThan(chats[1]?.endedAt ?? 0);
+    expect(second.at).toBeLessThan(lastOfFirstChunk);
+    expectRightVerdicts(bed.values(), rows);
+  });
+
   it('reads past an empty stretch longer than a chunk to the rows under it', async () => {
     const rows: Array<string[] | null> = [...sampleRows(10), ...Array.from({ length: 200 }, () => null), ...Array.from({ length: 10 }, (_, i) => sampleRow(10 + i))];
     bed = await startBed({ rows: rows.map((r) => r ?? []), header: [...HEADER, ...OUTPUT_HEADERS], rowCount: 400, config: { sheets: FAST_SHEETS } });
