@@ -47,9 +47,13 @@ export async function buildDist(): Promise<string[]> {
     // The bundled CommonJS packages (googleapis, openai's deps, commander…) call require()
     // for Node's own modules; an ES module has none until it makes one.
     banner: { js: "import { createRequire as __svCreateRequire } from 'node:module';\nconst require = __svCreateRequire(import.meta.url);" },
-    // Not minified: a stack trace a user pastes keeps the functions' names. The linked map
-    // leads it back to src/ (node --enable-source-maps, or any map-aware tool); Node reads
-    // it only when asked, so startup pays nothing for it.
+    // Whitespace and syntax minified (what a run loads: 2.55 MB of code to parse down to 1.73 MB, ~60 ms of CPU
+    // a run, measured with bench B1's runs), names kept: a stack trace a user pastes still
+    // names the functions. The linked map leads it back to src/ lines (node
+    // --enable-source-maps, or any map-aware tool); Node reads it only when asked, so startup
+    // pays nothing for it.
+    minifyWhitespace: true,
+    minifySyntax: true,
     sourcemap: 'linked',
     // Paths and lines only: a trace names src/ files, which a clone has (dist/ stays half the size).
     sourcesContent: false,
