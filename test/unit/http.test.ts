@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonFetch } from '../../src/llm/http.js';
+import { BufferedResponse } from '../../src/llm/buffered-response.js';
 
 /** A real HTTP server on 127.0.0.1 whose handler each test sets. */
 let server: Server;
@@ -26,7 +27,7 @@ afterAll(() => {
 });
 
 describe('jsonFetch', () => {
-  it('sends the method, headers and JSON body, and returns status, headers and body as a Response', async () => {
+  it('sends the method, headers and JSON body, and returns status, headers and body read as a Response reads (a BufferedResponse: test/unit/buffered-response.test.ts)', async () => {
     let seen: Record<string, string | undefined> = {};
     handle = (req, body, res) => {
       seen = { method: req.method, auth: req.headers.authorization, type: req.headers['content-type'], body };
@@ -39,12 +40,15 @@ describe('jsonFetch', () => {
       body: JSON.stringify({ model: 'm' }),
     });
     expect(seen).toEqual({ method: 'POST', auth: 'Bearer k', type: 'application/json', body: '{"model":"m"}' });
-    expect(response).toBeInstanceOf(Response);
+    expect(response).toBeInstanceOf(BufferedResponse);
+    expect(response.url).toBe(`${base}/v1/chat/completions`);
     expect(response.status).toBe(429);
     expect(response.ok).toBe(false);
     expect(response.headers.get('retry-after-ms')).toBe('250');
     expect(response.headers.get('x-request-id')).toBe('req_1');
     expect(await response.json()).toEqual({ error: { message: 'slow down' } });
+    expect(response.bodyUsed).toBe(true);
+    await expect(response.text()).rejects.toThrow(TypeError);
   });
 
   it('keeps every value of a repeated header, and answers a 204 with no body', async () => {
