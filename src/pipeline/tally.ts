@@ -1,4 +1,4 @@
-import type { WaitingForBatch } from '../batch/pending.js';
+import type { WaitingForBatch } from './pending.js';
 import { naiveCostOf, priceOf, tierCostOf, type BilledTier, type PriceTable, type Usage } from '../llm/index.js';
 import type { Entry, OpenedSheet, WriterStats } from '../sheets/index.js';
 import type { Selection } from './select.js';
