@@ -244,7 +244,7 @@ export class Tally implements RunEventSink {
     this.progress.costUsd = totalCost(llm.byModel);
   }
 
-  /** Flex at work (src/llm/validator.ts onFlex): counted in llm.flex. */
+  /** Flex at work (ValidatorOptions.onFlex, fired in src/llm/attempts.ts): counted in llm.flex. */
   flex(event: 'sent' | 'refused' | 'fell_back'): void {
     const counts = (this.summary.llm.flex ??= { requests: 0, capacityRefusals: 0, fellBack: 0 });
     if (event === 'sent') counts.requests++;
