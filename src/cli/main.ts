@@ -8,7 +8,7 @@ import type { WatchFlags } from '../commands/watch.js';
 import { parseDuration } from '../llm/index.js';
 import { cacheLocation, durationMs } from '../config/index.js';
 import { ConfigError, LockedError, RemoteError, StatusValidatorError, UnsafeCacheError, UsageError, redact } from '../errors.js';
-import { EXIT } from './exit.js';
+import { EXIT } from '../commands/exit.js';
 import { plural } from '../plural.js';
 import { LOG_FORMATS, formatLog, type LogFormat } from '../log/index.js';
 

@@ -1,6 +1,6 @@
 import { openStore } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
-import { exitCodeOfTarget, worstExit } from '../cli/exit.js';
+import { exitCodeOfTarget, worstExit } from './exit.js';
 import { randomUUID } from 'node:crypto';
 import { LockedError, redact, type StatusValidatorError } from '../errors.js';
 import { formatLog } from '../log/index.js';

@@ -8,7 +8,7 @@ import { costOf, factsOf, priceOf, priceTable } from '../llm/index.js';
 import { holdLock, primaryProvider, runPortfolio, runValidation } from '../pipeline/index.js';
 import { duration, formatUsd, plural, portfolioTotal, renderPortfolio, renderSummary, type TargetLine } from '../report/index.js';
 import { sameTab } from '../sheets/index.js';
-import { EXIT, exitCodeOf, exitCodeOfTarget, worstExit } from '../cli/exit.js';
+import { EXIT, exitCodeOf, exitCodeOfTarget, worstExit } from './exit.js';
 import { loadTargets, logLine, systemClock, type CommandIO } from './context.js';
 import { announce, announceFailure, announcerFor, type Announcer } from './announce.js';
 

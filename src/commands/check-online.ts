@@ -1,4 +1,4 @@
-import { EXIT } from '../cli/exit.js';
+import { EXIT } from './exit.js';
 import { checkOnline, renderFindings, tally } from '../doctor/index.js';
 import { redact } from '../errors.js';
 import type { CommandIO, LoadedTargets } from './context.js';

@@ -4,7 +4,7 @@ import { StatusValidatorError, redact } from '../errors.js';
 import { loadTokenizer, priceOf } from '../llm/index.js';
 import { estimateCascade, localDate, primaryModel, questionPlanOf, surveyTab, type CascadeEstimate } from '../pipeline/index.js';
 import { formatUsd } from '../report/index.js';
-import { EXIT, worstExit } from '../cli/exit.js';
+import { EXIT, worstExit } from './exit.js';
 import { estimatePacking, estimateRouted, estimateTotal, renderPortfolioEstimate, type TargetEstimate } from '../estimate/index.js';
 import { loadTargets, systemClock, type CommandIO } from './context.js';
 import { plural } from '../plural.js';

@@ -1,7 +1,7 @@
 import { openStore, type Store } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { StatusValidatorError, redact } from '../errors.js';
-import { EXIT } from '../cli/exit.js';
+import { EXIT } from './exit.js';
 import { measureAgreement, overallAgreement, type ModelAgreement, renderAgreement, renderPortfolioAgreement, type TargetAgreement } from '../eval/index.js';
 import { cascadeModelName, keyerOf, layoutConfigOf, modelKeyer, sheetsClientFor, snapshotOf } from '../pipeline/index.js';
 import { parseOverride } from '../pipeline/review.js';

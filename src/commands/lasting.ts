@@ -3,7 +3,7 @@ import type { Config, Secrets } from '../config/index.js';
 import type { ProviderGate } from '../llm/index.js';
 import { describeSheet, formatUsd, portfolioTotal, renderOneLine, type TargetLine } from '../report/index.js';
 import { providerGates, type TargetOutcome } from '../pipeline/index.js';
-import { exitCodeOfTarget } from '../cli/exit.js';
+import { exitCodeOfTarget } from './exit.js';
 import { plural } from '../plural.js';
 import { redact } from '../errors.js';
 

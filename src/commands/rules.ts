@@ -3,7 +3,7 @@ import { StatusValidatorError, redact } from '../errors.js';
 import { PROMPT_VERSION } from '../llm/index.js';
 import { primaryModel, sheetsClientFor } from '../pipeline/index.js';
 import { replaceOwnTab, sameTab } from '../sheets/index.js';
-import { EXIT, worstExit } from '../cli/exit.js';
+import { EXIT, worstExit } from './exit.js';
 import { loadTargets, systemClock, type CommandIO } from './context.js';
 import { plural } from '../plural.js';
 

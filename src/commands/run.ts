@@ -1,7 +1,7 @@
 import { StatusValidatorError, redact } from '../errors.js';
 import { runPortfolio, runValidation, type RunOptions, type RunSummary } from '../pipeline/index.js';
 import { ProgressView, renderFatal, renderPortfolio, renderPortfolioFatal, renderSummary, portfolioTotal, type TargetLine } from '../report/index.js';
-import { exitCodeOf, exitCodeOfTarget, worstExit } from '../cli/exit.js';
+import { exitCodeOf, exitCodeOfTarget, worstExit } from './exit.js';
 import type { Secrets } from '../config/index.js';
 import { loadTargets, logLine, systemClock, type CommandIO } from './context.js';
 import { announce, announceFailure, announcerFor } from './announce.js';

@@ -1,15 +1,14 @@
-import { setAsidePending } from '../batch/pending.js';
 import type { Store } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { RemoteError, SheetsError, StatusValidatorError, redact } from '../errors.js';
-import { hasWork, lookupIn, questionPlanOf, runPortfolio, selectWork, sheetsClientFor, snapshotOf, type QuestionPlan, type TargetOutcome } from '../pipeline/index.js';
+import { hasWork, lookupIn, questionPlanOf, runPortfolio, selectWork, setAsidePending, sheetsClientFor, snapshotOf, type QuestionPlan, type TargetOutcome } from '../pipeline/index.js';
 import { ChunkSizer, chunkTargetBytes, lastRowOf, mapHeaders, parseResults, quoteSheetName, readChunks, readEntries, readFirstRows, sameTab, showResults, type CellValues, type Entry, type ParsedResults, type SheetsClient } from '../sheets/index.js';
 import { loadTargets, logLine, systemClock, type Clock, type CommandIO } from './context.js';
 import { openLasting, portfolioLog } from './lasting.js';
 import { announce, announceFailure, announcerFor, Background, type Announcer } from './announce.js';
 import { metricsEvents, startObserving } from './observe.js';
 import { plural } from '../plural.js';
-import { EXIT, exitCodeOfTarget } from '../cli/exit.js';
+import { EXIT, exitCodeOfTarget } from './exit.js';
 
 export interface WatchFlags {
   config: string;

@@ -1,4 +1,4 @@
-import { setAsidePending } from '../batch/pending.js';
+import { setAsidePending } from './pending.js';
 import type { Store } from '../cache/index.js';
 import type { Entry, ReadResult } from '../sheets/index.js';
 import type { Labelled } from './cascade/index.js';

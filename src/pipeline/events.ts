@@ -1,4 +1,4 @@
-import type { WaitingForBatch } from '../batch/pending.js';
+import type { WaitingForBatch } from './pending.js';
 import type { BilledTier, RetryEvent, Usage } from '../llm/index.js';
 import type { CascadeReport } from './cascade/index.js';
 import type { Entry, OpenedSheet, WriterStats } from '../sheets/index.js';

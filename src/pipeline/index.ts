@@ -11,3 +11,5 @@ export { primaryProvider, primaryProviderOf } from './ask.js';
 export { planOf, questionPlanOf, type ProviderPlan, type QuestionPlan, type RunPlan } from './run-plan.js';
 export { holdLock, holdRunLock, lockNameOf, lockOf, LockLostError, type Every, type HeldLock, type RunLockName } from './run-lock.js';
 export { cascadeCostRatio, cascadeModelName, estimateCascade, modelKeyer, type CascadeEstimate, type CascadeReport } from './cascade/index.js';
+export { setAsidePending, type WaitingForBatch } from './pending.js';
+export { RUNS_HEADER, RUNS_IDENTITY, describeRequest, runsRow } from './runs-row.js';

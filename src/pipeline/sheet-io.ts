@@ -1,6 +1,6 @@
 import type { Config, Secrets } from '../config/index.js';
 import { redact } from '../errors.js';
-import { RUNS_HEADER, RUNS_IDENTITY, runsRow } from '../report/runs-row.js';
+import { RUNS_HEADER, RUNS_IDENTITY, runsRow } from './runs-row.js';
 import type { Store } from '../cache/index.js';
 import { ResultsTab, SheetsClient, appendToOwnTab, mapHeaders, processPacers, readEntries, readTabChunks, type Entry, type Layout, type OpenedSheet } from '../sheets/index.js';
 import { lookupIn, snapshotOf } from './plan.js';

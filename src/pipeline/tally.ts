@@ -1,4 +1,4 @@
-import type { WaitingForBatch } from '../batch/pending.js';
+import type { WaitingForBatch } from './pending.js';
 import { naiveCostOf, priceOf, tierCostOf, type BilledTier, type PriceTable, type Usage } from '../llm/index.js';
 import type { Entry, OpenedSheet, WriterStats } from '../sheets/index.js';
 import type { Selection } from './select.js';
@@ -244,7 +244,7 @@ export class Tally implements RunEventSink {
     this.progress.costUsd = totalCost(llm.byModel);
   }
 
-  /** Flex at work (src/llm/validator.ts onFlex): counted in llm.flex. */
+  /** Flex at work (ValidatorOptions.onFlex, fired in src/llm/attempts.ts): counted in llm.flex. */
   flex(event: 'sent' | 'refused' | 'fell_back'): void {
     const counts = (this.summary.llm.flex ??= { requests: 0, capacityRefusals: 0, fellBack: 0 });
     if (event === 'sent') counts.requests++;

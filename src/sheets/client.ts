@@ -1,12 +1,17 @@
 import { sheets, type sheets_v4 } from '@googleapis/sheets';
 import { JWT } from 'google-auth-library';
-import { SheetsError, redact } from '../errors.js';
-import { backoffDelay, retryAfterMs, sleep, type BackoffOptions } from '../retry/index.js';
+import { SheetsError } from '../errors.js';
+import type { BackoffOptions } from '../retry/index.js';
 import { sameTab } from './a1.js';
+import { SheetsCalls, type SheetsCallListener } from './calls.js';
 import type { ServiceAccountKey } from './credentials.js';
 import { QuotaPacer } from './quota.js';
 import { plural } from '../plural.js';
 import { pushTo } from '../collections.js';
+import { MAX_GET_URL_BYTES, appendBody, batchGetUrlBytes, normalizeValues, writeBody, type CellValues, type ValueRange } from './wire.js';
+
+export type { SheetsCallListener } from './calls.js';
+export { MAX_GET_URL_BYTES, appendBody, bodyBytes, writeBody, type CellValues, type ValueRange } from './wire.js';
 
 export interface SheetsClientOptions {
   spreadsheetId: string;
@@ -27,9 +32,6 @@ export interface SheetsClientOptions {
   onRetry?: (info: { kind: 'read' | 'write'; what: string; attempt: number; waitMs: number; status?: number | undefined }) => void;
 }
 
-/** One attempt of a Sheets API call: its kind, and the HTTP status it failed with (none: a network error) when `failed`. */
-export type SheetsCallListener = (call: { kind: 'read' | 'write'; failed: boolean; status?: number | undefined }) => void;
-
 export interface TabMetadata {
   sheetId: number;
   title: string;
@@ -37,18 +39,10 @@ export interface TabMetadata {
   columnCount: number;
 }
 
-export type CellValues = string[][];
-
-/** Values for one range of a write; booleans are for checkboxes. */
-export interface ValueRange {
-  range: string;
-  values: ReadonlyArray<ReadonlyArray<string | boolean>>;
-}
-
 /**
  * The only door to the Sheets API. Every call goes through the read or write pacer
  * (Sheets' per-minute quotas), is retried on 429 / 5xx / network errors with
- * backoff, and fails with a SheetsError that says what to do.
+ * backoff, and fails with a SheetsError that says what to do (calls.ts, failure.ts).
  */
 export class SheetsClient {
   readonly serviceAccountEmail: string;
@@ -56,13 +50,11 @@ export class SheetsClient {
   readonly reads: QuotaPacer;
   readonly writes: QuotaPacer;
   private readonly api: sheets_v4.Sheets;
-  private readonly secrets: string[];
-  private readonly callListeners = new Set<SheetsCallListener>();
+  private readonly calls: SheetsCalls;
 
-  constructor(private readonly options: SheetsClientOptions) {
+  constructor(options: SheetsClientOptions) {
     this.serviceAccountEmail = options.key.client_email;
     this.spreadsheetId = options.spreadsheetId;
-    this.secrets = [options.key.private_key];
     const auth = new JWT({
       email: options.key.client_email,
       key: options.key.private_key,
@@ -77,23 +69,21 @@ export class SheetsClient {
     this.api = sheets({ version: 'v4', auth, retry: false, timeout: options.timeoutMs ?? 60_000, ...(root ? { rootUrl: root } : {}) });
     this.reads = options.pacers?.reads ?? new QuotaPacer(options.readsPerMinute);
     this.writes = options.pacers?.writes ?? new QuotaPacer(options.writesPerMinute);
-    if (options.onCall) this.callListeners.add(options.onCall);
+    this.calls = new SheetsCalls({
+      sheet: { spreadsheetId: this.spreadsheetId, serviceAccountEmail: this.serviceAccountEmail, secrets: [options.key.private_key] },
+      reads: this.reads,
+      writes: this.writes,
+      maxRetries: options.maxRetries,
+      backoff: options.backoff,
+      signal: options.signal,
+      onRetry: options.onRetry,
+    });
+    if (options.onCall) this.calls.onCall(options.onCall);
   }
 
   /** Hears of every call's attempt (a run's metrics, while it runs) until the returned function is called; a listener that throws is ignored. */
   onCall(listener: SheetsCallListener): () => void {
-    this.callListeners.add(listener);
-    return () => this.callListeners.delete(listener);
-  }
-
-  private told(call: Parameters<SheetsCallListener>[0]): void {
-    for (const listener of this.callListeners) {
-      try {
-        listener(call);
-      } catch {
-        // A listener's bug (metrics) never fails a Sheets call.
-      }
-    }
+    return this.calls.onCall(listener);
   }
 
   /** Every tab's id, title and grid size (one read call). */
@@ -258,149 +248,11 @@ export class SheetsClient {
    * of attempt `attempt` (0 = the first) is worth another try, waits as long as Sheets
    * asked (Retry-After) or the backoff says, and returns true; false when it is not.
    */
-  async retryPause(kind: 'read' | 'write', error: unknown, attempt: number): Promise<boolean> {
-    const raw = error instanceof SheetsError && error.cause !== undefined ? error.cause : error;
-    const waitMs = this.retryWait(kind, raw, attempt, this.options.maxRetries ?? 6, 'retry a write');
-    if (waitMs === undefined) return false;
-    await sleep(waitMs, this.options.signal);
-    return true;
+  retryPause(kind: 'read' | 'write', error: unknown, attempt: number): Promise<boolean> {
+    return this.calls.retryPause(kind, error, attempt);
   }
 
-  private async call<T>(kind: 'read' | 'write', what: string, retries: number | undefined, send: () => Promise<T>): Promise<T> {
-    const maxRetries = retries ?? this.options.maxRetries ?? 6;
-    const pacer = kind === 'read' ? this.reads : this.writes;
-    for (let attempt = 0; ; attempt++) {
-      await pacer.take(this.options.signal);
-      try {
-        const result = await send();
-        this.told({ kind, failed: false });
-        return result;
-      } catch (error) {
-        this.told({ kind, failed: true, status: statusOf(error) });
-        const waitMs = this.retryWait(kind, error, attempt, maxRetries, what);
-        if (waitMs === undefined) throw this.explain(error, what, attempt);
-        await sleep(waitMs, this.options.signal);
-      }
-    }
+  private call<T>(kind: 'read' | 'write', what: string, retries: number | undefined, send: () => Promise<T>): Promise<T> {
+    return this.calls.call(kind, what, retries, send);
   }
-
-  /** How long to wait before retrying a failed call (telling the pacer and onRetry), or undefined: give up. */
-  private retryWait(kind: 'read' | 'write', error: unknown, attempt: number, maxRetries: number, what: string): number | undefined {
-    const status = statusOf(error);
-    const transient = status === undefined || status === 408 || status === 429 || status >= 500;
-    if (!transient || attempt >= maxRetries || this.options.signal?.aborted) return undefined;
-    const waitMs = retryAfterMs(headersOf(error)) ?? backoffDelay(attempt, this.options.backoff);
-    if (status === 429) (kind === 'read' ? this.reads : this.writes).penalize(waitMs);
-    this.options.onRetry?.({ kind, what, attempt: attempt + 1, waitMs, status });
-    return waitMs;
-  }
-
-  private explain(error: unknown, what: string, attempt: number): SheetsError {
-    const status = statusOf(error);
-    const remote = redact(remoteMessage(error), this.secrets);
-    const where = `spreadsheet ${this.spreadsheetId}`;
-    const after = attempt > 0 ? ` (after ${plural(attempt, 'retry', 'retries')})` : '';
-    const base = { status, cause: error };
-    switch (status) {
-      case 401:
-        return new SheetsError(`Google rejected the service-account credentials while trying to ${what} (401: ${remote}).`, {
-          ...base,
-          hint: 'Check that the key file is current (keys can be revoked) and that the Sheets API is enabled for its project.',
-        });
-      case 403:
-        return new SheetsError(`No permission to ${what} in ${where} (403: ${remote}).`, {
-          ...base,
-          hint: `Share the spreadsheet with ${this.serviceAccountEmail} as an Editor (Share button in the sheet), and make sure the Google Sheets API is enabled for the service account's project.`,
-        });
-      case 404:
-        return new SheetsError(`The ${where} was not found while trying to ${what} (404).`, {
-          ...base,
-          hint: 'Check sheets.spreadsheet_id: it is the part of the sheet URL between /d/ and /edit.',
-        });
-      case 400:
-        if (/Unable to parse range/i.test(remote)) {
-          return new SheetsError(`Could not ${what}: the tab does not exist in ${where} (${remote}).`, {
-            ...base,
-            hint: 'Check sheets.sheet: it must match the tab name exactly.',
-          });
-        }
-        return new SheetsError(`Sheets refused to ${what} in ${where} (400: ${remote}).`, base);
-      case 414:
-        return new SheetsError(`Google's front end refused the request to ${what} in ${where}: its URL is too long (414).`, {
-          ...base,
-          hint: 'Nothing was changed. This is a bug in status-validator (a read too large for one URL): please report it with the command you ran.',
-        });
-      case 429:
-        return new SheetsError(`Sheets quota exhausted while trying to ${what}${after} (429: ${remote}).`, {
-          ...base,
-          hint: 'Lower sheets.read_quota_per_minute / write_quota_per_minute, or ask Google for a higher quota; nothing was lost, run again later.',
-        });
-      case undefined:
-        return new SheetsError(`Could not reach the Sheets API to ${what}${after}: ${remote}.`, {
-          ...base,
-          hint: 'Check the network connection (and sheets.api_root, if set).',
-        });
-      default:
-        return new SheetsError(`Sheets failed to ${what} in ${where}${after} (${status}: ${remote}).`, {
-          ...base,
-          hint: 'This is usually temporary at Google; run again in a few minutes.',
-        });
-    }
-  }
-}
-
-/** The body of values.batchUpdate as write() sends it (RAW: invariant 3); the writer measures its batches by it. */
-export function writeBody(data: ReadonlyArray<ValueRange>): sheets_v4.Schema$BatchUpdateValuesRequest {
-  return { valueInputOption: 'RAW', data: data.map((d) => ({ range: d.range, majorDimension: 'ROWS', values: d.values.map((row) => [...row]) })) };
-}
-
-/** The body of values.append as append() sends it. */
-export function appendBody(rows: string[][]): sheets_v4.Schema$ValueRange {
-  return { majorDimension: 'ROWS', values: rows };
-}
-
-/** Bytes of a request body as the client sends it: gaxios sends JSON.stringify of it, in UTF-8. */
-export function bodyBytes(body: object): number {
-  return Buffer.byteLength(JSON.stringify(body));
-}
-
-/**
- * Longest values.batchGet URL the client sends; longer ones go as a POST. Google's own
- * Python client turns a GET past 2,048 characters into a POST (googleapiclient/http.py,
- * MAX_URI_LENGTH) and Google's front ends refuse URLs past about 8 KB with a 414
- * (googleapis/google-api-nodejs-client#972).
- */
-export const MAX_GET_URL_BYTES = 2048;
-
-/**
- * At most what the batchGet URL takes: googleapis-common encodes each range with qs
- * (RFC 3986), three characters at most per UTF-8 byte, one `ranges=` parameter each.
- */
-function batchGetUrlBytes(spreadsheetId: string, ranges: readonly string[]): number {
-  let bytes = 'https://sheets.googleapis.com/v4/spreadsheets//values:batchGet?valueRenderOption=FORMATTED_VALUE&majorDimension=ROWS'.length + 3 * Buffer.byteLength(spreadsheetId);
-  for (const range of ranges) bytes += '&ranges='.length + 3 * Buffer.byteLength(range);
-  return bytes;
-}
-
-function normalizeValues(values: unknown[][] | null | undefined): CellValues {
-  return (values ?? []).map((row) => row.map((cell) => (cell === null || cell === undefined ? '' : String(cell as string))));
-}
-
-function statusOf(error: unknown): number | undefined {
-  const e = error as { status?: unknown; response?: { status?: unknown } };
-  const status = e.status ?? e.response?.status;
-  return typeof status === 'number' ? status : undefined;
-}
-
-/** gaxios brings its own Headers class: anything with a get() will do. */
-function headersOf(error: unknown): Headers | undefined {
-  const headers = (error as { response?: { headers?: unknown } }).response?.headers;
-  return headers && typeof (headers as Headers).get === 'function' ? (headers as Headers) : undefined;
-}
-
-function remoteMessage(error: unknown): string {
-  const data = (error as { response?: { data?: { error?: { message?: unknown } } } }).response?.data;
-  const message = data?.error?.message;
-  if (typeof message === 'string') return message;
-  return error instanceof Error ? error.message : String(error);
 }

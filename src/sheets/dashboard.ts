@@ -30,7 +30,7 @@ import { sameJson } from './same-json.js';
 export const DASHBOARD_KEY = 'status-validator.dashboard';
 export const CHART_KEY = 'status-validator.chart';
 
-/** The Runs tab's columns the dashboard reads (report/runs-row.ts names them). */
+/** The Runs tab's columns the dashboard reads (pipeline/runs-row.ts names them). */
 export const RUNS_COLUMNS = {
   started: 'Started (UTC)',
   target: 'Target',

@@ -1,4 +1,4 @@
-import { appendBody, bodyBytes, writeBody } from './client.js';
+import { appendBody, bodyBytes, writeBody } from './wire.js';
 import type { Built, PendingWrite } from './writer.js';
 
 /**

@@ -1,5 +1,6 @@
 import type { RunRequest } from '../cache/index.js';
-import type { CascadeReport, RunSummary } from '../pipeline/index.js';
+import type { CascadeReport } from './cascade/index.js';
+import type { RunSummary } from './summary.js';
 
 /**
  * New columns go at the end. Cells are placed under their header's text wherever it is
