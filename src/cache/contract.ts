@@ -91,7 +91,9 @@ export interface Store {
 /**
  * Claims on questions being asked, so that two instances sharing a store do not both pay for
  * one: the first to claim a key asks; another waits for its verdict (src/pipeline/claims.ts).
- * Times are ISO 8601 UTC text of the claiming process's clock.
+ * Times are ISO 8601 UTC text of the claiming process's clock. Claims and releases made in one
+ * turn of the event loop may be coalesced (one transaction or statement: issue 25), but each call
+ * gets what it would have got had they run one after another in call order.
  */
 export interface Claims {
   /**

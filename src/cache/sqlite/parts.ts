@@ -23,16 +23,24 @@ export function sqliteRunLog(db: Database): RunLog {
   };
 }
 
-/** The run locks (src/cache/lock.ts): one BEGIN IMMEDIATE transaction decides; no session, so `lost` is never set. */
-export function sqliteLocks(db: Database): Locks {
+/**
+ * The run locks (src/cache/lock.ts): one BEGIN IMMEDIATE transaction decides; no session, so `lost` is never set.
+ * `before` runs first in each call that takes or drops a lock (the claims waiting for their turn's commit, whose outcome depends on which runs hold one).
+ */
+export function sqliteLocks(db: Database, before: () => void = () => {}): Locks {
   return {
     acquire: (name, runId, options = {}) =>
       settled(() => {
+        before();
         const lock = acquireLock(db, name, runId, options.now, options.label ?? name);
         return {
           tookOver: lock.tookOver,
           heartbeat: () => settled(() => lock.heartbeat()),
-          release: () => settled(() => lock.release()),
+          release: () =>
+            settled(() => {
+              before();
+              lock.release();
+            }),
         };
       }),
     holder: (name) => settled(() => lockHolder(db, name)),

@@ -1,5 +1,5 @@
 import { realpathSync } from 'node:fs';
-import { sqliteClaims } from './claims.js';
+import { SqliteClaims } from './claims.js';
 import type Database from 'better-sqlite3';
 import { answeredBatchQuestionsOf, pendingQuestionsOf } from '../batch-jobs.js';
 import type { AnswerSizeStore, BatchJobStore, CalibrationStore, Claims, DumpChunk, EmbeddingStore, FieldStore, KeyLookup, LimitStore, Locks, RunLog, Store } from '../contract.js';
@@ -30,6 +30,8 @@ export class SqliteStore implements Store {
   readonly calibrations: CalibrationStore;
   readonly answerSizes: AnswerSizeStore;
   readonly claims: Claims;
+  /** `claims`, whose claims and releases of one turn share one transaction (./claims.ts). */
+  private readonly claimBatch: SqliteClaims;
   private readonly getStatement: Database.Statement<[string], VerdictRow>;
   private readonly putStatement: Database.Statement<VerdictRow>;
   /** `put`s of one turn of the event loop share one transaction (./group-commit.ts). */
@@ -40,11 +42,13 @@ export class SqliteStore implements Store {
     this.db = db;
     this.location = file;
     this.runs = sqliteRunLog(db);
-    this.locks = sqliteLocks(db);
+    // The verdicts put before a claim commit before it; the claims made before a lock changes hands commit before it (call order).
+    this.claimBatch = new SqliteClaims(db, () => this.commits.flush());
+    this.claims = this.claimBatch;
+    this.locks = sqliteLocks(db, () => this.claimBatch.flush());
     this.embeddings = sqliteEmbeddings(db);
     this.calibrations = sqliteCalibrations(db);
     this.answerSizes = sqliteAnswerSizes(db);
-    this.claims = sqliteClaims(db);
     this.getStatement = db.prepare('SELECT * FROM verdicts WHERE key = ?');
     this.putStatement = db.prepare(
       `INSERT INTO verdicts (key, verdict, issues, suggestion, model, provider, checked_at, confidence, prompt_tokens, completion_tokens, cached_tokens)
@@ -183,7 +187,10 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.commits.flush();
+    if (this.db.open) {
+      this.claimBatch.flush();
+      this.commits.flush();
+    }
     await this.commits.settle();
     await this.wal.close();
     return settled(() => {
