@@ -195,13 +195,22 @@ export class Db {
    * those waiting the whole patience again would hold the exit for minutes, for nothing.
    */
   private unreachable = false;
+  /**
+   * When the statement that gave up first found the server unreachable: a statement trying
+   * once after it says how long the outage has lasted, not the instant it waited itself
+   * (the run's failure may be one of those: a statement that gave up before it may have
+   * been one whose failure the run does not report, as a claim's release).
+   */
+  private unreachableSince = 0;
 
   async retry<T>(op: () => Promise<T>, doing: string): Promise<T> {
     if (this.closed) throw new StatusValidatorError(`The PostgreSQL cache at ${this.target.location} is closed.`);
+    const patient = !this.unreachable;
     try {
-      const result = await retrying(op, this.unreachable ? 0 : this.options.commitPatienceMs, (error, waited) => {
+      const result = await retrying(op, patient ? this.options.commitPatienceMs : 0, (error, waited) => {
+        if (patient) this.unreachableSince = Date.now() - waited;
         this.unreachable = true;
-        return unavailable(this.target, error, waited, doing);
+        return unavailable(this.target, error, Date.now() - this.unreachableSince, doing, !patient);
       });
       this.unreachable = false;
       return result;

@@ -46,10 +46,15 @@ export function describe(error: unknown, target: Target): string {
   return scrub(code ? `${message} (${code})` : message, target).slice(0, 300);
 }
 
-/** The database stayed unreachable for longer than the bound: the run stops (exit 1), having kept what was committed. */
-export function unavailable(target: Target, error: unknown, waitedMs: number, doing: string): StatusValidatorError {
+/**
+ * The database stayed unreachable for longer than the bound: the run stops (exit 1), having
+ * kept what was committed. `waitedMs`: since the outage was first met; `still`: a statement
+ * that tried once, the outage having been waited out by an earlier one.
+ */
+export function unavailable(target: Target, error: unknown, waitedMs: number, doing: string, still = false): StatusValidatorError {
+  const lasted = waitedMs < 1_000 ? 'is still unreachable' : `stayed unreachable for ${Math.round(waitedMs / 1000)} s`;
   return new StatusValidatorError(
-    `The PostgreSQL cache at ${target.location} ${waitedMs < 1_000 ? 'is still unreachable' : `stayed unreachable for ${Math.round(waitedMs / 1000)} s`} ${doing} (${describe(error, target)}); the run stops.`,
+    `The PostgreSQL cache at ${target.location} ${lasted} ${doing}${still && waitedMs >= 1_000 ? ', and still is' : ''} (${describe(error, target)}); the run stops.`,
     {
       hint: `Check that the server at ${target.address} is running and reachable from this host (firewall, Cloud SQL proxy, maintenance window), then run again: every verdict committed so far is kept, and the next run pays only for the rest.`,
     },
