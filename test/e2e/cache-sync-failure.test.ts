@@ -12,10 +12,9 @@ import path from 'node:path';
 import { syncBuiltinESMExports } from 'node:module';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HEADER, col, startBed, type Bed } from '../support/bed.js';
+import { col, HEADER, OUTPUT_HEADERS, startBed, type Bed } from '../support/bed.js';
 import { sampleRows } from '../support/sample-data.js';
 
-const OUTPUT_HEADERS = ['Validation', 'Issues', 'Suggested rewrite', 'Checked at', 'Model'];
 const FAST_SHEETS = { read_quota_per_minute: 6000, write_quota_per_minute: 6000 };
 const realFdatasync = fs.fdatasync;
 

@@ -8,7 +8,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../src/pipeline/index.js';
 import { renderSummary } from '../../src/report/render.js';
-import { HEADER, SPREADSHEET_ID, TAB, col, startBed, type Bed } from '../support/bed.js';
+import { col, HEADER, OUTPUT_HEADERS, SPREADSHEET_ID, startBed, TAB, type Bed } from '../support/bed.js';
 import { foreignGuard, type ForeignGuard } from '../support/foreign.js';
 import { cachedVerdicts, expectedCells } from '../support/inspect.js';
 import { sampleRows } from '../support/sample-data.js';
@@ -19,7 +19,6 @@ afterEach(async () => {
   bed = undefined;
 });
 
-const OUTPUT_HEADERS = ['Validation', 'Issues', 'Suggested rewrite', 'Checked at', 'Model'];
 const FAST = { read_quota_per_minute: 6000, write_quota_per_minute: 6000 };
 const ROWS = 30;
 

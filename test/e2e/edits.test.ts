@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { hostname } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HEADER, SPREADSHEET_ID, TAB, col, startBed, type Bed } from '../support/bed.js';
+import { col, HEADER, OUTPUT_HEADERS, SPREADSHEET_ID, startBed, TAB, type Bed } from '../support/bed.js';
 import { deadPid, expectedCells, insertLock, insertSighting, lockRows, spawnRun, waitFor, waitForChild, type Child, type LockRow } from '../support/inspect.js';
 import type { Cell } from '../support/sheets-emulator/index.js';
 import { sampleRows } from '../support/sample-data.js';
@@ -18,7 +18,6 @@ afterEach(async () => {
   bed = undefined;
 });
 
-const OUTPUT_HEADERS = ['Validation', 'Issues', 'Suggested rewrite', 'Checked at', 'Model'];
 const FAST_SHEETS = { read_quota_per_minute: 6000, write_quota_per_minute: 6000 };
 
 /**

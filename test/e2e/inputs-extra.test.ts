@@ -6,7 +6,7 @@
  */
 import type { Clock } from '../../src/commands/context.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SPREADSHEET_ID, TAB, col, startBed, type Bed } from '../support/bed.js';
+import { col, OUTPUT_HEADERS, SPREADSHEET_ID, startBed, TAB, type Bed } from '../support/bed.js';
 import { foreignGuard } from '../support/foreign.js';
 import { extraFields } from '../support/openai-emulator/index.js';
 
@@ -17,7 +17,6 @@ afterEach(async () => {
 });
 
 const HEADER = ['Project', 'Status', 'Comment', 'Due date', 'Owner'];
-const OUTPUT_HEADERS = ['Validation', 'Issues', 'Suggested rewrite', 'Checked at', 'Model'];
 const ROWS = 24;
 const FAST = { read_quota_per_minute: 6000, write_quota_per_minute: 6000 };
 const OWNER_RULES = 'The comment must say what was done and what is next.\n"Owner" must not be empty: every project has a named lead.';

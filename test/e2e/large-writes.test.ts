@@ -6,7 +6,7 @@
  * 2 MB of answer).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { HEADER, SPREADSHEET_ID, TAB, col, startBed, type Bed } from '../support/bed.js';
+import { col, HEADER, OUTPUT_HEADERS, SPREADSHEET_ID, startBed, TAB, type Bed } from '../support/bed.js';
 import { expectedCells, waitFor } from '../support/inspect.js';
 import type { Cell, RecordedCall } from '../support/sheets-emulator/index.js';
 import { URL_LIMIT_BYTES } from '../support/sheets-emulator/index.js';
@@ -19,7 +19,6 @@ afterEach(async () => {
 });
 
 const TWO_MB = 2_000_000;
-const OUTPUT_HEADERS = ['Validation', 'Issues', 'Suggested rewrite', 'Checked at', 'Model'];
 /** Google's default quotas: the writes are paced, rows pile up behind them and go out together. */
 const DEFAULT_QUOTAS = { read_quota_per_minute: 60, write_quota_per_minute: 60 };
 

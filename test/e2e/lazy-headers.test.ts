@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HEADER, SPREADSHEET_ID, TAB, col, deepMerge, startBed, type Bed, type BedOptions } from '../support/bed.js';
+import { col, deepMerge, HEADER, OUTPUT_HEADERS, SPREADSHEET_ID, startBed, TAB, type Bed, type BedOptions } from '../support/bed.js';
 import { expectedCells } from '../support/inspect.js';
 import type { RecordedCall } from '../support/sheets-emulator/index.js';
 import { sampleRows, targetRows } from '../support/sample-data.js';
@@ -24,7 +24,6 @@ afterEach(async () => {
 
 const WRONG_KEY = 'sk-wrong-0123456789abcdefXYZ';
 const TEAM_B = 'Team B';
-const OUTPUT_HEADERS = ['Validation', 'Issues', 'Suggested rewrite', 'Checked at', 'Model'];
 
 interface Summary {
   status: string;

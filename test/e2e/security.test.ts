@@ -7,7 +7,7 @@
 import { chmodSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { API_KEY, HEADER, SPREADSHEET_ID, TAB, col, startBed, testPrivateKey, type Bed, type CliResult } from '../support/bed.js';
+import { API_KEY, col, HEADER, OUTPUT_HEADERS, SPREADSHEET_ID, startBed, TAB, testPrivateKey, type Bed, type CliResult } from '../support/bed.js';
 import { cacheBytes, commentOf, echoVerdict, expectedCells, rowOf, secretsIn } from '../support/inspect.js';
 import { messageText, type ChatRequest, type RecordedRequest } from '../support/openai-emulator/index.js';
 import { sampleRows } from '../support/sample-data.js';
@@ -18,7 +18,6 @@ afterEach(async () => {
   bed = undefined;
 });
 
-const OUTPUT_HEADERS = ['Validation', 'Issues', 'Suggested rewrite', 'Checked at', 'Model'];
 const IMPORTXML = '=IMPORTXML("http://x","//a")';
 const CMD = "+cmd|' /C calc'!A0";
 const SUM = '@SUM(1)';

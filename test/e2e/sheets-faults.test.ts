@@ -4,7 +4,7 @@
  * permission. Nothing is lost, and every failure says what to fix.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { HEADER, SPREADSHEET_ID, col, startBed, type Bed } from '../support/bed.js';
+import { col, HEADER, OUTPUT_HEADERS, SPREADSHEET_ID, startBed, type Bed } from '../support/bed.js';
 import { cachedVerdicts, expectedCells } from '../support/inspect.js';
 import type { Fault, FaultOptions, PendingCall } from '../support/sheets-emulator/index.js';
 import { sampleRows } from '../support/sample-data.js';
@@ -16,7 +16,6 @@ afterEach(async () => {
 });
 
 const EMAIL = 'bot@status-validator-test.iam.gserviceaccount.com';
-const OUTPUT_HEADERS = ['Validation', 'Issues', 'Suggested rewrite', 'Checked at', 'Model'];
 const cacheOf = (b: Bed) => String((b.config.cache as { path: string }).path);
 
 /** A bed whose tab already has the output headers, so every write is a verdict write. */

@@ -6,12 +6,9 @@
  * them as for `run` (test/e2e/streamed-read.test.ts). watch: test/review/r25-read-watch-whole-tab-poll.test.ts.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { HEADER, startBed, type Bed } from '../support/bed.js';
+import { FAST_SHEETS, HEADER, OUTPUT_HEADERS, startBed, type Bed } from '../support/bed.js';
 import { sampleRows } from '../support/sample-data.js';
 import { SERVE_TOKEN, startServe } from '../support/serve.js';
-
-const OUTPUT_HEADERS = ['Validation', 'Issues', 'Suggested rewrite', 'Checked at', 'Model'];
-const FAST_SHEETS = { read_quota_per_minute: 60_000, write_quota_per_minute: 60_000 };
 
 let bed: Bed | undefined;
 let stopServer: (() => Promise<unknown>) | undefined;

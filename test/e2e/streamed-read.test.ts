@@ -7,13 +7,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { readInChunksOf } from '../support/read-chunk-bytes.js';
 import { SheetsClient } from '../../src/sheets/index.js';
-import { HEADER, SPREADSHEET_ID, TAB, col, startBed, testPrivateKey, type Bed } from '../support/bed.js';
+import { col, FAST_SHEETS, HEADER, OUTPUT_HEADERS, SPREADSHEET_ID, startBed, TAB, testPrivateKey, type Bed } from '../support/bed.js';
 import { expectedCells } from '../support/inspect.js';
 import { sampleRow, sampleRows } from '../support/sample-data.js';
 import { rowRangeOf, readsRows } from '../support/row-reads.js';
 
-const OUTPUT_HEADERS = ['Validation', 'Issues', 'Suggested rewrite', 'Checked at', 'Model'];
-const FAST_SHEETS = { read_quota_per_minute: 60_000, write_quota_per_minute: 60_000 };
 /** About 15 sample rows a chunk. */
 const CHUNK_BYTES = '3000';
 

@@ -5,15 +5,13 @@
  * the row whose override cell is empty (found by the hostile review of issue 10).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { HEADER, SPREADSHEET_ID, TAB, col, startBed, type Bed } from '../support/bed.js';
+import { col, HEADER, OUTPUT_HEADERS, SPREADSHEET_ID, startBed, TAB, type Bed } from '../support/bed.js';
 
 let bed: Bed | undefined;
 afterEach(async () => {
   await bed?.close();
   bed = undefined;
 });
-
-const OUTPUT_HEADERS = ['Validation', 'Issues', 'Suggested rewrite', 'Checked at', 'Model'];
 
 describe('twin rows and a reviewer override', () => {
   it('writes the reviewer verdict only to the row whose override cell holds it, after a sort mid-run', async () => {

@@ -5,7 +5,7 @@
  * lands on another project's row. Today the digest keeps the row number read at the start.
  */
 import { afterEach, expect, it } from 'vitest';
-import { HEADER, SPREADSHEET_ID, TAB, col, startBed, type Bed } from '../support/bed.js';
+import { col, HEADER, OUTPUT_HEADERS, SPREADSHEET_ID, startBed, TAB, type Bed } from '../support/bed.js';
 import { sampleRows } from '../support/sample-data.js';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver.js';
 
@@ -17,7 +17,6 @@ afterEach(async () => {
   receiver = undefined;
 });
 
-const OUTPUT_HEADERS = ['Validation', 'Issues', 'Suggested rewrite', 'Checked at', 'Model'];
 const FAST_SHEETS = { read_quota_per_minute: 6000, write_quota_per_minute: 6000 };
 const SECRET = 'whsec-0123456789abcdef0123456789abcdef';
 

@@ -26,11 +26,9 @@
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readInChunksOf } from '../support/read-chunk-bytes.js';
-import { HEADER, SPREADSHEET_ID, TAB, startBed, type Bed } from '../support/bed.js';
+import { FAST_SHEETS, HEADER, SPREADSHEET_ID, startBed, TAB, type Bed } from '../support/bed.js';
 import { sampleRows } from '../support/sample-data.js';
 import { rowRangeOf } from '../support/row-reads.js';
-
-const FAST_SHEETS = { read_quota_per_minute: 60_000, write_quota_per_minute: 60_000 };
 
 readInChunksOf(3000);
 

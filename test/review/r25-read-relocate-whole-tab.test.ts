@@ -19,12 +19,9 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { readInChunksOf } from '../support/read-chunk-bytes.js';
-import { HEADER, SPREADSHEET_ID, TAB, col, startBed, type Bed } from '../support/bed.js';
+import { col, FAST_SHEETS, HEADER, OUTPUT_HEADERS, SPREADSHEET_ID, startBed, TAB, type Bed } from '../support/bed.js';
 import { expectedCells } from '../support/inspect.js';
 import { sampleRows } from '../support/sample-data.js';
-
-const OUTPUT_HEADERS = ['Validation', 'Issues', 'Suggested rewrite', 'Checked at', 'Model'];
-const FAST_SHEETS = { read_quota_per_minute: 60_000, write_quota_per_minute: 60_000 };
 
 // The chunk target scaled down with the deadline, as test/e2e/streamed-read.test.ts scales both
 // (a 250 ms deadline at 20,000 cells a second is ~5,000 cells a read, where Google's is 180 s

@@ -17,13 +17,10 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { readInChunksOf } from '../support/read-chunk-bytes.js';
-import { HEADER, SPREADSHEET_ID, TAB, startBed, type Bed } from '../support/bed.js';
+import { FAST_SHEETS, HEADER, OUTPUT_HEADERS, SPREADSHEET_ID, startBed, TAB, type Bed } from '../support/bed.js';
 import { expectedCells } from '../support/inspect.js';
 import { sampleRows } from '../support/sample-data.js';
 import { rowRangeOf } from '../support/row-reads.js';
-
-const OUTPUT_HEADERS = ['Validation', 'Issues', 'Suggested rewrite', 'Checked at', 'Model'];
-const FAST_SHEETS = { read_quota_per_minute: 60_000, write_quota_per_minute: 60_000 };
 
 // The first chunk is the header and 2 rows at this target.
 readInChunksOf(3000);

@@ -21,12 +21,9 @@
  * preread is one chunk), the emulator's deadline (test/support/sheets-emulator).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { HEADER, startBed, type Bed } from '../support/bed.js';
+import { FAST_SHEETS, HEADER, OUTPUT_HEADERS, startBed, type Bed } from '../support/bed.js';
 import { sampleRows } from '../support/sample-data.js';
 import { virtualClock } from '../support/virtual-clock.js';
-
-const OUTPUT_HEADERS = ['Validation', 'Issues', 'Suggested rewrite', 'Checked at', 'Model'];
-const FAST_SHEETS = { read_quota_per_minute: 60_000, write_quota_per_minute: 60_000 };
 
 let bed: Bed | undefined;
 afterEach(async () => {

@@ -13,7 +13,7 @@
  * cannot see it.)
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { HEADER, TAB, startBed, type Bed } from '../support/bed.js';
+import { HEADER, OUTPUT_HEADERS, startBed, TAB, type Bed } from '../support/bed.js';
 import { waitFor } from '../support/inspect.js';
 import type { RecordedCall } from '../support/sheets-emulator/index.js';
 import { sampleRows } from '../support/sample-data.js';
@@ -25,7 +25,6 @@ afterEach(async () => {
 });
 
 const TWO_MB = 2_000_000;
-const OUTPUT_HEADERS = ['Validation', 'Issues', 'Suggested rewrite', 'Checked at', 'Model'];
 const DEFAULT_QUOTAS = { read_quota_per_minute: 60, write_quota_per_minute: 60 };
 
 /** About 3,000 characters of Japanese: 9,000 bytes of UTF-8. */

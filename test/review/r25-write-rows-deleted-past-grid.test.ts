@@ -15,11 +15,10 @@
  * deleted row is the commonest edit of all.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { HEADER, SPREADSHEET_ID, TAB, col, startBed, type Bed } from '../support/bed.js';
+import { col, HEADER, OUTPUT_HEADERS, SPREADSHEET_ID, startBed, TAB, type Bed } from '../support/bed.js';
 import { expectedCells } from '../support/inspect.js';
 import { sampleRows } from '../support/sample-data.js';
 
-const OUTPUT_HEADERS = ['Validation', 'Issues', 'Suggested rewrite', 'Checked at', 'Model'];
 const FAST_SHEETS = { read_quota_per_minute: 6000, write_quota_per_minute: 6000 };
 
 let bed: Bed | undefined;

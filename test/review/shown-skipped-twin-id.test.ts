@@ -5,10 +5,9 @@
 // went through, is not counted either: the summary says a row is unchecked that the
 // sheet shows as checked. The counts must be those of the sheet (issue 19.3).
 import { afterEach, expect, it } from 'vitest';
-import { HEADER, SPREADSHEET_ID, TAB, col, startBed, type Bed } from '../support/bed.js';
+import { col, HEADER, OUTPUT_HEADERS, SPREADSHEET_ID, startBed, TAB, type Bed } from '../support/bed.js';
 import { sampleRows } from '../support/sample-data.js';
 
-const OUTPUT_HEADERS = ['Validation', 'Issues', 'Suggested rewrite', 'Checked at', 'Model'];
 const FAST_SHEETS = { read_quota_per_minute: 6000, write_quota_per_minute: 6000 };
 
 let bed: Bed | undefined;

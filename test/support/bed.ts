@@ -11,6 +11,10 @@ export const SPREADSHEET_ID = 'sheet-e2e-1';
 export const TAB = 'Statuses';
 export const API_KEY = 'sk-test-e2e-0123456789abcdef';
 export const HEADER = ['Project', 'Status', 'Comment', 'Due date'];
+/** The output headers of the default config, in their default order. */
+export const OUTPUT_HEADERS = ['Validation', 'Issues', 'Suggested rewrite', 'Checked at', 'Model'];
+/** Sheets quotas no test run reaches: the test is about what is read and written, not about pacing. */
+export const FAST_SHEETS = { read_quota_per_minute: 60_000, write_quota_per_minute: 60_000 };
 
 let cachedKey: string | undefined;
 
