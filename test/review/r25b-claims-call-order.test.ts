@@ -1,0 +1,56 @@
+/**
+ * Review of issue 25 (claims coalesced per loop turn). src/cache/contract.ts now says "each
+ * call gets what it would have got had they run one after another in call order", and the
+ * SQLite store keeps it across every call that reads or depends on the claims (holderOf, a
+ * lock taken or dropped, the next turn: its transactions run one after another). The
+ * PostgreSQL store does not:
+ *
+ * - holderOf goes to the server at once, while a claim made before it in the same turn waits
+ *   for the turn's statement (setImmediate): it reports the key free although the caller
+ *   claimed it first (src/cache/postgres/claims.ts holderOf: no flush, unlike SQLite's).
+ *
+ * Both engines run the same cases: SQLite passes them, PostgreSQL fails them.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import type { Store } from '../../src/cache/contract.js';
+import { SqliteStore } from '../../src/cache/index.js';
+import { freshPostgresStore } from '../support/postgres-store.js';
+
+const T0 = '2026-03-01T00:00:00.000Z';
+const BEFORE = '2026-02-28T23:58:00.000Z';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'sv-r25b-claims-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+
+const engines: Array<[string, () => Promise<Store>]> = [
+  ['sqlite', () => Promise.resolve(SqliteStore.open(path.join(dir, `cache-${++n}.sqlite`)))],
+  ['postgres', () => freshPostgresStore()],
+];
+
+for (const [engine, open] of engines) {
+  describe(`claims in call order beyond one statement (${engine})`, () => {
+    const opened: Store[] = [];
+    const fresh = async () => {
+      const store = await open();
+      opened.push(store);
+      for (const holder of ['one', 'two']) await store.locks.acquire(`sheet-1/${holder}`, holder);
+      return store;
+    };
+    afterEach(async () => {
+      for (const store of opened.splice(0)) await store.close();
+    });
+
+    it('holderOf asked right after a claim (same turn) names the claim\'s holder, as the calls in call order would', async () => {
+      const store = await fresh();
+      const claimed = store.claims.claim(['a'], 'one', T0, BEFORE);
+      const holder = store.claims.holderOf('a');
+      expect([...(await claimed)]).toEqual(['a']);
+      expect((await holder)?.holder).toBe('one');
+    });
+
+  });
+}
