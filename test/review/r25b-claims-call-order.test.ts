@@ -8,6 +8,10 @@
  * - holderOf goes to the server at once, while a claim made before it in the same turn waits
  *   for the turn's statement (setImmediate): it reports the key free although the caller
  *   claimed it first (src/cache/postgres/claims.ts holderOf: no flush, unlike SQLite's).
+ * - a run lock dropped right after a claim (same turn) is dropped before the claim is sent:
+ *   the claim takes a key whose holder, in call order, still held its lock (SQLite's locks
+ *   commit the waiting claims first: src/cache/sqlite/parts.ts `before`; PostgreSQL's locks
+ *   know nothing of the claims waiting for their statement).
  *
  * Both engines run the same cases: SQLite passes them, PostgreSQL fails them.
  */
@@ -52,5 +56,15 @@ for (const [engine, open] of engines) {
       expect((await holder)?.holder).toBe('one');
     });
 
+    it("a claim made before its holder's run lock is dropped (same turn) is refused, as the calls in call order would", async () => {
+      const store = await fresh();
+      const lock = await store.locks.acquire('sheet-2/three', 'three');
+      expect([...(await store.claims.claim(['k'], 'three', T0, BEFORE))]).toEqual(['k']);
+      // In call order: 'two' claims k while 'three' holds it with a live run lock, then 'three' ends.
+      const claimed = store.claims.claim(['k'], 'two', T0, BEFORE);
+      const released = lock.release();
+      expect([...(await claimed)], "'two' got k although 'three' still held its run lock when 'two' claimed it").toEqual([]);
+      await released;
+    });
   });
 }
