@@ -19,21 +19,33 @@ type Call = Ask & { resolve: (held: Set<string>) => void; reject: (error: Error)
  * claim and holds it, a release deletes nothing more. A statement that fails rejects each of
  * its calls. Turns do not wait for one another (as calls did not: the pool runs them at once).
  */
-export function postgresClaims(db: Db): Claims {
+export function postgresClaims(db: Db): Claims & { settled(): Promise<void> } {
   let waiting: Call[] = [];
+  /** Every statement of the calls made so far done (flush never rejects: a failure is its callers'). */
+  let done: Promise<void> = Promise.resolve();
   const add = (ask: Ask) =>
     new Promise<Set<string>>((resolve, reject) => {
       waiting.push({ ...ask, resolve, reject });
       if (waiting.length > 1) return;
-      setImmediate(() => {
-        const turn = waiting;
-        waiting = [];
-        void flush(db, turn);
-      });
+      const turn = new Promise<void>((ended) =>
+        setImmediate(() => {
+          const calls = waiting;
+          waiting = [];
+          void flush(db, calls).then(ended);
+        }),
+      );
+      done = Promise.all([done, turn]).then(() => undefined);
     });
   return {
     claim: (keys, holder, now, staleBefore) => (keys.length === 0 ? Promise.resolve(new Set()) : add({ kind: 'claim', keys: [...new Set(keys)], holder, now, staleBefore })),
+    /**
+     * Resolves once the statements of the calls made before it are done: what reads the claims
+     * or changes which runs hold a lock (holderOf, a run lock taken or dropped) goes after
+     * them, so that each call sees what it would have in call order (as on SQLite).
+     */
+    settled: () => done,
     async holderOf(key) {
+      await done;
       const [row] = await db.rows<{ holder: string; claimed_at: string; live: number | boolean }>('SELECT holder, claimed_at, EXISTS (SELECT 1 FROM locks WHERE locks.run_id = claims.holder COLLATE "C") AS live FROM claims WHERE key = $1', [key]);
       return row ? { holder: row.holder, claimedAt: row.claimed_at, live: Boolean(row.live) } : undefined;
     },

@@ -208,7 +208,10 @@ export class Db {
     const patient = !this.unreachable;
     try {
       const result = await retrying(op, patient ? this.options.commitPatienceMs : 0, (error, waited) => {
-        if (patient) this.unreachableSince = Date.now() - waited;
+        // The outage began when the first statement to give up on it began waiting: statements
+        // that waited beside it give up after it, and must not move its start later.
+        const began = Date.now() - waited;
+        if (patient) this.unreachableSince = this.unreachable ? Math.min(this.unreachableSince, began) : began;
         this.unreachable = true;
         return unavailable(this.target, error, Date.now() - this.unreachableSince, doing, !patient);
       });

@@ -89,11 +89,12 @@ class PostgresStore implements Store {
     this.location = db.target.location;
     this.verdicts = new Verdicts(db);
     this.runs = new PostgresRunLog(db, db.options.now);
-    this.locks = new PostgresLocks(db, staleAfterMs);
+    const claims = postgresClaims(db);
+    this.claims = claims;
+    this.locks = new PostgresLocks(db, staleAfterMs, () => claims.settled());
     this.embeddings = new PostgresEmbeddings(db);
     this.calibrations = new PostgresCalibrations(db);
     this.answerSizes = new PostgresAnswerSizes(db, () => db.options.now().getTime());
-    this.claims = postgresClaims(db);
   }
 
   get isOpen(): boolean {

@@ -79,6 +79,8 @@ export class PostgresLocks implements Locks {
   constructor(
     private readonly db: Db,
     private readonly staleAfterMs = STALE_AFTER_MS,
+    /** Awaited first by each call that takes or drops a lock: the claims made before it, whose outcome depends on which runs hold one. */
+    private readonly before: () => Promise<void> = () => Promise.resolve(),
   ) {}
 
   async holder(name: string): Promise<LockHolder | undefined> {
@@ -90,6 +92,7 @@ export class PostgresLocks implements Locks {
 
   async acquire(name: string, runId: string, options: { now?: () => Date; label?: string } = {}): Promise<AcquiredLock> {
     if (this.closing) throw this.closedError();
+    await this.before();
     const attempt = this.acquireOnce(name, runId, options.label ?? name);
     this.pending.add(attempt);
     try {
@@ -108,7 +111,7 @@ export class PostgresLocks implements Locks {
       const tookOver = await this.claim(client, name, key, runId, label);
       // The store began closing while we claimed: releaseAll has already run over `held`, so this session would be left open.
       if (this.closing) throw this.closedError();
-      const lock = held(this.db, client, name, key, runId, tookOver, () => this.held.delete(lock));
+      const lock = held(this.db, client, name, key, runId, tookOver, () => this.held.delete(lock), this.before);
       this.held.add(lock);
       return lock;
     } catch (error) {
@@ -250,7 +253,7 @@ function lockedError(label: string, row: LockRow | undefined, staleAfterMs: numb
 }
 
 /** The lock as its holder sees it: heartbeats and the release go through the lock's own session. */
-function held(db: Db, client: pg.Client, name: string, key: string, runId: string, tookOver: string | undefined, forget: () => void): AcquiredLock {
+function held(db: Db, client: pg.Client, name: string, key: string, runId: string, tookOver: string | undefined, forget: () => void, before: () => Promise<void>): AcquiredLock {
   const controller = new AbortController();
   let released = false;
   const lose = () => {
@@ -280,6 +283,7 @@ function held(db: Db, client: pg.Client, name: string, key: string, runId: strin
       if (released) return;
       released = true;
       forget();
+      await before();
       try {
         if (!controller.signal.aborted) {
           await client.query('DELETE FROM locks WHERE name = $1 AND run_id = $2 AND backend_pid = pg_backend_pid()', [name, runId]);
