@@ -3,7 +3,7 @@ import { VerdictJournal, openStore, type Store } from '../cache/index.js';
 import type { Config, Secrets } from '../config/index.js';
 import { StatusValidatorError, redact } from '../errors.js';
 import type { ProviderGate } from '../llm/index.js';
-import { buildAsking } from './ask.js';
+import { buildAsking, type Asking } from './ask.js';
 import { appendRunsRow, resultsTarget, sheetsClientFor } from './sheet-io.js';
 import { SheetWriter, fingerprintOf, keepColumnLook, keepDashboard, openStreamed, probeWrite, type CellValues, type ChunkRead, type LookPiece, type SheetsClient } from '../sheets/index.js';
 import { Tally } from './tally.js';
@@ -232,11 +232,15 @@ async function execute(plan: RunPlan, secrets: Secrets, options: RunOptions, sto
       // are paid for: on a tab the bot has not written to yet, where a share made read-only
       // by mistake is most likely, write access is checked first with a write no person
       // sees (probeWrite), so that a refusal costs no answer.
-      if (!dryRun && ask.length > 0 && writer.firstWriteMakes && !probed) {
-        probed = true;
-        await probeWrite(sheets);
-      }
-      answers ??= await startAnswering(plan, secrets, options, store, events, { enqueue: selector.answered, dryRun, now });
+      const check: Promise<void> | undefined = !dryRun && ask.length > 0 && writer.firstWriteMakes && !probed ? probeWrite(sheets) : undefined;
+      probed ||= check !== undefined;
+      if (answers === undefined) {
+        // The providers are made (the HTTP client loaded, what earlier runs learned read from
+        // the store) while the write check travels: both are needed before the first question.
+        const asking = askingFor(plan, secrets, options, store, events, dryRun, now);
+        await firstOf(check, asking);
+        answers = startAnswering(plan, options, store, events, await asking, { enqueue: selector.answered, dryRun, now, secrets: secrets.all });
+      } else await check;
       failure = await answers.answer(ask, labelled);
       if (failure !== undefined) break;
       if (options.stop?.aborted) {
@@ -271,24 +275,38 @@ async function execute(plan: RunPlan, secrets: Secrets, options: RunOptions, sto
   if (failure !== undefined) throw failure;
 }
 
-/** The providers and the run's answering, made once the first chunk is selected (as the whole-tab read did once its rows were). */
-async function startAnswering(plan: RunPlan, secrets: Secrets, options: RunOptions, store: Store, events: RunEventSink, run: { enqueue: Enqueue; dryRun: boolean; now: () => Date }): Promise<AnswerRun> {
-  const asking = await buildAsking(plan, {
-    today: localDate(run.now()),
+/** The providers and what asks them, made once the first chunk is selected (as the whole-tab read did once its rows were). */
+function askingFor(plan: RunPlan, secrets: Secrets, options: RunOptions, store: Store, events: RunEventSink, dryRun: boolean, now: () => Date): Promise<Asking> {
+  return buildAsking(plan, {
+    today: localDate(now()),
     onRetry: (retry) => events.emit({ type: 'retried', retry }),
     onCall: (provider, model, usage, billed, failed) => events.emit({ type: 'asked', provider, model, usage, billed, ...(failed ? { failed } : {}) }),
     onFlex: (flex) => events.emit({ type: 'flex', flex }),
     onConnectionFailure: () => events.emit({ type: 'connection-failure' }),
     onAskedAgain: () => events.emit({ type: 'asked-again' }),
     onWarning: (text) => events.emit({ type: 'warning', text: redact(text, secrets.all) }),
-    limits: run.dryRun ? undefined : store.limitMemory(),
-    fields: run.dryRun ? undefined : store.fieldMemory(),
-    sizes: run.dryRun ? undefined : store.answerSizes,
+    limits: dryRun ? undefined : store.limitMemory(),
+    fields: dryRun ? undefined : store.fieldMemory(),
+    sizes: dryRun ? undefined : store.answerSizes,
     gates: options.gates,
   });
+}
+
+/** The run's answering, from the providers made. */
+function startAnswering(plan: RunPlan, options: RunOptions, store: Store, events: RunEventSink, asking: Asking, run: { enqueue: Enqueue; dryRun: boolean; now: () => Date; secrets: readonly string[] }): AnswerRun {
   events.emit({ type: 'prompt-cache-key', key: asking.promptCacheKeys.join(', ') });
   events.emit({ type: 'phase', phase: 'validating' });
-  return new AnswerRun(plan, options, store, events, asking, { ...run, secrets: secrets.all });
+  return new AnswerRun(plan, options, store, events, asking, run);
+}
+
+/**
+ * Waits for both; when both fail, the first's failure is the one said (the write check's:
+ * a tab shared read-only is what the user must fix first).
+ */
+async function firstOf(first: Promise<unknown> | undefined, second: Promise<unknown>): Promise<void> {
+  const [a, b] = await Promise.allSettled([first, second]);
+  if (a.status === 'rejected') throw a.reason;
+  if (b.status === 'rejected') throw b.reason;
 }
 
 /** Back-pressure: while the writes lag (the write quota sets their pace), no more rows are read and asked. */
