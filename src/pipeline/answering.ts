@@ -123,11 +123,20 @@ export class Answering {
 
   /**
    * Across instances: the group's questions another instance claimed are waited for (their
-   * verdict committed here as a known one), the rest asked; a claim released without a
+   * verdict committed here as a known one), those it answered since this run selected them
+   * committed likewise (ClaimBook.split), the rest asked; a claim released without a
    * verdict, or gone stale, is claimed again and asked.
    */
   private async askClaimed(group: Job[], claims: ClaimBook): Promise<void> {
-    const { mine, theirs } = await claims.split(group);
+    const { mine, theirs, known } = await claims.split(group);
+    // Answered by another instance since this run selected them: committed here as the cache's (no cost), then released.
+    const committing = (async () => {
+      try {
+        for (const { job, verdict } of known) await this.options.settler.commit(job, verdict);
+      } finally {
+        if (known.length > 0) await claims.release(known.map(({ job }) => job));
+      }
+    })();
     const waiting = Promise.all(
       theirs.map(async (job) => {
         const verdict = await claims.waitFor(job, this.stop);
@@ -136,6 +145,8 @@ export class Answering {
         else await this.askClaimed([job], claims);
       }),
     );
+    // Awaited below, after this run's own request: a failed commit meanwhile is not an unhandled rejection (it fails the request there).
+    void Promise.all([committing, waiting]).catch(() => undefined);
     let settled = Promise.resolve();
     try {
       if (mine.length > 0) settled = (await this.ask(mine)).settled;
@@ -143,7 +154,7 @@ export class Answering {
       // Released once settled (committed, or failed): a waiter then finds the verdict, or asks itself.
       if (mine.length > 0) void this.track(settled.then(() => claims.release(mine)).catch(() => undefined));
     }
-    await waiting;
+    await Promise.all([committing, waiting]);
   }
 
   /**
