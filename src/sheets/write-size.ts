@@ -1,3 +1,4 @@
+import { chunkTargetBytes } from './chunks.js';
 import { appendBody, bodyBytes, writeBody } from './wire.js';
 import type { Built, PendingWrite } from './writer.js';
 
@@ -13,6 +14,17 @@ export const MAX_BYTES_PER_CALL = 2_000_000;
  * the answer (the rows' cells, learned from the reads so far).
  */
 export const MAX_READ_BYTES_PER_CALL = 2_000_000;
+
+/**
+ * The identity read's cap for this process: MAX_READ_BYTES_PER_CALL, unless the reads of rows
+ * were shrunk (STATUS_VALIDATOR_READ_CHUNK_BYTES, chunks.ts): a test that scales Google's
+ * 180 s processing deadline down with its chunks (the emulator's read rate) must have the
+ * writer's reads kept to the same scale, or a write batch that grew while the run was slow
+ * makes one read that passes the deadline.
+ */
+export function identityReadBytes(env: NodeJS.ProcessEnv = process.env): number {
+  return (env['STATUS_VALIDATOR_READ_CHUNK_BYTES'] ?? '').trim() === '' ? MAX_READ_BYTES_PER_CALL : chunkTargetBytes(env);
+}
 
 /** What a row adds to a write body besides its cells before any was measured: its ranges and brackets, generously. */
 const FIRST_OVERHEAD = 400;

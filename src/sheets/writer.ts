@@ -4,7 +4,7 @@ import type { CellValues, SheetsClient, ValueRange } from './client.js';
 import { InPlaceTarget } from './in-place.js';
 import type { Columns, Layout, LostHeader, OutputField } from './layout.js';
 import { locate, type Located } from './locate.js';
-import { BatchSizer, MAX_BYTES_PER_CALL, MAX_READ_BYTES_PER_CALL, queued, type Queued } from './write-size.js';
+import { BatchSizer, MAX_BYTES_PER_CALL, identityReadBytes, queued, type Queued } from './write-size.js';
 import { addMissingHeaders } from './open.js';
 
 export interface PendingWrite {
@@ -75,7 +75,7 @@ export interface WriterOptions {
   batchSize: number;
   /** Largest write request body, in bytes (MAX_BYTES_PER_CALL by default; tests lower it). */
   maxBodyBytes?: number;
-  /** Largest identity read answer, about, in bytes (MAX_READ_BYTES_PER_CALL by default). */
+  /** Largest identity read answer, about, in bytes (identityReadBytes(): MAX_READ_BYTES_PER_CALL by default). */
   maxReadBytes?: number;
   signal?: AbortSignal;
   onFlush?: (stats: Readonly<WriterStats>) => void;
@@ -122,7 +122,7 @@ export class SheetWriter {
     private readonly options: WriterOptions,
   ) {
     if (!Number.isInteger(options.batchSize) || options.batchSize < 1) throw new RangeError(`batchSize must be a whole number ≥ 1, got ${options.batchSize}`);
-    this.sizer = new BatchSizer(options.maxBodyBytes ?? MAX_BYTES_PER_CALL, options.maxReadBytes ?? MAX_READ_BYTES_PER_CALL);
+    this.sizer = new BatchSizer(options.maxBodyBytes ?? MAX_BYTES_PER_CALL, options.maxReadBytes ?? identityReadBytes());
     this.target = options.target ?? new InPlaceTarget(layout);
   }
 
