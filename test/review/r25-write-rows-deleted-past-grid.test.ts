@@ -27,32 +27,41 @@ afterEach(async () => {
   bed = undefined;
 });
 
+/**
+ * A run over `rows` on a tab whose grid ends with its data (header + rows, as after an import
+ * or values.append), written 4 rows a batch; just before the identity read of the batch
+ * holding rows 10–13, a person deletes 4 rows from row `deleteAt`.
+ */
+async function runDeletingBeforeLastBatch(rows: string[][], deleteAt: number): Promise<{ b: Bed; result: Awaited<ReturnType<Bed['run']>> }> {
+  bed = await startBed({
+    rows,
+    header: [...HEADER, ...OUTPUT_HEADERS],
+    rowCount: rows.length + 1,
+    llm: { latencyMs: 5 },
+    config: { llm: { max_workers: 1 }, output: { write_batch_size: 4 }, sheets: FAST_SHEETS },
+  });
+  const b = bed;
+  let deleted = false;
+  b.sheets.onRequest((call) => {
+    if (deleted || call.kind !== 'read') return;
+    const last = (call.ranges ?? []).some((range) => {
+      const m = /!(\d+):(\d+)$/.exec(range);
+      return m !== null && Number(m[1]) >= 10;
+    });
+    if (!last) return;
+    deleted = true;
+    b.sheets.deleteRows(SPREADSHEET_ID, TAB, deleteAt, 4);
+  });
+  const result = await b.run('--json');
+  expect(deleted).toBe(true);
+  return { b, result };
+}
+
 describe('rows deleted at the end of a tab whose grid ends with its data', () => {
   it('skips the deleted rows and writes the others, instead of failing the writes with "exceeds grid limits"', async () => {
     const rows = sampleRows(12);
-    // Header + 12 rows: the grid ends with the data (as after an import or values.append).
-    bed = await startBed({
-      rows,
-      header: [...HEADER, ...OUTPUT_HEADERS],
-      rowCount: 13,
-      llm: { latencyMs: 5 },
-      config: { llm: { max_workers: 1 }, output: { write_batch_size: 4 }, sheets: FAST_SHEETS },
-    });
-    const b = bed;
-    let deleted = false;
-    b.sheets.onRequest((call) => {
-      if (deleted || call.kind !== 'read') return;
-      // The identity read of the batch holding the last rows: a person deletes rows 10–13 just before it.
-      const last = (call.ranges ?? []).some((range) => {
-        const m = /!(\d+):(\d+)$/.exec(range);
-        return m !== null && Number(m[1]) >= 10;
-      });
-      if (!last) return;
-      deleted = true;
-      b.sheets.deleteRows(SPREADSHEET_ID, TAB, 10, 4);
-    });
-    const result = await b.run('--json');
-    expect(deleted).toBe(true);
+    // A person deletes rows 10–13 just before the identity read of the batch holding them.
+    const { b, result } = await runDeletingBeforeLastBatch(rows, 10);
     expect(b.sheets.hookErrors).toEqual([]);
     expect(`${result.stdout}\n${result.stderr}`).not.toMatch(/exceeds grid limits/);
     expect(result.code, result.stderr).toBe(0);
@@ -70,28 +79,8 @@ describe('rows deleted at the end of a tab whose grid ends with its data', () =>
 
   it('finds rows that moved up past the grid (rows deleted above them) and writes them where they are now', async () => {
     const rows = sampleRows(12);
-    bed = await startBed({
-      rows,
-      header: [...HEADER, ...OUTPUT_HEADERS],
-      rowCount: 13,
-      llm: { latencyMs: 5 },
-      config: { llm: { max_workers: 1 }, output: { write_batch_size: 4 }, sheets: FAST_SHEETS },
-    });
-    const b = bed;
-    let deleted = false;
-    b.sheets.onRequest((call) => {
-      if (deleted || call.kind !== 'read') return;
-      const last = (call.ranges ?? []).some((range) => {
-        const m = /!(\d+):(\d+)$/.exec(range);
-        return m !== null && Number(m[1]) >= 10;
-      });
-      if (!last) return;
-      deleted = true;
-      // Rows 2–5 go: rows 10–13 are now rows 6–9, and the grid ends at row 9.
-      b.sheets.deleteRows(SPREADSHEET_ID, TAB, 2, 4);
-    });
-    const result = await b.run('--json');
-    expect(deleted).toBe(true);
+    // Rows 2–5 go: rows 10–13 are now rows 6–9, and the grid ends at row 9.
+    const { b, result } = await runDeletingBeforeLastBatch(rows, 2);
     expect(b.sheets.hookErrors).toEqual([]);
     expect(result.code, result.stderr).toBe(0);
 
