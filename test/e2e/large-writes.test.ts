@@ -6,7 +6,7 @@
  * 2 MB of answer).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { col, HEADER, OUTPUT_HEADERS, SPREADSHEET_ID, startBed, TAB, type Bed } from '../support/bed.js';
+import { col, DEFAULT_QUOTAS, HEADER, OUTPUT_HEADERS, SPREADSHEET_ID, startBed, TAB, TWO_MB, type Bed } from '../support/bed.js';
 import { expectedCells, waitFor } from '../support/inspect.js';
 import type { Cell, RecordedCall } from '../support/sheets-emulator/index.js';
 import { URL_LIMIT_BYTES } from '../support/sheets-emulator/index.js';
@@ -17,10 +17,6 @@ afterEach(async () => {
   await bed?.close();
   bed = undefined;
 });
-
-const TWO_MB = 2_000_000;
-/** Google's default quotas: the writes are paced, rows pile up behind them and go out together. */
-const DEFAULT_QUOTAS = { read_quota_per_minute: 60, write_quota_per_minute: 60 };
 
 /** Data rows a range covers ('Statuses'!12:340 → 329; the header row 1:1 counts for nothing). */
 function rowsCovered(range: string): number {

@@ -27,9 +27,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { GroupCommit } from '../../src/cache/sqlite/group-commit.js';
+import { walTable } from '../support/wal-table.js';
 
 let dir = '';
 const closers: Array<() => void> = [];
@@ -42,10 +43,8 @@ afterEach(() => {
 });
 
 function table(): Database.Database {
-  const db = new Database(path.join(dir, 'group.sqlite'));
+  const db = walTable(path.join(dir, 'group.sqlite'));
   closers.push(() => void db.close());
-  db.pragma('journal_mode = WAL');
-  db.exec('CREATE TABLE t (v TEXT PRIMARY KEY)');
   return db;
 }
 

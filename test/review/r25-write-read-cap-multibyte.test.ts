@@ -13,7 +13,7 @@
  * cannot see it.)
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { HEADER, OUTPUT_HEADERS, startBed, TAB, type Bed } from '../support/bed.js';
+import { DEFAULT_QUOTAS, HEADER, OUTPUT_HEADERS, startBed, TAB, TWO_MB, type Bed } from '../support/bed.js';
 import { waitFor } from '../support/inspect.js';
 import type { RecordedCall } from '../support/sheets-emulator/index.js';
 import { sampleRows } from '../support/sample-data.js';
@@ -23,9 +23,6 @@ afterEach(async () => {
   await bed?.close();
   bed = undefined;
 });
-
-const TWO_MB = 2_000_000;
-const DEFAULT_QUOTAS = { read_quota_per_minute: 60, write_quota_per_minute: 60 };
 
 /** About 3,000 characters of Japanese: 9,000 bytes of UTF-8. */
 const NOTES = '進捗は順調です。来週までに設計レビューを完了させる予定。'.repeat(110);

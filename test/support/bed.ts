@@ -13,6 +13,10 @@ export const API_KEY = 'sk-test-e2e-0123456789abcdef';
 export const HEADER = ['Project', 'Status', 'Comment', 'Due date'];
 /** The output headers of the default config, in their default order. */
 export const OUTPUT_HEADERS = ['Validation', 'Issues', 'Suggested rewrite', 'Checked at', 'Model'];
+/** Google's default Sheets quotas, per user (https://developers.google.com/sheets/api/limits): writes are paced, and rows pile up behind them. */
+export const DEFAULT_QUOTAS = { read_quota_per_minute: 60, write_quota_per_minute: 60 };
+/** Google's recommended maximum payload of a request, 2 MB (same page): stated here, not taken from src/, so the tests check the code against it. */
+export const TWO_MB = 2_000_000;
 /** Sheets quotas no test run reaches: the test is about what is read and written, not about pacing. */
 export const FAST_SHEETS = { read_quota_per_minute: 60_000, write_quota_per_minute: 60_000 };
 

@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteStore, type CachedVerdict } from '../../src/cache/index.js';
 import { GroupCommit } from '../../src/cache/sqlite/group-commit.js';
+import { walTable } from '../support/wal-table.js';
 
 let dir = '';
 const closers: Array<() => Promise<void> | void> = [];
@@ -111,10 +112,8 @@ describe('SqliteStore.put', () => {
 
 describe('GroupCommit', () => {
   function table(): Database.Database {
-    const db = new Database(path.join(dir, 'group.sqlite'));
+    const db = walTable(path.join(dir, 'group.sqlite'));
     closers.push(() => void db.close());
-    db.pragma('journal_mode = WAL');
-    db.exec('CREATE TABLE t (v TEXT PRIMARY KEY)');
     return db;
   }
 

@@ -6,13 +6,12 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_BYTES_PER_CALL, SheetWriter, SheetsClient, fingerprintOf, openSheet, type LayoutConfig } from '../../src/sheets/index.js';
-import { HEADER, SPREADSHEET_ID, TAB, testPrivateKey } from '../support/bed.js';
+import { HEADER, SPREADSHEET_ID, TAB, testPrivateKey, TWO_MB } from '../support/bed.js';
 import { sampleRows } from '../support/sample-data.js';
 import { startSheetsEmulator, type SheetsEmulator } from '../support/sheets-emulator/index.js';
 
 const OUTPUTS = { verdict: 'Validation', issues: 'Issues', suggestion: 'Suggested rewrite', checked_at: 'Checked at', model: 'Model' };
 const CONFIG: LayoutConfig = { sheet: TAB, headerRow: 1, inputs: { id: 'Project', status: 'Status', comment: 'Comment', completion_date: 'Due date' }, outputs: OUTPUTS };
-const TWO_MB = 2_000_000;
 
 let emu: SheetsEmulator | undefined;
 afterEach(async () => {
