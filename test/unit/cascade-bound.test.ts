@@ -29,6 +29,18 @@ describe('Clopper-Pearson lower bound', () => {
     );
   });
 
+  it('answers at once for counts no calibration has (a random 1e300 trials once hung the suite), no higher than for fewer trials at the same share', () => {
+    const started = Date.now();
+    const huge = clopperPearsonLower(9e299, 1e300, 0.95);
+    const large = clopperPearsonLower(180_000_000, 200_000_000, 0.95);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    for (const bound of [huge, large]) {
+      expect(bound).toBeGreaterThan(0.89);
+      expect(bound).toBeLessThanOrEqual(0.9);
+    }
+    expect(large).toBeLessThanOrEqual(clopperPearsonLower(90_000_000, 100_000_000, 0.95) + 1e-12);
+  });
+
   it('is within [0, 1], never throws, and grows with the agreements', () => {
     const anyNumber = fc.oneof(fc.integer({ min: -10, max: 2_000 }), fc.double(), fc.constant(Number.NaN), fc.constant(Infinity));
     fc.assert(

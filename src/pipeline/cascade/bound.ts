@@ -16,6 +16,9 @@
  * the bound with probability ≥ γ, whatever the agreement is.
  */
 
+/** More trials than a calibration ever has (its rows are asked of both models). */
+export const MAX_TRIALS = 100_000;
+
 /** P(X ≥ k) for X ~ Binomial(n, p), summed in logs (no overflow for n in the millions). */
 export function binomialTail(k: number, n: number, p: number): number {
   if (k <= 0) return 1;
@@ -46,8 +49,14 @@ export function binomialTail(k: number, n: number, p: number): number {
  * Never throws: out-of-range counts are clamped, a NaN confidence counts as nothing known.
  */
 export function clopperPearsonLower(successes: number, trials: number, confidence: number): number {
-  const n = Number.isFinite(trials) ? Math.max(0, Math.floor(trials)) : 0;
-  const k = Number.isFinite(successes) ? Math.min(n, Math.max(0, Math.floor(successes))) : 0;
+  const counted = Number.isFinite(trials) ? Math.max(0, Math.floor(trials)) : 0;
+  const agreed = Number.isFinite(successes) ? Math.min(counted, Math.max(0, Math.floor(successes))) : 0;
+  // The tail is summed term by term (n of them, 60 times): counts past MAX_TRIALS are scaled
+  // down to it, which only widens the interval (fewer trials, no higher a share: a lower bound
+  // still), instead of a loop of 1e300 steps hanging the run (a random input found it).
+  const scale = counted > MAX_TRIALS ? MAX_TRIALS / counted : 1;
+  const n = Math.floor(counted * scale);
+  const k = Math.floor(agreed * scale);
   if (n === 0 || k === 0 || !(confidence > 0 && confidence < 1)) return 0;
   const alpha = 1 - confidence;
   // k = n has a closed form: P(X ≥ n) = p^n = α.
