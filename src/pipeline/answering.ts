@@ -4,7 +4,8 @@ import type { CachedVerdict } from '../cache/index.js';
 import type { Outcome, Validator } from '../llm/index.js';
 import { shared, type QuestionBoard } from './board.js';
 import type { ClaimBook } from './claims.js';
-import { rowsAnswered, type Sharing } from './requests.js';
+import { rowsAnswered } from './requests.js';
+import type { Round } from './round.js';
 import type { Job } from './select.js';
 import type { Settler } from './settle.js';
 
@@ -12,7 +13,6 @@ export interface AnsweringOptions {
   /** The run's validator, or a cascade over two of them (src/pipeline/cascade). */
   validator: Pick<Validator, 'validateMany'>;
   settler: Settler;
-  sharing: Sharing;
   maxWorkers: number;
   /** Aborting stops new requests (Ctrl-C, a lost lock). */
   stop?: AbortSignal | undefined;
@@ -31,9 +31,10 @@ export interface AnsweringOptions {
 }
 
 /**
- * The requests of a run: each asks the validator about a group of jobs and hands the
- * outcomes to the settler. One failure that dooms every row (a bad key, no quota) stops
- * the others from starting; the run ends with it (`failure`) once the writes are done.
+ * The requests of a run: each asks the validator about a group of jobs (of one round: a
+ * chunk's) and hands the outcomes to the settler. One failure that dooms every row (a bad
+ * key, no quota) stops the others from starting, whatever their round; the run ends with it
+ * (`failure`) once the writes are done.
  */
 export class Answering {
   /** Aborted by a failure that dooms the run, or by the caller's stop. */
@@ -41,7 +42,7 @@ export class Answering {
   private readonly inFlight: AbortSignal;
   private readonly doomed = new AbortController();
   private error: Error | undefined;
-  /** Answers received and being committed (then queued for the sheet), each worker's own request already on its way. */
+  /** Answers received and being committed (then queued for the sheet), each worker's own request already on its way: every round's. */
   private readonly settling = new Set<Promise<void>>();
 
   constructor(private readonly options: AnsweringOptions) {
@@ -56,32 +57,32 @@ export class Answering {
     return this.error;
   }
 
-  /** Waits until every answer received is committed and queued (or failed): after the last request, before the final writes. */
-  async settled(): Promise<void> {
-    while (this.settling.size > 0) await Promise.all([...this.settling]);
+  /** Waits until every answer of the round received is committed and queued (or failed): after its last request. */
+  async settled(round: Round): Promise<void> {
+    while (round.settling.size > 0) await Promise.all([...round.settling]);
   }
 
-  /** One request: a job, or llm.rows_per_request jobs packed together. */
-  readonly answer = async (group: Job[]): Promise<void> => {
+  /** One request: a job, or llm.rows_per_request jobs packed together, all of one round. */
+  readonly answer = async (group: Job[], round: Round): Promise<void> => {
     if (this.stop.aborted) {
       // Near-duplicates waiting for this answer wait for the next run too.
-      this.options.onDeferred(rowsAnswered(group, this.options.sharing));
+      this.options.onDeferred(rowsAnswered(group, round.sharing));
       return;
     }
     if (this.options.board) {
       // A commit of another target's answer, or a look-up, failing (the store unreachable) stops the run as a failed request does.
-      await this.answerShared(group, this.options.board).catch((error: unknown) => this.fail(error, group));
+      await this.answerShared(group, this.options.board, round).catch((error: unknown) => this.fail(error, group, round));
     } else if (this.options.claims) {
-      await this.askClaimed(group, this.options.claims).catch((error: unknown) => this.fail(error, group));
-    } else void this.track((await this.ask(group)).settled);
+      await this.askClaimed(group, this.options.claims, round).catch((error: unknown) => this.fail(error, group, round));
+    } else void this.track((await this.ask(group, round)).settled, round);
     this.options.onRequest();
     // A store slower than the model (a remote database, a busy disk) holds the workers back, so that answers waiting for their commit stay bounded.
     while (this.settling.size > this.options.maxWorkers) await Promise.race(this.settling);
   };
 
   /** A request whose rows cannot be answered: they wait for the next run; a failure that dooms the run stops the others. */
-  private fail(error: unknown, group: Job[]): void {
-    this.options.onDeferred(rowsAnswered(group, this.options.sharing));
+  private fail(error: unknown, group: Job[], round: Round): void {
+    this.options.onDeferred(rowsAnswered(group, round.sharing));
     if (!this.inFlight.aborted || error instanceof FatalRunError) {
       this.error ??= error instanceof Error ? error : new Error(String(error));
       this.doomed.abort(error);
@@ -95,18 +96,18 @@ export class Answering {
    * when the board says this run gave it: before, that is the verdict to replace. In a dry
    * run the cache never gets this run's answers: the board's kept answer is taken instead.
    */
-  private async answerShared(group: Job[], board: QuestionBoard): Promise<void> {
+  private async answerShared(group: Job[], board: QuestionBoard, round: Round): Promise<void> {
     const { settler, lookup } = this.options;
     const open: Job[] = [];
     for (const job of group) {
       // The board's own answer first (a dry run's, not in the cache); a question asked again
       // takes the cache's only once this run gave it.
       const known = board.keeps(job.key) || (job.again && !board.answered(job.key)) ? undefined : await lookup?.(job.key);
-      if (known) await settler.commit(job, known);
+      if (known) await settler.commit(job, known, round);
       else open.push(job);
     }
     const { mine, theirs, settle } = board.claim(open.map((job) => job.key));
-    const asked = mine.length > 0 ? await this.ask(mine.map((i) => open[i] as Job)) : undefined;
+    const asked = mine.length > 0 ? await this.ask(mine.map((i) => open[i] as Job), round) : undefined;
     // Committed before the other targets hear of it: one asking again looks the cache up once the board says this run answered.
     await asked?.settled;
     const outcomes = asked?.outcomes;
@@ -114,10 +115,10 @@ export class Answering {
     for (const { index, answer } of theirs) {
       const job = open[index] as Job;
       const outcome = await answer;
-      if (outcome) await settler.settle(job, shared(outcome));
-      else if (this.stop.aborted) this.options.onDeferred(rowsAnswered([job], this.options.sharing));
+      if (outcome) await settler.settle(job, shared(outcome), round);
+      else if (this.stop.aborted) this.options.onDeferred(rowsAnswered([job], round.sharing));
       // Their request failed (a timeout, an abort of theirs): this target asks for itself.
-      else await (await this.ask([job])).settled;
+      else await (await this.ask([job], round)).settled;
     }
   }
 
@@ -127,12 +128,12 @@ export class Answering {
    * committed likewise (ClaimBook.split), the rest asked; a claim released without a
    * verdict, or gone stale, is claimed again and asked.
    */
-  private async askClaimed(group: Job[], claims: ClaimBook): Promise<void> {
+  private async askClaimed(group: Job[], claims: ClaimBook, round: Round): Promise<void> {
     const { mine, theirs, known } = await claims.split(group);
     // Answered by another instance since this run selected them: committed here as the cache's (no cost), then released.
     const committing = (async () => {
       try {
-        for (const { job, verdict } of known) await this.options.settler.commit(job, verdict);
+        for (const { job, verdict } of known) await this.options.settler.commit(job, verdict, round);
       } finally {
         if (known.length > 0) await claims.release(known.map(({ job }) => job));
       }
@@ -140,19 +141,19 @@ export class Answering {
     const waiting = Promise.all(
       theirs.map(async (job) => {
         const verdict = await claims.waitFor(job, this.stop);
-        if (verdict) await this.options.settler.commit(job, verdict);
-        else if (this.stop.aborted) this.options.onDeferred(rowsAnswered([job], this.options.sharing));
-        else await this.askClaimed([job], claims);
+        if (verdict) await this.options.settler.commit(job, verdict, round);
+        else if (this.stop.aborted) this.options.onDeferred(rowsAnswered([job], round.sharing));
+        else await this.askClaimed([job], claims, round);
       }),
     );
     // Awaited below, after this run's own request: a failed commit meanwhile is not an unhandled rejection (it fails the request there).
     void Promise.all([committing, waiting]).catch(() => undefined);
     let settled = Promise.resolve();
     try {
-      if (mine.length > 0) settled = (await this.ask(mine)).settled;
+      if (mine.length > 0) settled = (await this.ask(mine, round)).settled;
     } finally {
       // Released once settled (committed, or failed): a waiter then finds the verdict, or asks itself.
-      if (mine.length > 0) void this.track(settled.then(() => claims.release(mine)).catch(() => undefined));
+      if (mine.length > 0) void this.track(settled.then(() => claims.release(mine)).catch(() => undefined), round);
     }
     await Promise.all([committing, waiting]);
   }
@@ -164,7 +165,7 @@ export class Answering {
    * (the rows are deferred); `settled` resolves once the jobs are committed and queued (it
    * never rejects: a failure is the run's, through fail()). The caller tracks or awaits it.
    */
-  private async ask(group: Job[]): Promise<{ outcomes: Array<Outcome | undefined> | undefined; settled: Promise<void> }> {
+  private async ask(group: Job[], round: Round): Promise<{ outcomes: Array<Outcome | undefined> | undefined; settled: Promise<void> }> {
     const { validator, settler } = this.options;
     let outcomes: Array<Outcome | undefined>;
     try {
@@ -173,23 +174,27 @@ export class Answering {
         this.inFlight,
       );
     } catch (error) {
-      this.fail(error, group);
+      this.fail(error, group, round);
       return { outcomes: undefined, settled: Promise.resolve() };
     }
     const settled = (async () => {
       // In order, each committed before the next (invariant 2 holds per verdict, whatever the store's latency).
       for (const [i, job] of group.entries()) {
         const outcome = outcomes[i];
-        if (outcome) await settler.settle(job, outcome);
+        if (outcome) await settler.settle(job, outcome, round);
       }
-    })().catch((error: unknown) => this.fail(error, group));
+    })().catch((error: unknown) => this.fail(error, group, round));
     return { outcomes, settled };
   }
 
-  /** Keeps a settling answer in view until it is done (it never rejects: failures are the run's, through fail()). */
-  private track(settling: Promise<void>): Promise<void> {
+  /** Keeps a settling answer in view, the run's and its round's, until it is done (it never rejects: failures are the run's, through fail()). */
+  private track(settling: Promise<void>, round: Round): Promise<void> {
     this.settling.add(settling);
-    void settling.finally(() => this.settling.delete(settling));
+    round.settling.add(settling);
+    void settling.finally(() => {
+      this.settling.delete(settling);
+      round.settling.delete(settling);
+    });
     return settling;
   }
 }

@@ -52,9 +52,13 @@ export class ChunkSelector {
 
   /**
    * One chunk's rows: reviewers' verdicts kept, known verdicts queued, and the questions
-   * to ask returned (with the reviewer labels a cascade calibrates on).
+   * to ask returned (with the reviewer labels a cascade calibrates on). `answering`: the
+   * previous chunk's questions may still be unanswered (its last requests in flight): a row
+   * under a key this run asked and has no verdict for yet is held back (`later`), to be
+   * selected once that chunk has ended, when its verdict (or ERROR) is known: asked now, it
+   * would be paid twice (invariant 9).
    */
-  async select(chunk: ReadResult): Promise<{ ask: Job[]; labelled: Labelled[] }> {
+  async select(chunk: ReadResult, answering = false): Promise<{ ask: Job[]; labelled: Labelled[]; later: Entry[] }> {
     const { plan, options, store, events } = this;
     const now = this.now;
     const staleAfterMs = options.recheckOlderThanMs ?? plan.staleAfterMs;
@@ -62,8 +66,16 @@ export class ChunkSelector {
     const rows = onlyRows(chunk.entries, options.rows);
     const { keyOf, snapshot } = await snapshotOf(store, rows, plan.keyOf);
     this.keyOf = keyOf;
+    const known = lookupIn(snapshot, plan.minConfidence);
+    const dry = this.dryAnswers;
+    const lookup = dry === undefined ? known : (key: string): Known | undefined => known(key) ?? dryKnown(dry.get(key));
     const entries: Entry[] = [];
+    const later: Entry[] = [];
     for (const entry of rows) {
+      if (answering && this.asked.size > 0 && this.asked.has(keyOf(entry)) && lookup(keyOf(entry)) === undefined && !this.errored.has(keyOf(entry))) {
+        later.push(entry);
+        continue;
+      }
       const failed = this.errored.size > 0 && entry.review.override === '' ? this.errored.get(keyOf(entry)) : undefined;
       if (failed === undefined) {
         entries.push(entry);
@@ -72,9 +84,6 @@ export class ChunkSelector {
       events.emit({ type: 'error', entries: [entry], reason: failed.reason });
       this.enqueue(entry, failed.cells, false);
     }
-    const known = lookupIn(snapshot, plan.minConfidence);
-    const dry = this.dryAnswers;
-    const lookup = dry === undefined ? known : (key: string): Known | undefined => known(key) ?? dryKnown(dry.get(key));
     // The budget is read after the lookup's await: another target's selection may have taken from it meanwhile.
     const limit = options.limitBudget?.remaining ?? this.limitLeft;
     const selection = selectWork(entries, keyOf, lookup, {
@@ -105,7 +114,7 @@ export class ChunkSelector {
     for (const { entry, cells, answersRecheck } of selection.rewrites) this.enqueue(entry, cells, answersRecheck === true);
     // A reviewer's verdict labels its row for a cascade's calibration.
     const labelled = plan.llm.cascade ? selection.overrides.map(({ key, entry, override }) => ({ key, inputs: entry.inputs, verdict: override.verdict })) : [];
-    return { ask, labelled };
+    return { ask, labelled, later };
   }
 }
 

@@ -66,15 +66,3 @@ export function requestsOf(groups: ReadonlyMap<string, readonly Job[]>, size: nu
   }
   return { count, requests: make() };
 }
-
-/**
- * Runs `handle` over every item with `workers` workers, each pulling the next item when
- * it finishes one: at most `workers` tasks exist at a time (100,000 questions do not
- * queue 100,000 closures), and a slow item holds back only its own worker.
- */
-export async function drain<T>(items: Iterator<T>, count: number, workers: number, handle: (item: T) => Promise<void>): Promise<void> {
-  const worker = async () => {
-    for (let item = items.next(); !item.done; item = items.next()) await handle(item.value);
-  };
-  await Promise.all(Array.from({ length: Math.min(workers, count) }, worker));
-}

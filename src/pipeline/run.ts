@@ -227,7 +227,8 @@ async function execute(plan: RunPlan, secrets: Secrets, options: RunOptions, sto
         }
         continue;
       }
-      const { ask, labelled } = await selector.select(chunk);
+      // The previous chunk's last answers may still be in flight (AnswerRun): rows under their keys wait for them (`later`).
+      const { ask, labelled, later } = await selector.select(chunk, answers !== undefined);
       // The headers (or the results tab) are made only before the first write, after answers
       // are paid for: on a tab the bot has not written to yet, where a share made read-only
       // by mistake is most likely, write access is checked first with a write no person
@@ -243,6 +244,12 @@ async function execute(plan: RunPlan, secrets: Secrets, options: RunOptions, sto
       } else await check;
       failure = await answers.answer(ask, labelled);
       if (failure !== undefined) break;
+      if (later.length > 0) {
+        // The previous chunk has ended: the verdicts (or ERRORs) those rows wait for are known.
+        const again = await selector.select({ ...chunk, entries: later });
+        if (again.ask.length > 0) failure = await answers.answer(again.ask, again.labelled);
+        if (failure !== undefined) break;
+      }
       if (options.stop?.aborted) {
         leaving = 'stopped';
         continue;
@@ -251,6 +258,8 @@ async function execute(plan: RunPlan, secrets: Secrets, options: RunOptions, sto
     }
     // Past the reads: a failure from here on is the run's, even while it stops.
     leaving = undefined;
+    const last = await answers?.end();
+    failure ??= last;
     await answers?.finish();
   } catch (error) {
     // Before the providers were made (the first rows unreadable, write access refused, no
@@ -260,6 +269,9 @@ async function execute(plan: RunPlan, secrets: Secrets, options: RunOptions, sto
     if (leaving !== undefined) events.emit({ type: 'warning', text: `the rows of "${plan.layout.sheet}" left for the next run could not all be counted: ${redact(error instanceof Error ? error.message : String(error), secrets.all)}` });
     else failure = error instanceof Error ? error : new Error(String(error));
   }
+  // A failure above (a later chunk unreadable) may have left the last chunk's answers in
+  // flight: they are committed and queued before the final writes.
+  await answers?.end();
   // The answer sizes learned, for the next run to start from, whatever stopped the run.
   await answers?.saveAnswerSizes();
 

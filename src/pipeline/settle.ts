@@ -3,7 +3,7 @@ import { redact } from '../errors.js';
 import type { Judgement, Outcome } from '../llm/index.js';
 import type { Entry, RowInputs } from '../sheets/index.js';
 import { errorCells, verdictCells, type OutputCells } from './cells.js';
-import type { Sharing } from './requests.js';
+import type { Round } from './round.js';
 import type { Job } from './select.js';
 import type { RunEventSink } from './events.js';
 
@@ -14,14 +14,11 @@ export interface SettleContext {
   /** Told of each verdict committed, answer and ERROR: the run's events (RunEvents), or a Tally told directly. */
   tally: RunEventSink;
   enqueue: Enqueue;
-  sharing: Sharing;
   dryRun: boolean;
   minConfidence: number | undefined;
   secrets: readonly string[];
   now: () => Date;
   modelOf: (inputs: RowInputs) => string;
-  /** Called for every answered job once its verdict is committed (the semantic cache learns from it). */
-  onAnswered?: (job: Job) => Promise<void>;
   /**
    * While open, ERROR cells are held back: a run stopped because every row gets the same
    * 400 writes nothing; the first answer (or `release`) writes them.
@@ -39,13 +36,14 @@ export interface SettleContext {
 
 interface HeldError {
   job: Job;
+  round: Round;
   reason: string;
   checkedAt: string;
 }
 
 /**
  * Where an answer goes: the cache first (invariant 2), then the write queue, with the
- * run's counters told of each verdict or error. A job's near-duplicates share it.
+ * run's counters told of each verdict or error. A job's near-duplicates (its round's) share it.
  */
 export class Settler {
   private held: HeldError[] = [];
@@ -70,18 +68,21 @@ export class Settler {
     });
   }
 
-  /** Writes the ERROR cells held back (the run ends without a judgement: they are the rows' own). */
-  release(): void {
-    const held = this.held;
-    this.held = [];
-    for (const { job, reason, checkedAt } of held) this.writeError(job, reason, checkedAt);
+  /**
+   * Writes the ERROR cells held back (a round, or the run, ends without a judgement: they are
+   * the rows' own): a round's only, when given (the next round's wait for their judgement).
+   */
+  release(round?: Round): void {
+    const held = round === undefined ? this.held : this.held.filter((h) => h.round === round);
+    this.held = round === undefined ? [] : this.held.filter((h) => h.round !== round);
+    for (const h of held) this.writeError(h.job, h.reason, h.checkedAt, h.round);
   }
 
   /** Commits a verdict for a job and its near-duplicates, then queues their cells: false when the job's own went to the journal. */
-  async commit(job: Job, record: CachedVerdict): Promise<boolean> {
-    const { store, tally, enqueue, sharing, dryRun, minConfidence } = this.context;
+  async commit(job: Job, record: CachedVerdict, round: Round): Promise<boolean> {
+    const { store, tally, enqueue, dryRun, minConfidence } = this.context;
     // A near-duplicate shares the verdict, not the rewrite (which is of another comment).
-    const shared = sharing.followersOf(job).map(({ item, similarity }) => ({
+    const shared = round.sharing.followersOf(job).map(({ item, similarity }) => ({
       job: item,
       record: { ...record, key: item.key, provider: `${record.provider} (shared)`, suggestion: '', issues: [...record.issues, `Verdict shared with a ${similarity}% similar comment (dedup.fuzzy_threshold).`], promptTokens: 0, completionTokens: 0, cachedTokens: 0 },
     }));
@@ -124,26 +125,26 @@ export class Settler {
   }
 
   /** A model's outcome for one job: a verdict committed, or ERROR cells (never cached). */
-  async settle(job: Job, outcome: Outcome): Promise<void> {
+  async settle(job: Job, outcome: Outcome, round: Round): Promise<void> {
     const { tally, secrets, now } = this.context;
     const checkedAt = now().toISOString();
     if (outcome.kind === 'verdict') {
       tally.emit({ type: 'answered', usage: outcome.usage });
-      const committed = await this.commit(job, { key: job.key, ...outcome, checkedAt, promptTokens: outcome.usage.promptTokens, completionTokens: outcome.usage.completionTokens, cachedTokens: outcome.usage.cachedTokens });
-      if (committed) await this.context.onAnswered?.(job);
+      const committed = await this.commit(job, { key: job.key, ...outcome, checkedAt, promptTokens: outcome.usage.promptTokens, completionTokens: outcome.usage.completionTokens, cachedTokens: outcome.usage.cachedTokens }, round);
+      if (committed) await round.remember(job);
       return;
     }
     const reason = redact(outcome.reason, secrets);
     const judgement = this.context.judge?.judgement;
-    if (judgement === 'open') this.held.push({ job, reason, checkedAt });
+    if (judgement === 'open') this.held.push({ job, round, reason, checkedAt });
     // A run stopped as misconfigured writes nothing: this row keeps what it shows.
-    else if (judgement !== 'config') this.writeError(job, reason, checkedAt);
+    else if (judgement !== 'config') this.writeError(job, reason, checkedAt, round);
   }
 
-  private writeError(job: Job, reason: string, checkedAt: string): void {
-    const { tally, enqueue, sharing, modelOf } = this.context;
+  private writeError(job: Job, reason: string, checkedAt: string, round: Round): void {
+    const { tally, enqueue, modelOf } = this.context;
     // The recheck box stays ticked: the row is asked again next time anyway.
-    for (const target of [job, ...sharing.followersOf(job).map((f) => f.item)]) {
+    for (const target of [job, ...round.sharing.followersOf(job).map((f) => f.item)]) {
       for (const entry of target.entries) enqueue(entry, errorCells(reason, modelOf(target.inputs), checkedAt), false);
       tally.emit({ type: 'error', entries: target.entries, reason });
     }

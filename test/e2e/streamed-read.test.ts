@@ -9,6 +9,7 @@ import { readInChunksOf } from '../support/read-chunk-bytes.js';
 import { SheetsClient } from '../../src/sheets/index.js';
 import { col, FAST_SHEETS, HEADER, OUTPUT_HEADERS, SPREADSHEET_ID, startBed, TAB, testPrivateKey, type Bed } from '../support/bed.js';
 import { expectedCells } from '../support/inspect.js';
+import { defaultVerdict } from '../support/openai-emulator/responder.js';
 import { sampleRow, sampleRows } from '../support/sample-data.js';
 import { rowRangeOf, readsRows } from '../support/row-reads.js';
 
@@ -153,6 +154,50 @@ describe('streamed reads', () => {
     // Two workers at 60 ms a question: the first chunk's answers take several hundred ms, and the second chunk is read at their start.
     expect(second.at).toBeLessThan(chats[1]?.endedAt ?? 0);
     expect(second.at).toBeLessThan(lastOfFirstChunk);
+    expectRightVerdicts(bed.values(), rows);
+  });
+
+  it("asks the next chunk's questions while a slow answer of the previous chunk is awaited, and a twin of that question waits for its answer instead of paying again", async () => {
+    const rows = sampleRows(40);
+    // The slow question (row index 12: the tab's row 14) and its twin in the next chunk (index 20).
+    const SLOW = 12;
+    const TWIN = 20;
+    rows[TWIN] = [...(rows[SLOW] ?? [])];
+    rows[TWIN][0] = 'PRJ-TWIN';
+    const slowComment = rows[SLOW]?.[2] ?? '';
+    const slowMs = 800;
+    bed = await startBed({
+      rows,
+      header: [...HEADER, ...OUTPUT_HEADERS],
+      config: { sheets: FAST_SHEETS, llm: { max_workers: 3 } },
+      llm: {
+        latencyMs: 10,
+        // Before, every worker waited for the slow answer at the end of its chunk.
+        respond: async (row) => {
+          if (row.comment === slowComment) await new Promise((resolve) => setTimeout(resolve, slowMs));
+          return defaultVerdict(row);
+        },
+      },
+    });
+    const result = await bed.run('--json');
+    expect(result.code, result.stderr).toBe(0);
+    // The run's chunks: the reads of rows that follow each other from the first (each later
+    // read starts at the row the previous ended on); the writer's identity reads fall between.
+    const chunks: Array<[number, number]> = [];
+    for (const range of rowReads(bed).map((call): [number, number] => rowRangeOf(call) ?? [0, 0])) {
+      if ((chunks.length === 0 && range[0] === 1) || (chunks.length > 0 && range[0] === chunks.at(-1)?.[1])) chunks.push(range);
+    }
+    const chunkOf = (index: number) => chunks.findIndex(([from, to]) => from < index + 2 && index + 2 <= to);
+    expect({ twin: chunkOf(TWIN) - chunkOf(SLOW) }, `the twin is read in the chunk after the slow question's (chunks: ${JSON.stringify(chunks)})`).toEqual({ twin: 1 });
+    const chats = bed.llm.requests.filter((r) => r.path.endsWith('/chat/completions'));
+    // Asked once: the twin took the slow question's verdict once it was committed.
+    expect(chats).toHaveLength(39);
+    const slowEnd = chats.find((r) => r.row?.comment === slowComment)?.endedAt ?? 0;
+    const chunkAsked = (comment: unknown) => chunkOf(rows.findIndex((row) => row[2] === comment));
+    const nextAskedMeanwhile = chats.filter((r) => r.startedAt < slowEnd && chunkAsked(r.row?.comment) > chunkOf(SLOW));
+    expect(nextAskedMeanwhile.length, 'questions of the next chunk asked while the slow answer was awaited').toBeGreaterThan(0);
+    const summary = JSON.parse(result.stdout) as { rows: { asked: number; deduplicated: number; deferred: number } };
+    expect(summary.rows).toMatchObject({ asked: 40, deduplicated: 1, deferred: 0 });
     expectRightVerdicts(bed.values(), rows);
   });
 

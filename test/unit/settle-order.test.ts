@@ -6,6 +6,8 @@
 import { expect, it } from 'vitest';
 import type { CachedVerdict, SqliteStore, Store } from '../../src/cache/index.js';
 import type { Config } from '../../src/config/index.js';
+import type { Judgement } from '../../src/llm/index.js';
+import { roundOf } from '../../src/pipeline/round.js';
 import { Settler } from '../../src/pipeline/settle.js';
 import { Tally } from '../../src/pipeline/tally.js';
 import type { Job } from '../../src/pipeline/select.js';
@@ -20,16 +22,16 @@ const entry = (row: number): Entry => ({ row, id: `r${row}`, inputs: { status: '
 const job = (key: string, rows: number[]): Job => ({ key, inputs: entry(rows[0] ?? 0).inputs, entries: rows.map(entry) });
 const record = (key: string): CachedVerdict => ({ key, verdict: 'VALID', issues: [], suggestion: '', model: 'gpt-5-mini', provider: 'primary', checkedAt: '2026-12-04T00:00:00.000Z', confidence: 1, promptTokens: 1, completionTokens: 1, cachedTokens: 0 });
 
-function settlerOver(target: Store, queued: Array<{ row: number; committed: boolean }>): Settler {
+function settlerOver(target: Store, queued: Array<{ row: number; committed: boolean }>, judge?: { readonly judgement: Judgement; onJudged(listener: (judgement: Judgement) => void): void }): Settler {
   const tally = new Tally('run-1', config, false, new Date(), [], 'cli');
   return new Settler({
+    ...(judge ? { judge } : {}),
     store: target,
     tally,
     enqueue: (e) => {
       // What the store holds at the moment the row is queued for the sheet.
       queued.push({ row: e.row, committed: store.db.prepare('SELECT 1 FROM verdicts WHERE key = ?').get(`k${e.row}`) !== undefined });
     },
-    sharing: { leaders: [], followersOf: () => [] },
     dryRun: false,
     minConfidence: undefined,
     secrets: [],
@@ -49,7 +51,7 @@ it('queues a verdict for the sheet only once its put has resolved, however slow 
   });
   const queued: Array<{ row: number; committed: boolean }> = [];
   const settler = settlerOver(slow, queued);
-  const commits = [settler.commit(job('k2', [2]), record('k2')), settler.commit(job('k3', [3]), record('k3'))];
+  const commits = [settler.commit(job('k2', [2]), record('k2'), roundOf()), settler.commit(job('k3', [3]), record('k3'), roundOf())];
   expect(queued).toEqual([]);
   await Promise.all(commits);
   expect(puts).toBe(2);
@@ -62,6 +64,25 @@ it('queues a verdict for the sheet only once its put has resolved, however slow 
 it('queues nothing when the put fails: the sheet never shows a verdict the store does not hold', async () => {
   const failing = Object.assign(Object.create(store) as Store, { put: () => Promise.reject(new Error('database unreachable')) });
   const queued: Array<{ row: number; committed: boolean }> = [];
-  await expect(settlerOver(failing, queued).commit(job('k4', [4]), record('k4'))).rejects.toThrow('database unreachable');
+  await expect(settlerOver(failing, queued).commit(job('k4', [4]), record('k4'), roundOf())).rejects.toThrow('database unreachable');
   expect(queued).toEqual([]);
+});
+
+it("holds each round's ERRORs until judged, and releases a round's alone when it ends (the next round's still wait)", async () => {
+  const listeners: Array<(judgement: Judgement) => void> = [];
+  const judge = { judgement: 'open' as Judgement, onJudged: (listener: (judgement: Judgement) => void) => void listeners.push(listener) };
+  const queued: Array<{ row: number; committed: boolean }> = [];
+  const settler = settlerOver(store, queued, judge);
+  const [first, second] = [roundOf(), roundOf()];
+  const failed = { kind: 'error' as const, reason: 'the model answered nothing usable', usage: { promptTokens: 0, completionTokens: 0, cachedTokens: 0 } };
+  await settler.settle(job('k5', [5]), failed, first);
+  await settler.settle(job('k6', [6]), failed, second);
+  expect(queued).toEqual([]);
+  settler.release(first);
+  expect(queued.map((q) => q.row)).toEqual([5]);
+  // Judged the configuration's fault: the second round's rows keep what they show.
+  judge.judgement = 'config';
+  for (const listener of listeners) listener('config');
+  settler.release(second);
+  expect(queued.map((q) => q.row)).toEqual([5]);
 });
