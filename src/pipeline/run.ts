@@ -272,8 +272,10 @@ async function execute(plan: RunPlan, secrets: Secrets, options: RunOptions, sto
   // A failure above (a later chunk unreadable) may have left the last chunk's answers in
   // flight: they are committed and queued before the final writes.
   await answers?.end();
-  // The answer sizes learned, for the next run to start from, whatever stopped the run.
-  await answers?.saveAnswerSizes();
+  // The answer sizes learned, for the next run to start from, whatever stopped the run: saved
+  // while the last writes travel (the store and the sheet wait on each other for nothing; a
+  // failure to save is a warning, never the run's).
+  const sizesSaved = answers?.saveAnswerSizes();
 
   events.emit({ type: 'phase', phase: 'writing' });
   try {
@@ -282,6 +284,7 @@ async function execute(plan: RunPlan, secrets: Secrets, options: RunOptions, sto
     if (failure === undefined) throw error;
     events.emit({ type: 'warning', text: `some verdicts could not be written to the sheet after the run stopped: ${redact(error instanceof Error ? error.message : String(error), secrets.all)}` });
   } finally {
+    await sizesSaved;
     events.emit({ type: 'written', stats: writer.stats });
   }
   if (failure !== undefined) throw failure;

@@ -86,14 +86,13 @@ export interface AccountPacers {
 }
 
 /**
- * The burst of a service account's pacers. After its last answer a run makes two calls of
- * each kind back to back: the final flush (a verify read, a write) and the look of the
- * columns (a read, and a write when something is missing: column-look.ts). The writer's
- * regular flushes keep all but one slot of the burst in reserve (SheetWriter), so both go
- * at once instead of the second waiting an interval (~1 s at 60 a minute, a quarter of a
- * 4 s run: bench B1). The interval grows to match: no 60 s window holds more than the quota.
- * The project's pacers keep a burst of 2: at 300 a minute their interval is 0.2 s, which is
- * all a run's last call waits when its last answer comes right after a regular flush.
+ * The burst of the pacers (a service account's and its project's). After its last answer a
+ * run makes two calls of each kind back to back: the final flush (a verify read, a write)
+ * and the look of the columns (a read, and a write when something is missing:
+ * column-look.ts). The writer's regular flushes keep all but one slot of the burst in
+ * reserve (SheetWriter), the project's as well, so both go at once instead of the second
+ * waiting an interval (~1 s at 60 a minute, a quarter of a 4 s run; at the project's 300 a
+ * minute, 0.2 s: bench B1). The interval grows to match: no 60 s window holds more than the quota.
  */
 export const ACCOUNT_BURST = 3;
 
@@ -140,8 +139,8 @@ export class PacerRegistry {
     let pacers = this.projects.get(project);
     if (!pacers) {
       pacers = {
-        reads: new QuotaPacer(Math.max(PROJECT_QUOTA_PER_MINUTE, owner.readsPerMinute), this.now),
-        writes: new QuotaPacer(Math.max(PROJECT_QUOTA_PER_MINUTE, owner.writesPerMinute), this.now),
+        reads: new QuotaPacer(Math.max(PROJECT_QUOTA_PER_MINUTE, owner.readsPerMinute), this.now, ACCOUNT_BURST),
+        writes: new QuotaPacer(Math.max(PROJECT_QUOTA_PER_MINUTE, owner.writesPerMinute), this.now, ACCOUNT_BURST),
       };
       this.projects.set(project, pacers);
     }
