@@ -80,7 +80,11 @@ export class AnswerRun {
     // The semantic cache matches against the answers committed so far: the previous chunk's first.
     if (plan.semantic && sharing.leaders.length > 0) {
       const failure = await this.last;
-      if (failure) return failure;
+      if (failure) {
+        // Never asked: left for the next run, as the questions a doomed run had not reached.
+        events.emit({ type: 'deferred', rows: jobs.reduce((n, job) => n + job.entries.length, 0) });
+        return failure;
+      }
     }
     const semantic = await semanticPass(plan, store, sharing.leaders, run.dryRun, run.now());
     const round = roundOf(sharing, semantic.remember);

@@ -27,6 +27,12 @@ export class ChunkSelector {
   private limitLeft: number | undefined;
   /** The keys of the chunk being answered (its answers are told by entry). */
   private keyOf: (entry: Entry) => string;
+  /**
+   * The keys the last selections chose to ask: their answers may still be in flight when the
+   * next chunk is selected (the chunks overlap: AnswerRun). Only the last chunk's: an earlier
+   * chunk has ended by then. A chunk's worth of keys, already held by its jobs.
+   */
+  private inFlight = new Set<string>();
 
   constructor(
     private readonly plan: Pick<RunPlan, 'keyOf' | 'minConfidence' | 'staleAfterMs' | 'llm' | 'layout'>,
@@ -54,9 +60,10 @@ export class ChunkSelector {
    * One chunk's rows: reviewers' verdicts kept, known verdicts queued, and the questions
    * to ask returned (with the reviewer labels a cascade calibrates on). `answering`: the
    * previous chunk's questions may still be unanswered (its last requests in flight): a row
-   * under a key this run asked and has no verdict for yet is held back (`later`), to be
-   * selected once that chunk has ended, when its verdict (or ERROR) is known: asked now, it
-   * would be paid twice (invariant 9).
+   * under a key that chunk asks is held back (`later`), to be selected once that chunk has
+   * ended, when its fresh verdict (or ERROR) is known: selected now, it would be asked and
+   * paid twice (invariant 9), or, for a question asked again (--force, a ticked box, an old
+   * verdict), be given the cache's verdict the fresh one replaces.
    */
   async select(chunk: ReadResult, answering = false): Promise<{ ask: Job[]; labelled: Labelled[]; later: Entry[] }> {
     const { plan, options, store, events } = this;
@@ -72,7 +79,7 @@ export class ChunkSelector {
     const entries: Entry[] = [];
     const later: Entry[] = [];
     for (const entry of rows) {
-      if (answering && this.asked.size > 0 && this.asked.has(keyOf(entry)) && lookup(keyOf(entry)) === undefined && !this.errored.has(keyOf(entry))) {
+      if (answering && this.inFlight.size > 0 && this.inFlight.has(keyOf(entry))) {
         later.push(entry);
         continue;
       }
@@ -99,6 +106,9 @@ export class ChunkSelector {
     // Questions a pending batch job asks are on their way, paid for: never asked twice (invariant 9).
     const { ask, waiting } = setAsidePending(selection.jobs, snapshot.pending);
     for (const job of ask) this.asked.add(job.key);
+    // Held back above only while answering: a re-selection of held rows adds its questions to the chunk's still in flight.
+    if (answering) this.inFlight = new Set();
+    for (const job of ask) this.inFlight.add(job.key);
     events.emit({ type: 'selected', selection: { ...selection, jobs: ask } });
     for (const { key } of selection.shared) {
       const cached = snapshot.verdicts.get(key);

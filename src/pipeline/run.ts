@@ -243,13 +243,15 @@ async function execute(plan: RunPlan, secrets: Secrets, options: RunOptions, sto
         answers = startAnswering(plan, options, store, events, await asking, { enqueue: selector.answered, dryRun, now, secrets: secrets.all });
       } else await check;
       failure = await answers.answer(ask, labelled);
-      if (failure !== undefined) break;
-      if (later.length > 0) {
+      if (failure === undefined && later.length > 0) {
         // The previous chunk has ended: the verdicts (or ERRORs) those rows wait for are known.
         const again = await selector.select({ ...chunk, entries: later });
         if (again.ask.length > 0) failure = await answers.answer(again.ask, again.labelled);
-        if (failure !== undefined) break;
+      } else if (later.length > 0) {
+        // The run stopped before they were sorted: left for the next run, as its unasked questions are.
+        events.emit({ type: 'left', rows: later.length });
       }
+      if (failure !== undefined) break;
       if (options.stop?.aborted) {
         leaving = 'stopped';
         continue;
