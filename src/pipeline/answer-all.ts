@@ -116,9 +116,14 @@ export class AnswerRun {
     return answering?.failure ?? this.settler.failure;
   }
 
-  /** Waits for the last chunk's answers: the failure that stopped the run, if one did (never rejects). */
-  end(): Promise<Error | undefined> {
-    return this.last;
+  /**
+   * Waits for the last chunk's answers, then writes the ERRORs held back if no judgement came
+   * (they are the rows' own): the failure that stopped the run, if one did (never rejects).
+   */
+  async end(): Promise<Error | undefined> {
+    const failure = await this.last;
+    this.settler.release();
+    return failure;
   }
 
   /** The run's end: a cascade never started still keeps the reviewers' labels; its report, and answers left uncommitted. */
@@ -137,8 +142,7 @@ export class AnswerRun {
   /**
    * A chunk's end, after the previous chunk's (rounds end in order): its requests handled,
    * its answers committed (and the claims released after them) before the run's final
-   * writes, and its ERRORs held back released (never judged: nothing answered, no 400
-   * repeated: they are the rows' own).
+   * writes. Its ERRORs held back wait for a judgement, or the run's end (`end`).
    */
   private async ending(previous: Promise<Error | undefined>, done: Promise<void>, round: Round, answering: Answering | undefined): Promise<Error | undefined> {
     const before = await previous;
@@ -149,7 +153,6 @@ export class AnswerRun {
       failure = error instanceof Error ? error : new Error(String(error));
     }
     await answering?.settled(round);
-    this.settler.release(round);
     return before ?? failure ?? answering?.failure ?? this.settler.failure;
   }
 

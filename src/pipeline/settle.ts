@@ -69,12 +69,13 @@ export class Settler {
   }
 
   /**
-   * Writes the ERROR cells held back (a round, or the run, ends without a judgement: they are
-   * the rows' own): a round's only, when given (the next round's wait for their judgement).
+   * Writes the ERROR cells held back (the run ends without a judgement: they are the rows'
+   * own). Only at the run's end, never a chunk's: the judgement may come from a later chunk's
+   * rows (three refused the same way), and a run stopped as misconfigured writes nothing.
    */
-  release(round?: Round): void {
-    const held = round === undefined ? this.held : this.held.filter((h) => h.round === round);
-    this.held = round === undefined ? [] : this.held.filter((h) => h.round !== round);
+  release(): void {
+    const held = this.held;
+    this.held = [];
     for (const h of held) this.writeError(h.job, h.reason, h.checkedAt, h.round);
   }
 

@@ -68,21 +68,29 @@ it('queues nothing when the put fails: the sheet never shows a verdict the store
   expect(queued).toEqual([]);
 });
 
-it("holds each round's ERRORs until judged, and releases a round's alone when it ends (the next round's still wait)", async () => {
+it("holds the ERRORs of every round until judged: judged the configuration's fault, none is written", async () => {
   const listeners: Array<(judgement: Judgement) => void> = [];
   const judge = { judgement: 'open' as Judgement, onJudged: (listener: (judgement: Judgement) => void) => void listeners.push(listener) };
   const queued: Array<{ row: number; committed: boolean }> = [];
   const settler = settlerOver(store, queued, judge);
-  const [first, second] = [roundOf(), roundOf()];
   const failed = { kind: 'error' as const, reason: 'the model answered nothing usable', usage: { promptTokens: 0, completionTokens: 0, cachedTokens: 0 } };
-  await settler.settle(job('k5', [5]), failed, first);
-  await settler.settle(job('k6', [6]), failed, second);
+  await settler.settle(job('k5', [5]), failed, roundOf());
+  await settler.settle(job('k6', [6]), failed, roundOf());
   expect(queued).toEqual([]);
-  settler.release(first);
-  expect(queued.map((q) => q.row)).toEqual([5]);
-  // Judged the configuration's fault: the second round's rows keep what they show.
   judge.judgement = 'config';
   for (const listener of listeners) listener('config');
-  settler.release(second);
-  expect(queued.map((q) => q.row)).toEqual([5]);
+  // The run's end: nothing was left held.
+  settler.release();
+  expect(queued).toEqual([]);
+});
+
+it("writes the ERRORs held back, every round's, when the run ends undecided", async () => {
+  const judge = { judgement: 'open' as Judgement, onJudged: () => undefined };
+  const queued: Array<{ row: number; committed: boolean }> = [];
+  const settler = settlerOver(store, queued, judge);
+  const failed = { kind: 'error' as const, reason: 'the model answered nothing usable', usage: { promptTokens: 0, completionTokens: 0, cachedTokens: 0 } };
+  await settler.settle(job('k7', [7]), failed, roundOf());
+  await settler.settle(job('k8', [8]), failed, roundOf());
+  settler.release();
+  expect(queued.map((q) => q.row)).toEqual([7, 8]);
 });
