@@ -100,7 +100,8 @@ export class ChunkSelector {
       now: now().getTime(),
       askedThisRun: (key) => this.asked.size > 0 && this.asked.has(key),
     });
-    const asked = selection.jobs.reduce((n, job) => n + job.entries.length, 0);
+    // Twins of questions asked in earlier chunks (shared) take from the budget as rows sharing a question in one chunk do.
+    const asked = selection.jobs.reduce((n, job) => n + job.entries.length, 0) + selection.shared.length;
     if (options.limitBudget) options.limitBudget.remaining -= asked;
     else if (this.limitLeft !== undefined) this.limitLeft -= asked;
     // Questions a pending batch job asks are on their way, paid for: never asked twice (invariant 9).

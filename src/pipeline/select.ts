@@ -126,6 +126,17 @@ export function selectWork(
     const answered = known !== undefined && (ticked || stale) && (givenNow || answersRequest(entry, known, options.staleAfterMs, now));
     const recheck = (ticked || stale) && !answered;
     if (known && (!options.force || givenNow) && !recheck) {
+      if (givenNow) {
+        // A twin of a question this run asked in an earlier chunk counts as one selection
+        // counts a row sharing a question: against --limit (past it, the row waits), and as
+        // rechecked when its box is ticked or its verdict old.
+        if (options.limit !== undefined && asked >= options.limit) {
+          selection.deferred++;
+          continue;
+        }
+        asked++;
+        if (ticked || stale) selection.rechecked++;
+      }
       const upToDate = showsVerdict(entry, known.cells) && !ticked;
       if (givenNow) selection.shared.push({ key, rewrite: !upToDate });
       if (upToDate) {

@@ -139,6 +139,23 @@ describe('selectWork', () => {
     expect(selection.deferred).toBe(2);
   });
 
+  it("charges --limit and counts a recheck for a twin of a question this run asked in an earlier chunk, as for rows sharing it in one selection", () => {
+    const first = entry(2, 'P-1', { comment: 'same' });
+    const answered = cached(first);
+    const askedThisRun = (key: string) => key === answered.key;
+    const ticked = { ...entry(40, 'P-TWIN', { comment: 'same' }), review: { recheck: 'TRUE', override: '' } };
+    const others = [entry(41, 'P-2', { comment: 'two' }), entry(42, 'P-3', { comment: 'three' })];
+    // Budget 2: the twin takes one, one other row the second, the last waits.
+    const selection = selectWork([ticked, ...others], keyOf, cacheOf([answered]).lookup, { force: false, limit: 2, askedThisRun });
+    expect(selection.shared).toEqual([{ key: answered.key, rewrite: true }]);
+    expect(selection.rewrites.map((r) => r.entry.row)).toEqual([40]);
+    expect(selection.jobs.map((j) => j.entries.map((e) => e.row))).toEqual([[41]]);
+    expect({ rechecked: selection.rechecked, deferred: selection.deferred }).toEqual({ rechecked: 1, deferred: 1 });
+    // Past the budget, the twin waits too (a row sharing a question past --limit does).
+    const spent = selectWork([others[0] as Entry, ticked], keyOf, cacheOf([answered]).lookup, { force: false, limit: 1, askedThisRun });
+    expect({ shared: spent.shared.length, deferred: spent.deferred, rewrites: spent.rewrites.length }).toEqual({ shared: 0, deferred: 1, rewrites: 0 });
+  });
+
   it('accounts for every row exactly once', () => {
     const a = entry(2, 'A', { comment: 'a' });
     const b = entry(3, 'B', { comment: 'b' });
