@@ -137,7 +137,8 @@ export function selectWork(
         asked++;
         if (ticked || stale) selection.rechecked++;
       }
-      const upToDate = showsVerdict(entry, known.cells) && !ticked;
+      // An old twin shows this run's verdict with its old "Checked at": rewritten with the fresh one, as it would be in one selection (else the next run finds it old again).
+      const upToDate = showsVerdict(entry, known.cells) && !ticked && !(givenNow && stale);
       if (givenNow) selection.shared.push({ key, rewrite: !upToDate });
       if (upToDate) {
         if (!givenNow) selection.upToDate++;
