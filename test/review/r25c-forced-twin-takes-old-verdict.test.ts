@@ -40,7 +40,7 @@ afterEach(async () => {
 const SLOW = 12;
 const TWIN = 20;
 
-async function twinBed(): Promise<{ b: Bed; flip: () => void; rows: string[][] }> {
+async function twinBed(copy = false): Promise<{ b: Bed; flip: () => void; rows: string[][] }> {
   const rows = sampleRows(40);
   rows[TWIN] = [...(rows[SLOW] ?? [])];
   rows[TWIN][0] = 'PRJ-TWIN';
@@ -49,6 +49,8 @@ async function twinBed(): Promise<{ b: Bed; flip: () => void; rows: string[][] }
   const b = await startBed({
     rows,
     header: [...HEADER, ...OUTPUT_HEADERS, 'Recheck'],
+    // A second tab with the same rows: a portfolio's second target (one cache, one QuestionBoard).
+    ...(copy ? { moreTabs: [{ title: 'Copy', rows: [[...HEADER, ...OUTPUT_HEADERS, 'Recheck'], ...rows] }] } : {}),
     config: { sheets: FAST_SHEETS, llm: { max_workers: 3 }, review: { recheck_column: 'Recheck' } },
     llm: {
       latencyMs: 10,
@@ -65,8 +67,8 @@ async function twinBed(): Promise<{ b: Bed; flip: () => void; rows: string[][] }
   return { b, flip: () => (flipped = true), rows };
 }
 
-function verdictsOf(b: Bed): { original: string | undefined; twin: string | undefined } {
-  const values = b.values();
+function verdictsOf(b: Bed, tab = TAB): { original: string | undefined; twin: string | undefined } {
+  const values = b.sheets.values(SPREADSHEET_ID, tab);
   const verdict = col(values, 'Validation');
   return { original: values[SLOW + 1]?.[verdict], twin: values[TWIN + 1]?.[verdict] };
 }
@@ -105,5 +107,23 @@ describe('r25c: a question asked again, its twin in the next chunk', () => {
     const after = verdictsOf(b);
     expect(after.original).not.toBe(before.original);
     expect(after).toEqual({ original: after.original, twin: after.original });
+  }, 60_000);
+
+  it('--force over a portfolio of two targets with the same rows: each target\'s twin shows the new answer', async () => {
+    const { b, flip } = await twinBed(true);
+    bed = b;
+    b.setConfig({ targets: [{ name: 'first', sheet: TAB }, { name: 'copy', sheet: 'Copy' }] });
+    expect((await b.run()).code).toBe(0);
+    const before = verdictsOf(b);
+    flip();
+    b.llm.reset();
+    const forced = await b.run('--json', '--force');
+    expect(forced.code, forced.stderr).toBe(0);
+    // One question per distinct row for both targets (invariant 9 holds across targets).
+    expect(b.llm.callCount()).toBe(39);
+    const first = verdictsOf(b);
+    const copy = verdictsOf(b, 'Copy');
+    expect(first.original).not.toBe(before.original);
+    expect({ first, copy }).toEqual({ first: { original: first.original, twin: first.original }, copy: { original: first.original, twin: first.original } });
   }, 60_000);
 });
