@@ -39,7 +39,12 @@ type Rows = Record<'read' | 'incomplete' | 'upToDate' | 'fromCache' | 'asked' | 
 const accounted = (r: Rows) => r.incomplete + r.upToDate + r.fromCache + r.asked + r.deferred + r.overridden + r.waitingForBatch;
 
 describe('r25c: a failure that dooms the run while the previous chunk is in flight', () => {
-  it('counts the row held back for the previous chunk\'s verdict as left for the next run', async () => {
+  it.each([
+    // OpenAI's 429 insufficient_quota: no retry helps, no provider can answer.
+    ['insufficient_quota', { kind: 'insufficient_quota' }],
+    // OpenAI's 401 for a key revoked mid-run (https://platform.openai.com/docs/guides/error-codes/api-errors).
+    ['401 invalid_api_key', { kind: 'status', status: 401, body: { error: { message: 'Incorrect API key provided: sk-test***. You can find your API key at https://platform.openai.com/account/api-keys.', type: 'invalid_request_error', param: null, code: 'invalid_api_key' } } }],
+  ] as const)('counts the row held back for the previous chunk\'s verdict as left for the next run (%s)', async (_name, fault) => {
     const rows = sampleRows(40);
     // Row index 12 (chunk 1) is slow; index 20 (chunk 2) asks exactly what it asks.
     const SLOW = 12;
@@ -60,8 +65,8 @@ describe('r25c: a failure that dooms the run while the previous chunk is in flig
         },
       },
     });
-    // The account runs out of quota on a question of the second chunk (OpenAI's 429 insufficient_quota: no retry helps).
-    bed.llm.injectFault({ kind: 'insufficient_quota' }, { times: Infinity, match: (row) => row?.comment === quotaComment });
+    // The failure that dooms the run comes with a question of the second chunk.
+    bed.llm.injectFault(fault, { times: Infinity, match: (row) => row?.comment === quotaComment });
     const result = await bed.run('--json');
     expect(result.code, result.stderr).toBe(1);
     const summary = JSON.parse(result.stdout) as { rows: Rows };
