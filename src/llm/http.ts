@@ -28,8 +28,8 @@ export function loadTransport(): Promise<Transport> {
 const NULL_BODY = new Set([101, 204, 205, 304]);
 
 /**
- * The openai SDK's `fetch` for chat completions: a JSON body sent with undici's
- * `request` API, the answer read whole and handed back as a standard Response.
+ * The openai SDK's `fetch` for chat completions: a JSON body sent through undici's
+ * dispatcher (`exchange` below), the answer read whole and handed back as a standard Response.
  *
  * Why not the global fetch: at hundreds of requests a second (a 100,000-row run), its
  * WHATWG streams and per-request abort bookkeeping cost ~0.4 ms of CPU a request and
@@ -113,7 +113,8 @@ function exchange(dispatcher: Dispatcher, RequestAbortedError: Transport['Reques
         chunks.push(chunk);
       },
       onResponseEnd() {
-        if (!answer) return finish(new Error('the answer ended before its status line'));
+        // Cannot happen with a server that speaks HTTP (undici ends a response only after its final status).
+        if (!answer) return finish(new Error(`the server at ${String(options.origin)} ended its answer with no final status (only an informational 1xx): check that base_url points at an OpenAI-compatible endpoint`));
         finish(undefined, { ...answer, body: NULL_BODY.has(answer.statusCode) ? null : Buffer.concat(chunks) });
       },
       onResponseError(_controller, error) {
