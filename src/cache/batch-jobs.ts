@@ -1,4 +1,4 @@
-import type { Database } from 'better-sqlite3';
+import type { Database, Statement } from 'better-sqlite3';
 
 export interface BatchJob {
   id: string;
@@ -134,12 +134,7 @@ export class SqliteBatchJobs<I = unknown> {
  * completed job not yet applied still holds them: `batch results` saves what was paid for.
  */
 export function pendingQuestionsOf(db: Database, keys: string): Map<string, PendingBatch> {
-  const rows = db
-    .prepare(
-      `SELECT l.key, j.id AS batchId, j.created_at AS submittedAt FROM batch_lines l JOIN batch_jobs j ON j.id = l.batch_id
-       WHERE j.applied_at IS NULL AND j.status NOT IN ('failed', 'cancelled', 'expired') AND l.key IN (SELECT value FROM json_each(?)) ORDER BY j.created_at`,
-    )
-    .all(keys) as Array<{ key: string } & PendingBatch>;
+  const rows = lookupStatements(db).pending.all(keys) as Array<{ key: string } & PendingBatch>;
   return new Map(rows.map((r) => [r.key, { batchId: r.batchId, submittedAt: r.submittedAt }]));
 }
 
@@ -148,11 +143,26 @@ export function pendingQuestionsOf(db: Database, keys: string): Map<string, Pend
  * submission time, by cache key): a ticked row's answer, if saved since (src/pipeline/select.ts).
  */
 export function answeredBatchQuestionsOf(db: Database, keys: string): Map<string, string> {
-  const rows = db
-    .prepare(
-      `SELECT l.key, MAX(j.created_at) AS submittedAt FROM batch_lines l JOIN batch_jobs j ON j.id = l.batch_id
-       WHERE j.applied_at IS NOT NULL AND l.key IN (SELECT value FROM json_each(?)) GROUP BY l.key`,
-    )
-    .all(keys) as Array<{ key: string; submittedAt: string }>;
+  const rows = lookupStatements(db).answered.all(keys) as Array<{ key: string; submittedAt: string }>;
   return new Map(rows.map((r) => [r.key, r.submittedAt]));
+}
+
+/** The two reads above, prepared once per connection: a run makes them at every cache lookup, once per turn of the event loop (issue 25). */
+const prepared = new WeakMap<Database, { pending: Statement; answered: Statement }>();
+function lookupStatements(db: Database): { pending: Statement; answered: Statement } {
+  let found = prepared.get(db);
+  if (!found) {
+    found = {
+      pending: db.prepare(
+        `SELECT l.key, j.id AS batchId, j.created_at AS submittedAt FROM batch_lines l JOIN batch_jobs j ON j.id = l.batch_id
+         WHERE j.applied_at IS NULL AND j.status NOT IN ('failed', 'cancelled', 'expired') AND l.key IN (SELECT value FROM json_each(?)) ORDER BY j.created_at`,
+      ),
+      answered: db.prepare(
+        `SELECT l.key, MAX(j.created_at) AS submittedAt FROM batch_lines l JOIN batch_jobs j ON j.id = l.batch_id
+         WHERE j.applied_at IS NOT NULL AND l.key IN (SELECT value FROM json_each(?)) GROUP BY l.key`,
+      ),
+    };
+    prepared.set(db, found);
+  }
+  return found;
 }

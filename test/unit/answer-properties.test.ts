@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { answersOf, resultLineOf } from '../../src/batch/lines.js';
-import { parseAnswer, parsePacked } from '../../src/llm/answer.js';
+import { answerSchema, parseAnswer, parsePacked } from '../../src/llm/answer.js';
 
 const RUNS = 10_000;
 const LABELS = ['r1', 'r2', 'r3'];
@@ -48,6 +48,45 @@ describe('every parser of model answers, fed random input', () => {
       fc.property(contents, (content) => expectOutcome(parseAnswer(content))),
       { numRuns: RUNS },
     );
+  });
+
+  it('parseAnswer accepts exactly what the schema accepts, with the same answer (keys in the same order), on 10,000 answer-like JSON values', () => {
+    // Mostly valid answers near the limits (lengths around the caps in UTF-16 units, confidence around 0 and 1, confidence left out), then one field
+    // spoiled at times: a wrong type, a stray key, a "__proto__" key.
+    const near = fc.record(
+      {
+        is_valid: fc.boolean(),
+        issues: fc.array(fc.oneof(fc.string(), fc.constantFrom('x'.repeat(2000), 'x'.repeat(2001), '😀'.repeat(1000), '😀'.repeat(1001))), { maxLength: 52 }),
+        rewrite_suggestion: fc.oneof(fc.string(), fc.constantFrom('x'.repeat(20_000), 'x'.repeat(20_001), '😀'.repeat(10_001))),
+        confidence: fc.oneof(fc.double({ min: -0.5, max: 1.5, noNaN: true }), fc.constantFrom(0, -0, 1, 1.0000001, -Number.MIN_VALUE)),
+      },
+      { requiredKeys: ['is_valid', 'issues', 'rewrite_suggestion'] },
+    );
+    const spoil = fc.option(fc.tuple(fc.constantFrom('is_valid', 'issues', 'rewrite_suggestion', 'confidence', 'extra', '__proto__'), fc.jsonValue()), { freq: 2 });
+    const texts = fc.oneof(
+      { arbitrary: fc.tuple(near, spoil).map(([answer, change]) => (change ? `{${JSON.stringify(change[0])}:${JSON.stringify(change[1])},${JSON.stringify(answer).slice(1)}` : JSON.stringify(answer))), weight: 4 },
+      { arbitrary: answerish.map((v) => JSON.stringify(v)), weight: 1 },
+      { arbitrary: fc.jsonValue().map((v) => JSON.stringify(v)), weight: 1 },
+    );
+    let accepted = 0;
+    fc.assert(
+      fc.property(texts, (text) => {
+        const json: unknown = JSON.parse(text);
+        const schema = answerSchema.safeParse(json);
+        const ours = parseAnswer(text);
+        expect(ours.ok).toBe(schema.success);
+        if (ours.ok && schema.success) {
+          accepted++;
+          expect(ours.value).toEqual(schema.data);
+          expect(JSON.stringify(ours.value)).toBe(JSON.stringify(schema.data));
+          expect(Object.keys(ours.value)).toEqual(Object.keys(schema.data));
+        }
+      }),
+      { numRuns: RUNS },
+    );
+    // Both outcomes are well represented (the comparison is not of refusals alone).
+    expect(accepted).toBeGreaterThan(RUNS / 10);
+    expect(accepted).toBeLessThan(RUNS * 0.9);
   });
 
   it('parsePacked turns 10,000 random values and texts into answers or a problem, never an exception', () => {

@@ -98,6 +98,37 @@ describe('jsonFetch', () => {
     await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
   });
 
+  it('rejects with the signal\'s own reason, aborted before sending, while waiting for the answer or while its body arrives', async () => {
+    const reason = new Error('stop: the run ends');
+    const before = new AbortController();
+    before.abort(reason);
+    let arrived = 0;
+    handle = (req, _body, res) => {
+      arrived++;
+      if (req.url === '/headers') res.writeHead(200, { 'content-type': 'application/json' }).write('{"partial":');
+      // '/wait': no answer at all until the abort
+    };
+    await expect(jsonFetch(`${base}/before`, { method: 'POST', body: '{}', signal: before.signal })).rejects.toBe(reason);
+    for (const path of ['/wait', '/headers']) {
+      const controller = new AbortController();
+      const pending = jsonFetch(`${base}${path}`, { method: 'POST', body: '{}', signal: controller.signal });
+      setTimeout(() => controller.abort(reason), 50);
+      await expect(pending).rejects.toBe(reason);
+    }
+    expect(arrived).toBe(2);
+  });
+
+  it('reads a body that arrives in many chunks, whole', async () => {
+    const big = JSON.stringify({ text: 'x'.repeat(300_000) });
+    handle = (_req, _body, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      for (let i = 0; i < big.length; i += 10_000) res.write(big.slice(i, i + 10_000));
+      res.end();
+    };
+    const response = await jsonFetch(`${base}/big`, { method: 'POST', body: '{}' });
+    expect(await response.text()).toBe(big);
+  });
+
   it('fails with a connection error when the server drops the connection', async () => {
     handle = (req) => req.socket.destroy();
     await expect(jsonFetch(`${base}/drop`, { method: 'POST', body: '{}' })).rejects.toThrow();

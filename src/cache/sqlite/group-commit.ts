@@ -165,18 +165,29 @@ export function unsynced<R>(db: Database, step: () => R): R {
   const sync = syncModes(db);
   sync.normal.run();
   try {
-    return db.transaction(step)();
+    return sync.transaction(step) as R;
   } finally {
     sync.full.run();
   }
 }
 
-/** The two pragmas, prepared once per connection (db.pragma prepares its statement at every call). */
-const modes = new WeakMap<Database, { normal: Statement; full: Statement }>();
-function syncModes(db: Database): { normal: Statement; full: Statement } {
+interface SyncModes {
+  normal: Statement;
+  full: Statement;
+  /** Runs its step in a transaction (a savepoint inside one). */
+  transaction: (step: () => unknown) => unknown;
+}
+
+/**
+ * The two pragmas, prepared once per connection (db.pragma prepares its statement at every
+ * call), and one transaction function: better-sqlite3's db.transaction builds four wrapped
+ * functions and their properties at each call, which every group commit paid (issue 25).
+ */
+const modes = new WeakMap<Database, SyncModes>();
+function syncModes(db: Database): SyncModes {
   let found = modes.get(db);
   if (!found) {
-    found = { normal: db.prepare('PRAGMA synchronous = NORMAL'), full: db.prepare('PRAGMA synchronous = FULL') };
+    found = { normal: db.prepare('PRAGMA synchronous = NORMAL'), full: db.prepare('PRAGMA synchronous = FULL'), transaction: db.transaction((step: () => unknown) => step()) };
     modes.set(db, found);
   }
   return found;

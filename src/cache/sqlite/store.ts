@@ -34,6 +34,8 @@ export class SqliteStore implements Store {
   private readonly claimBatch: SqliteClaims;
   private readonly getStatement: Database.Statement<[string], VerdictRow>;
   private readonly putStatement: Database.Statement<VerdictRow>;
+  /** lookup's read: its statement and transaction function made once (a run looks up once per turn of the event loop, issue 25). */
+  private readonly lookupTransaction: (unique: string[]) => KeyLookup;
   /** `put`s of one turn of the event loop share one transaction (./group-commit.ts). */
   private readonly commits: GroupCommit<CachedVerdict>;
   private readonly wal: ReturnType<typeof walSync>;
@@ -57,6 +59,18 @@ export class SqliteStore implements Store {
          model = excluded.model, provider = excluded.provider, checked_at = excluded.checked_at, confidence = excluded.confidence,
          prompt_tokens = excluded.prompt_tokens, completion_tokens = excluded.completion_tokens, cached_tokens = excluded.cached_tokens`,
     );
+    const byKey = db.prepare<[string], VerdictRow>('SELECT * FROM verdicts WHERE key IN (SELECT value FROM json_each(?))');
+    this.lookupTransaction = db.transaction((unique: string[]): KeyLookup => {
+      const verdicts = new Map<string, CachedVerdict>();
+      for (let start = 0; start < unique.length; start += LOOKUP_CHUNK) {
+        for (const row of byKey.all(JSON.stringify(unique.slice(start, start + LOOKUP_CHUNK)))) {
+          const verdict = fromRow(row);
+          if (verdict) verdicts.set(verdict.key, verdict);
+        }
+      }
+      const all = JSON.stringify(unique);
+      return { verdicts, pending: pendingQuestionsOf(db, all), answeredBatches: answeredBatchQuestionsOf(db, all) };
+    });
     const real = realpathSync(file);
     this.wal = walSync(real);
     this.commits = new GroupCommit(db, (verdict) => this.putSync(verdict), this.wal.sync, real);
@@ -87,19 +101,7 @@ export class SqliteStore implements Store {
   lookup(keys: readonly string[]): Promise<KeyLookup> {
     return settled(() => {
       this.commits.flush();
-      const unique = [...new Set(keys)];
-      const byKey = this.db.prepare('SELECT * FROM verdicts WHERE key IN (SELECT value FROM json_each(?))');
-      return this.db.transaction((): KeyLookup => {
-        const verdicts = new Map<string, CachedVerdict>();
-        for (let start = 0; start < unique.length; start += LOOKUP_CHUNK) {
-          for (const row of byKey.all(JSON.stringify(unique.slice(start, start + LOOKUP_CHUNK))) as VerdictRow[]) {
-            const verdict = fromRow(row);
-            if (verdict) verdicts.set(verdict.key, verdict);
-          }
-        }
-        const all = JSON.stringify(unique);
-        return { verdicts, pending: pendingQuestionsOf(this.db, all), answeredBatches: answeredBatchQuestionsOf(this.db, all) };
-      })();
+      return this.lookupTransaction([...new Set(keys)]);
     });
   }
 
