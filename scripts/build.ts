@@ -6,7 +6,7 @@
  * `npm run typecheck` (tsc --noEmit), not here: esbuild only strips them.
  */
 import { build, type Metafile } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -31,13 +31,48 @@ export const EXTERNAL = ['better-sqlite3', 'pg', 'pg-native', 'cli-progress'];
  */
 const NOT_IN_A_RUN = [/node_modules\/prom-client\//, /^src\/server\//, /^src\/commands\/serve\.ts$/, /node_modules\/gpt-tokenizer\//, /node_modules\/croner\//, /node_modules\/undici\//, /^src\/cache\/postgres\/(db|locks)\.ts$/];
 
-/** Builds dist/ from src/ and returns the files the entry loads before any command runs. */
+/**
+ * Builds dist/ from src/ and returns the files the entry loads before any command runs. Built
+ * in a folder of its own, then renamed to dist/: test files building at the same time (each
+ * one that spawns the bin does) never see a half-written or emptied dist/ under a running CLI.
+ */
 export async function buildDist(): Promise<string[]> {
-  rmSync(DIST, { recursive: true, force: true });
+  const staging = mkdtempSync(path.join(ROOT, '.dist-'));
+  try {
+    const eager = await buildInto(staging);
+    replaceDist(staging);
+    return eager.map((file) => `dist/${path.relative(staging, path.join(ROOT, file))}`);
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+/** Another build may put its dist/ in place between our two renames: then it is moved aside again. */
+function replaceDist(staging: string): void {
+  const aside = `${DIST}.old-${process.pid}`;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      renameSync(DIST, aside);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    try {
+      renameSync(staging, DIST);
+      break;
+    } catch (error) {
+      if (!['ENOTEMPTY', 'EEXIST'].includes((error as NodeJS.ErrnoException).code ?? '') || attempt === 5) throw error;
+    } finally {
+      rmSync(aside, { recursive: true, force: true });
+    }
+  }
+}
+
+async function buildInto(outdir: string): Promise<string[]> {
+  const entry = path.relative(ROOT, path.join(outdir, 'cli/index.js'));
   const result = await build({
     absWorkingDir: ROOT,
     entryPoints: { 'cli/index': 'src/cli/index.ts', 'cli/code-cache': 'src/cli/code-cache.ts' },
-    outdir: DIST,
+    outdir,
     bundle: true,
     splitting: true,
     format: 'esm',
@@ -65,7 +100,7 @@ export async function buildDist(): Promise<string[]> {
   // module, say): at run time it would throw in the user's hands, so the build stops here.
   if (result.warnings.length > 0) throw new Error(`esbuild warned (above): keep that module external (EXTERNAL in scripts/build.ts) or make it resolvable`);
   const meta = result.metafile;
-  const eager = staticClosure(meta, 'dist/cli/index.js');
+  const eager = staticClosure(meta, entry);
   const runChunk = Object.keys(meta.outputs).find((file) => meta.outputs[file]?.entryPoint === 'src/commands/run.ts');
   if (!runChunk) throw new Error('the build has no chunk for src/commands/run.ts: is `run` still imported lazily by src/cli/main.ts?');
   const run = new Set([...eager, ...staticClosure(meta, runChunk)]);
@@ -73,7 +108,7 @@ export async function buildDist(): Promise<string[]> {
   const wrong = inputs.filter((input) => NOT_IN_A_RUN.some((pattern) => pattern.test(input)));
   const externals = [...run].flatMap((file) => (meta.outputs[file]?.imports ?? []).filter((i) => i.external && i.kind === 'import-statement' && i.path === 'pg').map(() => 'pg'));
   if (wrong.length + externals.length > 0) throw new Error(`a run loads ${[...new Set([...wrong, ...externals])].slice(0, 5).join(', ')} before its first request: reach it through a lazy import() so that a run does not pay for it`);
-  await buildScript();
+  await buildScript(outdir);
   return eager;
 }
 
@@ -94,11 +129,11 @@ const LAZY_PACKAGES = ['prom-client', 'gpt-tokenizer', 'croner'];
  * file is one function expression with CommonJS's parameters, evaluated by
  * src/cli/code-cache.ts; import.meta.url becomes the script's own URL (createRequire's base).
  */
-async function buildScript(): Promise<void> {
+async function buildScript(outdir: string): Promise<void> {
   const result = await build({
     absWorkingDir: ROOT,
     entryPoints: { 'script/cli': 'src/cli/index.ts' },
-    outdir: DIST,
+    outdir,
     bundle: true,
     format: 'cjs',
     platform: 'node',

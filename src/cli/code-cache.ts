@@ -69,7 +69,7 @@ function cacheFileOf(bytes: Buffer, argv: readonly string[], env: NodeJS.Process
 }
 
 /** The cached data, if the file is whole (its first 4 bytes are the CRC-32 of the rest) and in a folder only this user writes. */
-function readCache(cacheFile: string | undefined): { data?: Buffer; state: CacheState } {
+export function readCache(cacheFile: string | undefined): { data?: Buffer; state: CacheState } {
   if (cacheFile === undefined) return { state: 'off' };
   let raw: Buffer;
   try {
