@@ -28,20 +28,26 @@ const NODE_CACHES_ESM = (module as { enableCompileCache?: unknown }).enableCompi
 
 let bed: Bed | undefined;
 let scratch = '';
+/** A preload that tells, at exit, which files of node_modules the process required. */
+const LOADED = path.join(tmpdir(), `sv-code-cache-loaded-${process.pid}.cjs`);
 beforeAll(async () => {
   await buildDist();
   scratch = mkdtempSync(path.join(tmpdir(), 'sv-code-cache-'));
+  writeFileSync(LOADED, "process.on('exit', () => process.stderr.write(`loaded: ${Object.keys(require.cache).filter((f) => f.includes('node_modules')).join(' ')}\\n`));\n");
 }, 60_000);
 afterEach(async () => {
   await bed?.close();
   bed = undefined;
 });
-afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+afterAll(() => {
+  rmSync(scratch, { recursive: true, force: true });
+  rmSync(LOADED, { force: true });
+});
 
 /** `status-validator run` with the code cache in `cacheDir`: exit code and what the start reported. */
 async function run(cacheDir: string, nodeOptions: string[] = []): Promise<{ code: number | null; stderr: string; states: string[] }> {
   bed ??= await startBed({ rows: sampleRows(3) });
-  const child = spawn(process.execPath, [...nodeOptions, BIN, 'run', '--config', bed.configPath, '--json'], {
+  const child = spawn(process.execPath, [...nodeOptions, '--require', LOADED, BIN, 'run', '--config', bed.configPath, '--json'], {
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...bed.env, STATUS_VALIDATOR_CODE_CACHE: cacheDir, NODE_DEBUG: 'status-validator-code-cache' },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -66,6 +72,10 @@ describe.runIf(!NODE_CACHES_ESM)('the code cache on Node 20', () => {
     expect(statSync(dir).mode & 0o777).toBe(0o700);
     expect(statSync(path.join(dir, files[0] ?? '')).mode & 0o777).toBe(0o600);
     expect(readdirSync(dir)).toEqual(files);
+    // The script is one file, but what a run loads stays what the ES build allows
+    // (NOT_IN_A_RUN, scripts/build.ts): the packages only other commands use are not required.
+    expect(first.stderr).toMatch(/^loaded: .*better-sqlite3/m);
+    expect(first.stderr).not.toMatch(/^loaded: .*(prom-client|gpt-tokenizer|croner)/m);
 
     const second = await run(dir);
     expect(second.code, second.stderr).toBe(0);
