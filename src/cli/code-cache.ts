@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { debuglog } from 'node:util';
 import { Script } from 'node:vm';
 import { crc32 } from 'node:zlib';
-import { setHeapFlags } from './heap-flags.js';
+import { resetHeapFlags } from './heap-flags.js';
 
 const log = debuglog('status-validator-code-cache');
 
@@ -35,17 +35,19 @@ export function runScript(scriptUrl: URL, argv: readonly string[] = process.argv
   const bytes = readFileSync(file);
   const cacheFile = cacheFileOf(bytes, argv, env);
   const { data, state: found } = readCache(cacheFile);
-  // Under the flags the cache was made with (at the end of a command): V8 rejects it otherwise.
-  setHeapFlags();
   const script = new Script(bytes.toString('utf8'), { filename: file, ...(data ? { cachedData: data } : {}) });
   const state: CacheState = data === undefined ? found : script.cachedDataRejected === true ? 'rejected' : 'accepted';
   log('%s %s', state, cacheFile ?? '(no cache folder)');
   const wrapped = script.runInThisContext() as Wrapped;
   // Written once the command has run, so that the functions it compiled lazily are in it;
-  // after a failure it would hold less than the next successful command needs.
+  // after a failure it would hold less than the next successful command needs. Under V8's
+  // default flags, which the next start compiles under (heap-flags.ts).
   if (cacheFile !== undefined && state !== 'accepted') {
     process.once('exit', (code) => {
-      if (code === 0) writeCache(cacheFile, script.createCachedData());
+      if (code === 0) {
+        resetHeapFlags();
+        writeCache(cacheFile, script.createCachedData());
+      }
     });
   }
   const module = { exports: {} };
