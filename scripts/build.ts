@@ -1,9 +1,10 @@
 /**
  * `npm run build` (and `prepare`): what bin/status-validator.js runs, dist/cli/index.js, as
  * an ESM bundle, and the same code as one classic script, dist/script/cli.js, which Node 20
- * runs with a V8 code cache (src/cli/code-cache.ts). Loading ~600 modules one by one cost a `run` ~350 ms before its first
- * Sheets read (issue 25, bench B1); a bundle is a handful of files. Types are checked by
- * `npm run typecheck` (tsc --noEmit), not here: esbuild only strips them.
+ * runs with a V8 code cache (src/cli/code-cache.ts). Loading ~600 modules one by one cost a
+ * `run` ~350 ms before its first Sheets read (issue 25, bench B1); a bundle is a handful of
+ * files. Types are checked by `npm run typecheck` (tsc --noEmit), not here: esbuild only
+ * strips them.
  */
 import { build, type Metafile } from 'esbuild';
 import { mkdtempSync, renameSync, rmSync } from 'node:fs';
