@@ -41,8 +41,9 @@ export function runScript(scriptUrl: URL, argv: readonly string[] = process.argv
   const wrapped = script.runInThisContext() as Wrapped;
   // Written once the command has run, so that the functions it compiled lazily are in it;
   // after a failure it would hold less than the next successful command needs. Under V8's
-  // default flags, which the next start compiles under (heap-flags.ts).
-  if (cacheFile !== undefined && state !== 'accepted') {
+  // default flags, which the next start compiles under (heap-flags.ts). Not into a folder
+  // others can write to: no start would read it.
+  if (cacheFile !== undefined && state !== 'accepted' && state !== 'unsafe') {
     process.once('exit', (code) => {
       if (code === 0) {
         resetHeapFlags();

@@ -123,13 +123,13 @@ describe.runIf(!NODE_CACHES_ESM)('the code cache on Node 20', () => {
     expect(shownVerdicts(bed!).every((v) => v === 'VALID' || v === 'INVALID')).toBe(true);
   }, 60_000);
 
-  it('does not read a cache from a folder others can write to (V8 runs cached data as code)', async () => {
+  it('neither reads nor writes a cache in a folder others can write to (V8 runs cached data as code)', async () => {
     const dir = path.join(scratch, 'shared');
     expect((await run(dir)).states).toEqual(['absent', 'written']);
     chmodSync(dir, 0o777);
     const ran = await run(dir);
     expect(ran.code, ran.stderr).toBe(0);
-    expect(ran.states[0]).toBe('unsafe');
+    expect(ran.states).toEqual(['unsafe']);
   }, 60_000);
 
   it('leaves source maps to Node: with --enable-source-maps the bin runs the ES modules (mapped to src/), with no code cache', async () => {
