@@ -5,9 +5,9 @@
  * part of its start (issue 25, bench B1). So on Node 20 the bin runs the same code as one
  * classic script (dist/script/cli.js, built by scripts/build.ts: a function expression with
  * CommonJS's parameters) through vm.Script, which takes V8's cached data. The cache is made
- * at the end of a successful command (script.createCachedData() then holds the functions
- * the command compiled as it ran, not only those V8 compiles eagerly), one file a command,
- * keyed by the script's CRC-32 and the V8 version. A cache V8 rejects, a corrupt or
+ * by a successful command (script.createCachedData() once it has run a while, so that it
+ * holds the functions the command compiled lazily), one file a command, keyed by the
+ * script's CRC-32 and the V8 version. A cache V8 rejects, a corrupt or
  * unreadable one is ignored and written anew; a cache folder that cannot be written to
  * only costs the next start its cache. `NODE_DEBUG=status-validator-code-cache` tells what
  * happened on stderr; STATUS_VALIDATOR_CODE_CACHE names the folder (`off`: none).
@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url';
 import { debuglog } from 'node:util';
 import { Script } from 'node:vm';
 import { crc32 } from 'node:zlib';
-import { resetHeapFlags } from './heap-flags.js';
+import { resetHeapFlags, setHeapFlags } from './heap-flags.js';
 
 const log = debuglog('status-validator-code-cache');
 
@@ -39,21 +39,45 @@ export function runScript(scriptUrl: URL, argv: readonly string[] = process.argv
   const state: CacheState = data === undefined ? found : script.cachedDataRejected === true ? 'rejected' : 'accepted';
   log('%s %s', state, cacheFile ?? '(no cache folder)');
   const wrapped = script.runInThisContext() as Wrapped;
-  // Written once the command has run, so that the functions it compiled lazily are in it;
-  // after a failure it would hold less than the next successful command needs. Under V8's
-  // default flags, which the next start compiles under (heap-flags.ts). Not into a folder
-  // others can write to: no start would read it.
-  if (cacheFile !== undefined && state !== 'accepted' && state !== 'unsafe') {
-    process.once('exit', (code) => {
-      if (code === 0) {
-        resetHeapFlags();
-        writeCache(cacheFile, script.createCachedData());
-      }
-    });
-  }
+  if (cacheFile !== undefined && state !== 'accepted' && state !== 'unsafe') keepCache(script, cacheFile);
   const module = { exports: {} };
   wrapped.call(module.exports, module.exports, createRequire(file), module, file, path.dirname(file));
   return state;
+}
+
+/**
+ * How long into a command its code is taken for the cache, if it has not ended by then: a
+ * run asks its first questions ~0.3 s after its start, so by now it has compiled what a start
+ * needs; later, V8 drops the bytecode of functions left unused (a 5,000-row run's cache at
+ * its end held 1.4 MB where a 200-row run's held 2.4 MB), and the next start would compile
+ * those again.
+ */
+const TAKE_AFTER_MS = 2000;
+
+/**
+ * The cache holds the functions the command compiled as it ran (not only those V8 compiles
+ * eagerly): taken at its end or TAKE_AFTER_MS into it, whichever comes first, and written at
+ * its end if it succeeded (after a failure it may hold less than the next successful
+ * command needs). Not for a folder others can write to: no start would read it there.
+ */
+function keepCache(script: Script, cacheFile: string): void {
+  let data: Buffer | undefined;
+  const take = () => {
+    // Under V8's default flags, which the next start compiles under (heap-flags.ts): V8
+    // accepts cached data only under the flags it was made with.
+    resetHeapFlags();
+    data ??= script.createCachedData();
+    setHeapFlags();
+  };
+  setTimeout(() => {
+    take();
+    log('taken %s', cacheFile);
+  }, TAKE_AFTER_MS).unref();
+  process.once('exit', (code) => {
+    if (code !== 0) return;
+    take();
+    if (data) writeCache(cacheFile, data);
+  });
 }
 
 /**

@@ -83,6 +83,15 @@ describe.runIf(!NODE_CACHES_ESM)('the code cache on Node 20', () => {
     expect(shownVerdicts(bed!).every((v) => v === 'VALID' || v === 'INVALID')).toBe(true);
   }, 60_000);
 
+  it('takes the code 2 s into a longer run (before V8 drops the bytecode of what only the start ran), under the flags the next start compiles with', async () => {
+    bed = await startBed({ rows: sampleRows(3), llm: { latencyMs: 2500 } });
+    const dir = path.join(scratch, 'long');
+    const long = await run(dir);
+    expect(long.code, long.stderr).toBe(0);
+    expect(long.states).toEqual(['absent', 'taken', 'written']);
+    expect((await run(dir)).states).toEqual(['accepted']);
+  }, 60_000);
+
   it('ignores a damaged cache (a flipped byte: its CRC-32 no longer matches), runs, and writes it anew', async () => {
     const dir = path.join(scratch, 'damaged');
     expect((await run(dir)).states).toEqual(['absent', 'written']);
