@@ -1,0 +1,140 @@
+/**
+ * Node 20's start of the built CLI with a V8 code cache. Node 22.1 caches the compiled code
+ * of ES modules itself (module.enableCompileCache, called by bin/status-validator.js); Node
+ * 20 has no such cache, and compiling the ~1.7 MB of JavaScript a `run` loads was a good
+ * part of its start (issue 25, bench B1). So on Node 20 the bin runs the same code as one
+ * classic script (dist/script/cli.js, built by scripts/build.ts: a function expression with
+ * CommonJS's parameters) through vm.Script, which takes V8's cached data. The cache is made
+ * by a successful command (script.createCachedData() once it has run a while, so that it
+ * holds the functions the command compiled lazily), one file a command, keyed by the
+ * script's CRC-32 and the V8 version. A cache V8 rejects, a corrupt or
+ * unreadable one is ignored and written anew; a cache folder that cannot be written to
+ * only costs the next start its cache. `NODE_DEBUG=status-validator-code-cache` tells what
+ * happened on stderr; STATUS_VALIDATOR_CODE_CACHE names the folder (`off`: none).
+ */
+import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { debuglog } from 'node:util';
+import { Script } from 'node:vm';
+import { crc32 } from 'node:zlib';
+import { resetHeapFlags, setHeapFlags } from './heap-flags.js';
+
+const log = debuglog('status-validator-code-cache');
+
+/** What the start found in the cache (also what NODE_DEBUG reports). */
+export type CacheState = 'off' | 'absent' | 'accepted' | 'rejected' | 'corrupt' | 'unsafe';
+
+type Wrapped = (exports: object, require: NodeJS.Require, module: { exports: object }, filename: string, dirname: string) => void;
+
+/** Runs the script bundle at `scriptUrl`, with the cache of the command `argv` names. */
+export function runScript(scriptUrl: URL, argv: readonly string[] = process.argv.slice(2), env: NodeJS.ProcessEnv = process.env): CacheState {
+  const file = fileURLToPath(scriptUrl);
+  const bytes = readFileSync(file);
+  const cacheFile = cacheFileOf(bytes, argv, env);
+  const { data, state: found } = readCache(cacheFile);
+  const script = new Script(bytes.toString('utf8'), { filename: file, ...(data ? { cachedData: data } : {}) });
+  const state: CacheState = data === undefined ? found : script.cachedDataRejected === true ? 'rejected' : 'accepted';
+  log('%s %s', state, cacheFile ?? '(no cache folder)');
+  const wrapped = script.runInThisContext() as Wrapped;
+  if (cacheFile !== undefined && state !== 'accepted' && state !== 'unsafe') keepCache(script, cacheFile);
+  const module = { exports: {} };
+  wrapped.call(module.exports, module.exports, createRequire(file), module, file, path.dirname(file));
+  return state;
+}
+
+/**
+ * How long into a command its code is taken for the cache, if it has not ended by then: a
+ * run asks its first questions ~0.3 s after its start, so by now it has compiled what a start
+ * needs; later, V8 drops the bytecode of functions left unused (a 5,000-row run's cache at
+ * its end held 1.4 MB where a 200-row run's held 2.4 MB), and the next start would compile
+ * those again.
+ */
+const TAKE_AFTER_MS = 2000;
+
+/**
+ * The cache holds the functions the command compiled as it ran (not only those V8 compiles
+ * eagerly): taken at its end or TAKE_AFTER_MS into it, whichever comes first, and written at
+ * its end if it succeeded (after a failure it may hold less than the next successful
+ * command needs). Not for a folder others can write to: no start would read it there.
+ */
+function keepCache(script: Script, cacheFile: string): void {
+  let data: Buffer | undefined;
+  const take = () => {
+    // Under V8's default flags, which the next start compiles under (heap-flags.ts): V8
+    // accepts cached data only under the flags it was made with.
+    resetHeapFlags();
+    data ??= script.createCachedData();
+    setHeapFlags();
+  };
+  setTimeout(() => {
+    take();
+    log('taken %s', cacheFile);
+  }, TAKE_AFTER_MS).unref();
+  process.once('exit', (code) => {
+    if (code !== 0) return;
+    take();
+    if (data) writeCache(cacheFile, data);
+  });
+}
+
+/**
+ * The cache's file: its folder is the user's own (V8 trusts cached data as code, so a
+ * folder another user could write to is not read), its name the script's CRC-32, the
+ * command, V8's version and the architecture.
+ */
+function cacheFileOf(bytes: Buffer, argv: readonly string[], env: NodeJS.ProcessEnv): string | undefined {
+  const setting = env.STATUS_VALIDATOR_CODE_CACHE;
+  if (setting === 'off') return undefined;
+  const uid = process.getuid?.();
+  const dir = setting !== undefined && setting !== '' ? path.resolve(setting) : path.join(tmpdir(), `status-validator-code-cache${uid === undefined ? '' : `-${uid}`}`);
+  const command = argv.find((arg) => !arg.startsWith('-')) ?? '';
+  const name = /^[a-z][a-z-]{0,30}$/.test(command) ? command : 'other';
+  return path.join(dir, `cli-${crc32(bytes).toString(16).padStart(8, '0')}-${name}-v8-${process.versions.v8}-${process.arch}.cache`);
+}
+
+/** The cached data, if the file is whole (its first 4 bytes are the CRC-32 of the rest) and in a folder only this user writes. */
+export function readCache(cacheFile: string | undefined): { data?: Buffer; state: CacheState } {
+  if (cacheFile === undefined) return { state: 'off' };
+  let raw: Buffer;
+  try {
+    if (!safeFolder(path.dirname(cacheFile))) return { state: 'unsafe' };
+    raw = readFileSync(cacheFile);
+  } catch {
+    return { state: 'absent' };
+  }
+  // V8 checks its own header (version, flags, source length) but, in a release build, not
+  // the payload's checksum: a cut or damaged file is caught here rather than deserialised.
+  if (raw.length <= 4 || raw.readUInt32LE(0) !== crc32(raw.subarray(4))) return { state: 'corrupt' };
+  return { data: raw.subarray(4), state: 'absent' };
+}
+
+function safeFolder(dir: string): boolean {
+  const uid = process.getuid?.();
+  if (uid === undefined) return true;
+  const stat = statSync(dir);
+  return stat.isDirectory() && stat.uid === uid && (stat.mode & 0o022) === 0;
+}
+
+/** Atomically (a temporary file renamed over it): a start reading it meanwhile sees the old cache or the new one, never half of one. */
+function writeCache(cacheFile: string, data: Buffer): void {
+  const temporary = `${cacheFile}.${process.pid}.tmp`;
+  try {
+    mkdirSync(path.dirname(cacheFile), { recursive: true, mode: 0o700 });
+    const header = Buffer.alloc(4);
+    header.writeUInt32LE(crc32(data));
+    writeFileSync(temporary, Buffer.concat([header, data]), { mode: 0o600 });
+    renameSync(temporary, cacheFile);
+    log('written %s (%d bytes)', cacheFile, data.length + 4);
+  } catch (error) {
+    // A read-only or full disk: the command has done its work; only the next start is slower.
+    log('not written %s: %s', cacheFile, error instanceof Error ? error.message : String(error));
+    try {
+      unlinkSync(temporary);
+    } catch {
+      // It was never made.
+    }
+  }
+}
