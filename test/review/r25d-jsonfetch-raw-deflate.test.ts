@@ -1,0 +1,52 @@
+/**
+ * r25d review (af52c15, src/llm/http.ts): an answer sent with `Content-Encoding: deflate` as a
+ * raw DEFLATE stream (no zlib header) fails in jsonFetch; fetch reads it.
+ *
+ * The defect: decoded() maps `deflate` to inflateSync, which takes only the zlib format
+ * (RFC 1950). Servers have long sent raw DEFLATE (RFC 1951) under that name, and browsers and
+ * undici's fetch (which jsonFetch replaced) accept both, telling them apart by the first byte.
+ * jsonFetch rejects with "incorrect header check" (Z_DATA_ERROR): the openai SDK wraps it as
+ * APIConnectionError and the row's answer, which the provider did send (and bill), is lost to
+ * retries that fail the same way.
+ *
+ * Contract broken: http.ts's own ("A body compressed anyway (by a proxy that ignores
+ * accept-encoding), decoded") and parity with fetch, which the SDK was written against.
+ *
+ * Expected: jsonFetch returns the JSON, as fetch does, for deflate in either form.
+ */
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { deflateRawSync, deflateSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jsonFetch } from '../../src/llm/http.js';
+
+const ANSWER = JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion', choices: [] });
+let server: Server;
+let base = '';
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'deflate' });
+      res.end(req.url === '/raw' ? deflateRawSync(ANSWER) : deflateSync(ANSWER));
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => {
+  server.closeAllConnections();
+  server.close();
+});
+
+describe('jsonFetch and Content-Encoding: deflate', () => {
+  for (const path of ['/zlib', '/raw']) {
+    it(`${path}: read as fetch reads it`, async () => {
+      const init = { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' };
+      expect(await (await fetch(`${base}${path}`, init)).text()).toBe(ANSWER);
+      expect(await (await jsonFetch(`${base}${path}`, init)).text()).toBe(ANSWER);
+    });
+  }
+});
