@@ -25,6 +25,8 @@ import type { AddressInfo } from 'node:net';
 import OpenAI, { APIConnectionTimeoutError } from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonFetch } from '../../src/llm/http.js';
+import { startBed } from '../support/bed.js';
+import { sampleRows } from '../support/sample-data.js';
 
 /** Accepts TCP and never says a byte: a TLS handshake to it never completes. */
 let server: Server;
@@ -80,4 +82,25 @@ describe('jsonFetch aborted while connecting (TLS handshake never completes)', (
     expect(Date.now() - start).toBeLessThan(2000);
     expect(error).toBeInstanceOf(APIConnectionTimeoutError);
   }, 20_000);
+
+  it('a run whose provider hangs in the TLS handshake ends at the second Ctrl-C (DESIGN: it cancels the model calls), not 10 s later', async () => {
+    const bed = await startBed({ rows: sampleRows(2) });
+    try {
+      bed.setConfig({ llm: { max_retries: 0, providers: [{ name: 'emulator', model: 'gpt-5-mini', base_url: `${base}/v1`, api_key_env: 'TEST_OPENAI_KEY' }] } });
+      const stop = new AbortController();
+      const abort = new AbortController();
+      const start = Date.now();
+      const ran = bed.cli(['run', '--config', bed.configPath], { stop: stop.signal, abort: abort.signal });
+      // Once the run's first calls are connecting: Ctrl-C, then Ctrl-C again.
+      setTimeout(() => {
+        stop.abort(new Error('SIGINT'));
+        abort.abort(new Error('SIGINT'));
+      }, 1500);
+      const result = await ran;
+      expect(result.code, result.stderr).toBe(130);
+      expect(Date.now() - start).toBeLessThan(4000);
+    } finally {
+      await bed.close();
+    }
+  }, 30_000);
 });
