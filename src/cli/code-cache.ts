@@ -12,7 +12,7 @@
  * only costs the next start its cache. `NODE_DEBUG=status-validator-code-cache` tells what
  * happened on stderr; STATUS_VALIDATOR_CODE_CACHE names the folder (`off`: none).
  */
-import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -39,7 +39,7 @@ export function runScript(scriptUrl: URL, argv: readonly string[] = process.argv
   const state: CacheState = data === undefined ? found : script.cachedDataRejected === true ? 'rejected' : 'accepted';
   log('%s %s', state, cacheFile ?? '(no cache folder)');
   const wrapped = script.runInThisContext() as Wrapped;
-  if (cacheFile !== undefined && state !== 'accepted' && state !== 'unsafe') keepCache(script, cacheFile);
+  if (cacheFile !== undefined && state !== 'accepted' && state !== 'unsafe' && !onlyTells(argv)) keepCache(script, cacheFile);
   const module = { exports: {} };
   wrapped.call(module.exports, module.exports, createRequire(file), module, file, path.dirname(file));
   return state;
@@ -111,11 +111,27 @@ export function readCache(cacheFile: string | undefined): { data?: Buffer; state
   return { data: raw.subarray(4), state: 'absent' };
 }
 
+/**
+ * A folder only this user can change: owned by them, writable by no one else, and, when
+ * reached through a symbolic link, a link of their own (another user's link in a shared
+ * folder such as /tmp could be pointed elsewhere between this check and the read).
+ */
 function safeFolder(dir: string): boolean {
   const uid = process.getuid?.();
   if (uid === undefined) return true;
-  const stat = statSync(dir);
+  const link = lstatSync(dir);
+  if (link.isSymbolicLink() && link.uid !== uid) return false;
+  const stat = link.isSymbolicLink() ? statSync(dir) : link;
   return stat.isDirectory() && stat.uid === uid && (stat.mode & 0o022) === 0;
+}
+
+/**
+ * A command line that only prints help or the version (`run --help`, `help run`, `-V`): it
+ * compiles next to nothing of its command, and a cache made from it would be the one every
+ * later start of that command takes (an accepted cache is never made again).
+ */
+function onlyTells(argv: readonly string[]): boolean {
+  return argv.some((arg) => arg === '-h' || arg === '--help' || arg === '-V' || arg === '--version') || argv.find((arg) => !arg.startsWith('-')) === 'help';
 }
 
 /** Atomically (a temporary file renamed over it): a start reading it meanwhile sees the old cache or the new one, never half of one. */

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
+import { brotliDecompressSync, constants as zlib, gunzipSync, inflateRawSync, inflateSync } from 'node:zlib';
 import type { Dispatcher, errors as undiciErrors } from 'undici';
 import { BufferedResponse } from './buffered-response.js';
 
@@ -56,8 +56,15 @@ export const jsonFetch: typeof fetch = async (input, init) => {
     if (Array.isArray(value)) for (const one of value) headers.append(name, one);
     else if (value !== undefined) headers.set(name, value);
   }
-  const bytes = response.body && decoded(response.body, headers);
-  return BufferedResponse.of(bytes, response.statusCode, headers, url.href);
+  if (response.body === null) return BufferedResponse.of(null, response.statusCode, headers, url.href);
+  try {
+    return BufferedResponse.of(decoded(response.body, headers), response.statusCode, headers, url.href);
+  } catch (error) {
+    // A body that does not decode: as fetch, the answer (its status, its headers) stands and
+    // reading its body fails. The SDK reads an error's body with a catch, so a 429 or a 5xx
+    // from a proxy that mislabels its page keeps its status (its retry, its wait).
+    return undecodable(error, response.statusCode, headers);
+  }
 };
 
 interface Exchanged {
@@ -87,7 +94,10 @@ function exchange(dispatcher: Dispatcher, RequestAbortedError: Transport['Reques
     let done = false;
     const onAbort = () => {
       aborted = (signal?.reason as Error | undefined) ?? new RequestAbortedError();
-      controller?.abort(aborted);
+      // Still connecting (undici starts the request once a socket is connected): rejected at
+      // once, as fetch and request do; the request is dropped when it starts.
+      if (controller) controller.abort(aborted);
+      else finish(aborted);
     };
     const finish = (error: Error | undefined, value?: Exchanged) => {
       if (done) return;
@@ -96,8 +106,12 @@ function exchange(dispatcher: Dispatcher, RequestAbortedError: Transport['Reques
       if (error) reject(error);
       else resolve(value as Exchanged);
     };
-    if (signal?.aborted) aborted = (signal.reason as Error | undefined) ?? new RequestAbortedError();
-    else signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) {
+      // Aborted before it was sent: never sent.
+      finish((signal.reason as Error | undefined) ?? new RequestAbortedError());
+      return;
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
     const handler: Dispatcher.DispatchHandler = {
       onRequestStart(started) {
         controller = started;
@@ -129,21 +143,50 @@ function exchange(dispatcher: Dispatcher, RequestAbortedError: Transport['Reques
   });
 }
 
-const DECODERS = new Map([
-  ['gzip', gunzipSync],
-  ['x-gzip', gunzipSync],
-  ['deflate', inflateSync],
-  ['br', brotliDecompressSync],
+/**
+ * The decoders fetch (undici) applies, as lenient as its streams: a body cut short yields
+ * what it holds (Z_SYNC_FLUSH at its end) rather than an error. `deflate` is the zlib format,
+ * or a raw DEFLATE stream when the first byte is not a zlib header (as undici tells them).
+ */
+const GZIP = { flush: zlib.Z_SYNC_FLUSH, finishFlush: zlib.Z_SYNC_FLUSH };
+const BROTLI = { flush: zlib.BROTLI_OPERATION_FLUSH, finishFlush: zlib.BROTLI_OPERATION_FLUSH };
+const DECODERS = new Map<string, (body: Buffer) => Buffer>([
+  ['gzip', (body) => gunzipSync(body, GZIP)],
+  ['x-gzip', (body) => gunzipSync(body, GZIP)],
+  ['deflate', (body) => (body.length > 0 && ((body[0] ?? 0) & 0x0f) === 0x08 ? inflateSync(body, GZIP) : inflateRawSync(body, GZIP))],
+  ['br', (body) => brotliDecompressSync(body, BROTLI)],
 ]);
 
-/** A body compressed anyway (by a proxy that ignores accept-encoding), decoded; its headers made to match. */
+/**
+ * A body compressed anyway (by a proxy that ignores accept-encoding), decoded; its headers
+ * made to match. Content-Encoding is a list, in the order applied (RFC 9110 §8.4): undone
+ * last first. A coding not known leaves the body as it came, as fetch does. Throws when the
+ * body does not decode.
+ */
 function decoded(body: Buffer, headers: Headers): Buffer {
-  const encoding = (headers.get('content-encoding') ?? '').trim().toLowerCase();
-  const decode = DECODERS.get(encoding);
-  if (!decode) return body;
+  const header = headers.get('content-encoding');
+  if (header === null) return body;
+  const codings = header.split(',').map((coding) => coding.trim().toLowerCase()).filter((coding) => coding !== '' && coding !== 'identity');
+  const decoders = codings.map((coding) => DECODERS.get(coding));
+  if (decoders.length === 0 || decoders.some((decode) => decode === undefined)) return body;
+  let bytes = body;
+  for (const decode of decoders.reverse()) bytes = (decode as (body: Buffer) => Buffer)(bytes);
   headers.delete('content-encoding');
   headers.delete('content-length');
-  return decode(body);
+  return bytes;
+}
+
+/** An answer whose body does not decode: its status and headers, and a body whose reading fails (fetch's "terminated"). */
+function undecodable(error: unknown, status: number, headers: Headers): Response {
+  // A status a Response cannot carry: the decoding's own failure, as before.
+  if (status < 200 || status > 599) throw error;
+  const failure = new TypeError('terminated', { cause: error });
+  const body = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.error(failure);
+    },
+  });
+  return new Response(body, { status, headers });
 }
 
 /** The request's headers as undici takes them, whatever form the SDK built them in. */
