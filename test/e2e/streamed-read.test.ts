@@ -9,7 +9,7 @@ import { readInChunksOf } from '../support/read-chunk-bytes.js';
 import { SheetsClient } from '../../src/sheets/index.js';
 import { col, FAST_SHEETS, HEADER, OUTPUT_HEADERS, SPREADSHEET_ID, startBed, TAB, testPrivateKey, type Bed } from '../support/bed.js';
 import { expectedCells } from '../support/inspect.js';
-import { defaultVerdict } from '../support/openai-emulator/responder.js';
+import { SLOW, slowResponder, slowTwinRows, TWIN } from '../support/slow-twin.js';
 import { sampleRow, sampleRows } from '../support/sample-data.js';
 import { rowRangeOf, readsRows } from '../support/row-reads.js';
 
@@ -158,14 +158,8 @@ describe('streamed reads', () => {
   });
 
   it("asks the next chunk's questions while a slow answer of the previous chunk is awaited, and a twin of that question waits for its answer instead of paying again", async () => {
-    const rows = sampleRows(40);
     // The slow question (row index 12: the tab's row 14) and its twin in the next chunk (index 20).
-    const SLOW = 12;
-    const TWIN = 20;
-    rows[TWIN] = [...(rows[SLOW] ?? [])];
-    rows[TWIN][0] = 'PRJ-TWIN';
-    const slowComment = rows[SLOW]?.[2] ?? '';
-    const slowMs = 800;
+    const { rows, slowComment } = slowTwinRows();
     bed = await startBed({
       rows,
       header: [...HEADER, ...OUTPUT_HEADERS],
@@ -173,10 +167,7 @@ describe('streamed reads', () => {
       llm: {
         latencyMs: 10,
         // Before, every worker waited for the slow answer at the end of its chunk.
-        respond: async (row) => {
-          if (row.comment === slowComment) await new Promise((resolve) => setTimeout(resolve, slowMs));
-          return defaultVerdict(row);
-        },
+        respond: slowResponder(slowComment),
       },
     });
     const result = await bed.run('--json');

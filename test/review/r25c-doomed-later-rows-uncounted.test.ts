@@ -23,8 +23,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { readInChunksOf } from '../support/read-chunk-bytes.js';
 import { FAST_SHEETS, HEADER, OUTPUT_HEADERS, startBed, type Bed } from '../support/bed.js';
-import { defaultVerdict } from '../support/openai-emulator/responder.js';
 import { sampleRows } from '../support/sample-data.js';
+import { slowResponder, slowTwinRows, TWIN } from '../support/slow-twin.js';
 
 /** About 15 sample rows a chunk (as test/e2e/streamed-read.test.ts). */
 readInChunksOf(3000);
@@ -45,13 +45,8 @@ describe('r25c: a failure that dooms the run while the previous chunk is in flig
     // OpenAI's 401 for a key revoked mid-run (https://platform.openai.com/docs/guides/error-codes/api-errors).
     ['401 invalid_api_key', { kind: 'status', status: 401, body: { error: { message: 'Incorrect API key provided: sk-test***. You can find your API key at https://platform.openai.com/account/api-keys.', type: 'invalid_request_error', param: null, code: 'invalid_api_key' } } }],
   ] as const)('counts the row held back for the previous chunk\'s verdict as left for the next run (%s)', async (_name, fault) => {
-    const rows = sampleRows(40);
     // Row index 12 (chunk 1) is slow; index 20 (chunk 2) asks exactly what it asks.
-    const SLOW = 12;
-    const TWIN = 20;
-    rows[TWIN] = [...(rows[SLOW] ?? [])];
-    rows[TWIN][0] = 'PRJ-TWIN';
-    const slowComment = rows[SLOW]?.[2] ?? '';
+    const { rows, slowComment } = slowTwinRows();
     const quotaComment = rows[22]?.[2] ?? '';
     bed = await startBed({
       rows,
@@ -59,10 +54,7 @@ describe('r25c: a failure that dooms the run while the previous chunk is in flig
       config: { sheets: FAST_SHEETS, llm: { max_workers: 3 } },
       llm: {
         latencyMs: 10,
-        respond: async (row) => {
-          if (row.comment === slowComment) await new Promise((resolve) => setTimeout(resolve, 800));
-          return defaultVerdict(row);
-        },
+        respond: slowResponder(slowComment),
       },
     });
     // The failure that dooms the run comes with a question of the second chunk.

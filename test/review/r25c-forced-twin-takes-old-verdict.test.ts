@@ -26,7 +26,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { readInChunksOf } from '../support/read-chunk-bytes.js';
 import { col, FAST_SHEETS, HEADER, OUTPUT_HEADERS, SPREADSHEET_ID, TAB, startBed, type Bed } from '../support/bed.js';
 import { defaultVerdict } from '../support/openai-emulator/responder.js';
-import { sampleRows } from '../support/sample-data.js';
+import { SLOW, slowResponder, slowTwinRows, TWIN } from '../support/slow-twin.js';
 
 /** About 15 sample rows a chunk (as test/e2e/streamed-read.test.ts): index 12 and index 20 fall in consecutive chunks. */
 readInChunksOf(3000);
@@ -37,14 +37,9 @@ afterEach(async () => {
   bed = undefined;
 });
 
-const SLOW = 12;
-const TWIN = 20;
 
 async function twinBed(copy = false): Promise<{ b: Bed; flip: () => void; rows: string[][] }> {
-  const rows = sampleRows(40);
-  rows[TWIN] = [...(rows[SLOW] ?? [])];
-  rows[TWIN][0] = 'PRJ-TWIN';
-  const slowComment = rows[SLOW]?.[2] ?? '';
+  const { rows, slowComment } = slowTwinRows();
   let flipped = false;
   const b = await startBed({
     rows,
@@ -54,14 +49,11 @@ async function twinBed(copy = false): Promise<{ b: Bed; flip: () => void; rows: 
     config: { sheets: FAST_SHEETS, llm: { max_workers: 3 }, review: { recheck_column: 'Recheck' } },
     llm: {
       latencyMs: 10,
-      respond: async (row) => {
+      // The question is slow: the next chunk is selected while it is in flight. Asked again, the model changes its mind (what asking again is for).
+      respond: slowResponder(slowComment, (row) => {
         const verdict = defaultVerdict(row);
-        if (row.comment !== slowComment) return verdict;
-        // The question is slow: the next chunk is selected while it is in flight.
-        await new Promise((resolve) => setTimeout(resolve, 800));
-        // Asked again, the model changes its mind (what asking again is for).
-        return flipped ? { ...verdict, is_valid: !verdict.is_valid, issues: verdict.is_valid ? ['The next step has no date (second opinion).'] : [] } : verdict;
-      },
+        return flipped && row.comment === slowComment ? { ...verdict, is_valid: !verdict.is_valid, issues: verdict.is_valid ? ['The next step has no date (second opinion).'] : [] } : verdict;
+      }),
     },
   });
   return { b, flip: () => (flipped = true), rows };

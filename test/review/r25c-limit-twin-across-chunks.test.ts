@@ -22,8 +22,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { readInChunksOf } from '../support/read-chunk-bytes.js';
 import { col, FAST_SHEETS, HEADER, OUTPUT_HEADERS, startBed, type Bed } from '../support/bed.js';
-import { defaultVerdict } from '../support/openai-emulator/responder.js';
-import { sampleRows } from '../support/sample-data.js';
+import { slowResponder, slowTwinRows } from '../support/slow-twin.js';
 
 /** About 15 sample rows a chunk: index 12 and index 20 fall in consecutive chunks. */
 readInChunksOf(3000);
@@ -36,20 +35,14 @@ afterEach(async () => {
 
 describe('r25c: --limit over chunks, a question met again in a later chunk', () => {
   it('gives exactly N rows a new answer', async () => {
-    const rows = sampleRows(40);
-    rows[20] = [...(rows[12] ?? [])];
-    rows[20][0] = 'PRJ-TWIN';
-    const slowComment = rows[12]?.[2] ?? '';
+    const { rows, slowComment } = slowTwinRows();
     bed = await startBed({
       rows,
       header: [...HEADER, ...OUTPUT_HEADERS],
       config: { sheets: FAST_SHEETS, llm: { max_workers: 3 } },
       llm: {
         latencyMs: 10,
-        respond: async (row) => {
-          if (row.comment === slowComment) await new Promise((resolve) => setTimeout(resolve, 800));
-          return defaultVerdict(row);
-        },
+        respond: slowResponder(slowComment),
       },
     });
     const result = await bed.run('--json', '--limit', '25');

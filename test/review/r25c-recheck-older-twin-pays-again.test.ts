@@ -30,8 +30,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readInChunksOf } from '../support/read-chunk-bytes.js';
 import { col, FAST_SHEETS, HEADER, OUTPUT_HEADERS, SPREADSHEET_ID, TAB, startBed, type Bed } from '../support/bed.js';
-import { defaultVerdict } from '../support/openai-emulator/responder.js';
-import { sampleRows } from '../support/sample-data.js';
+import { SLOW, slowResponder, slowTwinRows, TWIN } from '../support/slow-twin.js';
 
 /** About 15 sample rows a chunk: index 12 and index 20 fall in consecutive chunks. */
 readInChunksOf(3000);
@@ -42,27 +41,19 @@ afterEach(async () => {
   bed = undefined;
 });
 
-const SLOW = 12;
-const TWIN = 20;
 const LONG_AGO = '2020-01-01T00:00:00.000Z';
 
 describe('r25c: --recheck-older-than, an old question and its twin in the next chunk', () => {
   it('gives both rows the new answer, and the next run asks nothing', async () => {
-    const rows = sampleRows(40);
-    rows[TWIN] = [...(rows[SLOW] ?? [])];
-    rows[TWIN][0] = 'PRJ-TWIN';
-    const slowComment = rows[SLOW]?.[2] ?? '';
+    const { rows, slowComment } = slowTwinRows();
     const b = await startBed({
       rows,
       header: [...HEADER, ...OUTPUT_HEADERS],
       config: { sheets: FAST_SHEETS, llm: { max_workers: 3 } },
       llm: {
         latencyMs: 10,
-        respond: async (row) => {
-          // The question is slow: the next chunk is selected while it is in flight.
-          if (row.comment === slowComment) await new Promise((resolve) => setTimeout(resolve, 800));
-          return defaultVerdict(row);
-        },
+        // The question is slow: the next chunk is selected while it is in flight.
+        respond: slowResponder(slowComment),
       },
     });
     bed = b;
