@@ -33,6 +33,16 @@ export const EXTERNAL = ['better-sqlite3', 'pg', 'pg-native', 'cli-progress'];
 const NOT_IN_A_RUN = [/node_modules\/prom-client\//, /^src\/server\//, /^src\/commands\/serve\.ts$/, /node_modules\/gpt-tokenizer\//, /node_modules\/croner\//, /node_modules\/undici\//, /^src\/cache\/postgres\/(db|locks)\.ts$/];
 
 /**
+ * What both builds write, and how. Whitespace and syntax minified (what a run loads: 2.55 MB
+ * of code to parse down to 1.73 MB, ~60 ms of CPU a run, measured with bench B1's runs),
+ * names kept: a stack trace a user pastes still names the functions. The linked map leads it
+ * back to src/ lines (node --enable-source-maps, or any map-aware tool); Node reads it only
+ * when asked, so startup pays nothing for it. Paths and lines only in the map: a trace names
+ * src/ files, which a clone has (dist/ stays half the size).
+ */
+const OUTPUT = { minifyWhitespace: true, minifySyntax: true, sourcemap: 'linked', sourcesContent: false, metafile: true, logLevel: 'warning' } as const;
+
+/**
  * Builds dist/ from src/ and returns the files the entry loads before any command runs. Built
  * in a folder of its own, then renamed to dist/: test files building at the same time (each
  * one that spawns the bin does) never see a half-written or emptied dist/ under a running CLI.
@@ -84,18 +94,7 @@ async function buildInto(outdir: string): Promise<string[]> {
     // The bundled CommonJS packages (googleapis, openai's deps, commander…) call require()
     // for Node's own modules; an ES module has none until it makes one.
     banner: { js: "import { createRequire as __svCreateRequire } from 'node:module';\nconst require = __svCreateRequire(import.meta.url);" },
-    // Whitespace and syntax minified (what a run loads: 2.55 MB of code to parse down to 1.73 MB, ~60 ms of CPU
-    // a run, measured with bench B1's runs), names kept: a stack trace a user pastes still
-    // names the functions. The linked map leads it back to src/ lines (node
-    // --enable-source-maps, or any map-aware tool); Node reads it only when asked, so startup
-    // pays nothing for it.
-    minifyWhitespace: true,
-    minifySyntax: true,
-    sourcemap: 'linked',
-    // Paths and lines only: a trace names src/ files, which a clone has (dist/ stays half the size).
-    sourcesContent: false,
-    metafile: true,
-    logLevel: 'warning',
+    ...OUTPUT,
   });
   // A warning is a require() or import() esbuild could not follow (a dependency's new optional
   // module, say): at run time it would throw in the user's hands, so the build stops here.
@@ -145,12 +144,7 @@ async function buildScript(outdir: string): Promise<void> {
     define: { 'import.meta.url': '__svImportMetaUrl' },
     banner: { js: "(function (exports, require, module, __filename, __dirname) {\n'use strict';\nvar __svImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
     footer: { js: '})' },
-    minifyWhitespace: true,
-    minifySyntax: true,
-    sourcemap: 'linked',
-    sourcesContent: false,
-    metafile: true,
-    logLevel: 'warning',
+    ...OUTPUT,
   });
   if (result.warnings.length > 0) throw new Error('esbuild warned (above) on the script build: keep that module external (EXTERNAL in scripts/build.ts) or make it resolvable');
   const dynamic = Object.values(result.metafile.outputs).flatMap((output) => output.imports.filter((i) => i.kind === 'dynamic-import').map((i) => i.path));
