@@ -4,8 +4,9 @@ import type { Config, Secrets } from '../config/index.js';
 import { StatusValidatorError, redact } from '../errors.js';
 import type { ProviderGate } from '../llm/index.js';
 import { buildAsking, type Asking } from './ask.js';
-import { appendRunsRow, resultsTarget, sheetsClientFor } from './sheet-io.js';
-import { SheetWriter, fingerprintOf, keepColumnLook, keepDashboard, openStreamed, probeWrite, type CellValues, type ChunkRead, type LookPiece, type SheetsClient } from '../sheets/index.js';
+import { recordEnd } from './record-end.js';
+import { resultsTarget, sheetsClientFor } from './sheet-io.js';
+import { SheetWriter, fingerprintOf, keepColumnLook, openStreamed, probeWrite, type CellValues, type ChunkRead, type LookPiece, type SheetsClient } from '../sheets/index.js';
 import { Tally } from './tally.js';
 import { RunEvents, reportProgress, type RunEvent, type RunEventSink } from './events.js';
 import { LockLostError, holdRunLock, type Every, type HeldLock } from './run-lock.js';
@@ -162,25 +163,6 @@ async function runHolding(plan: RunPlan, secrets: Secrets, options: RunOptions, 
     options.onProgress?.({ ...tally.progress, phase: 'done' });
   }
   return tally.summary;
-}
-
-/** The Runs tab row and the runs table: a failure of either is a warning, not a lost run. */
-async function recordEnd(plan: Pick<RunPlan, 'runsSheet' | 'dashboardSheet'>, secrets: Secrets, store: Store, sheets: SheetsClient, summary: RunSummary): Promise<void> {
-  try {
-    // A run stopped before it wrote anything (no provider usable, a tab it cannot read)
-    // leaves the spreadsheet as it was, Runs tab included; the runs table keeps it.
-    const stoppedUnwritten = summary.fatal !== undefined && summary.writes.calls === 0 && summary.writes.headersAdded.length === 0;
-    if (plan.runsSheet && !stoppedUnwritten) await appendRunsRow(sheets, plan.runsSheet, summary, secrets);
-    // report.dashboard_sheet: its charts follow the Runs tab; what fails there is a warning (keepDashboard never throws).
-    if (plan.runsSheet && plan.dashboardSheet && !stoppedUnwritten) summary.warnings.push(...(await keepDashboard(sheets, { runsTab: plan.runsSheet, dashboardTab: plan.dashboardSheet })));
-  } catch (error) {
-    summary.warnings.push(`could not append this run to the "${plan.runsSheet ?? ''}" tab: ${redact(error instanceof Error ? error.message : String(error), secrets.all)}`);
-  }
-  try {
-    await store.runs.end(summary.runId, summary.status, summary);
-  } catch (error) {
-    summary.warnings.push(`could not record this run's end in the cache (the verdicts are saved; \`runs\` will show it as running): ${redact(error instanceof Error ? error.message : String(error), secrets.all)}`);
-  }
 }
 
 /** Rows the write queue may hold before the next chunk is selected: answers wait in the store, not in memory, while the writes catch up. */
