@@ -32,7 +32,7 @@ export class AnswerRun {
   private readonly pool: WorkerPool;
   /** Made with the first chunk that has questions (after the cascade, whose validator it asks). */
   private answering: Answering | undefined;
-  /** The last chunk's round ending: its answers committed, its held ERRORs released; the run's failure, if one stopped it. */
+  /** The last chunk's round ending: its requests handled, its answers committed; the run's failure, if one stopped it. */
   private last: Promise<Error | undefined> = Promise.resolve(undefined);
   /** undefined until started; null when the run has no cascade. */
   private cascade: CascadeRun | null | undefined;
@@ -72,7 +72,8 @@ export class AnswerRun {
    * Starts asking one chunk's questions (the semantic cache's reuses committed first) and
    * returns once they are all in the workers' hands and the previous chunk has ended: the
    * failure that stopped the run, if one did. Until this chunk ends (the next call, or
-   * `end`), its questions' keys may still be unanswered: `asking` says so.
+   * `end`), its questions may still be unanswered: the next chunk's selection holds back
+   * the rows under them (ChunkSelector.select, `answering`).
    */
   async answer(jobs: Job[], labelled: readonly Labelled[]): Promise<Error | undefined> {
     const { plan, store, events, asking, run } = this;
