@@ -14,39 +14,26 @@
  *
  * Expected: jsonFetch returns the JSON, as fetch does, for deflate in either form.
  */
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { deflateRawSync, deflateSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { jsonFetch } from '../../src/llm/http.js';
+import { localServer } from '../support/local-server.js';
 
 const ANSWER = JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion', choices: [] });
-let server: Server;
-let base = '';
-beforeAll(async () => {
-  server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'deflate' });
-      res.end(req.url === '/raw' ? deflateRawSync(ANSWER) : deflateSync(ANSWER));
-    });
+const served = localServer((req, res) => {
+  req.resume();
+  req.on('end', () => {
+    res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'deflate' });
+    res.end(req.url === '/raw' ? deflateRawSync(ANSWER) : deflateSync(ANSWER));
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-afterAll(() => {
-  server.closeAllConnections();
-  server.close();
 });
 
 describe('jsonFetch and Content-Encoding: deflate', () => {
   for (const path of ['/zlib', '/raw']) {
     it(`${path}: read as fetch reads it`, async () => {
       const init = { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' };
-      expect(await (await fetch(`${base}${path}`, init)).text()).toBe(ANSWER);
-      expect(await (await jsonFetch(`${base}${path}`, init)).text()).toBe(ANSWER);
+      expect(await (await fetch(`${served.base}${path}`, init)).text()).toBe(ANSWER);
+      expect(await (await jsonFetch(`${served.base}${path}`, init)).text()).toBe(ANSWER);
     });
   }
 });

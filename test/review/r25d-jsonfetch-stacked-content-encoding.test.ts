@@ -17,42 +17,29 @@
  * Expected: as with fetch, the JSON the server compressed, and no Content-Encoding left on the
  * Response; for `gzip, gzip` and `gzip, br` alike.
  */
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { jsonFetch } from '../../src/llm/http.js';
+import { localServer } from '../support/local-server.js';
 
 const ANSWER = JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion', choices: [] });
-let server: Server;
-let base = '';
-beforeAll(async () => {
-  server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      // Applied in the order the header lists them.
-      const stacked = req.url === '/gzip-br' ? brotliCompressSync(gzipSync(ANSWER)) : gzipSync(gzipSync(ANSWER));
-      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': req.url === '/gzip-br' ? 'gzip, br' : 'gzip, gzip' });
-      res.end(stacked);
-    });
+const served = localServer((req, res) => {
+  req.resume();
+  req.on('end', () => {
+    // Applied in the order the header lists them.
+    const stacked = req.url === '/gzip-br' ? brotliCompressSync(gzipSync(ANSWER)) : gzipSync(gzipSync(ANSWER));
+    res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': req.url === '/gzip-br' ? 'gzip, br' : 'gzip, gzip' });
+    res.end(stacked);
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-afterAll(() => {
-  server.closeAllConnections();
-  server.close();
 });
 
 describe('jsonFetch and a Content-Encoding of more than one coding', () => {
   for (const path of ['/gzip-gzip', '/gzip-br']) {
     it(`${path}: fetch decodes it, and so must jsonFetch`, async () => {
       const init = { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' };
-      const viaFetch = await fetch(`${base}${path}`, init);
+      const viaFetch = await fetch(`${served.base}${path}`, init);
       expect(await viaFetch.text()).toBe(ANSWER);
-      const response = await jsonFetch(`${base}${path}`, init);
+      const response = await jsonFetch(`${served.base}${path}`, init);
       expect(response.headers.get('content-encoding')).toBeNull();
       expect(await response.text()).toBe(ANSWER);
     });

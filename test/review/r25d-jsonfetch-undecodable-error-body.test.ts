@@ -19,41 +19,28 @@
  * Expected: the SDK sees the same error class and status through jsonFetch as through fetch,
  * for an empty gzip 429, an empty gzip 500, an empty br 502, and a 502 page labelled gzip.
  */
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import OpenAI, { APIError } from 'openai';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { jsonFetch } from '../../src/llm/http.js';
+import { localServer } from '../support/local-server.js';
 
-let server: Server;
-let base = '';
 /** What /random answers (set by the property below). */
 let random = { status: 500, encoding: 'gzip', body: Buffer.alloc(0) };
-beforeAll(async () => {
-  server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      const kind = req.url?.split('/')[1];
-      if (kind === 'random') res.writeHead(random.status, { 'content-encoding': random.encoding, 'content-length': String(random.body.length) }).end(random.body);
-      else if (kind === 'empty429') res.writeHead(429, { 'content-encoding': 'gzip', 'retry-after': '1', 'content-length': '0' }).end();
-      else if (kind === 'empty500') res.writeHead(500, { 'content-encoding': 'gzip', 'content-length': '0' }).end();
-      else if (kind === 'emptybr502') res.writeHead(502, { 'content-encoding': 'br', 'content-length': '0' }).end();
-      else res.writeHead(502, { 'content-encoding': 'gzip', 'content-type': 'text/html' }).end('<html><body>502 Bad Gateway</body></html>');
-    });
+const served = localServer((req, res) => {
+  req.resume();
+  req.on('end', () => {
+    const kind = req.url?.split('/')[1];
+    if (kind === 'random') res.writeHead(random.status, { 'content-encoding': random.encoding, 'content-length': String(random.body.length) }).end(random.body);
+    else if (kind === 'empty429') res.writeHead(429, { 'content-encoding': 'gzip', 'retry-after': '1', 'content-length': '0' }).end();
+    else if (kind === 'empty500') res.writeHead(500, { 'content-encoding': 'gzip', 'content-length': '0' }).end();
+    else if (kind === 'emptybr502') res.writeHead(502, { 'content-encoding': 'br', 'content-length': '0' }).end();
+    else res.writeHead(502, { 'content-encoding': 'gzip', 'content-type': 'text/html' }).end('<html><body>502 Bad Gateway</body></html>');
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-afterAll(() => {
-  server.closeAllConnections();
-  server.close();
 });
 
 async function sdkError(kind: string, fetcher: typeof fetch): Promise<{ name: string; status: number | undefined }> {
-  const client = new OpenAI({ apiKey: 'k', baseURL: `${base}/${kind}/v1`, maxRetries: 0, timeout: 5000, fetch: fetcher });
+  const client = new OpenAI({ apiKey: 'k', baseURL: `${served.base}/${kind}/v1`, maxRetries: 0, timeout: 5000, fetch: fetcher });
   try {
     await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }] });
     return { name: 'none', status: undefined };
@@ -75,9 +62,9 @@ describe('an error answer labelled compressed whose body does not decode', () =>
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(400, 429, 500, 502, 503), fc.constantFrom('gzip', 'x-gzip', 'br', 'deflate'), fc.uint8Array({ maxLength: 64 }), async (status, encoding, bytes) => {
         random = { status, encoding, body: Buffer.from(bytes) };
-        const viaFetch = await fetch(`${base}/random`, { method: 'POST', body: '{}' });
+        const viaFetch = await fetch(`${served.base}/random`, { method: 'POST', body: '{}' });
         await viaFetch.arrayBuffer().catch(() => undefined);
-        const response = await jsonFetch(`${base}/random`, { method: 'POST', body: '{}' });
+        const response = await jsonFetch(`${served.base}/random`, { method: 'POST', body: '{}' });
         expect(response.status).toBe(viaFetch.status);
       }),
       { numRuns: 40 },

@@ -1,29 +1,17 @@
-import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { jsonFetch } from '../../src/llm/http.js';
 import { BufferedResponse } from '../../src/llm/buffered-response.js';
+import { localServer } from '../support/local-server.js';
 
 /** A real HTTP server on 127.0.0.1 whose handler each test sets. */
-let server: Server;
-let base: string;
 let handle: (req: IncomingMessage, body: string, res: ServerResponse) => void = (_req, _body, res) => res.end();
 
-beforeAll(async () => {
-  server = createServer((req, res) => {
-    let body = '';
-    req.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-    req.on('end', () => handle(req, body, res));
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-afterAll(() => {
-  server.closeAllConnections();
-  server.close();
+const served = localServer((req, res) => {
+  let body = '';
+  req.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+  req.on('end', () => handle(req, body, res));
 });
 
 describe('jsonFetch', () => {
@@ -34,14 +22,14 @@ describe('jsonFetch', () => {
       res.writeHead(429, { 'content-type': 'application/json', 'retry-after-ms': '250', 'x-request-id': 'req_1' });
       res.end(JSON.stringify({ error: { message: 'slow down' } }));
     };
-    const response = await jsonFetch(`${base}/v1/chat/completions`, {
+    const response = await jsonFetch(`${served.base}/v1/chat/completions`, {
       method: 'POST',
       headers: new Headers({ authorization: 'Bearer k', 'content-type': 'application/json' }),
       body: JSON.stringify({ model: 'm' }),
     });
     expect(seen).toEqual({ method: 'POST', auth: 'Bearer k', type: 'application/json', body: '{"model":"m"}' });
     expect(response).toBeInstanceOf(BufferedResponse);
-    expect(response.url).toBe(`${base}/v1/chat/completions`);
+    expect(response.url).toBe(`${served.base}/v1/chat/completions`);
     expect(response.status).toBe(429);
     expect(response.ok).toBe(false);
     expect(response.headers.get('retry-after-ms')).toBe('250');
@@ -57,7 +45,7 @@ describe('jsonFetch', () => {
       res.writeHead(204);
       res.end();
     };
-    const response = await jsonFetch(`${base}/x`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const response = await jsonFetch(`${served.base}/x`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     expect(response.status).toBe(204);
     expect(response.headers.get('x-multi')).toBe('a, b');
     expect(response.body).toBeNull();
@@ -70,7 +58,7 @@ describe('jsonFetch', () => {
       if (req.url === '/old') res.writeHead(307, { location: '/new' }).end();
       else res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
     };
-    const response = await jsonFetch(`${base}/old`, { method: 'POST', body: '{"n":1}' });
+    const response = await jsonFetch(`${served.base}/old`, { method: 'POST', body: '{"n":1}' });
     expect(await response.json()).toEqual({ ok: true });
     expect(bodies).toEqual(['/old {"n":1}', '/new {"n":1}']);
   });
@@ -81,7 +69,7 @@ describe('jsonFetch', () => {
       accepted = req.headers['accept-encoding'] ?? '';
       res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' }).end(gzipSync('{"answer":"é"}'));
     };
-    const response = await jsonFetch(`${base}/gz`, { method: 'POST', body: '{}' });
+    const response = await jsonFetch(`${served.base}/gz`, { method: 'POST', body: '{}' });
     expect(accepted).toBe('identity');
     expect(response.headers.get('content-encoding')).toBeNull();
     expect(await response.json()).toEqual({ answer: 'é' });
@@ -93,7 +81,7 @@ describe('jsonFetch', () => {
       res.write('{"partial":'); // and never ends
     };
     const controller = new AbortController();
-    const pending = jsonFetch(`${base}/slow`, { method: 'POST', body: '{}', signal: controller.signal });
+    const pending = jsonFetch(`${served.base}/slow`, { method: 'POST', body: '{}', signal: controller.signal });
     setTimeout(() => controller.abort(), 50);
     await expect(pending).rejects.toMatchObject({ name: 'AbortError' });
   });
@@ -108,10 +96,10 @@ describe('jsonFetch', () => {
       if (req.url === '/headers') res.writeHead(200, { 'content-type': 'application/json' }).write('{"partial":');
       // '/wait': no answer at all until the abort
     };
-    await expect(jsonFetch(`${base}/before`, { method: 'POST', body: '{}', signal: before.signal })).rejects.toBe(reason);
+    await expect(jsonFetch(`${served.base}/before`, { method: 'POST', body: '{}', signal: before.signal })).rejects.toBe(reason);
     for (const path of ['/wait', '/headers']) {
       const controller = new AbortController();
-      const pending = jsonFetch(`${base}${path}`, { method: 'POST', body: '{}', signal: controller.signal });
+      const pending = jsonFetch(`${served.base}${path}`, { method: 'POST', body: '{}', signal: controller.signal });
       setTimeout(() => controller.abort(reason), 50);
       await expect(pending).rejects.toBe(reason);
     }
@@ -125,13 +113,13 @@ describe('jsonFetch', () => {
       for (let i = 0; i < big.length; i += 10_000) res.write(big.slice(i, i + 10_000));
       res.end();
     };
-    const response = await jsonFetch(`${base}/big`, { method: 'POST', body: '{}' });
+    const response = await jsonFetch(`${served.base}/big`, { method: 'POST', body: '{}' });
     expect(await response.text()).toBe(big);
   });
 
   it('fails with a connection error when the server drops the connection', async () => {
     handle = (req) => req.socket.destroy();
-    await expect(jsonFetch(`${base}/drop`, { method: 'POST', body: '{}' })).rejects.toThrow();
+    await expect(jsonFetch(`${served.base}/drop`, { method: 'POST', body: '{}' })).rejects.toThrow();
   });
 
   it('sends bodies that are not a string (file uploads) through the standard fetch', async () => {
@@ -144,7 +132,7 @@ describe('jsonFetch', () => {
     };
     const form = new FormData();
     form.append('purpose', 'batch');
-    const response = await jsonFetch(`${base}/v1/files`, { method: 'POST', body: form });
+    const response = await jsonFetch(`${served.base}/v1/files`, { method: 'POST', body: form });
     expect(response.status).toBe(200);
     expect(type).toMatch(/^multipart\/form-data; boundary=/);
     expect(received).toContain('name="purpose"');
