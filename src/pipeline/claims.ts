@@ -71,12 +71,18 @@ export class ClaimBook {
    * per turn, not per request. Each read also commits the verdicts waiting for their group
    * commit (the store's order of calls): one per request (30,000 reads) cost a 30,000-row run ~2-3 s of
    * CPU (bench B7, 50 workers); gathered per turn, ~2,100 reads, no measurable cost.
+   *
+   * Sent by process.nextTick, not setImmediate: the claims of a turn resolve together, and
+   * their callers reach this in the microtasks that follow; a tick runs once those have all
+   * run (Node drains the microtask queue before its tick queue), so it gathers the same keys
+   * without waiting for the next turn, behind every answer that arrives meanwhile. That wait
+   * was ~0.5 ms of each request's turn in bench B1 (issue 25), 40 turns a worker.
    */
   private verdictsOf(keys: readonly string[]): Promise<ReadonlyMap<string, CachedVerdict>> {
     if (!this.reading) {
       const gathered: string[] = [];
       const read = new Promise<ReadonlyMap<string, CachedVerdict>>((resolve, reject) => {
-        setImmediate(() => {
+        process.nextTick(() => {
           this.reading = undefined;
           this.store.lookup(gathered).then(({ verdicts }) => resolve(verdicts), reject);
         });
