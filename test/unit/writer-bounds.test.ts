@@ -2,9 +2,10 @@
  * Issue 10, item 6 and issue 25, item 2: no write call carries a body over 2 MB, however
  * many rows piled up, and the calls are sized by bytes, not by a row count. The emulator
  * refuses bodies past 2 MB here (Google recommends at most 2 MB a request; its front end
- * refuses at 10 MiB), so a call too large would fail the write.
+ * refuses at 10 MiB), so a call too large would fail the write. And the run's final flush
+ * goes out when the writer closes, not once a flush waiting for the quota has slept its wait.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { MAX_BYTES_PER_CALL, SheetWriter, SheetsClient, fingerprintOf, openSheet, type LayoutConfig } from '../../src/sheets/index.js';
 import { HEADER, SPREADSHEET_ID, TAB, testPrivateKey, TWO_MB } from '../support/bed.js';
 import { sampleRows } from '../support/sample-data.js';
@@ -73,5 +74,30 @@ describe('bounded write calls', () => {
     for (const w of writes) expect(w.bytes).toBeLessThanOrEqual(MAX_BYTES_PER_CALL);
     expect(writer.stats.verifyReads).toBe(writes.length);
     expect(e.values(SPREADSHEET_ID, TAB)[5000]?.[4]).toBe('VALID');
+  });
+});
+
+describe('the final flush', () => {
+  it("goes out at close() though a regular flush is waiting a minute for the quota's next slot, with the rows that piled up meanwhile", async () => {
+    // 3 writes a minute: a burst of 3, then one a minute. The first flush takes a slot; the
+    // second must leave two in reserve (for the final flush and the look), so it waits ~60 s.
+    const { client, opened, emu: e } = await setup(25, 3);
+    const writer = new SheetWriter(client, opened.layout, { batchSize: 10 });
+    const enqueue = (from: number, to: number) => {
+      for (const entry of opened.entries.slice(from, to)) writer.enqueue({ row: entry.row, id: entry.id, fingerprint: fingerprintOf(entry.id, entry.inputs), cells: { verdict: 'VALID', issues: '', suggestion: '', checked_at: 't', model: 'm' } });
+    };
+    enqueue(0, 10);
+    await vi.waitFor(() => expect(writesOf(e)).toHaveLength(1));
+    enqueue(10, 20);
+    // The second flush is waiting for its slot: its rows are still queued.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(writer.pendingCount).toBe(10);
+    enqueue(20, 25);
+    const started = Date.now();
+    await writer.close();
+    // Woken by close, not after the minute (the test's timeout would end it first).
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(writesOf(e).map((w) => w.rows)).toEqual([10, 15]);
+    expect(e.values(SPREADSHEET_ID, TAB).slice(1).map((row) => row[4])).toEqual(Array(25).fill('VALID'));
   });
 });
