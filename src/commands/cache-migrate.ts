@@ -1,7 +1,7 @@
 import { DUMP_TABLES, openSqliteSource, openStore, type DumpTable, type OldLock, type SqliteSource, type Store } from '../cache/index.js';
 import { loadPortfolio } from '../config/index.js';
 import { StatusValidatorError, UsageError, redact } from '../errors.js';
-import { plural } from '../plural.js';
+import { grouped, plural } from '../plural.js';
 import type { CommandIO } from './context.js';
 
 export interface CacheMigrateFlags {
@@ -101,7 +101,7 @@ async function copyAll(source: SqliteSource, store: Store, from: string, io: Com
   return [...copies.values()];
 }
 
-const n = (value: number) => value.toLocaleString('en-US');
+const n = grouped;
 
 function progress(copy: TableCopy): string {
   return `${n(copy.found)} read, ${n(copy.added)} added, ${n(copy.alreadyThere)} already there${copy.updated > 0 ? ` (${n(copy.updated)} of them updated)` : ''}`;

@@ -4,7 +4,7 @@
  * (400 "max_tokens is too large") on every packed request, which then falls back to one
  * row a call while `estimate` still promises the packing savings.
  */
-import { plural } from '../plural.js';
+import { grouped, plural } from '../plural.js';
 
 /**
  * Max output tokens of the built-in price table's models, from OpenAI's model pages
@@ -75,7 +75,7 @@ export function packingOf(llm: PackingConfig): Packing {
 export function packingNote(packing: Packing, maxCompletionTokens: number): string | undefined {
   const by = packing.cappedBy;
   if (!by) return undefined;
-  const cap = `${by.model}'s output cap of ${by.cap.toLocaleString('en-US')} tokens`;
+  const cap = `${by.model}'s output cap of ${grouped(by.cap)} tokens`;
   if (maxCompletionTokens > by.cap) {
     return `llm.max_completion_tokens (${maxCompletionTokens}) is above ${cap}: each request asks for ${by.cap} at most. Lower max_completion_tokens, or set llm.providers[].max_output_tokens if the model allows more.`;
   }

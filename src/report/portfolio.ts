@@ -1,6 +1,6 @@
 import type { RunSummary, SheetCounts } from '../pipeline/index.js';
 import { formatUsd } from './render.js';
-import { plural } from './words.js';
+import { n, plural } from './words.js';
 
 /** A target's run as the portfolio report shows it. */
 export interface TargetLine {
@@ -54,7 +54,6 @@ export function portfolioTotal(lines: readonly TargetLine[]): PortfolioTotal {
   };
 }
 
-const n = (value: number) => value.toLocaleString('en-US');
 const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
 
 function statusOf(line: TargetLine): string {

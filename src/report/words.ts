@@ -1,7 +1,8 @@
 import type { RunSummary, SheetCounts } from '../pipeline/index.js';
-import { plural } from '../plural.js';
+import { grouped, plural } from '../plural.js';
 
-export const n = (value: number) => value.toLocaleString('en-US');
+/** A count as en-US writes it ("1,200"). */
+export const n = grouped;
 
 export { plural };
 
