@@ -77,7 +77,7 @@ export class AnswerRun {
    */
   async answer(jobs: Job[], labelled: readonly Labelled[]): Promise<Error | undefined> {
     const { plan, store, events, asking, run } = this;
-    const sharing = shareNearDuplicates(plan.fuzzyThreshold, jobs, events);
+    const sharing = await shareNearDuplicates(plan.fuzzyThreshold, jobs, events);
     // The semantic cache matches against the answers committed so far: the previous chunk's first.
     if (plan.semantic && sharing.leaders.length > 0) {
       const failure = await this.last;

@@ -1,5 +1,4 @@
 import { pushTo } from '../collections.js';
-import { groupNearDuplicates } from '../dedup/index.js';
 import type { Job } from './select.js';
 import type { RunEventSink } from './events.js';
 
@@ -21,8 +20,11 @@ const NO_FOLLOWERS: readonly Follower[] = Object.freeze([]);
  * dedup.fuzzy_threshold: near-duplicate questions share one answer. When it is off,
  * nothing is allocated per job (a 100,000-row first run holds no map of empty lists).
  */
-export function shareNearDuplicates(threshold: number | undefined, jobs: Job[], events: RunEventSink): Sharing {
+export async function shareNearDuplicates(threshold: number | undefined, jobs: Job[], events: RunEventSink): Promise<Sharing> {
   if (threshold === undefined) return { leaders: jobs, followersOf: () => NO_FOLLOWERS };
+  // Loaded only when dedup.fuzzy_threshold is set (off by default): fuzzball's module alone
+  // was ~5 ms of every run's start (issue 25, bench B1).
+  const { groupNearDuplicates } = await import('../dedup/index.js');
   // A job chosen to be asked again (a ticked box, --force, an old verdict) must get a fresh
   // answer, whether it would lead its group or follow: one following a new row would take
   // whatever that row gets, a stored neighbour's verdict included (cache.semantic, or the
