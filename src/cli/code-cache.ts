@@ -7,7 +7,8 @@
  * CommonJS's parameters) through vm.Script, which takes V8's cached data. The cache is made
  * by a successful command (script.createCachedData() once it has run a while, so that it
  * holds the functions the command compiled lazily), one file a command, keyed by the
- * script's CRC-32 and the V8 version. A cache V8 rejects, a corrupt or
+ * script's CRC-32 and the V8 version. A cache taken before TAKE_AFTER_MS (a command that ended
+ * sooner) is marked partial, and taken again by the next command that runs that long. A cache V8 rejects, a corrupt or
  * unreadable one is ignored and written anew; a cache folder that cannot be written to
  * only costs the next start its cache. `NODE_DEBUG=status-validator-code-cache` tells what
  * happened on stderr; STATUS_VALIDATOR_CODE_CACHE names the folder (`off`: none).
@@ -34,12 +35,13 @@ export function runScript(scriptUrl: URL, argv: readonly string[] = process.argv
   const file = fileURLToPath(scriptUrl);
   const bytes = readFileSync(file);
   const cacheFile = cacheFileOf(bytes, argv, env);
-  const { data, state: found } = readCache(cacheFile);
+  const { data, state: found, whole } = readCache(cacheFile);
   const script = new Script(bytes.toString('utf8'), { filename: file, ...(data ? { cachedData: data } : {}) });
   const state: CacheState = data === undefined ? found : script.cachedDataRejected === true ? 'rejected' : 'accepted';
   log('%s %s', state, cacheFile ?? '(no cache folder)');
   const wrapped = script.runInThisContext() as Wrapped;
-  if (cacheFile !== undefined && state !== 'accepted' && state !== 'unsafe' && !onlyTells(argv)) keepCache(script, cacheFile);
+  // A whole cache is kept as it is; a partial one is taken again if this command runs long enough.
+  if (cacheFile !== undefined && !(state === 'accepted' && whole) && state !== 'unsafe' && !onlyTells(argv)) keepCache(script, cacheFile, state === 'accepted');
   const module = { exports: {} };
   wrapped.call(module.exports, module.exports, createRequire(file), module, file, path.dirname(file));
   return state;
@@ -58,10 +60,16 @@ const TAKE_AFTER_MS = 2000;
  * The cache holds the functions the command compiled as it ran (not only those V8 compiles
  * eagerly): taken at its end or TAKE_AFTER_MS into it, whichever comes first, and written at
  * its end if it succeeded (after a failure it may hold less than the next successful
- * command needs). Not for a folder others can write to: no start would read it there.
+ * command needs). Taken at the end, it is partial: a run that ended within a second (a
+ * test's three rows, a warm run that asked nothing) never compiled what asking takes, and
+ * a later run would otherwise compile that at every start, the partial cache being accepted
+ * (issue 25: B1 started ~0.1 s slower from a cache a short run made). `onlyWhole`: a partial
+ * cache is in use, replaced only by a whole one. Not for a folder others can write to: no
+ * start would read it there.
  */
-function keepCache(script: Script, cacheFile: string): void {
+function keepCache(script: Script, cacheFile: string, onlyWhole: boolean): void {
   let data: Buffer | undefined;
+  let whole = false;
   const take = () => {
     // Under V8's default flags, which the next start compiles under (heap-flags.ts): V8
     // accepts cached data only under the flags it was made with.
@@ -71,12 +79,13 @@ function keepCache(script: Script, cacheFile: string): void {
   };
   setTimeout(() => {
     take();
+    whole = true;
     log('taken %s', cacheFile);
   }, TAKE_AFTER_MS).unref();
   process.once('exit', (code) => {
-    if (code !== 0) return;
+    if (code !== 0 || (onlyWhole && !whole)) return;
     take();
-    if (data) writeCache(cacheFile, data);
+    if (data) writeCache(cacheFile, data, whole);
   });
 }
 
@@ -95,8 +104,12 @@ function cacheFileOf(bytes: Buffer, argv: readonly string[], env: NodeJS.Process
   return path.join(dir, `cli-${crc32(bytes).toString(16).padStart(8, '0')}-${name}-v8-${process.versions.v8}-${process.arch}.cache`);
 }
 
-/** The cached data, if the file is whole (its first 4 bytes are the CRC-32 of the rest) and in a folder only this user writes. */
-export function readCache(cacheFile: string | undefined): { data?: Buffer; state: CacheState } {
+/**
+ * The cached data, if the file is intact (its first 4 bytes are the CRC-32 of the rest: a
+ * byte that says whether the cache is whole or partial, then V8's data) and in a folder only
+ * this user writes.
+ */
+export function readCache(cacheFile: string | undefined): { data?: Buffer; state: CacheState; whole?: boolean } {
   if (cacheFile === undefined) return { state: 'off' };
   let raw: Buffer;
   try {
@@ -107,8 +120,10 @@ export function readCache(cacheFile: string | undefined): { data?: Buffer; state
   }
   // V8 checks its own header (version, flags, source length) but, in a release build, not
   // the payload's checksum: a cut or damaged file is caught here rather than deserialised.
-  if (raw.length <= 4 || raw.readUInt32LE(0) !== crc32(raw.subarray(4))) return { state: 'corrupt' };
-  return { data: raw.subarray(4), state: 'absent' };
+  if (raw.length <= HEADER_BYTES || raw.readUInt32LE(0) !== crc32(raw.subarray(4))) return { state: 'corrupt' };
+  const kind = raw[4];
+  if (kind !== PARTIAL && kind !== WHOLE) return { state: 'corrupt' };
+  return { data: raw.subarray(HEADER_BYTES), state: 'absent', whole: kind === WHOLE };
 }
 
 /**
@@ -134,16 +149,22 @@ function onlyTells(argv: readonly string[]): boolean {
   return argv.some((arg) => arg === '-h' || arg === '--help' || arg === '-V' || arg === '--version') || argv.find((arg) => !arg.startsWith('-')) === 'help';
 }
 
+/** The header: the CRC-32 of what follows, then whether the cache is partial or whole. */
+const HEADER_BYTES = 5;
+const PARTIAL = 0;
+const WHOLE = 1;
+
 /** Atomically (a temporary file renamed over it): a start reading it meanwhile sees the old cache or the new one, never half of one. */
-function writeCache(cacheFile: string, data: Buffer): void {
+export function writeCache(cacheFile: string, data: Buffer, whole: boolean): void {
   const temporary = `${cacheFile}.${process.pid}.tmp`;
   try {
     mkdirSync(path.dirname(cacheFile), { recursive: true, mode: 0o700 });
+    const body = Buffer.concat([Buffer.of(whole ? WHOLE : PARTIAL), data]);
     const header = Buffer.alloc(4);
-    header.writeUInt32LE(crc32(data));
-    writeFileSync(temporary, Buffer.concat([header, data]), { mode: 0o600 });
+    header.writeUInt32LE(crc32(body));
+    writeFileSync(temporary, Buffer.concat([header, body]), { mode: 0o600 });
     renameSync(temporary, cacheFile);
-    log('written %s (%d bytes)', cacheFile, data.length + 4);
+    log('written %s (%d bytes, %s)', cacheFile, body.length + 4, whole ? 'whole' : 'partial');
   } catch (error) {
     // A read-only or full disk: the command has done its work; only the next start is slower.
     log('not written %s: %s', cacheFile, error instanceof Error ? error.message : String(error));

@@ -92,6 +92,24 @@ describe.runIf(!NODE_CACHES_ESM)('the code cache on Node 20', () => {
     expect((await run(dir)).states).toEqual(['accepted']);
   }, 60_000);
 
+  it('takes a partial cache (made by a run that ended within 2 s) again in the first run that lasts 2 s, and keeps that whole one', async () => {
+    const dir = path.join(scratch, 'partial');
+    expect((await run(dir)).states).toEqual(['absent', 'written']);
+    const partial = readFileSync(path.join(dir, cacheFiles(dir)[0] ?? ''));
+    // A short run again: the partial cache serves it, and is not written again.
+    expect((await run(dir)).states).toEqual(['accepted']);
+    await bed?.close();
+    bed = await startBed({ rows: sampleRows(3), llm: { latencyMs: 2500 } });
+    const long = await run(dir);
+    expect(long.code, long.stderr).toBe(0);
+    expect(long.states).toEqual(['accepted', 'taken', 'written']);
+    expect(long.stderr).toMatch(/ written .*, whole\)/);
+    const whole = readFileSync(path.join(dir, cacheFiles(dir)[0] ?? ''));
+    expect(whole.equals(partial)).toBe(false);
+    // Whole: a later run, long or short, takes nothing again.
+    expect((await run(dir)).states).toEqual(['accepted']);
+  }, 60_000);
+
   it('ignores a damaged cache (a flipped byte: its CRC-32 no longer matches), runs, and writes it anew', async () => {
     const dir = path.join(scratch, 'damaged');
     expect((await run(dir)).states).toEqual(['absent', 'written']);
@@ -110,7 +128,8 @@ describe.runIf(!NODE_CACHES_ESM)('the code cache on Node 20', () => {
     const dir = path.join(scratch, 'rejected');
     expect((await run(dir)).states).toEqual(['absent', 'written']);
     const file = path.join(dir, cacheFiles(dir)[0] ?? '');
-    const payload = Buffer.from('not a V8 code cache, but its checksum is right');
+    // A whole cache by its header (the kind byte, 1), its checksum right: only V8 can tell.
+    const payload = Buffer.concat([Buffer.of(1), Buffer.from('not a V8 code cache, but its checksum is right')]);
     const header = Buffer.alloc(4);
     header.writeUInt32LE(crc32(payload));
     writeFileSync(file, Buffer.concat([header, payload]));

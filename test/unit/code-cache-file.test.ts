@@ -1,7 +1,8 @@
 /**
  * The code cache's file is outside input (anything on disk may be there): whatever its bytes,
- * reading it never throws, and only a file whose CRC-32 header matches its payload reaches
- * V8, which rejects data that is no code cache of the script rather than running it.
+ * reading it never throws, and only a file whose CRC-32 header matches its payload, and whose
+ * next byte says partial (0) or whole (1), reaches V8, which rejects data that is no code
+ * cache of the script rather than running it.
  */
 import fc from 'fast-check';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,7 +11,7 @@ import path from 'node:path';
 import { Script } from 'node:vm';
 import { crc32 } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readCache } from '../../src/cli/code-cache.js';
+import { readCache, writeCache } from '../../src/cli/code-cache.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'sv-code-cache-unit-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -23,16 +24,29 @@ const withHeader = (payload: Uint8Array) => {
 };
 
 describe('readCache', () => {
-  it('returns random bytes as corrupt (or, with a matching header, as data), never throwing', () => {
+  it('returns random bytes as corrupt (or, with a matching header and a known kind, as data, partial or whole), never throwing', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 64 }), fc.boolean(), (bytes, headed) => {
-        writeFileSync(file, headed ? withHeader(bytes) : bytes);
+      fc.property(fc.uint8Array({ maxLength: 64 }), fc.boolean(), fc.option(fc.constantFrom(0, 1)), (bytes, headed, kind) => {
+        const payload = kind === null ? bytes : Buffer.concat([Buffer.of(kind), bytes]);
+        writeFileSync(file, headed ? withHeader(payload) : payload);
         const read = readCache(file);
-        if (headed && bytes.length > 0) expect(read.data?.equals(bytes)).toBe(true);
-        else expect(read).toEqual({ state: 'corrupt' });
+        if (headed && payload.length >= 2 && (payload[0] === 0 || payload[0] === 1)) {
+          expect(read.data?.equals(payload.subarray(1))).toBe(true);
+          expect(read.whole).toBe(payload[0] === 1);
+        } else expect(read).toEqual({ state: 'corrupt' });
       }),
-      { numRuns: 200 },
+      { numRuns: 400 },
     );
+  });
+
+  it('reads back what writeCache wrote, whole or partial, and a cache of the old format (no kind byte) only as corrupt', () => {
+    const data = Buffer.from('not really V8 data');
+    for (const whole of [true, false]) {
+      writeCache(file, data, whole);
+      expect(readCache(file)).toEqual({ data, state: 'absent', whole });
+    }
+    writeFileSync(file, withHeader(Buffer.concat([Buffer.of(7), data])));
+    expect(readCache(file)).toEqual({ state: 'corrupt' });
   });
 
   it('tells a missing file, and no cache at all', () => {
@@ -46,7 +60,7 @@ describe('readCache', () => {
     let n = 0;
     fc.assert(
       fc.property(fc.uint8Array({ minLength: 1, maxLength: 256 }), (bytes) => {
-        writeFileSync(file, withHeader(bytes));
+        writeFileSync(file, withHeader(Buffer.concat([Buffer.of(n % 2), bytes])));
         const { data } = readCache(file);
         const script = new Script(`6 * 7 // ${n++}`, { filename: 'probe.js', ...(data ? { cachedData: data } : {}) });
         expect(script.cachedDataRejected).toBe(true);
