@@ -11,7 +11,8 @@
  *
  * The order is forced, not timed: the long run's answers wait until the short one has read
  * the cache folder (its NODE_DEBUG line), the short run's answers until the long one has
- * exited; the short run lasts well under 2 s.
+ * exited; the short run lasts about 1 s (on a machine so loaded that it passes 2 s, it takes a
+ * whole cache and the test cannot see the defect: it passes, never fails wrongly).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -84,20 +85,17 @@ describe.runIf(!NODE_CACHES_ESM)('the code cache of two commands at once', () =>
     });
     void longRun.done.then(() => longClosed.open());
     await Promise.race([longTaken.opened, longRun.done]);
-    const startedAt = Date.now();
     const shortRun = start(short, dir, (line) => {
       if (/STATUS-VALIDATOR-CODE-CACHE \d+: (absent|accepted|rejected|corrupt) /.test(line)) shortRead.open();
     });
     void shortRun.done.then(() => shortRead.open());
 
     const [l, s] = await Promise.all([longRun.done, shortRun.done]);
-    const shortMs = Date.now() - startedAt;
     expect(l.code, l.stderr).toBe(0);
     expect(s.code, s.stderr).toBe(0);
     expect(l.stderr).toMatch(/ written .*, whole\)/);
-    // The premise: the short one found no cache and ended within 2 s (its cache is partial).
+    // The premise: the short one found no cache (it read the folder before the long one wrote).
     expect(s.stderr).toMatch(/CODE-CACHE \d+: absent /);
-    expect(shortMs).toBeLessThan(2000);
 
     const files = readdirSync(dir).filter((f) => f.endsWith('.cache'));
     expect(files).toHaveLength(1);
