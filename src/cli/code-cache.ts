@@ -35,13 +35,13 @@ export function runScript(scriptUrl: URL, argv: readonly string[] = process.argv
   const file = fileURLToPath(scriptUrl);
   const bytes = readFileSync(file);
   const cacheFile = cacheFileOf(bytes, argv, env);
-  const { data, state: found, whole } = readCache(cacheFile);
+  const { data, state: found, whole, checksum } = readCache(cacheFile);
   const script = new Script(bytes.toString('utf8'), { filename: file, ...(data ? { cachedData: data } : {}) });
   const state: CacheState = data === undefined ? found : script.cachedDataRejected === true ? 'rejected' : 'accepted';
   log('%s %s', state, cacheFile ?? '(no cache folder)');
   const wrapped = script.runInThisContext() as Wrapped;
   // A whole cache is kept as it is; a partial one is taken again if this command runs long enough.
-  if (cacheFile !== undefined && !(state === 'accepted' && whole) && state !== 'unsafe' && !onlyTells(argv)) keepCache(script, cacheFile, state === 'accepted');
+  if (cacheFile !== undefined && !(state === 'accepted' && whole) && state !== 'unsafe' && !onlyTells(argv)) keepCache(script, cacheFile, state === 'accepted', checksum);
   const module = { exports: {} };
   wrapped.call(module.exports, module.exports, createRequire(file), module, file, path.dirname(file));
   return state;
@@ -67,7 +67,7 @@ const TAKE_AFTER_MS = 2000;
  * cache is in use, replaced only by a whole one. Not for a folder others can write to: no
  * start would read it there.
  */
-function keepCache(script: Script, cacheFile: string, onlyWhole: boolean): void {
+function keepCache(script: Script, cacheFile: string, onlyWhole: boolean, found: number | undefined): void {
   let data: Buffer | undefined;
   let whole = false;
   const take = () => {
@@ -84,6 +84,13 @@ function keepCache(script: Script, cacheFile: string, onlyWhole: boolean): void 
   }, TAKE_AFTER_MS).unref();
   process.once('exit', (code) => {
     if (code !== 0 || (onlyWhole && !whole)) return;
+    // Two commands at once (two cron entries): a longer one may have written a whole cache
+    // since this one started; a partial cache never replaces it (the file this start found,
+    // rejected or damaged, it does).
+    if (!whole) {
+      const now = readCache(cacheFile);
+      if (now.whole === true && now.checksum !== found) return;
+    }
     take();
     if (data) writeCache(cacheFile, data, whole);
   });
@@ -109,7 +116,7 @@ function cacheFileOf(bytes: Buffer, argv: readonly string[], env: NodeJS.Process
  * byte that says whether the cache is whole or partial, then V8's data) and in a folder only
  * this user writes.
  */
-export function readCache(cacheFile: string | undefined): { data?: Buffer; state: CacheState; whole?: boolean } {
+export function readCache(cacheFile: string | undefined): { data?: Buffer; state: CacheState; whole?: boolean; checksum?: number } {
   if (cacheFile === undefined) return { state: 'off' };
   let raw: Buffer;
   try {
@@ -123,7 +130,7 @@ export function readCache(cacheFile: string | undefined): { data?: Buffer; state
   if (raw.length <= HEADER_BYTES || raw.readUInt32LE(0) !== crc32(raw.subarray(4))) return { state: 'corrupt' };
   const kind = raw[4];
   if (kind !== PARTIAL && kind !== WHOLE) return { state: 'corrupt' };
-  return { data: raw.subarray(HEADER_BYTES), state: 'absent', whole: kind === WHOLE };
+  return { data: raw.subarray(HEADER_BYTES), state: 'absent', whole: kind === WHOLE, checksum: raw.readUInt32LE(0) };
 }
 
 /**
