@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { FatalRunError } from '../errors.js';
 import type { CachedVerdict } from '../cache/index.js';
 import type { Outcome, Validator } from '../llm/index.js';
-import { shared, type QuestionBoard } from './board.js';
+import { cachedOutcome, shared, type QuestionBoard } from './board.js';
 import type { ClaimBook } from './claims.js';
 import { rowsAnswered } from './requests.js';
 import type { Round } from './round.js';
@@ -95,6 +95,9 @@ export class Answering {
    * paid for) here. A question chosen to be asked AGAIN takes the cache's verdict only
    * when the board says this run gave it: before, that is the verdict to replace. In a dry
    * run the cache never gets this run's answers: the board's kept answer is taken instead.
+   * With claims (other instances sharing the store), what this target asks goes through
+   * them as a single target's questions do: the board alone kept this run's targets from
+   * paying twice, not two instances each running a portfolio (invariant 9).
    */
   private async answerShared(group: Job[], board: QuestionBoard, round: Round): Promise<void> {
     const { settler, lookup } = this.options;
@@ -107,7 +110,7 @@ export class Answering {
       else open.push(job);
     }
     const { mine, theirs, settle } = board.claim(open.map((job) => job.key));
-    const asked = mine.length > 0 ? await this.ask(mine.map((i) => open[i] as Job), round) : undefined;
+    const asked = mine.length > 0 ? await this.askOwn(mine.map((i) => open[i] as Job), round) : undefined;
     // Committed before the other targets hear of it: one asking again looks the cache up once the board says this run answered.
     await asked?.settled;
     const outcomes = asked?.outcomes;
@@ -118,8 +121,16 @@ export class Answering {
       if (outcome) await settler.settle(job, shared(outcome), round);
       else if (this.stop.aborted) this.options.onDeferred(rowsAnswered([job], round.sharing));
       // Their request failed (a timeout, an abort of theirs): this target asks for itself.
-      else await (await this.ask([job], round)).settled;
+      else await (await this.askOwn([job], round)).settled;
     }
+  }
+
+  /** Asks the jobs, through the store's claims when other instances share it: an outcome per job (undefined when none came) and when they are all committed. */
+  private async askOwn(jobs: Job[], round: Round): Promise<{ outcomes: Array<Outcome | undefined> | undefined; settled: Promise<void> }> {
+    const claims = this.options.claims;
+    if (!claims) return this.ask(jobs, round);
+    const { outcomes, settled } = await this.askClaimed(jobs, claims, round);
+    return { outcomes: jobs.map((job) => outcomes.get(job)), settled };
   }
 
   /**
@@ -128,12 +139,16 @@ export class Answering {
    * committed likewise (ClaimBook.split), the rest asked; a claim released without a
    * verdict, or gone stale, is claimed again and asked.
    */
-  private async askClaimed(group: Job[], claims: ClaimBook, round: Round): Promise<void> {
+  private async askClaimed(group: Job[], claims: ClaimBook, round: Round): Promise<{ outcomes: Map<Job, Outcome | undefined>; settled: Promise<void> }> {
+    const outcomes = new Map<Job, Outcome | undefined>();
     const { mine, theirs, known } = await claims.split(group);
     // Answered by another instance since this run selected them: committed here as the cache's (no cost), then released.
     const committing = (async () => {
       try {
-        for (const { job, verdict } of known) await this.options.settler.commit(job, verdict, round);
+        for (const { job, verdict } of known) {
+          await this.options.settler.commit(job, verdict, round);
+          outcomes.set(job, cachedOutcome(verdict));
+        }
       } finally {
         if (known.length > 0) await claims.release(known.map(({ job }) => job));
       }
@@ -141,21 +156,32 @@ export class Answering {
     const waiting = Promise.all(
       theirs.map(async (job) => {
         const verdict = await claims.waitFor(job, this.stop);
-        if (verdict) await this.options.settler.commit(job, verdict, round);
-        else if (this.stop.aborted) this.options.onDeferred(rowsAnswered([job], round.sharing));
-        else await this.askClaimed([job], claims, round);
+        if (verdict) {
+          await this.options.settler.commit(job, verdict, round);
+          outcomes.set(job, cachedOutcome(verdict));
+        } else if (this.stop.aborted) this.options.onDeferred(rowsAnswered([job], round.sharing));
+        else {
+          const alone = await this.askClaimed([job], claims, round);
+          await alone.settled;
+          outcomes.set(job, alone.outcomes.get(job));
+        }
       }),
     );
     // Awaited below, after this run's own request: a failed commit meanwhile is not an unhandled rejection (it fails the request there).
     void Promise.all([committing, waiting]).catch(() => undefined);
     let settled = Promise.resolve();
     try {
-      if (mine.length > 0) settled = (await this.ask(mine, round)).settled;
+      if (mine.length > 0) {
+        const asked = await this.ask(mine, round);
+        settled = asked.settled;
+        mine.forEach((job, k) => outcomes.set(job, asked.outcomes?.[k]));
+      }
     } finally {
       // Released once settled (committed, or failed): a waiter then finds the verdict, or asks itself.
       if (mine.length > 0) void this.track(settled.then(() => claims.release(mine)).catch(() => undefined), round);
     }
     await Promise.all([committing, waiting]);
+    return { outcomes, settled };
   }
 
   /**

@@ -1,3 +1,4 @@
+import type { CachedVerdict } from '../cache/index.js';
 import type { Outcome } from '../llm/index.js';
 
 const ZERO = Object.freeze({ promptTokens: 0, completionTokens: 0, cachedTokens: 0 });
@@ -73,4 +74,9 @@ export class QuestionBoard {
 /** Another target's outcome, for this one: the same verdict, none of its cost (that was paid once, there). */
 export function shared(outcome: Outcome): Outcome {
   return { ...outcome, usage: ZERO };
+}
+
+/** A verdict another instance paid for (found in the cache), as the outcome the board hands this run's other targets: none of its cost. */
+export function cachedOutcome(verdict: CachedVerdict): Outcome {
+  return { kind: 'verdict', provider: verdict.provider, model: verdict.model, verdict: verdict.verdict, issues: verdict.issues, suggestion: verdict.suggestion, confidence: verdict.confidence, usage: ZERO };
 }
