@@ -110,11 +110,17 @@ export class Answering {
       else open.push(job);
     }
     const { mine, theirs, settle } = board.claim(open.map((job) => job.key));
-    const asked = mine.length > 0 ? await this.askOwn(mine.map((i) => open[i] as Job), round) : undefined;
-    // Committed before the other targets hear of it: one asking again looks the cache up once the board says this run answered.
-    await asked?.settled;
-    const outcomes = asked?.outcomes;
-    mine.forEach((i, k) => settle(i, outcomes?.[k]));
+    let outcomes: Array<Outcome | undefined> | undefined;
+    try {
+      const asked = mine.length > 0 ? await this.askOwn(mine.map((i) => open[i] as Job), round) : undefined;
+      // Committed before the other targets hear of it: one asking again looks the cache up once the board says this run answered.
+      await asked?.settled;
+      outcomes = asked?.outcomes;
+    } finally {
+      // Whatever happened (the store refused the claims: the request fails the run), the other
+      // targets waiting on these keys hear of it; left unsettled, they would wait forever.
+      mine.forEach((i, k) => settle(i, outcomes?.[k]));
+    }
     for (const { index, answer } of theirs) {
       const job = open[index] as Job;
       const outcome = await answer;
