@@ -25,7 +25,16 @@ export class ClaimBook {
     private readonly now: () => Date,
     private readonly staleMs: number = CLAIM_STALE_MS,
     private readonly pollMs: number = CLAIM_POLL_MS,
-  ) {}
+  ) {
+    this.since = now().toISOString();
+  }
+
+  /**
+   * When this run began asking (the book is made as its first chunk is answered): a verdict
+   * computed since is a fresh answer, what a question asked again (--force, a ticked box)
+   * wants; one from before is the verdict it replaces.
+   */
+  private readonly since: string;
 
   /** The look-up gathering this turn's keys (verdictsOf), until it is sent. */
   private reading: { keys: string[]; read: Promise<ReadonlyMap<string, CachedVerdict>> } | undefined;
@@ -36,10 +45,10 @@ export class ClaimBook {
    * them (known: to be committed as the cache's, then released). The run selects a chunk
    * seconds before a worker claims its questions; meanwhile another instance may have asked
    * one, committed its verdict and released its claim, so winning the claim does not mean
-   * nobody answered (invariant 9). One batched read (Store.lookup) looks them up, skipped
-   * when no claimed job is a plain cache miss. A question chosen to be asked again (--force,
-   * a ticked box, an old verdict) is not looked up: the cache's verdict is the one to
-   * replace, and no verdict newer than this claim can exist while this run holds it.
+   * nobody answered (invariant 9). One batched read (Store.lookup) looks them up. For a
+   * question chosen to be asked again (--force, a ticked box, an old verdict) the cache's
+   * verdict is the one to replace, unless it was computed since this run began asking: then
+   * another instance asked it again after this run chose it, and that is the answer wanted.
    */
   async split(jobs: readonly Job[]): Promise<{ mine: Job[]; theirs: Job[]; known: Array<{ job: Job; verdict: CachedVerdict }> }> {
     const at = this.now();
@@ -51,15 +60,14 @@ export class ClaimBook {
     );
     const won = jobs.filter((j) => held.has(j.key));
     const theirs = jobs.filter((j) => !held.has(j.key));
-    const misses = won.filter((j) => !j.again);
-    if (misses.length === 0) return { mine: won, theirs, known: [] };
-    const verdicts = await this.verdictsOf(misses.map((j) => j.key));
+    if (won.length === 0) return { mine: won, theirs, known: [] };
+    const verdicts = await this.verdictsOf(won.map((j) => j.key));
     if (verdicts.size === 0) return { mine: won, theirs, known: [] };
     const mine: Job[] = [];
     const known: Array<{ job: Job; verdict: CachedVerdict }> = [];
     for (const job of won) {
-      const verdict = job.again ? undefined : verdicts.get(job.key);
-      if (verdict) known.push({ job, verdict });
+      const verdict = verdicts.get(job.key);
+      if (verdict && (!job.again || verdict.checkedAt > this.since)) known.push({ job, verdict });
       else mine.push(job);
     }
     return { mine, theirs, known };
@@ -100,13 +108,15 @@ export class ClaimBook {
    * claim is gone without one, its run holds no lock any more, or it is stale (the caller then claims and asks itself) or `stop` aborts.
    */
   async waitFor(job: Job, stop: AbortSignal): Promise<CachedVerdict | undefined> {
-    // The first claim seen dates the answer awaited (a question asked again has an older verdict to replace).
+    // The first claim seen dates the answer awaited (a question asked again has an older
+    // verdict to replace); released before that first look, the claim's answer is at least
+    // as recent as this run's asking.
     let since: string | undefined;
     for (;;) {
       const claim = await this.store.claims.holderOf(job.key);
       since ??= claim?.claimedAt;
       const verdict = await this.store.get(job.key);
-      if (verdict && (!job.again || (since !== undefined && verdict.checkedAt >= since))) return verdict;
+      if (verdict && (!job.again || (since !== undefined ? verdict.checkedAt >= since : verdict.checkedAt > this.since))) return verdict;
       if (!claim || !claim.live || claim.holder === this.holder || Date.parse(claim.claimedAt) < this.now().getTime() - this.staleMs || stop.aborted) return undefined;
       await new Promise((resolve) => setTimeout(resolve, this.pollMs));
     }
