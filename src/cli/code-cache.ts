@@ -7,7 +7,7 @@
  * CommonJS's parameters) through vm.Script, which takes V8's cached data. The cache is made
  * by a successful command (script.createCachedData() once it has run a while, so that it
  * holds the functions the command compiled lazily), one file a command, keyed by the
- * script's CRC-32 and the V8 version. A cache taken before TAKE_AFTER_MS (a command that ended
+ * script's CRC-32, the node options it started with and the V8 version. A cache taken before TAKE_AFTER_MS (a command that ended
  * sooner) is marked partial, and taken again by the next command that runs that long. A cache V8 rejects, a corrupt or
  * unreadable one is ignored and written anew; a cache folder that cannot be written to
  * only costs the next start its cache. `NODE_DEBUG=status-validator-code-cache` tells what
@@ -99,7 +99,7 @@ function keepCache(script: Script, cacheFile: string, onlyWhole: boolean, found:
 /**
  * The cache's file: its folder is the user's own (V8 trusts cached data as code, so a
  * folder another user could write to is not read), its name the script's CRC-32, the
- * command, V8's version and the architecture.
+ * command, the node options, V8's version and the architecture.
  */
 function cacheFileOf(bytes: Buffer, argv: readonly string[], env: NodeJS.ProcessEnv): string | undefined {
   const setting = env.STATUS_VALIDATOR_CODE_CACHE;
@@ -108,7 +108,18 @@ function cacheFileOf(bytes: Buffer, argv: readonly string[], env: NodeJS.Process
   const dir = setting !== undefined && setting !== '' ? path.resolve(setting) : path.join(tmpdir(), `status-validator-code-cache${uid === undefined ? '' : `-${uid}`}`);
   const command = argv.find((arg) => !arg.startsWith('-')) ?? '';
   const name = /^[a-z][a-z-]{0,30}$/.test(command) ? command : 'other';
-  return path.join(dir, `cli-${crc32(bytes).toString(16).padStart(8, '0')}-${name}-v8-${process.versions.v8}-${process.arch}.cache`);
+  return path.join(dir, `cli-${crc32(bytes).toString(16).padStart(8, '0')}-${name}${flagsPart(env)}-v8-${process.versions.v8}-${process.arch}.cache`);
+}
+
+/**
+ * The node options this process started with, as a part of the cache's name: V8 rejects
+ * cached data made under other flags (--max-old-space-size, --stack-size...), so two cron
+ * entries, one with NODE_OPTIONS, would each find the other's cache rejected and replace it,
+ * run after run. Each set of options keeps a cache of its own; none, the plain name.
+ */
+function flagsPart(env: NodeJS.ProcessEnv): string {
+  const options = [...process.execArgv, env.NODE_OPTIONS ?? ''].join(' ').trim();
+  return options === '' ? '' : `-flags-${crc32(options).toString(16).padStart(8, '0')}`;
 }
 
 /**

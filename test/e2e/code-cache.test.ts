@@ -68,7 +68,8 @@ describe.runIf(!NODE_CACHES_ESM)('the code cache on Node 20', () => {
     expect(first.states).toEqual(['absent', 'written']);
     const files = cacheFiles(dir);
     expect(files).toHaveLength(1);
-    expect(files[0]).toMatch(new RegExp(`^cli-[0-9a-f]{8}-run-v8-${process.versions.v8.replace(/[.]/g, '\\.')}-${process.arch}\\.cache$`));
+    // Named by the script, the command, the node options (this test's --require) and V8.
+    expect(files[0]).toMatch(new RegExp(`^cli-[0-9a-f]{8}-run-flags-[0-9a-f]{8}-v8-${process.versions.v8.replace(/[.]/g, '\\.')}-${process.arch}\\.cache$`));
     expect(statSync(dir).mode & 0o777).toBe(0o700);
     expect(statSync(path.join(dir, files[0] ?? '')).mode & 0o777).toBe(0o600);
     expect(readdirSync(dir)).toEqual(files);
