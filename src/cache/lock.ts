@@ -163,3 +163,31 @@ function exists(pid: number): boolean {
 export function lockHolder(db: Database, name: string): LockHolder | undefined {
   return db.prepare('SELECT run_id AS runId, pid, host, started_at AS startedAt, heartbeat_at AS heartbeatAt FROM locks WHERE name = ?').get(name) as LockHolder | undefined;
 }
+
+/**
+ * Frees the lock rows of run `runId` whose holder is gone, judged as acquire judges a holder
+ * on this host (its process exited, its pid is another process now, or its heartbeat stood
+ * still): what the next acquirer of that sheet would do, done here for the run's claims,
+ * which count as live while their run holds a lock row (./sqlite/claims.ts). A killed
+ * instance otherwise held its questions for CLAIM_STALE_MS against every other run on the
+ * same rows. Another host's holder is left to acquire, which watches its silence. True when
+ * a row was freed.
+ */
+export function reapIfGone(db: Database, runId: string, now: () => Date = () => new Date()): boolean {
+  const host = hostname();
+  const self = ownStart();
+  const selfStart = self.kind === 'known' ? self.start : null;
+  return db
+    .transaction((): boolean => {
+      const rows = db.prepare('SELECT * FROM locks WHERE run_id = ? AND host = ?').all(runId, host) as Array<LockRow & { name: string }>;
+      let freed = false;
+      for (const row of rows) {
+        if (whyStale(row, host, selfStart, now()) === undefined) continue;
+        db.prepare(`UPDATE runs SET status = 'killed', ended_at = ? WHERE id = ? AND status = 'running'`).run(now().toISOString(), row.run_id);
+        db.prepare('DELETE FROM locks WHERE name = ? AND run_id = ?').run(row.name, row.run_id);
+        freed = true;
+      }
+      return freed;
+    })
+    .immediate();
+}

@@ -46,7 +46,7 @@ export function postgresClaims(db: Db): Claims & { settled(): Promise<void> } {
     settled: () => done,
     async holderOf(key) {
       await done;
-      const [row] = await db.rows<{ holder: string; claimed_at: string; live: number | boolean }>('SELECT holder, claimed_at, EXISTS (SELECT 1 FROM locks WHERE locks.run_id = claims.holder COLLATE "C") AS live FROM claims WHERE key = $1', [key]);
+      const [row] = await db.rows<{ holder: string; claimed_at: string; live: number | boolean }>(`SELECT holder, claimed_at, ${HOLDS_LOCK} AS live FROM claims WHERE key = $1`, [key]);
       return row ? { holder: row.holder, claimedAt: row.claimed_at, live: Boolean(row.live) } : undefined;
     },
     release: async (keys, holder) => {
@@ -54,6 +54,15 @@ export function postgresClaims(db: Db): Claims & { settled(): Promise<void> } {
     },
   };
 }
+
+/**
+ * Whether a claim's holder still holds its run lock: a locks row whose session still holds an
+ * advisory lock (./locks.ts: the holder keeps one on a connection of its own, and PostgreSQL
+ * frees it the moment that session ends). A killed instance's row stays until the next
+ * acquirer of its sheet replaces it; judged by the row alone, its claims held every other
+ * run's questions for CLAIM_STALE_MS.
+ */
+const HOLDS_LOCK = `EXISTS (SELECT 1 FROM locks WHERE locks.run_id = claims.holder COLLATE "C" AND locks.backend_pid IN (SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted))`;
 
 /**
  * Releases (the holder's own rows deleted) and claims (taken when free, already the holder's,
@@ -67,7 +76,7 @@ const STATEMENT = `WITH released AS (
    ON CONFLICT (key) DO UPDATE SET holder = excluded.holder, claimed_at = excluded.claimed_at
    WHERE claims.holder = excluded.holder
       OR claims.claimed_at < (SELECT s.before FROM unnest($1::text[], $4::text[]) AS s(key, before) WHERE s.key = excluded.key)
-      OR NOT EXISTS (SELECT 1 FROM locks WHERE locks.run_id = claims.holder COLLATE "C")
+      OR NOT ${HOLDS_LOCK}
    RETURNING key`;
 
 /** Runs a turn's calls, a statement per run of calls whose keys do not meet, in call order. */

@@ -2,6 +2,7 @@ import type { Database } from 'better-sqlite3';
 import type { Claims } from '../contract.js';
 import { settled } from './settled.js';
 import { unsynced } from './group-commit.js';
+import { reapIfGone } from '../lock.js';
 
 /** A claim or a release waiting for its turn's transaction: `run` is its own statements, its result its caller's. */
 interface Pending {
@@ -65,7 +66,10 @@ export class SqliteClaims implements Claims {
     settled(() => {
       this.flush();
       const row = this.holderStatement.get(key);
-      return row ? { holder: row.holder, claimedAt: row.claimed_at, live: Boolean(row.live) } : undefined;
+      if (!row) return undefined;
+      // A lock row left by a killed run on this host is freed here: its claims are then taken over at once.
+      const live = Boolean(row.live) && !reapIfGone(this.db, row.holder);
+      return { holder: row.holder, claimedAt: row.claimed_at, live };
     });
 
   readonly release = (keys: readonly string[], holder: string): Promise<void> =>
