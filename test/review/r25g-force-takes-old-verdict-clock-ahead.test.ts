@@ -9,7 +9,8 @@
  * be minutes apart"). `run --force` must ask every question again (README: --force re-asks
  * rows whatever the cache holds) and write the new verdicts.
  *
- * Fails: not one request is made. split() wins each claim, looks the key up, finds the verdict
+ * Fails on SQLite and PostgreSQL (a shared cache.url across hosts: the likeliest place for two
+ * clocks); passes on the code before f64a014. Not one request is made. split() wins each claim, looks the key up, finds the verdict
  * it was told to replace, and since its checkedAt (another clock's) is later than this run's
  * `since` it is taken as "another instance asked it again after this run chose it" and
  * committed as the answer: --force silently does nothing for every row, and the sheet keeps
@@ -23,9 +24,10 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { HEADER, SPREADSHEET_ID, TAB, col, startBed, type Bed } from '../support/bed.js';
-import { FAST_SHEETS } from '../support/instances.js';
+import { FAST_SHEETS, instancesAfterEach } from '../support/instances.js';
 import { sampleRows } from '../support/sample-data.js';
 
+const instances = instancesAfterEach();
 let bed: Bed | undefined;
 afterEach(async () => {
   await bed?.close();
@@ -35,36 +37,56 @@ afterEach(async () => {
 const OUTPUTS = ['Validation', 'Issues', 'Suggestion', 'Checked at'];
 const AHEAD_MS = 10 * 60_000;
 
-describe('--force after a run whose clock was ahead (sqlite)', () => {
-  it('asks every question again and writes the new verdicts', { timeout: 30_000 }, async () => {
-    const rows = sampleRows(8);
-    bed = await startBed({ rows, header: [...HEADER, ...OUTPUTS], llm: { latencyMs: 10 }, config: { sheets: FAST_SHEETS, llm: { max_workers: 4 } } });
-    const warm = await bed.run();
-    expect(warm.code, warm.stderr).toBe(0);
-    expect(bed.llm.callCount()).toBe(rows.length);
+for (const engine of ['sqlite', 'postgres'] as const) {
+  describe(`--force after a run whose clock was ahead (${engine})`, () => {
+    it('asks every question again and writes the new verdicts', { timeout: 60_000 }, async () => {
+      const rows = sampleRows(8);
+      const options = { rows, header: [...HEADER, ...OUTPUTS], llm: { latencyMs: 10 }, config: { sheets: FAST_SHEETS, llm: { max_workers: 4 } } };
+      let ahead: () => Promise<void>;
+      let b: Bed;
+      if (engine === 'sqlite') {
+        bed = await startBed(options);
+        b = bed;
+        const file = path.join(bed.dir, 'cache.sqlite');
+        ahead = async () => {
+          const db = new Database(file);
+          try {
+            const verdicts = db.prepare('SELECT key, checked_at FROM verdicts').all() as Array<{ key: string; checked_at: string }>;
+            expect(verdicts.length).toBe(rows.length);
+            const update = db.prepare('UPDATE verdicts SET checked_at = ? WHERE key = ?');
+            for (const v of verdicts) update.run(new Date(Date.parse(v.checked_at) + AHEAD_MS).toISOString(), v.key);
+          } finally {
+            db.close();
+          }
+        };
+      } else {
+        // Closed by instancesAfterEach.
+        const made = await instances.postgresBed(options);
+        b = made.bed;
+        ahead = async () => {
+          const verdicts = await made.cluster.sql<{ key: string; checked_at: string }>('SELECT key, checked_at FROM verdicts', [], made.database);
+          expect(verdicts.length).toBe(rows.length);
+          for (const v of verdicts) await made.cluster.sql('UPDATE verdicts SET checked_at = $1 WHERE key = $2', [new Date(Date.parse(v.checked_at) + AHEAD_MS).toISOString(), v.key], made.database);
+        };
+      }
+      const warm = await b.run();
+      expect(warm.code, warm.stderr).toBe(0);
+      expect(b.llm.callCount()).toBe(rows.length);
+      // The earlier run's clock (another host's, or this one's before NTP stepped it back) was 10 minutes fast: its verdicts carry that time.
+      await ahead();
 
-    // The earlier run's clock was 10 minutes fast: its verdicts carry that time.
-    const db = new Database(path.join(bed.dir, 'cache.sqlite'));
-    try {
-      const verdicts = db.prepare('SELECT key, checked_at FROM verdicts').all() as Array<{ key: string; checked_at: string }>;
-      expect(verdicts.length).toBe(rows.length);
-      const update = db.prepare('UPDATE verdicts SET checked_at = ? WHERE key = ?');
-      for (const v of verdicts) update.run(new Date(Date.parse(v.checked_at) + AHEAD_MS).toISOString(), v.key);
-    } finally {
-      db.close();
-    }
-
-    const before = bed.llm.callCount();
-    const since = Date.now();
-    const forced = await bed.run('--force');
-    expect(forced.code, forced.stderr).toBe(0);
-    expect(bed.llm.callCount() - before, '--force asks every question again, whatever time the cached verdict bears').toBe(rows.length);
-    const values = bed.sheets.values(SPREADSHEET_ID, TAB);
-    const checkedCol = col(values, 'Checked at');
-    rows.forEach((_, i) => {
-      const shown = Date.parse(values[i + 1]?.[checkedCol] ?? '');
-      expect(shown, `row ${i + 2}: the new verdict's Checked at, not the replaced one's`).toBeGreaterThanOrEqual(since - 1000);
-      expect(shown, `row ${i + 2}: the replaced verdict (clock ahead) still shown`).toBeLessThan(since + AHEAD_MS / 2);
+      const before = b.llm.callCount();
+      const since = Date.now();
+      const forced = await b.run('--force');
+      expect(forced.code, forced.stderr).toBe(0);
+      expect(b.llm.callCount() - before, '--force asks every question again, whatever time the cached verdict bears').toBe(rows.length);
+      const values = b.sheets.values(SPREADSHEET_ID, TAB);
+      const checkedCol = col(values, 'Checked at');
+      rows.forEach((_, i) => {
+        const shown = Date.parse(values[i + 1]?.[checkedCol] ?? '');
+        expect(shown, `row ${i + 2}: the new verdict's Checked at, not the replaced one's`).toBeGreaterThanOrEqual(since - 1000);
+        expect(shown, `row ${i + 2}: the replaced verdict (clock ahead) still shown`).toBeLessThan(since + AHEAD_MS / 2);
+      });
     });
   });
-});
+}
