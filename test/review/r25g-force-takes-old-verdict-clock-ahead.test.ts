@@ -37,11 +37,19 @@ afterEach(async () => {
 const OUTPUTS = ['Validation', 'Issues', 'Suggestion', 'Checked at'];
 const AHEAD_MS = 10 * 60_000;
 
-for (const engine of ['sqlite', 'postgres'] as const) {
-  describe(`--force after a run whose clock was ahead (${engine})`, () => {
+const CASES = [
+  { engine: 'sqlite', targets: 1 },
+  { engine: 'postgres', targets: 1 },
+  // A portfolio of two targets on the same rows: the board leads to the same ClaimBook.split.
+  { engine: 'sqlite', targets: 2 },
+] as const;
+
+for (const { engine, targets } of CASES) {
+  describe(`--force after a run whose clock was ahead (${engine}, ${targets} target(s))`, () => {
     it('asks every question again and writes the new verdicts', { timeout: 60_000 }, async () => {
       const rows = sampleRows(8);
-      const options = { rows, header: [...HEADER, ...OUTPUTS], llm: { latencyMs: 10 }, config: { sheets: FAST_SHEETS, llm: { max_workers: 4 } } };
+      const titles = targets === 1 ? [TAB] : [TAB, 'Copy 2'];
+      const options = { rows, header: [...HEADER, ...OUTPUTS], moreTabs: [{ title: 'Copy 2', rows: [[...HEADER, ...OUTPUTS], ...rows] }], llm: { latencyMs: 10 }, config: { sheets: FAST_SHEETS, llm: { max_workers: 4 } } };
       let ahead: () => Promise<void>;
       let b: Bed;
       if (engine === 'sqlite') {
@@ -69,7 +77,8 @@ for (const engine of ['sqlite', 'postgres'] as const) {
           for (const v of verdicts) await made.cluster.sql('UPDATE verdicts SET checked_at = $1 WHERE key = $2', [new Date(Date.parse(v.checked_at) + AHEAD_MS).toISOString(), v.key], made.database);
         };
       }
-      const warm = await b.run();
+      b.setConfig({ targets: [{ name: 'first', sheet: TAB }, { name: 'second', sheet: 'Copy 2' }] });
+      const warm = await b.run('--target', 'first');
       expect(warm.code, warm.stderr).toBe(0);
       expect(b.llm.callCount()).toBe(rows.length);
       // The earlier run's clock (another host's, or this one's before NTP stepped it back) was 10 minutes fast: its verdicts carry that time.
@@ -77,16 +86,18 @@ for (const engine of ['sqlite', 'postgres'] as const) {
 
       const before = b.llm.callCount();
       const since = Date.now();
-      const forced = await b.run('--force');
+      const forced = await b.run('--force', ...(targets === 1 ? ['--target', 'first'] : []));
       expect(forced.code, forced.stderr).toBe(0);
       expect(b.llm.callCount() - before, '--force asks every question again, whatever time the cached verdict bears').toBe(rows.length);
-      const values = b.sheets.values(SPREADSHEET_ID, TAB);
-      const checkedCol = col(values, 'Checked at');
-      rows.forEach((_, i) => {
-        const shown = Date.parse(values[i + 1]?.[checkedCol] ?? '');
-        expect(shown, `row ${i + 2}: the new verdict's Checked at, not the replaced one's`).toBeGreaterThanOrEqual(since - 1000);
-        expect(shown, `row ${i + 2}: the replaced verdict (clock ahead) still shown`).toBeLessThan(since + AHEAD_MS / 2);
-      });
+      for (const title of titles) {
+        const values = b.sheets.values(SPREADSHEET_ID, title);
+        const checkedCol = col(values, 'Checked at');
+        rows.forEach((_, i) => {
+          const shown = Date.parse(values[i + 1]?.[checkedCol] ?? '');
+          expect(shown, `${title} row ${i + 2}: the new verdict's Checked at, not the replaced one's`).toBeGreaterThanOrEqual(since - 1000);
+          expect(shown, `${title} row ${i + 2}: the replaced verdict (clock ahead) still shown`).toBeLessThan(since + AHEAD_MS / 2);
+        });
+      }
     });
   });
 }
