@@ -25,16 +25,7 @@ export class ClaimBook {
     private readonly now: () => Date,
     private readonly staleMs: number = CLAIM_STALE_MS,
     private readonly pollMs: number = CLAIM_POLL_MS,
-  ) {
-    this.since = now().toISOString();
-  }
-
-  /**
-   * When this run began asking (the book is made as its first chunk is answered): a verdict
-   * computed since is a fresh answer, what a question asked again (--force, a ticked box)
-   * wants; one from before is the verdict it replaces.
-   */
-  private readonly since: string;
+  ) {}
 
   /** The look-up gathering this turn's keys (verdictsOf), until it is sent. */
   private reading: { keys: string[]; read: Promise<ReadonlyMap<string, CachedVerdict>> } | undefined;
@@ -47,8 +38,8 @@ export class ClaimBook {
    * one, committed its verdict and released its claim, so winning the claim does not mean
    * nobody answered (invariant 9). One batched read (Store.lookup) looks them up. For a
    * question chosen to be asked again (--force, a ticked box, an old verdict) the cache's
-   * verdict is the one to replace, unless it was computed since this run began asking: then
-   * another instance asked it again after this run chose it, and that is the answer wanted.
+   * verdict is the one to replace, unless it is another one (`answeredSince`): then another
+   * instance asked it again after this run chose it, and that is the answer wanted.
    */
   async split(jobs: readonly Job[]): Promise<{ mine: Job[]; theirs: Job[]; known: Array<{ job: Job; verdict: CachedVerdict }> }> {
     const at = this.now();
@@ -67,7 +58,7 @@ export class ClaimBook {
     const known: Array<{ job: Job; verdict: CachedVerdict }> = [];
     for (const job of won) {
       const verdict = verdicts.get(job.key);
-      if (verdict && (!job.again || verdict.checkedAt > this.since)) known.push({ job, verdict });
+      if (verdict && (!job.again || answeredSince(job, verdict))) known.push({ job, verdict });
       else mine.push(job);
     }
     return { mine, theirs, known };
@@ -109,14 +100,14 @@ export class ClaimBook {
    */
   async waitFor(job: Job, stop: AbortSignal): Promise<CachedVerdict | undefined> {
     // The first claim seen dates the answer awaited (a question asked again has an older
-    // verdict to replace); released before that first look, the claim's answer is at least
-    // as recent as this run's asking.
+    // verdict to replace); released before that first look, its answer is the verdict that
+    // is not the one this run was to replace.
     let since: string | undefined;
     for (;;) {
       const claim = await this.store.claims.holderOf(job.key);
       since ??= claim?.claimedAt;
       const verdict = await this.store.get(job.key);
-      if (verdict && (!job.again || (since !== undefined ? verdict.checkedAt >= since : verdict.checkedAt > this.since))) return verdict;
+      if (verdict && (!job.again || (since !== undefined ? verdict.checkedAt >= since : answeredSince(job, verdict)))) return verdict;
       if (!claim || !claim.live || claim.holder === this.holder || Date.parse(claim.claimedAt) < this.now().getTime() - this.staleMs || stop.aborted) return undefined;
       await new Promise((resolve) => setTimeout(resolve, this.pollMs));
     }
@@ -128,4 +119,15 @@ export class ClaimBook {
       this.holder,
     );
   }
+}
+
+/**
+ * Whether the store's verdict for a question asked again is not the one the run chose to
+ * replace: another instance answered it since. By equality of the two times, which the
+ * same writer stamped or two writers' clocks did: ordering them would take a verdict from a
+ * clock running ahead for a fresh one (--force then asking nothing), or refuse a fresh one
+ * from a clock running behind (paid twice).
+ */
+function answeredSince(job: Job, verdict: CachedVerdict): boolean {
+  return verdict.checkedAt !== job.replaces;
 }

@@ -13,6 +13,13 @@ export interface Job {
    * answer given during this run may stand for it (a portfolio's QuestionBoard).
    */
   again?: boolean;
+  /**
+   * When the verdict a job asked again is to replace was given (the cache's `checkedAt` as the
+   * run selected the row; none when there was no verdict). A verdict in the store with another
+   * time was written since: another instance's fresh answer, which stands for this one's
+   * (ClaimBook). Compared for equality, never for order: the two may come from two hosts' clocks.
+   */
+  replaces?: string;
 }
 
 export interface Selection {
@@ -153,12 +160,14 @@ export function selectWork(
     if (recheck) selection.rechecked++;
     const again = options.force || recheck;
     const job = jobs.get(key);
+    const replaces = again ? known?.checkedAt : undefined;
     if (job) {
       job.entries.push(entry);
       if (again) job.again = true;
+      if (replaces !== undefined) job.replaces = replaces;
       selection.deduplicated++;
     } else {
-      jobs.set(key, { key, inputs: entry.inputs, entries: [entry], ...(again ? { again } : {}) });
+      jobs.set(key, { key, inputs: entry.inputs, entries: [entry], ...(again ? { again } : {}), ...(replaces !== undefined ? { replaces } : {}) });
     }
   }
   selection.jobs = [...jobs.values()];

@@ -63,21 +63,25 @@ describe('ClaimBook.split', () => {
     expect(again.theirs.map((j) => j.key)).toEqual(['b']);
   });
 
-  it('asks a question chosen to be asked again when the cached verdict is from before this run began asking (the one to replace)', async () => {
-    await store.put(verdict('a'));
+  it('asks a question chosen to be asked again when the cached verdict is the one it was chosen to replace, though stamped by a clock running ahead', async () => {
+    const ahead = { ...verdict('a'), checkedAt: new Date(now().getTime() + 600_000).toISOString() };
+    await store.put(ahead);
     const book = new ClaimBook(store, 'run-this', now);
-    const { mine, known } = await book.split([job('a', true)]);
+    const { mine, known } = await book.split([{ ...job('a', true), replaces: ahead.checkedAt }]);
     expect(mine.map((j) => j.key)).toEqual(['a']);
     expect(known).toEqual([]);
   });
 
-  it('hands back as known a question asked again that another run answered after this run began asking (--force on two instances: asked once)', async () => {
+  it('hands back as known a question asked again whose verdict is no longer the one it was chosen to replace (--force on two instances: asked once), whatever the clocks', async () => {
+    const old = verdict('a');
+    await store.put(old);
+    await store.put(verdict('b'));
     const book = new ClaimBook(store, 'run-this', now);
-    // Answered and released by another instance between this run's choosing the row and its claim.
-    const fresh = { ...verdict('a'), checkedAt: new Date(now().getTime() + 1000).toISOString() };
+    // Answered again and released by another instance, whose clock runs an hour behind, between this run's choosing the rows and its claims.
+    const fresh = { ...old, verdict: 'INVALID' as const, checkedAt: new Date(Date.parse(old.checkedAt) - 3_600_000).toISOString() };
     await store.put(fresh);
-    const { mine, known } = await book.split([job('a', true), job('b', true)]);
-    expect(known.map(({ job: j, verdict: v }) => [j.key, v.checkedAt])).toEqual([['a', fresh.checkedAt]]);
+    const { mine, known } = await book.split([{ ...job('a', true), replaces: old.checkedAt }, { ...job('b', true), replaces: old.checkedAt }]);
+    expect(known.map(({ job: j, verdict: v }) => [j.key, v.verdict, v.checkedAt])).toEqual([['a', 'INVALID', fresh.checkedAt]]);
     expect(mine.map((j) => j.key)).toEqual(['b']);
   });
 
