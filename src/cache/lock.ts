@@ -127,6 +127,11 @@ export function whyStale(holder: LockRow, host: string, selfStart: string | null
   const silentMs = now.getTime() - Date.parse(holder.heartbeat_at);
   // NaN (a damaged row) is stale too.
   if (!(silentMs < STALE_AFTER_MS)) return `its last heartbeat was ${Number.isNaN(silentMs) ? 'unreadable' : `${Math.round(silentMs / 1000)} s ago`}`;
+  return processGone(holder, selfStart);
+}
+
+/** Why the holder's process, on this host, is gone: exited, its pid another process now, or this process without that run. */
+function processGone(holder: LockRow, selfStart: string | null): string | undefined {
   if (holder.pid === process.pid) {
     // Our pid: this very process (a run of watch, schedule or serve), or one that had our pid
     // before (pid 1 of a restarted container).
@@ -165,13 +170,14 @@ export function lockHolder(db: Database, name: string): LockHolder | undefined {
 }
 
 /**
- * Frees the lock rows of run `runId` whose holder is gone, judged as acquire judges a holder
- * on this host (its process exited, its pid is another process now, or its heartbeat stood
- * still): what the next acquirer of that sheet would do, done here for the run's claims,
- * which count as live while their run holds a lock row (./sqlite/claims.ts). A killed
- * instance otherwise held its questions for CLAIM_STALE_MS against every other run on the
- * same rows. Another host's holder is left to acquire, which watches its silence. True when
- * a row was freed.
+ * Frees the lock rows of run `runId` whose holder's process, on this host, is gone (exited,
+ * or its pid another process now), as acquire judges it: what the next acquirer of that
+ * sheet would do, done here for the run's claims, which count as live while their run holds
+ * a lock row (./sqlite/claims.ts). A killed instance otherwise held its questions for
+ * CLAIM_STALE_MS against every other run on the same rows. A silent heartbeat is left to
+ * acquire: it is judged by the holder's clock, which a run may be given (watch, schedule),
+ * and this one is not. Another host's holder too: acquire watches its silence. True when a
+ * row was freed.
  */
 export function reapIfGone(db: Database, runId: string, now: () => Date = () => new Date()): boolean {
   const host = hostname();
@@ -182,7 +188,7 @@ export function reapIfGone(db: Database, runId: string, now: () => Date = () => 
       const rows = db.prepare('SELECT * FROM locks WHERE run_id = ? AND host = ?').all(runId, host) as Array<LockRow & { name: string }>;
       let freed = false;
       for (const row of rows) {
-        if (whyStale(row, host, selfStart, now()) === undefined) continue;
+        if (processGone(row, selfStart) === undefined) continue;
         db.prepare(`UPDATE runs SET status = 'killed', ended_at = ? WHERE id = ? AND status = 'running'`).run(now().toISOString(), row.run_id);
         db.prepare('DELETE FROM locks WHERE name = ? AND run_id = ?').run(row.name, row.run_id);
         freed = true;

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 /**
  * Issue 25 item 4: the PostgreSQL store sends the claims and releases made in one turn of the
  * event loop as one statement (src/cache/postgres/claims.ts). What both engines keep is in
@@ -7,6 +8,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/cache/contract.js';
 import { openPostgresStore } from '../../src/cache/postgres/index.js';
+import { advisoryKey, advisoryKeySql } from '../../src/cache/postgres/locks.js';
 import { StatusValidatorError } from '../../src/errors.js';
 import { freshDatabase, testCluster } from '../support/postgres-store.js';
 
@@ -84,5 +86,19 @@ describe('PostgreSQL claims made in one turn', () => {
     expect((await store.claims.holderOf('a'))?.holder).toBe('two');
     expect((await store.claims.holderOf('b'))?.holder).toBe('one');
     expect((await store.claims.holderOf('c'))?.holder).toBe('one');
+  });
+});
+
+describe('the advisory key of a lock, computed by the server (claims judge their holders by it)', () => {
+  it('property: is advisoryKey of the same name, for any name a lock may have (text holds no U+0000)', async () => {
+    const { name } = await fresh();
+    const cluster = await testCluster();
+    await fc.assert(
+      fc.asyncProperty(fc.string({ unit: 'binary', maxLength: 40 }).filter((lockName) => !lockName.includes('\u0000')), async (lockName) => {
+        const [row] = await cluster.sql<{ key: string }>(`SELECT ${advisoryKeySql('$1::text')}::text AS key`, [lockName], name);
+        expect(row?.key).toBe(advisoryKey(lockName));
+      }),
+      { numRuns: 60 },
+    );
   });
 });

@@ -1,5 +1,6 @@
 import type { Claims } from '../contract.js';
 import type { Db } from './db.js';
+import { advisoryKeySql } from './locks.js';
 
 /** A claim (with its times) or a release; its keys without repeats. */
 type Ask = { kind: 'claim'; keys: string[]; holder: string; now: string; staleBefore: string } | { kind: 'release'; keys: string[]; holder: string };
@@ -56,13 +57,22 @@ export function postgresClaims(db: Db): Claims & { settled(): Promise<void> } {
 }
 
 /**
- * Whether a claim's holder still holds its run lock: a locks row whose session still holds an
- * advisory lock (./locks.ts: the holder keeps one on a connection of its own, and PostgreSQL
- * frees it the moment that session ends). A killed instance's row stays until the next
- * acquirer of its sheet replaces it; judged by the row alone, its claims held every other
- * run's questions for CLAIM_STALE_MS.
+ * Whether a claim's holder still holds its run lock: it has a locks row, and some session of
+ * this database holds that lock's advisory lock (./locks.ts: the holder keeps it on a
+ * connection of its own, and PostgreSQL frees it the moment that session ends). A killed
+ * instance's row stays until the next acquirer of its sheet replaces it: judged by the row
+ * alone, its claims held every other run's questions for CLAIM_STALE_MS. Judged by the lock's
+ * key, not by the row's backend_pid: a holder that took its lock again on a new session has
+ * not rewritten its row yet, and a pid reused by another session (another database's) holds
+ * nothing of ours. The key is advisoryKey(name) computed by the server: sha256's first 8
+ * bytes as a signed bigint, split into classid and objid as pg_locks shows it.
  */
-const HOLDS_LOCK = `EXISTS (SELECT 1 FROM locks WHERE locks.run_id = claims.holder COLLATE "C" AND locks.backend_pid IN (SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted))`;
+const HOLDS_LOCK = `EXISTS (SELECT 1 FROM locks
+    CROSS JOIN LATERAL (SELECT ${advisoryKeySql('locks.name')} AS key) k
+    JOIN pg_locks p ON p.locktype = 'advisory' AND p.granted AND p.objsubid = 1
+      AND p.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+      AND p.classid::bigint = ((k.key >> 32) & 4294967295) AND p.objid::bigint = (k.key & 4294967295)
+    WHERE locks.run_id = claims.holder COLLATE "C")`;
 
 /**
  * Releases (the holder's own rows deleted) and claims (taken when free, already the holder's,

@@ -22,6 +22,11 @@ export function advisoryKey(name: string): string {
   return createHash('sha256').update(`status-validator lock:${name}`).digest().readBigInt64BE(0).toString();
 }
 
+/** advisoryKey of the lock name an SQL expression holds, computed by the server (a bigint). */
+export function advisoryKeySql(name: string): string {
+  return `('x' || encode(substring(sha256(convert_to('status-validator lock:' || ${name}, 'UTF8')) FROM 1 FOR 8), 'hex'))::bit(64)::bigint`;
+}
+
 /** The backend holding the advisory lock of `key` in this database, if any (pg_locks splits a bigint key into classid/objid). */
 const ADVISORY_HOLDER = `SELECT pid FROM pg_locks
   WHERE locktype = 'advisory' AND granted AND objsubid = 1 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
