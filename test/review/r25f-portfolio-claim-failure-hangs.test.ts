@@ -26,7 +26,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openStore } from '../../src/cache/open.js';
 import { HEADER, SPREADSHEET_ID, TAB, col, startBed, type Bed } from '../support/bed.js';
-import { expectedCells, spawnRun, type Child } from '../support/inspect.js';
+import { expectedCells, exitedWithin, spawnRun, type Child } from '../support/inspect.js';
 import { FAST_SHEETS, stopAll } from '../support/instances.js';
 import { sampleRows } from '../support/sample-data.js';
 
@@ -54,15 +54,6 @@ async function refusingClaims(rows: ReturnType<typeof sampleRows>): Promise<Bed>
   return made;
 }
 
-async function ended(child: Child, ms: number): Promise<{ code: number | null } | 'hung'> {
-  let timer: NodeJS.Timeout | undefined;
-  const hung = new Promise<'hung'>((resolve) => (timer = setTimeout(() => resolve('hung'), ms)));
-  try {
-    return await Promise.race([child.exited, hung]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 describe('a store that refuses claims (SQLite)', () => {
   it('ends a portfolio of two targets on the same rows with the failure, or with every verdict written', { timeout: 60_000 }, async () => {
@@ -70,7 +61,7 @@ describe('a store that refuses claims (SQLite)', () => {
     bed = await refusingClaims(rows);
     const child = spawnRun(bed);
     children.push(child);
-    const end = await ended(child, 25_000);
+    const end = await exitedWithin(child, 25_000);
     const output = `${child.stdout()}${child.stderr()}`;
     expect(end, `the portfolio run must end; its output so far:\n${output.slice(-2000)}`).not.toBe('hung');
     const { code } = end as { code: number | null };
@@ -90,7 +81,7 @@ describe('a store that refuses claims (SQLite)', () => {
     bed = await refusingClaims(sampleRows(16));
     const child = spawnRun(bed, '--target', 'first');
     children.push(child);
-    const end = await ended(child, 25_000);
+    const end = await exitedWithin(child, 25_000);
     expect(end, `the run must end; its stderr so far:\n${child.stderr().slice(-2000)}`).not.toBe('hung');
     expect((end as { code: number | null }).code, 'a run whose claims the store refused is no success').not.toBe(0);
     expect(`${child.stdout()}${child.stderr()}`, 'the reason is told').toMatch(/disk is full/);

@@ -27,7 +27,7 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { HEADER, SPREADSHEET_ID, TAB, col, deepMerge, startBed, type Bed } from '../support/bed.js';
-import { expectedCells, waitFor, type Child } from '../support/inspect.js';
+import { expectedCells, exitedWithin, waitFor } from '../support/inspect.js';
 import { FAST_SHEETS, instancesAfterEach, isChat } from '../support/instances.js';
 import { sampleRows } from '../support/sample-data.js';
 
@@ -36,15 +36,6 @@ let sqliteBed: Bed | undefined;
 
 const OUTPUTS = ['Validation', 'Issues', 'Suggestion', 'Checked at'];
 
-async function ended(child: Child, ms: number): Promise<{ code: number | null } | 'hung'> {
-  let timer: NodeJS.Timeout | undefined;
-  const hung = new Promise<'hung'>((resolve) => (timer = setTimeout(() => resolve('hung'), ms)));
-  try {
-    return await Promise.race([child.exited, hung]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 const CASES = [
   { engine: 'sqlite', targets: ['first', 'second'] },
@@ -79,7 +70,7 @@ for (const { engine, targets } of CASES) {
         writeFileSync(portfolio, stringify(deepMerge(b.config, { targets: targets.map((name) => ({ name, sheet: sheetOf[name] })) })));
         const started = Date.now();
         const run = instances.spawn(['run', '--config', portfolio], { env: b.env });
-        const end = await ended(run, 12_000);
+        const end = await exitedWithin(run, 12_000);
         expect(end, `instance 1 waited on a dead run's claims for ${Math.round((Date.now() - started) / 1000)} s and was stopped; its output:\n${run.stderr().slice(-1500)}`).not.toBe('hung');
         expect((end as { code: number | null }).code, run.stderr()).toBe(0);
         for (const title of targets.map((name) => sheetOf[name])) {

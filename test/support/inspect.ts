@@ -194,6 +194,17 @@ export async function deadPid(): Promise<number> {
   return pid;
 }
 
+/** The child's exit, or 'hung' when it has not exited within `ms` (it is left running: the caller stops it). */
+export async function exitedWithin(child: Child, ms: number): Promise<{ code: number | null; signal: NodeJS.Signals | null } | 'hung'> {
+  let timer: NodeJS.Timeout | undefined;
+  const hung = new Promise<'hung'>((resolve) => (timer = setTimeout(() => resolve('hung'), ms)));
+  try {
+    return await Promise.race([child.exited, hung]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Polls until `check` is true; throws after `timeoutMs`. */
 export async function waitFor(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
   const until = Date.now() + timeoutMs;
