@@ -95,19 +95,15 @@ export class ClaimBook {
 
   /**
    * Waits for the verdict of a question another instance claimed: the verdict once committed
-   * (for a question asked again, only one computed since that claim), or undefined once the
+   * (for a question asked again, only one that is not the verdict it replaces), or undefined once the
    * claim is gone without one, its run holds no lock any more, or it is stale (the caller then claims and asks itself) or `stop` aborts.
    */
   async waitFor(job: Job, stop: AbortSignal): Promise<CachedVerdict | undefined> {
-    // The first claim seen dates the answer awaited (a question asked again has an older
-    // verdict to replace); released before that first look, its answer is the verdict that
-    // is not the one this run was to replace.
-    let since: string | undefined;
     for (;;) {
       const claim = await this.store.claims.holderOf(job.key);
-      since ??= claim?.claimedAt;
       const verdict = await this.store.get(job.key);
-      if (verdict && (!job.again || (since !== undefined ? verdict.checkedAt >= since : answeredSince(job, verdict)))) return verdict;
+      // A question asked again has a verdict to replace: only another one is the answer awaited.
+      if (verdict && (!job.again || answeredSince(job, verdict))) return verdict;
       if (!claim || !claim.live || claim.holder === this.holder || Date.parse(claim.claimedAt) < this.now().getTime() - this.staleMs || stop.aborted) return undefined;
       await new Promise((resolve) => setTimeout(resolve, this.pollMs));
     }
