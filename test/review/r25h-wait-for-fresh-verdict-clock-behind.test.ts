@@ -8,24 +8,15 @@
  * which saw X's claim first, refuses Y's fresh answer for being earlier than X's claim, finds
  * the claim gone, and asks the question a second time: paid twice (invariant 9).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterEach, beforeEach, expect, it } from 'vitest';
-import { SqliteStore, type CachedVerdict } from '../../src/cache/index.js';
+import { expect, it } from 'vitest';
+import type { SqliteStore} from '../../src/cache/index.js';
+import { type CachedVerdict } from '../../src/cache/index.js';
 import { ClaimBook } from '../../src/pipeline/claims.js';
 import type { Job } from '../../src/pipeline/select.js';
+import { scratchStoreEach } from '../support/scratch-store.js';
 
-let dir = '';
 let store: SqliteStore;
-beforeEach(() => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'sv-r25h-behind-'));
-  store = SqliteStore.open(path.join(dir, 'cache.sqlite'));
-});
-afterEach(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+scratchStoreEach('sv-r25h-behind-', (scratch) => (store = scratch.store));
 
 const NOW = new Date('2026-03-01T00:00:00.000Z');
 const at = (ms: number) => () => new Date(NOW.getTime() + ms);

@@ -8,24 +8,15 @@
  * request fails (its claim released without a verdict) nobody asks at all. The very defect the
  * commit names, left in the second path.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterEach, beforeEach, expect, it } from 'vitest';
-import { SqliteStore, type CachedVerdict } from '../../src/cache/index.js';
+import { expect, it } from 'vitest';
+import type { SqliteStore} from '../../src/cache/index.js';
+import { type CachedVerdict } from '../../src/cache/index.js';
 import { ClaimBook } from '../../src/pipeline/claims.js';
 import type { Job } from '../../src/pipeline/select.js';
+import { scratchStoreEach } from '../support/scratch-store.js';
 
-let dir = '';
 let store: SqliteStore;
-beforeEach(() => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'sv-r25h-wait-'));
-  store = SqliteStore.open(path.join(dir, 'cache.sqlite'));
-});
-afterEach(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+scratchStoreEach('sv-r25h-wait-', (scratch) => (store = scratch.store));
 
 const NOW = new Date('2026-03-01T00:00:00.000Z');
 const now = () => NOW;

@@ -4,24 +4,15 @@
  * end to end: test/review/r25b-claims-two-runs.test.ts), a question chosen to be asked again
  * is, and the requests claimed in one turn share one Store.lookup (the hot path: bench B7).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SqliteStore, type CachedVerdict, type Store } from '../../src/cache/index.js';
+import { describe, expect, it } from 'vitest';
+import type { SqliteStore} from '../../src/cache/index.js';
+import { type CachedVerdict, type Store } from '../../src/cache/index.js';
 import { ClaimBook } from '../../src/pipeline/claims.js';
 import type { Job } from '../../src/pipeline/select.js';
+import { scratchStoreEach } from '../support/scratch-store.js';
 
-let dir = '';
 let store: SqliteStore;
-beforeEach(() => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'sv-claim-book-'));
-  store = SqliteStore.open(path.join(dir, 'cache.sqlite'));
-});
-afterEach(async () => {
-  await store.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+scratchStoreEach('sv-claim-book-', (scratch) => (store = scratch.store));
 
 const NOW = new Date('2026-03-01T00:00:00.000Z');
 const now = () => NOW;
