@@ -111,7 +111,7 @@ class Attempts<T> {
     const serviceTier = this.tierToSend();
     let completion: Completion;
     try {
-      completion = await this.provider.complete(this.conversation, this.signal, this.question.schema, maxTokens, { serviceTier });
+      completion = await this.provider.complete(this.conversation, this.signal, this.question.schema, maxTokens, { serviceTier, onWritten: this.options.onSent });
     } catch (error) {
       return this.afterFailure(error, ticket, mode);
     }

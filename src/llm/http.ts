@@ -24,6 +24,19 @@ export function loadTransport(): Promise<Transport> {
   return transport;
 }
 
+/** Where a request's `init` carries the callback of `sentTo`. */
+const ON_WRITTEN: unique symbol = Symbol('called once the request is written');
+
+/**
+ * Fetch options (the openai SDK's RequestOptions.fetchOptions, which it hands its fetch in
+ * `init`) asking jsonFetch to call `onWritten` as the request is written to its connection:
+ * what a caller waits for before work that must not go ahead of the request (run.ts reads
+ * the rest of the tab once its first question is out).
+ */
+export function sentTo(onWritten: () => void): { [ON_WRITTEN]: () => void } {
+  return { [ON_WRITTEN]: onWritten };
+}
+
 /** Statuses whose Response may not carry a body (the Response constructor throws otherwise). */
 const NULL_BODY = new Set([101, 204, 205, 304]);
 
@@ -43,6 +56,7 @@ export const jsonFetch: typeof fetch = async (input, init) => {
   if (typeof body !== 'string' || input instanceof Request) return fetch(input, init);
   const url = input instanceof URL ? input : new URL(input);
   const { dispatcher, RequestAbortedError } = await loadTransport();
+  const onWritten = (init as (RequestInit & { [ON_WRITTEN]?: () => void }) | undefined)?.[ON_WRITTEN];
   const response = await exchange(dispatcher, RequestAbortedError, {
     origin: url.origin,
     path: url.search ? `${url.pathname}${url.search}` : url.pathname,
@@ -50,7 +64,7 @@ export const jsonFetch: typeof fetch = async (input, init) => {
     // Answers are small JSON: asked uncompressed (undici's decoder is still experimental and warns).
     headers: { 'accept-encoding': 'identity', ...headerPairs(init?.headers) },
     body,
-  }, init?.signal ?? undefined);
+  }, init?.signal ?? undefined, onWritten);
   const headers = new Headers();
   for (const [name, value] of Object.entries(response.headers)) {
     if (Array.isArray(value)) for (const one of value) headers.append(name, one);
@@ -84,7 +98,7 @@ interface Exchanged {
  * reports it, and an abort rejects with the signal's reason (RequestAbortedError without
  * one), whether the request waits for a connection, for its answer or for its body.
  */
-function exchange(dispatcher: Dispatcher, RequestAbortedError: Transport['RequestAbortedError'], options: Dispatcher.DispatchOptions, signal: AbortSignal | undefined): Promise<Exchanged> {
+function exchange(dispatcher: Dispatcher, RequestAbortedError: Transport['RequestAbortedError'], options: Dispatcher.DispatchOptions, signal: AbortSignal | undefined, onWritten?: () => void): Promise<Exchanged> {
   return new Promise<Exchanged>((resolve, reject) => {
     let controller: Dispatcher.DispatchController | undefined;
     /** Why the signal aborted, held until the request has a connection to abort (as `request` does). */
@@ -115,7 +129,9 @@ function exchange(dispatcher: Dispatcher, RequestAbortedError: Transport['Reques
     const handler: Dispatcher.DispatchHandler = {
       onRequestStart(started) {
         controller = started;
-        if (aborted) started.abort(aborted);
+        if (aborted) return started.abort(aborted);
+        // undici writes the request as this returns (a redirect's next request calls it again).
+        onWritten?.();
       },
       onResponseStart(_controller, statusCode, headers) {
         // An informational answer (100 Continue): the real one follows.

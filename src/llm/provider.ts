@@ -3,7 +3,7 @@ import type { ProviderConfig, ServiceTier } from '../config/index.js';
 import { LlmError, redact } from '../errors.js';
 import { ANSWER_FORMAT, type ResponseSchema } from './answer.js';
 import { googleBearerFetch, googleTokensFor, type GoogleServiceAccount } from './google-token.js';
-import { endpointHost, jsonFetch, loadTransport } from './http.js';
+import { endpointHost, jsonFetch, loadTransport, sentTo } from './http.js';
 import { FLEX_TIMEOUT_MS, billedTier, connectionOf, dialectFetch, factsOf, isDroppable, type BilledTier, type KindFacts } from './kinds/index.js';
 import { classifyFailure, messageOf, refusedField } from './classify.js';
 import { outputCapOf } from './output-cap.js';
@@ -31,9 +31,14 @@ export interface Completion {
 }
 
 /** What one request asks beyond its messages. */
+/** What the SDK hands its fetch as `init`, from a request's options: jsonFetch reads `sentTo` there. */
+type FetchOptions = NonNullable<NonNullable<Parameters<OpenAI['chat']['completions']['create']>[1]>['fetchOptions']>;
+
 export interface RequestChoice {
   /** The service_tier to send instead of the configured one (the flex fallback sends auto). */
   serviceTier?: ServiceTier | undefined;
+  /** Called as the request is written to its connection (each time it is sent: http.ts `sentTo`). */
+  onWritten?: (() => void) | undefined;
 }
 
 export interface ProviderOptions {
@@ -179,7 +184,7 @@ export class Provider {
     const forward = () => local.abort(signal?.reason);
     signal?.addEventListener('abort', forward, { once: true });
     try {
-      const { data, response, request_id } = await this.send(messages, format, maxCompletionTokens, local.signal, ask.serviceTier ?? this.serviceTier);
+      const { data, response, request_id } = await this.send(messages, format, maxCompletionTokens, local.signal, ask.serviceTier ?? this.serviceTier, ask.onWritten);
       if (!Array.isArray((data as { choices?: unknown }).choices)) throw errorInOk(data, response.headers);
       const choice = data.choices[0];
       return {
@@ -207,7 +212,7 @@ export class Provider {
    * Sends the request; a 400 naming a field this endpoint does not accept (and the bot can
    * do without) drops that field for good and sends the request again without it.
    */
-  private async send(messages: readonly ChatMessage[], format: ResponseSchema, maxCompletionTokens: number, signal: AbortSignal, tier: ServiceTier | undefined) {
+  private async send(messages: readonly ChatMessage[], format: ResponseSchema, maxCompletionTokens: number, signal: AbortSignal, tier: ServiceTier | undefined, onWritten: (() => void) | undefined) {
     for (let drops = 0; ; drops++) {
       try {
         // Not in requestBody: a Batch API line is billed as batch, whatever tier it would name.
@@ -216,7 +221,7 @@ export class Provider {
         if (sent !== undefined) body.service_tier = sent;
         // A flex request may queue: OpenAI advises 15 minutes (FLEX_TIMEOUT_MS).
         const timeout = sent === 'flex' ? Math.max(this.options.timeoutMs, FLEX_TIMEOUT_MS) : this.options.timeoutMs;
-        return await this.client.chat.completions.create(body, { signal, timeout }).withResponse();
+        return await this.client.chat.completions.create(body, { signal, timeout, ...(onWritten ? { fetchOptions: sentTo(onWritten) as FetchOptions } : {}) }).withResponse();
       } catch (error) {
         const field = refusedField(error);
         if (field === undefined || !isDroppable(field) || drops >= MAX_FIELD_DROPS) throw error;

@@ -58,4 +58,6 @@ export interface ValidatorOptions {
   answerSizes?: { reserve: AnswerReserve; prompt: string } | undefined;
   /** An answer cut at a learned (lower) cap, asked again at the full cap. */
   onAskedAgain?: (provider: Provider) => void;
+  /** A request was written to its provider's connection (each attempt; again after a redirect). */
+  onSent?: (() => void) | undefined;
 }

@@ -30,7 +30,7 @@ export interface Asking {
  */
 export async function buildAsking(
   plan: RunPlan,
-  hooks: { today: string; onRetry: (event: RetryEvent) => void; onCall: (provider: string, model: string, usage: Usage, billed: BilledTier, failed?: 'rate_limited' | 'failed') => void; onFlex?: (event: 'sent' | 'refused' | 'fell_back') => void; onConnectionFailure?: () => void; onWarning?: (text: string) => void; limits?: LimitStore | undefined; fields?: FieldStore | undefined; gates?: ReadonlyMap<string, ProviderGate> | undefined; sizes?: AnswerSizeStore | undefined; onAskedAgain?: () => void },
+  hooks: { today: string; onRetry: (event: RetryEvent) => void; onCall: (provider: string, model: string, usage: Usage, billed: BilledTier, failed?: 'rate_limited' | 'failed') => void; onFlex?: (event: 'sent' | 'refused' | 'fell_back') => void; onConnectionFailure?: () => void; onWarning?: (text: string) => void; limits?: LimitStore | undefined; fields?: FieldStore | undefined; gates?: ReadonlyMap<string, ProviderGate> | undefined; sizes?: AnswerSizeStore | undefined; onAskedAgain?: () => void; onSent?: () => void },
 ): Promise<Asking> {
   const { rules, llm, routing, modelOf } = plan;
   const [first, ...rest] = plan.providers.map((p) => p.config);
@@ -93,6 +93,7 @@ export async function buildAsking(
     judge,
     answerSizes: { reserve: answerSizes, prompt },
     onAskedAgain: () => hooks.onAskedAgain?.(),
+    ...(hooks.onSent ? { onSent: hooks.onSent } : {}),
     onDropped: (provider, error) => hooks.onWarning?.(`provider "${provider.name}"${error.status === 403 ? ` (model ${provider.model})` : ""} is not used for the rest of this run: ${error.message}${error.hint ? `${/[.!?)]$/.test(error.message) ? '' : '.'} ${error.hint}` : ''}`),
   };
   const validator = new Validator([...firsts.values(), ...fallbacks], options);

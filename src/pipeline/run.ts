@@ -178,7 +178,7 @@ async function execute(plan: RunPlan, secrets: Secrets, options: RunOptions, sto
   const dryRun = options.dryRun ?? false;
   const now = options.now ?? (() => new Date());
   events.emit({ type: 'phase', phase: 'reading' });
-  const { writer, enqueue, chunks } = await prepare(plan, options, events, sheets);
+  const { writer, enqueue, chunks, readAhead } = await prepare(plan, options, events, sheets);
   const selector = new ChunkSelector(plan, options, store, events, enqueue, dryRun, now);
   // A failure while answering (above all the store unreachable past its patience: a commit
   // that never resolved) or while reading a later chunk stops the run, and what was committed
@@ -209,20 +209,35 @@ async function execute(plan: RunPlan, secrets: Secrets, options: RunOptions, sto
         }
         continue;
       }
-      // The previous chunk's last answers may still be in flight (AnswerRun): rows under their keys wait for them (`later`).
-      const { ask, labelled, later } = await selector.select(chunk, answers !== undefined);
       // The headers (or the results tab) are made only before the first write, after answers
       // are paid for: on a tab the bot has not written to yet, where a share made read-only
       // by mistake is most likely, write access is checked first with a write no person
-      // sees (probeWrite), so that a refusal costs no answer.
-      const check: Promise<void> | undefined = !dryRun && ask.length > 0 && writer.firstWriteMakes && !probed ? probeWrite(sheets) : undefined;
+      // sees (probeWrite), so that a refusal costs no answer. Sent before the rows are
+      // sorted, as soon as the first rows show the headers missing, and awaited before
+      // anything is asked: its round trip is spent sorting them, not before the first
+      // question (bench B1). Should none of them need asking, the verdicts the cache
+      // knows are written under the same missing headers: the check is still the run's.
+      const check: Promise<void> | undefined = !dryRun && chunk.entries.length > 0 && writer.firstWriteMakes && !probed ? probeWrite(sheets) : undefined;
       probed ||= check !== undefined;
+      if (check !== undefined) {
+        // Awaited below; a selection that fails first is the run's failure, not an unhandled rejection of this.
+        check.catch(() => undefined);
+        // One turn of the event loop: the Sheets client sends the request only after one,
+        // and the work below would otherwise hold it back until it is done.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      // The providers are made (the HTTP client loaded, what earlier runs learned read from
+      // the store) while the write check travels and the rows are sorted: all three are
+      // needed before the first question.
+      const asking = answers === undefined ? askingFor(plan, secrets, options, store, events, dryRun, now, afterFirstSent(readAhead)) : undefined;
+      asking?.catch(() => undefined);
+      // The previous chunk's last answers may still be in flight (AnswerRun): rows under their keys wait for them (`later`).
+      const { ask, labelled, later } = await selector.select(chunk, answers !== undefined);
       if (answers === undefined) {
-        // The providers are made (the HTTP client loaded, what earlier runs learned read from
-        // the store) while the write check travels: both are needed before the first question.
-        const asking = askingFor(plan, secrets, options, store, events, dryRun, now);
-        await firstOf(check, asking);
-        answers = startAnswering(plan, options, store, events, await asking, { enqueue: selector.answered, dryRun, now, secrets: secrets.all });
+        // Made above for the first chunk: the run has no answering yet.
+        const made = asking as Promise<Asking>;
+        await firstOf(check, made);
+        answers = startAnswering(plan, options, store, events, await made, { enqueue: selector.answered, dryRun, now, secrets: secrets.all });
       } else await check;
       failure = await answers.answer(ask, labelled);
       if (failure === undefined && later.length > 0) {
@@ -275,7 +290,7 @@ async function execute(plan: RunPlan, secrets: Secrets, options: RunOptions, sto
 }
 
 /** The providers and what asks them, made once the first chunk is selected (as the whole-tab read did once its rows were). */
-function askingFor(plan: RunPlan, secrets: Secrets, options: RunOptions, store: Store, events: RunEventSink, dryRun: boolean, now: () => Date): Promise<Asking> {
+function askingFor(plan: RunPlan, secrets: Secrets, options: RunOptions, store: Store, events: RunEventSink, dryRun: boolean, now: () => Date, onSent: () => void): Promise<Asking> {
   return buildAsking(plan, {
     today: localDate(now()),
     onRetry: (retry) => events.emit({ type: 'retried', retry }),
@@ -283,12 +298,31 @@ function askingFor(plan: RunPlan, secrets: Secrets, options: RunOptions, store: 
     onFlex: (flex) => events.emit({ type: 'flex', flex }),
     onConnectionFailure: () => events.emit({ type: 'connection-failure' }),
     onAskedAgain: () => events.emit({ type: 'asked-again' }),
+    onSent,
     onWarning: (text) => events.emit({ type: 'warning', text: redact(text, secrets.all) }),
     limits: dryRun ? undefined : store.limitMemory(),
     fields: dryRun ? undefined : store.fieldMemory(),
     sizes: dryRun ? undefined : store.answerSizes,
     gates: options.gates,
   });
+}
+
+/**
+ * The rest of the tab is read once the run's first question is on its way (StreamedSheet.readAhead):
+ * read sooner, its answer (a chunk of a thousand rows or more, ~10 ms to take in) arrives
+ * while the first rows are sorted and the write access checked, and holds back the first
+ * question, which every worker then waits behind (the probe: src/llm/gate-core.ts; bench
+ * B1). Read then, it arrives during the model's latency, when the run has nothing else to
+ * do. Told as the request is written (ValidatorOptions.onSent); the read starts once that
+ * write is done.
+ */
+function afterFirstSent(readAhead: () => void): () => void {
+  let sent = false;
+  return () => {
+    if (sent) return;
+    sent = true;
+    setImmediate(readAhead);
+  };
 }
 
 /** The run's answering, from the providers made. */
@@ -318,7 +352,7 @@ async function roomInQueue(writer: SheetWriter, stop: AbortSignal | undefined): 
  * are laid over the rows (which needs them all: that tab's rows are read whole). Returns
  * the writer, the run's write queue, and the chunks of rows still to select.
  */
-async function prepare(plan: RunPlan, options: RunOptions, events: RunEventSink, sheets: SheetsClient): Promise<{ writer: SheetWriter; enqueue: Enqueue; chunks: AsyncIterable<ChunkRead> | Iterable<ChunkRead> }> {
+async function prepare(plan: RunPlan, options: RunOptions, events: RunEventSink, sheets: SheetsClient): Promise<{ writer: SheetWriter; enqueue: Enqueue; chunks: AsyncIterable<ChunkRead> | Iterable<ChunkRead>; readAhead: () => void }> {
   const dryRun = options.dryRun ?? false;
   // Nothing is written here: the headers a write needs are made before the first write (SheetWriter).
   const opened = await openStreamed(sheets, plan.layout, { preread: options.preread });
@@ -357,7 +391,7 @@ async function prepare(plan: RunPlan, options: RunOptions, events: RunEventSink,
     writer.enqueue({ row: entry.row, id: entry.id, fingerprint: fingerprintOf(entry.id, entry.inputs, entry.review.override), cells, clearRecheck });
     events.emit({ type: 'queued', entry, verdict: cells.verdict });
   };
-  return { writer, enqueue, chunks };
+  return { writer, enqueue, chunks, readAhead: opened.readAhead };
 }
 
 /** The data rows of a chunk not read to be asked (the named rows only, for a run of named rows): left for the next run. */

@@ -3,7 +3,7 @@ import { a1Range, columnLetter, quoteSheetName, wholeSheet } from './a1.js';
 import type { CellValues, SheetsClient } from './client.js';
 import { mapHeaders, type Layout, type LayoutConfig } from './layout.js';
 import { readEntries, type ReadResult } from './table.js';
-import { ChunkSizer, chunkTargetBytes, lastUsedColumnStreamed, readChunks, readRows } from './chunks.js';
+import { ChunkSizer, chunkTargetBytes, lastUsedColumnStreamed, readChunks, readRows, type RowChunk } from './chunks.js';
 
 export interface OpenedSheet extends ReadResult {
   /** Where the columns are; output and reviewer headers the tab lacks are planned in `missingHeaders`, not added. */
@@ -42,6 +42,12 @@ export interface StreamedSheet {
   layout: Layout;
   /** The data rows, chunk after chunk, in row order; each row once (`for await` over either). */
   chunks: AsyncIterable<ChunkRead> | Iterable<ChunkRead>;
+  /**
+   * Starts reading the rows after the first read, if they are not being read yet: at the
+   * latest, they are once the second chunk is asked for. Then one chunk is read ahead of
+   * the caller, as between later chunks.
+   */
+  readonly readAhead: () => void;
 }
 
 /**
@@ -57,7 +63,7 @@ export async function openStreamed(client: SheetsClient, config: LayoutConfig, o
   if (preread !== undefined) {
     const layout = mapHeaders(preread[config.headerRow - 1] ?? [], config, lastUsedColumn(preread));
     const only: ChunkRead = { ...readEntries(preread, layout), firstRow: 1, lastRow: preread.length };
-    return { layout, chunks: [only] };
+    return { layout, chunks: [only], readAhead: () => undefined };
   }
   const sizer = new ChunkSizer(options.targetBytes ?? chunkTargetBytes());
   // The header rows and the first rows under them, in one read; a tab shorter than that
@@ -73,10 +79,16 @@ export async function openStreamed(client: SheetsClient, config: LayoutConfig, o
   const layout = mapHeaders(first[config.headerRow - 1] ?? [], config, used);
   const head: ChunkRead = { ...readEntries(first, layout), firstRow: 1, lastRow: firstLast };
   const mapped = columnsOf(layout);
+  let rest: AsyncGenerator<RowChunk> | undefined;
+  let reading = false;
+  const readAhead = (): void => {
+    if (reading) return;
+    reading = true;
+    if (gridEnd === undefined) rest = readChunks(client, config.sheet, firstLast + 1, undefined, sizer, { headerRow: config.headerRow, emptyBefore: firstLast - first.length, lastRowRead: lastHeldRow(first, config.headerRow) });
+  };
   async function* all(): AsyncGenerator<ChunkRead> {
-    // The rest starts being read as the first rows are handed out (one read ahead, as between later chunks).
-    const rest = gridEnd === undefined ? readChunks(client, config.sheet, firstLast + 1, undefined, sizer, { headerRow: config.headerRow, emptyBefore: firstLast - first.length, lastRowRead: lastHeldRow(first, config.headerRow) }) : undefined;
     yield head;
+    readAhead();
     if (rest === undefined) return;
     let moved: string | undefined;
     for await (const chunk of rest) {
@@ -90,7 +102,7 @@ export async function openStreamed(client: SheetsClient, config: LayoutConfig, o
       yield { ...readEntries(chunk.values, moved === undefined ? layout : under, chunk.firstRow), firstRow: chunk.firstRow, lastRow: chunk.lastRow, ...(moved !== undefined ? { unverified: moved } : {}) };
     }
   }
-  return { layout, chunks: all() };
+  return { layout, chunks: all(), readAhead };
 }
 
 /** The last data row of a read that holds anything, and its row (the read starts at row 1). */

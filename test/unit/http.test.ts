@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { jsonFetch } from '../../src/llm/http.js';
+import { jsonFetch, sentTo } from '../../src/llm/http.js';
+import { closedPort } from '../support/closed-port.js';
 import { BufferedResponse } from '../../src/llm/buffered-response.js';
 import { localServer } from '../support/local-server.js';
 
@@ -136,5 +137,26 @@ describe('jsonFetch', () => {
     expect(response.status).toBe(200);
     expect(type).toMatch(/^multipart\/form-data; boundary=/);
     expect(received).toContain('name="purpose"');
+  });
+
+  it('tells sentTo\'s callback once the request is written, before the server has answered; again for a redirect\'s second request', async () => {
+    const events: string[] = [];
+    handle = (req, _body, res) => {
+      events.push(`server got ${req.url}`);
+      if (req.url === '/old') res.writeHead(307, { location: '/new' }).end();
+      else res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    };
+    const response = await jsonFetch(`${served.base}/old`, { method: 'POST', body: '{}', ...sentTo(() => events.push('written')) });
+    expect(response.status).toBe(200);
+    expect(events).toEqual(['written', 'server got /old', 'written', 'server got /new']);
+  });
+
+  it('never tells sentTo\'s callback of a request that was not written: nothing listens, or it was aborted first', async () => {
+    let written = 0;
+    const port = await closedPort();
+    await expect(jsonFetch(`http://127.0.0.1:${port}/v1/chat/completions`, { method: 'POST', body: '{}', ...sentTo(() => written++) })).rejects.toThrow();
+    const aborted = AbortSignal.abort(new Error('stopped'));
+    await expect(jsonFetch(`${served.base}/x`, { method: 'POST', body: '{}', signal: aborted, ...sentTo(() => written++) })).rejects.toThrow('stopped');
+    expect(written).toBe(0);
   });
 });
