@@ -3,13 +3,12 @@
  * Each `run` is the real CLI in a process of its own, with a host name of its own (unshare
  * --uts) and a working directory of its own: nothing but the database is shared.
  */
-import { copyFileSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Bed } from '../support/bed.js';
 import { expectedCells } from '../support/inspect.js';
-import { FAST_SHEETS, instancesAfterEach, requireUnshare, sqliteFilesIn } from '../support/instances.js';
+import { FAST_SHEETS, instancesAfterEach, requireUnshare, scratchDir, sqliteFilesIn } from '../support/instances.js';
 import { sampleRows } from '../support/sample-data.js';
 
 const instances = instancesAfterEach();
@@ -62,7 +61,7 @@ describe('two hosts, one cache.url, one tab', () => {
     const shown = b.values();
 
     // A new machine: an empty working directory holding only a copy of the config (as a fresh container would).
-    const fresh = mkdtempSync(path.join(tmpdir(), 'sv-fresh-'));
+    const fresh = scratchDir('sv-fresh-');
     const config = path.join(fresh, 'config.yaml');
     copyFileSync(b.configPath, config);
     const callsBefore = b.llm.callCount();

@@ -5,10 +5,10 @@
  * in the test's process; the cluster is the test file's own (./postgres-store.ts).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach } from 'vitest';
+import { afterAll, afterEach } from 'vitest';
 import { startBed, type Bed, type BedOptions } from './bed.js';
 import { captured, REPO_ROOT, type Child } from './inspect.js';
 import { testCluster } from './postgres-store.js';
@@ -21,6 +21,23 @@ const CLI = path.join(REPO_ROOT, 'src', 'cli', 'index.ts');
 const CLI_AT = path.join(REPO_ROOT, 'test', 'support', 'cli-at.ts');
 
 let unshareChecked = false;
+
+/** The working directories made here for this test file's children: removed once its tests are done (its children stopped by then). */
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * A new, empty directory under the OS temp folder for a child to work in (a fresh
+ * container's), removed after the test file's tests: the tests may look into it once the
+ * child exited (sqliteFilesIn), never after.
+ */
+export function scratchDir(prefix = 'sv-instance-'): string {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
 
 /**
  * Fails loudly (never skips) when this machine cannot give a process a host name of its own:
@@ -47,7 +64,7 @@ export interface CliOptions {
 
 /** `status-validator ...args` in a child process; its stdout and stderr captured. */
 export function spawnCli(args: readonly string[], options: CliOptions): Child & { cwd: string } {
-  const cwd = options.cwd ?? mkdtempSync(path.join(tmpdir(), 'sv-instance-'));
+  const cwd = options.cwd ?? scratchDir();
   const node = [process.execPath, '--import', TSX, ...(options.at === undefined ? [CLI] : [CLI_AT, String(options.at)]), ...args];
   let command: string;
   let argv: string[];
