@@ -486,6 +486,35 @@ export function storeContract(name: string, open: () => Promise<Store>): void {
         expect(await next.heartbeat()).toBe(false);
       });
 
+      it('a lock named with any text, NUL and U+0001 (PostgreSQL\'s text escape) among it: held, named by holder, refused to another, and its claims live', async () => {
+        const store = await fresh();
+        // A tab name is the user's text: the lock's name is spreadsheet/tab.
+        for (const name of ['sheet-1/a\u0001b', 'sheet-1/a\u00001', 'sheet-1/\u0001', 'sheet-1/nul\u0000']) {
+          const lock = await store.locks.acquire(name, `run ${name}`, { label: 'the tab' });
+          expect(await store.locks.holder(name)).toMatchObject({ runId: `run ${name}`, pid: process.pid });
+          const refused = await store.locks.acquire(name, 'another', { label: 'the tab' }).then(
+            () => undefined,
+            (error: unknown) => error,
+          );
+          expect(refused).toBeInstanceOf(LockedError);
+          expect((refused as Error).message).toContain(`run ${name}`);
+          const t0 = new Date().toISOString();
+          expect([...(await store.claims.claim([`key of ${name}`], `run ${name}`, t0, new Date(Date.parse(t0) - 60_000).toISOString()))]).toEqual([`key of ${name}`]);
+          expect(await store.claims.holderOf(`key of ${name}`)).toEqual({ holder: `run ${name}`, claimedAt: t0, live: true });
+          expect(await lock.heartbeat()).toBe(true);
+          await lock.release();
+          expect(await store.locks.holder(name)).toBeUndefined();
+          expect((await store.claims.holderOf(`key of ${name}`))?.live).toBe(false);
+        }
+        // Names that differ only in how the escape would write them stay two locks.
+        const one = await store.locks.acquire('x\u00010', 'one');
+        const two = await store.locks.acquire('x\u0000', 'two');
+        expect((await store.locks.holder('x\u00010'))?.runId).toBe('one');
+        expect((await store.locks.holder('x\u0000'))?.runId).toBe('two');
+        await one.release();
+        await two.release();
+      });
+
       it('several acquires at once: exactly one wins', async () => {
         const store = await fresh();
         const results = await Promise.allSettled(Array.from({ length: 5 }, (_, i) => store.locks.acquire('race', `run-${i}`)));

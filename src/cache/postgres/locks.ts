@@ -5,6 +5,7 @@ import { LockedError, StatusValidatorError } from '../../errors.js';
 import type { AcquiredLock, LockHolder, Locks } from '../contract.js';
 import { STALE_AFTER_MS } from '../lock.js';
 import { SESSION_SETUP, type Db } from './db.js';
+import { decodeRows, encodeText, encodeValues } from './text.js';
 
 /**
  * Run locks across hosts (issue 21 item 3, invariant 8). The holder keeps a session-level
@@ -89,7 +90,8 @@ export class PostgresLocks implements Locks {
   ) {}
 
   async holder(name: string): Promise<LockHolder | undefined> {
-    const [row] = await this.db.rows<LockRow & { alive: boolean }>(`SELECT l.*, l.backend_pid IN (${ADVISORY_HOLDER.replaceAll('$1', '$2')}) AS alive FROM (${ROW}) l`, [name, advisoryKey(name)]);
+    // Db escapes the name as it sends it (text.ts); the key is that of the name as stored.
+    const [row] = await this.db.rows<LockRow & { alive: boolean }>(`SELECT l.*, l.backend_pid IN (${ADVISORY_HOLDER.replaceAll('$1', '$2')}) AS alive FROM (${ROW}) l`, [name, advisoryKey(encodeText(name))]);
     // A row whose session has ended is a dead holder's leftover: nobody holds the lock.
     if (!row?.alive) return undefined;
     return { runId: row.run_id, pid: row.pid, host: row.host, startedAt: row.started_at, heartbeatAt: row.heartbeat_at };
@@ -108,7 +110,8 @@ export class PostgresLocks implements Locks {
   }
 
   private async acquireOnce(name: string, runId: string, label: string): Promise<AcquiredLock> {
-    const key = advisoryKey(name);
+    // The key of the name as stored (escaped: text.ts), which the claims' liveness computes from the row (advisoryKeySql).
+    const key = advisoryKey(encodeText(name));
     // The session is the lock: connected (and retried) like any statement, within the commit patience.
     const client = await this.db.retry(() => this.connect(), 'while taking the run lock');
     try {
@@ -164,8 +167,8 @@ export class PostgresLocks implements Locks {
       const row = await holderRow(client, name, key);
       if (row && row.silent_ms >= this.staleAfterMs) {
         // A holder that hangs with its session open: end it, if it is still the one we judged silent.
-        const ended = await client.query<{ ended: boolean }>(TERMINATE_SILENT, [name, key, row.run_id, row.backend_pid, this.staleAfterMs]);
-        if (ended.rows[0]?.ended === true) {
+        const [ended] = await onSession<{ ended: boolean }>(client, TERMINATE_SILENT, [name, key, row.run_id, row.backend_pid, this.staleAfterMs]);
+        if (ended?.ended === true) {
           tookOver = `took over the lock of run ${row.run_id} (pid ${row.pid} on ${row.host}, started ${row.started_at}): its heartbeat had not advanced for ${Math.round(row.silent_ms / 1000)} s by the database's clock`;
         }
       }
@@ -183,16 +186,17 @@ export class PostgresLocks implements Locks {
     try {
       if (leftover && leftover.run_id !== runId) {
         // The dead holder's run will never record its end: say what became of it (as SQLite's lock does).
-        await client.query(`UPDATE runs SET status = 'killed', ended_at = $1 WHERE id = $2 AND status = 'running'`, [this.db.options.now().toISOString(), leftover.run_id]);
+        await onSession(client, `UPDATE runs SET status = 'killed', ended_at = $1 WHERE id = $2 AND status = 'running'`, [this.db.options.now().toISOString(), leftover.run_id]);
       }
-      const result = await client.query<{ backend_pid: number }>(
+      const [result] = await onSession<{ backend_pid: number }>(
+        client,
         `INSERT INTO locks (name, run_id, pid, host, started_at, heartbeat_at, beat, backend_pid) VALUES ($1, $2, $3, $4, now(), now(), 0, pg_backend_pid())
          ON CONFLICT (name) DO UPDATE SET run_id = excluded.run_id, pid = excluded.pid, host = excluded.host, started_at = excluded.started_at,
            heartbeat_at = excluded.heartbeat_at, beat = 0, backend_pid = excluded.backend_pid
          RETURNING backend_pid`,
         [name, runId, process.pid, hostname()],
       );
-      written = result.rows[0]?.backend_pid;
+      written = result?.backend_pid;
       await client.query('COMMIT');
     } catch (error) {
       await client.query('ROLLBACK').catch(() => {});
@@ -203,7 +207,7 @@ export class PostgresLocks implements Locks {
       // mode (PgBouncer pool_mode = transaction, Supabase's or Neon's pooled port) hands each
       // transaction to any server connection, so the session-level advisory lock stays on a
       // connection others then use, and no holder can be told apart.
-      await client.query('DELETE FROM locks WHERE name = $1 AND run_id = $2', [name, runId]).catch(() => {});
+      await onSession(client, 'DELETE FROM locks WHERE name = $1 AND run_id = $2', [name, runId]).catch(() => {});
       throw new StatusValidatorError(
         `The PostgreSQL cache at ${this.db.target.location} is reached through a pooler in transaction mode (one connection's statements ran in two server sessions), which breaks the run locks.`,
         {
@@ -230,12 +234,21 @@ async function waitForLock(client: pg.Client, key: string, patienceMs: number): 
   }
 }
 
+/**
+ * A statement on a lock's own session, which speaks to the server directly rather than
+ * through Db: its texts escaped on the way in and out as Db's are (text.ts), so that the row
+ * it writes is the one holder() and the claims (through Db) read, whatever the tab's name.
+ */
+async function onSession<R extends pg.QueryResultRow>(client: pg.Client, text: string, values: unknown[]): Promise<R[]> {
+  return decodeRows((await client.query<R>(text, encodeValues(values))).rows);
+}
+
 async function currentRow(client: pg.Client, name: string): Promise<LockRow | undefined> {
-  return (await client.query<LockRow>(ROW, [name])).rows[0];
+  return (await onSession<LockRow>(client, ROW, [name]))[0];
 }
 
 async function holderRow(client: pg.Client, name: string, key: string): Promise<LockRow | undefined> {
-  return (await client.query<LockRow>(HOLDER_ROW, [name, key])).rows[0];
+  return (await onSession<LockRow>(client, HOLDER_ROW, [name, key]))[0];
 }
 
 /** A holder between taking the advisory lock and writing its row: give it a moment to name itself. */
@@ -276,7 +289,7 @@ function held(db: Db, client: pg.Client, name: string, key: string, runId: strin
     async heartbeat() {
       if (released || controller.signal.aborted) return false;
       try {
-        const result = await client.query('UPDATE locks SET heartbeat_at = now(), beat = beat + 1 WHERE name = $1 AND run_id = $2 AND backend_pid = pg_backend_pid()', [name, runId]);
+        const result = await client.query('UPDATE locks SET heartbeat_at = now(), beat = beat + 1 WHERE name = $1 AND run_id = $2 AND backend_pid = pg_backend_pid()', encodeValues([name, runId]));
         return (result.rowCount ?? 0) > 0;
       } catch {
         // The session failed: the advisory lock may already be another's.
@@ -291,7 +304,7 @@ function held(db: Db, client: pg.Client, name: string, key: string, runId: strin
       await before();
       try {
         if (!controller.signal.aborted) {
-          await client.query('DELETE FROM locks WHERE name = $1 AND run_id = $2 AND backend_pid = pg_backend_pid()', [name, runId]);
+          await onSession(client, 'DELETE FROM locks WHERE name = $1 AND run_id = $2 AND backend_pid = pg_backend_pid()', [name, runId]);
           await client.query('SELECT pg_advisory_unlock($1)', [key]);
         }
       } catch {
