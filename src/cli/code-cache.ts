@@ -13,7 +13,7 @@
  * only costs the next start its cache. `NODE_DEBUG=status-validator-code-cache` tells what
  * happened on stderr; STATUS_VALIDATOR_CODE_CACHE names the folder (`off`: none).
  */
-import { lstatSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -172,6 +172,47 @@ const HEADER_BYTES = 5;
 const PARTIAL = 0;
 const WHOLE = 1;
 
+/** How long a cache of another build goes unread before a start that writes its own removes it. */
+export const PRUNE_UNUSED_MS = 7 * 24 * 3_600_000;
+/** A cache file's name (cacheFileOf): the script's CRC-32 first. */
+const CACHE_NAME = /^cli-([0-9a-f]{8})-[A-Za-z0-9.-]+\.cache$/;
+/** A temporary file a writer left (killed between its write and its rename). */
+const TEMPORARY_NAME = /^cli-[0-9a-f]{8}-[A-Za-z0-9.-]+\.cache\.\d+\.tmp$/;
+
+/**
+ * Removes, from the folder a cache was just written to, the caches of other builds of the
+ * script (another CRC-32: an upgrade leaves the old version's behind, ~2 MB a command and set
+ * of node options) unread and unchanged for PRUNE_UNUSED_MS, and temporary files left for a
+ * day. Read means read by a start (the file's access time: Linux's relatime updates it at
+ * least daily, so a cache in use is never a week old by it). Only regular files with the
+ * cache's names; what fails to go is left (another process may prune it at once).
+ */
+export function prune(dir: string, written: string, now = Date.now()): void {
+  const build = CACHE_NAME.exec(written)?.[1];
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const old = CACHE_NAME.exec(name);
+    const leftover = TEMPORARY_NAME.test(name);
+    if (!leftover && (old === null || old[1] === build)) continue;
+    const file = path.join(dir, name);
+    try {
+      const stat = lstatSync(file);
+      const unused = now - Math.max(stat.atimeMs, stat.mtimeMs);
+      if (stat.isFile() && unused > (leftover ? 24 * 3_600_000 : PRUNE_UNUSED_MS)) {
+        unlinkSync(file);
+        log('pruned %s', file);
+      }
+    } catch {
+      // Gone already, or not ours to remove.
+    }
+  }
+}
+
 /** Atomically (a temporary file renamed over it): a start reading it meanwhile sees the old cache or the new one, never half of one. */
 export function writeCache(cacheFile: string, data: Buffer, whole: boolean): void {
   const temporary = `${cacheFile}.${process.pid}.tmp`;
@@ -183,6 +224,7 @@ export function writeCache(cacheFile: string, data: Buffer, whole: boolean): voi
     writeFileSync(temporary, Buffer.concat([header, body]), { mode: 0o600 });
     renameSync(temporary, cacheFile);
     log('written %s (%d bytes, %s)', cacheFile, body.length + 4, whole ? 'whole' : 'partial');
+    prune(path.dirname(cacheFile), path.basename(cacheFile));
   } catch (error) {
     // A read-only or full disk: the command has done its work; only the next start is slower.
     log('not written %s: %s', cacheFile, error instanceof Error ? error.message : String(error));

@@ -5,13 +5,13 @@
  * cache of the script rather than running it.
  */
 import fc from 'fast-check';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Script } from 'node:vm';
 import { crc32 } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readCache, writeCache } from '../../src/cli/code-cache.js';
+import { PRUNE_UNUSED_MS, readCache, writeCache } from '../../src/cli/code-cache.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'sv-code-cache-unit-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -68,6 +68,38 @@ describe('readCache', () => {
         expect(script.runInThisContext()).toBe(42);
       }),
       { numRuns: 200 },
+    );
+  });
+});
+
+describe('writeCache prunes', () => {
+  it('the caches of other builds left unread for a week and temporary files a day old; nothing else', () => {
+    const folder = mkdtempSync(path.join(dir, 'prune-'));
+    const name = (crc: string, command = 'run') => `cli-${crc}-${command}-v8-11.3.244.8-node.38-x64.cache`;
+    const at = (file: string, ageMs: number) => {
+      const when = new Date(Date.now() - ageMs);
+      utimesSync(path.join(folder, file), when, when);
+    };
+    const week = PRUNE_UNUSED_MS;
+    const seed: Array<[string, number]> = [
+      [name('aaaaaaaa', 'watch'), 2 * week], // this build's cache of another command: kept, however old
+      [name('bbbbbbbb'), week + 60_000], // another build, unread for over a week: pruned
+      [name('cccccccc'), week - 3_600_000], // another build, read within the week: kept
+      [`${name('dddddddd')}.1234.tmp`, 25 * 3_600_000], // a writer killed before its rename, a day ago: pruned
+      [`${name('eeeeeeee')}.99.tmp`, 3_600_000], // a writer perhaps still at work: kept
+      ['notes.txt', 2 * week], // not a cache: kept
+    ];
+    for (const [file, age] of seed) {
+      writeFileSync(path.join(folder, file), 'x');
+      at(file, age);
+    }
+    // Not regular files: never removed, whatever their names and ages.
+    mkdirSync(path.join(folder, name('ffffffff')));
+    at(name('ffffffff'), 2 * week);
+    symlinkSync(path.join(folder, 'notes.txt'), path.join(folder, name('99999999')));
+    writeCache(path.join(folder, name('aaaaaaaa')), Buffer.from('data'), true);
+    expect(readdirSync(folder).sort()).toEqual(
+      [name('aaaaaaaa'), name('aaaaaaaa', 'watch'), name('cccccccc'), `${name('eeeeeeee')}.99.tmp`, 'notes.txt', name('ffffffff'), name('99999999')].sort(),
     );
   });
 });
