@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { FatalRunError } from '../errors.js';
 import type { CachedVerdict } from '../cache/index.js';
 import type { Outcome, Validator } from '../llm/index.js';
-import { cachedOutcome, shared, type QuestionBoard } from './board.js';
+import { cachedOutcome, type QuestionBoard } from './board.js';
 import type { ClaimBook } from './claims.js';
 import { rowsAnswered } from './requests.js';
 import type { Round } from './round.js';
@@ -124,7 +124,8 @@ export class Answering {
     for (const { index, answer } of theirs) {
       const job = open[index] as Job;
       const outcome = await answer;
-      if (outcome) await settler.settle(job, shared(outcome), round);
+      // The outcome as the target that asked got it, usage included: what this target pays is counted from its own calls (none for it), and its naive baseline is priced at what asking would have cost.
+      if (outcome) await settler.settle(job, outcome, round);
       else if (this.stop.aborted) this.options.onDeferred(rowsAnswered([job], round.sharing));
       // Their request failed (a timeout, an abort of theirs): this target asks for itself.
       else await (await this.askOwn([job], round)).settled;

@@ -1,8 +1,6 @@
 import type { CachedVerdict } from '../cache/index.js';
 import type { Outcome } from '../llm/index.js';
 
-const ZERO = Object.freeze({ promptTokens: 0, completionTokens: 0, cachedTokens: 0 });
-
 /**
  * The questions the targets of one portfolio run are asking or have answered, by cache
  * key. Within a tab, identical rows share one question (selectWork); across tabs, a
@@ -71,12 +69,13 @@ export class QuestionBoard {
   }
 }
 
-/** Another target's outcome, for this one: the same verdict, none of its cost (that was paid once, there). */
-export function shared(outcome: Outcome): Outcome {
-  return { ...outcome, usage: ZERO };
-}
-
-/** A verdict another instance paid for (found in the cache), as the outcome the board hands this run's other targets: none of its cost. */
+/**
+ * A verdict another instance paid for (found in the cache), as the outcome the board hands
+ * this run's other targets. Its usage is what the answer took (as recorded): a target handed
+ * an outcome pays nothing for it (its cost is counted from the calls it made, none), and
+ * prices its naive baseline at what asking would have cost, as the target that asked does.
+ */
 export function cachedOutcome(verdict: CachedVerdict): Outcome {
-  return { kind: 'verdict', provider: verdict.provider, model: verdict.model, verdict: verdict.verdict, issues: verdict.issues, suggestion: verdict.suggestion, confidence: verdict.confidence, usage: ZERO };
+  const usage = { promptTokens: verdict.promptTokens, completionTokens: verdict.completionTokens, cachedTokens: verdict.cachedTokens };
+  return { kind: 'verdict', provider: verdict.provider, model: verdict.model, verdict: verdict.verdict, issues: verdict.issues, suggestion: verdict.suggestion, confidence: verdict.confidence, usage };
 }
