@@ -186,7 +186,8 @@ async function execute(plan: RunPlan, secrets: Secrets, options: RunOptions, sto
   // 2), and answers paid for belong in the sheet now, not in the next run's.
   let failure: Error | undefined;
   let answers: AnswerRun | undefined;
-  let probed = false;
+  /** The write check, once made (a tab the bot has not written to yet). */
+  let check: Promise<void> | undefined;
   let leaving: 'stopped' | 'moved' | undefined;
   let leftReads = 0;
   try {
@@ -212,15 +213,14 @@ async function execute(plan: RunPlan, secrets: Secrets, options: RunOptions, sto
       // The headers (or the results tab) are made only before the first write, after answers
       // are paid for: on a tab the bot has not written to yet, where a share made read-only
       // by mistake is most likely, write access is checked first with a write no person
-      // sees (probeWrite), so that a refusal costs no answer. Sent before the rows are
-      // sorted, as soon as the first rows show the headers missing, and awaited before
-      // anything is asked: its round trip is spent sorting them, not before the first
-      // question (bench B1). Should none of them need asking, the verdicts the cache
-      // knows are written under the same missing headers: the check is still the run's.
-      const check: Promise<void> | undefined = !dryRun && chunk.entries.length > 0 && writer.firstWriteMakes && !probed ? probeWrite(sheets) : undefined;
-      probed ||= check !== undefined;
-      if (check !== undefined) {
-        // Awaited below; a selection that fails first is the run's failure, not an unhandled rejection of this.
+      // sees (probeWrite), so that a refusal costs no answer, and no write is tried before
+      // it answers (SheetWriter.holdUntil). On a tab where no verdict can show yet (every row
+      // read will be asked or written) it is sent before the rows are sorted: its round trip
+      // is spent sorting them, not before the first question (bench B1).
+      if (!dryRun && check === undefined && chunk.entries.length > 0 && writer.nothingShown) {
+        check = probeWrite(sheets);
+        writer.holdUntil(check);
+        // Awaited before anything is asked; a selection that fails first is the run's failure, not an unhandled rejection of this.
         check.catch(() => undefined);
         // One turn of the event loop: the Sheets client sends the request only after one,
         // and the work below would otherwise hold it back until it is done.
@@ -233,12 +233,19 @@ async function execute(plan: RunPlan, secrets: Secrets, options: RunOptions, sto
       asking?.catch(() => undefined);
       // The previous chunk's last answers may still be in flight (AnswerRun): rows under their keys wait for them (`later`).
       const { ask, labelled, later } = await selector.select(chunk, answers !== undefined);
+      // Elsewhere (the reviewers' columns to add, say), only once there is something to ask.
+      if (!dryRun && check === undefined && ask.length > 0 && writer.firstWriteMakes) {
+        check = probeWrite(sheets);
+        writer.holdUntil(check);
+      }
+      // Asked only once write access is known (its failure is the run's); with nothing to ask, the writes wait for it (holdUntil).
+      const before = ask.length > 0 ? check : undefined;
       if (answers === undefined) {
         // Made above for the first chunk: the run has no answering yet.
         const made = asking as Promise<Asking>;
-        await firstOf(check, made);
+        await firstOf(before, made);
         answers = startAnswering(plan, options, store, events, await made, { enqueue: selector.answered, dryRun, now, secrets: secrets.all });
-      } else await check;
+      } else await before;
       failure = await answers.answer(ask, labelled);
       if (failure === undefined && later.length > 0) {
         // The previous chunk has ended: the verdicts (or ERRORs) those rows wait for are known.

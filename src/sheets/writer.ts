@@ -117,6 +117,8 @@ export class SheetWriter {
   private prepared: Promise<void> | undefined;
   /** How many rows fit a write call and its identity read (write-size.ts). */
   private readonly sizer: BatchSizer;
+  /** What the writes wait for before the first of them (holdUntil): the write check. */
+  private gate: Promise<void> | undefined;
 
   constructor(
     private readonly client: SheetsClient,
@@ -136,6 +138,26 @@ export class SheetWriter {
   /** Whether the first write must make something first (output headers, a results tab): a tab the bot has not written to yet. */
   get firstWriteMakes(): boolean {
     return this.prepared === undefined && (this.layout.missingHeaders.length > 0 || this.target.unmade === true);
+  }
+
+  /**
+   * Whether no verdict can show on the tab yet: its verdict column (or the results tab) is
+   * still to make. Every row a run reads there is then asked or has its cached verdict
+   * written, short of a run limited to some rows, or rows a batch job is answering.
+   */
+  get nothingShown(): boolean {
+    return this.prepared === undefined && (this.target.unmade === true || (this.layout.outputsInPlace && this.layout.missingOutputs.includes('verdict')));
+  }
+
+  /**
+   * Holds every write until `check` (the write check: write-probe.ts) has answered: on a share
+   * made read-only, no write is tried before it says so. Should it fail, nothing is written,
+   * and close() throws its failure when there was something to write.
+   */
+  holdUntil(check: Promise<void>): void {
+    const gate = check;
+    gate.catch(() => undefined);
+    this.gate = gate;
   }
 
   get pendingCount(): number {
@@ -186,6 +208,14 @@ export class SheetWriter {
   private async pump(): Promise<void> {
     await this.flushing.runExclusive(async () => {
       while (this.failure === undefined && (this.pending.length >= this.options.batchSize || (this.closing && this.pending.length > 0))) {
+        if (this.gate) {
+          try {
+            await this.gate;
+          } catch (error) {
+            this.failure = error instanceof Error ? error : new Error(String(error));
+            break;
+          }
+        }
         const waited = await this.waitForSlots();
         // Rows that piled up while the quota made us wait go out together (coalescing), as
         // many as the byte caps allow; while it does not, batches of `batchSize`.
