@@ -5,14 +5,14 @@ import { StatusValidatorError, redact } from '../errors.js';
 import type { ProviderGate } from '../llm/index.js';
 import { buildAsking, type Asking } from './ask.js';
 import { recordEnd } from './record-end.js';
-import { resultsTarget, sheetsClientFor } from './sheet-io.js';
-import { SheetWriter, fingerprintOf, keepColumnLook, openStreamed, probeWrite, type CellValues, type ChunkRead, type LookPiece, type SheetsClient } from '../sheets/index.js';
+import { sheetsClientFor } from './sheet-io.js';
+import { openRunSheet } from './run-sheet.js';
+import { probeWrite, type CellValues, type ChunkRead, type SheetWriter, type SheetsClient } from '../sheets/index.js';
 import { Tally } from './tally.js';
 import { RunEvents, reportProgress, type RunEvent, type RunEventSink } from './events.js';
 import { LockLostError, holdRunLock, type Every, type HeldLock } from './run-lock.js';
 import { localDate } from './plan.js';
 import { planOf, type RunPlan } from './run-plan.js';
-import { isTicked } from './review.js';
 import { AnswerRun } from './answer-all.js';
 import type { QuestionBoard } from './board.js';
 import { ChunkSelector } from './chunk-select.js';
@@ -178,7 +178,7 @@ async function execute(plan: RunPlan, secrets: Secrets, options: RunOptions, sto
   const dryRun = options.dryRun ?? false;
   const now = options.now ?? (() => new Date());
   events.emit({ type: 'phase', phase: 'reading' });
-  const { writer, enqueue, chunks, readAhead } = await prepare(plan, options, events, sheets);
+  const { writer, enqueue, chunks, readAhead } = await openRunSheet(plan, options, events, sheets);
   const selector = new ChunkSelector(plan, options, store, events, enqueue, dryRun, now);
   // A failure while answering (above all the store unreachable past its patience: a commit
   // that never resolved) or while reading a later chunk stops the run, and what was committed
@@ -354,72 +354,9 @@ async function roomInQueue(writer: SheetWriter, stop: AbortSignal | undefined): 
   while (writer.pendingCount > QUEUE_BOUND && writer.error === undefined && !stop?.aborted) await new Promise((resolve) => setTimeout(resolve, 50));
 }
 
-/**
- * Opens the tab for a streamed read and makes the writer; with a results tab, its lines
- * are laid over the rows (which needs them all: that tab's rows are read whole). Returns
- * the writer, the run's write queue, and the chunks of rows still to select.
- */
-async function prepare(plan: RunPlan, options: RunOptions, events: RunEventSink, sheets: SheetsClient): Promise<{ writer: SheetWriter; enqueue: Enqueue; chunks: AsyncIterable<ChunkRead> | Iterable<ChunkRead>; readAhead: () => void }> {
-  const dryRun = options.dryRun ?? false;
-  // Nothing is written here: the headers a write needs are made before the first write (SheetWriter).
-  const opened = await openStreamed(sheets, plan.layout, { preread: options.preread });
-  let chunks: AsyncIterable<ChunkRead> | Iterable<ChunkRead> = opened.chunks;
-  let target: Awaited<ReturnType<typeof resultsTarget>> = undefined;
-  if (plan.resultsTab) {
-    // output.sheet: a line of the results tab is matched to its row among all the rows (ids
-    // used twice are told apart by row), so the rows are gathered before they are shown.
-    const { all, unverified } = await gather(opened.chunks);
-    target = await resultsTarget(plan, sheets, { ...all, layout: opened.layout }, events);
-    chunks = [all, ...unverified];
-  }
-  const writer = new SheetWriter(sheets, opened.layout, {
-    batchSize: plan.writeBatchSize,
-    ...(target ? { target } : {}),
-    // output.format: the columns' look is checked (and made) after a run's writes; not on an interrupted run nor a dry one.
-    // Within CHECKED_FOR_MS of the client's last check, a run checks it again only when its read shows a header where the client did not last find it
-    // (a person swapped the recheck and reviewer headers), or when the client never checked (a CLI run: one read).
-    afterWrites: async (wrote) => {
-      if (options.stop?.aborted || dryRun) return;
-      const layout = opened.layout;
-      // A tab the bot has not finished setting up (headers still to add) is left as it was by a run that wrote nothing.
-      if (!wrote && layout.missingHeaders.length > 0) return;
-      const columnsRead = (piece: LookPiece): number | undefined =>
-        piece.tab !== layout.sheet ? undefined : piece.kind === 'verdict' ? (layout.outputsInPlace ? layout.outputs.verdict : undefined) : piece.kind === 'recheck' ? layout.review.recheck : layout.review.override;
-      for (const text of await keepColumnLook(sheets, plan.look, { columnsRead })) events.emit({ type: 'warning', text });
-    },
-    onFlush: (stats) => {
-      events.emit({ type: 'flushed', rowsWritten: stats.rowsWritten });
-    },
-  });
-  const enqueue: Enqueue = (entry, cells, answered = true) => {
-    const clearRecheck = answered && isTicked(entry.review.recheck);
-    // The identity the write is checked against: hashed only for rows being written.
-    if (dryRun) return;
-    writer.enqueue({ row: entry.row, id: entry.id, fingerprint: fingerprintOf(entry.id, entry.inputs, entry.review.override), cells, clearRecheck });
-    events.emit({ type: 'queued', entry, verdict: cells.verdict });
-  };
-  return { writer, enqueue, chunks, readAhead: opened.readAhead };
-}
-
 /** The data rows of a chunk not read to be asked (the named rows only, for a run of named rows): left for the next run. */
 function onlyNamed(chunk: ChunkRead, ids: readonly string[] | undefined): number {
   if (ids === undefined) return chunk.entries.length;
   const wanted = new Set(ids);
   return chunk.entries.filter((entry) => entry.id !== '' && wanted.has(entry.id)).length;
-}
-
-/** All the chunks as one read (a results tab's run); the chunks read under moved columns stay apart, never asked. */
-async function gather(chunks: AsyncIterable<ChunkRead> | Iterable<ChunkRead>): Promise<{ all: ChunkRead; unverified: ChunkRead[] }> {
-  const all: ChunkRead = { entries: [], incomplete: [], firstRow: 1, lastRow: 0 };
-  const unverified: ChunkRead[] = [];
-  for await (const chunk of chunks) {
-    if (chunk.unverified !== undefined || unverified.length > 0) {
-      unverified.push(chunk);
-      continue;
-    }
-    for (const entry of chunk.entries) all.entries.push(entry);
-    for (const row of chunk.incomplete) all.incomplete.push(row);
-    all.lastRow = chunk.lastRow;
-  }
-  return { all, unverified };
 }
