@@ -186,8 +186,23 @@ async function execute(plan: RunPlan, secrets: Secrets, options: RunOptions, sto
   // 2), and answers paid for belong in the sheet now, not in the next run's.
   let failure: Error | undefined;
   let answers: AnswerRun | undefined;
-  /** The write check, once made (a tab the bot has not written to yet). */
+  /**
+   * The headers (or the results tab) are made only before the first write, after answers are
+   * paid for: on a tab the bot has not written to yet, where a share made read-only by mistake
+   * is most likely, write access is checked first with a write no person sees (probeWrite),
+   * so that a refusal costs no answer. Made once, by whichever needs it first: the run before
+   * it asks, or the writer before its first write that makes something (which waits for it).
+   */
   let check: Promise<void> | undefined;
+  const checkWrites = (): Promise<void> => {
+    if (check === undefined) {
+      check = probeWrite(sheets);
+      // Awaited by what needs it; a selection that fails first is the run's failure, not an unhandled rejection of this.
+      check.catch(() => undefined);
+    }
+    return check;
+  };
+  if (!dryRun) writer.checkBeforeMaking(checkWrites);
   let leaving: 'stopped' | 'moved' | undefined;
   let leftReads = 0;
   try {
@@ -210,18 +225,11 @@ async function execute(plan: RunPlan, secrets: Secrets, options: RunOptions, sto
         }
         continue;
       }
-      // The headers (or the results tab) are made only before the first write, after answers
-      // are paid for: on a tab the bot has not written to yet, where a share made read-only
-      // by mistake is most likely, write access is checked first with a write no person
-      // sees (probeWrite), so that a refusal costs no answer, and no write is tried before
-      // it answers (SheetWriter.holdUntil). On a tab where no verdict can show yet (every row
-      // read will be asked or written) it is sent before the rows are sorted: its round trip
-      // is spent sorting them, not before the first question (bench B1).
+      // On a tab where no verdict can show yet (every row read will be asked or written), the
+      // write check (checkWrites below) is sent before the rows are sorted: its round trip is
+      // spent sorting them, not before the first question (bench B1).
       if (!dryRun && check === undefined && chunk.entries.length > 0 && writer.nothingShown) {
-        check = probeWrite(sheets);
-        writer.holdUntil(check);
-        // Awaited before anything is asked; a selection that fails first is the run's failure, not an unhandled rejection of this.
-        check.catch(() => undefined);
+        void checkWrites();
         // One turn of the event loop: the Sheets client sends the request only after one,
         // and the work below would otherwise hold it back until it is done.
         await new Promise((resolve) => setImmediate(resolve));
@@ -233,19 +241,18 @@ async function execute(plan: RunPlan, secrets: Secrets, options: RunOptions, sto
       asking?.catch(() => undefined);
       // The previous chunk's last answers may still be in flight (AnswerRun): rows under their keys wait for them (`later`).
       const { ask, labelled, later } = await selector.select(chunk, answers !== undefined);
-      // Elsewhere (the reviewers' columns to add, say), only once there is something to ask.
-      if (!dryRun && check === undefined && ask.length > 0 && writer.firstWriteMakes) {
-        check = probeWrite(sheets);
-        writer.holdUntil(check);
+      // Nothing is asked before write access is known, wherever the first write makes
+      // something or a check was made (by the writer, too): its failure is the run's, and the
+      // questions it never asked are left for the next run.
+      const before = !dryRun && ask.length > 0 && (check !== undefined || writer.firstWriteMakes) ? checkWrites() : undefined;
+      try {
+        await before;
+      } catch (error) {
+        events.emit({ type: 'deferred', rows: ask.reduce((n, job) => n + job.entries.length, 0) });
+        throw error;
       }
-      // Asked only once write access is known (its failure is the run's); with nothing to ask, the writes wait for it (holdUntil).
-      const before = ask.length > 0 ? check : undefined;
-      if (answers === undefined) {
-        // Made above for the first chunk: the run has no answering yet.
-        const made = asking as Promise<Asking>;
-        await firstOf(before, made);
-        answers = startAnswering(plan, options, store, events, await made, { enqueue: selector.answered, dryRun, now, secrets: secrets.all });
-      } else await before;
+      // Made above for the first chunk (its failure, if the check passed, is the run's): the run has no answering yet.
+      answers ??= startAnswering(plan, options, store, events, await (asking as Promise<Asking>), { enqueue: selector.answered, dryRun, now, secrets: secrets.all });
       failure = await answers.answer(ask, labelled);
       if (failure === undefined && later.length > 0) {
         // The previous chunk has ended: the verdicts (or ERRORs) those rows wait for are known.
@@ -337,16 +344,6 @@ function startAnswering(plan: RunPlan, options: RunOptions, store: Store, events
   events.emit({ type: 'prompt-cache-key', key: asking.promptCacheKeys.join(', ') });
   events.emit({ type: 'phase', phase: 'validating' });
   return new AnswerRun(plan, options, store, events, asking, run);
-}
-
-/**
- * Waits for both; when both fail, the first's failure is the one said (the write check's:
- * a tab shared read-only is what the user must fix first).
- */
-async function firstOf(first: Promise<unknown> | undefined, second: Promise<unknown>): Promise<void> {
-  const [a, b] = await Promise.allSettled([first, second]);
-  if (a.status === 'rejected') throw a.reason;
-  if (b.status === 'rejected') throw b.reason;
 }
 
 /** Back-pressure: while the writes lag (the write quota sets their pace), no more rows are read and asked. */

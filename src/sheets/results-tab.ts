@@ -76,6 +76,11 @@ export class ResultsTab implements WriteTarget {
     return this.missing.length > 0;
   }
 
+  /** No verdict can show yet: the tab, or its verdict column, is still to make. */
+  get blank(): boolean {
+    return this.sheetId === undefined || this.missing.some((m) => m.header === this.config.outputs.verdict);
+  }
+
   /** Reads the tab, when it exists, and the data tab's gid. Writes nothing: prepare() makes the tab and its headers. */
   async open(): Promise<void> {
     const meta = await this.client.sheetsMetadata();

@@ -60,6 +60,8 @@ export interface WriteTarget {
   prepare?(): Promise<void>;
   /** True while prepare() has something to make. */
   readonly unmade?: boolean;
+  /** True while no verdict can show there: what holds them is still to make. */
+  readonly blank?: boolean;
 }
 
 /** What one write attempt sends: new lines appended first (see ResultsTab), then the ranges written in place. */
@@ -117,8 +119,8 @@ export class SheetWriter {
   private prepared: Promise<void> | undefined;
   /** How many rows fit a write call and its identity read (write-size.ts). */
   private readonly sizer: BatchSizer;
-  /** What the writes wait for before the first of them (holdUntil): the write check. */
-  private gate: Promise<void> | undefined;
+  /** The write check to pass before the first write that makes something (checkBeforeMaking). */
+  private check: (() => Promise<void>) | undefined;
 
   constructor(
     private readonly client: SheetsClient,
@@ -141,23 +143,22 @@ export class SheetWriter {
   }
 
   /**
-   * Whether no verdict can show on the tab yet: its verdict column (or the results tab) is
-   * still to make. Every row a run reads there is then asked or has its cached verdict
-   * written, short of a run limited to some rows, or rows a batch job is answering.
+   * Whether no verdict can show on the tab yet: its verdict column (or the results tab, or
+   * its verdict column) is still to make. Every row a run reads there is then asked or has
+   * its cached verdict written, short of a run limited to some rows, or rows a batch job is answering.
    */
   get nothingShown(): boolean {
-    return this.prepared === undefined && (this.target.unmade === true || (this.layout.outputsInPlace && this.layout.missingOutputs.includes('verdict')));
+    return this.prepared === undefined && (this.target.blank === true || (this.layout.outputsInPlace && this.layout.missingOutputs.includes('verdict')));
   }
 
   /**
-   * Holds every write until `check` (the write check: write-probe.ts) has answered: on a share
-   * made read-only, no write is tried before it says so. Should it fail, nothing is written,
-   * and close() throws its failure when there was something to write.
+   * The write check (write-probe.ts) the first write that makes something (headers, a tab:
+   * firstWriteMakes) waits for: on a share made read-only, no write is tried before it says
+   * so. Should it fail, nothing is written, and close() throws its failure when there was
+   * something to write. `check` is the run's own (made once, shared with what asks).
    */
-  holdUntil(check: Promise<void>): void {
-    const gate = check;
-    gate.catch(() => undefined);
-    this.gate = gate;
+  checkBeforeMaking(check: () => Promise<void>): void {
+    this.check = check;
   }
 
   get pendingCount(): number {
@@ -208,9 +209,9 @@ export class SheetWriter {
   private async pump(): Promise<void> {
     await this.flushing.runExclusive(async () => {
       while (this.failure === undefined && (this.pending.length >= this.options.batchSize || (this.closing && this.pending.length > 0))) {
-        if (this.gate) {
+        if (this.check && this.firstWriteMakes) {
           try {
-            await this.gate;
+            await this.check();
           } catch (error) {
             this.failure = error instanceof Error ? error : new Error(String(error));
             break;
