@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { readInChunksOf } from '../support/read-chunk-bytes.js';
 import { FAST_SHEETS, HEADER, OUTPUT_HEADERS, SPREADSHEET_ID, startBed, TAB, type Bed } from '../support/bed.js';
 import { readsRows } from '../support/row-reads.js';
+import { isWriteCheck } from '../support/inspect.js';
 import { sampleRows } from '../support/sample-data.js';
 import type { PendingCall } from '../support/sheets-emulator/index.js';
 
@@ -21,8 +22,6 @@ afterEach(async () => {
   bed = undefined;
 });
 
-/** The write check: a developer-metadata entry made and removed in one batchUpdate (src/sheets/write-probe.ts). */
-const isWriteCheck = (call: PendingCall): boolean => call.op === 'batchUpdate' && JSON.stringify(call.body ?? '').includes('"status-validator.write-check.');
 
 describe('a run, before its first question', () => {
   it('on a fresh tab: the write check is answered before anything is asked, and the rest of the tab is read only once the first question is out', async () => {

@@ -11,8 +11,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { FAST_SHEETS, HEADER, OUTPUT_HEADERS, SPREADSHEET_ID, startBed, TAB, type Bed } from '../support/bed.js';
+import { isWriteCheck } from '../support/inspect.js';
 import { sampleRows, targetRows } from '../support/sample-data.js';
-import type { PendingCall } from '../support/sheets-emulator/index.js';
 
 let bed: Bed | undefined;
 afterEach(async () => {
@@ -22,8 +22,6 @@ afterEach(async () => {
 
 const TEAM_B = 'Team B';
 
-/** The write check: a developer-metadata entry made and removed in one batchUpdate (src/sheets/write-probe.ts). */
-const isWriteCheck = (call: PendingCall): boolean => call.op === 'batchUpdate' && JSON.stringify(call.body ?? '').includes('"status-validator.write-check.');
 
 describe.each([
   ['one target', false],

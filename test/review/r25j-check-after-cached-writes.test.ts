@@ -17,8 +17,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { FAST_SHEETS, HEADER, SPREADSHEET_ID, startBed, TAB, type Bed } from '../support/bed.js';
 import { readInChunksOf } from '../support/read-chunk-bytes.js';
+import { isWriteCheck } from '../support/inspect.js';
 import { sampleRows, targetRows } from '../support/sample-data.js';
-import type { PendingCall } from '../support/sheets-emulator/index.js';
 
 // About 15 sample rows a chunk; the first chunk is the first 2 data rows at this target.
 readInChunksOf(3000);
@@ -30,7 +30,6 @@ afterEach(async () => {
 });
 
 const TEAM_B = 'Team B';
-const isWriteCheck = (call: PendingCall): boolean => call.op === 'batchUpdate' && JSON.stringify(call.body ?? '').includes('"status-validator.write-check.');
 
 describe.each([
   ['one target', false],

@@ -13,8 +13,8 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_QUOTAS, HEADER, SPREADSHEET_ID, startBed, TAB, type Bed } from '../support/bed.js';
+import { isWriteCheck } from '../support/inspect.js';
 import { sampleRows, targetRows } from '../support/sample-data.js';
-import type { PendingCall } from '../support/sheets-emulator/index.js';
 
 let bed: Bed | undefined;
 afterEach(async () => {
@@ -23,7 +23,6 @@ afterEach(async () => {
 });
 
 const TEAM_B = 'Team B';
-const isWriteCheck = (call: PendingCall): boolean => call.op === 'batchUpdate' && JSON.stringify(call.body ?? '').includes('"status-validator.write-check.');
 
 describe.each([
   ['one target', false],

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { defaultVerdict, extractRow, messageText, ROW_MARKER, type Answer, type ChatRequest, type RowInput } from './openai-emulator/index.js';
 import { col, type Bed } from './bed.js';
+import type { PendingCall } from './sheets-emulator/index.js';
 
 /** The repository root (the child CLI runs from there, so `tsx` and `src/` resolve). */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -121,6 +122,9 @@ export function secretsIn(text: string, secrets: Record<string, string>): string
 }
 
 // ---------------------------------------------------------------- requests and rows
+
+/** The write check as the Sheets emulator sees it: a developer-metadata entry made and removed in one batchUpdate (src/sheets/write-probe.ts). */
+export const isWriteCheck = (call: Pick<PendingCall, 'op' | 'body'>): boolean => call.op === 'batchUpdate' && JSON.stringify(call.body ?? '').includes('"status-validator.write-check.');
 
 /**
  * The row a chat request is about, from any user message. The emulator's own
