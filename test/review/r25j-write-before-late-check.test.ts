@@ -13,7 +13,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_QUOTAS, HEADER, SPREADSHEET_ID, startBed, TAB, type Bed } from '../support/bed.js';
-import { isWriteCheck } from '../support/inspect.js';
+import { writesBeforeChecks } from '../support/inspect.js';
 import { sampleRows, targetRows } from '../support/sample-data.js';
 
 let bed: Bed | undefined;
@@ -50,16 +50,8 @@ describe.each([
     b.sheets.share(SPREADSHEET_ID, 'reader');
     b.llm.reset();
     b.sheets.resetCalls();
-    // Google answers a batchUpdate in 100-300 ms, more on a busy day: the check is slow here.
-    const writesBeforeCheck: string[] = [];
-    let checksAnswered = 0;
-    const checksExpected = portfolio ? 2 : 1;
-    b.sheets.onRequest(async (call) => {
-      if (call.kind === 'write' && !isWriteCheck(call) && checksAnswered < checksExpected) writesBeforeCheck.push(`${call.op} ${JSON.stringify(call.ranges ?? call.range ?? '')}`);
-      if (!isWriteCheck(call)) return;
-      await new Promise((resolve) => setTimeout(resolve, 2500));
-      checksAnswered++;
-    });
+    // Google answers a batchUpdate in 100-300 ms, more on a busy day: each check is slowed.
+    const writesBeforeCheck = writesBeforeChecks(b.sheets, portfolio ? 2 : 1, 2500);
     const second = await b.run('--json');
     expect(second.code).toBe(1);
     expect(second.stderr).toMatch(/Share the spreadsheet with \S+ as an Editor/);

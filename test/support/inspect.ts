@@ -127,6 +127,23 @@ export function secretsIn(text: string, secrets: Record<string, string>): string
 export const isWriteCheck = (call: Pick<PendingCall, 'op' | 'body'>): boolean => call.op === 'batchUpdate' && JSON.stringify(call.body ?? '').includes('"status-validator.write-check.');
 
 /**
+ * Slows each write check the Sheets emulator gets by `delayMs` (Google answers a batchUpdate
+ * in 100-300 ms, more on a busy day) and lists the other writes sent before `checks` of them
+ * had answered (one per target of the run): what a run tried to write before it knew it could.
+ */
+export function writesBeforeChecks(sheets: Pick<Bed['sheets'], 'onRequest'>, checks: number, delayMs: number): string[] {
+  const early: string[] = [];
+  let answered = 0;
+  sheets.onRequest(async (call) => {
+    if (call.kind === 'write' && !isWriteCheck(call) && answered < checks) early.push(`${call.op} ${JSON.stringify(call.ranges ?? call.range ?? '')}`);
+    if (!isWriteCheck(call)) return;
+    await new Promise((resolve) => setTimeout(resolve, delayMs));
+    answered++;
+  });
+  return early;
+}
+
+/**
  * The row a chat request is about, from any user message. The emulator's own
  * `extractRow` reads only the last user message, which after a repair prompt ("that
  * answer could not be used...") no longer holds the row.
