@@ -303,7 +303,7 @@ async function execute(plan: RunPlan, secrets: Secrets, options: RunOptions, sto
   if (failure !== undefined) throw failure;
 }
 
-/** The providers and what asks them, made once the first chunk is selected (as the whole-tab read did once its rows were). */
+/** The providers and what asks them, made with the first chunk, while its rows are sorted and the write check travels. */
 function askingFor(plan: RunPlan, secrets: Secrets, options: RunOptions, store: Store, events: RunEventSink, dryRun: boolean, now: () => Date, onSent: () => void): Promise<Asking> {
   return buildAsking(plan, {
     today: localDate(now()),
