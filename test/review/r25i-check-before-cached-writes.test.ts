@@ -10,9 +10,9 @@
  * write leaves them anyway.) One target and a portfolio.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { FAST_SHEETS, HEADER, OUTPUT_HEADERS, SPREADSHEET_ID, startBed, TAB, type Bed } from '../support/bed.js';
+import { FAST_SHEETS, HEADER, OUTPUT_HEADERS, SPREADSHEET_ID, TAB, type Bed } from '../support/bed.js';
+import { freshTargets, TEAM_B } from '../support/fresh-targets.js';
 import { writesBeforeChecks } from '../support/inspect.js';
-import { sampleRows, targetRows } from '../support/sample-data.js';
 
 let bed: Bed | undefined;
 afterEach(async () => {
@@ -20,7 +20,6 @@ afterEach(async () => {
   bed = undefined;
 });
 
-const TEAM_B = 'Team B';
 
 
 describe.each([
@@ -28,14 +27,8 @@ describe.each([
   ['a portfolio of two targets', true],
 ] as const)('r25i: %s, fresh tabs whose rows all have a verdict in the cache', (_what, portfolio) => {
   it('shared read-only: no write leaves before the write check has answered', async () => {
-    bed = await startBed({
-      rows: sampleRows(20),
-      header: [...HEADER],
-      config: { sheets: FAST_SHEETS, output: { write_batch_size: 5 }, llm: { max_workers: 4 } },
-      ...(portfolio ? { moreTabs: [{ title: TEAM_B, rows: [HEADER, ...targetRows('B', 20, 20)] }] } : {}),
-    });
+    bed = await freshTargets(portfolio, { rows: 20, teamB: { rows: 20, offset: 20 }, config: { sheets: FAST_SHEETS, output: { write_batch_size: 5 }, llm: { max_workers: 4 } } });
     const b = bed;
-    if (portfolio) b.setConfig({ targets: [{ name: 'programme-a', sheet: TAB }, { name: 'team-b', sheet: TEAM_B }] });
     const first = await b.run('--json');
     expect(first.code, first.stderr).toBe(0);
     // A person deletes the bot's columns, and the share is made read-only by mistake.

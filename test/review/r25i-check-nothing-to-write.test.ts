@@ -9,8 +9,8 @@
  * was"; lazy-headers.test.ts: no rows to ask, no write at all. One target and a portfolio.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { FAST_SHEETS, HEADER, SPREADSHEET_ID, startBed, TAB, type Bed } from '../support/bed.js';
-import { sampleRows, targetRows } from '../support/sample-data.js';
+import { FAST_SHEETS, SPREADSHEET_ID, type Bed } from '../support/bed.js';
+import { freshTargets } from '../support/fresh-targets.js';
 
 let bed: Bed | undefined;
 afterEach(async () => {
@@ -18,12 +18,10 @@ afterEach(async () => {
   bed = undefined;
 });
 
-const TEAM_B = 'Team B';
 
 /** Every row validated and written; then the owner turns on the reviewers' recheck box, whose header the tab lacks until the bot next writes. */
 async function validatedThenRecheckColumn(portfolio: boolean): Promise<Bed> {
-  const b = await startBed({ rows: sampleRows(6), header: [...HEADER], config: { sheets: FAST_SHEETS }, ...(portfolio ? { moreTabs: [{ title: TEAM_B, rows: [HEADER, ...targetRows('B', 5, 20)] }] } : {}) });
-  if (portfolio) b.setConfig({ targets: [{ name: 'programme-a', sheet: TAB }, { name: 'team-b', sheet: TEAM_B }] });
+  const b = await freshTargets(portfolio, { rows: 6, teamB: { rows: 5, offset: 20 }, config: { sheets: FAST_SHEETS } });
   const first = await b.run('--json');
   expect(first.code, first.stderr).toBe(0);
   b.setConfig({ review: { recheck_column: 'Recheck' } });

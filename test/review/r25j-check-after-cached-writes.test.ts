@@ -15,10 +15,10 @@
  * One target and a portfolio of two.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { FAST_SHEETS, HEADER, SPREADSHEET_ID, startBed, TAB, type Bed } from '../support/bed.js';
+import { FAST_SHEETS, HEADER, SPREADSHEET_ID, TAB, type Bed } from '../support/bed.js';
+import { freshTargets, TEAM_B } from '../support/fresh-targets.js';
 import { readInChunksOf } from '../support/read-chunk-bytes.js';
 import { isWriteCheck } from '../support/inspect.js';
-import { sampleRows, targetRows } from '../support/sample-data.js';
 
 // About 15 sample rows a chunk; the first chunk is the first 2 data rows at this target.
 readInChunksOf(3000);
@@ -29,22 +29,15 @@ afterEach(async () => {
   bed = undefined;
 });
 
-const TEAM_B = 'Team B';
 
 describe.each([
   ['one target', false],
   ['a portfolio of two targets', true],
 ] as const)('r25j: %s, a validated tab gaining a reviewer column, shared read-only', (_what, portfolio) => {
   it('fails before any answer is paid for and before any write is tried, though the first rows only need cached verdicts written', async () => {
-    bed = await startBed({
-      rows: sampleRows(40),
-      header: [...HEADER],
-      config: { sheets: FAST_SHEETS, output: { write_batch_size: 2 }, llm: { max_workers: 2 } },
-      ...(portfolio ? { moreTabs: [{ title: TEAM_B, rows: [HEADER, ...targetRows('B', 40, 40)] }] } : {}),
-    });
+    bed = await freshTargets(portfolio, { rows: 40, teamB: { rows: 40, offset: 40 }, config: { sheets: FAST_SHEETS, output: { write_batch_size: 2 }, llm: { max_workers: 2 } } });
     const b = bed;
     b.env['STATUS_VALIDATOR_READ_CHUNK_BYTES'] = '3000';
-    if (portfolio) b.setConfig({ targets: [{ name: 'programme-a', sheet: TAB }, { name: 'team-b', sheet: TEAM_B }] });
     const first = await b.run('--json');
     expect(first.code, first.stderr).toBe(0);
     // The owner turns on the reviewers' recheck box (a header the bot adds with its next write),

@@ -11,9 +11,9 @@
  * whose verdicts were all in the cache. One target and a portfolio of two.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { FAST_SHEETS, HEADER, OUTPUT_HEADERS, SPREADSHEET_ID, startBed, TAB, type Bed } from '../support/bed.js';
+import { FAST_SHEETS, HEADER, OUTPUT_HEADERS, SPREADSHEET_ID, TAB, type Bed } from '../support/bed.js';
+import { freshTargets, TEAM_B } from '../support/fresh-targets.js';
 import { readInChunksOf } from '../support/read-chunk-bytes.js';
-import { sampleRows, targetRows } from '../support/sample-data.js';
 
 // About 15 sample rows a chunk; the first chunk is the first 2 data rows at this target.
 readInChunksOf(3000);
@@ -24,7 +24,6 @@ afterEach(async () => {
   bed = undefined;
 });
 
-const TEAM_B = 'Team B';
 interface Rows {
   read: number;
   asked: number;
@@ -45,13 +44,7 @@ describe.each([
   ['a portfolio of two targets', true],
 ] as const)('r25j: %s, the write check refused', (_what, portfolio) => {
   it('a fresh tab: the questions never asked are deferred, not counted asked', async () => {
-    bed = await startBed({
-      rows: sampleRows(8),
-      header: HEADER,
-      config: { sheets: FAST_SHEETS },
-      ...(portfolio ? { moreTabs: [{ title: TEAM_B, rows: [HEADER, ...targetRows('B', 8, 40)] }] } : {}),
-    });
-    if (portfolio) bed.setConfig({ targets: [{ name: 'programme-a', sheet: TAB }, { name: 'team-b', sheet: TEAM_B }] });
+    bed = await freshTargets(portfolio, { rows: 8, teamB: { rows: 8, offset: 40 }, config: { sheets: FAST_SHEETS } });
     bed.sheets.share(SPREADSHEET_ID, 'reader');
     const result = await bed.run('--json');
     expect(result.code).toBe(1);
@@ -66,15 +59,9 @@ describe.each([
   }, 60_000);
 
   it('a tab whose bot columns were deleted, the check failing on a later chunk: the same', async () => {
-    bed = await startBed({
-      rows: sampleRows(40),
-      header: [...HEADER],
-      config: { sheets: FAST_SHEETS, output: { write_batch_size: 2 }, llm: { max_workers: 2 } },
-      ...(portfolio ? { moreTabs: [{ title: TEAM_B, rows: [HEADER, ...targetRows('B', 40, 40)] }] } : {}),
-    });
+    bed = await freshTargets(portfolio, { rows: 40, teamB: { rows: 40, offset: 40 }, config: { sheets: FAST_SHEETS, output: { write_batch_size: 2 }, llm: { max_workers: 2 } } });
     const b = bed;
     b.env['STATUS_VALIDATOR_READ_CHUNK_BYTES'] = '3000';
-    if (portfolio) b.setConfig({ targets: [{ name: 'programme-a', sheet: TAB }, { name: 'team-b', sheet: TEAM_B }] });
     const first = await b.run('--json');
     expect(first.code, first.stderr).toBe(0);
     // A person deletes the bot's columns and rewrites the last ten comments; the share is made read-only by mistake.

@@ -9,8 +9,8 @@
  * nothing to ask and nothing to write sends no write at all. One target and a portfolio.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { FAST_SHEETS, HEADER, SPREADSHEET_ID, startBed, TAB, type Bed } from '../support/bed.js';
-import { sampleRows, targetRows } from '../support/sample-data.js';
+import { FAST_SHEETS, SPREADSHEET_ID, type Bed } from '../support/bed.js';
+import { freshTargets } from '../support/fresh-targets.js';
 
 let bed: Bed | undefined;
 afterEach(async () => {
@@ -18,7 +18,6 @@ afterEach(async () => {
   bed = undefined;
 });
 
-const TEAM_B = 'Team B';
 const REVIEW = 'Review';
 const REVIEW_B = 'Review B';
 
@@ -27,9 +26,8 @@ describe.each([
   ['a portfolio of two targets', true],
 ] as const)('r25j: %s, a results tab that lost its link column, nothing to ask or write', (_what, portfolio) => {
   it('sends no write to the sheet, not even the write check', async () => {
-    bed = await startBed({ rows: sampleRows(6), header: [...HEADER], config: { sheets: FAST_SHEETS, output: { sheet: REVIEW } }, ...(portfolio ? { moreTabs: [{ title: TEAM_B, rows: [HEADER, ...targetRows('B', 5, 20)] }] } : {}) });
+    bed = await freshTargets(portfolio, { rows: 6, teamB: { rows: 5, offset: 20, target: { output: { sheet: REVIEW_B } } }, config: { sheets: FAST_SHEETS, output: { sheet: REVIEW } } });
     const b = bed;
-    if (portfolio) b.setConfig({ targets: [{ name: 'programme-a', sheet: TAB }, { name: 'team-b', sheet: TEAM_B, output: { sheet: REVIEW_B } }] });
     const first = await b.run('--json');
     expect(first.code, first.stderr).toBe(0);
     // A person deletes the results tab's "Source row" column; every line still shows its row's verdict (by its id).

@@ -12,9 +12,9 @@
  * a portfolio of two, one chunk (a tab of a few rows), Sheets' default quotas.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { DEFAULT_QUOTAS, HEADER, SPREADSHEET_ID, startBed, TAB, type Bed } from '../support/bed.js';
+import { DEFAULT_QUOTAS, HEADER, SPREADSHEET_ID, TAB, type Bed } from '../support/bed.js';
+import { freshTargets, TEAM_B } from '../support/fresh-targets.js';
 import { writesBeforeChecks } from '../support/inspect.js';
-import { sampleRows, targetRows } from '../support/sample-data.js';
 
 let bed: Bed | undefined;
 afterEach(async () => {
@@ -22,21 +22,14 @@ afterEach(async () => {
   bed = undefined;
 });
 
-const TEAM_B = 'Team B';
 
 describe.each([
   ['one target', false],
   ['a portfolio of two targets', true],
 ] as const)('r25j: %s, a validated tab gaining a reviewer column, shared read-only, the write check slow', (_what, portfolio) => {
   it('tries no write before the write check has answered', async () => {
-    bed = await startBed({
-      rows: sampleRows(12),
-      header: [...HEADER],
-      config: { sheets: { read_quota_per_minute: 6000, write_quota_per_minute: 6000 }, output: { write_batch_size: 2 }, llm: { max_workers: 2 } },
-      ...(portfolio ? { moreTabs: [{ title: TEAM_B, rows: [HEADER, ...targetRows('B', 12, 40)] }] } : {}),
-    });
+    bed = await freshTargets(portfolio, { rows: 12, teamB: { rows: 12, offset: 40 }, config: { sheets: { read_quota_per_minute: 6000, write_quota_per_minute: 6000 }, output: { write_batch_size: 2 }, llm: { max_workers: 2 } } });
     const b = bed;
-    if (portfolio) b.setConfig({ targets: [{ name: 'programme-a', sheet: TAB }, { name: 'team-b', sheet: TEAM_B }] });
     const first = await b.run('--json');
     expect(first.code, first.stderr).toBe(0);
     // The owner turns on the reviewers' recheck box (a header the bot adds with its next write);
