@@ -18,7 +18,6 @@ afterEach(async () => {
   bed = undefined;
 });
 
-
 /** Every row validated and written; then the owner turns on the reviewers' recheck box, whose header the tab lacks until the bot next writes. */
 async function validatedThenRecheckColumn(portfolio: boolean): Promise<Bed> {
   const b = await freshTargets(portfolio, { rows: 6, teamB: { rows: 5, offset: 20 }, config: { sheets: FAST_SHEETS } });

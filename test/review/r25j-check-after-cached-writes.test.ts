@@ -29,7 +29,6 @@ afterEach(async () => {
   bed = undefined;
 });
 
-
 describe.each([
   ['one target', false],
   ['a portfolio of two targets', true],
